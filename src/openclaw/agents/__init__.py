@@ -1,0 +1,1 @@
+"""Agents: workspaces now; the agent loop, models and sessions arrive with their issues."""

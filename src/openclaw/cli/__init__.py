@@ -1,0 +1,1 @@
+"""The `openclaw` command line: a thin layer over the library packages."""

@@ -1,0 +1,162 @@
+"""`openclaw config get|set|unset|file|validate|rollback`."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import click
+
+from openclaw.cli.output import json_option, print_json, short_path
+from openclaw.config.changes import restart_paths
+from openclaw.config.history import load_last_good, rollback
+from openclaw.config.keypath import get_path, parse_path, set_path, unset_path
+from openclaw.config.redact import redact
+from openclaw.config.store import config_hash, parse_json5, read_config, update_config
+from openclaw.errors import ConfigError, OpenClawError
+from openclaw.profiles.names import profile_cli_prefix
+from openclaw.profiles.paths import resolve_paths
+
+
+@click.group(help="Read and change this profile's openclaw.json (atomic, locked, backed up).")
+def config() -> None:
+    pass
+
+
+@config.command("file", help="Print the resolved config path.")
+@json_option
+def file_cmd(as_json: bool) -> None:
+    path = resolve_paths().config_path
+    if as_json:
+        print_json({"path": str(path)})
+    else:
+        click.echo(str(path))
+
+
+@config.command("get", help="Print a value (secrets redacted); objects print as JSON.")
+@click.argument("key")
+@json_option
+def get_cmd(key: str, as_json: bool) -> None:
+    snap = read_config(resolve_paths().config_path, validate=False)
+    try:
+        value = get_path(snap.data, parse_path(key))
+    except KeyError:
+        raise OpenClawError(f"Config path not found: {key}") from None
+    value = redact({"v": value})["v"] if not isinstance(value, (dict, list)) else redact(value)
+    if as_json or isinstance(value, (dict, list)):
+        print_json(value)
+    elif value is None:
+        click.echo("null")
+    elif isinstance(value, bool):
+        click.echo("true" if value else "false")
+    else:
+        click.echo(str(value))
+
+
+def parse_value(raw: str, strict_json: bool) -> Any:
+    """JSON5 when it parses (numbers, booleans, objects), else the raw string."""
+    if strict_json:
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise OpenClawError(f"--strict-json: value is not valid JSON ({exc})") from None
+    try:
+        return parse_json5(raw)
+    except ValueError:
+        return raw
+
+
+def _apply_hint(changed: list[str], data: dict[str, Any]) -> str:
+    reload_off = ((data.get("gateway") or {}).get("reload") or {}).get("mode") == "off"
+    if restart_paths(changed):
+        return "Restart the gateway to apply." if reload_off else \
+            "A running gateway restarts itself in-process to apply this."
+    return "Restart the gateway to apply." if reload_off else "Change will apply without restarting the gateway."
+
+
+def _report(path: Any, changed: list[str], data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json({"ok": True, "path": str(path), "changed": changed})
+    elif changed:
+        click.echo(f"Updated {short_path(path)}")
+        click.echo(_apply_hint(changed, data))
+    else:
+        click.echo("No change")
+
+
+@config.command("set", help="Set a value: JSON5 if it parses, else a string. Validated before writing.")
+@click.argument("key")
+@click.argument("value")
+@click.option("--strict-json", is_flag=True, help="The value must be valid JSON.")
+@json_option
+def set_cmd(key: str, value: str, strict_json: bool, as_json: bool) -> None:
+    parts = parse_path(key)
+    parsed = parse_value(value, strict_json)
+    path = resolve_paths().config_path
+    update = update_config(path, lambda data: set_path(data, parts, parsed))
+    _report(path, update.changed, update.after, as_json)
+
+
+@config.command("unset", help="Remove a key. A missing key is an error and nothing is written.")
+@click.argument("key")
+@json_option
+def unset_cmd(key: str, as_json: bool) -> None:
+    parts = parse_path(key)
+    path = resolve_paths().config_path
+
+    def mutate(data: dict[str, Any]) -> None:
+        if not unset_path(data, parts):
+            raise OpenClawError(f"Config path not found: {key}")
+
+    update = update_config(path, mutate)
+    _report(path, update.changed, update.after, as_json)
+
+
+@config.command("validate", help="Check the config against the schema; exit 78 when invalid.")
+@json_option
+def validate_cmd(as_json: bool) -> None:
+    from openclaw.config.validate import unknown_sections
+
+    paths = resolve_paths()
+    snap = read_config(paths.config_path)
+    ignored = unknown_sections(snap.data) if snap.data else []
+    if as_json:
+        print_json({"ok": snap.exists and snap.valid, "path": str(snap.path), "exists": snap.exists,
+                    "valid": snap.valid, "issues": [i.as_dict() for i in snap.issues], "ignoredSections": ignored})
+    if not snap.exists:
+        raise OpenClawError(f"No config at {snap.path}; create one with `{profile_cli_prefix(paths.profile)} setup`")
+    if snap.issues:
+        if as_json:
+            raise SystemExit(ConfigError.exit_code)
+        lines = [f"Invalid config at {snap.path}:"] + [f"  - {i}" for i in snap.issues]
+        raise ConfigError("\n".join(lines))
+    if not as_json:
+        click.echo(f"Config valid: {short_path(snap.path)}")
+        if ignored:
+            click.echo(f"Kept as-is (not used by this gateway): {', '.join(ignored)}")
+
+
+@config.command("rollback", help="Restore the last-known-good config (recorded at every good gateway start).")
+@json_option
+def rollback_cmd(as_json: bool) -> None:
+    paths = resolve_paths()
+    good = load_last_good(paths.history_dir)
+    if good is None:
+        raise OpenClawError(
+            f"No last-known-good config recorded for profile {paths.name} yet; one is recorded every time "
+            "the gateway starts with a valid config"
+        )
+    current = read_config(paths.config_path, validate=False)
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(good.recorded_at))
+    unchanged = current.raw_text is not None and config_hash(current.raw_text) == good.hash
+    if not unchanged:
+        rollback(paths.history_dir, paths.config_path)
+    if as_json:
+        print_json({"ok": True, "path": str(paths.config_path), "restored": not unchanged,
+                    "recordedAt": good.recorded_at, "hash": good.hash})
+    elif unchanged:
+        click.echo(f"Config already matches the last-known-good version (recorded {when})")
+    else:
+        click.echo(f"Restored last-known-good config (recorded {when}) to {short_path(paths.config_path)}")
+        click.echo(f"The replaced file is kept as {short_path(paths.config_path)}.bak")

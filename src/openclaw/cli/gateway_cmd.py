@@ -1,0 +1,214 @@
+"""`openclaw gateway` (run in the foreground) and `gateway run|status|probe|call`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from openclaw.cli.output import json_option, kv, print_json, short_path
+from openclaw.cli.rpc_common import call, capability, connect, rpc_options, target_from
+from openclaw.client.rpc import GatewayCallError, GatewayClient, GatewayUnreachable
+from openclaw.errors import OpenClawError
+from openclaw.profiles.paths import resolve_paths
+
+BIND_CHOICES = click.Choice(["loopback", "lan", "tailnet", "auto", "custom"])
+
+
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for opt in reversed(
+        [
+            click.option("--port", type=click.IntRange(1, 65535), help="Base port (overrides env and config)."),
+            click.option("--bind", type=BIND_CHOICES, help="Bind mode (default: gateway.bind or loopback)."),
+            click.option("--token", help="Shared token for this run."),
+            click.option("--password", help="Shared password for this run."),
+            click.option("--allow-unconfigured", is_flag=True, help="Start without gateway.mode=local."),
+            click.option("--force", is_flag=True, help="Start even if the footprint overlaps another instance."),
+            click.option("--verbose", is_flag=True, help="Debug output on the console."),
+        ]
+    ):
+        func = opt(func)
+    return func
+
+
+def _run(**kw: Any) -> None:
+    from openclaw.gateway.runner import run_gateway
+    from openclaw.gateway.settings import RunOptions
+
+    code = run_gateway(resolve_paths(), RunOptions(**kw))
+    raise SystemExit(code)
+
+
+@click.group(invoke_without_command=True, help="Run the gateway in the foreground, or manage/inspect it.")
+@run_options
+@click.pass_context
+def gateway(ctx: click.Context, **kw: Any) -> None:
+    if ctx.invoked_subcommand is None:
+        _run(**kw)
+
+
+@gateway.command("run", help="Run the gateway in the foreground (same as `openclaw gateway`).")
+@run_options
+def run_cmd(**kw: Any) -> None:
+    _run(**kw)
+
+
+# -- status -----------------------------------------------------------------------------------
+def _runtime(paths: Any) -> dict[str, Any]:
+    import os
+
+    from openclaw.ports.registry import running_gateways
+
+    for rec in running_gateways():
+        if os.path.abspath(rec["stateDir"]) == os.path.abspath(paths.state_dir):
+            return {"status": "running", "pid": rec["pid"], "port": rec["port"]}
+    return {"status": "stopped", "pid": None, "port": None}
+
+
+@gateway.command("status", help="Is this profile's gateway running and answering? (exit 1 when not)")
+@click.option("--require-rpc", is_flag=True, help="Also require a read RPC (`status`) to succeed.")
+@rpc_options
+@json_option
+def status_cmd(require_rpc: bool, url: str | None, token: str | None, password: str | None, timeout: int,
+               as_json: bool) -> None:
+    paths = resolve_paths()
+    target = target_from(url, token, password)
+    runtime = _runtime(paths)
+    client = connect(target, timeout, mode="probe", min_protocol=3, max_protocol=4, scopes=["operator.read"])
+    latency = int(client.connect_ms)
+    rpc: dict[str, Any] = {"ok": True, "url": target.url, "latencyMs": latency}
+    try:
+        hello = client.hello or {}
+        scopes = (hello.get("auth") or {}).get("scopes") or []
+        rpc.update(capability=capability(scopes), scopes=scopes)
+        if require_rpc:
+            status_payload = call(client, target, "status")
+            rpc["status"] = {"ok": True, "runtimeVersion": status_payload.get("runtimeVersion")}
+    finally:
+        client.close()
+    server = hello.get("server") or {}
+    if as_json:
+        print_json({"ok": True, "profile": paths.name, "config": {"path": str(paths.config_path)},
+                    "gateway": {"probeUrl": target.url, "port": target.port, "portSource": target.port_source},
+                    "runtime": runtime, "rpc": rpc, "server": server})
+        return
+    kv([
+        ("Profile", paths.name),
+        ("Config", short_path(paths.config_path)),
+        ("Probe target", f"{target.url} ({target.port_source})"),
+        ("Runtime", f"running (pid {runtime['pid']})" if runtime["pid"] else "unknown (not started by this host's CLI)"),
+        ("Connectivity probe", f"ok ({latency}ms)"),
+        ("Capability", rpc["capability"]),
+        ("Gateway version", server.get("version", "?")),
+    ] + ([("RPC probe", "ok (status)")] if require_rpc else []))
+
+
+# -- probe ------------------------------------------------------------------------------------
+READ_PROBES = (("health", None), ("status", None), ("system-presence", None), ("config.get", {}))
+
+
+def probe_target(url: str, token: str | None, password: str | None, timeout_ms: int) -> dict[str, Any]:
+    """Connect as a probe client and run upstream's four read RPCs."""
+    result: dict[str, Any] = {"url": url, "connect": {"ok": False, "rpcOk": False, "scopeLimited": False}}
+    client = GatewayClient(url, token, password, mode="probe", min_protocol=3, max_protocol=4,
+                           scopes=["operator.read"], timeout=timeout_ms / 1000)
+    try:
+        hello = client.connect()
+    except GatewayUnreachable as exc:
+        result["connect"]["error"] = exc.reason
+        return result
+    except GatewayCallError as exc:
+        result.update(reachable=True)
+        result["connect"]["error"] = str(exc)
+        return result
+    result["reachable"] = True
+    result["connect"].update(ok=True, latencyMs=int(client.connect_ms))
+    scopes = (hello.get("auth") or {}).get("scopes") or []
+    result["auth"] = {"role": (hello.get("auth") or {}).get("role"), "scopes": scopes,
+                      "capability": capability(scopes)}
+    result["server"] = hello.get("server")
+    missing: str | None = None
+    failed: str | None = None
+    try:
+        for method, params in READ_PROBES:
+            try:
+                payload = client.call(method, params)
+                if method == "system-presence":
+                    result["self"] = next((p for p in payload if p.get("reason") == "self"), None)
+            except GatewayCallError as exc:
+                if (exc.details or {}).get("code") == "MISSING_SCOPE":
+                    missing = exc.details.get("missingScope")
+                else:
+                    failed = f"{method}: {exc}"
+    except GatewayUnreachable as exc:
+        failed = exc.reason
+    finally:
+        client.close()
+    result["connect"].update(rpcOk=not missing and not failed, scopeLimited=bool(missing))
+    if missing:
+        result["readProbe"] = f"limited - missing scope: {missing}"
+    elif failed:
+        result["readProbe"] = f"failed ({failed})"
+    else:
+        result["readProbe"] = "ok"
+    return result
+
+
+@gateway.command("probe", help="Connect and run the read probe (health, status, presence, config.get).")
+@rpc_options
+@json_option
+def probe_cmd(url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
+    target = target_from(url, token, password)
+    kind = "explicit" if target.explicit_url else "localLoopback"
+    result = {"id": kind, "kind": kind, **probe_target(target.url, target.token, target.password, timeout)}
+    reachable = bool(result.get("reachable"))
+    if as_json:
+        auth = result.get("auth") or {}
+        rpc_ok = result["connect"]["rpcOk"]
+        print_json({"ok": reachable and rpc_ok, "degraded": reachable and not rpc_ok,
+                    "capability": auth.get("capability"), "primaryTargetId": kind, "warnings": [],
+                    "targets": [result]})
+        if not reachable:
+            raise SystemExit(1)
+        return
+    if not reachable:
+        hint = "is it running?" if target.explicit_url else f"start it with: {target.start_hint}"
+        raise OpenClawError(f"gateway not reachable at {target.url} ({result['connect'].get('error')}); {hint}")
+    click.echo(f"{'URL (explicit)' if target.explicit_url else 'Local loopback'} {target.url}")
+    lines = [("Reachable", "yes")]
+    if result["connect"]["ok"]:
+        lines += [("Connect", f"ok ({result['connect']['latencyMs']}ms)"),
+                  ("Capability", result["auth"]["capability"]), ("Read probe", result["readProbe"])]
+    else:
+        lines += [("Connect", f"failed ({result['connect'].get('error')})")]
+    for key, value in lines:
+        click.echo(f"  {key}: {value}")
+
+
+# -- call -------------------------------------------------------------------------------------
+@gateway.command("call", help="Call any gateway method and print its JSON result.")
+@click.argument("method")
+@click.option("--params", "params_json", default=None, help="Method params as a JSON object.")
+@rpc_options
+@json_option
+def call_cmd(method: str, params_json: str | None, url: str | None, token: str | None, password: str | None,
+             timeout: int, as_json: bool) -> None:
+    params = None
+    if params_json:
+        try:
+            params = json.loads(params_json)
+        except ValueError as exc:
+            raise OpenClawError(f"--params is not valid JSON: {exc}") from None
+    target = target_from(url, token, password)
+    client = connect(target, timeout)
+    try:
+        payload = client.call(method, params)
+    except GatewayCallError as exc:
+        raise OpenClawError(f"{method} failed: {exc.code}: {exc}") from None
+    except GatewayUnreachable as exc:
+        raise OpenClawError(f"gateway at {target.url} dropped the connection ({exc.reason})") from None
+    finally:
+        client.close()
+    print_json(payload)

@@ -1,0 +1,44 @@
+"""`openclaw health`: the gateway's health summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from openclaw.cli.output import json_option, kv, print_json
+from openclaw.cli.rpc_common import call, connect, rpc_options, target_from
+
+
+def render_health(payload: dict[str, Any], url: str) -> None:
+    gateway = payload.get("gateway") or {}
+    agents = payload.get("agents") or []
+    agent_text = ", ".join(f"{a['agentId']}{' (default)' if a.get('isDefault') else ''}" for a in agents) or "none"
+    sessions = (payload.get("sessions") or {}).get("count", 0)
+    channels = payload.get("channels") or {}
+    kv([
+        ("Gateway", f"{'ok' if payload.get('ok') else 'degraded'} · {gateway.get('profile', '?')} · {url} · "
+                    f"{payload.get('durationMs', 0)}ms"),
+        ("Agents", agent_text),
+        ("Sessions", sessions),
+        ("Channels", ", ".join(channels) if channels else "none configured"),
+        ("Config reload", (payload.get("configReload") or {}).get("hotReloadStatus", "?")),
+    ])
+
+
+@click.command(help="Ask the gateway for its health summary.")
+@click.option("--verbose", is_flag=True, help="Run live probes instead of the cached snapshot.")
+@rpc_options
+@json_option
+def health(verbose: bool, url: str | None, token: str | None, password: str | None, timeout: int,
+           as_json: bool) -> None:
+    target = target_from(url, token, password)
+    client = connect(target, timeout, scopes=["operator.read"])
+    try:
+        payload = call(client, target, "health", {"probe": True} if verbose else None)
+    finally:
+        client.close()
+    if as_json:
+        print_json(payload)
+    else:
+        render_health(payload, target.url)

@@ -1,0 +1,70 @@
+"""What every client command shares: target flags, connecting, and the one-line 'down' error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from openclaw.client.rpc import GatewayCallError, GatewayClient, GatewayUnreachable
+from openclaw.client.target import Target, resolve_target
+from openclaw.errors import OpenClawError
+from openclaw.profiles.paths import resolve_paths
+
+
+def rpc_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--url/--token/--password/--timeout` for commands that talk to a gateway."""
+    func = click.option("--timeout", type=click.IntRange(100, 600_000), default=10_000, show_default=True,
+                        help="Timeout in ms.")(func)
+    func = click.option("--password", help="Gateway password (default: the profile's).")(func)
+    func = click.option("--token", help="Gateway token (default: the profile's).")(func)
+    func = click.option("--url", help="Gateway URL, e.g. ws://127.0.0.1:19789 (credentials must be explicit).")(func)
+    return func
+
+
+def target_from(url: str | None, token: str | None, password: str | None, port: int | None = None) -> Target:
+    return resolve_target(resolve_paths(), url=url, token=token, password=password, port=port)
+
+
+def down_error(target: Target, exc: GatewayUnreachable) -> OpenClawError:
+    if target.explicit_url:
+        return OpenClawError(f"gateway not reachable at {target.url} ({exc.reason}); is it running?")
+    return OpenClawError(
+        f"gateway not reachable at {target.url} ({exc.reason}); start it with: {target.start_hint}"
+    )
+
+
+def rejected_error(target: Target, exc: GatewayCallError) -> OpenClawError:
+    return OpenClawError(f"gateway at {target.url} refused the connection: {exc}")
+
+
+def connect(target: Target, timeout_ms: int, **client_kw: Any) -> GatewayClient:
+    """Connect or fail with one line: down (URL + start command) or refused (the gateway's reason)."""
+    client = GatewayClient(target.url, target.token, target.password, timeout=timeout_ms / 1000, **client_kw)
+    try:
+        client.connect()
+    except GatewayUnreachable as exc:
+        raise down_error(target, exc) from None
+    except GatewayCallError as exc:
+        raise rejected_error(target, exc) from None
+    return client
+
+
+def call(client: GatewayClient, target: Target, method: str, params: dict[str, Any] | None = None) -> Any:
+    try:
+        return client.call(method, params)
+    except GatewayUnreachable as exc:
+        raise down_error(target, exc) from None
+    except GatewayCallError as exc:
+        raise OpenClawError(f"{method} failed: {exc.code}: {exc}") from None
+
+
+def capability(scopes: list[str]) -> str:
+    if "operator.admin" in scopes:
+        return "admin-capable"
+    if "operator.write" in scopes:
+        return "write-capable"
+    if "operator.read" in scopes:
+        return "read-only"
+    return "connect-only"

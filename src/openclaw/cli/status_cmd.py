@@ -1,0 +1,65 @@
+"""`openclaw status`: one overview of this profile's gateway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from openclaw.cli.output import json_option, print_json, short_path, table
+from openclaw.cli.rpc_common import call, capability, connect, rpc_options, target_from
+
+
+def _duration(ms: int) -> str:
+    seconds = ms // 1000
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def overview_rows(target: Any, latency: int, hello: dict[str, Any], me: dict[str, Any],
+                  status: dict[str, Any]) -> list[tuple[str, str]]:
+    gw = status.get("gateway") or {}
+    ports = gw.get("ports") or {}
+    auth = hello.get("auth") or {}
+    agents = (status.get("cliProjection") or {}).get("agents", {}).get("rows") or []
+    cdp = ports.get("cdpRange") or ["?", "?"]
+    return [
+        ("Gateway", f"local · {target.url} ({target.port_source}) · reachable {latency}ms · "
+                    f"auth {auth.get('method', '?')} · {capability(auth.get('scopes') or [])}"),
+        ("Gateway self", f"{me.get('host', '?')} ({me.get('ip', '?')}) · app {me.get('version', '?')} · "
+                         f"pid {status.get('pid', '?')} · up {_duration(int(status.get('uptimeMs') or 0))}"),
+        ("Profile", str(gw.get("profile", target.paths.name))),
+        ("Config", short_path(gw.get("configPath") or target.paths.config_path)),
+        ("State dir", short_path(gw.get("stateDir") or target.paths.state_dir)),
+        ("Ports", f"gateway {gw.get('port', '?')} · browser control {ports.get('control', '?')} · "
+                  f"canvas {ports.get('canvas', '?')} · CDP {cdp[0]}-{cdp[1]}"),
+        ("Agents", ", ".join(a["id"] for a in agents) or "main"),
+        ("Sessions", f"{(status.get('sessions') or {}).get('count', 0)} active"),
+        ("Channels", ", ".join(c.get("id", "?") for c in status.get("channelSummary") or []) or "none configured"),
+    ]
+
+
+@click.command(help="Overview of this profile's gateway (reachability, identity, ports, agents).")
+@rpc_options
+@json_option
+def status(url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
+    target = target_from(url, token, password)
+    client = connect(target, timeout, scopes=["operator.read", "operator.admin"])
+    latency = int(client.connect_ms)
+    try:
+        presence = call(client, target, "system-presence")
+        payload = call(client, target, "status", {"includeChannelSummary": False, "includeCliProjection": True})
+    finally:
+        client.close()
+    hello = client.hello or {}
+    me = next((p for p in presence if p.get("mode") == "gateway" and p.get("reason") == "self"), {})
+    if as_json:
+        print_json({"ok": True, "profile": target.paths.name,
+                    "gateway": {"url": target.url, "reachable": True, "latencyMs": latency,
+                                "auth": hello.get("auth"), "server": hello.get("server")},
+                    "self": me, "status": payload})
+        return
+    click.echo(f"OpenClaw status (profile {target.paths.name})")
+    table(["Item", "Value"], overview_rows(target, latency, hello, me, payload))

@@ -1,0 +1,37 @@
+"""An Ed25519 device identity that signs `connect` with the v3 payload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from openclaw.gateway.device import b64url_encode, device_id_for, signed_payloads
+
+
+@dataclass
+class DeviceIdentity:
+    private_key: Any  # cryptography Ed25519PrivateKey
+
+    @classmethod
+    def generate(cls) -> DeviceIdentity:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        return cls(Ed25519PrivateKey.generate())
+
+    @property
+    def public_raw(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    @property
+    def device_id(self) -> str:
+        return device_id_for(self.public_raw)
+
+    def sign_connect(self, params: dict[str, Any], nonce: str, signed_at: int, version: str = "v3") -> dict[str, Any]:
+        device = {"id": self.device_id, "publicKey": b64url_encode(self.public_raw), "signedAt": signed_at,
+                  "nonce": nonce}
+        v3, v2 = signed_payloads(params, device)
+        payload = v3 if version == "v3" else v2
+        device["signature"] = b64url_encode(self.private_key.sign(payload.encode()))
+        return device

@@ -1,0 +1,62 @@
+"""Which gateway a client command talks to, and with which credentials.
+
+Local mode reads the profile's config (port, token) without validating the
+schema, so a broken config never stops `status` from reaching a gateway.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from openclaw.config.store import read_config
+from openclaw.errors import UsageError
+from openclaw.ports.footprint import resolve_base_port
+from openclaw.profiles.names import profile_cli_prefix
+from openclaw.profiles.paths import InstancePaths
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    token: str | None
+    password: str | None
+    port: int | None
+    port_source: str
+    explicit_url: bool
+    paths: InstancePaths
+
+    @property
+    def http_base(self) -> str:
+        return self.url.replace("ws://", "http://", 1).replace("wss://", "https://", 1).rstrip("/")
+
+    @property
+    def start_hint(self) -> str:
+        return f"{profile_cli_prefix(self.paths.profile)} gateway"
+
+
+def resolve_target(
+    paths: InstancePaths,
+    url: str | None = None,
+    token: str | None = None,
+    password: str | None = None,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Target:
+    env = os.environ if env is None else env
+    explicit = url or (env.get("OPENCLAW_GATEWAY_URL") if port is None else None)
+    if explicit:
+        if not explicit.startswith(("ws://", "wss://")):
+            raise UsageError(f"--url must start with ws:// or wss:// (got {explicit})")
+        # an explicit URL never borrows the profile's credentials
+        return Target(explicit, token, password, None, "url", True, paths)
+    snap = read_config(paths.config_path, env, validate=False)
+    resolved_port, source = resolve_base_port(port, snap.resolved, paths.profile, env)
+    tok = token or env.get("OPENCLAW_GATEWAY_TOKEN") or _str(snap.get("gateway", "auth", "token"))
+    pw = password or env.get("OPENCLAW_GATEWAY_PASSWORD") or _str(snap.get("gateway", "auth", "password"))
+    return Target(f"ws://127.0.0.1:{resolved_port}", tok, pw, resolved_port, source, False, paths)
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

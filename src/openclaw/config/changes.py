@@ -1,0 +1,20 @@
+"""Which config changes a running gateway can apply live and which need a restart."""
+
+from __future__ import annotations
+
+RESTART_PREFIXES = ("gateway", "browser", "canvasHost", "discovery", "plugins.load", "plugins.installs")
+HOT_GATEWAY_PREFIXES = ("gateway.reload", "gateway.remote")
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+
+
+def needs_restart(path: str) -> bool:
+    if any(_under(path, p) for p in HOT_GATEWAY_PREFIXES):
+        return False
+    return any(_under(path, p) for p in RESTART_PREFIXES)
+
+
+def restart_paths(changed: list[str]) -> list[str]:
+    return [p for p in changed if needs_restart(p)]

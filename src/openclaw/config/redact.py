@@ -1,0 +1,38 @@
+"""Hide secrets in anything we show or send (config.get, `config get`, logs)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+REDACTED = "__OPENCLAW_REDACTED__"
+_SECRET_KEY = re.compile(r"^(token|password|secret|apiKey|botToken)$|(Token|Password|Secret|ApiKey)$")
+_NOT_SECRET = {"tokenFile", "maxTokens", "contextTokens"}
+
+
+def is_secret_key(key: str) -> bool:
+    return key not in _NOT_SECRET and bool(_SECRET_KEY.search(key))
+
+
+def redact(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {
+            k: (REDACTED if is_secret_key(str(k)) and isinstance(v, str) and v else redact(v))
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [redact(v) for v in data]
+    return data
+
+
+def restore_redacted(submitted: Any, current: Any) -> Any:
+    """Put real secrets back where a client echoed the redaction sentinel."""
+    if isinstance(submitted, dict):
+        cur = current if isinstance(current, dict) else {}
+        return {k: restore_redacted(v, cur.get(k)) for k, v in submitted.items()}
+    if isinstance(submitted, list):
+        cur_list = current if isinstance(current, list) else []
+        return [restore_redacted(v, cur_list[i] if i < len(cur_list) else None) for i, v in enumerate(submitted)]
+    if submitted == REDACTED:
+        return current
+    return submitted

@@ -1,0 +1,176 @@
+"""The `openclaw.json` schema: strict inside the sections we own, other sections kept as-is.
+
+Field names are snake_case in Python and camelCase in the file (upstream's
+spelling). Only validation uses these models; writes always go through the
+raw JSON so unknown sections and key order survive.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+LogLevel = Literal["silent", "fatal", "error", "warn", "info", "debug", "trace"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, strict=True)
+
+
+class GatewayAuth(Section):
+    mode: Literal["none", "token", "password"] | None = None
+    token: str | None = None
+    password: str | None = None
+
+
+class GatewayReload(Section):
+    # "hot"/"restart" are retired upstream spellings; both behave as "hybrid".
+    mode: Literal["off", "hybrid", "hot", "restart"] = "hybrid"
+
+
+class ControlUi(Section):
+    enabled: bool = True
+
+
+class Toggle(Section):
+    enabled: bool = False
+
+
+class HttpEndpoints(Section):
+    chat_completions: Toggle = Toggle()
+
+
+class GatewayHttp(Section):
+    endpoints: HttpEndpoints = HttpEndpoints()
+
+
+class GatewayRemote(Section):
+    url: str | None = None
+    token: str | None = None
+    password: str | None = None
+
+
+class GatewayTailscale(Section):
+    mode: Literal["off", "serve", "funnel"] = "off"
+    reset_on_exit: bool = False
+
+
+class Gateway(Section):
+    mode: Literal["local", "remote"] | None = None
+    port: Port | None = None
+    bind: Literal["loopback", "lan", "tailnet", "auto", "custom"] | None = None
+    custom_bind_host: str | None = None
+    auth: GatewayAuth = GatewayAuth()
+    reload: GatewayReload = GatewayReload()
+    control_ui: ControlUi = ControlUi()
+    http: GatewayHttp = GatewayHttp()
+    remote: GatewayRemote | None = None
+    tailscale: GatewayTailscale | None = None
+
+    @field_validator("custom_bind_host")
+    @classmethod
+    def _ipv4(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.IPv4Address(value)
+            except ValueError:
+                raise ValueError("must be an IPv4 address such as 192.168.1.10") from None
+        return value
+
+
+class ModelSelection(Section):
+    primary: str
+    fallbacks: list[str] = []
+
+
+ModelRef = str | ModelSelection
+
+
+class AgentDefaults(Section):
+    workspace: str | None = None
+    model: ModelRef | None = None
+
+
+class AgentEntry(Section):
+    name: str | None = None
+    workspace: str | None = None
+    model: ModelRef | None = None
+    default: bool = False
+
+
+class AgentListItem(AgentEntry):
+    id: str
+
+
+class Agents(Section):
+    defaults: AgentDefaults = AgentDefaults()
+    entries: dict[str, AgentEntry] = {}
+    legacy_list: list[AgentListItem] | None = Field(default=None, alias="list")
+
+
+class BrowserProfile(Section):
+    cdp_port: Port | None = None
+    cdp_url: str | None = None
+    color: str | None = None
+
+
+class Browser(Section):
+    enabled: bool = True
+    control_port: Port | None = None
+    cdp_url: str | None = None
+    cdp_port_range_start: Annotated[int, Field(ge=1, le=65436)] | None = None
+    headless: bool | None = None
+    executable_path: str | None = None
+    default_profile: str | None = None
+    profiles: dict[str, BrowserProfile] = {}
+
+
+class CanvasHost(Section):
+    enabled: bool = True
+    port: Port | None = None
+    root: str | None = None
+    live_reload: bool = True
+
+
+class Logging(Section):
+    level: LogLevel | None = None
+    console_level: LogLevel | None = None
+    max_file_bytes: Annotated[int, Field(ge=1024)] | None = None
+
+
+class Env(Section):
+    vars: dict[str, str] = {}
+
+
+class Rescue(Section):
+    targets: list[str] | None = None
+
+
+class OpenClawConfig(BaseModel):
+    """The whole file. Unknown top-level sections are allowed and preserved."""
+
+    model_config = ConfigDict(extra="allow", alias_generator=to_camel, strict=True)
+
+    gateway: Gateway = Gateway()
+    agents: Agents = Agents()
+    browser: Browser = Browser()
+    canvas_host: CanvasHost = CanvasHost()
+    logging: Logging = Logging()
+    env: Env = Env()
+    rescue: Rescue = Rescue()
+
+    @model_validator(mode="after")
+    def _one_default_agent(self) -> OpenClawConfig:
+        defaults = [k for k, v in self.agents.entries.items() if v.default]
+        if len(defaults) > 1:
+            raise ValueError(f"agents.entries: only one agent may be default (found {', '.join(defaults)})")
+        return self
+
+
+KNOWN_SECTIONS = frozenset(
+    field.alias or name for name, field in OpenClawConfig.model_fields.items()
+)

@@ -1,0 +1,164 @@
+"""Reading and writing `openclaw.json`: JSON5 in, JSON out, atomic, locked, backed up."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openclaw.config.envsubst import merged_env, substitute
+from openclaw.config.keypath import changed_paths
+from openclaw.config.model import ConfigSnapshot, Issue
+from openclaw.errors import ConfigError, OpenClawError
+from openclaw.fsutil import atomic_write, ensure_private_dir, locked
+
+
+def config_hash(raw_text: str) -> str:
+    return hashlib.sha256(raw_text.encode()).hexdigest()
+
+
+def parse_json5(text: str) -> Any:
+    import json5
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return json5.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON5: {exc}") from None
+
+
+def read_config(path: Path, env: Mapping[str, str] | None = None, validate: bool = True) -> ConfigSnapshot:
+    """Snapshot the file; problems become `issues` rather than exceptions."""
+    env = os.environ if env is None else env
+    snap = ConfigSnapshot(path=path, exists=path.exists())
+    if snap.exists:
+        try:
+            snap.raw_text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            snap.issues.append(Issue("<file>", f"cannot read: {exc.strerror or exc}"))
+            return snap
+        snap.hash = config_hash(snap.raw_text)
+        try:
+            parsed = parse_json5(snap.raw_text) if snap.raw_text.strip() else {}
+        except ValueError as exc:
+            snap.issues.append(Issue("<file>", str(exc)))
+            return snap
+        if not isinstance(parsed, dict):
+            snap.issues.append(Issue("<root>", "the config must be a JSON object"))
+            return snap
+        snap.data = parsed
+    resolve_and_validate(snap, env, validate)
+    return snap
+
+
+def resolve_and_validate(snap: ConfigSnapshot, env: Mapping[str, str], validate: bool = True) -> None:
+    issues: list[Issue] = []
+    snap.resolved = substitute(snap.data, merged_env(snap.data, env), issues)
+    snap.issues.extend(issues)
+    if validate:
+        from openclaw.config.validate import validate_config
+
+        model, problems = validate_config(snap.resolved)
+        snap.config = model
+        snap.issues.extend(problems)
+
+
+def format_issues(path: Path, issues: list[Issue]) -> str:
+    lines = [f"Invalid config at {path}:"]
+    lines += [f"  - {issue}" for issue in issues]
+    return "\n".join(lines)
+
+
+def load_valid_config(path: Path, env: Mapping[str, str] | None = None) -> ConfigSnapshot:
+    snap = read_config(path, env)
+    if snap.issues:
+        raise ConfigError(
+            format_issues(path, snap.issues)
+            + "\nFix it with `openclaw config set|unset`, or restore the last good one with "
+            "`openclaw config rollback`."
+        )
+    return snap
+
+
+def dump_config(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+def write_config(path: Path, data: dict[str, Any]) -> None:
+    """Atomic write with the previous file kept as `<name>.bak`; 0600, never through a symlink."""
+    if not path.parent.exists():
+        ensure_private_dir(path.parent)
+    atomic_write(path, dump_config(data), backup=backup_path(path))
+
+
+@contextmanager
+def config_write_lock(path: Path, timeout: float = 30.0) -> Iterator[None]:
+    """Serializes read-modify-write cycles across processes so no update is lost."""
+    if not path.parent.exists():
+        ensure_private_dir(path.parent)
+    with locked(path.with_name(f".{path.name}.lock"), timeout=timeout, what="config write"):
+        yield
+
+
+@dataclass
+class ConfigUpdate:
+    before: dict[str, Any]
+    after: dict[str, Any]
+    changed: list[str] = field(default_factory=list)
+    created: bool = False
+
+    @property
+    def written(self) -> bool:
+        return bool(self.changed) or self.created
+
+
+def update_config(
+    path: Path,
+    mutate: Callable[[dict[str, Any]], None],
+    env: Mapping[str, str] | None = None,
+    require_valid: bool = True,
+) -> ConfigUpdate:
+    """Read, mutate, validate and write under the write lock; nothing is written on error."""
+    env = os.environ if env is None else env
+    with config_write_lock(path):
+        snap = read_config(path, env, validate=False)
+        parse_problems = [i for i in snap.issues if i.path in ("<file>", "<root>")]
+        if parse_problems:
+            raise ConfigError(format_issues(path, parse_problems))
+        before = snap.data
+        after = copy.deepcopy(before)
+        mutate(after)
+        changed = changed_paths(before, after)
+        if not changed and snap.exists:
+            return ConfigUpdate(before, after, [])
+        if require_valid:
+            check = ConfigSnapshot(path=path, exists=True, data=after)
+            resolve_and_validate(check, env)
+            if check.issues:
+                raise ConfigError(format_issues(path, check.issues) + "\nNothing was written.")
+        write_config(path, after)
+        return ConfigUpdate(before, after, changed, created=not snap.exists)
+
+
+def restore_file(path: Path, raw_text: str) -> None:
+    """Replace the config with known text (rollback), keeping the current file as `.bak`."""
+    with config_write_lock(path):
+        atomic_write(path, raw_text, backup=backup_path(path))
+
+
+def ensure_config_writable(path: Path) -> None:
+    if path.is_symlink():
+        raise OpenClawError(f"refusing to write through a symlink: {path}")

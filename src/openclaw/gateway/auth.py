@@ -1,0 +1,125 @@
+"""Shared-secret authentication with upstream's exact messages and detail codes."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from openclaw.gateway.protocol import CLOSE_POLICY, INVALID_REQUEST, ConnectRejected, truncate_reason
+
+# reason -> (details.code, recommendedNextStep)
+_REASONS = {
+    "token_missing": ("AUTH_TOKEN_MISSING", "update_auth_configuration"),
+    "token_mismatch": ("AUTH_TOKEN_MISMATCH", "update_auth_credentials"),
+    "token_missing_config": ("AUTH_TOKEN_NOT_CONFIGURED", "update_auth_configuration"),
+    "password_missing": ("AUTH_PASSWORD_MISSING", "update_auth_configuration"),
+    "password_mismatch": ("AUTH_PASSWORD_MISMATCH", "update_auth_credentials"),
+    "password_missing_config": ("AUTH_PASSWORD_NOT_CONFIGURED", "update_auth_configuration"),
+    "rate_limited": ("AUTH_RATE_LIMITED", "wait_then_retry"),
+}
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    mode: str  # none | token | password
+    token: str | None
+    password: str | None
+
+
+@dataclass(frozen=True)
+class AuthOutcome:
+    ok: bool
+    method: str  # none | token | password
+    reason: str | None = None
+    presented: bool = False
+
+
+def _equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def check_shared_secret(cfg: AuthConfig, auth: dict[str, Any] | None) -> AuthOutcome:
+    auth = auth if isinstance(auth, dict) else {}
+    token = auth.get("token") if isinstance(auth.get("token"), str) else None
+    password = auth.get("password") if isinstance(auth.get("password"), str) else None
+    if cfg.mode == "none":
+        return AuthOutcome(True, "none")
+    if cfg.mode == "password":
+        secret = password or token
+        if not cfg.password:
+            return AuthOutcome(False, "password", "password_missing_config", bool(secret))
+        if not secret:
+            return AuthOutcome(False, "password", "password_missing")
+        ok = _equal(secret, cfg.password)
+        return AuthOutcome(ok, "password", None if ok else "password_mismatch", True)
+    secret = token or password
+    if not cfg.token:
+        return AuthOutcome(False, "token", "token_missing_config", bool(secret))
+    if not secret:
+        return AuthOutcome(False, "token", "token_missing")
+    ok = _equal(secret, cfg.token)
+    return AuthOutcome(ok, "token", None if ok else "token_mismatch", True)
+
+
+def _hints(client_mode: str, local: bool) -> tuple[str, str]:
+    if client_mode == "cli":
+        if local:
+            return ("use this gateway's gateway.auth.token or pair the device",
+                    "use this gateway's gateway.auth.password")
+        return ("set gateway.remote.token to match gateway.auth.token",
+                "set gateway.remote.password to match gateway.auth.password")
+    return "provide gateway auth token", "provide gateway auth password"
+
+
+def auth_message(reason: str | None, client_mode: str, local: bool) -> str:
+    token_hint, password_hint = _hints(client_mode, local)
+    messages = {
+        "token_missing": f"unauthorized: gateway token missing ({token_hint})",
+        "token_mismatch": f"unauthorized: gateway token mismatch ({token_hint})",
+        "token_missing_config": "unauthorized: gateway token not configured on gateway (set gateway.auth.token)",
+        "password_missing": f"unauthorized: gateway password missing ({password_hint})",
+        "password_mismatch": f"unauthorized: gateway password mismatch ({password_hint})",
+        "password_missing_config":
+            "unauthorized: gateway password not configured on gateway (set gateway.auth.password)",
+        "rate_limited": "unauthorized: too many failed authentication attempts (retry later)",
+    }
+    return messages.get(reason or "", "unauthorized")
+
+
+def rejection(reason: str | None, client_mode: str, local: bool, retry_after_ms: int | None = None) -> ConnectRejected:
+    message = auth_message(reason, client_mode, local)
+    code, step = _REASONS.get(reason or "", ("AUTH_REQUIRED", None))
+    details: dict[str, Any] = {"code": code, "authReason": reason, "canRetryWithDeviceToken": False}
+    if step:
+        details["recommendedNextStep"] = step
+    extra: dict[str, Any] = {}
+    if reason == "rate_limited":
+        extra = {"retryable": True, "retry_after_ms": retry_after_ms}
+    return ConnectRejected(INVALID_REQUEST, message, CLOSE_POLICY, truncate_reason(message), details, **extra)
+
+
+class RateLimiter:
+    """Failed-auth limiter per remote address (loopback exempt), as upstream's defaults."""
+
+    def __init__(self, max_attempts: int = 10, window_s: float = 60.0, lockout_s: float = 300.0) -> None:
+        self.max_attempts, self.window_s, self.lockout_s = max_attempts, window_s, lockout_s
+        self._failures: dict[str, list[float]] = {}
+        self._locked_until: dict[str, float] = {}
+
+    def locked_for_ms(self, addr: str) -> int:
+        until = self._locked_until.get(addr, 0.0)
+        remaining = until - time.monotonic()
+        return int(remaining * 1000) if remaining > 0 else 0
+
+    def failure(self, addr: str) -> None:
+        now = time.monotonic()
+        recent = [t for t in self._failures.get(addr, []) if now - t < self.window_s] + [now]
+        self._failures[addr] = recent
+        if len(recent) >= self.max_attempts:
+            self._locked_until[addr] = now + self.lockout_s
+            self._failures.pop(addr, None)
+
+    def success(self, addr: str) -> None:
+        self._failures.pop(addr, None)

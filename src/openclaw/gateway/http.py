@@ -1,0 +1,70 @@
+"""HTTP probes on the gateway port: `/health[z]`, `/ready[z]`, `/startup[z]` (GET/HEAD only)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from openclaw import __version__
+from openclaw.gateway.connection import is_local_request
+
+if TYPE_CHECKING:
+    from openclaw.gateway.server import GatewayServer
+
+JSON_HEADERS = {"Cache-Control": "no-store"}
+
+
+def _json(body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.Response(text=json.dumps(body), status=status, headers=JSON_HEADERS,
+                        content_type="application/json", charset="utf-8")
+
+
+def _authorized(request: web.Request, server: GatewayServer) -> bool:
+    """Bearer token/password, or a direct local request: both see probe details."""
+    if is_local_request(request):
+        return True
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return False
+    presented = header[7:].strip().encode()
+    auth = server.settings.auth
+    secrets = [s for s in (auth.token, auth.password) if s]
+    return any(hmac.compare_digest(presented, s.encode()) for s in secrets)
+
+
+def add_http_routes(app: web.Application, server: GatewayServer) -> None:
+    def guard(handler: Any) -> Any:
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            if request.method not in ("GET", "HEAD"):
+                return web.Response(status=405, text="Method Not Allowed", headers={"Allow": "GET, HEAD"})
+            return await handler(request)
+
+        return wrapped
+
+    async def health(_: web.Request) -> web.Response:
+        return _json({"ok": True, "status": "live"})
+
+    async def startup(request: web.Request) -> web.Response:
+        status = "draining" if server.draining else ("started" if server.started else "starting")
+        ok = status == "started"
+        body: dict[str, Any] = {"ok": ok, "status": status}
+        if _authorized(request, server):
+            body.update(version=__version__, uptimeMs=server.uptime_ms())
+            if status == "starting":
+                body["pendingReason"] = "startup-sidecars"
+        return _json(body, 200 if ok else 503)
+
+    async def ready(request: web.Request) -> web.Response:
+        failing = ["gateway-draining"] if server.draining else ([] if server.started else ["startup-sidecars"])
+        ok = not failing
+        body: dict[str, Any] = {"ready": ok}
+        if _authorized(request, server):
+            body.update(failing=failing, uptimeMs=server.uptime_ms())
+        return _json(body, 200 if ok else 503)
+
+    for path, handler in (("/health", health), ("/healthz", health), ("/startup", startup),
+                          ("/startupz", startup), ("/ready", ready), ("/readyz", ready)):
+        app.router.add_route("*", path, guard(handler))

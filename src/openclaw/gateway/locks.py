@@ -1,0 +1,110 @@
+"""The gateway's ownership locks: one per state dir (always) and one per config file.
+
+Each lock is an OS advisory lock on a JSON owner record. The kernel drops the
+lock when its process dies, so a `kill -9` never blocks the next start; the
+record (pid + start marker) lets us also recognize a live foreign owner.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from openclaw.errors import OpenClawError
+from openclaw.fsutil import FileLock, ensure_private_dir
+from openclaw.procutil import pid_alive, self_marker
+from openclaw.profiles.paths import InstancePaths, runtime_dir
+
+LOCK_TIMEOUT_S = 5.0
+
+
+class GatewayLockError(OpenClawError):
+    """Another process owns this state dir, config or port (exit 1)."""
+
+
+def state_lock_path(paths: InstancePaths) -> Path:
+    return paths.lock_dir / "gateway.state.lock"
+
+
+def config_lock_path(config_path: Path) -> Path:
+    """Host-wide, keyed by the config path, so two state dirs cannot share one config."""
+    digest = hashlib.sha256(os.path.abspath(config_path).encode()).hexdigest()[:8]
+    return runtime_dir() / "locks" / f"gateway.{digest}.lock"
+
+
+def read_owner(path: Path) -> dict[str, Any] | None:
+    try:
+        record = json.loads(path.read_text() or "null")
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _live_foreign_owner(record: dict[str, Any] | None) -> bool:
+    """A record whose process still runs but holds no OS lock (e.g. another implementation)."""
+    if not record or not isinstance(record.get("pid"), int) or record["pid"] == os.getpid():
+        return False
+    return pid_alive(record["pid"], record.get("startMarker"))
+
+
+class GatewayLocks:
+    def __init__(self, paths: InstancePaths, port: int, multi_gateway: bool = False) -> None:
+        self.paths = paths
+        self.port = port
+        self.owner_id = str(uuid.uuid4())
+        self.locks: list[FileLock] = [FileLock(state_lock_path(paths))]
+        if not multi_gateway:
+            self.locks.append(FileLock(config_lock_path(paths.config_path)))
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "ownerId": self.owner_id,
+            "createdAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "configPath": str(self.paths.config_path),
+            "stateDir": str(self.paths.state_dir),
+            "port": self.port,
+            "startMarker": self_marker(),
+            "role": "gateway",
+        }
+
+    def acquire(self, timeout: float = LOCK_TIMEOUT_S) -> None:
+        ensure_private_dir(self.paths.lock_dir)
+        ensure_private_dir(runtime_dir() / "locks")
+        started = time.monotonic()
+        for lock in self.locks:
+            remaining = max(0.0, timeout - (time.monotonic() - started))
+            if not self._acquire_one(lock, remaining):
+                self.release()
+                owner = read_owner(lock.path) or {}
+                pid = owner.get("pid", "unknown")
+                waited = int(round((time.monotonic() - started) * 1000))
+                raise GatewayLockError(f"gateway already running (pid {pid}); lock timeout after {waited}ms")
+            lock.write(json.dumps(self.record(), indent=2) + "\n")
+
+    def _acquire_one(self, lock: FileLock, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            if lock.try_acquire():
+                if not _live_foreign_owner(read_owner(lock.path)):
+                    return True
+                lock.release(remove=False)
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def update_port(self, port: int) -> None:
+        self.port = port
+        for lock in self.locks:
+            if lock.fd is not None:
+                lock.write(json.dumps(self.record(), indent=2) + "\n")
+
+    def release(self) -> None:
+        for lock in reversed(self.locks):
+            lock.release(remove=True)

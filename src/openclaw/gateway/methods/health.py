@@ -1,0 +1,50 @@
+"""`health`: the summary upstream's `openclaw health` renders (scope-exempt)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from openclaw.agents.roster import agent_roster, sessions_db_path
+from openclaw.gateway.methods import CallContext, Param, method
+
+
+def _sessions(path: str) -> dict[str, Any]:
+    return {"path": path, "count": 0, "recent": []}
+
+
+def build_health(server: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    settings = server.settings
+    roster = agent_roster(settings.snapshot.resolved)
+    default = next(a for a in roster if a.is_default)
+    agents = []
+    for agent in roster:
+        path = str(sessions_db_path(settings.paths.state_dir, agent.id))
+        agents.append(
+            {
+                "agentId": agent.id,
+                "isDefault": agent.is_default,
+                "heartbeat": {"enabled": False, "every": "disabled", "everyMs": None},
+                "sessions": _sessions(path),
+            }
+        )
+    return {
+        "ok": True,
+        "ts": int(time.time() * 1000),
+        "durationMs": int((time.perf_counter() - started) * 1000),
+        "channels": {},
+        "channelOrder": [],
+        "channelLabels": {},
+        "heartbeatSeconds": 0,
+        "defaultAgentId": default.id,
+        "agents": agents,
+        "sessions": _sessions(str(sessions_db_path(settings.paths.state_dir, default.id))),
+        "configReload": {"hotReloadStatus": server.hot_reload_status},
+        "gateway": server.identity(),
+    }
+
+
+@method("health", scope=None, params={"probe": Param(bool)})
+async def health(ctx: CallContext) -> dict[str, Any]:
+    return ctx.server.health(probe=bool(ctx.params.get("probe")))

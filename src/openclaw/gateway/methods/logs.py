@@ -1,0 +1,34 @@
+"""`logs.tail`: cursor-based reads of the gateway's own log file."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.protocol import UNAVAILABLE, RpcError
+from openclaw.gateway.scopes import READ
+from openclaw.logtail import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, MAX_BYTES, MAX_LIMIT, read_tail
+
+
+@method(
+    "logs.tail",
+    scope=READ,
+    params={
+        "cursor": Param(int, minimum=0),
+        "limit": Param(int, minimum=1, maximum=MAX_LIMIT),
+        "maxBytes": Param(int, minimum=1, maximum=MAX_BYTES),
+    },
+)
+async def logs_tail(ctx: CallContext) -> dict[str, Any]:
+    params = ctx.params
+    try:
+        return await asyncio.to_thread(
+            read_tail,
+            ctx.server.log_file,
+            params.get("cursor"),
+            params.get("limit", DEFAULT_LIMIT),
+            params.get("maxBytes", DEFAULT_MAX_BYTES),
+        )
+    except OSError as exc:
+        raise RpcError(UNAVAILABLE, f"log read failed: {exc}") from None

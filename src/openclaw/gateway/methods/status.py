@@ -1,0 +1,64 @@
+"""`status` and `system-presence`: what upstream's `openclaw status` reads."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from openclaw import __version__
+from openclaw.agents.roster import agent_roster, sessions_db_path
+from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.scopes import READ
+
+
+@method("status", scope=READ, params={"includeChannelSummary": Param(bool), "includeCliProjection": Param(bool)})
+async def status(ctx: CallContext) -> dict[str, Any]:
+    server = ctx.server
+    settings = server.settings
+    roster = agent_roster(settings.snapshot.resolved)
+    default = next(a for a in roster if a.is_default)
+    by_agent = []
+    for agent in roster:
+        path = str(sessions_db_path(settings.paths.state_dir, agent.id)) if ctx.is_admin else "[redacted]"
+        by_agent.append({"agentId": agent.id, "path": path, "count": 0, "recent": []})
+    payload: dict[str, Any] = {
+        "runtimeVersion": __version__,
+        "heartbeat": {
+            "defaultAgentId": default.id,
+            "agents": [{"agentId": a.id, "enabled": False, "every": "disabled", "everyMs": None} for a in roster],
+        },
+        "channelSummary": [],
+        "queuedSystemEvents": [],
+        "degradedSecretOwners": [],
+        "degradedPlugins": [],
+        "tasks": {},
+        "taskAudit": {},
+        "sessions": {
+            "paths": [b["path"] for b in by_agent],
+            "count": 0,
+            "defaults": {"model": None, "contextTokens": None},
+            "recent": [],
+            "byAgent": by_agent,
+        },
+        "modelRuntime": {},
+        "pid": os.getpid(),
+        "uptimeMs": server.uptime_ms(),
+        "workerPools": {},
+        "shutdownBudget": None,
+        "gateway": server.identity(include_paths=ctx.is_admin),
+    }
+    if ctx.params.get("includeCliProjection"):
+        payload["cliProjection"] = {
+            "agents": {
+                "defaultId": default.id,
+                "selectionRequired": False,
+                "rows": [{"id": a.id, **({"name": a.name} if a.name else {})} for a in roster],
+            },
+            "updateChannel": None,
+        }
+    return payload
+
+
+@method("system-presence", scope=READ, params={})
+async def system_presence(ctx: CallContext) -> list[dict[str, Any]]:
+    return ctx.server.presence.entries()

@@ -1,0 +1,131 @@
+"""Protocol v4 constants, frame shapes and error shapes (wire-compatible with upstream)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROTOCOL_VERSION = 4
+MIN_PROBE_PROTOCOL = 3
+MAX_PREAUTH_BYTES = 65_536
+MAX_PAYLOAD_BYTES = 26_214_400
+MAX_BUFFERED_BYTES = 52_428_800
+TICK_INTERVAL_MS = 30_000
+HANDSHAKE_TIMEOUT_MS = 15_000
+DEVICE_SKEW_MS = 120_000
+MAX_PENDING_HANDSHAKE_FRAMES = 15
+
+# close codes
+CLOSE_NORMAL = 1000
+CLOSE_PROTOCOL = 1002
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_RESTART = 1012
+CLOSE_TRY_AGAIN = 1013
+
+CLIENT_IDS = frozenset(
+    {
+        "webchat-ui", "openclaw-control-ui", "openclaw-browser-copilot", "openclaw-tui", "webchat", "cli",
+        "gateway-client", "openclaw-macos", "openclaw-linux", "openclaw-ios", "openclaw-watchos",
+        "openclaw-android", "node-host", "openclaw-worker", "test", "fingerprint", "openclaw-probe",
+    }
+)
+CLIENT_MODES = frozenset({"webchat", "cli", "ui", "backend", "node", "worker", "probe", "test"})
+EPHEMERAL_MODES = frozenset({"cli", "backend", "probe", "test"})
+
+# error codes
+INVALID_REQUEST = "INVALID_REQUEST"
+FORBIDDEN = "FORBIDDEN"
+UNAVAILABLE = "UNAVAILABLE"
+NOT_PAIRED = "NOT_PAIRED"
+
+EVENTS = ["connect.challenge", "tick", "shutdown", "presence", "health", "config.changed"]
+
+
+class RpcError(Exception):
+    """A method failure that becomes an `ErrorShape` in the `res` frame."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+        retryable: bool | None = None,
+        retry_after_ms: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details
+        self.retryable, self.retry_after_ms = retryable, retry_after_ms
+
+    def shape(self) -> dict[str, Any]:
+        return error_shape(self.code, self.message, self.details, self.retryable, self.retry_after_ms)
+
+
+class ConnectRejected(RpcError):
+    """A handshake failure: answered as an error `res`, then the socket closes."""
+
+    def __init__(self, code: str, message: str, close_code: int = CLOSE_POLICY, close_reason: str | None = None,
+                 details: dict[str, Any] | None = None, **kw: Any) -> None:
+        super().__init__(code, message, details, **kw)
+        self.close_code = close_code
+        self.close_reason = message if close_reason is None else close_reason
+
+
+def error_shape(
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    retryable: bool | None = None,
+    retry_after_ms: int | None = None,
+) -> dict[str, Any]:
+    shape: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        shape["details"] = details
+    if retryable is not None:
+        shape["retryable"] = retryable
+    if retry_after_ms is not None:
+        shape["retryAfterMs"] = retry_after_ms
+    return shape
+
+
+def res_ok(req_id: str, payload: Any) -> dict[str, Any]:
+    return {"type": "res", "id": req_id, "ok": True, "payload": payload}
+
+
+def res_err(req_id: str, error: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "res", "id": req_id, "ok": False, "error": error}
+
+
+def event_frame(event: str, payload: Any, seq: int | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "event", "event": event, "payload": payload}
+    if seq is not None:
+        frame["seq"] = seq
+    return frame
+
+
+def truncate_reason(text: str, limit: int = 120) -> str:
+    """WebSocket close reasons are capped; cut on a UTF-8 boundary."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode(errors="ignore")
+
+
+def request_frame_problem(frame: Any) -> str | None:
+    """Why `frame` is not a valid `req` frame, or None if it is."""
+    if not isinstance(frame, dict):
+        return "frame must be an object"
+    if frame.get("type") != "req":
+        return "type must be \"req\""
+    if not isinstance(frame.get("id"), str) or not frame["id"]:
+        return "id must be a non-empty string"
+    if not isinstance(frame.get("method"), str) or not frame["method"]:
+        return "method must be a non-empty string"
+    return None
+
+
+def missing_scope_error(scope: str) -> RpcError:
+    return RpcError(
+        FORBIDDEN,
+        f"missing scope: {scope}",
+        {"code": "MISSING_SCOPE", "missingScope": scope, "requiredScopes": [scope]},
+    )

@@ -1,0 +1,206 @@
+"""Running one gateway process: resolve, lock, bind, serve, reload, restart, stop.
+
+Start order (spec section 5): load and validate config; state lock; config
+lock (skipped with OPENCLAW_ALLOW_MULTI_GATEWAY=1); exclusive bind; serve.
+SIGTERM/SIGINT stop gracefully, SIGUSR1 restarts in-process, and so does a
+config edit that touches `gateway.*`, `browser.*` or `canvasHost.*`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from openclaw import __version__
+from openclaw.config.history import record_last_good
+from openclaw.config.keypath import changed_paths
+from openclaw.config.store import format_issues, read_config
+from openclaw.errors import ConfigError, OpenClawError
+from openclaw.gateway import logfile
+from openclaw.gateway.locks import GatewayLockError, GatewayLocks
+from openclaw.config.changes import restart_paths
+from openclaw.gateway.reload import ConfigWatcher
+from openclaw.gateway.server import GatewayServer, RuntimeState
+from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings
+from openclaw.ports import registry
+from openclaw.procutil import self_marker
+from openclaw.profiles.paths import InstancePaths
+
+
+def _levels(settings: GatewaySettings, env: Mapping[str, str]) -> tuple[int, int]:
+    cfg_level = env.get("OPENCLAW_LOG_LEVEL") or settings.snapshot.get("logging", "level")
+    file_level = logfile.level_value(cfg_level)
+    console = settings.snapshot.get("logging", "consoleLevel") or cfg_level
+    console_level = logfile.level_value("debug" if settings.options.verbose else console)
+    return file_level, console_level
+
+
+class GatewayRunner:
+    def __init__(self, paths: InstancePaths, options: RunOptions, env: Mapping[str, str] | None = None) -> None:
+        self.paths = paths
+        self.options = options
+        self.env = dict(os.environ if env is None else env)
+        self.server: GatewayServer | None = None
+        self.watcher: ConfigWatcher | None = None
+        self.state: RuntimeState | None = None
+
+    def run(self) -> int:
+        return asyncio.run(self._main())
+
+    async def _main(self) -> int:
+        settings = resolve_settings(self.paths, self.options, self.env)
+        if self.options.port is not None:
+            self._check_footprint(settings)
+        multi = self.env.get("OPENCLAW_ALLOW_MULTI_GATEWAY") == "1"
+        locks = GatewayLocks(self.paths, settings.port, multi_gateway=multi)
+        await asyncio.to_thread(locks.acquire)
+        try:
+            logfile.configure(self.paths.logs_dir, *_levels(settings, self.env),
+                              settings.snapshot.get("logging", "maxFileBytes"))
+            self._install_signals()
+            await self._serve_loop(settings, locks)
+        finally:
+            if self.watcher:
+                self.watcher.stop()
+            registry.unregister(self.paths.state_dir, os.getpid())
+            locks.release()
+            logfile.info("gateway stopped")
+            logfile.shutdown()
+        return 0
+
+    def _check_footprint(self, settings: GatewaySettings) -> None:
+        from openclaw.ports.planner import check_explicit_port
+        from openclaw.profiles.provision import other_instances
+
+        check_explicit_port(settings.port, settings.footprint, other_instances(self.paths), self.options.force)
+
+    async def _serve_loop(self, settings: GatewaySettings, locks: GatewayLocks) -> None:
+        self.state = RuntimeState()
+        previous: GatewaySettings | None = None
+        while True:
+            self.server = GatewayServer(settings, self.state, self.env, hooks=self)
+            try:
+                await self.server.start()
+            except GatewayLockError as exc:
+                if previous is None:
+                    raise
+                logfile.error(f"restart with new settings failed ({exc}); keeping the previous settings")
+                settings, previous = previous, None
+                locks.update_port(settings.port)
+                continue
+            self._after_start(settings)
+            reason = await self.server.wait()
+            logfile.info(f"gateway {'restarting' if reason == 'restart' else 'stopping'}")
+            await self.server.shutdown(restart=reason == "restart")
+            if reason != "restart":
+                return
+            self.state.restart_count += 1
+            previous = settings
+            settings = self._reresolve(settings)
+            locks.update_port(settings.port)
+
+    def _reresolve(self, current: GatewaySettings) -> GatewaySettings:
+        try:
+            return resolve_settings(self.paths, self.options, self.env)
+        except OpenClawError as exc:
+            logfile.error(f"restart kept the running settings: {exc}")
+            return current
+
+    def _after_start(self, settings: GatewaySettings) -> None:
+        snap = settings.snapshot
+        if snap.exists and snap.raw_text is not None:
+            record_last_good(self.paths.history_dir, self.paths.config_path, snap.raw_text)
+        registry.register(self.paths.state_dir, self._registry_record(settings))
+        fp = settings.footprint
+        logfile.info(
+            f"listening on {settings.url} (profile {self.paths.name}, pid {os.getpid()}); browser control "
+            f"{fp.control}, canvas {fp.canvas}, CDP {fp.cdp_label}",
+            port=settings.port, profile=self.paths.name, stateDir=str(self.paths.state_dir),
+        )
+        if settings.reload_mode != "off":
+            if self.watcher is None:
+                self.watcher = ConfigWatcher(self.paths.config_path, self.on_config_change)
+                self.watcher.start()
+            self.watcher.accept_current()
+
+    def _registry_record(self, settings: GatewaySettings) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "startMarker": self_marker(),
+            "profile": self.paths.profile,
+            "stateDir": str(self.paths.state_dir),
+            "configPath": str(self.paths.config_path),
+            "port": settings.port,
+            "bindHost": settings.bind_host,
+            "footprint": settings.footprint.as_dict(),
+            "version": __version__,
+            "startedAt": time.time(),
+        }
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        handlers = {signal.SIGTERM: "stop", signal.SIGINT: "stop"}
+        if hasattr(signal, "SIGUSR1"):
+            handlers[signal.SIGUSR1] = "restart"
+        for sig, action in handlers.items():
+            try:
+                loop.add_signal_handler(sig, self._on_signal, sig, action)
+            except (NotImplementedError, RuntimeError):  # Windows
+                signal.signal(sig, lambda s, f, a=action, n=sig: loop.call_soon_threadsafe(self._on_signal, n, a))
+
+    def _on_signal(self, sig: int, action: str) -> None:
+        logfile.info(f"received {signal.Signals(sig).name}; {'restarting in-process' if action == 'restart' else 'stopping'}")
+        if self.server:
+            self.server.request_stop(action)
+
+    # -- hot reload ----------------------------------------------------------
+    def config_changed_now(self) -> None:
+        if self.watcher:
+            self.watcher.poke()
+
+    async def on_config_change(self) -> None:
+        server = self.server
+        if server is None:
+            return
+        snap = read_config(self.paths.config_path, self.env)
+        if snap.issues:
+            logfile.warn("config reload skipped (invalid config): "
+                         + format_issues(self.paths.config_path, snap.issues).replace("\n", " "),
+                         subsystem="reload", issues=[i.as_dict() for i in snap.issues])
+            return
+        changed = changed_paths(server.settings.snapshot.resolved, snap.resolved)
+        if not changed:
+            return
+        needs = restart_paths(changed)
+        await server.broadcast("config.changed",
+                               {"path": str(self.paths.config_path), "hash": snap.hash, "ts": int(time.time() * 1000)})
+        if needs:
+            logfile.info(f"config change needs a restart ({', '.join(needs)}); restarting in-process",
+                         subsystem="reload", changedPaths=changed)
+            server.request_stop("restart")
+            return
+        self._hot_apply(server, snap, changed)
+
+    def _hot_apply(self, server: GatewayServer, snap: Any, changed: list[str]) -> None:
+        try:
+            settings = resolve_settings(self.paths, self.options, self.env, snap=snap)
+        except ConfigError as exc:
+            logfile.warn(f"config reload skipped: {exc}", subsystem="reload")
+            return
+        server.settings = dataclasses.replace(settings, footprint=server.settings.footprint)
+        server.applied_config_hash = snap.hash
+        logfile.set_levels(*_levels(settings, self.env))
+        record_last_good(self.paths.history_dir, self.paths.config_path, snap.raw_text or "")
+        logfile.info(f"config hot reload applied ({', '.join(changed)})", subsystem="reload", changedPaths=changed)
+
+
+def run_gateway(paths: InstancePaths, options: RunOptions, env: Mapping[str, str] | None = None) -> int:
+    return GatewayRunner(paths, options, env).run()
+
+
+__all__ = ["run_gateway", "GatewayRunner", "GatewayLockError"]

@@ -1,0 +1,227 @@
+"""The gateway server: one port for the WebSocket protocol and HTTP, read top-down.
+
+`start()` binds and begins serving, `wait()` returns when a stop or restart is
+requested, `shutdown()` tells every client and closes them with 1012.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from openclaw import __version__
+from openclaw.agents.roster import default_agent_id
+from openclaw.gateway import logfile
+from openclaw.gateway.auth import RateLimiter
+from openclaw.gateway.bind import bind_exclusive
+from openclaw.gateway.connection import Connection
+from openclaw.gateway.http import add_http_routes
+from openclaw.gateway.methods import load_methods
+from openclaw.gateway.methods.health import build_health
+from openclaw.gateway.presence import Presence
+from openclaw.gateway.protocol import (
+    CLOSE_RESTART, EVENTS, HANDSHAKE_TIMEOUT_MS, MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, PROTOCOL_VERSION,
+    TICK_INTERVAL_MS,
+)
+from openclaw.gateway.scopes import ADMIN
+from openclaw.gateway.settings import GatewaySettings
+
+HEALTH_CACHE_S = 60.0
+RESTART_EXPECTED_MS = 1500
+
+
+class RuntimeState:
+    """What survives an in-process restart: identity, boot time, presence."""
+
+    def __init__(self) -> None:
+        self.boot_id = str(uuid.uuid4())
+        self.instance_id = str(uuid.uuid4())
+        self.started_mono = time.monotonic()
+        self.presence = Presence(self.instance_id)
+        self.health_version = 0
+        self.restart_count = 0
+
+
+class GatewayServer:
+    def __init__(self, settings: GatewaySettings, state: RuntimeState, env: Mapping[str, str] | None = None,
+                 hooks: Any = None) -> None:
+        self.settings = settings
+        self.state = state
+        self.env = dict(os.environ if env is None else env)
+        self.hooks = hooks  # the runner: config reload + restart requests
+        self.methods = load_methods()
+        self.connections: set[Connection] = set()
+        self.rate_limiter = RateLimiter()
+        self.draining = False
+        self.started = False
+        self.hot_reload_status = "active" if settings.reload_mode != "off" else "disabled"
+        self.applied_config_hash = settings.snapshot.hash
+        self.log_file = logfile.log_path(settings.paths.logs_dir)
+        self.handshake_timeout_s = _handshake_timeout_s(self.env)
+        self._stop = asyncio.get_running_loop().create_future()
+        self._health_cache: tuple[float, dict[str, Any]] | None = None
+        self._runner: web.AppRunner | None = None
+        self._sockets: list[socket.socket] = []
+        self._tick_task: asyncio.Task[None] | None = None
+
+    @property
+    def presence(self) -> Presence:
+        return self.state.presence
+
+    # -- start / serve / shutdown -----------------------------------------
+    async def start(self) -> None:
+        self._sockets = await bind_exclusive(self.settings.bind_hosts, self.settings.port)
+        app = web.Application(client_max_size=MAX_PAYLOAD_BYTES)
+        app.router.add_get("/", self._root)
+        add_http_routes(app, self)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        for sock in self._sockets:
+            await web.SockSite(self._runner, sock).start()
+        self.started = True
+        self._tick_task = asyncio.create_task(self._tick_loop())
+
+    async def wait(self) -> str:
+        """Block until `request_stop` is called; returns `stop` or `restart`."""
+        return await self._stop
+
+    def request_stop(self, reason: str = "stop") -> None:
+        if not self._stop.done():
+            self._stop.set_result(reason)
+
+    async def shutdown(self, restart: bool) -> None:
+        self.draining = True
+        payload: dict[str, Any] = {"reason": "gateway restarting" if restart else "gateway stopping"}
+        if restart:
+            payload["restartExpectedMs"] = RESTART_EXPECTED_MS
+        await self.broadcast("shutdown", payload)
+        await asyncio.gather(*(c.close(CLOSE_RESTART, "service restart") for c in list(self.connections)),
+                             return_exceptions=True)
+        if self._tick_task:
+            self._tick_task.cancel()
+        if self._runner:
+            await self._runner.cleanup()
+        for sock in self._sockets:
+            sock.close()
+        self.started = False
+
+    # -- websocket ------------------------------------------------------------
+    async def _root(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(max_msg_size=MAX_PAYLOAD_BYTES, heartbeat=TICK_INTERVAL_MS / 1000,
+                                   autoping=True)
+        if not ws.can_prepare(request).ok:
+            return web.Response(status=426, text="Upgrade Required: connect with a WebSocket client\n",
+                                headers={"Upgrade": "websocket"})
+        await ws.prepare(request)
+        conn = Connection(self, ws, request)
+        self.connections.add(conn)
+        try:
+            await conn.run()
+        finally:
+            self.connections.discard(conn)
+            if self.presence.remove(conn.id):
+                await self.broadcast("presence", {"presence": self.presence.entries()})
+        return ws
+
+    def connection_ready(self, conn: Connection) -> None:
+        logfile.debug(f"client connected {conn.label}", subsystem="ws", scopes=conn.scopes)
+        if not conn.ephemeral:
+            self.presence.add(conn.id, conn.client, conn.remote, conn.scopes)
+            asyncio.ensure_future(self.broadcast("presence", {"presence": self.presence.entries()}))
+
+    async def broadcast(self, event: str, payload: Any) -> None:
+        targets = [c for c in self.connections if c.authenticated]
+        await asyncio.gather(*(c.send_event(event, payload) for c in targets), return_exceptions=True)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_INTERVAL_MS / 1000)
+            await self.broadcast("tick", {"ts": int(time.time() * 1000)})
+
+    # -- payloads -----------------------------------------------------------
+    def uptime_ms(self) -> int:
+        return int((time.monotonic() - self.state.started_mono) * 1000)
+
+    def identity(self, include_paths: bool = True) -> dict[str, Any]:
+        s = self.settings
+        out: dict[str, Any] = {
+            "profile": s.paths.name,
+            "port": s.port,
+            "bind": s.bind_mode,
+            "bindHost": s.bind_host,
+            "ports": s.footprint.as_dict(),
+            "version": __version__,
+            "pid": os.getpid(),
+        }
+        if include_paths:
+            out.update(stateDir=str(s.paths.state_dir), configPath=str(s.paths.config_path))
+        return out
+
+    def health(self, probe: bool = False) -> dict[str, Any]:
+        now = time.monotonic()
+        if probe or self._health_cache is None or now - self._health_cache[0] > HEALTH_CACHE_S:
+            self._health_cache = (now, build_health(self))
+            self.state.health_version += 1
+        return self._health_cache[1]
+
+    def hello_payload(self, conn: Connection, protocol: int, auth_method: str) -> dict[str, Any]:
+        s = self.settings
+        agent = default_agent_id(s.snapshot.resolved)
+        snapshot: dict[str, Any] = {
+            "presence": self.presence.entries(),
+            "health": self._health_cache[1] if self._health_cache else {},
+            "stateVersion": {"presence": self.presence.version, "health": self.state.health_version},
+            "uptimeMs": self.uptime_ms(),
+            "suspension": {"phase": "accepting"},
+            "appliedConfigHash": self.applied_config_hash,
+            "sessionDefaults": {
+                "defaultAgentId": agent, "modelConfigured": False, "selectionRequired": False,
+                "mainKey": "main", "mainSessionKey": f"agent:{agent}:main", "scope": "per-sender",
+            },
+        }
+        if ADMIN in conn.scopes:
+            snapshot.update(configPath=str(s.paths.config_path), stateDir=str(s.paths.state_dir),
+                            authMode=s.auth.mode)
+        return {
+            "type": "hello-ok",
+            "protocol": protocol if protocol else PROTOCOL_VERSION,
+            "server": {"version": __version__, "connId": conn.id, "bootId": self.state.boot_id},
+            "features": {"methods": sorted(self.methods), "events": EVENTS, "capabilities": []},
+            "snapshot": snapshot,
+            "auth": {"method": auth_method, "role": conn.role, "scopes": conn.scopes},
+            "policy": {
+                "maxPayload": MAX_PAYLOAD_BYTES, "maxBufferedBytes": MAX_BUFFERED_BYTES,
+                "tickIntervalMs": TICK_INTERVAL_MS,
+                "attachments": {"maxBytes": 20_971_520, "maxImageBytes": 6_291_456},
+            },
+        }
+
+    # -- config hooks (implemented by the runner) ----------------------------
+    def classify_change(self, changed: list[str]) -> dict[str, Any]:
+        from openclaw.config.changes import restart_paths
+
+        needs = restart_paths(changed)
+        mode = self.settings.reload_mode
+        return {"required": bool(needs), "paths": needs,
+                "mode": "in-process" if needs and mode != "off" else ("manual" if needs else "none")}
+
+    def config_written(self, actor: str) -> None:
+        logfile.info(f"config written ({actor})", subsystem="config")
+        if self.hooks is not None:
+            self.hooks.config_changed_now()
+
+
+def _handshake_timeout_s(env: Mapping[str, str]) -> float:
+    raw = env.get("OPENCLAW_HANDSHAKE_TIMEOUT_MS")
+    try:
+        ms = int(raw) if raw else HANDSHAKE_TIMEOUT_MS
+    except ValueError:
+        ms = HANDSHAKE_TIMEOUT_MS
+    return max(250, ms) / 1000

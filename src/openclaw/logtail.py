@@ -1,0 +1,60 @@
+"""Reading the tail of a log file by byte cursor, never returning a partial line.
+
+Shared by the gateway's `logs.tail` method and `openclaw logs --local`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+DEFAULT_LIMIT = 500
+DEFAULT_MAX_BYTES = 250_000
+MAX_LIMIT = 5_000
+MAX_BYTES = 1_000_000
+
+
+def read_tail(path: Path, cursor: int | None, limit: int, max_bytes: int) -> dict[str, Any]:
+    """Lines after `cursor` (or the last `max_bytes`), at most `limit`, never a partial line."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return {"file": str(path), "cursor": 0, "size": 0, "lines": [], "truncated": False,
+                "reset": bool(cursor)}
+    reset, truncated, skipped = False, False, None
+    if cursor is None:
+        start = max(0, size - max_bytes)
+        truncated = start > 0
+    elif cursor > size:  # rotated or truncated under us
+        reset = True
+        start = max(0, size - max_bytes)
+        truncated = start > 0
+    else:
+        start = cursor
+        if size - start > max_bytes:
+            reset = truncated = True
+            skipped = size - max_bytes - start
+            start = size - max_bytes
+    with path.open("rb") as fh:
+        fh.seek(start)
+        data = fh.read(size - start)
+    if start > 0 and not _at_line_start(path, start):
+        cut = data.find(b"\n")
+        data = data[cut + 1 :] if cut >= 0 else b""
+    end = data.rfind(b"\n")
+    complete = data[: end + 1] if end >= 0 else b""
+    new_cursor = size - (len(data) - len(complete))
+    lines = complete.decode("utf-8", errors="replace").splitlines()
+    if len(lines) > limit:
+        lines, truncated = lines[-limit:], True
+    result: dict[str, Any] = {"file": str(path), "cursor": new_cursor, "size": size, "lines": lines,
+                              "truncated": truncated, "reset": reset}
+    if skipped:
+        result["skippedBytes"] = skipped
+    return result
+
+
+def _at_line_start(path: Path, offset: int) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(offset - 1)
+        return fh.read(1) == b"\n"

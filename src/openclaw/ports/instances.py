@@ -1,0 +1,172 @@
+"""Every instance on this host: state dirs under home plus gateways found running."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openclaw.config.store import read_config
+from openclaw.ports.footprint import Footprint, footprint_for, format_ports, resolve_base_port
+from openclaw.ports.registry import running_gateways
+from openclaw.profiles.names import display_name
+from openclaw.profiles.paths import InstancePaths, paths_for_state_dir
+
+
+@dataclass
+class Collision:
+    other: str
+    ports: list[int]
+    kind: str = "instance"  # or "socket"
+    pid: int | None = None
+
+    def describe(self) -> str:
+        if self.kind == "socket":
+            owner = f" (pid {self.pid})" if self.pid else ""
+            return f"port {format_ports(self.ports)} in use by another process{owner}"
+        return f"overlaps {self.other} on {format_ports(self.ports)}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "other": self.other, "ports": self.ports, "pid": self.pid}
+
+
+@dataclass
+class Instance:
+    name: str
+    profile: str | None
+    state_dir: Path
+    config_path: Path
+    base: int
+    port_source: str
+    footprint: Footprint
+    pid: int | None = None
+    running: bool = False
+    healthy: bool | None = None
+    config_error: str | None = None
+    collisions: list[Collision] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.name,
+            "stateDir": str(self.state_dir),
+            "configPath": str(self.config_path),
+            "base": self.base,
+            "portSource": self.port_source,
+            "control": self.footprint.control,
+            "canvas": self.footprint.canvas,
+            "cdpRange": [self.footprint.cdp_start, self.footprint.cdp_end],
+            "pid": self.pid,
+            "running": self.running,
+            "healthy": self.healthy,
+            "configError": self.config_error,
+            "collisions": [c.as_dict() for c in self.collisions],
+        }
+
+
+def _same(a: Path, b: Path) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def state_dirs_under(home: Path) -> list[Path]:
+    """`~/.openclaw` and `~/.openclaw-*` that hold a config or have run a gateway."""
+    out: list[Path] = []
+    try:
+        entries = sorted(home.iterdir())
+    except OSError:
+        return out
+    for entry in entries:
+        if entry.name != ".openclaw" and not entry.name.startswith(".openclaw-"):
+            continue
+        if entry.is_dir() and ((entry / "openclaw.json").exists() or (entry / "tmp").is_dir()):
+            out.append(entry)
+    return out
+
+
+def instance_from_paths(paths: InstancePaths, record: dict[str, Any] | None = None) -> Instance:
+    snap = read_config(paths.config_path, validate=False)
+    error = "; ".join(str(i) for i in snap.issues) or None
+    if record:
+        base, source = int(record["port"]), "running"
+    else:
+        base, source = resolve_base_port(None, snap.resolved, paths.profile, env={})
+    inst = Instance(
+        name=paths.name if not paths.custom_state else _custom_name(paths),
+        profile=paths.profile,
+        state_dir=paths.state_dir,
+        config_path=paths.config_path,
+        base=base,
+        port_source=source,
+        footprint=_record_footprint(record) or footprint_for(base, snap.resolved),
+        config_error=error,
+    )
+    if record:
+        inst.pid, inst.running = int(record["pid"]), True
+    return inst
+
+
+def _custom_name(paths: InstancePaths) -> str:
+    return display_name(paths.profile) if paths.profile else str(paths.state_dir)
+
+
+def _record_footprint(record: dict[str, Any] | None) -> Footprint | None:
+    if not record or "footprint" not in record:
+        return None
+    fp = record["footprint"]
+    start, end = fp["cdpRange"]
+    return Footprint(fp["base"], fp["control"], fp["canvas"], start, end, tuple(fp.get("cdpPorts", [])))
+
+
+def discover_instances(home: Path, include: Iterable[InstancePaths] = ()) -> list[Instance]:
+    """Instances under `home`, running gateways from the registry, and any extra `include`."""
+    records = running_gateways()
+    seen: list[Instance] = []
+
+    def record_for(state_dir: Path) -> dict[str, Any] | None:
+        return next((r for r in records if _same(Path(r["stateDir"]), state_dir)), None)
+
+    candidates = [paths_for_state_dir(d, home) for d in state_dirs_under(home)]
+    candidates += list(include)
+    for rec in records:
+        state = Path(rec["stateDir"])
+        if not any(_same(c.state_dir, state) for c in candidates):
+            candidates.append(_paths_from_record(rec, home))
+    for paths in candidates:
+        if any(_same(i.state_dir, paths.state_dir) for i in seen):
+            continue
+        seen.append(instance_from_paths(paths, record_for(paths.state_dir)))
+    return seen
+
+
+def _paths_from_record(rec: dict[str, Any], home: Path) -> InstancePaths:
+    state = Path(rec["stateDir"])
+    profile = rec.get("profile") or None
+    canonical = home / (".openclaw" if not profile else f".openclaw-{profile}")
+    return InstancePaths(profile, home, state, Path(rec["configPath"]), not _same(state, canonical))
+
+
+def check_health(instances: list[Instance], timeout: float = 0.8) -> None:
+    """Fill `healthy` for running instances with a concurrent `/healthz` probe."""
+    running = [i for i in instances if i.running]
+    if not running:
+        return
+    with ThreadPoolExecutor(max_workers=min(16, len(running))) as pool:
+        for inst, ok in zip(running, pool.map(lambda i: healthz(i.base, timeout=timeout), running)):
+            inst.healthy = ok
+
+
+def healthz(port: int, host: str = "127.0.0.1", timeout: float = 0.8) -> bool:
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", "/healthz")
+        resp = conn.getresponse()
+        body = json.loads(resp.read(1025) or b"{}")
+        return resp.status == 200 and body.get("ok") is True and body.get("status") == "live"
+    except (OSError, ValueError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()

@@ -1,0 +1,138 @@
+"""Provisioning an instance (`openclaw setup`): state dir, config, port, token, workspace.
+
+Idempotent: re-running keeps the token, the port and every user edit, and
+only fills in what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openclaw.agents.workspace import WorkspaceResult, ensure_workspace
+from openclaw.config.store import format_issues, read_config, update_config
+from openclaw.errors import ConfigError
+from openclaw.fsutil import ensure_private_dir
+from openclaw.ports.footprint import Footprint, footprint_for, parse_env_port
+from openclaw.ports.instances import Collision, Instance, discover_instances
+from openclaw.ports.planner import check_explicit_port, collisions_with, plan_base
+from openclaw.ports.sockets import listening_ports
+from openclaw.profiles.env import expand_user
+from openclaw.profiles.names import DEV_PORT, DEV_PROFILE, DEFAULT_PORT
+from openclaw.profiles.paths import InstancePaths
+
+
+@dataclass
+class SetupResult:
+    paths: InstancePaths
+    config_status: str  # created | updated | unchanged
+    changes: list[str]
+    port: int
+    port_source: str  # flag | env | config | planned
+    footprint: Footprint
+    workspace: WorkspaceResult
+    collisions: list[Collision] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "profile": self.paths.name,
+            "stateDir": str(self.paths.state_dir),
+            "configPath": str(self.paths.config_path),
+            "configStatus": self.config_status,
+            "changes": self.changes,
+            "port": self.port,
+            "portSource": self.port_source,
+            "footprint": self.footprint.as_dict(),
+            "workspaceDir": str(self.workspace.path),
+            "workspaceFilesCreated": self.workspace.created_files,
+            "collisions": [c.as_dict() for c in self.collisions],
+        }
+
+
+def other_instances(paths: InstancePaths) -> list[Instance]:
+    everyone = discover_instances(paths.home)
+    mine = os.path.abspath(paths.state_dir)
+    return [i for i in everyone if os.path.abspath(i.state_dir) != mine]
+
+
+def setup_instance(
+    paths: InstancePaths,
+    port: int | None = None,
+    workspace: str | None = None,
+    force: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> SetupResult:
+    env = os.environ if env is None else env
+    ensure_private_dir(paths.state_dir)
+    snap = read_config(paths.config_path, env)
+    if snap.issues:
+        raise ConfigError(
+            format_issues(paths.config_path, snap.issues)
+            + "\nFix it (openclaw config validate shows the same list) and re-run setup."
+        )
+    others = other_instances(paths)
+    chosen, source, collisions = _choose_port(paths, snap.resolved, port, env, others, force)
+    workspace_value = str(expand_user(workspace, env).resolve()) if workspace else None
+    changes: list[str] = []
+
+    def mutate(data: dict[str, Any]) -> None:
+        gateway = data.setdefault("gateway", {})
+        if not gateway.get("mode"):
+            gateway["mode"] = "local"
+            changes.append("set gateway.mode")
+        if gateway.get("port") != chosen:
+            gateway["port"] = chosen
+            changes.append("set gateway.port")
+        auth = gateway.setdefault("auth", {})
+        if auth.get("mode") in (None, "token") and not auth.get("token"):
+            auth.setdefault("mode", "token")
+            auth["token"] = secrets.token_hex(24)
+            changes.append("set gateway.auth.token")
+        defaults = data.setdefault("agents", {}).setdefault("defaults", {})
+        wanted = workspace_value or defaults.get("workspace") or str(paths.default_workspace)
+        if defaults.get("workspace") != wanted:
+            defaults["workspace"] = wanted
+            changes.append("set agents.defaults.workspace")
+
+    update = update_config(paths.config_path, mutate, env)
+    status = "created" if update.created else ("updated" if update.changed else "unchanged")
+    final = read_config(paths.config_path, env)
+    ws = ensure_workspace(workspace_dir(final.resolved, paths, env))
+    ensure_private_dir(paths.state_dir / "agents" / "main" / "sessions")
+    fp = footprint_for(chosen, final.resolved)
+    return SetupResult(paths, status, changes, chosen, source, fp, ws, collisions)
+
+
+def _choose_port(
+    paths: InstancePaths,
+    config: dict[str, Any],
+    port: int | None,
+    env: Mapping[str, str],
+    others: list[Instance],
+    force: bool,
+) -> tuple[int, str, list[Collision]]:
+    explicit, source = port, "flag"
+    if explicit is None and (env.get("OPENCLAW_GATEWAY_PORT") or "").strip():
+        explicit, source = parse_env_port(env["OPENCLAW_GATEWAY_PORT"]), "env"
+    if explicit is not None:
+        found = check_explicit_port(explicit, footprint_for(explicit, config), others, force)
+        return explicit, source, found
+    current = (config.get("gateway") or {}).get("port") if isinstance(config.get("gateway"), dict) else None
+    if isinstance(current, int):
+        return current, "config", collisions_with(footprint_for(current, config), others)
+    start = DEV_PORT if paths.profile == DEV_PROFILE else DEFAULT_PORT
+    plan = plan_base(others, listening_ports(), start=start)
+    found = check_explicit_port(plan.base, footprint_for(plan.base, config), others, force)
+    return plan.base, "planned", found
+
+
+def workspace_dir(config: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]) -> Path:
+    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
+    defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
+    value = defaults.get("workspace") or env.get("OPENCLAW_WORKSPACE_DIR")
+    return expand_user(value, env) if value else paths.default_workspace
