@@ -39,11 +39,13 @@ def file_cmd(as_json: bool) -> None:
 @json_option
 def get_cmd(key: str, as_json: bool) -> None:
     snap = read_config(resolve_paths().config_path, validate=False)
+    parts = parse_path(key)
     try:
-        value = get_path(snap.data, parse_path(key))
+        value = get_path(snap.data, parts)
     except KeyError:
         raise OpenClawError(f"Config path not found: {key}") from None
-    value = redact({"v": value})["v"] if not isinstance(value, (dict, list)) else redact(value)
+    last = parts[-1]
+    value = redact({last: value})[last] if isinstance(last, str) else redact(value)
     if as_json or isinstance(value, (dict, list)):
         print_json(value)
     elif value is None:

@@ -53,9 +53,24 @@ def resolve_target(
         return Target(explicit, token, password, None, "url", True, paths)
     snap = read_config(paths.config_path, env, validate=False)
     resolved_port, source = resolve_base_port(port, snap.resolved, paths.profile, env)
+    if source == "default":
+        running = _running_port(paths)
+        if running is not None:
+            resolved_port, source = running, "running"
     tok = token or env.get("OPENCLAW_GATEWAY_TOKEN") or _str(snap.get("gateway", "auth", "token"))
     pw = password or env.get("OPENCLAW_GATEWAY_PASSWORD") or _str(snap.get("gateway", "auth", "password"))
     return Target(f"ws://127.0.0.1:{resolved_port}", tok, pw, resolved_port, source, False, paths)
+
+
+def _running_port(paths: InstancePaths) -> int | None:
+    """The port this state dir's gateway is actually serving on (config unreadable or portless)."""
+    from openclaw.ports.registry import running_gateways
+
+    mine = os.path.abspath(paths.state_dir)
+    for record in running_gateways():
+        if os.path.abspath(record.get("stateDir", "")) == mine:
+            return int(record["port"])
+    return None
 
 
 def _str(value: object) -> str | None:

@@ -69,7 +69,8 @@ class GatewayRunner:
                 self.watcher.stop()
             registry.unregister(self.paths.state_dir, os.getpid())
             locks.release()
-            logfile.info("gateway stopped")
+            if self.state is not None and self.state.served:
+                logfile.info("gateway stopped")
             logfile.shutdown()
         return 0
 
@@ -93,6 +94,7 @@ class GatewayRunner:
                 settings, previous = previous, None
                 locks.update_port(settings.port)
                 continue
+            self.state.served = True
             self._after_start(settings)
             reason = await self.server.wait()
             logfile.info(f"gateway {'restarting' if reason == 'restart' else 'stopping'}")

@@ -47,6 +47,7 @@ class RuntimeState:
         self.presence = Presence(self.instance_id)
         self.health_version = 0
         self.restart_count = 0
+        self.served = False
 
 
 class GatewayServer:
@@ -64,7 +65,8 @@ class GatewayServer:
         self.hot_reload_status = "active" if settings.reload_mode != "off" else "disabled"
         self.applied_config_hash = settings.snapshot.hash
         self.log_file = logfile.log_path(settings.paths.logs_dir)
-        self.handshake_timeout_s = _handshake_timeout_s(self.env)
+        self.handshake_timeout_s = _env_ms(self.env, "OPENCLAW_HANDSHAKE_TIMEOUT_MS", HANDSHAKE_TIMEOUT_MS) / 1000
+        self.tick_interval_ms = _env_ms(self.env, "OPENCLAW_TICK_INTERVAL_MS", TICK_INTERVAL_MS)
         self._stop = asyncio.get_running_loop().create_future()
         self._health_cache: tuple[float, dict[str, Any]] | None = None
         self._runner: web.AppRunner | None = None
@@ -142,7 +144,7 @@ class GatewayServer:
 
     async def _tick_loop(self) -> None:
         while True:
-            await asyncio.sleep(TICK_INTERVAL_MS / 1000)
+            await asyncio.sleep(self.tick_interval_ms / 1000)
             await self.broadcast("tick", {"ts": int(time.time() * 1000)})
 
     # -- payloads -----------------------------------------------------------
@@ -198,7 +200,7 @@ class GatewayServer:
             "auth": {"method": auth_method, "role": conn.role, "scopes": conn.scopes},
             "policy": {
                 "maxPayload": MAX_PAYLOAD_BYTES, "maxBufferedBytes": MAX_BUFFERED_BYTES,
-                "tickIntervalMs": TICK_INTERVAL_MS,
+                "tickIntervalMs": self.tick_interval_ms,
                 "attachments": {"maxBytes": 20_971_520, "maxImageBytes": 6_291_456},
             },
         }
@@ -218,10 +220,9 @@ class GatewayServer:
             self.hooks.config_changed_now()
 
 
-def _handshake_timeout_s(env: Mapping[str, str]) -> float:
-    raw = env.get("OPENCLAW_HANDSHAKE_TIMEOUT_MS")
+def _env_ms(env: Mapping[str, str], key: str, default: int) -> int:
+    """A millisecond setting from the environment (at least 100 ms)."""
     try:
-        ms = int(raw) if raw else HANDSHAKE_TIMEOUT_MS
+        return max(100, int(env.get(key) or default))
     except ValueError:
-        ms = HANDSHAKE_TIMEOUT_MS
-    return max(250, ms) / 1000
+        return default

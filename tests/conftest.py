@@ -1,0 +1,59 @@
+"""Fixtures: every test gets its own HOME and TMPDIR; gateways are real processes on free ports."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from helpers import Env, Gateway, free_base, make_env  # noqa: E402
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    return make_env(tmp_path)
+
+
+@pytest.fixture
+def base() -> int:
+    return free_base()
+
+
+@pytest.fixture
+def gateways() -> Iterator[list[Gateway]]:
+    """Collects started gateways and stops every one at teardown, whatever the test did."""
+    started: list[Gateway] = []
+    yield started
+    for gw in started:
+        gw.stop()
+
+
+@pytest.fixture
+def started(env: Env, base: int, gateways: list[Gateway]) -> tuple[Env, int, Gateway]:
+    """A set-up default-profile gateway, running and healthy."""
+    env.setup(None, base)
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    return env, base, gw
+
+
+@pytest.fixture(autouse=True)
+def _no_real_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """In-process library calls see the same isolated home as subprocesses."""
+    for key in list(os.environ):
+        if key.startswith("OPENCLAW_") or key == "XDG_RUNTIME_DIR":
+            monkeypatch.delenv(key)
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)

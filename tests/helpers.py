@@ -1,0 +1,264 @@
+"""Test helpers: isolated environments, the real CLI, real gateway processes, raw WebSocket clients."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PY = sys.executable
+STRIP_ENV = ("OPENCLAW_", "XDG_RUNTIME_DIR", "NO_COLOR")
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02, what: str = "condition") -> Any:
+    """Poll until `predicate()` is truthy; never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_base(rng: random.Random | None = None) -> int:
+    """A base port whose footprint (base..base+110) is currently unused."""
+    rng = rng or random.Random()
+    for _ in range(200):
+        base = rng.randrange(20_000, 60_000)
+        if all(port_free(p) for p in (base, base + 2, base + 4, base + 11, base + 60, base + 110)):
+            return base
+    raise RuntimeError("no free port block")
+
+
+@dataclass
+class Env:
+    """One isolated host: its own HOME, TMPDIR (runtime registry, config locks)."""
+
+    root: Path
+    vars: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def home(self) -> Path:
+        return Path(self.vars["HOME"])
+
+    def state_dir(self, profile: str | None = None) -> Path:
+        return self.home / (".openclaw" if not profile else f".openclaw-{profile}")
+
+    def config_path(self, profile: str | None = None) -> Path:
+        return self.state_dir(profile) / "openclaw.json"
+
+    def config(self, profile: str | None = None) -> dict[str, Any]:
+        return json.loads(self.config_path(profile).read_text())
+
+    def write_config(self, data: dict[str, Any] | str, profile: str | None = None) -> Path:
+        path = self.config_path(profile)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(data if isinstance(data, str) else json.dumps(data, indent=2))
+        return path
+
+    def token(self, profile: str | None = None) -> str:
+        return self.config(profile)["gateway"]["auth"]["token"]
+
+    def cli(self, *args: str, check: bool | None = None, timeout: float = 60, extra_env: dict[str, str] | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**self.vars, **(extra_env or {})}
+        proc = subprocess.run([PY, "-m", "openclaw", *args], env=env, capture_output=True, text=True,
+                              timeout=timeout, input=input)
+        if check:
+            assert proc.returncode == 0, f"openclaw {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        return proc
+
+    def cli_json(self, *args: str, **kw: Any) -> Any:
+        proc = self.cli(*args, "--json", check=True, **kw)
+        return json.loads(proc.stdout)
+
+    def setup(self, profile: str | None = None, port: int | None = None, *extra: str) -> dict[str, Any]:
+        args = (["--profile", profile] if profile else []) + ["setup"]
+        if port is not None:
+            args += ["--port", str(port)]
+        return self.cli_json(*args, *extra)
+
+    def gateway(self, profile: str | None = None, *args: str, extra_env: dict[str, str] | None = None) -> Gateway:
+        prefix = ["--profile", profile] if profile else []
+        return Gateway(self, [*prefix, "gateway", *args], extra_env or {})
+
+
+def make_env(root: Path) -> Env:
+    home = root / "home"
+    tmp = root / "tmp"
+    home.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir(exist_ok=True)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(STRIP_ENV)}
+    base.update(HOME=str(home), TMPDIR=str(tmp), PYTHONUNBUFFERED="1", NO_COLOR="1")
+    return Env(root, base)
+
+
+class Gateway:
+    """A real gateway subprocess."""
+
+    def __init__(self, env: Env, args: list[str], extra_env: dict[str, str]) -> None:
+        self.env = env
+        self.args = args
+        self.extra_env = extra_env
+        self.proc: subprocess.Popen[str] | None = None
+        self.log = env.root / f"gateway-{time.monotonic_ns()}.out"
+
+    def start(self) -> Gateway:
+        out = self.log.open("w")
+        self.proc = subprocess.Popen([PY, "-m", "openclaw", *self.args], env={**self.env.vars, **self.extra_env},
+                                     stdout=out, stderr=subprocess.STDOUT, text=True)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def output(self) -> str:
+        return self.log.read_text() if self.log.exists() else ""
+
+    def wait_healthy(self, port: int, timeout: float = 20.0) -> Gateway:
+        def ready() -> bool:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"gateway exited {self.proc.returncode}:\n{self.output()}")
+            return healthz(port)
+
+        wait_for(ready, timeout, what=f"gateway healthy on {port}")
+        return self
+
+    def wait_exit(self, timeout: float = 30.0) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout=timeout)
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+def healthz(port: int, path: str = "/healthz") -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status == 200 and json.loads(resp.read()).get("status") == "live"
+    except (OSError, ValueError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def http_get(port: int, path: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request(method, path, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+class RawWs:
+    """A bare protocol client for negative tests: we choose every frame."""
+
+    def __init__(self, port: int, headers: dict[str, str] | None = None) -> None:
+        from websockets.sync.client import connect
+
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(
+            connect(f"ws://127.0.0.1:{port}", compression=None, max_size=None, additional_headers=headers,
+                    open_timeout=5)
+        )
+
+    def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        return json.loads(self.ws.recv(timeout=timeout))
+
+    def send(self, frame: Any) -> None:
+        self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    def challenge(self) -> dict[str, Any]:
+        msg = self.recv()
+        assert msg["type"] == "event" and msg["event"] == "connect.challenge", msg
+        return msg["payload"]
+
+    def request(self, method: str, params: Any = None, req_id: str = "r1") -> dict[str, Any]:
+        frame: dict[str, Any] = {"type": "req", "id": req_id, "method": method}
+        if params is not None:
+            frame["params"] = params
+        self.send(frame)
+        while True:
+            msg = self.recv()
+            if msg.get("type") == "res" and msg.get("id") == req_id:
+                return msg
+
+    def close_code(self, timeout: float = 5.0) -> tuple[int | None, str]:
+        from websockets.exceptions import ConnectionClosed
+
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                self.ws.recv(timeout=max(0.01, deadline - time.monotonic()))
+        except ConnectionClosed as exc:
+            return (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else (None, "")
+        except TimeoutError:
+            return (None, "still open")
+        return (None, "still open")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._stack.close()
+
+
+def connect_params(token: str | None = None, *, client_id: str = "cli", mode: str = "cli",
+                   scopes: list[str] | None = None, min_protocol: int = 4, max_protocol: int = 4,
+                   **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "minProtocol": min_protocol, "maxProtocol": max_protocol,
+        "client": {"id": client_id, "version": "test", "platform": "linux", "mode": mode},
+        "role": "operator", "scopes": ["operator.read"] if scopes is None else scopes,
+    }
+    if token is not None:
+        params["auth"] = {"token": token}
+    params.update(extra)
+    return params
+
+
+@contextlib.contextmanager
+def running(gw: Gateway, port: int) -> Iterator[Gateway]:
+    gw.start()
+    try:
+        gw.wait_healthy(port)
+        yield gw
+    finally:
+        gw.stop()

@@ -1,0 +1,159 @@
+"""Footprints, the host-wide planner, `setup` and `gateways`."""
+
+from __future__ import annotations
+
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+
+from helpers import Env
+from openclaw.ports.footprint import footprint_for, format_ports, parse_env_port, resolve_base_port
+from openclaw.ports.instances import discover_instances
+from openclaw.ports.planner import check_explicit_port, plan_base
+from openclaw.errors import ConfigError, OpenClawError
+
+
+def test_footprint_derivation_and_overrides() -> None:
+    fp = footprint_for(18789)
+    assert (fp.base, fp.control, fp.canvas, fp.cdp_start, fp.cdp_end) == (18789, 18791, 18793, 18800, 18899)
+    assert len(fp.ports()) == 103
+    fp = footprint_for(19789, {"browser": {"controlPort": 20000, "profiles": {"x": {"cdpPort": 30000}}},
+                               "canvasHost": {"port": 21000}})
+    assert (fp.control, fp.canvas, fp.cdp_start, fp.cdp_end, fp.extra_cdp) == (20000, 21000, 20009, 20108, (30000,))
+    fp = footprint_for(19789, {"browser": {"cdpPortRangeStart": 40000}})
+    assert (fp.cdp_start, fp.cdp_end) == (40000, 40099)
+
+
+def test_port_precedence() -> None:
+    cfg = {"gateway": {"port": 19789}}
+    assert resolve_base_port(1234, cfg, None, {"OPENCLAW_GATEWAY_PORT": "5555"}) == (1234, "flag")
+    assert resolve_base_port(None, cfg, None, {"OPENCLAW_GATEWAY_PORT": "127.0.0.1:5555"}) == (5555, "env")
+    assert resolve_base_port(None, cfg, None, {"OPENCLAW_GATEWAY_PORT": "[::1]:5556"}) == (5556, "env")
+    assert resolve_base_port(None, cfg, "rescue", {}) == (19789, "config")
+    assert resolve_base_port(None, {}, None, {}) == (18789, "default")
+    assert resolve_base_port(None, {}, "dev", {}) == (19001, "default")
+    with pytest.raises(ConfigError):
+        parse_env_port("http://nope")
+
+
+def test_format_ports() -> None:
+    assert format_ports([3, 1, 2, 7, 9, 10]) == "1-3, 7, 9-10"
+
+
+def _make_instance(home: Path, name: str, port: int, extra: str = "") -> None:
+    state = home / (".openclaw" if name == "default" else f".openclaw-{name}")
+    state.mkdir(parents=True)
+    (state / "openclaw.json").write_text('{"gateway": {"mode": "local", "port": %d}%s}' % (port, extra))
+
+
+def test_planner_skips_instances_and_listening_sockets(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _make_instance(home, "main", 18789)
+    others = discover_instances(home)
+    assert [i.name for i in others] == ["main"]
+    assert plan_base(others, {}).base == 18900  # first base whose whole footprint clears 18789..18899
+    assert plan_base(others, {18905: None}).base == 18900  # 18905 is not in 18900's footprint
+    assert plan_base(others, {18902: None}).base == 18901  # a listener on the control port moves it
+    assert plan_base(others, {18950: None}).base == 18940  # one inside the CDP range moves it past
+    assert plan_base([], {18789: 1}).base == 18790
+
+
+def test_explicit_port_overlap_names_instance_and_ports(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _make_instance(home, "main", 18789)
+    others = discover_instances(home)
+    with pytest.raises(OpenClawError) as info:
+        check_explicit_port(18850, footprint_for(18850), others)
+    message = str(info.value)
+    assert "main" in message and str(home / ".openclaw-main") in message
+    assert "18850, 18852, 18854, 18861-18899" in message and "CDP" in message
+    assert "--force" in message
+    assert check_explicit_port(18850, footprint_for(18850), others, force=True)
+
+
+def test_setup_creates_everything_and_is_idempotent(env: Env, base: int) -> None:
+    first = env.setup("rescue", base)
+    state = env.state_dir("rescue")
+    assert first["configStatus"] == "created" and first["port"] == base and first["portSource"] == "flag"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert stat.S_IMODE(env.config_path("rescue").stat().st_mode) == 0o600
+    cfg = env.config("rescue")
+    assert cfg["gateway"]["mode"] == "local" and cfg["gateway"]["port"] == base
+    token = cfg["gateway"]["auth"]["token"]
+    assert len(token) >= 32
+    workspace = Path(cfg["agents"]["defaults"]["workspace"])
+    assert workspace == env.home / ".openclaw" / "workspace-rescue"
+    assert sorted(p.name for p in workspace.iterdir()) == ["AGENTS.md", "IDENTITY.md", "SOUL.md", "USER.md"]
+
+    (workspace / "SOUL.md").write_text("my own soul\n")
+    env.cli("--profile", "rescue", "config", "set", "logging.level", "debug", check=True)
+    again = env.setup("rescue")
+    assert again["configStatus"] == "unchanged" and again["port"] == base and again["portSource"] == "config"
+    cfg2 = env.config("rescue")
+    assert cfg2["gateway"]["auth"]["token"] == token and cfg2["logging"]["level"] == "debug"
+    assert (workspace / "SOUL.md").read_text() == "my own soul\n"
+
+
+def test_setup_plans_distinct_footprints(env: Env) -> None:
+    main = env.setup("main")
+    rescue = env.setup("rescue")
+    assert main["portSource"] == rescue["portSource"] == "planned"
+    a, b = main["footprint"], rescue["footprint"]
+    ports_a = {a["base"], a["control"], a["canvas"], *range(a["cdpRange"][0], a["cdpRange"][1] + 1)}
+    ports_b = {b["base"], b["control"], b["canvas"], *range(b["cdpRange"][0], b["cdpRange"][1] + 1)}
+    assert not ports_a & ports_b
+    assert b["base"] > a["base"]
+
+
+def test_setup_avoids_a_listening_socket(env: Env) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        # a planned default-profile base would be 18789 unless something listens in its footprint
+        busy = sock.getsockname()[1]
+        result = env.setup("main")
+        fp = result["footprint"]
+        assert busy not in {fp["base"], fp["control"], fp["canvas"]}
+        assert not fp["cdpRange"][0] <= busy <= fp["cdpRange"][1]
+
+
+def test_setup_refuses_overlapping_explicit_port(env: Env, base: int) -> None:
+    env.setup("main", base)
+    proc = env.cli("--profile", "rescue", "setup", "--port", str(base + 20))
+    assert proc.returncode == 1
+    message = proc.stderr.strip()
+    assert len(message.splitlines()) == 1
+    assert "main" in message and str(base + 20) in message and "--force" in message
+    assert not env.config_path("rescue").exists()
+    forced = env.cli("--profile", "rescue", "setup", "--port", str(base + 20), "--force", check=True)
+    assert "overlaps main" in forced.stderr
+
+
+def test_setup_workspace_flag_and_json(env: Env, base: int, tmp_path: Path) -> None:
+    result = env.setup("ops", base, "--workspace", str(tmp_path / "ws"))
+    assert result["workspaceDir"] == str(tmp_path / "ws")
+    assert (tmp_path / "ws" / "AGENTS.md").exists()
+
+
+def test_setup_on_invalid_config_exits_78(env: Env) -> None:
+    env.write_config({"gateway": {"prot": 1}}, "bad")
+    proc = env.cli("--profile", "bad", "setup")
+    assert proc.returncode == 78 and "gateway.prot" in proc.stderr
+
+
+def test_gateways_lists_instances_and_collisions(env: Env, base: int) -> None:
+    env.setup("main", base)
+    env.setup("rescue", base + 50, "--force")
+    data = env.cli_json("gateways")["instances"]
+    by_name = {i["profile"]: i for i in data}
+    assert set(by_name) == {"main", "rescue"}
+    main = by_name["main"]
+    assert main["base"] == base and main["control"] == base + 2 and main["canvas"] == base + 4
+    assert main["cdpRange"] == [base + 11, base + 110]
+    assert main["running"] is False and main["pid"] is None
+    assert main["collisions"][0]["other"] == "rescue"
+    assert by_name["rescue"]["collisions"][0]["other"] == "main"
+    text = env.cli("gateways", check=True).stdout
+    assert "main" in text and "rescue" in text and "overlaps" in text
