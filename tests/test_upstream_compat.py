@@ -1,0 +1,80 @@
+"""Upstream OpenClaw's own CLI against our gateway (skipped when the Node CLI is absent).
+
+Point OPENCLAW_UPSTREAM_BIN at an `openclaw` from npm (Node 24), or put
+`openclaw-upstream` on PATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from helpers import Env, free_base, make_env
+
+UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
+    "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
+)
+pytestmark = [pytest.mark.upstream, pytest.mark.skipif(not UPSTREAM, reason="upstream openclaw CLI not installed")]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, dict[str, int]]]:
+    env = make_env(tmp_path_factory.mktemp("upstream"))
+    ports = {"main": free_base(), "rescue": 0}
+    ports["rescue"] = ports["main"] + 200
+    gateways = []
+    for profile, port in ports.items():
+        env.setup(profile, port)
+        gateways.append(env.gateway(profile).start())
+    try:
+        for gw, port in zip(gateways, ports.values()):
+            gw.wait_healthy(port)
+        yield env, ports
+    finally:
+        for gw in gateways:
+            gw.stop()
+
+
+def upstream(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([UPSTREAM, *args], env=env.vars, capture_output=True, text=True, timeout=120)
+
+
+def _json(text: str) -> dict:
+    return json.loads(text[text.index("{"):])
+
+
+@pytest.mark.parametrize("profile", ["main", "rescue"])
+def test_upstream_probe_reads_each_instance(pair: tuple[Env, dict[str, int]], profile: str) -> None:
+    env, ports = pair
+    proc = upstream(env, "--profile", profile, "gateway", "probe", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = _json(proc.stdout)
+    local = next(t for t in data["targets"] if t["url"] == f"ws://127.0.0.1:{ports[profile]}")
+    assert local["connect"]["ok"] is True and local["connect"]["rpcOk"] is True
+    assert local["auth"]["capability"] in ("read_only", "admin_capable")
+
+
+def test_upstream_health_and_status(pair: tuple[Env, dict[str, int]]) -> None:
+    env, ports = pair
+    health = upstream(env, "--profile", "rescue", "health", "--json")
+    assert health.returncode == 0, health.stderr
+    assert _json(health.stdout)["ok"] is True
+    status = upstream(env, "--profile", "main", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert _json(status.stdout)["sessions"]["count"] == 0
+    text = upstream(env, "--profile", "main", "gateway", "status", "--require-rpc")
+    assert text.returncode == 0, text.stderr
+    assert "Read probe: ok" in text.stdout
+
+
+def test_upstream_gateway_call(pair: tuple[Env, dict[str, int]]) -> None:
+    env, ports = pair
+    proc = upstream(env, "--profile", "main", "gateway", "call", "system-presence", "--json")
+    assert proc.returncode == 0, proc.stderr
+    entries = json.loads(proc.stdout[proc.stdout.index("["):])
+    assert any(e.get("reason") == "self" for e in entries)
