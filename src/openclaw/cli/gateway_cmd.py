@@ -14,6 +14,9 @@ from openclaw.client.rpc import GatewayCallError, GatewayClient, GatewayUnreacha
 from openclaw.errors import OpenClawError
 from openclaw.profiles.paths import resolve_paths
 
+# `openclaw gateway` (the server) imports only openclaw.gateway.*: the client modules above
+# are small and import nothing heavy (websockets loads on first connect).
+
 BIND_CHOICES = click.Choice(["loopback", "lan", "tailnet", "auto", "custom"])
 
 

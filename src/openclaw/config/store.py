@@ -24,12 +24,13 @@ def config_hash(raw_text: str) -> str:
 
 
 def parse_json5(text: str) -> Any:
-    import json5
-
+    """Plain JSON takes the fast stdlib path; json5 loads only for real JSON5 (comments etc.)."""
     try:
         return json.loads(text)
     except ValueError:
         pass
+    import json5
+
     try:
         return json5.loads(text)
     except ValueError as exc:

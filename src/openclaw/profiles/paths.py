@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +55,8 @@ def _uid() -> str:
 
 def runtime_dir() -> Path:
     """Host-wide, per-user directory for the running-gateway registry and config locks."""
+    import tempfile  # only commands that touch the registry or locks pay for it
+
     override = os.environ.get("OPENCLAW_RUNTIME_DIR")
     if override:
         return Path(override)

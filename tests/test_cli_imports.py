@@ -1,0 +1,52 @@
+"""Client commands must not import the server, validation or crypto stacks they do not use."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from helpers import PY, Env
+
+HEAVY = ("aiohttp", "pydantic", "cryptography", "rich", "psutil", "json5")
+
+
+def imported_modules(env: Env, *args: str) -> set[str]:
+    proc = subprocess.run([PY, "-X", "importtime", "-m", "openclaw", *args], env=env.vars,
+                          capture_output=True, text=True, timeout=60)
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def top_level(mods: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in mods}
+
+
+@pytest.mark.parametrize(
+    ("args", "allowed"),
+    [
+        (["health", "--url", "ws://127.0.0.1:9"], set()),
+        (["gateway", "call", "health", "--url", "ws://127.0.0.1:9"], set()),
+        (["logs", "--url", "ws://127.0.0.1:9"], set()),
+        (["config", "get", "gateway"], set()),
+        (["config", "file"], set()),
+        (["--version"], set()),
+    ],
+)
+def test_client_commands_stay_light(env: Env, args: list[str], allowed: set[str]) -> None:
+    env.write_config({"gateway": {"mode": "local", "port": 9}})
+    loaded = top_level(imported_modules(env, *args))
+    assert not (loaded & set(HEAVY)) - allowed, sorted(loaded & set(HEAVY))
+
+
+def test_version_does_not_even_load_click(env: Env) -> None:
+    assert "click" not in top_level(imported_modules(env, "--version"))
+
+
+def test_validation_loads_pydantic_only_when_needed(env: Env) -> None:
+    env.write_config({"gateway": {"mode": "local"}})
+    assert "pydantic" in top_level(imported_modules(env, "config", "validate"))
+    assert "pydantic" not in top_level(imported_modules(env, "config", "get", "gateway.mode"))
