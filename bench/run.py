@@ -273,7 +273,7 @@ def machine() -> str:
 def markdown(r: dict[str, Any]) -> str:
     s, m, c, q, d = r["start"], r["idle"], r["cli"], r["rpc"], r["density"]
     rows = [
-        ("Start to healthy (median of %d)" % s["runs"], f"{s['median_s']*1000:.0f} ms (min {s['min_s']*1000:.0f}, "
+        (f"Start to healthy (median of {s['runs']})", f"{s['median_s']*1000:.0f} ms (min {s['min_s']*1000:.0f}, "
          f"max {s['max_s']*1000:.0f})", "< 500 ms"),
         ("Idle memory, one gateway", f"RSS {m['rss']:.1f} MB (PSS {m['pss']:.1f}, private {m['private']:.1f})",
          "< 50 MB RSS"),
@@ -285,7 +285,7 @@ def markdown(r: dict[str, Any]) -> str:
         (f"Density: {d['gateways']} gateways, time to all healthy", f"{d['all_healthy_s']:.1f} s", "-"),
         (f"Density: {d['gateways']} gateways, total RSS", f"{d['total_rss_mb']:.0f} MB (total PSS "
          f"{d['total_pss_mb']:.0f} MB, {d['mean_private_mb']:.1f} MB private each)", "< 3 GB"),
-        (f"Density: healthy in `openclaw gateways`, collisions", f"{d['healthy_in_listing']}/{d['gateways']}, "
+        ("Density: healthy in `openclaw gateways`, collisions", f"{d['healthy_in_listing']}/{d['gateways']}, "
          f"{d['collisions']}", "all, 0"),
     ]
     if r.get("upstream"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
 from helpers import PY, Env
 
 HEAVY = ("aiohttp", "pydantic", "cryptography", "rich", "psutil", "json5")

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import PY, Env
+
 from openclaw.config.history import record_last_good
 from openclaw.config.store import read_config, update_config, write_config
 from openclaw.errors import ConfigError, OpenClawError

@@ -7,12 +7,12 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from helpers import Env
+
+from openclaw.errors import ConfigError, OpenClawError
 from openclaw.ports.footprint import footprint_for, format_ports, parse_env_port, resolve_base_port
 from openclaw.ports.instances import discover_instances
 from openclaw.ports.planner import check_explicit_port, plan_base
-from openclaw.errors import ConfigError, OpenClawError
 
 
 def test_footprint_derivation_and_overrides() -> None:
@@ -45,7 +45,7 @@ def test_format_ports() -> None:
 def _make_instance(home: Path, name: str, port: int, extra: str = "") -> None:
     state = home / (".openclaw" if name == "default" else f".openclaw-{name}")
     state.mkdir(parents=True)
-    (state / "openclaw.json").write_text('{"gateway": {"mode": "local", "port": %d}%s}' % (port, extra))
+    (state / "openclaw.json").write_text(f'{{"gateway": {{"mode": "local", "port": {port}}}{extra}}}')
 
 
 def test_planner_skips_instances_and_listening_sockets(tmp_path: Path) -> None:

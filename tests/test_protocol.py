@@ -7,8 +7,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
 from helpers import Env, Gateway, RawWs, connect_params, free_base, http_get, make_env, wait_for
+
 from openclaw.client.identity import DeviceIdentity
 
 

@@ -13,7 +13,6 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-
 from helpers import Env, free_base, make_env
 
 UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
@@ -32,7 +31,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, dict[s
         env.setup(profile, port)
         gateways.append(env.gateway(profile).start())
     try:
-        for gw, port in zip(gateways, ports.values()):
+        for gw, port in zip(gateways, ports.values(), strict=True):
             gw.wait_healthy(port)
         yield env, ports
     finally:

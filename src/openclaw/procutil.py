@@ -6,17 +6,21 @@ import os
 import sys
 
 
+def _linux_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name (which may hold spaces or parens)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read().decode(errors="replace")
+    except OSError:
+        return None
+    return stat[stat.rfind(")") + 2 :].split()
+
+
 def start_marker(pid: int) -> str | None:
     """An opaque value that changes when the pid is reused; None if the process is gone."""
     if sys.platform.startswith("linux"):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as fh:
-                stat = fh.read().decode(errors="replace")
-        except OSError:
-            return None
-        # the command name may contain spaces or parens; fields resume after the last ')'
-        fields = stat[stat.rfind(")") + 2 :].split()
-        return fields[19] if len(fields) > 19 else None
+        fields = _linux_stat(pid)
+        return fields[19] if fields and len(fields) > 19 else None
     try:
         import psutil
 
@@ -26,26 +30,15 @@ def start_marker(pid: int) -> str | None:
 
 
 def pid_alive(pid: int, marker: str | None = None) -> bool:
-    """True when `pid` runs and, if a marker is given, is the same process that recorded it."""
+    """True when `pid` runs (not a zombie) and, if a marker is given, is the process that recorded it."""
     if pid <= 0:
         return False
+    if sys.platform.startswith("linux"):
+        fields = _linux_stat(pid)
+        if not fields or fields[0] == "Z":
+            return False
     current = start_marker(pid)
-    if current is None:
-        return False
-    if _is_zombie(pid):
-        return False
-    return marker is None or marker == current
-
-
-def _is_zombie(pid: int) -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read().decode(errors="replace")
-    except OSError:
-        return True
-    return stat[stat.rfind(")") + 2 :].startswith("Z")
+    return current is not None and (marker is None or marker == current)
 
 
 def self_marker() -> str | None:

@@ -71,7 +71,7 @@ def logs(follow: bool, limit: int, max_bytes: int, interval: int, local: bool, a
 
 def _reconnect(target: Any, timeout: int) -> Any:
     delay = 1.0
-    for attempt in range(RECONNECTS):
+    for _ in range(RECONNECTS):
         try:
             return connect(target, timeout, scopes=["operator.read"])
         except Exception as exc:  # noqa: BLE001 - keep retrying, report the last failure

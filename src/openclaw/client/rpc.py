@@ -165,7 +165,8 @@ class GatewayClient:
         try:
             self._ws.send(json.dumps(frame))
         except ConnectionClosed as exc:
-            raise GatewayUnreachable(self.url, f"connection closed ({exc.rcvd.code if exc.rcvd else 'no code'})")
+            code = exc.rcvd.code if exc.rcvd else "no code"
+            raise GatewayUnreachable(self.url, f"connection closed ({code})") from None
 
     def _recv(self, deadline: float) -> dict[str, Any]:
         from websockets.exceptions import ConnectionClosed

@@ -15,7 +15,7 @@ from typing import Any
 from openclaw.config.envsubst import merged_env, substitute
 from openclaw.config.keypath import changed_paths
 from openclaw.config.model import ConfigSnapshot, Issue
-from openclaw.errors import ConfigError, OpenClawError
+from openclaw.errors import ConfigError
 from openclaw.fsutil import atomic_write, ensure_private_dir, locked
 
 
@@ -158,8 +158,3 @@ def restore_file(path: Path, raw_text: str) -> None:
     """Replace the config with known text (rollback), keeping the current file as `.bak`."""
     with config_write_lock(path):
         atomic_write(path, raw_text, backup=backup_path(path))
-
-
-def ensure_config_writable(path: Path) -> None:
-    if path.is_symlink():
-        raise OpenClawError(f"refusing to write through a symlink: {path}")

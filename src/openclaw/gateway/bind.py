@@ -43,8 +43,10 @@ async def bind_exclusive(
                 sock.close()
             host = hosts[len(bound)]
             if exc.errno != errno.EADDRINUSE:
-                raise GatewayLockError(f"failed to bind gateway socket on ws://{host}:{port}: {exc.strerror or exc}")
+                raise GatewayLockError(
+                    f"failed to bind gateway socket on ws://{host}:{port}: {exc.strerror or exc}"
+                ) from None
             if attempt == retries:
-                raise GatewayLockError(f"another gateway instance is already listening on ws://{host}:{port}")
+                raise GatewayLockError(f"another gateway instance is already listening on ws://{host}:{port}") from None
             await asyncio.sleep(interval)
     raise AssertionError("unreachable")

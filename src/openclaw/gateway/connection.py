@@ -21,10 +21,28 @@ from openclaw.gateway import logfile
 from openclaw.gateway.auth import check_shared_secret, rejection
 from openclaw.gateway.methods import CallContext, check_params
 from openclaw.gateway.protocol import (
-    CLIENT_IDS, CLIENT_MODES, CLOSE_POLICY, CLOSE_PROTOCOL, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN, EPHEMERAL_MODES,
-    INVALID_REQUEST, MAX_BUFFERED_BYTES, MAX_PREAUTH_BYTES, MIN_PROBE_PROTOCOL, NOT_PAIRED, PROTOCOL_VERSION,
-    UNAVAILABLE, ConnectRejected, RpcError, event_frame, missing_scope_error, request_frame_problem, res_err,
-    res_ok, truncate_reason,
+    CLIENT_IDS,
+    CLIENT_MODES,
+    CLOSE_POLICY,
+    CLOSE_PROTOCOL,
+    CLOSE_TOO_BIG,
+    CLOSE_TRY_AGAIN,
+    EPHEMERAL_MODES,
+    INVALID_REQUEST,
+    MAX_BUFFERED_BYTES,
+    MAX_PREAUTH_BYTES,
+    MIN_PROBE_PROTOCOL,
+    NOT_PAIRED,
+    PROTOCOL_VERSION,
+    UNAVAILABLE,
+    ConnectRejected,
+    RpcError,
+    event_frame,
+    missing_scope_error,
+    request_frame_problem,
+    res_err,
+    res_ok,
+    truncate_reason,
 )
 from openclaw.gateway.scopes import satisfies
 
@@ -141,7 +159,7 @@ class Connection:
         await self.send(event_frame("connect.challenge", {"nonce": self.nonce, "ts": int(time.time() * 1000)}))
         try:
             ok = await asyncio.wait_for(self._handshake(), timeout=self.server.handshake_timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.close(1000, "")
             return
         if ok:

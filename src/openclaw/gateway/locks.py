@@ -12,7 +12,7 @@ import json
 import os
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ class GatewayLocks:
         return {
             "pid": os.getpid(),
             "ownerId": self.owner_id,
-            "createdAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "configPath": str(self.paths.config_path),
             "stateDir": str(self.paths.state_dir),
             "port": self.port,

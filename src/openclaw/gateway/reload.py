@@ -53,7 +53,7 @@ class ConfigWatcher:
         while True:
             try:
                 await asyncio.wait_for(self._poke.wait(), timeout=self.interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._poke.clear()
             current = _signature(self.path)

@@ -17,13 +17,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from openclaw import __version__
+from openclaw.config.changes import restart_paths
 from openclaw.config.history import record_last_good
 from openclaw.config.keypath import changed_paths
 from openclaw.config.store import format_issues, read_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.gateway import logfile
 from openclaw.gateway.locks import GatewayLockError, GatewayLocks
-from openclaw.config.changes import restart_paths
 from openclaw.gateway.reload import ConfigWatcher
 from openclaw.gateway.server import GatewayServer, RuntimeState
 from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings

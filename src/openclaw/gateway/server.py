@@ -27,7 +27,11 @@ from openclaw.gateway.methods import load_methods
 from openclaw.gateway.methods.health import build_health
 from openclaw.gateway.presence import Presence
 from openclaw.gateway.protocol import (
-    CLOSE_RESTART, EVENTS, HANDSHAKE_TIMEOUT_MS, MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, PROTOCOL_VERSION,
+    CLOSE_RESTART,
+    EVENTS,
+    HANDSHAKE_TIMEOUT_MS,
+    MAX_BUFFERED_BYTES,
+    MAX_PAYLOAD_BYTES,
     TICK_INTERVAL_MS,
 )
 from openclaw.gateway.scopes import ADMIN
@@ -193,7 +197,7 @@ class GatewayServer:
                             authMode=s.auth.mode)
         return {
             "type": "hello-ok",
-            "protocol": protocol if protocol else PROTOCOL_VERSION,
+            "protocol": protocol,
             "server": {"version": __version__, "connId": conn.id, "bootId": self.state.boot_id},
             "features": {"methods": sorted(self.methods), "events": EVENTS, "capabilities": []},
             "snapshot": snapshot,

@@ -155,7 +155,7 @@ def check_health(instances: list[Instance], timeout: float = 0.8) -> None:
     if not running:
         return
     with ThreadPoolExecutor(max_workers=min(16, len(running))) as pool:
-        for inst, ok in zip(running, pool.map(lambda i: healthz(i.base, timeout=timeout), running)):
+        for inst, ok in zip(running, pool.map(lambda i: healthz(i.base, timeout=timeout), running), strict=True):
             inst.healthy = ok
 
 

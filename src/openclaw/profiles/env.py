@@ -13,8 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openclaw.errors import UsageError
-from openclaw.profiles.names import DEV_PROFILE, normalize_profile, state_dir_name, systemd_unit
-from openclaw.profiles.names import launchd_label, windows_task
+from openclaw.profiles.names import (
+    DEV_PROFILE,
+    launchd_label,
+    normalize_profile,
+    state_dir_name,
+    systemd_unit,
+    windows_task,
+)
 
 SELECTOR_KEYS = (
     "OPENCLAW_STATE_DIR",

@@ -22,7 +22,7 @@ from openclaw.ports.instances import Collision, Instance, discover_instances
 from openclaw.ports.planner import check_explicit_port, collisions_with, plan_base
 from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.env import expand_user
-from openclaw.profiles.names import DEV_PORT, DEV_PROFILE, DEFAULT_PORT
+from openclaw.profiles.names import DEFAULT_PORT, DEV_PORT, DEV_PROFILE
 from openclaw.profiles.paths import InstancePaths
 
 

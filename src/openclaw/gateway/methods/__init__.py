@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
+from openclaw.gateway.scopes import ADMIN
 
 if TYPE_CHECKING:
     from openclaw.gateway.connection import Connection
@@ -21,8 +22,6 @@ class CallContext:
 
     @property
     def is_admin(self) -> bool:
-        from openclaw.gateway.scopes import ADMIN
-
         return ADMIN in self.conn.scopes
 
 

@@ -9,7 +9,13 @@ from openclaw.config.keypath import changed_paths, merge_patch
 from openclaw.config.model import ConfigSnapshot, Issue
 from openclaw.config.redact import redact, restore_redacted
 from openclaw.config.store import (
-    config_hash, config_write_lock, dump_config, parse_json5, read_config, resolve_and_validate, write_config,
+    config_hash,
+    config_write_lock,
+    dump_config,
+    parse_json5,
+    read_config,
+    resolve_and_validate,
+    write_config,
 )
 from openclaw.gateway.methods import CallContext, Param, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
