@@ -43,10 +43,13 @@ def port_free(port: int) -> bool:
 
 
 def free_base(rng: random.Random | None = None) -> int:
-    """A base port whose footprint (base..base+110) is currently unused."""
+    """A base port whose footprint (base..base+110) is currently unused.
+
+    Drawn below Linux's ephemeral range (32768+), so no client socket grabs it meanwhile.
+    """
     rng = rng or random.Random()
     for _ in range(200):
-        base = rng.randrange(20_000, 60_000)
+        base = rng.randrange(20_000, 32_000)
         if all(port_free(p) for p in (base, base + 2, base + 4, base + 11, base + 60, base + 110)):
             return base
     raise RuntimeError("no free port block")

@@ -108,15 +108,17 @@ def test_setup_plans_distinct_footprints(env: Env) -> None:
 
 
 def test_setup_avoids_a_listening_socket(env: Env) -> None:
+    # a listener inside the footprint setup would otherwise choose must push the base past it
+    first = env.setup("probe")["footprint"]
+    env.cli("--profile", "probe", "config", "unset", "gateway.port", check=True)
+    busy = first["cdpRange"][0] + 10
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", busy))
         sock.listen()
-        # a planned default-profile base would be 18789 unless something listens in its footprint
-        busy = sock.getsockname()[1]
-        result = env.setup("main")
-        fp = result["footprint"]
-        assert busy not in {fp["base"], fp["control"], fp["canvas"]}
-        assert not fp["cdpRange"][0] <= busy <= fp["cdpRange"][1]
+        fp = env.setup("main")["footprint"]
+    assert fp["base"] != first["base"]
+    assert busy not in {fp["base"], fp["control"], fp["canvas"]}
+    assert not fp["cdpRange"][0] <= busy <= fp["cdpRange"][1]
 
 
 def test_setup_refuses_overlapping_explicit_port(env: Env, base: int) -> None:
