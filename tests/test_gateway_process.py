@@ -281,3 +281,30 @@ def test_log_rotation(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert "gateway.log" in files and "gateway.log.1" in files
     assert len([f for f in files if f.startswith("gateway.log")]) <= 6
     assert all(json.loads(line) for line in (logs_dir / "gateway.log").read_text().splitlines())
+
+
+def test_sigterm_while_waiting_for_the_port_exits_promptly(env: Env, base: int, gateways: list[Gateway]) -> None:
+    env.setup(None, base)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", base))
+        sock.listen()
+        gw = env.gateway().start()
+        gateways.append(gw)
+        lock_dir = env.state_dir() / "tmp"
+        wait_for(lambda: list(lock_dir.glob("openclaw-*/gateway.state.lock")), what="locks taken, bind retrying")
+        started = time.monotonic()
+        gw.signal(signal.SIGTERM)
+        assert gw.wait_exit(10) == 0
+        assert time.monotonic() - started < 3
+    assert not list(lock_dir.glob("openclaw-*/gateway.state.lock"))
+
+
+def test_deleted_config_keeps_the_running_gateway(started: tuple) -> None:
+    env, port, gw = started
+    log = env.state_dir() / "logs" / "gateway.log"
+    env.config_path().unlink()
+    wait_for(lambda: "is gone; keeping the running config" in log.read_text(), what="deletion noticed")
+    assert healthz(port) and gw.proc.poll() is None
+    assert "restarting" not in log.read_text()
+    env.cli("config", "rollback", check=True)
+    assert env.config()["gateway"]["port"] == port

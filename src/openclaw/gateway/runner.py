@@ -48,6 +48,7 @@ class GatewayRunner:
         self.server: GatewayServer | None = None
         self.watcher: ConfigWatcher | None = None
         self.state: RuntimeState | None = None
+        self._main_task: asyncio.Task[Any] | None = None
 
     def run(self) -> int:
         return asyncio.run(self._main())
@@ -59,11 +60,14 @@ class GatewayRunner:
         multi = self.env.get("OPENCLAW_ALLOW_MULTI_GATEWAY") == "1"
         locks = GatewayLocks(self.paths, settings.port, multi_gateway=multi)
         await asyncio.to_thread(locks.acquire)
+        self._main_task = asyncio.current_task()
         try:
             logfile.configure(self.paths.logs_dir, *_levels(settings, self.env),
                               settings.snapshot.get("logging", "maxFileBytes"))
             self._install_signals()
             await self._serve_loop(settings, locks)
+        except asyncio.CancelledError:  # stopped by a signal before it was serving
+            logfile.info("stop requested during startup; exiting")
         finally:
             if self.watcher:
                 self.watcher.stop()
@@ -156,9 +160,12 @@ class GatewayRunner:
                 signal.signal(sig, lambda s, f, a=action, n=sig: loop.call_soon_threadsafe(self._on_signal, n, a))
 
     def _on_signal(self, sig: int, action: str) -> None:
-        logfile.info(f"received {signal.Signals(sig).name}; {'restarting in-process' if action == 'restart' else 'stopping'}")
-        if self.server:
+        verb = "restarting in-process" if action == "restart" else "stopping"
+        logfile.info(f"received {signal.Signals(sig).name}; {verb}")
+        if self.server is not None and self.server.started:
             self.server.request_stop(action)
+        elif action == "stop" and self._main_task is not None:
+            self._main_task.cancel()  # still starting (e.g. waiting for the port): give up now
 
     # -- hot reload ----------------------------------------------------------
     def config_changed_now(self) -> None:
@@ -170,6 +177,10 @@ class GatewayRunner:
         if server is None:
             return
         snap = read_config(self.paths.config_path, self.env)
+        if not snap.exists:
+            logfile.warn(f"config file {self.paths.config_path} is gone; keeping the running config "
+                         "(restore it with `openclaw config rollback`)", subsystem="reload")
+            return
         if snap.issues:
             logfile.warn("config reload skipped (invalid config): "
                          + format_issues(self.paths.config_path, snap.issues).replace("\n", " "),
