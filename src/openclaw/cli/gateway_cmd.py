@@ -8,14 +8,12 @@ from typing import Any
 
 import click
 
-from openclaw.cli.output import json_option, kv, print_json, short_path
-from openclaw.cli.rpc_common import call, capability, connect, rpc_options, target_from
+from openclaw.cli.app import LazyGroup
+from openclaw.cli.output import json_option, print_json
+from openclaw.cli.rpc_common import capability, connect, rpc_options, target_from
 from openclaw.client.rpc import GatewayCallError, GatewayClient, GatewayUnreachable
 from openclaw.errors import OpenClawError
 from openclaw.profiles.paths import resolve_paths
-
-# `openclaw gateway` (the server) imports only openclaw.gateway.*: the client modules above
-# are small and import nothing heavy (websockets loads on first connect).
 
 BIND_CHOICES = click.Choice(["loopback", "lan", "tailnet", "auto", "custom"])
 
@@ -44,7 +42,13 @@ def _run(**kw: Any) -> None:
     raise SystemExit(code)
 
 
-@click.group(invoke_without_command=True, help="Run the gateway in the foreground, or manage/inspect it.")
+SERVICE_COMMANDS = {name: f"openclaw.cli.service_cmd:{name}" for name in
+                    ("install", "uninstall", "start", "stop", "restart")}
+SERVICE_COMMANDS["status"] = "openclaw.cli.gateway_status_cmd:status"
+
+
+@click.group(cls=LazyGroup, lazy=SERVICE_COMMANDS, invoke_without_command=True,
+             help="Run the gateway in the foreground, or manage/inspect it.")
 @run_options
 @click.pass_context
 def gateway(ctx: click.Context, **kw: Any) -> None:
@@ -56,56 +60,6 @@ def gateway(ctx: click.Context, **kw: Any) -> None:
 @run_options
 def run_cmd(**kw: Any) -> None:
     _run(**kw)
-
-
-# -- status -----------------------------------------------------------------------------------
-def _runtime(paths: Any) -> dict[str, Any]:
-    import os
-
-    from openclaw.ports.registry import running_gateways
-
-    for rec in running_gateways():
-        if os.path.abspath(rec["stateDir"]) == os.path.abspath(paths.state_dir):
-            return {"status": "running", "pid": rec["pid"], "port": rec["port"]}
-    return {"status": "stopped", "pid": None, "port": None}
-
-
-@gateway.command("status", help="Is this profile's gateway running and answering? (exit 1 when not)")
-@click.option("--require-rpc", is_flag=True, help="Also require a read RPC (`status`) to succeed.")
-@rpc_options
-@json_option
-def status_cmd(require_rpc: bool, url: str | None, token: str | None, password: str | None, timeout: int,
-               as_json: bool) -> None:
-    paths = resolve_paths()
-    target = target_from(url, token, password)
-    runtime = _runtime(paths)
-    client = connect(target, timeout, mode="probe", min_protocol=3, max_protocol=4, scopes=["operator.read"])
-    latency = int(client.connect_ms)
-    rpc: dict[str, Any] = {"ok": True, "url": target.url, "latencyMs": latency}
-    try:
-        hello = client.hello or {}
-        scopes = (hello.get("auth") or {}).get("scopes") or []
-        rpc.update(capability=capability(scopes), scopes=scopes)
-        if require_rpc:
-            status_payload = call(client, target, "status")
-            rpc["status"] = {"ok": True, "runtimeVersion": status_payload.get("runtimeVersion")}
-    finally:
-        client.close()
-    server = hello.get("server") or {}
-    if as_json:
-        print_json({"ok": True, "profile": paths.name, "config": {"path": str(paths.config_path)},
-                    "gateway": {"probeUrl": target.url, "port": target.port, "portSource": target.port_source},
-                    "runtime": runtime, "rpc": rpc, "server": server})
-        return
-    kv([
-        ("Profile", paths.name),
-        ("Config", short_path(paths.config_path)),
-        ("Probe target", f"{target.url} ({target.port_source})"),
-        ("Runtime", f"running (pid {runtime['pid']})" if runtime["pid"] else "unknown (not started by this host's CLI)"),
-        ("Connectivity probe", f"ok ({latency}ms)"),
-        ("Capability", rpc["capability"]),
-        ("Gateway version", server.get("version", "?")),
-    ] + ([("RPC probe", "ok (status)")] if require_rpc else []))
 
 
 # -- probe ------------------------------------------------------------------------------------

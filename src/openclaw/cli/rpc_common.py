@@ -30,9 +30,10 @@ def target_from(url: str | None, token: str | None, password: str | None, port: 
 def down_error(target: Target, exc: GatewayUnreachable) -> OpenClawError:
     if target.explicit_url:
         return OpenClawError(f"gateway not reachable at {target.url} ({exc.reason}); is it running?")
-    return OpenClawError(
-        f"gateway not reachable at {target.url} ({exc.reason}); start it with: {target.start_hint}"
-    )
+    from openclaw.services.lifecycle import definition_exists
+
+    hint = target.start_hint + (" start" if definition_exists(target.paths) else "")
+    return OpenClawError(f"gateway not reachable at {target.url} ({exc.reason}); start it with: {hint}")
 
 
 def rejected_error(target: Target, exc: GatewayCallError) -> OpenClawError:

@@ -1,0 +1,128 @@
+"""`openclaw gateway status [--require-rpc] [--deep] [--json]`: runtime, service and connectivity."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from openclaw.cli.output import json_option, kv, print_json, short_path
+from openclaw.cli.rpc_common import call, capability, connect, rpc_options, target_from
+from openclaw.errors import OpenClawError
+from openclaw.profiles.names import profile_cli_prefix
+from openclaw.profiles.paths import InstancePaths, resolve_paths
+
+
+def runtime_of(paths: InstancePaths) -> dict[str, Any]:
+    from openclaw.ports.registry import running_gateways
+
+    for rec in running_gateways():
+        if os.path.abspath(rec["stateDir"]) == os.path.abspath(paths.state_dir):
+            return {"status": "running", "pid": rec["pid"], "port": rec["port"]}
+    return {"status": "stopped", "pid": None, "port": None}
+
+
+def probe(target: Any, timeout: int, require_rpc: bool) -> dict[str, Any]:
+    rpc: dict[str, Any] = {"ok": False, "url": target.url}
+    try:
+        client = connect(target, timeout, mode="probe", min_protocol=3, max_protocol=4, scopes=["operator.read"])
+    except OpenClawError as exc:
+        rpc["error"] = str(exc)
+        return rpc
+    try:
+        hello = client.hello or {}
+        scopes = (hello.get("auth") or {}).get("scopes") or []
+        rpc.update(ok=True, latencyMs=int(client.connect_ms), capability=capability(scopes), scopes=scopes,
+                   server=hello.get("server") or {})
+        if require_rpc:
+            payload = call(client, target, "status")
+            rpc["status"] = {"ok": True, "runtimeVersion": payload.get("runtimeVersion")}
+    except OpenClawError as exc:
+        rpc.update(ok=False, error=str(exc))
+    finally:
+        client.close()
+    return rpc
+
+
+def service_lines(view: dict[str, Any], prefix: str) -> list[tuple[str, str]]:
+    if not view.get("available"):
+        return [("Service", f"none ({view.get('reason')})")]
+    if not view.get("installed"):
+        return [("Service", f"{view['label']}, not installed (install: {prefix} gateway install)")]
+    state = f"{view['loadedText'] if view['loaded'] else view['notLoadedText']}, {view['state']}"
+    if view.get("pid"):
+        state += f", pid {view['pid']}"
+    port = f"{view['installedPort']} (config {view['configPort']})"
+    if view.get("drift"):
+        port = (f"{view['installedPort']}, but config says {view['configPort']} (drift; fix: "
+                f"{prefix} gateway install --force)")
+    return [("Service", f"{view['label']} ({state})"), ("Service file", short_path(view["file"])),
+            ("Service port", port)]
+
+
+def deep_lines(services: list[dict[str, Any]]) -> list[str]:
+    if not services:
+        return ["Gateway-like services on this host: none"]
+    out = ["Gateway-like services on this host:"]
+    for svc in services:
+        who = f"profile {svc['profile']}" if svc["profile"] else "default profile"
+        out.append(f"  - {svc['name']} ({svc['scope']}, {short_path(svc['path'])}): port {svc['port'] or '?'}, {who}")
+        out += [f"      ! {problem}" for problem in svc["problems"]]
+    return out
+
+
+@click.command("status", help="Runtime, managed service and connectivity of this profile's gateway (exit 1 when down).")
+@click.option("--require-rpc", is_flag=True, help="Also require a read RPC (`status`) to succeed.")
+@click.option("--deep", is_flag=True, help="Also scan for every gateway-like service on this host.")
+@rpc_options
+@json_option
+def status(require_rpc: bool, deep: bool, url: str | None, token: str | None, password: str | None,
+           timeout: int, as_json: bool) -> None:
+    from openclaw.services.lifecycle import service_view
+
+    paths = resolve_paths()
+    target = target_from(url, token, password)
+    view = service_view(paths) if not target.explicit_url else {"available": False, "reason": "explicit --url"}
+    rpc = probe(target, timeout, require_rpc)
+    report: dict[str, Any] = {
+        "ok": rpc["ok"], "profile": paths.name, "config": {"path": str(paths.config_path)},
+        "gateway": {"probeUrl": target.url, "port": target.port, "portSource": target.port_source},
+        "runtime": runtime_of(paths), "service": view, "rpc": rpc,
+    }
+    if deep:
+        from openclaw.services.base import service_platform
+        from openclaw.services.scan import scan_services
+
+        report["services"] = [s.as_dict() for s in scan_services(paths.home, service_platform())]
+    if as_json:
+        print_json(report)
+        raise SystemExit(0 if rpc["ok"] else 1)
+    installed = bool(view.get("installed"))
+    if not rpc["ok"] and not installed and not deep:
+        raise OpenClawError(rpc["error"])  # down, nothing else to show: one line
+    _print_human(report, rpc, paths, require_rpc)
+    if not rpc["ok"]:
+        raise OpenClawError(rpc["error"])
+
+
+def _print_human(report: dict[str, Any], rpc: dict[str, Any], paths: InstancePaths, require_rpc: bool) -> None:
+    prefix = profile_cli_prefix(paths.profile)
+    runtime = report["runtime"]
+    lines = [
+        ("Profile", paths.name),
+        ("Config", short_path(paths.config_path)),
+        ("Probe target", f"{report['gateway']['probeUrl']} ({report['gateway']['portSource']})"),
+        *service_lines(report["service"], prefix),
+        ("Runtime", f"running (pid {runtime['pid']})" if runtime["pid"] else "not running"),
+    ]
+    if rpc["ok"]:
+        lines += [("Connectivity probe", f"ok ({rpc['latencyMs']}ms)"), ("Capability", rpc["capability"]),
+                  ("Gateway version", rpc["server"].get("version", "?"))]
+        if require_rpc:
+            lines.append(("RPC probe", "ok (status)"))
+    else:
+        lines.append(("Connectivity probe", "failed"))
+    kv(lines)
+    for line in deep_lines(report.get("services", [])) if "services" in report else []:
+        click.echo(line)
