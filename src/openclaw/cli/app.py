@@ -27,6 +27,8 @@ class LazyGroup(click.Group):
 
 COMMANDS = {
     "setup": "openclaw.cli.setup_cmd:setup",
+    "onboard": "openclaw.cli.onboard_cmd:onboard",
+    "doctor": "openclaw.cli.doctor_cmd:doctor",
     "config": "openclaw.cli.config_cmd:config",
     "gateway": "openclaw.cli.gateway_cmd:gateway",
     "gateways": "openclaw.cli.gateways_cmd:gateways",

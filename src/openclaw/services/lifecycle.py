@@ -21,7 +21,13 @@ from openclaw.errors import ConfigError, OpenClawError
 from openclaw.ports.footprint import footprint_for, resolve_base_port
 from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths
-from openclaw.services.base import NoServiceManager, ServiceError, ServiceManager, ServiceStatus, service_platform
+from openclaw.services.base import (
+    NoServiceManager,
+    ServiceError,
+    ServiceManager,
+    ServiceStatus,
+    service_platform,
+)
 from openclaw.services.spec import ServiceSpec, build_spec
 
 HEALTH_WAIT_S = 15.0

@@ -1,0 +1,280 @@
+"""Doctor checks: each inspects one thing that goes wrong within or between instances.
+
+A check returns findings; a finding may carry a safe `repair` (permissions,
+stale locks, service reinstall on drift) that `doctor --fix` applies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openclaw.config.store import read_config
+from openclaw.config.validate import unknown_sections
+from openclaw.fsutil import FileLock
+from openclaw.ports.footprint import format_ports
+from openclaw.ports.instances import Instance
+from openclaw.procutil import pid_alive
+from openclaw.profiles.env import expand_user
+from openclaw.profiles.names import profile_cli_prefix
+from openclaw.profiles.paths import InstancePaths
+
+
+@dataclass
+class Finding:
+    check: str
+    severity: str  # error | warning | info
+    what: str
+    why: str
+    fix: str  # the exact command (or action) that fixes it
+    path: str | None = None
+    repair: Callable[[], None] | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"checkId": self.check, "severity": self.severity, "message": self.what, "why": self.why,
+                "fix": self.fix, "fixable": self.repair is not None, "path": self.path}
+
+
+@dataclass
+class Context:
+    paths: InstancePaths
+    instances: list[Instance]  # every instance on the host, this one included
+    listening: dict[int, int | None] | None
+
+    @property
+    def prefix(self) -> str:
+        return profile_cli_prefix(self.paths.profile)
+
+    def prefix_of(self, inst: Instance) -> str:
+        return profile_cli_prefix(inst.profile)
+
+
+def check_config(ctx: Context) -> list[Finding]:
+    snap = read_config(ctx.paths.config_path)
+    path = str(ctx.paths.config_path)
+    if not snap.exists:
+        return [Finding("config/missing", "error", f"no config at {path}", "the gateway refuses to start without one",
+                        f"{ctx.prefix} setup", path)]
+    out = [Finding("config/invalid", "error", f"{issue}", "the gateway exits 78 on an invalid config",
+                   f"{ctx.prefix} config set|unset <key> (or {ctx.prefix} config rollback)", path)
+           for issue in snap.issues]
+    if not snap.issues and not snap.get("gateway", "mode"):
+        out.append(Finding("config/mode", "warning", "gateway.mode is unset", "gateway start is blocked without it",
+                           f"{ctx.prefix} config set gateway.mode local", path))
+    for section in unknown_sections(snap.data):
+        out.append(Finding("config/ignored-section", "info", f"section `{section}` is kept but not used here",
+                           "written by another version or upstream; it has no effect on this gateway",
+                           f"{ctx.prefix} config unset {section} (only if you no longer need it)", path))
+    return out
+
+
+def _secret_files(paths: InstancePaths) -> list[Path]:
+    state = paths.state_dir
+    files = [paths.config_path, state / "gateway.systemd.env", state / "gateway.secrets.cmd"]
+    files += sorted((state / "service-env").glob("*.env")) if (state / "service-env").is_dir() else []
+    return [f for f in files if f.exists()]
+
+
+def _chmod(path: Path, mode: int) -> Callable[[], None]:
+    return lambda: os.chmod(path, mode)
+
+
+def check_permissions(ctx: Context) -> list[Finding]:
+    if os.name == "nt":
+        return []
+    out = []
+    state = ctx.paths.state_dir
+    if state.exists() and stat.S_IMODE(state.stat().st_mode) & 0o077:
+        out.append(Finding("permissions/state-dir", "warning",
+                           f"state dir {state} is mode {stat.S_IMODE(state.stat().st_mode):o}, not 700",
+                           "other users could read sessions, logs and credentials", f"chmod 700 {state}",
+                           str(state), _chmod(state, 0o700)))
+    for path in _secret_files(ctx.paths):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            out.append(Finding("permissions/secret-file", "error", f"{path} is mode {mode:o}, not 600",
+                               "it holds the gateway token or other secrets", f"chmod 600 {path}", str(path),
+                               _chmod(path, 0o600)))
+    return out
+
+
+def check_port_collisions(ctx: Context) -> list[Finding]:
+    from openclaw.ports.planner import plan_base
+
+    out = []
+    seen: set[tuple[str, str]] = set()
+    for a in ctx.instances:
+        for b in ctx.instances:
+            key = tuple(sorted((str(a.state_dir), str(b.state_dir))))
+            if a is b or key in seen:
+                continue
+            seen.add(key)  # type: ignore[arg-type]
+            shared = a.footprint.overlap(b.footprint)
+            if not shared:
+                continue
+            mover = a if os.path.abspath(a.state_dir) == os.path.abspath(ctx.paths.state_dir) else b
+            free = plan_base([i for i in ctx.instances if i is not mover], ctx.listening).base
+            roles = ", ".join(sorted({a.footprint.role_of(p) for p in shared}))
+            out.append(Finding(
+                "ports/collision", "error",
+                f"{a.name} (base {a.base}) and {b.name} (base {b.base}) share ports {format_ports(shared)} ({roles})",
+                "two gateways would fight over these ports: the later one fails to bind, or hands out a CDP "
+                "port the other already uses",
+                f"{ctx.prefix_of(mover)} config set gateway.port {free}", str(mover.config_path)))
+    return out
+
+
+def _default_workspace(inst: Instance) -> str:
+    paths = InstancePaths(inst.profile, inst.state_dir.parent, inst.state_dir, inst.config_path, False)
+    return os.path.abspath(paths.default_workspace)
+
+
+def _resolved(inst: Instance) -> dict[str, Any]:
+    return read_config(inst.config_path, validate=False).resolved
+
+
+def check_shared_resources(ctx: Context) -> list[Finding]:
+    """The same pinned cdpUrl, workspace or state dir claimed by two instances."""
+    out = []
+    claims: dict[tuple[str, str], list[Instance]] = {}
+    for inst in ctx.instances:
+        data = _resolved(inst)
+        browser = data.get("browser") if isinstance(data.get("browser"), dict) else {}
+        urls = [browser.get("cdpUrl")] + [p.get("cdpUrl") for p in (browser.get("profiles") or {}).values()
+                                          if isinstance(p, dict)]
+        for url in {u for u in urls if isinstance(u, str) and u}:
+            claims.setdefault(("cdpUrl", url), []).append(inst)
+        ws = ((data.get("agents") or {}).get("defaults") or {}).get("workspace")
+        if isinstance(ws, str) and ws:
+            claims.setdefault(("workspace", os.path.abspath(expand_user(ws))), []).append(inst)
+    for (kind, value), owners in claims.items():
+        if len(owners) < 2:
+            continue
+        names = " and ".join(o.name for o in owners)
+        if kind == "cdpUrl":
+            out.append(Finding("browser/shared-cdp-url", "warning", f"{names} both pin browser cdpUrl {value}",
+                               "two gateways would drive one Chrome and trample each other's tabs",
+                               f"{ctx.prefix_of(owners[-1])} config unset browser.cdpUrl (use per-instance cdpPort)",
+                               str(owners[-1].config_path)))
+        else:
+            mover = next((o for o in owners if _default_workspace(o) != value), owners[-1])
+            out.append(Finding("workspace/shared", "error", f"{names} share the workspace {value}",
+                               "agents would overwrite each other's memory and files",
+                               f"{ctx.prefix_of(mover)} config set agents.defaults.workspace {_default_workspace(mover)}",
+                               str(mover.config_path)))
+    return out
+
+
+def _stale_lock(path: Path) -> bool:
+    try:
+        record = json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        record = {}
+    pid = record.get("pid")
+    if isinstance(pid, int) and pid_alive(pid, record.get("startMarker")):
+        return False
+    lock = FileLock(path)
+    if not lock.try_acquire():
+        return False  # held by a live process
+    lock.release(remove=False)
+    return True
+
+
+def check_stale_locks(ctx: Context) -> list[Finding]:
+    from openclaw.gateway.locks import config_lock_path
+
+    candidates = sorted(ctx.paths.lock_dir.glob("*.lock")) if ctx.paths.lock_dir.is_dir() else []
+    config_lock = config_lock_path(ctx.paths.config_path)
+    if config_lock.exists():
+        candidates.append(config_lock)
+    out = []
+    for path in candidates:
+        if _stale_lock(path):
+            out.append(Finding("locks/stale", "warning", f"stale gateway lock {path} (its process is gone)",
+                               "harmless to the next start, but it misleads tools that read lock files",
+                               f"rm {path}", str(path), lambda p=path: p.unlink(missing_ok=True)))
+    return out
+
+
+def check_services(ctx: Context) -> list[Finding]:
+    from openclaw.services.base import ServiceError, service_platform
+    from openclaw.services.lifecycle import install, service_view
+    from openclaw.services.scan import scan_services
+
+    def reinstall() -> None:
+        install(ctx.paths, force=True)
+
+    out = []
+    view = service_view(ctx.paths)
+    if view.get("drift"):
+        out.append(Finding("service/drift", "warning",
+                           f"{view['name']} runs port {view['installedPort']}, config says {view['configPort']}",
+                           _SERVICE_WHY["port"], f"{ctx.prefix} gateway install --force", view["file"], reinstall))
+    try:
+        found = scan_services(ctx.paths.home, service_platform())
+    except ServiceError:
+        return out
+    for svc in found:
+        for problem in svc.problems:
+            kind = problem.split()[0].rstrip(":")
+            if kind == "port" and view.get("file") == str(svc.path):
+                continue  # this profile's drift: reported (and fixable) above
+            out.append(Finding(f"service/{kind}", "error" if kind == "duplicate" else "warning",
+                               f"{svc.name}: {problem}", _SERVICE_WHY[kind], _service_fix(svc), str(svc.path)))
+    return out
+
+
+_SERVICE_WHY = {
+    "stale": "it restarts a gateway for a profile that no longer exists",
+    "port": "clients follow the config and will not find the gateway the service runs",
+    "duplicate": "two service managers would start and restart the same gateway against each other",
+    "legacy": "an old install's service can start a second gateway on the same ports",
+}
+
+
+def _service_fix(svc: Any) -> str:
+    if svc.platform == "linux":
+        scope = "sudo systemctl" if svc.scope == "system" else "systemctl --user"
+        return f"{scope} disable --now {svc.name} && rm {svc.path}"
+    if svc.platform == "darwin":
+        return f"launchctl bootout gui/$UID/{svc.name} && rm {svc.path}"
+    return f'schtasks /Delete /TN "{svc.name}" /F'
+
+
+def check_shared_state(ctx: Context) -> list[Finding]:
+    """Service definitions that point two gateways (or another profile) at one state dir."""
+    from openclaw.profiles.names import state_dir_name
+    from openclaw.services.base import ServiceError, service_platform
+    from openclaw.services.scan import scan_services
+
+    try:
+        services = [s for s in scan_services(ctx.paths.home, service_platform()) if s.state_dir and not s.legacy]
+    except ServiceError:
+        return []
+    out = []
+    by_dir: dict[str, set[str]] = {}
+    for svc in services:
+        by_dir.setdefault(os.path.abspath(svc.state_dir), set()).add(svc.name)  # type: ignore[arg-type]
+        expected = state_dir_name(svc.profile)
+        if svc.state_dir.name != expected and svc.state_dir.name.startswith(".openclaw"):  # type: ignore[union-attr]
+            out.append(Finding("state/foreign", "error",
+                               f"{svc.name} (profile {svc.profile or 'default'}) uses the state dir {svc.state_dir}",
+                               "that state dir belongs to another instance: sessions, credentials and locks collide",
+                               f"{profile_cli_prefix(svc.profile)} gateway install --force", str(svc.path)))
+    for state, names in by_dir.items():
+        if len(names) > 1:
+            out.append(Finding("state/shared", "error", f"services {', '.join(sorted(names))} share the state dir {state}",
+                               "only one gateway may own a state dir; the others fail on its lock or corrupt it",
+                               f"remove all but one of them ({', '.join(sorted(names))})", state))
+    return out
+
+
+CHECKS: list[Callable[[Context], list[Finding]]] = [
+    check_config, check_permissions, check_port_collisions, check_shared_resources, check_shared_state,
+    check_stale_locks, check_services,
+]

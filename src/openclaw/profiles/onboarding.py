@@ -1,0 +1,201 @@
+"""Onboarding (`openclaw onboard`): propose, collect and apply one instance's answers.
+
+The wizard is a list of steps, each asking for (or taking from flags) part of
+the answers; nothing is written until every answer is in, so Ctrl-C leaves
+no trace. Channel and model steps register themselves in `STEPS` when their
+features land.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from openclaw.agents.workspace import ensure_workspace
+from openclaw.config.store import format_issues, read_config, update_config
+from openclaw.errors import ConfigError, OpenClawError, UsageError
+from openclaw.fsutil import ensure_private_dir
+from openclaw.ports.footprint import Footprint, check_footprint_fits, footprint_for
+from openclaw.ports.instances import Instance
+from openclaw.ports.planner import collisions_with, plan_base
+from openclaw.ports.sockets import listening_ports
+from openclaw.profiles.env import expand_user
+from openclaw.profiles.names import DEFAULT_PORT, profile_cli_prefix
+from openclaw.profiles.paths import InstancePaths
+from openclaw.profiles.provision import other_instances, workspace_dir
+
+BIND_MODES = ("loopback", "lan", "tailnet", "auto")
+AUTH_MODES = ("token", "password", "none")
+MAIN_GAP = 20  # a profile beside the default instance starts at least this far above it
+
+
+@dataclass
+class Proposal:
+    """Defaults the wizard offers, worked out from this host's instances."""
+
+    workspace: str
+    port: int
+    bind: str
+    auth: str
+    service_available: bool
+    service_reason: str | None
+    others: list[Instance]
+
+
+@dataclass
+class Answers:
+    workspace: str
+    port: int
+    bind: str = "loopback"
+    auth: str = "token"
+    token: str | None = None
+    password: str | None = None
+    install_daemon: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # later steps (channels, models) add theirs
+
+
+class Prompter(Protocol):
+    def text(self, message: str, default: str, validate: Callable[[str], str | None] | None = None) -> str: ...
+    def select(self, message: str, choices: list[str], default: str) -> str: ...
+    def secret(self, message: str) -> str: ...
+    def confirm(self, message: str, default: bool) -> bool: ...
+
+
+def _service_availability(paths: InstancePaths) -> tuple[bool, str | None]:
+    from openclaw.services.base import ServiceError, service_platform
+    from openclaw.services.lifecycle import manager_for, require_profile_paths
+
+    try:
+        require_profile_paths(paths)
+        manager_for(service_platform()).check_available()
+    except ServiceError as exc:
+        return False, str(exc)
+    return True, None
+
+
+def propose(paths: InstancePaths) -> Proposal:
+    snap = read_config(paths.config_path)
+    if snap.issues:
+        raise ConfigError(format_issues(paths.config_path, snap.issues)
+                          + "\nFix it first (openclaw config validate lists the same problems).")
+    others = other_instances(paths)
+    current = snap.get("gateway", "port")
+    if isinstance(current, int):
+        port = current
+    else:
+        main = next((i for i in others if i.profile is None), None)
+        start = max(DEFAULT_PORT, main.base + MAIN_GAP) if main and paths.profile else DEFAULT_PORT
+        port = plan_base(others, listening_ports(), start=start).base
+    available, reason = _service_availability(paths)
+    return Proposal(
+        workspace=str(workspace_dir(snap.resolved, paths, os.environ)),
+        port=port,
+        bind=snap.get("gateway", "bind") or "loopback",
+        auth=snap.get("gateway", "auth", "mode") or "token",
+        service_available=available,
+        service_reason=reason,
+        others=others,
+    )
+
+
+def port_problem(port_text: str, proposal: Proposal) -> str | None:
+    """Why a typed port is unusable (for the wizard's re-prompt), or None."""
+    if not port_text.strip().isdigit() or not 1 <= int(port_text) <= 65535:
+        return "enter a port number from 1 to 65535"
+    fp = footprint_for(int(port_text))
+    try:
+        check_footprint_fits(fp)
+    except OpenClawError as exc:
+        return str(exc)
+    found = collisions_with(fp, proposal.others)
+    if found:
+        return f"its footprint overlaps {found[0].other}; try {proposal.port}"
+    return None
+
+
+def check_answers(answers: Answers, proposal: Proposal, force: bool = False) -> None:
+    if answers.bind not in BIND_MODES:
+        raise UsageError(f"--gateway-bind must be one of {', '.join(BIND_MODES)}")
+    if answers.auth not in AUTH_MODES:
+        raise UsageError(f"--gateway-auth must be one of {', '.join(AUTH_MODES)}")
+    if answers.auth == "none" and answers.bind != "loopback":
+        raise UsageError("--gateway-auth none is only allowed with --gateway-bind loopback")
+    if answers.auth == "password" and not answers.password:
+        raise UsageError("--gateway-auth password needs --gateway-password")
+    problem = port_problem(str(answers.port), proposal)
+    if problem and not (force and "overlaps" in problem):
+        raise OpenClawError(f"--gateway-port {answers.port}: {problem}" + ("" if force else " (or pass --force)"))
+    if answers.install_daemon and not proposal.service_available:
+        raise OpenClawError(f"cannot install the service: {proposal.service_reason}")
+
+
+@dataclass
+class OnboardResult:
+    paths: InstancePaths
+    answers: Answers
+    footprint: Footprint
+    workspace: Path
+    config_status: str
+    service: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        a = self.answers
+        return {
+            "ok": True, "profile": self.paths.name, "stateDir": str(self.paths.state_dir),
+            "configPath": str(self.paths.config_path), "configStatus": self.config_status,
+            "workspaceDir": str(self.workspace), "port": a.port, "bind": a.bind, "auth": a.auth,
+            "footprint": self.footprint.as_dict(), "service": self.service,
+            "next": next_commands(self.paths, bool(self.service)),
+        }
+
+
+def next_commands(paths: InstancePaths, service_installed: bool) -> list[str]:
+    prefix = profile_cli_prefix(paths.profile)
+    start = f"{prefix} gateway status" if service_installed else f"{prefix} gateway"
+    return [start, f"{prefix} status", "openclaw gateways", f"{prefix} doctor"]
+
+
+def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str] | None = None) -> OnboardResult:
+    """Write everything in one go: state dir, config, workspace, then (optionally) the service."""
+    ensure_private_dir(paths.state_dir)
+    workspace = expand_user(answers.workspace, env).resolve()
+
+    def mutate(data: dict[str, Any]) -> None:
+        gateway = data.setdefault("gateway", {})
+        gateway.update(mode="local", port=answers.port, bind=answers.bind)
+        auth = gateway.setdefault("auth", {})
+        auth["mode"] = answers.auth
+        if answers.auth == "token":
+            auth["token"] = answers.token or auth.get("token") or secrets.token_hex(24)
+        if answers.auth == "password":
+            auth["password"] = answers.password
+        data.setdefault("agents", {}).setdefault("defaults", {})["workspace"] = str(workspace)
+        for step in STEPS:
+            step.write(data, answers)
+
+    update = update_config(paths.config_path, mutate, env)
+    ensure_workspace(workspace)
+    ensure_private_dir(paths.state_dir / "agents" / "main" / "sessions")
+    service = None
+    if answers.install_daemon:
+        from openclaw.services import lifecycle
+
+        service = lifecycle.install(paths, force=True).as_dict()["service"]
+    status = "created" if update.created else ("updated" if update.changed else "unchanged")
+    return OnboardResult(paths, answers, footprint_for(answers.port, update.after), workspace, status, service)
+
+
+class Step(Protocol):
+    """One part of the wizard. `ask` fills answers interactively; `write` puts them in the config."""
+
+    name: str
+
+    def ask(self, prompter: Prompter, answers: Answers, proposal: Proposal) -> None: ...
+    def write(self, data: dict[str, Any], answers: Answers) -> None: ...
+
+
+STEPS: list[Step] = []  # channel and model steps append themselves here
