@@ -8,7 +8,6 @@ import signal
 from pathlib import Path
 
 import pytest
-
 from fake_managers import calls, install_fakes
 from helpers import Env, Gateway
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pexpect
 import pytest
-
 from fake_managers import calls, install_fakes
 from helpers import PY, Env
+
 from openclaw.ports.instances import discover_instances
 from openclaw.ports.planner import plan_base
 from openclaw.ports.sockets import listening_ports

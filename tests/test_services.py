@@ -14,11 +14,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from fake_managers import calls, install_fakes
 from helpers import Env
+
 from openclaw.profiles.paths import InstancePaths
-from openclaw.services.launchd import render_env_file as launchd_env, render_plist
+from openclaw.services.launchd import render_env_file as launchd_env
+from openclaw.services.launchd import render_plist
 from openclaw.services.schtasks import render_launcher, render_task_xml
 from openclaw.services.spec import build_spec, port_from_text
 from openclaw.services.systemd import render_env_file, render_unit
@@ -336,3 +337,12 @@ def test_deep_status_finds_stale_drifted_and_duplicate_services(env: Env, fakes:
     assert any(p.startswith("duplicate: also installed as a system service") for p in user_problems)
     text = env.cli("--profile", "rescue", "gateway", "status", "--deep").stdout
     assert "Gateway-like services on this host:" in text and "! stale" in text
+
+
+def test_gateways_shows_service_state(env: Env, fakes: Path, base: int) -> None:
+    env.setup("main", base)
+    env.setup("rescue", base + 200)
+    env.cli("--profile", "rescue", "gateway", "install", check=True)
+    listing = {i["profile"]: i for i in env.cli_json("gateways")["instances"]}
+    assert listing["rescue"]["service"] == "installed" and listing["main"]["service"] is None
+    assert "installed" in env.cli("gateways", check=True).stdout

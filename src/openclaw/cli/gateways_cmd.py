@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from openclaw.cli.output import json_option, ok_mark, print_json, short_path, style, table
-from openclaw.ports.instances import check_health, discover_instances
+from openclaw.ports.instances import Instance, check_health, discover_instances
 from openclaw.ports.planner import annotate_collisions
 from openclaw.ports.sockets import listening_ports
-from openclaw.profiles.paths import resolve_paths
+from openclaw.profiles.paths import InstancePaths, resolve_paths
 
 
 @click.command(help="List every instance on this host with its ports, pid, health and collisions.")
@@ -19,8 +21,9 @@ def gateways(as_json: bool) -> None:
     instances = discover_instances(current.home, include=include)
     check_health(instances)
     annotate_collisions(instances, listening_ports())
+    services = {str(i.state_dir): _service_state(i, current.home) for i in instances}
     if as_json:
-        print_json({"instances": [i.as_dict() for i in instances]})
+        print_json({"instances": [{**i.as_dict(), "service": services[str(i.state_dir)]} for i in instances]})
         return
     if not instances:
         click.echo("No instances found. Create one with: openclaw setup (or openclaw --profile NAME setup)")
@@ -31,6 +34,17 @@ def gateways(as_json: bool) -> None:
         rows.append([
             inst.name, short_path(inst.state_dir), inst.base, inst.footprint.control, inst.footprint.canvas,
             inst.footprint.cdp_label, inst.pid or "-", ok_mark(inst.healthy if inst.running else None),
-            style(collisions, fg="red") if collisions else "none",
+            services[str(inst.state_dir)] or "-", style(collisions, fg="red") if collisions else "none",
         ])
-    table(["PROFILE", "STATE DIR", "BASE", "CONTROL", "CANVAS", "CDP", "PID", "HEALTHY", "COLLISIONS"], rows)
+    table(["PROFILE", "STATE DIR", "BASE", "CONTROL", "CANVAS", "CDP", "PID", "HEALTHY", "SERVICE", "COLLISIONS"],
+          rows)
+
+
+def _service_state(inst: Instance, home: Path) -> str | None:
+    """`installed` when this instance's service definition exists (a file check, no subprocess)."""
+    from openclaw.services.lifecycle import definition_exists
+
+    if inst.profile is None and inst.state_dir != home / ".openclaw":
+        return None
+    paths = InstancePaths(inst.profile, home, inst.state_dir, inst.config_path, False)
+    return "installed" if definition_exists(paths) else None
