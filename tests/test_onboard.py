@@ -107,6 +107,7 @@ def test_non_interactive_rescue_beside_main_with_service(env: Env, base: int, tm
     assert f"--port {port}" in unit and "tok-rescue-123" not in unit
     assert env.token("rescue") == "tok-rescue-123"
     assert result["next"][0] == "openclaw --profile rescue gateway status"
+    assert result["serviceName"] == "openclaw-gateway-rescue.service"
 
 
 def test_non_interactive_flags_and_refusals(env: Env, base: int) -> None:

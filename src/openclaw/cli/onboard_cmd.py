@@ -10,7 +10,6 @@ import click
 
 from openclaw.cli.output import kv, print_json, short_path
 from openclaw.errors import UsageError
-from openclaw.profiles.names import systemd_unit
 from openclaw.profiles.onboarding import (
     AUTH_MODES,
     BIND_MODES,
@@ -24,6 +23,7 @@ from openclaw.profiles.onboarding import (
     propose,
 )
 from openclaw.profiles.paths import InstancePaths, resolve_paths
+from openclaw.services.lifecycle import service_name
 
 
 class QuestionaryPrompter:
@@ -66,7 +66,7 @@ def ask(prompter: QuestionaryPrompter, proposal: Proposal, paths: InstancePaths)
     for step in STEPS:
         step.ask(prompter, answers, proposal)
     if proposal.service_available:
-        answers.install_daemon = prompter.confirm(f"Install and start the {systemd_unit(paths.profile)} service "
+        answers.install_daemon = prompter.confirm(f"Install and start the {service_name(paths)} service "
                                                   "(starts at login, restarts on failure)?", True)
     else:
         click.echo(f"Service: skipped ({proposal.service_reason})")
@@ -75,7 +75,7 @@ def ask(prompter: QuestionaryPrompter, proposal: Proposal, paths: InstancePaths)
 
 def summary(result: OnboardResult) -> None:
     fp, a = result.footprint, result.answers
-    service = "not installed"
+    service = f"{service_name(result.paths)} (not installed)"
     if result.service:
         service = f"{result.service['name']} ({result.service['state']})"
     click.echo("")

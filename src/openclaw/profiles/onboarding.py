@@ -148,9 +148,15 @@ class OnboardResult:
             "ok": True, "profile": self.paths.name, "stateDir": str(self.paths.state_dir),
             "configPath": str(self.paths.config_path), "configStatus": self.config_status,
             "workspaceDir": str(self.workspace), "port": a.port, "bind": a.bind, "auth": a.auth,
-            "footprint": self.footprint.as_dict(), "service": self.service,
+            "footprint": self.footprint.as_dict(), "service": self.service, "serviceName": _service_name(self.paths),
             "next": next_commands(self.paths, bool(self.service)),
         }
+
+
+def _service_name(paths: InstancePaths) -> str:
+    from openclaw.services.lifecycle import service_name
+
+    return service_name(paths)
 
 
 def next_commands(paths: InstancePaths, service_installed: bool) -> list[str]:

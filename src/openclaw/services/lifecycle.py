@@ -226,6 +226,15 @@ def _proved(action: str, result: str, manager: ServiceManager, spec: ServiceSpec
     )
 
 
+def service_name(paths: InstancePaths) -> str:
+    """This profile's service name on this platform (unit, label or task)."""
+    try:
+        platform = service_platform()
+    except ServiceError:
+        platform = "linux"
+    return manager_for(platform).name_for(build_spec(paths, 0, platform, {}))
+
+
 def definition_exists(paths: InstancePaths) -> bool:
     """A cheap check (no subprocess): is a service definition for this profile on disk?"""
     try:
