@@ -138,6 +138,14 @@ class ServiceManager:
     def status(self, spec: ServiceSpec) -> ServiceStatus:
         raise NotImplementedError
 
+    def _file_status(self, spec: ServiceSpec) -> ServiceStatus:
+        """What the definition file alone says: installed, and with which port."""
+        path = self.file_for(spec)
+        status = ServiceStatus(self.label, self.name_for(spec), path, path.exists())
+        if status.installed:
+            status.installed_port = self.installed_port(path)
+        return status
+
     def installed_port(self, path: Path) -> int | None:
         """The `--port` recorded in an installed definition."""
         from openclaw.services.spec import port_from_text

@@ -148,11 +148,9 @@ class LaunchdManager(ServiceManager):
         return run(["launchctl", "print", self.target(spec)], check=False).returncode == 0
 
     def status(self, spec: ServiceSpec) -> ServiceStatus:
-        path = self.file_for(spec)
-        status = ServiceStatus(self.label, spec.launchd_label, path, path.exists())
+        status = self._file_status(spec)
         if not status.installed:
             return status
-        status.installed_port = self.installed_port(path)
         proc = run(["launchctl", "print", self.target(spec)], check=False)
         status.enabled = proc.returncode == 0
         state = re.search(r"^\s*state = (\S+)", proc.stdout, re.M)

@@ -143,13 +143,11 @@ class SchtasksManager(ServiceManager):
         run(["schtasks", "/Run", "/TN", spec.windows_task])
 
     def status(self, spec: ServiceSpec) -> ServiceStatus:
-        path = launcher_path(spec)
-        status = ServiceStatus(self.label, spec.windows_task, path, path.exists())
+        status = self._file_status(spec)
         proc = run(["schtasks", "/Query", "/TN", spec.windows_task, "/V", "/FO", "LIST"], check=False)
         status.enabled = proc.returncode == 0
         status.installed = status.installed and status.enabled
         if status.installed:
-            status.installed_port = self.installed_port(path)
             state = re.search(r"^Status:\s*(.+)$", proc.stdout, re.M)
             status.state = state.group(1).strip() if state else "unknown"
             status.active = status.state.lower() == "running"

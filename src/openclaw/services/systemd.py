@@ -139,11 +139,9 @@ class SystemdManager(ServiceManager):
         run(["systemctl", "--user", "restart", spec.systemd_unit])
 
     def status(self, spec: ServiceSpec) -> ServiceStatus:
-        path = self.file_for(spec)
-        status = ServiceStatus(self.label, spec.systemd_unit, path, path.exists())
+        status = self._file_status(spec)
         if not status.installed:
             return status
-        status.installed_port = self.installed_port(path)
         proc = run(["systemctl", "--user", "show", spec.systemd_unit, "--no-pager",
                     "--property=ActiveState,SubState,MainPID,UnitFileState,ExecMainStatus"], check=False)
         props = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
