@@ -32,6 +32,7 @@ COMMANDS = {
     "config": "openclaw.cli.config_cmd:config",
     "gateway": "openclaw.cli.gateway_cmd:gateway",
     "gateways": "openclaw.cli.gateways_cmd:gateways",
+    "browser": "openclaw.cli.browser_cmd:browser",
     "health": "openclaw.cli.health_cmd:health",
     "status": "openclaw.cli.status_cmd:status",
     "logs": "openclaw.cli.logs_cmd:logs",

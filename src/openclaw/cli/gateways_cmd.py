@@ -20,7 +20,12 @@ def gateways(as_json: bool) -> None:
     include = [current] if current.config_path.exists() else []
     instances = discover_instances(current.home, include=include)
     check_health(instances)
-    annotate_collisions(instances, listening_ports())
+    listening = listening_ports()
+    annotate_collisions(instances, listening)
+    for inst in instances:
+        if inst.running and listening is not None:
+            inst.listening = {"control": inst.footprint.control in listening,
+                              "canvas": inst.footprint.canvas in listening}
     services = {str(i.state_dir): _service_state(i, current.home) for i in instances}
     if as_json:
         print_json({"instances": [{**i.as_dict(), "service": services[str(i.state_dir)]} for i in instances]})
@@ -31,13 +36,20 @@ def gateways(as_json: bool) -> None:
     rows = []
     for inst in instances:
         collisions = "; ".join(c.describe() for c in inst.collisions)
+        browsers = ", ".join(f"{p['name']}:{p['cdpPort'] or 'remote'}" for p in inst.browser_profiles) or "-"
         rows.append([
-            inst.name, short_path(inst.state_dir), inst.base, inst.footprint.control, inst.footprint.canvas,
-            inst.footprint.cdp_label, inst.pid or "-", ok_mark(inst.healthy if inst.running else None),
+            inst.name, short_path(inst.state_dir), inst.base, _port(inst, "control"), _port(inst, "canvas"),
+            inst.footprint.cdp_label, browsers, inst.pid or "-", ok_mark(inst.healthy if inst.running else None),
             services[str(inst.state_dir)] or "-", style(collisions, fg="red") if collisions else "none",
         ])
-    table(["PROFILE", "STATE DIR", "BASE", "CONTROL", "CANVAS", "CDP", "PID", "HEALTHY", "SERVICE", "COLLISIONS"],
-          rows)
+    table(["PROFILE", "STATE DIR", "BASE", "CONTROL", "CANVAS", "CDP", "BROWSERS", "PID", "HEALTHY", "SERVICE",
+           "COLLISIONS"], rows)
+
+
+def _port(inst: Instance, role: str) -> str:
+    """The port, marked `*` when a running instance listens on it."""
+    port = inst.footprint.control if role == "control" else inst.footprint.canvas
+    return f"{port}*" if inst.listening.get(role) else str(port)
 
 
 def _service_state(inst: Instance, home: Path) -> str | None:

@@ -35,10 +35,26 @@ def overview_rows(target: Any, latency: int, hello: dict[str, Any], me: dict[str
         ("State dir", short_path(gw.get("stateDir") or target.paths.state_dir)),
         ("Ports", f"gateway {gw.get('port', '?')} · browser control {ports.get('control', '?')} · "
                   f"canvas {ports.get('canvas', '?')} · CDP {cdp[0]}-{cdp[1]}"),
+        *_sidecar_rows(gw),
         ("Agents", ", ".join(a["id"] for a in agents) or "main"),
         ("Sessions", f"{(status.get('sessions') or {}).get('count', 0)} active"),
         ("Channels", ", ".join(c.get("id", "?") for c in status.get("channelSummary") or []) or "none configured"),
     ]
+
+
+def _sidecar_rows(gw: dict[str, Any]) -> list[tuple[str, str]]:
+    browser, canvas = gw.get("browser"), gw.get("canvas")
+    rows = []
+    if browser:
+        state = "listening" if browser.get("listening") else ("disabled" if not browser.get("enabled") else "not listening")
+        rows.append(("Browser control", f"http://127.0.0.1:{browser['controlPort']}/ · {state}"))
+        profiles = [f"{p['name']} ({'cdp ' + str(p['cdpPort']) if p['cdpPort'] else p['cdpUrl'] or 'port at first start'}"
+                    f"{', running' if p['running'] else ''})" for p in browser.get("profiles", [])]
+        rows.append(("Browser profiles", ", ".join(profiles) or "none"))
+    if canvas:
+        rows.append(("Canvas", f"{canvas['url']} · {'listening' if canvas['listening'] else 'not listening'} · "
+                               f"{short_path(canvas['root'])}"))
+    return rows
 
 
 @click.command(help="Overview of this profile's gateway (reachability, identity, ports, agents).")

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 RESTART_PREFIXES = ("gateway", "browser", "canvasHost", "discovery", "plugins.load", "plugins.installs")
-HOT_GATEWAY_PREFIXES = ("gateway.reload", "gateway.remote")
+HOT_PREFIXES = (
+    "gateway.reload", "gateway.remote",
+    # the browser service reads these on every request, and profiles change at runtime
+    "browser.profiles", "browser.defaultProfile", "browser.headless", "browser.executablePath", "browser.cdpUrl",
+    "canvasHost.root", "canvasHost.liveReload",
+)
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -11,7 +16,7 @@ def _under(path: str, prefix: str) -> bool:
 
 
 def needs_restart(path: str) -> bool:
-    if any(_under(path, p) for p in HOT_GATEWAY_PREFIXES):
+    if any(_under(path, p) for p in HOT_PREFIXES):
         return False
     return any(_under(path, p) for p in RESTART_PREFIXES)
 

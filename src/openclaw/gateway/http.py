@@ -35,6 +35,32 @@ def _authorized(request: web.Request, server: GatewayServer) -> bool:
     return any(hmac.compare_digest(presented, s.encode()) for s in secrets)
 
 
+def add_canvas_routes(app: web.Application, server: GatewayServer) -> None:
+    """The canvas on the gateway port (`/__openclaw__/canvas/`), for local or authenticated callers."""
+
+    def allowed(request: web.Request) -> web.Response | None:
+        if not _authorized(request, server):
+            return web.json_response({"error": "Unauthorized", "code": "UNAUTHORIZED"}, status=401)
+        if server.sidecars.canvas is None:
+            return web.Response(status=404, text="canvas host is disabled\n")
+        return None
+
+    async def files(request: web.Request) -> web.StreamResponse:
+        refused = allowed(request)
+        return refused or await server.sidecars.canvas.serve(request, request.match_info["tail"])
+
+    async def live(request: web.Request) -> web.StreamResponse:
+        refused = allowed(request)
+        return refused or await server.sidecars.canvas.websocket(request)
+
+    async def bare(_: web.Request) -> web.StreamResponse:
+        raise web.HTTPMovedPermanently("/__openclaw__/canvas/")
+
+    app.router.add_route("*", "/__openclaw__/canvas", bare)
+    app.router.add_route("*", "/__openclaw__/canvas/{tail:.*}", files)
+    app.router.add_get("/__openclaw__/ws", live)
+
+
 def add_http_routes(app: web.Application, server: GatewayServer) -> None:
     def guard(handler: Any) -> Any:
         async def wrapped(request: web.Request) -> web.StreamResponse:

@@ -69,6 +69,8 @@ class GatewayRunner:
         except asyncio.CancelledError:  # stopped by a signal before it was serving
             logfile.info("stop requested during startup; exiting")
         finally:
+            if self.state is not None and self.state.browser is not None:
+                await self.state.browser.shutdown()  # no browser outlives its gateway
             if self.watcher:
                 self.watcher.stop()
             registry.unregister(self.paths.state_dir, os.getpid())
@@ -109,6 +111,8 @@ class GatewayRunner:
             previous = settings
             settings = self._reresolve(settings)
             locks.update_port(settings.port)
+            if settings.snapshot.get("browser", "enabled") is False:
+                await self.state.browser.shutdown()
 
     def _reresolve(self, current: GatewaySettings) -> GatewaySettings:
         try:

@@ -22,7 +22,7 @@ from openclaw.gateway import logfile
 from openclaw.gateway.auth import RateLimiter
 from openclaw.gateway.bind import bind_exclusive
 from openclaw.gateway.connection import Connection
-from openclaw.gateway.http import add_http_routes
+from openclaw.gateway.http import add_canvas_routes, add_http_routes
 from openclaw.gateway.methods import load_methods
 from openclaw.gateway.methods.health import build_health
 from openclaw.gateway.presence import Presence
@@ -36,6 +36,7 @@ from openclaw.gateway.protocol import (
 )
 from openclaw.gateway.scopes import ADMIN
 from openclaw.gateway.settings import GatewaySettings
+from openclaw.gateway.sidecars import Sidecars
 
 HEALTH_CACHE_S = 60.0
 RESTART_EXPECTED_MS = 1500
@@ -49,6 +50,8 @@ class RuntimeState:
         self.instance_id = str(uuid.uuid4())
         self.started_mono = time.monotonic()
         self.presence = Presence(self.instance_id)
+        self.current_settings: Any = None
+        self.browser: Any = None  # BrowserService, created once and kept across in-process restarts
         self.health_version = 0
         self.restart_count = 0
         self.served = False
@@ -57,8 +60,8 @@ class RuntimeState:
 class GatewayServer:
     def __init__(self, settings: GatewaySettings, state: RuntimeState, env: Mapping[str, str] | None = None,
                  hooks: Any = None) -> None:
-        self.settings = settings
         self.state = state
+        self._settings = settings
         self.env = dict(os.environ if env is None else env)
         self.hooks = hooks  # the runner: config reload + restart requests
         self.methods = load_methods()
@@ -76,6 +79,27 @@ class GatewayServer:
         self._runner: web.AppRunner | None = None
         self._sockets: list[socket.socket] = []
         self._tick_task: asyncio.Task[None] | None = None
+        self.sidecars = Sidecars(self)
+        state.current_settings = settings
+        if state.browser is None:
+            from openclaw.browser.service import BrowserService
+
+            state.browser = BrowserService(settings.paths, lambda: state.current_settings)
+            state.browser.adopt_leftovers()
+
+    @property
+    def settings(self) -> GatewaySettings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: GatewaySettings) -> None:
+        """Hot reload swaps settings; long-lived services read them through the runtime state."""
+        self._settings = value
+        self.state.current_settings = value
+
+    @property
+    def browser(self) -> Any:
+        return self.state.browser
 
     @property
     def presence(self) -> Presence:
@@ -87,10 +111,12 @@ class GatewayServer:
         app = web.Application(client_max_size=MAX_PAYLOAD_BYTES)
         app.router.add_get("/", self._root)
         add_http_routes(app, self)
+        add_canvas_routes(app, self)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         for sock in self._sockets:
             await web.SockSite(self._runner, sock).start()
+        await self.sidecars.start()
         self.started = True
         self._tick_task = asyncio.create_task(self._tick_loop())
 
@@ -112,6 +138,7 @@ class GatewayServer:
                              return_exceptions=True)
         if self._tick_task:
             self._tick_task.cancel()
+        await self.sidecars.stop()
         if self._runner:
             await self._runner.cleanup()
         for sock in self._sockets:
@@ -168,6 +195,10 @@ class GatewayServer:
         }
         if include_paths:
             out.update(stateDir=str(s.paths.state_dir), configPath=str(s.paths.config_path))
+        try:
+            out.update(self.sidecars.describe())
+        except Exception as exc:  # noqa: BLE001 - status must answer even with a broken browser config
+            out["sidecarError"] = str(exc)
         return out
 
     def health(self, probe: bool = False) -> dict[str, Any]:

@@ -49,6 +49,8 @@ class Instance:
     healthy: bool | None = None
     config_error: str | None = None
     collisions: list[Collision] = field(default_factory=list)
+    browser_profiles: list[dict[str, Any]] = field(default_factory=list)
+    listening: dict[str, bool] = field(default_factory=dict)  # control / canvas, filled by the caller
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,9 @@ class Instance:
             "healthy": self.healthy,
             "configError": self.config_error,
             "collisions": [c.as_dict() for c in self.collisions],
+            "browserProfiles": self.browser_profiles,
+            "controlListening": self.listening.get("control"),
+            "canvasListening": self.listening.get("canvas"),
         }
 
 
@@ -103,10 +108,18 @@ def instance_from_paths(paths: InstancePaths, record: dict[str, Any] | None = No
         port_source=source,
         footprint=_record_footprint(record) or footprint_for(base, snap.resolved),
         config_error=error,
+        browser_profiles=_browser_profiles(snap.resolved),
     )
     if record:
         inst.pid, inst.running = int(record["pid"]), True
     return inst
+
+
+def _browser_profiles(config: dict[str, Any]) -> list[dict[str, Any]]:
+    browser = config.get("browser") if isinstance(config.get("browser"), dict) else {}
+    profiles = browser.get("profiles") if isinstance(browser.get("profiles"), dict) else {}
+    return [{"name": name, "cdpPort": p.get("cdpPort"), "cdpUrl": p.get("cdpUrl")}
+            for name, p in profiles.items() if isinstance(p, dict)]
 
 
 def _custom_name(paths: InstancePaths) -> str:

@@ -1,0 +1,87 @@
+"""The browser control HTTP server on 127.0.0.1:<controlPort> (never any other address).
+
+Mutating requests from a browser page on another site are refused before
+auth; then the gateway's token (Bearer) or password is required.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from openclaw.browser.routes import dispatch
+from openclaw.browser.service import BrowserService
+from openclaw.gateway.auth import AuthConfig
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def _error(status: int, message: str, code: str) -> web.Response:
+    return web.json_response({"error": message, "code": code}, status=status)
+
+
+def _loopback_url(value: str) -> bool:
+    host = (urlsplit(value).hostname or "").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def cross_site(request: web.Request) -> bool:
+    """True for a mutating request that a web page on another site sent."""
+    if request.method not in MUTATING:
+        return False
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin == "null" or not _loopback_url(origin)
+    referer = request.headers.get("Referer")
+    return referer is not None and not _loopback_url(referer)
+
+
+def authorized(request: web.Request, auth: AuthConfig) -> bool:
+    secrets = [s for s in (auth.token, auth.password) if s]
+    if auth.mode == "none" and not secrets:
+        return True
+    header = request.headers.get("Authorization", "")
+    presented: list[str] = []
+    if header.lower().startswith("bearer "):
+        presented.append(header[7:].strip())
+    elif header.lower().startswith("basic "):
+        try:
+            presented.append(base64.b64decode(header[6:]).decode().split(":", 1)[1])
+        except (ValueError, IndexError):
+            pass
+    if request.headers.get("x-openclaw-password"):
+        presented.append(request.headers["x-openclaw-password"])
+    return any(hmac.compare_digest(p.encode(), s.encode()) for p in presented for s in secrets)
+
+
+def control_app(service: BrowserService, auth: Any) -> web.Application:
+    """`auth` is a callable returning the gateway's current AuthConfig (it may hot-reload)."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if cross_site(request):
+            return _error(403, "cross-site request refused", "FORBIDDEN")
+        if not authorized(request, auth()):
+            return _error(401, "Unauthorized", "UNAUTHORIZED")
+        body: dict[str, Any] = {}
+        if request.can_read_body:
+            try:
+                parsed = json.loads(await request.text() or "{}")
+            except ValueError:
+                return _error(400, "body must be JSON", "BAD_REQUEST")
+            if not isinstance(parsed, dict):
+                return _error(400, "body must be a JSON object", "BAD_REQUEST")
+            body = parsed
+        status, payload = await dispatch(service, request.method, request.path, dict(request.query), body)
+        return web.json_response(payload, status=status)
+
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app

@@ -1,0 +1,1 @@
+"""The canvas host: a workspace folder served over HTTP with live reload."""

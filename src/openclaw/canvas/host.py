@@ -1,0 +1,168 @@
+"""The canvas host: the workspace's `canvas/` folder over HTTP, with live reload.
+
+Served standalone on `canvasHost.port` (base + 4, loopback) and on the gateway
+port under `/__openclaw__/canvas/`. HTML gets a small script that reloads the
+page when a file under the root changes; the watcher only runs while at
+least one page is connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import mimetypes
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from openclaw.canvas.starter import STARTER_HTML
+from openclaw.gateway import logfile
+
+PREFIX = "/__openclaw__/canvas"
+WS_PATH = "/__openclaw__/ws"
+DEBOUNCE_MS = 75
+RELOAD_SCRIPT = """<script>
+(() => {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const connect = () => {
+    const ws = new WebSocket(`${scheme}://${location.host}/__openclaw__/ws`);
+    ws.onmessage = (event) => { if (event.data === "reload") location.reload(); };
+    ws.onclose = () => setTimeout(connect, 1000);
+  };
+  connect();
+  const bridge = (message) => {
+    const handlers = globalThis.webkit && globalThis.webkit.messageHandlers;
+    if (handlers && handlers.openclawCanvasA2UIAction) handlers.openclawCanvasA2UIAction.postMessage(message);
+    else if (globalThis.openclawCanvasA2UIAction) globalThis.openclawCanvasA2UIAction.postMessage(JSON.stringify(message));
+  };
+  globalThis.OpenClaw = Object.assign(globalThis.OpenClaw || {}, {
+    postMessage: bridge,
+    sendUserAction: (action) => bridge({ userAction: { ...action, id: action.id || crypto.randomUUID() } }),
+  });
+})();
+</script>
+"""
+
+
+def inject(html: str) -> str:
+    """Insert the live-reload script before the last `</body>` (or at the end)."""
+    index = html.lower().rfind("</body>")
+    return html + RELOAD_SCRIPT if index < 0 else html[:index] + RELOAD_SCRIPT + html[index:]
+
+
+class CanvasHost:
+    def __init__(self, root: Callable[[], Path], live_reload: bool = True) -> None:
+        self._root = root
+        self.live_reload = live_reload
+        self.clients: set[web.WebSocketResponse] = set()
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def root(self) -> Path:
+        return self._root()
+
+    def ensure_starter(self) -> None:
+        root = self.root
+        root.mkdir(parents=True, exist_ok=True)
+        index = root / "index.html"
+        if not index.exists():
+            index.write_text(STARTER_HTML, encoding="utf-8")
+
+    def resolve(self, rel: str) -> Path | None:
+        """The file for a URL path inside the root, or None (traversal, symlink escape, missing)."""
+        parts = [p for p in rel.replace("\\", "/").split("/") if p]
+        if any(p in ("..", ".") or p.startswith("\0") for p in parts):
+            return None
+        root = Path(os.path.realpath(self.root))
+        target = Path(os.path.realpath(root.joinpath(*parts)))
+        if target != root and root not in target.parents:
+            return None
+        if target.is_dir():
+            target = target / "index.html"
+        return target if target.is_file() else None
+
+    async def serve(self, request: web.Request, rel: str) -> web.StreamResponse:
+        if request.method not in ("GET", "HEAD"):
+            return web.Response(status=405, text="Method Not Allowed", headers={"Allow": "GET, HEAD"})
+        path = self.resolve(rel)
+        headers = {"Cache-Control": "no-store"}
+        if path is None:
+            if rel.strip("/") in ("", "index.html"):
+                return web.Response(status=404, text=f"Missing file.\nCreate {self.root}/index.html\n", headers=headers)
+            return web.Response(status=404, text="not found\n", headers=headers)
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        data = await asyncio.to_thread(path.read_bytes)
+        if ctype == "text/html":
+            text = data.decode("utf-8", errors="replace")
+            return web.Response(text=inject(text) if self.live_reload else text, content_type="text/html",
+                                charset="utf-8", headers=headers)
+        return web.Response(body=data, content_type=ctype, headers=headers)
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        if not self.live_reload:
+            return web.Response(status=404, text="live reload is off\n")
+        ws = web.WebSocketResponse(heartbeat=30)
+        if not ws.can_prepare(request).ok:
+            return web.Response(status=426, text="upgrade required\n")
+        await ws.prepare(request)
+        self.clients.add(ws)
+        self._ensure_watcher()
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            self.clients.discard(ws)
+        return ws
+
+    def _ensure_watcher(self) -> None:
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        """Watch the root while pages are connected; tell them to reload on every settled change."""
+        from watchfiles import awatch
+
+        stop = asyncio.Event()
+
+        async def stop_when_idle() -> None:
+            while self.clients:
+                await asyncio.sleep(1.0)
+            stop.set()
+
+        idle = asyncio.create_task(stop_when_idle())
+        try:
+            async for _ in awatch(self.root, stop_event=stop, debounce=DEBOUNCE_MS, step=25,
+                                  watch_filter=lambda _, p: not Path(p).name.startswith(".")):
+                await self.broadcast("reload")
+        except (OSError, RuntimeError) as exc:
+            logfile.warn(f"canvas live reload stopped: {exc}; set canvasHost.liveReload=false or use a smaller root",
+                         subsystem="canvas")
+        finally:
+            idle.cancel()
+
+    async def broadcast(self, message: str) -> None:
+        await asyncio.gather(*(ws.send_str(message) for ws in list(self.clients)), return_exceptions=True)
+
+    async def close(self) -> None:
+        for ws in list(self.clients):
+            with contextlib.suppress(Exception):
+                await ws.close()
+        if self._watcher:
+            self._watcher.cancel()
+
+    def app(self) -> web.Application:
+        """The standalone server for the canvas port: `/`, `/<file>`, the prefixed paths and the WS."""
+        app = web.Application()
+        app.router.add_get(WS_PATH, self.websocket)
+
+        async def files(request: web.Request) -> web.StreamResponse:
+            rel = request.match_info.get("tail", "")
+            if ("/" + rel).startswith(PREFIX):
+                rel = ("/" + rel)[len(PREFIX):]
+            return await self.serve(request, rel)
+
+        app.router.add_route("*", "/{tail:.*}", files)
+        return app

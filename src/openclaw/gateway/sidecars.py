@@ -1,0 +1,100 @@
+"""The gateway's derived-port services: browser control (base + 2) and the canvas host (base + 4).
+
+Both listen on 127.0.0.1 only. A port that cannot be bound is logged and
+reported in status; the gateway itself keeps running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from openclaw.gateway import logfile
+from openclaw.gateway.bind import bind_exclusive
+from openclaw.gateway.locks import GatewayLockError
+from openclaw.profiles.env import expand_user
+from openclaw.profiles.provision import workspace_dir
+
+if TYPE_CHECKING:
+    from openclaw.canvas.host import CanvasHost
+    from openclaw.gateway.server import GatewayServer
+
+LOCALHOST = ("127.0.0.1",)
+
+
+def canvas_root(server: GatewayServer) -> Path:
+    s = server.settings
+    root = s.snapshot.get("canvasHost", "root")
+    if isinstance(root, str) and root:
+        return expand_user(root)
+    return workspace_dir(s.snapshot.resolved, s.paths, os.environ) / "canvas"
+
+
+def _off(env_key: str, server: GatewayServer) -> bool:
+    return (server.env.get(env_key) or "").lower() in ("1", "true", "yes")
+
+
+class Sidecars:
+    def __init__(self, server: GatewayServer) -> None:
+        self.server = server
+        self.canvas: CanvasHost | None = None
+        self._runners: list[web.AppRunner] = []
+        self._sockets: list[socket.socket] = []
+        self.listening: dict[str, int | None] = {"browser": None, "canvas": None}
+
+    async def start(self) -> None:
+        s = self.server.settings
+        if s.snapshot.get("browser", "enabled") is not False and not _off("OPENCLAW_SKIP_BROWSER_CONTROL_SERVER", self.server):
+            from openclaw.browser.http import control_app
+
+            app = control_app(self.server.browser, lambda: self.server.settings.auth)
+            await self._serve("browser", app, s.footprint.control)
+        if s.snapshot.get("canvasHost", "enabled") is not False and not _off("OPENCLAW_SKIP_CANVAS_HOST", self.server):
+            from openclaw.canvas.host import CanvasHost
+
+            self.canvas = CanvasHost(lambda: canvas_root(self.server),
+                                     s.snapshot.get("canvasHost", "liveReload") is not False)
+            try:
+                self.canvas.ensure_starter()
+            except OSError as exc:
+                logfile.warn(f"canvas root {self.canvas.root} is not writable: {exc}", subsystem="canvas")
+            await self._serve("canvas", self.canvas.app(), s.footprint.canvas)
+
+    async def _serve(self, name: str, app: web.Application, port: int) -> None:
+        try:
+            sockets = await bind_exclusive(LOCALHOST, port, retries=4, interval=0.25)
+        except GatewayLockError as exc:
+            logfile.error(f"{name} service not started: {exc}", subsystem=name)
+            return
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        for sock in sockets:
+            await web.SockSite(runner, sock).start()
+        self._runners.append(runner)
+        self._sockets += sockets
+        self.listening[name] = port
+        logfile.info(f"{name} listening on http://127.0.0.1:{port}/", subsystem=name)
+
+    async def stop(self) -> None:
+        if self.canvas is not None:
+            await self.canvas.close()
+        for runner in self._runners:
+            await runner.cleanup()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self._runners, self._sockets = [], []
+        self.listening = {"browser": None, "canvas": None}
+
+    def describe(self) -> dict[str, Any]:
+        fp = self.server.settings.footprint
+        browser = self.server.browser.summary()
+        browser["listening"] = self.listening["browser"] is not None
+        canvas = {"port": fp.canvas, "listening": self.listening["canvas"] is not None,
+                  "root": str(canvas_root(self.server)), "url": f"http://127.0.0.1:{fp.canvas}/"}
+        return {"browser": browser, "canvas": canvas}
