@@ -56,6 +56,16 @@ def launch_args(executable: str, profile: BrowserProfile, headless: bool) -> lis
     return [*args, "about:blank"]
 
 
+def child_env() -> dict[str, str]:
+    """Chromium's environment. Its singleton socket lives under TMPDIR and UNIX socket paths are
+    limited to ~107 bytes, so an inherited long TMPDIR is swapped for /tmp."""
+    env = dict(os.environ)
+    tmp = env.get("TMPDIR", "")
+    if len(tmp) + len("/org.chromium.Chromium.XXXXXX/SingletonSocket") >= 100 and os.path.isdir("/tmp"):
+        env["TMPDIR"] = "/tmp"
+    return env
+
+
 def process_cmdline(pid: int) -> list[str]:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
@@ -123,7 +133,7 @@ class ManagedBrowser:
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *launch_args(self.executable, self.profile, self.headless),
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=child_env(),
             )
         except OSError as exc:
             raise BrowserError(500, "LAUNCH_FAILED", f"cannot run {self.executable}: {exc.strerror or exc}") from None
@@ -149,7 +159,8 @@ class ManagedBrowser:
             lines = (self.home / "chromium.log").read_text(errors="replace").strip().splitlines()
         except OSError:
             return "no output"
-        return " | ".join(lines[-3:])[:500] or "no output"
+        fatal = [line for line in lines if "FATAL" in line]
+        return " | ".join(fatal[-2:] or lines[-3:])[:500] or "no output"
 
     def alive(self) -> bool:
         return self.pid is not None and pid_alive(self.pid)

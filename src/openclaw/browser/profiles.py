@@ -98,6 +98,8 @@ class BrowserConfig:
     def next_color(self) -> str:
         """The first palette colour no configured profile uses."""
         used = {str(p.get("color", "")).upper() for p in self.profiles.values()}
+        if self.default_profile not in self.profiles:
+            used.add(PALETTE[0])  # the default profile's colour, even before it is configured
         return next((c for c in PALETTE if c not in used), PALETTE[len(self.profiles) % len(PALETTE)])
 
     def used_ports(self) -> set[int]:
