@@ -192,6 +192,54 @@ def bench_rpc(b: Bench, clients: int, seconds: float) -> dict[str, Any]:
     return {"clients": clients, "requests": total, "seconds": elapsed, "per_second": total / elapsed}
 
 
+def _control(port: int, token: str, method: str, path: str) -> tuple[int, Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=b"{}" if method == "POST" else None,
+                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read() or b"null")
+    finally:
+        conn.close()
+
+
+def bench_browser(b: Bench, runs: int, settle: float) -> dict[str, Any]:
+    """`browser start` to CDP-ready (first launch and warm), and the control service's idle memory."""
+    if not shutil.which("chromium") and not shutil.which("google-chrome"):
+        return {"skipped": "no Chromium installed"}
+    off = b.setup("nobrowser")
+    b.cli("--profile", "nobrowser", "config", "set", "browser.enabled", "false")
+    proc = b.start("nobrowser")
+    wait_healthy(off, proc)
+    time.sleep(settle)
+    without = memory(proc.pid)
+    b.stop_all()
+    port = b.setup("browser")
+    proc = b.start("browser")
+    wait_healthy(port, proc)
+    time.sleep(settle)
+    listening_idle = memory(proc.pid)
+    token = b.token("browser")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        status, body = _control(port + 2, token, "POST", "/start")
+        if status != 200:
+            raise RuntimeError(f"browser start failed: {body}")
+        times.append(time.perf_counter() - started)
+        _control(port + 2, token, "POST", "/stop")
+    time.sleep(settle)
+    loaded_idle = memory(proc.pid)
+    b.stop_all()
+    return {
+        "first_start_s": times[0], "warm_median_s": statistics.median(times[1:] or times), "runs": runs,
+        "rss_browser_disabled_mb": without["rss"], "rss_control_listening_mb": listening_idle["rss"],
+        "rss_control_used_idle_mb": loaded_idle["rss"],
+        "control_idle_cost_mb": listening_idle["rss"] - without["rss"],
+        "control_loaded_cost_mb": loaded_idle["rss"] - without["rss"],
+    }
+
+
 def bench_density(b: Bench, count: int) -> dict[str, Any]:
     profiles = [f"d{i:02d}" for i in range(count)]
     ports = {p: b.setup(p) for p in profiles}
@@ -288,6 +336,17 @@ def markdown(r: dict[str, Any]) -> str:
         ("Density: healthy in `openclaw gateways`, collisions", f"{d['healthy_in_listing']}/{d['gateways']}, "
          f"{d['collisions']}", "all, 0"),
     ]
+    w = r.get("browser") or {}
+    if "first_start_s" in w:
+        rows += [
+            ("Browser start to CDP-ready, first launch (fresh profile)", f"{w['first_start_s']*1000:.0f} ms", "-"),
+            (f"Browser start to CDP-ready, warm (median of {w['runs'] - 1})", f"{w['warm_median_s']*1000:.0f} ms", "-"),
+            ("Browser control service, idle (listening, never used)",
+             f"+{w['control_idle_cost_mb']:.1f} MB RSS ({w['rss_control_listening_mb']:.1f} vs "
+             f"{w['rss_browser_disabled_mb']:.1f} with browser.enabled=false)", "-"),
+            ("Browser control service, idle after use (browser stopped)",
+             f"+{w['control_loaded_cost_mb']:.1f} MB RSS ({w['rss_control_used_idle_mb']:.1f})", "-"),
+        ]
     if r.get("upstream"):
         u = r["upstream"]
         rows += [("Upstream 2026.9.6: start to healthy", f"{u['start_to_healthy_s']:.1f} s", "(reference)"),
@@ -303,6 +362,7 @@ def main() -> None:
     parser.add_argument("--density", type=int, default=50, help="gateways in the density run")
     parser.add_argument("--rpc-clients", type=int, default=20)
     parser.add_argument("--rpc-seconds", type=float, default=5.0)
+    parser.add_argument("--browser-runs", type=int, default=5, help="browser start/stop cycles")
     parser.add_argument("--idle-settle", type=float, default=3.0, help="seconds idle before measuring memory")
     parser.add_argument("--upstream", help="path to upstream's openclaw CLI to measure once for comparison")
     parser.add_argument("--json", action="store_true", help="print raw JSON results")
@@ -318,6 +378,7 @@ def main() -> None:
             ("idle", lambda: bench_idle_memory(bench, args.idle_settle)),
             ("cli", lambda: bench_cli(bench, args.runs)),
             ("rpc", lambda: bench_rpc(bench, args.rpc_clients, args.rpc_seconds)),
+            ("browser", lambda: bench_browser(bench, args.browser_runs, args.idle_settle)),
             ("density", lambda: bench_density(bench, args.density)),
         ]
         if args.upstream:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from openclaw.fsutil import atomic_write
+from openclaw.profiles.env import expand_user
+from openclaw.profiles.paths import InstancePaths
 
 STARTER_FILES: dict[str, str] = {
     "AGENTS.md": """# Agents
@@ -57,3 +61,11 @@ def ensure_workspace(path: Path) -> WorkspaceResult:
             atomic_write(target, text, mode=0o644)
             result.created_files.append(name)
     return result
+
+
+def workspace_dir(config: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]) -> Path:
+    """`agents.defaults.workspace` > OPENCLAW_WORKSPACE_DIR > the profile's default."""
+    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
+    defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
+    value = defaults.get("workspace") or env.get("OPENCLAW_WORKSPACE_DIR")
+    return expand_user(value, env) if value else paths.default_workspace

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -42,6 +41,8 @@ def find_browser(configured: str | None = None) -> tuple[str, str]:
         if not os.path.isfile(path):
             raise BrowserError(400, "BROWSER_NOT_FOUND", f"browser.executablePath not found: {configured}")
         return path, kind_of(path)
+    import shutil  # imported here: shutil pulls in bz2/lzma, which an idle gateway does not need
+
     for candidate in _candidates():
         found = candidate if os.path.isabs(candidate) else shutil.which(candidate)
         if found and os.path.isfile(found) and os.access(found, os.X_OK):

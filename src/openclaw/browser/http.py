@@ -14,8 +14,6 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from openclaw.browser.routes import dispatch
-from openclaw.browser.service import BrowserService
 from openclaw.gateway.auth import AuthConfig
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -62,8 +60,9 @@ def authorized(request: web.Request, auth: AuthConfig) -> bool:
     return any(hmac.compare_digest(p.encode(), s.encode()) for p in presented for s in secrets)
 
 
-def control_app(service: BrowserService, auth: Any) -> web.Application:
-    """`auth` is a callable returning the gateway's current AuthConfig (it may hot-reload)."""
+def control_app(service: Any, auth: Any) -> web.Application:
+    """`service` and `auth` are callables (the BrowserService, the current AuthConfig): both are
+    looked up per request, so the browser stack loads on first use and auth follows hot reloads."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if cross_site(request):
@@ -79,7 +78,9 @@ def control_app(service: BrowserService, auth: Any) -> web.Application:
             if not isinstance(parsed, dict):
                 return _error(400, "body must be a JSON object", "BAD_REQUEST")
             body = parsed
-        status, payload = await dispatch(service, request.method, request.path, dict(request.query), body)
+        from openclaw.browser.routes import dispatch
+
+        status, payload = await dispatch(service(), request.method, request.path, dict(request.query), body)
         return web.json_response(payload, status=status)
 
     app = web.Application(client_max_size=1024 * 1024)

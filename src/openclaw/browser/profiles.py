@@ -134,3 +134,16 @@ def first_free_port(cfg: BrowserConfig, taken: Iterable[int]) -> int:
         if port not in blocked:
             return port
     raise BrowserError(507, "NO_CDP_PORT", f"no available CDP ports in range {cfg.cdp_start}-{cfg.cdp_end}")
+
+
+def summary(cfg: BrowserConfig, browsers: dict[str, Any]) -> dict[str, Any]:
+    """For status: the control port and each profile's CDP port (no network calls)."""
+    profiles = []
+    for name in cfg.names():
+        prof = cfg.resolve(name)
+        browser = browsers.get(name)
+        profiles.append({"name": name, "cdpPort": prof.cdp_port, "cdpUrl": prof.cdp_url or None,
+                         "remote": prof.remote, "running": bool(browser and browser.alive()),
+                         "pid": browser.pid if browser else None})
+    return {"enabled": cfg.enabled, "controlPort": cfg.control_port, "cdpRange": [cfg.cdp_start, cfg.cdp_end],
+            "defaultProfile": cfg.default_profile, "profiles": profiles}

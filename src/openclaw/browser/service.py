@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -189,7 +188,7 @@ class BrowserService:
             trash = self.paths.state_dir / "trash"
             trash.mkdir(parents=True, exist_ok=True)
             moved = trash / f"browser-{name}-{int(time.time())}"
-            shutil.move(str(data_dir), moved)
+            await asyncio.to_thread(os.replace, data_dir, moved)
         await self._persist(lambda data: data.get("browser", {}).get("profiles", {}).pop(name, None))
         return {"ok": True, "profile": name, "deleted": True, "movedTo": str(moved) if moved else None}
 
@@ -334,19 +333,6 @@ class BrowserService:
             return {"ok": True, "targetId": target["id"], "url": await _location(conn)}
         finally:
             await conn.close()
-
-    def summary(self) -> dict[str, Any]:
-        """For status/health: control port and profiles with their CDP ports (no network calls)."""
-        cfg = self.config()
-        profiles = []
-        for name in cfg.names():
-            prof = cfg.resolve(name)
-            browser = self.browsers.get(name)
-            profiles.append({"name": name, "cdpPort": prof.cdp_port, "cdpUrl": prof.cdp_url or None,
-                             "remote": prof.remote, "running": bool(browser and browser.alive()),
-                             "pid": browser.pid if browser else None})
-        return {"enabled": cfg.enabled, "controlPort": cfg.control_port, "cdpRange": [cfg.cdp_start, cfg.cdp_end],
-                "defaultProfile": cfg.default_profile, "profiles": profiles}
 
 
 async def _location(conn: cdp.CdpConnection) -> str:

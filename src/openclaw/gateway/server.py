@@ -81,11 +81,8 @@ class GatewayServer:
         self._tick_task: asyncio.Task[None] | None = None
         self.sidecars = Sidecars(self)
         state.current_settings = settings
-        if state.browser is None:
-            from openclaw.browser.service import BrowserService
-
-            state.browser = BrowserService(settings.paths, lambda: state.current_settings)
-            state.browser.adopt_leftovers()
+        if state.browser is None and any((settings.paths.state_dir / "browser").glob("*/chromium.pid")):
+            _ = self.browser  # a browser outlived a killed gateway: adopt it now
 
     @property
     def settings(self) -> GatewaySettings:
@@ -99,6 +96,12 @@ class GatewayServer:
 
     @property
     def browser(self) -> Any:
+        """The BrowserService, created (and its modules imported) on first use."""
+        if self.state.browser is None:
+            from openclaw.browser.service import BrowserService
+
+            self.state.browser = BrowserService(self.settings.paths, lambda: self.state.current_settings)
+            self.state.browser.adopt_leftovers()
         return self.state.browser
 
     @property

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from openclaw.agents.workspace import workspace_dir
 from openclaw.gateway import logfile
 from openclaw.gateway.bind import bind_exclusive
 from openclaw.gateway.locks import GatewayLockError
 from openclaw.profiles.env import expand_user
-from openclaw.profiles.provision import workspace_dir
 
 if TYPE_CHECKING:
     from openclaw.canvas.host import CanvasHost
@@ -52,7 +52,7 @@ class Sidecars:
         if s.snapshot.get("browser", "enabled") is not False and not _off("OPENCLAW_SKIP_BROWSER_CONTROL_SERVER", self.server):
             from openclaw.browser.http import control_app
 
-            app = control_app(self.server.browser, lambda: self.server.settings.auth)
+            app = control_app(lambda: self.server.browser, lambda: self.server.settings.auth)
             await self._serve("browser", app, s.footprint.control)
         if s.snapshot.get("canvasHost", "enabled") is not False and not _off("OPENCLAW_SKIP_CANVAS_HOST", self.server):
             from openclaw.canvas.host import CanvasHost
@@ -92,8 +92,12 @@ class Sidecars:
         self.listening = {"browser": None, "canvas": None}
 
     def describe(self) -> dict[str, Any]:
-        fp = self.server.settings.footprint
-        browser = self.server.browser.summary()
+        from openclaw.browser.profiles import BrowserConfig, summary
+
+        s = self.server.settings
+        fp = s.footprint
+        browser = summary(BrowserConfig.from_config(s.snapshot.resolved, fp, s.paths.state_dir),
+                          getattr(self.server.state.browser, "browsers", {}))
         browser["listening"] = self.listening["browser"] is not None
         canvas = {"port": fp.canvas, "listening": self.listening["canvas"] is not None,
                   "root": str(canvas_root(self.server)), "url": f"http://127.0.0.1:{fp.canvas}/"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from openclaw.agents.workspace import ensure_workspace
+from openclaw.agents.workspace import ensure_workspace, workspace_dir
 from openclaw.config.store import format_issues, read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError, UsageError
 from openclaw.fsutil import ensure_private_dir
@@ -26,7 +26,7 @@ from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.env import expand_user
 from openclaw.profiles.names import DEFAULT_PORT, profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths
-from openclaw.profiles.provision import other_instances, workspace_dir
+from openclaw.profiles.provision import other_instances
 
 BIND_MODES = ("loopback", "lan", "tailnet", "auto")
 AUTH_MODES = ("token", "password", "none")

@@ -10,10 +10,9 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from openclaw.agents.workspace import WorkspaceResult, ensure_workspace
+from openclaw.agents.workspace import WorkspaceResult, ensure_workspace, workspace_dir
 from openclaw.config.store import format_issues, read_config, update_config
 from openclaw.errors import ConfigError
 from openclaw.fsutil import ensure_private_dir
@@ -129,10 +128,3 @@ def _choose_port(
     plan = plan_base(others, listening_ports(), start=start)
     found = check_explicit_port(plan.base, footprint_for(plan.base, config), others, force)
     return plan.base, "planned", found
-
-
-def workspace_dir(config: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]) -> Path:
-    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
-    defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
-    value = defaults.get("workspace") or env.get("OPENCLAW_WORKSPACE_DIR")
-    return expand_user(value, env) if value else paths.default_workspace
