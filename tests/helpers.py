@@ -103,6 +103,15 @@ class Env:
             args += ["--port", str(port)]
         return self.cli_json(*args, *extra)
 
+    def configured_gateway(self, port: int, started: list[Gateway], **settings: str) -> Gateway:
+        """Set up the default instance on `port`, apply `config set` pairs, start it, wait until healthy."""
+        self.setup(None, port)
+        for key, value in settings.items():
+            self.cli("config", "set", key.replace("__", "."), value, check=True)
+        gw = self.gateway().start()
+        started.append(gw)
+        return gw.wait_healthy(port)
+
     def gateway(self, profile: str | None = None, *args: str, extra_env: dict[str, str] | None = None) -> Gateway:
         prefix = ["--profile", profile] if profile else []
         return Gateway(self, [*prefix, "gateway", *args], extra_env or {})

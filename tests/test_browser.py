@@ -323,11 +323,7 @@ def test_browser_request_over_the_gateway(started: tuple) -> None:
 
 
 def test_browser_disabled(env: Env, base: int, gateways: list[Gateway]) -> None:
-    env.setup(None, base)
-    env.cli("config", "set", "browser.enabled", "false", check=True)
-    gw = env.gateway().start()
-    gateways.append(gw)
-    gw.wait_healthy(base)
+    env.configured_gateway(base, gateways, browser__enabled="false")
     assert port_free(base + 2)
     proc = env.cli("browser", "status")
     assert proc.returncode == 1 and "browser control is disabled" in proc.stderr

@@ -61,12 +61,8 @@ def test_symlink_out_of_the_root_is_refused(started: tuple) -> None:
 
 
 def test_custom_root_and_missing_index(env: Env, base: int, gateways: list[Gateway]) -> None:
-    env.setup(None, base)
     root = env.root / "my-canvas"
-    env.cli("config", "set", "canvasHost.root", str(root), check=True)
-    gw = env.gateway().start()
-    gateways.append(gw)
-    gw.wait_healthy(base)
+    env.configured_gateway(base, gateways, canvasHost__root=str(root))
     assert (root / "index.html").exists()
     (root / "index.html").unlink()
     status, _, body = http_get(base + 4, "/")
@@ -74,11 +70,7 @@ def test_custom_root_and_missing_index(env: Env, base: int, gateways: list[Gatew
 
 
 def test_disabled_canvas(env: Env, base: int, gateways: list[Gateway]) -> None:
-    env.setup(None, base)
-    env.cli("config", "set", "canvasHost.enabled", "false", check=True)
-    gw = env.gateway().start()
-    gateways.append(gw)
-    gw.wait_healthy(base)
+    env.configured_gateway(base, gateways, canvasHost__enabled="false")
     assert port_free(base + 4)
     assert http_get(base, "/__openclaw__/canvas/")[0] == 404
 

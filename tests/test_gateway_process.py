@@ -239,11 +239,7 @@ def test_hot_reload_valid_and_invalid_edits(started: tuple) -> None:
 
 
 def test_reload_off_ignores_edits(env: Env, base: int, gateways: list[Gateway]) -> None:
-    env.setup(None, base)
-    env.cli("config", "set", "gateway.reload.mode", "off", check=True)
-    gw = env.gateway().start()
-    gateways.append(gw)
-    gw.wait_healthy(base)
+    env.configured_gateway(base, gateways, gateway__reload__mode="off")
     assert env.cli_json("health")["configReload"]["hotReloadStatus"] == "disabled"
     env.cli("config", "set", "logging.level", "debug", check=True)
     health = env.cli_json("health", "--verbose")

@@ -93,20 +93,19 @@ def _running_line(b: Browser) -> tuple[dict[str, Any], str]:
     return s, f"browser [{s['profile']}] running: {str(s['running']).lower()}"
 
 
-@browser.command("start", help="Start the profile's browser (launches Chromium for managed profiles).")
-@json_flag
-@pass_browser
-def start(b: Browser) -> None:
-    b.request("POST", "/start", {})
-    b.emit(*_running_line(b))
+def _lifecycle(action: str, help_text: str) -> click.Command:
+    @browser.command(action, help=help_text)
+    @json_flag
+    @pass_browser
+    def command(b: Browser) -> None:
+        b.request("POST", f"/{action}", {})
+        b.emit(*_running_line(b))
+
+    return command
 
 
-@browser.command("stop", help="Stop the profile's browser.")
-@json_flag
-@pass_browser
-def stop(b: Browser) -> None:
-    b.request("POST", "/stop", {})
-    b.emit(*_running_line(b))
+start = _lifecycle("start", "Start the profile's browser (launches Chromium for managed profiles).")
+stop = _lifecycle("stop", "Stop the profile's browser.")
 
 
 @browser.command("profiles", help="List browser profiles with their CDP ports.")
