@@ -5,6 +5,7 @@ Shared by the gateway's `logs.tail` method and `openclaw logs --local`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,17 @@ def _at_line_start(path: Path, offset: int) -> bool:
     with path.open("rb") as fh:
         fh.seek(offset - 1)
         return fh.read(1) == b"\n"
+
+
+def format_log_line(raw: str) -> str:
+    """`HH:MM:SS level [subsystem] message key=value` from one JSON log line (other text as is)."""
+    try:
+        rec = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(rec, dict):
+        return raw
+    stamp = str(rec.get("time", ""))[11:19]
+    extra = {k: v for k, v in rec.items() if k not in ("time", "level", "subsystem", "message")}
+    tail = " " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else ""
+    return f"{stamp} {rec.get('level', '?'):<5} [{rec.get('subsystem', '?')}] {rec.get('message', '')}{tail}"

@@ -33,6 +33,8 @@ COMMANDS = {
     "gateway": "openclaw.cli.gateway_cmd:gateway",
     "gateways": "openclaw.cli.gateways_cmd:gateways",
     "browser": "openclaw.cli.browser_cmd:browser",
+    "channels": "openclaw.cli.channels_cmd:channels",
+    "pairing": "openclaw.cli.pairing_cmd:pairing",
     "health": "openclaw.cli.health_cmd:health",
     "status": "openclaw.cli.status_cmd:status",
     "logs": "openclaw.cli.logs_cmd:logs",

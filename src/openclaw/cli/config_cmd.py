@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -13,7 +12,7 @@ from openclaw.config.changes import restart_paths
 from openclaw.config.history import load_last_good, rollback
 from openclaw.config.keypath import get_path, parse_path, set_path, unset_path
 from openclaw.config.redact import redact
-from openclaw.config.store import config_hash, parse_json5, read_config, update_config
+from openclaw.config.store import config_hash, parse_value, read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import resolve_paths
@@ -54,19 +53,6 @@ def get_cmd(key: str, as_json: bool) -> None:
         click.echo("true" if value else "false")
     else:
         click.echo(str(value))
-
-
-def parse_value(raw: str, strict_json: bool) -> Any:
-    """JSON5 when it parses (numbers, booleans, objects), else the raw string."""
-    if strict_json:
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise OpenClawError(f"--strict-json: value is not valid JSON ({exc})") from None
-    try:
-        return parse_json5(raw)
-    except ValueError:
-        return raw
 
 
 def _apply_hint(changed: list[str], data: dict[str, Any]) -> str:

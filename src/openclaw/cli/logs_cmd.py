@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -10,28 +9,15 @@ import click
 
 from openclaw.cli.rpc_common import call, connect, down_error, rpc_options, target_from
 from openclaw.client.rpc import GatewayUnreachable
-from openclaw.logtail import read_tail
+from openclaw.logtail import format_log_line, read_tail
 from openclaw.profiles.paths import resolve_paths
 
 RECONNECTS = 8
 
 
-def format_line(raw: str) -> str:
-    try:
-        rec = json.loads(raw)
-    except ValueError:
-        return raw
-    if not isinstance(rec, dict):
-        return raw
-    stamp = str(rec.get("time", ""))[11:19]
-    extra = {k: v for k, v in rec.items() if k not in ("time", "level", "subsystem", "message")}
-    tail = " " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else ""
-    return f"{stamp} {rec.get('level', '?'):<5} [{rec.get('subsystem', '?')}] {rec.get('message', '')}{tail}"
-
-
 def emit(lines: list[str], as_json: bool) -> None:
     for line in lines:
-        click.echo(line if as_json else format_line(line))
+        click.echo(line if as_json else format_log_line(line))
 
 
 @click.command(help="Show the gateway's logs; --follow keeps streaming.")

@@ -136,6 +136,53 @@ class CanvasHost(Section):
     live_reload: bool = True
 
 
+DmPolicy = Literal["pairing", "allowlist", "open", "disabled"]
+SenderId = str | int
+
+
+class TelegramGroup(Section):
+    enabled: bool = True
+    require_mention: bool = True
+
+
+class TelegramAccount(Section):
+    enabled: bool = True
+    name: str | None = None
+    bot_token: str | None = None
+    token_file: str | None = None
+    api_root: str | None = None
+    dm_policy: DmPolicy | None = None
+    allow_from: list[SenderId] | None = None
+    groups: dict[str, TelegramGroup] | None = None
+
+
+class Telegram(Section):
+    enabled: bool = True
+    bot_token: str | None = None
+    token_file: str | None = None
+    api_root: str | None = None
+    dm_policy: DmPolicy = "pairing"
+    allow_from: list[SenderId] = []
+    groups: dict[str, TelegramGroup] = {}
+    accounts: dict[str, TelegramAccount] = {}
+
+    @model_validator(mode="after")
+    def _policies(self) -> Telegram:
+        for where, policy, allow in [("", self.dm_policy, self.allow_from)] + [
+            (f"accounts.{k}.", a.dm_policy, a.allow_from if a.allow_from is not None else self.allow_from)
+            for k, a in self.accounts.items() if a.dm_policy
+        ]:
+            if policy == "allowlist" and not allow:
+                raise ValueError(f"{where}dmPolicy allowlist needs at least one allowFrom entry")
+            if policy == "open" and "*" not in [str(x) for x in allow]:
+                raise ValueError(f'{where}dmPolicy open needs "*" in allowFrom')
+        return self
+
+
+class Channels(Section):
+    telegram: Telegram | None = None
+
+
 class Logging(Section):
     level: LogLevel | None = None
     console_level: LogLevel | None = None
@@ -162,6 +209,7 @@ class OpenClawConfig(BaseModel):
     logging: Logging = Logging()
     env: Env = Env()
     rescue: Rescue = Rescue()
+    channels: Channels = Channels()
 
     @model_validator(mode="after")
     def _one_default_agent(self) -> OpenClawConfig:

@@ -15,7 +15,7 @@ from typing import Any
 from openclaw.config.envsubst import merged_env, substitute
 from openclaw.config.keypath import changed_paths
 from openclaw.config.model import ConfigSnapshot, Issue
-from openclaw.errors import ConfigError
+from openclaw.errors import ConfigError, OpenClawError
 from openclaw.fsutil import atomic_write, ensure_private_dir, locked
 
 
@@ -35,6 +35,19 @@ def parse_json5(text: str) -> Any:
         return json5.loads(text)
     except ValueError as exc:
         raise ValueError(f"not valid JSON5: {exc}") from None
+
+
+def parse_value(raw: str, strict_json: bool) -> Any:
+    """JSON5 when it parses (numbers, booleans, objects), else the raw string."""
+    if strict_json:
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise OpenClawError(f"--strict-json: value is not valid JSON ({exc})") from None
+    try:
+        return parse_json5(raw)
+    except ValueError:
+        return raw
 
 
 def read_config(path: Path, env: Mapping[str, str] | None = None, validate: bool = True) -> ConfigSnapshot:

@@ -89,6 +89,9 @@ def add_http_routes(app: web.Application, server: GatewayServer) -> None:
         body: dict[str, Any] = {"ready": ok}
         if _authorized(request, server):
             body.update(failing=failing, uptimeMs=server.uptime_ms())
+            channels = server.state.channels
+            if channels is not None and channels.suppressed:
+                body["suppressed"] = sorted(channels.suppressed)
         return _json(body, 200 if ok else 503)
 
     for path, handler in (("/health", health), ("/healthz", health), ("/startup", startup),

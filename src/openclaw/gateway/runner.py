@@ -23,6 +23,7 @@ from openclaw.config.keypath import changed_paths
 from openclaw.config.store import format_issues, read_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.gateway import logfile
+from openclaw.gateway.crashloop import CrashLoopBreaker
 from openclaw.gateway.locks import GatewayLockError, GatewayLocks
 from openclaw.gateway.reload import ConfigWatcher
 from openclaw.gateway.server import GatewayServer, RuntimeState
@@ -61,20 +62,34 @@ class GatewayRunner:
         locks = GatewayLocks(self.paths, settings.port, multi_gateway=multi)
         await asyncio.to_thread(locks.acquire)
         self._main_task = asyncio.current_task()
+        breaker = CrashLoopBreaker(self.paths.lock_dir, self.paths.logs_dir)
+        tripped = breaker.record_start()
+        clean = False  # a crash leaves the breaker's marker behind: the next start counts as unclean
         try:
             logfile.configure(self.paths.logs_dir, *_levels(settings, self.env),
                               settings.snapshot.get("logging", "maxFileBytes"))
             self._install_signals()
+            self.state = RuntimeState()
+            self.state.breaker = breaker
+            if tripped:
+                logfile.warn(f"crash-loop breaker tripped ({len(breaker.unclean)} unclean starts in 5 minutes): "
+                             "the control plane starts, channels stay off until started by an operator")
             await self._serve_loop(settings, locks)
+            clean = True
         except asyncio.CancelledError:  # stopped by a signal before it was serving
             logfile.info("stop requested during startup; exiting")
+            clean = True
         finally:
+            if self.state is not None and self.state.channels is not None:
+                await self.state.channels.stop_all()
             if self.state is not None and self.state.browser is not None:
                 await self.state.browser.shutdown()  # no browser outlives its gateway
             if self.watcher:
                 self.watcher.stop()
             registry.unregister(self.paths.state_dir, os.getpid())
             locks.release()
+            if clean:
+                breaker.record_clean_stop()
             if self.state is not None and self.state.served:
                 logfile.info("gateway stopped")
             logfile.shutdown()
@@ -87,7 +102,7 @@ class GatewayRunner:
         check_explicit_port(settings.port, settings.footprint, other_instances(self.paths), self.options.force)
 
     async def _serve_loop(self, settings: GatewaySettings, locks: GatewayLocks) -> None:
-        self.state = RuntimeState()
+        assert self.state is not None
         previous: GatewaySettings | None = None
         while True:
             self.server = GatewayServer(settings, self.state, self.env, hooks=self)
@@ -102,6 +117,8 @@ class GatewayRunner:
                 continue
             self.state.served = True
             self._after_start(settings)
+            if self.state.channels is None:
+                await self._start_channels()
             reason = await self.server.wait()
             logfile.info(f"gateway {'restarting' if reason == 'restart' else 'stopping'}")
             await self.server.shutdown(restart=reason == "restart")
@@ -113,6 +130,31 @@ class GatewayRunner:
             locks.update_port(settings.port)
             if settings.snapshot.get("browser", "enabled") is False:
                 await self.state.browser.shutdown()
+
+    async def _start_channels(self) -> None:
+        """Channels start after the control plane, unless the crash-loop breaker holds them."""
+        from openclaw.channels.manager import ChannelManager
+        from openclaw.channels.router import Router
+
+        state = self.state
+        assert state is not None
+
+        def config() -> dict[str, Any]:
+            return state.current_settings.snapshot.resolved
+
+        state.channels = ChannelManager(config, Router(self.paths, config), self.paths.state_dir)
+        tripped = state.breaker.tripped
+        await state.channels.start_all(autostart=not tripped)
+        if tripped and state.channels.suppressed:
+            asyncio.get_running_loop().call_later(state.breaker.seconds_until_clear(),
+                                                  lambda: asyncio.ensure_future(self._resume_channels()))
+
+    async def _resume_channels(self) -> None:
+        """The crash-loop window drained: start what the breaker held back."""
+        channels = self.state.channels if self.state else None
+        for name in sorted(channels.suppressed if channels else ()):
+            logfile.info(f"crash-loop window cleared; starting channel {name}", subsystem="channels")
+            await channels.start(name)
 
     def _reresolve(self, current: GatewaySettings) -> GatewaySettings:
         try:
@@ -202,6 +244,10 @@ class GatewayRunner:
             server.request_stop("restart")
             return
         self._hot_apply(server, snap, changed)
+        if self.state and self.state.channels and any(p == "channels" or p.startswith("channels.") for p in changed):
+            touched = await self.state.channels.reload()
+            if touched:
+                logfile.info(f"channels reloaded: {', '.join(touched)}", subsystem="reload")
 
     def _hot_apply(self, server: GatewayServer, snap: Any, changed: list[str]) -> None:
         try:

@@ -38,7 +38,7 @@ from openclaw.gateway.scopes import ADMIN
 from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.sidecars import Sidecars
 
-HEALTH_CACHE_S = 60.0
+HEALTH_CACHE_S = 1.0  # channels change state often; a summary is cheap to build
 RESTART_EXPECTED_MS = 1500
 
 
@@ -52,6 +52,8 @@ class RuntimeState:
         self.presence = Presence(self.instance_id)
         self.current_settings: Any = None
         self.browser: Any = None  # BrowserService, created once and kept across in-process restarts
+        self.channels: Any = None  # ChannelManager, likewise
+        self.breaker: Any = None  # CrashLoopBreaker
         self.health_version = 0
         self.restart_count = 0
         self.served = False

@@ -104,6 +104,6 @@ def check_params(m: Method, params: Any) -> dict[str, Any]:
 
 def load_methods() -> dict[str, Method]:
     """Import the method modules (each registers itself) and return the registry."""
-    from openclaw.gateway.methods import browser, config_methods, health, logs, status  # noqa: F401
+    from openclaw.gateway.methods import browser, channels, config_methods, health, logs, status  # noqa: F401
 
     return REGISTRY

@@ -29,13 +29,14 @@ def build_health(server: Any) -> dict[str, Any]:
                 "sessions": _sessions(path),
             }
         )
+    channels = server.state.channels.status() if server.state.channels is not None else {}
     return {
         "ok": True,
         "ts": int(time.time() * 1000),
         "durationMs": int((time.perf_counter() - started) * 1000),
-        "channels": {},
-        "channelOrder": [],
-        "channelLabels": {},
+        "channels": channels,
+        "channelOrder": sorted(channels),
+        "channelLabels": {name: c["label"] for name, c in channels.items()},
         "heartbeatSeconds": 0,
         "defaultAgentId": default.id,
         "agents": agents,

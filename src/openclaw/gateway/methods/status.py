@@ -27,7 +27,7 @@ async def status(ctx: CallContext) -> dict[str, Any]:
             "defaultAgentId": default.id,
             "agents": [{"agentId": a.id, "enabled": False, "every": "disabled", "everyMs": None} for a in roster],
         },
-        "channelSummary": [],
+        "channelSummary": _channel_summary(server),
         "queuedSystemEvents": [],
         "degradedSecretOwners": [],
         "degradedPlugins": [],
@@ -57,6 +57,14 @@ async def status(ctx: CallContext) -> dict[str, Any]:
             "updateChannel": None,
         }
     return payload
+
+
+def _channel_summary(server: Any) -> list[dict[str, Any]]:
+    if server.state.channels is None:
+        return []
+    return [{"id": name, "label": c["label"], "running": c["running"], "connected": c["connected"],
+             "suppressed": c["suppressed"], "accounts": sorted((c.get("accounts") or {}).keys())}
+            for name, c in sorted(server.state.channels.status().items())]
 
 
 @method("system-presence", scope=READ, params={})

@@ -1,0 +1,107 @@
+"""Starting, stopping and reloading the configured channels of one gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from openclaw.channels.base import Channel, Handler
+from openclaw.gateway import logfile
+
+CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel"}
+LABELS = {"telegram": "Telegram"}
+
+
+def configured(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Channel sections present in `channels.*` (a present section means: start it)."""
+    channels = config.get("channels") if isinstance(config.get("channels"), dict) else {}
+    return {name: section for name, section in channels.items() if name in CHANNELS and isinstance(section, dict)}
+
+
+class ChannelManager:
+    def __init__(self, config: Callable[[], dict[str, Any]], handler: Handler, state_dir: Path) -> None:
+        self._config = config
+        self.handler = handler
+        self.state_dir = state_dir
+        self.channels: dict[str, Channel] = {}
+        self.suppressed: set[str] = set()
+        self._sections: dict[str, dict[str, Any]] = {}
+
+    def _make(self, name: str, section: dict[str, Any]) -> Channel:
+        module, attr = CHANNELS[name].split(":")
+        cls = getattr(importlib.import_module(module), attr)
+        return cls(section, self.handler, self.state_dir)
+
+    async def start_all(self, autostart: bool = True) -> None:
+        for name, section in configured(self._config()).items():
+            if section.get("enabled", True) is False:
+                continue
+            if not autostart:
+                self.suppressed.add(name)
+                logfile.warn(f"channel autostart suppressed by crash-loop breaker; refusing automatic start for {name}. "
+                             f"Start it with: openclaw channels start {name}", subsystem="channels")
+                continue
+            await self.start(name)
+
+    async def start(self, name: str) -> dict[str, Any]:
+        if name not in CHANNELS:
+            raise KeyError(f"unknown channel {name!r} (known: {', '.join(CHANNELS)})")
+        section = configured(self._config()).get(name)
+        if section is None:
+            raise KeyError(f"channel {name} is not configured (add channels.{name} to the config)")
+        await self.stop(name)
+        channel = self._make(name, section)
+        self.channels[name], self._sections[name] = channel, section
+        self.suppressed.discard(name)
+        await channel.start()
+        logfile.info(f"channel {name} started", subsystem="channels")
+        return channel.status()
+
+    async def stop(self, name: str) -> bool:
+        channel = self.channels.pop(name, None)
+        self._sections.pop(name, None)
+        if channel is None:
+            return False
+        await channel.stop()
+        logfile.info(f"channel {name} stopped", subsystem="channels")
+        return True
+
+    async def stop_all(self) -> None:
+        await asyncio.gather(*(self.stop(name) for name in list(self.channels)))
+
+    async def reload(self) -> list[str]:
+        """Apply edited channel config live: restart changed channels, start new ones, stop removed ones."""
+        wanted = {n: s for n, s in configured(self._config()).items() if s.get("enabled", True) is not False}
+        touched = []
+        for name in list(self.channels):
+            if name not in wanted:
+                await self.stop(name)
+                touched.append(name)
+        for name, section in wanted.items():
+            if name in self.suppressed:
+                continue  # the breaker holds it until an operator starts it
+            if self._sections.get(name) != section:
+                await self.start(name)
+                touched.append(name)
+        return touched
+
+    def status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, section in configured(self._config()).items():
+            channel = self.channels.get(name)
+            out[name] = {"label": LABELS[name], "enabled": section.get("enabled", True) is not False,
+                         "suppressed": name in self.suppressed, **(channel.status() if channel else
+                                                                   {"running": False, "connected": False})}
+        return out
+
+    async def probe(self) -> dict[str, Any]:
+        out = self.status()
+        for name, channel in self.channels.items():
+            out[name].update(await channel.probe())
+        return out
+
+    def channel(self, name: str) -> Channel | None:
+        return self.channels.get(name)

@@ -1,0 +1,248 @@
+"""Telegram over the Bot API with long polling, one poller per account.
+
+Each account fetches, handles and only then acknowledges (persists the
+offset of) an update, so a restart neither repeats nor loses messages.
+Network errors back off exponentially; a 429 waits the `retry_after` it names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from openclaw.channels.base import Channel, InboundMessage
+from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_message
+from openclaw.fsutil import atomic_write, ensure_private_dir
+from openclaw.gateway import logfile
+
+POLL_TIMEOUT_S = 25
+MAX_BACKOFF_S = 30.0
+DEFAULT_ACCOUNT = "default"
+
+
+def _token(raw: dict[str, Any], account: str) -> tuple[str | None, str]:
+    """(token, where from): `tokenFile` (a regular file, not a symlink) > `botToken` > TELEGRAM_BOT_TOKEN."""
+    token_file = raw.get("tokenFile")
+    if token_file:
+        path = Path(os.path.expanduser(token_file))
+        if path.is_symlink() or not path.is_file():
+            return None, f"tokenFile {token_file} is missing, not a regular file, or a symlink"
+        return path.read_text().strip() or None, "tokenFile"
+    if raw.get("botToken"):
+        return str(raw["botToken"]), "botToken"
+    if account == DEFAULT_ACCOUNT and os.environ.get("TELEGRAM_BOT_TOKEN"):
+        return os.environ["TELEGRAM_BOT_TOKEN"], "env"
+    return None, "no botToken, tokenFile or TELEGRAM_BOT_TOKEN"
+
+
+def accounts_from(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`channels.telegram` as accounts: the top level is `default`; named accounts inherit its policy."""
+    top = {k: v for k, v in config.items() if k != "accounts"}
+    out: dict[str, dict[str, Any]] = {}
+    if top.get("botToken") or top.get("tokenFile") or not config.get("accounts"):
+        out[DEFAULT_ACCOUNT] = top
+    for name, raw in (config.get("accounts") or {}).items():
+        if isinstance(raw, dict):
+            inherited = {k: top[k] for k in ("apiRoot", "dmPolicy", "allowFrom", "groups") if k in top}
+            out[name] = {**inherited, **raw}
+    return out
+
+
+class TelegramAccount:
+    def __init__(self, channel: TelegramChannel, account_id: str, raw: dict[str, Any]) -> None:
+        self.channel = channel
+        self.id = account_id
+        self.raw = raw
+        self.enabled = raw.get("enabled", True) is not False and channel.config.get("enabled", True) is not False
+        self.token, self.token_source = _token(raw, account_id)
+        self.api: TelegramApi | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.connected = False
+        self.bot: dict[str, Any] = {}
+        self.last_update_at: float | None = None
+        self.last_error: str | None = None if self.token else self.token_source
+        self.last_error_at: float | None = None
+        self.started_at: float | None = None
+
+    @property
+    def offset_file(self) -> Path:
+        return self.channel.state_dir / "telegram" / f"update-offset-{self.id}.json"
+
+    def load_offset(self) -> int | None:
+        try:
+            last = json.loads(self.offset_file.read_text()).get("lastUpdateId")
+        except (OSError, ValueError):
+            return None
+        return int(last) + 1 if isinstance(last, int) else None
+
+    def save_offset(self, update_id: int) -> None:
+        ensure_private_dir(self.offset_file.parent)
+        atomic_write(self.offset_file, json.dumps({"version": 1, "lastUpdateId": update_id}) + "\n")
+
+    def error(self, message: str) -> None:
+        self.last_error, self.last_error_at = message, time.time()
+        logfile.warn(f"telegram account {self.id}: {message}", subsystem="telegram")
+
+    def start(self, session: aiohttp.ClientSession) -> None:
+        if not self.enabled or not self.token or (self.task and not self.task.done()):
+            return
+        self.api = TelegramApi(session, self.token, self.raw.get("apiRoot"))
+        self.started_at = time.time()
+        self.task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self.task:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+        self.task, self.connected = None, False
+
+    async def _run(self) -> None:
+        backoff = 1.0
+        offset = self.load_offset()
+        while True:
+            try:
+                if not self.bot:
+                    self.bot = await self.api.get_me()  # type: ignore[union-attr]
+                    logfile.info(f"telegram account {self.id} polling as @{self.bot.get('username')}",
+                                 subsystem="telegram")
+                updates = await self.api.get_updates(offset, POLL_TIMEOUT_S)  # type: ignore[union-attr]
+                self.connected, backoff = True, 1.0
+                for update in updates:
+                    await self._dispatch(update)
+                    self.save_offset(update["update_id"])
+                    offset = update["update_id"] + 1
+            except asyncio.CancelledError:
+                raise
+            except TelegramError as exc:
+                if exc.code == 401:
+                    self.connected = False
+                    self.error("the bot token was rejected (401 Unauthorized); fix the token and start the channel again")
+                    return
+                if exc.code == 429:
+                    wait = exc.retry_after or backoff
+                    self.error(f"rate limited by Telegram (429); retrying in {wait:g}s")
+                    await asyncio.sleep(wait)
+                    continue
+                self.connected = exc.code != 0
+                self.error(f"{exc.method} failed: {exc.description}" + ("" if exc.code else "; retrying"))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def _dispatch(self, update: dict[str, Any]) -> None:
+        self.last_update_at = time.time()
+        message = update.get("message") or {}
+        text = message.get("text")
+        sender = message.get("from") or {}
+        chat = message.get("chat") or {}
+        if not isinstance(text, str) or sender.get("is_bot"):
+            return
+        inbound = InboundMessage(
+            channel="telegram", account=self.id, chat_id=chat.get("id"), chat_type=chat.get("type", "private"),
+            sender_id=str(sender.get("id")), sender_name=sender.get("username") or sender.get("first_name") or "",
+            text=text, message_id=int(message.get("message_id") or 0), mentioned=self._mentioned(message),
+        )
+        try:
+            await self.channel.handler(inbound, self.channel)
+        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the poller
+            logfile.error(f"telegram account {self.id}: handling a message failed: {exc!r}", subsystem="telegram")
+
+    def _mentioned(self, message: dict[str, Any]) -> bool:
+        username = (self.bot.get("username") or "").lower()
+        reply_from = ((message.get("reply_to_message") or {}).get("from") or {}).get("id")
+        if reply_from and reply_from == self.bot.get("id"):
+            return True
+        text = message.get("text") or ""
+        return bool(username) and f"@{username}" in text.lower()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "accountId": self.id, "enabled": self.enabled, "configured": bool(self.token),
+            "running": bool(self.task and not self.task.done()), "connected": self.connected,
+            "mode": "polling", "tokenSource": self.token_source if self.token else None,
+            "bot": {"id": self.bot.get("id"), "username": self.bot.get("username")} if self.bot else None,
+            "lastUpdateAt": _ms(self.last_update_at), "lastError": self.last_error,
+            "lastErrorAt": _ms(self.last_error_at), "startedAt": _ms(self.started_at),
+        }
+
+
+def _ms(ts: float | None) -> int | None:
+    return int(ts * 1000) if ts else None
+
+
+class TelegramChannel(Channel):
+    name = "telegram"
+    label = "Telegram"
+
+    def __init__(self, config: dict[str, Any], handler: Any, state_dir: Path) -> None:
+        super().__init__(config, handler, state_dir)
+        self.accounts = {k: TelegramAccount(self, k, v) for k, v in accounts_from(config).items()}
+        self.session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self.session is None or self.session.closed:
+            self.session = aiohttp.ClientSession()
+        for account in self.accounts.values():
+            account.start(self.session)
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(a.stop() for a in self.accounts.values()))
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    def status(self) -> dict[str, Any]:
+        accounts = {k: a.status() for k, a in self.accounts.items()}
+        return {"configured": any(a["configured"] for a in accounts.values()),
+                "running": any(a["running"] for a in accounts.values()),
+                "connected": any(a["connected"] for a in accounts.values()), "accounts": accounts}
+
+    async def probe(self) -> dict[str, Any]:
+        status = self.status()
+        async with aiohttp.ClientSession() as session:
+            for account in self.accounts.values():
+                result: dict[str, Any] = {"ok": False}
+                if account.token:
+                    try:
+                        me = await TelegramApi(session, account.token, account.raw.get("apiRoot")).get_me()
+                        result = {"ok": True, "bot": {"id": me.get("id"), "username": me.get("username")}}
+                    except TelegramError as exc:
+                        result = {"ok": False, "error": f"{exc.code} {exc.description}"}
+                else:
+                    result["error"] = account.token_source
+                status["accounts"][account.id]["probe"] = result
+        return status
+
+    def _api(self, account: str) -> TelegramApi:
+        acct = self.accounts.get(account)
+        if acct is None or acct.api is None:
+            raise RuntimeError(f"telegram account {account} is not running")
+        return acct.api
+
+    async def send(self, account: str, chat_id: int | str, text: str) -> None:
+        for chunk in split_message(text):  # each chunk retried on its own: a 429 never resends earlier ones
+            await self._retrying(lambda c=chunk: self._api(account).send_message(chat_id, c))
+
+    async def typing(self, account: str, chat_id: int | str) -> None:
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await self._api(account).send_chat_action(chat_id)
+
+    async def _retrying(self, call: Any, attempts: int = 4) -> None:
+        """Sends wait out a 429 and retry network errors a few times."""
+        delay = 1.0
+        for attempt in range(attempts):
+            try:
+                await call()
+                return
+            except TelegramError as exc:
+                if attempt == attempts - 1 or exc.code not in (0, 429):
+                    raise
+                await asyncio.sleep(exc.retry_after or delay)
+                delay *= 2

@@ -1,0 +1,84 @@
+"""`openclaw channels status [--probe]` and `openclaw channels start|stop <channel>`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from openclaw.cli.output import json_option, print_json
+from openclaw.cli.rpc_common import call, connect, rpc_options, target_from
+
+
+def _rpc(url: str | None, token: str | None, password: str | None, timeout: int, method: str,
+         params: dict[str, Any] | None = None) -> Any:
+    target = target_from(url, token, password)
+    client = connect(target, timeout)
+    try:
+        return call(client, target, method, params)
+    finally:
+        client.close()
+
+
+def _ago(ms: int | None) -> str:
+    if not ms:
+        return "never"
+    seconds = max(0, int(time.time() - ms / 1000))
+    return f"{seconds}s ago" if seconds < 120 else f"{seconds // 60}m ago"
+
+
+@click.group(help="Messaging channels of this profile's gateway.")
+def channels() -> None:
+    pass
+
+
+@channels.command("status", help="Each channel and account: running, connected, last update, last error.")
+@click.option("--probe", is_flag=True, help="Also check each account live (Telegram: getMe).")
+@rpc_options
+@json_option
+def status(probe: bool, url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
+    data = _rpc(url, token, password, timeout, "channels.status", {"probe": True} if probe else None)
+    if as_json:
+        print_json(data)
+        return
+    if not data["channels"]:
+        click.echo("No channels configured (add channels.telegram to the config, or run onboard).")
+    for name, ch in data["channels"].items():
+        state = "suppressed by the crash-loop breaker" if ch.get("suppressed") else (
+            "running" if ch.get("running") else "stopped")
+        click.echo(f"{ch.get('label', name)}: {state}")
+        for acct in (ch.get("accounts") or {}).values():
+            bot = f" @{acct['bot']['username']}" if acct.get("bot") else ""
+            line = (f"  {acct['accountId']}{bot}: {'connected' if acct['connected'] else 'not connected'}, "
+                    f"last update {_ago(acct.get('lastUpdateAt'))}")
+            if acct.get("lastError"):
+                line += f", last error: {acct['lastError']}"
+            if "probe" in acct:
+                line += f", probe: {'ok' if acct['probe'].get('ok') else acct['probe'].get('error')}"
+            click.echo(line)
+    if data.get("crashLoop", {}).get("tripped"):
+        click.echo("Crash-loop breaker: tripped; start channels by hand once the cause is fixed.")
+
+
+@channels.command("start", help="Start a channel (also overrides the crash-loop breaker).")
+@click.argument("channel")
+@rpc_options
+@json_option
+def start(channel: str, url: str | None, token: str | None, password: str | None, timeout: int,
+          as_json: bool) -> None:
+    data = _rpc(url, token, password, timeout, "channels.start", {"channel": channel})
+    print_json(data) if as_json else click.echo(f"channel {channel} started")
+
+
+@channels.command("stop", help="Stop a channel until it is started again (or the gateway restarts).")
+@click.argument("channel")
+@rpc_options
+@json_option
+def stop(channel: str, url: str | None, token: str | None, password: str | None, timeout: int,
+         as_json: bool) -> None:
+    data = _rpc(url, token, password, timeout, "channels.stop", {"channel": channel})
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(f"channel {channel} stopped" if data["stopped"] else f"channel {channel} was not running")

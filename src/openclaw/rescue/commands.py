@@ -1,0 +1,169 @@
+"""Operator chat commands (`/status main`, `/rollback main`, ...): parse, run, format a reply."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from openclaw.config.store import parse_value
+from openclaw.logtail import format_log_line
+from openclaw.profiles.paths import InstancePaths
+from openclaw.rescue import operations as ops
+from openclaw.rescue.operations import RescueError
+
+HELP = """Operator commands (no model needed):
+/gateways - every instance on this host
+/status <profile> - running, health, port, config
+/logs <profile> [lines] - the last log lines
+/doctor <profile> - problems and their fixes
+/config <profile> get <key>
+/config <profile> set <key> <value> - validated and backed up
+/rollback <profile> - restore the last-known-good config
+/restart <profile>  /start <profile>  /stop <profile>
+/help - this list"""
+
+OPERATOR_COMMANDS = {"gateways", "status", "logs", "doctor", "config", "rollback", "restart", "start", "stop", "help"}
+MUTATING = {"config", "rollback", "restart", "start", "stop"}
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: list[str]
+    raw_args: str  # everything after the command, for values with spaces
+
+
+def parse(text: str, bot_username: str | None = None) -> Command | None:
+    """`/name[@bot] args...`; None for plain text or a command addressed to another bot."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return None
+    head, _, rest = stripped.partition(" ")
+    name, _, at = head[1:].partition("@")
+    if at and bot_username and at.lower() != bot_username.lower():
+        return None
+    return Command(name.lower(), rest.split(), rest.strip())
+
+
+@dataclass
+class Context:
+    me: InstancePaths
+    targets: list[str] | None  # rescue.targets; None = every other instance
+
+
+def _target(ctx: Context, cmd: Command) -> ops.Target:
+    return ops.resolve_target(cmd.args[0] if cmd.args else "", ctx.me, ctx.targets)
+
+
+def _age(ts: float | None) -> str:
+    if not ts:
+        return "-"
+    seconds = int(time.time() - ts)
+    return f"{seconds}s" if seconds < 120 else f"{seconds // 60}m"
+
+
+def _gateways(ctx: Context, cmd: Command) -> str:
+    lines = []
+    for row in ops.gateways(ctx.me):
+        state = ("healthy" if row["healthy"] else "unhealthy") if row["running"] else "stopped"
+        extra = f", pid {row['pid']}" if row["pid"] else ""
+        clash = f", COLLIDES: {row['collisions'][0]['other'] or 'a listener'}" if row["collisions"] else ""
+        lines.append(f"{row['profile']}{' (this bot)' if row['self'] else ''}: {state}, port {row['base']}{extra}{clash}")
+    return "\n".join(lines) or "no instances found"
+
+
+def _status(ctx: Context, cmd: Command) -> str:
+    s = ops.status(_target(ctx, cmd))
+    state = ("healthy" if s["healthy"] else "not answering") if s["running"] else "stopped"
+    lines = [f"{s['profile']}: {state}" + (f" (pid {s['pid']})" if s["pid"] else ""), f"port: {s['port']}",
+             f"service: {'installed' if s['service'] else 'none'}"]
+    if not s["configExists"]:
+        lines.append("config: missing")
+    elif s["configValid"]:
+        lines.append("config: valid")
+    else:
+        lines.append("config: INVALID")
+        lines += [f"  - {issue}" for issue in s["configIssues"][:5]]
+    return "\n".join(lines)
+
+
+def _logs(ctx: Context, cmd: Command) -> str:
+    count = int(cmd.args[1]) if len(cmd.args) > 1 and cmd.args[1].isdigit() else 20
+    lines = ops.logs(_target(ctx, cmd), count)
+    return "\n".join(format_log_line(line) for line in lines) or "(no log lines)"
+
+
+def _doctor(ctx: Context, cmd: Command) -> str:
+    report = ops.doctor(_target(ctx, cmd))
+    if not report.findings:
+        return "no problems found"
+    out = []
+    for f in report.findings[:10]:
+        out += [f"[{f.severity}] {f.what}", f"  fix: {f.fix}"]
+    return "\n".join(out)
+
+
+def _config(ctx: Context, cmd: Command) -> str:
+    if len(cmd.args) < 3 or cmd.args[1] not in ("get", "set") or (cmd.args[1] == "set" and len(cmd.args) < 4):
+        return "usage: /config <profile> get <key>  |  /config <profile> set <key> <value>"
+    target = _target(ctx, cmd)
+    key = cmd.args[2]
+    if cmd.args[1] == "get":
+        value = ops.config_get(target, key)
+        return f"{key} = {json.dumps(value, ensure_ascii=False)}"
+    raw_value = cmd.raw_args.split(None, 3)[3]
+    changed = ops.config_set(target, key, parse_value(raw_value, strict_json=False))
+    if not changed:
+        return f"{key} already has that value; nothing changed"
+    return f"set {key} on {target.name} (previous file kept as openclaw.json.bak)"
+
+
+def _rollback(ctx: Context, cmd: Command) -> str:
+    target = _target(ctx, cmd)
+    good = ops.rollback(target)
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(good.recorded_at))
+    return f"restored {target.name}'s last-known-good config (recorded {when}); /restart {target.name} to apply"
+
+
+def _lifecycle(op: Callable[[ops.Target], Awaitable[str]]) -> Callable[[Context, Command], Awaitable[str]]:
+    async def run(ctx: Context, cmd: Command) -> str:
+        return await op(_target(ctx, cmd))
+
+    return run
+
+
+def _help(ctx: Context, cmd: Command) -> str:
+    return HELP
+
+
+HANDLERS: dict[str, Callable[[Context, Command], Any]] = {
+    "gateways": _gateways, "status": _status, "logs": _logs, "doctor": _doctor, "config": _config,
+    "rollback": _rollback, "restart": _lifecycle(ops.restart), "start": _lifecycle(ops.start),
+    "stop": _lifecycle(ops.stop), "help": _help,
+}
+
+
+async def run(ctx: Context, cmd: Command) -> tuple[bool, str]:
+    """(ok, reply). Refusals and failures come back as a readable reply, never an exception."""
+    handler = HANDLERS.get(cmd.name)
+    if handler is None:
+        return False, f"unknown command /{cmd.name}; /help lists them"
+    try:
+        if asyncio.iscoroutinefunction(handler):
+            return True, await handler(ctx, cmd)
+        # blocking I/O (files, subprocesses, HTTP probes of instances, possibly this one): off the event loop
+        return True, await asyncio.to_thread(handler, ctx, cmd)
+    except RescueError as exc:
+        return False, str(exc)
+    except Exception as exc:  # noqa: BLE001 - report, never crash the chat
+        return False, f"/{cmd.name} failed: {exc}"
+
+
+def targets_from(config: dict[str, Any]) -> list[str] | None:
+    rescue = config.get("rescue") if isinstance(config.get("rescue"), dict) else {}
+    targets = rescue.get("targets")
+    return [str(t) for t in targets] if isinstance(targets, list) else None

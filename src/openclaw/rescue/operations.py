@@ -1,0 +1,234 @@
+"""Operating on another instance of this host: inspect, repair, start, stop.
+
+The rescue bot's chat commands call these; agent tools can call them too.
+Service-managed instances go through their service manager; others are
+signalled directly, or started as a detached process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from openclaw.config.history import GoodConfig
+from openclaw.config.history import rollback as restore_last_good
+from openclaw.config.keypath import get_path, parse_path, set_path
+from openclaw.config.redact import redact
+from openclaw.config.store import read_config, update_config
+from openclaw.errors import ConfigError, OpenClawError
+from openclaw.logtail import read_tail
+from openclaw.ports.instances import Instance, check_health, discover_instances, healthz
+from openclaw.ports.registry import running_gateways
+from openclaw.profiles.paths import InstancePaths
+
+START_WAIT_S = 30.0
+
+
+class RescueError(OpenClawError):
+    """An operation refused or failed; the message is what the operator reads."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    paths: InstancePaths
+
+
+def _instances(home: Any) -> list[Instance]:
+    instances = discover_instances(home)
+    check_health(instances)
+    return instances
+
+
+def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None) -> Target:
+    """An instance by profile name, if this rescue instance may touch it."""
+    wanted = (name or "").strip()
+    if not wanted:
+        raise RescueError("name a profile, e.g. /status main (see /gateways)")
+    instances = discover_instances(me.home)
+    inst = next((i for i in instances if i.name == wanted), None)
+    if inst is None:
+        known = ", ".join(i.name for i in instances if i.state_dir != me.state_dir) or "none"
+        raise RescueError(f"no instance named {wanted} on this host (known: {known})")
+    if os.path.abspath(inst.state_dir) == os.path.abspath(me.state_dir):
+        raise RescueError(f"{wanted} is this gateway itself; use the CLI on the host for it")
+    if allowed is not None and wanted not in allowed:
+        raise RescueError(f"{wanted} is not in rescue.targets ({', '.join(allowed) or 'empty'})")
+    return Target(wanted, InstancePaths(inst.profile, me.home, inst.state_dir, inst.config_path, False))
+
+
+def gateways(me: InstancePaths) -> list[dict[str, Any]]:
+    out = []
+    for inst in _instances(me.home):
+        row = inst.as_dict()
+        row["self"] = os.path.abspath(inst.state_dir) == os.path.abspath(me.state_dir)
+        out.append(row)
+    return out
+
+
+def _record(paths: InstancePaths) -> dict[str, Any] | None:
+    mine = os.path.abspath(paths.state_dir)
+    return next((r for r in running_gateways() if os.path.abspath(r["stateDir"]) == mine), None)
+
+
+def status(target: Target) -> dict[str, Any]:
+    snap = read_config(target.paths.config_path)
+    rec = _record(target.paths)
+    port = int(rec["port"]) if rec else snap.get("gateway", "port")
+    from openclaw.services.lifecycle import definition_exists
+
+    return {
+        "profile": target.name, "stateDir": str(target.paths.state_dir), "running": rec is not None,
+        "pid": rec["pid"] if rec else None, "port": port,
+        "healthy": bool(rec) and healthz(int(rec["port"])),
+        "configValid": snap.exists and snap.valid, "configExists": snap.exists,
+        "configIssues": [str(i) for i in snap.issues], "service": definition_exists(target.paths),
+    }
+
+
+def logs(target: Target, lines: int = 20) -> list[str]:
+    from openclaw.gateway.logfile import log_path
+
+    return read_tail(log_path(target.paths.logs_dir), None, max(1, min(lines, 200)), 200_000)["lines"]
+
+
+def doctor(target: Target) -> Any:
+    from openclaw.doctor.run import run_doctor
+
+    return run_doctor(target.paths)
+
+
+def config_get(target: Target, key: str) -> Any:
+    snap = read_config(target.paths.config_path, validate=False)
+    parts = parse_path(key)
+    try:
+        value = get_path(snap.data, parts)
+    except KeyError:
+        raise RescueError(f"{key} is not set in {target.name}'s config") from None
+    return redact({str(parts[-1]): value})[str(parts[-1])] if isinstance(parts[-1], str) else redact(value)
+
+
+def config_set(target: Target, key: str, value: Any) -> list[str]:
+    """Validated before writing (nothing written if invalid); the old file stays as openclaw.json.bak."""
+    parts = parse_path(key)
+    try:
+        update = update_config(target.paths.config_path, lambda d: set_path(d, parts, value), require_valid=True)
+    except ConfigError as exc:
+        problems = [line.strip()[2:] for line in str(exc).splitlines() if line.strip().startswith("- ")]
+        raise RescueError(f"refused, nothing written: {'; '.join(problems) or exc}") from None
+    return update.changed
+
+
+def rollback(target: Target) -> GoodConfig:
+    good = restore_last_good(target.paths.history_dir, target.paths.config_path)
+    if good is None:
+        raise RescueError(f"{target.name} has no last-known-good config yet (one is recorded at every good start)")
+    return good
+
+
+# -- lifecycle --------------------------------------------------------------------------------
+def _managed(target: Target) -> bool:
+    from openclaw.services.base import ServiceError, service_platform
+    from openclaw.services.lifecycle import definition_exists, manager_for
+
+    if not definition_exists(target.paths):
+        return False
+    try:
+        manager_for(service_platform()).check_available()
+    except ServiceError:
+        return False
+    return True
+
+
+def _require_valid_config(target: Target) -> None:
+    snap = read_config(target.paths.config_path)
+    if not snap.exists:
+        raise RescueError(f"{target.name} has no config ({target.paths.config_path})")
+    if snap.issues:
+        raise RescueError(f"{target.name}'s config is invalid ({snap.issues[0]}); fix it with /config or /rollback first")
+
+
+def spawn_detached(target: Target) -> None:
+    """Start `openclaw gateway` for the target as its own session (double fork: no zombie here)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
+    env.update({k: os.environ[k] for k in ("OPENCLAW_HOME", "OPENCLAW_RUNTIME_DIR") if os.environ.get(k)})
+    env.update(OPENCLAW_STATE_DIR=str(target.paths.state_dir), OPENCLAW_CONFIG_PATH=str(target.paths.config_path))
+    if target.paths.profile:
+        env["OPENCLAW_PROFILE"] = target.paths.profile
+    target.paths.logs_dir.mkdir(parents=True, exist_ok=True)
+    with open(target.paths.logs_dir / "gateway.out", "ab") as out:
+        cmd = [sys.executable, "-m", "openclaw", "gateway"]
+        if os.name == "nt":  # pragma: no cover - Windows has no fork
+            subprocess.Popen(cmd, env=env, stdout=out, stderr=out, stdin=subprocess.DEVNULL,
+                             creationflags=0x00000008 | 0x00000200)
+            return
+        subprocess.run(["/bin/sh", "-c", '"$@" </dev/null & exit 0', "sh", *cmd], env=env, stdout=out, stderr=out,
+                       check=True, start_new_session=True)
+
+
+async def _wait_started(target: Target, since: float) -> dict[str, Any]:
+    deadline = time.monotonic() + START_WAIT_S
+    while time.monotonic() < deadline:
+        rec = _record(target.paths)
+        if rec and rec.get("startedAt", 0) >= since and await asyncio.to_thread(healthz, int(rec["port"])):
+            return rec
+        await asyncio.sleep(0.2)
+    tail = logs(target, 3)
+    raise RescueError(f"{target.name} did not become healthy in {START_WAIT_S:.0f}s"
+                      + (f"; last log: {tail[-1][:200]}" if tail else ""))
+
+
+async def start(target: Target) -> str:
+    rec = _record(target.paths)
+    if rec:
+        return f"{target.name} is already running (pid {rec['pid']}, port {rec['port']})"
+    _require_valid_config(target)
+    since = time.time()
+    if _managed(target):
+        from openclaw.services import lifecycle
+
+        result = await asyncio.to_thread(lifecycle.start, target.paths, START_WAIT_S)
+        return " ".join(result.messages)
+    await asyncio.to_thread(spawn_detached, target)
+    rec = await _wait_started(target, since)
+    return f"{target.name} started (pid {rec['pid']}) and is healthy on port {rec['port']}"
+
+
+async def stop(target: Target) -> str:
+    if _managed(target):
+        from openclaw.services import lifecycle
+
+        result = await asyncio.to_thread(lifecycle.stop, target.paths)
+        return " ".join(result.messages)
+    rec = _record(target.paths)
+    if rec is None:
+        return f"{target.name} is not running"
+    os.kill(rec["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while _record(target.paths) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    if _record(target.paths):
+        raise RescueError(f"{target.name} (pid {rec['pid']}) did not stop within 15s")
+    return f"{target.name} stopped (pid {rec['pid']})"
+
+
+async def restart(target: Target) -> str:
+    _require_valid_config(target)
+    since = time.time()
+    if _managed(target):
+        from openclaw.services import lifecycle
+
+        result = await asyncio.to_thread(lifecycle.restart, target.paths, START_WAIT_S)
+        return " ".join(result.messages)
+    rec = _record(target.paths)
+    if rec is None:
+        return await start(target)
+    os.kill(rec["pid"], getattr(signal, "SIGUSR1", signal.SIGTERM))  # in-process restart, re-reads the config
+    rec = await _wait_started(target, since)
+    return f"{target.name} restarted (pid {rec['pid']}) and is healthy on port {rec['port']}"
