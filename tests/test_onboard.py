@@ -48,6 +48,12 @@ def test_wizard_for_rescue_beside_main(env: Env, base: int) -> None:
     child.send(ENTER)  # token
     child.expect("Gateway token")
     child.send(ENTER)  # generate one
+    child.expect("Telegram bot token")
+    child.send("12345:rescue-token" + ENTER)
+    child.expect("Telegram user ids")
+    child.send("abc" + ENTER)  # not an id: the prompt refuses it
+    child.expect("numeric Telegram user ids")
+    child.send(CLEAR + "42, tg:77" + ENTER)
     child.expect("Service: skipped")
     child.expect("Write this configuration")
     child.send("y")
@@ -61,6 +67,8 @@ def test_wizard_for_rescue_beside_main(env: Env, base: int) -> None:
     assert cfg["agents"]["defaults"]["workspace"] == str(env.home / ".openclaw/workspace-rescue")
     assert (env.home / ".openclaw/workspace-rescue/SOUL.md").exists()
     assert env.token("rescue") != env.token()
+    assert cfg["channels"]["telegram"] == {"botToken": "12345:rescue-token", "dmPolicy": "pairing",
+                                           "allowFrom": ["42", "77"]}
 
 
 def test_ctrl_c_leaves_nothing(env: Env) -> None:
@@ -83,7 +91,7 @@ def test_declining_the_review_writes_nothing(env: Env) -> None:
     child = wizard(env, "--profile", "ops")
     for prompt, keys in (("Agent workspace:", ENTER), ("Gateway base port:", ENTER), ("Gateway bind:", DOWN + ENTER),
                          ("Gateway auth:", DOWN + ENTER), ("Gateway password:", "pw" + ENTER),
-                         ("Write this configuration", "n")):
+                         ("Telegram bot token", ENTER), ("Write this configuration", "n")):
         child.expect(prompt)
         child.send(keys)
     child.expect("Nothing was written")
@@ -96,7 +104,8 @@ def test_non_interactive_rescue_beside_main_with_service(env: Env, base: int, tm
     log = tmp_path / "sm.log"
     env.vars.update(install_fakes(tmp_path / "bin", log))
     result = env.cli_json("--profile", "rescue", "onboard", "--non-interactive", "--install-daemon",
-                          "--gateway-token", "tok-rescue-123")
+                          "--gateway-token", "tok-rescue-123", "--telegram-token", "999:rescue",
+                          "--telegram-allow-from", "4242")
     assert result["profile"] == "rescue" and result["configStatus"] == "created"
     port = result["port"]
     assert port >= base + 20 and not _footprint(port) & _footprint(base)
@@ -106,6 +115,9 @@ def test_non_interactive_rescue_beside_main_with_service(env: Env, base: int, tm
     unit = (env.home / ".config/systemd/user/openclaw-gateway-rescue.service").read_text()
     assert f"--port {port}" in unit and "tok-rescue-123" not in unit
     assert env.token("rescue") == "tok-rescue-123"
+    telegram = env.config("rescue")["channels"]["telegram"]
+    assert telegram == {"botToken": "999:rescue", "dmPolicy": "pairing", "allowFrom": ["4242"]}
+    assert "999:rescue" not in unit  # the bot token stays in the config, never in the service file
     assert result["next"][0] == "openclaw --profile rescue gateway status"
     assert result["serviceName"] == "openclaw-gateway-rescue.service"
 

@@ -111,6 +111,7 @@ class TelegramAccount:
             try:
                 if not self.bot:
                     self.bot = await self.api.get_me()  # type: ignore[union-attr]
+                    self.connected = True
                     logfile.info(f"telegram account {self.id} polling as @{self.bot.get('username')}",
                                  subsystem="telegram")
                 updates = await self.api.get_updates(offset, POLL_TIMEOUT_S)  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from openclaw.channels.onboarding_step import parse_allow_from
 from openclaw.cli.output import kv, print_json, short_path
 from openclaw.errors import UsageError
 from openclaw.profiles.onboarding import (
@@ -87,6 +88,8 @@ def summary(result: OnboardResult) -> None:
         ("Ports", f"gateway {fp.base} ({a.bind}), browser control {fp.control}, canvas {fp.canvas}, "
                   f"CDP {fp.cdp_label}"),
         ("Auth", f"{a.auth}" + (" (saved in the config)" if a.auth != "none" else "")),
+        ("Telegram", "bot token saved; DMs by pairing (the first approved sender becomes the owner)"
+                     if a.extra.get("telegram_token") else "not configured (onboard again, or set channels.telegram)"),
         ("Service", service),
     ])
     click.echo("\nNext:")
@@ -105,11 +108,14 @@ def summary(result: OnboardResult) -> None:
 @click.option("--gateway-token", help="Token to use (default: keep or generate).")
 @click.option("--gateway-password", help="Password (with --gateway-auth password).")
 @click.option("--install-daemon/--no-install-daemon", default=None, help="Install the managed service.")
+@click.option("--telegram-token", help="Telegram bot token (adds channels.telegram, DMs by pairing).")
+@click.option("--telegram-allow-from", help="Comma-separated Telegram user ids allowed without pairing.")
 @click.option("--force", is_flag=True, help="Accept a port whose footprint overlaps another instance.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | None, gateway_bind: str | None,
             gateway_auth: str | None, gateway_token: str | None, gateway_password: str | None,
-            install_daemon: bool | None, force: bool, as_json: bool, **_: Any) -> None:
+            install_daemon: bool | None, telegram_token: str | None, telegram_allow_from: str | None, force: bool,
+            as_json: bool, **_: Any) -> None:
     paths = resolve_paths()
     proposal = propose(paths)
     if non_interactive:
@@ -118,6 +124,10 @@ def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | No
             bind=gateway_bind or proposal.bind, auth=gateway_auth or proposal.auth,
             token=gateway_token, password=gateway_password, install_daemon=bool(install_daemon),
         )
+        if telegram_token:
+            answers.extra.update(telegram_token=telegram_token, telegram_allow_from=parse_allow_from(telegram_allow_from))
+        elif telegram_allow_from:
+            raise UsageError("--telegram-allow-from needs --telegram-token")
     else:
         if not sys.stdin.isatty():
             raise UsageError("onboard needs a terminal; use --non-interactive with --gateway-port etc.")

@@ -134,15 +134,23 @@ class GatewayRunner:
     async def _start_channels(self) -> None:
         """Channels start after the control plane, unless the crash-loop breaker holds them."""
         from openclaw.channels.manager import ChannelManager
-        from openclaw.channels.router import Router
 
         state = self.state
         assert state is not None
+        paths = self.paths
+        router: list[Any] = []
 
         def config() -> dict[str, Any]:
             return state.current_settings.snapshot.resolved
 
-        state.channels = ChannelManager(config, Router(self.paths, config), self.paths.state_dir)
+        async def handle(message: Any, channel: Any) -> None:
+            if not router:  # the router (commands, rescue operations) loads with the first message
+                from openclaw.channels.router import Router
+
+                router.append(Router(paths, config))
+            await router[0](message, channel)
+
+        state.channels = ChannelManager(config, handle, paths.state_dir)
         tripped = state.breaker.tripped
         await state.channels.start_all(autostart=not tripped)
         if tripped and state.channels.suppressed:

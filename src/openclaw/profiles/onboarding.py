@@ -204,4 +204,10 @@ class Step(Protocol):
     def write(self, data: dict[str, Any], answers: Answers) -> None: ...
 
 
-STEPS: list[Step] = []  # channel and model steps append themselves here
+def _default_steps() -> list[Step]:
+    from openclaw.channels.onboarding_step import TelegramStep
+
+    return [TelegramStep()]
+
+
+STEPS: list[Step] = _default_steps()  # channel (and, later, model) steps, asked after the gateway questions

@@ -1,0 +1,131 @@
+"""The rescue bot end to end: main breaks and stops; its owner repairs it from Telegram."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+from fake_telegram import FakeTelegram
+from helpers import Env, Gateway, healthz, wait_for
+
+from openclaw.ports.registry import running_gateways
+
+OWNER, STRANGER = 4242, 6666
+
+
+@pytest.fixture(scope="module")
+def tg() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+class Chat:
+    """The owner's DM with the rescue bot."""
+
+    def __init__(self, tg: FakeTelegram, token: str, user: int) -> None:
+        self.tg, self.token, self.user = tg, token, user
+
+    def say(self, text: str, timeout: float = 45) -> str:
+        before = len(self.tg.messages_to(self.token, self.user))
+        self.tg.send_user_message(self.token, self.user, text)
+        wait_for(lambda: len(self.tg.messages_to(self.token, self.user)) > before, timeout=timeout,
+                 what=f"a reply to {text!r}")
+        return self.tg.messages_to(self.token, self.user)[-1]
+
+
+def main_pid(env: Env) -> int | None:
+    state = str(env.state_dir("main"))
+    return next((r["pid"] for r in running_gateways() if r["stateDir"] == state), None)
+
+
+@pytest.fixture
+def hosts(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> Iterator[tuple[Env, int, Chat, Gateway]]:
+    token = "5000:RESCUE-bot-token"
+    if token not in tg.bots:
+        tg.add_bot(token, "rescue_bot")
+    env.setup("main", base)
+    env.setup("rescue", base + 200)
+    env.cli("--profile", "rescue", "config", "set", "channels.telegram",
+            json.dumps({"botToken": token, "apiRoot": tg.api_root}), check=True)
+    main = env.gateway("main").start()
+    rescue = env.gateway("rescue").start()
+    gateways += [main, rescue]
+    main.wait_healthy(base)
+    rescue.wait_healthy(base + 200)
+    chat = Chat(tg, token, OWNER)
+    code = chat.say("hello").split("pairing code is ")[1].split()[0]
+    env.cli("--profile", "rescue", "pairing", "approve", "telegram", code, check=True)
+    try:
+        yield env, base, chat, main
+    finally:  # the rescue bot may have started a main gateway of its own
+        pid = main_pid(env)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: main_pid(env) is None, what="main stopped")
+
+
+def test_owner_repairs_main_through_the_rescue_bot(hosts: tuple[Env, int, Chat, Gateway], tg: FakeTelegram) -> None:
+    env, base, chat, main = hosts
+    listing = chat.say("/gateways")
+    assert f"main: healthy, port {base}" in listing and "rescue (this bot): healthy" in listing
+
+    # main is broken by an invalid edit, stops, and cannot start again
+    config = env.config("main")
+    config["gateway"]["bind"] = "everywhere"
+    env.config_path("main").write_text(json.dumps(config))
+    assert main.stop() == 0
+    assert env.cli("--profile", "main", "gateway").returncode == 78
+
+    status = chat.say("/status main")
+    assert status.startswith("main: stopped") and "config: INVALID" in status and "gateway.bind" in status
+    doctor = chat.say("/doctor main")
+    assert "[error]" in doctor and "gateway.bind" in doctor and "fix:" in doctor
+    assert chat.say("/config main get gateway.port") == f"gateway.port = {base}"
+    refused = chat.say("/config main set gateway.port not-a-port")
+    assert refused.startswith("refused, nothing written") and "gateway" in refused
+    assert env.config("main")["gateway"]["bind"] == "everywhere"  # untouched
+    blocked = chat.say("/restart main")
+    assert "config is invalid" in blocked and "/rollback" in blocked
+
+    rolled = chat.say("/rollback main")
+    assert rolled.startswith("restored main's last-known-good config")
+    assert "bind" not in env.config("main")["gateway"] or env.config("main")["gateway"]["bind"] != "everywhere"
+    restarted = chat.say("/restart main")
+    assert restarted.startswith("main started") and "healthy" in restarted
+    assert healthz(base) and main_pid(env) is not None
+    assert "main: healthy" in chat.say("/status main")
+    assert "listening on ws://127.0.0.1" in chat.say("/logs main 5")
+
+    stopped = chat.say("/stop main")
+    assert stopped.startswith("main stopped")
+    wait_for(lambda: not healthz(base), what="main down")
+    assert chat.say("/start main").startswith("main started")
+    assert healthz(base)
+    assert chat.say("/start main").startswith("main is already running")
+
+    audit = [json.loads(line) for line in (env.state_dir("rescue") / "logs/rescue-audit.log").read_text().splitlines()]
+    commands = [a["command"] for a in audit if a["result"] == "ok"]
+    for expected in ("/gateways", "/status", "/doctor", "/rollback", "/restart", "/logs", "/stop", "/start"):
+        assert expected in commands
+    assert all(a["sender"] == str(OWNER) for a in audit)
+
+
+def test_strangers_and_targets(hosts: tuple[Env, int, Chat, Gateway], tg: FakeTelegram) -> None:
+    env, base, chat, main = hosts
+    pid = main_pid(env)
+    stranger = Chat(tg, chat.token, STRANGER)
+    assert "pairing code is" in stranger.say("/restart main")
+    assert main_pid(env) == pid  # nothing restarted
+    assert chat.say("/status rescue").startswith("rescue is this gateway itself")
+    assert "no instance named nope" in chat.say("/status nope")
+    env.cli("--profile", "rescue", "config", "set", "rescue.targets", '["other"]', check=True)
+    wait_for(lambda: "not in rescue.targets" in chat.say("/status main"), timeout=20, what="targets applied")
+    assert chat.say("/frobnicate").startswith("unknown command /frobnicate")
+    help_text = chat.say("/help")
+    assert "/rollback <profile>" in help_text and "/config <profile> set <key> <value>" in help_text

@@ -1,0 +1,246 @@
+"""Telegram against a Bot API stand-in: pairing, access, groups, accounts, 429s, offsets, reload, breaker."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+from fake_telegram import FakeTelegram
+from helpers import Env, Gateway, wait_for
+
+from openclaw.channels.telegram_api import split_message
+
+_tokens = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def tg() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+def new_bot(tg: FakeTelegram, name: str = "rescue_bot") -> str:
+    token = f"{100000 + next(_tokens)}:TOKEN-{name}-secret"
+    tg.add_bot(token, name)
+    return token
+
+
+def start_with_telegram(env: Env, port: int, gateways: list[Gateway], telegram: dict, profile: str | None = None) -> Gateway:
+    env.setup(profile, port)
+    prefix = ["--profile", profile] if profile else []
+    env.cli(*prefix, "config", "set", "channels.telegram", json.dumps(telegram), check=True)
+    gw = env.gateway(profile).start()
+    gateways.append(gw)
+    return gw.wait_healthy(port)
+
+
+def replies(tg: FakeTelegram, token: str, chat: int, count: int, timeout: float = 15) -> list[str]:
+    wait_for(lambda: len(tg.messages_to(token, chat)) >= count, timeout=timeout, what=f"{count} replies to {chat}")
+    return tg.messages_to(token, chat)
+
+
+def pair(env: Env, tg: FakeTelegram, token: str, user: int, profile: str | None = None) -> None:
+    """A user messages the bot, gets a code, the owner approves it."""
+    before = len(tg.messages_to(token, user))
+    tg.send_user_message(token, user, "hi")
+    code = replies(tg, token, user, before + 1)[-1].split("pairing code is ")[1].split()[0]
+    prefix = ["--profile", profile] if profile else []
+    env.cli(*prefix, "pairing", "approve", "telegram", code, check=True)
+
+
+def audit_lines(env: Env, profile: str | None = None) -> list[dict]:
+    path = env.state_dir(profile) / "logs" / "rescue-audit.log"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_split_message() -> None:
+    text = ("line of text\n" * 400) + "x" * 5000
+    chunks = split_message(text)
+    assert all(len(c) <= 4096 for c in chunks) and "".join(chunks).replace("\n", "") == text.replace("\n", "")
+    assert split_message("short") == ["short"]
+
+
+def test_pairing_approval_and_owner(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> None:
+    token = new_bot(tg)
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root})
+    tg.send_user_message(token, 501, "/gateways")  # a stranger's command: a code, no access
+    first = replies(tg, token, 501, 1)[0]
+    assert "pairing code is" in first and "openclaw pairing approve telegram" in first
+    code = first.split("pairing code is ")[1].split()[0]
+    assert len(code) == 8 and all(c in "ABCDEFGHJKLMNPQRSTUVWXYZ23456789" for c in code)
+    tg.send_user_message(token, 501, "/gateways")  # no second code, still no access
+    time.sleep(0)  # (the next check waits on a condition)
+    listed = env.cli_json("pairing", "list")["requests"]
+    assert [(r["senderId"], r["code"]) for r in listed] == [("501", code)]
+    assert audit_lines(env)[0]["result"] == "refused"
+    approved = env.cli_json("pairing", "approve", "telegram", code.lower())
+    assert approved["owner"] is True and approved["request"]["senderId"] == "501"
+    owners = json.loads((env.state_dir() / "credentials/owners.json").read_text())
+    assert owners["telegram"] == ["501"]
+    allow = json.loads((env.state_dir() / "credentials/telegram-default-allowFrom.json").read_text())
+    assert allow == {"version": 1, "allowFrom": ["501"]}
+    tg.send_user_message(token, 501, "/help")
+    assert "Operator commands" in replies(tg, token, 501, 2)[-1]
+    assert len(tg.messages_to(token, 501)) == 2  # the repeated stranger message got nothing
+    tg.send_user_message(token, 501, "what's up?")
+    assert "No model is configured" in replies(tg, token, 501, 3)[-1]
+    again = env.cli("pairing", "approve", "telegram", code)
+    assert again.returncode == 1 and "no pending telegram pairing request" in again.stderr
+    # a second approved sender is allowed, but not the owner
+    pair(env, tg, token, 502)
+    assert json.loads((env.state_dir() / "credentials/owners.json").read_text())["telegram"] == ["501"]
+
+
+def test_at_most_three_pending_codes(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> None:
+    token = new_bot(tg)
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root})
+    for user in (601, 602, 603, 604):
+        tg.send_user_message(token, user, "hello")
+        replies(tg, token, user, 1)
+    pending = {r["senderId"] for r in env.cli_json("pairing", "list", "telegram")["requests"]}
+    assert pending == {"602", "603", "604"}  # the stalest request made room
+
+
+def test_strangers_cannot_run_operator_commands(env: Env, base: int, gateways: list[Gateway],
+                                                tg: FakeTelegram) -> None:
+    token = new_bot(tg)
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "open",
+                                              "allowFrom": ["*", "700"]})
+    tg.send_user_message(token, 701, "/restart main")
+    assert "only this gateway's owners and allow-listed senders" in replies(tg, token, 701, 1)[0]
+    tg.send_user_message(token, 701, "hello")
+    assert "No model is configured" in replies(tg, token, 701, 2)[-1]  # open chat, closed commands
+    tg.send_user_message(token, 700, "/help")
+    assert "Operator commands" in replies(tg, token, 700, 1)[0]
+    refused = [a for a in audit_lines(env) if a["result"] == "refused"]
+    assert refused[0]["sender"] == "701" and refused[0]["command"] == "/restart"
+
+
+def test_allowlist_disabled_and_groups(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> None:
+    token = new_bot(tg, "group_bot")
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "allowlist",
+                                              "allowFrom": ["tg:800"]})
+    tg.send_user_message(token, 801, "hello")  # not on the list: ignored, no code
+    tg.send_user_message(token, 800, "/help")
+    replies(tg, token, 800, 1)
+    assert tg.messages_to(token, 801) == []
+    group = -100123
+    tg.send_user_message(token, 800, "anyone there?", chat_id=group, chat_type="supergroup")
+    tg.send_user_message(token, 800, "@group_bot /help", chat_id=group, chat_type="supergroup")
+    tg.send_user_message(token, 800, "/help@group_bot", chat_id=group, chat_type="supergroup")
+    answered = replies(tg, token, group, 1)
+    wait_for(lambda: len(tg.messages_to(token, group)) >= 1, what="group reply")
+    assert all("Operator commands" in m or "No model" in m for m in answered)
+    assert not any("anyone there" in m for m in answered)
+
+
+def test_two_accounts_in_one_gateway(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> None:
+    first, second = new_bot(tg, "first_bot"), new_bot(tg, "second_bot")
+    start_with_telegram(env, base, gateways, {"apiRoot": tg.api_root, "allowFrom": ["900"], "accounts": {
+        "one": {"botToken": first}, "two": {"botToken": second, "dmPolicy": "allowlist"}}})
+    tg.send_user_message(first, 900, "/help")
+    tg.send_user_message(second, 900, "/help")
+    assert "Operator commands" in replies(tg, first, 900, 1)[0]
+    assert "Operator commands" in replies(tg, second, 900, 1)[0]
+    status = env.cli_json("channels", "status")["channels"]["telegram"]
+    accounts = status["accounts"]
+    assert set(accounts) == {"one", "two"}
+    assert accounts["one"]["connected"] and accounts["one"]["bot"]["username"] == "first_bot"
+    assert accounts["two"]["lastUpdateAt"]
+    text = env.cli("channels", "status", "--probe", check=True).stdout
+    assert "one @first_bot: connected" in text and "probe: ok" in text
+
+
+def test_rate_limits_are_waited_out(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> None:
+    token = new_bot(tg)
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "allowFrom": ["950"]})
+    limit = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+             "parameters": {"retry_after": 1}}
+    tg.fail_next(token, "getUpdates", 429, limit)
+    tg.fail_next(token, "sendMessage", 429, limit)
+    started = time.monotonic()
+    tg.send_user_message(token, 950, "/help")
+    assert "Operator commands" in replies(tg, token, 950, 1)[0]
+    assert time.monotonic() - started >= 1.0  # at least one retry_after was honoured
+    status = env.cli_json("channels", "status")["channels"]["telegram"]["accounts"]["default"]
+    assert "429" in status["lastError"] and status["connected"]
+
+
+def test_restart_neither_loses_nor_repeats_updates(env: Env, base: int, gateways: list[Gateway],
+                                                   tg: FakeTelegram) -> None:
+    token = new_bot(tg)
+    gw = start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "allowFrom": ["960"]})
+    tg.send_user_message(token, 960, "/help")
+    replies(tg, token, 960, 1)
+    assert gw.stop() == 0
+    last = json.loads((env.state_dir() / "telegram/update-offset-default.json").read_text())["lastUpdateId"]
+    while_down = tg.send_user_message(token, 960, "message sent while the gateway was down")
+    assert while_down == last + 1
+    again = env.gateway().start()
+    gateways.append(again)
+    again.wait_healthy(base)
+    msgs = replies(tg, token, 960, 2)
+    assert "No model is configured" in msgs[1]
+    tg.send_user_message(token, 960, "/help")
+    msgs = replies(tg, token, 960, 3)
+    assert len(msgs) == 3  # nothing answered twice
+    assert tg.bots[token].polls[-1]["offset"] >= while_down + 1
+
+
+def test_hot_reload_and_channel_lifecycle(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> None:
+    token = new_bot(tg)
+    gw = start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root,
+                                                   "dmPolicy": "allowlist", "allowFrom": ["970"]})
+    tg.send_user_message(token, 971, "/help")
+    tg.send_user_message(token, 970, "/help")
+    replies(tg, token, 970, 1)
+    assert tg.messages_to(token, 971) == []
+    env.cli("config", "set", "channels.telegram.allowFrom", '["970", "971"]', check=True)
+    log = env.state_dir() / "logs/gateway.log"
+    wait_for(lambda: "channels reloaded: telegram" in log.read_text(), what="channel hot reload")
+    tg.send_user_message(token, 971, "/help")
+    assert "Operator commands" in replies(tg, token, 971, 1)[0]
+    assert gw.proc.poll() is None and "gateway restarting" not in log.read_text()
+    assert env.cli("channels", "stop", "telegram", check=True).stdout.strip() == "channel telegram stopped"
+    assert env.cli_json("channels", "status")["channels"]["telegram"]["running"] is False
+    env.cli("channels", "start", "telegram", check=True)
+    assert env.cli_json("channels", "status")["channels"]["telegram"]["running"] is True
+    assert token not in log.read_text()  # tokens are never logged
+    health = env.cli_json("health")
+    assert health["channels"]["telegram"]["accounts"]["default"]["connected"] is True
+    assert health["channelLabels"] == {"telegram": "Telegram"}
+
+
+def test_crash_loop_breaker_keeps_channels_off(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> None:
+    token = new_bot(tg)
+    gw = start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "allowFrom": ["980"]})
+    for _ in range(3):  # three unclean exits in a row
+        gw.signal(signal.SIGKILL)
+        gw.wait_exit()
+        gw = env.gateway().start()
+        gateways.append(gw)
+        gw.wait_healthy(base)
+    data = env.cli_json("channels", "status")
+    assert data["crashLoop"]["tripped"] and data["channels"]["telegram"]["suppressed"]
+    assert data["channels"]["telegram"]["running"] is False
+    assert "suppressed by the crash-loop breaker" in env.cli("channels", "status", check=True).stdout
+    tg.send_user_message(token, 980, "/help")
+    env.cli("channels", "start", "telegram", check=True)  # an operator overrides the breaker
+    assert "Operator commands" in replies(tg, token, 980, 1)[0]
+    assert gw.stop() == 0
+    clean = env.gateway().start()  # a clean stop does not count
+    gateways.append(clean)
+    clean.wait_healthy(base)
+    assert env.cli_json("channels", "status")["crashLoop"]["uncleanStarts"] == 3
+
+
+def test_bad_token_is_reported_not_fatal(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> None:
+    start_with_telegram(env, base, gateways, {"botToken": "999:not-a-known-bot", "apiRoot": tg.api_root})
+    wait_for(lambda: (env.cli_json("channels", "status")["channels"]["telegram"]["accounts"]["default"]
+                      .get("lastError") or "").startswith("the bot token was rejected"), what="401 reported")
+    assert env.cli_json("health")["ok"] is True
