@@ -102,12 +102,15 @@ def test_update_refuses_invalid_result_and_writes_nothing(tmp_path: Path) -> Non
 
 def test_unknown_top_level_sections_survive_writes(env: Env) -> None:
     env.write_config({"gateway": {"mode": "local"}, "meta": {"lastTouchedVersion": "2026.9.6"},
-                      "channels": {"discord": {"enabled": False}}})
+                      "plugins": {"entries": {"browser": {"enabled": True}}}})
     env.cli("config", "set", "gateway.port", "19789", check=True)
     data = env.config()
     assert data["meta"] == {"lastTouchedVersion": "2026.9.6"}
-    assert data["channels"] == {"discord": {"enabled": False}}
+    assert data["plugins"] == {"entries": {"browser": {"enabled": True}}}
     assert data["gateway"]["port"] == 19789
+    # `channels` is ours, so it is strict: a channel we do not support is an error, not a silent no-op
+    bad = env.cli("config", "set", "channels.discord.enabled", "true")
+    assert bad.returncode == 78 and "channels.discord: unknown key (allowed: telegram)" in bad.stderr
 
 
 def test_config_commands(env: Env) -> None:
