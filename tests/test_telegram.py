@@ -244,3 +244,41 @@ def test_bad_token_is_reported_not_fatal(env: Env, base: int, gateways: list[Gat
     wait_for(lambda: (env.cli_json("channels", "status")["channels"]["telegram"]["accounts"]["default"]
                       .get("lastError") or "").startswith("the bot token was rejected"), what="401 reported")
     assert env.cli_json("health")["ok"] is True
+
+
+def test_token_file_disabled_policy_and_symlink_refusal(env: Env, base: int, gateways: list[Gateway],
+                                                       tg: FakeTelegram) -> None:
+    import os
+
+    token = new_bot(tg, "file_bot")
+    token_file = env.root / "bot.token"
+    token_file.write_text(token + "\n")
+    link = env.root / "link.token"
+    os.symlink(token_file, link)
+    start_with_telegram(env, base, gateways, {"apiRoot": tg.api_root, "dmPolicy": "disabled", "accounts": {
+        "file": {"tokenFile": str(token_file)}, "linked": {"tokenFile": str(link)}}})
+    accounts = env.cli_json("channels", "status")["channels"]["telegram"]["accounts"]
+    assert accounts["file"]["configured"] and accounts["file"]["tokenSource"] == "tokenFile"
+    assert not accounts["linked"]["configured"] and "symlink" in accounts["linked"]["lastError"]
+    tg.send_user_message(token, 990, "hello")  # dmPolicy disabled: ignored entirely
+    wait_for(lambda: env.cli_json("channels", "status")["channels"]["telegram"]["accounts"]["file"]["lastUpdateAt"],
+             what="the update arrived")
+    assert tg.messages_to(token, 990) == []
+    assert not (env.state_dir() / "credentials/telegram-pairing.json").exists()
+
+
+def test_pairing_codes_expire_after_an_hour(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openclaw.channels.pairing import PairingStore
+
+    store = PairingStore(tmp_path)
+    request, created = store.request("telegram", "default", "42")
+    assert created and len(store.pending("telegram")) == 1
+    again, created_again = store.request("telegram", "default", "42")
+    assert not created_again and again.code == request.code
+    path = tmp_path / "credentials/telegram-pairing.json"
+    data = json.loads(path.read_text())
+    data["requests"][0]["createdAt"] = "2020-01-01T00:00:00Z"
+    path.write_text(json.dumps(data))
+    assert store.pending("telegram") == []
+    with pytest.raises(Exception, match="no pending telegram pairing request"):
+        store.approve("telegram", request.code)
