@@ -94,12 +94,12 @@ class BrowserService:
         async with self._lock:
             prof = await self._ensure_port(self.profile(name))
             if prof.remote:
-                if await cdp.version(self.session, prof.cdp_url) is None:
+                if not await self._answering(prof):
                     raise BrowserError(409, "REMOTE_UNREACHABLE",
                                        f'Remote CDP for profile "{prof.name}" is not reachable at {prof.cdp_url}')
                 return {"ok": True, "profile": prof.name}
             current = self.browsers.get(prof.name)
-            if current and current.alive() and await cdp.version(self.session, prof.cdp_url) is not None:
+            if current and current.alive() and await self._answering(prof):
                 return {"ok": True, "profile": prof.name}
             cfg = self.config()
             executable, kind = find_browser(cfg.executable_path)
@@ -130,7 +130,7 @@ class BrowserService:
     async def status(self, name: str | None) -> dict[str, Any]:
         cfg = self.config()
         prof = cfg.resolve(name or cfg.default_profile)
-        running = bool(prof.cdp_url) and await cdp.version(self.session, prof.cdp_url, timeout=0.3) is not None
+        running = await self._answering(prof, timeout=0.3)
         browser = self.browsers.get(prof.name)
         try:
             detected, kind, error = (*find_browser(cfg.executable_path), None)
@@ -151,7 +151,7 @@ class BrowserService:
         out = []
         for name in cfg.names():
             prof = cfg.resolve(name)
-            running = bool(prof.cdp_url) and await cdp.version(self.session, prof.cdp_url, timeout=0.3) is not None
+            running = await self._answering(prof, timeout=0.3)
             tabs = len(await self._pages(prof)) if running else 0
             out.append({**prof.as_dict(), "running": running, "tabCount": tabs,
                         "isDefault": name == cfg.default_profile})
@@ -171,7 +171,10 @@ class BrowserService:
             entry["cdpUrl"] = url
         else:
             entry["cdpPort"] = body.get("cdpPort") or first_free_port(cfg, await asyncio.to_thread(_taken_ports, self.paths))
-        await self._persist(lambda data: data.setdefault("browser", {}).setdefault("profiles", {}).__setitem__(name, entry))
+        def add(data: dict[str, Any]) -> None:
+            data.setdefault("browser", {}).setdefault("profiles", {})[name] = entry
+
+        await self._persist(add)
         prof = self.profile(name)
         return {"ok": True, "profile": name, **{k: v for k, v in prof.as_dict().items() if k != "name"}}
 
@@ -182,7 +185,7 @@ class BrowserService:
         if name not in cfg.profiles:
             raise BrowserError(404, "PROFILE_NOT_FOUND", f'browser profile "{name}" not found')
         await self.stop(name)
-        data_dir = self.paths.state_dir / "browser" / name
+        data_dir = cfg.user_data_dir(name).parent
         moved = None
         if data_dir.exists():
             trash = self.paths.state_dir / "trash"
@@ -193,9 +196,13 @@ class BrowserService:
         return {"ok": True, "profile": name, "deleted": True, "movedTo": str(moved) if moved else None}
 
     # -- tabs ------------------------------------------------------------------------------------
+    async def _answering(self, prof: BrowserProfile, timeout: float = 1.0) -> bool:
+        """Does the profile's CDP endpoint answer `/json/version`?"""
+        return bool(prof.cdp_url) and await cdp.version(self.session, prof.cdp_url, timeout) is not None
+
     async def _running(self, name: str | None) -> BrowserProfile:
         prof = self.profile(name)
-        if not prof.cdp_url or await cdp.version(self.session, prof.cdp_url) is None:
+        if not await self._answering(prof):
             raise not_running(prof.name)
         return prof
 
@@ -204,7 +211,7 @@ class BrowserService:
 
     async def tabs(self, name: str | None) -> dict[str, Any]:
         prof = self.profile(name)
-        if not prof.cdp_url or await cdp.version(self.session, prof.cdp_url) is None:
+        if not await self._answering(prof):
             return {"running": False, "tabs": []}
         return {"running": True, "tabs": [_tab(t) for t in await self._pages(prof)]}
 

@@ -41,6 +41,10 @@ class Browser:
         finally:
             client.close()
 
+    def act(self, kind: str, target_id: str | None, **fields: Any) -> Any:
+        """POST /act: one interaction with the current (or given) tab."""
+        return self.request("POST", "/act", {"kind": kind, **fields, "targetId": target_id})
+
     def emit(self, payload: Any, text: str | list[str]) -> None:
         if self.as_json:
             print_json(payload)
@@ -229,8 +233,7 @@ def snapshot(b: Browser, interactive: bool, target_id: str | None) -> None:
 @json_flag
 @pass_browser
 def click_cmd(b: Browser, ref: str, target_id: str | None) -> None:
-    data = b.request("POST", "/act", {"kind": "click", "ref": ref, "targetId": target_id})
-    b.emit(data, f"clicked {ref}")
+    b.emit(b.act("click", target_id, ref=ref), f"clicked {ref}")
 
 
 @browser.command("type", help="Type text into the element with this ref.")
@@ -241,9 +244,7 @@ def click_cmd(b: Browser, ref: str, target_id: str | None) -> None:
 @json_flag
 @pass_browser
 def type_cmd(b: Browser, ref: str, text: str, submit: bool, target_id: str | None) -> None:
-    data = b.request("POST", "/act", {"kind": "type", "ref": ref, "text": text, "submit": submit,
-                                      "targetId": target_id})
-    b.emit(data, f"typed into {ref}")
+    b.emit(b.act("type", target_id, ref=ref, text=text, submit=submit), f"typed into {ref}")
 
 
 @browser.command("press", help="Press a key (Enter, Tab, Escape, ArrowDown, a, ...).")
@@ -252,5 +253,4 @@ def type_cmd(b: Browser, ref: str, text: str, submit: bool, target_id: str | Non
 @json_flag
 @pass_browser
 def press(b: Browser, key: str, target_id: str | None) -> None:
-    data = b.request("POST", "/act", {"kind": "press", "key": key, "targetId": target_id})
-    b.emit(data, f"pressed {key}")
+    b.emit(b.act("press", target_id, key=key), f"pressed {key}")

@@ -8,17 +8,12 @@ from typing import Any
 import click
 
 from openclaw.cli.output import json_option, print_json
-from openclaw.cli.rpc_common import call, connect, rpc_options, target_from
+from openclaw.cli.rpc_common import call_once, rpc_options, target_from
 
 
 def _rpc(url: str | None, token: str | None, password: str | None, timeout: int, method: str,
          params: dict[str, Any] | None = None) -> Any:
-    target = target_from(url, token, password)
-    client = connect(target, timeout)
-    try:
-        return call(client, target, method, params)
-    finally:
-        client.close()
+    return call_once(target_from(url, token, password), timeout, method, params)
 
 
 def _ago(ms: int | None) -> str:
@@ -68,7 +63,10 @@ def status(probe: bool, url: str | None, token: str | None, password: str | None
 def start(channel: str, url: str | None, token: str | None, password: str | None, timeout: int,
           as_json: bool) -> None:
     data = _rpc(url, token, password, timeout, "channels.start", {"channel": channel})
-    print_json(data) if as_json else click.echo(f"channel {channel} started")
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(f"channel {channel} started")
 
 
 @channels.command("stop", help="Stop a channel until it is started again (or the gateway restarts).")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
@@ -15,11 +14,11 @@ from openclaw.profiles.paths import InstancePaths, resolve_paths
 
 
 def runtime_of(paths: InstancePaths) -> dict[str, Any]:
-    from openclaw.ports.registry import running_gateways
+    from openclaw.ports.registry import record_for
 
-    for rec in running_gateways():
-        if os.path.abspath(rec["stateDir"]) == os.path.abspath(paths.state_dir):
-            return {"status": "running", "pid": rec["pid"], "port": rec["port"]}
+    rec = record_for(paths.state_dir)
+    if rec:
+        return {"status": "running", "pid": rec["pid"], "port": rec["port"]}
     return {"status": "stopped", "pid": None, "port": None}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from openclaw.cli.output import json_option, kv, print_json
-from openclaw.cli.rpc_common import call, connect, rpc_options, target_from
+from openclaw.cli.rpc_common import call_once, rpc_options, target_from
 
 
 def render_health(payload: dict[str, Any], url: str) -> None:
@@ -33,11 +33,7 @@ def render_health(payload: dict[str, Any], url: str) -> None:
 def health(verbose: bool, url: str | None, token: str | None, password: str | None, timeout: int,
            as_json: bool) -> None:
     target = target_from(url, token, password)
-    client = connect(target, timeout, scopes=["operator.read"])
-    try:
-        payload = call(client, target, "health", {"probe": True} if verbose else None)
-    finally:
-        client.close()
+    payload = call_once(target, timeout, "health", {"probe": True} if verbose else None, scopes=["operator.read"])
     if as_json:
         print_json(payload)
     else:

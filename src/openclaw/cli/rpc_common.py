@@ -61,6 +61,16 @@ def call(client: GatewayClient, target: Target, method: str, params: dict[str, A
         raise OpenClawError(f"{method} failed: {exc.code}: {exc}") from None
 
 
+def call_once(target: Target, timeout_ms: int, method: str, params: dict[str, Any] | None = None,
+              **client_kw: Any) -> Any:
+    """Connect, make one call, close; failures are the one-line errors above."""
+    client = connect(target, timeout_ms, **client_kw)
+    try:
+        return call(client, target, method, params)
+    finally:
+        client.close()
+
+
 def capability(scopes: list[str]) -> str:
     if "operator.admin" in scopes:
         return "admin-capable"

@@ -64,13 +64,10 @@ def resolve_target(
 
 def _running_port(paths: InstancePaths) -> int | None:
     """The port this state dir's gateway is actually serving on (config unreadable or portless)."""
-    from openclaw.ports.registry import running_gateways
+    from openclaw.ports.registry import record_for
 
-    mine = os.path.abspath(paths.state_dir)
-    for record in running_gateways():
-        if os.path.abspath(record.get("stateDir", "")) == mine:
-            return int(record["port"])
-    return None
+    record = record_for(paths.state_dir)
+    return int(record["port"]) if record else None
 
 
 def _str(value: object) -> str | None:

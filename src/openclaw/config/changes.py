@@ -11,14 +11,15 @@ HOT_PREFIXES = (
 )
 
 
-def _under(path: str, prefix: str) -> bool:
+def under(path: str, prefix: str) -> bool:
+    """`path` is `prefix` or lies inside it (`gateway.port` is under `gateway`)."""
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
 
 def needs_restart(path: str) -> bool:
-    if any(_under(path, p) for p in HOT_PREFIXES):
+    if any(under(path, p) for p in HOT_PREFIXES):
         return False
-    return any(_under(path, p) for p in RESTART_PREFIXES)
+    return any(under(path, p) for p in RESTART_PREFIXES)
 
 
 def restart_paths(changed: list[str]) -> list[str]:

@@ -6,7 +6,6 @@ stale locks, service reinstall on drift) that `doctor --fix` applies.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from collections.abc import Callable
@@ -16,10 +15,8 @@ from typing import Any
 
 from openclaw.config.store import read_config
 from openclaw.config.validate import unknown_sections
-from openclaw.fsutil import FileLock
 from openclaw.ports.footprint import format_ports
 from openclaw.ports.instances import Instance
-from openclaw.procutil import pid_alive
 from openclaw.profiles.env import expand_user
 from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths
@@ -170,23 +167,8 @@ def check_shared_resources(ctx: Context) -> list[Finding]:
     return out
 
 
-def _stale_lock(path: Path) -> bool:
-    try:
-        record = json.loads(path.read_text() or "{}")
-    except (OSError, ValueError):
-        record = {}
-    pid = record.get("pid")
-    if isinstance(pid, int) and pid_alive(pid, record.get("startMarker")):
-        return False
-    lock = FileLock(path)
-    if not lock.try_acquire():
-        return False  # held by a live process
-    lock.release(remove=False)
-    return True
-
-
 def check_stale_locks(ctx: Context) -> list[Finding]:
-    from openclaw.gateway.locks import config_lock_path
+    from openclaw.gateway.locks import config_lock_path, lock_is_stale
 
     candidates = sorted(ctx.paths.lock_dir.glob("*.lock")) if ctx.paths.lock_dir.is_dir() else []
     config_lock = config_lock_path(ctx.paths.config_path)
@@ -194,7 +176,7 @@ def check_stale_locks(ctx: Context) -> list[Finding]:
         candidates.append(config_lock)
     out = []
     for path in candidates:
-        if _stale_lock(path):
+        if lock_is_stale(path):
             out.append(Finding("locks/stale", "warning", f"stale gateway lock {path} (its process is gone)",
                                "harmless to the next start, but it misleads tools that read lock files",
                                f"rm {path}", str(path), lambda p=path: p.unlink(missing_ok=True)))

@@ -53,6 +53,17 @@ def _live_foreign_owner(record: dict[str, Any] | None) -> bool:
     return pid_alive(record["pid"], record.get("startMarker"))
 
 
+def lock_is_stale(path: Path) -> bool:
+    """Left behind: no process holds the OS lock and the recorded owner is gone."""
+    if _live_foreign_owner(read_owner(path)):
+        return False
+    lock = FileLock(path)
+    if not lock.try_acquire():
+        return False  # held by a live process
+    lock.release(remove=False)
+    return True
+
+
 class GatewayLocks:
     def __init__(self, paths: InstancePaths, port: int, multi_gateway: bool = False) -> None:
         self.paths = paths

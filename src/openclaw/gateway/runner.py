@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from openclaw import __version__
-from openclaw.config.changes import restart_paths
+from openclaw.config.changes import restart_paths, under
 from openclaw.config.history import record_last_good
 from openclaw.config.keypath import changed_paths
 from openclaw.config.store import format_issues, read_config
@@ -128,7 +128,7 @@ class GatewayRunner:
             previous = settings
             settings = self._reresolve(settings)
             locks.update_port(settings.port)
-            if settings.snapshot.get("browser", "enabled") is False:
+            if settings.snapshot.get("browser", "enabled") is False and self.state.browser is not None:
                 await self.state.browser.shutdown()
 
     async def _start_channels(self) -> None:
@@ -252,7 +252,7 @@ class GatewayRunner:
             server.request_stop("restart")
             return
         self._hot_apply(server, snap, changed)
-        if self.state and self.state.channels and any(p == "channels" or p.startswith("channels.") for p in changed):
+        if self.state and self.state.channels and any(under(p, "channels") for p in changed):
             touched = await self.state.channels.reload()
             if touched:
                 logfile.info(f"channels reloaded: {', '.join(touched)}", subsystem="reload")

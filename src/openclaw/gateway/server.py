@@ -20,7 +20,7 @@ from openclaw import __version__
 from openclaw.agents.roster import default_agent_id
 from openclaw.gateway import logfile
 from openclaw.gateway.auth import RateLimiter
-from openclaw.gateway.bind import bind_exclusive
+from openclaw.gateway.bind import bind_exclusive, close, serve
 from openclaw.gateway.connection import Connection
 from openclaw.gateway.http import add_canvas_routes, add_http_routes
 from openclaw.gateway.methods import load_methods
@@ -63,7 +63,7 @@ class GatewayServer:
     def __init__(self, settings: GatewaySettings, state: RuntimeState, env: Mapping[str, str] | None = None,
                  hooks: Any = None) -> None:
         self.state = state
-        self._settings = settings
+        state.current_settings = settings
         self.env = dict(os.environ if env is None else env)
         self.hooks = hooks  # the runner: config reload + restart requests
         self.methods = load_methods()
@@ -82,18 +82,16 @@ class GatewayServer:
         self._sockets: list[socket.socket] = []
         self._tick_task: asyncio.Task[None] | None = None
         self.sidecars = Sidecars(self)
-        state.current_settings = settings
         if state.browser is None and any((settings.paths.state_dir / "browser").glob("*/chromium.pid")):
             _ = self.browser  # a browser outlived a killed gateway: adopt it now
 
     @property
     def settings(self) -> GatewaySettings:
-        return self._settings
+        """Kept in the runtime state: hot reload swaps them, and long-lived services read them there."""
+        return self.state.current_settings
 
     @settings.setter
     def settings(self, value: GatewaySettings) -> None:
-        """Hot reload swaps settings; long-lived services read them through the runtime state."""
-        self._settings = value
         self.state.current_settings = value
 
     @property
@@ -117,10 +115,7 @@ class GatewayServer:
         app.router.add_get("/", self._root)
         add_http_routes(app, self)
         add_canvas_routes(app, self)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        for sock in self._sockets:
-            await web.SockSite(self._runner, sock).start()
+        self._runner = await serve(app, self._sockets)
         await self.sidecars.start()
         self.started = True
         self._tick_task = asyncio.create_task(self._tick_loop())
@@ -144,10 +139,7 @@ class GatewayServer:
         if self._tick_task:
             self._tick_task.cancel()
         await self.sidecars.stop()
-        if self._runner:
-            await self._runner.cleanup()
-        for sock in self._sockets:
-            sock.close()
+        await close(self._runner, self._sockets)
         self.started = False
 
     # -- websocket ------------------------------------------------------------

@@ -6,7 +6,6 @@ reported in status; the gateway itself keeps running.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 from pathlib import Path
@@ -16,7 +15,7 @@ from aiohttp import web
 
 from openclaw.agents.workspace import workspace_dir
 from openclaw.gateway import logfile
-from openclaw.gateway.bind import bind_exclusive
+from openclaw.gateway.bind import bind_exclusive, close, serve
 from openclaw.gateway.locks import GatewayLockError
 from openclaw.profiles.env import expand_user
 
@@ -43,8 +42,7 @@ class Sidecars:
     def __init__(self, server: GatewayServer) -> None:
         self.server = server
         self.canvas: CanvasHost | None = None
-        self._runners: list[web.AppRunner] = []
-        self._sockets: list[socket.socket] = []
+        self._served: list[tuple[web.AppRunner, list[socket.socket]]] = []
         self.listening: dict[str, int | None] = {"browser": None, "canvas": None}
 
     async def start(self) -> None:
@@ -71,24 +69,16 @@ class Sidecars:
         except GatewayLockError as exc:
             logfile.error(f"{name} service not started: {exc}", subsystem=name)
             return
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        for sock in sockets:
-            await web.SockSite(runner, sock).start()
-        self._runners.append(runner)
-        self._sockets += sockets
+        self._served.append((await serve(app, sockets), sockets))
         self.listening[name] = port
         logfile.info(f"{name} listening on http://127.0.0.1:{port}/", subsystem=name)
 
     async def stop(self) -> None:
         if self.canvas is not None:
             await self.canvas.close()
-        for runner in self._runners:
-            await runner.cleanup()
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.close()
-        self._runners, self._sockets = [], []
+        for runner, sockets in self._served:
+            await close(runner, sockets)
+        self._served = []
         self.listening = {"browser": None, "canvas": None}
 
     def describe(self) -> dict[str, Any]:

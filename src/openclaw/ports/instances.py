@@ -13,7 +13,7 @@ from typing import Any
 
 from openclaw.config.store import read_config
 from openclaw.ports.footprint import Footprint, footprint_for, format_ports, resolve_base_port
-from openclaw.ports.registry import running_gateways
+from openclaw.ports.registry import record_for, running_gateways
 from openclaw.profiles.names import display_name
 from openclaw.profiles.paths import InstancePaths, paths_for_state_dir
 
@@ -139,9 +139,6 @@ def discover_instances(home: Path, include: Iterable[InstancePaths] = ()) -> lis
     records = running_gateways()
     seen: list[Instance] = []
 
-    def record_for(state_dir: Path) -> dict[str, Any] | None:
-        return next((r for r in records if _same(Path(r["stateDir"]), state_dir)), None)
-
     candidates = [paths_for_state_dir(d, home) for d in state_dirs_under(home)]
     candidates += list(include)
     for rec in records:
@@ -151,7 +148,7 @@ def discover_instances(home: Path, include: Iterable[InstancePaths] = ()) -> lis
     for paths in candidates:
         if any(_same(i.state_dir, paths.state_dir) for i in seen):
             continue
-        seen.append(instance_from_paths(paths, record_for(paths.state_dir)))
+        seen.append(instance_from_paths(paths, record_for(paths.state_dir, records)))
     return seen
 
 

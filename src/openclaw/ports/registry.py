@@ -41,6 +41,13 @@ def unregister(state_dir: Path, pid: int) -> None:
             path.unlink()
 
 
+def record_for(state_dir: Path, records: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+    """The live registry entry of the gateway that owns `state_dir`, if it runs."""
+    mine = os.path.abspath(state_dir)
+    records = running_gateways() if records is None else records
+    return next((r for r in records if os.path.abspath(r.get("stateDir", "")) == mine), None)
+
+
 def running_gateways() -> list[dict[str, Any]]:
     """Live entries only; stale ones (dead pid) are removed as they are found."""
     out: list[dict[str, Any]] = []

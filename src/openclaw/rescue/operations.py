@@ -24,7 +24,7 @@ from openclaw.config.store import read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.logtail import read_tail
 from openclaw.ports.instances import Instance, check_health, discover_instances, healthz
-from openclaw.ports.registry import running_gateways
+from openclaw.ports.registry import record_for
 from openclaw.profiles.paths import InstancePaths
 
 START_WAIT_S = 30.0
@@ -73,8 +73,7 @@ def gateways(me: InstancePaths) -> list[dict[str, Any]]:
 
 
 def _record(paths: InstancePaths) -> dict[str, Any] | None:
-    mine = os.path.abspath(paths.state_dir)
-    return next((r for r in running_gateways() if os.path.abspath(r["stateDir"]) == mine), None)
+    return record_for(paths.state_dir)
 
 
 def status(target: Target) -> dict[str, Any]:
