@@ -9,6 +9,7 @@ config edit that touches `gateway.*`, `browser.*` or `canvasHost.*`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import signal
@@ -55,20 +56,21 @@ class GatewayRunner:
         return asyncio.run(self._main())
 
     async def _main(self) -> int:
+        self._main_task = asyncio.current_task()
+        self._install_signals()  # first, so a stop at any later point is a clean exit
         settings = resolve_settings(self.paths, self.options, self.env)
         if self.options.port is not None:
             self._check_footprint(settings)
         multi = self.env.get("OPENCLAW_ALLOW_MULTI_GATEWAY") == "1"
         locks = GatewayLocks(self.paths, settings.port, multi_gateway=multi)
-        await asyncio.to_thread(locks.acquire)
-        self._main_task = asyncio.current_task()
+        if not await self._take_locks(locks):
+            return 0
         breaker = CrashLoopBreaker(self.paths.lock_dir, self.paths.logs_dir)
         tripped = breaker.record_start()
         clean = False  # a crash leaves the breaker's marker behind: the next start counts as unclean
         try:
             logfile.configure(self.paths.logs_dir, *_levels(settings, self.env),
                               settings.snapshot.get("logging", "maxFileBytes"))
-            self._install_signals()
             self.state = RuntimeState()
             self.state.breaker = breaker
             if tripped:
@@ -94,6 +96,22 @@ class GatewayRunner:
                 logfile.info("gateway stopped")
             logfile.shutdown()
         return 0
+
+    @staticmethod
+    async def _take_locks(locks: GatewayLocks) -> bool:
+        """Take the locks off the loop; False when a stop came first (then nothing stays held).
+
+        The lock thread cannot be interrupted, so a stop lets it finish and releases after.
+        """
+        taking = asyncio.ensure_future(asyncio.to_thread(locks.acquire))
+        try:
+            await asyncio.shield(taking)
+            return True
+        except asyncio.CancelledError:
+            with contextlib.suppress(GatewayLockError):
+                await taking
+            locks.release()
+            return False
 
     def _check_footprint(self, settings: GatewaySettings) -> None:
         from openclaw.ports.planner import check_explicit_port
