@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from fake_telegram import FakeTelegram  # noqa: E402
 from helpers import Env, Gateway, free_base, make_env  # noqa: E402
 
 
@@ -41,6 +42,14 @@ def started(env: Env, base: int, gateways: list[Gateway]) -> tuple[Env, int, Gat
     gateways.append(gw)
     gw.wait_healthy(base)
     return env, base, gw
+
+
+@pytest.fixture(scope="module")
+def tg() -> Iterator[FakeTelegram]:
+    """A Bot API stand-in on a loopback port, shared by a module's tests (each uses its own bots)."""
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)

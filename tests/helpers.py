@@ -201,6 +201,15 @@ def http_get(port: int, path: str, method: str = "GET", headers: dict[str, str] 
         conn.close()
 
 
+def handshake(port: int, token: str, **kw: object) -> tuple[RawWs, dict]:
+    """A connected client: challenge read, `connect` sent, hello-ok asserted; (socket, hello payload)."""
+    ws = RawWs(port)
+    ws.challenge()
+    res = ws.request("connect", connect_params(token, **kw))
+    assert res["ok"], res
+    return ws, res["payload"]
+
+
 class RawWs:
     """A bare protocol client for negative tests: we choose every frame."""
 

@@ -7,15 +7,7 @@ import signal
 import socket
 import time
 
-from helpers import Env, Gateway, RawWs, connect_params, healthz, http_get, wait_for
-
-
-def _connect(port: int, token: str, **kw: object) -> RawWs:
-    ws = RawWs(port)
-    ws.challenge()
-    hello = ws.request("connect", connect_params(token, **kw))
-    assert hello["ok"], hello
-    return ws
+from helpers import Env, Gateway, handshake, healthz, http_get, wait_for
 
 
 def test_main_and_rescue_run_isolated(env: Env, base: int, gateways: list[Gateway]) -> None:
@@ -133,7 +125,7 @@ def test_allow_unconfigured_starts_without_config(env: Env, base: int, gateways:
     gw = env.gateway(None, "--allow-unconfigured", "--port", str(base), "--token", "tok-123").start()
     gateways.append(gw)
     gw.wait_healthy(base)
-    ws = _connect(base, "tok-123")
+    ws = handshake(base, "tok-123")[0]
     ws.close()
 
 
@@ -161,7 +153,7 @@ def test_explicit_port_overlapping_another_instance_is_refused(env: Env, base: i
 
 def test_sigterm_is_graceful(started: tuple) -> None:
     env, port, gw = started
-    ws = _connect(port, env.token())
+    ws = handshake(port, env.token())[0]
     gw.signal(signal.SIGTERM)
     events = []
     while True:
@@ -187,7 +179,7 @@ def test_sigint_stops_with_exit_0(started: tuple) -> None:
 
 def test_sigusr1_restarts_in_process(started: tuple) -> None:
     env, port, gw = started
-    ws = _connect(port, env.token())
+    ws = handshake(port, env.token())[0]
     boot = json.loads(http_get(port, "/startupz")[2])["uptimeMs"]
     gw.signal(signal.SIGUSR1)
     shutdown = wait_for(lambda: (m := ws.recv(timeout=10)).get("event") == "shutdown" and m, what="shutdown event")
@@ -195,7 +187,7 @@ def test_sigusr1_restarts_in_process(started: tuple) -> None:
     assert ws.close_code()[0] == 1012
     wait_for(lambda: healthz(port), what="healthy after restart")
     assert gw.proc.poll() is None  # same process
-    again = _connect(port, env.token())
+    again = handshake(port, env.token())[0]
     again.close()
     assert json.loads(http_get(port, "/startupz")[2])["uptimeMs"] >= boot
     assert "received SIGUSR1; restarting in-process" in (env.state_dir() / "logs" / "gateway.log").read_text()

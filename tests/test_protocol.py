@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from helpers import Env, Gateway, RawWs, connect_params, free_base, http_get, make_env, wait_for
+from helpers import Env, Gateway, RawWs, connect_params, free_base, handshake, http_get, make_env, wait_for
 
 from openclaw.client.identity import DeviceIdentity
 
@@ -32,14 +32,6 @@ def open_ws(port: int, **kw: object) -> RawWs:
     return ws
 
 
-def hello(port: int, token: str, **kw: object) -> tuple[RawWs, dict]:
-    ws = open_ws(port)
-    ws.challenge()
-    res = ws.request("connect", connect_params(token, **kw))
-    assert res["ok"], res
-    return ws, res["payload"]
-
-
 def test_challenge_arrives_first(gw: tuple[Env, int]) -> None:
     env, port = gw
     ws = open_ws(port)
@@ -51,7 +43,7 @@ def test_challenge_arrives_first(gw: tuple[Env, int]) -> None:
 
 def test_hello_ok_has_every_required_field(gw: tuple[Env, int]) -> None:
     env, port = gw
-    ws, payload = hello(port, env.token(), scopes=["operator.admin"])
+    ws, payload = handshake(port, env.token(), scopes=["operator.admin"])
     assert payload["type"] == "hello-ok" and payload["protocol"] == 4
     assert {"version", "connId", "bootId"} <= set(payload["server"])
     assert {"health", "status", "system-presence", "config.get", "config.set", "config.patch", "logs.tail"} <= set(
@@ -144,7 +136,7 @@ def test_protocol_mismatch(gw: tuple[Env, int]) -> None:
 
 def test_probe_clients_may_offer_protocol_3(gw: tuple[Env, int]) -> None:
     env, port = gw
-    ws, payload = hello(port, env.token(), mode="probe", min_protocol=3, max_protocol=3)
+    ws, payload = handshake(port, env.token(), mode="probe", min_protocol=3, max_protocol=3)
     assert payload["protocol"] == 4
     ws.close()
 
@@ -161,7 +153,7 @@ def test_oversized_preauth_frame(gw: tuple[Env, int]) -> None:
 
 def test_large_frames_are_fine_after_auth(gw: tuple[Env, int]) -> None:
     env, port = gw
-    ws, _ = hello(port, env.token())
+    ws, _ = handshake(port, env.token())
     res = ws.request("health", {"probe": False, "pad": "x" * 100_000})
     assert res["error"]["message"].startswith("invalid health params: unexpected property 'pad'")
     ws.close()
@@ -246,7 +238,7 @@ def test_device_identity_rejections(gw: tuple[Env, int], mutate, message: str, c
 
 def test_missing_scope_and_exempt_health(gw: tuple[Env, int]) -> None:
     env, port = gw
-    ws, payload = hello(port, env.token(), scopes=[])
+    ws, payload = handshake(port, env.token(), scopes=[])
     assert payload["auth"]["scopes"] == []
     assert ws.request("health", req_id="h")["ok"] is True  # health is exempt
     res = ws.request("status", req_id="s")
@@ -254,7 +246,7 @@ def test_missing_scope_and_exempt_health(gw: tuple[Env, int]) -> None:
                             "details": {"code": "MISSING_SCOPE", "missingScope": "operator.read",
                                         "requiredScopes": ["operator.read"]}}
     ws.close()
-    ws, _ = hello(port, env.token(), scopes=["operator.read"])
+    ws, _ = handshake(port, env.token(), scopes=["operator.read"])
     res = ws.request("config.set", {"raw": "{}"}, req_id="c")
     assert res["error"]["message"] == "missing scope: operator.admin"
     assert ws.request("foo.bar", req_id="u")["error"] == {"code": "INVALID_REQUEST", "message": "unknown method: foo.bar"}
@@ -263,14 +255,14 @@ def test_missing_scope_and_exempt_health(gw: tuple[Env, int]) -> None:
 
 def test_write_scope_satisfies_read(gw: tuple[Env, int]) -> None:
     env, port = gw
-    ws, _ = hello(port, env.token(), scopes=["operator.write"])
+    ws, _ = handshake(port, env.token(), scopes=["operator.write"])
     assert ws.request("status")["ok"] is True
     ws.close()
 
 
 def test_invalid_frames_after_auth(gw: tuple[Env, int]) -> None:
     env, port = gw
-    ws, _ = hello(port, env.token())
+    ws, _ = handshake(port, env.token())
     ws.send({"type": "req", "id": "x1"})
     res = ws.recv()
     assert res == {"type": "res", "id": "x1", "ok": False,
@@ -283,7 +275,7 @@ def test_invalid_frames_after_auth(gw: tuple[Env, int]) -> None:
 
 def test_method_payload_shapes(gw: tuple[Env, int]) -> None:
     env, port = gw
-    ws, _ = hello(port, env.token(), scopes=["operator.read"])
+    ws, _ = handshake(port, env.token(), scopes=["operator.read"])
     health = ws.request("health", req_id="1")["payload"]
     assert health["ok"] is True and health["defaultAgentId"] == "main"
     assert health["agents"][0]["agentId"] == "main" and set(health["sessions"]) == {"path", "count", "recent"}
@@ -309,7 +301,7 @@ def test_method_payload_shapes(gw: tuple[Env, int]) -> None:
 
 def test_ticks_and_per_connection_seq(gw: tuple[Env, int]) -> None:
     env, port = gw
-    ws, _ = hello(port, env.token())
+    ws, _ = handshake(port, env.token())
     ticks = [m for m in (ws.recv(timeout=5) for _ in range(3)) if m.get("event") == "tick"]
     seqs = [t["seq"] for t in ticks]
     assert len(ticks) == 3 and seqs == list(range(seqs[0], seqs[0] + 3))
@@ -319,8 +311,8 @@ def test_ticks_and_per_connection_seq(gw: tuple[Env, int]) -> None:
 
 def test_ui_clients_appear_in_presence(gw: tuple[Env, int]) -> None:
     env, port = gw
-    ui, _ = hello(port, env.token(), client_id="openclaw-control-ui", mode="ui")
-    reader, _ = hello(port, env.token())
+    ui, _ = handshake(port, env.token(), client_id="openclaw-control-ui", mode="ui")
+    reader, _ = handshake(port, env.token())
     presence = reader.request("system-presence")["payload"]
     assert any(p.get("clientId") == "openclaw-control-ui" for p in presence)
     ui.close()
@@ -368,7 +360,7 @@ def test_config_set_and_patch_over_rpc(tmp_path_factory: pytest.TempPathFactory)
     gateway = env.gateway().start()
     try:
         gateway.wait_healthy(port)
-        ws, _ = hello(port, env.token(), scopes=["operator.admin"])
+        ws, _ = handshake(port, env.token(), scopes=["operator.admin"])
         current = ws.request("config.get", {}, req_id="g")["payload"]
         no_hash = ws.request("config.patch", {"raw": '{logging: {level: "debug"}}'}, req_id="p0")
         assert no_hash["error"]["message"] == "config base hash required; re-run config.get and retry"
@@ -415,7 +407,7 @@ def test_rate_limit_does_not_apply_to_loopback(gw: tuple[Env, int]) -> None:
         ws.challenge()
         assert ws.request("connect", connect_params("wrong"))["error"]["details"]["code"] == "AUTH_TOKEN_MISMATCH"
         ws.close()
-    ws, _ = hello(port, env.token())
+    ws, _ = handshake(port, env.token())
     ws.close()
 
 

@@ -17,13 +17,6 @@ from openclaw.ports.registry import running_gateways
 OWNER, STRANGER = 4242, 6666
 
 
-@pytest.fixture(scope="module")
-def tg() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
 class Chat:
     """The owner's DM with the rescue bot."""
 

@@ -6,22 +6,16 @@ import itertools
 import json
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 from fake_telegram import FakeTelegram
 from helpers import Env, Gateway, wait_for
 
+from openclaw.channels.router import account_policy
+from openclaw.channels.telegram import accounts_from
 from openclaw.channels.telegram_api import split_message
 
 _tokens = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def tg() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
 
 
 def new_bot(tg: FakeTelegram, name: str = "rescue_bot") -> str:
@@ -63,6 +57,20 @@ def test_split_message() -> None:
     chunks = split_message(text)
     assert all(len(c) <= 4096 for c in chunks) and "".join(chunks).replace("\n", "") == text.replace("\n", "")
     assert split_message("short") == ["short"]
+
+
+def test_named_accounts_inherit_what_they_leave_unset_or_null() -> None:
+    telegram = {"botToken": "1:a", "apiRoot": "http://127.0.0.1:9", "dmPolicy": "allowlist", "allowFrom": ["tg:7"],
+                "accounts": {"ops": {"botToken": "2:b", "apiRoot": None, "dmPolicy": None, "allowFrom": None},
+                             "lobby": {"botToken": "3:c", "dmPolicy": "open", "allowFrom": ["*"]}}}
+    config = {"channels": {"telegram": telegram}}
+    assert account_policy(config, "default") == ("allowlist", {"7"})
+    assert account_policy(config, "ops") == ("allowlist", {"7"})
+    assert account_policy(config, "lobby") == ("open", {"*"})
+    assert account_policy({}, "default") == ("pairing", set())
+    accounts = accounts_from(telegram)
+    assert accounts["ops"]["apiRoot"] == "http://127.0.0.1:9" and accounts["ops"]["botToken"] == "2:b"
+    assert accounts["lobby"]["apiRoot"] == "http://127.0.0.1:9" and "accounts" not in accounts["default"]
 
 
 def test_pairing_approval_and_owner(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> None:

@@ -7,14 +7,13 @@ auth; then the gateway's token (Bearer) or password is required.
 from __future__ import annotations
 
 import base64
-import hmac
 import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from openclaw.gateway.auth import AuthConfig
+from openclaw.gateway.auth import AuthConfig, presents_secret
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -43,8 +42,7 @@ def cross_site(request: web.Request) -> bool:
 
 
 def authorized(request: web.Request, auth: AuthConfig) -> bool:
-    secrets = [s for s in (auth.token, auth.password) if s]
-    if auth.mode == "none" and not secrets:
+    if auth.mode == "none" and not (auth.token or auth.password):
         return True
     header = request.headers.get("Authorization", "")
     presented: list[str] = []
@@ -57,7 +55,7 @@ def authorized(request: web.Request, auth: AuthConfig) -> bool:
             pass
     if request.headers.get("x-openclaw-password"):
         presented.append(request.headers["x-openclaw-password"])
-    return any(hmac.compare_digest(p.encode(), s.encode()) for p in presented for s in secrets)
+    return presents_secret(auth, presented)
 
 
 def control_app(service: Any, auth: Any) -> web.Application:

@@ -63,8 +63,7 @@ class BrowserService:
         """Give a managed profile its CDP port on first use and write it to the config."""
         if prof.remote or prof.cdp_port:
             return prof
-        cfg = self.config()
-        port = first_free_port(cfg, await asyncio.to_thread(_taken_ports, self.paths))
+        port = await self._free_port(self.config())
 
         def mutate(data: dict[str, Any]) -> None:
             entry = data.setdefault("browser", {}).setdefault("profiles", {}).setdefault(prof.name, {})
@@ -74,6 +73,10 @@ class BrowserService:
         await self._persist(mutate)
         logfile.info(f'browser profile "{prof.name}" gets CDP port {port}', subsystem="browser")
         return self.profile(prof.name)
+
+    async def _free_port(self, cfg: BrowserConfig) -> int:
+        """The first CDP port of this instance's range that no listener and no other instance holds."""
+        return first_free_port(cfg, await asyncio.to_thread(_taken_ports, self.paths))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def adopt_leftovers(self) -> None:
@@ -170,7 +173,8 @@ class BrowserService:
                 raise bad_request("cdpUrl must be an http(s):// or ws(s):// URL")
             entry["cdpUrl"] = url
         else:
-            entry["cdpPort"] = body.get("cdpPort") or first_free_port(cfg, await asyncio.to_thread(_taken_ports, self.paths))
+            entry["cdpPort"] = body.get("cdpPort") or await self._free_port(cfg)
+
         def add(data: dict[str, Any]) -> None:
             data.setdefault("browser", {}).setdefault("profiles", {})[name] = entry
 
@@ -322,19 +326,18 @@ class BrowserService:
             raise BrowserError(400, "ACT_KIND_REQUIRED", "act needs a kind: click, type or press")
         if kind not in ("click", "type", "press"):
             raise BrowserError(400, "ACT_INVALID_REQUEST", f"unsupported act kind {kind!r} (click, type, press)")
-        _, target, conn = await self._page(name, body.get("targetId"))
         ref = str(body.get("ref") or "")
-        if kind != "press" and ref not in self.known_refs.get(target["id"], set()):
-            await conn.close()
-            raise BrowserError(404, "REF_NOT_FOUND",
-                               f"ref {ref or '(none)'} is not in this tab's latest snapshot; take a snapshot first")
+        _, target, conn = await self._page(name, body.get("targetId"))
         try:
+            if kind != "press" and ref not in self.known_refs.get(target["id"], set()):
+                raise BrowserError(404, "REF_NOT_FOUND",
+                                   f"ref {ref or '(none)'} is not in this tab's latest snapshot; take a snapshot first")
             if kind == "click":
-                await actions.click(conn, str(body.get("ref") or ""))
+                await actions.click(conn, ref)
             elif kind == "type":
                 if not isinstance(body.get("text"), str):
                     raise BrowserError(400, "ACT_INVALID_REQUEST", "type needs text")
-                await actions.type_text(conn, str(body.get("ref") or ""), body["text"], bool(body.get("submit")))
+                await actions.type_text(conn, ref, body["text"], bool(body.get("submit")))
             else:
                 await actions.press(conn, str(body.get("key") or ""))
             return {"ok": True, "targetId": target["id"], "url": await _location(conn)}

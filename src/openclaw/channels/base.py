@@ -27,6 +27,11 @@ class InboundMessage:
 Handler = Callable[[InboundMessage, "Channel"], Awaitable[None]]
 
 
+def enabled(section: dict[str, Any]) -> bool:
+    """A channel or account section is on unless it says `enabled: false`."""
+    return section.get("enabled", True) is not False
+
+
 class Channel:
     """A channel owns its accounts' connections and hands every inbound message to `handler`."""
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from openclaw.channels.base import Channel, Handler
+from openclaw.channels.base import Channel, Handler, enabled
 from openclaw.gateway import logfile
 
 CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel"}
@@ -37,7 +37,7 @@ class ChannelManager:
 
     async def start_all(self, autostart: bool = True) -> None:
         for name, section in configured(self._config()).items():
-            if section.get("enabled", True) is False:
+            if not enabled(section):
                 continue
             if not autostart:
                 self.suppressed.add(name)
@@ -74,7 +74,7 @@ class ChannelManager:
 
     async def reload(self) -> list[str]:
         """Apply edited channel config live: restart changed channels, start new ones, stop removed ones."""
-        wanted = {n: s for n, s in configured(self._config()).items() if s.get("enabled", True) is not False}
+        wanted = {n: s for n, s in configured(self._config()).items() if enabled(s)}
         touched = []
         for name in list(self.channels):
             if name not in wanted:
@@ -92,7 +92,7 @@ class ChannelManager:
         out: dict[str, Any] = {}
         for name, section in configured(self._config()).items():
             channel = self.channels.get(name)
-            out[name] = {"label": LABELS[name], "enabled": section.get("enabled", True) is not False,
+            out[name] = {"label": LABELS[name], "enabled": enabled(section),
                          "suppressed": name in self.suppressed, **(channel.status() if channel else
                                                                    {"running": False, "connected": False})}
         return out

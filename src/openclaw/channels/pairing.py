@@ -12,28 +12,17 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from openclaw.errors import OpenClawError
 from openclaw.fsutil import atomic_write, ensure_private_dir, locked
+from openclaw.timestamps import parse_utc_iso, utc_iso
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I
 CODE_LENGTH = 8
 TTL_S = 3600
 MAX_PENDING = 3
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
-
-
-def _ts(iso: str) -> float:
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except (ValueError, AttributeError):
-        return 0.0
 
 
 def normalize_sender(value: Any) -> str:
@@ -56,7 +45,7 @@ class PairingRequest:
 
     def as_dict(self) -> dict[str, Any]:
         return {"channel": self.channel, "accountId": self.account, "senderId": self.sender, "code": self.code,
-                "createdAt": _iso(self.created_at), "expiresAt": _iso(self.created_at + TTL_S), "meta": self.meta}
+                "createdAt": utc_iso(self.created_at), "expiresAt": utc_iso(self.created_at + TTL_S), "meta": self.meta}
 
 
 class PairingStore:
@@ -88,7 +77,8 @@ class PairingStore:
     # -- requests -----------------------------------------------------------------------------
     def _live(self, channel: str, now: float) -> list[dict[str, Any]]:
         data = self._read(self._requests_path(channel), {"version": 1, "requests": []})
-        return [r for r in data.get("requests", []) if isinstance(r, dict) and now - _ts(r.get("createdAt", "")) < TTL_S]
+        return [r for r in data.get("requests", [])
+                if isinstance(r, dict) and now - parse_utc_iso(r.get("createdAt", "")) < TTL_S]
 
     def request(self, channel: str, account: str, sender: str, meta: dict[str, Any] | None = None) -> tuple[PairingRequest, bool]:
         """The sender's pending request, creating it if needed; True when newly created (send the code)."""
@@ -99,14 +89,14 @@ class PairingStore:
                          and (r.get("meta") or {}).get("accountId", "default") == account), None)
             created = mine is None
             if mine is None:
-                mine = {"id": sender, "code": self._new_code(requests), "createdAt": _iso(now),
+                mine = {"id": sender, "code": self._new_code(requests), "createdAt": utc_iso(now),
                         "meta": {"accountId": account, **(meta or {})}}
                 same = sorted((r for r in requests if (r.get("meta") or {}).get("accountId", "default") == account),
-                              key=lambda r: _ts(r.get("lastSeenAt", "")))
+                              key=lambda r: parse_utc_iso(r.get("lastSeenAt", "")))
                 for old in same[: max(0, len(same) - (MAX_PENDING - 1))]:
                     requests.remove(old)  # at most 3 pending per account: the stalest make room
                 requests.append(mine)
-            mine["lastSeenAt"] = _iso(now)
+            mine["lastSeenAt"] = utc_iso(now)
             self._write(self._requests_path(channel), {"version": 1, "requests": requests})
         return self._to_request(channel, mine), created
 
@@ -120,7 +110,7 @@ class PairingStore:
     def _to_request(self, channel: str, raw: dict[str, Any]) -> PairingRequest:
         meta = raw.get("meta") or {}
         return PairingRequest(channel, meta.get("accountId", "default"), str(raw.get("id")), str(raw.get("code")),
-                              _ts(raw.get("createdAt", "")), _ts(raw.get("lastSeenAt", "")), meta)
+                              parse_utc_iso(raw.get("createdAt", "")), parse_utc_iso(raw.get("lastSeenAt", "")), meta)
 
     def pending(self, channel: str | None = None) -> list[PairingRequest]:
         channels = [channel] if channel else sorted(

@@ -13,6 +13,7 @@ from typing import Any
 
 from openclaw.channels.base import Channel, InboundMessage
 from openclaw.channels.pairing import PairingStore, normalize_sender
+from openclaw.channels.telegram import accounts_from
 from openclaw.gateway import logfile
 from openclaw.profiles.paths import InstancePaths
 from openclaw.rescue import commands
@@ -25,11 +26,9 @@ GREETING = "Hi! I'm this host's OpenClaw gateway bot.\n\n" + commands.HELP
 
 def account_policy(config: dict[str, Any], account: str) -> tuple[str, set[str]]:
     """(dmPolicy, allowFrom) for an account, named accounts inheriting the top level."""
-    telegram = ((config.get("channels") or {}).get("telegram") or {})
-    raw = (telegram.get("accounts") or {}).get(account, {}) if account != "default" else {}
-    policy = raw.get("dmPolicy") or telegram.get("dmPolicy") or "pairing"
-    allow = raw.get("allowFrom") if raw.get("allowFrom") is not None else telegram.get("allowFrom") or []
-    return policy, {normalize_sender(x) for x in allow}
+    telegram = (config.get("channels") or {}).get("telegram") or {}
+    settings = accounts_from(telegram).get(account) or {k: v for k, v in telegram.items() if k != "accounts"}
+    return settings.get("dmPolicy") or "pairing", {normalize_sender(x) for x in settings.get("allowFrom") or []}
 
 
 class Router:

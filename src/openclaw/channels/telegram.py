@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from openclaw.channels.base import Channel, InboundMessage
+from openclaw.channels.base import Channel, InboundMessage, enabled
 from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_message
 from openclaw.fsutil import atomic_write, ensure_private_dir
 from openclaw.gateway import logfile
@@ -43,7 +43,8 @@ def _token(raw: dict[str, Any], account: str) -> tuple[str | None, str]:
 
 
 def accounts_from(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """`channels.telegram` as accounts: the top level is `default`; named accounts inherit its policy."""
+    """`channels.telegram` as accounts: the top level is `default`; named accounts inherit its policy
+    (a key a named account leaves unset or null comes from the top level)."""
     top = {k: v for k, v in config.items() if k != "accounts"}
     out: dict[str, dict[str, Any]] = {}
     if top.get("botToken") or top.get("tokenFile") or not config.get("accounts"):
@@ -51,7 +52,7 @@ def accounts_from(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for name, raw in (config.get("accounts") or {}).items():
         if isinstance(raw, dict):
             inherited = {k: top[k] for k in ("apiRoot", "dmPolicy", "allowFrom", "groups") if k in top}
-            out[name] = {**inherited, **raw}
+            out[name] = {**inherited, **{k: v for k, v in raw.items() if v is not None}}
     return out
 
 
@@ -60,7 +61,7 @@ class TelegramAccount:
         self.channel = channel
         self.id = account_id
         self.raw = raw
-        self.enabled = raw.get("enabled", True) is not False and channel.config.get("enabled", True) is not False
+        self.enabled = enabled(raw) and enabled(channel.config)
         self.token, self.token_source = _token(raw, account_id)
         self.api: TelegramApi | None = None
         self.task: asyncio.Task[None] | None = None

@@ -11,7 +11,7 @@ from openclaw.cli.output import json_option, print_json, short_path
 from openclaw.config.changes import restart_paths
 from openclaw.config.history import load_last_good, rollback
 from openclaw.config.keypath import get_path, parse_path, set_path, unset_path
-from openclaw.config.redact import redact
+from openclaw.config.redact import redact_at
 from openclaw.config.store import config_hash, parse_value, read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.profiles.names import profile_cli_prefix
@@ -43,8 +43,7 @@ def get_cmd(key: str, as_json: bool) -> None:
         value = get_path(snap.data, parts)
     except KeyError:
         raise OpenClawError(f"Config path not found: {key}") from None
-    last = parts[-1]
-    value = redact({last: value})[last] if isinstance(last, str) else redact(value)
+    value = redact_at(parts, value)
     if as_json or isinstance(value, (dict, list)):
         print_json(value)
     elif value is None:

@@ -10,7 +10,7 @@ from openclaw.cli.output import json_option, ok_mark, print_json, short_path, st
 from openclaw.ports.instances import Instance, check_health, discover_instances
 from openclaw.ports.planner import annotate_collisions
 from openclaw.ports.sockets import listening_ports
-from openclaw.profiles.paths import InstancePaths, resolve_paths
+from openclaw.profiles.paths import resolve_paths
 
 
 @click.command(help="List every instance on this host with its ports, pid, health and collisions.")
@@ -58,5 +58,4 @@ def _service_state(inst: Instance, home: Path) -> str | None:
 
     if inst.profile is None and inst.state_dir != home / ".openclaw":
         return None
-    paths = InstancePaths(inst.profile, home, inst.state_dir, inst.config_path, False)
-    return "installed" if definition_exists(paths) else None
+    return "installed" if definition_exists(inst.paths(home)) else None

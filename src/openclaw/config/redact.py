@@ -25,6 +25,12 @@ def redact(data: Any) -> Any:
     return data
 
 
+def redact_at(parts: list[str | int], value: Any) -> Any:
+    """A value read at a key path, redacted; its own key (`gateway.auth.token`) decides too."""
+    last = parts[-1] if parts else None
+    return redact({last: value})[last] if isinstance(last, str) else redact(value)
+
+
 def restore_redacted(submitted: Any, current: Any) -> Any:
     """Put real secrets back where a client echoed the redaction sentinel."""
     if isinstance(submitted, dict):

@@ -10,6 +10,7 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,18 @@ class Context:
 
     def prefix_of(self, inst: Instance) -> str:
         return profile_cli_prefix(inst.profile)
+
+    @cached_property
+    def services(self) -> list[Any] | None:
+        """Every gateway-like service definition on the host (scanned once per run); None when
+        this platform has no service support."""
+        from openclaw.services.base import ServiceError, service_platform
+        from openclaw.services.scan import scan_services
+
+        try:
+            return scan_services(self.paths.home, service_platform())
+        except ServiceError:
+            return None
 
 
 def check_config(ctx: Context) -> list[Finding]:
@@ -126,9 +139,8 @@ def check_port_collisions(ctx: Context) -> list[Finding]:
     return out
 
 
-def _default_workspace(inst: Instance) -> str:
-    paths = InstancePaths(inst.profile, inst.state_dir.parent, inst.state_dir, inst.config_path, False)
-    return os.path.abspath(paths.default_workspace)
+def _default_workspace(inst: Instance, home: Path) -> str:
+    return os.path.abspath(inst.paths(home).default_workspace)
 
 
 def _resolved(inst: Instance) -> dict[str, Any]:
@@ -159,10 +171,10 @@ def check_shared_resources(ctx: Context) -> list[Finding]:
                                f"{ctx.prefix_of(owners[-1])} config unset browser.cdpUrl (use per-instance cdpPort)",
                                str(owners[-1].config_path)))
         else:
-            mover = next((o for o in owners if _default_workspace(o) != value), owners[-1])
+            mover = next((o for o in owners if _default_workspace(o, ctx.paths.home) != value), owners[-1])
             out.append(Finding("workspace/shared", "error", f"{names} share the workspace {value}",
                                "agents would overwrite each other's memory and files",
-                               f"{ctx.prefix_of(mover)} config set agents.defaults.workspace {_default_workspace(mover)}",
+                               f"{ctx.prefix_of(mover)} config set agents.defaults.workspace {_default_workspace(mover, ctx.paths.home)}",
                                str(mover.config_path)))
     return out
 
@@ -184,9 +196,7 @@ def check_stale_locks(ctx: Context) -> list[Finding]:
 
 
 def check_services(ctx: Context) -> list[Finding]:
-    from openclaw.services.base import ServiceError, service_platform
     from openclaw.services.lifecycle import install, service_view
-    from openclaw.services.scan import scan_services
 
     def reinstall() -> None:
         install(ctx.paths, force=True)
@@ -197,11 +207,7 @@ def check_services(ctx: Context) -> list[Finding]:
         out.append(Finding("service/drift", "warning",
                            f"{view['name']} runs port {view['installedPort']}, config says {view['configPort']}",
                            _SERVICE_WHY["port"], f"{ctx.prefix} gateway install --force", view["file"], reinstall))
-    try:
-        found = scan_services(ctx.paths.home, service_platform())
-    except ServiceError:
-        return out
-    for svc in found:
+    for svc in ctx.services or []:
         for problem in svc.problems:
             kind = problem.split()[0].rstrip(":")
             if kind == "port" and view.get("file") == str(svc.path):
@@ -231,13 +237,10 @@ def _service_fix(svc: Any) -> str:
 def check_shared_state(ctx: Context) -> list[Finding]:
     """Service definitions that point two gateways (or another profile) at one state dir."""
     from openclaw.profiles.names import state_dir_name
-    from openclaw.services.base import ServiceError, service_platform
-    from openclaw.services.scan import scan_services
 
-    try:
-        services = [s for s in scan_services(ctx.paths.home, service_platform()) if s.state_dir and not s.legacy]
-    except ServiceError:
+    if ctx.services is None:
         return []
+    services = [s for s in ctx.services if s.state_dir and not s.legacy]
     out = []
     by_dir: dict[str, set[str]] = {}
     for svc in services:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,12 @@ class AuthOutcome:
 
 def _equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def presents_secret(cfg: AuthConfig, presented: Iterable[str]) -> bool:
+    """Any presented value equals the configured token or password (constant-time compare)."""
+    secrets = [s for s in (cfg.token, cfg.password) if s]
+    return any(_equal(p, s) for p in presented for s in secrets)
 
 
 def check_shared_secret(cfg: AuthConfig, auth: dict[str, Any] | None) -> AuthOutcome:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from openclaw import __version__
+from openclaw.gateway.auth import presents_secret
 from openclaw.gateway.connection import is_local_request
 
 if TYPE_CHECKING:
@@ -29,10 +29,7 @@ def _authorized(request: web.Request, server: GatewayServer) -> bool:
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return False
-    presented = header[7:].strip().encode()
-    auth = server.settings.auth
-    secrets = [s for s in (auth.token, auth.password) if s]
-    return any(hmac.compare_digest(presented, s.encode()) for s in secrets)
+    return presents_secret(server.settings.auth, [header[7:].strip()])
 
 
 def add_canvas_routes(app: web.Application, server: GatewayServer) -> None:

@@ -12,7 +12,6 @@ import json
 import os
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from openclaw.errors import OpenClawError
 from openclaw.fsutil import FileLock, ensure_private_dir
 from openclaw.procutil import pid_alive, self_marker
 from openclaw.profiles.paths import InstancePaths, runtime_dir
+from openclaw.timestamps import utc_iso
 
 LOCK_TIMEOUT_S = 5.0
 
@@ -77,7 +77,7 @@ class GatewayLocks:
         return {
             "pid": os.getpid(),
             "ownerId": self.owner_id,
-            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "createdAt": utc_iso(),
             "configPath": str(self.paths.config_path),
             "stateDir": str(self.paths.state_dir),
             "port": self.port,

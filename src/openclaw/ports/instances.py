@@ -52,6 +52,10 @@ class Instance:
     browser_profiles: list[dict[str, Any]] = field(default_factory=list)
     listening: dict[str, bool] = field(default_factory=dict)  # control / canvas, filled by the caller
 
+    def paths(self, home: Path) -> InstancePaths:
+        """This instance's paths, for the operations that take one (services, workspace, rescue)."""
+        return InstancePaths(self.profile, home, self.state_dir, self.config_path, False)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "profile": self.name,

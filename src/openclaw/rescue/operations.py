@@ -19,7 +19,7 @@ from typing import Any
 from openclaw.config.history import GoodConfig
 from openclaw.config.history import rollback as restore_last_good
 from openclaw.config.keypath import get_path, parse_path, set_path
-from openclaw.config.redact import redact
+from openclaw.config.redact import redact_at
 from openclaw.config.store import read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.logtail import read_tail
@@ -60,7 +60,7 @@ def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None) -> T
         raise RescueError(f"{wanted} is this gateway itself; use the CLI on the host for it")
     if allowed is not None and wanted not in allowed:
         raise RescueError(f"{wanted} is not in rescue.targets ({', '.join(allowed) or 'empty'})")
-    return Target(wanted, InstancePaths(inst.profile, me.home, inst.state_dir, inst.config_path, False))
+    return Target(wanted, inst.paths(me.home))
 
 
 def gateways(me: InstancePaths) -> list[dict[str, Any]]:
@@ -110,7 +110,7 @@ def config_get(target: Target, key: str) -> Any:
         value = get_path(snap.data, parts)
     except KeyError:
         raise RescueError(f"{key} is not set in {target.name}'s config") from None
-    return redact({str(parts[-1]): value})[str(parts[-1])] if isinstance(parts[-1], str) else redact(value)
+    return redact_at(parts, value)
 
 
 def config_set(target: Target, key: str, value: Any) -> list[str]:

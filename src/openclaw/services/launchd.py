@@ -6,6 +6,7 @@ import os
 import plistlib
 import re
 from pathlib import Path
+from typing import Any
 
 from openclaw.fsutil import atomic_write, ensure_private_dir
 from openclaw.services.base import NoServiceManager, ServiceManager, ServiceStatus, run
@@ -77,6 +78,14 @@ def render_env_file(spec: ServiceSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
+def port_from_args(args: list[Any]) -> int | None:
+    """The `--port N` among a plist's ProgramArguments."""
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag == "--port" and str(value).isdigit():
+            return int(value)
+    return None
+
+
 def _uid() -> int:
     return os.getuid() if hasattr(os, "getuid") else 0
 
@@ -132,20 +141,20 @@ class LaunchdManager(ServiceManager):
         run(["launchctl", "bootout", self.target(spec)], check=False)
 
     def start(self, spec: ServiceSpec) -> None:
-        if not self._loaded(spec):
-            run(["launchctl", "bootstrap", self.domain(), str(self.file_for(spec))])
+        self._load(spec)
         run(["launchctl", "kickstart", self.target(spec)])
 
     def stop(self, spec: ServiceSpec) -> None:
         run(["launchctl", "bootout", self.target(spec)], check=False)
 
     def restart(self, spec: ServiceSpec) -> None:
-        if not self._loaded(spec):
-            run(["launchctl", "bootstrap", self.domain(), str(self.file_for(spec))])
+        self._load(spec)
         run(["launchctl", "kickstart", "-k", self.target(spec)])
 
-    def _loaded(self, spec: ServiceSpec) -> bool:
-        return run(["launchctl", "print", self.target(spec)], check=False).returncode == 0
+    def _load(self, spec: ServiceSpec) -> None:
+        """Bootstrap the agent unless launchd already has it."""
+        if run(["launchctl", "print", self.target(spec)], check=False).returncode != 0:
+            run(["launchctl", "bootstrap", self.domain(), str(self.file_for(spec))])
 
     def status(self, spec: ServiceSpec) -> ServiceStatus:
         status = self._file_status(spec)
@@ -165,7 +174,4 @@ class LaunchdManager(ServiceManager):
             args = plistlib.loads(path.read_bytes()).get("ProgramArguments") or []
         except (OSError, plistlib.InvalidFileException, ValueError):
             return None
-        for flag, value in zip(args, args[1:], strict=False):
-            if flag == "--port" and str(value).isdigit():
-                return int(value)
-        return None
+        return port_from_args(args)

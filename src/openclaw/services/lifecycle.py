@@ -12,7 +12,6 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from openclaw.services.base import (
     service_platform,
 )
 from openclaw.services.spec import ServiceSpec, build_spec
+from openclaw.timestamps import utc_iso
 
 HEALTH_WAIT_S = 15.0
 
@@ -93,7 +93,7 @@ def _audit(paths: InstancePaths, action: str) -> None:
     """Lifecycle actions are appended to `<state>/logs/gateway-restart.log`."""
     logs = paths.logs_dir
     logs.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    stamp = utc_iso(timespec="seconds")
     with (logs / "gateway-restart.log").open("a", encoding="utf-8") as fh:
         fh.write(f"[{stamp}] openclaw gateway lifecycle source=cli action={action} pid={os.getpid()}\n")
 

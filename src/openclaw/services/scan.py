@@ -66,7 +66,7 @@ def _systemd_units(home: Path) -> list[FoundService]:
 
 
 def _launchd_plists(home: Path) -> list[FoundService]:
-    from openclaw.services.launchd import agents_dir, daemons_dir
+    from openclaw.services.launchd import agents_dir, daemons_dir, port_from_args
 
     found = []
     for scope, directory in (("user", agents_dir(home)), ("system", daemons_dir())):
@@ -79,8 +79,7 @@ def _launchd_plists(home: Path) -> list[FoundService]:
                 data = plistlib.loads(path.read_bytes())
             except (OSError, plistlib.InvalidFileException, ValueError):
                 data = {}
-            args = [str(a) for a in data.get("ProgramArguments") or []]
-            port = next((int(v) for f, v in zip(args, args[1:], strict=False) if f == "--port" and v.isdigit()), None)
+            port = port_from_args(data.get("ProgramArguments") or [])
             env = {str(k): str(v) for k, v in (data.get("EnvironmentVariables") or {}).items()}
             found.append(FoundService("darwin", scope, str(data.get("Label") or path.stem), path, env, port,
                                       legacy=any(m in path.name.lower() for m in LEGACY)))

@@ -100,7 +100,6 @@ def render_task_xml(spec: ServiceSpec, user: str | None = None) -> str:
 
 class SchtasksManager(ServiceManager):
     label = "Scheduled Task"
-    file_encoding = "utf-8"
 
     def name_for(self, spec: ServiceSpec) -> str:
         return spec.windows_task
