@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from openclaw.errors import OpenClawError
+from openclaw.procutil import pid_alive
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
@@ -72,12 +74,46 @@ def refuse_symlink(path: Path) -> None:
         )
 
 
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.\d+\.tmp$")
+
+
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+
+
+def leftover_temps(directory: Path, name: str | None = None) -> list[Path]:
+    """Temp files of interrupted atomic writes in `directory` (of file `name`, or any): their
+    writer is gone, and they may hold a copy of what was being written (a config with its token)."""
+    out = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return out
+    for entry in entries:
+        match = _TEMP.match(entry.name)
+        if not match or (name is not None and match["name"] != name):
+            continue
+        pid = int(match["pid"])
+        if pid != os.getpid() and not pid_alive(pid) and entry.is_file(follow_symlinks=False):
+            out.append(Path(entry.path))
+    return out
+
+
+def remove_leftover_temps(path: Path) -> None:
+    for leftover in leftover_temps(path.parent, path.name):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
 def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE, backup: Path | None = None) -> None:
-    """Write via temp file + fsync + rename; optionally keep the previous file as `backup`."""
+    """Write via temp file + fsync + rename; optionally keep the previous file as `backup`.
+
+    Temp files that an interrupted earlier write left beside `path` go first."""
     refuse_symlink(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftover_temps(path)
     payload = data.encode() if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    tmp = _temp_path(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -97,7 +133,8 @@ def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE, backup
 
 def _replace_copy(src: Path, dst: Path, mode: int) -> None:
     """Atomically make `dst` a copy of `src` (the previous version of a file)."""
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    remove_leftover_temps(dst)
+    tmp = _temp_path(dst)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "wb") as fh:
         fh.write(src.read_bytes())

@@ -1,7 +1,9 @@
 """The browser control HTTP server on 127.0.0.1:<controlPort> (never any other address).
 
-Mutating requests from a browser page on another site are refused before
-auth; then the gateway's token (Bearer) or password is required.
+Every request must name a loopback host (a page that rebinds its own DNS
+name to 127.0.0.1 still sends that name), mutating requests from a page on
+another site are refused, both before auth; then the gateway's token
+(Bearer) or password is required.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from openclaw.gateway.auth import AuthConfig, presents_secret
+from openclaw.locality import has_loopback_host, is_loopback_name
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
 def _error(status: int, message: str, code: str) -> web.Response:
@@ -24,8 +26,11 @@ def _error(status: int, message: str, code: str) -> web.Response:
 
 
 def _loopback_url(value: str) -> bool:
-    host = (urlsplit(value).hostname or "").lower()
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    """The URL's host is loopback, parsed exactly (`127.0.0.1.evil.example` is not)."""
+    try:
+        return is_loopback_name(urlsplit(value).hostname)
+    except ValueError:
+        return False
 
 
 def cross_site(request: web.Request) -> bool:
@@ -63,6 +68,8 @@ def control_app(service: Any, auth: Any) -> web.Application:
     looked up per request, so the browser stack loads on first use and auth follows hot reloads."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        if not has_loopback_host(request.headers):
+            return _error(403, "requests must name a loopback host (127.0.0.1 or localhost)", "FORBIDDEN")
         if cross_site(request):
             return _error(403, "cross-site request refused", "FORBIDDEN")
         if not authorized(request, auth()):
@@ -71,7 +78,7 @@ def control_app(service: Any, auth: Any) -> web.Application:
         if request.can_read_body:
             try:
                 parsed = json.loads(await request.text() or "{}")
-            except ValueError:
+            except (ValueError, RecursionError):
                 return _error(400, "body must be JSON", "BAD_REQUEST")
             if not isinstance(parsed, dict):
                 return _error(400, "body must be a JSON object", "BAD_REQUEST")

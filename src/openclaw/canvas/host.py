@@ -4,6 +4,11 @@ Served standalone on `canvasHost.port` (base + 4, loopback) and on the gateway
 port under `/__openclaw__/canvas/`. HTML gets a small script that reloads the
 page when a file under the root changes; the watcher only runs while at
 least one page is connected.
+
+Never served, whatever the root: dotfiles and dot-folders, config and
+credential files, anything inside an instance's state dir (`may_serve`
+decides), paths with NUL bytes. The standalone port answers only requests
+that name a loopback host.
 """
 
 from __future__ import annotations
@@ -14,15 +19,20 @@ import mimetypes
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from openclaw.canvas.starter import STARTER_HTML
 from openclaw.gateway import logfile
+from openclaw.locality import has_loopback_host
 
 PREFIX = "/__openclaw__/canvas"
 WS_PATH = "/__openclaw__/ws"
 DEBOUNCE_MS = 75
+MAX_LIVE_CLIENTS = 64  # pages with live reload open at once; more get 503
+SECRET_NAMES = ("openclaw.json", "credentials", "auth-profiles.json", "id_rsa", "id_ed25519")
+SECRET_SUFFIXES = (".bak", ".pem", ".key", ".p12", ".pfx", ".tmp", ".lock", ".sqlite", ".sqlite-wal")
 RELOAD_SCRIPT = """<script>
 (() => {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -46,16 +56,31 @@ RELOAD_SCRIPT = """<script>
 """
 
 
+@web.middleware
+async def loopback_host_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The standalone port has no auth: only pages that name a loopback host may read it."""
+    if not has_loopback_host(request.headers):
+        return web.Response(status=403, text="the canvas answers requests for 127.0.0.1 or localhost only\n")
+    return await handler(request)
+
+
 def inject(html: str) -> str:
     """Insert the live-reload script before the last `</body>` (or at the end)."""
     index = html.lower().rfind("</body>")
     return html + RELOAD_SCRIPT if index < 0 else html[:index] + RELOAD_SCRIPT + html[index:]
 
 
+def secret_looking(name: str) -> bool:
+    lower = name.lower()
+    return lower.startswith(".") or lower in SECRET_NAMES or lower.endswith(SECRET_SUFFIXES)
+
+
 class CanvasHost:
-    def __init__(self, root: Callable[[], Path], live_reload: bool = True) -> None:
+    def __init__(self, root: Callable[[], Path], live_reload: bool = True,
+                 may_serve: Callable[[Path], bool] = lambda _: True) -> None:
         self._root = root
         self.live_reload = live_reload
+        self.may_serve = may_serve
         self.clients: set[web.WebSocketResponse] = set()
         self._watcher: asyncio.Task[None] | None = None
 
@@ -73,7 +98,7 @@ class CanvasHost:
     def resolve(self, rel: str) -> Path | None:
         """The file for a URL path inside the root, or None (traversal, symlink escape, missing)."""
         parts = [p for p in rel.replace("\\", "/").split("/") if p]
-        if any(p in ("..", ".") or p.startswith("\0") for p in parts):
+        if "\0" in rel or any(secret_looking(p) for p in parts):
             return None
         root = Path(os.path.realpath(self.root))
         target = Path(os.path.realpath(root.joinpath(*parts)))
@@ -81,6 +106,8 @@ class CanvasHost:
             return None
         if target.is_dir():
             target = target / "index.html"
+        if secret_looking(target.name) or not self.may_serve(target):
+            return None
         return target if target.is_file() else None
 
     async def serve(self, request: web.Request, rel: str) -> web.StreamResponse:
@@ -103,7 +130,9 @@ class CanvasHost:
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         if not self.live_reload:
             return web.Response(status=404, text="live reload is off\n")
-        ws = web.WebSocketResponse(heartbeat=30)
+        if len(self.clients) >= MAX_LIVE_CLIENTS:
+            return web.Response(status=503, text="too many live-reload pages open\n")
+        ws = web.WebSocketResponse(heartbeat=30, compress=False, max_msg_size=1024)
         if not ws.can_prepare(request).ok:
             return web.Response(status=426, text="upgrade required\n")
         await ws.prepare(request)
@@ -155,7 +184,7 @@ class CanvasHost:
 
     def app(self) -> web.Application:
         """The standalone server for the canvas port: `/`, `/<file>`, the prefixed paths and the WS."""
-        app = web.Application()
+        app = web.Application(client_max_size=1024, middlewares=[loopback_host_only])
         app.router.add_get(WS_PATH, self.websocket)
 
         async def files(request: web.Request) -> web.StreamResponse:

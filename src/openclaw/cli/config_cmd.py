@@ -72,6 +72,12 @@ def _report(path: Any, changed: list[str], data: dict[str, Any], as_json: bool) 
         click.echo("No change")
 
 
+def _isolation(paths: Any) -> Any:
+    from openclaw.ports.instances import isolation_check
+
+    return isolation_check(paths)
+
+
 @config.command("set", help="Set a value: JSON5 if it parses, else a string. Validated before writing.")
 @click.argument("key")
 @click.argument("value")
@@ -80,8 +86,9 @@ def _report(path: Any, changed: list[str], data: dict[str, Any], as_json: bool) 
 def set_cmd(key: str, value: str, strict_json: bool, as_json: bool) -> None:
     parts = parse_path(key)
     parsed = parse_value(value, strict_json)
-    path = resolve_paths().config_path
-    update = update_config(path, lambda data: set_path(data, parts, parsed))
+    paths = resolve_paths()
+    path = paths.config_path
+    update = update_config(path, lambda data: set_path(data, parts, parsed), check=_isolation(paths))
     _report(path, update.changed, update.after, as_json)
 
 
@@ -90,13 +97,14 @@ def set_cmd(key: str, value: str, strict_json: bool, as_json: bool) -> None:
 @json_option
 def unset_cmd(key: str, as_json: bool) -> None:
     parts = parse_path(key)
-    path = resolve_paths().config_path
+    paths = resolve_paths()
+    path = paths.config_path
 
     def mutate(data: dict[str, Any]) -> None:
         if not unset_path(data, parts):
             raise OpenClawError(f"Config path not found: {key}")
 
-    update = update_config(path, mutate)
+    update = update_config(path, mutate, check=_isolation(paths))
     _report(path, update.changed, update.after, as_json)
 
 
@@ -107,6 +115,8 @@ def validate_cmd(as_json: bool) -> None:
 
     paths = resolve_paths()
     snap = read_config(paths.config_path)
+    if snap.valid and snap.exists:
+        snap.issues += _isolation(paths)(snap.resolved)
     ignored = unknown_sections(snap.data) if snap.data else []
     if as_json:
         print_json({"ok": snap.exists and snap.valid, "path": str(snap.path), "exists": snap.exists,

@@ -34,6 +34,17 @@ class GatewayReload(Section):
 
 class ControlUi(Section):
     enabled: bool = True
+    allowed_origins: list[str] = []
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        from openclaw.locality import parse_origin
+
+        for origin in value:
+            if parse_origin(origin) is None:
+                raise ValueError(f"{origin!r} is not an origin such as https://host.example:8443")
+        return value
 
 
 class Toggle(Section):

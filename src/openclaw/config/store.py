@@ -144,8 +144,10 @@ def update_config(
     mutate: Callable[[dict[str, Any]], None],
     env: Mapping[str, str] | None = None,
     require_valid: bool = True,
+    check: Callable[[dict[str, Any]], list[Issue]] | None = None,
 ) -> ConfigUpdate:
-    """Read, mutate, validate and write under the write lock; nothing is written on error."""
+    """Read, mutate, validate (the schema, then `check` on the resolved config) and write under
+    the write lock; nothing is written on error."""
     env = os.environ if env is None else env
     with config_write_lock(path):
         snap = read_config(path, env, validate=False)
@@ -159,10 +161,11 @@ def update_config(
         if not changed and snap.exists:
             return ConfigUpdate(before, after, [])
         if require_valid:
-            check = ConfigSnapshot(path=path, exists=True, data=after)
-            resolve_and_validate(check, env)
-            if check.issues:
-                raise ConfigError(format_issues(path, check.issues) + "\nNothing was written.")
+            candidate = ConfigSnapshot(path=path, exists=True, data=after)
+            resolve_and_validate(candidate, env)
+            issues = candidate.issues or (check(candidate.resolved) if check else [])
+            if issues:
+                raise ConfigError(format_issues(path, issues) + "\nNothing was written.")
         write_config(path, after)
         return ConfigUpdate(before, after, changed, created=not snap.exists)
 

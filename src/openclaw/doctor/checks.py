@@ -259,7 +259,49 @@ def check_shared_state(ctx: Context) -> list[Finding]:
     return out
 
 
+def check_isolation(ctx: Context) -> list[Finding]:
+    """Config paths of any instance that serve or write into a state dir (this one's included)."""
+    from openclaw.ports.instances import host_state_dirs
+    from openclaw.profiles.isolation import isolation_issues
+
+    state_dirs = host_state_dirs(ctx.paths) + [i.state_dir for i in ctx.instances]
+    out = []
+    for inst in ctx.instances:
+        for issue in isolation_issues(_resolved(inst), state_dirs):
+            out.append(Finding("isolation/state-dir", "error", f"{inst.name}: {issue}",
+                               "that instance would serve or overwrite an instance's config, credentials and logs; "
+                               "its gateway refuses to start with it",
+                               f"{ctx.prefix_of(inst)} config unset {issue.path}", str(inst.config_path)))
+    return out
+
+
+LEFTOVER_SKIP = ("browser", "media", "logs")  # big or never written atomically
+
+
+def _state_subdirs(state: Path, depth: int = 3) -> list[Path]:
+    dirs = []
+    for root, subdirs, _ in os.walk(state):
+        level = len(Path(root).relative_to(state).parts)
+        subdirs[:] = [] if level >= depth else [d for d in subdirs if d not in LEFTOVER_SKIP
+                                                   and not d.startswith("workspace")]
+        dirs.append(Path(root))
+    return dirs
+
+
+def check_leftover_temps(ctx: Context) -> list[Finding]:
+    """Temp files of writes that were killed midway (they may hold a copy of the config's token)."""
+    from openclaw.fsutil import leftover_temps
+
+    where = {ctx.paths.config_path.parent, *_state_subdirs(ctx.paths.state_dir)}
+    out = []
+    for path in sorted(p for d in where for p in leftover_temps(d)):
+        out.append(Finding("files/leftover-temp", "warning", f"leftover temp file {path} from an interrupted write",
+                           "it may hold a copy of secrets; the next write of that file removes it too",
+                           f"rm {path}", str(path), lambda p=path: p.unlink(missing_ok=True)))
+    return out
+
+
 CHECKS: list[Callable[[Context], list[Finding]]] = [
     check_config, check_permissions, check_port_collisions, check_shared_resources, check_shared_state,
-    check_stale_locks, check_services,
+    check_isolation, check_stale_locks, check_leftover_temps, check_services,
 ]

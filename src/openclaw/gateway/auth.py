@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -108,25 +109,60 @@ def rejection(reason: str | None, client_mode: str, local: bool, retry_after_ms:
 
 
 class RateLimiter:
-    """Failed-auth limiter per remote address (loopback exempt), as upstream's defaults."""
+    """Failed-auth limiter per client (loopback exempt), as upstream's defaults.
 
-    def __init__(self, max_attempts: int = 10, window_s: float = 60.0, lockout_s: float = 300.0) -> None:
+    A client is its address, or its /64 for IPv6 (one host can hold a whole
+    /64). At most `max_clients` are remembered: expired entries go first, then
+    the oldest, so a flood of addresses cannot grow it.
+    """
+
+    def __init__(self, max_attempts: int = 10, window_s: float = 60.0, lockout_s: float = 300.0,
+                 max_clients: int = 4096) -> None:
         self.max_attempts, self.window_s, self.lockout_s = max_attempts, window_s, lockout_s
+        self.max_clients = max_clients
         self._failures: dict[str, list[float]] = {}
         self._locked_until: dict[str, float] = {}
 
-    def locked_for_ms(self, addr: str) -> int:
-        until = self._locked_until.get(addr, 0.0)
+    @staticmethod
+    def key(remote: str) -> str:
+        try:
+            addr = ipaddress.ip_address(remote)
+        except ValueError:
+            return remote
+        if isinstance(addr, ipaddress.IPv6Address):
+            if addr.ipv4_mapped is not None:
+                return str(addr.ipv4_mapped)
+            return str(ipaddress.IPv6Network((addr, 64), strict=False))
+        return str(addr)
+
+    def locked_for_ms(self, key: str) -> int:
+        until = self._locked_until.get(key, 0.0)
         remaining = until - time.monotonic()
         return int(remaining * 1000) if remaining > 0 else 0
 
-    def failure(self, addr: str) -> None:
+    def failure(self, key: str) -> None:
         now = time.monotonic()
-        recent = [t for t in self._failures.get(addr, []) if now - t < self.window_s] + [now]
-        self._failures[addr] = recent
+        recent = [t for t in self._failures.pop(key, []) if now - t < self.window_s][-self.max_attempts:] + [now]
         if len(recent) >= self.max_attempts:
-            self._locked_until[addr] = now + self.lockout_s
-            self._failures.pop(addr, None)
+            self._locked_until.pop(key, None)
+            self._locked_until[key] = now + self.lockout_s
+        else:
+            self._failures[key] = recent
+        self._bound(now)
 
-    def success(self, addr: str) -> None:
-        self._failures.pop(addr, None)
+    def success(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._failures) + len(self._locked_until)
+
+    def _bound(self, now: float) -> None:
+        if len(self) <= self.max_clients:
+            return
+        for key in [k for k, ts in self._failures.items() if now - ts[-1] >= self.window_s]:
+            del self._failures[key]
+        for key in [k for k, until in self._locked_until.items() if until <= now]:
+            del self._locked_until[key]
+        for table in (self._failures, self._locked_until):  # insertion order: oldest first
+            while len(self) > self.max_clients and table:
+                del table[next(iter(table))]

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import socket
-
-from aiohttp import web
 
 from openclaw.gateway.locks import GatewayLockError
 
@@ -53,20 +50,3 @@ async def bind_exclusive(
                 raise GatewayLockError(f"another gateway instance is already listening on ws://{host}:{port}") from None
             await asyncio.sleep(interval)
     raise AssertionError("unreachable")
-
-
-async def serve(app: web.Application, sockets: list[socket.socket]) -> web.AppRunner:
-    """Run `app` on already bound sockets (no signal handling, no access log)."""
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    for sock in sockets:
-        await web.SockSite(runner, sock).start()
-    return runner
-
-
-async def close(runner: web.AppRunner | None, sockets: list[socket.socket]) -> None:
-    if runner is not None:
-        await runner.cleanup()
-    for sock in sockets:
-        with contextlib.suppress(OSError):
-            sock.close()

@@ -1,118 +1,68 @@
 """One WebSocket client: challenge, `connect` handshake, then `req` -> `res` dispatch.
 
-Handshake order follows upstream exactly: frame shape, method, params,
-drain state, protocol window, role, origin, rate limit, shared secret,
-device proof, scopes, `hello-ok`.
+Whatever the client does, what it makes the gateway hold is bounded: the
+pre-auth frame limit is checked on frame headers (`wsguard`), unsent frames
+are capped (`outbox`, then close 1008 "slow consumer"), requests in flight
+are capped (then an immediate "busy" error), one client's requests take
+turns with everyone else's on the event loop, and every task a connection
+started ends with it, however it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import json
+import contextlib
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from openclaw.gateway import logfile
-from openclaw.gateway.auth import check_shared_secret, rejection
+from openclaw.gateway import logfile, wsguard
+from openclaw.gateway.handshake import Peer, check_connect
+from openclaw.gateway.limits import Limits
 from openclaw.gateway.methods import CallContext, check_params
+from openclaw.gateway.outbox import Outbox
 from openclaw.gateway.protocol import (
-    CLIENT_IDS,
-    CLIENT_MODES,
+    CLOSE_NORMAL,
     CLOSE_POLICY,
-    CLOSE_PROTOCOL,
     CLOSE_TOO_BIG,
-    CLOSE_TRY_AGAIN,
     EPHEMERAL_MODES,
     INVALID_REQUEST,
-    MAX_BUFFERED_BYTES,
-    MAX_PREAUTH_BYTES,
-    MIN_PROBE_PROTOCOL,
-    NOT_PAIRED,
-    PROTOCOL_VERSION,
     UNAVAILABLE,
     ConnectRejected,
     RpcError,
+    decode_frame,
+    encode_json,
+    event_bytes,
     event_frame,
     missing_scope_error,
-    request_frame_problem,
     res_err,
     res_ok,
     truncate_reason,
 )
 from openclaw.gateway.scopes import satisfies
+from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
     from openclaw.gateway.server import GatewayServer
 
-FORWARD_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "Forwarded")
 MAX_UNAUTHORIZED_CALLS = 10
+BUSY = RpcError(UNAVAILABLE, "The server is busy. Please try again in a moment.", retryable=True,
+                retry_after_ms=1000)
 
 
-def is_local_request(request: web.Request) -> bool:
-    """A direct loopback connection: loopback peer and no proxy headers."""
-    peer = request.remote or ""
-    try:
-        loopback = ipaddress.ip_address(peer).is_loopback
-    except ValueError:
-        loopback = False
-    return loopback and not any(h in request.headers for h in FORWARD_HEADERS)
-
-
-def _origin_allowed(origin: str, request: web.Request) -> bool:
-    host = (urlsplit(origin).hostname or "").lower()
-    if host in ("localhost", "127.0.0.1", "::1"):
-        return True
-    request_host = (request.host or "").split(":")[0].lower()
-    return bool(host) and host == request_host
-
-
-def connect_params_problem(params: Any) -> str | None:
-    if not isinstance(params, dict):
-        return "params must be an object"
-    for key in ("minProtocol", "maxProtocol"):
-        value = params.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            return f"{key} must be an integer >= 1"
-    client = params.get("client")
-    if not isinstance(client, dict):
-        return "client must be an object"
-    for key in ("id", "version", "platform", "mode"):
-        if not isinstance(client.get(key), str) or not client[key]:
-            return f"client.{key} must be a non-empty string"
-    if client["id"] not in CLIENT_IDS:
-        return f"client.id must be one of {', '.join(sorted(CLIENT_IDS))}"
-    if client["mode"] not in CLIENT_MODES:
-        return f"client.mode must be one of {', '.join(sorted(CLIENT_MODES))}"
-    scopes = params.get("scopes")
-    if scopes is not None and (not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)):
-        return "scopes must be an array of strings"
-    for key in ("auth", "device"):
-        if params.get(key) is not None and not isinstance(params[key], dict):
-            return f"{key} must be an object"
-    return None
-
-
-def negotiate(params: dict[str, Any]) -> int | None:
-    """The protocol we will speak, or None if the client's window excludes us."""
-    lo, hi = params["minProtocol"], params["maxProtocol"]
-    client = params["client"]
-    if hi >= PROTOCOL_VERSION and lo <= PROTOCOL_VERSION:
-        return PROTOCOL_VERSION
-    if client["mode"] == "probe" and hi >= MIN_PROBE_PROTOCOL and lo <= PROTOCOL_VERSION:
-        return PROTOCOL_VERSION
-    if params.get("role") == "node" and client["mode"] == "node" and hi >= 3 and lo <= 3:
-        return 3
-    return None
+def websocket(limits: Limits) -> web.WebSocketResponse:
+    """No per-message deflate: it costs ~60 KB of zlib state per socket (kept by every rejected
+    handshake until collected) to shrink frames that are mostly a few hundred bytes."""
+    return web.WebSocketResponse(max_msg_size=limits.max_payload_bytes, compress=False,
+                                 heartbeat=limits.tick_interval_ms / 1000, timeout=limits.close_grace_s)
 
 
 class Connection:
     def __init__(self, server: GatewayServer, ws: web.WebSocketResponse, request: web.Request) -> None:
         self.server = server
+        self.limits: Limits = server.settings.limits
         self.ws = ws
         self.request = request
         self.id = str(uuid.uuid4())
@@ -125,169 +75,132 @@ class Connection:
         self.client: dict[str, Any] = {}
         self.seq = 0
         self.unauthorized_calls = 0
-        self._send_lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.outbox = Outbox(ws, self._transport_size, self.limits.max_buffered_bytes, self._slow_consumer)
+        self._tasks: set[asyncio.Task[Any]] = set()  # requests in flight
+        self._closer: asyncio.Task[None] | None = None
+        self._closing = False
 
     @property
     def label(self) -> str:
         return f"{self.client.get('id', '?')}/{self.client.get('mode', '?')}@{self.remote}"
 
-    # -- sending -----------------------------------------------------------
-    async def send(self, frame: dict[str, Any]) -> None:
-        if self.ws.closed:
-            return
-        transport = self.request.transport
-        if transport is not None and transport.get_write_buffer_size() > MAX_BUFFERED_BYTES:
-            await self.close(CLOSE_POLICY, "slow consumer")
-            return
-        async with self._send_lock:
-            try:
-                await self.ws.send_str(json.dumps(frame, ensure_ascii=False))
-            except (ConnectionError, RuntimeError):
-                pass
+    @property
+    def ephemeral(self) -> bool:
+        return self.client.get("mode") in EPHEMERAL_MODES
 
-    async def send_event(self, event: str, payload: Any) -> None:
+    # -- sending -----------------------------------------------------------
+    def send(self, frame: dict[str, Any]) -> None:
+        self.outbox.put(encode_json(frame))
+
+    def send_event(self, event: str, payload: bytes) -> None:
+        """An event whose payload is already encoded (once for every recipient)."""
         self.seq += 1
-        await self.send(event_frame(event, payload, self.seq))
+        self.outbox.put(event_bytes(event, payload, self.seq))
+
+    def _transport_size(self) -> int:
+        transport = self.request.transport
+        return transport.get_write_buffer_size() if transport is not None else 0
+
+    def _slow_consumer(self) -> None:
+        logfile.warn(f"closing slow consumer {self.label} ({self.limits.max_buffered_bytes} bytes unsent)",
+                     subsystem="ws")
+        self.close_soon(CLOSE_POLICY, "slow consumer")
+
+    def close_soon(self, code: int, reason: str) -> None:
+        """Close from a callback or a request task (the close outlives both)."""
+        if self._closer is None:
+            self._closer = asyncio.ensure_future(self.close(code, reason))
 
     async def close(self, code: int, reason: str = "") -> None:
-        if not self.ws.closed:
-            await self.ws.close(code=code, message=truncate_reason(reason).encode())
+        """Close with `code` once queued frames are out; a peer that does not let us within the
+        grace period is dropped."""
+        if self._closing:
+            return
+        self._closing = True
+        try:
+            async with asyncio.timeout(self.limits.close_grace_s):
+                if not self.outbox.closed:
+                    await self.outbox.flush()
+                await self.ws.close(code=code, message=truncate_reason(reason).encode())
+        except (TimeoutError, ConnectionError, RuntimeError):
+            pass
+        finally:
+            self.outbox.close()
+            transport = self.request.transport
+            if transport is not None and transport.get_write_buffer_size():
+                transport.abort()  # it does not read: flushing would never end
+            elif transport is not None and not transport.is_closing():
+                transport.close()
 
     # -- lifecycle ---------------------------------------------------------
     async def run(self) -> None:
-        await self.send(event_frame("connect.challenge", {"nonce": self.nonce, "ts": int(time.time() * 1000)}))
+        guard = wsguard.install(self.request, self.limits.preauth_bytes, self._preauth_too_large)
         try:
-            ok = await asyncio.wait_for(self._handshake(), timeout=self.server.handshake_timeout_s)
-        except TimeoutError:
-            await self.close(1000, "")
-            return
-        if ok:
-            await self._serve()
+            self.send(event_frame("connect.challenge", {"nonce": self.nonce, "ts": int(time.time() * 1000)}))
+            try:
+                ok = await asyncio.wait_for(self._handshake(), timeout=self.limits.handshake_timeout_s)
+            except TimeoutError:
+                await self.close(CLOSE_NORMAL, "")
+                return
+            wsguard.remove(self.request, guard)
+            if ok:
+                await self._serve()
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            if self._closer is not None:
+                await asyncio.shield(self._closer)
+            await self.outbox.aclose()
+
+    def _preauth_too_large(self) -> None:
+        """Called from the socket's data callback; the guard discards whatever else arrives."""
+        self.outbox.close()
+        self.close_soon(CLOSE_TOO_BIG, "preauth payload too large")
 
     async def _handshake(self) -> bool:
         msg = await self.ws.receive()
         if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             return False
-        data = msg.data if isinstance(msg.data, (bytes, bytearray)) else msg.data.encode()
-        if len(data) > MAX_PREAUTH_BYTES:
-            await self.close(CLOSE_TOO_BIG, "preauth payload too large")
-            return False
-        try:
-            frame = json.loads(data)
-        except ValueError:
-            frame = None
-        if request_frame_problem(frame) is not None:
+        frame, problem = decode_frame(msg.data)
+        if problem is not None:
             await self.close(CLOSE_POLICY, "invalid request frame")
             return False
+        peer = Peer(self.id, self.remote, self.local, self.request.headers.get("Origin"),
+                    self.request.headers.get("Host"), self.nonce)
+        server = self.server
         try:
-            hello = self._connect(frame)
+            protocol, method, self.role, scopes = check_connect(
+                frame, peer, server.draining, server.settings.allowed_origins, server.settings.auth,
+                server.rate_limiter)
         except ConnectRejected as exc:
-            logfile.warn(f"connect rejected: {exc.message}", remote=self.remote, client=self.client.get("id"))
-            await self.send(res_err(frame["id"], exc.shape()))
+            logfile.warn(f"connect rejected: {exc.message}", remote=self.remote, client=_client_id(frame))
+            self.send(res_err(frame["id"], exc.shape()))
             await self.close(exc.close_code, exc.close_reason)
             return False
-        await self.send(res_ok(frame["id"], hello))
-        self.server.connection_ready(self)
+        self.client, self.scopes, self.authenticated = frame["params"]["client"], scopes, True
+        self.send(res_ok(frame["id"], server.hello_payload(self, protocol, method)))
+        server.connection_ready(self)
         return True
 
-    def _connect(self, frame: dict[str, Any]) -> dict[str, Any]:
-        if frame["method"] != "connect":
-            message = "invalid handshake: first request must be connect"
-            raise ConnectRejected(INVALID_REQUEST, message)
-        params = frame.get("params")
-        problem = connect_params_problem(params)
-        if problem:
-            raise ConnectRejected(INVALID_REQUEST, f"invalid connect params: {problem}")
-        self.client = params["client"]
-        if self.server.draining:
-            raise ConnectRejected(
-                UNAVAILABLE, "connect unavailable during gateway restart", CLOSE_TRY_AGAIN,
-                "gateway restart in progress",
-                {"method": "connect", "reason": "restart", "phase": "draining"}, retryable=True, retry_after_ms=1000,
-            )
-        protocol = negotiate(params)
-        if protocol is None:
-            logfile.warn(
-                f"protocol mismatch conn={self.id} client={self.client['id']} {self.client['mode']} "
-                f"v{self.client['version']} min={params['minProtocol']} max={params['maxProtocol']} "
-                f"expected={PROTOCOL_VERSION} probeMin={MIN_PROBE_PROTOCOL}"
-            )
-            raise ConnectRejected(
-                INVALID_REQUEST, "protocol mismatch", CLOSE_PROTOCOL, "protocol mismatch",
-                {"code": "PROTOCOL_MISMATCH", "clientMinProtocol": params["minProtocol"],
-                 "clientMaxProtocol": params["maxProtocol"], "expectedProtocol": PROTOCOL_VERSION,
-                 "minimumProbeProtocol": MIN_PROBE_PROTOCOL},
-            )
-        role = params.get("role") or "operator"
-        if role not in ("operator", "node"):
-            raise ConnectRejected(INVALID_REQUEST, "invalid role")
-        origin = self.request.headers.get("Origin")
-        if origin and not _origin_allowed(origin, self.request):
-            raise ConnectRejected(
-                INVALID_REQUEST,
-                "origin not allowed (open the Control UI from the gateway host or allow it in "
-                "gateway.controlUi.allowedOrigins)",
-                details={"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED"},
-            )
-        method, scopes = self._authenticate(params)
-        self.role, self.scopes, self.authenticated = role, scopes, True
-        return self.server.hello_payload(self, protocol, method)
-
-    def _authenticate(self, params: dict[str, Any]) -> tuple[str, list[str]]:
-        limiter, mode = self.server.rate_limiter, self.client["mode"]
-        locked_ms = 0 if self.local else limiter.locked_for_ms(self.remote)
-        if locked_ms:
-            raise rejection("rate_limited", mode, self.local, retry_after_ms=locked_ms)
-        outcome = check_shared_secret(self.server.settings.auth, params.get("auth"))
-        if not outcome.ok:
-            if not self.local:
-                limiter.failure(self.remote)
-            raise rejection(outcome.reason, mode, self.local)
-        if not self.local:
-            limiter.success(self.remote)
-        requested = list(dict.fromkeys(params.get("scopes") or []))
-        if isinstance(params.get("device"), dict):
-            from openclaw.gateway.device import verify_device
-
-            device_id = verify_device(params, self.nonce, int(time.time() * 1000))
-            if outcome.method == "none" and not self.local:
-                raise ConnectRejected(
-                    NOT_PAIRED, "pairing required: device is not approved yet",
-                    close_reason=f"pairing required: device is not approved yet (deviceId: {device_id[:12]})",
-                    details={"code": "PAIRING_REQUIRED", "reason": "not-paired", "deviceId": device_id,
-                             "requestedRole": params.get("role") or "operator", "requestedScopes": requested},
-                )
-            return outcome.method, requested
-        if self.local:
-            return outcome.method, requested
-        if outcome.method in ("token", "password"):
-            return outcome.method, []  # device-less remote: connect-only, as upstream
-        raise ConnectRejected(NOT_PAIRED, "device identity required", close_reason="device identity required",
-                              details={"code": "DEVICE_IDENTITY_REQUIRED"})
-
     async def _serve(self) -> None:
-        async for msg in self.ws:
+        while not self._closing:
+            msg = await self.ws.receive()
             if msg.type == WSMsgType.TEXT:
                 self._handle_text(msg.data)
             elif msg.type == WSMsgType.BINARY:
-                await self.send(res_err("invalid", RpcError(INVALID_REQUEST, "invalid request frame: binary").shape()))
-            elif msg.type == WSMsgType.ERROR:
-                break
-        for task in list(self._tasks):
-            task.cancel()
+                self.send(res_err("invalid", RpcError(INVALID_REQUEST, "invalid request frame: binary").shape()))
+            else:  # CLOSE, CLOSING, CLOSED, ERROR
+                return
+            await asyncio.sleep(0)  # one frame per turn: other clients are served between this one's frames
 
     def _handle_text(self, text: str) -> None:
-        try:
-            frame = json.loads(text)
-        except ValueError as exc:
-            frame, problem = None, f"invalid JSON ({exc.msg})"
-        else:
-            problem = request_frame_problem(frame)
+        frame, problem = decode_frame(text)
         if problem:
-            req_id = frame.get("id") if isinstance(frame, dict) and isinstance(frame.get("id"), str) else "invalid"
-            error = RpcError(INVALID_REQUEST, f"invalid request frame: {problem}").shape()
-            self._spawn(self.send(res_err(req_id or "invalid", error)))
+            req_id = frame.get("id") if isinstance(frame, dict) and isinstance(frame.get("id"), str) else None
+            self.send(res_err(req_id or "invalid", RpcError(INVALID_REQUEST, f"invalid request frame: {problem}").shape()))
+            return
+        if len(self._tasks) >= self.limits.max_in_flight:
+            self.send(res_err(frame["id"], BUSY.shape()))
             return
         self._spawn(self._dispatch(frame))
 
@@ -301,17 +214,17 @@ class Connection:
         try:
             payload = await self._call(name, frame.get("params"))
         except RpcError as exc:
-            await self.send(res_err(req_id, exc.shape()))
+            self.send(res_err(req_id, exc.shape()))
             if self.unauthorized_calls > MAX_UNAUTHORIZED_CALLS:
-                await self.close(CLOSE_POLICY, "repeated unauthorized calls")
+                self.close_soon(CLOSE_POLICY, "repeated unauthorized calls")
             return
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a handler bug must not take the connection down
-            logfile.error(f"method {name} failed: {exc!r}", subsystem="rpc")
-            await self.send(res_err(req_id, RpcError(UNAVAILABLE, str(exc) or type(exc).__name__).shape()))
+            logfile.error(f"method {name} failed: {exc!r}"[:2000], subsystem="rpc")
+            self.send(res_err(req_id, RpcError(UNAVAILABLE, str(exc) or type(exc).__name__).shape()))
             return
-        await self.send(res_ok(req_id, payload))
+        self.send(res_ok(req_id, payload))
 
     async def _call(self, name: str, params: Any) -> Any:
         m = self.server.methods.get(name)
@@ -325,6 +238,27 @@ class Connection:
         checked = check_params(m, params)
         return await m.handler(CallContext(self.server, self, checked))
 
-    @property
-    def ephemeral(self) -> bool:
-        return self.client.get("mode") in EPHEMERAL_MODES
+
+def _client_id(frame: dict[str, Any]) -> Any:
+    params = frame.get("params")
+    client = params.get("client") if isinstance(params, dict) else None
+    return client.get("id") if isinstance(client, dict) else None
+
+
+async def serve_websocket(server: GatewayServer, request: web.Request) -> web.StreamResponse:
+    """The gateway port's root: a protocol connection, or 426 for plain HTTP."""
+    ws = websocket(server.settings.limits)
+    if not ws.can_prepare(request).ok:
+        return web.Response(status=426, text="Upgrade Required: connect with a WebSocket client\n",
+                            headers={"Upgrade": "websocket"})
+    await ws.prepare(request)
+    conn = Connection(server, ws, request)
+    server.connections.add(conn)
+    try:
+        await conn.run()
+    finally:
+        server.connections.discard(conn)
+        server.connection_gone(conn)
+        with contextlib.suppress(Exception):
+            await conn.close(CLOSE_NORMAL)
+    return ws

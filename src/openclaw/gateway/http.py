@@ -9,7 +9,7 @@ from aiohttp import web
 
 from openclaw import __version__
 from openclaw.gateway.auth import presents_secret
-from openclaw.gateway.connection import is_local_request
+from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
     from openclaw.gateway.server import GatewayServer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 PROTOCOL_VERSION = 4
@@ -13,6 +14,8 @@ TICK_INTERVAL_MS = 30_000
 HANDSHAKE_TIMEOUT_MS = 15_000
 DEVICE_SKEW_MS = 120_000
 MAX_PENDING_HANDSHAKE_FRAMES = 15
+MAX_JSON_DEPTH = 64  # nesting of one frame's JSON
+MAX_ERROR_CHARS = 2_000  # one error message on the wire
 
 # close codes
 CLOSE_NORMAL = 1000
@@ -77,7 +80,7 @@ def error_shape(
     retryable: bool | None = None,
     retry_after_ms: int | None = None,
 ) -> dict[str, Any]:
-    shape: dict[str, Any] = {"code": code, "message": message}
+    shape: dict[str, Any] = {"code": code, "message": cap(message)}
     if details is not None:
         shape["details"] = details
     if retryable is not None:
@@ -102,12 +105,79 @@ def event_frame(event: str, payload: Any, seq: int | None = None) -> dict[str, A
     return frame
 
 
+def cap(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """An error message no longer than `limit` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 40]}... ({len(text) - limit + 40} more characters)"
+
+
 def truncate_reason(text: str, limit: int = 120) -> str:
     """WebSocket close reasons are capped; cut on a UTF-8 boundary."""
     data = text.encode()
     if len(data) <= limit:
         return text
     return data[:limit].decode(errors="ignore")
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode_frame(text: str | bytes) -> tuple[Any, str | None]:
+    """One client frame: (frame, None), or (what parsed, if anything, and why it is not a valid `req`)."""
+    try:
+        frame = json.loads(text, parse_constant=_no_constants)
+    except RecursionError:
+        return None, f"nesting deeper than {MAX_JSON_DEPTH} levels"
+    except ValueError as exc:
+        return None, f"invalid JSON ({getattr(exc, 'msg', exc)})"
+    return frame, json_problem(frame) or request_frame_problem(frame)
+
+
+def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Too deep, or text that is not Unicode (lone surrogates from `\\ud800` escapes); no recursion."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if not _unicode(node):
+                return "invalid Unicode (lone surrogate)"
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth > max_depth:
+            return f"nesting deeper than {max_depth} levels"
+        if isinstance(node, dict):
+            if not all(_unicode(k) for k in node):
+                return "invalid Unicode (lone surrogate)"
+            node = node.values()
+        stack.extend((child, depth + 1) for child in node if isinstance(child, (str, dict, list)))
+    return None
+
+
+def _unicode(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON; text that is not valid Unicode goes out as `\\u` escapes, as JSON.stringify does."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
+def event_bytes(event: str, payload: bytes, seq: int) -> bytes:
+    """An event frame around an already encoded payload: a broadcast encodes its payload once."""
+    return b"".join((b'{"type":"event","event":', encode_json(event), b',"payload":', payload,
+                     b',"seq":', str(seq).encode(), b"}"))
 
 
 def request_frame_problem(frame: Any) -> str | None:

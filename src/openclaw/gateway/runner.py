@@ -27,6 +27,7 @@ from openclaw.gateway import logfile
 from openclaw.gateway.crashloop import CrashLoopBreaker
 from openclaw.gateway.locks import GatewayLockError, GatewayLocks
 from openclaw.gateway.reload import ConfigWatcher
+from openclaw.gateway.resources import AcceptErrorThrottle, raise_nofile_limit
 from openclaw.gateway.server import GatewayServer, RuntimeState
 from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings
 from openclaw.ports import registry
@@ -58,6 +59,8 @@ class GatewayRunner:
     async def _main(self) -> int:
         self._main_task = asyncio.current_task()
         self._install_signals()  # first, so a stop at any later point is a clean exit
+        AcceptErrorThrottle().install(asyncio.get_running_loop())
+        nofile = raise_nofile_limit()
         settings = resolve_settings(self.paths, self.options, self.env)
         if self.options.port is not None:
             self._check_footprint(settings)
@@ -73,6 +76,8 @@ class GatewayRunner:
                               settings.snapshot.get("logging", "maxFileBytes"))
             self.state = RuntimeState()
             self.state.breaker = breaker
+            if nofile:
+                logfile.debug(f"open files limit {nofile[0]} (hard {nofile[1]})")
             if tripped:
                 logfile.warn(f"crash-loop breaker tripped ({len(breaker.unclean)} unclean starts in 5 minutes): "
                              "the control plane starts, channels stay off until started by an operator")
@@ -134,7 +139,8 @@ class GatewayRunner:
                 locks.update_port(settings.port)
                 continue
             self.state.served = True
-            self._after_start(settings)
+            await asyncio.to_thread(self._record_start, settings)
+            self._watch_config(settings)
             if self.state.channels is None:
                 await self._start_channels()
             reason = await self.server.wait()
@@ -189,7 +195,8 @@ class GatewayRunner:
             logfile.error(f"restart kept the running settings: {exc}")
             return current
 
-    def _after_start(self, settings: GatewaySettings) -> None:
+    def _record_start(self, settings: GatewaySettings) -> None:
+        """Last-known-good config and the registry entry (fsynced writes: run in a thread)."""
         snap = settings.snapshot
         if snap.exists and snap.raw_text is not None:
             record_last_good(self.paths.history_dir, self.paths.config_path, snap.raw_text)
@@ -200,6 +207,8 @@ class GatewayRunner:
             f"{fp.control}, canvas {fp.canvas}, CDP {fp.cdp_label}",
             port=settings.port, profile=self.paths.name, stateDir=str(self.paths.state_dir),
         )
+
+    def _watch_config(self, settings: GatewaySettings) -> None:
         if settings.reload_mode != "off":
             if self.watcher is None:
                 self.watcher = ConfigWatcher(self.paths.config_path, self.on_config_change)
@@ -248,7 +257,7 @@ class GatewayRunner:
         server = self.server
         if server is None:
             return
-        snap = read_config(self.paths.config_path, self.env)
+        snap = await asyncio.to_thread(read_config, self.paths.config_path, self.env)
         if not snap.exists:
             logfile.warn(f"config file {self.paths.config_path} is gone; keeping the running config "
                          "(restore it with `openclaw config rollback`)", subsystem="reload")
@@ -262,29 +271,29 @@ class GatewayRunner:
         if not changed:
             return
         needs = restart_paths(changed)
-        await server.broadcast("config.changed",
+        server.broadcast("config.changed",
                                {"path": str(self.paths.config_path), "hash": snap.hash, "ts": int(time.time() * 1000)})
         if needs:
             logfile.info(f"config change needs a restart ({', '.join(needs)}); restarting in-process",
                          subsystem="reload", changedPaths=changed)
             server.request_stop("restart")
             return
-        self._hot_apply(server, snap, changed)
+        await self._hot_apply(server, snap, changed)
         if self.state and self.state.channels and any(under(p, "channels") for p in changed):
             touched = await self.state.channels.reload()
             if touched:
                 logfile.info(f"channels reloaded: {', '.join(touched)}", subsystem="reload")
 
-    def _hot_apply(self, server: GatewayServer, snap: Any, changed: list[str]) -> None:
+    async def _hot_apply(self, server: GatewayServer, snap: Any, changed: list[str]) -> None:
         try:
-            settings = resolve_settings(self.paths, self.options, self.env, snap=snap)
+            settings = await asyncio.to_thread(resolve_settings, self.paths, self.options, self.env, snap)
         except ConfigError as exc:
             logfile.warn(f"config reload skipped: {exc}", subsystem="reload")
             return
         server.settings = dataclasses.replace(settings, footprint=server.settings.footprint)
         server.applied_config_hash = snap.hash
         logfile.set_levels(*_levels(settings, self.env))
-        record_last_good(self.paths.history_dir, self.paths.config_path, snap.raw_text or "")
+        await asyncio.to_thread(record_last_good, self.paths.history_dir, self.paths.config_path, snap.raw_text or "")
         logfile.info(f"config hot reload applied ({', '.join(changed)})", subsystem="reload", changedPaths=changed)
 
 

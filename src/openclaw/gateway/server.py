@@ -20,26 +20,22 @@ from openclaw import __version__
 from openclaw.agents.roster import default_agent_id
 from openclaw.gateway import logfile
 from openclaw.gateway.auth import RateLimiter
-from openclaw.gateway.bind import bind_exclusive, close, serve
-from openclaw.gateway.connection import Connection
+from openclaw.gateway.bind import bind_exclusive
+from openclaw.gateway.httpserve import close, serve
+from openclaw.gateway.connection import Connection, serve_websocket
 from openclaw.gateway.http import add_canvas_routes, add_http_routes
 from openclaw.gateway.methods import load_methods
 from openclaw.gateway.methods.health import build_health
 from openclaw.gateway.presence import Presence
-from openclaw.gateway.protocol import (
-    CLOSE_RESTART,
-    EVENTS,
-    HANDSHAKE_TIMEOUT_MS,
-    MAX_BUFFERED_BYTES,
-    MAX_PAYLOAD_BYTES,
-    TICK_INTERVAL_MS,
-)
+from openclaw.gateway.protocol import CLOSE_RESTART, EVENTS, encode_json
+from openclaw.gateway.resources import MemoryTrimmer
 from openclaw.gateway.scopes import ADMIN
 from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.sidecars import Sidecars
 
 HEALTH_CACHE_S = 1.0  # channels change state often; a summary is cheap to build
 RESTART_EXPECTED_MS = 1500
+PRESENCE_COALESCE_S = 0.25  # joins and leaves within this window go out as one presence event
 
 
 class RuntimeState:
@@ -69,14 +65,15 @@ class GatewayServer:
         self.methods = load_methods()
         self.connections: set[Connection] = set()
         self.rate_limiter = RateLimiter()
+        self.config_writes = asyncio.Lock()  # one config write at a time waits for the file lock
         self.draining = False
         self.started = False
         self.hot_reload_status = "active" if settings.reload_mode != "off" else "disabled"
         self.applied_config_hash = settings.snapshot.hash
         self.log_file = logfile.log_path(settings.paths.logs_dir)
-        self.handshake_timeout_s = _env_ms(self.env, "OPENCLAW_HANDSHAKE_TIMEOUT_MS", HANDSHAKE_TIMEOUT_MS) / 1000
-        self.tick_interval_ms = _env_ms(self.env, "OPENCLAW_TICK_INTERVAL_MS", TICK_INTERVAL_MS)
         self._stop = asyncio.get_running_loop().create_future()
+        self._presence_flush: asyncio.TimerHandle | None = None
+        self._trimmer = MemoryTrimmer()
         self._health_cache: tuple[float, dict[str, Any]] | None = None
         self._runner: web.AppRunner | None = None
         self._sockets: list[socket.socket] = []
@@ -110,12 +107,13 @@ class GatewayServer:
 
     # -- start / serve / shutdown -----------------------------------------
     async def start(self) -> None:
+        limits = self.settings.limits
         self._sockets = await bind_exclusive(self.settings.bind_hosts, self.settings.port)
-        app = web.Application(client_max_size=MAX_PAYLOAD_BYTES)
-        app.router.add_get("/", self._root)
+        app = web.Application(client_max_size=limits.max_payload_bytes)
+        app.router.add_get("/", lambda request: serve_websocket(self, request))
         add_http_routes(app, self)
         add_canvas_routes(app, self)
-        self._runner = await serve(app, self._sockets)
+        self._runner = await serve(app, self._sockets, limits)
         await self.sidecars.start()
         self.started = True
         self._tick_task = asyncio.create_task(self._tick_loop())
@@ -129,11 +127,14 @@ class GatewayServer:
             self._stop.set_result(reason)
 
     async def shutdown(self, restart: bool) -> None:
+        """Tell every client, close them all at once (each gets the close grace period), stop."""
         self.draining = True
+        if self._presence_flush is not None:
+            self._presence_flush.cancel()
         payload: dict[str, Any] = {"reason": "gateway restarting" if restart else "gateway stopping"}
         if restart:
             payload["restartExpectedMs"] = RESTART_EXPECTED_MS
-        await self.broadcast("shutdown", payload)
+        self.broadcast("shutdown", payload)
         await asyncio.gather(*(c.close(CLOSE_RESTART, "service restart") for c in list(self.connections)),
                              return_exceptions=True)
         if self._tick_task:
@@ -142,38 +143,41 @@ class GatewayServer:
         await close(self._runner, self._sockets)
         self.started = False
 
-    # -- websocket ------------------------------------------------------------
-    async def _root(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(max_msg_size=MAX_PAYLOAD_BYTES, heartbeat=TICK_INTERVAL_MS / 1000,
-                                   autoping=True)
-        if not ws.can_prepare(request).ok:
-            return web.Response(status=426, text="Upgrade Required: connect with a WebSocket client\n",
-                                headers={"Upgrade": "websocket"})
-        await ws.prepare(request)
-        conn = Connection(self, ws, request)
-        self.connections.add(conn)
-        try:
-            await conn.run()
-        finally:
-            self.connections.discard(conn)
-            if self.presence.remove(conn.id):
-                await self.broadcast("presence", {"presence": self.presence.entries()})
-        return ws
-
+    # -- connections and events ---------------------------------------------
     def connection_ready(self, conn: Connection) -> None:
         logfile.debug(f"client connected {conn.label}", subsystem="ws", scopes=conn.scopes)
         if not conn.ephemeral:
             self.presence.add(conn.id, conn.client, conn.remote, conn.scopes)
-            asyncio.ensure_future(self.broadcast("presence", {"presence": self.presence.entries()}))
+            self._presence_changed()
 
-    async def broadcast(self, event: str, payload: Any) -> None:
-        targets = [c for c in self.connections if c.authenticated]
-        await asyncio.gather(*(c.send_event(event, payload) for c in targets), return_exceptions=True)
+    def connection_gone(self, conn: Connection) -> None:
+        if self.presence.remove(conn.id):
+            self._presence_changed()
+        self._trimmer.connection_ended(conn.outbox.peak)
+
+    def _presence_changed(self) -> None:
+        """Coalesce: one presence event per window, however many clients came and went in it;
+        none once the gateway is stopping (everyone is leaving)."""
+        if self.draining or self._presence_flush is not None:
+            return
+        self._presence_flush = asyncio.get_running_loop().call_later(PRESENCE_COALESCE_S, self._flush_presence)
+
+    def _flush_presence(self) -> None:
+        self._presence_flush = None
+        if not self.draining:
+            self.broadcast("presence", {"presence": self.presence.entries()})
+
+    def broadcast(self, event: str, payload: Any) -> None:
+        """Queue `event` for every authenticated client; the payload is encoded once for all."""
+        data = encode_json(payload)
+        for conn in list(self.connections):
+            if conn.authenticated:
+                conn.send_event(event, data)
 
     async def _tick_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.tick_interval_ms / 1000)
-            await self.broadcast("tick", {"ts": int(time.time() * 1000)})
+            await asyncio.sleep(self.settings.limits.tick_interval_ms / 1000)
+            self.broadcast("tick", {"ts": int(time.time() * 1000)})
 
     # -- payloads -----------------------------------------------------------
     def uptime_ms(self) -> int:
@@ -231,8 +235,8 @@ class GatewayServer:
             "snapshot": snapshot,
             "auth": {"method": auth_method, "role": conn.role, "scopes": conn.scopes},
             "policy": {
-                "maxPayload": MAX_PAYLOAD_BYTES, "maxBufferedBytes": MAX_BUFFERED_BYTES,
-                "tickIntervalMs": self.tick_interval_ms,
+                "maxPayload": s.limits.max_payload_bytes, "maxBufferedBytes": s.limits.max_buffered_bytes,
+                "tickIntervalMs": s.limits.tick_interval_ms,
                 "attachments": {"maxBytes": 20_971_520, "maxImageBytes": 6_291_456},
             },
         }
@@ -251,10 +255,3 @@ class GatewayServer:
         if self.hooks is not None:
             self.hooks.config_changed_now()
 
-
-def _env_ms(env: Mapping[str, str], key: str, default: int) -> int:
-    """A millisecond setting from the environment (at least 100 ms)."""
-    try:
-        return max(100, int(env.get(key) or default))
-    except ValueError:
-        return default

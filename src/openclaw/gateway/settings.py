@@ -16,7 +16,10 @@ from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config
 from openclaw.errors import ConfigError
 from openclaw.gateway.auth import AuthConfig
+from openclaw.gateway.limits import Limits
+from openclaw.locality import is_loopback_name
 from openclaw.ports.footprint import Footprint, footprint_for, resolve_base_port
+from openclaw.ports.instances import isolation_check
 from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths
 
@@ -48,6 +51,8 @@ class GatewaySettings:
     footprint: Footprint
     reload_mode: str
     options: RunOptions = field(default_factory=RunOptions)
+    limits: Limits = field(default_factory=Limits)
+    allowed_origins: tuple[str, ...] = ()  # gateway.controlUi.allowedOrigins
 
     @property
     def bind_host(self) -> str:
@@ -119,13 +124,6 @@ def bind_hosts_for(mode: str, custom_host: str | None) -> tuple[str, ...]:
     return (host,) if host in ("0.0.0.0", "127.0.0.1") else (host, "127.0.0.1")
 
 
-def is_loopback_host(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def _auth_config(snap: ConfigSnapshot, opts: RunOptions, env: Mapping[str, str]) -> AuthConfig:
     token = opts.token or env.get("OPENCLAW_GATEWAY_TOKEN") or snap.get("gateway", "auth", "token")
     password = opts.password or env.get("OPENCLAW_GATEWAY_PASSWORD") or snap.get("gateway", "auth", "password")
@@ -152,9 +150,10 @@ def resolve_settings(
 ) -> GatewaySettings:
     env = os.environ if env is None else env
     snap = snap or read_config(paths.config_path, env)
-    if snap.issues:
+    issues = snap.issues or isolation_check(paths, env)(snap.resolved)
+    if issues:
         raise ConfigError(
-            format_issues(paths.config_path, snap.issues)
+            format_issues(paths.config_path, issues)
             + "\nFix it with `openclaw config set|unset`, or restore the last good one with "
             f"`{profile_cli_prefix(paths.profile)} config rollback`."
         )
@@ -165,7 +164,7 @@ def resolve_settings(
         raise ConfigError(f"invalid --bind {bind_mode!r}; use one of {', '.join(BIND_MODES)}")
     hosts = bind_hosts_for(bind_mode, snap.get("gateway", "customBindHost"))
     auth = _auth_config(snap, opts, env)
-    if not is_loopback_host(hosts[0]) and not _has_auth(auth):
+    if not is_loopback_name(hosts[0]) and not _has_auth(auth):
         raise ConfigError(
             f"refusing to bind gateway to {hosts[0]}:{port} without auth (set gateway.auth.token/password, "
             "or set OPENCLAW_GATEWAY_TOKEN/OPENCLAW_GATEWAY_PASSWORD; legacy CLAWDBOT_* and MOLTBOT_* "
@@ -183,4 +182,6 @@ def resolve_settings(
         footprint=footprint_for(port, snap.resolved),
         reload_mode=reload_mode,
         options=opts,
+        limits=Limits.from_env(env),
+        allowed_origins=tuple(snap.get("gateway", "controlUi", "allowedOrigins") or ()),
     )

@@ -15,7 +15,8 @@ from aiohttp import web
 
 from openclaw.agents.workspace import workspace_dir
 from openclaw.gateway import logfile
-from openclaw.gateway.bind import bind_exclusive, close, serve
+from openclaw.gateway.bind import bind_exclusive
+from openclaw.gateway.httpserve import close, serve
 from openclaw.gateway.locks import GatewayLockError
 from openclaw.profiles.env import expand_user
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from openclaw.gateway.server import GatewayServer
 
 LOCALHOST = ("127.0.0.1",)
+BROWSER_REQUEST_MS = 120_000  # a browser action may start Chromium, navigate and wait for the page
 
 
 def canvas_root(server: GatewayServer) -> Path:
@@ -51,25 +53,29 @@ class Sidecars:
             from openclaw.browser.http import control_app
 
             app = control_app(lambda: self.server.browser, lambda: self.server.settings.auth)
-            await self._serve("browser", app, s.footprint.control)
+            await self._serve("browser", app, s.footprint.control, BROWSER_REQUEST_MS)
         if s.snapshot.get("canvasHost", "enabled") is not False and not _off("OPENCLAW_SKIP_CANVAS_HOST", self.server):
             from openclaw.canvas.host import CanvasHost
+            from openclaw.ports.instances import host_state_dirs
+            from openclaw.profiles.isolation import state_dir_problem
 
+            state_dirs = host_state_dirs(s.paths)
             self.canvas = CanvasHost(lambda: canvas_root(self.server),
-                                     s.snapshot.get("canvasHost", "liveReload") is not False)
+                                     s.snapshot.get("canvasHost", "liveReload") is not False,
+                                     may_serve=lambda path: state_dir_problem(path, state_dirs) is None)
             try:
                 self.canvas.ensure_starter()
             except OSError as exc:
                 logfile.warn(f"canvas root {self.canvas.root} is not writable: {exc}", subsystem="canvas")
             await self._serve("canvas", self.canvas.app(), s.footprint.canvas)
 
-    async def _serve(self, name: str, app: web.Application, port: int) -> None:
+    async def _serve(self, name: str, app: web.Application, port: int, request_ms: int | None = None) -> None:
         try:
             sockets = await bind_exclusive(LOCALHOST, port, retries=4, interval=0.25)
         except GatewayLockError as exc:
             logfile.error(f"{name} service not started: {exc}", subsystem=name)
             return
-        self._served.append((await serve(app, sockets), sockets))
+        self._served.append((await serve(app, sockets, self.server.settings.limits, request_ms), sockets))
         self.listening[name] = port
         logfile.info(f"{name} listening on http://127.0.0.1:{port}/", subsystem=name)
 

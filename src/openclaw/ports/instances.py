@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openclaw.config.model import Issue
 from openclaw.config.store import read_config
 from openclaw.ports.footprint import Footprint, footprint_for, format_ports, resolve_base_port
 from openclaw.ports.registry import record_for, running_gateways
 from openclaw.profiles.names import display_name
+from openclaw.profiles.isolation import isolation_issues, state_dirs_near
 from openclaw.profiles.paths import InstancePaths, paths_for_state_dir
 
 
@@ -94,6 +96,21 @@ def state_dirs_under(home: Path) -> list[Path]:
         if entry.is_dir() and ((entry / "openclaw.json").exists() or (entry / "tmp").is_dir()):
             out.append(entry)
     return out
+
+
+def host_state_dirs(paths: InstancePaths) -> list[Path]:
+    """Every state dir this host shows: this instance's, those under home, those of running gateways."""
+    running = [Path(r["stateDir"]) for r in running_gateways() if isinstance(r.get("stateDir"), str)]
+    return state_dirs_near(paths.home, paths.state_dir, running)
+
+
+def isolation_check(paths: InstancePaths, env: Any = None) -> Any:
+    """A config check for `update_config`: paths that would expose or overwrite a state dir."""
+
+    def check(config: dict[str, Any]) -> list[Issue]:
+        return isolation_issues(config, host_state_dirs(paths), env)
+
+    return check
 
 
 def instance_from_paths(paths: InstancePaths, record: dict[str, Any] | None = None) -> Instance:

@@ -20,7 +20,7 @@ from openclaw.config.store import format_issues, read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError, UsageError
 from openclaw.fsutil import ensure_private_dir
 from openclaw.ports.footprint import Footprint, check_footprint_fits, footprint_for
-from openclaw.ports.instances import Instance
+from openclaw.ports.instances import Instance, isolation_check
 from openclaw.ports.planner import collisions_with, plan_base
 from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.env import expand_user
@@ -183,7 +183,7 @@ def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str] | None 
         for step in STEPS:
             step.write(data, answers)
 
-    update = update_config(paths.config_path, mutate, env)
+    update = update_config(paths.config_path, mutate, env, check=isolation_check(paths, env))
     ensure_workspace(workspace)
     ensure_private_dir(paths.state_dir / "agents" / "main" / "sessions")
     service = None

@@ -17,7 +17,7 @@ from openclaw.config.store import format_issues, read_config, update_config
 from openclaw.errors import ConfigError
 from openclaw.fsutil import ensure_private_dir
 from openclaw.ports.footprint import Footprint, footprint_for, parse_env_port
-from openclaw.ports.instances import Collision, Instance, discover_instances
+from openclaw.ports.instances import Collision, Instance, discover_instances, isolation_check
 from openclaw.ports.planner import check_explicit_port, collisions_with, plan_base
 from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.env import expand_user
@@ -98,7 +98,7 @@ def setup_instance(
             defaults["workspace"] = wanted
             changes.append("set agents.defaults.workspace")
 
-    update = update_config(paths.config_path, mutate, env)
+    update = update_config(paths.config_path, mutate, env, check=isolation_check(paths, env))
     status = "created" if update.created else ("updated" if update.changed else "unchanged")
     final = read_config(paths.config_path, env)
     ws = ensure_workspace(workspace_dir(final.resolved, paths, env))

@@ -23,7 +23,7 @@ from openclaw.config.redact import redact_at
 from openclaw.config.store import read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.logtail import read_tail
-from openclaw.ports.instances import Instance, check_health, discover_instances, healthz
+from openclaw.ports.instances import Instance, check_health, discover_instances, healthz, isolation_check
 from openclaw.ports.registry import record_for
 from openclaw.profiles.paths import InstancePaths
 
@@ -117,7 +117,8 @@ def config_set(target: Target, key: str, value: Any) -> list[str]:
     """Validated before writing (nothing written if invalid); the old file stays as openclaw.json.bak."""
     parts = parse_path(key)
     try:
-        update = update_config(target.paths.config_path, lambda d: set_path(d, parts, value), require_valid=True)
+        update = update_config(target.paths.config_path, lambda d: set_path(d, parts, value), require_valid=True,
+                               check=isolation_check(target.paths))
     except ConfigError as exc:
         problems = [line.strip()[2:] for line in str(exc).splitlines() if line.strip().startswith("- ")]
         raise RescueError(f"refused, nothing written: {'; '.join(problems) or exc}") from None

@@ -46,6 +46,7 @@ class Method:
 
 
 REGISTRY: dict[str, Method] = {}
+MAX_PROBLEMS = 5  # listed in one error; the rest are counted
 
 
 def method(name: str, scope: str | None, params: dict[str, Param] | None = None) -> Callable[[Handler], Handler]:
@@ -98,7 +99,8 @@ def check_params(m: Method, params: Any) -> dict[str, Any]:
         if problem:
             problems.append(problem)
     if problems:
-        raise RpcError(INVALID_REQUEST, f"invalid {m.name} params: {'; '.join(problems)}")
+        more = f" (+{len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
+        raise RpcError(INVALID_REQUEST, f"invalid {m.name} params: {'; '.join(problems[:MAX_PROBLEMS])}{more}")
     return params
 
 

@@ -1,8 +1,14 @@
-"""`config.get` (read) and `config.set` / `config.patch` (admin), guarded by the base hash."""
+"""`config.get` (read) and `config.set` / `config.patch` (admin), guarded by the base hash.
+
+File work (the cross-process write lock, fsync) runs in a thread, one write at
+a time per gateway, so a lock held elsewhere never stalls the event loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from openclaw.config.keypath import changed_paths, merge_patch
@@ -17,11 +23,15 @@ from openclaw.config.store import (
     resolve_and_validate,
     write_config,
 )
+from openclaw.errors import OpenClawError
 from openclaw.gateway.methods import CallContext, Param, method
-from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
+from openclaw.gateway.protocol import INVALID_REQUEST, MAX_JSON_DEPTH, UNAVAILABLE, RpcError, json_problem
 from openclaw.gateway.scopes import ADMIN, READ
+from openclaw.ports.instances import isolation_check
 
 MAX_ISSUES_IN_MESSAGE = 3
+MAX_ISSUES_IN_DETAILS = 50
+LOCK_TIMEOUT_S = 30.0
 
 
 def summarize(issues: list[Issue]) -> str:
@@ -30,9 +40,14 @@ def summarize(issues: list[Issue]) -> str:
     return f"invalid config: {shown}" + (f" (+{more} more)" if more > 0 else "")
 
 
+def invalid(issues: list[Issue], suffix: str = "") -> RpcError:
+    return RpcError(INVALID_REQUEST, summarize(issues) + suffix,
+                    {"issues": [i.as_dict() for i in issues[:MAX_ISSUES_IN_DETAILS]], "issueCount": len(issues)})
+
+
 @method("config.get", scope=READ, params={})
 async def config_get(ctx: CallContext) -> dict[str, Any]:
-    snap = read_config(ctx.server.settings.paths.config_path)
+    snap = await asyncio.to_thread(read_config, ctx.server.settings.paths.config_path)
     return {
         "path": str(snap.path),
         "exists": snap.exists,
@@ -44,7 +59,7 @@ async def config_get(ctx: CallContext) -> dict[str, Any]:
         "hash": snap.hash,
         "configRevisionHash": snap.hash,
         "appliedConfigHash": ctx.server.applied_config_hash,
-        "issues": [i.as_dict() for i in snap.issues],
+        "issues": [i.as_dict() for i in snap.issues[:MAX_ISSUES_IN_DETAILS]],
         "warnings": [],
         "legacyIssues": [],
     }
@@ -53,10 +68,15 @@ async def config_get(ctx: CallContext) -> dict[str, Any]:
 def _parse_object(raw: str, what: str) -> dict[str, Any]:
     try:
         parsed = parse_json5(raw)
+    except RecursionError:
+        raise RpcError(INVALID_REQUEST, f"{what} raw is nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:
         raise RpcError(INVALID_REQUEST, str(exc)) from None
     if not isinstance(parsed, dict):
         raise RpcError(INVALID_REQUEST, f"{what} raw must be an object")
+    problem = json_problem(parsed)
+    if problem:
+        raise RpcError(INVALID_REQUEST, f"{what} raw: {problem}")
     return parsed
 
 
@@ -69,29 +89,44 @@ def _require_hash(snap: ConfigSnapshot, base_hash: str | None) -> None:
         raise RpcError(INVALID_REQUEST, "config changed since last load; re-run config.get and retry")
 
 
-def _commit(ctx: CallContext, build: Any, mode: str) -> dict[str, Any]:
-    """Under the write lock: check the hash, build the new data, validate, write, respond."""
-    path = ctx.server.settings.paths.config_path
-    with config_write_lock(path):
-        snap = read_config(path, validate=False)
+Build = Callable[[ConfigSnapshot], dict[str, Any]]
+
+
+def _write(ctx: CallContext, build: Build, mode: str) -> tuple[ConfigSnapshot, dict[str, Any], list[str]]:
+    """Under the cross-process write lock: check the hash, build, validate, write (blocking)."""
+    server = ctx.server
+    paths = server.settings.paths
+    with config_write_lock(paths.config_path, timeout=LOCK_TIMEOUT_S):
+        snap = read_config(paths.config_path, validate=False)
         _require_hash(snap, ctx.params.get("baseHash"))
         new_data = build(snap)
         changed = changed_paths(snap.data, new_data)
         if mode == "config.patch" and not changed:
-            return {"ok": True, "noop": True, "changedPaths": [], "path": str(path), "config": redact(snap.data)}
-        check = ConfigSnapshot(path=path, exists=True, data=new_data)
-        resolve_and_validate(check, ctx.server.env)
-        if check.issues:
-            raise RpcError(INVALID_REQUEST, summarize(check.issues),
-                           {"issues": [i.as_dict() for i in check.issues]})
-        write_config(path, new_data)
-    text = dump_config(new_data)
+            return snap, new_data, changed
+        check = ConfigSnapshot(path=paths.config_path, exists=True, data=new_data)
+        resolve_and_validate(check, server.env)
+        issues = check.issues or isolation_check(paths, server.env)(check.resolved)
+        if issues:
+            raise invalid(issues)
+        write_config(paths.config_path, new_data)
+    return snap, new_data, changed
+
+
+async def _commit(ctx: CallContext, build: Build, mode: str) -> dict[str, Any]:
+    try:
+        async with ctx.server.config_writes:
+            snap, new_data, changed = await asyncio.to_thread(_write, ctx, build, mode)
+    except OpenClawError as exc:  # the lock stayed taken, the file went away, ...
+        raise RpcError(UNAVAILABLE, str(exc), retryable=True, retry_after_ms=1000) from None
+    path = ctx.server.settings.paths.config_path
+    if mode == "config.patch" and not changed:
+        return {"ok": True, "noop": True, "changedPaths": [], "path": str(path), "config": redact(snap.data)}
     restart = ctx.server.classify_change(changed)
     ctx.server.config_written(f"{mode} by {ctx.conn.label}")
     payload: dict[str, Any] = {
         "ok": True,
         "path": str(path),
-        "hash": config_hash(text),
+        "hash": config_hash(dump_config(new_data)),
         "config": redact(new_data),
         "restart": restart,
     }
@@ -118,19 +153,18 @@ async def config_set(ctx: CallContext) -> dict[str, Any]:
     def build(snap: ConfigSnapshot) -> dict[str, Any]:
         return restore_redacted(submitted, snap.data)
 
-    return _commit(ctx, build, "config.set")
+    return await _commit(ctx, build, "config.set")
 
 
 @method("config.patch", scope=ADMIN, params=PATCH_PARAMS)
 async def config_patch(ctx: CallContext) -> dict[str, Any]:
     patch = _parse_object(ctx.params["raw"], "config.patch")
-    current = read_config(ctx.server.settings.paths.config_path, ctx.server.env)
+    current = await asyncio.to_thread(read_config, ctx.server.settings.paths.config_path, ctx.server.env)
     if current.issues:
-        raise RpcError(INVALID_REQUEST, f"{summarize(current.issues)}; fix (openclaw doctor) before patching",
-                       {"issues": [i.as_dict() for i in current.issues]})
+        raise invalid(current.issues, "; fix (openclaw doctor) before patching")
 
     def build(snap: ConfigSnapshot) -> dict[str, Any]:
         merged = merge_patch(copy.deepcopy(snap.data), patch)
         return restore_redacted(merged, snap.data)
 
-    return _commit(ctx, build, "config.patch")
+    return await _commit(ctx, build, "config.patch")

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""The gateway under hostile input and load: the attacks of issue 8, with figures.
+
+Each scenario starts a fresh gateway in a throwaway HOME, attacks it from
+loopback and prints what it cost the gateway (RSS, file descriptors,
+`/healthz` latency for other clients meanwhile, time to stop). Nothing
+touches the real ~/.openclaw.
+
+    python bench/hostile.py                    # every scenario at full size
+    python bench/hostile.py --only pipeline    # one scenario
+    python bench/hostile.py --scale 0.1        # a quick, smaller run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+import attacks  # noqa: E402
+from attacks import Watch, fd_count, healthz_ms, rss_mb  # noqa: E402
+
+PY = sys.executable
+
+
+class Host:
+    """A throwaway HOME with one set-up instance and at most one running gateway."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        home, tmp = root / "home", root / "tmp"
+        home.mkdir()
+        tmp.mkdir()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
+        self.env.update(HOME=str(home), TMPDIR=str(tmp), NO_COLOR="1")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = int(json.loads(self.cli("setup", "--json").stdout)["port"])
+        self.state = home / ".openclaw"
+        self.token = json.loads((self.state / "openclaw.json").read_text())["gateway"]["auth"]["token"]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        proc = subprocess.run([PY, "-m", "openclaw", *args], env=self.env, capture_output=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"openclaw {' '.join(args)}: {proc.stderr.decode()}")
+        return proc
+
+    def start(self, nofile: int | None = None, extra_env: dict[str, str] | None = None) -> int:
+        def limit() -> None:
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+        self.log = (self.root / "gateway.out").open("wb")
+        self.proc = subprocess.Popen([PY, "-m", "openclaw", "gateway"], env={**self.env, **(extra_env or {})},
+                                     stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=limit)
+        deadline = time.monotonic() + 30
+        while healthz_ms(self.port, 0.5) is None:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gateway did not become healthy: {(self.root / 'gateway.out').read_text()}")
+            time.sleep(0.01)
+        time.sleep(1.0)  # let start-up allocations settle before taking the idle baseline
+        return self.proc.pid
+
+    def stop(self) -> float:
+        """SIGTERM; seconds until the process exited."""
+        assert self.proc is not None
+        started = time.perf_counter()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        return time.perf_counter() - started
+
+    def output(self) -> str:
+        return (self.root / "gateway.out").read_text(errors="replace")
+
+
+def settle_rss(pid: int, seconds: float) -> float:
+    time.sleep(seconds)
+    return round(rss_mb(pid), 1)
+
+
+# -- scenarios -----------------------------------------------------------------------------
+def s_handshakes(h: Host, scale: float) -> dict[str, Any]:
+    pid = h.start()
+    idle = round(rss_mb(pid), 1)
+    count = int(10_000 * scale)
+    with Watch(pid, h.port) as w:
+        started = time.perf_counter()
+        result = asyncio.run(attacks.rejected_handshakes(h.port, count))
+        result["seconds"] = round(time.perf_counter() - started, 1)
+    after = settle_rss(pid, 10)
+    h.stop()
+    return {**result, "idleMB": idle, **w.summary(), "rss10sAfterMB": after, "growthMB": round(after - idle, 1),
+            "target": "growth < 20 MB ten seconds later"}
+
+
+def s_preauth(h: Host, scale: float) -> dict[str, Any]:
+    pid = h.start()
+    idle = round(rss_mb(pid), 1)
+    with Watch(pid, h.port, interval=0.02) as w:
+        result = asyncio.run(attacks.oversized_preauth(h.port, 20, int(25 * 2**20 * max(scale, 0.1))))
+    h.stop()
+    return {**result, "idleMB": idle, **w.summary(), "target": "peak < 150 MB"}
+
+
+def s_pipeline(h: Host, scale: float) -> dict[str, Any]:
+    pid = h.start()
+    idle = round(rss_mb(pid), 1)
+    with Watch(pid, h.port, interval=0.02) as w:
+        result = asyncio.run(attacks.pipeline(h.port, h.token, int(100_000 * scale)))
+    after = settle_rss(pid, 10)
+    h.stop()
+    return {**result, "idleMB": idle, **w.summary(), "rss10sAfterMB": after,
+            "target": "healthz p99 < 200 ms, RSS < 150 MB, back to idle + 10 MB"}
+
+
+def s_idle_sockets(h: Host, scale: float) -> dict[str, Any]:
+    pid = h.start()
+    fds0 = fd_count(pid)
+    count = int(1000 * scale)
+
+    async def run() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, payload, drip in (
+            ("silent", b"", None),
+            ("partialRequestLine", b"GET /healthz HT", None),
+            ("slowloris", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n", lambda s: s.send(b"X-a: b\r\n")),
+            ("upgradedSilent", _upgrade_request(h.port), None),
+        ):
+            n = count if name == "silent" else max(10, count // 10)
+            socks = await attacks.idle_sockets(h.port, n, payload)
+            out[f"{name}Sockets"] = n
+            out[f"{name}FdsDuring"] = fd_count(pid)
+            out[f"{name}ClosedAfterS"] = await attacks.wait_all_closed(socks, 60, drip)
+            for sock in socks:
+                sock.close()
+        return out
+
+    with Watch(pid, h.port) as w:
+        result = asyncio.run(run())
+    time.sleep(0.5)
+    fds1 = fd_count(pid)
+    h.stop()
+    return {**result, "fdsBefore": fds0, "fdsAfter": fds1, **w.summary(),
+            "target": "all closed within 15 s, fds back to baseline"}
+
+
+def _upgrade_request(port: int) -> bytes:
+    return (f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+
+
+def s_fd_exhaustion(h: Host, scale: float) -> dict[str, Any]:
+    """A hard open-files limit of 256 (the gateway cannot raise it) and 300 silent sockets."""
+    pid = h.start(nofile=256)
+
+    async def run() -> dict[str, Any]:
+        started = time.perf_counter()
+        socks = await attacks.idle_sockets(h.port, 300)
+        during = [await asyncio.to_thread(healthz_ms, h.port, 1.0) for _ in range(3)]
+        closed = await attacks.wait_all_closed(socks, 60)
+        closed_at = round(time.perf_counter() - started, 1) if closed is not None else None
+        for sock in socks:
+            sock.close()
+        while time.perf_counter() - started < 60 and await asyncio.to_thread(healthz_ms, h.port, 1.0) is None:
+            pass
+        return {"idleSockets": 300, "healthzServedWhileExhausted": f"{sum(d is not None for d in during)}/3",
+                "socketsClosedAfterS": closed_at, "healthyAgainAfterS": round(time.perf_counter() - started, 1)}
+
+    result = asyncio.run(run())
+    h.stop()
+    log = h.state / "logs" / "gateway.log"
+    texts = [h.output(), log.read_text(errors="replace") if log.exists() else ""]
+    noisy = sum(t.count("out of system resource") + t.count("cannot accept connections") for t in texts)
+    return {**result, "nofile": 256, "exhaustionLogLines": noisy, "target": "one log line per interval"}
+
+
+def s_shutdown(h: Host, scale: float) -> dict[str, Any]:
+    h.start()
+    count = int(300 * scale)
+
+    async def run() -> float:
+        clients = await attacks.ui_clients(h.port, h.token, count)
+        seconds = await asyncio.to_thread(h.stop)
+        for ws in clients:
+            ws.abort()
+        return seconds
+
+    return {"uiClients": count, "stopSeconds": round(asyncio.run(run()), 2), "target": "exit < 2 s"}
+
+
+def s_config_lock(h: Host, scale: float) -> dict[str, Any]:
+    from openclaw.fsutil import FileLock
+
+    pid = h.start()
+    config = h.state / "openclaw.json"
+    lock = FileLock(config.with_name(f".{config.name}.lock"))
+    assert lock.try_acquire()
+    held = 10 * max(scale, 0.3)
+
+    async def run() -> dict[str, Any]:
+        ws = await attacks.authenticated(h.port, h.token, scopes=["operator.admin"])
+        got = await ws.request("config.get", {})
+        base_hash = got["payload"]["hash"]
+        asyncio.get_running_loop().call_later(held, lock.release, False)
+        started = time.perf_counter()
+        res = await ws.request("config.patch", {"raw": '{"logging": {"level": "debug"}}', "baseHash": base_hash},
+                               timeout=60)
+        ws.abort()
+        return {"patchOk": res["ok"], "patchSeconds": round(time.perf_counter() - started, 1),
+                "patchError": (res.get("error") or {}).get("message")}
+
+    with Watch(pid, h.port, interval=0.02) as w:
+        result = asyncio.run(run())
+    h.stop()
+    return {"lockHeldS": held, **result, **w.summary(), "target": "healthz < 100 ms throughout"}
+
+
+SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
+    "handshakes": s_handshakes,
+    "preauth": s_preauth,
+    "pipeline": s_pipeline,
+    "idle": s_idle_sockets,
+    "fds": s_fd_exhaustion,
+    "shutdown": s_shutdown,
+    "configlock": s_config_lock,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", choices=sorted(SCENARIOS), help="run only these scenarios")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply attack sizes (default 1.0)")
+    args = parser.parse_args()
+    print(f"# {time.strftime('%Y-%m-%d')} {platform.node()} {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    failed = False
+    for name in args.only or SCENARIOS:
+        with tempfile.TemporaryDirectory(prefix="oc-hostile-", dir="/tmp") as tmp:
+            host = Host(Path(tmp))
+            try:
+                result = SCENARIOS[name](host, args.scale)
+            except Exception as exc:  # noqa: BLE001 - a broken scenario is a finding, keep going
+                result, failed = {"error": repr(exc)}, True
+            finally:
+                if host.proc is not None and host.proc.poll() is None:
+                    with contextlib.suppress(Exception):
+                        host.proc.kill()
+            print(f"{name}: {json.dumps(result)}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

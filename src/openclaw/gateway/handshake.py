@@ -1,0 +1,177 @@
+"""The `connect` request's rules, in upstream's order, as functions of what the client sent.
+
+Frame shape and method, params, drain state, protocol window, role, origin,
+rate limit, shared secret, device proof, scopes. A failure raises
+`ConnectRejected` with upstream's exact message, detail code and close code.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from openclaw.gateway import logfile
+from openclaw.gateway.auth import AuthConfig, RateLimiter, check_shared_secret, rejection
+from openclaw.gateway.protocol import (
+    CLIENT_IDS,
+    CLIENT_MODES,
+    CLOSE_PROTOCOL,
+    CLOSE_TRY_AGAIN,
+    INVALID_REQUEST,
+    MIN_PROBE_PROTOCOL,
+    NOT_PAIRED,
+    PROTOCOL_VERSION,
+    UNAVAILABLE,
+    ConnectRejected,
+)
+from openclaw.locality import DEFAULT_PORTS, format_origin, is_loopback_name, parse_origin, split_host_header
+
+ORIGIN_NOT_ALLOWED = ("origin not allowed (open the Control UI from the gateway host or allow it in "
+                      "gateway.controlUi.allowedOrigins)")
+
+
+@dataclass(frozen=True)
+class Peer:
+    """What the handshake knows about the other end, besides what it sent in `connect`."""
+
+    conn_id: str
+    remote: str
+    local: bool  # loopback peer, no proxy headers, loopback Host
+    origin: str | None  # browsers send one
+    host: str | None  # the Host header
+    nonce: str  # the challenge we sent
+
+
+def connect_params_problem(params: Any) -> str | None:
+    if not isinstance(params, dict):
+        return "params must be an object"
+    for key in ("minProtocol", "maxProtocol"):
+        value = params.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            return f"{key} must be an integer >= 1"
+    client = params.get("client")
+    if not isinstance(client, dict):
+        return "client must be an object"
+    for key in ("id", "version", "platform", "mode"):
+        if not isinstance(client.get(key), str) or not client[key]:
+            return f"client.{key} must be a non-empty string"
+    if client["id"] not in CLIENT_IDS:
+        return f"client.id must be one of {', '.join(sorted(CLIENT_IDS))}"
+    if client["mode"] not in CLIENT_MODES:
+        return f"client.mode must be one of {', '.join(sorted(CLIENT_MODES))}"
+    scopes = params.get("scopes")
+    if scopes is not None and (not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)):
+        return "scopes must be an array of strings"
+    for key in ("auth", "device"):
+        if params.get(key) is not None and not isinstance(params[key], dict):
+            return f"{key} must be an object"
+    return None
+
+
+def negotiate(params: dict[str, Any]) -> int | None:
+    """The protocol we will speak, or None if the client's window excludes us."""
+    lo, hi = params["minProtocol"], params["maxProtocol"]
+    client = params["client"]
+    if hi >= PROTOCOL_VERSION and lo <= PROTOCOL_VERSION:
+        return PROTOCOL_VERSION
+    if client["mode"] == "probe" and hi >= MIN_PROBE_PROTOCOL and lo <= PROTOCOL_VERSION:
+        return PROTOCOL_VERSION
+    if params.get("role") == "node" and client["mode"] == "node" and hi >= 3 and lo <= 3:
+        return 3
+    return None
+
+
+def origin_allowed(origin: str, host: str | None, allowed: list[str], auth_mode: str) -> bool:
+    """A browser page may connect from an allow-listed origin, from loopback to a loopback Host,
+    or from the gateway's own origin when a secret guards it (never with auth `none`: a page
+    that rebinds its own DNS name to 127.0.0.1 is same-origin with itself)."""
+    parsed = parse_origin(origin)
+    if parsed is None:
+        return False
+    if format_origin(parsed) in {o.rstrip("/").lower() for o in allowed}:
+        return True
+    target = split_host_header(host)
+    if target is None:
+        return False
+    if is_loopback_name(parsed[1]) and is_loopback_name(target[0]):
+        return True
+    same = parsed[1] == target[0] and parsed[2] == (target[1] or DEFAULT_PORTS[parsed[0]])
+    return same and auth_mode != "none"
+
+
+def check_connect(frame: dict[str, Any], peer: Peer, draining: bool, allowed_origins: list[str],
+                  auth: AuthConfig, limiter: RateLimiter) -> tuple[int, str, str, list[str]]:
+    """Every rule up to the scopes: (protocol, auth method, role, scopes), or ConnectRejected."""
+    if frame["method"] != "connect":
+        raise ConnectRejected(INVALID_REQUEST, "invalid handshake: first request must be connect")
+    params = frame.get("params")
+    problem = connect_params_problem(params)
+    if problem:
+        raise ConnectRejected(INVALID_REQUEST, f"invalid connect params: {problem}")
+    client = params["client"]
+    if draining:
+        raise ConnectRejected(
+            UNAVAILABLE, "connect unavailable during gateway restart", CLOSE_TRY_AGAIN, "gateway restart in progress",
+            {"method": "connect", "reason": "restart", "phase": "draining"}, retryable=True, retry_after_ms=1000,
+        )
+    protocol = negotiate(params)
+    if protocol is None:
+        logfile.warn(
+            f"protocol mismatch conn={peer.conn_id} client={client['id']} {client['mode']} v{client['version']} "
+            f"min={params['minProtocol']} max={params['maxProtocol']} expected={PROTOCOL_VERSION} "
+            f"probeMin={MIN_PROBE_PROTOCOL}"
+        )
+        raise ConnectRejected(
+            INVALID_REQUEST, "protocol mismatch", CLOSE_PROTOCOL, "protocol mismatch",
+            {"code": "PROTOCOL_MISMATCH", "clientMinProtocol": params["minProtocol"],
+             "clientMaxProtocol": params["maxProtocol"], "expectedProtocol": PROTOCOL_VERSION,
+             "minimumProbeProtocol": MIN_PROBE_PROTOCOL},
+        )
+    role = params.get("role") or "operator"
+    if role not in ("operator", "node"):
+        raise ConnectRejected(INVALID_REQUEST, "invalid role")
+    if peer.origin is not None and not origin_allowed(peer.origin, peer.host, allowed_origins, auth.mode):
+        raise ConnectRejected(INVALID_REQUEST, ORIGIN_NOT_ALLOWED, details={"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED"})
+    method, scopes = authenticate(params, peer, auth, limiter)
+    return protocol, method, role, scopes
+
+
+def authenticate(params: dict[str, Any], peer: Peer, auth: AuthConfig, limiter: RateLimiter) -> tuple[str, list[str]]:
+    """The shared secret, then the device proof; returns (auth method, effective scopes).
+
+    A device key proves who the client is, never what it may do: its scopes are
+    those the same request gets without one. Local devices are approved
+    silently, as upstream's are; we keep no approvals for remote devices yet, so
+    those are refused with `pairing required` rather than trusted.
+    """
+    mode = params["client"]["mode"]
+    key = limiter.key(peer.remote)
+    locked_ms = 0 if peer.local else limiter.locked_for_ms(key)
+    if locked_ms:
+        raise rejection("rate_limited", mode, peer.local, retry_after_ms=locked_ms)
+    outcome = check_shared_secret(auth, params.get("auth"))
+    if not outcome.ok:
+        if not peer.local:
+            limiter.failure(key)
+        raise rejection(outcome.reason, mode, peer.local)
+    if not peer.local:
+        limiter.success(key)
+    requested = list(dict.fromkeys(params.get("scopes") or []))
+    if isinstance(params.get("device"), dict):
+        from openclaw.gateway.device import verify_device
+
+        device_id = verify_device(params, peer.nonce, int(time.time() * 1000))
+        if not peer.local:
+            raise ConnectRejected(
+                NOT_PAIRED, "pairing required: device is not approved yet",
+                close_reason=f"pairing required: device is not approved yet (deviceId: {device_id[:12]})",
+                details={"code": "PAIRING_REQUIRED", "reason": "not-paired", "deviceId": device_id,
+                         "requestedRole": params.get("role") or "operator", "requestedScopes": requested},
+            )
+    if peer.local:
+        return outcome.method, requested
+    if outcome.method in ("token", "password"):
+        return outcome.method, []  # device-less remote: connect-only, as upstream
+    raise ConnectRejected(NOT_PAIRED, "device identity required", close_reason="device identity required",
+                          details={"code": "DEVICE_IDENTITY_REQUIRED"})

@@ -1,0 +1,60 @@
+"""Every bound a gateway puts on what clients may make it hold, resolved once per start.
+
+Wire-visible limits keep upstream's values (they are advertised in `hello-ok`);
+the rest are ours. Tests and operators may tighten them through the
+environment (milliseconds for times, bytes for sizes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from openclaw.gateway.protocol import (
+    HANDSHAKE_TIMEOUT_MS,
+    MAX_BUFFERED_BYTES,
+    MAX_PAYLOAD_BYTES,
+    MAX_PREAUTH_BYTES,
+    TICK_INTERVAL_MS,
+)
+
+# env var -> (field, default, minimum)
+_ENV = {
+    "OPENCLAW_HANDSHAKE_TIMEOUT_MS": ("handshake_timeout_ms", HANDSHAKE_TIMEOUT_MS, 100),
+    "OPENCLAW_TICK_INTERVAL_MS": ("tick_interval_ms", TICK_INTERVAL_MS, 100),
+    "OPENCLAW_MAX_BUFFERED_BYTES": ("max_buffered_bytes", MAX_BUFFERED_BYTES, 64 * 1024),
+    "OPENCLAW_MAX_IN_FLIGHT": ("max_in_flight", 32, 1),
+    "OPENCLAW_HTTP_IDLE_TIMEOUT_MS": ("http_idle_ms", 10_000, 100),
+    "OPENCLAW_HTTP_REQUEST_TIMEOUT_MS": ("http_request_ms", 30_000, 100),
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    handshake_timeout_ms: int = HANDSHAKE_TIMEOUT_MS  # upgrade to hello-ok, else close 1000
+    tick_interval_ms: int = TICK_INTERVAL_MS
+    preauth_bytes: int = MAX_PREAUTH_BYTES  # per message before hello-ok, checked on the frame header
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES  # per message after hello-ok
+    max_buffered_bytes: int = MAX_BUFFERED_BYTES  # unsent bytes per connection, else 1008 slow consumer
+    max_in_flight: int = 32  # requests of one connection running at once, else UNAVAILABLE busy
+    http_idle_ms: int = 10_000  # a connection with no complete request (raw, slowloris, keep-alive)
+    http_request_ms: int = 30_000  # one HTTP request, from handler start to the last byte written
+    close_grace_ms: int = 1_000  # a closing peer gets this long to answer, then the socket is dropped
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Limits:
+        values: dict[str, int] = {}
+        for key, (name, default, minimum) in _ENV.items():
+            try:
+                values[name] = max(minimum, int(env.get(key) or default))
+            except ValueError:
+                values[name] = default
+        return cls(**values)
+
+    @property
+    def handshake_timeout_s(self) -> float:
+        return self.handshake_timeout_ms / 1000
+
+    @property
+    def close_grace_s(self) -> float:
+        return self.close_grace_ms / 1000

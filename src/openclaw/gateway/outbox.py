@@ -1,0 +1,83 @@
+"""What a connection still has to send, bounded in bytes and written by one task.
+
+Senders never wait: a frame is queued and a writer task drains the queue in
+order while the socket takes it. A peer that stops reading makes the queue
+grow; past the limit the connection is cut off as a slow consumer instead of
+the gateway holding more and more of its frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable
+
+from aiohttp import WSMsgType, web
+
+
+class Outbox:
+    def __init__(self, ws: web.WebSocketResponse, transport_size: Callable[[], int], limit: int,
+                 on_overflow: Callable[[], None]) -> None:
+        self._ws = ws
+        self._transport_size = transport_size  # bytes the socket has accepted but not sent yet
+        self._limit = limit
+        self._on_overflow = on_overflow
+        self._queue: deque[bytes] = deque()
+        self._queued = 0
+        self._writer: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.closed = False
+        self.peak = 0  # the most bytes this connection ever had waiting
+
+    @property
+    def buffered(self) -> int:
+        return self._queued + self._transport_size()
+
+    def put(self, data: bytes) -> bool:
+        """Queue one text frame; False (and the overflow callback) when the peer is too far behind."""
+        if self.closed:
+            return False
+        buffered = self.buffered + len(data)
+        if buffered > self._limit:
+            self.close()
+            self._on_overflow()
+            return False
+        self.peak = max(self.peak, buffered)
+        self._queue.append(data)
+        self._queued += len(data)
+        if self._writer is None:
+            self._idle.clear()
+            self._writer = asyncio.ensure_future(self._drain())
+        return True
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                data = self._queue.popleft()
+                self._queued -= len(data)
+                await self._ws.send_frame(data, WSMsgType.TEXT)
+        except (ConnectionError, RuntimeError):  # the socket went away: nothing more to send
+            self.close()
+        finally:
+            self._writer = None
+            self._idle.set()
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far has been handed to the socket."""
+        await self._idle.wait()
+
+    def close(self) -> None:
+        """Drop what is queued and stop the writer; later frames are refused."""
+        self.closed = True
+        self._queue.clear()
+        self._queued = 0
+        if self._writer is not None:
+            self._writer.cancel()
+
+    async def aclose(self) -> None:
+        self.close()
+        if self._writer is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._writer
