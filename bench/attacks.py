@@ -53,10 +53,11 @@ class RawWs:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self._inflate: Any = None  # per-message deflate from the server, when it negotiated it
+        self.response_head = ""  # the server's 101 response, headers included
 
     @classmethod
     async def open(cls, port: int, headers: dict[str, str] | None = None, timeout: float = 10.0,
-                   rcvbuf: int | None = None) -> RawWs:
+                   rcvbuf: int | None = None, host: str | None = None) -> RawWs:
         sock = socket.socket()
         if rcvbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -64,7 +65,7 @@ class RawWs:
         await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
         reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 26)
         key = base64.b64encode(os.urandom(16)).decode()
-        lines = [f"GET / HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket", "Connection: Upgrade",
+        lines = ["GET / HTTP/1.1", f"Host: {host or f'127.0.0.1:{port}'}", "Upgrade: websocket", "Connection: Upgrade",
                  f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -72,7 +73,9 @@ class RawWs:
         if not head.startswith(b"HTTP/1.1 101"):
             writer.close()
             raise ConnectionError(head.split(b"\r\n", 1)[0].decode(errors="replace"))
-        return cls(reader, writer)
+        ws = cls(reader, writer)
+        ws.response_head = head.decode(errors="replace")
+        return ws
 
     async def send_frame(self, opcode: int, payload: bytes) -> None:
         self.writer.write(frame_header(opcode, len(payload)) + payload)
@@ -240,7 +243,8 @@ async def pipeline(port: int, token: str, count: int, method: str = "status",
 
 
 async def peer_closed(ws: RawWs, timeout: float) -> float | None:
-    """Seconds until the server closed or reset the connection, without reading what it sent."""
+    """Seconds until the server closed or reset the connection, without reading what it sent
+    (None also when the server let go while data it sent still waits for our window to open)."""
     sock = ws.writer.get_extra_info("socket")
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:

@@ -112,9 +112,10 @@ class Env:
         started.append(gw)
         return gw.wait_healthy(port)
 
-    def gateway(self, profile: str | None = None, *args: str, extra_env: dict[str, str] | None = None) -> Gateway:
+    def gateway(self, profile: str | None = None, *args: str, extra_env: dict[str, str] | None = None,
+                nofile: tuple[int, int] | None = None) -> Gateway:
         prefix = ["--profile", profile] if profile else []
-        return Gateway(self, [*prefix, "gateway", *args], extra_env or {})
+        return Gateway(self, [*prefix, "gateway", *args], extra_env or {}, nofile)
 
 
 def make_env(root: Path) -> Env:
@@ -130,17 +131,28 @@ def make_env(root: Path) -> Env:
 class Gateway:
     """A real gateway subprocess."""
 
-    def __init__(self, env: Env, args: list[str], extra_env: dict[str, str]) -> None:
+    def __init__(self, env: Env, args: list[str], extra_env: dict[str, str],
+                 nofile: tuple[int, int] | None = None) -> None:
         self.env = env
         self.args = args
         self.extra_env = extra_env
+        self.nofile = nofile  # (soft, hard) open-files limit to start the process with
         self.proc: subprocess.Popen[str] | None = None
         self.log = env.root / f"gateway-{time.monotonic_ns()}.out"
 
     def start(self) -> Gateway:
         out = self.log.open("w")
+        nofile = self.nofile
+
+        def limits() -> None:
+            if nofile:
+                import resource
+
+                resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
+
         self.proc = subprocess.Popen([PY, "-m", "openclaw", *self.args], env={**self.env.vars, **self.extra_env},
-                                     stdout=out, stderr=subprocess.STDOUT, text=True)
+                                     stdout=out, stderr=subprocess.STDOUT, text=True,
+                                     preexec_fn=limits if nofile else None)
         return self
 
     @property

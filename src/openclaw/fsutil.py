@@ -10,6 +10,7 @@ import contextlib
 import errno
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,9 +184,12 @@ class FileLock:
         self.fd = fd
         return True
 
-    def acquire(self, timeout: float, poll: float = 0.05) -> bool:
+    def acquire(self, timeout: float, poll: float = 0.05, cancel: threading.Event | None = None) -> bool:
+        """Poll for the lock until `timeout`; False on timeout or once `cancel` is set."""
         deadline = time.monotonic() + timeout
         while True:
+            if cancel is not None and cancel.is_set():
+                return False
             if self.try_acquire():
                 return True
             if time.monotonic() >= deadline:
@@ -211,10 +215,13 @@ class FileLock:
 
 
 @contextlib.contextmanager
-def locked(path: Path, timeout: float = 30.0, what: str = "file") -> Iterator[None]:
-    """Hold an exclusive lock on `path` for the duration of the block."""
+def locked(path: Path, timeout: float = 30.0, what: str = "file",
+           cancel: threading.Event | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on `path` for the duration of the block (a set `cancel` gives up)."""
     lock = FileLock(path)
-    if not lock.acquire(timeout):
+    if not lock.acquire(timeout, cancel=cancel):
+        if cancel is not None and cancel.is_set():
+            raise OpenClawError(f"gave up waiting for the {what} lock {path}: the request was cancelled")
         raise OpenClawError(f"timed out after {timeout:.0f}s waiting for the {what} lock {path}")
     try:
         yield

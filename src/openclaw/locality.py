@@ -9,11 +9,24 @@ its own host name.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Protocol
 from urllib.parse import urlsplit
 
 FORWARD_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "Forwarded")
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+
+
+def _valid_host(host: str) -> bool:
+    """A DNS name or an IP literal (urlsplit lets spaces and much else through)."""
+    if _NAME.fullmatch(host):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 class RequestLike(Protocol):
@@ -52,7 +65,8 @@ def split_host_header(value: str | None) -> tuple[str, int | None] | None:
         return None
     if not host or parts.username is not None or parts.path or parts.query or parts.fragment:
         return None
-    return host.rstrip("."), port
+    host = host.rstrip(".")
+    return (host, port) if _valid_host(host) else None
 
 
 def parse_origin(origin: str | None) -> tuple[str, str, int] | None:
@@ -67,7 +81,10 @@ def parse_origin(origin: str | None) -> tuple[str, str, int] | None:
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not host or parts.username is not None or parts.path not in ("", "/"):
         return None
-    return scheme, host.rstrip("."), port if port is not None else DEFAULT_PORTS[scheme]
+    host = host.rstrip(".")
+    if not _valid_host(host):
+        return None
+    return scheme, host, port if port is not None else DEFAULT_PORTS[scheme]
 
 
 def format_origin(origin: tuple[str, str, int]) -> str:

@@ -140,8 +140,9 @@ class ManagedBrowser:
         finally:
             log.close()
         self.pid = self._proc.pid
-        atomic_write(self.pidfile, json.dumps({"pid": self.pid, "startMarker": start_marker(self.pid),
-                                               "cdpPort": self.profile.cdp_port}) + "\n")
+        record = json.dumps({"pid": self.pid, "startMarker": start_marker(self.pid),
+                             "cdpPort": self.profile.cdp_port}) + "\n"
+        await asyncio.to_thread(atomic_write, self.pidfile, record)
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._proc.returncode is not None:

@@ -8,6 +8,7 @@ configured, anything else gets a plain explanation.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -40,7 +41,7 @@ class Router:
     async def __call__(self, msg: InboundMessage, channel: Channel) -> None:
         config = self._config()
         policy, allow_from = account_policy(config, msg.account)
-        operators = (allow_from - {"*"}) | self.pairing.allowed(msg.channel, msg.account) | self.pairing.owners(msg.channel)
+        operators = (allow_from - {"*"}) | await asyncio.to_thread(self._paired, msg)
         is_operator = msg.sender_id in operators
         if msg.direct:
             if policy == "disabled":
@@ -63,12 +64,17 @@ class Router:
             return
         await self._operator(msg, channel, cmd, is_operator, config)
 
+    def _paired(self, msg: InboundMessage) -> set[str]:
+        """Approved senders and owners (file reads: run in a thread)."""
+        return self.pairing.allowed(msg.channel, msg.account) | self.pairing.owners(msg.channel)
+
     async def _stranger(self, msg: InboundMessage, channel: Channel, policy: str) -> None:
         if policy != "pairing":
             logfile.info(f"ignored a direct message from {msg.sender_id} ({policy})", subsystem=msg.channel)
             return
-        request, created = self.pairing.request(msg.channel, msg.account, msg.sender_id,
-                                                {"username": msg.sender_name} if msg.sender_name else None)
+        request, created = await asyncio.to_thread(  # the pairing store's lock and fsync: off the loop
+            self.pairing.request, msg.channel, msg.account, msg.sender_id,
+            {"username": msg.sender_name} if msg.sender_name else None)
         if created:
             logfile.info(f"pairing code issued to {msg.sender_id} on {msg.channel}/{msg.account}", subsystem="pairing")
             await channel.send(msg.account, msg.chat_id,
@@ -76,7 +82,7 @@ class Router:
                                f"Ask the owner of this gateway to run:\n"
                                f"openclaw pairing approve {msg.channel} {request.code}")
         if commands.parse(msg.text) is not None:
-            audit(self.paths.logs_dir, channel=msg.channel, account=msg.account, sender=msg.sender_id,
+            await asyncio.to_thread(audit, self.paths.logs_dir, channel=msg.channel, account=msg.account, sender=msg.sender_id,
                   command=msg.text.strip()[:200], result="refused", reason="not paired")
 
     async def _operator(self, msg: InboundMessage, channel: Channel, cmd: commands.Command, allowed: bool,
@@ -84,12 +90,14 @@ class Router:
         record = {"channel": msg.channel, "account": msg.account, "sender": msg.sender_id,
                   "command": f"/{cmd.name}", "args": cmd.raw_args[:200]}
         if not allowed:
-            audit(self.paths.logs_dir, **record, result="refused", reason="not an owner or allow-listed sender")
+            await asyncio.to_thread(audit, self.paths.logs_dir, **record, result="refused",
+                                    reason="not an owner or allow-listed sender")
             await channel.send(msg.account, msg.chat_id, "Sorry, only this gateway's owners and allow-listed "
                                                            "senders may run operator commands.")
             return
         await channel.typing(msg.account, msg.chat_id)
         ctx = commands.Context(self.paths, commands.targets_from(config))
         ok, reply = await commands.run(ctx, cmd)
-        audit(self.paths.logs_dir, **record, result="ok" if ok else "failed", reply=reply[:500])
+        await asyncio.to_thread(audit, self.paths.logs_dir, **record, result="ok" if ok else "failed",
+                                reply=reply[:500])
         await channel.send(msg.account, msg.chat_id, reply)

@@ -107,7 +107,7 @@ class TelegramAccount:
 
     async def _run(self) -> None:
         backoff = 1.0
-        offset = self.load_offset()
+        offset = await asyncio.to_thread(self.load_offset)
         while True:
             try:
                 if not self.bot:
@@ -119,7 +119,7 @@ class TelegramAccount:
                 self.connected, backoff = True, 1.0
                 for update in updates:
                     await self._dispatch(update)
-                    self.save_offset(update["update_id"])
+                    await asyncio.to_thread(self.save_offset, update["update_id"])  # fsynced: off the loop
                     offset = update["update_id"] + 1
             except asyncio.CancelledError:
                 raise

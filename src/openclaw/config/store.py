@@ -6,6 +6,7 @@ import copy
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -119,11 +120,11 @@ def write_config(path: Path, data: dict[str, Any]) -> None:
 
 
 @contextmanager
-def config_write_lock(path: Path, timeout: float = 30.0) -> Iterator[None]:
+def config_write_lock(path: Path, timeout: float = 30.0, cancel: threading.Event | None = None) -> Iterator[None]:
     """Serializes read-modify-write cycles across processes so no update is lost."""
     if not path.parent.exists():
         ensure_private_dir(path.parent)
-    with locked(path.with_name(f".{path.name}.lock"), timeout=timeout, what="config write"):
+    with locked(path.with_name(f".{path.name}.lock"), timeout=timeout, what="config write", cancel=cancel):
         yield
 
 

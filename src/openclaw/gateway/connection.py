@@ -85,6 +85,10 @@ class Connection:
         return f"{self.client.get('id', '?')}/{self.client.get('mode', '?')}@{self.remote}"
 
     @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    @property
     def ephemeral(self) -> bool:
         return self.client.get("mode") in EPHEMERAL_MODES
 
@@ -199,7 +203,7 @@ class Connection:
             req_id = frame.get("id") if isinstance(frame, dict) and isinstance(frame.get("id"), str) else None
             self.send(res_err(req_id or "invalid", RpcError(INVALID_REQUEST, f"invalid request frame: {problem}").shape()))
             return
-        if len(self._tasks) >= self.limits.max_in_flight:
+        if self.in_flight >= self.limits.max_in_flight:
             self.send(res_err(frame["id"], BUSY.shape()))
             return
         self._spawn(self._dispatch(frame))

@@ -4,8 +4,9 @@ aiohttp's keep-alive timer also runs from the moment a connection is made, so
 `http_idle_ms` closes sockets that never send a request, request lines and
 headers that never finish, and idle keep-alive connections alike. A request
 deadline covers the rest: a body that trickles in, a handler that hangs, a
-client that does not read its response. WebSockets are exempt; their
-protocol has its own limits.
+client that does not read its response. An unread request body is drained
+for at most the close grace period. WebSockets are exempt; their protocol
+has its own limits.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ def request_deadline(seconds: float) -> Callable[[web.Request, Handler], Awaitab
         try:
             async with asyncio.timeout(seconds):
                 response = await handler(request)
-        except TimeoutError:
-            return web.Response(status=504, text="request timed out\n", headers={"Connection": "close"})
+        except TimeoutError:  # a body that trickles in, or a handler that hangs
+            timed_out = web.Response(status=504, text="request timed out\n")
+            timed_out.force_close()
+            return timed_out
         try:
             async with asyncio.timeout(seconds):
                 await response.prepare(request)
@@ -49,7 +52,7 @@ async def serve(app: web.Application, sockets: list[socket.socket], limits: Limi
     """Run `app` on already bound sockets (no signal handling, no access log)."""
     app.middlewares.append(request_deadline((request_ms or limits.http_request_ms) / 1000))
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=limits.close_grace_s,
-                           keepalive_timeout=limits.http_idle_ms / 1000)
+                           keepalive_timeout=limits.http_idle_ms / 1000, lingering_time=limits.close_grace_s)
     await runner.setup()
     for sock in sockets:
         await web.SockSite(runner, sock).start()

@@ -130,7 +130,7 @@ class GatewayRunner:
         while True:
             self.server = GatewayServer(settings, self.state, self.env, hooks=self)
             try:
-                await self.server.start()
+                await self.server.start(lambda s=settings: asyncio.to_thread(self._record_start, s))
             except GatewayLockError as exc:
                 if previous is None:
                     raise
@@ -139,8 +139,7 @@ class GatewayRunner:
                 locks.update_port(settings.port)
                 continue
             self.state.served = True
-            await asyncio.to_thread(self._record_start, settings)
-            self._watch_config(settings)
+            self._watch_config(settings)  # before any await: an edit made once /healthz answers is seen
             if self.state.channels is None:
                 await self._start_channels()
             reason = await self.server.wait()
@@ -196,7 +195,8 @@ class GatewayRunner:
             return current
 
     def _record_start(self, settings: GatewaySettings) -> None:
-        """Last-known-good config and the registry entry (fsynced writes: run in a thread)."""
+        """Last-known-good config and the registry entry, once the port is ours and before anyone
+        is answered (fsynced writes: run in a thread)."""
         snap = settings.snapshot
         if snap.exists and snap.raw_text is not None:
             record_last_good(self.paths.history_dir, self.paths.config_path, snap.raw_text)

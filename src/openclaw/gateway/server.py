@@ -11,7 +11,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -106,9 +106,12 @@ class GatewayServer:
         return self.state.presence
 
     # -- start / serve / shutdown -----------------------------------------
-    async def start(self) -> None:
+    async def start(self, before_serving: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Bind, run `before_serving` (the port is ours, nobody is answered yet), then serve."""
         limits = self.settings.limits
         self._sockets = await bind_exclusive(self.settings.bind_hosts, self.settings.port)
+        if before_serving is not None:
+            await before_serving()
         app = web.Application(client_max_size=limits.max_payload_bytes)
         app.router.add_get("/", lambda request: serve_websocket(self, request))
         add_http_routes(app, self)
@@ -154,6 +157,13 @@ class GatewayServer:
         if self.presence.remove(conn.id):
             self._presence_changed()
         self._trimmer.connection_ended(conn.outbox.peak)
+
+    def connection_stats(self) -> dict[str, int]:
+        """What clients hold right now: sockets, requests running, bytes waiting to be sent."""
+        conns = list(self.connections)
+        return {"open": len(conns), "authenticated": sum(c.authenticated for c in conns),
+                "requestsInFlight": sum(c.in_flight for c in conns),
+                "bufferedBytes": sum(c.outbox.buffered for c in conns)}
 
     def _presence_changed(self) -> None:
         """Coalesce: one presence event per window, however many clients came and went in it;

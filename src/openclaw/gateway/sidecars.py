@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from openclaw.gateway.server import GatewayServer
 
 LOCALHOST = ("127.0.0.1",)
-BROWSER_REQUEST_MS = 120_000  # a browser action may start Chromium, navigate and wait for the page
+BROWSER_DEADLINE_FACTOR = 4  # a browser action may start Chromium, navigate and wait for the page
 
 
 def canvas_root(server: GatewayServer) -> Path:
@@ -53,7 +53,8 @@ class Sidecars:
             from openclaw.browser.http import control_app
 
             app = control_app(lambda: self.server.browser, lambda: self.server.settings.auth)
-            await self._serve("browser", app, s.footprint.control, BROWSER_REQUEST_MS)
+            await self._serve("browser", app, s.footprint.control,
+                              s.limits.http_request_ms * BROWSER_DEADLINE_FACTOR)
         if s.snapshot.get("canvasHost", "enabled") is not False and not _off("OPENCLAW_SKIP_CANVAS_HOST", self.server):
             from openclaw.canvas.host import CanvasHost
             from openclaw.ports.instances import host_state_dirs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -92,11 +93,13 @@ def _require_hash(snap: ConfigSnapshot, base_hash: str | None) -> None:
 Build = Callable[[ConfigSnapshot], dict[str, Any]]
 
 
-def _write(ctx: CallContext, build: Build, mode: str) -> tuple[ConfigSnapshot, dict[str, Any], list[str]]:
-    """Under the cross-process write lock: check the hash, build, validate, write (blocking)."""
+def _write(ctx: CallContext, build: Build, mode: str,
+           cancel: threading.Event) -> tuple[ConfigSnapshot, dict[str, Any], list[str]]:
+    """Under the cross-process write lock: check the hash, build, validate, write (blocking; a
+    request cancelled while this waits for the lock gives up instead of writing later)."""
     server = ctx.server
     paths = server.settings.paths
-    with config_write_lock(paths.config_path, timeout=LOCK_TIMEOUT_S):
+    with config_write_lock(paths.config_path, timeout=LOCK_TIMEOUT_S, cancel=cancel):
         snap = read_config(paths.config_path, validate=False)
         _require_hash(snap, ctx.params.get("baseHash"))
         new_data = build(snap)
@@ -113,9 +116,13 @@ def _write(ctx: CallContext, build: Build, mode: str) -> tuple[ConfigSnapshot, d
 
 
 async def _commit(ctx: CallContext, build: Build, mode: str) -> dict[str, Any]:
+    cancel = threading.Event()
     try:
         async with ctx.server.config_writes:
-            snap, new_data, changed = await asyncio.to_thread(_write, ctx, build, mode)
+            snap, new_data, changed = await asyncio.to_thread(_write, ctx, build, mode, cancel)
+    except asyncio.CancelledError:  # the client went away: its thread must not write after all
+        cancel.set()
+        raise
     except OpenClawError as exc:  # the lock stayed taken, the file went away, ...
         raise RpcError(UNAVAILABLE, str(exc), retryable=True, retry_after_ms=1000) from None
     path = ctx.server.settings.paths.config_path

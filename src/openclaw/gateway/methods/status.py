@@ -45,7 +45,7 @@ async def status(ctx: CallContext) -> dict[str, Any]:
         "uptimeMs": server.uptime_ms(),
         "workerPools": {},
         "shutdownBudget": None,
-        "gateway": server.identity(include_paths=ctx.is_admin),
+        "gateway": {**server.identity(include_paths=ctx.is_admin), "connections": server.connection_stats()},
     }
     if ctx.params.get("includeCliProjection"):
         payload["cliProjection"] = {
