@@ -233,7 +233,37 @@ def s_config_lock(h: Host, scale: float) -> dict[str, Any]:
     return {"lockHeldS": held, **result, **w.summary(), "target": "healthz < 100 ms throughout"}
 
 
+def s_connections(h: Host, scale: float) -> dict[str, Any]:
+    """What an open, authenticated, idle client costs (clients offer per-message deflate)."""
+    pid = h.start()
+    idle = rss_mb(pid)
+    count = int(200 * max(scale, 0.25))
+
+    async def run() -> tuple[float, str]:
+        clients = []
+        for _ in range(count):
+            ws = await attacks.RawWs.open(h.port, attacks.DEFLATE)
+            await ws.recv_json()
+            res = await ws.request("connect", attacks.connect_params(h.token), req_id="c")
+            assert res["ok"], res
+            await ws.request("status", req_id="s")  # one real reply each, so a compressor has worked
+            clients.append(ws)
+        await asyncio.sleep(1)
+        held = rss_mb(pid)
+        deflate = "permessage-deflate" in clients[0].response_head.lower()
+        for ws in clients:
+            ws.abort()
+        return held, "negotiated" if deflate else "off"
+
+    held, deflate = asyncio.run(run())
+    after = settle_rss(pid, 10)
+    h.stop()
+    return {"clients": count, "deflate": deflate, "idleMB": round(idle, 1), "withClientsMB": round(held, 1),
+            "perClientKB": round((held - idle) * 1024 / count, 1), "rss10sAfterMB": after}
+
+
 SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
+    "connections": s_connections,
     "handshakes": s_handshakes,
     "preauth": s_preauth,
     "pipeline": s_pipeline,

@@ -228,7 +228,7 @@ class Connection:
             logfile.error(f"method {name} failed: {exc!r}"[:2000], subsystem="rpc")
             self.send(res_err(req_id, RpcError(UNAVAILABLE, str(exc) or type(exc).__name__).shape()))
             return
-        self.send(res_ok(req_id, payload))
+        await self.outbox.send(encode_json(res_ok(req_id, payload)))
 
     async def _call(self, name: str, params: Any) -> Any:
         m = self.server.methods.get(name)

@@ -36,7 +36,23 @@ class Outbox:
         return self._queued + self._transport_size()
 
     def put(self, data: bytes) -> bool:
-        """Queue one text frame; False (and the overflow callback) when the peer is too far behind."""
+        """Queue one text frame (a writer task sends it); False, and the overflow callback, when
+        the peer is too far behind."""
+        if not self._enqueue(data):
+            return False
+        if self._idle.is_set():
+            self._idle.clear()
+            self._writer = asyncio.ensure_future(self._drain())
+        return True
+
+    async def send(self, data: bytes) -> None:
+        """Queue one frame and, when nobody is writing, write it from the calling task (a request's
+        reply needs no task of its own)."""
+        if self._enqueue(data) and self._idle.is_set():
+            self._idle.clear()
+            await self._drain()
+
+    def _enqueue(self, data: bytes) -> bool:
         if self.closed:
             return False
         buffered = self.buffered + len(data)
@@ -47,12 +63,10 @@ class Outbox:
         self.peak = max(self.peak, buffered)
         self._queue.append(data)
         self._queued += len(data)
-        if self._writer is None:
-            self._idle.clear()
-            self._writer = asyncio.ensure_future(self._drain())
         return True
 
     async def _drain(self) -> None:
+        """Write until the queue is empty (whoever calls this has cleared `_idle`)."""
         try:
             while self._queue:
                 data = self._queue.popleft()

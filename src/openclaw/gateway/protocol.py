@@ -124,15 +124,25 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)  # built once: json.loads(**kw) builds one per call
+
+
 def decode_frame(text: str | bytes) -> tuple[Any, str | None]:
     """One client frame: (frame, None), or (what parsed, if anything, and why it is not a valid `req`)."""
     try:
-        frame = json.loads(text, parse_constant=_no_constants)
+        if isinstance(text, bytes):
+            text = text.decode()
+        frame = _DECODER.decode(text)
     except RecursionError:
         return None, f"nesting deeper than {MAX_JSON_DEPTH} levels"
-    except ValueError as exc:
+    except ValueError as exc:  # UnicodeDecodeError included
         return None, f"invalid JSON ({getattr(exc, 'msg', exc)})"
-    return frame, json_problem(frame) or request_frame_problem(frame)
+    # Only `\\u` escapes can make lone surrogates, and nesting needs brackets: most frames skip the walk.
+    if "\\u" in text or text.count("{") + text.count("[") > MAX_JSON_DEPTH:
+        problem = json_problem(frame)
+        if problem:
+            return frame, problem
+    return frame, request_frame_problem(frame)
 
 
 def json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH) -> str | None:

@@ -12,7 +12,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -22,7 +22,6 @@ from openclaw.gateway import logfile
 from openclaw.gateway.auth import RateLimiter
 from openclaw.gateway.bind import bind_exclusive
 from openclaw.gateway.httpserve import close, serve
-from openclaw.gateway.connection import Connection, serve_websocket
 from openclaw.gateway.http import add_canvas_routes, add_http_routes
 from openclaw.gateway.methods import load_methods
 from openclaw.gateway.methods.health import build_health
@@ -32,6 +31,9 @@ from openclaw.gateway.resources import MemoryTrimmer
 from openclaw.gateway.scopes import ADMIN
 from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.sidecars import Sidecars
+
+if TYPE_CHECKING:
+    from openclaw.gateway.connection import Connection
 
 HEALTH_CACHE_S = 1.0  # channels change state often; a summary is cheap to build
 RESTART_EXPECTED_MS = 1500
@@ -113,7 +115,7 @@ class GatewayServer:
         if before_serving is not None:
             await before_serving()
         app = web.Application(client_max_size=limits.max_payload_bytes)
-        app.router.add_get("/", lambda request: serve_websocket(self, request))
+        app.router.add_get("/", self._root)
         add_http_routes(app, self)
         add_canvas_routes(app, self)
         self._runner = await serve(app, self._sockets, limits)
@@ -147,6 +149,12 @@ class GatewayServer:
         self.started = False
 
     # -- connections and events ---------------------------------------------
+    async def _root(self, request: web.Request) -> web.StreamResponse:
+        """The protocol's code loads with the first connection: an idle gateway does not carry it."""
+        from openclaw.gateway.connection import serve_websocket
+
+        return await serve_websocket(self, request)
+
     def connection_ready(self, conn: Connection) -> None:
         logfile.debug(f"client connected {conn.label}", subsystem="ws", scopes=conn.scopes)
         if not conn.ephemeral:
