@@ -179,7 +179,7 @@ async def rejected_handshakes(port: int, count: int, concurrency: int = 50) -> d
                                     "params": connect_params("wrong-token")})
                 code = (await ws.closed()).code
                 ws.abort()
-            except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
+            except (TimeoutError, OSError, ConnectionError) as exc:
                 code = type(exc).__name__
             codes[code] = codes.get(code, 0) + 1
 
@@ -231,7 +231,7 @@ async def pipeline(port: int, token: str, count: int, method: str = "status",
             ws.writer.write(batch)
             sent += 100
             await asyncio.wait_for(ws.writer.drain(), 30)
-    except (ConnectionError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, ConnectionError, OSError) as exc:
         stopped = type(exc).__name__
     else:
         stopped = "sent all"

@@ -34,32 +34,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 import attacks  # noqa: E402
 from attacks import Watch, fd_count, healthz_ms, rss_mb  # noqa: E402
+from run import Bench  # noqa: E402
 
 PY = sys.executable
 
 
-class Host:
-    """A throwaway HOME with one set-up instance and at most one running gateway."""
+class Host(Bench):
+    """A throwaway HOME with the default instance set up and at most one running gateway."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        home, tmp = root / "home", root / "tmp"
-        home.mkdir()
-        tmp.mkdir()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
-        self.env.update(HOME=str(home), TMPDIR=str(tmp), NO_COLOR="1")
+        super().__init__(root)
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = int(json.loads(self.cli("setup", "--json").stdout)["port"])
-        self.state = home / ".openclaw"
+        self.state = Path(self.env["HOME"]) / ".openclaw"
         self.token = json.loads((self.state / "openclaw.json").read_text())["gateway"]["auth"]["token"]
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[bytes]:
-        proc = subprocess.run([PY, "-m", "openclaw", *args], env=self.env, capture_output=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"openclaw {' '.join(args)}: {proc.stderr.decode()}")
-        return proc
-
-    def start(self, nofile: int | None = None, extra_env: dict[str, str] | None = None) -> int:
+    def launch(self, nofile: int | None = None, extra_env: dict[str, str] | None = None) -> int:
         def limit() -> None:
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
@@ -98,7 +88,7 @@ def settle_rss(pid: int, seconds: float) -> float:
 
 # -- scenarios -----------------------------------------------------------------------------
 def s_handshakes(h: Host, scale: float) -> dict[str, Any]:
-    pid = h.start()
+    pid = h.launch()
     idle = round(rss_mb(pid), 1)
     count = int(10_000 * scale)
     with Watch(pid, h.port) as w:
@@ -112,7 +102,7 @@ def s_handshakes(h: Host, scale: float) -> dict[str, Any]:
 
 
 def s_preauth(h: Host, scale: float) -> dict[str, Any]:
-    pid = h.start()
+    pid = h.launch()
     idle = round(rss_mb(pid), 1)
     with Watch(pid, h.port, interval=0.02) as w:
         result = asyncio.run(attacks.oversized_preauth(h.port, 20, int(25 * 2**20 * max(scale, 0.1))))
@@ -121,7 +111,7 @@ def s_preauth(h: Host, scale: float) -> dict[str, Any]:
 
 
 def s_pipeline(h: Host, scale: float) -> dict[str, Any]:
-    pid = h.start()
+    pid = h.launch()
     idle = round(rss_mb(pid), 1)
     with Watch(pid, h.port, interval=0.02) as w:
         result = asyncio.run(attacks.pipeline(h.port, h.token, int(100_000 * scale)))
@@ -132,7 +122,7 @@ def s_pipeline(h: Host, scale: float) -> dict[str, Any]:
 
 
 def s_idle_sockets(h: Host, scale: float) -> dict[str, Any]:
-    pid = h.start()
+    pid = h.launch()
     fds0 = fd_count(pid)
     count = int(1000 * scale)
 
@@ -169,7 +159,7 @@ def _upgrade_request(port: int) -> bytes:
 
 def s_fd_exhaustion(h: Host, scale: float) -> dict[str, Any]:
     """A hard open-files limit of 256 (the gateway cannot raise it) and 300 silent sockets."""
-    pid = h.start(nofile=256)
+    h.launch(nofile=256)
 
     async def run() -> dict[str, Any]:
         started = time.perf_counter()
@@ -193,7 +183,7 @@ def s_fd_exhaustion(h: Host, scale: float) -> dict[str, Any]:
 
 
 def s_shutdown(h: Host, scale: float) -> dict[str, Any]:
-    h.start()
+    h.launch()
     count = int(300 * scale)
 
     async def run() -> float:
@@ -209,7 +199,7 @@ def s_shutdown(h: Host, scale: float) -> dict[str, Any]:
 def s_config_lock(h: Host, scale: float) -> dict[str, Any]:
     from openclaw.fsutil import FileLock
 
-    pid = h.start()
+    pid = h.launch()
     config = h.state / "openclaw.json"
     lock = FileLock(config.with_name(f".{config.name}.lock"))
     assert lock.try_acquire()
@@ -235,7 +225,7 @@ def s_config_lock(h: Host, scale: float) -> dict[str, Any]:
 
 def s_connections(h: Host, scale: float) -> dict[str, Any]:
     """What an open, authenticated, idle client costs (clients offer per-message deflate)."""
-    pid = h.start()
+    pid = h.launch()
     idle = rss_mb(pid)
     count = int(200 * max(scale, 0.25))
 

@@ -8,7 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from helpers import PY, Env, Gateway, handshake, http_get, make_env, wait_for
+from helpers import PY, Env, Gateway, handshake, http_get, wait_for
 
 
 def two_instances(env: Env, base: int) -> None:

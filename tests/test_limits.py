@@ -7,7 +7,6 @@ with the same raw clients as bench/hostile.py (which runs them at full size and 
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import socket
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import Env, Gateway, free_base, healthz, http_get, make_env, wait_for
+from helpers import Env, Gateway, free_base, healthz, make_env, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import attacks  # noqa: E402

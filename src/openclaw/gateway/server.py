@@ -21,8 +21,8 @@ from openclaw.agents.roster import default_agent_id
 from openclaw.gateway import logfile
 from openclaw.gateway.auth import RateLimiter
 from openclaw.gateway.bind import bind_exclusive
-from openclaw.gateway.httpserve import close, serve
 from openclaw.gateway.http import add_canvas_routes, add_http_routes
+from openclaw.gateway.httpserve import close, serve
 from openclaw.gateway.methods import load_methods
 from openclaw.gateway.methods.health import build_health
 from openclaw.gateway.presence import Presence

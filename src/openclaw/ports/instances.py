@@ -15,8 +15,8 @@ from openclaw.config.model import Issue
 from openclaw.config.store import read_config
 from openclaw.ports.footprint import Footprint, footprint_for, format_ports, resolve_base_port
 from openclaw.ports.registry import record_for, running_gateways
-from openclaw.profiles.names import display_name
 from openclaw.profiles.isolation import isolation_issues, state_dirs_near
+from openclaw.profiles.names import display_name
 from openclaw.profiles.paths import InstancePaths, paths_for_state_dir
 
 
