@@ -113,7 +113,7 @@ class CanvasHost:
     async def serve(self, request: web.Request, rel: str) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
             return web.Response(status=405, text="Method Not Allowed", headers={"Allow": "GET, HEAD"})
-        path = self.resolve(rel)
+        path = await asyncio.to_thread(self.resolve, rel)  # realpath and stat calls: off the loop
         headers = {"Cache-Control": "no-store"}
         if path is None:
             if rel.strip("/") in ("", "index.html"):

@@ -114,6 +114,7 @@ class GatewayServer:
         self._sockets = await bind_exclusive(self.settings.bind_hosts, self.settings.port)
         if before_serving is not None:
             await before_serving()
+        await self.sidecars.prepare()
         app = web.Application(client_max_size=limits.max_payload_bytes)
         app.router.add_get("/", self._root)
         add_http_routes(app, self)

@@ -6,6 +6,7 @@ reported in status; the gateway itself keeps running.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from pathlib import Path
@@ -47,28 +48,41 @@ class Sidecars:
         self._served: list[tuple[web.AppRunner, list[socket.socket]]] = []
         self.listening: dict[str, int | None] = {"browser": None, "canvas": None}
 
+    async def prepare(self) -> None:
+        """File-system work before anyone is answered: the canvas root and its starter page."""
+        if self._enabled("canvasHost", "OPENCLAW_SKIP_CANVAS_HOST"):
+            self.canvas = await asyncio.to_thread(self._prepare_canvas)
+
+    def _enabled(self, section: str, skip_env: str) -> bool:
+        return self.server.settings.snapshot.get(section, "enabled") is not False and not _off(skip_env, self.server)
+
     async def start(self) -> None:
         s = self.server.settings
-        if s.snapshot.get("browser", "enabled") is not False and not _off("OPENCLAW_SKIP_BROWSER_CONTROL_SERVER", self.server):
+        if self._enabled("browser", "OPENCLAW_SKIP_BROWSER_CONTROL_SERVER"):
             from openclaw.browser.http import control_app
 
             app = control_app(lambda: self.server.browser, lambda: self.server.settings.auth)
             await self._serve("browser", app, s.footprint.control,
                               s.limits.http_request_ms * BROWSER_DEADLINE_FACTOR)
-        if s.snapshot.get("canvasHost", "enabled") is not False and not _off("OPENCLAW_SKIP_CANVAS_HOST", self.server):
-            from openclaw.canvas.host import CanvasHost
-            from openclaw.ports.instances import host_state_dirs
-            from openclaw.profiles.isolation import state_dir_problem
-
-            state_dirs = host_state_dirs(s.paths)
-            self.canvas = CanvasHost(lambda: canvas_root(self.server),
-                                     s.snapshot.get("canvasHost", "liveReload") is not False,
-                                     may_serve=lambda path: state_dir_problem(path, state_dirs) is None)
-            try:
-                self.canvas.ensure_starter()
-            except OSError as exc:
-                logfile.warn(f"canvas root {self.canvas.root} is not writable: {exc}", subsystem="canvas")
+        if self.canvas is not None:
             await self._serve("canvas", self.canvas.app(), s.footprint.canvas)
+
+    def _prepare_canvas(self) -> CanvasHost:
+        """The canvas host and its starter page; it never serves a file inside a state dir (file
+        system work: run in a thread)."""
+        from openclaw.canvas.host import CanvasHost
+        from openclaw.ports.instances import host_state_dirs
+        from openclaw.profiles.isolation import state_dir_problem
+
+        s = self.server.settings
+        state_dirs = host_state_dirs(s.paths)
+        canvas = CanvasHost(lambda: canvas_root(self.server), s.snapshot.get("canvasHost", "liveReload") is not False,
+                            may_serve=lambda path: state_dir_problem(path, state_dirs) is None)
+        try:
+            canvas.ensure_starter()
+        except OSError as exc:
+            logfile.warn(f"canvas root {canvas.root} is not writable: {exc}", subsystem="canvas")
+        return canvas
 
     async def _serve(self, name: str, app: web.Application, port: int, request_ms: int | None = None) -> None:
         try:
