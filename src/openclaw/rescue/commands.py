@@ -140,6 +140,8 @@ def _help(ctx: Context, cmd: Command) -> str:
     return HELP
 
 
+COMMAND_TIMEOUT_S = 120.0  # above the longest step (a start waits 30 s for /healthz, a service call 30 s)
+
 HANDLERS: dict[str, Callable[[Context, Command], Any]] = {
     "gateways": _gateways, "status": _status, "logs": _logs, "doctor": _doctor, "config": _config,
     "rollback": _rollback, "restart": _lifecycle(ops.restart), "start": _lifecycle(ops.start),
@@ -154,9 +156,13 @@ async def run(ctx: Context, cmd: Command) -> tuple[bool, str]:
         return False, f"unknown command /{cmd.name}; /help lists them"
     try:
         if asyncio.iscoroutinefunction(handler):
-            return True, await handler(ctx, cmd)
-        # blocking I/O (files, subprocesses, HTTP probes of instances, possibly this one): off the event loop
-        return True, await asyncio.to_thread(handler, ctx, cmd)
+            work = handler(ctx, cmd)
+        else:  # blocking I/O (files, subprocesses, HTTP probes of instances, possibly this one): off the loop
+            work = asyncio.to_thread(handler, ctx, cmd)
+        return True, await asyncio.wait_for(work, COMMAND_TIMEOUT_S)
+    except TimeoutError:
+        return False, (f"/{cmd.name} did not finish within {COMMAND_TIMEOUT_S:.0f}s; "
+                       "/gateways shows where things stand")
     except RescueError as exc:
         return False, str(exc)
     except Exception as exc:  # noqa: BLE001 - report, never crash the chat
