@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -11,11 +12,12 @@ from openclaw.cli.output import json_option, print_json, short_path
 from openclaw.config.changes import restart_paths
 from openclaw.config.history import load_last_good, rollback
 from openclaw.config.keypath import get_path, parse_path, set_path, unset_path
+from openclaw.config.model import Issue
 from openclaw.config.redact import redact_at
 from openclaw.config.store import config_hash, parse_value, read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.profiles.names import profile_cli_prefix
-from openclaw.profiles.paths import resolve_paths
+from openclaw.profiles.paths import InstancePaths, resolve_paths
 
 
 @click.group(help="Read and change this profile's openclaw.json (atomic, locked, backed up).")
@@ -72,7 +74,8 @@ def _report(path: Any, changed: list[str], data: dict[str, Any], as_json: bool) 
         click.echo("No change")
 
 
-def _isolation(paths: Any) -> Any:
+def _isolation(paths: InstancePaths) -> Callable[[dict[str, Any]], list[Issue]]:
+    """Config paths may not expose or overwrite any instance's state dir (loaded when writing)."""
     from openclaw.ports.instances import isolation_check
 
     return isolation_check(paths)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +104,8 @@ def host_state_dirs(paths: InstancePaths) -> list[Path]:
     return state_dirs_near(paths.home, paths.state_dir, running)
 
 
-def isolation_check(paths: InstancePaths, env: Any = None) -> Any:
+def isolation_check(paths: InstancePaths,
+                    env: MutableMapping[str, str] | None = None) -> Callable[[dict[str, Any]], list[Issue]]:
     """A config check for `update_config`: paths that would expose or overwrite a state dir."""
 
     def check(config: dict[str, Any]) -> list[Issue]:
