@@ -256,7 +256,7 @@ def test_json_line_logs_and_logs_command(started: tuple) -> None:
 
 
 def test_log_rotation(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from openclaw.gateway import logfile
+    from openclaw import logfile
 
     logs_dir = tmp_path / "logs"
     logfile.configure(logs_dir, logfile.level_value("info"), logfile.level_value("silent"), max_bytes=2048)

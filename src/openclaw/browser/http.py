@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from openclaw.gateway.auth import AuthConfig, presents_secret
 from openclaw.locality import has_loopback_host, is_loopback_name
+from openclaw.sharedsecret import AuthConfig, presents_secret
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 

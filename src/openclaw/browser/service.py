@@ -16,13 +16,13 @@ from typing import Any
 
 import aiohttp
 
+from openclaw import logfile
 from openclaw.browser import actions, cdp, snapshot
 from openclaw.browser.chromium import ManagedBrowser, needs_headless
 from openclaw.browser.errors import BrowserError, bad_request, not_running
 from openclaw.browser.executable import find_browser
 from openclaw.browser.profiles import BrowserConfig, BrowserProfile, check_name, first_free_port
 from openclaw.config.store import read_config, update_config
-from openclaw.gateway import logfile
 from openclaw.profiles.paths import InstancePaths
 
 NAVIGATE_TIMEOUT_S = 15.0

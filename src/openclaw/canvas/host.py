@@ -23,8 +23,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from openclaw import logfile
 from openclaw.canvas.starter import STARTER_HTML
-from openclaw.gateway import logfile
 from openclaw.locality import has_loopback_host
 
 PREFIX = "/__openclaw__/canvas"

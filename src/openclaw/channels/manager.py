@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from openclaw import logfile
 from openclaw.channels.base import Channel, Handler, enabled
-from openclaw.gateway import logfile
 
 CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel"}
 LABELS = {"telegram": "Telegram"}

@@ -12,10 +12,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from openclaw import logfile
 from openclaw.channels.base import Channel, InboundMessage
 from openclaw.channels.pairing import PairingStore, normalize_sender
 from openclaw.channels.telegram import accounts_from
-from openclaw.gateway import logfile
 from openclaw.profiles.paths import InstancePaths
 from openclaw.rescue import commands
 from openclaw.rescue.audit import audit

@@ -17,10 +17,10 @@ from typing import Any
 
 import aiohttp
 
+from openclaw import logfile
 from openclaw.channels.base import Channel, InboundMessage, enabled
 from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_message
 from openclaw.fsutil import atomic_write, ensure_private_dir
-from openclaw.gateway import logfile
 
 POLL_TIMEOUT_S = 25
 MAX_BACKOFF_S = 30.0

@@ -68,7 +68,7 @@ def _reconnect(target: Any, timeout: int) -> Any:
 
 
 def _local(limit: int, max_bytes: int, interval: int, follow: bool, as_json: bool) -> None:
-    from openclaw.gateway.logfile import log_path
+    from openclaw.logfile import log_path
 
     path = log_path(resolve_paths().logs_dir)
     result = read_tail(path, None, limit, max_bytes)

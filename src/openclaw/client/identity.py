@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from openclaw.gateway.device import b64url_encode, device_id_for, signed_payloads
+from openclaw.devicekeys import b64url_encode, device_id_for, signed_payloads
 
 
 @dataclass

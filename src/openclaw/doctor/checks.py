@@ -180,7 +180,7 @@ def check_shared_resources(ctx: Context) -> list[Finding]:
 
 
 def check_stale_locks(ctx: Context) -> list[Finding]:
-    from openclaw.gateway.locks import config_lock_path, lock_is_stale
+    from openclaw.profiles.lockfiles import config_lock_path, lock_is_stale
 
     candidates = sorted(ctx.paths.lock_dir.glob("*.lock")) if ctx.paths.lock_dir.is_dir() else []
     config_lock = config_lock_path(ctx.paths.config_path)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from openclaw.gateway.protocol import CLOSE_POLICY, INVALID_REQUEST, ConnectRejected, truncate_reason
+from openclaw.sharedsecret import AuthConfig, equal
 
 # reason -> (details.code, recommendedNextStep)
 _REASONS = {
@@ -24,28 +23,11 @@ _REASONS = {
 
 
 @dataclass(frozen=True)
-class AuthConfig:
-    mode: str  # none | token | password
-    token: str | None
-    password: str | None
-
-
-@dataclass(frozen=True)
 class AuthOutcome:
     ok: bool
     method: str  # none | token | password
     reason: str | None = None
     presented: bool = False
-
-
-def _equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def presents_secret(cfg: AuthConfig, presented: Iterable[str]) -> bool:
-    """Any presented value equals the configured token or password (constant-time compare)."""
-    secrets = [s for s in (cfg.token, cfg.password) if s]
-    return any(_equal(p, s) for p in presented for s in secrets)
 
 
 def check_shared_secret(cfg: AuthConfig, auth: dict[str, Any] | None) -> AuthOutcome:
@@ -60,14 +42,14 @@ def check_shared_secret(cfg: AuthConfig, auth: dict[str, Any] | None) -> AuthOut
             return AuthOutcome(False, "password", "password_missing_config", bool(secret))
         if not secret:
             return AuthOutcome(False, "password", "password_missing")
-        ok = _equal(secret, cfg.password)
+        ok = equal(secret, cfg.password)
         return AuthOutcome(ok, "password", None if ok else "password_mismatch", True)
     secret = token or password
     if not cfg.token:
         return AuthOutcome(False, "token", "token_missing_config", bool(secret))
     if not secret:
         return AuthOutcome(False, "token", "token_missing")
-    ok = _equal(secret, cfg.token)
+    ok = equal(secret, cfg.token)
     return AuthOutcome(ok, "token", None if ok else "token_mismatch", True)
 
 

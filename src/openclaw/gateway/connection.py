@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from openclaw.gateway import logfile, wsguard
+from openclaw import logfile
+from openclaw.gateway import wsguard
 from openclaw.gateway.handshake import Peer, check_connect
 from openclaw.gateway.limits import Limits
 from openclaw.gateway.methods import CallContext, check_params

@@ -1,74 +1,15 @@
-"""Ed25519 device identity proofs (v3 and legacy v2 payloads).
-
-`cryptography` is imported only when a client actually presents a device, so
-an idle gateway does not pay for it.
-"""
+"""Checking a connecting client's device proof, in upstream's order, with its exact rejections."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from typing import Any
 
+from openclaw.devicekeys import device_id_for, normalize_public_key, signature_ok, signed_payloads
 from openclaw.gateway.protocol import DEVICE_SKEW_MS, INVALID_REQUEST, ConnectRejected
-
-
-def b64url_decode(text: str) -> bytes:
-    cleaned = text.strip().replace("-", "+").replace("_", "/")
-    return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
-
-
-def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
 def _fail(message: str, code: str, reason: str) -> ConnectRejected:
     return ConnectRejected(INVALID_REQUEST, message, details={"code": code, "reason": reason})
-
-
-def normalize_public_key(value: Any) -> bytes:
-    """Raw 32 bytes from base64url, padded/standard base64, or a PEM SubjectPublicKeyInfo."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("empty")
-    text = value.strip()
-    if text.startswith("-----BEGIN"):
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-        key = serialization.load_pem_public_key(text.encode())
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError("not an Ed25519 key")
-        return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    raw = b64url_decode(text)
-    if len(raw) != 32:
-        raise ValueError("not 32 bytes")
-    return raw
-
-
-def device_id_for(raw_public_key: bytes) -> str:
-    return hashlib.sha256(raw_public_key).hexdigest()
-
-
-def _lower_ascii(value: Any) -> str:
-    if not isinstance(value, str):
-        return ""
-    return "".join(c.lower() if "A" <= c <= "Z" else c for c in value.strip())
-
-
-def signed_payloads(params: dict[str, Any], device: dict[str, Any]) -> tuple[str, str]:
-    """The v3 and v2 strings a client signs, built from its own connect params."""
-    client = params.get("client") or {}
-    auth = params.get("auth") if isinstance(params.get("auth"), dict) else {}
-    token = auth.get("token") or auth.get("deviceToken") or auth.get("bootstrapToken") or ""
-    scopes = ",".join(s for s in (params.get("scopes") or []) if isinstance(s, str))
-    role = params.get("role") or "operator"
-    base = [
-        str(device.get("id")), str(client.get("id")), str(client.get("mode")), str(role), scopes,
-        str(device.get("signedAt")), str(token), str(device.get("nonce")),
-    ]
-    v3 = "|".join(["v3", *base, _lower_ascii(client.get("platform")), _lower_ascii(client.get("deviceFamily"))])
-    v2 = "|".join(["v2", *base])
-    return v3, v2
 
 
 def verify_device(params: dict[str, Any], nonce: str, now_ms: int) -> str:
@@ -90,24 +31,6 @@ def verify_device(params: dict[str, Any], nonce: str, now_ms: int) -> str:
         raise _fail("device nonce required", "DEVICE_AUTH_NONCE_REQUIRED", "device-nonce-missing")
     if device.get("nonce") != nonce:
         raise _fail("device nonce mismatch", "DEVICE_AUTH_NONCE_MISMATCH", "device-nonce-mismatch")
-    if not _signature_ok(raw_key, device.get("signature"), signed_payloads(params, device)):
+    if not signature_ok(raw_key, device.get("signature"), signed_payloads(params, device)):
         raise _fail("device signature invalid", "DEVICE_AUTH_SIGNATURE_INVALID", "device-signature")
     return device_id
-
-
-def _signature_ok(raw_key: bytes, signature: Any, payloads: tuple[str, ...]) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    try:
-        sig = b64url_decode(str(signature or ""))
-    except ValueError:
-        return False
-    key = Ed25519PublicKey.from_public_bytes(raw_key)
-    for payload in payloads:
-        try:
-            key.verify(sig, payload.encode())
-            return True
-        except InvalidSignature:
-            continue
-    return False

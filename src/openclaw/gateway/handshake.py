@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from openclaw.gateway import logfile
-from openclaw.gateway.auth import AuthConfig, RateLimiter, check_shared_secret, rejection
+from openclaw import logfile
+from openclaw.gateway.auth import RateLimiter, check_shared_secret, rejection
 from openclaw.gateway.protocol import (
     CLIENT_IDS,
     CLIENT_MODES,
@@ -26,6 +26,7 @@ from openclaw.gateway.protocol import (
     ConnectRejected,
 )
 from openclaw.locality import DEFAULT_PORTS, format_origin, is_loopback_name, parse_origin, split_host_header
+from openclaw.sharedsecret import AuthConfig
 
 ORIGIN_NOT_ALLOWED = ("origin not allowed (open the Control UI from the gateway host or allow it in "
                       "gateway.controlUi.allowedOrigins)")

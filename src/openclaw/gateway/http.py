@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from openclaw import __version__
-from openclaw.gateway.auth import presents_secret
 from openclaw.locality import is_local_request
+from openclaw.sharedsecret import presents_secret
 
 if TYPE_CHECKING:
     from openclaw.gateway.server import GatewayServer

@@ -7,17 +7,16 @@ record (pid + start marker) lets us also recognize a live foreign owner.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from openclaw.errors import OpenClawError
 from openclaw.fsutil import FileLock, ensure_private_dir
-from openclaw.procutil import pid_alive, self_marker
+from openclaw.procutil import self_marker
+from openclaw.profiles.lockfiles import config_lock_path, live_foreign_owner, read_owner, state_lock_path
 from openclaw.profiles.paths import InstancePaths, runtime_dir
 from openclaw.timestamps import utc_iso
 
@@ -26,42 +25,6 @@ LOCK_TIMEOUT_S = 5.0
 
 class GatewayLockError(OpenClawError):
     """Another process owns this state dir, config or port (exit 1)."""
-
-
-def state_lock_path(paths: InstancePaths) -> Path:
-    return paths.lock_dir / "gateway.state.lock"
-
-
-def config_lock_path(config_path: Path) -> Path:
-    """Host-wide, keyed by the config path, so two state dirs cannot share one config."""
-    digest = hashlib.sha256(os.path.abspath(config_path).encode()).hexdigest()[:8]
-    return runtime_dir() / "locks" / f"gateway.{digest}.lock"
-
-
-def read_owner(path: Path) -> dict[str, Any] | None:
-    try:
-        record = json.loads(path.read_text() or "null")
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def _live_foreign_owner(record: dict[str, Any] | None) -> bool:
-    """A record whose process still runs but holds no OS lock (e.g. another implementation)."""
-    if not record or not isinstance(record.get("pid"), int) or record["pid"] == os.getpid():
-        return False
-    return pid_alive(record["pid"], record.get("startMarker"))
-
-
-def lock_is_stale(path: Path) -> bool:
-    """Left behind: no process holds the OS lock and the recorded owner is gone."""
-    if _live_foreign_owner(read_owner(path)):
-        return False
-    lock = FileLock(path)
-    if not lock.try_acquire():
-        return False  # held by a live process
-    lock.release(remove=False)
-    return True
 
 
 class GatewayLocks:
@@ -103,7 +66,7 @@ class GatewayLocks:
         deadline = time.monotonic() + timeout
         while True:
             if lock.try_acquire():
-                if not _live_foreign_owner(read_owner(lock.path)):
+                if not live_foreign_owner(read_owner(lock.path)):
                     return True
                 lock.release(remove=False)
             if time.monotonic() >= deadline:

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from openclaw.gateway import logfile
+from openclaw import logfile
 
 ACCEPT_LOG_INTERVAL_S = 10.0
 TRIM_AFTER_BYTES = 4 * 1024 * 1024

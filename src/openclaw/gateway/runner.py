@@ -17,13 +17,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from openclaw import __version__
+from openclaw import __version__, logfile
 from openclaw.config.changes import restart_paths, under
 from openclaw.config.history import record_last_good
 from openclaw.config.keypath import changed_paths
 from openclaw.config.store import format_issues, read_config
 from openclaw.errors import ConfigError, OpenClawError
-from openclaw.gateway import logfile
 from openclaw.gateway.crashloop import CrashLoopBreaker
 from openclaw.gateway.locks import GatewayLockError, GatewayLocks
 from openclaw.gateway.reload import ConfigWatcher

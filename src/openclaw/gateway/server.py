@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from openclaw import __version__
+from openclaw import __version__, logfile
 from openclaw.agents.roster import default_agent_id
-from openclaw.gateway import logfile
 from openclaw.gateway.auth import RateLimiter
 from openclaw.gateway.bind import bind_exclusive
 from openclaw.gateway.http import add_canvas_routes, add_http_routes

@@ -15,13 +15,13 @@ from typing import Any
 from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config
 from openclaw.errors import ConfigError
-from openclaw.gateway.auth import AuthConfig
 from openclaw.gateway.limits import Limits
 from openclaw.locality import is_loopback_name
 from openclaw.ports.footprint import Footprint, footprint_for, resolve_base_port
 from openclaw.ports.instances import isolation_check
 from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths
+from openclaw.sharedsecret import AuthConfig
 
 BIND_MODES = ("loopback", "lan", "tailnet", "auto", "custom")
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from openclaw import logfile
 from openclaw.agents.workspace import workspace_dir
-from openclaw.gateway import logfile
 from openclaw.gateway.bind import bind_exclusive
 from openclaw.gateway.httpserve import close, serve
 from openclaw.gateway.locks import GatewayLockError
