@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from openclaw.channels.onboarding_step import parse_allow_from
 from openclaw.cli.output import kv, print_json, short_path
 from openclaw.errors import UsageError
-from openclaw.profiles.onboarding import (
+from openclaw.profiles.paths import InstancePaths, resolve_paths
+from openclaw.provisioning.onboarding import (
     AUTH_MODES,
     BIND_MODES,
     STEPS,
@@ -23,7 +23,7 @@ from openclaw.profiles.onboarding import (
     port_problem,
     propose,
 )
-from openclaw.profiles.paths import InstancePaths, resolve_paths
+from openclaw.provisioning.telegram_step import parse_allow_from
 from openclaw.services.lifecycle import service_name
 
 

@@ -8,7 +8,7 @@ from openclaw.cli.output import json_option, print_json, short_path
 from openclaw.ports.footprint import format_ports
 from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import resolve_paths
-from openclaw.profiles.provision import setup_instance
+from openclaw.provisioning.setup import setup_instance
 
 
 @click.command(help="Create the state dir, config (gateway.mode=local, port, token) and workspace.")

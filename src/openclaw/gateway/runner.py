@@ -118,8 +118,8 @@ class GatewayRunner:
             return False
 
     def _check_footprint(self, settings: GatewaySettings) -> None:
+        from openclaw.ports.instances import other_instances
         from openclaw.ports.planner import check_explicit_port
-        from openclaw.profiles.provision import other_instances
 
         check_explicit_port(settings.port, settings.footprint, other_instances(self.paths), self.options.force)
 

@@ -174,6 +174,12 @@ def discover_instances(home: Path, include: Iterable[InstancePaths] = ()) -> lis
     return seen
 
 
+def other_instances(paths: InstancePaths) -> list[Instance]:
+    """Every instance on the host but this one."""
+    mine = os.path.abspath(paths.state_dir)
+    return [i for i in discover_instances(paths.home) if os.path.abspath(i.state_dir) != mine]
+
+
 def _paths_from_record(rec: dict[str, Any], home: Path) -> InstancePaths:
     state = Path(rec["stateDir"])
     profile = rec.get("profile") or None

@@ -134,8 +134,8 @@ def install(paths: InstancePaths, port: int | None = None, force: bool = False,
             "one gateway. Remove it or keep managing it by hand"
         )
     if port is not None:
+        from openclaw.ports.instances import other_instances
         from openclaw.ports.planner import check_explicit_port
-        from openclaw.profiles.provision import other_instances
 
         check_explicit_port(port, footprint_for(port), other_instances(paths), force)
     warnings: list[str] = []

@@ -17,7 +17,7 @@ from openclaw.config.store import format_issues, read_config, update_config
 from openclaw.errors import ConfigError
 from openclaw.fsutil import ensure_private_dir
 from openclaw.ports.footprint import Footprint, footprint_for, parse_env_port
-from openclaw.ports.instances import Collision, Instance, discover_instances, isolation_check
+from openclaw.ports.instances import Collision, Instance, isolation_check, other_instances
 from openclaw.ports.planner import check_explicit_port, collisions_with, plan_base
 from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.env import expand_user
@@ -51,12 +51,6 @@ class SetupResult:
             "workspaceFilesCreated": self.workspace.created_files,
             "collisions": [c.as_dict() for c in self.collisions],
         }
-
-
-def other_instances(paths: InstancePaths) -> list[Instance]:
-    everyone = discover_instances(paths.home)
-    mine = os.path.abspath(paths.state_dir)
-    return [i for i in everyone if os.path.abspath(i.state_dir) != mine]
 
 
 def setup_instance(

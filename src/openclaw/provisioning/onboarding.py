@@ -20,13 +20,12 @@ from openclaw.config.store import format_issues, read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError, UsageError
 from openclaw.fsutil import ensure_private_dir
 from openclaw.ports.footprint import Footprint, check_footprint_fits, footprint_for
-from openclaw.ports.instances import Instance, isolation_check
+from openclaw.ports.instances import Instance, isolation_check, other_instances
 from openclaw.ports.planner import collisions_with, plan_base
 from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.env import expand_user
 from openclaw.profiles.names import DEFAULT_PORT, profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths
-from openclaw.profiles.provision import other_instances
 
 BIND_MODES = ("loopback", "lan", "tailnet", "auto")
 AUTH_MODES = ("token", "password", "none")
@@ -205,7 +204,7 @@ class Step(Protocol):
 
 
 def _default_steps() -> list[Step]:
-    from openclaw.channels.onboarding_step import TelegramStep
+    from openclaw.provisioning.telegram_step import TelegramStep
 
     return [TelegramStep()]
 

@@ -1,0 +1,1 @@
+"""Creating and shaping an instance: `setup` (the non-interactive minimum) and `onboard` (the wizard)."""
