@@ -11,8 +11,7 @@ import pytest
 from fake_telegram import FakeTelegram
 from helpers import Env, Gateway, wait_for
 
-from openclaw.channels.router import account_policy
-from openclaw.channels.telegram import accounts_from
+from openclaw.channels.telegram import account_policy, accounts_from
 from openclaw.channels.telegram_api import split_message
 
 _tokens = itertools.count(1)

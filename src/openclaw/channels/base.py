@@ -1,10 +1,19 @@
-"""What every messaging channel provides: start/stop, a status per account, and sending."""
+"""What every messaging channel provides: start/stop, a status per account, and sending.
+
+A channel turns its platform's updates into `InboundMessage`s, judges them by
+its access rules (`channels.access`) and publishes the ones it admits on the
+bus; it sends whatever `OutboundMessage` the dispatcher hands back.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from openclaw.channels.access import AccessControl
+
+if TYPE_CHECKING:
+    from openclaw.channels.bus import MessageBus
 
 
 @dataclass(frozen=True)
@@ -18,13 +27,27 @@ class InboundMessage:
     text: str
     message_id: int
     mentioned: bool  # the bot was @mentioned (or replied to) in a group
+    bot_username: str | None = None  # this account's own name (commands may be addressed to it)
+    access: str = ""  # the channel's verdict: operator | chat | stranger (channels.access)
 
     @property
     def direct(self) -> bool:
         return self.chat_type == "private"
 
+    @property
+    def operator(self) -> bool:
+        return self.access == "operator"
 
-Handler = Callable[[InboundMessage, "Channel"], Awaitable[None]]
+    def reply(self, text: str) -> OutboundMessage:
+        return OutboundMessage(self.channel, self.account, self.chat_id, text)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    channel: str
+    account: str
+    chat_id: int | str
+    text: str
 
 
 def enabled(section: dict[str, Any]) -> bool:
@@ -33,15 +56,22 @@ def enabled(section: dict[str, Any]) -> bool:
 
 
 class Channel:
-    """A channel owns its accounts' connections and hands every inbound message to `handler`."""
+    """A channel owns its accounts' connections and publishes what they receive on the bus."""
 
     name = ""
     label = ""
 
-    def __init__(self, config: dict[str, Any], handler: Handler, state_dir: Any) -> None:
+    def __init__(self, config: dict[str, Any], bus: MessageBus, state_dir: Any) -> None:
         self.config = config
-        self.handler = handler
+        self.bus = bus
         self.state_dir = state_dir
+        self.access = AccessControl(self.name, state_dir)
+
+    async def admit(self, msg: InboundMessage, policy: str, allow_from: set[str]) -> None:
+        """Judge `msg` by the account's access rules and publish it unless it is dropped."""
+        verdict = await self.access.verdict(msg, policy, allow_from, lambda text: self.send(msg.reply(text)))
+        if verdict is not None:
+            await self.bus.publish(replace(msg, access=verdict))
 
     async def start(self) -> None:
         raise NotImplementedError
@@ -56,7 +86,7 @@ class Channel:
         """A live check of every account (e.g. the Bot API's getMe)."""
         return self.status()
 
-    async def send(self, account: str, chat_id: int | str, text: str) -> None:
+    async def send(self, message: OutboundMessage) -> None:
         raise NotImplementedError
 
     async def typing(self, account: str, chat_id: int | str) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from openclaw import logfile
-from openclaw.channels.base import Channel, Handler, enabled
+from openclaw.channels.base import Channel, enabled
+from openclaw.channels.bus import MessageBus
 
 CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel"}
 LABELS = {"telegram": "Telegram"}
@@ -22,9 +23,9 @@ def configured(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 class ChannelManager:
-    def __init__(self, config: Callable[[], dict[str, Any]], handler: Handler, state_dir: Path) -> None:
+    def __init__(self, config: Callable[[], dict[str, Any]], bus: MessageBus, state_dir: Path) -> None:
         self._config = config
-        self.handler = handler
+        self.bus = bus
         self.state_dir = state_dir
         self.channels: dict[str, Channel] = {}
         self.suppressed: set[str] = set()
@@ -33,7 +34,7 @@ class ChannelManager:
     def _make(self, name: str, section: dict[str, Any]) -> Channel:
         module, attr = CHANNELS[name].split(":")
         cls = getattr(importlib.import_module(module), attr)
-        return cls(section, self.handler, self.state_dir)
+        return cls(section, self.bus, self.state_dir)
 
     async def start_all(self, autostart: bool = True) -> None:
         for name, section in configured(self._config()).items():
@@ -56,6 +57,7 @@ class ChannelManager:
         channel = self._make(name, section)
         self.channels[name], self._sections[name] = channel, section
         self.suppressed.discard(name)
+        self.bus.attach(name, channel.send, channel.typing)
         await channel.start()
         logfile.info(f"channel {name} started", subsystem="channels")
         return channel.status()
@@ -65,6 +67,7 @@ class ChannelManager:
         self._sections.pop(name, None)
         if channel is None:
             return False
+        self.bus.detach(name)
         await channel.stop()
         logfile.info(f"channel {name} stopped", subsystem="channels")
         return True

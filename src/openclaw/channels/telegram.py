@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 
 from openclaw import logfile
-from openclaw.channels.base import Channel, InboundMessage, enabled
+from openclaw.channels.base import Channel, InboundMessage, OutboundMessage, enabled
+from openclaw.channels.pairing import normalize_sender
 from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_message
 from openclaw.fsutil import atomic_write, ensure_private_dir
 
@@ -54,6 +55,16 @@ def accounts_from(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
             inherited = {k: top[k] for k in ("apiRoot", "dmPolicy", "allowFrom", "groups") if k in top}
             out[name] = {**inherited, **{k: v for k, v in raw.items() if v is not None}}
     return out
+
+
+def _policy(settings: dict[str, Any]) -> tuple[str, set[str]]:
+    return settings.get("dmPolicy") or "pairing", {normalize_sender(x) for x in settings.get("allowFrom") or []}
+
+
+def account_policy(config: dict[str, Any], account: str) -> tuple[str, set[str]]:
+    """(dmPolicy, allowFrom) of an account in a whole config, named accounts inheriting the top level."""
+    telegram = (config.get("channels") or {}).get("telegram") or {}
+    return _policy(accounts_from(telegram).get(account) or {k: v for k, v in telegram.items() if k != "accounts"})
 
 
 class TelegramAccount:
@@ -150,9 +161,10 @@ class TelegramAccount:
             channel="telegram", account=self.id, chat_id=chat.get("id"), chat_type=chat.get("type", "private"),
             sender_id=str(sender.get("id")), sender_name=sender.get("username") or sender.get("first_name") or "",
             text=text, message_id=int(message.get("message_id") or 0), mentioned=self._mentioned(message),
+            bot_username=self.bot.get("username"),
         )
         try:
-            await self.channel.handler(inbound, self.channel)
+            await self.channel.admit(inbound, *_policy(self.raw))
         except Exception as exc:  # noqa: BLE001 - one bad message must not stop the poller
             logfile.error(f"telegram account {self.id}: handling a message failed: {exc!r}", subsystem="telegram")
 
@@ -183,8 +195,8 @@ class TelegramChannel(Channel):
     name = "telegram"
     label = "Telegram"
 
-    def __init__(self, config: dict[str, Any], handler: Any, state_dir: Path) -> None:
-        super().__init__(config, handler, state_dir)
+    def __init__(self, config: dict[str, Any], bus: Any, state_dir: Path) -> None:
+        super().__init__(config, bus, state_dir)
         self.accounts = {k: TelegramAccount(self, k, v) for k, v in accounts_from(config).items()}
         self.session: aiohttp.ClientSession | None = None
 
@@ -228,9 +240,9 @@ class TelegramChannel(Channel):
             raise RuntimeError(f"telegram account {account} is not running")
         return acct.api
 
-    async def send(self, account: str, chat_id: int | str, text: str) -> None:
-        for chunk in split_message(text):  # each chunk retried on its own: a 429 never resends earlier ones
-            await self._retrying(lambda c=chunk: self._api(account).send_message(chat_id, c))
+    async def send(self, message: OutboundMessage) -> None:
+        for chunk in split_message(message.text):  # each chunk retried on its own: a 429 never resends earlier ones
+            await self._retrying(lambda c=chunk: self._api(message.account).send_message(message.chat_id, c))
 
     async def typing(self, account: str, chat_id: int | str) -> None:
         with contextlib.suppress(TelegramError, RuntimeError):

@@ -88,6 +88,7 @@ class GatewayRunner:
         finally:
             if self.state is not None and self.state.channels is not None:
                 await self.state.channels.stop_all()
+                await self.state.dispatcher.stop()
             if self.state is not None and self.state.browser is not None:
                 await self.state.browser.shutdown()  # no browser outlives its gateway
             if self.watcher:
@@ -155,24 +156,20 @@ class GatewayRunner:
 
     async def _start_channels(self) -> None:
         """Channels start after the control plane, unless the crash-loop breaker holds them."""
+        from openclaw.channels.bus import MessageBus
         from openclaw.channels.manager import ChannelManager
+        from openclaw.gateway.dispatch import Dispatcher
 
         state = self.state
         assert state is not None
-        paths = self.paths
-        router: list[Any] = []
 
         def config() -> dict[str, Any]:
             return state.current_settings.snapshot.resolved
 
-        async def handle(message: Any, channel: Any) -> None:
-            if not router:  # the router (commands, rescue operations) loads with the first message
-                from openclaw.channels.router import Router
-
-                router.append(Router(paths, config))
-            await router[0](message, channel)
-
-        state.channels = ChannelManager(config, handle, paths.state_dir)
+        bus = MessageBus()
+        state.dispatcher = Dispatcher(bus, self.paths, config)
+        state.dispatcher.start()
+        state.channels = ChannelManager(config, bus, self.paths.state_dir)
         tripped = state.breaker.tripped
         await state.channels.start_all(autostart=not tripped)
         if tripped and state.channels.suppressed:

@@ -50,6 +50,7 @@ class RuntimeState:
         self.current_settings: Any = None
         self.browser: Any = None  # BrowserService, created once and kept across in-process restarts
         self.channels: Any = None  # ChannelManager, likewise
+        self.dispatcher: Any = None  # the message bus's consumer, likewise
         self.breaker: Any = None  # CrashLoopBreaker
         self.health_version = 0
         self.restart_count = 0

@@ -1,0 +1,107 @@
+"""The one consumer of the message bus: operator commands go to the rescue operations,
+everything else to the agent.
+
+Each message is handled in its own task (at most `MAX_CONCURRENT` at once), so a
+slow operation in one chat never holds up another. Every operator command,
+allowed or refused, is audited. With no model configured, chat gets a plain
+explanation; operator commands need no model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from openclaw import logfile
+from openclaw.channels.access import STRANGER
+
+if TYPE_CHECKING:
+    from openclaw.channels.base import InboundMessage
+    from openclaw.channels.bus import MessageBus
+    from openclaw.profiles.paths import InstancePaths
+    from openclaw.rescue.commands import Command
+
+MAX_CONCURRENT = 32
+NO_MODEL = ("No model is configured for this gateway yet, so I can't chat. "
+            "Operator commands work without one: /help")
+GREETING = "Hi! I'm this host's OpenClaw gateway bot.\n\n"
+REFUSED = "Sorry, only this gateway's owners and allow-listed senders may run operator commands."
+
+
+class Dispatcher:
+    def __init__(self, bus: MessageBus, paths: InstancePaths, config: Callable[[], dict[str, Any]]) -> None:
+        self.bus = bus
+        self.paths = paths
+        self._config = config
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        for task in [self._loop, *self._tasks]:
+            if task is not None:
+                task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*(t for t in [self._loop, *self._tasks] if t is not None), return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            msg = await self.bus.receive()
+            await self._slots.acquire()
+            task = asyncio.ensure_future(self._handle_safely(msg))
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slots.release()
+
+    async def _handle_safely(self, msg: InboundMessage) -> None:
+        try:
+            await self.handle(msg)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the others
+            logfile.error(f"{msg.channel}/{msg.account}: handling a message failed: {exc!r}", subsystem="dispatch")
+
+    async def handle(self, msg: InboundMessage) -> None:
+        from openclaw.rescue import commands  # the command set loads with the first message
+
+        cmd = commands.parse(msg.text, msg.bot_username)
+        if msg.access == STRANGER:
+            if cmd is not None:  # the channel has given them a pairing code; a command they tried is on record
+                await self._audit(msg, command=msg.text.strip()[:200], result="refused", reason="not paired")
+            return
+        if cmd is None:
+            await self.bus.send(msg.reply(NO_MODEL))
+        elif cmd.name == "start" and not cmd.args:
+            await self.bus.send(msg.reply(GREETING + commands.HELP))
+        elif cmd.name not in commands.OPERATOR_COMMANDS:
+            await self.bus.send(msg.reply(f"unknown command /{cmd.name}; /help lists them"))
+        else:
+            await self._operator(msg, cmd)
+
+    async def _operator(self, msg: InboundMessage, cmd: Command) -> None:
+        from openclaw.rescue import commands
+
+        record = {"command": f"/{cmd.name}", "args": cmd.raw_args[:200]}
+        if not msg.operator:
+            await self._audit(msg, **record, result="refused", reason="not an owner or allow-listed sender")
+            await self.bus.send(msg.reply(REFUSED))
+            return
+        await self.bus.typing(msg.channel, msg.account, msg.chat_id)
+        ctx = commands.Context(self.paths, commands.targets_from(self._config()))
+        ok, reply = await commands.run(ctx, cmd)
+        await self._audit(msg, **record, result="ok" if ok else "failed", reply=reply[:500])
+        await self.bus.send(msg.reply(reply))
+
+    async def _audit(self, msg: InboundMessage, **fields: Any) -> None:
+        from openclaw.rescue.audit import audit
+
+        await asyncio.to_thread(audit, self.paths.logs_dir, channel=msg.channel, account=msg.account,
+                                sender=msg.sender_id, **fields)
