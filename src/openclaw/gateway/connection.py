@@ -46,7 +46,7 @@ from openclaw.gateway.scopes import satisfies
 from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
-    from openclaw.gateway.server import GatewayServer
+    from openclaw.gateway.context import GatewayContext
 
 MAX_UNAUTHORIZED_CALLS = 10
 BUSY = RpcError(UNAVAILABLE, "The server is busy. Please try again in a moment.", retryable=True,
@@ -61,9 +61,9 @@ def websocket(limits: Limits) -> web.WebSocketResponse:
 
 
 class Connection:
-    def __init__(self, server: GatewayServer, ws: web.WebSocketResponse, request: web.Request) -> None:
-        self.server = server
-        self.limits: Limits = server.settings.limits
+    def __init__(self, gateway: GatewayContext, ws: web.WebSocketResponse, request: web.Request) -> None:
+        self.gateway = gateway
+        self.limits: Limits = gateway.settings.limits
         self.ws = ws
         self.request = request
         self.id = str(uuid.uuid4())
@@ -172,19 +172,19 @@ class Connection:
             return False
         peer = Peer(self.id, self.remote, self.local, self.request.headers.get("Origin"),
                     self.request.headers.get("Host"), self.nonce)
-        server = self.server
+        gateway = self.gateway
         try:
             protocol, method, self.role, scopes = check_connect(
-                frame, peer, server.draining, server.settings.allowed_origins, server.settings.auth,
-                server.rate_limiter)
+                frame, peer, gateway.draining, gateway.settings.allowed_origins, gateway.settings.auth,
+                gateway.rate_limiter)
         except ConnectRejected as exc:
             logfile.warn(f"connect rejected: {exc.message}", remote=self.remote, client=_client_id(frame))
             self.send(res_err(frame["id"], exc.shape()))
             await self.close(exc.close_code, exc.close_reason)
             return False
         self.client, self.scopes, self.authenticated = frame["params"]["client"], scopes, True
-        self.send(res_ok(frame["id"], server.hello_payload(self, protocol, method)))
-        server.connection_ready(self)
+        self.send(res_ok(frame["id"], gateway.hello_payload(self, protocol, method)))
+        gateway.connection_ready(self)
         return True
 
     async def _serve(self) -> None:
@@ -232,7 +232,7 @@ class Connection:
         await self.outbox.send(encode_json(res_ok(req_id, payload)))
 
     async def _call(self, name: str, params: Any) -> Any:
-        m = self.server.methods.get(name)
+        m = self.gateway.methods.get(name)
         if m is None:
             raise RpcError(INVALID_REQUEST, f"unknown method: {name}")
         if self.role != "operator":
@@ -241,7 +241,7 @@ class Connection:
         if m.scope is not None and not satisfies(self.scopes, m.scope):
             raise missing_scope_error(m.scope)
         checked = check_params(m, params)
-        return await m.handler(CallContext(self.server, self, checked))
+        return await m.handler(CallContext(self.gateway, self, checked))
 
 
 def _client_id(frame: dict[str, Any]) -> Any:
@@ -250,20 +250,20 @@ def _client_id(frame: dict[str, Any]) -> Any:
     return client.get("id") if isinstance(client, dict) else None
 
 
-async def serve_websocket(server: GatewayServer, request: web.Request) -> web.StreamResponse:
+async def serve_websocket(gateway: GatewayContext, request: web.Request) -> web.StreamResponse:
     """The gateway port's root: a protocol connection, or 426 for plain HTTP."""
-    ws = websocket(server.settings.limits)
+    ws = websocket(gateway.settings.limits)
     if not ws.can_prepare(request).ok:
         return web.Response(status=426, text="Upgrade Required: connect with a WebSocket client\n",
                             headers={"Upgrade": "websocket"})
     await ws.prepare(request)
-    conn = Connection(server, ws, request)
-    server.connections.add(conn)
+    conn = Connection(gateway, ws, request)
+    gateway.connections.add(conn)
     try:
         await conn.run()
     finally:
-        server.connections.discard(conn)
-        server.connection_gone(conn)
+        gateway.connections.discard(conn)
+        gateway.connection_gone(conn)
         with contextlib.suppress(Exception):
             await conn.close(CLOSE_NORMAL)
     return ws

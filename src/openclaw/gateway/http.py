@@ -12,7 +12,7 @@ from openclaw.locality import is_local_request
 from openclaw.sharedsecret import presents_secret
 
 if TYPE_CHECKING:
-    from openclaw.gateway.server import GatewayServer
+    from openclaw.gateway.context import GatewayContext
 
 JSON_HEADERS = {"Cache-Control": "no-store"}
 
@@ -22,33 +22,33 @@ def _json(body: dict[str, Any], status: int = 200) -> web.Response:
                         content_type="application/json", charset="utf-8")
 
 
-def _authorized(request: web.Request, server: GatewayServer) -> bool:
+def _authorized(request: web.Request, gateway: GatewayContext) -> bool:
     """Bearer token/password, or a direct local request: both see probe details."""
     if is_local_request(request):
         return True
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return False
-    return presents_secret(server.settings.auth, [header[7:].strip()])
+    return presents_secret(gateway.settings.auth, [header[7:].strip()])
 
 
-def add_canvas_routes(app: web.Application, server: GatewayServer) -> None:
+def add_canvas_routes(app: web.Application, gateway: GatewayContext) -> None:
     """The canvas on the gateway port (`/__openclaw__/canvas/`), for local or authenticated callers."""
 
     def allowed(request: web.Request) -> web.Response | None:
-        if not _authorized(request, server):
+        if not _authorized(request, gateway):
             return web.json_response({"error": "Unauthorized", "code": "UNAUTHORIZED"}, status=401)
-        if server.sidecars.canvas is None:
+        if gateway.sidecars.canvas is None:
             return web.Response(status=404, text="canvas host is disabled\n")
         return None
 
     async def files(request: web.Request) -> web.StreamResponse:
         refused = allowed(request)
-        return refused or await server.sidecars.canvas.serve(request, request.match_info["tail"])
+        return refused or await gateway.sidecars.canvas.serve(request, request.match_info["tail"])
 
     async def live(request: web.Request) -> web.StreamResponse:
         refused = allowed(request)
-        return refused or await server.sidecars.canvas.websocket(request)
+        return refused or await gateway.sidecars.canvas.websocket(request)
 
     async def bare(_: web.Request) -> web.StreamResponse:
         raise web.HTTPMovedPermanently("/__openclaw__/canvas/")
@@ -58,7 +58,7 @@ def add_canvas_routes(app: web.Application, server: GatewayServer) -> None:
     app.router.add_get("/__openclaw__/ws", live)
 
 
-def add_http_routes(app: web.Application, server: GatewayServer) -> None:
+def add_http_routes(app: web.Application, gateway: GatewayContext) -> None:
     def guard(handler: Any) -> Any:
         async def wrapped(request: web.Request) -> web.StreamResponse:
             if request.method not in ("GET", "HEAD"):
@@ -71,22 +71,22 @@ def add_http_routes(app: web.Application, server: GatewayServer) -> None:
         return _json({"ok": True, "status": "live"})
 
     async def startup(request: web.Request) -> web.Response:
-        status = "draining" if server.draining else ("started" if server.started else "starting")
+        status = "draining" if gateway.draining else ("started" if gateway.started else "starting")
         ok = status == "started"
         body: dict[str, Any] = {"ok": ok, "status": status}
-        if _authorized(request, server):
-            body.update(version=__version__, uptimeMs=server.uptime_ms())
+        if _authorized(request, gateway):
+            body.update(version=__version__, uptimeMs=gateway.uptime_ms())
             if status == "starting":
                 body["pendingReason"] = "startup-sidecars"
         return _json(body, 200 if ok else 503)
 
     async def ready(request: web.Request) -> web.Response:
-        failing = ["gateway-draining"] if server.draining else ([] if server.started else ["startup-sidecars"])
+        failing = ["gateway-draining"] if gateway.draining else ([] if gateway.started else ["startup-sidecars"])
         ok = not failing
         body: dict[str, Any] = {"ready": ok}
-        if _authorized(request, server):
-            body.update(failing=failing, uptimeMs=server.uptime_ms())
-            channels = server.state.channels
+        if _authorized(request, gateway):
+            body.update(failing=failing, uptimeMs=gateway.uptime_ms())
+            channels = gateway.state.channels
             if channels is not None and channels.suppressed:
                 body["suppressed"] = sorted(channels.suppressed)
         return _json(body, 200 if ok else 503)

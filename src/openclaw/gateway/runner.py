@@ -23,11 +23,12 @@ from openclaw.config.history import record_last_good
 from openclaw.config.keypath import changed_paths
 from openclaw.config.store import format_issues, read_config
 from openclaw.errors import ConfigError, OpenClawError
+from openclaw.gateway.context import GatewayContext, RuntimeState
 from openclaw.gateway.crashloop import CrashLoopBreaker
 from openclaw.gateway.locks import GatewayLockError, GatewayLocks
 from openclaw.gateway.reload import ConfigWatcher
 from openclaw.gateway.resources import AcceptErrorThrottle, raise_nofile_limit
-from openclaw.gateway.server import GatewayServer, RuntimeState
+from openclaw.gateway.server import GatewayServer
 from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings
 from openclaw.ports import registry
 from openclaw.procutil import self_marker
@@ -263,31 +264,32 @@ class GatewayRunner:
                          + format_issues(self.paths.config_path, snap.issues).replace("\n", " "),
                          subsystem="reload", issues=[i.as_dict() for i in snap.issues])
             return
-        changed = changed_paths(server.settings.snapshot.resolved, snap.resolved)
+        gateway = server.gateway
+        changed = changed_paths(gateway.settings.snapshot.resolved, snap.resolved)
         if not changed:
             return
         needs = restart_paths(changed)
-        server.broadcast("config.changed",
-                               {"path": str(self.paths.config_path), "hash": snap.hash, "ts": int(time.time() * 1000)})
+        gateway.broadcast("config.changed",
+                          {"path": str(self.paths.config_path), "hash": snap.hash, "ts": int(time.time() * 1000)})
         if needs:
             logfile.info(f"config change needs a restart ({', '.join(needs)}); restarting in-process",
                          subsystem="reload", changedPaths=changed)
             server.request_stop("restart")
             return
-        await self._hot_apply(server, snap, changed)
+        await self._hot_apply(gateway, snap, changed)
         if self.state and self.state.channels and any(under(p, "channels") for p in changed):
             touched = await self.state.channels.reload()
             if touched:
                 logfile.info(f"channels reloaded: {', '.join(touched)}", subsystem="reload")
 
-    async def _hot_apply(self, server: GatewayServer, snap: Any, changed: list[str]) -> None:
+    async def _hot_apply(self, gateway: GatewayContext, snap: Any, changed: list[str]) -> None:
         try:
             settings = await asyncio.to_thread(resolve_settings, self.paths, self.options, self.env, snap)
         except ConfigError as exc:
             logfile.warn(f"config reload skipped: {exc}", subsystem="reload")
             return
-        server.settings = dataclasses.replace(settings, footprint=server.settings.footprint)
-        server.applied_config_hash = snap.hash
+        gateway.settings = dataclasses.replace(settings, footprint=gateway.settings.footprint)
+        gateway.applied_config_hash = snap.hash
         logfile.set_levels(*_levels(settings, self.env))
         await asyncio.to_thread(record_last_good, self.paths.history_dir, self.paths.config_path, snap.raw_text or "")
         logfile.info(f"config hot reload applied ({', '.join(changed)})", subsystem="reload", changedPaths=changed)

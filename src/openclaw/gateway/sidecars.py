@@ -23,27 +23,27 @@ from openclaw.profiles.env import expand_user
 
 if TYPE_CHECKING:
     from openclaw.canvas.host import CanvasHost
-    from openclaw.gateway.server import GatewayServer
+    from openclaw.gateway.context import GatewayContext
 
 LOCALHOST = ("127.0.0.1",)
 BROWSER_DEADLINE_FACTOR = 4  # a browser action may start Chromium, navigate and wait for the page
 
 
-def canvas_root(server: GatewayServer) -> Path:
-    s = server.settings
+def canvas_root(gateway: GatewayContext) -> Path:
+    s = gateway.settings
     root = s.snapshot.get("canvasHost", "root")
     if isinstance(root, str) and root:
         return expand_user(root)
     return workspace_dir(s.snapshot.resolved, s.paths, os.environ) / "canvas"
 
 
-def _off(env_key: str, server: GatewayServer) -> bool:
-    return (server.env.get(env_key) or "").lower() in ("1", "true", "yes")
+def _off(env_key: str, gateway: GatewayContext) -> bool:
+    return (gateway.env.get(env_key) or "").lower() in ("1", "true", "yes")
 
 
 class Sidecars:
-    def __init__(self, server: GatewayServer) -> None:
-        self.server = server
+    def __init__(self, gateway: GatewayContext) -> None:
+        self.gateway = gateway
         self.canvas: CanvasHost | None = None
         self._served: list[tuple[web.AppRunner, list[socket.socket]]] = []
         self.listening: dict[str, int | None] = {"browser": None, "canvas": None}
@@ -54,14 +54,14 @@ class Sidecars:
             self.canvas = await asyncio.to_thread(self._prepare_canvas)
 
     def _enabled(self, section: str, skip_env: str) -> bool:
-        return self.server.settings.snapshot.get(section, "enabled") is not False and not _off(skip_env, self.server)
+        return self.gateway.settings.snapshot.get(section, "enabled") is not False and not _off(skip_env, self.gateway)
 
     async def start(self) -> None:
-        s = self.server.settings
+        s = self.gateway.settings
         if self._enabled("browser", "OPENCLAW_SKIP_BROWSER_CONTROL_SERVER"):
             from openclaw.browser.http import control_app
 
-            app = control_app(lambda: self.server.browser, lambda: self.server.settings.auth)
+            app = control_app(lambda: self.gateway.browser, lambda: self.gateway.settings.auth)
             await self._serve("browser", app, s.footprint.control,
                               s.limits.http_request_ms * BROWSER_DEADLINE_FACTOR)
         if self.canvas is not None:
@@ -74,9 +74,9 @@ class Sidecars:
         from openclaw.ports.instances import host_state_dirs
         from openclaw.profiles.isolation import state_dir_problem
 
-        s = self.server.settings
+        s = self.gateway.settings
         state_dirs = host_state_dirs(s.paths)
-        canvas = CanvasHost(lambda: canvas_root(self.server), s.snapshot.get("canvasHost", "liveReload") is not False,
+        canvas = CanvasHost(lambda: canvas_root(self.gateway), s.snapshot.get("canvasHost", "liveReload") is not False,
                             may_serve=lambda path: state_dir_problem(path, state_dirs) is None)
         try:
             canvas.ensure_starter()
@@ -90,7 +90,7 @@ class Sidecars:
         except GatewayLockError as exc:
             logfile.error(f"{name} service not started: {exc}", subsystem=name)
             return
-        self._served.append((await serve(app, sockets, self.server.settings.limits, request_ms), sockets))
+        self._served.append((await serve(app, sockets, self.gateway.settings.limits, request_ms), sockets))
         self.listening[name] = port
         logfile.info(f"{name} listening on http://127.0.0.1:{port}/", subsystem=name)
 
@@ -105,11 +105,11 @@ class Sidecars:
     def describe(self) -> dict[str, Any]:
         from openclaw.browser.profiles import BrowserConfig, summary
 
-        s = self.server.settings
+        s = self.gateway.settings
         fp = s.footprint
         browser = summary(BrowserConfig.from_config(s.snapshot.resolved, fp, s.paths.state_dir),
-                          getattr(self.server.state.browser, "browsers", {}))
+                          getattr(self.gateway.state.browser, "browsers", {}))
         browser["listening"] = self.listening["browser"] is not None
         canvas = {"port": fp.canvas, "listening": self.listening["canvas"] is not None,
-                  "root": str(canvas_root(self.server)), "url": f"http://127.0.0.1:{fp.canvas}/"}
+                  "root": str(canvas_root(self.gateway)), "url": f"http://127.0.0.1:{fp.canvas}/"}
         return {"browser": browser, "canvas": canvas}

@@ -11,12 +11,12 @@ from openclaw.gateway.scopes import ADMIN
 
 if TYPE_CHECKING:
     from openclaw.gateway.connection import Connection
-    from openclaw.gateway.server import GatewayServer
+    from openclaw.gateway.context import GatewayContext
 
 
 @dataclass
 class CallContext:
-    server: GatewayServer
+    gateway: GatewayContext
     conn: Connection
     params: dict[str, Any]
 

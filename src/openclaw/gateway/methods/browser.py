@@ -21,12 +21,12 @@ async def browser_request(ctx: CallContext) -> Any:
     verb = p["method"].upper()
     if verb not in ("GET", "POST", "DELETE"):
         raise RpcError(INVALID_REQUEST, "invalid browser.request params: method must be GET, POST or DELETE")
-    if ctx.server.settings.snapshot.get("browser", "enabled") is False:
+    if ctx.gateway.settings.snapshot.get("browser", "enabled") is False:
         raise RpcError(UNAVAILABLE, "browser control is disabled (browser.enabled=false)")
     query = {k: str(v) for k, v in (p.get("query") or {}).items()}
     try:
         status, body = await asyncio.wait_for(
-            dispatch(ctx.server.browser, verb, p["path"], query, p.get("body") or {}),
+            dispatch(ctx.gateway.browser, verb, p["path"], query, p.get("body") or {}),
             (p.get("timeoutMs") or 45_000) / 1000,
         )
     except TimeoutError:

@@ -11,7 +11,7 @@ from openclaw.gateway.scopes import ADMIN, READ
 
 
 def _manager(ctx: CallContext) -> Any:
-    manager = ctx.server.state.channels
+    manager = ctx.gateway.state.channels
     if manager is None:
         raise RpcError(UNAVAILABLE, "channels are not running yet; retry shortly", retryable=True, retry_after_ms=500)
     return manager
@@ -28,7 +28,7 @@ async def channels_status(ctx: CallContext) -> dict[str, Any]:
             raise RpcError(UNAVAILABLE, f"channel probe timed out after {timeout:g}s") from None
     else:
         channels = manager.status()
-    breaker = ctx.server.state.breaker
+    breaker = ctx.gateway.state.breaker
     return {"channels": channels, "channelOrder": sorted(channels),
             "crashLoop": {"tripped": bool(breaker and breaker.tripped),
                           "uncleanStarts": len(breaker.unclean) if breaker else 0}}

@@ -48,7 +48,7 @@ def invalid(issues: list[Issue], suffix: str = "") -> RpcError:
 
 @method("config.get", scope=READ, params={})
 async def config_get(ctx: CallContext) -> dict[str, Any]:
-    snap = await asyncio.to_thread(read_config, ctx.server.settings.paths.config_path)
+    snap = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path)
     return {
         "path": str(snap.path),
         "exists": snap.exists,
@@ -59,7 +59,7 @@ async def config_get(ctx: CallContext) -> dict[str, Any]:
         "resolved": redact(snap.resolved),
         "hash": snap.hash,
         "configRevisionHash": snap.hash,
-        "appliedConfigHash": ctx.server.applied_config_hash,
+        "appliedConfigHash": ctx.gateway.applied_config_hash,
         "issues": [i.as_dict() for i in snap.issues[:MAX_ISSUES_IN_DETAILS]],
         "warnings": [],
         "legacyIssues": [],
@@ -97,8 +97,8 @@ def _write(ctx: CallContext, build: Build, mode: str,
            cancel: threading.Event) -> tuple[ConfigSnapshot, dict[str, Any], list[str]]:
     """Under the cross-process write lock: check the hash, build, validate, write (blocking; a
     request cancelled while this waits for the lock gives up instead of writing later)."""
-    server = ctx.server
-    paths = server.settings.paths
+    gateway = ctx.gateway
+    paths = gateway.settings.paths
     with config_write_lock(paths.config_path, timeout=LOCK_TIMEOUT_S, cancel=cancel):
         snap = read_config(paths.config_path, validate=False)
         _require_hash(snap, ctx.params.get("baseHash"))
@@ -107,8 +107,8 @@ def _write(ctx: CallContext, build: Build, mode: str,
         if mode == "config.patch" and not changed:
             return snap, new_data, changed
         check = ConfigSnapshot(path=paths.config_path, exists=True, data=new_data)
-        resolve_and_validate(check, server.env)
-        issues = check.issues or isolation_check(paths, server.env)(check.resolved)
+        resolve_and_validate(check, gateway.env)
+        issues = check.issues or isolation_check(paths, gateway.env)(check.resolved)
         if issues:
             raise invalid(issues)
         write_config(paths.config_path, new_data)
@@ -118,18 +118,18 @@ def _write(ctx: CallContext, build: Build, mode: str,
 async def _commit(ctx: CallContext, build: Build, mode: str) -> dict[str, Any]:
     cancel = threading.Event()
     try:
-        async with ctx.server.config_writes:
+        async with ctx.gateway.config_writes:
             snap, new_data, changed = await asyncio.to_thread(_write, ctx, build, mode, cancel)
     except asyncio.CancelledError:  # the client went away: its thread must not write after all
         cancel.set()
         raise
     except OpenClawError as exc:  # the lock stayed taken, the file went away, ...
         raise RpcError(UNAVAILABLE, str(exc), retryable=True, retry_after_ms=1000) from None
-    path = ctx.server.settings.paths.config_path
+    path = ctx.gateway.settings.paths.config_path
     if mode == "config.patch" and not changed:
         return {"ok": True, "noop": True, "changedPaths": [], "path": str(path), "config": redact(snap.data)}
-    restart = ctx.server.classify_change(changed)
-    ctx.server.config_written(f"{mode} by {ctx.conn.label}")
+    restart = ctx.gateway.classify_change(changed)
+    ctx.gateway.config_written(f"{mode} by {ctx.conn.label}")
     payload: dict[str, Any] = {
         "ok": True,
         "path": str(path),
@@ -166,7 +166,7 @@ async def config_set(ctx: CallContext) -> dict[str, Any]:
 @method("config.patch", scope=ADMIN, params=PATCH_PARAMS)
 async def config_patch(ctx: CallContext) -> dict[str, Any]:
     patch = _parse_object(ctx.params["raw"], "config.patch")
-    current = await asyncio.to_thread(read_config, ctx.server.settings.paths.config_path, ctx.server.env)
+    current = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path, ctx.gateway.env)
     if current.issues:
         raise invalid(current.issues, "; fix (openclaw doctor) before patching")
 

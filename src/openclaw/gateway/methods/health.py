@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openclaw.agents.roster import agent_roster, sessions_db_path
 from openclaw.gateway.methods import CallContext, Param, method
+
+if TYPE_CHECKING:
+    from openclaw.gateway.context import GatewayContext
 
 
 def _sessions(path: str) -> dict[str, Any]:
     return {"path": path, "count": 0, "recent": []}
 
 
-def build_health(server: Any) -> dict[str, Any]:
+def build_health(gateway: GatewayContext) -> dict[str, Any]:
     started = time.perf_counter()
-    settings = server.settings
+    settings = gateway.settings
     roster = agent_roster(settings.snapshot.resolved)
     default = next(a for a in roster if a.is_default)
     agents = []
@@ -29,7 +32,7 @@ def build_health(server: Any) -> dict[str, Any]:
                 "sessions": _sessions(path),
             }
         )
-    channels = server.state.channels.status() if server.state.channels is not None else {}
+    channels = gateway.state.channels.status() if gateway.state.channels is not None else {}
     return {
         "ok": True,
         "ts": int(time.time() * 1000),
@@ -41,11 +44,11 @@ def build_health(server: Any) -> dict[str, Any]:
         "defaultAgentId": default.id,
         "agents": agents,
         "sessions": _sessions(str(sessions_db_path(settings.paths.state_dir, default.id))),
-        "configReload": {"hotReloadStatus": server.hot_reload_status},
-        "gateway": server.identity(),
+        "configReload": {"hotReloadStatus": gateway.hot_reload_status},
+        "gateway": gateway.identity(),
     }
 
 
 @method("health", scope=None, params={"probe": Param(bool)})
 async def health(ctx: CallContext) -> dict[str, Any]:
-    return ctx.server.health(probe=bool(ctx.params.get("probe")))
+    return ctx.gateway.health(probe=bool(ctx.params.get("probe")))

@@ -25,7 +25,7 @@ async def logs_tail(ctx: CallContext) -> dict[str, Any]:
     try:
         return await asyncio.to_thread(
             read_tail,
-            ctx.server.log_file,
+            ctx.gateway.log_file,
             params.get("cursor"),
             params.get("limit", DEFAULT_LIMIT),
             params.get("maxBytes", DEFAULT_MAX_BYTES),

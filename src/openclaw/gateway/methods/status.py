@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__
 from openclaw.agents.roster import agent_roster, sessions_db_path
 from openclaw.gateway.methods import CallContext, Param, method
 from openclaw.gateway.scopes import READ
 
+if TYPE_CHECKING:
+    from openclaw.gateway.context import GatewayContext
+
 
 @method("status", scope=READ, params={"includeChannelSummary": Param(bool), "includeCliProjection": Param(bool)})
 async def status(ctx: CallContext) -> dict[str, Any]:
-    server = ctx.server
-    settings = server.settings
+    gateway = ctx.gateway
+    settings = gateway.settings
     roster = agent_roster(settings.snapshot.resolved)
     default = next(a for a in roster if a.is_default)
     by_agent = []
@@ -27,7 +30,7 @@ async def status(ctx: CallContext) -> dict[str, Any]:
             "defaultAgentId": default.id,
             "agents": [{"agentId": a.id, "enabled": False, "every": "disabled", "everyMs": None} for a in roster],
         },
-        "channelSummary": _channel_summary(server),
+        "channelSummary": _channel_summary(gateway),
         "queuedSystemEvents": [],
         "degradedSecretOwners": [],
         "degradedPlugins": [],
@@ -42,10 +45,10 @@ async def status(ctx: CallContext) -> dict[str, Any]:
         },
         "modelRuntime": {},
         "pid": os.getpid(),
-        "uptimeMs": server.uptime_ms(),
+        "uptimeMs": gateway.uptime_ms(),
         "workerPools": {},
         "shutdownBudget": None,
-        "gateway": {**server.identity(include_paths=ctx.is_admin), "connections": server.connection_stats()},
+        "gateway": {**gateway.identity(include_paths=ctx.is_admin), "connections": gateway.connection_stats()},
     }
     if ctx.params.get("includeCliProjection"):
         payload["cliProjection"] = {
@@ -59,14 +62,14 @@ async def status(ctx: CallContext) -> dict[str, Any]:
     return payload
 
 
-def _channel_summary(server: Any) -> list[dict[str, Any]]:
-    if server.state.channels is None:
+def _channel_summary(gateway: GatewayContext) -> list[dict[str, Any]]:
+    if gateway.state.channels is None:
         return []
     return [{"id": name, "label": c["label"], "running": c["running"], "connected": c["connected"],
              "suppressed": c["suppressed"], "accounts": sorted((c.get("accounts") or {}).keys())}
-            for name, c in sorted(server.state.channels.status().items())]
+            for name, c in sorted(gateway.state.channels.status().items())]
 
 
 @method("system-presence", scope=READ, params={})
 async def system_presence(ctx: CallContext) -> list[dict[str, Any]]:
-    return ctx.server.presence.entries()
+    return ctx.gateway.presence.entries()
