@@ -14,15 +14,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from openclaw import logfile
+from openclaw.channels.base import CHAT, OPERATOR, STRANGER, InboundMessage
 from openclaw.channels.pairing import PairingStore
 
-if TYPE_CHECKING:
-    from openclaw.channels.base import InboundMessage
-
-OPERATOR, CHAT, STRANGER = "operator", "chat", "stranger"
 Reply = Callable[[str], Awaitable[None]]
 
 

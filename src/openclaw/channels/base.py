@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from openclaw.channels.access import AccessControl
-
 if TYPE_CHECKING:
     from openclaw.channels.bus import MessageBus
+
+OPERATOR, CHAT, STRANGER = "operator", "chat", "stranger"  # access verdicts (channels.access)
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class Channel:
     label = ""
 
     def __init__(self, config: dict[str, Any], bus: MessageBus, state_dir: Any) -> None:
+        from openclaw.channels.access import AccessControl  # with the first configured channel
+
         self.config = config
         self.bus = bus
         self.state_dir = state_dir

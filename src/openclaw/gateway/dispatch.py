@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from openclaw import logfile
-from openclaw.channels.access import STRANGER
+from openclaw.channels.base import STRANGER
 
 if TYPE_CHECKING:
     from openclaw.channels.base import InboundMessage
