@@ -1,0 +1,234 @@
+"""A model provider stand-in on loopback that speaks OpenAI Chat Completions (`/v1/chat/completions`)
+and Anthropic Messages (`/v1/messages`), streamed (SSE) and not.
+
+Replies are scripted: each request takes the first queued `Reply` meant for its model (or any
+model), else the default reply, which echoes the last user message. A reply can be text, tool
+calls, an HTTP error with `retry-after`, a stream that stalls, or a malformed chunk. Every
+request body is recorded. Used by the tests and, with no delays, by the benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Reply:
+    text: str = ""
+    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (name, arguments)
+    status: int = 200
+    retry_after: str | None = None
+    stall_after: int | None = None  # stream this many text chunks, then go silent
+    malformed: bool = False  # send a chunk that is not JSON (after the first text chunk)
+    chunk: int = 8  # characters per streamed text delta
+    delay_s: float = 0.0  # between chunks
+    model: str | None = None  # only for requests to this model
+    usage: tuple[int, int] = (11, 7)
+
+
+@dataclass
+class Seen:
+    api: str  # openai | anthropic
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+
+def last_user_text(api: str, body: dict[str, Any]) -> str:
+    for message in reversed(body.get("messages") or []):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            return content
+        texts = [b.get("text", "") for b in content or [] if isinstance(b, dict) and b.get("type") == "text"]
+        if texts:
+            return texts[-1]
+    return ""
+
+
+class ModelStandin:
+    def __init__(self, default: Callable[[str, dict[str, Any]], Reply] | None = None) -> None:
+        self.replies: list[Reply] = []
+        self.seen: list[Seen] = []
+        self.default = default or (lambda api, body: Reply(text=f"echo: {last_user_text(api, body)}"))
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> ModelStandin:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self
+
+    async def _start(self) -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/v1/chat/completions", self._openai)
+        app.router.add_post("/v1/messages", self._anthropic)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+    async def _stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:  # stalled replies sleep for an hour: end them
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
+    @property
+    def openai_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def anthropic_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- scripting ----------------------------------------------------------------------------
+    def script(self, *replies: Reply) -> None:
+        with self._lock:
+            self.replies.extend(replies)
+
+    def requests(self, api: str | None = None) -> list[Seen]:
+        with self._lock:
+            return [s for s in self.seen if api is None or s.api == api]
+
+    def _next(self, api: str, body: dict[str, Any], headers: dict[str, str]) -> Reply:
+        with self._lock:
+            self.seen.append(Seen(api, body, headers, time.time()))
+            for i, reply in enumerate(self.replies):
+                if reply.model is None or reply.model == body.get("model"):
+                    return self.replies.pop(i)
+        return self.default(api, body)
+
+    # -- OpenAI Chat Completions --------------------------------------------------------------
+    async def _openai(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        reply = self._next("openai", body, dict(request.headers))
+        if reply.status >= 400:
+            return _error(reply, {"error": {"message": f"scripted {reply.status}", "type": "error"}})
+        calls = [{"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
+                 for i, (n, a) in enumerate(reply.tool_calls)]
+        usage = {"prompt_tokens": reply.usage[0], "completion_tokens": reply.usage[1]}
+        if not body.get("stream"):
+            message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+            if calls:
+                message["tool_calls"] = calls
+            return web.json_response({"id": "cmpl", "object": "chat.completion", "model": body.get("model"),
+                                      "choices": [{"index": 0, "message": message,
+                                                   "finish_reason": "tool_calls" if calls else "stop"}],
+                                      "usage": usage})
+        resp = await _sse(request)
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return {"id": "cmpl", "object": "chat.completion.chunk", "model": body.get("model"),
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+        await _send(resp, chunk({"role": "assistant", "content": ""}))
+        if not await self._stream_text(resp, reply, lambda piece: chunk({"content": piece})):
+            return resp
+        for i, call in enumerate(calls):  # the arguments arrive in two pieces, as real streams split them
+            args = call["function"]["arguments"]
+            half = len(args) // 2
+            await _send(resp, chunk({"tool_calls": [{"index": i, "id": call["id"], "type": "function",
+                                                     "function": {"name": call["function"]["name"],
+                                                                  "arguments": args[:half]}}]}))
+            await _send(resp, chunk({"tool_calls": [{"index": i, "function": {"arguments": args[half:]}}]}))
+        await _send(resp, chunk({}, "tool_calls" if calls else "stop"))
+        await _send(resp, {"id": "cmpl", "object": "chat.completion.chunk", "choices": [], "usage": usage})
+        await resp.write(b"data: [DONE]\n\n")
+        return resp
+
+    # -- Anthropic Messages -------------------------------------------------------------------
+    async def _anthropic(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        reply = self._next("anthropic", body, dict(request.headers))
+        if reply.status >= 400:
+            kind = "overloaded_error" if reply.status == 529 else "rate_limit_error" if reply.status == 429 else "api_error"
+            return _error(reply, {"type": "error", "error": {"type": kind, "message": f"scripted {reply.status}"}})
+        blocks: list[dict[str, Any]] = ([{"type": "text", "text": reply.text}] if reply.text else [])
+        blocks += [{"type": "tool_use", "id": f"toolu_{i}", "name": n, "input": a}
+                   for i, (n, a) in enumerate(reply.tool_calls)]
+        stop = "tool_use" if reply.tool_calls else "end_turn"
+        if not body.get("stream"):
+            return web.json_response({"id": "msg", "type": "message", "role": "assistant", "model": body.get("model"),
+                                      "content": blocks, "stop_reason": stop,
+                                      "usage": {"input_tokens": reply.usage[0], "output_tokens": reply.usage[1]}})
+        resp = await _sse(request)
+        await _send(resp, {"type": "message_start", "message": {"id": "msg", "role": "assistant", "content": [],
+                                                                "usage": {"input_tokens": reply.usage[0],
+                                                                          "output_tokens": 0}}}, "message_start")
+        index = 0
+        if reply.text:
+            await _send(resp, {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+                        "content_block_start")
+            ok = await self._stream_text(resp, reply, lambda piece: {
+                "type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
+                "content_block_delta")
+            if not ok:
+                return resp
+            await _send(resp, {"type": "content_block_stop", "index": 0}, "content_block_stop")
+            index = 1
+        for i, (name, args) in enumerate(reply.tool_calls):
+            at = index + i
+            await _send(resp, {"type": "content_block_start", "index": at,
+                               "content_block": {"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {}}},
+                        "content_block_start")
+            raw = json.dumps(args)
+            for piece in (raw[: len(raw) // 2], raw[len(raw) // 2:]):
+                await _send(resp, {"type": "content_block_delta", "index": at,
+                                   "delta": {"type": "input_json_delta", "partial_json": piece}}, "content_block_delta")
+            await _send(resp, {"type": "content_block_stop", "index": at}, "content_block_stop")
+        await _send(resp, {"type": "message_delta", "delta": {"stop_reason": stop},
+                           "usage": {"output_tokens": reply.usage[1]}}, "message_delta")
+        await _send(resp, {"type": "message_stop"}, "message_stop")
+        return resp
+
+    async def _stream_text(self, resp: web.StreamResponse, reply: Reply, frame: Callable[[str], dict[str, Any]],
+                           event: str | None = None) -> bool:
+        """Stream the reply's text in pieces; False when the script stalled or broke the stream."""
+        pieces = [reply.text[i:i + reply.chunk] for i in range(0, len(reply.text), reply.chunk)]
+        for n, piece in enumerate(pieces):
+            if reply.stall_after is not None and n >= reply.stall_after:
+                await asyncio.sleep(3600)  # silent until the client gives up and goes away
+            await _send(resp, frame(piece), event)
+            if reply.malformed:
+                await resp.write(b"data: {not json\n\n")
+                return False
+            if reply.delay_s:
+                await asyncio.sleep(reply.delay_s)
+        return True
+
+
+async def _sse(request: web.Request) -> web.StreamResponse:
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await resp.prepare(request)
+    return resp
+
+
+async def _send(resp: web.StreamResponse, data: dict[str, Any], event: str | None = None) -> None:
+    head = f"event: {event}\n" if event else ""
+    await resp.write(f"{head}data: {json.dumps(data)}\n\n".encode())
+
+
+def _error(reply: Reply, body: dict[str, Any]) -> web.Response:
+    headers = {"retry-after": reply.retry_after} if reply.retry_after is not None else {}
+    return web.json_response(body, status=reply.status, headers=headers)

@@ -1,0 +1,173 @@
+"""Which providers exist, which model a ref names, and where each provider's key comes from.
+
+Built in, with no config entry: `openai`, `anthropic`, `openrouter` (keys from
+`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, `OPENROUTER_API_KEY`) and `ollama` (local,
+OpenAI-compatible, no key). `models.providers.<id>` adds providers or, merged
+key by key, changes a built-in one (`models.mode: replace` drops the built-ins).
+A ref is `provider/model`, split on the first `/` (`openrouter/moonshotai/kimi-k2`);
+a bare name is an alias, then a model one configured provider lists, then a
+model of the default provider.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openclaw.models.types import ModelError
+
+OPENAI, ANTHROPIC = "openai-completions", "anthropic-messages"
+APIS = (OPENAI, ANTHROPIC)
+DEFAULT_TIMEOUT_S = 120.0  # a provider that sends nothing for this long is given up on (idle, not total)
+LOCAL_TIMEOUT_S = 300.0  # self-hosted models think longer between tokens
+
+BUILTIN: dict[str, dict[str, Any]] = {
+    "openai": {"baseUrl": "https://api.openai.com/v1", "api": OPENAI},
+    "anthropic": {"baseUrl": "https://api.anthropic.com", "api": ANTHROPIC},
+    "openrouter": {"baseUrl": "https://openrouter.ai/api/v1", "api": OPENAI},
+    "ollama": {"baseUrl": "http://127.0.0.1:11434/v1", "api": OPENAI, "keyRequired": False,
+               "timeoutSeconds": LOCAL_TIMEOUT_S},
+}
+
+
+@dataclass(frozen=True)
+class Provider:
+    id: str
+    base_url: str
+    api: str
+    api_key: str | None
+    key_source: str  # config | env:NAME | file:PATH | none
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> entry (contextWindow, maxTokens, ...)
+    key_required: bool = True
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.api_key) or not self.key_required
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    provider: str
+    model: str
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+def env_key_name(provider_id: str) -> str:
+    return provider_id.upper().replace("-", "_") + "_API_KEY"
+
+
+def resolve_key(raw: Any, provider_id: str, env: Mapping[str, str]) -> tuple[str | None, str]:
+    """(key, where from): the config value (a string, or a SecretRef {source: env|file, id}),
+    else `<PROVIDER>_API_KEY` from the environment."""
+    if isinstance(raw, str) and raw:
+        return raw, "config"
+    if isinstance(raw, dict):
+        source, ident = raw.get("source"), str(raw.get("id") or "")
+        if source == "env":
+            value = env.get(ident)
+            return (value or None), f"env:{ident}"
+        if source == "file":
+            path = Path(os.path.expanduser(ident))
+            try:
+                return path.read_text(encoding="utf-8").strip() or None, f"file:{ident}"
+            except OSError:
+                return None, f"file:{ident}"
+        raise ModelError("config", f"models.providers.{provider_id}.apiKey: source {source!r} is not supported "
+                                   "(use env or file)")
+    name = env_key_name(provider_id)
+    return (env.get(name) or None), (f"env:{name}" if env.get(name) else "none")
+
+
+def providers(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, Provider]:
+    section = config.get("models") if isinstance(config.get("models"), dict) else {}
+    configured = section.get("providers") if isinstance(section.get("providers"), dict) else {}
+    raw: dict[str, dict[str, Any]] = {} if section.get("mode") == "replace" else {k: dict(v) for k, v in BUILTIN.items()}
+    for pid, entry in configured.items():
+        if isinstance(entry, dict):
+            raw[pid] = {**raw.get(pid, {}), **{k: v for k, v in entry.items() if v is not None}}
+    out = {}
+    for pid, entry in raw.items():
+        key, source = resolve_key(entry.get("apiKey"), pid, env)
+        models = {str(m["id"]): m for m in entry.get("models") or [] if isinstance(m, dict) and m.get("id")}
+        out[pid] = Provider(
+            id=pid, base_url=str(entry.get("baseUrl") or "").rstrip("/"), api=entry.get("api") or OPENAI,
+            api_key=key, key_source=source, headers={str(k): str(v) for k, v in (entry.get("headers") or {}).items()},
+            timeout_s=float(entry.get("timeoutSeconds") or DEFAULT_TIMEOUT_S), models=models,
+            key_required=entry.get("keyRequired", True) is not False,
+        )
+    return out
+
+
+def _agent_section(config: dict[str, Any], agent_id: str | None) -> dict[str, Any]:
+    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
+    entries = agents.get("entries") if isinstance(agents.get("entries"), dict) else {}
+    entry = entries.get(agent_id) if agent_id else None
+    if entry is None and agent_id and isinstance(agents.get("list"), list):
+        entry = next((e for e in agents["list"] if isinstance(e, dict) and e.get("id") == agent_id), None)
+    return entry if isinstance(entry, dict) else {}
+
+
+def _defaults(config: dict[str, Any]) -> dict[str, Any]:
+    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
+    return agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
+
+
+def aliases(config: dict[str, Any]) -> dict[str, str]:
+    """alias (lower-case) -> ref, from `agents.defaults.models.{ref: {alias}}`."""
+    models = _defaults(config).get("models")
+    out = {}
+    for ref, entry in (models.items() if isinstance(models, dict) else ()):
+        if isinstance(entry, dict) and isinstance(entry.get("alias"), str):
+            out[entry["alias"].lower()] = ref
+    return out
+
+
+def selection(config: dict[str, Any], agent_id: str | None = None) -> tuple[str | None, list[str]]:
+    """(primary, fallbacks) for an agent: its own `model` (a string is strict: no fallbacks), else
+    `agents.defaults.model` (a string, or {primary, fallbacks})."""
+    own = _agent_section(config, agent_id).get("model")
+    value = own if own is not None else _defaults(config).get("model")
+    if isinstance(value, str):
+        return value or None, []
+    if isinstance(value, dict):
+        return value.get("primary") or None, [str(f) for f in value.get("fallbacks") or []]
+    return None, []
+
+
+def parse_ref(text: str, config: dict[str, Any], known: Mapping[str, Provider],
+              default_provider: str | None = None) -> ModelRef:
+    """Resolve a ref, an alias or a bare model name; raises ModelError(config) if none fits."""
+    text = text.strip()
+    target = aliases(config).get(text.lower(), text)
+    head, sep, rest = target.partition("/")
+    if sep and head.lower() in known:
+        return ModelRef(head.lower(), rest)
+    if sep and not rest:
+        raise ModelError("config", f"model ref {text!r} has no model after the provider")
+    listing = [pid for pid, p in known.items() if target in p.models]
+    if len(listing) == 1:
+        return ModelRef(listing[0], target)
+    if not sep and default_provider in known:
+        return ModelRef(default_provider, target)  # type: ignore[arg-type]
+    names = ", ".join(sorted(known))
+    raise ModelError("config", f"cannot tell which provider serves {text!r}; write it as provider/model "
+                               f"(providers: {names})")
+
+
+def chain(config: dict[str, Any], env: Mapping[str, str], agent_id: str | None = None,
+          override: str | None = None) -> tuple[list[ModelRef], dict[str, Provider]]:
+    """The refs to try in order (an override, e.g. a user's /model choice, is strict) and the providers."""
+    known = providers(config, env)
+    primary, fallbacks = (override, []) if override else selection(config, agent_id)
+    if not primary:
+        return [], known
+    first = parse_ref(primary, config, known)
+    refs = [first] + [parse_ref(f, config, known, first.provider) for f in fallbacks]
+    return list(dict.fromkeys(refs)), known
