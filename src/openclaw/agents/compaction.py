@@ -1,0 +1,76 @@
+"""Keeping a conversation inside the model's context window: older turns become a summary.
+
+Before a call, a conversation estimated at more than 80 % of the window (the
+provider's `models[].contextWindow`, else 128k tokens) is compacted: the
+model summarises everything but the recent turns, and the summary stands in
+for them from then on. A provider that still answers "too long" gets one
+forced compaction and a retry.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openclaw.agents.sessions import Session, SessionStore
+from openclaw.models.client import ModelClient
+from openclaw.models.types import Message, ModelError, Request
+
+if TYPE_CHECKING:
+    from openclaw.agents.turn import Plan
+
+DEFAULT_WINDOW = 128_000
+THRESHOLD = 0.8
+KEEP_RECENT = 6  # messages kept verbatim (cut back to the start of a turn)
+SUMMARY_PREFIX = "[Summary of the earlier conversation]"
+INSTRUCTIONS = ("Summarise this conversation for your own later use: the facts, decisions, open tasks, names, "
+                "paths and numbers that matter. Be concise; write it as notes, not as a reply.")
+
+
+def estimate(history: list[Message], system: str) -> int:
+    """Tokens, roughly (4 characters each): good enough to decide when to compact."""
+    chars = len(system) + sum(len(m.content) + sum(len(str(c.arguments)) for c in m.tool_calls) for m in history)
+    return chars // 4
+
+
+def window(plan: Plan) -> int:
+    if not plan.refs:
+        return DEFAULT_WINDOW
+    ref = plan.refs[0]
+    entry = plan.known[ref.provider].models.get(ref.model, {}) if ref.provider in plan.known else {}
+    value = entry.get("contextWindow") or entry.get("contextTokens")
+    return int(value) if isinstance(value, int) and value > 0 else DEFAULT_WINDOW
+
+
+def overflowed(exc: ModelError) -> bool:
+    text = str(exc).lower()
+    return exc.kind == "bad_request" and any(w in text for w in ("context", "too long", "too many tokens"))
+
+
+def transcript(messages: list[Message]) -> str:
+    lines = []
+    for m in messages:
+        if m.role == "tool":
+            lines.append(f"[tool {m.name} result] {m.content[:2000]}")
+        else:
+            calls = "".join(f" [called {c.name} {c.arguments}]" for c in m.tool_calls)
+            lines.append(f"{m.role}: {m.content}{calls}")
+    return "\n".join(lines)
+
+
+async def fit(history: list[Message], system: str, plan: Plan, store: SessionStore, session: Session,
+              client: ModelClient, force: bool = False) -> list[Message]:
+    if not force and estimate(history, system) <= THRESHOLD * window(plan):
+        return history
+    entries = await store.entries(session.session_id)
+    start = max((i for i, e in enumerate(entries) if e.kind == "summary"), default=0)
+    live = entries[start:]
+    cut = len(live) - KEEP_RECENT
+    while cut > 0 and live[cut].message.role != "user":
+        cut -= 1  # never part a tool call from its result
+    if cut <= 0:
+        return history
+    older = [e.message for e in live[:cut]]
+    request = Request("", INSTRUCTIONS, (Message("user", transcript(older)),), (), 1024, stream=False)
+    summary = await client.complete(plan.refs, plan.known, request)
+    await store.compact(session, f"{SUMMARY_PREFIX}\n{summary.text.strip()}", live[cut].seq)
+    return await store.history(session)

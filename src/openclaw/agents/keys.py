@@ -1,0 +1,52 @@
+"""Session keys as upstream spells them, so a conversation has the same name on every surface.
+
+DMs share the agent's main session by default (`session.dmScope: main`);
+`per-peer`, `per-channel-peer` and `per-account-channel-peer` split them.
+Groups get one session per group (`session.groupScope: per-group`, or `main`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+DM_SCOPES = ("main", "per-peer", "per-channel-peer", "per-account-channel-peer")
+_UNSAFE = re.compile(r"[^a-z0-9_.:@+-]")
+
+
+def _part(value: Any) -> str:
+    return _UNSAFE.sub("_", str(value).strip().lower())
+
+
+def session_settings(config: dict[str, Any]) -> dict[str, Any]:
+    section = config.get("session") if isinstance(config.get("session"), dict) else {}
+    return section
+
+
+def main_key(config: dict[str, Any], agent_id: str) -> str:
+    return f"agent:{_part(agent_id)}:{_part(session_settings(config).get('mainKey') or 'main')}"
+
+
+def chat_key(config: dict[str, Any], agent_id: str, channel: str, account: str, direct: bool,
+             peer_id: Any, chat_id: Any) -> str:
+    """The session a channel message belongs to."""
+    settings = session_settings(config)
+    agent = f"agent:{_part(agent_id)}"
+    if direct:
+        scope = settings.get("dmScope") or "main"
+        if scope == "per-peer":
+            return f"{agent}:direct:{_part(peer_id)}"
+        if scope == "per-channel-peer":
+            return f"{agent}:{_part(channel)}:direct:{_part(peer_id)}"
+        if scope == "per-account-channel-peer":
+            return f"{agent}:{_part(channel)}:{_part(account)}:direct:{_part(peer_id)}"
+        return main_key(config, agent_id)
+    if settings.get("groupScope") == "main":
+        return main_key(config, agent_id)
+    return f"{agent}:{_part(channel)}:group:{_part(chat_id)}"
+
+
+def agent_of(key: str, default: str) -> str:
+    """The agent id inside `agent:<id>:...`, else `default`."""
+    parts = key.split(":")
+    return parts[1] if len(parts) > 2 and parts[0] == "agent" and parts[1] else default

@@ -1,0 +1,72 @@
+"""The system prompt, built per run from the workspace's files plus what the agent should know
+about where and when it runs.
+
+Files: AGENTS.md (how to work), SOUL.md (who it is), IDENTITY.md, USER.md
+(who it works for), MEMORY.md (when present); at most 20,000 characters each
+and 60,000 in all (`agents.defaults.bootstrapMaxChars`/`bootstrapTotalMaxChars`).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+FILES = ("AGENTS.md", "SOUL.md", "IDENTITY.md", "USER.md", "MEMORY.md")
+PER_FILE = 20_000
+TOTAL = 60_000
+SILENT = "NO_REPLY"
+
+CORE = f"""You are a personal assistant running inside an OpenClaw gateway. You talk with people through their
+chat apps; keep answers short and plain unless asked for more. You may use the tools you are given;
+say so when a task needs one you do not have. When a message needs no answer, reply with exactly
+{SILENT} and nothing else."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    profile: str
+    model: str
+    agent_id: str
+    channel: str | None = None
+
+
+def read_files(workspace: Path, per_file: int = PER_FILE, total: int = TOTAL) -> list[tuple[str, str]]:
+    """(name, text) of each workspace file that exists, cut to the limits (blocking: run in a thread)."""
+    out: list[tuple[str, str]] = []
+    budget = total
+    for name in FILES:
+        path = workspace / name
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        text = text.strip()
+        if len(text) > per_file:
+            text = text[:per_file] + f"\n[... {name} cut at {per_file} characters]"
+        if budget <= 0:
+            break
+        text = text[:budget]
+        budget -= len(text)
+        out.append((name, text))
+    return out
+
+
+def build(files: list[tuple[str, str]], runtime: Runtime, tool_names: list[str]) -> str:
+    now = time.localtime()
+    zone = time.strftime("%Z", now) or "UTC"
+    parts = [CORE]
+    if tool_names:
+        parts.append("Tools available: " + ", ".join(tool_names) + ".")
+    for name, text in files:
+        parts.append(f"## {name}\n\n{text}")
+    where = f" via {runtime.channel}" if runtime.channel else ""
+    parts.append(f"## Runtime\n\nDate and time: {time.strftime('%Y-%m-%d %H:%M', now)} ({zone}). "
+                 f"Host: {socket.gethostname()}. Gateway profile: {runtime.profile}. Agent: {runtime.agent_id}. "
+                 f"Model: {runtime.model}{where}.")
+    return "\n\n".join(parts)
+
+
+def is_silent(text: str) -> bool:
+    return text.strip().upper() == SILENT

@@ -1,0 +1,192 @@
+"""The agent runtime of one gateway: who runs when, and what a run is given.
+
+One run at a time per session key (later messages wait their turn as
+follow-ups, at most `MAX_QUEUED` per session), at most
+`agents.defaults.maxConcurrent` runs at once, each within
+`agents.defaults.timeoutSeconds`. `abort` stops a session's running and
+waiting runs (`/stop`). Runs are remembered for a while after they end, so
+`agent.wait` can find them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from openclaw.agents import prompt, turn
+from openclaw.agents.roster import agent_roster, default_agent_id, sessions_db_path
+from openclaw.agents.run import Run, TurnInput
+from openclaw.agents.sessions import SessionStore
+from openclaw.agents.tools import Tool, select
+from openclaw.agents.workspace import workspace_dir
+from openclaw.models.catalog import chain
+from openclaw.models.client import ModelClient
+from openclaw.models.types import ModelError
+from openclaw.profiles.paths import InstancePaths
+
+MAX_QUEUED = 20  # runs waiting behind a busy session
+REMEMBERED_RUNS = 1000
+DEFAULT_TIMEOUT_S = 172_800  # 48 h, as upstream; 0 = no limit
+
+ToolFactory = Callable[[TurnInput, str], list[Tool]]
+
+
+def max_concurrent(config: dict[str, Any]) -> int:
+    value = ((config.get("agents") or {}).get("defaults") or {}).get("maxConcurrent")
+    if isinstance(value, int) and value > 0:
+        return value
+    return min(16, max(8, os.cpu_count() or 1))
+
+
+def timeout_s(config: dict[str, Any]) -> float | None:
+    value = ((config.get("agents") or {}).get("defaults") or {}).get("timeoutSeconds", DEFAULT_TIMEOUT_S)
+    return None if value in (0, None) else float(value)
+
+
+class AgentRuntime:
+    def __init__(self, paths: InstancePaths, config: Callable[[], dict[str, Any]], env: Mapping[str, str],
+                 tools: ToolFactory | None = None) -> None:
+        self.paths = paths
+        self._config = config
+        self.env = env
+        self._tools = tools or (lambda _turn, _agent: [])
+        self.client = ModelClient(env)
+        self._stores: dict[str, SessionStore] = {}
+        self._lanes: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+        self._active: dict[str, list[Run]] = {}  # session key -> its running and waiting runs
+        self._global = asyncio.Semaphore(max_concurrent(config()))
+        self.runs: OrderedDict[str, Run] = OrderedDict()
+
+    # -- what there is ---------------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        return self._config()
+
+    def agent_id(self, requested: str | None) -> str:
+        ids = [a.id for a in agent_roster(self.config())]
+        if requested and requested not in ids:
+            raise ModelError("config", f"unknown agent {requested!r} (agents: {', '.join(ids)})")
+        return requested or default_agent_id(self.config())
+
+    def store(self, agent_id: str) -> SessionStore:
+        if agent_id not in self._stores:
+            self._stores[agent_id] = SessionStore(sessions_db_path(self.paths.state_dir, agent_id))
+        return self._stores[agent_id]
+
+    def workspace(self, agent_id: str) -> Path:
+        config = self.config()
+        entry = ((config.get("agents") or {}).get("entries") or {}).get(agent_id)
+        if isinstance(entry, dict) and isinstance(entry.get("workspace"), str):
+            from openclaw.profiles.env import expand_user
+
+            return expand_user(entry["workspace"], dict(self.env))
+        return workspace_dir(config, self.paths, dict(self.env))
+
+    def busy(self, session_key: str) -> bool:
+        return bool(self._active.get(session_key))
+
+    # -- running ---------------------------------------------------------------------------------
+    def submit(self, turn_input: TurnInput) -> Run:
+        """Start (or queue) a run; returns at once. A known run id returns the existing run."""
+        if turn_input.run_id and turn_input.run_id in self.runs:
+            return self.runs[turn_input.run_id]
+        agent_id = self.agent_id(turn_input.agent_id)
+        run = Run(turn_input, agent_id)
+        self._remember(run)
+        key = turn_input.session_key
+        if self._waiting.get(key, 0) >= MAX_QUEUED:
+            run.finish("error", f"session {key} already has {MAX_QUEUED} messages waiting; try again shortly")
+            return run
+        self._active.setdefault(key, []).append(run)
+        run.task = asyncio.ensure_future(self._lane(run))
+        return run
+
+    async def _lane(self, run: Run) -> None:
+        key = run.session_key
+        lane = self._lanes.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        queued = True
+        try:
+            async with lane:
+                self._waiting[key] -= 1
+                queued = False
+                async with self._global:
+                    await self._execute(run)
+        except asyncio.CancelledError:
+            run.finish("aborted", "aborted")  # stopped while it waited
+        finally:
+            if queued:
+                self._waiting[key] -= 1
+            active = self._active.get(key, [])
+            if run in active:
+                active.remove(run)
+            if not active:  # nothing runs or waits in this session any more: forget its lane
+                self._active.pop(key, None)
+                self._lanes.pop(key, None)
+                self._waiting.pop(key, None)
+
+    async def _execute(self, run: Run) -> None:
+        run.start()
+        try:
+            plan = await self._plan(run)
+            async with asyncio.timeout(timeout_s(self.config())):
+                await turn.execute(run, plan, self.store(run.agent_id), self.client)
+        except TimeoutError:
+            run.finish("timeout", f"the run took longer than agents.defaults.timeoutSeconds "
+                                  f"({timeout_s(self.config()):g}s)")
+        except ModelError as exc:
+            run.finish("error", str(exc))
+        except asyncio.CancelledError:
+            run.finish("aborted", "aborted")
+            raise
+        except Exception as exc:  # noqa: BLE001 - a run's failure is its own, never the gateway's
+            run.finish("error", f"{type(exc).__name__}: {exc}")
+        else:
+            run.finish("ok")
+
+    async def _plan(self, run: Run) -> turn.Plan:
+        config = self.config()
+        override = run.turn.model
+        if override is None:
+            session = await self.store(run.agent_id).find(run.session_key)
+            override = session.model_override if session else None
+        refs, known = chain(config, self.env, run.agent_id, override)
+        if not refs:
+            raise ModelError("config", "no model is configured (set agents.defaults.model)")
+        tools = select(self._tools(run.turn, run.agent_id), config, run.agent_id, run.turn.operator)
+        runtime = prompt.Runtime(self.paths.name, str(refs[0]), run.agent_id, run.turn.channel)
+        return turn.Plan(refs, known, self.workspace(run.agent_id), tools, runtime, self.env)
+
+    def abort(self, session_key: str) -> list[str]:
+        """Stop the session's running run and drop those waiting; their ids."""
+        stopped = []
+        for run in list(self._active.get(session_key, [])):
+            if run.task is not None and not run.task.done():
+                run.task.cancel()
+                stopped.append(run.id)
+        return stopped
+
+    def _remember(self, run: Run) -> None:
+        self.runs[run.id] = run
+        while len(self.runs) > REMEMBERED_RUNS:
+            oldest = next(iter(self.runs.values()))
+            if not oldest.finished:
+                break
+            self.runs.popitem(last=False)
+
+    async def close(self) -> None:
+        for runs in list(self._active.values()):
+            for run in runs:
+                if run.task is not None:
+                    run.task.cancel()
+        tasks = [r.task for runs in self._active.values() for r in runs if r.task is not None]
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for store in self._stores.values():
+            await store.close()
+        await self.client.close()

@@ -1,0 +1,96 @@
+"""The work of one run, top-down: prompt, history, model, tools, reply, persisted as it goes.
+
+Each round asks the model; tool calls are run and their results fed back, up
+to `MAX_TOOL_ROUNDS`. Every transcript entry is written when it happens (a
+`kill -9` loses at most the entry in flight). When the conversation would not
+fit the model's context window, older turns are summarised first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openclaw.agents import compaction, prompt
+from openclaw.agents.run import Run
+from openclaw.agents.sessions import SessionStore
+from openclaw.agents.tools import Tool, ToolContext, ToolError, clip
+from openclaw.models.catalog import ModelRef, Provider
+from openclaw.models.client import ModelClient
+from openclaw.models.types import Message, ModelError, Request
+
+MAX_TOOL_ROUNDS = 16
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a run needs, resolved before it starts."""
+
+    refs: list[ModelRef]
+    known: dict[str, Provider]
+    workspace: Path
+    tools: list[Tool]
+    runtime: prompt.Runtime
+    env: Mapping[str, str]
+    max_tokens: int = 4096
+
+
+async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient) -> None:
+    turn = run.turn
+    session = await store.session(turn.session_key, turn.chat_type, turn.origin)
+    run.session_id = session.session_id
+    files = await asyncio.to_thread(prompt.read_files, plan.workspace)
+    system = prompt.build(files, plan.runtime, [t.name for t in plan.tools])
+    await store.append(session, Message("user", turn.text))
+    history = await store.history(session)
+    history = await compaction.fit(history, system, plan, store, session, client)
+    tools = {t.name: t for t in plan.tools}
+    context = ToolContext(plan.workspace, run.agent_id, run.session_key, turn.operator, plan.env)
+
+    async def on_text(delta: str) -> None:
+        run.emit("assistant", delta=delta)
+
+    for round_ in range(MAX_TOOL_ROUNDS + 1):
+        offer = tuple(t.spec for t in plan.tools) if round_ < MAX_TOOL_ROUNDS else ()
+        request = Request("", system, tuple(history), offer, plan.max_tokens)
+        try:
+            completion = await client.complete(plan.refs, plan.known, request, on_text)
+        except ModelError as exc:
+            if not compaction.overflowed(exc) or round_ > 0:
+                raise
+            history = await compaction.fit(history, system, plan, store, session, client, force=True)
+            completion = await client.complete(plan.refs, plan.known, request, on_text)
+        run.usage.add(completion.usage)
+        run.model = completion.model
+        reply = Message("assistant", completion.text, tuple(completion.tool_calls))
+        await store.append(session, reply)
+        history.append(reply)
+        if not completion.tool_calls:
+            run.text, run.silent = ("", True) if prompt.is_silent(completion.text) else (completion.text, False)
+            break
+        for call in completion.tool_calls:
+            run.emit("tool", phase="call", toolCallId=call.id, name=call.name, args=call.arguments)
+            result, failed = await _use(tools.get(call.name), call.name, call.arguments, context)
+            run.emit("tool", phase="result", toolCallId=call.id, name=call.name, isError=failed,
+                     result=result[:2000])
+            answer = Message("tool", result, tool_call_id=call.id, name=call.name)
+            await store.append(session, answer)
+            history.append(answer)
+    await store.add_usage(session.key, run.usage.input, run.usage.output, compaction.estimate(history, system))
+
+
+async def _use(tool: Tool | None, name: str, args: dict[str, Any], context: ToolContext) -> tuple[str, bool]:
+    """(result text, failed): a missing tool or a failing one becomes text the model can read."""
+    if tool is None:
+        return f"error: no tool named {name!r} is available to you", True
+    try:
+        return clip(await tool.run(args, context)), False
+    except asyncio.CancelledError:
+        raise
+    except ToolError as exc:
+        return f"error: {exc}", True
+    except Exception as exc:  # noqa: BLE001 - a broken tool is reported to the model, never crashes the run
+        return f"error: {name} failed: {type(exc).__name__}: {exc}", True

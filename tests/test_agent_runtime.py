@@ -1,0 +1,193 @@
+"""The agent runtime in-process against the model stand-in: prompt, transcripts, tools, lanes,
+abort, timeouts, NO_REPLY, compaction."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from model_standin import ModelStandin, Reply  # noqa: E402
+
+from openclaw.agents.run import TurnInput  # noqa: E402
+from openclaw.agents.runtime import AgentRuntime  # noqa: E402
+from openclaw.agents.tools import Tool, ToolContext  # noqa: E402
+from openclaw.models.types import ToolSpec  # noqa: E402
+from openclaw.profiles.paths import InstancePaths  # noqa: E402
+
+ENV = {"OPENCLAW_MODEL_RETRY_BASE_MS": "10"}
+KEY = "agent:main:main"
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[ModelStandin]:
+    server = ModelStandin().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def setup(tmp_path: Path, standin: ModelStandin) -> tuple[InstancePaths, dict[str, Any]]:
+    standin.replies.clear()
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "SOUL.md").write_text("You answer like a lighthouse keeper.")
+    (workspace / "notes.txt").write_text("the spare key is under the third stone")
+    paths = InstancePaths(None, tmp_path, tmp_path / "state", tmp_path / "state" / "openclaw.json", True)
+    config = {"agents": {"defaults": {"model": "oa/m", "workspace": str(workspace), "timeoutSeconds": 30}},
+              "models": {"providers": {"oa": {"baseUrl": standin.openai_url, "apiKey": "k", "timeoutSeconds": 5}}}}
+    return paths, config
+
+
+def read_tool(calls: list[dict[str, Any]]) -> Tool:
+    async def run(args: dict[str, Any], ctx: ToolContext) -> str:
+        calls.append(args)
+        return (ctx.workspace / args["path"]).read_text()
+
+    return Tool(ToolSpec("read", "Read a workspace file", {"type": "object"}), run)
+
+
+def write_tool() -> Tool:
+    async def run(args: dict[str, Any], ctx: ToolContext) -> str:
+        return "written"
+
+    return Tool(ToolSpec("write", "Write a file", {"type": "object"}), run, mutating=True)
+
+
+def go(paths: InstancePaths, config: dict[str, Any], body: Any, tools: list[Tool] | None = None) -> Any:
+    async def main() -> Any:
+        runtime = AgentRuntime(paths, lambda: config, ENV, lambda _t, _a: list(tools or []))
+        try:
+            return await body(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(main())
+
+
+def test_a_turn_persists_and_the_next_one_remembers(setup, standin: ModelStandin) -> None:
+    paths, config = setup
+
+    async def body(rt: AgentRuntime) -> list[Any]:
+        first = await rt.submit(TurnInput(KEY, "my name is Ada")).done
+        second = await rt.submit(TurnInput(KEY, "what is my name?")).done
+        store = rt.store("main")
+        session = await store.session(KEY)
+        return [first, second, await store.entries(session.session_id), session]
+
+    first, second, entries, session = go(paths, config, body)
+    assert first.status == "ok" and first.text == "echo: my name is Ada" and first.model == "oa/m"
+    assert [(e.message.role, e.message.content) for e in entries] == [
+        ("user", "my name is Ada"), ("assistant", "echo: my name is Ada"),
+        ("user", "what is my name?"), ("assistant", "echo: what is my name?")]
+    sent = standin.requests()[-1].body["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert "lighthouse keeper" in sent[0]["content"] and "Gateway profile: default" in sent[0]["content"]
+    assert session.input_tokens == 22 and session.output_tokens == 14
+
+
+def test_tool_calls_run_and_feed_back(setup, standin: ModelStandin) -> None:
+    paths, config = setup
+    calls: list[dict[str, Any]] = []
+    standin.script(Reply(tool_calls=[("read", {"path": "notes.txt"})]), Reply(text="Under the third stone."))
+
+    async def body(rt: AgentRuntime) -> Any:
+        run = rt.submit(TurnInput(KEY, "where is the key?", operator=True))
+        events: list[Any] = []
+        run.subscribe(events.append)
+        await run.done
+        return run, events
+
+    run, events = go(paths, config, body, [read_tool(calls), write_tool()])
+    assert run.text == "Under the third stone." and calls == [{"path": "notes.txt"}]
+    tool_result = standin.requests()[-1].body["messages"][-1]
+    assert tool_result["role"] == "tool" and tool_result["content"] == "the spare key is under the third stone"
+    offered = [t["function"]["name"] for t in standin.requests()[-1].body["tools"]]
+    assert offered == ["read", "write"]
+    streams = [(e.stream, e.data.get("phase")) for e in events]
+    assert ("tool", "call") in streams and ("tool", "result") in streams and streams[-1] == ("lifecycle", "end")
+
+
+def test_strangers_never_get_tools_that_change_things(setup, standin: ModelStandin) -> None:
+    paths, config = setup
+
+    async def body(rt: AgentRuntime) -> Any:
+        return await rt.submit(TurnInput(KEY, "please write a file", operator=False)).done
+
+    go(paths, config, body, [read_tool([]), write_tool()])
+    assert [t["function"]["name"] for t in standin.requests()[-1].body["tools"]] == ["read"]
+
+
+def test_one_session_runs_in_order_two_sessions_at_once(setup, standin: ModelStandin) -> None:
+    paths, config = setup
+    standin.script(*[Reply(text="slow answer", delay_s=0.05, chunk=2) for _ in range(3)])
+
+    async def body(rt: AgentRuntime) -> Any:
+        a1 = rt.submit(TurnInput(KEY, "one"))
+        a2 = rt.submit(TurnInput(KEY, "two"))
+        b1 = rt.submit(TurnInput("agent:main:telegram:group:5", "three"))
+        await asyncio.gather(a1.done, a2.done, b1.done)
+        return a1, a2, b1
+
+    a1, a2, b1 = go(paths, config, body)
+    assert a2.started_at >= a1.ended_at  # a follow-up waits for the run before it
+    assert b1.started_at < a1.ended_at  # another session does not
+    assert {a1.status, a2.status, b1.status} == {"ok"}
+
+
+def test_abort_stops_the_running_and_the_waiting(setup, standin: ModelStandin) -> None:
+    paths, config = setup
+    standin.script(Reply(text="x" * 400, delay_s=0.05, chunk=2))
+
+    async def body(rt: AgentRuntime) -> Any:
+        running = rt.submit(TurnInput(KEY, "talk a lot"))
+        waiting = rt.submit(TurnInput(KEY, "then this"))
+        deltas: list[Any] = []
+        running.subscribe(lambda e: deltas.append(e) if e.stream == "assistant" else None)
+        while not deltas:
+            await asyncio.sleep(0.01)
+        stopped = rt.abort(KEY)
+        await asyncio.gather(running.done, waiting.done)
+        return running, waiting, stopped, rt.busy(KEY)
+
+    running, waiting, stopped, busy = go(paths, config, body)
+    assert (running.status, waiting.status) == ("aborted", "aborted") and len(stopped) == 2 and not busy
+
+
+def test_silent_replies_and_timeouts(setup, standin: ModelStandin) -> None:
+    paths, config = setup
+    standin.script(Reply(text="no_reply"), Reply(text="slow", delay_s=0.6, chunk=1))
+    config["agents"]["defaults"]["timeoutSeconds"] = 1
+
+    async def body(rt: AgentRuntime) -> Any:
+        silent = await rt.submit(TurnInput(KEY, "ok thanks")).done
+        started = time.monotonic()
+        slow = await rt.submit(TurnInput(KEY, "take your time")).done
+        return silent, slow, time.monotonic() - started
+
+    silent, slow, took = go(paths, config, body)
+    assert silent.silent and silent.text == "" and silent.status == "ok"
+    assert slow.status == "timeout" and "timeoutSeconds" in slow.error and took < 5
+
+
+def test_long_conversations_are_compacted(setup, standin: ModelStandin) -> None:
+    paths, config = setup
+    config["models"]["providers"]["oa"]["models"] = [{"id": "m", "contextWindow": 300}]
+    standin.script(*[Reply(text="noted " + "y" * 150, model="m") for _ in range(6)])
+
+    async def body(rt: AgentRuntime) -> Any:
+        for i in range(6):
+            await rt.submit(TurnInput(KEY, f"fact {i}: " + "z" * 150)).done
+        session = await rt.store("main").session(KEY)
+        return session, await rt.store("main").history(session)
+
+    session, history = go(paths, config, body)
+    summaries = [r for r in standin.requests() if not r.body.get("stream")]
+    assert summaries and "Summarise this conversation" in summaries[0].body["messages"][0]["content"]
+    assert session.compaction_count >= 1 and history[0].content.startswith("[Summary of the earlier conversation]")
