@@ -1,0 +1,52 @@
+"""`browser`: this instance's own browser service: open a page, read it, act on it, look at it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from openclaw.agents.tools import Tool, ToolContext, ToolError
+from openclaw.models.types import ToolSpec
+
+ACTIONS = ("open", "navigate", "snapshot", "click", "type", "press", "screenshot", "tabs")
+
+
+def browser_tool(service: Callable[[], Any]) -> Tool:
+    async def run(args: dict[str, Any], ctx: ToolContext) -> str:
+        from openclaw.browser.routes import dispatch
+
+        action = args.get("action")
+        if action not in ACTIONS:
+            raise ToolError(f"action must be one of {', '.join(ACTIONS)}")
+        profile = {"profile": args["profile"]} if args.get("profile") else {}
+        if action in ("open", "navigate"):
+            if not args.get("url"):
+                raise ToolError("url is required")
+            path = "/tabs/open" if action == "open" else "/navigate"
+            status, body = await dispatch(service(), "POST", path, {}, {**profile, "url": args["url"]})
+        elif action == "snapshot":
+            status, body = await dispatch(service(), "GET", "/snapshot", {**profile, "interactive": "true"}, {})
+        elif action == "screenshot":
+            status, body = await dispatch(service(), "POST", "/screenshot", {}, profile)
+        elif action == "tabs":
+            status, body = await dispatch(service(), "GET", "/tabs", profile, {})
+        else:
+            act = {"kind": action, "ref": args.get("ref"), **profile}
+            if action == "type":
+                act["text"] = args.get("text", "")
+            if action == "press":
+                act["key"] = args.get("key", "")
+            status, body = await dispatch(service(), "POST", "/act", {}, act)
+        if status >= 400:
+            raise ToolError(body.get("error", f"HTTP {status}") if isinstance(body, dict) else str(body))
+        if isinstance(body, dict) and isinstance(body.get("snapshot"), str):
+            return body["snapshot"]
+        return json.dumps(body, ensure_ascii=False)[:20_000]
+
+    return Tool(ToolSpec("browser", "Drive this gateway's browser: open/navigate a URL, snapshot the page "
+                                    "(refs like e12), click/type/press by ref, screenshot, list tabs.",
+                         {"type": "object", "properties": {
+                             "action": {"type": "string", "enum": list(ACTIONS)}, "url": {"type": "string"},
+                             "ref": {"type": "string"}, "text": {"type": "string"}, "key": {"type": "string"},
+                             "profile": {"type": "string"}}, "required": ["action"]}), run, mutating=True)

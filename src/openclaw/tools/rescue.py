@@ -1,0 +1,78 @@
+"""The rescue operations as tools: the same operations, checks and audit as the operator commands.
+
+Given to an instance with a rescue role (a `rescue` section in its config, or
+the profile named `rescue`). Reading tools for everyone the agent talks to;
+those that change another instance (config set, rollback, start, stop,
+restart) only for owners and allow-listed senders, within `rescue.targets`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from openclaw.agents.tools import Tool, ToolContext, ToolError
+from openclaw.models.types import ToolSpec
+from openclaw.profiles.paths import InstancePaths
+
+PROFILE = {"type": "string", "description": "the instance's profile name (main or default for the default one)"}
+
+
+def has_rescue_role(config: dict[str, Any], paths: InstancePaths) -> bool:
+    return isinstance(config.get("rescue"), dict) or paths.profile == "rescue"
+
+
+def rescue_tools(paths: InstancePaths, config: Callable[[], dict[str, Any]]) -> list[Tool]:
+    def tool(name: str, command: str, description: str, params: dict[str, Any], build: Callable[[dict[str, Any]], list[str]],
+             mutating: bool = False) -> Tool:
+        async def run(args: dict[str, Any], ctx: ToolContext) -> str:
+            from openclaw.rescue import commands
+            from openclaw.rescue.audit import audit
+
+            words = build(args)
+            cmd = commands.Command(command, words, " ".join(words))
+            ok, reply = await commands.run(commands.Context(paths, commands.targets_from(config())), cmd)
+            await asyncio.to_thread(audit, paths.logs_dir, channel="agent", account=ctx.agent_id,
+                                    sender=ctx.session_key, command=f"/{command}", args=cmd.raw_args[:200],
+                                    result="ok" if ok else "failed", reply=reply[:500])
+            if not ok:
+                raise ToolError(reply)
+            return reply
+
+        required = [k for k in params if k != "lines"]
+        return Tool(ToolSpec(name, description, {"type": "object", "properties": params, "required": required}), run,
+                    mutating)
+
+    def need(args: dict[str, Any], *keys: str) -> list[str]:
+        missing = [k for k in keys if not str(args.get(k) or "").strip()]
+        if missing:
+            raise ToolError(f"{', '.join(missing)} required")
+        return [str(args[k]).strip() for k in keys]
+
+    key = {"type": "string", "description": "a config key path such as gateway.port"}
+    return [
+        tool("rescue_gateways", "gateways", "Every gateway instance on this host: ports, running, health.", {},
+             lambda a: []),
+        tool("rescue_status", "status", "One instance: running, health, port, service, config validity.",
+             {"profile": PROFILE}, lambda a: need(a, "profile")),
+        tool("rescue_logs", "logs", "The last log lines of an instance.",
+             {"profile": PROFILE, "lines": {"type": "integer"}},
+             lambda a: need(a, "profile") + [str(int(a.get("lines") or 20))]),
+        tool("rescue_doctor", "doctor", "An instance's problems and the exact fix for each.",
+             {"profile": PROFILE}, lambda a: need(a, "profile")),
+        tool("rescue_config_get", "config", "Read a config value of an instance (secrets redacted).",
+             {"profile": PROFILE, "key": key}, lambda a: [need(a, "profile")[0], "get", need(a, "key")[0]]),
+        tool("rescue_config_set", "config", "Set a config value of an instance (validated; the old file kept as "
+             ".bak; nothing written if invalid). Value is JSON5 or a plain string.",
+             {"profile": PROFILE, "key": key, "value": {"type": "string"}},
+             lambda a: [need(a, "profile")[0], "set", *need(a, "key", "value")], mutating=True),
+        tool("rescue_rollback", "rollback", "Restore an instance's last-known-good config.",
+             {"profile": PROFILE}, lambda a: need(a, "profile"), mutating=True),
+        tool("rescue_restart", "restart", "Restart an instance and wait until it is healthy.",
+             {"profile": PROFILE}, lambda a: need(a, "profile"), mutating=True),
+        tool("rescue_start", "start", "Start a stopped instance and wait until it is healthy.",
+             {"profile": PROFILE}, lambda a: need(a, "profile"), mutating=True),
+        tool("rescue_stop", "stop", "Stop an instance.", {"profile": PROFILE}, lambda a: need(a, "profile"),
+             mutating=True),
+    ]
