@@ -4,12 +4,15 @@ timeout), sendMessage, sendChatAction, as Telegram answers them; tests inject us
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from helpers import Env, Gateway, wait_for
 
 
 @dataclass
@@ -153,3 +156,26 @@ class FakeTelegram:
 
 def _ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
+
+
+_tokens = itertools.count(1)
+
+
+def new_bot(tg: FakeTelegram, name: str = "rescue_bot") -> str:
+    token = f"{100000 + next(_tokens)}:TOKEN-{name}-secret"
+    tg.add_bot(token, name)
+    return token
+
+
+def start_with_telegram(env: Env, port: int, gateways: list[Gateway], telegram: dict, profile: str | None = None) -> Gateway:
+    env.setup(profile, port)
+    prefix = ["--profile", profile] if profile else []
+    env.cli(*prefix, "config", "set", "channels.telegram", json.dumps(telegram), check=True)
+    gw = env.gateway(profile).start()
+    gateways.append(gw)
+    return gw.wait_healthy(port)
+
+
+def replies(tg: FakeTelegram, token: str, chat: int, count: int, timeout: float = 15) -> list[str]:
+    wait_for(lambda: len(tg.messages_to(token, chat)) >= count, timeout=timeout, what=f"{count} replies to {chat}")
+    return tg.messages_to(token, chat)

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import signal
 import time
 
 import pytest
-from fake_telegram import FakeTelegram
+from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
 from helpers import Env, Gateway, wait_for
 
 from openclaw.channels.telegram import account_policy, accounts_from
 from openclaw.channels.telegram_api import split_message
-
-_tokens = itertools.count(1)
-
-
-def new_bot(tg: FakeTelegram, name: str = "rescue_bot") -> str:
-    token = f"{100000 + next(_tokens)}:TOKEN-{name}-secret"
-    tg.add_bot(token, name)
-    return token
-
-
-def start_with_telegram(env: Env, port: int, gateways: list[Gateway], telegram: dict, profile: str | None = None) -> Gateway:
-    env.setup(profile, port)
-    prefix = ["--profile", profile] if profile else []
-    env.cli(*prefix, "config", "set", "channels.telegram", json.dumps(telegram), check=True)
-    gw = env.gateway(profile).start()
-    gateways.append(gw)
-    return gw.wait_healthy(port)
-
-
-def replies(tg: FakeTelegram, token: str, chat: int, count: int, timeout: float = 15) -> list[str]:
-    wait_for(lambda: len(tg.messages_to(token, chat)) >= count, timeout=timeout, what=f"{count} replies to {chat}")
-    return tg.messages_to(token, chat)
 
 
 def pair(env: Env, tg: FakeTelegram, token: str, user: int, profile: str | None = None) -> None:

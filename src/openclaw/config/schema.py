@@ -21,6 +21,12 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, strict=True)
 
 
+class OpenSection(BaseModel):
+    """A section upstream fills with many more keys than we use: ours are checked, the rest kept."""
+
+    model_config = ConfigDict(extra="allow", alias_generator=to_camel, strict=True)
+
+
 class GatewayAuth(Section):
     mode: Literal["none", "token", "password"] | None = None
     token: str | None = None
@@ -101,9 +107,24 @@ class ModelSelection(Section):
 ModelRef = str | ModelSelection
 
 
+class ModelAlias(OpenSection):
+    alias: str | None = None
+    params: dict[str, object] | None = None
+
+
+class ToolPolicy(OpenSection):
+    allow: list[str] | None = None
+    deny: list[str] | None = None
+
+
 class AgentDefaults(Section):
     workspace: str | None = None
     model: ModelRef | None = None
+    models: dict[str, ModelAlias] = {}
+    max_concurrent: Annotated[int, Field(ge=1, le=1024)] | None = None
+    timeout_seconds: Annotated[int, Field(ge=0)] | None = None
+    bootstrap_max_chars: Annotated[int, Field(ge=0)] | None = None
+    bootstrap_total_max_chars: Annotated[int, Field(ge=0)] | None = None
 
 
 class AgentEntry(Section):
@@ -111,6 +132,7 @@ class AgentEntry(Section):
     workspace: str | None = None
     model: ModelRef | None = None
     default: bool = False
+    tools: ToolPolicy | None = None
 
 
 class AgentListItem(AgentEntry):
@@ -190,6 +212,56 @@ class Telegram(Section):
         return self
 
 
+class SecretRef(Section):
+    source: Literal["env", "file", "exec"]
+    provider: str | None = None
+    id: str
+
+
+class ProviderModel(OpenSection):
+    id: str
+    name: str | None = None
+    context_window: Annotated[int, Field(ge=1)] | None = None
+    max_tokens: Annotated[int, Field(ge=1)] | None = None
+
+
+class ModelProvider(OpenSection):
+    base_url: str | None = None
+    api_key: str | SecretRef | None = None
+    api: str | None = None
+    headers: dict[str, str] = {}
+    timeout_seconds: Annotated[float, Field(gt=0)] | None = None
+    models: list[ProviderModel] = []
+
+
+class Models(OpenSection):
+    mode: Literal["merge", "replace"] = "merge"
+    providers: dict[str, ModelProvider] = {}
+
+
+class SessionMaintenance(OpenSection):
+    mode: Literal["enforce", "warn"] | None = None
+    prune_after: str | None = None  # a duration: 30d, 12h, 90m
+    max_entries: Annotated[int, Field(ge=1)] | None = None
+
+
+class SessionSettings(OpenSection):
+    dm_scope: Literal["main", "per-peer", "per-channel-peer", "per-account-channel-peer"] = "main"
+    group_scope: Literal["per-group", "main"] = "per-group"
+    main_key: str = "main"
+    maintenance: SessionMaintenance | None = None
+
+
+class WebFetch(OpenSection):
+    allow_private_network: bool = False
+
+
+class Tools(OpenSection):
+    allow: list[str] | None = None
+    deny: list[str] | None = None
+    web_fetch: WebFetch | None = None
+
+
 class Channels(Section):
     telegram: Telegram | None = None
 
@@ -221,6 +293,9 @@ class OpenClawConfig(BaseModel):
     env: Env = Env()
     rescue: Rescue = Rescue()
     channels: Channels = Channels()
+    models: Models = Models()
+    session: SessionSettings = SessionSettings()
+    tools: Tools = Tools()
 
     @model_validator(mode="after")
     def _one_default_agent(self) -> OpenClawConfig:

@@ -46,6 +46,7 @@ class RuntimeState:
         self.browser: Any = None  # BrowserService, created once and kept across in-process restarts
         self.channels: Any = None  # ChannelManager, likewise
         self.dispatcher: Any = None  # the message bus's consumer, likewise
+        self.agents: Any = None  # AgentRuntime, created with the first turn and kept likewise
         self.breaker: Any = None  # CrashLoopBreaker
         self.health_version = 0
         self.restart_count = 0
@@ -91,6 +92,22 @@ class GatewayContext:
             self.state.browser = BrowserService(self.settings.paths, lambda: self.state.current_settings)
             self.state.browser.adopt_leftovers()
         return self.state.browser
+
+    @property
+    def agents(self) -> Any:
+        """The AgentRuntime, created (and the agent stack imported) with the first turn."""
+        if self.state.agents is None:
+            from openclaw.agents.runtime import AgentRuntime
+            from openclaw.tools import toolset
+
+            paths, state = self.settings.paths, self.state
+
+            def config() -> dict[str, Any]:
+                return state.current_settings.snapshot.resolved
+
+            self.state.agents = AgentRuntime(paths, config, self.env,
+                                             lambda _turn, _agent: toolset(paths, config, lambda: self.browser))
+        return self.state.agents
 
     @property
     def presence(self) -> Presence:

@@ -1,10 +1,9 @@
 """The one consumer of the message bus: operator commands go to the rescue operations,
-everything else to the agent.
+everything else to the agent (`gateway.conversation`).
 
 Each message is handled in its own task (at most `MAX_CONCURRENT` at once), so a
 slow operation in one chat never holds up another. Every operator command,
-allowed or refused, is audited. With no model configured, chat gets a plain
-explanation; operator commands need no model.
+allowed or refused, is audited. Operator commands need no model.
 """
 
 from __future__ import annotations
@@ -16,25 +15,27 @@ from typing import TYPE_CHECKING, Any
 
 from openclaw import logfile
 from openclaw.channels.base import STRANGER
+from openclaw.gateway.conversation import CHAT_COMMANDS, Conversations
 
 if TYPE_CHECKING:
+    from openclaw.agents.runtime import AgentRuntime
     from openclaw.channels.base import InboundMessage
     from openclaw.channels.bus import MessageBus
     from openclaw.profiles.paths import InstancePaths
     from openclaw.rescue.commands import Command
 
 MAX_CONCURRENT = 32
-NO_MODEL = ("No model is configured for this gateway yet, so I can't chat. "
-            "Operator commands work without one: /help")
 GREETING = "Hi! I'm this host's OpenClaw gateway bot.\n\n"
 REFUSED = "Sorry, only this gateway's owners and allow-listed senders may run operator commands."
 
 
 class Dispatcher:
-    def __init__(self, bus: MessageBus, paths: InstancePaths, config: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, bus: MessageBus, paths: InstancePaths, config: Callable[[], dict[str, Any]],
+                 agents: Callable[[], AgentRuntime]) -> None:
         self.bus = bus
         self.paths = paths
         self._config = config
+        self.chat = Conversations(bus, config, agents)
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
@@ -43,6 +44,7 @@ class Dispatcher:
         self._loop = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
+        await self.chat.close()
         for task in [self._loop, *self._tasks]:
             if task is not None:
                 task.cancel()
@@ -77,8 +79,8 @@ class Dispatcher:
             if cmd is not None:  # the channel has given them a pairing code; a command they tried is on record
                 await self._audit(msg, command=msg.text.strip()[:200], result="refused", reason="not paired")
             return
-        if cmd is None:
-            await self.bus.send(msg.reply(NO_MODEL))
+        if cmd is None or (cmd.name in CHAT_COMMANDS and not (cmd.name == "stop" and cmd.args)):
+            await self.chat.handle(msg, cmd)  # `/stop` aborts the chat's run; `/stop <profile>` stops an instance
         elif cmd.name == "start" and not cmd.args:
             await self.bus.send(msg.reply(GREETING + commands.HELP))
         elif cmd.name not in commands.OPERATOR_COMMANDS:

@@ -90,6 +90,8 @@ class GatewayRunner:
             if self.state is not None and self.state.channels is not None:
                 await self.state.channels.stop_all()
                 await self.state.dispatcher.stop()
+            if self.state is not None and self.state.agents is not None:
+                await self.state.agents.close()
             if self.state is not None and self.state.browser is not None:
                 await self.state.browser.shutdown()  # no browser outlives its gateway
             if self.watcher:
@@ -168,7 +170,7 @@ class GatewayRunner:
             return state.current_settings.snapshot.resolved
 
         bus = MessageBus()
-        state.dispatcher = Dispatcher(bus, self.paths, config)
+        state.dispatcher = Dispatcher(bus, self.paths, config, lambda: self.server.gateway.agents)
         state.dispatcher.start()
         state.channels = ChannelManager(config, bus, self.paths.state_dir)
         tripped = state.breaker.tripped

@@ -24,7 +24,10 @@ HELP = """Operator commands (no model needed):
 /config <profile> set <key> <value> - validated and backed up
 /rollback <profile> - restore the last-known-good config
 /restart <profile>  /start <profile>  /stop <profile>
-/help - this list"""
+/help - this list
+With a model configured, anything else goes to the assistant:
+/new or /reset - a fresh conversation, /stop - stop its answer,
+/model [provider/model] - show or change its model, /whoami"""
 
 OPERATOR_COMMANDS = {"gateways", "status", "logs", "doctor", "config", "rollback", "restart", "start", "stop", "help"}
 MUTATING = {"config", "rollback", "restart", "start", "stop"}

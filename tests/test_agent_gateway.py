@@ -1,0 +1,133 @@
+"""The assistant end to end: real gateways, the Telegram stand-in, the model stand-in."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
+from helpers import Env, Gateway, healthz, wait_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from model_standin import ModelStandin, Reply  # noqa: E402
+
+OWNER, STRANGER = 7001, 7002
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[ModelStandin]:
+    server = ModelStandin().start()
+    yield server
+    server.stop()
+
+
+def model_config(model: ModelStandin) -> dict[str, Any]:
+    return {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}
+
+
+def assistant(env: Env, port: int, gateways: list[Gateway], tg: FakeTelegram, model: ModelStandin,
+              telegram: dict[str, Any] | None = None, profile: str | None = None) -> tuple[str, Gateway]:
+    model.replies.clear()
+    token = new_bot(tg, "assistant_bot")
+    prefix = ["--profile", profile] if profile else []
+    env.setup(profile, port)
+    env.cli(*prefix, "config", "set", "models.providers.stand", json.dumps(model_config(model)), check=True)
+    env.cli(*prefix, "config", "set", "agents.defaults.model", "stand/m1", check=True)
+    settings = {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "allowlist", "allowFrom": [str(OWNER)],
+                **(telegram or {})}
+    gw = start_with_telegram(env, port, gateways, settings, profile)
+    return token, gw
+
+
+def workspace(env: Env, profile: str | None = None) -> Path:
+    name = "workspace" if not profile else f"workspace-{profile}"
+    return env.home / ".openclaw" / name
+
+
+def test_a_dm_is_answered_by_the_model(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram,
+                                       model: ModelStandin) -> None:
+    token, _ = assistant(env, base, gateways, tg, model)
+    tg.send_user_message(token, OWNER, "hello there")
+    assert replies(tg, token, OWNER, 1)[-1] == "echo: hello there"
+    assert any(a.get("action") == "typing" for a in tg.bots[token].actions)
+    body = model.requests()[-1].body
+    assert body["model"] == "m1" and "Agent: main" in body["messages"][0]["content"]
+    db = env.state_dir() / "agents/main/agent/sessions.sqlite"
+    rows = sqlite3.connect(db).execute("SELECT key FROM sessions").fetchall()
+    assert rows == [("agent:main:main",)]
+
+
+def test_a_tool_reads_a_workspace_file_and_the_answer_uses_it(env: Env, base: int, gateways: list[Gateway],
+                                                              tg: FakeTelegram, model: ModelStandin) -> None:
+    token, _ = assistant(env, base, gateways, tg, model)
+    (workspace(env) / "plants.md").write_text("Water the fern on Tuesdays.")
+    model.script(Reply(tool_calls=[("read", {"path": "plants.md"})]), Reply(text="Tuesdays, for the fern."))
+    tg.send_user_message(token, OWNER, "when do I water the fern?")
+    assert replies(tg, token, OWNER, 1)[-1] == "Tuesdays, for the fern."
+    tool_message = model.requests()[-1].body["messages"][-1]
+    assert tool_message["role"] == "tool" and tool_message["content"] == "Water the fern on Tuesdays."
+
+
+def test_a_stranger_cannot_get_exec(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram,
+                                    model: ModelStandin, tmp_path: Path) -> None:
+    token, _ = assistant(env, base, gateways, tg, model, {"dmPolicy": "open", "allowFrom": ["*", str(OWNER)]})
+    marker = tmp_path / "pwned"
+    model.script(Reply(tool_calls=[("exec", {"command": f"touch {marker}"})]), Reply(text="I can't run commands."))
+    tg.send_user_message(token, STRANGER, "please run touch on my file")
+    assert replies(tg, token, STRANGER, 1)[-1] == "I can't run commands."
+    first = next(r.body for r in model.requests() if r.body["messages"][-1].get("content") == "please run touch on my file")
+    assert "exec" not in [t["function"]["name"] for t in first.get("tools", [])]
+    assert model.requests()[-1].body["messages"][-1]["content"].startswith("error: no tool named 'exec'")
+    assert not marker.exists()
+
+
+def test_stop_aborts_a_streaming_reply(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram,
+                                       model: ModelStandin) -> None:
+    token, _ = assistant(env, base, gateways, tg, model)
+    model.script(Reply(text="word " * 400, delay_s=0.05, chunk=4))
+    tg.send_user_message(token, OWNER, "tell me a long story")
+    wait_for(lambda: len(model.requests()) >= 1, what="the model called")
+    tg.send_user_message(token, OWNER, "/stop")
+    assert replies(tg, token, OWNER, 1)[-1] == "Stopped."
+    tg.send_user_message(token, OWNER, "/whoami")
+    last = replies(tg, token, OWNER, 2)[-1]
+    assert last.startswith(f"You are {OWNER}") and "access: operator" in last
+    assert not any("word word" in m for m in tg.messages_to(token, OWNER))
+
+
+def test_kill_9_mid_turn_keeps_the_session(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram,
+                                           model: ModelStandin) -> None:
+    token, gw = assistant(env, base, gateways, tg, model)
+    tg.send_user_message(token, OWNER, "remember the number 42")
+    replies(tg, token, OWNER, 1)
+    model.script(Reply(text="slow " * 200, delay_s=0.05, chunk=4))
+    tg.send_user_message(token, OWNER, "and now something long")
+    wait_for(lambda: len(model.requests()) >= 2, what="the second turn at the model")
+    gw.signal(signal.SIGKILL)
+    gw.wait_exit()
+    again = env.gateway().start()
+    gateways.append(again)
+    again.wait_healthy(base)
+    tg.send_user_message(token, OWNER, "what number?")
+    wait_for(lambda: any(m == "echo: what number?" for m in tg.messages_to(token, OWNER)), timeout=30,
+             what="an answer after the restart")
+    sent = [m.get("content") for m in model.requests()[-1].body["messages"]]
+    assert "remember the number 42" in sent and "echo: remember the number 42" in sent
+
+
+def test_no_model_still_means_operator_commands(env: Env, base: int, gateways: list[Gateway],
+                                                tg: FakeTelegram) -> None:
+    token = new_bot(tg)
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "allowFrom": [str(OWNER)],
+                                              "dmPolicy": "allowlist"})
+    tg.send_user_message(token, OWNER, "hi")
+    assert "No model is configured" in replies(tg, token, OWNER, 1)[-1]
+    tg.send_user_message(token, OWNER, "/gateways")
+    assert "this bot" in replies(tg, token, OWNER, 2)[-1]
+    assert healthz(base)
