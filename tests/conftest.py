@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from fake_telegram import FakeTelegram  # noqa: E402
 from helpers import Env, Gateway, free_base, make_env  # noqa: E402
+from model_standin import ModelStandin  # noqa: E402
 
 
 @pytest.fixture
@@ -48,6 +50,14 @@ def started(env: Env, base: int, gateways: list[Gateway]) -> tuple[Env, int, Gat
 def tg() -> Iterator[FakeTelegram]:
     """A Bot API stand-in on a loopback port, shared by a module's tests (each uses its own bots)."""
     server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[ModelStandin]:
+    """A model provider stand-in (OpenAI and Anthropic wire formats) shared by a module's tests."""
+    server = ModelStandin().start()
     yield server
     server.stop()
 

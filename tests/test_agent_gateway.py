@@ -5,26 +5,14 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
 from helpers import Env, Gateway, healthz, wait_for
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from model_standin import ModelStandin, Reply  # noqa: E402
+from model_standin import ModelStandin, Reply
 
 OWNER, STRANGER = 7001, 7002
-
-
-@pytest.fixture(scope="module")
-def model() -> Iterator[ModelStandin]:
-    server = ModelStandin().start()
-    yield server
-    server.stop()
 
 
 def model_config(model: ModelStandin) -> dict[str, Any]:

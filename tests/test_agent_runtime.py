@@ -4,16 +4,12 @@ abort, timeouts, NO_REPLY, compaction."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from model_standin import ModelStandin, Reply  # noqa: E402
+from model_standin import ModelStandin, Reply
 
 from openclaw.agents.run import TurnInput  # noqa: E402
 from openclaw.agents.runtime import AgentRuntime  # noqa: E402
@@ -25,23 +21,16 @@ ENV = {"OPENCLAW_MODEL_RETRY_BASE_MS": "10"}
 KEY = "agent:main:main"
 
 
-@pytest.fixture(scope="module")
-def standin() -> Iterator[ModelStandin]:
-    server = ModelStandin().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def setup(tmp_path: Path, standin: ModelStandin) -> tuple[InstancePaths, dict[str, Any]]:
-    standin.replies.clear()
+def setup(tmp_path: Path, model: ModelStandin) -> tuple[InstancePaths, dict[str, Any]]:
+    model.replies.clear()
     workspace = tmp_path / "ws"
     workspace.mkdir()
     (workspace / "SOUL.md").write_text("You answer like a lighthouse keeper.")
     (workspace / "notes.txt").write_text("the spare key is under the third stone")
     paths = InstancePaths(None, tmp_path, tmp_path / "state", tmp_path / "state" / "openclaw.json", True)
     config = {"agents": {"defaults": {"model": "oa/m", "workspace": str(workspace), "timeoutSeconds": 30}},
-              "models": {"providers": {"oa": {"baseUrl": standin.openai_url, "apiKey": "k", "timeoutSeconds": 5}}}}
+              "models": {"providers": {"oa": {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 5}}}}
     return paths, config
 
 
@@ -71,7 +60,7 @@ def go(paths: InstancePaths, config: dict[str, Any], body: Any, tools: list[Tool
     return asyncio.run(main())
 
 
-def test_a_turn_persists_and_the_next_one_remembers(setup, standin: ModelStandin) -> None:
+def test_a_turn_persists_and_the_next_one_remembers(setup, model: ModelStandin) -> None:
     paths, config = setup
 
     async def body(rt: AgentRuntime) -> list[Any]:
@@ -86,16 +75,16 @@ def test_a_turn_persists_and_the_next_one_remembers(setup, standin: ModelStandin
     assert [(e.message.role, e.message.content) for e in entries] == [
         ("user", "my name is Ada"), ("assistant", "echo: my name is Ada"),
         ("user", "what is my name?"), ("assistant", "echo: what is my name?")]
-    sent = standin.requests()[-1].body["messages"]
+    sent = model.requests()[-1].body["messages"]
     assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
     assert "lighthouse keeper" in sent[0]["content"] and "Gateway profile: default" in sent[0]["content"]
     assert session.input_tokens == 22 and session.output_tokens == 14
 
 
-def test_tool_calls_run_and_feed_back(setup, standin: ModelStandin) -> None:
+def test_tool_calls_run_and_feed_back(setup, model: ModelStandin) -> None:
     paths, config = setup
     calls: list[dict[str, Any]] = []
-    standin.script(Reply(tool_calls=[("read", {"path": "notes.txt"})]), Reply(text="Under the third stone."))
+    model.script(Reply(tool_calls=[("read", {"path": "notes.txt"})]), Reply(text="Under the third stone."))
 
     async def body(rt: AgentRuntime) -> Any:
         run = rt.submit(TurnInput(KEY, "where is the key?", operator=True))
@@ -106,27 +95,27 @@ def test_tool_calls_run_and_feed_back(setup, standin: ModelStandin) -> None:
 
     run, events = go(paths, config, body, [read_tool(calls), write_tool()])
     assert run.text == "Under the third stone." and calls == [{"path": "notes.txt"}]
-    tool_result = standin.requests()[-1].body["messages"][-1]
+    tool_result = model.requests()[-1].body["messages"][-1]
     assert tool_result["role"] == "tool" and tool_result["content"] == "the spare key is under the third stone"
-    offered = [t["function"]["name"] for t in standin.requests()[-1].body["tools"]]
+    offered = [t["function"]["name"] for t in model.requests()[-1].body["tools"]]
     assert offered == ["read", "write"]
     streams = [(e.stream, e.data.get("phase")) for e in events]
     assert ("tool", "call") in streams and ("tool", "result") in streams and streams[-1] == ("lifecycle", "end")
 
 
-def test_strangers_never_get_tools_that_change_things(setup, standin: ModelStandin) -> None:
+def test_strangers_never_get_tools_that_change_things(setup, model: ModelStandin) -> None:
     paths, config = setup
 
     async def body(rt: AgentRuntime) -> Any:
         return await rt.submit(TurnInput(KEY, "please write a file", operator=False)).done
 
     go(paths, config, body, [read_tool([]), write_tool()])
-    assert [t["function"]["name"] for t in standin.requests()[-1].body["tools"]] == ["read"]
+    assert [t["function"]["name"] for t in model.requests()[-1].body["tools"]] == ["read"]
 
 
-def test_one_session_runs_in_order_two_sessions_at_once(setup, standin: ModelStandin) -> None:
+def test_one_session_runs_in_order_two_sessions_at_once(setup, model: ModelStandin) -> None:
     paths, config = setup
-    standin.script(*[Reply(text="slow answer", delay_s=0.05, chunk=2) for _ in range(3)])
+    model.script(*[Reply(text="slow answer", delay_s=0.05, chunk=2) for _ in range(3)])
 
     async def body(rt: AgentRuntime) -> Any:
         a1 = rt.submit(TurnInput(KEY, "one"))
@@ -141,9 +130,9 @@ def test_one_session_runs_in_order_two_sessions_at_once(setup, standin: ModelSta
     assert {a1.status, a2.status, b1.status} == {"ok"}
 
 
-def test_abort_stops_the_running_and_the_waiting(setup, standin: ModelStandin) -> None:
+def test_abort_stops_the_running_and_the_waiting(setup, model: ModelStandin) -> None:
     paths, config = setup
-    standin.script(Reply(text="x" * 400, delay_s=0.05, chunk=2))
+    model.script(Reply(text="x" * 400, delay_s=0.05, chunk=2))
 
     async def body(rt: AgentRuntime) -> Any:
         running = rt.submit(TurnInput(KEY, "talk a lot"))
@@ -160,9 +149,9 @@ def test_abort_stops_the_running_and_the_waiting(setup, standin: ModelStandin) -
     assert (running.status, waiting.status) == ("aborted", "aborted") and len(stopped) == 2 and not busy
 
 
-def test_silent_replies_and_timeouts(setup, standin: ModelStandin) -> None:
+def test_silent_replies_and_timeouts(setup, model: ModelStandin) -> None:
     paths, config = setup
-    standin.script(Reply(text="no_reply"), Reply(text="slow", delay_s=0.6, chunk=1))
+    model.script(Reply(text="no_reply"), Reply(text="slow", delay_s=0.6, chunk=1))
     config["agents"]["defaults"]["timeoutSeconds"] = 1
 
     async def body(rt: AgentRuntime) -> Any:
@@ -176,10 +165,10 @@ def test_silent_replies_and_timeouts(setup, standin: ModelStandin) -> None:
     assert slow.status == "timeout" and "timeoutSeconds" in slow.error and took < 5
 
 
-def test_long_conversations_are_compacted(setup, standin: ModelStandin) -> None:
+def test_long_conversations_are_compacted(setup, model: ModelStandin) -> None:
     paths, config = setup
     config["models"]["providers"]["oa"]["models"] = [{"id": "m", "contextWindow": 300}]
-    standin.script(*[Reply(text="noted " + "y" * 150, model="m") for _ in range(6)])
+    model.script(*[Reply(text="noted " + "y" * 150, model="m") for _ in range(6)])
 
     async def body(rt: AgentRuntime) -> Any:
         for i in range(6):
@@ -188,6 +177,6 @@ def test_long_conversations_are_compacted(setup, standin: ModelStandin) -> None:
         return session, await rt.store("main").history(session)
 
     session, history = go(paths, config, body)
-    summaries = [r for r in standin.requests() if not r.body.get("stream")]
+    summaries = [r for r in model.requests() if not r.body.get("stream")]
     assert summaries and "Summarise this conversation" in summaries[0].body["messages"][0]["content"]
     assert session.compaction_count >= 1 and history[0].content.startswith("[Summary of the earlier conversation]")

@@ -4,15 +4,11 @@ Messages: refs and keys, streaming and not, tool calls, usage, retries, fallback
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from model_standin import ModelStandin, Reply  # noqa: E402
+from model_standin import ModelStandin, Reply
 
 from openclaw.models.catalog import chain, parse_ref, providers, selection  # noqa: E402
 from openclaw.models.client import ModelClient  # noqa: E402
@@ -22,20 +18,13 @@ ENV = {"OPENCLAW_MODEL_RETRY_BASE_MS": "10"}
 READ = ToolSpec("read", "Read a file", {"type": "object", "properties": {"path": {"type": "string"}}})
 
 
-@pytest.fixture(scope="module")
-def standin() -> Iterator[ModelStandin]:
-    server = ModelStandin().start()
-    yield server
-    server.stop()
-
-
-def config_for(standin: ModelStandin, primary: str, fallbacks: list[str] | None = None,
+def config_for(model: ModelStandin, primary: str, fallbacks: list[str] | None = None,
                timeout: float = 5) -> dict[str, Any]:
     return {
         "agents": {"defaults": {"model": {"primary": primary, "fallbacks": fallbacks or []}}},
         "models": {"providers": {
-            "oa": {"baseUrl": standin.openai_url, "apiKey": "k-oa", "timeoutSeconds": timeout},
-            "an": {"baseUrl": standin.anthropic_url, "api": "anthropic-messages", "apiKey": "k-an",
+            "oa": {"baseUrl": model.openai_url, "apiKey": "k-oa", "timeoutSeconds": timeout},
+            "an": {"baseUrl": model.anthropic_url, "api": "anthropic-messages", "apiKey": "k-an",
                    "timeoutSeconds": timeout},
         }},
     }
@@ -100,69 +89,69 @@ def test_keys_from_config_env_and_secret_refs(tmp_path: Path) -> None:
 # -- the wire -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("primary", ["oa/m1", "an/m1"])
 @pytest.mark.parametrize("stream", [True, False])
-def test_text_tool_calls_and_usage(standin: ModelStandin, primary: str, stream: bool) -> None:
-    standin.script(Reply(text="Looking at it.", tool_calls=[("read", {"path": "notes/MEMORY.md"})], usage=(40, 9)))
-    done, pieces = run(config_for(standin, primary), [Message("user", "what do my notes say?")], stream, (READ,))
+def test_text_tool_calls_and_usage(model: ModelStandin, primary: str, stream: bool) -> None:
+    model.script(Reply(text="Looking at it.", tool_calls=[("read", {"path": "notes/MEMORY.md"})], usage=(40, 9)))
+    done, pieces = run(config_for(model, primary), [Message("user", "what do my notes say?")], stream, (READ,))
     assert done.text == "Looking at it." and done.model == primary
     assert [(c.name, c.arguments) for c in done.tool_calls] == [("read", {"path": "notes/MEMORY.md"})]
     assert done.usage.as_dict() == {"input": 40, "output": 9, "total": 49}
     assert ("".join(pieces) == "Looking at it." and len(pieces) > 1) if stream else pieces == []
-    body = standin.requests()[-1].body
+    body = model.requests()[-1].body
     assert body["model"] == "m1" and body["stream"] is stream
 
 
-def test_a_whole_tool_round_trip_is_sent_in_each_api_shape(standin: ModelStandin) -> None:
+def test_a_whole_tool_round_trip_is_sent_in_each_api_shape(model: ModelStandin) -> None:
     from openclaw.models.types import ToolCall
 
     history = [Message("user", "read it"), Message("assistant", "", (ToolCall("call_1", "read", {"path": "a"}),)),
                Message("tool", "file text", tool_call_id="call_1", name="read")]
-    run(config_for(standin, "oa/m"), history)
-    messages = standin.requests("openai")[-1].body["messages"]
+    run(config_for(model, "oa/m"), history)
+    messages = model.requests("openai")[-1].body["messages"]
     assert messages[0] == {"role": "system", "content": "be brief"}
     assert messages[2]["tool_calls"][0]["function"] == {"name": "read", "arguments": '{"path": "a"}'}
     assert messages[3] == {"role": "tool", "tool_call_id": "call_1", "content": "file text"}
-    run(config_for(standin, "an/m"), history)
-    body = standin.requests("anthropic")[-1].body
+    run(config_for(model, "an/m"), history)
+    body = model.requests("anthropic")[-1].body
     assert body["system"] == "be brief" and [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
     assert body["messages"][2]["content"] == [{"type": "tool_result", "tool_use_id": "call_1", "content": "file text"}]
 
 
-def test_rate_limits_are_waited_out_then_the_call_succeeds(standin: ModelStandin) -> None:
-    standin.script(Reply(status=429, retry_after="0"), Reply(status=529, retry_after="0"), Reply(text="fine"))
-    done, _ = run(config_for(standin, "an/m"), [Message("user", "hi")])
+def test_rate_limits_are_waited_out_then_the_call_succeeds(model: ModelStandin) -> None:
+    model.script(Reply(status=429, retry_after="0"), Reply(status=529, retry_after="0"), Reply(text="fine"))
+    done, _ = run(config_for(model, "an/m"), [Message("user", "hi")])
     assert done.text == "fine"
 
 
-def test_after_three_failures_the_fallback_answers(standin: ModelStandin) -> None:
-    standin.script(*[Reply(status=500, model="broken")] * 3, Reply(text="from the fallback", model="backup"))
-    done, _ = run(config_for(standin, "oa/broken", ["an/backup"]), [Message("user", "hi")])
+def test_after_three_failures_the_fallback_answers(model: ModelStandin) -> None:
+    model.script(*[Reply(status=500, model="broken")] * 3, Reply(text="from the fallback", model="backup"))
+    done, _ = run(config_for(model, "oa/broken", ["an/backup"]), [Message("user", "hi")])
     assert done.text == "from the fallback" and done.model == "an/backup"
 
 
-def test_a_stalled_stream_times_out_and_is_retried(standin: ModelStandin) -> None:
-    standin.script(Reply(text="never", stall_after=0), Reply(text="second try"))
-    done, _ = run(config_for(standin, "oa/m", timeout=0.5), [Message("user", "hi")])
+def test_a_stalled_stream_times_out_and_is_retried(model: ModelStandin) -> None:
+    model.script(Reply(text="never", stall_after=0), Reply(text="second try"))
+    done, _ = run(config_for(model, "oa/m", timeout=0.5), [Message("user", "hi")])
     assert done.text == "second try"
 
 
-def test_a_stream_that_breaks_after_text_is_not_repeated(standin: ModelStandin) -> None:
-    standin.script(Reply(text="half an answer that then breaks", malformed=True), Reply(text="should not be sent"))
+def test_a_stream_that_breaks_after_text_is_not_repeated(model: ModelStandin) -> None:
+    model.script(Reply(text="half an answer that then breaks", malformed=True), Reply(text="should not be sent"))
     with pytest.raises(ModelError) as caught:
-        run(config_for(standin, "oa/m", ["an/m"]), [Message("user", "hi")])
+        run(config_for(model, "oa/m", ["an/m"]), [Message("user", "hi")])
     assert caught.value.kind == "protocol"
-    assert [r.text for r in standin.replies] == ["should not be sent"]  # neither retried nor fallen back
-    standin.replies.clear()
-    standin.script(Reply(text="partial", stall_after=1, chunk=3))
+    assert [r.text for r in model.replies] == ["should not be sent"]  # neither retried nor fallen back
+    model.replies.clear()
+    model.script(Reply(text="partial", stall_after=1, chunk=3))
     with pytest.raises(ModelError) as stalled:
-        run(config_for(standin, "an/m", timeout=0.5), [Message("user", "hi")])
+        run(config_for(model, "an/m", timeout=0.5), [Message("user", "hi")])
     assert stalled.value.kind == "timeout"
 
 
-def test_missing_keys_and_unknown_apis_say_what_to_set(standin: ModelStandin) -> None:
+def test_missing_keys_and_unknown_apis_say_what_to_set(model: ModelStandin) -> None:
     config = {"agents": {"defaults": {"model": "anthropic/claude"}}}
     with pytest.raises(ModelError, match="no API key for anthropic .set ANTHROPIC_API_KEY"):
         run(config, [Message("user", "hi")])
-    weird = config_for(standin, "oa/m")
+    weird = config_for(model, "oa/m")
     weird["models"]["providers"]["oa"]["api"] = "google-generative-ai"
     with pytest.raises(ModelError, match="is not supported"):
         run(weird, [Message("user", "hi")])

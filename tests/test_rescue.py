@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from fake_telegram import FakeTelegram
 from helpers import Env, Gateway, healthz, wait_for
+from model_standin import ModelStandin, Reply
 
 from openclaw.ports.registry import running_gateways
 
@@ -122,3 +123,31 @@ def test_strangers_and_targets(hosts: tuple[Env, int, Chat, Gateway], tg: FakeTe
     assert chat.say("/frobnicate").startswith("unknown command /frobnicate")
     help_text = chat.say("/help")
     assert "/rollback <profile>" in help_text and "/config <profile> set <key> <value>" in help_text
+
+
+def test_the_rescue_bot_repairs_main_when_asked_in_plain_words(hosts: tuple[Env, int, Chat, Gateway],
+                                                               model: ModelStandin) -> None:
+    env, base, chat, main = hosts
+    config = env.config("main")
+    config["gateway"]["bind"] = "everywhere"
+    env.config_path("main").write_text(json.dumps(config))
+    assert main.stop() == 0
+    provider = {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}
+    env.cli("--profile", "rescue", "config", "set", "models.providers.stand", json.dumps(provider), check=True)
+    env.cli("--profile", "rescue", "config", "set", "agents.defaults.model", "stand/rescuer", check=True)
+    log = env.state_dir("rescue") / "logs" / "gateway.log"
+    wait_for(lambda: "config hot reload applied (agents.defaults.model)" in log.read_text(), what="model applied")
+    steps = [("rescue_status", {"profile": "main"}), ("rescue_doctor", {"profile": "main"}),
+             ("rescue_rollback", {"profile": "main"}), ("rescue_start", {"profile": "main"})]
+    model.script(*[Reply(tool_calls=[step], model="rescuer") for step in steps],
+                 Reply(text="main had an invalid gateway.bind; I restored its last good config and it runs again.",
+                       model="rescuer"))
+    answer = chat.say("main is down, can you fix it?", timeout=120)
+    assert answer.startswith("main had an invalid gateway.bind")
+    assert healthz(base) and env.config("main")["gateway"].get("bind") != "everywhere"
+    results = [m["content"] for m in model.requests()[-1].body["messages"] if m["role"] == "tool"]
+    assert "config: INVALID" in results[0] and "gateway.bind" in results[1]
+    assert results[2].startswith("restored main's last-known-good config") and results[3].startswith("main started")
+    audit = [json.loads(line) for line in (env.state_dir("rescue") / "logs/rescue-audit.log").read_text().splitlines()]
+    by_agent = [a["command"] for a in audit if a["channel"] == "agent"]
+    assert by_agent == ["/status", "/doctor", "/rollback", "/start"]
