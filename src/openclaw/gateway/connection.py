@@ -217,7 +217,7 @@ class Connection:
     async def _dispatch(self, frame: dict[str, Any]) -> None:
         req_id, name = frame["id"], frame["method"]
         try:
-            payload = await self._call(name, frame.get("params"))
+            payload = await self._call(name, frame.get("params"), req_id)
         except RpcError as exc:
             self.send(res_err(req_id, exc.shape()))
             if self.unauthorized_calls > MAX_UNAUTHORIZED_CALLS:
@@ -231,7 +231,7 @@ class Connection:
             return
         await self.outbox.send(encode_json(res_ok(req_id, payload)))
 
-    async def _call(self, name: str, params: Any) -> Any:
+    async def _call(self, name: str, params: Any, req_id: str) -> Any:
         m = self.gateway.methods.get(name)
         if m is None:
             raise RpcError(INVALID_REQUEST, f"unknown method: {name}")
@@ -241,7 +241,7 @@ class Connection:
         if m.scope is not None and not satisfies(self.scopes, m.scope):
             raise missing_scope_error(m.scope)
         checked = check_params(m, params)
-        return await m.handler(CallContext(self.gateway, self, checked))
+        return await m.handler(CallContext(self.gateway, self, checked, req_id))
 
 
 def _client_id(frame: dict[str, Any]) -> Any:

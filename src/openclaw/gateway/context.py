@@ -179,16 +179,37 @@ class GatewayContext:
             out["sidecarError"] = str(exc)
         return out
 
-    def health(self, probe: bool = False) -> dict[str, Any]:
+    async def sessions_summary(self, recent: int = 5) -> dict[str, dict[str, Any]]:
+        """Per agent: its sessions database, how many sessions, the latest few. An agent that never
+        ran has no database; nothing is loaded for it."""
+        from openclaw.agents.roster import agent_roster, sessions_db_path
+
+        out: dict[str, dict[str, Any]] = {}
+        for info in agent_roster(self.settings.snapshot.resolved):
+            path = sessions_db_path(self.settings.paths.state_dir, info.id)
+            summary: dict[str, Any] = {"path": str(path), "count": 0, "recent": []}
+            if path.exists():
+                store = self.agents.store(info.id)
+                now = int(time.time() * 1000)
+                summary["count"] = await store.count()
+                summary["recent"] = [{"key": s.key, "updatedAt": s.updated_at, "age": now - s.updated_at}
+                                     for s in await store.list(recent)]
+            out[info.id] = summary
+        return out
+
+    async def health(self, probe: bool = False) -> dict[str, Any]:
         now = time.monotonic()
         if probe or self._health_cache is None or now - self._health_cache[0] > HEALTH_CACHE_S:
-            self._health_cache = (now, build_health(self))
+            self._health_cache = (now, build_health(self, await self.sessions_summary()))
             self.state.health_version += 1
         return self._health_cache[1]
 
     def hello_payload(self, conn: Connection, protocol: int, auth_method: str) -> dict[str, Any]:
+        from openclaw.models.catalog import selection
+
         s = self.settings
         agent = default_agent_id(s.snapshot.resolved)
+        configured = selection(s.snapshot.resolved, agent)[0] is not None
         snapshot: dict[str, Any] = {
             "presence": self.presence.entries(),
             "health": self._health_cache[1] if self._health_cache else {},
@@ -197,7 +218,7 @@ class GatewayContext:
             "suspension": {"phase": "accepting"},
             "appliedConfigHash": self.applied_config_hash,
             "sessionDefaults": {
-                "defaultAgentId": agent, "modelConfigured": False, "selectionRequired": False,
+                "defaultAgentId": agent, "modelConfigured": configured, "selectionRequired": False,
                 "mainKey": "main", "mainSessionKey": f"agent:{agent}:main", "scope": "per-sender",
             },
         }

@@ -41,7 +41,7 @@ FORBIDDEN = "FORBIDDEN"
 UNAVAILABLE = "UNAVAILABLE"
 NOT_PAIRED = "NOT_PAIRED"
 
-EVENTS = ["connect.challenge", "tick", "shutdown", "presence", "health", "config.changed"]
+EVENTS = ["connect.challenge", "agent", "chat", "tick", "shutdown", "presence", "health", "config.changed"]
 
 
 class RpcError(Exception):

@@ -19,6 +19,7 @@ class CallContext:
     gateway: GatewayContext
     conn: Connection
     params: dict[str, Any]
+    request_id: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -33,6 +34,8 @@ class Param:
     maximum: int | None = None
     items: type | None = None
 
+
+ANY = (str, int, float, bool, list, dict, type(None))  # kinds for keys accepted but not read
 
 Handler = Callable[[CallContext], Awaitable[Any]]
 
@@ -106,6 +109,16 @@ def check_params(m: Method, params: Any) -> dict[str, Any]:
 
 def load_methods() -> dict[str, Method]:
     """Import the method modules (each registers itself) and return the registry."""
-    from openclaw.gateway.methods import browser, channels, config_methods, health, logs, status  # noqa: F401
+    from openclaw.gateway.methods import (  # noqa: F401
+        agents,
+        browser,
+        channels,
+        chat,
+        config_methods,
+        health,
+        logs,
+        sessions,
+        status,
+    )
 
     return REGISTRY

@@ -12,11 +12,10 @@ if TYPE_CHECKING:
     from openclaw.gateway.context import GatewayContext
 
 
-def _sessions(path: str) -> dict[str, Any]:
-    return {"path": path, "count": 0, "recent": []}
+def build_health(gateway: GatewayContext, sessions: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """`sessions`: per agent `{path, count, recent}` (GatewayContext.sessions_summary)."""
+    from openclaw.models.listing import default_model
 
-
-def build_health(gateway: GatewayContext) -> dict[str, Any]:
     started = time.perf_counter()
     settings = gateway.settings
     roster = agent_roster(settings.snapshot.resolved)
@@ -29,7 +28,7 @@ def build_health(gateway: GatewayContext) -> dict[str, Any]:
                 "agentId": agent.id,
                 "isDefault": agent.is_default,
                 "heartbeat": {"enabled": False, "every": "disabled", "everyMs": None},
-                "sessions": _sessions(path),
+                "sessions": sessions.get(agent.id) or {"path": path, "count": 0, "recent": []},
             }
         )
     channels = gateway.state.channels.status() if gateway.state.channels is not None else {}
@@ -43,7 +42,8 @@ def build_health(gateway: GatewayContext) -> dict[str, Any]:
         "heartbeatSeconds": 0,
         "defaultAgentId": default.id,
         "agents": agents,
-        "sessions": _sessions(str(sessions_db_path(settings.paths.state_dir, default.id))),
+        "sessions": agents[[a["agentId"] for a in agents].index(default.id)]["sessions"],
+        "modelRuntime": default_model(settings.snapshot.resolved, gateway.env),
         "configReload": {"hotReloadStatus": gateway.hot_reload_status},
         "gateway": gateway.identity(),
     }
@@ -51,4 +51,4 @@ def build_health(gateway: GatewayContext) -> dict[str, Any]:
 
 @method("health", scope=None, params={"probe": Param(bool)})
 async def health(ctx: CallContext) -> dict[str, Any]:
-    return ctx.gateway.health(probe=bool(ctx.params.get("probe")))
+    return await ctx.gateway.health(probe=bool(ctx.params.get("probe")))

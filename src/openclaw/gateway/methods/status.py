@@ -16,14 +16,20 @@ if TYPE_CHECKING:
 
 @method("status", scope=READ, params={"includeChannelSummary": Param(bool), "includeCliProjection": Param(bool)})
 async def status(ctx: CallContext) -> dict[str, Any]:
+    from openclaw.models.listing import default_model
+
     gateway = ctx.gateway
     settings = gateway.settings
     roster = agent_roster(settings.snapshot.resolved)
     default = next(a for a in roster if a.is_default)
+    summary = await gateway.sessions_summary()
+    model = default_model(settings.snapshot.resolved, gateway.env)
     by_agent = []
     for agent in roster:
         path = str(sessions_db_path(settings.paths.state_dir, agent.id)) if ctx.is_admin else "[redacted]"
-        by_agent.append({"agentId": agent.id, "path": path, "count": 0, "recent": []})
+        counts = summary.get(agent.id, {})
+        by_agent.append({"agentId": agent.id, "path": path, "count": counts.get("count", 0),
+                         "recent": counts.get("recent", [])})
     payload: dict[str, Any] = {
         "runtimeVersion": __version__,
         "heartbeat": {
@@ -38,12 +44,12 @@ async def status(ctx: CallContext) -> dict[str, Any]:
         "taskAudit": {},
         "sessions": {
             "paths": [b["path"] for b in by_agent],
-            "count": 0,
-            "defaults": {"model": None, "contextTokens": None},
-            "recent": [],
+            "count": sum(b["count"] for b in by_agent),
+            "defaults": {"model": model["model"], "contextTokens": None},
+            "recent": sorted((r for b in by_agent for r in b["recent"]), key=lambda r: -r["updatedAt"])[:5],
             "byAgent": by_agent,
         },
-        "modelRuntime": {},
+        "modelRuntime": model,
         "pid": os.getpid(),
         "uptimeMs": gateway.uptime_ms(),
         "workerPools": {},

@@ -1,0 +1,144 @@
+"""`agent`, `agent.wait`, `agent.identity.get`, `agents.list`, `models.list`."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from openclaw.gateway.methods import ANY, CallContext, Param, method
+from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
+from openclaw.gateway.runstream import RunStream, final_payload, runtime_for, session_key
+from openclaw.gateway.scopes import ADMIN, READ, WRITE
+
+# upstream's AgentParams keys; the ones we do not act on are accepted and ignored
+_IGNORED = ("to", "replyTo", "provider", "thinking", "deliver", "attachments", "channel", "replyChannel", "accountId",
+            "replyAccountId", "threadId", "groupId", "groupChannel", "groupSpace", "bestEffortDeliver", "lane",
+            "cwd", "promptMode", "extraSystemPrompt", "bootstrapContextMode", "bootstrapContextRunKind",
+            "expectedExistingSessionId", "inputProvenance", "sessionEffects", "label", "modelRun",
+            "suppressPromptPersistence", "sourceReplyDeliveryMode", "disableMessageTool", "voiceWakeTrigger")
+AGENT_PARAMS = {
+    "message": Param(str, required=True, minimum=1), "idempotencyKey": Param(str, required=True, minimum=1),
+    "agentId": Param(str), "model": Param(str), "sessionId": Param(str), "sessionKey": Param(str),
+    "timeout": Param(int, minimum=0), **{key: Param(ANY) for key in _IGNORED},
+}
+RESET = re.compile(r"^/(new|reset)(\s|$)", re.IGNORECASE)
+DEFAULT_WAIT_MS = 30_000
+
+
+@method("agent", scope=WRITE, params=AGENT_PARAMS)
+async def agent(ctx: CallContext) -> dict[str, Any]:
+    from openclaw.agents.run import TurnInput
+
+    p = ctx.params
+    runtime = runtime_for(ctx.gateway)
+    agent_id = runtime.agent_id(p.get("agentId"))
+    key = session_key(runtime, p.get("sessionKey"), agent_id)
+    store = runtime.store(agent_id)
+    if p.get("sessionId") and not p.get("sessionKey"):
+        found = await store.by_session_id(p["sessionId"])
+        key = found.key if found else key
+    if RESET.match(p["message"].strip()):
+        if ADMIN not in ctx.conn.scopes:
+            raise missing_scope_error(ADMIN)
+        session = await store.reset(key)
+        return {"runId": p["idempotencyKey"], "status": "ok", "summary": "completed",
+                "result": {"payloads": [{"text": "New session started.", "isStatusNotice": True}],
+                           "meta": {"durationMs": 0, "agentMeta": {"sessionId": session.session_id}}}}
+    run = runtime.submit(TurnInput(key, p["message"], agent_id, operator=True, channel="gateway",
+                                   model=p.get("model") or None, run_id=p["idempotencyKey"]))
+    RunStream(ctx.gateway, ctx.conn, run)
+    ctx.conn.send(res_ok(ctx.request_id, {"runId": run.id, "sessionKey": key, "agentId": agent_id,
+                                          "status": "accepted", "acceptedAt": run.accepted_at}))
+    wait = p.get("timeout")
+    try:
+        await asyncio.wait_for(asyncio.shield(run.done), wait if wait else None)
+    except TimeoutError:
+        return {"runId": run.id, "status": "in_flight", "summary": f"still running after {wait}s"}
+    return final_payload(run)
+
+
+@method("agent.wait", scope=WRITE, params={"runId": Param(str, required=True, minimum=1),
+                                           "timeoutMs": Param(int, minimum=0)})
+async def agent_wait(ctx: CallContext) -> dict[str, Any]:
+    runtime = runtime_for(ctx.gateway)
+    run = runtime.runs.get(ctx.params["runId"])
+    if run is None:
+        raise RpcError(INVALID_REQUEST, f"unknown run {ctx.params['runId']}")
+    try:
+        await asyncio.wait_for(asyncio.shield(run.done), ctx.params.get("timeoutMs", DEFAULT_WAIT_MS) / 1000)
+    except TimeoutError:
+        return {"runId": run.id, "status": "timeout", "startedAt": run.started_at}
+    status = {"ok": "ok", "timeout": "timeout"}.get(run.status, "error")
+    out = {"runId": run.id, "status": status, "startedAt": run.started_at, "endedAt": run.ended_at}
+    if run.error:
+        out["error"] = run.error
+    return out
+
+
+def _roster(ctx: CallContext) -> tuple[list[Any], str, dict[str, Any]]:
+    from openclaw.agents.roster import agent_roster
+
+    config = ctx.gateway.settings.snapshot.resolved
+    roster = agent_roster(config)
+    return roster, next(a.id for a in roster if a.is_default), config
+
+
+def identity_name(workspace: Any) -> str | None:
+    """`- Name: X` from the workspace's IDENTITY.md, as upstream parses it."""
+    try:
+        text = (workspace / "IDENTITY.md").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.search(r"^\s*[-*]\s*Name:\s*(.+?)\s*$", text, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+@method("agents.list", scope=READ, params={})
+async def agents_list(ctx: CallContext) -> dict[str, Any]:
+    from openclaw.models.catalog import selection
+
+    roster, default, config = _roster(ctx)
+    rows = []
+    for agent_info in roster:
+        primary, fallbacks = selection(config, agent_info.id)
+        row: dict[str, Any] = {"id": agent_info.id, "kind": "agent"}
+        if agent_info.name:
+            row["name"] = agent_info.name
+        if primary:
+            row["model"] = {"primary": primary, "fallbacks": fallbacks}
+        rows.append(row)
+    return {"defaultId": default, "ownership": "sole" if len(rows) == 1 else "legacy", "selectionRequired": False,
+            "mainKey": (config.get("session") or {}).get("mainKey") or "main", "scope": "per-sender", "agents": rows}
+
+
+@method("agent.identity.get", scope=READ, params={"agentId": Param(str), "sessionKey": Param(str)})
+async def agent_identity(ctx: CallContext) -> dict[str, Any]:
+    from openclaw.agents.keys import agent_of
+
+    roster, default, _ = _roster(ctx)
+    agent_id = ctx.params.get("agentId") or agent_of(ctx.params.get("sessionKey") or "", default)
+    info = next((a for a in roster if a.id == agent_id), None)
+    if info is None:
+        raise RpcError(INVALID_REQUEST, f"unknown agent {agent_id!r}", {"code": "UNKNOWN_AGENT_ID"})
+    if info.name:
+        return {"agentId": agent_id, "name": info.name, "nameSource": "config"}
+    from openclaw.agents.workspace import workspace_dir
+
+    name = await asyncio.to_thread(identity_name, workspace_dir(ctx.gateway.settings.snapshot.resolved,
+                                                                ctx.gateway.settings.paths, ctx.gateway.env))
+    return {"agentId": agent_id, "name": name or "OpenClaw", "nameSource": "workspace" if name else "default"}
+
+
+@method("models.list", scope=READ, params={
+    "agentId": Param(str), "sessionKey": Param(str), "authProfileId": Param(str), "provider": Param(str),
+    "includeDetails": Param(bool), "includeProviderCapabilities": Param(bool), "includeDefaultModels": Param(bool),
+    "preparedOnly": Param(bool), "refresh": Param(bool), "view": Param(str)})
+async def models_list(ctx: CallContext) -> dict[str, Any]:
+    from openclaw.models.listing import choices
+
+    config = ctx.gateway.settings.snapshot.resolved
+    models = choices(config, ctx.gateway.env, ctx.params.get("agentId"))
+    if ctx.params.get("provider"):
+        models = [m for m in models if m["provider"] == ctx.params["provider"]]
+    return {"models": models}
