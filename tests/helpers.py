@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 PY = sys.executable
-STRIP_ENV = ("OPENCLAW_", "XDG_RUNTIME_DIR", "NO_COLOR")
+STRIP_ENV = ("OPENCLAW_", "XDG_RUNTIME_DIR", "NO_COLOR", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY")
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02, what: str = "condition") -> Any:

@@ -33,6 +33,10 @@ def top_level(mods: set[str]) -> set[str]:
         (["config", "get", "gateway"], set()),
         (["config", "file"], set()),
         (["--version"], set()),
+        (["models", "list"], {"rich"}),  # tables
+        (["models", "status"], {"rich"}),
+        (["sessions"], {"rich"}),
+        (["agent", "-m", "hi", "--url", "ws://127.0.0.1:9", "--token", "t"], set()),
     ],
 )
 def test_client_commands_stay_light(env: Env, args: list[str], allowed: set[str]) -> None:

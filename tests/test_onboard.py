@@ -48,6 +48,14 @@ def test_wizard_for_rescue_beside_main(env: Env, base: int) -> None:
     child.send(ENTER)  # token
     child.expect("Gateway token")
     child.send(ENTER)  # generate one
+    child.expect("Model provider:")
+    child.send(ENTER)  # anthropic
+    child.expect_exact("anthropic/claude-sonnet-4-5")
+    child.send(CLEAR + "openai/gpt-5" + ENTER)  # another provider's model: the prompt refuses it
+    child.expect("start with anthropic/")
+    child.send(CLEAR + "anthropic/claude-opus-4-1" + ENTER)
+    child.expect("anthropic API key")
+    child.send("sk-ant-wizard" + ENTER)
     child.expect("Telegram bot token")
     child.send("12345:rescue-token" + ENTER)
     child.expect("Telegram user ids")
@@ -69,6 +77,8 @@ def test_wizard_for_rescue_beside_main(env: Env, base: int) -> None:
     assert env.token("rescue") != env.token()
     assert cfg["channels"]["telegram"] == {"botToken": "12345:rescue-token", "dmPolicy": "pairing",
                                            "allowFrom": ["42", "77"]}
+    assert cfg["agents"]["defaults"]["model"] == "anthropic/claude-opus-4-1"
+    assert cfg["models"]["providers"]["anthropic"] == {"apiKey": "sk-ant-wizard"}
 
 
 def test_ctrl_c_leaves_nothing(env: Env) -> None:
@@ -91,7 +101,8 @@ def test_declining_the_review_writes_nothing(env: Env) -> None:
     child = wizard(env, "--profile", "ops")
     for prompt, keys in (("Agent workspace:", ENTER), ("Gateway base port:", ENTER), ("Gateway bind:", DOWN + ENTER),
                          ("Gateway auth:", DOWN + ENTER), ("Gateway password:", "pw" + ENTER),
-                         ("Telegram bot token", ENTER), ("Write this configuration", "n")):
+                         ("Model provider:", DOWN * 5 + ENTER), ("Telegram bot token", ENTER),
+                         ("Write this configuration", "n")):
         child.expect(prompt)
         child.send(keys)
     child.expect("Nothing was written")
@@ -142,6 +153,43 @@ def test_non_interactive_flags_and_refusals(env: Env, base: int) -> None:
         assert not env.config_path("other").exists()
     forced = env.cli("--profile", "other", "onboard", "--non-interactive", "--gateway-port", str(base + 30), "--force")
     assert forced.returncode == 0
+
+
+def test_non_interactive_model_choices(env: Env, base: int) -> None:
+    def onboard(profile: str, *flags: str, extra_env: dict[str, str] | None = None) -> dict:
+        return env.cli_json("--profile", profile, "onboard", "--non-interactive", "--accept-risk",
+                            "--gateway-port", str(base + 200 * len(profile)), *flags, extra_env=extra_env)
+
+    # upstream's rescue one-liner: --auth-choice apiKey with an Anthropic key
+    result = onboard("a", "--auth-choice", "apiKey", "--anthropic-api-key", "sk-ant-1")
+    assert result["model"] == {"ref": "anthropic/claude-sonnet-4-5", "provider": "anthropic",
+                               "key": "key saved in the config"}
+    assert env.config("a")["models"]["providers"]["anthropic"]["apiKey"] == "sk-ant-1"
+    status = env.cli_json("--profile", "a", "models", "status")
+    assert status["default"]["model"] == "anthropic/claude-sonnet-4-5" and status["default"]["keyPresent"]
+    # the key stays in the environment: the config holds only a reference
+    onboard("bb", "--model", "openai/gpt-5-mini", "--secret-input-mode", "ref", extra_env={"OPENAI_API_KEY": "sk-o"})
+    cfg = env.config("bb")
+    assert cfg["agents"]["defaults"]["model"] == "openai/gpt-5-mini"
+    assert cfg["models"]["providers"]["openai"]["apiKey"] == {"source": "env", "id": "OPENAI_API_KEY"}
+    assert "sk-o" not in env.config_path("bb").read_text()
+    # a custom OpenAI-compatible endpoint
+    onboard("ccc", "--custom-base-url", "http://127.0.0.1:9/v1/", "--custom-model-id", "qwen3",
+            "--custom-provider-id", "vllm")
+    cfg = env.config("ccc")
+    assert cfg["agents"]["defaults"]["model"] == "vllm/qwen3"
+    assert cfg["models"]["providers"]["vllm"] == {"baseUrl": "http://127.0.0.1:9/v1", "api": "openai-completions"}
+    # ollama needs no key
+    assert onboard("dddd", "--auth-choice", "ollama")["model"]["key"] == "no key needed"
+    for flags, message in (
+        (["--model", "gpt-5"], "write it as provider/model"),
+        (["--openai-api-key", "a", "--anthropic-api-key", "b"], "pick one with --auth-choice"),
+        (["--auth-choice", "gemini-api-key"], "--auth-choice gemini-api-key: use one of"),
+        (["--custom-base-url", "http://x/v1"], "needs --custom-base-url and --custom-model-id"),
+    ):
+        proc = env.cli("--profile", "bad", "onboard", "--non-interactive", *flags)
+        assert proc.returncode == 2 and message in proc.stderr, (flags, proc.stderr)
+        assert not env.config_path("bad").exists()
 
 
 def test_needs_a_terminal_without_non_interactive(env: Env) -> None:

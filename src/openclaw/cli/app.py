@@ -38,6 +38,9 @@ COMMANDS = {
     "health": "openclaw.cli.health_cmd:health",
     "status": "openclaw.cli.status_cmd:status",
     "logs": "openclaw.cli.logs_cmd:logs",
+    "agent": "openclaw.cli.agent_cmd:agent",
+    "sessions": "openclaw.cli.sessions_cmd:sessions",
+    "models": "openclaw.cli.models_cmd:models",
 }
 
 ROOT_HELP = """Run and inspect OpenClaw gateways; many isolated instances per host.

@@ -10,6 +10,16 @@ from openclaw.cli.output import json_option, kv, print_json
 from openclaw.cli.rpc_common import call_once, rpc_options, target_from
 
 
+def model_line(runtime: dict[str, Any] | None) -> str:
+    """The default model and whether its key is there, from `modelRuntime` (never the key)."""
+    if not runtime or not runtime.get("configured"):
+        return "none (chats get 'no model configured'; openclaw models set provider/model)"
+    if runtime.get("error"):
+        return f"{runtime.get('model')} · {runtime['error']}"
+    key = runtime.get("keySource") if runtime.get("keyPresent") else f"key {runtime.get('keySource') or 'missing'}"
+    return f"{runtime.get('model')} · {key}"
+
+
 def render_health(payload: dict[str, Any], url: str) -> None:
     gateway = payload.get("gateway") or {}
     agents = payload.get("agents") or []
@@ -20,6 +30,7 @@ def render_health(payload: dict[str, Any], url: str) -> None:
         ("Gateway", f"{'ok' if payload.get('ok') else 'degraded'} · {gateway.get('profile', '?')} · {url} · "
                     f"{payload.get('durationMs', 0)}ms"),
         ("Agents", agent_text),
+        ("Model", model_line(payload.get("modelRuntime"))),
         ("Sessions", sessions),
         ("Channels", ", ".join(channels) if channels else "none configured"),
         ("Config reload", (payload.get("configReload") or {}).get("hotReloadStatus", "?")),

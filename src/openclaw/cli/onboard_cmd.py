@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,7 @@ import click
 from openclaw.cli.output import kv, print_json, short_path
 from openclaw.errors import UsageError
 from openclaw.profiles.paths import InstancePaths, resolve_paths
+from openclaw.provisioning.model_step import from_flags
 from openclaw.provisioning.onboarding import (
     AUTH_MODES,
     BIND_MODES,
@@ -88,6 +90,8 @@ def summary(result: OnboardResult) -> None:
         ("Ports", f"gateway {fp.base} ({a.bind}), browser control {fp.control}, canvas {fp.canvas}, "
                   f"CDP {fp.cdp_label}"),
         ("Auth", f"{a.auth}" + (" (saved in the config)" if a.auth != "none" else "")),
+        ("Model", f"{result.model()['ref']} ({result.model()['key']})" if result.model()
+                  else "none (chats get 'no model configured'; onboard again or `openclaw models set`)"),
         ("Telegram", "bot token saved; DMs by pairing (the first approved sender becomes the owner)"
                      if a.extra.get("telegram_token") else "not configured (onboard again, or set channels.telegram)"),
         ("Service", service),
@@ -110,12 +114,25 @@ def summary(result: OnboardResult) -> None:
 @click.option("--install-daemon/--no-install-daemon", default=None, help="Install the managed service.")
 @click.option("--telegram-token", help="Telegram bot token (adds channels.telegram, DMs by pairing).")
 @click.option("--telegram-allow-from", help="Comma-separated Telegram user ids allowed without pairing.")
+@click.option("--model", help="Default model as provider/model (default: a suggested one for the provider).")
+@click.option("--auth-choice", help="Provider: apiKey (Anthropic), openai-api-key, openrouter-api-key, ollama, "
+                                    "custom-api-key or skip.")
+@click.option("--anthropic-api-key", help="Anthropic API key.")
+@click.option("--openai-api-key", help="OpenAI API key.")
+@click.option("--openrouter-api-key", help="OpenRouter API key.")
+@click.option("--custom-base-url", help="An OpenAI- or Anthropic-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
+@click.option("--custom-model-id", help="The model id at --custom-base-url.")
+@click.option("--custom-api-key", help="Its key, if it needs one.")
+@click.option("--custom-provider-id", help="Provider id for it (default custom).")
+@click.option("--custom-compatibility", type=click.Choice(["openai", "anthropic"]), help="Its API (default openai).")
+@click.option("--secret-input-mode", type=click.Choice(["plaintext", "ref"]),
+              help="ref: keep only a reference to $<PROVIDER>_API_KEY in the config, not the key.")
 @click.option("--force", is_flag=True, help="Accept a port whose footprint overlaps another instance.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | None, gateway_bind: str | None,
             gateway_auth: str | None, gateway_token: str | None, gateway_password: str | None,
             install_daemon: bool | None, telegram_token: str | None, telegram_allow_from: str | None, force: bool,
-            as_json: bool, **_: Any) -> None:
+            as_json: bool, **flags: Any) -> None:
     paths = resolve_paths()
     proposal = propose(paths)
     if non_interactive:
@@ -128,6 +145,9 @@ def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | No
             answers.extra.update(telegram_token=telegram_token, telegram_allow_from=parse_allow_from(telegram_allow_from))
         elif telegram_allow_from:
             raise UsageError("--telegram-allow-from needs --telegram-token")
+        model = from_flags(flags, os.environ)
+        if model:
+            answers.extra["model"] = model
     else:
         if not sys.stdin.isatty():
             raise UsageError("onboard needs a terminal; use --non-interactive with --gateway-port etc.")

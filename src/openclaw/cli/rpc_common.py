@@ -52,9 +52,10 @@ def connect(target: Target, timeout_ms: int, **client_kw: Any) -> GatewayClient:
     return client
 
 
-def call(client: GatewayClient, target: Target, method: str, params: dict[str, Any] | None = None) -> Any:
+def call(client: GatewayClient, target: Target, method: str, params: dict[str, Any] | None = None,
+         expect_final: bool = False) -> Any:
     try:
-        return client.call(method, params)
+        return client.call(method, params, expect_final=expect_final)
     except GatewayUnreachable as exc:
         raise down_error(target, exc) from None
     except GatewayCallError as exc:

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from openclaw.cli.health_cmd import model_line
 from openclaw.cli.output import json_option, print_json, short_path, table
 from openclaw.cli.rpc_common import call, capability, connect, rpc_options, target_from
 
@@ -37,6 +38,7 @@ def overview_rows(target: Any, latency: int, hello: dict[str, Any], me: dict[str
                   f"canvas {ports.get('canvas', '?')} · CDP {cdp[0]}-{cdp[1]}"),
         *_sidecar_rows(gw),
         ("Agents", ", ".join(a["id"] for a in agents) or "main"),
+        ("Model", model_line(status.get("modelRuntime"))),
         ("Sessions", f"{(status.get('sessions') or {}).get('count', 0)} active"),
         ("Channels", ", ".join(c.get("id", "?") for c in status.get("channelSummary") or []) or "none configured"),
     ]

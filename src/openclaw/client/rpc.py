@@ -67,6 +67,7 @@ class GatewayClient:
         self.identity = identity  # openclaw.client.identity.DeviceIdentity, optional
         self.hello: dict[str, Any] | None = None
         self.events: list[dict[str, Any]] = []
+        self.accepted: dict[str, Any] | None = None
         self.connect_ms = 0.0
         self._ids = itertools.count(1)
         self._ws: Any = None
@@ -138,10 +139,13 @@ class GatewayClient:
         self.close()
 
     # -- requests ------------------------------------------------------------
-    def call(self, method: str, params: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
-        return self._request(method, params, timeout)
+    def call(self, method: str, params: dict[str, Any] | None = None, timeout: float | None = None,
+             expect_final: bool = False) -> Any:
+        """One request. `expect_final`: an `accepted` answer is interim (kept in `self.accepted`);
+        wait for the final one, as upstream's clients do for `agent`."""
+        return self._request(method, params, timeout, expect_final)
 
-    def _request(self, method: str, params: Any, timeout: float | None = None) -> Any:
+    def _request(self, method: str, params: Any, timeout: float | None = None, expect_final: bool = False) -> Any:
         req_id = f"{next(self._ids)}:{uuid.uuid4()}"
         frame: dict[str, Any] = {"type": "req", "id": req_id, "method": method}
         if params is not None:
@@ -154,8 +158,12 @@ class GatewayClient:
                 self.events.append(msg)
                 continue
             if msg.get("type") == "res" and msg.get("id") == req_id:
+                payload = msg.get("payload")
+                if msg.get("ok") and expect_final and isinstance(payload, dict) and payload.get("status") == "accepted":
+                    self.accepted = payload
+                    continue
                 if msg.get("ok"):
-                    return msg.get("payload")
+                    return payload
                 close_code = self._close_code() if method == "connect" else None
                 raise GatewayCallError(msg.get("error") or {}, close_code)
 

@@ -93,6 +93,16 @@ def format_issues(path: Path, issues: list[Issue]) -> str:
     return "\n".join(lines)
 
 
+def read_resolved(path: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The config with `${ENV}` substituted, without schema validation (light readers: no pydantic);
+    a file that does not parse is still an error."""
+    snap = read_config(path, env, validate=False)
+    broken = [i for i in snap.issues if i.path in ("<file>", "<root>")]
+    if broken:
+        raise ConfigError(format_issues(path, broken))
+    return snap.resolved
+
+
 def load_valid_config(path: Path, env: Mapping[str, str] | None = None) -> ConfigSnapshot:
     snap = read_config(path, env)
     if snap.issues:

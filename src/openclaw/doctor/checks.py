@@ -275,6 +275,69 @@ def check_isolation(ctx: Context) -> list[Finding]:
     return out
 
 
+def _named_models(config: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(where, ref text, provider a bare fallback name defaults to) for every model the config names."""
+    from openclaw.agents.roster import agent_roster
+    from openclaw.models.catalog import agent_section, aliases, selection
+
+    out: list[tuple[str, str, str | None]] = []
+    owners = [("agents.defaults.model", None)] + [(f"agents.entries.{a.id}.model", a.id) for a in agent_roster(config)
+                                                  if agent_section(config, a.id).get("model")]
+    for where, agent in owners:
+        primary, fallbacks = selection(config, agent)
+        head = primary.split("/", 1)[0] if primary and "/" in primary else None
+        out += [(where, primary, None)] if primary else []
+        out += [(f"{where} fallback", f, head) for f in fallbacks]
+    out += [(f"agents.defaults.models.{ref} (alias {alias})", ref, None) for alias, ref in aliases(config).items()]
+    return out
+
+
+def check_models(ctx: Context) -> list[Finding]:
+    """Every model the config names resolves to a provider, and that provider has its key."""
+    from openclaw.models.catalog import APIS, env_key_name, parse_ref, providers
+    from openclaw.models.types import ModelError
+
+    config = read_config(ctx.paths.config_path, validate=False).resolved
+    path = str(ctx.paths.config_path)
+    try:
+        known = providers(config, os.environ)
+    except ModelError as exc:
+        return [Finding("models/provider", "error", str(exc), "no turn can run with this provider",
+                        f"{ctx.prefix} config set models.providers.<id>.apiKey ...", path)]
+    out, reported = [], set()
+    for where, text, default_provider in _named_models(config):
+        try:
+            ref = parse_ref(text, config, known, default_provider)
+        except ModelError as exc:
+            out.append(Finding("models/unresolved", "error", f"{where}: {exc}", "turns that use it fail",
+                               f"{ctx.prefix} config set {where.split(' ')[0]} ... (a provider/model ref)", path))
+            continue
+        if ref.provider not in reported:
+            reported.add(ref.provider)
+            severity = "error" if where.endswith(".model") else "warning"  # a fallback or alias is not every turn
+            out += _provider_findings(ctx, known[ref.provider], f"{where} uses {ref}", APIS,
+                                      env_key_name(ref.provider), path, severity)
+    return out
+
+
+def _provider_findings(ctx: Context, provider: Any, use: str, apis: tuple[str, ...], env_name: str,
+                       path: str, severity: str) -> list[Finding]:
+    out = []
+    if provider.api not in apis:
+        out.append(Finding("models/api", severity, f"{use}, but api {provider.api!r} of {provider.id} is not "
+                           "supported", "its turns fail", f"{ctx.prefix} config set models.providers.{provider.id}.api "
+                           "openai-completions (or anthropic-messages)", path))
+    if not provider.has_key:
+        source = provider.key_source if provider.key_source.startswith(("file:", "env:")) else f"${env_name}"
+        out.append(Finding("models/no-key", severity, f"{use}, but {provider.id} has no API key (looked in {source} "
+                           f"and models.providers.{provider.id}.apiKey)",
+                           "its turns fail before reaching the provider; a managed service sees only the variables "
+                           "in its own environment",
+                           f"export {env_name}=... (or {ctx.prefix} config set models.providers.{provider.id}.apiKey "
+                           "...)", path))
+    return out
+
+
 LEFTOVER_SKIP = ("browser", "media", "logs")  # big or never written atomically
 
 
@@ -303,5 +366,5 @@ def check_leftover_temps(ctx: Context) -> list[Finding]:
 
 CHECKS: list[Callable[[Context], list[Finding]]] = [
     check_config, check_permissions, check_port_collisions, check_shared_resources, check_shared_state,
-    check_isolation, check_stale_locks, check_leftover_temps, check_services,
+    check_isolation, check_stale_locks, check_leftover_temps, check_services, check_models,
 ]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openclaw.config.envsubst import merged_env
 from openclaw.models.types import ModelError
 
 OPENAI, ANTHROPIC = "openai-completions", "anthropic-messages"
@@ -28,9 +29,9 @@ BUILTIN: dict[str, dict[str, Any]] = {
     "openai": {"baseUrl": "https://api.openai.com/v1", "api": OPENAI},
     "anthropic": {"baseUrl": "https://api.anthropic.com", "api": ANTHROPIC},
     "openrouter": {"baseUrl": "https://openrouter.ai/api/v1", "api": OPENAI},
-    "ollama": {"baseUrl": "http://127.0.0.1:11434/v1", "api": OPENAI, "keyRequired": False,
-               "timeoutSeconds": LOCAL_TIMEOUT_S},
+    "ollama": {"baseUrl": "http://127.0.0.1:11434/v1", "api": OPENAI, "timeoutSeconds": LOCAL_TIMEOUT_S},
 }
+KEYED = frozenset({"openai", "anthropic", "openrouter"})  # hosted: no key, no turn; others send one if given
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,13 @@ class Provider:
     @property
     def has_key(self) -> bool:
         return bool(self.api_key) or not self.key_required
+
+    @property
+    def key_label(self) -> str:
+        """Where the key comes from, for status output (never the key)."""
+        if self.api_key:
+            return self.key_source
+        return "none needed" if not self.key_required else f"missing (set {env_key_name(self.id)})"
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,8 @@ def resolve_key(raw: Any, provider_id: str, env: Mapping[str, str]) -> tuple[str
 
 
 def providers(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, Provider]:
+    """Every provider with its key resolved; `env.vars` in the config count as environment."""
+    env = merged_env(config, env)
     section = config.get("models") if isinstance(config.get("models"), dict) else {}
     configured = section.get("providers") if isinstance(section.get("providers"), dict) else {}
     raw: dict[str, dict[str, Any]] = {} if section.get("mode") == "replace" else {k: dict(v) for k, v in BUILTIN.items()}
@@ -100,12 +110,12 @@ def providers(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, Provi
             id=pid, base_url=str(entry.get("baseUrl") or "").rstrip("/"), api=entry.get("api") or OPENAI,
             api_key=key, key_source=source, headers={str(k): str(v) for k, v in (entry.get("headers") or {}).items()},
             timeout_s=float(entry.get("timeoutSeconds") or DEFAULT_TIMEOUT_S), models=models,
-            key_required=entry.get("keyRequired", True) is not False,
+            key_required=entry.get("keyRequired", pid in KEYED) is not False,
         )
     return out
 
 
-def _agent_section(config: dict[str, Any], agent_id: str | None) -> dict[str, Any]:
+def agent_section(config: dict[str, Any], agent_id: str | None) -> dict[str, Any]:
     agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
     entries = agents.get("entries") if isinstance(agents.get("entries"), dict) else {}
     entry = entries.get(agent_id) if agent_id else None
@@ -132,7 +142,7 @@ def aliases(config: dict[str, Any]) -> dict[str, str]:
 def selection(config: dict[str, Any], agent_id: str | None = None) -> tuple[str | None, list[str]]:
     """(primary, fallbacks) for an agent: its own `model` (a string is strict: no fallbacks), else
     `agents.defaults.model` (a string, or {primary, fallbacks})."""
-    own = _agent_section(config, agent_id).get("model")
+    own = agent_section(config, agent_id).get("model")
     value = own if own is not None else _defaults(config).get("model")
     if isinstance(value, str):
         return value or None, []

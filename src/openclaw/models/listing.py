@@ -58,4 +58,4 @@ def default_model(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, A
         return {"configured": True, "model": primary, "keyPresent": False, "error": str(exc)}
     provider = known[ref.provider]
     return {"configured": True, "model": str(ref), "fallbacks": fallbacks, "keyPresent": provider.has_key,
-            "keySource": provider.key_source if provider.key_required else "none needed"}
+            "keySource": provider.key_label}

@@ -141,6 +141,10 @@ class OnboardResult:
     config_status: str
     service: dict[str, Any] | None
 
+    def model(self) -> dict[str, Any] | None:
+        choice = self.answers.extra.get("model")
+        return {"ref": choice.ref, "provider": choice.provider, "key": choice.key_note()} if choice else None
+
     def as_dict(self) -> dict[str, Any]:
         a = self.answers
         return {
@@ -148,6 +152,7 @@ class OnboardResult:
             "configPath": str(self.paths.config_path), "configStatus": self.config_status,
             "workspaceDir": str(self.workspace), "port": a.port, "bind": a.bind, "auth": a.auth,
             "footprint": self.footprint.as_dict(), "service": self.service, "serviceName": _service_name(self.paths),
+            "model": self.model(),
             "next": next_commands(self.paths, bool(self.service)),
         }
 
@@ -204,9 +209,10 @@ class Step(Protocol):
 
 
 def _default_steps() -> list[Step]:
+    from openclaw.provisioning.model_step import ModelStep
     from openclaw.provisioning.telegram_step import TelegramStep
 
-    return [TelegramStep()]
+    return [ModelStep(), TelegramStep()]
 
 
-STEPS: list[Step] = _default_steps()  # channel (and, later, model) steps, asked after the gateway questions
+STEPS: list[Step] = _default_steps()  # model and channel steps, asked after the gateway questions
