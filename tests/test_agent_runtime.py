@@ -180,3 +180,42 @@ def test_long_conversations_are_compacted(setup, model: ModelStandin) -> None:
     summaries = [r for r in model.requests() if not r.body.get("stream")]
     assert summaries and "Summarise this conversation" in summaries[0].body["messages"][0]["content"]
     assert session.compaction_count >= 1 and history[0].content.startswith("[Summary of the earlier conversation]")
+
+
+def test_session_maintenance_prunes_idle_and_excess_sessions(setup, model: ModelStandin) -> None:
+    import sqlite3
+
+    from openclaw.agents.maintenance import duration_ms, policy
+
+    paths, config = setup
+    assert duration_ms("30d") == 2_592_000_000 and duration_ms("90m") == 5_400_000 and duration_ms(250) == 250
+    assert policy({}).enforce and policy({}).max_entries == 500
+    db_path = paths.state_dir / "agents/main/agent/sessions.sqlite"
+
+    async def seed(rt: AgentRuntime) -> None:
+        for i in range(5):
+            await rt.submit(TurnInput(f"agent:main:s{i}", f"hello {i}")).done
+
+    go(paths, config, seed)
+    with sqlite3.connect(db_path) as db:  # s0 went quiet 40 days ago; s1..s4 are recent, oldest first
+        db.execute("UPDATE sessions SET updated_at = updated_at - ? WHERE key = 'agent:main:s0'", (40 * 86_400_000,))
+        for i in range(1, 5):
+            db.execute("UPDATE sessions SET updated_at = updated_at - ? WHERE key = ?", ((10 - i) * 1000, f"agent:main:s{i}"))
+
+    def keys() -> list[str]:
+        with sqlite3.connect(db_path) as db:
+            return sorted(r[0] for r in db.execute("SELECT key FROM sessions"))
+
+    warn = {**config, "session": {"maintenance": {"mode": "warn", "maxEntries": 3}}}
+    assert go(paths, warn, lambda rt: rt.maintain("main")) == ["agent:main:s0", "agent:main:s1"]
+    assert len(keys()) == 5  # warn mode only reports
+    enforce = {**config, "session": {"maintenance": {"pruneAfter": "30d", "maxEntries": 3}}}
+
+    async def turn_then_wait(rt: AgentRuntime) -> None:
+        await rt.submit(TurnInput("agent:main:s4", "still here")).done
+        await rt._maintenance  # the turn started maintenance in the background
+
+    go(paths, enforce, turn_then_wait)
+    assert keys() == ["agent:main:s2", "agent:main:s3", "agent:main:s4"]
+    with sqlite3.connect(db_path) as db:  # the pruned sessions' transcripts went with them
+        assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 2 + 2 + 4

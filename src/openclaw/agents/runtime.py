@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from openclaw.agents import prompt, turn
+from openclaw import logfile
+from openclaw.agents import maintenance, prompt, turn
 from openclaw.agents.roster import agent_roster, default_agent_id, sessions_db_path
 from openclaw.agents.run import Run, TurnInput
 from openclaw.agents.sessions import SessionStore
@@ -62,6 +63,9 @@ class AgentRuntime:
         self._active: dict[str, list[Run]] = {}  # session key -> its running and waiting runs
         self._global = asyncio.Semaphore(max_concurrent(config()))
         self.runs: OrderedDict[str, Run] = OrderedDict()
+        self._maintained: dict[str, float] = {}  # agent id -> when its store was last maintained
+        self._maintenance: asyncio.Task[Any] | None = None
+        self._closing = False
 
     # -- what there is ---------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
@@ -129,6 +133,24 @@ class AgentRuntime:
                 self._active.pop(key, None)
                 self._lanes.pop(key, None)
                 self._waiting.pop(key, None)
+            self._maybe_maintain(run.agent_id)
+
+    def _maybe_maintain(self, agent_id: str) -> None:
+        """Prune the agent's sessions now and then (`session.maintenance`), in the background."""
+        now = asyncio.get_running_loop().time()
+        last = self._maintained.get(agent_id)
+        if self._closing or (last is not None and now - last < maintenance.INTERVAL_S) or (
+                self._maintenance is not None and not self._maintenance.done()):
+            return
+        self._maintained[agent_id] = now
+        self._maintenance = asyncio.ensure_future(self.maintain(agent_id))
+
+    async def maintain(self, agent_id: str) -> list[str]:
+        try:
+            return await maintenance.maintain(self.store(agent_id), self.config(), frozenset(self._active), agent_id)
+        except Exception as exc:  # noqa: BLE001 - maintenance never takes a turn down with it
+            logfile.warn(f"session maintenance failed for agent {agent_id}: {exc}", subsystem="sessions")
+            return []
 
     async def _execute(self, run: Run) -> None:
         run.start()
@@ -180,11 +202,13 @@ class AgentRuntime:
             self.runs.popitem(last=False)
 
     async def close(self) -> None:
+        self._closing = True
         for runs in list(self._active.values()):
             for run in runs:
                 if run.task is not None:
                     run.task.cancel()
         tasks = [r.task for runs in self._active.values() for r in runs if r.task is not None]
+        tasks += [self._maintenance] if self._maintenance is not None else []
         with contextlib.suppress(Exception):
             await asyncio.gather(*tasks, return_exceptions=True)
         for store in self._stores.values():

@@ -256,25 +256,30 @@ class SessionStore:
 
         await self._run(write)
 
-    async def prune(self, older_than_ms: int | None, max_entries: int | None) -> int:
-        """Drop sessions idle longer than `older_than_ms`, then the oldest beyond `max_entries`."""
+    async def prune(self, older_than_ms: int | None, max_entries: int | None, keep: frozenset[str] = frozenset(),
+                    dry_run: bool = False) -> list[str]:
+        """Drop sessions idle longer than `older_than_ms`, then the oldest beyond `max_entries`
+        (never those in `keep`); the keys dropped, or that would be with `dry_run`."""
 
-        def drop(db: sqlite3.Connection) -> int:
-            doomed: list[str] = []
+        def drop(db: sqlite3.Connection) -> list[str]:
+            doomed: set[str] = set()
             if older_than_ms is not None:
                 cutoff = now_ms() - older_than_ms
-                doomed += [r[0] for r in db.execute("SELECT key FROM sessions WHERE updated_at < ?", (cutoff,))]
+                doomed |= {r[0] for r in db.execute("SELECT key FROM sessions WHERE updated_at < ?", (cutoff,))}
             if max_entries is not None:
-                doomed += [r[0] for r in db.execute("SELECT key FROM sessions ORDER BY updated_at DESC LIMIT -1 "
-                                                    "OFFSET ?", (max_entries,))]
+                doomed |= {r[0] for r in db.execute("SELECT key FROM sessions ORDER BY updated_at DESC LIMIT -1 "
+                                                    "OFFSET ?", (max_entries,))}
+            doomed -= keep
+            if dry_run or not doomed:
+                return sorted(doomed)
             with db:
-                for key in set(doomed):
+                for key in doomed:
                     row = db.execute("SELECT session_id FROM sessions WHERE key = ?", (key,)).fetchone()
                     if row:
                         db.execute("DELETE FROM entries WHERE session_id = ?", (row[0],))
                     db.execute("DELETE FROM sessions WHERE key = ?", (key,))
                 db.execute("DELETE FROM entries WHERE session_id NOT IN (SELECT session_id FROM sessions)")
-            return len(set(doomed))
+            return sorted(doomed)
 
         return await self._run(drop)
 
