@@ -20,6 +20,9 @@ from typing import Any
 from aiohttp import web
 
 
+T0, FIRST = web.RequestKey("t0", float), web.RequestKey("first", float)
+
+
 @dataclass
 class Reply:
     text: str = ""
@@ -56,9 +59,11 @@ def last_user_text(api: str, body: dict[str, Any]) -> str:
 
 
 class ModelStandin:
-    def __init__(self, default: Callable[[str, dict[str, Any]], Reply] | None = None) -> None:
+    def __init__(self, default: Callable[[str, dict[str, Any]], Reply] | None = None, record: bool = True) -> None:
         self.replies: list[Reply] = []
         self.seen: list[Seen] = []
+        self.record = record  # keep request bodies (tests); benchmarks turn it off
+        self.timings: list[tuple[float, float]] = []  # per streamed request: (to first text, to the end) in ms
         self.default = default or (lambda api, body: Reply(text=f"echo: {last_user_text(api, body)}"))
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -73,7 +78,8 @@ class ModelStandin:
         return self
 
     async def _start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._timed])
+        app.router.add_get("/__timings", self._timings)
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -111,9 +117,26 @@ class ModelStandin:
         with self._lock:
             return [s for s in self.seen if api is None or s.api == api]
 
+    @web.middleware
+    async def _timed(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        """How long the stand-in itself spends on a request, so a benchmark can subtract it."""
+        request[T0] = time.perf_counter()
+        response = await handler(request)
+        if FIRST in request:
+            end = time.perf_counter()
+            with self._lock:
+                self.timings.append(((request[FIRST] - request[T0]) * 1000, (end - request[T0]) * 1000))
+        return response
+
+    async def _timings(self, request: web.Request) -> web.Response:
+        with self._lock:
+            out, self.timings = self.timings, []
+        return web.json_response(out)
+
     def _next(self, api: str, body: dict[str, Any], headers: dict[str, str]) -> Reply:
         with self._lock:
-            self.seen.append(Seen(api, body, headers, time.time()))
+            if self.record:
+                self.seen.append(Seen(api, body, headers, time.time()))
             for i, reply in enumerate(self.replies):
                 if reply.model is None or reply.model == body.get("model"):
                     return self.replies.pop(i)
@@ -143,7 +166,7 @@ class ModelStandin:
                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
         await _send(resp, chunk({"role": "assistant", "content": ""}))
-        if not await self._stream_text(resp, reply, lambda piece: chunk({"content": piece})):
+        if not await self._stream_text(resp, reply, lambda piece: chunk({"content": piece}), request=request):
             return resp
         for i, call in enumerate(calls):  # the arguments arrive in two pieces, as real streams split them
             args = call["function"]["arguments"]
@@ -182,7 +205,7 @@ class ModelStandin:
                         "content_block_start")
             ok = await self._stream_text(resp, reply, lambda piece: {
                 "type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
-                "content_block_delta")
+                "content_block_delta", request)
             if not ok:
                 return resp
             await _send(resp, {"type": "content_block_stop", "index": 0}, "content_block_stop")
@@ -203,13 +226,15 @@ class ModelStandin:
         return resp
 
     async def _stream_text(self, resp: web.StreamResponse, reply: Reply, frame: Callable[[str], dict[str, Any]],
-                           event: str | None = None) -> bool:
+                           event: str | None = None, request: web.Request | None = None) -> bool:
         """Stream the reply's text in pieces; False when the script stalled or broke the stream."""
         pieces = [reply.text[i:i + reply.chunk] for i in range(0, len(reply.text), reply.chunk)]
         for n, piece in enumerate(pieces):
             if reply.stall_after is not None and n >= reply.stall_after:
                 await asyncio.sleep(3600)  # silent until the client gives up and goes away
             await _send(resp, frame(piece), event)
+            if n == 0 and request is not None:
+                request[FIRST] = time.perf_counter()
             if reply.malformed:
                 await resp.write(b"data: {not json\n\n")
                 return False
@@ -232,3 +257,22 @@ async def _send(resp: web.StreamResponse, data: dict[str, Any], event: str | Non
 def _error(reply: Reply, body: dict[str, Any]) -> web.Response:
     headers = {"retry-after": reply.retry_after} if reply.retry_after is not None else {}
     return web.json_response(body, status=reply.status, headers=headers)
+
+
+def main() -> None:
+    """Serve in the foreground (benchmarks run it as its own process): prints its OpenAI base URL."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", action="store_true", help="keep request bodies (memory grows)")
+    args = parser.parse_args()
+    server = ModelStandin(record=args.record).start()
+    print(server.openai_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

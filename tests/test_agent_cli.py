@@ -5,10 +5,12 @@ model checks."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 from collections.abc import Iterator
 
 import pytest
-from helpers import Env, free_base, make_env
+from helpers import PY, Env, free_base, handshake, make_env, wait_for
 from model_standin import ModelStandin, Reply
 
 
@@ -65,6 +67,41 @@ def test_agent_errors_are_one_clear_line(gw: tuple[Env, int], model: ModelStandi
     assert env.cli("agent").returncode == 2  # --message is required
 
 
+def test_agent_selectors_and_message_file(gw: tuple[Env, int], model: ModelStandin) -> None:
+    env, _ = gw
+    env.cli("agent", "-m", "scoped", "--session-key", "incident-42", check=True)  # a bare key: the agent's
+    assert "agent:main:incident-42" in {s["key"] for s in env.cli_json("sessions")["sessions"]}
+    for args, message in ((["-m", "x", "--to", "  "], "--to is blank"),
+                          (["-m", "x", "--agent", "main", "--session-key", "agent:ops:a"], "does not match"),
+                          (["-m", "x", "--message-file", "f"], "exactly one of --message or --message-file")):
+        proc = env.cli("agent", *args)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
+    note = env.root / "task.md"
+    note.write_bytes("\ufeffline one\nline two".encode())
+    assert env.cli("agent", "--message-file", str(note), check=True).stdout == "echo: line one\nline two\n"
+    note.write_bytes(b"\xff\xfe bad")
+    assert "not UTF-8" in env.cli("agent", "--message-file", str(note)).stderr
+
+
+def test_agent_timeout_and_ctrl_c(gw: tuple[Env, int], model: ModelStandin) -> None:
+    env, _ = gw
+    model.script(Reply(text="never finishes", stall_after=1))
+    slow = env.cli("agent", "-m", "slow", "--timeout", "1", "--json", "--session-key", "slow")
+    assert slow.returncode == 1 and json.loads(slow.stdout)["status"] == "timeout"
+    model.script(Reply(text="never finishes", stall_after=1))
+    seen = len(model.requests())
+    proc = subprocess.Popen([PY, "-m", "openclaw", "agent", "-m", "stop me", "--session-key", "stopped"],
+                            env=env.vars, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: len(model.requests()) > seen, what="the turn reached the model")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130 and "aborted run" in err
+    ws, _ = handshake(gw[1], env.token(), scopes=["operator.write", "operator.read"])
+    history = ws.request("chat.history", {"sessionKey": "agent:main:stopped"})["payload"]["messages"]
+    assert [m["role"] for m in history] == ["user"]  # stopped before any answer
+    ws.close()
+
+
 def test_sessions_lists_what_the_gateway_wrote(gw: tuple[Env, int]) -> None:
     env, _ = gw
     env.cli("agent", "-m", "for the list", "--session-key", "agent:main:listed", check=True)
@@ -74,6 +111,12 @@ def test_sessions_lists_what_the_gateway_wrote(gw: tuple[Env, int]) -> None:
     table = env.cli("sessions", check=True).stdout
     assert "agent:main:listed" in table and "KEY" in table
     assert env.cli_json("sessions", "--agent", "other")["count"] == 0
+
+
+def test_agent_local_refuses_beside_a_running_gateway(gw: tuple[Env, int]) -> None:
+    env, _ = gw
+    proc = env.cli("agent", "--local", "-m", "hi")
+    assert proc.returncode == 1 and "owns" in proc.stderr and "run without --local" in proc.stderr
 
 
 def test_status_and_health_show_the_model(gw: tuple[Env, int]) -> None:

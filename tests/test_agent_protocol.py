@@ -60,10 +60,27 @@ def test_agent_is_two_stage_and_streams(gw: tuple[Env, int], model: ModelStandin
     assert agent_events[0]["stream"] == "lifecycle" and agent_events[0]["data"]["phase"] == "start"
     assert agent_events[-1]["data"]["phase"] == "end" and [e["seq"] for e in agent_events] == list(range(len(agent_events)))
     chat = [e["payload"] for e in events if e["event"] == "chat"]
-    assert "".join(c["deltaText"] for c in chat if c["state"] == "delta") == "Hello from the stand-in model."
+    deltas = [c for c in chat if c["state"] == "delta"]
+    assert "".join(c["deltaText"] for c in deltas) == "Hello from the stand-in model."
+    assert deltas[-1]["message"]["content"][0]["text"] == "Hello from the stand-in model."
     assert chat[-1]["state"] == "final" and chat[-1]["message"]["content"][0]["text"] == "Hello from the stand-in model."
     waited = ws.request("agent.wait", {"runId": "run-1", "timeoutMs": 1000}, req_id="w")
     assert waited["payload"]["status"] == "ok"
+    ws.close()
+
+
+def test_chat_deltas_are_paced_agent_events_are_not(gw: tuple[Env, int], model: ModelStandin) -> None:
+    env, port = gw
+    text = "one two three four five six seven eight nine ten"
+    model.script(Reply(text=text, chunk=2, delay_s=0.01))  # 24 pieces over ~250 ms
+    ws, _ = handshake(port, env.token(), scopes=["operator.write", "operator.read"])
+    ws.send({"type": "req", "id": "p1", "method": "agent",
+             "params": {"message": "count", "idempotencyKey": "run-paced", "sessionKey": "agent:main:paced"}})
+    _, events = collect(ws, "p1")
+    assistant = [e for e in events if e["event"] == "agent" and e["payload"]["stream"] == "assistant"]
+    deltas = [e["payload"] for e in events if e["event"] == "chat" and e["payload"]["state"] == "delta"]
+    assert len(assistant) == (len(text) + 1) // 2 and 2 <= len(deltas) <= 8  # one per 75 ms at most, the rest flushed at the end
+    assert "".join(d["deltaText"] for d in deltas) == text and deltas[-1]["message"]["content"][0]["text"] == text
     ws.close()
 
 

@@ -28,7 +28,8 @@ INSTRUCTIONS = ("Summarise this conversation for your own later use: the facts, 
 
 def estimate(history: list[Message], system: str) -> int:
     """Tokens, roughly (4 characters each): good enough to decide when to compact."""
-    chars = len(system) + sum(len(m.content) + sum(len(str(c.arguments)) for c in m.tool_calls) for m in history)
+    chars = len(system) + sum(len(m.content) for m in history)
+    chars += sum(len(str(c.arguments)) for m in history if m.tool_calls for c in m.tool_calls)
     return chars // 4
 
 

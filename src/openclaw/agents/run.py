@@ -29,6 +29,7 @@ class TurnInput:
     origin: dict[str, Any] = field(default_factory=dict)
     model: str | None = None  # a strict model choice for this run (no fallbacks)
     run_id: str | None = None  # the caller's idempotency key
+    timeout_s: float | None = None  # this run's deadline instead of agents.defaults.timeoutSeconds
 
 
 @dataclass(frozen=True)

@@ -154,13 +154,14 @@ class AgentRuntime:
 
     async def _execute(self, run: Run) -> None:
         run.start()
+        limit = run.turn.timeout_s or timeout_s(self.config())
         try:
             plan = await self._plan(run)
-            async with asyncio.timeout(timeout_s(self.config())):
+            async with asyncio.timeout(limit):
                 await turn.execute(run, plan, self.store(run.agent_id), self.client)
         except TimeoutError:
-            run.finish("timeout", f"the run took longer than agents.defaults.timeoutSeconds "
-                                  f"({timeout_s(self.config()):g}s)")
+            where = "its timeout" if run.turn.timeout_s else "agents.defaults.timeoutSeconds"
+            run.finish("timeout", f"the run took longer than {where} ({limit:g}s)")
         except ModelError as exc:
             run.finish("error", str(exc))
         except asyncio.CancelledError:

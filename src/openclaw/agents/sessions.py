@@ -14,6 +14,7 @@ import json
 import sqlite3
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ from openclaw.models.types import Message, ToolCall
 
 SCHEMA_VERSION = 1
 T = TypeVar("T")
+CACHE_SESSIONS = 128  # histories kept in memory, most recently used first...
+CACHE_BYTES = 8 * 1024 * 1024  # ...within this budget (roughly: characters plus per-message overhead)
+MESSAGE_OVERHEAD = 300
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -95,11 +99,57 @@ class Entry:
     message: Message
 
 
+class HistoryCache:
+    """What the model sees of recent sessions, so a turn does not re-read and re-decode its whole
+    transcript. Bounded by count and size; written through (the database stays the record)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, tuple[list[Message], int]] = OrderedDict()
+        self.size = 0
+
+    @staticmethod
+    def weight(message: Message) -> int:
+        return len(message.content) + MESSAGE_OVERHEAD + sum(len(str(c.arguments)) for c in message.tool_calls)
+
+    def get(self, session_id: str) -> list[Message] | None:
+        item = self._items.get(session_id)
+        if item is None:
+            return None
+        self._items.move_to_end(session_id)
+        return list(item[0])
+
+    def put(self, session_id: str, messages: list[Message]) -> None:
+        self.drop(session_id)
+        weight = sum(self.weight(m) for m in messages)
+        self._items[session_id] = (list(messages), weight)
+        self.size += weight
+        self._trim()
+
+    def add(self, session_id: str, message: Message) -> None:
+        item = self._items.get(session_id)
+        if item is not None:
+            item[0].append(message)
+            weight = self.weight(message)
+            self._items[session_id] = (item[0], item[1] + weight)
+            self.size += weight
+            self._trim()
+
+    def drop(self, session_id: str) -> None:
+        item = self._items.pop(session_id, None)
+        if item is not None:
+            self.size -= item[1]
+
+    def _trim(self) -> None:
+        while self._items and (len(self._items) > CACHE_SESSIONS or self.size > CACHE_BYTES):
+            self.size -= self._items.popitem(last=False)[1][1]
+
+
 class SessionStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sessions-{path.parent.parent.name}")
         self._db: sqlite3.Connection | None = None
+        self.cache = HistoryCache()
 
     # -- plumbing -----------------------------------------------------------------------------
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -179,16 +229,19 @@ class SessionStore:
         return await self._run(renew)
 
     async def delete(self, key: str) -> bool:
-        def drop(db: sqlite3.Connection) -> bool:
+        def drop(db: sqlite3.Connection) -> str | None:
             found = _load(db, key)
             if found is None:
-                return False
+                return None
             with db:
                 db.execute("DELETE FROM entries WHERE session_id = ?", (found.session_id,))
                 db.execute("DELETE FROM sessions WHERE key = ?", (key,))
-            return True
+            return found.session_id
 
-        return await self._run(drop)
+        dropped = await self._run(drop)
+        if dropped:
+            self.cache.drop(dropped)
+        return dropped is not None
 
     async def set_model(self, key: str, ref: str | None) -> None:
         await self.session(key)
@@ -214,7 +267,12 @@ class SessionStore:
                 db.execute("UPDATE sessions SET updated_at = ? WHERE key = ?", (now_ms(), session.key))
             return seq
 
-        return await self._run(add)
+        seq = await self._run(add)
+        if kind == "message":
+            self.cache.add(session.session_id, message)
+        else:
+            self.cache.drop(session.session_id)
+        return seq
 
     async def entries(self, session_id: str, limit: int | None = None) -> list[Entry]:
         def rows(db: sqlite3.Connection) -> list[Entry]:
@@ -231,9 +289,19 @@ class SessionStore:
 
     async def history(self, session: Session) -> list[Message]:
         """What the model sees: the latest summary (if compacted) and every message after it."""
-        entries = await self.entries(session.session_id)
-        start = max((i for i, e in enumerate(entries) if e.kind == "summary"), default=0)
-        return [e.message for e in entries[start:]]
+        cached = self.cache.get(session.session_id)
+        if cached is not None:
+            return cached
+
+        def rows(db: sqlite3.Connection) -> list[Message]:
+            return [_entry(r).message for r in db.execute(
+                "SELECT seq, ts, kind, role, content, tool_calls, tool_call_id, name FROM entries WHERE session_id = ? "
+                "AND seq >= (SELECT COALESCE(MAX(seq), 0) FROM entries WHERE session_id = ? AND kind = 'summary') "
+                "ORDER BY seq", (session.session_id, session.session_id))]
+
+        messages = await self._run(rows)
+        self.cache.put(session.session_id, messages)
+        return list(messages)
 
     async def compact(self, session: Session, summary: str, keep_from_seq: int) -> None:
         """Replace everything before `keep_from_seq` with one summary entry (the old rows stay on record
@@ -254,6 +322,7 @@ class SessionStore:
                                 row[7]))
                 db.execute("UPDATE sessions SET compaction_count = compaction_count + 1 WHERE key = ?", (session.key,))
 
+        self.cache.drop(session.session_id)
         await self._run(write)
 
     async def prune(self, older_than_ms: int | None, max_entries: int | None, keep: frozenset[str] = frozenset(),
@@ -277,11 +346,16 @@ class SessionStore:
                     row = db.execute("SELECT session_id FROM sessions WHERE key = ?", (key,)).fetchone()
                     if row:
                         db.execute("DELETE FROM entries WHERE session_id = ?", (row[0],))
+                        gone.append(row[0])
                     db.execute("DELETE FROM sessions WHERE key = ?", (key,))
                 db.execute("DELETE FROM entries WHERE session_id NOT IN (SELECT session_id FROM sessions)")
             return sorted(doomed)
 
-        return await self._run(drop)
+        gone: list[str] = []
+        keys = await self._run(drop)
+        for session_id in gone:
+            self.cache.drop(session_id)
+        return keys
 
 
 def _load(db: sqlite3.Connection, key: str) -> Session | None:

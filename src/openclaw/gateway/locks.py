@@ -59,6 +59,9 @@ class GatewayLocks:
                 owner = read_owner(lock.path) or {}
                 pid = owner.get("pid", "unknown")
                 waited = int(round((time.monotonic() - started) * 1000))
+                if owner.get("role") not in (None, "gateway"):
+                    raise GatewayLockError(f"`openclaw {owner['role']}` (pid {pid}) is using this state dir; "
+                                           f"lock timeout after {waited}ms")
                 raise GatewayLockError(f"gateway already running (pid {pid}); lock timeout after {waited}ms")
             lock.write(json.dumps(self.record(), indent=2) + "\n")
 

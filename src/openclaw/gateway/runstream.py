@@ -8,6 +8,7 @@ may read, as upstream streams them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -49,10 +50,20 @@ def assistant_message(text: str, run: Run) -> dict[str, Any]:
 
 
 class RunStream:
+    """Streams one run to the connection that started it (and `chat` to the UIs). Chat deltas are
+    paced as upstream paces them: the first at once, then at most one per `PACING_S`, each carrying
+    the text since the last one and the whole message so far; the rest is flushed before the end."""
+
+    PACING_S = 0.075
+
     def __init__(self, gateway: GatewayContext, conn: Connection, run: Run) -> None:
         self.gateway, self.conn, self.run = gateway, conn, run
         self._agent_seq = 0
         self._chat_seq = 0
+        self._text = ""  # everything streamed so far
+        self._sent = 0  # how much of it chat deltas have carried
+        self._last_delta: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self.unsubscribe = run.subscribe(self._on_event)
 
     def _on_event(self, event: RunEvent) -> None:
@@ -61,23 +72,45 @@ class RunStream:
             "runId": run.id, "seq": self._agent_seq, "stream": event.stream, "ts": int(time.time() * 1000),
             "sessionKey": run.session_key, "data": event.data}))
         self._agent_seq += 1
-        chat = self._chat(event)
-        if chat is not None:
-            data = encode_json({"runId": run.id, "sessionKey": run.session_key, "agentId": run.agent_id,
-                                "seq": self._chat_seq, **chat})
-            self._chat_seq += 1
-            for conn in list(self.gateway.connections):
-                if conn is self.conn or (conn.authenticated and not conn.ephemeral and satisfies(conn.scopes, READ)):
-                    conn.send_event("chat", data)
-        if event.stream == "lifecycle" and event.data.get("phase") in ("end", "error"):
+        if event.stream == "assistant":
+            self._text += event.data.get("delta", "")
+            self._pace()
+        elif event.stream == "lifecycle" and event.data.get("phase") in ("end", "error"):
+            self._flush()
+            self._chat(self._terminal())
             self.unsubscribe()
 
-    def _chat(self, event: RunEvent) -> dict[str, Any] | None:
+    def _pace(self) -> None:
+        loop = asyncio.get_running_loop()
+        waited = None if self._last_delta is None else loop.time() - self._last_delta
+        if waited is None or waited >= self.PACING_S:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.PACING_S - waited, self._flush)
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if len(self._text) <= self._sent:
+            return
+        delta, self._sent = self._text[self._sent:], len(self._text)
+        self._last_delta = asyncio.get_running_loop().time()
+        self._chat({"state": "delta", "deltaText": delta,
+                    "message": {"role": "assistant", "content": [{"type": "text", "text": self._text}],
+                                "timestamp": int(time.time() * 1000)}})
+
+    def _chat(self, fields: dict[str, Any]) -> None:
         run = self.run
-        if event.stream == "assistant":
-            return {"state": "delta", "deltaText": event.data.get("delta", "")}
-        if event.stream != "lifecycle" or event.data.get("phase") == "start":
-            return None
+        data = encode_json({"runId": run.id, "sessionKey": run.session_key, "agentId": run.agent_id,
+                            "seq": self._chat_seq, **fields})
+        self._chat_seq += 1
+        for conn in list(self.gateway.connections):
+            if conn is self.conn or (conn.authenticated and not conn.ephemeral and satisfies(conn.scopes, READ)):
+                conn.send_event("chat", data)
+
+    def _terminal(self) -> dict[str, Any]:
+        run = self.run
         if run.status == "ok":
             return {"state": "final", "message": assistant_message(run.text, run), "usage": run.usage.as_dict(),
                     "stopReason": "silent" if run.silent else "stop"}

@@ -46,15 +46,12 @@ async def agent(ctx: CallContext) -> dict[str, Any]:
                 "result": {"payloads": [{"text": "New session started.", "isStatusNotice": True}],
                            "meta": {"durationMs": 0, "agentMeta": {"sessionId": session.session_id}}}}
     run = runtime.submit(TurnInput(key, p["message"], agent_id, operator=True, channel="gateway",
-                                   model=p.get("model") or None, run_id=p["idempotencyKey"]))
+                                   model=p.get("model") or None, run_id=p["idempotencyKey"],
+                                   timeout_s=p.get("timeout") or None))
     RunStream(ctx.gateway, ctx.conn, run)
     ctx.conn.send(res_ok(ctx.request_id, {"runId": run.id, "sessionKey": key, "agentId": agent_id,
                                           "status": "accepted", "acceptedAt": run.accepted_at}))
-    wait = p.get("timeout")
-    try:
-        await asyncio.wait_for(asyncio.shield(run.done), wait if wait else None)
-    except TimeoutError:
-        return {"runId": run.id, "status": "in_flight", "summary": f"still running after {wait}s"}
+    await asyncio.shield(run.done)  # the run keeps its own deadline (`timeout`, else the configured one)
     return final_payload(run)
 
 
