@@ -19,7 +19,6 @@ from typing import Any
 
 from aiohttp import web
 
-
 T0, FIRST = web.RequestKey("t0", float), web.RequestKey("first", float)
 
 

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from openclaw.agents.sessions import SessionStore
 from openclaw import logfile
+from openclaw.agents.sessions import SessionStore
 
 INTERVAL_S = 3600.0
 DEFAULT_PRUNE_AFTER = "30d"
