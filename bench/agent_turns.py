@@ -118,12 +118,14 @@ def gateway(b: Bench, profile: str, model_url: str | None) -> tuple[subprocess.P
     return proc, port, b.token(profile)
 
 
-async def sequential(port: int, token: str, standin: Standin, turns: int) -> dict[str, Any]:
+async def sequential(port: int, token: str, standin: Standin, turns: int, per_session: int) -> dict[str, Any]:
+    """One turn after another, `per_session` turns to a conversation."""
     standin.timings()
     async with Client(port, token) as client:
         await client.turn("agent:main:warmup", "load the agent stack")  # the first turn imports it
         standin.timings()
-        seen = [await client.turn("agent:main:seq", f"message {i}") for i in range(turns)]
+        seen = [await client.turn(f"agent:main:seq{per_session}-{i // per_session}", f"message {i}")
+                for i in range(turns)]
     model = standin.timings()
     assert len(model) == len(seen), (len(model), len(seen))
     added = [total - m_total for (_, total), (_, m_total) in zip(seen, model, strict=True)]
@@ -158,8 +160,10 @@ def run(scale: float) -> dict[str, Any]:
             b.stop_all()
             proc, port, token = gateway(b, "agent", standin.url)
             out["idle_with_model"] = memory(proc.pid)
-            out["sequential"] = asyncio.run(sequential(port, token, standin, max(20, int(500 * scale))))
+            out["sequential"] = asyncio.run(sequential(port, token, standin, max(40, int(500 * scale)), 20))
             out["after_first_turns"] = memory(proc.pid)
+            deep = asyncio.run(sequential(port, token, standin, max(40, int(200 * scale)), 10 ** 6))
+            out["deep"] = {**deep, "history": 2 * deep["turns"]}
             out["c10"] = asyncio.run(concurrent(port, token, 10, max(5, int(50 * scale)), "c10"))
             b.stop_all()  # a fresh gateway for the 1,000-turn memory figure
             proc, port, token = gateway(b, "mem", standin.url)
@@ -177,8 +181,10 @@ def markdown(r: dict[str, Any]) -> str:
     s, c10, c100 = r["sequential"], r["c10"], r["c100"]
     idle0, idle1 = r["idle_no_model"]["rss"], r["idle_with_model"]["rss"]
     rows = [
-        ("Gateway time added per turn, sequential (p50 / p99)", f"{s['added_p50']:.1f} / {s['added_p99']:.1f} ms",
+        ("Gateway time added per turn, sequential, 20-turn conversations (p50 / p99)", f"{s['added_p50']:.1f} / {s['added_p99']:.1f} ms",
          "< 10 ms (p50)"),
+        (f"The same, turns 1 to {r['deep']['turns']} of one conversation (up to {r['deep']['history']} messages "
+         "of history sent each turn)", f"{r['deep']['added_p50']:.1f} / {r['deep']['added_p99']:.1f} ms", "-"),
         ("Round trip per turn through the gateway (p50; the stand-in's own share)",
          f"{s['round_trip_p50']:.1f} ms ({s['model_p50']:.1f} ms)", "-"),
         ("Time added to the first streamed token (p50 / p99)",

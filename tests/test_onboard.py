@@ -178,7 +178,8 @@ def test_non_interactive_model_choices(env: Env, base: int) -> None:
             "--custom-provider-id", "vllm")
     cfg = env.config("ccc")
     assert cfg["agents"]["defaults"]["model"] == "vllm/qwen3"
-    assert cfg["models"]["providers"]["vllm"] == {"baseUrl": "http://127.0.0.1:9/v1", "api": "openai-completions"}
+    assert cfg["models"]["providers"]["vllm"] == {"baseUrl": "http://127.0.0.1:9/v1", "api": "openai-completions",
+                                                  "models": [{"id": "qwen3", "name": "qwen3"}]}
     # ollama needs no key
     assert onboard("dddd", "--auth-choice", "ollama")["model"]["key"] == "no key needed"
     for flags, message in (

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from helpers import Env, free_base, make_env
@@ -77,3 +78,38 @@ def test_upstream_gateway_call(pair: tuple[Env, dict[str, int]]) -> None:
     assert proc.returncode == 0, proc.stderr
     entries = json.loads(proc.stdout[proc.stdout.index("["):])
     assert any(e.get("reason") == "self" for e in entries)
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory, model: Any) -> Iterator[tuple[Env, int]]:
+    """Our gateway with a model (the stand-in) configured the way upstream's schema accepts too."""
+    env = make_env(tmp_path_factory.mktemp("upstream-agent"))
+    port = free_base()
+    env.setup(None, port)
+    provider = {"baseUrl": model.openai_url, "apiKey": "k", "models": [{"id": "m1", "name": "Model One"}]}
+    env.cli("config", "set", "models.providers.stand", json.dumps(provider), check=True)
+    env.cli("config", "set", "agents.defaults.model", "stand/m1", check=True)
+    gateway = env.gateway().start()
+    try:
+        gateway.wait_healthy(port)
+        yield env, port
+    finally:
+        gateway.stop()
+
+
+def test_upstream_agent_turns_through_our_gateway(assistant: tuple[Env, int]) -> None:
+    env, _ = assistant
+    proc = upstream(env, "agent", "--agent", "main", "--message", "hello from upstream")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("echo: hello from upstream")
+    reply = upstream(env, "agent", "--session-key", "agent:main:compat", "--message", "as json", "--json")
+    assert reply.returncode == 0, reply.stderr
+    data = _json(reply.stdout)
+    assert data["status"] == "ok" and data["result"]["payloads"] == [{"text": "echo: as json"}]
+    session_id = data["result"]["meta"]["agentMeta"]["sessionId"]
+    again = upstream(env, "agent", "--session-id", session_id, "--message", "same session")  # found by its id
+    assert again.returncode == 0, again.stderr
+    ours = {s["key"]: s for s in env.cli_json("sessions")["sessions"]}
+    assert ours["agent:main:compat"]["entries"] == 4 and not any(":explicit:" in k for k in ours)
+    unknown = upstream(env, "agent", "--agent", "nobody", "--message", "hi")
+    assert unknown.returncode != 0

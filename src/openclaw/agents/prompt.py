@@ -8,6 +8,8 @@ and 60,000 in all (`agents.defaults.bootstrapMaxChars`/`bootstrapTotalMaxChars`)
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
 import time
 from dataclasses import dataclass
@@ -32,17 +34,51 @@ class Runtime:
     channel: str | None = None
 
 
+_read_cache: dict[Path, tuple[int, int, str]] = {}  # path -> (mtime_ns, size, text): re-read only on change
+READ_CACHE_MAX = 256
+
+
+def _read(path: Path) -> str | None:
+    try:
+        st = os.stat(path)
+        cached = _read_cache.get(path)
+        if cached is not None and cached[:2] == (st.st_mtime_ns, st.st_size):
+            return cached[2]
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        _read_cache.pop(path, None)
+        return None
+    if len(_read_cache) >= READ_CACHE_MAX:
+        _read_cache.clear()
+    _read_cache[path] = (st.st_mtime_ns, st.st_size, text)
+    return text
+
+
+_checked: dict[Path, tuple[float, list[tuple[str, str]]]] = {}  # workspace -> (when read, files)
+RECHECK_S = 1.0  # edits to the workspace files show up within this long
+
+
+async def workspace_files(workspace: Path) -> list[tuple[str, str]]:
+    """`read_files`, off the event loop, looked at no more than once per `RECHECK_S` per workspace."""
+    now = time.monotonic()
+    seen = _checked.get(workspace)
+    if seen is not None and now - seen[0] < RECHECK_S:
+        return seen[1]
+    files = await asyncio.to_thread(read_files, workspace)
+    if len(_checked) >= READ_CACHE_MAX:
+        _checked.clear()
+    _checked[workspace] = (now, files)
+    return files
+
+
 def read_files(workspace: Path, per_file: int = PER_FILE, total: int = TOTAL) -> list[tuple[str, str]]:
     """(name, text) of each workspace file that exists, cut to the limits (blocking: run in a thread)."""
     out: list[tuple[str, str]] = []
     budget = total
     for name in FILES:
-        path = workspace / name
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        text = _read(workspace / name)
+        if text is None:
             continue
-        text = text.strip()
         if len(text) > per_file:
             text = text[:per_file] + f"\n[... {name} cut at {per_file} characters]"
         if budget <= 0:

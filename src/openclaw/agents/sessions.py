@@ -183,18 +183,21 @@ class SessionStore:
     # -- sessions -----------------------------------------------------------------------------
     async def session(self, key: str, chat_type: str | None = None, origin: dict[str, Any] | None = None) -> Session:
         """The session for `key`, created on first use."""
+        return await self._run(lambda db: _get_or_create(db, key, chat_type, origin))
 
-        def get(db: sqlite3.Connection) -> Session:
-            found = _load(db, key)
-            if found is not None:
-                return found
-            stamp = now_ms()
-            db.execute("INSERT INTO sessions (key, session_id, created_at, updated_at, chat_type, origin) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (key, str(uuid.uuid4()), stamp, stamp, chat_type,
-                                                     json.dumps(origin or {})))
-            return _load(db, key)  # type: ignore[return-value]
+    async def open_turn(self, key: str, chat_type: str | None, origin: dict[str, Any] | None,
+                        message: Message) -> Session:
+        """The session for `key` (created on first use) with `message` appended: one trip to the
+        database thread for the start of every turn."""
 
-        return await self._run(get)
+        def run(db: sqlite3.Connection) -> Session:
+            session = _get_or_create(db, key, chat_type, origin, count=False)
+            _append(db, session, message, "message")
+            return session
+
+        session = await self._run(run)
+        self.cache.add(session.session_id, message)
+        return session
 
     async def find(self, key: str) -> Session | None:
         return await self._run(lambda db: _load(db, key))
@@ -248,23 +251,18 @@ class SessionStore:
         await self._run(lambda db: db.execute("UPDATE sessions SET model_override = ? WHERE key = ?", (ref, key)))
 
     async def add_usage(self, key: str, input_tokens: int, output_tokens: int, context_tokens: int) -> None:
-        await self._run(lambda db: db.execute(
-            "UPDATE sessions SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, "
-            "context_tokens = ?, updated_at = ? WHERE key = ?",
-            (input_tokens, output_tokens, context_tokens, now_ms(), key)))
+        await self._run(lambda db: _add_usage(db, key, input_tokens, output_tokens, context_tokens))
 
     # -- transcripts --------------------------------------------------------------------------
-    async def append(self, session: Session, message: Message, kind: str = "message") -> int:
+    async def append(self, session: Session, message: Message, kind: str = "message",
+                     usage: tuple[int, int, int] | None = None) -> int:
+        """One transcript entry in its own transaction; with `usage` (input, output, context tokens)
+        the session's counters move in the same trip."""
+
         def add(db: sqlite3.Connection) -> int:
-            with db:  # one entry, one transaction
-                seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM entries WHERE session_id = ?",
-                                 (session.session_id,)).fetchone()[0]
-                calls = json.dumps([{"id": c.id, "name": c.name, "arguments": c.arguments}
-                                    for c in message.tool_calls]) if message.tool_calls else None
-                db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           (session.session_id, seq, now_ms(), kind, message.role, message.content, calls,
-                            message.tool_call_id, message.name))
-                db.execute("UPDATE sessions SET updated_at = ? WHERE key = ?", (now_ms(), session.key))
+            seq = _append(db, session, message, kind)
+            if usage is not None:
+                _add_usage(db, session.key, *usage)
             return seq
 
         seq = await self._run(add)
@@ -358,13 +356,44 @@ class SessionStore:
         return keys
 
 
-def _load(db: sqlite3.Connection, key: str) -> Session | None:
+def _get_or_create(db: sqlite3.Connection, key: str, chat_type: str | None, origin: dict[str, Any] | None,
+                   count: bool = True) -> Session:
+    found = _load(db, key, count)
+    if found is not None:
+        return found
+    stamp = now_ms()
+    db.execute("INSERT INTO sessions (key, session_id, created_at, updated_at, chat_type, origin) "
+               "VALUES (?, ?, ?, ?, ?, ?)", (key, str(uuid.uuid4()), stamp, stamp, chat_type, json.dumps(origin or {})))
+    return _load(db, key, count)  # type: ignore[return-value]
+
+
+def _append(db: sqlite3.Connection, session: Session, message: Message, kind: str) -> int:
+    with db:  # one entry, one transaction
+        seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM entries WHERE session_id = ?",
+                         (session.session_id,)).fetchone()[0]
+        calls = json.dumps([{"id": c.id, "name": c.name, "arguments": c.arguments}
+                            for c in message.tool_calls]) if message.tool_calls else None
+        db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (session.session_id, seq, now_ms(), kind, message.role, message.content, calls,
+                    message.tool_call_id, message.name))
+        db.execute("UPDATE sessions SET updated_at = ? WHERE key = ?", (now_ms(), session.key))
+    return seq
+
+
+def _add_usage(db: sqlite3.Connection, key: str, input_tokens: int, output_tokens: int, context_tokens: int) -> None:
+    db.execute("UPDATE sessions SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, "
+               "context_tokens = ?, updated_at = ? WHERE key = ?",
+               (input_tokens, output_tokens, context_tokens, now_ms(), key))
+
+
+def _load(db: sqlite3.Connection, key: str, count: bool = True) -> Session | None:
+    """A session row; `count` adds how many transcript entries it has (a scan: only for listings)."""
     row = db.execute("SELECT key, session_id, created_at, updated_at, chat_type, origin, label, model_override, "
                      "input_tokens, output_tokens, context_tokens, compaction_count FROM sessions WHERE key = ?",
                      (key,)).fetchone()
     if row is None:
         return None
-    count = db.execute("SELECT COUNT(*) FROM entries WHERE session_id = ?", (row[1],)).fetchone()[0]
+    count = db.execute("SELECT COUNT(*) FROM entries WHERE session_id = ?", (row[1],)).fetchone()[0] if count else 0
     return Session(row[0], row[1], row[2], row[3], row[4], json.loads(row[5] or "{}"), row[6], row[7], row[8],
                    row[9], row[10], row[11], count)
 

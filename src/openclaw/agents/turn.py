@@ -40,11 +40,10 @@ class Plan:
 
 async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient) -> None:
     turn = run.turn
-    session = await store.session(turn.session_key, turn.chat_type, turn.origin)
+    session = await store.open_turn(turn.session_key, turn.chat_type, turn.origin, Message("user", turn.text))
     run.session_id = session.session_id
-    files = await asyncio.to_thread(prompt.read_files, plan.workspace)
+    files = await prompt.workspace_files(plan.workspace)
     system = prompt.build(files, plan.runtime, [t.name for t in plan.tools])
-    await store.append(session, Message("user", turn.text))
     history = await store.history(session)
     history = await compaction.fit(history, system, plan, store, session, client)
     tools = {t.name: t for t in plan.tools}
@@ -66,11 +65,13 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
         run.usage.add(completion.usage)
         run.model = completion.model
         reply = Message("assistant", completion.text, tuple(completion.tool_calls))
-        await store.append(session, reply)
         history.append(reply)
-        if not completion.tool_calls:
+        if not completion.tool_calls:  # the answer: stored with the turn's token counts in one trip
+            usage = (run.usage.input, run.usage.output, compaction.estimate(history, system))
+            await store.append(session, reply, usage=usage)
             run.text, run.silent = ("", True) if prompt.is_silent(completion.text) else (completion.text, False)
-            break
+            return
+        await store.append(session, reply)
         for call in completion.tool_calls:
             run.emit("tool", phase="call", toolCallId=call.id, name=call.name, args=call.arguments)
             result, failed = await _use(tools.get(call.name), call.name, call.arguments, context)

@@ -76,7 +76,7 @@ class Connection:
         self.client: dict[str, Any] = {}
         self.seq = 0
         self.unauthorized_calls = 0
-        self.outbox = Outbox(ws, self._transport_size, self.limits.max_buffered_bytes, self._slow_consumer)
+        self.outbox = Outbox(ws, lambda: self.request.transport, self.limits.max_buffered_bytes, self._slow_consumer)
         self._tasks: set[asyncio.Task[Any]] = set()  # requests in flight
         self._closer: asyncio.Task[None] | None = None
         self._closing = False
@@ -101,10 +101,6 @@ class Connection:
         """An event whose payload is already encoded (once for every recipient)."""
         self.seq += 1
         self.outbox.put(event_bytes(event, payload, self.seq))
-
-    def _transport_size(self) -> int:
-        transport = self.request.transport
-        return transport.get_write_buffer_size() if transport is not None else 0
 
     def _slow_consumer(self) -> None:
         logfile.warn(f"closing slow consumer {self.label} ({self.limits.max_buffered_bytes} bytes unsent)",

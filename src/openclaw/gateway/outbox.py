@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections import deque
 from collections.abc import Callable
 
@@ -17,10 +18,10 @@ from aiohttp import WSMsgType, web
 
 
 class Outbox:
-    def __init__(self, ws: web.WebSocketResponse, transport_size: Callable[[], int], limit: int,
+    def __init__(self, ws: web.WebSocketResponse, transport: Callable[[], asyncio.BaseTransport | None], limit: int,
                  on_overflow: Callable[[], None]) -> None:
         self._ws = ws
-        self._transport_size = transport_size  # bytes the socket has accepted but not sent yet
+        self._transport = transport
         self._limit = limit
         self._on_overflow = on_overflow
         self._queue: deque[bytes] = deque()
@@ -33,7 +34,10 @@ class Outbox:
 
     @property
     def buffered(self) -> int:
-        return self._queued + self._transport_size()
+        """Bytes queued here plus those the socket has accepted but not sent yet."""
+        transport = self._transport()
+        size = getattr(transport, "get_write_buffer_size", None)
+        return self._queued + (size() if size is not None else 0)
 
     def put(self, data: bytes) -> bool:
         """Queue one text frame (a writer task sends it); False, and the overflow callback, when
@@ -66,7 +70,9 @@ class Outbox:
         return True
 
     async def _drain(self) -> None:
-        """Write until the queue is empty (whoever calls this has cleared `_idle`)."""
+        """Write until the queue is empty (whoever calls this has cleared `_idle`). Frames queued
+        together leave in as few TCP segments as the kernel can make of them (TCP_CORK)."""
+        corked = len(self._queue) > 1 and self._cork(True)
         try:
             while self._queue:
                 data = self._queue.popleft()
@@ -75,8 +81,21 @@ class Outbox:
         except (ConnectionError, RuntimeError):  # the socket went away: nothing more to send
             self.close()
         finally:
+            if corked:
+                self._cork(False)
             self._writer = None
             self._idle.set()
+
+    def _cork(self, on: bool) -> bool:
+        transport = self._transport()
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is None or not hasattr(socket, "TCP_CORK"):
+            return False
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1 if on else 0)
+        except OSError:
+            return False
+        return True
 
     async def flush(self) -> None:
         """Wait until everything queued so far has been handed to the socket."""

@@ -45,7 +45,9 @@ class ModelClient:
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+            # no cookie jar: providers get nothing one of them set, and no time goes into cookie bookkeeping
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64),
+                                                  cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
     async def close(self) -> None:

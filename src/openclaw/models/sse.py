@@ -1,8 +1,11 @@
-"""Server-sent events from a streaming HTTP response, with an idle limit between lines."""
+"""Server-sent events from a streaming HTTP response, with an idle limit between lines.
+
+The limit is the response's own `sock_read` timeout (set by `wire.post`), which
+aiohttp restarts on every read: no timer or task per line.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -11,12 +14,13 @@ from openclaw.models.types import ModelError
 
 
 async def events(resp: aiohttp.ClientResponse, idle_s: float) -> AsyncIterator[tuple[str | None, str]]:
-    """(event name or None, data) for each event; a provider silent for `idle_s` is a timeout."""
+    """(event name or None, data) for each event; a provider silent for `idle_s` (the response's
+    sock_read timeout) is a timeout."""
     name: str | None = None
     data: list[str] = []
     while True:
         try:
-            raw = await asyncio.wait_for(resp.content.readline(), idle_s)
+            raw = await resp.content.readline()
         except TimeoutError:
             raise ModelError("timeout", f"the provider sent nothing for {idle_s:g}s") from None
         except ValueError:  # one line past aiohttp's buffer limit

@@ -22,7 +22,9 @@ async def post(session: aiohttp.ClientSession, provider: Provider, url: str, bod
                headers: dict[str, str]) -> AsyncIterator[aiohttp.ClientResponse]:
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=provider.timeout_s)
     try:
-        async with session.post(url, json=body, headers={**headers, **provider.headers}, timeout=timeout) as resp:
+        data = json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", **headers, **provider.headers}
+        async with session.post(url, data=data, headers=headers, timeout=timeout) as resp:
             if resp.status >= 400:
                 text = (await resp.content.read(MAX_ERROR_BODY)).decode("utf-8", errors="replace")
                 raise error_for_status(resp.status, text, resp.headers.get("retry-after"))

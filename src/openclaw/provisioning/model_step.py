@@ -132,7 +132,13 @@ def write_choice(data: dict[str, Any], choice: ModelChoice) -> None:
         entry["apiKey"] = {"source": "env", "id": choice.key_env}
     if entry:
         providers = data.setdefault("models", {}).setdefault("providers", {})
-        providers.setdefault(choice.provider, {}).update(entry)
+        target = providers.setdefault(choice.provider, {})
+        target.update(entry)
+        if choice.base_url:  # a custom provider lists its models (upstream requires id and name)
+            model_id = choice.ref.split("/", 1)[1]
+            listed = target.setdefault("models", [])
+            if not any(isinstance(m, dict) and m.get("id") == model_id for m in listed):
+                listed.append({"id": model_id, "name": model_id})
 
 
 class ModelStep:

@@ -35,7 +35,8 @@ async def agent(ctx: CallContext) -> dict[str, Any]:
     agent_id = runtime.agent_id(p.get("agentId"))
     key = session_key(runtime, p.get("sessionKey"), agent_id)
     store = runtime.store(agent_id)
-    if p.get("sessionId") and not p.get("sessionKey"):
+    explicit = p.get("sessionId") and (not p.get("sessionKey") or key.endswith(f":explicit:{p['sessionId']}"))
+    if explicit:  # upstream's CLI names a session it cannot find itself `agent:<id>:explicit:<sessionId>`
         found = await store.by_session_id(p["sessionId"])
         key = found.key if found else key
     if RESET.match(p["message"].strip()):
