@@ -219,3 +219,24 @@ def test_session_maintenance_prunes_idle_and_excess_sessions(setup, model: Model
     assert keys() == ["agent:main:s2", "agent:main:s3", "agent:main:s4"]
     with sqlite3.connect(db_path) as db:  # the pruned sessions' transcripts went with them
         assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 2 + 2 + 4
+
+
+def test_the_history_cache_is_bounded_and_written_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    from openclaw.agents import historycache
+    from openclaw.models.types import Message
+
+    monkeypatch.setattr(historycache, "CACHE_SESSIONS", 3)
+    monkeypatch.setattr(historycache, "CACHE_BYTES", 10_000)
+    cache = historycache.HistoryCache()
+    for i in range(5):
+        cache.put(f"s{i}", [Message("user", f"hello {i}")])
+    assert cache.get("s0") is None and cache.get("s1") is None and cache.get("s4") is not None  # oldest out
+    cache.add("s4", Message("assistant", "hi"))
+    got = cache.get("s4")
+    assert [m.content for m in got] == ["hello 4", "hi"]
+    got.append(Message("user", "a caller's copy"))  # callers get copies
+    assert len(cache.get("s4")) == 2
+    cache.add("s9", Message("user", "not cached: ignored"))
+    assert cache.get("s9") is None
+    cache.put("big", [Message("user", "x" * 20_000)])  # larger than the budget on its own
+    assert cache.get("big") is None and cache.size <= 10_000

@@ -14,9 +14,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import Env, Gateway, free_base, http_get, port_free, wait_for
+from model_standin import ModelStandin, Reply
 
 from openclaw.browser import snapshot
 from openclaw.browser.profiles import BrowserConfig, first_free_port
@@ -337,3 +339,37 @@ def test_start_to_ready_is_timed_in_the_log(started: tuple) -> None:
     env.cli("browser", "start", check=True)
     assert time.monotonic() - began < 30
     assert any(m.startswith("browser started (chromium)") for m in log_messages(env))
+
+
+@needs_chromium
+def test_the_agent_drives_the_browser_through_its_tool(env: Env, base: int, gateways: list[Gateway], site: str,
+                                                       model: ModelStandin) -> None:
+    """The model (scripted) opens a page, reads it, clicks by ref, looks again and takes a screenshot,
+    all through the `browser` tool on this instance's own browser service."""
+    def brain(api: str, body: dict[str, Any]) -> Reply:
+        results = [m["content"] for m in body["messages"] if m["role"] == "tool"]
+        steps = [("browser", {"action": "open", "url": site}), ("browser", {"action": "snapshot"}), None,
+                 ("browser", {"action": "snapshot"}), ("browser", {"action": "screenshot"})]
+        if len(results) == 2:  # the first snapshot: click the button it shows
+            return Reply(tool_calls=[("browser", {"action": "click", "ref": ref_of(results[1], "button", "Click me")})])
+        if len(results) < len(steps):
+            return Reply(tool_calls=[steps[len(results)]])  # type: ignore[list-item]
+        return Reply(text="The page now says clicked!")
+
+    env.setup(None, base)
+    provider = {"baseUrl": model.openai_url, "apiKey": "k", "models": [{"id": "m1", "name": "M1"}]}
+    env.cli("config", "set", "models.providers.stand", json.dumps(provider), check=True)
+    env.cli("config", "set", "agents.defaults.model", "stand/m1", check=True)
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    model.default, echo = brain, model.default
+    try:
+        reply = env.cli_json("agent", "-m", "press the button on the test page", "--timeout", "120")
+    finally:
+        model.default = echo
+    assert reply["status"] == "ok" and reply["result"]["payloads"] == [{"text": "The page now says clicked!"}]
+    results = [m["content"] for m in model.requests("openai")[-1].body["messages"] if m["role"] == "tool"]
+    assert 'heading "Hello"' in results[1] and 'text "waiting"' in results[1]
+    assert 'text "clicked!"' in results[3]  # the click happened in the page
+    assert ".png" in results[4] or "base64" in results[4]

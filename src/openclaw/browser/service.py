@@ -228,7 +228,30 @@ class BrowserService:
         prof = await self._running(prof.name)
         tab = await cdp.new_tab(self.session, prof.cdp_url, url)
         self.last_target[prof.name] = tab["id"]
+        if tab.get("webSocketDebuggerUrl"):
+            await self._settle(tab["webSocketDebuggerUrl"], url)
         return _tab(tab)
+
+    async def _settle(self, ws_url: str, url: str) -> None:
+        """Wait (bounded) until a new tab has left about:blank and finished loading, so the snapshot
+        that usually follows an open sees the page rather than an empty document."""
+        conn = await cdp.CdpConnection.open(self.session, ws_url)
+        deadline = time.monotonic() + NAVIGATE_TIMEOUT_S
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    result = await conn.send("Runtime.evaluate", {"expression": "[document.readyState, location.href]",
+                                                                  "returnByValue": True})
+                except BrowserError as exc:
+                    if exc.code != "CDP_ERROR":  # a context torn down mid-navigation: ask again
+                        raise
+                    result = {}
+                state, href = (result.get("result") or {}).get("value") or ("", "")
+                if state == "complete" and (href != "about:blank" or url == "about:blank"):
+                    return
+                await asyncio.sleep(0.05)
+        finally:
+            await conn.close()
 
     async def focus_tab(self, name: str | None, target_id: str) -> dict[str, Any]:
         prof = await self._running(name)

@@ -26,7 +26,8 @@ def browser_tool(service: Callable[[], Any]) -> Tool:
             path = "/tabs/open" if action == "open" else "/navigate"
             status, body = await dispatch(service(), "POST", path, {}, {**profile, "url": args["url"]})
         elif action == "snapshot":
-            status, body = await dispatch(service(), "GET", "/snapshot", {**profile, "interactive": "true"}, {})
+            only = {"interactive": "true"} if args.get("interactive") else {}  # just what can be acted on
+            status, body = await dispatch(service(), "GET", "/snapshot", {**profile, **only}, {})
         elif action == "screenshot":
             status, body = await dispatch(service(), "POST", "/screenshot", {}, profile)
         elif action == "tabs":
@@ -45,8 +46,10 @@ def browser_tool(service: Callable[[], Any]) -> Tool:
         return json.dumps(body, ensure_ascii=False)[:20_000]
 
     return Tool(ToolSpec("browser", "Drive this gateway's browser: open/navigate a URL, snapshot the page "
-                                    "(refs like e12), click/type/press by ref, screenshot, list tabs.",
+                                    "(its text, with refs like e12 on what can be acted on; interactive=true "
+                                    "for those only), click/type/press by ref, screenshot, list tabs.",
                          {"type": "object", "properties": {
                              "action": {"type": "string", "enum": list(ACTIONS)}, "url": {"type": "string"},
                              "ref": {"type": "string"}, "text": {"type": "string"}, "key": {"type": "string"},
-                             "profile": {"type": "string"}}, "required": ["action"]}), run, mutating=True)
+                             "profile": {"type": "string"}, "interactive": {"type": "boolean"}},
+                          "required": ["action"]}), run, mutating=True)
