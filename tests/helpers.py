@@ -103,6 +103,14 @@ class Env:
             args += ["--port", str(port)]
         return self.cli_json(*args, *extra)
 
+    def use_model(self, base_url: str, ref: str = "stand/m1", profile: str | None = None,
+                  **provider: Any) -> None:
+        """Point an instance's default model at a stand-in provider `stand` (OpenAI wire format)."""
+        prefix = ["--profile", profile] if profile else []
+        entry = {"baseUrl": base_url, "apiKey": "k", "timeoutSeconds": 10, **provider}
+        self.cli(*prefix, "config", "set", "models.providers.stand", json.dumps(entry), check=True)
+        self.cli(*prefix, "config", "set", "agents.defaults.model", ref, check=True)
+
     def configured_gateway(self, port: int, started: list[Gateway], **settings: str) -> Gateway:
         """Set up the default instance on `port`, apply `config set` pairs, start it, wait until healthy."""
         self.setup(None, port)

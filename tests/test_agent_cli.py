@@ -10,16 +10,13 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from helpers import PY, Env, free_base, handshake, make_env, wait_for
+from helpers import PY, Env, free_base, handshake, make_env, running, wait_for
 from model_standin import ModelStandin, Reply
 
 
 def configure(env: Env, model: ModelStandin, profile: str | None = None) -> None:
-    prefix = ["--profile", profile] if profile else []
-    provider = {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10,
-                "models": [{"id": "m1", "name": "Model One", "contextWindow": 64000}]}
-    env.cli(*prefix, "config", "set", "models.providers.stand", json.dumps(provider), check=True)
-    env.cli(*prefix, "config", "set", "agents.defaults.model", "stand/m1", check=True)
+    env.use_model(model.openai_url, profile=profile,
+                  models=[{"id": "m1", "name": "Model One", "contextWindow": 64000}])
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +25,8 @@ def gw(tmp_path_factory: pytest.TempPathFactory, model: ModelStandin) -> Iterato
     port = free_base()
     env.setup(None, port)
     configure(env, model)
-    gateway = env.gateway().start()
-    try:
-        gateway.wait_healthy(port)
+    with running(env.gateway(), port):
         yield env, port
-    finally:
-        gateway.stop()
 
 
 def test_agent_through_the_gateway(gw: tuple[Env, int], model: ModelStandin) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
 from pathlib import Path
@@ -15,18 +14,12 @@ from model_standin import ModelStandin, Reply
 OWNER, STRANGER = 7001, 7002
 
 
-def model_config(model: ModelStandin) -> dict[str, Any]:
-    return {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}
-
-
 def assistant(env: Env, port: int, gateways: list[Gateway], tg: FakeTelegram, model: ModelStandin,
               telegram: dict[str, Any] | None = None, profile: str | None = None) -> tuple[str, Gateway]:
     model.replies.clear()
     token = new_bot(tg, "assistant_bot")
-    prefix = ["--profile", profile] if profile else []
     env.setup(profile, port)
-    env.cli(*prefix, "config", "set", "models.providers.stand", json.dumps(model_config(model)), check=True)
-    env.cli(*prefix, "config", "set", "agents.defaults.model", "stand/m1", check=True)
+    env.use_model(model.openai_url, profile=profile)
     settings = {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "allowlist", "allowFrom": [str(OWNER)],
                 **(telegram or {})}
     gw = start_with_telegram(env, port, gateways, settings, profile)

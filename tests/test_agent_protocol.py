@@ -3,12 +3,11 @@ agents.list, models.list, agent.identity.get, as upstream's clients call them.""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 
 import pytest
-from helpers import Env, Gateway, RawWs, free_base, handshake, make_env, wait_for
+from helpers import Env, Gateway, RawWs, free_base, handshake, make_env, running, wait_for
 from model_standin import ModelStandin, Reply
 
 
@@ -17,16 +16,10 @@ def gw(tmp_path_factory: pytest.TempPathFactory, model: ModelStandin) -> Iterato
     env = make_env(tmp_path_factory.mktemp("agentproto"))
     port = free_base()
     env.setup(None, port)
-    provider = {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10,
-                "models": [{"id": "m1", "name": "Model One", "contextWindow": 64000}]}
-    env.cli("config", "set", "models.providers.stand", json.dumps(provider), check=True)
-    env.cli("config", "set", "agents.defaults.model", '{"primary": "stand/m1", "fallbacks": ["stand/m2"]}', check=True)
-    gateway = env.gateway().start()
-    try:
-        gateway.wait_healthy(port)
+    env.use_model(model.openai_url, '{"primary": "stand/m1", "fallbacks": ["stand/m2"]}',
+                  models=[{"id": "m1", "name": "Model One", "contextWindow": 64000}])
+    with running(env.gateway(), port):
         yield env, port
-    finally:
-        gateway.stop()
 
 
 def collect(ws: RawWs, req_id: str, timeout: float = 20) -> tuple[list[dict], list[dict]]:

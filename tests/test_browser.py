@@ -357,9 +357,7 @@ def test_the_agent_drives_the_browser_through_its_tool(env: Env, base: int, gate
         return Reply(text="The page now says clicked!")
 
     env.setup(None, base)
-    provider = {"baseUrl": model.openai_url, "apiKey": "k", "models": [{"id": "m1", "name": "M1"}]}
-    env.cli("config", "set", "models.providers.stand", json.dumps(provider), check=True)
-    env.cli("config", "set", "agents.defaults.model", "stand/m1", check=True)
+    env.use_model(model.openai_url)
     gw = env.gateway().start()
     gateways.append(gw)
     gw.wait_healthy(base)

@@ -132,9 +132,7 @@ def test_the_rescue_bot_repairs_main_when_asked_in_plain_words(hosts: tuple[Env,
     config["gateway"]["bind"] = "everywhere"
     env.config_path("main").write_text(json.dumps(config))
     assert main.stop() == 0
-    provider = {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}
-    env.cli("--profile", "rescue", "config", "set", "models.providers.stand", json.dumps(provider), check=True)
-    env.cli("--profile", "rescue", "config", "set", "agents.defaults.model", "stand/rescuer", check=True)
+    env.use_model(model.openai_url, "stand/rescuer", profile="rescue")
     log = env.state_dir("rescue") / "logs" / "gateway.log"
     wait_for(lambda: "config hot reload applied (agents.defaults.model)" in log.read_text(), what="model applied")
     steps = [("rescue_status", {"profile": "main"}), ("rescue_doctor", {"profile": "main"}),

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import Env, free_base, make_env
+from helpers import Env, free_base, make_env, running
 
 UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
     "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
@@ -86,15 +86,9 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, model: Any) -> Iterator[
     env = make_env(tmp_path_factory.mktemp("upstream-agent"))
     port = free_base()
     env.setup(None, port)
-    provider = {"baseUrl": model.openai_url, "apiKey": "k", "models": [{"id": "m1", "name": "Model One"}]}
-    env.cli("config", "set", "models.providers.stand", json.dumps(provider), check=True)
-    env.cli("config", "set", "agents.defaults.model", "stand/m1", check=True)
-    gateway = env.gateway().start()
-    try:
-        gateway.wait_healthy(port)
+    env.use_model(model.openai_url, models=[{"id": "m1", "name": "Model One"}])
+    with running(env.gateway(), port):
         yield env, port
-    finally:
-        gateway.stop()
 
 
 def test_upstream_agent_turns_through_our_gateway(assistant: tuple[Env, int]) -> None:
