@@ -350,7 +350,8 @@ def test_http_probes(gw: tuple[Env, int]) -> None:
     status, headers, body = http_get(port, "/healthz", method="POST")
     assert status == 405 and headers["Allow"] == "GET, HEAD" and body == b"Method Not Allowed"
     assert http_get(port, "/healthz/x")[0] == 404
-    assert http_get(port, "/")[0] == 426
+    status, headers, body = http_get(port, "/")  # the Control UI's page; upgrades still reach the protocol
+    assert status == 200 and headers["Content-Type"].startswith("text/html") and b"assets/app.js" in body
 
 
 def test_config_set_and_patch_over_rpc(tmp_path_factory: pytest.TempPathFactory) -> None:

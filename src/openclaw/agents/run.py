@@ -30,6 +30,7 @@ class TurnInput:
     model: str | None = None  # a strict model choice for this run (no fallbacks)
     run_id: str | None = None  # the caller's idempotency key
     timeout_s: float | None = None  # this run's deadline instead of agents.defaults.timeoutSeconds
+    extra_system: str | None = None  # the caller's own instructions (an HTTP client's system messages)
 
 
 @dataclass(frozen=True)

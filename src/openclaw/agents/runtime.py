@@ -91,6 +91,10 @@ class AgentRuntime:
             return expand_user(entry["workspace"], dict(self.env))
         return workspace_dir(config, self.paths, dict(self.env))
 
+    def tools_for(self, turn_input: TurnInput, agent_id: str) -> list[Tool]:
+        """The tools a run of `turn_input` would get (policy and sender applied)."""
+        return select(self._tools(turn_input, agent_id), self.config(), agent_id, turn_input.operator)
+
     def busy(self, session_key: str) -> bool:
         return bool(self._active.get(session_key))
 

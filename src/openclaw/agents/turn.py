@@ -44,6 +44,8 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
     run.session_id = session.session_id
     files = await prompt.workspace_files(plan.workspace)
     system = prompt.build(files, plan.runtime, [t.name for t in plan.tools])
+    if turn.extra_system:
+        system += "\n\n## Instructions from the caller\n" + turn.extra_system
     history = await store.history(session)
     history = await compaction.fit(history, system, plan, store, session, client)
     tools = {t.name: t for t in plan.tools}

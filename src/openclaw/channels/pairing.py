@@ -8,6 +8,8 @@ sender of each channel as its owner.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import secrets
 import time
@@ -42,6 +44,12 @@ class PairingRequest:
     created_at: float
     last_seen_at: float
     meta: dict[str, Any]
+
+    @property
+    def request_id(self) -> str:
+        """A stable opaque id for operators' UIs (the code stays between the sender and the owner)."""
+        raw = f"{self.channel}\0{self.account}\0{self.sender}\0{utc_iso(self.created_at)}".encode()
+        return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()).decode().rstrip("=")[:32]
 
     def as_dict(self) -> dict[str, Any]:
         return {"channel": self.channel, "accountId": self.account, "senderId": self.sender, "code": self.code,
@@ -137,6 +145,20 @@ class PairingStore:
                 owners[channel] = [request.sender]
                 self._write(self.dir / "owners.json", owners)
         return request, became_owner
+
+    def by_id(self, channel: str, request_id: str) -> PairingRequest | None:
+        return next((r for r in self.pending(channel) if r.request_id == request_id), None)
+
+    def dismiss(self, channel: str, request_id: str) -> PairingRequest | None:
+        """Drop a pending request without giving access; None when it is gone already."""
+        with self._lock():
+            requests = self._live(channel, time.time())
+            match = next((r for r in requests if self._to_request(channel, r).request_id == request_id), None)
+            if match is None:
+                return None
+            requests.remove(match)
+            self._write(self._requests_path(channel), {"version": 1, "requests": requests})
+        return self._to_request(channel, match)
 
     # -- allow lists and owners -------------------------------------------------------------------
     def _add_allowed(self, channel: str, account: str, sender: str) -> None:

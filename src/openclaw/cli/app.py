@@ -41,6 +41,7 @@ COMMANDS = {
     "agent": "openclaw.cli.agent_cmd:agent",
     "sessions": "openclaw.cli.sessions_cmd:sessions",
     "models": "openclaw.cli.models_cmd:models",
+    "dashboard": "openclaw.cli.dashboard_cmd:dashboard",
 }
 
 ROOT_HELP = """Run and inspect OpenClaw gateways; many isolated instances per host.

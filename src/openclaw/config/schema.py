@@ -40,7 +40,21 @@ class GatewayReload(Section):
 
 class ControlUi(Section):
     enabled: bool = True
+    base_path: str | None = None
     allowed_origins: list[str] = []
+
+    @field_validator("base_path")
+    @classmethod
+    def _base_path(cls, value: str | None) -> str | None:
+        import re
+
+        text = (value or "").strip("/")
+        if text and not re.fullmatch(r"[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*", text) or ".." in text.split("/"):
+            raise ValueError("must be a URL path such as /openclaw (letters, digits, . _ ~ - and /)")
+        if text.split("/")[0] in ("v1", "tools", "__openclaw__", "health", "healthz", "ready", "readyz",
+                                  "startup", "startupz", "assets"):
+            raise ValueError(f"/{text.split('/')[0]} is taken by the gateway's own endpoints")
+        return value
 
     @field_validator("allowed_origins")
     @classmethod
@@ -59,10 +73,18 @@ class Toggle(Section):
 
 class HttpEndpoints(Section):
     chat_completions: Toggle = Toggle()
+    responses: Toggle = Toggle()
 
 
 class GatewayHttp(Section):
     endpoints: HttpEndpoints = HttpEndpoints()
+
+
+class GatewayTools(Section):
+    """Which agent tools `/tools/invoke` may call on top of (allow) or besides (deny) its defaults."""
+
+    allow: list[str] = []
+    deny: list[str] = []
 
 
 class GatewayRemote(Section):
@@ -85,6 +107,7 @@ class Gateway(Section):
     reload: GatewayReload = GatewayReload()
     control_ui: ControlUi = ControlUi()
     http: GatewayHttp = GatewayHttp()
+    tools: GatewayTools = GatewayTools()
     remote: GatewayRemote | None = None
     tailscale: GatewayTailscale | None = None
 

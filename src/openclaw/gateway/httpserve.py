@@ -23,20 +23,25 @@ from openclaw.gateway.limits import Limits
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def request_deadline(seconds: float) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def request_deadline(seconds: float, long_paths: tuple[str, ...] = (),
+                     long_seconds: float = 0.0) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Every request ends within `seconds` (those under `long_paths`, which run agent turns,
+    within `long_seconds`)."""
+
     @web.middleware
     async def deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return await handler(request)
+        limit = long_seconds if long_paths and request.path.startswith(long_paths) else seconds
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(limit):
                 response = await handler(request)
         except TimeoutError:  # a body that trickles in, or a handler that hangs
             timed_out = web.Response(status=504, text="request timed out\n")
             timed_out.force_close()
             return timed_out
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(limit):
                 await response.prepare(request)
                 await response.write_eof()
         except TimeoutError:  # the client does not read what we send: let go of it
@@ -48,9 +53,10 @@ def request_deadline(seconds: float) -> Callable[[web.Request, Handler], Awaitab
 
 
 async def serve(app: web.Application, sockets: list[socket.socket], limits: Limits,
-                request_ms: int | None = None) -> web.AppRunner:
+                request_ms: int | None = None, long_paths: tuple[str, ...] = ()) -> web.AppRunner:
     """Run `app` on already bound sockets (no signal handling, no access log)."""
-    app.middlewares.append(request_deadline((request_ms or limits.http_request_ms) / 1000))
+    app.middlewares.append(request_deadline((request_ms or limits.http_request_ms) / 1000, long_paths,
+                                            limits.http_turn_ms / 1000))
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=limits.close_grace_s,
                            keepalive_timeout=limits.http_idle_ms / 1000, lingering_time=limits.close_grace_s)
     await runner.setup()

@@ -26,6 +26,7 @@ _ENV = {
     "OPENCLAW_MAX_IN_FLIGHT": ("max_in_flight", 32, 1),
     "OPENCLAW_HTTP_IDLE_TIMEOUT_MS": ("http_idle_ms", 10_000, 100),
     "OPENCLAW_HTTP_REQUEST_TIMEOUT_MS": ("http_request_ms", 30_000, 100),
+    "OPENCLAW_HTTP_TURN_TIMEOUT_MS": ("http_turn_ms", 900_000, 100),
 }
 
 
@@ -39,6 +40,7 @@ class Limits:
     max_in_flight: int = 32  # requests of one connection running at once, else UNAVAILABLE busy
     http_idle_ms: int = 10_000  # a connection with no complete request (raw, slowloris, keep-alive)
     http_request_ms: int = 30_000  # one HTTP request, from handler start to the last byte written
+    http_turn_ms: int = 900_000  # an HTTP request that runs an agent turn (/v1/chat/completions, ...)
     close_grace_ms: int = 1_000  # a closing peer gets this long to answer, then the socket is dropped
 
     @classmethod

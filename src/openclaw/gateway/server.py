@@ -19,8 +19,10 @@ from aiohttp import web
 from openclaw.gateway.bind import bind_exclusive
 from openclaw.gateway.context import GatewayContext, RuntimeState
 from openclaw.gateway.http import add_canvas_routes, add_http_routes
+from openclaw.gateway.httpapi import LONG_PATHS, add_api_routes
 from openclaw.gateway.httpserve import close, serve
 from openclaw.gateway.methods import load_methods
+from openclaw.gateway.pages import add_page_routes
 from openclaw.gateway.protocol import CLOSE_RESTART
 from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.sidecars import Sidecars
@@ -54,10 +56,11 @@ class GatewayServer:
             await before_serving()
         await self.sidecars.prepare()
         app = web.Application(client_max_size=settings.limits.max_payload_bytes)
-        app.router.add_get("/", self._root)
         add_http_routes(app, self.gateway)
         add_canvas_routes(app, self.gateway)
-        self._runner = await serve(app, self._sockets, settings.limits)
+        add_api_routes(app, self.gateway)
+        add_page_routes(app, self.gateway, self._protocol)
+        self._runner = await serve(app, self._sockets, settings.limits, long_paths=LONG_PATHS)
         await self.sidecars.start()
         self.gateway.started = True
         self._tick_task = asyncio.create_task(self._tick_loop())
@@ -87,7 +90,7 @@ class GatewayServer:
         await close(self._runner, self._sockets)
         gateway.started = False
 
-    async def _root(self, request: web.Request) -> web.StreamResponse:
+    async def _protocol(self, request: web.Request) -> web.StreamResponse:
         """The protocol's code loads with the first connection: an idle gateway does not carry it."""
         from openclaw.gateway.connection import serve_websocket
 

@@ -23,7 +23,7 @@ from openclaw.config.redact import redact_at
 from openclaw.config.store import read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.logtail import read_tail
-from openclaw.ports.instances import Instance, check_health, discover_instances, healthz, isolation_check
+from openclaw.ports.instances import discover_instances, healthz, isolation_check
 from openclaw.ports.registry import record_for
 from openclaw.profiles.paths import InstancePaths
 
@@ -38,12 +38,6 @@ class RescueError(OpenClawError):
 class Target:
     name: str
     paths: InstancePaths
-
-
-def _instances(home: Any) -> list[Instance]:
-    instances = discover_instances(home)
-    check_health(instances)
-    return instances
 
 
 def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None) -> Target:
@@ -64,12 +58,14 @@ def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None) -> T
 
 
 def gateways(me: InstancePaths) -> list[dict[str, Any]]:
-    out = []
-    for inst in _instances(me.home):
-        row = inst.as_dict()
-        row["self"] = os.path.abspath(inst.state_dir) == os.path.abspath(me.state_dir)
-        out.append(row)
-    return out
+    from openclaw.rescue.survey import rows
+
+    return rows(me)
+
+
+def has_rescue_role(config: dict[str, Any], paths: InstancePaths) -> bool:
+    """A `rescue` section in its config, or the profile named `rescue`."""
+    return isinstance(config.get("rescue"), dict) or paths.profile == "rescue"
 
 
 def _record(paths: InstancePaths) -> dict[str, Any] | None:

@@ -18,8 +18,9 @@ from openclaw.profiles.paths import InstancePaths
 def toolset(paths: InstancePaths, config: Callable[[], dict[str, Any]],
             browser: Callable[[], Any] | None = None) -> list[Tool]:
     from openclaw.ports.instances import host_state_dirs
+    from openclaw.rescue.operations import has_rescue_role
     from openclaw.tools.files import file_tools
-    from openclaw.tools.rescue import has_rescue_role, rescue_tools
+    from openclaw.tools.rescue import rescue_tools
     from openclaw.tools.shell import exec_tool
     from openclaw.tools.web import web_fetch_tool
 

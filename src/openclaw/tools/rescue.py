@@ -19,10 +19,6 @@ from openclaw.profiles.paths import InstancePaths
 PROFILE = {"type": "string", "description": "the instance's profile name (main or default for the default one)"}
 
 
-def has_rescue_role(config: dict[str, Any], paths: InstancePaths) -> bool:
-    return isinstance(config.get("rescue"), dict) or paths.profile == "rescue"
-
-
 def rescue_tools(paths: InstancePaths, config: Callable[[], dict[str, Any]]) -> list[Tool]:
     def tool(name: str, command: str, description: str, params: dict[str, Any], build: Callable[[dict[str, Any]], list[str]],
              mutating: bool = False) -> Tool:

@@ -116,7 +116,9 @@ def load_methods() -> dict[str, Method]:
         chat,
         config_methods,
         health,
+        instances,
         logs,
+        pairing,
         sessions,
         status,
     )

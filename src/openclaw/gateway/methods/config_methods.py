@@ -175,3 +175,39 @@ async def config_patch(ctx: CallContext) -> dict[str, Any]:
         return restore_redacted(merged, snap.data)
 
     return await _commit(ctx, build, "config.patch")
+
+
+def _rollback(ctx: CallContext, cancel: threading.Event) -> tuple[ConfigSnapshot, ConfigSnapshot, Any]:
+    from openclaw.config.history import load_last_good
+    from openclaw.config.store import restore_file
+
+    paths = ctx.gateway.settings.paths
+    with config_write_lock(paths.config_path, timeout=LOCK_TIMEOUT_S, cancel=cancel):
+        before = read_config(paths.config_path, validate=False)
+        if ctx.params.get("baseHash"):
+            _require_hash(before, ctx.params["baseHash"])
+        good = load_last_good(paths.history_dir)
+        if good is None:
+            raise RpcError(INVALID_REQUEST, "there is no last-known-good config yet (one is recorded at every "
+                                            "good start)")
+        restore_file(paths.config_path, good.raw_text)
+        return before, read_config(paths.config_path, validate=False), good
+
+
+@method("config.rollback", scope=ADMIN, params={"baseHash": Param(str, minimum=1)})
+async def config_rollback(ctx: CallContext) -> dict[str, Any]:
+    """Put back the config this gateway last started with successfully (its exact text)."""
+    cancel = threading.Event()
+    try:
+        async with ctx.gateway.config_writes:
+            before, after, good = await asyncio.to_thread(_rollback, ctx, cancel)
+    except asyncio.CancelledError:
+        cancel.set()
+        raise
+    except OpenClawError as exc:
+        raise RpcError(UNAVAILABLE, str(exc), retryable=True, retry_after_ms=1000) from None
+    changed = changed_paths(before.data, after.data)
+    ctx.gateway.config_written(f"config.rollback by {ctx.conn.label}")
+    return {"ok": True, "path": str(after.path), "hash": after.hash, "config": redact(after.data),
+            "changedPaths": changed, "restart": ctx.gateway.classify_change(changed),
+            "recordedAt": int(good.recorded_at * 1000)}

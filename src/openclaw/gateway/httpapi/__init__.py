@@ -1,0 +1,40 @@
+"""OpenAI-compatible HTTP on the gateway port (`/v1/models`, `/v1/chat/completions`,
+`/v1/responses`) and `/tools/invoke`, each behind its switch and the gateway's bearer auth.
+
+Routes exist only when switched on; the handlers' code loads with the first request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from openclaw.gateway.context import GatewayContext
+
+LONG_PATHS = ("/v1/chat/completions", "/v1/responses", "/tools/invoke")  # may run a whole agent turn
+
+
+def add_api_routes(app: web.Application, gateway: GatewayContext) -> None:
+    snap = gateway.settings.snapshot
+    completions = snap.get("gateway", "http", "endpoints", "chatCompletions", "enabled") is True
+    responses = snap.get("gateway", "http", "endpoints", "responses", "enabled") is True
+
+    def lazy(module: str, name: str) -> web.Handler:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            import importlib
+
+            impl = getattr(importlib.import_module(f"openclaw.gateway.httpapi.{module}"), name)
+            return await impl(request, gateway)
+
+        return handler
+
+    if completions or responses:
+        app.router.add_route("*", "/v1/models", lazy("models", "list_models"))
+        app.router.add_route("*", "/v1/models/{id:.+}", lazy("models", "get_model"))
+    if completions:
+        app.router.add_route("*", "/v1/chat/completions", lazy("completions", "chat_completions"))
+    if responses:
+        app.router.add_route("*", "/v1/responses", lazy("responses", "create_response"))
+    app.router.add_route("*", "/tools/invoke", lazy("tools", "invoke"))

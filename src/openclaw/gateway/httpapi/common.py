@@ -1,0 +1,168 @@
+"""What every OpenAI-compatible handler shares: bearer auth with the gateway's rate limiter,
+bounded JSON bodies, errors in OpenAI's `{"error": {...}}` shape, agent targets, session keys
+and the turn input built from a conversation."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from openclaw.sharedsecret import presents_secret
+
+if TYPE_CHECKING:
+    from openclaw.agents.runtime import AgentRuntime
+    from openclaw.gateway.context import GatewayContext
+
+MAX_BODY_BYTES = 20 * 1024 * 1024
+RESERVED_PREFIXES = ("subagent:", "cron:", "acp:")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error",
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.headers = status, message, kind, headers or {}
+
+    def response(self) -> web.Response:
+        return error_response(self.status, self.message, self.kind, self.headers)
+
+
+def error_response(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": {"message": message, "type": kind}}, status=status, headers=headers)
+
+
+def authorize(request: web.Request, gateway: GatewayContext) -> None:
+    """Bearer token or password (unless auth mode is `none`); failures count towards the lockout."""
+    auth = gateway.settings.auth
+    if auth.mode == "none":
+        return
+    limiter = gateway.rate_limiter
+    key = limiter.key(request.remote or "?")
+    locked = limiter.locked_for_ms(key)
+    if locked:
+        raise ApiError(429, "Too many failed authentication attempts. Please try again later.", "rate_limited",
+                       {"Retry-After": str(max(1, locked // 1000))})
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not token or not presents_secret(auth, [token]):
+        limiter.failure(key)
+        raise ApiError(401, "Unauthorized", "unauthorized")
+    limiter.success(key)
+
+
+def allow_methods(request: web.Request, *methods: str) -> None:
+    if request.method not in methods:
+        raise web.HTTPMethodNotAllowed(request.method, list(methods))
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise ApiError(413, "Payload too large")
+    raw = await request.read()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "Payload too large")
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise ApiError(400, "request body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "request body must be a JSON object")
+    return body
+
+
+def runtime(gateway: GatewayContext) -> AgentRuntime:
+    from openclaw.gateway.protocol import RpcError
+    from openclaw.gateway.runstream import runtime_for
+
+    try:
+        return runtime_for(gateway)
+    except RpcError as exc:
+        raise ApiError(503, exc.message, "service_unavailable") from None
+
+
+def agent_for(request: web.Request, agents: AgentRuntime, model: Any) -> str:
+    """The agent a request targets: `openclaw`, `openclaw/default`, `openclaw/<id>`, `openclaw:<id>`,
+    `agent:<id>`, or the `x-openclaw-agent-id` header."""
+    from openclaw.models.types import ModelError
+
+    wanted = request.headers.get("x-openclaw-agent-id", "").strip() or None
+    if wanted is None and isinstance(model, str) and model.strip():
+        name = model.strip()
+        for prefix in ("openclaw/", "openclaw:", "agent:"):
+            if name.startswith(prefix):
+                wanted = name[len(prefix):] or None
+                break
+        else:
+            if name != "openclaw":
+                raise ApiError(400, f"model {name!r} is not an agent target (use openclaw, openclaw/default or "
+                                    "openclaw/<agentId>; GET /v1/models lists them)")
+        wanted = None if wanted == "default" else wanted
+    try:
+        return agents.agent_id(wanted)
+    except ModelError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def session_for(request: web.Request, agents: AgentRuntime, agent: str, user: Any, prefix: str) -> str:
+    from openclaw.gateway.runstream import session_key
+
+    explicit = request.headers.get("x-openclaw-session-key", "").strip()
+    if explicit:
+        bare = explicit.split(":", 2)[2] if explicit.startswith("agent:") and explicit.count(":") >= 2 else explicit
+        if bare.lower().startswith(RESERVED_PREFIXES):
+            raise ApiError(400, f"session key {explicit!r} is in a reserved namespace (subagent:, cron:, acp:)")
+        return session_key(agents, explicit, agent)
+    if isinstance(user, str) and user.strip():
+        return f"agent:{agent}:{prefix}-user:{user.strip()}"
+    return f"agent:{agent}:{prefix}:{uuid.uuid4()}"
+
+
+def text_of(content: Any) -> str:
+    """OpenAI message content: a string, or parts of which the text ones count."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
+                       and p.get("type") in ("text", "input_text", "output_text", None))
+    return ""
+
+
+@dataclass
+class Prompt:
+    message: str
+    system: str | None
+
+
+def prompt_from(entries: list[tuple[str, str]]) -> Prompt:
+    """(role, text) pairs -> the turn's message: system/developer text becomes the caller's
+    instructions; the last user (or tool) entry is the message, earlier ones its context."""
+    system = [text for role, text in entries if role in ("system", "developer") and text.strip()]
+    talk = [(role, text.strip()) for role, text in entries if role in ("user", "assistant", "tool") and text.strip()]
+    current = max((i for i, (role, _) in enumerate(talk) if role in ("user", "tool")), default=len(talk) - 1)
+    if current < 0:
+        raise ApiError(400, "messages must include a user message with text")
+    names = {"user": "User", "assistant": "Assistant", "tool": "Tool"}
+    history = [f"{names[role]}: {text}" for role, text in talk[:current]]
+    role, text = talk[current]
+    if history or role == "tool":
+        text = ("[Conversation so far]\n" + "\n".join(history) + "\n\n[Current message]\n"
+                f"{names[role]}: {text}") if history else f"{names[role]}: {text}"
+    return Prompt(text, "\n\n".join(system) or None)
+
+
+def model_override(request: web.Request) -> str | None:
+    return request.headers.get("x-openclaw-model", "").strip() or None
+
+
+def handle_errors(handler: Any) -> Any:
+    async def wrapped(request: web.Request, gateway: GatewayContext) -> web.StreamResponse:
+        try:
+            return await handler(request, gateway)
+        except ApiError as exc:
+            return exc.response()
+
+    return wrapped

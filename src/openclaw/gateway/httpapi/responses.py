@@ -1,0 +1,160 @@
+"""`POST /v1/responses`: an agent turn behind OpenAI's Responses shape (text in, text out,
+streamed as typed events). `previous_response_id` continues that response's session."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from openclaw.gateway.httpapi import turns
+from openclaw.gateway.httpapi.common import (
+    ApiError,
+    agent_for,
+    allow_methods,
+    authorize,
+    handle_errors,
+    json_body,
+    model_override,
+    prompt_from,
+    runtime,
+    session_for,
+    text_of,
+)
+
+if TYPE_CHECKING:
+    from openclaw.agents.run import Run
+    from openclaw.gateway.context import GatewayContext
+
+MAX_REMEMBERED = 1000
+_sessions: OrderedDict[str, tuple[str, str]] = OrderedDict()  # response id -> (agent, session key)
+
+
+def _entries(body: dict[str, Any]) -> list[tuple[str, str]]:
+    raw = body.get("input")
+    if isinstance(raw, str):
+        entries = [("user", raw)]
+    elif isinstance(raw, list) and raw:
+        entries = []
+        for item in raw:
+            if not isinstance(item, dict):
+                raise ApiError(400, "input items must be objects")
+            kind = item.get("type", "message")
+            if kind == "message":
+                entries.append((str(item.get("role") or "user"), text_of(item.get("content"))))
+            elif kind == "function_call_output":
+                entries.append(("tool", str(item.get("output") or "")))
+    else:
+        raise ApiError(400, "input must be a string or a non-empty array of items")
+    if isinstance(body.get("instructions"), str):
+        entries.insert(0, ("system", body["instructions"]))
+    return entries
+
+
+def _remember(response_id: str, agent: str, key: str) -> None:
+    _sessions[response_id] = (agent, key)
+    while len(_sessions) > MAX_REMEMBERED:
+        _sessions.popitem(last=False)
+
+
+def _resource(run: Run, response_id: str, model: str, created: int, status: str, text: str | None) -> dict[str, Any]:
+    output = []
+    if text is not None:
+        output = [{"type": "message", "id": f"msg_{run.id}", "status": "completed", "role": "assistant",
+                   "content": [{"type": "output_text", "text": text, "annotations": []}]}]
+    out: dict[str, Any] = {
+        "id": response_id, "object": "response", "created_at": created, "status": status, "model": model,
+        "output": output, "error": None, "incomplete_details": None, "parallel_tool_calls": False,
+        "tool_choice": "auto", "tools": [], "metadata": {},
+        "usage": {"input_tokens": run.usage.input, "output_tokens": run.usage.output,
+                  "total_tokens": run.usage.input + run.usage.output,
+                  "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}},
+    }
+    if status == "failed":
+        out["error"] = {"code": "server_error" if run.status != "timeout" else "timeout",
+                        "message": run.error or f"the agent run ended {run.status}"}
+    return out
+
+
+@handle_errors
+async def create_response(request: web.Request, gateway: GatewayContext) -> web.StreamResponse:
+    from openclaw.agents.run import TurnInput
+
+    allow_methods(request, "POST")
+    authorize(request, gateway)
+    body = await json_body(request)
+    if body.get("tools"):
+        raise ApiError(400, "caller-defined tools are not supported by this gateway; the agent uses its own tools")
+    prompt = prompt_from(_entries(body))
+    agents = runtime(gateway)
+    previous = body.get("previous_response_id")
+    if previous:
+        if previous not in _sessions:
+            raise ApiError(400, f"previous response {previous!r} is unknown to this gateway (it remembers the "
+                                f"last {MAX_REMEMBERED})")
+        agent, key = _sessions[previous]
+    else:
+        agent = agent_for(request, agents, body.get("model"))
+        key = session_for(request, agents, agent, body.get("user"), "openresponses")
+    response_id = f"resp_{uuid.uuid4().hex}"
+    _remember(response_id, agent, key)
+    run = agents.submit(TurnInput(key, prompt.message, agent_id=agent, operator=True, chat_type="direct",
+                                  channel=request.headers.get("x-openclaw-message-channel") or "webchat",
+                                  origin={"channel": "http", "api": "responses"}, model=model_override(request),
+                                  extra_system=prompt.system, run_id=response_id))
+    model = body.get("model") if isinstance(body.get("model"), str) else "openclaw"
+    created = int(time.time())
+    if body.get("stream"):
+        return await _stream(request, agents, run, response_id, model, created)
+    await turns.finish(request, agents, run)
+    if run.status != "ok":
+        status = 504 if run.status == "timeout" else 502
+        return web.json_response({"error": {"message": run.error or f"the agent run ended {run.status}",
+                                             "type": "timeout" if status == 504 else "api_error"}}, status=status)
+    return web.json_response(_resource(run, response_id, model, created, "completed", run.text))
+
+
+async def _stream(request: web.Request, agents: Any, run: Run, response_id: str, model: str,
+                  created: int) -> web.StreamResponse:
+    seq = 0
+    item_id = f"msg_{run.id}"
+
+    async def emit(kind: str, **data: Any) -> None:
+        nonlocal seq
+        payload = {"type": kind, "sequence_number": seq, **data}
+        seq += 1
+        await response.write(f"event: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
+
+    response = await turns.sse_response(request)
+    try:
+        await emit("response.created", response=_resource(run, response_id, model, created, "in_progress", None))
+        await emit("response.in_progress", response=_resource(run, response_id, model, created, "in_progress", None))
+        await emit("response.output_item.added", output_index=0, item={
+            "type": "message", "id": item_id, "status": "in_progress", "role": "assistant", "content": []})
+        await emit("response.content_part.added", item_id=item_id, output_index=0, content_index=0,
+                   part={"type": "output_text", "text": "", "annotations": []})
+        text = ""
+        async for delta in turns.deltas(request, agents, run):
+            text += delta
+            await emit("response.output_text.delta", item_id=item_id, output_index=0, content_index=0, delta=delta,
+                       logprobs=[])
+        await run.done
+        if run.status == "ok":
+            final = run.text if run.text else text
+            part = {"type": "output_text", "text": final, "annotations": []}
+            await emit("response.output_text.done", item_id=item_id, output_index=0, content_index=0, text=final,
+                       logprobs=[])
+            await emit("response.content_part.done", item_id=item_id, output_index=0, content_index=0, part=part)
+            await emit("response.output_item.done", output_index=0, item={
+                "type": "message", "id": item_id, "status": "completed", "role": "assistant", "content": [part]})
+            await emit("response.completed", response=_resource(run, response_id, model, created, "completed", final))
+        else:
+            await emit("response.failed", response=_resource(run, response_id, model, created, "failed", None))
+        await response.write(b"data: [DONE]\n\n")
+    except (ConnectionError, RuntimeError):
+        agents.abort(run.session_key)
+    return response

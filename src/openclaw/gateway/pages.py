@@ -1,0 +1,73 @@
+"""The Control UI on the gateway port: `/` (or `gateway.controlUi.basePath`) serves the page to
+browsers and keeps accepting WebSocket upgrades for the protocol, as upstream's port does.
+
+The UI's code is only imported by the first page request; a gateway that is never browsed to
+carries none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import hdrs, web
+
+if TYPE_CHECKING:
+    from openclaw.gateway.context import GatewayContext
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+VIEWS = ("overview", "chat", "channels", "config", "logs", "browser", "instances")
+
+
+def is_upgrade(request: web.Request) -> bool:
+    return "websocket" in request.headers.get(hdrs.UPGRADE, "").lower()
+
+
+def add_page_routes(app: web.Application, gateway: GatewayContext, protocol: Handler) -> None:
+    """`protocol` answers WebSocket upgrades (and, with the UI off, plain requests with 426)."""
+    snap = gateway.settings.snapshot
+    enabled = snap.get("gateway", "controlUi", "enabled") is not False
+    from openclaw.controlui.paths import normalize_base_path  # a leaf: no UI code is loaded by it
+
+    base = normalize_base_path(snap.get("gateway", "controlUi", "basePath"))
+
+    async def root(request: web.Request) -> web.StreamResponse:
+        if is_upgrade(request) or not enabled:
+            return await protocol(request)
+        if base:
+            raise web.HTTPFound(f"{base}/")
+        return await _page(base)
+
+    async def page(request: web.Request) -> web.StreamResponse:
+        if is_upgrade(request):
+            return await protocol(request)
+        if not enabled:
+            return await _disabled()
+        return await _page(base)
+
+    async def asset(request: web.Request) -> web.StreamResponse:
+        if not enabled:
+            return await _disabled()
+        from openclaw.controlui import serve
+
+        return await serve.asset(request.match_info["name"], request.headers.get("If-None-Match"))
+
+    app.router.add_get("/", root)
+    if base:
+        app.router.add_get(base, page)
+        app.router.add_get(f"{base}/", page)
+    for view in VIEWS:
+        app.router.add_get(f"{base}/{view}", page)
+    app.router.add_get(f"{base}/assets/{{name:.+}}", asset)
+
+
+async def _page(base: str) -> web.StreamResponse:
+    from openclaw.controlui import serve
+
+    return await serve.page(base)
+
+
+async def _disabled() -> web.StreamResponse:
+    from openclaw.controlui import serve
+
+    return serve.disabled()
