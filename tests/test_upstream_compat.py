@@ -107,3 +107,12 @@ def test_upstream_agent_turns_through_our_gateway(assistant: tuple[Env, int]) ->
     assert ours["agent:main:compat"]["entries"] == 4 and not any(":explicit:" in k for k in ours)
     unknown = upstream(env, "agent", "--agent", "nobody", "--message", "hi")
     assert unknown.returncode != 0
+
+
+@pytest.mark.parametrize("profile", ["main", "rescue"])
+def test_upstream_dashboard_opens_our_control_ui(pair: tuple[Env, dict[str, int]], profile: str) -> None:
+    env, ports = pair
+    proc = upstream(env, "--profile", profile, "dashboard", "--no-open")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"Dashboard URL: http://127.0.0.1:{ports[profile]}/" in proc.stdout
+    assert "dashboard is unavailable" not in proc.stdout + proc.stderr

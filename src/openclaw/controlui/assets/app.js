@@ -71,7 +71,7 @@ function App({ client }) {
     setView(id);
   };
   const [, , View] = VIEWS.find(([id]) => id === view);
-  const profile = client.hello?.snapshot?.health?.gateway?.profile;
+  const profile = client.hello?.snapshot?.health?.gateway?.profile || location.host;
   return html`
     <div class="shell">
       <nav>

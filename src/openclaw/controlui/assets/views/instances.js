@@ -23,8 +23,8 @@ export function Instances({ client }) {
         <th>Health</th><th>Service</th><th>Collisions</th><th></th></tr></thead>
         <tbody>${rows.map((i) => html`<tr data-instance=${i.profile}>
           <td>${i.profile} ${i.self ? html`<${Badge}>this one<//>` : null}</td>
-          <td>${i.base}</td><td>${i.control}${i.listening?.control ? "*" : ""}</td>
-          <td>${i.canvas}${i.listening?.canvas ? "*" : ""}</td><td>${(i.cdpRange || []).join("–")}</td>
+          <td>${i.base}</td><td>${i.control}${i.controlListening ? "*" : ""}</td>
+          <td>${i.canvas}${i.canvasListening ? "*" : ""}</td><td>${(i.cdpRange || []).join("–")}</td>
           <td>${i.pid || "-"}</td>
           <td data-health=${i.running ? (i.healthy ? "healthy" : "unhealthy") : "stopped"}>
             <${Dot} state=${i.running ? (i.healthy ? "ok" : "bad") : ""} />

@@ -1,0 +1,212 @@
+"""The Control UI in a real browser (Playwright driving Debian's Chromium): the dashboard URL opens a
+healthy overview, chat streams the stand-in model's reply, an invalid config edit is refused inline
+and writes nothing, a pending Telegram pairing is approved, the Instances view lists two gateways
+and restarts the other, and a page from another origin cannot connect. Each view's screenshot is
+kept under test-artifacts/control-ui/ (OPENCLAW_TEST_ARTIFACTS overrides)."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
+from helpers import Env, Gateway, http_get
+from model_standin import ModelStandin, Reply
+
+from openclaw.ports.registry import record_for
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+ARTIFACTS = Path(os.environ.get("OPENCLAW_TEST_ARTIFACTS") or Path(__file__).resolve().parents[1] / "test-artifacts")
+OWNER, STRANGER = 8101, 8102
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox",
+                                     "--host-resolver-rules=MAP evil.test 127.0.0.1"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"errors in the page: {errors}"
+
+
+def shoot(page: Any, name: str) -> None:
+    out = ARTIFACTS / "control-ui"
+    out.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out / f"{name}.png"))
+
+
+def dashboard_url(env: Env, profile: str | None = None) -> str:
+    prefix = ["--profile", profile] if profile else []
+    return env.cli_json(*prefix, "dashboard", "--no-open")["url"]
+
+
+def open_view(page: Any, env: Env, view: str, profile: str | None = None) -> None:
+    page.goto(dashboard_url(env, profile))
+    page.wait_for_selector(".conn[data-state=open]")
+    if view != "overview":
+        page.click(f"nav a[data-view={view}]")
+
+
+def test_the_dashboard_url_opens_a_healthy_overview(env: Env, base: int, gateways: list[Gateway],
+                                                   page: Any, model: ModelStandin) -> None:
+    env.setup(None, base)
+    env.use_model(model.openai_url)
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    url = dashboard_url(env)
+    assert url == f"http://127.0.0.1:{base}/#token={env.token()}"
+    page.goto(url)
+    page.wait_for_selector("[data-testid=health]:has-text('healthy')")
+    assert "#token" not in page.url  # taken out of the address bar, kept for this origin
+    text = page.inner_text("main")
+    assert f"Gateway (WS + HTTP)\t{base}" in text and "stand/m1" in text and "Profile\tdefault" in text
+    shoot(page, "overview")
+    page.reload()  # the token was remembered
+    page.wait_for_selector("[data-testid=health]:has-text('healthy')")
+    for view in ("logs", "browser", "instances"):
+        page.click(f"nav a[data-view={view}]")
+        page.wait_for_load_state()
+        page.wait_for_selector(f"nav a.active[data-view={view}]")
+        page.wait_for_selector("main .card")
+        if view == "logs":
+            page.wait_for_selector("[data-testid=log-lines] div[data-level=info]")
+        shoot(page, view)
+    assert page.url.endswith("/instances")
+
+
+def test_chat_streams_the_models_reply(env: Env, base: int, gateways: list[Gateway], page: Any,
+                                       model: ModelStandin) -> None:
+    env.setup(None, base)
+    env.use_model(model.openai_url)
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    model.replies.append(Reply(text="Streaming back to you, one small piece at a time.", chunk=4, delay_s=0.15))
+    open_view(page, env, "chat")
+    page.fill("textarea[name=message]", "hello from the page")
+    page.click("form.composer button[type=submit]")
+    streaming = page.wait_for_selector(".msg[data-streaming=true]:has-text('Streaming')")
+    partial = streaming.inner_text()
+    assert partial and partial != "Streaming back to you, one small piece at a time."  # seen mid-stream
+    page.wait_for_selector(".msg.assistant:not([data-streaming]):has-text('one small piece at a time.')")
+    assert page.locator(".msg.user", has_text="hello from the page").count() == 1
+    shoot(page, "chat")
+
+
+def test_an_invalid_config_edit_is_refused_inline_and_writes_nothing(started: tuple[Env, int, Gateway],
+                                                                     page: Any) -> None:
+    env, _, _ = started
+    before = env.config_path().read_bytes()
+    open_view(page, env, "config")
+    page.wait_for_function("() => document.querySelector('textarea[name=config]')?.value.includes('gateway')")
+    text = page.input_value("textarea[name=config]")
+    edited = json.loads(text)
+    edited["gateway"]["port"] = "not a port"
+    page.fill("textarea[name=config]", json.dumps(edited, indent=2))
+    page.click("button[data-action=save]")
+    problems = page.wait_for_selector("[data-testid=config-problems]")
+    assert "gateway.port" in problems.inner_text()
+    shoot(page, "config")
+    assert env.config_path().read_bytes() == before
+
+
+def test_a_pending_telegram_pairing_is_approved_from_the_page(env: Env, base: int, gateways: list[Gateway],
+                                                              tg: FakeTelegram, page: Any) -> None:
+    token = new_bot(tg, "ui_pairing_bot")
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root})
+    tg.send_user_message(token, STRANGER, "hi", username="newcomer")
+    assert "pairing code" in replies(tg, token, STRANGER, 1)[-1]
+    open_view(page, env, "channels")
+    row = page.wait_for_selector(f"tr[data-sender='{STRANGER}']")
+    assert "newcomer" in row.inner_text()
+    shoot(page, "channels")
+    row.query_selector("button[data-action=approve]").click()
+    page.wait_for_selector(f"tr[data-sender='{STRANGER}']", state="detached")
+    allow = json.loads((env.state_dir() / "credentials" / "telegram-default-allowFrom.json").read_text())
+    assert str(STRANGER) in allow["allowFrom"]
+    assert "approved" in replies(tg, token, STRANGER, 2)[-1]  # told, as notify asks
+
+
+def test_instances_lists_both_gateways_and_restarts_the_other(env: Env, base: int, gateways: list[Gateway],
+                                                              page: Any) -> None:
+    env.setup(None, base)
+    env.setup("rescue", base + 200)
+    main, rescue = env.gateway().start(), env.gateway("rescue").start()
+    gateways += [main, rescue]
+    main.wait_healthy(base)
+    rescue.wait_healthy(base + 200)
+    started_at = record_for(env.state_dir())["startedAt"]
+    open_view(page, env, "instances", "rescue")
+    page.wait_for_selector("tr[data-instance=default] td[data-health=healthy]")
+    page.wait_for_selector("tr[data-instance=rescue]")
+    assert page.locator("tr[data-instance=rescue] button").count() == 0  # never itself
+    shoot(page, "instances")
+    page.click("tr[data-instance=default] button[data-action=restart]")
+    result = page.wait_for_selector("[data-card=instance-result] pre[data-ok=true]", timeout=60_000)
+    assert "default restarted" in result.inner_text() and "healthy" in result.inner_text()
+    assert record_for(env.state_dir())["startedAt"] > started_at and main.pid == record_for(env.state_dir())["pid"]
+    audit = (env.state_dir("rescue") / "logs" / "rescue-audit.log").read_text()
+    assert '"channel": "control-ui"' in audit and '"command": "/restart"' in audit
+
+
+class _EvilPage(http.server.BaseHTTPRequestHandler):
+    gateway_port = 0
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        body = f"""<!doctype html><p id=out>waiting</p><script>
+          const ws = new WebSocket("ws://127.0.0.1:{self.gateway_port}/");
+          ws.onmessage = (m) => {{ const f = JSON.parse(m.data);
+            if (f.event === "connect.challenge") ws.send(JSON.stringify({{type: "req", id: "1", method: "connect",
+              params: {{minProtocol: 4, maxProtocol: 4, role: "operator", client: {{id: "openclaw-control-ui",
+              version: "1", platform: "web", mode: "webchat"}}}}}}));
+            else if (f.type === "res") document.getElementById("out").dataset.error = f.error ? f.error.message : "none"; }};
+          ws.onclose = (e) => {{ document.getElementById("out").textContent = "closed " + e.code; }};
+        </script>""".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_page_from_another_origin_is_refused(started: tuple[Env, int, Gateway], page: Any) -> None:
+    env, port, _ = started
+    _EvilPage.gateway_port = port
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EvilPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://evil.test:{server.server_address[1]}/")
+        out = page.wait_for_selector("#out:has-text('closed')")
+        assert out.inner_text() == "closed 1008"
+        assert "origin not allowed" in (out.get_attribute("data-error") or "")
+    finally:
+        server.shutdown()
+    status, headers, _ = http_get(port, "/")
+    assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
