@@ -4,19 +4,31 @@
 
 import { GatewayClient, gatewayUrl } from "./lib/gateway.js";
 import { html, render, useEffect, useState } from "./lib/ui.js";
-import { Overview } from "./views/overview.js";
-import { Chat } from "./views/chat.js";
-import { Channels } from "./views/channels.js";
-import { Config } from "./views/config.js";
-import { Logs } from "./views/logs.js";
-import { Browser } from "./views/browser.js";
-import { Instances } from "./views/instances.js";
 
+// Each view's code loads when it is first shown; the connection does not wait for any of them.
 const VIEWS = [
-  ["overview", "Overview", Overview], ["chat", "Chat", Chat], ["channels", "Channels", Channels],
-  ["config", "Config", Config], ["logs", "Logs", Logs], ["browser", "Browser", Browser],
-  ["instances", "Instances", Instances],
+  ["overview", "Overview", () => import("./views/overview.js")], ["chat", "Chat", () => import("./views/chat.js")],
+  ["channels", "Channels", () => import("./views/channels.js")], ["config", "Config", () => import("./views/config.js")],
+  ["logs", "Logs", () => import("./views/logs.js")], ["browser", "Browser", () => import("./views/browser.js")],
+  ["instances", "Instances", () => import("./views/instances.js")],
 ];
+const loaded = new Map(); // view id -> its component
+
+function useView(id) {
+  const [component, setComponent] = useState(() => loaded.get(id) || null);
+  useEffect(() => {
+    if (loaded.has(id)) { setComponent(() => loaded.get(id)); return undefined; }
+    let alive = true;
+    const [, , load] = VIEWS.find(([v]) => v === id);
+    load().then((module) => {
+      const View = Object.values(module).find((v) => typeof v === "function");
+      loaded.set(id, View);
+      if (alive) setComponent(() => View);
+    });
+    return () => { alive = false; };
+  }, [id]);
+  return component;
+}
 const TOKEN_KEY = "openclaw.gateway.token";
 const base = new URL(document.baseURI).pathname.replace(/\/?$/, "/");
 
@@ -64,13 +76,13 @@ function App({ client }) {
     addEventListener("popstate", pop);
     return () => removeEventListener("popstate", pop);
   }, []);
+  const View = useView(view);
   if (state === "auth") return html`<${Login} client=${client} message=${error} />`;
   const go = (id) => (ev) => {
     ev.preventDefault();
     history.pushState(null, "", base + (id === "overview" ? "" : id));
     setView(id);
   };
-  const [, , View] = VIEWS.find(([id]) => id === view);
   const profile = client.hello?.snapshot?.health?.gateway?.profile || location.host;
   return html`
     <div class="shell">
@@ -86,8 +98,8 @@ function App({ client }) {
         </div>
       </nav>
       <main>
-        ${state === "open" ? html`<${View} client=${client} hello=${client.hello} />`
-          : html`<p class="muted">Connecting to the gateway…</p>`}
+        ${state !== "open" ? html`<p class="muted">Connecting to the gateway…</p>`
+          : View ? html`<${View} client=${client} hello=${client.hello} />` : html`<p class="muted">Loading…</p>`}
       </main>
     </div>`;
 }

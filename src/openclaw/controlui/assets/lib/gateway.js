@@ -39,6 +39,7 @@ export class GatewayClient {
 
   start() {
     clearTimeout(this._timer);
+    this._device = this._device || deviceIdentity(); // made (or read) while the socket opens
     this._setState("connecting");
     const ws = new WebSocket(this.url);
     this._ws = ws;
@@ -99,7 +100,7 @@ export class GatewayClient {
       userAgent: navigator.userAgent, locale: navigator.language,
     };
     if (this.token) params.auth = { token: this.token };
-    const device = await deviceIdentity();
+    const device = await this._device;
     if (device && challenge.nonce) {
       const signedAt = challenge.ts;
       const payload = ["v3", device.id, CLIENT.id, CLIENT.mode, "operator", SCOPES.join(","), signedAt,

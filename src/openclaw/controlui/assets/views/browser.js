@@ -25,11 +25,11 @@ export function Browser({ client }) {
           <td>${p.name} ${p.isDefault ? html`<${Badge}>default<//>` : null}</td>
           <td>${p.running ? html`<${Badge} kind="ok">running<//>` : html`<${Badge}>stopped<//>`}</td>
           <td>${p.cdpUrl || p.cdpPort || "-"}</td><td>${p.tabCount ?? "-"}</td>
-          <td class="row">
+          <td><div class="row">
             <button disabled=${busy || p.running} onClick=${() => act(() => call(client, "POST", "/start", { profile: p.name }))}>Start</button>
             <button disabled=${busy || !p.running} onClick=${() => act(() => call(client, "POST", "/stop", { profile: p.name }))}>Stop</button>
             <button disabled=${busy || !p.running} data-action="screenshot" onClick=${() => screenshot(p.name)}>Screenshot</button>
-          </td></tr>`)}</tbody></table>` : html`<p class="muted">${data ? "No browser profiles." : "Loading…"}</p>`}
+          </div></td></tr>`)}</tbody></table>` : html`<p class="muted">${data ? "No browser profiles." : "Loading…"}</p>`}
       <form class="row" onSubmit=${(e) => { e.preventDefault(); act(() => call(client, "POST", "/tabs/open", { url })); }}>
         <input name="url" size="40" value=${url} onInput=${(e) => setUrl(e.target.value)} />
         <button type="submit" disabled=${busy}>Open in the default profile</button>

@@ -24,10 +24,10 @@ export function Channels({ client }) {
             ${c.suppressed ? "suppressed (crash loop)" : c.connected ? "connected" : c.running ? "starting" : "stopped"}
             ${c.lastError ? html`<div class="error">${c.lastError}</div>` : null}</td>
           <td>${Object.keys(c.accounts || {}).join(", ") || "-"}</td>
-          <td class="row">
+          <td><div class="row">
             <button disabled=${busy || c.running} onClick=${() => act("channels.start", { channel: id })}>Start</button>
             <button disabled=${busy || !c.running} onClick=${() => act("channels.stop", { channel: id })}>Stop</button>
-          </td></tr>`)}</tbody></table>`
+          </div></td></tr>`)}</tbody></table>`
         : html`<p class="muted">No channels configured. Add one with <code>openclaw channels add</code>
             or in Config (channels.telegram.botToken).</p>`}
     <//>
@@ -39,12 +39,12 @@ export function Channels({ client }) {
           <td>${r.senderId}${r.metadata?.username ? html` <span class="muted">@${r.metadata.username}</span>` : null}</td>
           <td>${ago(Date.parse(r.createdAt))}</td>
           <td>${new Date(r.expiresAt).toLocaleTimeString()}</td>
-          <td class="row">
+          <td><div class="row">
             <button class="primary" disabled=${busy} data-action="approve" onClick=${() => act("channels.pairing.approve",
               { channel: r.channel, accountId: r.accountId, requestId: r.requestId, notify: true })}>Approve</button>
             <button disabled=${busy} data-action="dismiss" onClick=${() => act("channels.pairing.dismiss",
               { channel: r.channel, accountId: r.accountId, requestId: r.requestId })}>Dismiss</button>
-          </td></tr>`)}</tbody></table>`
+          </div></td></tr>`)}</tbody></table>`
         : html`<p class="muted">No one is waiting. ${pairing?.accounts?.length
           ? html`<${Badge}>${pairing.accounts.length} account(s) use pairing<//>` : ""}</p>`}
     <//>`;

@@ -31,8 +31,8 @@ export function Instances({ client }) {
             ${i.running ? (i.healthy ? "healthy" : "unhealthy") : "stopped"}</td>
           <td>${i.service || "-"}</td>
           <td>${(i.collisions || []).length ? html`<span class="error">${i.collisions.map((c) => `${c.kind} ${c.other} ${(c.ports || []).join(",")}`).join("; ")}</span>` : "none"}</td>
-          <td class="row">${data.canOperate && !i.self ? ["start", "stop", "restart", "doctor"].map((a) => html`
-            <button disabled=${busy} data-action=${a} onClick=${() => run(i.profile, a)}>${a}</button>`) : null}</td>
+          <td><div class="row">${data.canOperate && !i.self ? ["start", "stop", "restart", "doctor"].map((a) => html`
+            <button disabled=${busy} data-action=${a} onClick=${() => run(i.profile, a)}>${a}</button>`) : null}</div></td>
         </tr>`)}</tbody></table>
       <p class="muted">* listening. Ports are each instance's footprint: base (WS + HTTP), browser control, canvas, CDP range.</p>
     <//>
