@@ -27,3 +27,4 @@ echo
 "$oc" gateways
 echo
 echo "Try: $oc --profile rescue status    Stop both: ./scripts/down.sh"
+echo "Control UI: $oc --profile main dashboard  (the rescue one's Instances view can restart main)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import os
@@ -141,6 +142,9 @@ def test_two_gateways_each_drive_their_own_browser(pair: tuple[Env, dict[str, in
         saved = json.loads(browser(env, profile, "screenshot", "--json").stdout)
         assert Path(saved["path"]).read_bytes()[:4] == b"\x89PNG"
         assert str(env.state_dir(profile)) in saved["path"]
+        last = json.loads(env.cli("--profile", profile, "gateway", "call", "browser.request", "--params", json.dumps(
+            {"method": "GET", "path": "/screenshot/last"}), "--json", check=True).stdout)
+        assert last["path"] == saved["path"] and base64.b64decode(last["data"])[:4] == b"\x89PNG"  # what the UI shows
     main_port = json.loads(browser(env, "main", "status", "--json").stdout)["cdpPort"]
     rescue_port = json.loads(browser(env, "rescue", "status", "--json").stdout)["cdpPort"]
     assert main_port != rescue_port

@@ -131,6 +131,25 @@ def test_an_invalid_config_edit_is_refused_inline_and_writes_nothing(started: tu
     shoot(page, "config")
     assert env.config_path().read_bytes() == before
 
+    env.cli("config", "set", "logging.level", "debug", check=True)  # someone else edits the file meanwhile
+    edited["gateway"]["port"] = json.loads(text)["gateway"]["port"]
+    page.fill("textarea[name=config]", json.dumps(edited, indent=2))
+    page.click("button[data-action=save]")
+    page.wait_for_selector("[role=alert]:has-text('changed since you loaded it')")
+    assert json.loads(env.config_path().read_text())["logging"]["level"] == "debug"  # their edit stands
+
+
+def test_without_a_token_the_page_asks_for_one(started: tuple[Env, int, Gateway], page: Any) -> None:
+    env, port, _ = started
+    page.goto(f"http://127.0.0.1:{port}/")
+    page.wait_for_selector("form.login [role=alert]")  # refused: the gateway wants its token
+    page.fill("form.login input[name=token]", "not-the-token")
+    page.click("form.login button[type=submit]")
+    page.wait_for_selector("form.login [role=alert]:has-text('token')")
+    page.fill("form.login input[name=token]", env.token())
+    page.click("form.login button[type=submit]")
+    page.wait_for_selector("[data-testid=health]:has-text('healthy')")
+
 
 def test_a_pending_telegram_pairing_is_approved_from_the_page(env: Env, base: int, gateways: list[Gateway],
                                                               tg: FakeTelegram, page: Any) -> None:

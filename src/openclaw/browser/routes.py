@@ -93,6 +93,11 @@ async def screenshot(svc: BrowserService, _: dict[str, str], q: dict[str, Any], 
     return await svc.screenshot(_profile(q, b), b.get("targetId"), _flag(b.get("fullPage")), _flag(b.get("inline")))
 
 
+@route("GET", "/screenshot/last")
+async def last_screenshot(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+    return await svc.last_screenshot(_profile(q, b))
+
+
 @route("GET", "/snapshot")
 async def take_snapshot(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.snapshot(_profile(q, b), q.get("targetId"), _flag(q.get("interactive")))

@@ -35,6 +35,7 @@ class BrowserService:
         self.browsers: dict[str, ManagedBrowser] = {}
         self.last_target: dict[str, str] = {}
         self.known_refs: dict[str, set[str]] = {}  # targetId -> refs of its latest snapshot
+        self.last_shots: dict[str, dict[str, Any]] = {}  # profile -> its latest screenshot (no image data)
         self._session: aiohttp.ClientSession | None = None
         self._lock = asyncio.Lock()
 
@@ -326,9 +327,22 @@ class BrowserService:
         await asyncio.to_thread(path.write_bytes, data)
         out = {"ok": True, "path": str(path), "targetId": target["id"], "url": url, "bytes": len(data),
                "type": "png"}
+        self.last_shots[prof.name] = {**out, "profile": prof.name, "takenAt": int(time.time() * 1000)}
         if inline:
             out["data"] = base64.b64encode(data).decode()
         return out
+
+    async def last_screenshot(self, name: str | None) -> dict[str, Any]:
+        """The latest screenshot this service took of the profile (by anyone: CLI, agent, UI), inline."""
+        prof = self.profile(name)
+        shot = self.last_shots.get(prof.name)
+        if shot is None:
+            raise BrowserError(404, "NO_SCREENSHOT", f"no screenshot of profile {prof.name} since the gateway started")
+        try:
+            data = await asyncio.to_thread(Path(shot["path"]).read_bytes)
+        except OSError:
+            raise BrowserError(404, "NO_SCREENSHOT", f"the last screenshot ({shot['path']}) is gone") from None
+        return {**shot, "data": base64.b64encode(data).decode()}
 
     async def snapshot(self, name: str | None, target_id: str | None, interactive: bool) -> dict[str, Any]:
         _, target, conn = await self._page(name, target_id)

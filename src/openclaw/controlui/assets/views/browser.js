@@ -1,7 +1,7 @@
 // Browser: this gateway's browser profiles (running, CDP port, tabs) with start/stop, opening a
 // page, and a screenshot of the current tab.
 
-import { Badge, Card, ErrorLine, html, useAction, useRpc, useState } from "../lib/ui.js";
+import { Badge, Card, ErrorLine, html, useAction, useEffect, useRpc, useState } from "../lib/ui.js";
 
 const call = (client, method, path, body = {}, query = {}) =>
   client.request("browser.request", { method, path, body, query, timeoutMs: 60000 });
@@ -12,6 +12,12 @@ export function Browser({ client }) {
   const [url, setUrl] = useState("https://example.com");
   const [act, busy, actError] = useAction(async (fn) => { await fn(); await reload(); });
   const profiles = data?.profiles || [];
+  const fallback = profiles.find((p) => p.isDefault)?.name;
+  useEffect(() => { // the latest one the browser service took, whoever asked for it
+    if (!fallback || shot) return;
+    call(client, "GET", "/screenshot/last", {}, { profile: fallback })
+      .then((res) => setShot({ ...res, at: new Date(res.takenAt) }), () => {});
+  }, [fallback]);
   const screenshot = (profile) => act(async () => {
     const res = await call(client, "POST", "/screenshot", { profile, inline: true });
     setShot({ ...res, profile, at: new Date() });
@@ -38,6 +44,6 @@ export function Browser({ client }) {
     <${Card} title="Last screenshot" id="screenshot">
       ${shot ? html`<p class="muted">${shot.profile} · ${shot.url} · ${shot.at.toLocaleTimeString()} · ${shot.path}</p>
         <img class="shot" alt="screenshot of the current tab" src=${`data:image/png;base64,${shot.data}`} />`
-        : html`<p class="muted">None taken yet in this page.</p>`}
+        : html`<p class="muted">None since the gateway started.</p>`}
     <//>`;
 }
