@@ -154,10 +154,6 @@ def prompt_from(entries: list[tuple[str, str]]) -> Prompt:
     return Prompt(text, "\n\n".join(system) or None)
 
 
-def model_override(request: web.Request) -> str | None:
-    return request.headers.get("x-openclaw-model", "").strip() or None
-
-
 def handle_errors(handler: Any) -> Any:
     async def wrapped(request: web.Request, gateway: GatewayContext) -> web.StreamResponse:
         try:

@@ -22,7 +22,6 @@ from openclaw.gateway.httpapi.common import (
     authorize,
     handle_errors,
     json_body,
-    model_override,
     prompt_from,
     runtime,
     session_for,
@@ -60,8 +59,6 @@ def _failure(run: Run) -> ApiError:
 
 @handle_errors
 async def chat_completions(request: web.Request, gateway: GatewayContext) -> web.StreamResponse:
-    from openclaw.agents.run import TurnInput
-
     allow_methods(request, "POST")
     authorize(request, gateway)
     body = await json_body(request)
@@ -71,11 +68,7 @@ async def chat_completions(request: web.Request, gateway: GatewayContext) -> web
     prompt = prompt_from([("tool" if m.get("role") == "function" else str(m.get("role") or ""), text_of(m.get("content")))
                           for m in messages])
     key = session_for(request, agents, agent, body.get("user"), "openai")
-    run = agents.submit(TurnInput(key, prompt.message, agent_id=agent, operator=True,
-                                  channel=request.headers.get("x-openclaw-message-channel") or "webchat",
-                                  chat_type="direct", origin={"channel": "http", "api": "chat.completions"},
-                                  model=model_override(request), extra_system=prompt.system,
-                                  run_id=f"chatcmpl_{uuid.uuid4().hex}"))
+    run = turns.start(request, agents, agent, key, prompt, "chat.completions", f"chatcmpl_{uuid.uuid4().hex}")
     model = body.get("model") if isinstance(body.get("model"), str) else "openclaw"
     if body.get("stream"):
         include_usage = isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage") is True

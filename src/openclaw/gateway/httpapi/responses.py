@@ -19,7 +19,6 @@ from openclaw.gateway.httpapi.common import (
     authorize,
     handle_errors,
     json_body,
-    model_override,
     prompt_from,
     runtime,
     session_for,
@@ -82,8 +81,6 @@ def _resource(run: Run, response_id: str, model: str, created: int, status: str,
 
 @handle_errors
 async def create_response(request: web.Request, gateway: GatewayContext) -> web.StreamResponse:
-    from openclaw.agents.run import TurnInput
-
     allow_methods(request, "POST")
     authorize(request, gateway)
     body = await json_body(request)
@@ -102,10 +99,7 @@ async def create_response(request: web.Request, gateway: GatewayContext) -> web.
         key = session_for(request, agents, agent, body.get("user"), "openresponses")
     response_id = f"resp_{uuid.uuid4().hex}"
     _remember(response_id, agent, key)
-    run = agents.submit(TurnInput(key, prompt.message, agent_id=agent, operator=True, chat_type="direct",
-                                  channel=request.headers.get("x-openclaw-message-channel") or "webchat",
-                                  origin={"channel": "http", "api": "responses"}, model=model_override(request),
-                                  extra_system=prompt.system, run_id=response_id))
+    run = turns.start(request, agents, agent, key, prompt, "responses", response_id)
     model = body.get("model") if isinstance(body.get("model"), str) else "openclaw"
     created = int(time.time())
     if body.get("stream"):

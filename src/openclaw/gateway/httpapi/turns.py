@@ -12,13 +12,36 @@ from aiohttp import web
 if TYPE_CHECKING:
     from openclaw.agents.run import Run, RunEvent
     from openclaw.agents.runtime import AgentRuntime
+    from openclaw.gateway.httpapi.common import Prompt
 
 DISCONNECT_POLL_S = 1.0
+MAX_IN_FLIGHT = 256  # HTTP turns running or waiting at once; beyond, 429 (each holds a connection)
+_in_flight: set[str] = set()
 
 
 def gone(request: web.Request) -> bool:
     transport = request.transport
     return transport is None or transport.is_closing()
+
+
+def start(request: web.Request, agents: AgentRuntime, agent: str, key: str, prompt: Prompt, api: str,
+          run_id: str) -> Run:
+    """Submit the caller's turn as its owner (shared-secret callers are operators, as upstream's)."""
+    from openclaw.agents.run import TurnInput
+    from openclaw.gateway.httpapi.common import ApiError
+
+    if len(_in_flight) >= MAX_IN_FLIGHT:
+        raise ApiError(429, f"{MAX_IN_FLIGHT} HTTP turns are already running or waiting; retry shortly",
+                       "rate_limit_exceeded", {"Retry-After": "1"})
+    run = agents.submit(TurnInput(
+        key, prompt.message, agent_id=agent, operator=True, chat_type="direct",
+        channel=request.headers.get("x-openclaw-message-channel") or "webchat", origin={"channel": "http", "api": api},
+        model=request.headers.get("x-openclaw-model", "").strip() or None, extra_system=prompt.system, run_id=run_id,
+    ))
+    if not run.finished:
+        _in_flight.add(run.id)
+        run.done.add_done_callback(lambda _: _in_flight.discard(run.id))
+    return run
 
 
 async def finish(request: web.Request, agents: AgentRuntime, run: Run) -> Run:
