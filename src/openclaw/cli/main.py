@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_USAGE)
     rest = opts.argv
     if rest[:1] in (["-V"], ["--version"], ["-v"]):
-        print(f"openclaw {__version__}")
+        print(f"openclaw {__version__} (openclaw-python)")
         return
     import click
 

@@ -83,7 +83,7 @@ class GatewayClient:
             # entered as a context manager: the form every websockets version supports
             self._ws = self._stack.enter_context(
                 connect(self.url, open_timeout=self.timeout, close_timeout=1, max_size=26_214_400,
-                        compression=None, user_agent_header=f"openclaw-py/{__version__}")
+                        compression=None, user_agent_header=f"openclaw-python/{__version__}")
             )
             self._ws.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, TimeoutError) as exc:
