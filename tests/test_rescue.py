@@ -149,3 +149,31 @@ def test_the_rescue_bot_repairs_main_when_asked_in_plain_words(hosts: tuple[Env,
     audit = [json.loads(line) for line in (env.state_dir("rescue") / "logs/rescue-audit.log").read_text().splitlines()]
     by_agent = [a["command"] for a in audit if a["channel"] == "agent"]
     assert by_agent == ["/status", "/doctor", "/rollback", "/start"]
+
+
+def test_the_default_instance_answers_to_main_and_a_lone_other_needs_no_name(
+        env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> None:
+    token = "5001:RESCUE-seed-token"
+    if token not in tg.bots:
+        tg.add_bot(token, "seed_rescue_bot")
+    env.setup(None, base)  # the seeds' main bot: the default instance
+    env.setup("rescue", base + 200)
+    env.cli("--profile", "rescue", "config", "set", "channels.telegram",
+            json.dumps({"botToken": token, "apiRoot": tg.api_root}), check=True)
+    rescue = env.gateway("rescue").start()
+    gateways.append(rescue)
+    rescue.wait_healthy(base + 200)
+    chat = Chat(tg, token, OWNER)
+    code = chat.say("hello").split("pairing code is ")[1].split()[0]
+    env.cli("--profile", "rescue", "pairing", "approve", "telegram", code, check=True)
+
+    assert chat.say("/status main").startswith("default: stopped")
+    assert chat.say("/status").startswith("default: stopped")  # the only other instance
+    assert chat.say("/config get gateway.port") == f"gateway.port = {base}"
+    assert chat.say("/config main set logging.level debug").startswith("set logging.level on default")
+    assert env.config()["logging"]["level"] == "debug"
+    assert chat.say("/logs 5") == "(no log lines)"
+    env.setup("extra", base + 400)
+    assert "name a profile" in chat.say("/status") and "known: default, extra" in chat.say("/status")
+    assert chat.say("/status extra").startswith("extra: stopped")
+    assert "no instance named mian" in chat.say("/status mian")  # a typo is not the only other one

@@ -25,6 +25,8 @@ HELP = """Operator commands (no model needed):
 /rollback <profile> - restore the last-known-good config
 /restart <profile>  /start <profile>  /stop <profile>
 /help - this list
+The default instance answers to main as well as default. With just one other instance on this
+host the profile may be left out (except for /stop, which alone stops the assistant's answer).
 With a model configured, anything else goes to the assistant:
 /new or /reset - a fresh conversation, /stop - stop its answer,
 /model [provider/model] - show or change its model, /whoami"""
@@ -58,8 +60,18 @@ class Context:
     targets: list[str] | None  # rescue.targets; None = every other instance
 
 
-def _target(ctx: Context, cmd: Command) -> ops.Target:
-    return ops.resolve_target(cmd.args[0] if cmd.args else "", ctx.me, ctx.targets)
+SUBWORDS = {"config": {"get", "set"}}  # words that can follow a command whose profile was left out
+
+
+def _target(ctx: Context, cmd: Command) -> tuple[ops.Target, list[str], str]:
+    """The instance a command names and the words (and raw text) after that name. The profile may
+    be left out when exactly one other instance exists: `/status`, `/logs 50`, `/config get k`."""
+    first = cmd.args[0] if cmd.args else ""
+    implicit = not first or first.isdigit() or first in SUBWORDS.get(cmd.name, set())
+    if implicit and first not in ops.names(ctx.me):
+        return ops.resolve_target("", ctx.me, ctx.targets), cmd.args, cmd.raw_args
+    rest = cmd.raw_args.split(None, 1)
+    return ops.resolve_target(first, ctx.me, ctx.targets), cmd.args[1:], rest[1] if len(rest) > 1 else ""
 
 
 def _age(ts: float | None) -> str:
@@ -80,7 +92,7 @@ def _gateways(ctx: Context, cmd: Command) -> str:
 
 
 def _status(ctx: Context, cmd: Command) -> str:
-    s = ops.status(_target(ctx, cmd))
+    s = ops.status(_target(ctx, cmd)[0])
     state = ("healthy" if s["healthy"] else "not answering") if s["running"] else "stopped"
     lines = [f"{s['profile']}: {state}" + (f" (pid {s['pid']})" if s["pid"] else ""), f"port: {s['port']}",
              f"service: {'installed' if s['service'] else 'none'}"]
@@ -95,13 +107,14 @@ def _status(ctx: Context, cmd: Command) -> str:
 
 
 def _logs(ctx: Context, cmd: Command) -> str:
-    count = int(cmd.args[1]) if len(cmd.args) > 1 and cmd.args[1].isdigit() else 20
-    lines = ops.logs(_target(ctx, cmd), count)
+    target, words, _ = _target(ctx, cmd)
+    count = int(words[0]) if words and words[0].isdigit() else 20
+    lines = ops.logs(target, count)
     return "\n".join(format_log_line(line) for line in lines) or "(no log lines)"
 
 
 def _doctor(ctx: Context, cmd: Command) -> str:
-    report = ops.doctor(_target(ctx, cmd))
+    report = ops.doctor(_target(ctx, cmd)[0])
     if not report.findings:
         return "no problems found"
     out = []
@@ -111,14 +124,17 @@ def _doctor(ctx: Context, cmd: Command) -> str:
 
 
 def _config(ctx: Context, cmd: Command) -> str:
-    if len(cmd.args) < 3 or cmd.args[1] not in ("get", "set") or (cmd.args[1] == "set" and len(cmd.args) < 4):
-        return "usage: /config <profile> get <key>  |  /config <profile> set <key> <value>"
-    target = _target(ctx, cmd)
-    key = cmd.args[2]
-    if cmd.args[1] == "get":
+    usage = "usage: /config [profile] get <key>  |  /config [profile] set <key> <value>"
+    if not cmd.args:
+        return usage
+    target, words, raw = _target(ctx, cmd)
+    if len(words) < 2 or words[0] not in ("get", "set") or (words[0] == "set" and len(words) < 3):
+        return usage
+    key = words[1]
+    if words[0] == "get":
         value = ops.config_get(target, key)
         return f"{key} = {json.dumps(value, ensure_ascii=False)}"
-    raw_value = cmd.raw_args.split(None, 3)[3]
+    raw_value = raw.split(None, 2)[2]
     changed = ops.config_set(target, key, parse_value(raw_value, strict_json=False))
     if not changed:
         return f"{key} already has that value; nothing changed"
@@ -126,7 +142,7 @@ def _config(ctx: Context, cmd: Command) -> str:
 
 
 def _rollback(ctx: Context, cmd: Command) -> str:
-    target = _target(ctx, cmd)
+    target = _target(ctx, cmd)[0]
     good = ops.rollback(target)
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(good.recorded_at))
     return f"restored {target.name}'s last-known-good config (recorded {when}); /restart {target.name} to apply"
@@ -134,7 +150,7 @@ def _rollback(ctx: Context, cmd: Command) -> str:
 
 def _lifecycle(op: Callable[[ops.Target], Awaitable[str]]) -> Callable[[Context, Command], Awaitable[str]]:
     async def run(ctx: Context, cmd: Command) -> str:
-        return await op(_target(ctx, cmd))
+        return await op(_target(ctx, cmd)[0])
 
     return run
 

@@ -40,21 +40,62 @@ class Target:
     paths: InstancePaths
 
 
+def _is_me(inst: Instance, me: InstancePaths) -> bool:
+    return os.path.abspath(inst.state_dir) == os.path.abspath(me.state_dir)
+
+
+def _find(instances: list[Instance], wanted: str) -> Instance | None:
+    """By profile name; `main` also means the default instance (the seeds' main bot) unless a
+    profile is really named `main`."""
+    found = next((i for i in instances if i.name == wanted), None)
+    if found is None and wanted == "main":
+        found = next((i for i in instances if i.profile is None), None)
+    return found
+
+
+def _allowed(inst: Instance, wanted: str, allowed: list[str] | None) -> bool:
+    if allowed is None:
+        return True
+    names = {wanted, inst.name} | ({"main", "default"} if inst.profile is None else set())
+    return bool(names & set(allowed))
+
+
 def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None) -> Target:
-    """An instance by profile name, if this rescue instance may touch it."""
+    """An instance by profile name (or, with no name, the only other one), if this rescue
+    instance may touch it."""
     wanted = (name or "").strip()
-    if not wanted:
-        raise RescueError("name a profile, e.g. /status main (see /gateways)")
     instances = discover_instances(me.home)
-    inst = next((i for i in instances if i.name == wanted), None)
+    if not wanted:
+        return only_other(me, allowed, instances)
+    inst = _find(instances, wanted)
     if inst is None:
-        known = ", ".join(i.name for i in instances if i.state_dir != me.state_dir) or "none"
+        known = ", ".join(i.name for i in instances if not _is_me(i, me)) or "none"
         raise RescueError(f"no instance named {wanted} on this host (known: {known})")
-    if os.path.abspath(inst.state_dir) == os.path.abspath(me.state_dir):
+    if _is_me(inst, me):
         raise RescueError(f"{wanted} is this gateway itself; use the CLI on the host for it")
-    if allowed is not None and wanted not in allowed:
-        raise RescueError(f"{wanted} is not in rescue.targets ({', '.join(allowed) or 'empty'})")
-    return Target(wanted, inst.paths(me.home))
+    if not _allowed(inst, wanted, allowed):
+        raise RescueError(f"{wanted} is not in rescue.targets ({', '.join(allowed or []) or 'empty'})")
+    return Target(inst.name, inst.paths(me.home))
+
+
+def only_other(me: InstancePaths, allowed: list[str] | None, instances: list[Instance] | None = None) -> Target:
+    """The one instance besides this one (within rescue.targets), for commands that leave the
+    profile out; several (or none) is a question back."""
+    instances = discover_instances(me.home) if instances is None else instances
+    others = [i for i in instances if not _is_me(i, me) and _allowed(i, i.name, allowed)]
+    if len(others) == 1:
+        return Target(others[0].name, others[0].paths(me.home))
+    known = ", ".join(i.name for i in others) or "none"
+    raise RescueError(f"name a profile, e.g. /status {others[0].name if others else 'main'} (known: {known})")
+
+
+def names(me: InstancePaths) -> set[str]:
+    """Every name a command may use for an instance of this host (profiles, and `main`)."""
+    instances = discover_instances(me.home)
+    out = {i.name for i in instances}
+    if any(i.profile is None for i in instances):
+        out.add("main")
+    return out
 
 
 def gateways(me: InstancePaths) -> list[dict[str, Any]]:
