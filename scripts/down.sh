@@ -6,8 +6,8 @@ oc=.venv/bin/openclaw
 pids=$("$oc" gateways --json | .venv/bin/python -c '
 import json, sys
 print(" ".join(str(i["pid"]) for i in json.load(sys.stdin)["instances"]
-               if i["profile"] in ("main", "rescue") and i["pid"]))')
-[ -z "$pids" ] && { echo "no main/rescue gateway is running"; exit 0; }
+               if i["profile"] in ("default", "rescue") and i["pid"]))')
+[ -z "$pids" ] && { echo "no main (default) or rescue gateway is running"; exit 0; }
 kill $pids
 for _ in $(seq 1 150); do
   kill -0 $pids 2>/dev/null || { echo "stopped: $pids"; exit 0; }

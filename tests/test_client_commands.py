@@ -97,6 +97,16 @@ def test_status_for_dev_profile_uses_19001(env: Env) -> None:
     assert proc.returncode == 1 and "ws://127.0.0.1:19001" in proc.stderr and "openclaw --dev gateway" in proc.stderr
 
 
+def test_hints_for_a_hand_isolated_instance_carry_its_environment(env: Env, base: int) -> None:
+    state = env.root / "iso"
+    isolated = {"OPENCLAW_STATE_DIR": str(state), "OPENCLAW_CONFIG_PATH": str(state / "rescue.json")}
+    setup = env.cli("setup", "--port", str(base), extra_env=isolated, check=True)
+    hint = f"OPENCLAW_STATE_DIR={state} OPENCLAW_CONFIG_PATH={state / 'rescue.json'} openclaw gateway"
+    assert hint in setup.stdout
+    proc = env.cli("status", extra_env=isolated)
+    assert proc.returncode == 1 and proc.stderr.strip().endswith(hint)
+
+
 def test_version_and_help(env: Env) -> None:
     assert env.cli("--version", check=True).stdout.startswith("openclaw ")
     assert "gateways" in env.cli("--help", check=True).stdout

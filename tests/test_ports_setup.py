@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from helpers import Env
+from helpers import Env, port_free
 
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.ports.footprint import footprint_for, format_ports, parse_env_port, resolve_base_port
@@ -159,3 +159,15 @@ def test_gateways_lists_instances_and_collisions(env: Env, base: int) -> None:
     assert by_name["rescue"]["collisions"][0]["other"] == "main"
     text = env.cli("gateways", check=True).stdout
     assert "main" in text and "rescue" in text and "overlaps" in text
+
+
+def test_the_seeds_bases_stay_theirs(env: Env) -> None:
+    """A profile set up first on a fresh host leaves 18789 to the default instance and 19001 to --dev."""
+    seeds = footprint_for(18789).ports() | footprint_for(19001).ports()
+    for name in ("rescue", "work"):
+        fp = env.setup(name)["footprint"]
+        assert not seeds & footprint_for(fp["base"]).ports(), (name, fp["base"])
+    if all(port_free(p) for p in (18789, 18791, 18793)):  # unless this machine runs something there
+        assert env.setup(None)["footprint"]["base"] == 18789
+    if all(port_free(p) for p in (19001, 19003, 19005)):
+        assert env.setup("dev")["footprint"]["base"] == 19001

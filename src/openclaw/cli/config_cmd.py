@@ -16,7 +16,6 @@ from openclaw.config.model import Issue
 from openclaw.config.redact import redact_at
 from openclaw.config.store import config_hash, parse_value, read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError
-from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths, resolve_paths
 
 
@@ -125,7 +124,7 @@ def validate_cmd(as_json: bool) -> None:
         print_json({"ok": snap.exists and snap.valid, "path": str(snap.path), "exists": snap.exists,
                     "valid": snap.valid, "issues": [i.as_dict() for i in snap.issues], "ignoredSections": ignored})
     if not snap.exists:
-        raise OpenClawError(f"No config at {snap.path}; create one with `{profile_cli_prefix(paths.profile)} setup`")
+        raise OpenClawError(f"No config at {snap.path}; create one with `{paths.cli} setup`")
     if snap.issues:
         if as_json:
             raise SystemExit(ConfigError.exit_code)

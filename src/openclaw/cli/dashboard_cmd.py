@@ -15,7 +15,6 @@ from openclaw.client.target import resolve_target
 from openclaw.config.store import read_config
 from openclaw.controlui.paths import dashboard_url, normalize_base_path
 from openclaw.errors import OpenClawError
-from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import resolve_paths
 
 PROBE_TIMEOUT_S = 2.0
@@ -34,7 +33,7 @@ def check_page(url: str) -> None:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise OpenClawError(f"The gateway does not answer at {url} ({reason}); start it with "
-                            f"`{profile_cli_prefix(resolve_paths().profile)} gateway`.") from None
+                            f"`{resolve_paths().cli} gateway`.") from None
 
 
 def has_desktop() -> bool:
@@ -50,7 +49,7 @@ def dashboard(no_open: bool, as_json: bool) -> None:
     snap = read_config(paths.config_path, validate=False)
     if snap.get("gateway", "controlUi", "enabled") is False:
         raise OpenClawError("The Control UI is turned off on this gateway; turn it on with: "
-                            f"{profile_cli_prefix(paths.profile)} config set gateway.controlUi.enabled true")
+                            f"{paths.cli} config set gateway.controlUi.enabled true")
     base = snap.get("gateway", "controlUi", "basePath")
     page = dashboard_url("127.0.0.1", target.port or 0, base)
     check_page(page)

@@ -9,7 +9,6 @@ import click
 from openclaw.cli.output import json_option, kv, print_json, short_path
 from openclaw.cli.rpc_common import call, capability, connect, rpc_options, target_from
 from openclaw.errors import OpenClawError
-from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths, resolve_paths
 
 
@@ -106,7 +105,7 @@ def status(require_rpc: bool, deep: bool, url: str | None, token: str | None, pa
 
 
 def _print_human(report: dict[str, Any], rpc: dict[str, Any], paths: InstancePaths, require_rpc: bool) -> None:
-    prefix = profile_cli_prefix(paths.profile)
+    prefix = paths.cli
     runtime = report["runtime"]
     lines = [
         ("Profile", paths.name),

@@ -6,7 +6,6 @@ import click
 
 from openclaw.cli.output import json_option, print_json, short_path
 from openclaw.ports.footprint import format_ports
-from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import resolve_paths
 from openclaw.provisioning.setup import setup_instance
 
@@ -38,6 +37,6 @@ def setup(port: int | None, workspace: str | None, force: bool, as_json: bool) -
     )
     for collision in result.collisions:
         click.echo(f"Warning: footprint overlaps {collision.other} on {format_ports(collision.ports)}", err=True)
-    prefix = profile_cli_prefix(paths.profile)
+    prefix = paths.cli
     click.echo("")
     click.echo(f"Setup complete for profile {paths.name}. Start it with: {prefix} gateway")

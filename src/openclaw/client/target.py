@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from openclaw.config.store import read_config
 from openclaw.errors import UsageError
 from openclaw.ports.footprint import resolve_base_port
-from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths
 
 
@@ -33,7 +32,7 @@ class Target:
 
     @property
     def start_hint(self) -> str:
-        return f"{profile_cli_prefix(self.paths.profile)} gateway"
+        return f"{self.paths.cli} gateway"
 
 
 def resolve_target(

@@ -46,7 +46,7 @@ class Context:
 
     @property
     def prefix(self) -> str:
-        return profile_cli_prefix(self.paths.profile)
+        return self.paths.cli
 
     def prefix_of(self, inst: Instance) -> str:
         return profile_cli_prefix(inst.profile)
@@ -114,7 +114,7 @@ def check_permissions(ctx: Context) -> list[Finding]:
 
 
 def check_port_collisions(ctx: Context) -> list[Finding]:
-    from openclaw.ports.planner import plan_base
+    from openclaw.ports.planner import plan_base, seed_bases_besides
 
     out = []
     seen: set[tuple[str, str]] = set()
@@ -128,7 +128,8 @@ def check_port_collisions(ctx: Context) -> list[Finding]:
             if not shared:
                 continue
             mover = a if os.path.abspath(a.state_dir) == os.path.abspath(ctx.paths.state_dir) else b
-            free = plan_base([i for i in ctx.instances if i is not mover], ctx.listening).base
+            free = plan_base([i for i in ctx.instances if i is not mover], ctx.listening,
+                             reserved=seed_bases_besides(mover.profile)).base
             roles = ", ".join(sorted({a.footprint.role_of(p) for p in shared}))
             out.append(Finding(
                 "ports/collision", "error",

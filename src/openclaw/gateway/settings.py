@@ -19,7 +19,6 @@ from openclaw.gateway.limits import Limits
 from openclaw.locality import is_loopback_name
 from openclaw.ports.footprint import Footprint, footprint_for, resolve_base_port
 from openclaw.ports.instances import isolation_check
-from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths
 from openclaw.sharedsecret import AuthConfig
 
@@ -70,7 +69,7 @@ class GatewaySettings:
 def _start_guard(snap: ConfigSnapshot, paths: InstancePaths, opts: RunOptions) -> None:
     if opts.allow_unconfigured:
         return
-    setup = f"{profile_cli_prefix(paths.profile)} setup"
+    setup = f"{paths.cli} setup"
     if not snap.exists:
         raise ConfigError(
             f"Missing config. Run `{setup}` or set gateway.mode=local (or pass --allow-unconfigured)."
@@ -155,7 +154,7 @@ def resolve_settings(
         raise ConfigError(
             format_issues(paths.config_path, issues)
             + "\nFix it with `openclaw config set|unset`, or restore the last good one with "
-            f"`{profile_cli_prefix(paths.profile)} config rollback`."
+            f"`{paths.cli} config rollback`."
         )
     _start_guard(snap, paths, opts)
     port, source = resolve_base_port(opts.port, snap.resolved, paths.profile, env)

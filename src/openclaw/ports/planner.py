@@ -8,7 +8,7 @@ from openclaw.errors import OpenClawError
 from openclaw.ports.footprint import Footprint, check_footprint_fits, footprint_for, format_ports
 from openclaw.ports.instances import Collision, Instance
 from openclaw.ports.sockets import busy_ports
-from openclaw.profiles.names import DEFAULT_PORT
+from openclaw.profiles.names import DEFAULT_PORT, DEV_PORT, DEV_PROFILE
 
 SEARCH_LIMIT = 65535 - 110
 
@@ -45,16 +45,27 @@ def annotate_collisions(instances: list[Instance], listening: dict[int, int | No
             inst.collisions.append(Collision("", [port], kind="socket", pid=listening.get(port)))
 
 
+def seed_bases_besides(profile: str | None) -> list[int]:
+    """The default instance's 18789 and `--dev`'s 19001 belong to them: a profile planned first on a
+    fresh host must not take them (onboarding the rescue bot before the main one, say)."""
+    own = DEFAULT_PORT if profile is None else DEV_PORT if profile == DEV_PROFILE else None
+    return [base for base in (DEFAULT_PORT, DEV_PORT) if base != own]
+
+
 def plan_base(
     others: list[Instance],
     listening: dict[int, int | None] | None,
     start: int = DEFAULT_PORT,
+    reserved: list[int] | tuple[int, ...] = (),
 ) -> PlanResult:
-    """The lowest base from `start` whose whole footprint is clear of instances and listeners.
+    """The lowest base from `start` whose whole footprint is clear of instances, listeners and the
+    footprints of the `reserved` bases.
 
     Candidates use derived ports only: a newly planned base moves its ports with it.
     """
     taken: set[int] = set()
+    for base in reserved:
+        taken |= footprint_for(base).ports()
     for other in others:
         taken |= other.footprint.ports()
     listening_set = set(listening) if listening is not None else None

@@ -26,6 +26,21 @@ class InstancePaths:
         return display_name(self.profile)
 
     @property
+    def cli(self) -> str:
+        """The command that reaches this instance, for hints: `openclaw [--profile X]`, or with the
+        environment that isolated it by hand (`OPENCLAW_STATE_DIR=... OPENCLAW_CONFIG_PATH=...`)."""
+        import shlex
+
+        from openclaw.profiles.names import profile_cli_prefix
+
+        words = []
+        if self.custom_state:
+            words.append(f"OPENCLAW_STATE_DIR={shlex.quote(str(self.state_dir))}")
+        if os.path.abspath(self.config_path) != os.path.abspath(self.state_dir / "openclaw.json"):
+            words.append(f"OPENCLAW_CONFIG_PATH={shlex.quote(str(self.config_path))}")
+        return " ".join([*words, profile_cli_prefix(self.profile)])
+
+    @property
     def lock_dir(self) -> Path:
         return self.state_dir / "tmp" / f"openclaw-{_uid()}"
 

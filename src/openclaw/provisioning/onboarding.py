@@ -21,10 +21,10 @@ from openclaw.errors import ConfigError, OpenClawError, UsageError
 from openclaw.fsutil import ensure_private_dir
 from openclaw.ports.footprint import Footprint, check_footprint_fits, footprint_for
 from openclaw.ports.instances import Instance, isolation_check, other_instances
-from openclaw.ports.planner import collisions_with, plan_base
+from openclaw.ports.planner import collisions_with, plan_base, seed_bases_besides
 from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.env import expand_user
-from openclaw.profiles.names import DEFAULT_PORT, profile_cli_prefix
+from openclaw.profiles.names import DEFAULT_PORT
 from openclaw.profiles.paths import InstancePaths
 
 BIND_MODES = ("loopback", "lan", "tailnet", "auto")
@@ -88,7 +88,7 @@ def propose(paths: InstancePaths) -> Proposal:
     else:
         main = next((i for i in others if i.profile is None), None)
         start = max(DEFAULT_PORT, main.base + MAIN_GAP) if main and paths.profile else DEFAULT_PORT
-        port = plan_base(others, listening_ports(), start=start).base
+        port = plan_base(others, listening_ports(), start=start, reserved=seed_bases_besides(paths.profile)).base
     available, reason = _service_availability(paths)
     return Proposal(
         workspace=str(workspace_dir(snap.resolved, paths, os.environ)),
@@ -164,7 +164,7 @@ def _service_name(paths: InstancePaths) -> str:
 
 
 def next_commands(paths: InstancePaths, service_installed: bool) -> list[str]:
-    prefix = profile_cli_prefix(paths.profile)
+    prefix = paths.cli
     start = f"{prefix} gateway status" if service_installed else f"{prefix} gateway"
     return [start, f"{prefix} status", "openclaw gateways", f"{prefix} doctor"]
 

@@ -18,7 +18,7 @@ from openclaw.errors import ConfigError
 from openclaw.fsutil import ensure_private_dir
 from openclaw.ports.footprint import Footprint, footprint_for, parse_env_port
 from openclaw.ports.instances import Collision, Instance, isolation_check, other_instances
-from openclaw.ports.planner import check_explicit_port, collisions_with, plan_base
+from openclaw.ports.planner import check_explicit_port, collisions_with, plan_base, seed_bases_besides
 from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.env import expand_user
 from openclaw.profiles.names import DEFAULT_PORT, DEV_PORT, DEV_PROFILE
@@ -119,6 +119,6 @@ def _choose_port(
     if isinstance(current, int):
         return current, "config", collisions_with(footprint_for(current, config), others)
     start = DEV_PORT if paths.profile == DEV_PROFILE else DEFAULT_PORT
-    plan = plan_base(others, listening_ports(), start=start)
+    plan = plan_base(others, listening_ports(), start=start, reserved=seed_bases_besides(paths.profile))
     found = check_explicit_port(plan.base, footprint_for(plan.base, config), others, force)
     return plan.base, "planned", found

@@ -23,7 +23,7 @@ from openclaw.config.redact import redact_at
 from openclaw.config.store import read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.logtail import read_tail
-from openclaw.ports.instances import discover_instances, healthz, isolation_check
+from openclaw.ports.instances import Instance, discover_instances, healthz, isolation_check
 from openclaw.ports.registry import record_for
 from openclaw.profiles.paths import InstancePaths
 

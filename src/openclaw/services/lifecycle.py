@@ -18,7 +18,6 @@ from typing import Any
 from openclaw.config.store import format_issues, read_config, update_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.ports.footprint import footprint_for, resolve_base_port
-from openclaw.profiles.names import profile_cli_prefix
 from openclaw.profiles.paths import InstancePaths
 from openclaw.services.base import (
     NoServiceManager,
@@ -82,7 +81,7 @@ def _context(paths: InstancePaths, port: int | None, env: Mapping[str, str]) -> 
         manager.check_available()
     except NoServiceManager as exc:
         raise NoServiceManager(f"{exc}; run the gateway in the foreground instead: "
-                               f"{profile_cli_prefix(paths.profile)} gateway") from None
+                               f"{paths.cli} gateway") from None
     if port is None:
         recorded = manager.installed_port(manager.file_for(build_spec(paths, 0, platform, env)))
         port = recorded or _config_port(paths)
@@ -125,7 +124,7 @@ def install(paths: InstancePaths, port: int | None = None, force: bool = False,
     if current.installed and current.enabled and not force:
         return ServiceResult("install", "already-installed", current, [
             f"Gateway service already {current.loaded_text}.",
-            f"Reinstall with: {profile_cli_prefix(paths.profile)} gateway install --force",
+            f"Reinstall with: {paths.cli} gateway install --force",
         ])
     conflicts = manager.conflicts(spec)
     if conflicts:
@@ -179,7 +178,7 @@ def _installed(paths: InstancePaths) -> tuple[ServiceManager, ServiceSpec, Servi
     status = manager.status(spec)
     if not status.installed:
         raise ServiceError(f"Gateway service is not installed. Install it with: "
-                           f"{profile_cli_prefix(paths.profile)} gateway install")
+                           f"{paths.cli} gateway install")
     return manager, spec, status
 
 
@@ -222,7 +221,7 @@ def _proved(action: str, result: str, manager: ServiceManager, spec: ServiceSpec
         time.sleep(0.2)
     raise OpenClawError(
         f"{done}, but the gateway is not healthy on port {spec.port} after {wait:.0f}s; "
-        f"see: {profile_cli_prefix(paths.profile)} logs --local", exit_code=2,
+        f"see: {paths.cli} logs --local", exit_code=2,
     )
 
 
