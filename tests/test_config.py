@@ -108,9 +108,13 @@ def test_unknown_top_level_sections_survive_writes(env: Env) -> None:
     assert data["meta"] == {"lastTouchedVersion": "2026.9.6"}
     assert data["plugins"] == {"entries": {"browser": {"enabled": True}}}
     assert data["gateway"]["port"] == 19789
-    # `channels` is ours, so it is strict: a channel we do not support is an error, not a silent no-op
-    bad = env.cli("config", "set", "channels.discord.enabled", "true")
-    assert bad.returncode == 78 and "channels.discord: unknown key (allowed: telegram)" in bad.stderr
+    # a key upstream knows is kept even where we do not use it; a key nobody knows is a typo
+    env.cli("config", "set", "channels.discord.enabled", "true", check=True)
+    assert env.config()["channels"]["discord"] == {"enabled": True}
+    bad = env.cli("config", "set", "gateway.bindd", "loopback")
+    assert bad.returncode == 78 and 'gateway.bindd: unknown key (did you mean "bind"?)' in bad.stderr
+    bad = env.cli("config", "set", "agents.entries.main.identty", '{"name": "x"}')
+    assert bad.returncode == 78 and 'agents.entries.main.identty: unknown key (did you mean "identity"?)' in bad.stderr
 
 
 def test_config_commands(env: Env) -> None:

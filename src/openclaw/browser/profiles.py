@@ -87,7 +87,7 @@ class BrowserConfig:
             raise BrowserError(404, "PROFILE_NOT_FOUND", f'browser profile "{name}" not found')
         configured = name in self.profiles
         raw = raw or {}
-        color = raw.get("color") or self.next_color()
+        color = raw.get("color") or self.color_of(name)
         url = raw.get("cdpUrl") or (self.cdp_url if name == self.default_profile and not raw.get("cdpPort") else None)
         if url:
             return BrowserProfile(name, _url_port(url), url, color, True, None, configured)
@@ -95,12 +95,12 @@ class BrowserConfig:
         cdp_url = f"http://127.0.0.1:{port}" if port else ""
         return BrowserProfile(name, port, cdp_url, color, False, self.user_data_dir(name), configured)
 
-    def next_color(self) -> str:
-        """The first palette colour no configured profile uses."""
-        used = {str(p.get("color", "")).upper() for p in self.profiles.values()}
-        if self.default_profile not in self.profiles:
-            used.add(PALETTE[0])  # the default profile's colour, even before it is configured
-        return next((c for c in PALETTE if c not in used), PALETTE[len(self.profiles) % len(PALETTE)])
+    def color_of(self, name: str) -> str:
+        """A profile's colour, derived from its place among the profiles (the default first), never
+        stored: upstream's schema has no `color` key. One set by hand is honoured."""
+        order = [self.default_profile] + [n for n in self.profiles if n != self.default_profile]
+        index = order.index(name) if name in order else len(order)
+        return PALETTE[index % len(PALETTE)]
 
     def used_ports(self) -> set[int]:
         ports = set()

@@ -69,7 +69,6 @@ class BrowserService:
         def mutate(data: dict[str, Any]) -> None:
             entry = data.setdefault("browser", {}).setdefault("profiles", {}).setdefault(prof.name, {})
             entry.setdefault("cdpPort", port)
-            entry.setdefault("color", prof.color)
 
         await self._persist(mutate)
         logfile.info(f'browser profile "{prof.name}" gets CDP port {port}', subsystem="browser")
@@ -167,7 +166,7 @@ class BrowserService:
         cfg = self.config()
         if name in cfg.profiles:
             raise BrowserError(409, "PROFILE_EXISTS", f'browser profile "{name}" already exists')
-        entry: dict[str, Any] = {"color": body.get("color") or cfg.next_color()}
+        entry: dict[str, Any] = {"color": body["color"]} if body.get("color") else {}
         if body.get("cdpUrl"):
             url = str(body["cdpUrl"])
             if not url.startswith(("http://", "https://", "ws://", "wss://")):

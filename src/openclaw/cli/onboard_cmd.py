@@ -112,6 +112,8 @@ def summary(result: OnboardResult) -> None:
 @click.option("--gateway-token", help="Token to use (default: keep or generate).")
 @click.option("--gateway-password", help="Password (with --gateway-auth password).")
 @click.option("--install-daemon/--no-install-daemon", default=None, help="Install the managed service.")
+@click.option("--skip-daemon", is_flag=True, help="Do not install the service (upstream's spelling of --no-install-daemon).")
+@click.option("--skip-health", is_flag=True, hidden=True, help="Accepted for compatibility with upstream.")
 @click.option("--telegram-token", help="Telegram bot token (adds channels.telegram, DMs by pairing).")
 @click.option("--telegram-allow-from", help="Comma-separated Telegram user ids allowed without pairing.")
 @click.option("--model", help="Default model as provider/model (default: a suggested one for the provider).")
@@ -139,7 +141,8 @@ def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | No
         answers = Answers(
             workspace=workspace or proposal.workspace, port=gateway_port or proposal.port,
             bind=gateway_bind or proposal.bind, auth=gateway_auth or proposal.auth,
-            token=gateway_token, password=gateway_password, install_daemon=bool(install_daemon),
+            token=gateway_token, password=gateway_password,
+            install_daemon=bool(install_daemon) and not flags.pop("skip_daemon", False),
         )
         if telegram_token:
             answers.extra.update(telegram_token=telegram_token, telegram_allow_from=parse_allow_from(telegram_allow_from))

@@ -18,13 +18,13 @@ LogLevel = Literal["silent", "fatal", "error", "warn", "info", "debug", "trace"]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, strict=True)
-
-
-class OpenSection(BaseModel):
-    """A section upstream fills with many more keys than we use: ours are checked, the rest kept."""
+    """Our keys, typed. Other keys are kept: `config.keys` accepts those upstream's schema knows and
+    reports the rest as unknown (typos), so pydantic itself lets extras through."""
 
     model_config = ConfigDict(extra="allow", alias_generator=to_camel, strict=True)
+
+
+OpenSection = Section  # the same rules; kept as a name for sections upstream fills with many more keys
 
 
 class GatewayAuth(Section):

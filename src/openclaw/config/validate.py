@@ -15,10 +15,16 @@ from openclaw.config.schema import KNOWN_SECTIONS, OpenClawConfig
 
 
 def validate_config(data: dict[str, Any]) -> tuple[OpenClawConfig | None, list[Issue]]:
+    """Types of our keys (pydantic), then keys neither we nor upstream know (typos)."""
+    from openclaw.config.keys import unknown_keys
+
+    unknown = [issue for section in sorted(KNOWN_SECTIONS & data.keys())
+               for issue in unknown_keys(data[section], _step(OpenClawConfig, section), [section])]
     try:
-        return OpenClawConfig.model_validate(data), []
+        model = OpenClawConfig.model_validate(data)
     except ValidationError as exc:
-        return None, [_issue(err) for err in exc.errors(include_url=False)]
+        return None, unknown + [_issue(err) for err in exc.errors(include_url=False)]
+    return (None, unknown) if unknown else (model, [])
 
 
 def unknown_sections(data: dict[str, Any]) -> list[str]:

@@ -80,7 +80,24 @@ def check_config(ctx: Context) -> list[Finding]:
         out.append(Finding("config/ignored-section", "info", f"section `{section}` is kept but not used here",
                            "written by another version or upstream; it has no effect on this gateway",
                            f"{ctx.prefix} config unset {section} (only if you no longer need it)", path))
+    if snap.exists and not any(i.path in ("<file>", "<root>") for i in snap.issues):
+        out += _upstream_compat(ctx, snap.data, path)
     return out
+
+
+def _upstream_compat(ctx: Context, data: dict[str, Any], path: str) -> list[Finding]:
+    """Keys upstream's schema lacks: the file works here but upstream would refuse it (only a
+    feature of ours that was turned on puts them there)."""
+    from openclaw.config.keys import upstream_rejects, upstream_tree
+
+    keys = upstream_rejects(data)
+    if not keys:
+        return []
+    shown = ", ".join(keys[:8]) + (f" (+{len(keys) - 8} more)" if len(keys) > 8 else "")
+    return [Finding("config/upstream-compat", "info", f"upstream OpenClaw {upstream_tree()[0]} would refuse this "
+                    f"file: {shown}", "these keys are features of this implementation upstream does not have",
+                    f"keep them to use those features here; before running upstream on this file: "
+                    f"{ctx.prefix} config unset {keys[0]}", path)]
 
 
 def _secret_files(paths: InstancePaths) -> list[Path]:

@@ -81,6 +81,9 @@ def setup_instance(
         if gateway.get("port") != chosen:
             gateway["port"] = chosen
             changes.append("set gateway.port")
+        if not gateway.get("bind"):  # explicit: upstream's default is `auto` (all interfaces in a container)
+            gateway["bind"] = "loopback"
+            changes.append("set gateway.bind")
         auth = gateway.setdefault("auth", {})
         if auth.get("mode") in (None, "token") and not auth.get("token"):
             auth.setdefault("mode", "token")
