@@ -116,3 +116,15 @@ def test_upstream_dashboard_opens_our_control_ui(pair: tuple[Env, dict[str, int]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"Dashboard URL: http://127.0.0.1:{ports[profile]}/" in proc.stdout
     assert "dashboard is unavailable" not in proc.stdout + proc.stderr
+
+
+def test_upstream_stability_usage_cost_and_status_all(pair: tuple[Env, dict[str, int]]) -> None:
+    env, _ = pair
+    stability = upstream(env, "--profile", "main", "gateway", "stability")
+    assert stability.returncode == 0, stability.stdout + stability.stderr
+    assert "gateway.start" in stability.stdout and "Memory: rss=" in stability.stdout
+    cost = upstream(env, "--profile", "main", "gateway", "usage-cost", "--days", "7")
+    assert cost.returncode == 0 and "Usage cost (7 days)" in cost.stdout, cost.stdout + cost.stderr
+    status = upstream(env, "--profile", "main", "status", "--all")
+    assert status.returncode == 0, status.stderr
+    assert "unknown method" not in status.stdout + status.stderr

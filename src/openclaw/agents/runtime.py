@@ -51,11 +51,12 @@ def timeout_s(config: dict[str, Any]) -> float | None:
 
 class AgentRuntime:
     def __init__(self, paths: InstancePaths, config: Callable[[], dict[str, Any]], env: Mapping[str, str],
-                 tools: ToolFactory | None = None) -> None:
+                 tools: ToolFactory | None = None, observer: Callable[[Run], None] | None = None) -> None:
         self.paths = paths
         self._config = config
         self.env = env
         self._tools = tools or (lambda _turn, _agent: [])
+        self._observer = observer  # told of every run that ends (the gateway's diagnostics)
         self.client = ModelClient(env)
         self._stores: dict[str, SessionStore] = {}
         self._lanes: dict[str, asyncio.Lock] = {}
@@ -138,6 +139,8 @@ class AgentRuntime:
                 self._lanes.pop(key, None)
                 self._waiting.pop(key, None)
             self._maybe_maintain(run.agent_id)
+            if self._observer is not None:
+                self._observer(run)
 
     def _maybe_maintain(self, agent_id: str) -> None:
         """Prune the agent's sessions now and then (`session.maintenance`), in the background."""

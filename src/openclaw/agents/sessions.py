@@ -26,6 +26,7 @@ from openclaw.models.types import Message, ToolCall
 
 SCHEMA_VERSION = 1
 T = TypeVar("T")
+USAGE_KEEP_MS = 400 * 86_400_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -54,6 +55,14 @@ CREATE TABLE IF NOT EXISTS entries (
   name TEXT,
   PRIMARY KEY (session_id, seq)
 );
+CREATE TABLE IF NOT EXISTS usage_log (  -- one row per run that used tokens: usage by day and model
+  ts INTEGER NOT NULL,
+  session_key TEXT NOT NULL,
+  model TEXT,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS usage_log_ts ON usage_log (ts);
 """
 
 
@@ -202,19 +211,20 @@ class SessionStore:
         await self.session(key)
         await self._run(lambda db: db.execute("UPDATE sessions SET model_override = ? WHERE key = ?", (ref, key)))
 
-    async def add_usage(self, key: str, input_tokens: int, output_tokens: int, context_tokens: int) -> None:
-        await self._run(lambda db: _add_usage(db, key, input_tokens, output_tokens, context_tokens))
+    async def add_usage(self, key: str, input_tokens: int, output_tokens: int, context_tokens: int,
+                        model: str | None = None) -> None:
+        await self._run(lambda db: _add_usage(db, key, input_tokens, output_tokens, context_tokens, model))
 
     # -- transcripts --------------------------------------------------------------------------
     async def append(self, session: Session, message: Message, kind: str = "message",
-                     usage: tuple[int, int, int] | None = None) -> int:
+                     usage: tuple[int, int, int] | None = None, model: str | None = None) -> int:
         """One transcript entry in its own transaction; with `usage` (input, output, context tokens)
         the session's counters move in the same trip."""
 
         def add(db: sqlite3.Connection) -> int:
             seq = _append(db, session, message, kind)
             if usage is not None:
-                _add_usage(db, session.key, *usage)
+                _add_usage(db, session.key, *usage, model)
             return seq
 
         seq = await self._run(add)
@@ -289,6 +299,8 @@ class SessionStore:
                 doomed |= {r[0] for r in db.execute("SELECT key FROM sessions ORDER BY updated_at DESC LIMIT -1 "
                                                     "OFFSET ?", (max_entries,))}
             doomed -= keep
+            if not dry_run:  # usage by day outlives the sessions, for a year and a bit
+                db.execute("DELETE FROM usage_log WHERE ts < ?", (now_ms() - USAGE_KEEP_MS,))
             if dry_run or not doomed:
                 return sorted(doomed)
             with db:
@@ -332,10 +344,15 @@ def _append(db: sqlite3.Connection, session: Session, message: Message, kind: st
     return seq
 
 
-def _add_usage(db: sqlite3.Connection, key: str, input_tokens: int, output_tokens: int, context_tokens: int) -> None:
+def _add_usage(db: sqlite3.Connection, key: str, input_tokens: int, output_tokens: int, context_tokens: int,
+               model: str | None = None) -> None:
+    now = now_ms()
     db.execute("UPDATE sessions SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, "
                "context_tokens = ?, updated_at = ? WHERE key = ?",
-               (input_tokens, output_tokens, context_tokens, now_ms(), key))
+               (input_tokens, output_tokens, context_tokens, now, key))
+    if input_tokens or output_tokens:
+        db.execute("INSERT INTO usage_log (ts, session_key, model, input_tokens, output_tokens) VALUES (?, ?, ?, ?, ?)",
+                   (now, key, model, input_tokens, output_tokens))
 
 
 def _load(db: sqlite3.Connection, key: str, count: bool = True) -> Session | None:

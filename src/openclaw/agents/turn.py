@@ -70,7 +70,7 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
         history.append(reply)
         if not completion.tool_calls:  # the answer: stored with the turn's token counts in one trip
             usage = (run.usage.input, run.usage.output, compaction.estimate(history, system))
-            await store.append(session, reply, usage=usage)
+            await store.append(session, reply, usage=usage, model=run.model or None)
             run.text, run.silent = ("", True) if prompt.is_silent(completion.text) else (completion.text, False)
             return
         await store.append(session, reply)
@@ -82,7 +82,8 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
             answer = Message("tool", result, tool_call_id=call.id, name=call.name)
             await store.append(session, answer)
             history.append(answer)
-    await store.add_usage(session.key, run.usage.input, run.usage.output, compaction.estimate(history, system))
+    await store.add_usage(session.key, run.usage.input, run.usage.output, compaction.estimate(history, system),
+                          run.model or None)
 
 
 async def _use(tool: Tool | None, name: str, args: dict[str, Any], context: ToolContext) -> tuple[str, bool]:

@@ -103,6 +103,8 @@ class Connection:
         self.outbox.put(event_bytes(event, payload, self.seq))
 
     def _slow_consumer(self) -> None:
+        self.gateway.state.stability.record("gateway.ws.slow_consumer", action="closed", client=self.label,
+                                            limitBytes=self.limits.max_buffered_bytes)
         logfile.warn(f"closing slow consumer {self.label} ({self.limits.max_buffered_bytes} bytes unsent)",
                      subsystem="ws")
         self.close_soon(CLOSE_POLICY, "slow consumer")
@@ -155,6 +157,8 @@ class Connection:
 
     def _preauth_too_large(self) -> None:
         """Called from the socket's data callback; the guard discards whatever else arrives."""
+        self.gateway.state.stability.record("payload.large", action="rejected", surface="gateway.ws",
+                                            limitBytes=self.limits.preauth_bytes, remote=self.remote)
         self.outbox.close()
         self.close_soon(CLOSE_TOO_BIG, "preauth payload too large")
 

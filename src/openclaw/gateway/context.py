@@ -24,6 +24,7 @@ from openclaw.gateway.protocol import EVENTS, encode_json
 from openclaw.gateway.resources import MemoryTrimmer
 from openclaw.gateway.scopes import ADMIN
 from openclaw.gateway.settings import GatewaySettings
+from openclaw.gateway.stability import StabilityRecorder
 
 if TYPE_CHECKING:
     from openclaw.gateway.connection import Connection
@@ -48,6 +49,7 @@ class RuntimeState:
         self.dispatcher: Any = None  # the message bus's consumer, likewise
         self.agents: Any = None  # AgentRuntime, created with the first turn and kept likewise
         self.breaker: Any = None  # CrashLoopBreaker
+        self.stability = StabilityRecorder()  # recent diagnostic events, across in-process restarts
         self.health_version = 0
         self.restart_count = 0
         self.served = False
@@ -106,7 +108,8 @@ class GatewayContext:
                 return state.current_settings.snapshot.resolved
 
             self.state.agents = AgentRuntime(paths, config, self.env,
-                                             lambda _turn, _agent: toolset(paths, config, lambda: self.browser))
+                                             lambda _turn, _agent: toolset(paths, config, lambda: self.browser),
+                                             observer=self._run_ended)
         return self.state.agents
 
     @property
@@ -179,6 +182,12 @@ class GatewayContext:
             out["sidecarError"] = str(exc)
         return out
 
+    def _run_ended(self, run: Any) -> None:
+        ms = (run.ended_at or 0) - (run.started_at or run.accepted_at)
+        self.state.stability.record("agent.run.completed" if run.status == "ok" else "agent.run.error",
+                                    outcome=run.status, agentId=run.agent_id, model=run.model or None,
+                                    durationMs=max(0, ms), reason=(run.error or "")[:200] or None)
+
     async def sessions_summary(self, recent: int = 5) -> dict[str, dict[str, Any]]:
         """Per agent: its sessions database, how many sessions, the latest few. An agent that never
         ran has no database; nothing is loaded for it."""
@@ -247,6 +256,12 @@ class GatewayContext:
         mode = self.settings.reload_mode
         return {"required": bool(needs), "paths": needs,
                 "mode": "in-process" if needs and mode != "off" else ("manual" if needs else "none")}
+
+    def restart_soon(self, delay_ms: int) -> bool:
+        if self.hooks is None:
+            return False
+        self.hooks.restart_soon(delay_ms / 1000)
+        return True
 
     def config_written(self, actor: str) -> None:
         logfile.info(f"config written ({actor})", subsystem="config")

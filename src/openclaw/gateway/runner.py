@@ -141,6 +141,8 @@ class GatewayRunner:
                 settings, previous = previous, None
                 locks.update_port(settings.port)
                 continue
+            self.state.stability.record("gateway.start", outcome="restarted" if self.state.served else "started",
+                                        port=settings.port)
             self.state.served = True
             self._watch_config(settings)  # before any await: an edit made once /healthz answers is seen
             if self.state.channels is None:
@@ -252,6 +254,15 @@ class GatewayRunner:
         if self.watcher:
             self.watcher.poke()
 
+    def restart_soon(self, delay_s: float) -> None:
+        """An in-process restart after `delay_s` (time for the caller's answer to go out)."""
+        def restart() -> None:
+            if self.server is not None:
+                logfile.info("restarting in-process (requested)", subsystem="reload")
+                self.server.request_stop("restart")
+
+        asyncio.get_running_loop().call_later(max(0.0, delay_s), restart)
+
     async def on_config_change(self) -> None:
         server = self.server
         if server is None:
@@ -262,6 +273,8 @@ class GatewayRunner:
                          "(restore it with `openclaw config rollback`)", subsystem="reload")
             return
         if snap.issues:
+            if self.state:
+                self.state.stability.record("config.reload", outcome="skipped", reason="invalid config")
             logfile.warn("config reload skipped (invalid config): "
                          + format_issues(self.paths.config_path, snap.issues).replace("\n", " "),
                          subsystem="reload", issues=[i.as_dict() for i in snap.issues])
@@ -276,6 +289,7 @@ class GatewayRunner:
         if needs:
             logfile.info(f"config change needs a restart ({', '.join(needs)}); restarting in-process",
                          subsystem="reload", changedPaths=changed)
+            gateway.state.stability.record("config.reload", outcome="restart", paths=needs[:20])
             server.request_stop("restart")
             return
         await self._hot_apply(gateway, snap, changed)
@@ -295,6 +309,7 @@ class GatewayRunner:
         logfile.set_levels(*_levels(settings, self.env))
         await asyncio.to_thread(record_last_good, self.paths.history_dir, self.paths.config_path, snap.raw_text or "")
         logfile.info(f"config hot reload applied ({', '.join(changed)})", subsystem="reload", changedPaths=changed)
+        gateway.state.stability.record("config.reload", outcome="applied", paths=changed[:20])
 
 
 def run_gateway(paths: InstancePaths, options: RunOptions, env: Mapping[str, str] | None = None) -> int:

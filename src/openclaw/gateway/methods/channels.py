@@ -1,4 +1,4 @@
-"""`channels.status` (read), `channels.start` / `channels.stop` (admin)."""
+"""`channels.status` (read), `channels.start` / `channels.stop` / `channels.logout` (admin)."""
 
 from __future__ import annotations
 
@@ -60,3 +60,36 @@ async def channels_stop(ctx: CallContext) -> dict[str, Any]:
     name = _name(ctx)
     stopped = await _manager(ctx).stop(name)
     return {"ok": True, "channel": name, "stopped": stopped}
+
+
+@method("channels.logout", scope=ADMIN, params={"channel": Param(str, required=True, minimum=1),
+                                                "accountId": Param(str)})
+async def channels_logout(ctx: CallContext) -> dict[str, Any]:
+    """Stop the account and forget its bot token (the config keeps everything else)."""
+    from openclaw.config.store import read_config, update_config
+
+    name = _name(ctx)
+    account = ctx.params.get("accountId") or "default"
+    snap = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path)
+    if snap.issues:
+        raise RpcError(INVALID_REQUEST, "config invalid; fix it before logging out")
+    manager = ctx.gateway.state.channels
+    if manager is not None:
+        await manager.stop(name)
+    cleared = False
+
+    def forget(data: dict[str, Any]) -> None:
+        nonlocal cleared
+        section = (data.get("channels") or {}).get(name)
+        if not isinstance(section, dict):
+            return
+        target = section if account == "default" else (section.get("accounts") or {}).get(account)
+        if isinstance(target, dict) and target.pop("botToken", None) is not None:
+            cleared = True
+
+    await asyncio.to_thread(update_config, ctx.gateway.settings.paths.config_path, forget)
+    if cleared:
+        ctx.gateway.config_written(f"channels.logout by {ctx.conn.label}")
+    env_token = bool(ctx.gateway.env.get("TELEGRAM_BOT_TOKEN")) if name == "telegram" else False
+    return {"channel": name, "accountId": account, "cleared": cleared, "loggedOut": cleared and not env_token,
+            "envToken": env_token}

@@ -1,4 +1,5 @@
-"""`config.get` (read) and `config.set` / `config.patch` (admin), guarded by the base hash.
+"""`config.get` and `config.schema` (read); `config.set`, `config.patch`, `config.apply`, `config.rollback`
+(admin), guarded by the base hash.
 
 File work (the cross-process write lock, fsync) runs in a thread, one write at
 a time per gateway, so a lock held elsewhere never stalls the event loop.
@@ -211,3 +212,43 @@ async def config_rollback(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "path": str(after.path), "hash": after.hash, "config": redact(after.data),
             "changedPaths": changed, "restart": ctx.gateway.classify_change(changed),
             "recordedAt": int(good.recorded_at * 1000)}
+
+
+APPLY_PARAMS = {**SET_PARAMS, "sessionKey": Param(str), "deliveryContext": Param(dict), "note": Param(str),
+                "restartDelayMs": Param(int, minimum=0, maximum=600_000)}
+RESTART_DELAY_MS = 1000
+
+
+@method("config.apply", scope=ADMIN, params=APPLY_PARAMS)
+async def config_apply(ctx: CallContext) -> dict[str, Any]:
+    """The whole file, validated and hash-guarded like `config.set`, then an in-process restart so
+    every key takes effect at once."""
+    submitted = _parse_object(ctx.params["raw"], "config.apply")
+
+    def build(snap: ConfigSnapshot) -> dict[str, Any]:
+        return restore_redacted(submitted, snap.data)
+
+    payload = await _commit(ctx, build, "config.apply")
+    delay = ctx.params.get("restartDelayMs", RESTART_DELAY_MS)
+    scheduled = ctx.gateway.restart_soon(delay)
+    payload["restart"] = {**payload["restart"], "required": True, "scheduled": scheduled, "delayMs": delay,
+                          "mode": "in-process"}
+    return payload
+
+
+_SCHEMA: dict[str, Any] = {}
+
+
+@method("config.schema", scope=READ, params={})
+async def config_schema(ctx: CallContext) -> dict[str, Any]:
+    """Our schema for the keys this gateway uses (others upstream knows are kept as they are)."""
+    import time
+
+    from openclaw import __version__
+
+    if not _SCHEMA:
+        from openclaw.config.schema import OpenClawConfig
+
+        _SCHEMA.update(await asyncio.to_thread(OpenClawConfig.model_json_schema, by_alias=True))
+    return {"schema": _SCHEMA, "uiHints": {}, "version": __version__,
+            "generatedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
