@@ -112,3 +112,17 @@ def test_version_and_help(env: Env) -> None:
     assert "gateways" in env.cli("--help", check=True).stdout
     bad = env.cli("gateway", "--bogus")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--bogus" in bad.stderr
+
+
+def test_upstreams_log_lines_render_like_ours() -> None:
+    from openclaw.logtail import format_log_line
+
+    line = json.dumps({"0": '{"module":"cron","storeKey":"/x/jobs.json"}', "1": {"jobId": "j1", "timerArmed": True},
+                       "2": "cron: job added", "_meta": {"logLevelName": "INFO", "date": "2026-11-30T07:56:47.904Z",
+                                                         "name": '{"module":"cron","storeKey":"/x/jobs.json"}'},
+                       "time": "2026-11-30T07:56:47.904+00:00"})
+    assert format_log_line(line) == "07:56:47 info  [cron] cron: job added jobId=j1 timerArmed=True"
+    plain = json.dumps({"0": '{"subsystem":"gateway"}', "1": "starting channels", "message": "starting channels",
+                        "_meta": {"logLevelName": "WARN", "name": '{"subsystem":"gateway"}'},
+                        "time": "2026-11-30T07:56:46.351+00:00"})
+    assert format_log_line(plain) == "07:56:46 warn  [gateway] starting channels"

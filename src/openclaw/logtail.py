@@ -69,7 +69,32 @@ def format_log_line(raw: str) -> str:
         return raw
     if not isinstance(rec, dict):
         return raw
+    if isinstance(rec.get("_meta"), dict):
+        rec = upstream_record(rec)
     stamp = str(rec.get("time", ""))[11:19]
     extra = {k: v for k, v in rec.items() if k not in ("time", "level", "subsystem", "message")}
     tail = " " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else ""
     return f"{stamp} {rec.get('level', '?'):<5} [{rec.get('subsystem', '?')}] {rec.get('message', '')}{tail}"
+
+
+def upstream_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """Upstream's log line (numbered arguments, `_meta.logLevelName`, a logger name that is a JSON
+    object with the subsystem or module) in our shape: time, level, subsystem, message, fields."""
+    meta = rec["_meta"]
+    try:
+        name = json.loads(meta.get("name") or "{}")
+    except ValueError:
+        name = {"subsystem": meta.get("name")}
+    name = name if isinstance(name, dict) else {}
+    args = [rec[k] for k in sorted((k for k in rec if k.isdigit()), key=int)]
+    if args and args[0] == meta.get("name"):
+        args = args[1:]  # the logger's own name comes first
+    words = [a for a in args if isinstance(a, str)]
+    fields: dict[str, Any] = {}
+    for arg in args:
+        if isinstance(arg, dict):
+            fields.update(arg)
+    out = {"time": rec.get("time") or meta.get("date", ""), "level": str(meta.get("logLevelName", "?")).lower(),
+           "subsystem": name.get("subsystem") or name.get("module") or "gateway",
+           "message": rec.get("message") or " ".join(words)}
+    return {**out, **{k: v for k, v in fields.items() if k not in out}}
