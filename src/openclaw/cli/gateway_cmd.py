@@ -66,11 +66,13 @@ def run_cmd(**kw: Any) -> None:
 READ_PROBES = (("health", None), ("status", None), ("system-presence", None), ("config.get", {}))
 
 
-def probe_target(url: str, token: str | None, password: str | None, timeout_ms: int) -> dict[str, Any]:
-    """Connect as a probe client and run upstream's four read RPCs."""
+def probe_target(url: str, token: str | None, password: str | None, timeout_ms: int,
+                 identity: Any = None) -> dict[str, Any]:
+    """Connect as a probe client (with this profile's device key, as upstream's CLI does: its
+    gateway grants a probe's scopes by device) and run upstream's four read RPCs."""
     result: dict[str, Any] = {"url": url, "connect": {"ok": False, "rpcOk": False, "scopeLimited": False}}
     client = GatewayClient(url, token, password, mode="probe", min_protocol=3, max_protocol=4,
-                           scopes=["operator.read"], timeout=timeout_ms / 1000)
+                           scopes=["operator.read"], timeout=timeout_ms / 1000, identity=identity)
     try:
         hello = client.connect()
     except GatewayUnreachable as exc:
@@ -119,7 +121,10 @@ def probe_target(url: str, token: str | None, password: str | None, timeout_ms: 
 def probe_cmd(url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
     target = target_from(url, token, password)
     kind = "explicit" if target.explicit_url else "localLoopback"
-    result = {"id": kind, "kind": kind, **probe_target(target.url, target.token, target.password, timeout)}
+    from openclaw.client.identity import load_or_create
+
+    identity = load_or_create(target.paths.state_dir)
+    result = {"id": kind, "kind": kind, **probe_target(target.url, target.token, target.password, timeout, identity)}
     reachable = bool(result.get("reachable"))
     if as_json:
         auth = result.get("auth") or {}

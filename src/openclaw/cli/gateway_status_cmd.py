@@ -24,7 +24,9 @@ def runtime_of(paths: InstancePaths) -> dict[str, Any]:
 def probe(target: Any, timeout: int, require_rpc: bool) -> dict[str, Any]:
     rpc: dict[str, Any] = {"ok": False, "url": target.url}
     try:
-        client = connect(target, timeout, mode="probe", min_protocol=3, max_protocol=4, scopes=["operator.read"])
+        # the CLI's own client and mode: a local shared-secret CLI keeps its read scope on upstream's
+        # gateway too (a device-less `probe` client's scopes are cleared there)
+        client = connect(target, timeout, min_protocol=3, max_protocol=4, scopes=["operator.read"])
     except OpenClawError as exc:
         rpc["error"] = str(exc)
         return rpc

@@ -25,7 +25,8 @@ def gateways(as_json: bool) -> None:
         collisions = "; ".join(c.describe() for c in inst.collisions)
         browsers = ", ".join(f"{p['name']}:{p['cdpPort'] or 'remote'}" for p in inst.browser_profiles) or "-"
         rows.append([
-            inst.name, short_path(inst.state_dir), inst.base, _port(inst, "control"), _port(inst, "canvas"),
+            inst.name + (" (upstream)" if inst.implementation == "upstream" else ""), short_path(inst.state_dir),
+            inst.base, _port(inst, "control"), _port(inst, "canvas"),
             inst.footprint.cdp_label, browsers, inst.pid or "-", ok_mark(inst.healthy if inst.running else None),
             service or "-", style(collisions, fg="red") if collisions else "none",
         ])

@@ -20,14 +20,14 @@ def model_line(runtime: dict[str, Any] | None) -> str:
     return f"{runtime.get('model')} · {key}"
 
 
-def render_health(payload: dict[str, Any], url: str) -> None:
+def render_health(payload: dict[str, Any], url: str, profile: str = "?") -> None:
     gateway = payload.get("gateway") or {}
     agents = payload.get("agents") or []
     agent_text = ", ".join(f"{a['agentId']}{' (default)' if a.get('isDefault') else ''}" for a in agents) or "none"
     sessions = (payload.get("sessions") or {}).get("count", 0)
     channels = payload.get("channels") or {}
     kv([
-        ("Gateway", f"{'ok' if payload.get('ok') else 'degraded'} · {gateway.get('profile', '?')} · {url} · "
+        ("Gateway", f"{'ok' if payload.get('ok') else 'degraded'} · {gateway.get('profile', profile)} · {url} · "
                     f"{payload.get('durationMs', 0)}ms"),
         ("Agents", agent_text),
         ("Model", model_line(payload.get("modelRuntime"))),
@@ -48,4 +48,4 @@ def health(verbose: bool, url: str | None, token: str | None, password: str | No
     if as_json:
         print_json(payload)
     else:
-        render_health(payload, target.url)
+        render_health(payload, target.url, target.paths.name)

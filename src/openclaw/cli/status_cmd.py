@@ -19,10 +19,24 @@ def _duration(ms: int) -> str:
     return f"{seconds}s"
 
 
+def _local_footprint(target: Any) -> dict[str, Any]:
+    """The footprint this host plans for the target's port (what an upstream gateway there holds)."""
+    if not target.port:
+        return {}
+    from openclaw.ports.footprint import footprint_for
+
+    return footprint_for(target.port).as_dict()
+
+
+def _uptime(status: dict[str, Any], hello: dict[str, Any]) -> str:
+    ms = status.get("uptimeMs") or (hello.get("snapshot") or {}).get("uptimeMs")
+    return _duration(int(ms)) if ms else "?"
+
+
 def overview_rows(target: Any, latency: int, hello: dict[str, Any], me: dict[str, Any],
                   status: dict[str, Any]) -> list[tuple[str, str]]:
     gw = status.get("gateway") or {}
-    ports = gw.get("ports") or {}
+    ports = gw.get("ports") or _local_footprint(target)  # upstream's gateway does not report ports
     auth = hello.get("auth") or {}
     agents = (status.get("cliProjection") or {}).get("agents", {}).get("rows") or []
     cdp = ports.get("cdpRange") or ["?", "?"]
@@ -30,11 +44,11 @@ def overview_rows(target: Any, latency: int, hello: dict[str, Any], me: dict[str
         ("Gateway", f"local · {target.url} ({target.port_source}) · reachable {latency}ms · "
                     f"auth {auth.get('method', '?')} · {capability(auth.get('scopes') or [])}"),
         ("Gateway self", f"{me.get('host', '?')} ({me.get('ip', '?')}) · app {me.get('version', '?')} · "
-                         f"pid {status.get('pid', '?')} · up {_duration(int(status.get('uptimeMs') or 0))}"),
+                         f"pid {status.get('pid', '?')} · up {_uptime(status, hello)}"),
         ("Profile", str(gw.get("profile", target.paths.name))),
         ("Config", short_path(gw.get("configPath") or target.paths.config_path)),
         ("State dir", short_path(gw.get("stateDir") or target.paths.state_dir)),
-        ("Ports", f"gateway {gw.get('port', '?')} · browser control {ports.get('control', '?')} · "
+        ("Ports", f"gateway {gw.get('port', target.port or '?')} · browser control {ports.get('control', '?')} · "
                   f"canvas {ports.get('canvas', '?')} · CDP {cdp[0]}-{cdp[1]}"),
         *_sidecar_rows(gw),
         ("Agents", ", ".join(a["id"] for a in agents) or "main"),

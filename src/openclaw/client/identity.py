@@ -35,3 +35,27 @@ class DeviceIdentity:
         payload = v3 if version == "v3" else v2
         device["signature"] = b64url_encode(self.private_key.sign(payload.encode()))
         return device
+
+
+def load_or_create(state_dir: Any) -> DeviceIdentity:
+    """This state dir's CLI device key (`identity/cli-device.pem`, 0600), made on first use. A
+    gateway that grants scopes by device (upstream's, to probe clients) then sees one device, not one
+    per command."""
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives import serialization
+
+    from openclaw.fsutil import atomic_write, ensure_private_dir
+
+    path = Path(state_dir) / "identity" / "cli-device.pem"
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        return DeviceIdentity(key)
+    except (OSError, ValueError, TypeError):
+        pass
+    identity = DeviceIdentity.generate()
+    pem = identity.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption())
+    ensure_private_dir(path.parent)
+    atomic_write(path, pem.decode(), mode=0o600)
+    return identity

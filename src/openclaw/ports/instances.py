@@ -53,6 +53,7 @@ class Instance:
     collisions: list[Collision] = field(default_factory=list)
     browser_profiles: list[dict[str, Any]] = field(default_factory=list)
     listening: dict[str, bool] = field(default_factory=dict)  # control / canvas, filled by the caller
+    implementation: str | None = None  # python (ours) | upstream, while running
 
     def paths(self, home: Path) -> InstancePaths:
         """This instance's paths, for the operations that take one (services, workspace, rescue)."""
@@ -76,6 +77,7 @@ class Instance:
             "browserProfiles": self.browser_profiles,
             "controlListening": self.listening.get("control"),
             "canvasListening": self.listening.get("canvas"),
+            "implementation": self.implementation,
         }
 
 
@@ -134,7 +136,27 @@ def instance_from_paths(paths: InstancePaths, record: dict[str, Any] | None = No
     )
     if record:
         inst.pid, inst.running = int(record["pid"]), True
+        inst.implementation = "python" if record.get("role") == "gateway" or "footprint" in record else "upstream"
     return inst
+
+
+def lock_record(paths: InstancePaths) -> dict[str, Any] | None:
+    """A live gateway's state lock (`<state>/tmp/openclaw-<uid>/gateway.state.lock`): ours, or one
+    upstream's gateway holds (same path; JSON with pid and port, padded). None if absent or dead."""
+    try:
+        text = (paths.lock_dir / "gateway.state.lock").read_text(errors="replace").strip()
+        data, _ = json.JSONDecoder().raw_decode(text)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("pid"), int) or not isinstance(data.get("port"), int):
+        return None
+    try:
+        os.kill(data["pid"], 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, someone else's
+    return data
 
 
 def _browser_profiles(config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -170,7 +192,7 @@ def discover_instances(home: Path, include: Iterable[InstancePaths] = ()) -> lis
     for paths in candidates:
         if any(_same(i.state_dir, paths.state_dir) for i in seen):
             continue
-        seen.append(instance_from_paths(paths, record_for(paths.state_dir, records)))
+        seen.append(instance_from_paths(paths, record_for(paths.state_dir, records) or lock_record(paths)))
     return seen
 
 
