@@ -178,3 +178,37 @@ def test_nul_bytes_and_odd_paths_are_refused_without_errors(gw: tuple[Env, int, 
     assert request(port + 2, "GET", "/tabs%00", auth)[0] in (400, 404)
     log = (env.state_dir() / "logs" / "gateway.log").read_text()
     assert "Traceback" not in gateway.output() and "Traceback" not in log
+
+
+def test_a_remote_device_waits_for_approval_then_gets_what_was_approved(gw: tuple[Env, int, Gateway]) -> None:
+    env, port, _ = gw
+    proxied = {"X-Forwarded-For": "203.0.113.10"}
+    device = DeviceIdentity.generate()
+
+    def connect(scopes: list[str]) -> dict:
+        ws = RawWs(port, headers=proxied)
+        challenge = ws.challenge()
+        params = connect_params(env.token(), scopes=scopes)
+        params["device"] = device.sign_connect(params, challenge["nonce"], challenge["ts"])
+        res = ws.request("connect", params)
+        ws.close()
+        return res
+
+    refused = connect(["operator.read", "operator.write"])
+    request_id = refused["error"]["details"]["requestId"]
+    listed = json.loads(env.cli("devices", "list", "--json", check=True).stdout)
+    mine = next(r for r in listed["pending"] if r["requestId"] == request_id)
+    assert mine["deviceId"] == device.device_id and mine["remoteIp"] and mine["scopes"] == ["operator.read", "operator.write"]
+    again = connect(["operator.read"])  # one request per device; it asks for what the latest attempt asked
+    assert again["error"]["details"]["requestId"] == request_id
+    assert env.cli("devices", "approve", request_id, check=True).stdout.strip() == f"approved: {device.device_id}"
+    ok = connect(["operator.read", "operator.admin"])
+    assert ok["ok"] and ok["payload"]["auth"]["scopes"] == ["operator.read"]  # never more than approved
+    paired = json.loads((env.state_dir() / "devices" / "paired.json").read_text())
+    assert paired[device.device_id]["scopes"] == ["operator.read"]
+    assert env.cli("devices", "remove", device.device_id, check=True).stdout.strip() == f"removed: {device.device_id}"
+    assert connect(["operator.read"])["error"]["details"]["code"] == "PAIRING_REQUIRED"
+    other = connect(["operator.read"])["error"]["details"]["requestId"]
+    assert env.cli("devices", "reject", other, check=True).returncode == 0
+    left = json.loads(env.cli("devices", "list", "--json", check=True).stdout)["pending"]
+    assert device.device_id not in [r["deviceId"] for r in left]

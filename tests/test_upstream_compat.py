@@ -128,3 +128,9 @@ def test_upstream_stability_usage_cost_and_status_all(pair: tuple[Env, dict[str,
     status = upstream(env, "--profile", "main", "status", "--all")
     assert status.returncode == 0, status.stderr
     assert "unknown method" not in status.stdout + status.stderr
+
+
+def test_upstream_devices_list(pair: tuple[Env, dict[str, int]]) -> None:
+    env, _ = pair
+    proc = upstream(env, "--profile", "main", "devices", "list")
+    assert proc.returncode == 0 and "unknown method" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr

@@ -42,6 +42,7 @@ COMMANDS = {
     "sessions": "openclaw.cli.sessions_cmd:sessions",
     "models": "openclaw.cli.models_cmd:models",
     "dashboard": "openclaw.cli.dashboard_cmd:dashboard",
+    "devices": "openclaw.cli.devices_cmd:devices",
 }
 
 ROOT_HELP = """Run and inspect OpenClaw gateways; many isolated instances per host.

@@ -74,6 +74,7 @@ class Connection:
         self.role = "operator"
         self.scopes: list[str] = []
         self.client: dict[str, Any] = {}
+        self.device_id: str | None = None  # a verified device key's id, if the client presented one
         self.seq = 0
         self.unauthorized_calls = 0
         self.outbox = Outbox(ws, lambda: self.request.transport, self.limits.max_buffered_bytes, self._slow_consumer)
@@ -176,13 +177,17 @@ class Connection:
         try:
             protocol, method, self.role, scopes = check_connect(
                 frame, peer, gateway.draining, gateway.settings.allowed_origins, gateway.settings.auth,
-                gateway.rate_limiter)
+                gateway.rate_limiter, gateway.state.devices)
         except ConnectRejected as exc:
             logfile.warn(f"connect rejected: {exc.message}", remote=self.remote, client=_client_id(frame))
+            if (exc.details or {}).get("requestId"):
+                gateway.device_pairing_requested(exc.details)
             self.send(res_err(frame["id"], exc.shape()))
             await self.close(exc.close_code, exc.close_reason)
             return False
         self.client, self.scopes, self.authenticated = frame["params"]["client"], scopes, True
+        device = frame["params"].get("device")
+        self.device_id = device.get("id") if isinstance(device, dict) else None
         self.send(res_ok(frame["id"], gateway.hello_payload(self, protocol, method)))
         gateway.connection_ready(self)
         return True

@@ -50,6 +50,7 @@ class RuntimeState:
         self.agents: Any = None  # AgentRuntime, created with the first turn and kept likewise
         self.breaker: Any = None  # CrashLoopBreaker
         self.stability = StabilityRecorder()  # recent diagnostic events, across in-process restarts
+        self.devices: Any = None  # DeviceStore, loaded before the first start serves
         self.health_version = 0
         self.restart_count = 0
         self.served = False
@@ -256,6 +257,20 @@ class GatewayContext:
         mode = self.settings.reload_mode
         return {"required": bool(needs), "paths": needs,
                 "mode": "in-process" if needs and mode != "off" else ("manual" if needs else "none")}
+
+    def device_pairing_requested(self, details: dict[str, Any]) -> None:
+        """A remote device waits for approval: keep the request, tell the operators."""
+        self.save_devices()
+        self.broadcast("device.pair.requested", {"requestId": details["requestId"], "deviceId": details["deviceId"],
+                                                 "role": details.get("requestedRole"),
+                                                 "scopes": details.get("requestedScopes"), "ts": int(time.time() * 1000)})
+
+    def save_devices(self) -> None:
+        def done(task: asyncio.Future[None]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                logfile.warn(f"device store not saved: {task.exception()}")
+
+        asyncio.ensure_future(asyncio.to_thread(self.state.devices.save)).add_done_callback(done)
 
     def restart_soon(self, delay_ms: int) -> bool:
         if self.hooks is None:

@@ -102,7 +102,7 @@ def origin_allowed(origin: str, host: str | None, allowed: list[str], auth_mode:
 
 
 def check_connect(frame: dict[str, Any], peer: Peer, draining: bool, allowed_origins: list[str],
-                  auth: AuthConfig, limiter: RateLimiter) -> tuple[int, str, str, list[str]]:
+                  auth: AuthConfig, limiter: RateLimiter, devices: Any = None) -> tuple[int, str, str, list[str]]:
     """Every rule up to the scopes: (protocol, auth method, role, scopes), or ConnectRejected."""
     if frame["method"] != "connect":
         raise ConnectRejected(INVALID_REQUEST, "invalid handshake: first request must be connect")
@@ -134,17 +134,36 @@ def check_connect(frame: dict[str, Any], peer: Peer, draining: bool, allowed_ori
         raise ConnectRejected(INVALID_REQUEST, "invalid role")
     if peer.origin is not None and not origin_allowed(peer.origin, peer.host, allowed_origins, auth.mode):
         raise ConnectRejected(INVALID_REQUEST, ORIGIN_NOT_ALLOWED, details={"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED"})
-    method, scopes = authenticate(params, peer, auth, limiter)
+    method, scopes = authenticate(params, peer, auth, limiter, devices)
     return protocol, method, role, scopes
 
 
-def authenticate(params: dict[str, Any], peer: Peer, auth: AuthConfig, limiter: RateLimiter) -> tuple[str, list[str]]:
+def _paired_scopes(params: dict[str, Any], peer: Peer, devices: Any, device_id: str,
+                   requested: list[str]) -> list[str]:
+    from openclaw.gateway.scopes import ADMIN
+
+    device = params["device"]
+    approved = devices.approved_scopes(device_id, device.get("publicKey")) if devices is not None else None
+    if approved is not None:
+        return requested if ADMIN in approved else [s for s in requested if s in approved]
+    request = devices.request(device, params, peer.remote) if devices is not None else {}
+    raise ConnectRejected(
+        NOT_PAIRED, "pairing required: device is not approved yet",
+        close_reason=f"pairing required: device is not approved yet (deviceId: {device_id[:12]})",
+        details={"code": "PAIRING_REQUIRED", "reason": "not-paired", "deviceId": device_id,
+                 "requestId": request.get("requestId"), "requestedRole": params.get("role") or "operator",
+                 "requestedScopes": requested},
+    )
+
+
+def authenticate(params: dict[str, Any], peer: Peer, auth: AuthConfig, limiter: RateLimiter,
+                 devices: Any = None) -> tuple[str, list[str]]:
     """The shared secret, then the device proof; returns (auth method, effective scopes).
 
-    A device key proves who the client is, never what it may do: its scopes are
-    those the same request gets without one. Local devices are approved
-    silently, as upstream's are; we keep no approvals for remote devices yet, so
-    those are refused with `pairing required` rather than trusted.
+    Local devices are approved silently, as upstream's are, and get what the same
+    request gets without one. A remote device gets the scopes an operator approved
+    for it (`openclaw devices approve`), at most those it asks for; until then it is
+    refused with `pairing required` and waits as a pending request.
     """
     mode = params["client"]["mode"]
     key = limiter.key(peer.remote)
@@ -164,12 +183,7 @@ def authenticate(params: dict[str, Any], peer: Peer, auth: AuthConfig, limiter: 
 
         device_id = verify_device(params, peer.nonce, int(time.time() * 1000))
         if not peer.local:
-            raise ConnectRejected(
-                NOT_PAIRED, "pairing required: device is not approved yet",
-                close_reason=f"pairing required: device is not approved yet (deviceId: {device_id[:12]})",
-                details={"code": "PAIRING_REQUIRED", "reason": "not-paired", "deviceId": device_id,
-                         "requestedRole": params.get("role") or "operator", "requestedScopes": requested},
-            )
+            return outcome.method, _paired_scopes(params, peer, devices, device_id, requested)
     if peer.local:
         return outcome.method, requested
     if outcome.method in ("token", "password"):

@@ -41,7 +41,8 @@ FORBIDDEN = "FORBIDDEN"
 UNAVAILABLE = "UNAVAILABLE"
 NOT_PAIRED = "NOT_PAIRED"
 
-EVENTS = ["connect.challenge", "agent", "chat", "tick", "shutdown", "presence", "health", "config.changed"]
+EVENTS = ["connect.challenge", "agent", "chat", "tick", "shutdown", "presence", "health", "config.changed",
+          "device.pair.requested", "device.pair.resolved"]
 
 
 class RpcError(Exception):

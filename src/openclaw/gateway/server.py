@@ -54,6 +54,12 @@ class GatewayServer:
         self._sockets = await bind_exclusive(settings.bind_hosts, settings.port)
         if before_serving is not None:
             await before_serving()
+        if self.gateway.state.devices is None:
+            from openclaw.gateway.devicestore import DeviceStore
+
+            devices = DeviceStore(settings.paths.state_dir)
+            await asyncio.to_thread(devices.load)
+            self.gateway.state.devices = devices
         await self.sidecars.prepare()
         app = web.Application(client_max_size=settings.limits.max_payload_bytes)
         add_http_routes(app, self.gateway)

@@ -1,0 +1,68 @@
+"""`device.pair.list|approve|reject|remove`: remote clients' device keys, approved by an admin (as
+upstream's are) before they get any scope."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from openclaw import logfile
+from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
+from openclaw.gateway.scopes import ADMIN, PAIRING
+
+
+def _store(ctx: CallContext) -> Any:
+    return ctx.gateway.state.devices
+
+
+def _connected(ctx: CallContext, device_id: str) -> bool:
+    return any(getattr(c, "device_id", None) == device_id for c in ctx.gateway.connections)
+
+
+@method("device.pair.list", scope=PAIRING, params={})
+async def pair_list(ctx: CallContext) -> dict[str, Any]:
+    store = _store(ctx)
+    store._expire()
+    pending = sorted(store.pending.values(), key=lambda r: r["ts"])
+    paired = [{**d, "connected": _connected(ctx, d["deviceId"])} for d in store.paired.values()]
+    return {"pending": [dict(r) for r in pending], "paired": sorted(paired, key=lambda d: d.get("approvedAtMs", 0))}
+
+
+def _resolved(ctx: CallContext, request_id: str, device_id: str, decision: str) -> None:
+    ctx.gateway.save_devices()
+    ctx.gateway.broadcast("device.pair.resolved", {"requestId": request_id, "deviceId": device_id,
+                                                   "decision": decision, "ts": int(time.time() * 1000)})
+    logfile.info(f"device pairing {decision} device={device_id} by {ctx.conn.label}", subsystem="devices")
+
+
+@method("device.pair.approve", scope=ADMIN, params={"requestId": Param(str, required=True, minimum=1)})
+async def pair_approve(ctx: CallContext) -> dict[str, Any]:
+    request_id = ctx.params["requestId"].strip()
+    device = _store(ctx).approve(request_id)
+    if device is None:
+        raise RpcError(INVALID_REQUEST, "unknown requestId")
+    _resolved(ctx, request_id, device["deviceId"], "approved")
+    return {"requestId": request_id, "device": device}
+
+
+@method("device.pair.reject", scope=ADMIN, params={"requestId": Param(str, required=True, minimum=1)})
+async def pair_reject(ctx: CallContext) -> dict[str, Any]:
+    request_id = ctx.params["requestId"].strip()
+    request = _store(ctx).reject(request_id)
+    if request is None:
+        raise RpcError(INVALID_REQUEST, "unknown requestId")
+    _resolved(ctx, request_id, request["deviceId"], "rejected")
+    return {"requestId": request_id, "deviceId": request["deviceId"]}
+
+
+@method("device.pair.remove", scope=ADMIN, params={"deviceId": Param(str, required=True, minimum=1)})
+async def pair_remove(ctx: CallContext) -> dict[str, Any]:
+    device_id = ctx.params["deviceId"].strip()
+    device = _store(ctx).remove(device_id)
+    if device is None:
+        raise RpcError(INVALID_REQUEST, "unknown deviceId")
+    for conn in [c for c in ctx.gateway.connections if getattr(c, "device_id", None) == device_id]:
+        conn.close_soon(1008, "device removed")  # its approval is gone: so is its session
+    _resolved(ctx, "", device_id, "removed")
+    return {"deviceId": device_id, "removed": True}
