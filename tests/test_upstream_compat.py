@@ -134,3 +134,14 @@ def test_upstream_devices_list(pair: tuple[Env, dict[str, int]]) -> None:
     env, _ = pair
     proc = upstream(env, "--profile", "main", "devices", "list")
     assert proc.returncode == 0 and "unknown method" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def test_upstream_cron_against_ours(pair: tuple[Env, dict[str, int]]) -> None:
+    env, _ = pair
+    env.cli("--profile", "main", "cron", "add", "--name", "daily-brief", "--cron", "0 9 * * *", "--message", "brief",
+            check=True)
+    listed = upstream(env, "--profile", "main", "cron", "list")
+    assert listed.returncode == 0 and "daily-brief" in listed.stdout, listed.stdout + listed.stderr
+    status = upstream(env, "--profile", "main", "cron", "status")
+    assert status.returncode == 0 and '"jobs": 1' in status.stdout, status.stdout + status.stderr
+    env.cli("--profile", "main", "cron", "rm", "daily-brief", check=True)

@@ -43,6 +43,7 @@ COMMANDS = {
     "models": "openclaw.cli.models_cmd:models",
     "dashboard": "openclaw.cli.dashboard_cmd:dashboard",
     "devices": "openclaw.cli.devices_cmd:devices",
+    "cron": "openclaw.cli.cron_cmd:cron",
 }
 
 ROOT_HELP = """Run and inspect OpenClaw gateways; many isolated instances per host.

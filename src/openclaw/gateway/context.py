@@ -44,6 +44,7 @@ class RuntimeState:
         self.started_mono = time.monotonic()
         self.presence = Presence(self.instance_id)
         self.current_settings: Any = None
+        self.current_context: Any = None  # the GatewayContext serving now (a restart makes a new one)
         self.browser: Any = None  # BrowserService, created once and kept across in-process restarts
         self.channels: Any = None  # ChannelManager, likewise
         self.dispatcher: Any = None  # the message bus's consumer, likewise
@@ -51,6 +52,7 @@ class RuntimeState:
         self.breaker: Any = None  # CrashLoopBreaker
         self.stability = StabilityRecorder()  # recent diagnostic events, across in-process restarts
         self.devices: Any = None  # DeviceStore, loaded before the first start serves
+        self.cron: Any = None  # CronScheduler once there are jobs (False: none yet), kept likewise
         self.health_version = 0
         self.restart_count = 0
         self.served = False
@@ -61,6 +63,7 @@ class GatewayContext:
                  methods: dict[str, Method], hooks: Any = None) -> None:
         self.state = state
         state.current_settings = settings
+        state.current_context = self
         self.env = env
         self.methods = methods
         self.hooks = hooks  # the runner: config reload + restart requests

@@ -89,6 +89,8 @@ class GatewayRunner:
         finally:
             if self.state is not None and self.state.channels is not None:
                 await self.state.channels.stop_all()
+            if self.state is not None and self.state.cron:
+                await self.state.cron.stop()
                 await self.state.dispatcher.stop()
             if self.state is not None and self.state.agents is not None:
                 await self.state.agents.close()
@@ -147,6 +149,8 @@ class GatewayRunner:
             self._watch_config(settings)  # before any await: an edit made once /healthz answers is seen
             if self.state.channels is None:
                 await self._start_channels()
+            if self.state.cron is None:
+                await self._start_cron()
             reason = await self.server.wait()
             logfile.info(f"gateway {'restarting' if reason == 'restart' else 'stopping'}")
             await self.server.shutdown(restart=reason == "restart")
@@ -158,6 +162,16 @@ class GatewayRunner:
             locks.update_port(settings.port)
             if settings.snapshot.get("browser", "enabled") is False and self.state.browser is not None:
                 await self.state.browser.shutdown()
+
+    async def _start_cron(self) -> None:
+        """The scheduler: its code and store load only when this instance has cron jobs."""
+        assert self.state is not None
+        if not await asyncio.to_thread((self.paths.state_dir / "cron" / "jobs.json").exists):
+            self.state.cron = False  # none yet: `cron.add` starts it
+            return
+        from openclaw.gateway.scheduler import start_scheduler
+
+        await start_scheduler(self.state, self.paths.state_dir)
 
     async def _start_channels(self) -> None:
         """Channels start after the control plane, unless the crash-loop breaker holds them."""

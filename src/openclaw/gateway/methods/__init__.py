@@ -115,6 +115,7 @@ def load_methods() -> dict[str, Method]:
         channels,
         chat,
         config_methods,
+        cron,
         devices,
         diagnostics,
         health,

@@ -1,0 +1,86 @@
+"""Cron jobs: agent turns on a schedule (against the stand-in model), each in a fresh session,
+delivered to Telegram, persisted in the state dir, and never run twice for one slot across
+restarts."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from fake_telegram import FakeTelegram, new_bot, start_with_telegram
+from helpers import Env, Gateway, wait_for
+from model_standin import ModelStandin
+
+OWNER = 9101
+
+
+def runs(env: Env, job: str | None = None) -> list[dict]:
+    args = ["cron", "runs", *([job] if job else []), "--limit", "100", "--json"]
+    return list(reversed(json.loads(env.cli(*args, check=True).stdout)["entries"]))
+
+
+def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int, gateways: list[Gateway],
+                                                            tg: FakeTelegram, model: ModelStandin) -> None:
+    token = new_bot(tg, "cron_bot")
+    env.setup(None, base)
+    env.use_model(model.openai_url)
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "allowlist",
+                                              "allowFrom": [str(OWNER)]})
+    added = json.loads(env.cli("cron", "add", "--name", "pulse", "--every", "2s", "--message", "report the weather",
+                               "--announce", "--to", str(OWNER), "--json", check=True).stdout)
+    assert added["schedule"]["kind"] == "every" and added["delivery"]["to"] == str(OWNER)
+    wait_for(lambda: len(runs(env, "pulse")) >= 3, timeout=20, what="three runs")
+    done = runs(env, "pulse")[:3]
+    assert [r["status"] for r in done] == ["ok", "ok", "ok"]
+    first_due = added["state"]["nextRunAtMs"]
+    assert abs(done[0]["runAtMs"] - first_due) < 1000  # on time
+    gaps = [b["runAtMs"] - a["runAtMs"] for a, b in zip(done, done[1:], strict=False)]
+    assert all(1500 <= g <= 2800 for g in gaps), gaps
+    assert len({r["sessionKey"] for r in done}) == 3 and all(":cron:" in r["sessionKey"] for r in done)
+    assert tg.messages_to(token, OWNER)[:3] == ["echo: report the weather"] * 3
+    env.cli("cron", "disable", "pulse", check=True)
+    stopped = len(runs(env, "pulse"))
+    listed = json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)["jobs"]
+    assert listed[0]["enabled"] is False and listed[0]["state"]["nextRunAtMs"] is None
+    manual = json.loads(env.cli("cron", "run", "pulse", "--json", check=True).stdout)
+    assert manual["ran"] and manual["status"] == "ok"
+    assert [r["trigger"] for r in runs(env, "pulse")][stopped:] == ["manual"]
+
+
+def test_a_slot_runs_once_across_restarts(env: Env, base: int, gateways: list[Gateway], model: ModelStandin) -> None:
+    env.setup(None, base)
+    env.use_model(model.openai_url)
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    job = json.loads(env.cli("cron", "add", "--name", "once", "--at", "3s", "--message", "one shot", "--json",
+                             check=True).stdout)
+    assert gw.stop() == 0  # down before it is due
+    stored = json.loads((env.state_dir() / "cron" / "jobs.json").read_text())["jobs"]
+    assert stored[0]["id"] == job["id"] and stored[0]["state"]["nextRunAtMs"] == job["schedule"]["atMs"]
+    wait_for(lambda: time.time() * 1000 > job["schedule"]["atMs"] + 200, timeout=10, what="the slot to pass")
+    gw = env.gateway().start()  # the missed slot runs once, now
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    wait_for(lambda: len(runs(env)) == 1, timeout=15, what="the missed run")
+    assert runs(env)[0]["status"] == "ok" and runs(env)[0]["trigger"] == "schedule"
+    assert gw.stop() == 0
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    status = json.loads(env.cli("cron", "status", "--json", check=True).stdout)
+    assert status["jobs"] == 1 and status["nextWakeAtMs"] is None  # a one-shot that ran is done
+    assert len(runs(env)) == 1
+
+
+def test_bad_jobs_are_refused_with_one_line(started: tuple[Env, int, Gateway]) -> None:
+    env, _, _ = started
+    bad = env.cli("cron", "add", "--name", "x", "--cron", "61 * * * *", "--message", "m")
+    assert bad.returncode == 2 and "invalid cron expression '61 * * * *'" in bad.stderr
+    bad = env.cli("cron", "add", "--name", "x", "--every", "10m", "--cron", "* * * * *", "--message", "m")
+    assert bad.returncode == 2 and "exactly one of --every, --at or --cron" in bad.stderr
+    bad = env.cli("cron", "add", "--name", "x", "--cron", "0 9 * * *", "--tz", "Mars/Olympus", "--message", "m")
+    assert bad.returncode == 2 and "unknown time zone" in bad.stderr
+    missing = env.cli("cron", "run", "nope")
+    assert missing.returncode == 1 and "cron job not found: nope" in missing.stderr
+    assert "No cron jobs" in env.cli("cron", "list", check=True).stdout
