@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
@@ -266,3 +267,24 @@ def test_pairing_codes_expire_after_an_hour(tmp_path) -> None:  # type: ignore[n
     assert store.pending("telegram") == []
     with pytest.raises(Exception, match="no pending telegram pairing request"):
         store.approve("telegram", request.code)
+
+
+def test_pairing_is_approved_through_the_gateway_from_another_host(env: Env, base: int, gateways: list[Gateway],
+                                                                   tg: FakeTelegram, tmp_path: Path) -> None:
+    from helpers import make_env
+
+    token = new_bot(tg, "remote_pairing_bot")
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root})
+    tg.send_user_message(token, 777, "hello")
+    code = replies(tg, token, 777, 1)[0].split("pairing code is ")[1].split()[0]
+    elsewhere = make_env(tmp_path / "operator")  # no state of that gateway here: only its URL and token
+    url = f"ws://127.0.0.1:{base}"
+    listed = elsewhere.cli_json("pairing", "list", "--url", url, "--token", env.token())["requests"]
+    assert [(r["senderId"], r["code"]) for r in listed] == [("777", code)]
+    wrong = elsewhere.cli("pairing", "approve", "telegram", "ZZZZZZZZ", "--url", url, "--token", env.token())
+    assert wrong.returncode == 1 and "no pending telegram pairing request with code ZZZZZZZZ" in wrong.stderr
+    done = elsewhere.cli("pairing", "approve", "telegram", code, "--url", url, "--token", env.token(), check=True)
+    assert done.stdout.strip() == f"Approved sender 777 on telegram/default (through {url})"
+    allow = json.loads((env.state_dir() / "credentials/telegram-default-allowFrom.json").read_text())
+    assert allow["allowFrom"] == ["777"]
+    assert "approved" in replies(tg, token, 777, 2)[-1]

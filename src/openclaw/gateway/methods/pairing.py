@@ -49,7 +49,8 @@ def _public(request: Any) -> dict[str, Any]:
     meta = {k: v for k, v in request.meta.items() if k not in ("accountId", "senderId") and v}
     out = {"requestId": request.request_id, "channel": request.channel,
            "channelLabel": LABELS.get(request.channel, request.channel), "accountId": request.account,
-           "senderId": request.sender, "senderLabel": "user id", "createdAt": utc_iso(request.created_at),
+           "senderId": request.sender, "senderLabel": "user id", "code": request.code,
+           "createdAt": utc_iso(request.created_at),
            "lastSeenAt": utc_iso(request.last_seen_at), "expiresAt": request.as_dict()["expiresAt"],
            "notifySupported": True}
     return {**out, "metadata": meta} if meta else out
