@@ -303,3 +303,29 @@ def running(gw: Gateway, port: int) -> Iterator[Gateway]:
         yield gw
     finally:
         gw.stop()
+
+
+@contextlib.contextmanager
+def tiny_site(body: bytes, content_type: str = "text/html", port: int = 0) -> Iterator[int]:
+    """A loopback HTTP server answering every GET with `body` (a page, a probe); yields its port."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()

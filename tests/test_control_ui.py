@@ -6,18 +6,16 @@ kept under test-artifacts/control-ui/ (OPENCLAW_TEST_ARTIFACTS overrides)."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
-from helpers import Env, Gateway, http_get
+from helpers import Env, Gateway, http_get, tiny_site
 from model_standin import ModelStandin, Reply
 
 from openclaw.ports.registry import record_for
@@ -190,41 +188,26 @@ def test_instances_lists_both_gateways_and_restarts_the_other(env: Env, base: in
     assert '"channel": "control-ui"' in audit and '"command": "/restart"' in audit
 
 
-class _EvilPage(http.server.BaseHTTPRequestHandler):
-    gateway_port = 0
-
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        body = f"""<!doctype html><p id=out>waiting</p><script>
-          const ws = new WebSocket("ws://127.0.0.1:{self.gateway_port}/");
-          ws.onmessage = (m) => {{ const f = JSON.parse(m.data);
-            if (f.event === "connect.challenge") ws.send(JSON.stringify({{type: "req", id: "1", method: "connect",
-              params: {{minProtocol: 4, maxProtocol: 4, role: "operator", client: {{id: "openclaw-control-ui",
-              version: "1", platform: "web", mode: "webchat"}}}}}}));
-            else if (f.type === "res") document.getElementById("out").dataset.error = f.error ? f.error.message : "none"; }};
-          ws.onclose = (e) => {{ document.getElementById("out").textContent = "closed " + e.code; }};
-        </script>""".encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+def _evil_page(gateway_port: int) -> bytes:
+    """A page on another origin that tries to talk to the gateway and writes down what happened."""
+    return f"""<!doctype html><p id=out>waiting</p><script>
+      const ws = new WebSocket("ws://127.0.0.1:{gateway_port}/");
+      ws.onmessage = (m) => {{ const f = JSON.parse(m.data);
+        if (f.event === "connect.challenge") ws.send(JSON.stringify({{type: "req", id: "1", method: "connect",
+          params: {{minProtocol: 4, maxProtocol: 4, role: "operator", client: {{id: "openclaw-control-ui",
+          version: "1", platform: "web", mode: "webchat"}}}}}}));
+        else if (f.type === "res") document.getElementById("out").dataset.error = f.error ? f.error.message : "none"; }};
+      ws.onclose = (e) => {{ document.getElementById("out").textContent = "closed " + e.code; }};
+    </script>""".encode()
 
 
 def test_a_page_from_another_origin_is_refused(started: tuple[Env, int, Gateway], page: Any) -> None:
     env, port, _ = started
-    _EvilPage.gateway_port = port
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EvilPage)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        page.goto(f"http://evil.test:{server.server_address[1]}/")
+    with tiny_site(_evil_page(port)) as evil:
+        page.goto(f"http://evil.test:{evil}/")
         out = page.wait_for_selector("#out:has-text('closed')")
         assert out.inner_text() == "closed 1008"
         assert "origin not allowed" in (out.get_attribute("data-error") or "")
-    finally:
-        server.shutdown()
     status, headers, _ = http_get(port, "/")
     assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]

@@ -4,36 +4,21 @@ gateway fully (the real one when upstream is installed; its on-disk traces other
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import Env, free_base, make_env, wait_for
+from helpers import Env, free_base, make_env, tiny_site, wait_for
 
 from openclaw.ports.footprint import footprint_for
 
 UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
     "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
 )
-
-
-class _Healthz(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        body = b'{"ok":true,"status":"live"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def _upstream_lock(state: Path, port: int, pid: int) -> None:
@@ -50,9 +35,7 @@ def test_an_upstream_gateway_on_disk_is_seen_and_planned_around(env: Env, base: 
     state = env.home / ".openclaw"
     state.mkdir(mode=0o700)
     (state / "openclaw.json").write_text(json.dumps({"gateway": {"mode": "local", "port": base, "bind": "loopback"}}))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", base), _Healthz)  # its port answers /healthz
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with tiny_site(b'{"ok":true,"status":"live"}', "application/json", base):  # its port answers /healthz
         _upstream_lock(state, base, os.getpid())  # a live pid that owns the listening port
         rows = env.cli_json("gateways")["instances"]
         upstream = next(r for r in rows if r["profile"] == "default")
@@ -63,9 +46,6 @@ def test_an_upstream_gateway_on_disk_is_seen_and_planned_around(env: Env, base: 
         assert not footprint_for(rescue["base"]).ports() & footprint_for(base).ports()
         findings = json.loads(env.cli("doctor", "--json").stdout)["findings"]
         assert not [f for f in findings if f["checkId"].startswith("ports/")], findings
-    finally:
-        server.shutdown()
-        server.server_close()
     _upstream_lock(state, base, 2 ** 22 + 7)  # a dead pid's lock is ignored
     assert not next(r for r in env.cli_json("gateways")["instances"] if r["profile"] == "default")["running"]
 

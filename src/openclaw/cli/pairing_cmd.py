@@ -18,9 +18,9 @@ password_opt = click.option("--password", help="Its password.")
 
 
 def _remote(url: str, token: str | None, password: str | None, method: str, params: dict[str, Any]) -> Any:
-    from openclaw.cli.rpc_common import call_once, target_from
-
     import os
+
+    from openclaw.cli.rpc_common import call_once, target_from
 
     token = token or os.environ.get("OPENCLAW_GATEWAY_TOKEN")
     password = password or os.environ.get("OPENCLAW_GATEWAY_PASSWORD")

@@ -36,24 +36,24 @@ def _resolved(ctx: CallContext, request_id: str, device_id: str, decision: str) 
     logfile.info(f"device pairing {decision} device={device_id} by {ctx.conn.label}", subsystem="devices")
 
 
+async def _decide(ctx: CallContext, decision: str) -> dict[str, Any]:
+    request_id = ctx.params["requestId"].strip()
+    store = _store(ctx)
+    found = store.approve(request_id) if decision == "approved" else store.reject(request_id)
+    if found is None:
+        raise RpcError(INVALID_REQUEST, "unknown requestId")
+    _resolved(ctx, request_id, found["deviceId"], decision)
+    return {"requestId": request_id, "deviceId": found["deviceId"], **({"device": found} if decision == "approved" else {})}
+
+
 @method("device.pair.approve", scope=ADMIN, params={"requestId": Param(str, required=True, minimum=1)})
 async def pair_approve(ctx: CallContext) -> dict[str, Any]:
-    request_id = ctx.params["requestId"].strip()
-    device = _store(ctx).approve(request_id)
-    if device is None:
-        raise RpcError(INVALID_REQUEST, "unknown requestId")
-    _resolved(ctx, request_id, device["deviceId"], "approved")
-    return {"requestId": request_id, "device": device}
+    return await _decide(ctx, "approved")
 
 
 @method("device.pair.reject", scope=ADMIN, params={"requestId": Param(str, required=True, minimum=1)})
 async def pair_reject(ctx: CallContext) -> dict[str, Any]:
-    request_id = ctx.params["requestId"].strip()
-    request = _store(ctx).reject(request_id)
-    if request is None:
-        raise RpcError(INVALID_REQUEST, "unknown requestId")
-    _resolved(ctx, request_id, request["deviceId"], "rejected")
-    return {"requestId": request_id, "deviceId": request["deviceId"]}
+    return await _decide(ctx, "rejected")
 
 
 @method("device.pair.remove", scope=ADMIN, params={"deviceId": Param(str, required=True, minimum=1)})
