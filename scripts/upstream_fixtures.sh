@@ -31,3 +31,6 @@ for kv in "gateway.controlUi.allowedOrigins=[\"https://ops.example.com\"]" "gate
   run config set "${kv%%=*}" "${kv#*=}" --strict-json
 done
 keep .openclaw config-set
+fresh; run "${onboard[@]}"
+HOME=$HOME_DIR .venv/bin/python scripts/upstream_configure.py "$up" >/dev/null
+keep .openclaw configure-gateway
