@@ -1,4 +1,4 @@
-"""`openclaw channels status [--probe]` and `openclaw channels start|stop <channel>`."""
+"""`openclaw channels status [--probe]` and `openclaw channels start|stop|logout <channel>`."""
 
 from __future__ import annotations
 
@@ -80,3 +80,20 @@ def stop(channel: str, url: str | None, token: str | None, password: str | None,
         print_json(data)
     else:
         click.echo(f"channel {channel} stopped" if data["stopped"] else f"channel {channel} was not running")
+
+
+@channels.command("logout", help="Stop an account and forget its bot token (the rest of its config stays).")
+@click.argument("channel")
+@click.option("--account", help="Account id (default: the default account).")
+@rpc_options
+@json_option
+def logout(channel: str, account: str | None, url: str | None, token: str | None, password: str | None, timeout: int,
+           as_json: bool) -> None:
+    data = _rpc(url, token, password, timeout, "channels.logout",
+                {"channel": channel, **({"accountId": account} if account else {})})
+    if as_json:
+        print_json(data)
+    elif data["cleared"]:
+        click.echo(f"logged out {channel}/{data['accountId']}: bot token removed from the config")
+    else:
+        click.echo(f"{channel}/{data['accountId']} had no bot token in the config")
