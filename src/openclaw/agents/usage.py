@@ -15,7 +15,8 @@ def prices(config: dict[str, Any]) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     providers = ((config.get("models") or {}).get("providers") or {}) if isinstance(config.get("models"), dict) else {}
     for pid, provider in providers.items():
-        for model in (provider or {}).get("models") or [] if isinstance(provider, dict) else []:
+        models = provider.get("models") if isinstance(provider, dict) else None
+        for model in models if isinstance(models, list) else []:
             cost = model.get("cost") if isinstance(model, dict) else None
             if isinstance(cost, dict) and isinstance(model.get("id"), str):
                 out[f"{pid}/{model['id']}"] = (float(cost.get("input") or 0), float(cost.get("output") or 0))

@@ -39,7 +39,7 @@ class DeviceStore:
                 continue
             if isinstance(data, dict):
                 into.update({k: v for k, v in data.items() if isinstance(v, dict)})
-        self._expire()
+        self.expire()
 
     def save(self) -> None:
         with self._lock:
@@ -47,7 +47,7 @@ class DeviceStore:
             atomic_write(self.dir / "pending.json", json.dumps(self.pending, indent=2) + "\n")
             atomic_write(self.dir / "paired.json", json.dumps(self.paired, indent=2) + "\n")
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         cutoff = _now() - PENDING_TTL_MS
         for request_id in [k for k, r in self.pending.items() if r.get("ts", 0) < cutoff]:
             del self.pending[request_id]
@@ -62,7 +62,7 @@ class DeviceStore:
 
     def request(self, device: dict[str, Any], params: dict[str, Any], remote: str) -> dict[str, Any]:
         """The device's pending request (one per device), made or refreshed."""
-        self._expire()
+        self.expire()
         client = params.get("client") or {}
         existing = next((r for r in self.pending.values() if r["deviceId"] == device["id"]), None)
         if existing is None:

@@ -23,7 +23,7 @@ def _connected(ctx: CallContext, device_id: str) -> bool:
 @method("device.pair.list", scope=PAIRING, params={})
 async def pair_list(ctx: CallContext) -> dict[str, Any]:
     store = _store(ctx)
-    store._expire()
+    store.expire()
     pending = sorted(store.pending.values(), key=lambda r: r["ts"])
     paired = [{**d, "connected": _connected(ctx, d["deviceId"])} for d in store.paired.values()]
     return {"pending": [dict(r) for r in pending], "paired": sorted(paired, key=lambda d: d.get("approvedAtMs", 0))}
