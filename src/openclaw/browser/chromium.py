@@ -44,13 +44,13 @@ def needs_headless(configured: bool | None) -> bool:
     return False
 
 
-def launch_args(executable: str, profile: BrowserProfile, headless: bool) -> list[str]:
+def launch_args(executable: str, profile: BrowserProfile, headless: bool, no_sandbox: bool = False) -> list[str]:
     args = [executable, f"--remote-debugging-port={profile.cdp_port}", f"--user-data-dir={profile.user_data_dir}",
             *BASE_FLAGS]
     if headless:
         args += ["--headless=new", "--disable-gpu"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        args.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
+    if no_sandbox or (hasattr(os, "geteuid") and os.geteuid() == 0):
+        args.append("--no-sandbox")  # asked for, or as root (Chromium refuses its sandbox there)
     if sys.platform.startswith("linux"):
         args.append("--disable-dev-shm-usage")
     return [*args, "about:blank"]
@@ -80,8 +80,10 @@ def process_cmdline(pid: int) -> list[str]:
 
 
 class ManagedBrowser:
-    def __init__(self, profile: BrowserProfile, executable: str, kind: str, headless: bool) -> None:
+    def __init__(self, profile: BrowserProfile, executable: str, kind: str, headless: bool,
+                 no_sandbox: bool = False) -> None:
         self.profile = profile
+        self.no_sandbox = no_sandbox
         self.executable = executable
         self.kind = kind
         self.headless = headless
@@ -132,7 +134,7 @@ class ManagedBrowser:
         log = open(self.home / "chromium.log", "ab")  # noqa: SIM115 - handed to the child process
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                *launch_args(self.executable, self.profile, self.headless),
+                *launch_args(self.executable, self.profile, self.headless, self.no_sandbox),
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=child_env(),
             )
         except OSError as exc:

@@ -49,6 +49,7 @@ class BrowserConfig:
     cdp_end: int
     headless: bool | None
     executable_path: str | None
+    no_sandbox: bool = False  # `browser.noSandbox`: containers refuse Chromium's sandbox
     default_profile: str
     cdp_url: str | None
     profiles: dict[str, dict[str, Any]]
@@ -65,6 +66,7 @@ class BrowserConfig:
             cdp_end=footprint.cdp_end,
             headless=browser.get("headless") if isinstance(browser.get("headless"), bool) else None,
             executable_path=browser.get("executablePath") or None,
+            no_sandbox=browser.get("noSandbox") is True,
             default_profile=browser.get("defaultProfile") or DEFAULT_PROFILE,
             cdp_url=browser.get("cdpUrl") or None,
             profiles={k: v for k, v in profiles.items() if isinstance(v, dict)},

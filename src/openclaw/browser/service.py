@@ -106,7 +106,7 @@ class BrowserService:
                 return {"ok": True, "profile": prof.name}
             cfg = self.config()
             executable, kind = find_browser(cfg.executable_path)
-            browser = ManagedBrowser(prof, executable, kind, needs_headless(cfg.headless))
+            browser = ManagedBrowser(prof, executable, kind, needs_headless(cfg.headless), cfg.no_sandbox)
             started = time.monotonic()
             await browser.start(self.session)
             self.browsers[prof.name] = browser

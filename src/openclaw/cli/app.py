@@ -44,6 +44,7 @@ COMMANDS = {
     "dashboard": "openclaw.cli.dashboard_cmd:dashboard",
     "devices": "openclaw.cli.devices_cmd:devices",
     "cron": "openclaw.cli.cron_cmd:cron",
+    "deploy": "openclaw.cli.deploy_cmd:deploy",
 }
 
 ROOT_HELP = """Run and inspect OpenClaw gateways; many isolated instances per host.

@@ -181,6 +181,7 @@ class Browser(Section):
     cdp_port_range_start: Annotated[int, Field(ge=1, le=65436)] | None = None
     headless: bool | None = None
     executable_path: str | None = None
+    no_sandbox: bool = False
     default_profile: str | None = None
     profiles: dict[str, BrowserProfile] = {}
 

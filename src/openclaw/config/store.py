@@ -185,3 +185,20 @@ def restore_file(path: Path, raw_text: str) -> None:
     """Replace the config with known text (rollback), keeping the current file as `.bak`."""
     with config_write_lock(path):
         atomic_write(path, raw_text, backup=backup_path(path))
+
+
+def seed_config(path: Path, seed: str | None) -> bool:
+    """First start from a packaged config (`OPENCLAW_CONFIG_SEED`, a pod's ConfigMap): copy it in
+    when there is no config yet; once one exists, later edits are the instance's own and stay."""
+    if not seed or path.exists():
+        return False
+    source = Path(seed)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"OPENCLAW_CONFIG_SEED={seed} cannot be read ({exc.strerror}); fix the mount or unset it") from None
+    with config_write_lock(path):
+        if path.exists():
+            return False
+        atomic_write(path, text)
+    return True

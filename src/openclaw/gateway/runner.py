@@ -21,7 +21,7 @@ from openclaw import __version__, logfile
 from openclaw.config.changes import restart_paths, under
 from openclaw.config.history import record_last_good
 from openclaw.config.keypath import changed_paths
-from openclaw.config.store import format_issues, read_config
+from openclaw.config.store import format_issues, read_config, seed_config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.gateway.context import GatewayContext, RuntimeState
 from openclaw.gateway.crashloop import CrashLoopBreaker
@@ -61,6 +61,7 @@ class GatewayRunner:
         self._install_signals()  # first, so a stop at any later point is a clean exit
         AcceptErrorThrottle().install(asyncio.get_running_loop())
         nofile = raise_nofile_limit()
+        seeded = seed_config(self.paths.config_path, self.env.get("OPENCLAW_CONFIG_SEED"))
         settings = resolve_settings(self.paths, self.options, self.env)
         if self.options.port is not None:
             self._check_footprint(settings)
@@ -76,6 +77,8 @@ class GatewayRunner:
                               settings.snapshot.get("logging", "maxFileBytes"))
             self.state = RuntimeState()
             self.state.breaker = breaker
+            if seeded:
+                logfile.info(f"config seeded from {self.env['OPENCLAW_CONFIG_SEED']} (first start)")
             if nofile:
                 logfile.debug(f"open files limit {nofile[0]} (hard {nofile[1]})")
             if tripped:

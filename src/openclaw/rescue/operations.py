@@ -60,6 +60,11 @@ def _allowed(inst: Instance, wanted: str, allowed: list[str] | None) -> bool:
     return bool(names & set(allowed))
 
 
+def may_target(inst: Instance, allowed: list[str] | None) -> bool:
+    """Whether `rescue.targets` (None: every other instance) lets a rescue bot touch `inst`."""
+    return _allowed(inst, inst.name, allowed)
+
+
 def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None) -> Target:
     """An instance by profile name (or, with no name, the only other one), if this rescue
     instance may touch it."""
@@ -82,7 +87,7 @@ def only_other(me: InstancePaths, allowed: list[str] | None, instances: list[Ins
     """The one instance besides this one (within rescue.targets), for commands that leave the
     profile out; several (or none) is a question back."""
     instances = discover_instances(me.home) if instances is None else instances
-    others = [i for i in instances if not _is_me(i, me) and _allowed(i, i.name, allowed)]
+    others = [i for i in instances if not _is_me(i, me) and may_target(i, allowed)]
     if len(others) == 1:
         return Target(others[0].name, others[0].paths(me.home))
     known = ", ".join(i.name for i in others) or "none"

@@ -1,0 +1,1 @@
+"""Taking this host's instances elsewhere: manifests for an orchestrator (Kubernetes today)."""

@@ -1,0 +1,222 @@
+"""An instance's config made fit for a pod: secrets out into a Secret, host paths and ports in.
+
+What stays in the ConfigMap must be safe to read by anyone who can read the namespace's
+ConfigMaps, so every secret-named value (tokens, passwords, API keys), every `env.vars` value
+and every secret file the config names is moved out, and the config refers to it by
+`${NAME}` (or, for `...File` keys, by the path where the Secret is mounted). The gateway's
+config loader substitutes `${NAME}` from the environment, and config writes keep the reference,
+so later edits in the pod never write the secret into the volume's config either.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openclaw.config.redact import is_secret_key
+from openclaw.deploy.kubernetes.layout import POD_PORT, SECRET_FILES_DIR, STATE_MOUNT
+from openclaw.errors import ConfigError
+from openclaw.profiles.paths import InstancePaths
+
+_REF = re.compile(r"^\$\{([A-Z_][A-Z0-9_]*)\}$")
+_ANY_REF = re.compile(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)\}")
+FIXED_NAMES = {("gateway", "auth", "token"): "OPENCLAW_GATEWAY_TOKEN",
+               ("gateway", "auth", "password"): "OPENCLAW_GATEWAY_PASSWORD"}
+
+
+@dataclass
+class PodConfig:
+    config: dict[str, Any]
+    env: dict[str, str] = field(default_factory=dict)  # Secret keys given to the container as env
+    files: dict[str, str] = field(default_factory=dict)  # Secret keys mounted under SECRET_FILES_DIR
+    missing: list[str] = field(default_factory=list)  # referenced here but not set on this host
+    notes: list[str] = field(default_factory=list)  # what the user should know (generated token, host paths)
+    browser: bool = False
+
+
+class _Extractor:
+    def __init__(self, env: Mapping[str, str], moves: Mapping[Path, str]) -> None:
+        self.env = env
+        self.moves = {os.path.abspath(host): pod for host, pod in moves.items()}
+        self.out = PodConfig(config={})
+
+    def need(self, name: str) -> None:
+        """An env var the config refers to: its value from this host, or an empty key to fill in."""
+        if name in self.out.env:
+            return
+        value = self.env.get(name)
+        if value is None:
+            self.out.missing.append(name)
+        self.out.env[name] = value or ""
+
+    def secret_env(self, path: tuple[Any, ...], value: str) -> str:
+        name = FIXED_NAMES.get(path) or "OPENCLAW_SECRET_" + "_".join(
+            re.sub(r"[^A-Z0-9]", "_", _snake(str(p)).upper()) for p in path)
+        self.out.env[name] = value
+        return "${" + name + "}"
+
+    def secret_file(self, path: tuple[Any, ...], host_path: str) -> str:
+        key = "-".join(re.sub(r"[^A-Za-z0-9_.-]", "-", str(p)) for p in path)
+        source = Path(os.path.expanduser(host_path))
+        try:
+            self.out.files[key] = source.read_text(encoding="utf-8")
+        except OSError as exc:
+            dotted = ".".join(str(p) for p in path)
+            raise ConfigError(f"{dotted} names {source}, which cannot be read ({exc.strerror}); fix or remove it "
+                              "before rendering") from None
+        return f"{SECRET_FILES_DIR}/{key}"
+
+    def walk(self, node: Any, path: tuple[Any, ...] = ()) -> Any:
+        if isinstance(node, dict):
+            return {k: self.leaf(node, k, v, path + (k,)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.walk(v, path + (i,)) for i, v in enumerate(node)]
+        return node
+
+    def leaf(self, parent: dict[str, Any], key: str, value: Any, path: tuple[Any, ...]) -> Any:
+        if path[:2] == ("env", "vars") and len(path) == 3 and isinstance(value, str):
+            return self.env_var(key, value)
+        if is_secret_key(key) and isinstance(value, str) and value:
+            return self.secret_string(path, value)
+        if is_secret_key(key) and isinstance(value, dict) and value.get("source") in ("env", "file"):
+            return self.secret_ref(path, value)
+        if key.endswith("File") and is_secret_key(key[:-4]) and isinstance(value, str) and value:
+            return self.secret_file(path, value)
+        if isinstance(value, str):
+            return self.host_path(path, value)
+        return self.walk(value, path)
+
+    def env_var(self, key: str, value: str) -> str:
+        """`env.vars` may hold API keys: the value goes to the Secret under its own name."""
+        refs = _ANY_REF.findall(value)
+        for name in refs:
+            self.need(name)
+        if not refs:
+            self.out.env[key] = value
+        return value if refs else "${" + key + "}"
+
+    def secret_string(self, path: tuple[Any, ...], value: str) -> str:
+        ref = _REF.match(value)
+        if ref:
+            self.need(ref.group(1))
+            return value
+        if _ANY_REF.search(value):  # mixed literal and reference: resolve here, keep it whole
+            for name in _ANY_REF.findall(value):
+                self.need(name)
+            value = _ANY_REF.sub(lambda m: self.env.get(m.group(1), ""), value)
+        return self.secret_env(path, value)
+
+    def secret_ref(self, path: tuple[Any, ...], ref: dict[str, Any]) -> Any:
+        ident = str(ref.get("id") or "")
+        if ref["source"] == "env":
+            self.need(ident)
+            return ref
+        return self.secret_env(path, self.read_ref_file(path, ident))
+
+    def read_ref_file(self, path: tuple[Any, ...], ident: str) -> str:
+        try:
+            return Path(os.path.expanduser(ident)).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            dotted = ".".join(str(p) for p in path)
+            raise ConfigError(f"{dotted} reads {ident}, which cannot be read ({exc.strerror}); fix it before "
+                              "rendering") from None
+
+    def host_path(self, path: tuple[Any, ...], value: str) -> str:
+        """Paths inside the state dir move with it; other host paths do not exist in the pod."""
+        expanded = os.path.expanduser(value)
+        if not os.path.isabs(expanded) or value.startswith(("http:", "https:", "ws:", "wss:")):
+            return value
+        real = os.path.abspath(expanded)
+        for host, pod in self.moves.items():
+            if real == host or real.startswith(host + os.sep):
+                return pod + real[len(host):]
+        if os.path.exists(real):
+            self.out.notes.append(f"{'.'.join(str(p) for p in path)} points at {value} on this host, which the "
+                                  "pod does not have; copy it into the volume or change the key")
+        return value
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
+
+
+def _set(data: dict[str, Any], *path_and_value: Any) -> None:
+    *path, key, value = path_and_value
+    node = data
+    for part in path:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[key] = value
+
+
+def model_keys(config: dict[str, Any], env: Mapping[str, str]) -> list[str]:
+    """`<PROVIDER>_API_KEY` for each provider the agents use whose key the config does not give:
+    hosted providers always need one; others take it when this host has one."""
+    from openclaw.models.catalog import KEYED, env_key_name
+
+    refs: list[str] = []
+
+    def collect(node: Any, key: str = "") -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                collect(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                collect(v, key)
+        elif isinstance(node, str) and key in ("model", "primary", "fallbacks") and "/" in node:
+            refs.append(node.split("/", 1)[0])
+
+    collect(config.get("agents"))
+    section = config.get("models") if isinstance(config.get("models"), dict) else {}
+    configured = section.get("providers") if isinstance(section.get("providers"), dict) else {}
+    names = []
+    for pid in dict.fromkeys(refs):
+        entry = configured.get(pid) if isinstance(configured.get(pid), dict) else {}
+        if not entry.get("apiKey") and (pid in KEYED or env.get(env_key_name(pid))):
+            names.append(env_key_name(pid))
+    return names
+
+
+def pod_config(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str], browser: bool) -> PodConfig:
+    """The ConfigMap's copy of `raw` and what goes into the Secret. The state dir becomes the
+    volume; the instance's default workspace (outside it for profiles) moves into the volume too."""
+    ex = _Extractor(env, {paths.default_workspace: f"{STATE_MOUNT}/workspace", paths.state_dir: STATE_MOUNT})
+    data = copy.deepcopy(raw)
+    gateway = data.get("gateway") if isinstance(data.get("gateway"), dict) else {}
+    auth = gateway.get("auth") if isinstance(gateway.get("auth"), dict) else {}
+    has_secret = auth.get("token") or auth.get("password") or env.get("OPENCLAW_GATEWAY_TOKEN")
+    if auth.get("mode") in (None, "token") and not has_secret:
+        ex.out.env["OPENCLAW_GATEWAY_TOKEN"] = secrets.token_urlsafe(32)
+        _set(data, "gateway", "auth", "token", "${OPENCLAW_GATEWAY_TOKEN}")
+        ex.out.notes.append("no gateway token was set: a new one is in the Secret")
+    elif auth.get("mode") in (None, "token") and not auth.get("token"):
+        _set(data, "gateway", "auth", "token", env["OPENCLAW_GATEWAY_TOKEN"])
+    _set(data, "gateway", "port", POD_PORT)
+    _set(data, "gateway", "bind", "lan")  # the Service reaches the pod's own address
+    for stale in ("customBindHost",):
+        data["gateway"].pop(stale, None)
+    browser_on = browser and _browser_enabled(data)
+    if browser_on:
+        _set(data, "browser", "headless", True)  # no display in a pod
+        _set(data, "browser", "noSandbox", True)  # containers refuse Chromium's user-namespace sandbox
+        data["browser"].pop("executablePath", None)  # the image's Chromium is on PATH
+    elif _browser_enabled(data):
+        _set(data, "browser", "enabled", False)
+    out = ex.out
+    out.config = ex.walk(data)
+    out.browser = browser_on
+    for name in model_keys(out.config, env):
+        ex.need(name)
+    return out
+
+
+def _browser_enabled(data: dict[str, Any]) -> bool:
+    section = data.get("browser")
+    return not (isinstance(section, dict) and section.get("enabled") is False)
