@@ -49,11 +49,11 @@ class BrowserConfig:
     cdp_end: int
     headless: bool | None
     executable_path: str | None
-    no_sandbox: bool = False  # `browser.noSandbox`: containers refuse Chromium's sandbox
     default_profile: str
     cdp_url: str | None
     profiles: dict[str, dict[str, Any]]
     state_dir: Path
+    no_sandbox: bool = False  # `browser.noSandbox`: containers refuse Chromium's sandbox
 
     @classmethod
     def from_config(cls, config: dict[str, Any], footprint: Footprint, state_dir: Path) -> BrowserConfig:

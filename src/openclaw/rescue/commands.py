@@ -170,7 +170,9 @@ HANDLERS: dict[str, Callable[[Context, Command], Any]] = {
 
 async def run(ctx: Context, cmd: Command) -> tuple[bool, str]:
     """(ok, reply). Refusals and failures come back as a readable reply, never an exception."""
-    handler = HANDLERS.get(cmd.name)
+    from openclaw.rescue import cluster
+
+    handler = (cluster.HANDLERS if cluster.active() else HANDLERS).get(cmd.name)
     if handler is None:
         return False, f"unknown command /{cmd.name}; /help lists them"
     try:

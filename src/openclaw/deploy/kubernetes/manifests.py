@@ -9,9 +9,8 @@ from typing import Any
 from openclaw.deploy.kubernetes import layout as L
 from openclaw.deploy.kubernetes import sizing
 from openclaw.deploy.kubernetes.portable import PodConfig
+from openclaw.rescue.cluster import NAMESPACE_ENV, TARGETS_ENV
 
-TARGETS_ENV = "OPENCLAW_KUBERNETES_TARGETS"  # read by openclaw.rescue.cluster
-NAMESPACE_ENV = "OPENCLAW_KUBERNETES_NAMESPACE"
 TMP_LIMIT = {False: "256Mi", True: "1Gi"}  # emptyDir /tmp, bounded (Chromium keeps its cache there)
 
 
