@@ -247,11 +247,12 @@ def test_browser_runs_as_the_pod_user_and_stops_with_the_pod(cluster: Any, tmp_p
     chromium = subprocess.run(["pgrep", "-u", str(uid if uid is not None else 10001), "-f", "chromium"],
                               capture_output=True, text=True)
     assert chromium.stdout.strip() or uid == 0
+    assert "channel telegram started" in rescue.output()  # its token came from the Secret's file
     took = rescue.stop()
     grace = rescue.spec["terminationGracePeriodSeconds"]
     assert took < grace, f"stopping took {took:.1f}s, above the grace period {grace}s"
     assert rescue.proc is not None and rescue.proc.returncode == 0
-    wait_for(lambda: not subprocess.run(["pgrep", "-f", f"user-data-dir=/state"], capture_output=True).stdout,
+    wait_for(lambda: not subprocess.run(["pgrep", "-f", "user-data-dir=/state"], capture_output=True).stdout,
              10, what="Chromium gone with its pod")
 
 
@@ -344,6 +345,11 @@ def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKube
         assert ok and reply.startswith("main: stopped (0 replicas)"), reply
         ok, reply = run("/start main")
         assert ok and reply == "main started (statefulset/openclaw-main scaled to 1) and is ready", reply
+        from openclaw.rescue.survey import rows  # the Control UI's Instances view
+
+        listed = {r["profile"]: r for r in rows(resolve_paths())}
+        assert listed["main"]["healthy"] is True and listed["main"]["service"] == "statefulset/openclaw-main"
+        assert listed["default"]["self"] is True and "forbidden" in listed["work"]["error"]
         ok, reply = run("/gateways")
         assert ok and "main: ready" in reply and "work: " in reply and "forbidden" in reply
         ok, reply = run("/restart work")  # listed in the env, but the Role does not grant it

@@ -149,6 +149,28 @@ async def _status_line(api: KubeAPI, t: ClusterTarget) -> str:
     return f"{t.name}: {state}, {s['ready']}/{s['replicas']} pods ready, statefulset/{t.statefulset}"
 
 
+async def rows(me_name: str) -> list[dict[str, Any]]:
+    """The targets as `openclaw gateways` rows (the Control UI's Instances view), plus this pod."""
+    from urllib.parse import urlsplit
+
+    api, targets = _api(), cluster_targets()
+
+    async def one(t: ClusterTarget) -> dict[str, Any]:
+        row: dict[str, Any] = {"profile": t.name, "base": urlsplit(t.url).port, "control": "-", "canvas": "-",
+                               "cdpRange": [], "pid": None, "collisions": [], "self": False,
+                               "service": f"statefulset/{t.statefulset}", "stateDir": "-", "configPath": "-"}
+        try:
+            s = summarize(await _get(api, t))
+        except RescueError as exc:
+            return {**row, "running": None, "healthy": None, "error": str(exc)}
+        return {**row, "running": s["ready"] > 0, "healthy": s["replicas"] > 0 and await ready(t.url)}
+
+    me = {"profile": me_name, "base": None, "control": "-", "canvas": "-", "cdpRange": [], "pid": os.getpid(),
+          "collisions": [], "self": True, "running": True, "healthy": True, "service": "this pod",
+          "stateDir": "-", "configPath": "-"}
+    return [me, *await asyncio.gather(*(one(t) for t in targets.values()))]
+
+
 async def gateways(ctx: Context, cmd: Command) -> str:
     api, targets = _api(), cluster_targets()
     lines = await asyncio.gather(*(_status_line(api, t) for t in targets.values()), return_exceptions=True)

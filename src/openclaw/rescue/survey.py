@@ -37,7 +37,13 @@ def service_state(inst: Instance, home: Path) -> str | None:
 
 
 def rows(me: InstancePaths) -> list[dict[str, Any]]:
-    """`survey` as JSON rows, each marked `self` when it is `me`."""
+    """`survey` as JSON rows, each marked `self` when it is `me`; in a cluster, the rescue pod's targets."""
+    from openclaw.rescue import cluster
+
+    if cluster.active():
+        import asyncio
+
+        return asyncio.run(cluster.rows(me.name))
     mine = os.path.abspath(me.state_dir)
     return [{**inst.as_dict(), "service": service, "self": os.path.abspath(inst.state_dir) == mine}
             for inst, service in survey(me)]
