@@ -24,6 +24,7 @@ from helpers import wait_for
 
 BIN = str(Path(sys.executable).parent)
 PATH = f"{BIN}:/usr/local/bin:/usr/bin:/bin"
+POD_IP = "10.244.0.10"  # each pod's own address (on its loopback device): what Services and probes reach
 
 
 def can_simulate() -> str | None:
@@ -149,7 +150,7 @@ class Pod:
                 f"mkdir -p {q(str(prefix))}", f"mount --bind {q(str(hold))} {q(str(prefix))}"]
 
     def start(self) -> Pod:
-        lines = ["set -e", "ip link set lo up", *self._reach_interpreter()]
+        lines = ["set -e", "ip link set lo up", f"ip addr add {POD_IP}/32 dev lo", *self._reach_interpreter()]
         for source, target, read_only in self.mounts():
             lines.append(f"mount --bind {shlex.quote(str(source))} {shlex.quote(target)}")
             if read_only:
@@ -174,13 +175,14 @@ class Pod:
         return subprocess.run(["nsenter", "-t", str(self.pid), "-n", "-m", "--", *self._as_user(list(argv))],
                               capture_output=True, text=True, timeout=timeout)
 
-    def http(self, path: str, port: int | str) -> tuple[int, str]:
-        """A GET from inside the pod's network namespace (where the kubelet's probe lands)."""
+    def http(self, path: str, port: int | str, host: str = "127.0.0.1") -> tuple[int, str]:
+        """A GET inside the pod's network namespace: to 127.0.0.1 as `kubectl exec`/port-forward
+        arrive, or to POD_IP as a probe or Service does (from an address that is not loopback)."""
         code = ("import sys,urllib.request,urllib.error\n"
                 "try:\n r=urllib.request.urlopen(sys.argv[1],timeout=3); print(r.status); print(r.read().decode())\n"
                 "except urllib.error.HTTPError as e: print(e.code); print(e.read().decode())\n"
                 "except OSError as e: print(0); print(e)\n")
-        url = f"http://127.0.0.1:{self.port(port)}{path}"
+        url = f"http://{host}:{self.port(port)}{path}"
         proc = subprocess.run(["nsenter", "-t", str(self.pid), "-n", "--", sys.executable, "-c", code, url],
                               capture_output=True, text=True, timeout=15)
         status, _, body = proc.stdout.partition("\n")
@@ -192,8 +194,9 @@ class Pod:
         return next(p["containerPort"] for p in self.container["ports"] if p["name"] == port)
 
     def probe(self, kind: str) -> tuple[int, str]:
+        """As the kubelet probes: the pod's address, not loopback."""
         get = self.container[kind]["httpGet"]
-        return self.http(get["path"], get["port"])
+        return self.http(get["path"], get["port"], POD_IP)
 
     def wait_started(self, timeout: float = 30) -> None:
         """As the kubelet: the startup probe until it passes (or the pod dies)."""

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from fake_kubeapi import FakeKubeAPI
 from helpers import Env, Gateway, free_base, make_env, wait_for
-from podsim import Mountpoints, Objects, Pod, can_simulate, config_in_volume, load_docs
+from podsim import POD_IP, Mountpoints, Objects, Pod, can_simulate, config_in_volume, load_docs
 
 NS = "oc-test"
 SECRETS = {"openai": "sk-main-5f1c0e2d9b", "search": "srch-8a7b6c5d4e", "telegram": "123456:tg-3e4f5a6b7c",
@@ -230,11 +230,15 @@ def test_every_pod_on_the_same_port_with_its_probes(cluster: Any, host: Env) -> 
     assert len(tokens) == 2  # main and rescue; work uses its password
 
 
-def test_unauthenticated_probe_bodies_are_minimal(cluster: Any) -> None:
+def test_probes_from_the_pod_address_see_no_details(cluster: Any) -> None:
     pods, _, _, _ = cluster
     pod = pods["openclaw-main"]
-    status, body = pod.http("/readyz", "gateway")  # local: full details, as kubectl exec would see
-    assert status == 200 and json.loads(body)["ready"] is True
+    status, body = pod.probe("readinessProbe")  # the kubelet: not loopback, no token
+    assert status == 200 and json.loads(body) == {"ready": True}
+    status, body = pod.http("/readyz", "gateway")  # a port-forward arrives on loopback: local, details
+    assert status == 200 and "uptimeMs" in json.loads(body)
+    status, body = pod.http("/", "gateway", POD_IP)  # the Service: the Control UI answers, page only
+    assert status == 200 and "<html" in body.lower()
 
 
 def test_browser_runs_as_the_pod_user_and_stops_with_the_pod(cluster: Any, tmp_path: Path) -> None:
