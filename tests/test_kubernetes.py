@@ -20,7 +20,7 @@ from podsim import POD_IP, Mountpoints, Objects, Pod, can_simulate, config_in_vo
 
 NS = "oc-test"
 SECRETS = {"openai": "sk-main-5f1c0e2d9b", "search": "srch-8a7b6c5d4e", "telegram": "123456:tg-3e4f5a6b7c",
-           "password": "pw-9d8c7b6a5f"}
+           "password": "pw-9d8c7b6a5f", "header": "Bearer hdr-1a2b3c4d5e"}
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -33,7 +33,8 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Env:
     env.setup(None, free_base())
     for key, value in (("models.providers.openai.apiKey", SECRETS["openai"]),
                        ("agents.defaults.model", "openai/gpt-4o-mini"), ("env.vars.SEARCH_KEY", SECRETS["search"]),
-                       ("browser.enabled", "false")):
+                       ("browser.enabled", "false"), ("models.providers.openai.headers",
+                                                        json.dumps({"Authorization": SECRETS["header"]}))):
         env.cli("config", "set", key, value, check=True)
     env.setup("rescue", free_base())
     token_file = env.root / "telegram-token"

@@ -82,7 +82,7 @@ class _Extractor:
     def leaf(self, parent: dict[str, Any], key: str, value: Any, path: tuple[Any, ...]) -> Any:
         if path[:2] == ("env", "vars") and len(path) == 3 and isinstance(value, str):
             return self.env_var(key, value)
-        if is_secret_key(key) and isinstance(value, str) and value:
+        if (is_secret_key(key) or _is_header(path)) and isinstance(value, str) and value:
             return self.secret_string(path, value)
         if is_secret_key(key) and isinstance(value, dict) and value.get("source") in ("env", "file"):
             return self.secret_ref(path, value)
@@ -140,6 +140,11 @@ class _Extractor:
             self.out.notes.append(f"{'.'.join(str(p) for p in path)} points at {value} on this host, which the "
                                   "pod does not have; copy it into the volume or change the key")
         return value
+
+
+def _is_header(path: tuple[Any, ...]) -> bool:
+    """Request headers (a provider's `Authorization`, `x-api-key`) are credentials as often as not."""
+    return len(path) >= 2 and path[-2] == "headers"
 
 
 def _snake(name: str) -> str:
