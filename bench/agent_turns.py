@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from run import PY, Bench, machine, memory, wait_healthy  # noqa: E402
+from run import PY, Bench, memory, publish, wait_healthy  # noqa: E402
 
 SETTLE_S = 1.0
 
@@ -211,11 +211,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print raw figures as JSON")
     args = parser.parse_args()
     result = run(args.scale)
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return
-    print(f"{time.strftime('%Y-%m-%d')}, {machine()}")
-    print(markdown(result))
+    publish(result, markdown, args.json)
 
 
 if __name__ == "__main__":

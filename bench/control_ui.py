@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 from agent_turns import Standin, gateway, pct  # noqa: E402
-from run import Bench, machine, memory  # noqa: E402
+from run import Bench, memory, publish  # noqa: E402
 
 HEALTHY = "[data-testid=health]:has-text('healthy')"
 
@@ -149,11 +149,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print raw figures as JSON")
     args = parser.parse_args()
     result = run(3 if args.quick else 10, 200 if args.quick else 1000)
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return
-    print(f"{time.strftime('%Y-%m-%d')}, {machine()}")
-    print(markdown(result))
+    publish(result, markdown, args.json)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
 
 from helpers import free_base, make_env  # noqa: E402
 from podsim import Mountpoints, Objects, Pod, can_simulate, load_docs  # noqa: E402
-from run import machine, memory  # noqa: E402
+from run import memory, publish  # noqa: E402
 
 
 def tree_memory(pid: int) -> dict[str, float]:
@@ -117,11 +117,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print raw figures as JSON")
     args = parser.parse_args()
     result = run(2 if args.quick else 5)
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return
-    print(f"{time.strftime('%Y-%m-%d')}, {machine()}")
-    print(markdown(result))
+    publish(result, markdown, args.json)
 
 
 if __name__ == "__main__":

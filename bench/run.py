@@ -305,6 +305,15 @@ def bench_upstream(binary: str, root: Path) -> dict[str, Any]:
         proc.wait(timeout=30)
 
 
+def publish(result: dict[str, Any], markdown_of: Any, as_json: bool) -> None:
+    """Raw figures as JSON, or the dated table for docs/benchmarks.md."""
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{time.strftime('%Y-%m-%d')}, {machine()}")
+    print(markdown_of(result))
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:

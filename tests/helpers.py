@@ -136,7 +136,22 @@ def make_env(root: Path) -> Env:
     return Env(root, base)
 
 
-class Gateway:
+class LoggedProcess:
+    """A child process whose output goes to a log file."""
+
+    proc: subprocess.Popen[Any] | None
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+class Gateway(LoggedProcess):
     """A real gateway subprocess."""
 
     def __init__(self, env: Env, args: list[str], extra_env: dict[str, str],
@@ -162,14 +177,6 @@ class Gateway:
                                      stdout=out, stderr=subprocess.STDOUT, text=True,
                                      preexec_fn=limits if nofile else None)
         return self
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def output(self) -> str:
-        return self.log.read_text() if self.log.exists() else ""
 
     def wait_healthy(self, port: int, timeout: float = 20.0) -> Gateway:
         def ready() -> bool:

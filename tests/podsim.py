@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from helpers import wait_for
+from helpers import LoggedProcess, wait_for
 
 BIN = str(Path(sys.executable).parent)
 PATH = f"{BIN}:/usr/local/bin:/usr/bin:/bin"
@@ -54,7 +54,7 @@ class Objects:
         return [d for d in self.docs if d["kind"] == kind]
 
 
-class Pod:
+class Pod(LoggedProcess):
     def __init__(self, sts: dict[str, Any], objects: Objects, root: Path, volumes: dict[str, Path] | None = None,
                  uid: int | None = None) -> None:
         self.sts = sts
@@ -161,14 +161,6 @@ class Pod:
         out = self.log.open("ab")
         self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         return self
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def exec(self, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """`kubectl exec`: the pod's namespaces, user and environment."""
