@@ -98,6 +98,7 @@ class Pod(LoggedProcess):
         if "configMap" in volume:
             data = self.objects.get("ConfigMap", volume["configMap"]["name"])["data"]
             for item in volume["configMap"]["items"]:
+                (path / item["path"]).parent.mkdir(parents=True, exist_ok=True)
                 (path / item["path"]).write_text(data[item["key"]])
         elif "secret" in volume:
             data = self.objects.get("Secret", volume["secret"]["secretName"])["stringData"]

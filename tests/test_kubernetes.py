@@ -22,6 +22,7 @@ NS = "oc-test"
 SECRETS = {"openai": "sk-main-5f1c0e2d9b", "search": "srch-8a7b6c5d4e", "telegram": "123456:tg-3e4f5a6b7c",
            "password": "pw-9d8c7b6a5f", "header": "Bearer hdr-1a2b3c4d5e"}
 REPO = Path(__file__).resolve().parents[1]
+SOUL = "# Soul\n\nThe main bot, moved to a cluster with its character intact.\n"
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,7 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Env:
                        ("browser.enabled", "false"), ("models.providers.openai.headers",
                                                         json.dumps({"Authorization": SECRETS["header"]}))):
         env.cli("config", "set", key, value, check=True)
+    (env.home / ".openclaw" / "workspace" / "SOUL.md").write_text(SOUL)
     env.setup("rescue", free_base())
     token_file = env.root / "telegram-token"
     token_file.write_text(SECRETS["telegram"] + "\n")
@@ -143,6 +145,8 @@ def test_statefulsets_follow_the_contract(rendered: tuple[Path, dict[str, Any]])
         config = json.loads(objects.get("ConfigMap", sts["metadata"]["name"] + "-config")["data"]["openclaw.json"])
         assert config["gateway"]["bind"] == "lan" and config["gateway"]["port"] == 18789
         assert pod["automountServiceAccountToken"] is (sts["metadata"]["name"] == "openclaw-rescue")
+    main_files = objects.get("ConfigMap", "openclaw-main-config")["data"]
+    assert main_files["workspace.SOUL.md"] == SOUL and "workspace.AGENTS.md" in main_files
     rescue_cfg = json.loads(objects.get("ConfigMap", "openclaw-rescue-config")["data"]["openclaw.json"])
     assert rescue_cfg["channels"]["telegram"]["tokenFile"].startswith("/etc/openclaw/secrets/")
     assert rescue_cfg["agents"]["defaults"]["workspace"] == "/state/workspace"
@@ -273,6 +277,8 @@ def test_config_is_seeded_on_first_start_only(cluster: Any) -> None:
     pods["openclaw-main"] = again
     again.start().wait_started()
     config = config_in_volume(again)
+    assert (again.volumes["state"] / "workspace" / "SOUL.md").read_text() == SOUL  # carried with the config
+    assert "workspace seeded from /etc/openclaw/seed/workspace" in logs.stdout
     assert config["logging"]["level"] == "debug"  # the edit survived; the seed did not overwrite it
     assert config["gateway"]["auth"]["token"] == "${OPENCLAW_GATEWAY_TOKEN}"
 

@@ -69,3 +69,38 @@ def workspace_dir(config: dict[str, Any], paths: InstancePaths, env: Mapping[str
     defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
     value = defaults.get("workspace") or env.get("OPENCLAW_WORKSPACE_DIR")
     return expand_user(value, env) if value else paths.default_workspace
+
+
+SEED_FILE_MAX = 64 * 1024  # a prompt file larger than this is not a prompt file
+SEED_TOTAL_MAX = 512 * 1024  # what a ConfigMap (1 MiB) comfortably carries beside the config
+
+
+def prompt_files(path: Path) -> tuple[dict[str, str], list[str]]:
+    """The workspace's top-level Markdown files (what shapes the prompt), for carrying them to
+    another place; (files, names skipped for size)."""
+    files: dict[str, str] = {}
+    skipped: list[str] = []
+    total = 0
+    for item in sorted(path.glob("*.md")) if path.is_dir() else []:
+        try:
+            size = item.stat().st_size
+            if not item.is_file() or size > SEED_FILE_MAX or total + size > SEED_TOTAL_MAX:
+                skipped.append(item.name)
+                continue
+            files[item.name] = item.read_text(encoding="utf-8")
+            total += size
+        except (OSError, UnicodeDecodeError):
+            skipped.append(item.name)
+    return files, skipped
+
+
+def seed_workspace(path: Path, seed: Path) -> list[str]:
+    """Copy the seed's Markdown files into a new instance's workspace, never over an existing file."""
+    copied = []
+    for item in sorted(seed.glob("*.md")) if seed.is_dir() else []:
+        target = path / item.name
+        if target.exists() or item.stat().st_size > SEED_FILE_MAX:
+            continue
+        atomic_write(target, item.read_bytes())
+        copied.append(item.name)
+    return copied

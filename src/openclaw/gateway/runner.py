@@ -15,6 +15,7 @@ import os
 import signal
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from openclaw import __version__, logfile
@@ -53,6 +54,22 @@ class GatewayRunner:
         self.state: RuntimeState | None = None
         self._main_task: asyncio.Task[Any] | None = None
 
+    def _seed_workspace(self, settings: Any) -> None:
+        """With the config's first copy, the workspace's prompt files (`OPENCLAW_WORKSPACE_SEED`)."""
+        seed = self.env.get("OPENCLAW_WORKSPACE_SEED")
+        if not seed:
+            return
+        from openclaw.agents.workspace import seed_workspace, workspace_dir
+
+        target = workspace_dir(settings.snapshot.resolved, self.paths, self.env)
+        try:
+            copied = seed_workspace(target, Path(seed))
+        except OSError as exc:
+            logfile.warn(f"workspace seed from {seed} not copied: {exc}")
+            return
+        if copied:
+            logfile.info(f"workspace seeded from {seed}: {', '.join(copied)}")
+
     def run(self) -> int:
         return asyncio.run(self._main())
 
@@ -79,6 +96,7 @@ class GatewayRunner:
             self.state.breaker = breaker
             if seeded:
                 logfile.info(f"config seeded from {self.env['OPENCLAW_CONFIG_SEED']} (first start)")
+                self._seed_workspace(settings)
             if nofile:
                 logfile.debug(f"open files limit {nofile[0]} (hard {nofile[1]})")
             if tripped:

@@ -13,6 +13,7 @@ STATE_MOUNT = "/state"  # the PersistentVolumeClaim
 CONFIG_PATH = f"{STATE_MOUNT}/openclaw.json"
 SEED_DIR = "/etc/openclaw/seed"  # the ConfigMap, copied to CONFIG_PATH on first start only
 SEED_PATH = f"{SEED_DIR}/openclaw.json"
+WORKSPACE_SEED_DIR = f"{SEED_DIR}/workspace"  # the workspace's prompt files, copied with the config
 SECRET_FILES_DIR = "/etc/openclaw/secrets"  # secrets the config names by file (`tokenFile`)
 TMP_MOUNT = "/tmp"  # emptyDir: the root filesystem is read-only
 RUN_AS = 10001  # the image's `openclaw` user and group

@@ -34,8 +34,9 @@ def _meta(plan: PodPlan, name: str | None = None) -> dict[str, Any]:
 
 def config_map(plan: PodPlan) -> dict[str, Any]:
     text = json.dumps(plan.pod.config, indent=2, ensure_ascii=False) + "\n"
+    files = {f"workspace.{name}": body for name, body in sorted(plan.pod.workspace.items())}
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(plan, L.config_map_name(plan.instance)),
-            "data": {"openclaw.json": text}}
+            "data": {"openclaw.json": text, **files}}
 
 
 def secret(plan: PodPlan) -> dict[str, Any]:
@@ -56,6 +57,7 @@ def _env(plan: PodPlan) -> list[dict[str, Any]]:
         {"name": "OPENCLAW_STATE_DIR", "value": L.STATE_MOUNT},
         {"name": "OPENCLAW_CONFIG_PATH", "value": L.CONFIG_PATH},
         {"name": "OPENCLAW_CONFIG_SEED", "value": L.SEED_PATH},
+        {"name": "OPENCLAW_WORKSPACE_SEED", "value": L.WORKSPACE_SEED_DIR},
         {"name": "OPENCLAW_GATEWAY_PORT", "value": str(L.POD_PORT)},
         {"name": "HOME", "value": L.TMP_MOUNT},
     ]
@@ -74,8 +76,9 @@ def _probe(path: str, timing: dict[str, int]) -> dict[str, Any]:
 
 def _volumes(plan: PodPlan) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     volumes: list[dict[str, Any]] = [
-        {"name": "seed", "configMap": {"name": L.config_map_name(plan.instance),
-                                       "items": [{"key": "openclaw.json", "path": "openclaw.json"}]}},
+        {"name": "seed", "configMap": {"name": L.config_map_name(plan.instance), "items": [
+            {"key": "openclaw.json", "path": "openclaw.json"},
+            *({"key": f"workspace.{name}", "path": f"workspace/{name}"} for name in sorted(plan.pod.workspace))]}},
         {"name": "tmp", "emptyDir": {"sizeLimit": TMP_LIMIT[plan.pod.browser]}},
     ]
     mounts: list[dict[str, Any]] = [

@@ -38,6 +38,7 @@ class PodConfig:
     missing: list[str] = field(default_factory=list)  # referenced here but not set on this host
     notes: list[str] = field(default_factory=list)  # what the user should know (generated token, host paths)
     browser: bool = False
+    workspace: dict[str, str] = field(default_factory=dict)  # prompt files (AGENTS.md, SOUL.md, ...)
 
 
 class _Extractor:
@@ -215,11 +216,23 @@ def pod_config(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]
     elif _browser_enabled(data):
         _set(data, "browser", "enabled", False)
     out = ex.out
+    out.workspace, skipped = _workspace_files(raw, paths, env)
+    if skipped:
+        out.notes.append(f"workspace files not carried (too large, or names a ConfigMap cannot hold): "
+                         f"{', '.join(skipped)}; kubectl cp them into the volume")
     out.config = ex.walk(data)
     out.browser = browser_on
     for name in model_keys(out.config, env):
         ex.need(name)
     return out
+
+
+def _workspace_files(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    from openclaw.agents.workspace import prompt_files, workspace_dir
+
+    files, skipped = prompt_files(workspace_dir(raw, paths, env))
+    fit = {name: text for name, text in files.items() if re.fullmatch(r"[-._a-zA-Z0-9]+", name)}
+    return fit, skipped + sorted(set(files) - set(fit))
 
 
 def _browser_enabled(data: dict[str, Any]) -> bool:
