@@ -178,6 +178,11 @@ def test_cli_errors(host: Env, tmp_path: Path) -> None:
     missing = lonely.cli("deploy", "kubernetes", "--out", str(tmp_path / "y"))
     assert missing.returncode == 78 and "has no config" in missing.stderr and "setup" in missing.stderr
     assert not (tmp_path / "y").exists()
+    lonely.setup(None, free_base())
+    lonely.cli("config", "set", "gateway.auth.mode", "none", check=True)
+    open_door = lonely.cli("deploy", "kubernetes", "--out", str(tmp_path / "z"))
+    assert open_door.returncode == 78 and "gateway.auth.mode is none" in open_door.stderr
+    assert not (tmp_path / "z").exists()
     printed = host.cli("--profile", "work", "deploy", "kubernetes", "--out", "-", check=True)
     kinds = [d["kind"] for d in yaml.safe_load_all(printed.stdout) if d]
     assert kinds == ["Namespace", "ConfigMap", "Service", "StatefulSet", "Secret"]
@@ -328,12 +333,12 @@ def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKube
     monkeypatch.setenv("OPENCLAW_KUBERNETES_TARGETS", json.dumps(targets))
     monkeypatch.setenv("OPENCLAW_KUBERNETES_API", kubeapi.url)
     monkeypatch.setenv("OPENCLAW_KUBERNETES_SA_DIR", str(sa))
-    ctx = commands.Context(resolve_paths(), ["main"])
+    ctx = commands.Context(resolve_paths(), None)  # rescue.targets unset: the rendered targets and the Role decide
 
-    def run(text: str) -> tuple[bool, str]:
+    def run(text: str, targets: list[str] | None = None) -> tuple[bool, str]:
         cmd = commands.parse(text)
         assert cmd is not None
-        return asyncio.run(commands.run(ctx, cmd))
+        return asyncio.run(commands.run(commands.Context(ctx.me, targets) if targets else ctx, cmd))
 
     try:
         ok, reply = run("/status main")
@@ -365,6 +370,8 @@ def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKube
         assert ok and "main: ready" in reply and "work: " in reply and "forbidden" in reply
         ok, reply = run("/restart work")  # listed in the env, but the Role does not grant it
         assert not ok and "the Kubernetes API refused" in reply and "cannot patch" in reply, reply
+        ok, reply = run("/restart work", ["main"])  # rescue.targets narrowed in the pod's config
+        assert not ok and reply == "work is not among this rescue bot's targets (known: main)", reply
         ok, reply = run("/restart elsewhere")
         assert not ok and reply == "elsewhere is not among this rescue bot's targets (known: main, work)"
         ok, reply = run("/logs main")

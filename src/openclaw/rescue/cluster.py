@@ -61,6 +61,17 @@ def cluster_targets(env: Mapping[str, str] | None = None) -> dict[str, ClusterTa
                           "manifests with openclaw deploy kubernetes") from None
 
 
+def allowed_targets(ctx: Context | None) -> dict[str, ClusterTarget]:
+    """The rendered targets, within `rescue.targets` as the pod's config says now (it may have
+    been narrowed since rendering; the Role stays the outer bound)."""
+    targets = cluster_targets()
+    allowed = None if ctx is None else ctx.targets
+    if allowed is None:
+        return targets
+    names = set(allowed) | ({"main"} if "default" in allowed else set())
+    return {k: v for k, v in targets.items() if k in names}
+
+
 def resolve(name: str, targets: dict[str, ClusterTarget]) -> ClusterTarget:
     wanted = (name or "").strip()
     if not wanted and len(targets) == 1:
@@ -153,7 +164,7 @@ async def rows(me_name: str) -> list[dict[str, Any]]:
     """The targets as `openclaw gateways` rows (the Control UI's Instances view), plus this pod."""
     from urllib.parse import urlsplit
 
-    api, targets = _api(), cluster_targets()
+    api, targets = _api(), allowed_targets(None)
 
     async def one(t: ClusterTarget) -> dict[str, Any]:
         row: dict[str, Any] = {"profile": t.name, "base": urlsplit(t.url).port, "control": "-", "canvas": "-",
@@ -172,13 +183,13 @@ async def rows(me_name: str) -> list[dict[str, Any]]:
 
 
 async def gateways(ctx: Context, cmd: Command) -> str:
-    api, targets = _api(), cluster_targets()
+    api, targets = _api(), allowed_targets(ctx)
     lines = await asyncio.gather(*(_status_line(api, t) for t in targets.values()), return_exceptions=True)
     return "\n".join(str(line) for line in lines) or "this rescue bot has no targets"
 
 
 async def status(ctx: Context, cmd: Command) -> str:
-    api, t = _api(), resolve(cmd.args[0] if cmd.args else "", cluster_targets())
+    api, t = _api(), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx))
     s = summarize(await _get(api, t))
     lines = [await _status_line(api, t), f"revision: {s['revision'] or '-'}"
              + ("" if s["current"] == s["revision"] else f" (rolling out from {s['current']})")]
@@ -190,7 +201,7 @@ async def status(ctx: Context, cmd: Command) -> str:
 async def restart(ctx: Context, cmd: Command) -> str:
     from openclaw.rescue.kubeapi import RESTARTED_AT
 
-    api, t = _api(), resolve(cmd.args[0] if cmd.args else "", cluster_targets())
+    api, t = _api(), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx))
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     await _patch(api, t, {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}})
     s = await _wait(api, t, lambda s: rolled_out(s) and s["replicas"] > 0, "ready")
@@ -199,7 +210,7 @@ async def restart(ctx: Context, cmd: Command) -> str:
 
 def _scaler(replicas: int) -> Callable[[Context, Command], Any]:
     async def run(ctx: Context, cmd: Command) -> str:
-        api, t = _api(), resolve(cmd.args[0] if cmd.args else "", cluster_targets())
+        api, t = _api(), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx))
         if summarize(await _get(api, t))["replicas"] == replicas:
             return f"{t.name} is already {'running' if replicas else 'stopped'}"
         await _patch(api, t, {"spec": {"replicas": replicas}})
@@ -213,7 +224,7 @@ def _scaler(replicas: int) -> Callable[[Context, Command], Any]:
 
 
 async def host_only(ctx: Context, cmd: Command) -> str:
-    targets = cluster_targets()
+    targets = allowed_targets(ctx)
     t = targets.get(cmd.args[0]) if cmd.args else (next(iter(targets.values())) if len(targets) == 1 else None)
     sts = t.statefulset if t else "openclaw-<name>"
     raise RescueError(f"/{cmd.name} reads an instance's files, which are on its own volume in the cluster: use "

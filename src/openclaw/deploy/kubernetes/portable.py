@@ -197,6 +197,9 @@ def pod_config(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]
     data = copy.deepcopy(raw)
     gateway = data.get("gateway") if isinstance(data.get("gateway"), dict) else {}
     auth = gateway.get("auth") if isinstance(gateway.get("auth"), dict) else {}
+    if auth.get("mode") == "none":
+        raise ConfigError("gateway.auth.mode is none: in a pod the gateway listens beyond loopback (its Service "
+                          "reaches it), so it needs a token; set gateway.auth.mode token (or password) first")
     has_secret = auth.get("token") or auth.get("password") or env.get("OPENCLAW_GATEWAY_TOKEN")
     if auth.get("mode") in (None, "token") and not has_secret:
         ex.out.env["OPENCLAW_GATEWAY_TOKEN"] = secrets.token_urlsafe(32)
