@@ -38,12 +38,12 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Env:
                                                         json.dumps({"Authorization": SECRETS["header"]}))):
         env.cli("config", "set", key, value, check=True)
     (env.home / ".openclaw" / "workspace" / "SOUL.md").write_text(SOUL)
-    env.setup("rescue", free_base())
+    env.setup("rescue")  # the planner keeps its footprint clear of the others
     token_file = env.root / "telegram-token"
     token_file.write_text(SECRETS["telegram"] + "\n")
     env.cli("--profile", "rescue", "config", "set", "channels.telegram.tokenFile", str(token_file), check=True)
     env.cli("--profile", "rescue", "config", "set", "rescue.targets", '["main"]', check=True)
-    env.setup("work", free_base())
+    env.setup("work")
     env.cli("--profile", "work", "config", "set", "gateway.auth",
             json.dumps({"mode": "password", "password": SECRETS["password"]}), check=True)
     return env
@@ -174,6 +174,8 @@ def test_containerfile_matches_the_manifests(rendered: tuple[Path, dict[str, Any
 def test_cli_errors(host: Env, tmp_path: Path) -> None:
     bad = host.cli("deploy", "kubernetes", "--namespace", "Bad_NS", "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "--namespace 'Bad_NS' is not a valid namespace" in bad.stderr
+    bad = host.cli("deploy", "kubernetes", "--storage", "lots", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "--storage 'lots' is not a Kubernetes quantity" in bad.stderr
     lonely = make_env(tmp_path / "empty")
     missing = lonely.cli("deploy", "kubernetes", "--out", str(tmp_path / "y"))
     assert missing.returncode == 78 and "has no config" in missing.stderr and "setup" in missing.stderr
@@ -382,3 +384,20 @@ def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKube
     finally:
         for gw in current:
             gw.stop()
+
+
+def test_portable_config_token_sources(tmp_path: Path) -> None:
+    from openclaw.deploy.kubernetes.portable import pod_config
+    from openclaw.profiles.paths import InstancePaths
+
+    paths = InstancePaths(None, tmp_path, tmp_path / ".openclaw", tmp_path / ".openclaw" / "openclaw.json", False)
+    from_env = pod_config({"gateway": {"auth": {"mode": "token"}}}, paths, {"OPENCLAW_GATEWAY_TOKEN": "t-env-1"}, False)
+    assert from_env.env["OPENCLAW_GATEWAY_TOKEN"] == "t-env-1" and not from_env.notes
+    assert from_env.config["gateway"]["auth"]["token"] == "${OPENCLAW_GATEWAY_TOKEN}"
+    password = pod_config({"gateway": {"auth": {"password": "pw-1"}}}, paths, {}, False)
+    assert password.env == {"OPENCLAW_GATEWAY_PASSWORD": "pw-1"} and "token" not in password.config["gateway"]["auth"]
+    fresh = pod_config({}, paths, {}, False)
+    assert len(fresh.env["OPENCLAW_GATEWAY_TOKEN"]) >= 40 and "a new one is in the Secret" in fresh.notes[0]
+    keyed = pod_config({"agents": {"defaults": {"model": "anthropic/claude-x"}}}, paths, {}, False)
+    assert keyed.missing == ["ANTHROPIC_API_KEY"] and keyed.env["ANTHROPIC_API_KEY"] == ""
+    assert keyed.config["browser"]["enabled"] is False  # --no-browser

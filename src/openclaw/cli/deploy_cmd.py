@@ -39,6 +39,8 @@ def kubernetes(everything: bool, namespace: str, image: str | None, browser_imag
 
     if not _dns_label(namespace):
         raise UsageError(f"--namespace {namespace!r} is not a valid namespace (lowercase letters, digits, '-')")
+    if not _quantity(storage):
+        raise UsageError(f"--storage {storage!r} is not a Kubernetes quantity (e.g. 1Gi, 500Mi)")
     opts = R.RenderOptions(namespace=namespace, image=image or R.DEFAULT_IMAGE, browser_image=browser_image,
                            storage=storage, browser=not no_browser)
     rendered = R.render(resolve_paths(), opts, everything)
@@ -61,6 +63,12 @@ def kubernetes(everything: bool, namespace: str, image: str | None, browser_imag
             click.echo(f"  note: {note}")
     click.echo(f"wrote {len(written)} files to {short_path(Path(out_dir).resolve())}; "
                f"apply with: kubectl apply -k {out_dir}")
+
+
+def _quantity(text: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?", text) is not None
 
 
 def _dns_label(name: str) -> bool:

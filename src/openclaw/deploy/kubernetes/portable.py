@@ -200,13 +200,13 @@ def pod_config(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]
     if auth.get("mode") == "none":
         raise ConfigError("gateway.auth.mode is none: in a pod the gateway listens beyond loopback (its Service "
                           "reaches it), so it needs a token; set gateway.auth.mode token (or password) first")
-    has_secret = auth.get("token") or auth.get("password") or env.get("OPENCLAW_GATEWAY_TOKEN")
-    if auth.get("mode") in (None, "token") and not has_secret:
-        ex.out.env["OPENCLAW_GATEWAY_TOKEN"] = secrets.token_urlsafe(32)
-        _set(data, "gateway", "auth", "token", "${OPENCLAW_GATEWAY_TOKEN}")
-        ex.out.notes.append("no gateway token was set: a new one is in the Secret")
-    elif auth.get("mode") in (None, "token") and not auth.get("token"):
-        _set(data, "gateway", "auth", "token", env["OPENCLAW_GATEWAY_TOKEN"])
+    if auth.get("mode") in (None, "token") and not auth.get("token"):
+        if env.get("OPENCLAW_GATEWAY_TOKEN"):  # this host gives it from the environment
+            _set(data, "gateway", "auth", "token", env["OPENCLAW_GATEWAY_TOKEN"])
+        elif not auth.get("password"):
+            ex.out.env["OPENCLAW_GATEWAY_TOKEN"] = secrets.token_urlsafe(32)
+            _set(data, "gateway", "auth", "token", "${OPENCLAW_GATEWAY_TOKEN}")
+            ex.out.notes.append("no gateway token was set: a new one is in the Secret")
     _set(data, "gateway", "port", POD_PORT)
     _set(data, "gateway", "bind", "lan")  # the Service reaches the pod's own address
     for stale in ("customBindHost",):
