@@ -23,6 +23,7 @@ from typing import Any
 from helpers import LoggedProcess, wait_for
 
 BIN = str(Path(sys.executable).parent)
+REPO = Path(__file__).resolve().parents[1]
 PATH = f"{BIN}:/usr/local/bin:/usr/bin:/bin"
 POD_IP = "10.244.0.10"  # each pod's own address (on its loopback device): what Services and probes reach
 
@@ -150,13 +151,24 @@ class Pod(LoggedProcess):
                 f"mount -t tmpfs -o mode=0755,size=1m tmpfs {q(str(blocked))}",
                 f"mkdir -p {q(str(prefix))}", f"mount --bind {q(str(hold))} {q(str(prefix))}"]
 
+    def _keep_visible(self, targets: list[str]) -> list[str]:
+        """The image carries its code; here the code (venv, source, interpreter) may sit under a
+        path a volume covers (a checkout under /tmp): show it again through this process's root."""
+        q = shlex.quote
+        lines = []
+        for path in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), REPO}):
+            if any(path == Path(t) or Path(t) in path.parents for t in targets):
+                lines += [f"mkdir -p {q(str(path))}", f"mount --bind /proc/{os.getpid()}/root{q(str(path))} {q(str(path))}"]
+        return lines
+
     def start(self) -> Pod:
         lines = ["set -e", "ip link set lo up", f"ip addr add {POD_IP}/32 dev lo", *self._reach_interpreter()]
-        for source, target, read_only in self.mounts():
+        mounts = self.mounts()
+        for source, target, read_only in mounts:
             lines.append(f"mount --bind {shlex.quote(str(source))} {shlex.quote(target)}")
             if read_only:
                 lines.append(f"mount -o remount,bind,ro {shlex.quote(target)}")
-        lines.append('exec "$@"')
+        lines += [*self._keep_visible([target for _, target, _ in mounts]), 'exec "$@"']
         argv = ["unshare", "--net", "--mount", "--propagation", "private", "--", "sh", "-c", "\n".join(lines),
                 "sh", *self._as_user(self.container["command"] + self.container.get("args", []))]
         out = self.log.open("ab")
