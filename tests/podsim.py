@@ -151,24 +151,27 @@ class Pod(LoggedProcess):
                 f"mount -t tmpfs -o mode=0755,size=1m tmpfs {q(str(blocked))}",
                 f"mkdir -p {q(str(prefix))}", f"mount --bind {q(str(hold))} {q(str(prefix))}"]
 
-    def _keep_visible(self, targets: list[str]) -> list[str]:
-        """The image carries its code; here the code (venv, source, interpreter) may sit under a
-        path a volume covers (a checkout under /tmp): show it again through this process's root."""
+    @staticmethod
+    def _keep_visible(source: Path, target: str) -> list[str]:
+        """The image carries its code; here the code (venv, source tree, interpreter) may sit under
+        a path a volume covers (a checkout under /tmp). Bound into the volume's source first, it
+        comes along with the recursive bind, in this pod's mount namespace only."""
         q = shlex.quote
         lines = []
         for path in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), REPO}):
-            if any(path == Path(t) or Path(t) in path.parents for t in targets):
-                lines += [f"mkdir -p {q(str(path))}", f"mount --bind /proc/{os.getpid()}/root{q(str(path))} {q(str(path))}"]
+            if path == Path(target) or Path(target) in path.parents:
+                inside = source / path.relative_to(target)
+                lines += [f"mkdir -p {q(str(inside))}", f"mount --bind {q(str(path))} {q(str(inside))}"]
         return lines
 
     def start(self) -> Pod:
         lines = ["set -e", "ip link set lo up", f"ip addr add {POD_IP}/32 dev lo", *self._reach_interpreter()]
-        mounts = self.mounts()
-        for source, target, read_only in mounts:
-            lines.append(f"mount --bind {shlex.quote(str(source))} {shlex.quote(target)}")
+        for source, target, read_only in self.mounts():
+            lines += [*self._keep_visible(source, target),
+                      f"mount --rbind {shlex.quote(str(source))} {shlex.quote(target)}"]
             if read_only:
                 lines.append(f"mount -o remount,bind,ro {shlex.quote(target)}")
-        lines += [*self._keep_visible([target for _, target, _ in mounts]), 'exec "$@"']
+        lines.append('exec "$@"')
         argv = ["unshare", "--net", "--mount", "--propagation", "private", "--", "sh", "-c", "\n".join(lines),
                 "sh", *self._as_user(self.container["command"] + self.container.get("args", []))]
         out = self.log.open("ab")
