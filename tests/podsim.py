@@ -72,6 +72,8 @@ class Pod(LoggedProcess):
         self.volumes = volumes if volumes is not None else {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = root / f"{self.name}.log"
+        self._holds: dict[Path, Path] = {}  # code path -> where it is held while volumes cover paths
+        self._covered: dict[Path, str] = {}  # code path -> the volume mount path above it
 
     # -- what the kubelet would prepare ------------------------------------------------------
     def env(self) -> dict[str, str]:
@@ -136,38 +138,51 @@ class Pod(LoggedProcess):
         return ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups",
                 "env", "-i", *(f"{k}={v}" for k, v in env.items()), program, *argv[1:]]
 
-    def _reach_interpreter(self) -> list[str]:
-        """In the image Python sits under /usr/local; here it may sit under a directory the pod's
-        user cannot enter (pyenv under /root). Inside the pod's mount namespace only, that
-        directory becomes a small tmpfs through which just the interpreter's prefix is visible."""
-        prefix = Path(sys.base_prefix).resolve()
-        blocked = next((p for p in reversed(prefix.parents) if p != Path("/") and not p.stat().st_mode & 0o001), None)
-        if blocked is None or self.uid == 0:
-            return []
-        hold = self.root / self.name / "interpreter"
-        hold.mkdir(parents=True, exist_ok=True)
+    # -- the code: in the image it sits in site-packages; here it sits wherever this checkout,
+    # its venv and its interpreter are, perhaps under directories the pod's user cannot enter
+    # (pyenv under /root, a 0700 checkout) or under a path a volume covers (a checkout in /tmp).
+    # Inside the pod's mount namespace only, each is shown at its own path through fresh
+    # world-traversable directories, so the pod's user can run it as it would run the image's.
+    def _code_view(self, mounts: list[tuple[Path, str, bool]]) -> list[str]:
+        """Shell lines (run as root) before the volume mounts; `_into_volume` does the rest."""
         q = shlex.quote
-        return [f"mount --bind {q(str(prefix))} {q(str(hold))}",
-                f"mount -t tmpfs -o mode=0755,size=1m tmpfs {q(str(blocked))}",
-                f"mkdir -p {q(str(prefix))}", f"mount --bind {q(str(hold))} {q(str(prefix))}"]
+        holds: dict[Path, Path] = {}
+        before = []
+        for i, path in enumerate(sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+                                         (REPO / "src").resolve()})):
+            hold = self.root / self.name / "code" / str(i)
+            hold.mkdir(parents=True, exist_ok=True)
+            before.append(f"mount --bind {q(str(path))} {q(str(hold))}")
+            holds[path] = hold
+        covered = {path: target for path in holds for _, target, _ in mounts
+                   if path == Path(target) or Path(target) in path.parents}
+        tmpfs_done: set[Path] = set()
+        for path, hold in holds.items():
+            blocked = next((p for p in reversed(path.parents) if p != Path("/") and not p.stat().st_mode & 0o001), None)
+            if path in covered or blocked is None or self.uid == 0:
+                continue
+            if blocked not in tmpfs_done:
+                before.append(f"mount -t tmpfs -o mode=0755,size=1m tmpfs {q(str(blocked))}")
+                tmpfs_done.add(blocked)
+            before += [f"mkdir -p {q(str(path))}", f"mount --bind {q(str(hold))} {q(str(path))}"]
+        self._holds, self._covered = holds, covered
+        return before
 
-    @staticmethod
-    def _keep_visible(source: Path, target: str) -> list[str]:
-        """The image carries its code; here the code (venv, source tree, interpreter) may sit under
-        a path a volume covers (a checkout under /tmp). Bound into the volume's source first, it
-        comes along with the recursive bind, in this pod's mount namespace only."""
+    def _into_volume(self, source: Path, target: str) -> list[str]:
+        """Code under this volume's mount path, placed into its source before the recursive bind."""
         q = shlex.quote
         lines = []
-        for path in sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), REPO}):
-            if path == Path(target) or Path(target) in path.parents:
+        for path, where in self._covered.items():
+            if where == target:
                 inside = source / path.relative_to(target)
-                lines += [f"mkdir -p {q(str(inside))}", f"mount --bind {q(str(path))} {q(str(inside))}"]
+                lines += [f"mkdir -p {q(str(inside))}", f"mount --bind {q(str(self._holds[path]))} {q(str(inside))}"]
         return lines
 
     def start(self) -> Pod:
-        lines = ["set -e", "ip link set lo up", f"ip addr add {POD_IP}/32 dev lo", *self._reach_interpreter()]
-        for source, target, read_only in self.mounts():
-            lines += [*self._keep_visible(source, target),
+        mounts = self.mounts()
+        lines = ["set -e", "umask 022", "ip link set lo up", f"ip addr add {POD_IP}/32 dev lo", *self._code_view(mounts)]
+        for source, target, read_only in mounts:
+            lines += [*self._into_volume(source, target),
                       f"mount --rbind {shlex.quote(str(source))} {shlex.quote(target)}"]
             if read_only:
                 lines.append(f"mount -o remount,bind,ro {shlex.quote(target)}")
