@@ -53,6 +53,7 @@ class RuntimeState:
         self.stability = StabilityRecorder()  # recent diagnostic events, across in-process restarts
         self.devices: Any = None  # DeviceStore, loaded before the first start serves
         self.cron: Any = None  # CronScheduler once there are jobs (False: none yet), kept likewise
+        self.http_api: Any = None  # HttpApiState (OpenAI-compatible endpoints), made on first use
         self.health_version = 0
         self.restart_count = 0
         self.served = False

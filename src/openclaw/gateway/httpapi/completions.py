@@ -27,6 +27,7 @@ from openclaw.gateway.httpapi.common import (
     session_for,
     text_of,
 )
+from openclaw.gateway.httpapi.state import http_state
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
@@ -68,7 +69,8 @@ async def chat_completions(request: web.Request, gateway: GatewayContext) -> web
     prompt = prompt_from([("tool" if m.get("role") == "function" else str(m.get("role") or ""), text_of(m.get("content")))
                           for m in messages])
     key = session_for(request, agents, agent, body.get("user"), "openai")
-    run = turns.start(request, agents, agent, key, prompt, "chat.completions", f"chatcmpl_{uuid.uuid4().hex}")
+    run = turns.start(request, agents, http_state(gateway), agent, key, prompt, "chat.completions",
+                      f"chatcmpl_{uuid.uuid4().hex}")
     model = body.get("model") if isinstance(body.get("model"), str) else "openclaw"
     if body.get("stream"):
         include_usage = isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage") is True

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -24,13 +23,12 @@ from openclaw.gateway.httpapi.common import (
     session_for,
     text_of,
 )
+from openclaw.gateway.httpapi.state import MAX_REMEMBERED, http_state
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
     from openclaw.gateway.context import GatewayContext
 
-MAX_REMEMBERED = 1000
-_sessions: OrderedDict[str, tuple[str, str]] = OrderedDict()  # response id -> (agent, session key)
 
 
 def _entries(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -52,12 +50,6 @@ def _entries(body: dict[str, Any]) -> list[tuple[str, str]]:
     if isinstance(body.get("instructions"), str):
         entries.insert(0, ("system", body["instructions"]))
     return entries
-
-
-def _remember(response_id: str, agent: str, key: str) -> None:
-    _sessions[response_id] = (agent, key)
-    while len(_sessions) > MAX_REMEMBERED:
-        _sessions.popitem(last=False)
 
 
 def _resource(run: Run, response_id: str, model: str, created: int, status: str, text: str | None) -> dict[str, Any]:
@@ -88,18 +80,20 @@ async def create_response(request: web.Request, gateway: GatewayContext) -> web.
         raise ApiError(400, "caller-defined tools are not supported by this gateway; the agent uses its own tools")
     prompt = prompt_from(_entries(body))
     agents = runtime(gateway)
+    state = http_state(gateway)
     previous = body.get("previous_response_id")
     if previous:
-        if previous not in _sessions:
+        known = state.recall(previous)
+        if known is None:
             raise ApiError(400, f"previous response {previous!r} is unknown to this gateway (it remembers the "
                                 f"last {MAX_REMEMBERED})")
-        agent, key = _sessions[previous]
+        agent, key = known
     else:
         agent = agent_for(request, agents, body.get("model"))
         key = session_for(request, agents, agent, body.get("user"), "openresponses")
     response_id = f"resp_{uuid.uuid4().hex}"
-    _remember(response_id, agent, key)
-    run = turns.start(request, agents, agent, key, prompt, "responses", response_id)
+    state.remember(response_id, agent, key)
+    run = turns.start(request, agents, state, agent, key, prompt, "responses", response_id)
     model = body.get("model") if isinstance(body.get("model"), str) else "openclaw"
     created = int(time.time())
     if body.get("stream"):

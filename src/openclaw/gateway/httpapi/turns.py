@@ -13,10 +13,9 @@ if TYPE_CHECKING:
     from openclaw.agents.run import Run, RunEvent
     from openclaw.agents.runtime import AgentRuntime
     from openclaw.gateway.httpapi.common import Prompt
+    from openclaw.gateway.httpapi.state import HttpApiState
 
 DISCONNECT_POLL_S = 1.0
-MAX_IN_FLIGHT = 256  # HTTP turns running or waiting at once; beyond, 429 (each holds a connection)
-_in_flight: set[str] = set()
 
 
 def gone(request: web.Request) -> bool:
@@ -24,13 +23,14 @@ def gone(request: web.Request) -> bool:
     return transport is None or transport.is_closing()
 
 
-def start(request: web.Request, agents: AgentRuntime, agent: str, key: str, prompt: Prompt, api: str,
-          run_id: str) -> Run:
+def start(request: web.Request, agents: AgentRuntime, state: HttpApiState, agent: str, key: str, prompt: Prompt,
+          api: str, run_id: str) -> Run:
     """Submit the caller's turn as its owner (shared-secret callers are operators, as upstream's)."""
     from openclaw.agents.run import TurnInput
     from openclaw.gateway.httpapi.common import ApiError
+    from openclaw.gateway.httpapi.state import MAX_IN_FLIGHT
 
-    if len(_in_flight) >= MAX_IN_FLIGHT:
+    if state.full():
         raise ApiError(429, f"{MAX_IN_FLIGHT} HTTP turns are already running or waiting; retry shortly",
                        "rate_limit_exceeded", {"Retry-After": "1"})
     run = agents.submit(TurnInput(
@@ -38,9 +38,7 @@ def start(request: web.Request, agents: AgentRuntime, agent: str, key: str, prom
         channel=request.headers.get("x-openclaw-message-channel") or "webchat", origin={"channel": "http", "api": api},
         model=request.headers.get("x-openclaw-model", "").strip() or None, extra_system=prompt.system, run_id=run_id,
     ))
-    if not run.finished:
-        _in_flight.add(run.id)
-        run.done.add_done_callback(lambda _: _in_flight.discard(run.id))
+    state.track(run)
     return run
 
 
