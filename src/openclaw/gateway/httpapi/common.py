@@ -74,6 +74,17 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def refuse_tools(body: dict[str, Any]) -> None:
+    """Both APIs let a caller define tools; the agent brings its own, so such a request is refused."""
+    if body.get("tools"):
+        raise ApiError(400, "caller-defined tools are not supported by this gateway; the agent uses its own tools")
+
+
+def model_name(body: dict[str, Any]) -> str:
+    """The `model` a reply echoes: the caller's, or `openclaw`."""
+    return body["model"] if isinstance(body.get("model"), str) else "openclaw"
+
+
 def runtime(gateway: GatewayContext) -> AgentRuntime:
     from openclaw.gateway.protocol import RpcError
     from openclaw.gateway.runstream import runtime_for

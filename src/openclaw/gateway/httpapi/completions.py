@@ -22,7 +22,9 @@ from openclaw.gateway.httpapi.common import (
     authorize,
     handle_errors,
     json_body,
+    model_name,
     prompt_from,
+    refuse_tools,
     runtime,
     session_for,
     text_of,
@@ -38,8 +40,7 @@ def _check(body: dict[str, Any]) -> list[dict[str, Any]]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
         raise ApiError(400, "messages must be a non-empty array of message objects")
-    if body.get("tools"):
-        raise ApiError(400, "caller-defined tools are not supported by this gateway; the agent uses its own tools")
+    refuse_tools(body)
     if "stream" in body and not isinstance(body["stream"], bool):
         raise ApiError(400, "stream must be a boolean")
     return messages
@@ -71,7 +72,7 @@ async def chat_completions(request: web.Request, gateway: GatewayContext) -> web
     key = session_for(request, agents, agent, body.get("user"), "openai")
     run = turns.start(request, agents, http_state(gateway), agent, key, prompt, "chat.completions",
                       f"chatcmpl_{uuid.uuid4().hex}")
-    model = body.get("model") if isinstance(body.get("model"), str) else "openclaw"
+    model = model_name(body)
     if body.get("stream"):
         include_usage = isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage") is True
         return await _stream(request, agents, run, model, include_usage)

@@ -18,7 +18,9 @@ from openclaw.gateway.httpapi.common import (
     authorize,
     handle_errors,
     json_body,
+    model_name,
     prompt_from,
+    refuse_tools,
     runtime,
     session_for,
     text_of,
@@ -76,8 +78,7 @@ async def create_response(request: web.Request, gateway: GatewayContext) -> web.
     allow_methods(request, "POST")
     authorize(request, gateway)
     body = await json_body(request)
-    if body.get("tools"):
-        raise ApiError(400, "caller-defined tools are not supported by this gateway; the agent uses its own tools")
+    refuse_tools(body)
     prompt = prompt_from(_entries(body))
     agents = runtime(gateway)
     state = http_state(gateway)
@@ -94,7 +95,7 @@ async def create_response(request: web.Request, gateway: GatewayContext) -> web.
     response_id = f"resp_{uuid.uuid4().hex}"
     state.remember(response_id, agent, key)
     run = turns.start(request, agents, state, agent, key, prompt, "responses", response_id)
-    model = body.get("model") if isinstance(body.get("model"), str) else "openclaw"
+    model = model_name(body)
     created = int(time.time())
     if body.get("stream"):
         return await _stream(request, agents, run, response_id, model, created)
