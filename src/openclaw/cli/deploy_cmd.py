@@ -35,9 +35,10 @@ Apply with: kubectl apply -k DIR""")
 def kubernetes(everything: bool, namespace: str, image: str | None, browser_image: str | None, no_browser: bool,
                storage: str, out_dir: str, as_json: bool) -> None:
     from openclaw.deploy.kubernetes import render as R
+    from openclaw.deploy.kubernetes.layout import is_dns_label
     from openclaw.errors import UsageError
 
-    if not _dns_label(namespace):
+    if not is_dns_label(namespace):
         raise UsageError(f"--namespace {namespace!r} is not a valid namespace (lowercase letters, digits, '-')")
     if not _quantity(storage):
         raise UsageError(f"--storage {storage!r} is not a Kubernetes quantity (e.g. 1Gi, 500Mi)")
@@ -70,8 +71,3 @@ def _quantity(text: str) -> bool:
 
     return re.fullmatch(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?", text) is not None
 
-
-def _dns_label(name: str) -> bool:
-    import re
-
-    return len(name) <= 63 and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name) is not None

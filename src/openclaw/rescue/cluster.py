@@ -13,7 +13,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -106,22 +106,22 @@ def _api() -> KubeAPI:
         raise RescueError(str(exc)) from None
 
 
-async def _get(api: KubeAPI, t: ClusterTarget) -> dict[str, Any]:
+async def _kube(t: ClusterTarget, call: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """An API call about one target; its failure as a reply naming that target."""
     from openclaw.rescue.kubeapi import KubeError
 
     try:
-        return await api.get_statefulset(t.statefulset)
+        return await call
     except KubeError as exc:
         raise RescueError(f"{t.name}: {exc}") from None
 
 
-async def _patch(api: KubeAPI, t: ClusterTarget, patch: dict[str, Any]) -> dict[str, Any]:
-    from openclaw.rescue.kubeapi import KubeError
+async def _state(api: KubeAPI, t: ClusterTarget) -> dict[str, Any]:
+    return summarize(await _kube(t, api.get_statefulset(t.statefulset)))
 
-    try:
-        return await api.patch_statefulset(t.statefulset, patch)
-    except KubeError as exc:
-        raise RescueError(f"{t.name}: {exc}") from None
+
+async def _patch(api: KubeAPI, t: ClusterTarget, patch: dict[str, Any]) -> None:
+    await _kube(t, api.patch_statefulset(t.statefulset, patch))
 
 
 def summarize(sts: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +144,7 @@ def rolled_out(s: dict[str, Any]) -> bool:
 async def _wait(api: KubeAPI, t: ClusterTarget, done: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
     deadline = time.monotonic() + ROLLOUT_WAIT_S
     while True:
-        s = summarize(await _get(api, t))
+        s = await _state(api, t)
         if done(s) and (s["replicas"] == 0 or await ready(t.url)):
             return s
         if time.monotonic() > deadline:
@@ -153,8 +153,7 @@ async def _wait(api: KubeAPI, t: ClusterTarget, done: Callable[[dict[str, Any]],
         await asyncio.sleep(POLL_S)
 
 
-async def _status_line(api: KubeAPI, t: ClusterTarget) -> str:
-    s = summarize(await _get(api, t))
+async def _status_line(t: ClusterTarget, s: dict[str, Any]) -> str:
     answering = s["replicas"] > 0 and await ready(t.url)
     state = "stopped (0 replicas)" if s["replicas"] == 0 else ("ready" if answering else "not ready")
     return f"{t.name}: {state}, {s['ready']}/{s['replicas']} pods ready, statefulset/{t.statefulset}"
@@ -166,32 +165,37 @@ async def rows(me_name: str) -> list[dict[str, Any]]:
 
     api, targets = _api(), allowed_targets(None)
 
-    async def one(t: ClusterTarget) -> dict[str, Any]:
-        row: dict[str, Any] = {"profile": t.name, "base": urlsplit(t.url).port, "control": "-", "canvas": "-",
-                               "cdpRange": [], "pid": None, "collisions": [], "self": False,
-                               "service": f"statefulset/{t.statefulset}", "stateDir": "-", "configPath": "-"}
-        try:
-            s = summarize(await _get(api, t))
-        except RescueError as exc:
-            return {**row, "running": None, "healthy": None, "error": str(exc)}
-        return {**row, "running": s["ready"] > 0, "healthy": s["replicas"] > 0 and await ready(t.url)}
+    def row(**fields: Any) -> dict[str, Any]:  # a pod has no host ports, paths or collisions to show
+        return {"control": "-", "canvas": "-", "cdpRange": [], "collisions": [], "stateDir": "-", "configPath": "-",
+                **fields}
 
-    me = {"profile": me_name, "base": None, "control": "-", "canvas": "-", "cdpRange": [], "pid": os.getpid(),
-          "collisions": [], "self": True, "running": True, "healthy": True, "service": "this pod",
-          "stateDir": "-", "configPath": "-"}
+    async def one(t: ClusterTarget) -> dict[str, Any]:
+        base = row(profile=t.name, base=urlsplit(t.url).port, pid=None, self=False,
+                   service=f"statefulset/{t.statefulset}")
+        try:
+            s = await _state(api, t)
+        except RescueError as exc:
+            return {**base, "running": None, "healthy": None, "error": str(exc)}
+        return {**base, "running": s["ready"] > 0, "healthy": s["replicas"] > 0 and await ready(t.url)}
+
+    me = row(profile=me_name, base=None, pid=os.getpid(), self=True, running=True, healthy=True, service="this pod")
     return [me, *await asyncio.gather(*(one(t) for t in targets.values()))]
 
 
 async def gateways(ctx: Context, cmd: Command) -> str:
     api, targets = _api(), allowed_targets(ctx)
-    lines = await asyncio.gather(*(_status_line(api, t) for t in targets.values()), return_exceptions=True)
+
+    async def line(t: ClusterTarget) -> str:
+        return await _status_line(t, await _state(api, t))
+
+    lines = await asyncio.gather(*(line(t) for t in targets.values()), return_exceptions=True)
     return "\n".join(str(line) for line in lines) or "this rescue bot has no targets"
 
 
 async def status(ctx: Context, cmd: Command) -> str:
     api, t = _api(), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx))
-    s = summarize(await _get(api, t))
-    lines = [await _status_line(api, t), f"revision: {s['revision'] or '-'}"
+    s = await _state(api, t)
+    lines = [await _status_line(t, s), f"revision: {s['revision'] or '-'}"
              + ("" if s["current"] == s["revision"] else f" (rolling out from {s['current']})")]
     if s["restartedAt"]:
         lines.append(f"last restart: {s['restartedAt']}")
@@ -211,7 +215,7 @@ async def restart(ctx: Context, cmd: Command) -> str:
 def _scaler(replicas: int) -> Callable[[Context, Command], Any]:
     async def run(ctx: Context, cmd: Command) -> str:
         api, t = _api(), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx))
-        if summarize(await _get(api, t))["replicas"] == replicas:
+        if (await _state(api, t))["replicas"] == replicas:
             return f"{t.name} is already {'running' if replicas else 'stopped'}"
         await _patch(api, t, {"spec": {"replicas": replicas}})
         if replicas == 0:

@@ -22,14 +22,19 @@ APP_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 APP = "openclaw"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 MAX_NAME = 52  # a StatefulSet's name plus its revision hash must fit a 63-character label
+
+
+def is_dns_label(name: str) -> bool:
+    """What Kubernetes accepts as a namespace or Service name."""
+    return len(name) <= 63 and _DNS_LABEL.fullmatch(name) is not None
 
 
 def object_name(instance: str) -> str:
     """`openclaw-<instance>`, as a DNS label (profiles may hold `_` and capitals; labels may not)."""
     name = f"{APP}-{instance.lower().replace('_', '-')}".strip("-")
-    if len(name) > MAX_NAME or not _DNS_LABEL.match(name):
+    if len(name) > MAX_NAME or not is_dns_label(name):
         from openclaw.errors import UsageError
 
         raise UsageError(f"instance {instance!r} gives the Kubernetes name {name!r}, which is not a DNS label of at "
