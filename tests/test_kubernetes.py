@@ -401,3 +401,17 @@ def test_portable_config_token_sources(tmp_path: Path) -> None:
     keyed = pod_config({"agents": {"defaults": {"model": "anthropic/claude-x"}}}, paths, {}, False)
     assert keyed.missing == ["ANTHROPIC_API_KEY"] and keyed.env["ANTHROPIC_API_KEY"] == ""
     assert keyed.config["browser"]["enabled"] is False  # --no-browser
+
+
+def test_unreadable_secret_files_stop_the_render(tmp_path: Path) -> None:
+    from openclaw.deploy.kubernetes.portable import pod_config
+    from openclaw.errors import ConfigError
+    from openclaw.profiles.paths import InstancePaths
+
+    paths = InstancePaths(None, tmp_path, tmp_path / ".openclaw", tmp_path / ".openclaw" / "openclaw.json", False)
+    gone = str(tmp_path / "missing-token")
+    for raw, key in (({"channels": {"telegram": {"tokenFile": gone}}}, "channels.telegram.tokenFile"),
+                     ({"models": {"providers": {"x": {"apiKey": {"source": "file", "id": gone}}}}},
+                      "models.providers.x.apiKey")):
+        with pytest.raises(ConfigError, match=rf"{re.escape(key)} names .*missing-token, which cannot be read"):
+            pod_config(raw, paths, {}, True)

@@ -64,23 +64,17 @@ class _Extractor:
 
     def secret_file(self, path: tuple[Any, ...], host_path: str) -> str:
         key = "-".join(re.sub(r"[^A-Za-z0-9_.-]", "-", str(p)) for p in path)
-        source = Path(os.path.expanduser(host_path))
-        try:
-            self.out.files[key] = source.read_text(encoding="utf-8")
-        except OSError as exc:
-            dotted = ".".join(str(p) for p in path)
-            raise ConfigError(f"{dotted} names {source}, which cannot be read ({exc.strerror}); fix or remove it "
-                              "before rendering") from None
+        self.out.files[key] = _read_host_file(path, host_path)
         return f"{SECRET_FILES_DIR}/{key}"
 
     def walk(self, node: Any, path: tuple[Any, ...] = ()) -> Any:
         if isinstance(node, dict):
-            return {k: self.leaf(node, k, v, path + (k,)) for k, v in node.items()}
+            return {k: self.leaf(k, v, path + (k,)) for k, v in node.items()}
         if isinstance(node, list):
             return [self.walk(v, path + (i,)) for i, v in enumerate(node)]
         return node
 
-    def leaf(self, parent: dict[str, Any], key: str, value: Any, path: tuple[Any, ...]) -> Any:
+    def leaf(self, key: str, value: Any, path: tuple[Any, ...]) -> Any:
         if path[:2] == ("env", "vars") and len(path) == 3 and isinstance(value, str):
             return self.env_var(key, value)
         if (is_secret_key(key) or _is_header(path)) and isinstance(value, str) and value:
@@ -118,15 +112,7 @@ class _Extractor:
         if ref["source"] == "env":
             self.need(ident)
             return ref
-        return self.secret_env(path, self.read_ref_file(path, ident))
-
-    def read_ref_file(self, path: tuple[Any, ...], ident: str) -> str:
-        try:
-            return Path(os.path.expanduser(ident)).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            dotted = ".".join(str(p) for p in path)
-            raise ConfigError(f"{dotted} reads {ident}, which cannot be read ({exc.strerror}); fix it before "
-                              "rendering") from None
+        return self.secret_env(path, _read_host_file(path, ident).strip())
 
     def host_path(self, path: tuple[Any, ...], value: str) -> str:
         """Paths inside the state dir move with it; other host paths do not exist in the pod."""
@@ -141,6 +127,17 @@ class _Extractor:
             self.out.notes.append(f"{'.'.join(str(p) for p in path)} points at {value} on this host, which the "
                                   "pod does not have; copy it into the volume or change the key")
         return value
+
+
+def _read_host_file(path: tuple[Any, ...], name: str) -> str:
+    """A secret file a config key names, read on this host to go into the Secret."""
+    source = Path(os.path.expanduser(name))
+    try:
+        return source.read_text(encoding="utf-8")
+    except OSError as exc:
+        dotted = ".".join(str(p) for p in path)
+        raise ConfigError(f"{dotted} names {source}, which cannot be read ({exc.strerror}); fix or remove it "
+                          "before rendering") from None
 
 
 def _is_header(path: tuple[Any, ...]) -> bool:
