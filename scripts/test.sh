@@ -16,6 +16,7 @@ if [ -n "$missing" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-python3 -m venv .venv
+. scripts/venv.sh
+make_venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 exec .venv/bin/python -m pytest "$@"

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m venv .venv
+. scripts/venv.sh
+make_venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e .
 oc=.venv/bin/openclaw
 
