@@ -46,7 +46,7 @@ def write_tool() -> Tool:
     async def run(args: dict[str, Any], ctx: ToolContext) -> str:
         return "written"
 
-    return Tool(ToolSpec("write", "Write a file", {"type": "object"}), run, mutating=True)
+    return Tool(ToolSpec("write", "Write a file", {"type": "object"}), run, kind="write")
 
 
 def go(paths: InstancePaths, config: dict[str, Any], body: Any, tools: list[Tool] | None = None) -> Any:

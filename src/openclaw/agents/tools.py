@@ -1,7 +1,10 @@
 """What a tool is to the agent loop, and which tools a turn gets.
 
-A tool has a spec the model sees, a coroutine that runs it, and whether it
-changes anything. Per-agent `tools.allow` / `tools.deny` (names, `*` for all)
+A tool has a spec the model sees, a coroutine that runs it, and a kind that
+says what it can do to the host: `read` changes nothing, `act` acts outside
+the host (a browser), `write` mutates files, `exec` runs programs, `control`
+changes an instance (the control plane). Everything but `read` is for owners
+only, and the HTTP surface derives its hard deny list from the kind. Per-agent `tools.allow` / `tools.deny` (names, `*` for all)
 narrow the set; a sender who is not an owner or allow-listed gets only the
 tools that change nothing.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from openclaw.models.types import ToolSpec
 
@@ -28,17 +31,29 @@ class ToolContext:
 
 
 Runner = Callable[[dict[str, Any], ToolContext], Awaitable[str]]
+ToolKind = Literal["read", "act", "write", "exec", "control"]
+HOST_CHANGING: frozenset[str] = frozenset({"write", "exec", "control"})  # never over HTTP unless allowed
 
 
 @dataclass(frozen=True)
 class Tool:
     spec: ToolSpec
     run: Runner
-    mutating: bool = False
+    kind: ToolKind = "read"
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def mutating(self) -> bool:
+        """Changes something (or acts for the owner): owners and allow-listed senders only."""
+        return self.kind != "read"
+
+    @property
+    def changes_host(self) -> bool:
+        """Executes programs, mutates files or changes an instance."""
+        return self.kind in HOST_CHANGING
 
 
 class ToolError(Exception):

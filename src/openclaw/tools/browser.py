@@ -52,4 +52,4 @@ def browser_tool(service: Callable[[], Any]) -> Tool:
                              "action": {"type": "string", "enum": list(ACTIONS)}, "url": {"type": "string"},
                              "ref": {"type": "string"}, "text": {"type": "string"}, "key": {"type": "string"},
                              "profile": {"type": "string"}, "interactive": {"type": "boolean"}},
-                          "required": ["action"]}), run, mutating=True)
+                          "required": ["action"]}), run, kind="act")

@@ -97,10 +97,10 @@ def file_tools(state_dirs: StateDirs) -> list[Tool]:
                                                         "limit": {"type": "integer"}}, "required": ["path"]}), read),
         Tool(ToolSpec("write", "Create or replace a text file.",
                       {"type": "object", "properties": {"path": path, "content": {"type": "string"}},
-                       "required": ["path", "content"]}), write, mutating=True),
+                       "required": ["path", "content"]}), write, kind="write"),
         Tool(ToolSpec("edit", "Replace exact text in a file (old_text must occur once unless replace_all).",
                       {"type": "object", "properties": {"path": path, "old_text": {"type": "string"},
                                                         "new_text": {"type": "string"},
                                                         "replace_all": {"type": "boolean"}},
-                       "required": ["path", "old_text", "new_text"]}), edit, mutating=True),
+                       "required": ["path", "old_text", "new_text"]}), edit, kind="write"),
     ]

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from openclaw.agents.tools import Tool, ToolContext, ToolError
+from openclaw.agents.tools import Tool, ToolContext, ToolError, ToolKind
 from openclaw.models.types import ToolSpec
 from openclaw.profiles.paths import InstancePaths
 
@@ -21,7 +21,7 @@ PROFILE = {"type": "string", "description": "the instance's profile name (main o
 
 def rescue_tools(paths: InstancePaths, config: Callable[[], dict[str, Any]]) -> list[Tool]:
     def tool(name: str, command: str, description: str, params: dict[str, Any], build: Callable[[dict[str, Any]], list[str]],
-             mutating: bool = False) -> Tool:
+             kind: ToolKind = "read") -> Tool:
         async def run(args: dict[str, Any], ctx: ToolContext) -> str:
             from openclaw.rescue import commands
             from openclaw.rescue.audit import audit
@@ -38,7 +38,7 @@ def rescue_tools(paths: InstancePaths, config: Callable[[], dict[str, Any]]) -> 
 
         required = [k for k in params if k != "lines"]
         return Tool(ToolSpec(name, description, {"type": "object", "properties": params, "required": required}), run,
-                    mutating)
+                    kind)
 
     def need(args: dict[str, Any], *keys: str) -> list[str]:
         missing = [k for k in keys if not str(args.get(k) or "").strip()]
@@ -62,13 +62,13 @@ def rescue_tools(paths: InstancePaths, config: Callable[[], dict[str, Any]]) -> 
         tool("rescue_config_set", "config", "Set a config value of an instance (validated; the old file kept as "
              ".bak; nothing written if invalid). Value is JSON5 or a plain string.",
              {"profile": PROFILE, "key": key, "value": {"type": "string"}},
-             lambda a: [need(a, "profile")[0], "set", *need(a, "key", "value")], mutating=True),
+             lambda a: [need(a, "profile")[0], "set", *need(a, "key", "value")], kind="control"),
         tool("rescue_rollback", "rollback", "Restore an instance's last-known-good config.",
-             {"profile": PROFILE}, lambda a: need(a, "profile"), mutating=True),
+             {"profile": PROFILE}, lambda a: need(a, "profile"), kind="control"),
         tool("rescue_restart", "restart", "Restart an instance and wait until it is healthy.",
-             {"profile": PROFILE}, lambda a: need(a, "profile"), mutating=True),
+             {"profile": PROFILE}, lambda a: need(a, "profile"), kind="control"),
         tool("rescue_start", "start", "Start a stopped instance and wait until it is healthy.",
-             {"profile": PROFILE}, lambda a: need(a, "profile"), mutating=True),
+             {"profile": PROFILE}, lambda a: need(a, "profile"), kind="control"),
         tool("rescue_stop", "stop", "Stop an instance.", {"profile": PROFILE}, lambda a: need(a, "profile"),
-             mutating=True),
+             kind="control"),
     ]

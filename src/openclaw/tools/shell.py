@@ -79,4 +79,4 @@ def exec_tool() -> Tool:
                          {"type": "object", "properties": {"command": {"type": "string"},
                                                            "timeout": {"type": "integer",
                                                                        "description": "seconds (default 60)"}},
-                          "required": ["command"]}), run_exec, mutating=True)
+                          "required": ["command"]}), run_exec, kind="exec")
