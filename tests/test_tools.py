@@ -4,6 +4,7 @@ private addresses."""
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,11 +13,17 @@ from typing import Any
 
 import psutil
 import pytest
+from helpers import wait_for
 
 from openclaw.agents.tools import ToolContext, ToolError, select
+from openclaw.profiles.paths import resolve_paths
+from openclaw.sandbox.confine import ToolSandbox
 from openclaw.tools.files import file_tools
 from openclaw.tools.shell import run_exec
 from openclaw.tools.web import fetch, public
+
+def sandbox() -> ToolSandbox:
+    return ToolSandbox(resolve_paths(), lambda: {})
 
 
 def ctx(tmp_path: Path, operator: bool = True) -> ToolContext:
@@ -25,16 +32,21 @@ def ctx(tmp_path: Path, operator: bool = True) -> ToolContext:
     return ToolContext(workspace, "main", "agent:main:main", operator)
 
 
-def call(tool_name: str, args: dict[str, Any], context: ToolContext, state_dirs: list[Path]) -> str:
-    tools = {t.name: t for t in file_tools(lambda: state_dirs)}
+def call(tool_name: str, args: dict[str, Any], context: ToolContext, _state_dirs: list[Path] | None = None) -> str:
+    tools = {t.name: t for t in file_tools(sandbox())}
     return asyncio.run(tools[tool_name].run(args, context))
+
+
+def exec_(args: dict[str, Any], context: ToolContext) -> Any:
+    return run_exec(args, context, sandbox())
 
 
 def test_files_in_the_workspace_and_never_in_a_state_dir(tmp_path: Path) -> None:
     c = ctx(tmp_path)
-    state = tmp_path / ".openclaw-rescue"
+    state = resolve_paths().home / ".openclaw-rescue"
     state.mkdir()
     (state / "openclaw.json").write_text('{"token": "secret"}')
+    (tmp_path / ".openclaw-rescue").symlink_to(state)
     assert call("write", {"path": "notes/a.txt", "content": "one\ntwo\nthree\n"}, c, [state]).startswith("wrote")
     assert call("read", {"path": "notes/a.txt"}, c, [state]) == "one\ntwo\nthree"
     assert call("read", {"path": "notes/a.txt", "offset": 1, "limit": 1}, c, [state]).startswith("two\n[... 1 more")
@@ -51,35 +63,44 @@ def test_files_in_the_workspace_and_never_in_a_state_dir(tmp_path: Path) -> None
 
 
 def test_selection_drops_mutating_tools_for_strangers_and_applies_allow_deny() -> None:
-    tools = file_tools(lambda: [])
+    tools = file_tools(sandbox())
     assert [t.name for t in select(tools, {}, "main", operator=False)] == ["read"]
     config = {"agents": {"entries": {"main": {"tools": {"deny": ["edit"]}}}}}
     assert [t.name for t in select(tools, config, "main", operator=True)] == ["read", "write"]
     assert [t.name for t in select(tools, {"tools": {"allow": ["write"]}}, "main", True)] == ["write"]
 
 
+def _running(word: str) -> list[psutil.Process]:
+    """Live processes (any pid namespace) whose command line holds `word`."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        if word in " ".join(proc.info["cmdline"] or []) and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
+
+
 def test_exec_runs_in_the_workspace_and_its_time_limit_kills_the_group(tmp_path: Path) -> None:
     c = ctx(tmp_path)
-    out = asyncio.run(run_exec({"command": "pwd; echo err >&2; exit 3"}, c))
+    out = asyncio.run(exec_({"command": "pwd; echo err >&2; exit 3"}, c))
     assert out.splitlines()[0] == str(c.workspace) and "err" in out and out.endswith("[exit code 3]")
-    marker = tmp_path / "child.pid"
-    out = asyncio.run(run_exec({"command": f"sleep 300 & echo $! > {marker}; wait", "timeout": 1}, c))
+    nap = f"300.{random.randrange(10**6):06d}"
+    out = asyncio.run(exec_({"command": f"sleep {nap} & sleep {nap} & wait", "timeout": 1}, c))
     assert out.endswith("[killed after 1s]")
-    child = int(marker.read_text())
-    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+    wait_for(lambda: not _running(f"sleep {nap}"), 10, what="the command's children to be gone")
 
 
 def test_exec_output_is_capped(tmp_path: Path) -> None:
-    out = asyncio.run(run_exec({"command": "yes line | head -c 200000"}, ctx(tmp_path)))
+    out = asyncio.run(exec_({"command": "yes line | head -c 200000"}, ctx(tmp_path)))
     assert len(out) < 21_000 and "characters cut" in out
 
 
 def test_a_stopped_run_kills_its_command(tmp_path: Path) -> None:
     c = ctx(tmp_path)
-    marker = tmp_path / "pid"
+    marker = c.workspace / "started"
+    nap = f"300.{random.randrange(10**6):06d}"
 
     async def go() -> None:
-        task = asyncio.ensure_future(run_exec({"command": f"echo $$ > {marker}; sleep 300"}, c))
+        task = asyncio.ensure_future(exec_({"command": f"echo yes > started; sleep {nap}"}, c))
         while not marker.exists() or not marker.read_text().strip():
             await asyncio.sleep(0.02)
         task.cancel()
@@ -87,8 +108,7 @@ def test_a_stopped_run_kills_its_command(tmp_path: Path) -> None:
             await task
 
     asyncio.run(go())
-    pid = int(marker.read_text())
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    wait_for(lambda: not _running(f"sleep {nap}"), 10, what="the command to be gone")
 
 
 @pytest.fixture

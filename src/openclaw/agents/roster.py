@@ -38,3 +38,16 @@ def default_agent_id(config: dict[str, Any]) -> str:
 def sessions_db_path(state_dir: Path, agent_id: str) -> Path:
     """Where an agent's sessions live (SQLite); absent until the agent first runs."""
     return state_dir / "agents" / agent_id / "agent" / "sessions.sqlite"
+
+
+def agent_entry(config: dict[str, Any], agent_id: str) -> dict[str, Any]:
+    """The agent's own section (`agents.entries.<id>` or its `agents.list[]` item); {} when it has none."""
+    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
+    entries = agents.get("entries")
+    if isinstance(entries, dict) and isinstance(entries.get(agent_id), dict):
+        return entries[agent_id]
+    legacy = agents.get("list")
+    for item in legacy if isinstance(legacy, list) else ():
+        if isinstance(item, dict) and str(item.get("id")) == agent_id:
+            return item
+    return {}

@@ -24,7 +24,7 @@ from openclaw.agents.roster import agent_roster, default_agent_id, sessions_db_p
 from openclaw.agents.run import Run, TurnInput
 from openclaw.agents.sessions import SessionStore
 from openclaw.agents.tools import Tool, select
-from openclaw.agents.workspace import workspace_dir
+from openclaw.agents.workspace import agent_workspace
 from openclaw.models.catalog import chain
 from openclaw.models.client import ModelClient
 from openclaw.models.types import ModelError
@@ -84,13 +84,7 @@ class AgentRuntime:
         return self._stores[agent_id]
 
     def workspace(self, agent_id: str) -> Path:
-        config = self.config()
-        entry = ((config.get("agents") or {}).get("entries") or {}).get(agent_id)
-        if isinstance(entry, dict) and isinstance(entry.get("workspace"), str):
-            from openclaw.profiles.env import expand_user
-
-            return expand_user(entry["workspace"], dict(self.env))
-        return workspace_dir(config, self.paths, dict(self.env))
+        return agent_workspace(self.config(), self.paths, dict(self.env), agent_id)
 
     def tools_for(self, turn_input: TurnInput, agent_id: str) -> list[Tool]:
         """The tools a run of `turn_input` would get (policy and sender applied)."""

@@ -71,6 +71,14 @@ def workspace_dir(config: dict[str, Any], paths: InstancePaths, env: Mapping[str
     return expand_user(value, env) if value else paths.default_workspace
 
 
+def agent_workspace(config: dict[str, Any], paths: InstancePaths, env: Mapping[str, str], agent_id: str) -> Path:
+    """The agent's own `workspace` if it names one, else the instance's (`workspace_dir`)."""
+    from openclaw.agents.roster import agent_entry
+
+    own = agent_entry(config, agent_id).get("workspace")
+    return expand_user(own, env) if isinstance(own, str) and own else workspace_dir(config, paths, env)
+
+
 SEED_FILE_MAX = 64 * 1024  # a prompt file larger than this is not a prompt file
 SEED_TOTAL_MAX = 512 * 1024  # what a ConfigMap (1 MiB) comfortably carries beside the config
 

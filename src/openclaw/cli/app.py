@@ -45,6 +45,7 @@ COMMANDS = {
     "devices": "openclaw.cli.devices_cmd:devices",
     "cron": "openclaw.cli.cron_cmd:cron",
     "deploy": "openclaw.cli.deploy_cmd:deploy",
+    "sandbox": "openclaw.cli.sandbox_cmd:sandbox",
 }
 
 ROOT_HELP = """Run and inspect OpenClaw gateways; many isolated instances per host.

@@ -140,6 +140,32 @@ class ToolPolicy(OpenSection):
     deny: list[str] | None = None
 
 
+class BubblewrapSandbox(Section):
+    network: Literal["on", "off"] | None = None
+    binds: list[str] | None = None
+
+    @field_validator("binds")
+    @classmethod
+    def _binds(cls, value: list[str] | None) -> list[str] | None:
+        from openclaw.config.binds import parse_bind
+
+        for spec in value or []:
+            parse_bind(spec)
+        return value
+
+
+class Sandbox(OpenSection):
+    """Upstream's `sandbox` section (its other keys pass through) plus our `fence` and `bubblewrap`."""
+
+    fence: bool | None = None
+    mode: Literal["off", "non-main", "all"] | None = None
+    scope: Literal["agent", "session", "shared"] | None = None
+    backend: Literal["bubblewrap", "docker", "podman", "ssh", "openshell"] | None = None
+    workspace_access: Literal["none", "ro", "rw"] | None = None
+    workspace_root: str | None = None
+    bubblewrap: BubblewrapSandbox | None = None
+
+
 class AgentDefaults(Section):
     workspace: str | None = None
     model: ModelRef | None = None
@@ -148,6 +174,7 @@ class AgentDefaults(Section):
     timeout_seconds: Annotated[int, Field(ge=0)] | None = None
     bootstrap_max_chars: Annotated[int, Field(ge=0)] | None = None
     bootstrap_total_max_chars: Annotated[int, Field(ge=0)] | None = None
+    sandbox: Sandbox | None = None
 
 
 class AgentEntry(Section):
@@ -156,6 +183,7 @@ class AgentEntry(Section):
     model: ModelRef | None = None
     default: bool = False
     tools: ToolPolicy | None = None
+    sandbox: Sandbox | None = None
 
 
 class AgentListItem(AgentEntry):

@@ -36,6 +36,24 @@ def served_paths(config: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for index, entry in enumerate(legacy if isinstance(legacy, list) else ()):
         if isinstance(entry, dict) and isinstance(entry.get("workspace"), str):
             yield f"agents.list[{index}].workspace", entry["workspace"]
+    yield from _bind_sources(agents)
+
+
+def _bind_sources(agents: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """The host side of every sandbox bind: a tool would see (or write) what lies there."""
+    sections: list[tuple[str, Any]] = [("agents.defaults", agents.get("defaults"))]
+    entries = agents.get("entries")
+    sections += [(f"agents.entries.{k}", v) for k, v in (entries.items() if isinstance(entries, dict) else ())]
+    legacy = agents.get("list")
+    sections += [(f"agents.list[{i}]", v) for i, v in enumerate(legacy if isinstance(legacy, list) else ())]
+    for prefix, section in sections:
+        sandbox = section.get("sandbox") if isinstance(section, dict) else None
+        for backend in ("bubblewrap", "docker"):
+            part = sandbox.get(backend) if isinstance(sandbox, dict) else None
+            binds = part.get("binds") if isinstance(part, dict) else None
+            for index, spec in enumerate(binds if isinstance(binds, list) else ()):
+                if isinstance(spec, str) and spec.split(":")[0]:
+                    yield f"{prefix}.sandbox.{backend}.binds[{index}]", spec.split(":")[0]
 
 
 def is_workspace_name(name: str) -> bool:

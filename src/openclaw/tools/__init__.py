@@ -8,7 +8,6 @@ instance only go to owners and allow-listed senders (`agents.tools.select`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from openclaw.agents.tools import Tool
@@ -17,17 +16,15 @@ from openclaw.profiles.paths import InstancePaths
 
 def toolset(paths: InstancePaths, config: Callable[[], dict[str, Any]],
             browser: Callable[[], Any] | None = None) -> list[Tool]:
-    from openclaw.ports.instances import host_state_dirs
     from openclaw.rescue.operations import has_rescue_role
+    from openclaw.sandbox.confine import ToolSandbox
     from openclaw.tools.files import file_tools
     from openclaw.tools.rescue import rescue_tools
     from openclaw.tools.shell import exec_tool
     from openclaw.tools.web import web_fetch_tool
 
-    def state_dirs() -> list[Path]:
-        return host_state_dirs(paths)
-
-    tools = [*file_tools(state_dirs), exec_tool(), web_fetch_tool(config)]
+    sandbox = ToolSandbox(paths, config)
+    tools = [*file_tools(sandbox), exec_tool(sandbox), web_fetch_tool(config)]
     if browser is not None and (config().get("browser") or {}).get("enabled", True) is not False:
         from openclaw.tools.browser import browser_tool
 

@@ -1,94 +1,113 @@
-"""`read`, `write`, `edit`: files in and around the agent's workspace.
+"""`read`, `write`, `edit`: files in and around the agent's workspace, inside the fence.
 
-Relative paths are the workspace's. No path inside any instance's state dir
-(config with its token, credentials, sessions, logs) is read or written,
-whatever the model asks: the same rule as config paths (`profiles.isolation`).
+Relative paths are the workspace's. Every path is resolved and opened through the call's view
+(`sandbox.fsaccess`): nothing hidden from tools (any instance's state dir, configs, the gateway
+registry, host credentials) is read or written, symlinks cannot lead out between check and use,
+and in a sandbox only the workspace and writable binds take writes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from openclaw.agents.tools import Tool, ToolContext, ToolError
-from openclaw.fsutil import atomic_write
 from openclaw.models.types import ToolSpec
-from openclaw.profiles.isolation import state_dir_problem
+from openclaw.sandbox.confine import Confinement, Refused, ToolSandbox
+from openclaw.sandbox.fsaccess import Denied, read_bytes, write_bytes
 
-MAX_READ_BYTES = 512 * 1024
+MAX_READ_BYTES = 512 * 1024  # past this, a read without a limit returns the first 400 lines
+MAX_FILE_BYTES = 16 * 1024 * 1024  # what a read or edit loads at most
 MAX_WRITE_BYTES = 4 * 1024 * 1024
 
-StateDirs = Callable[[], list[Path]]
 
-
-def _path(args: dict[str, Any], ctx: ToolContext, state_dirs: StateDirs) -> Path:
+def _raw_path(args: dict[str, Any]) -> str:
     raw = args.get("path")
     if not isinstance(raw, str) or not raw.strip():
         raise ToolError("path is required")
-    path = Path(os.path.expanduser(raw))
-    path = path if path.is_absolute() else ctx.workspace / path
     if "\0" in raw:
         raise ToolError("the path has a NUL byte")
-    problem = state_dir_problem(path, state_dirs())
-    if problem:
-        raise ToolError(f"{raw} {problem}; that is off limits")
-    return path
+    return raw
 
 
-def _read(path: Path, offset: int, limit: int | None) -> str:
-    if not path.is_file():
-        raise ToolError(f"{path} is not a file")
-    if path.stat().st_size > MAX_READ_BYTES and limit is None:
+def _expand(raw: str, confined: Confinement) -> str:
+    if raw == "~" or raw.startswith("~/"):
+        return str(confined.view.home) + raw[1:]
+    return raw
+
+
+def _read(confined: Confinement, raw: str, offset: int, limit: int | None) -> str:
+    path, data, size = read_bytes(confined.view, _expand(raw, confined), MAX_FILE_BYTES)
+    if size > MAX_READ_BYTES and limit is None:
         limit = 400
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = data.decode("utf-8", errors="replace").splitlines()
     chosen = lines[offset:offset + limit] if limit is not None else lines[offset:]
     more = len(lines) - offset - len(chosen)
-    return "\n".join(chosen) + (f"\n[... {more} more lines; read again with offset {offset + len(chosen)}]"
-                                if more > 0 else "")
+    text = "\n".join(chosen)
+    if more > 0:
+        text += f"\n[... {more} more lines; read again with offset {offset + len(chosen)}]"
+    if size > len(data):
+        text += f"\n[{path} has {size} bytes; only the first {len(data)} were read]"
+    return text
 
 
-def _write(path: Path, content: str) -> str:
+def _write(confined: Confinement, raw: str, content: str) -> str:
     data = content.encode()
     if len(data) > MAX_WRITE_BYTES:
         raise ToolError(f"content is larger than {MAX_WRITE_BYTES} bytes")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, data, mode=0o644)
+    confined.require("write")
+    path = write_bytes(confined.view, _expand(raw, confined), data)
     return f"wrote {len(data)} bytes to {path}"
 
 
-def _edit(path: Path, old: str, new: str, every: bool) -> str:
-    if not path.is_file():
-        raise ToolError(f"{path} is not a file")
-    text = path.read_text(encoding="utf-8")
+def _edit(confined: Confinement, raw: str, old: str, new: str, every: bool) -> str:
+    confined.require("edit")
+    path, data, size = read_bytes(confined.view, _expand(raw, confined), MAX_WRITE_BYTES + 1)
+    if size > MAX_WRITE_BYTES:
+        raise ToolError(f"{path} is larger than {MAX_WRITE_BYTES} bytes; edit it with exec")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ToolError(f"{path} is not UTF-8 text") from None
     count = text.count(old) if old else 0
     if count == 0:
         raise ToolError("old_text was not found in the file (it must match exactly, whitespace included)")
     if count > 1 and not every:
         raise ToolError(f"old_text occurs {count} times; give more context or set replace_all")
-    atomic_write(path, text.replace(old, new) if every else text.replace(old, new, 1), mode=0o644)
+    changed = text.replace(old, new) if every else text.replace(old, new, 1)
+    write_bytes(confined.view, str(path), changed.encode())
     return f"replaced {count if every else 1} occurrence(s) in {path}"
 
 
-def file_tools(state_dirs: StateDirs) -> list[Tool]:
+async def _call(sandbox: ToolSandbox, ctx: ToolContext, work: Any, *args: Any) -> str:
+    confined = await sandbox.confine(ctx.agent_id, ctx.session_key, ctx.workspace)
+    try:
+        return await asyncio.to_thread(work, confined, *args)
+    except (Denied, Refused) as exc:
+        raise ToolError(str(exc)) from None
+    except OSError as exc:
+        raise ToolError(f"{args[0] if args else 'file'}: {exc.strerror or os.strerror(exc.errno or 0)}") from None
+
+
+def file_tools(sandbox: ToolSandbox) -> list[Tool]:
     async def read(args: dict[str, Any], ctx: ToolContext) -> str:
-        path = _path(args, ctx, state_dirs)
-        offset = max(0, int(args.get("offset") or 0))
-        limit = int(args["limit"]) if isinstance(args.get("limit"), int) and args["limit"] > 0 else None
-        return await asyncio.to_thread(_read, path, offset, limit)
+        offset = args.get("offset")
+        limit = args.get("limit")
+        offset = offset if isinstance(offset, int) and offset > 0 else 0
+        limit = limit if isinstance(limit, int) and limit > 0 else None
+        return await _call(sandbox, ctx, _read, _raw_path(args), offset, limit)
 
     async def write(args: dict[str, Any], ctx: ToolContext) -> str:
         if not isinstance(args.get("content"), str):
             raise ToolError("content must be a string")
-        return await asyncio.to_thread(_write, _path(args, ctx, state_dirs), args["content"])
+        return await _call(sandbox, ctx, _write, _raw_path(args), args["content"])
 
     async def edit(args: dict[str, Any], ctx: ToolContext) -> str:
         old, new = args.get("old_text"), args.get("new_text")
         if not isinstance(old, str) or not isinstance(new, str):
             raise ToolError("old_text and new_text must be strings")
-        return await asyncio.to_thread(_edit, _path(args, ctx, state_dirs), old, new, bool(args.get("replace_all")))
+        return await _call(sandbox, ctx, _edit, _raw_path(args), old, new, bool(args.get("replace_all")))
 
     path = {"type": "string", "description": "A file path; relative paths are in the workspace"}
     return [

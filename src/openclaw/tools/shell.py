@@ -1,6 +1,9 @@
 """`exec`: a shell command in the workspace, in its own process group, with a time and output limit.
 
-Stopping the run (or the time limit) kills the whole group, children included.
+It runs inside the call's confinement (`sandbox.confine`): the instance fence, or the full sandbox
+for sessions it covers, with an environment that holds none of the gateway's secrets. Stopping the
+run (or the time limit) kills the whole group; inside bubblewrap the command and everything it
+started die with their PID namespace.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from openclaw.agents.tools import Tool, ToolContext, ToolError
 from openclaw.models.types import ToolSpec
+from openclaw.sandbox.confine import Refused, ToolSandbox
 
 DEFAULT_TIMEOUT_S = 60
 MAX_TIMEOUT_S = 600
@@ -48,15 +52,19 @@ async def _collect(stream: asyncio.StreamReader) -> tuple[str, int]:
     return head + (f"\n[... {dropped} characters cut ...]\n" if dropped else "") + tail, dropped
 
 
-async def run_exec(args: dict[str, Any], ctx: ToolContext) -> str:
+async def run_exec(args: dict[str, Any], ctx: ToolContext, sandbox: ToolSandbox) -> str:
     command = args.get("command")
     if not isinstance(command, str) or not command.strip():
         raise ToolError("command is required")
     limit = min(MAX_TIMEOUT_S, max(1, int(args.get("timeout") or DEFAULT_TIMEOUT_S)))
-    ctx.workspace.mkdir(parents=True, exist_ok=True)
-    proc = await asyncio.create_subprocess_shell(
-        command, cwd=ctx.workspace, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT, start_new_session=True, env=dict(os.environ),
+    confined = await sandbox.confine(ctx.agent_id, ctx.session_key, ctx.workspace)
+    try:
+        argv = await asyncio.to_thread(confined.command, ["/bin/sh", "-c", command])
+    except Refused as exc:
+        raise ToolError(str(exc)) from None
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=confined.view.workdir, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, start_new_session=True, env=confined.env,
     )
     assert proc.stdout is not None
     reading = asyncio.ensure_future(_collect(proc.stdout))
@@ -74,9 +82,12 @@ async def run_exec(args: dict[str, Any], ctx: ToolContext) -> str:
     return f"{output}\n[exit code {proc.returncode}]" if output else f"[exit code {proc.returncode}]"
 
 
-def exec_tool() -> Tool:
+def exec_tool(sandbox: ToolSandbox) -> Tool:
+    async def run(args: dict[str, Any], ctx: ToolContext) -> str:
+        return await run_exec(args, ctx, sandbox)
+
     return Tool(ToolSpec("exec", "Run a shell command in the workspace; returns its output and exit code.",
                          {"type": "object", "properties": {"command": {"type": "string"},
                                                            "timeout": {"type": "integer",
                                                                        "description": "seconds (default 60)"}},
-                          "required": ["command"]}), run_exec, kind="exec")
+                          "required": ["command"]}), run, kind="exec")
