@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need into .venv (plus Debian's chromium for the browser tests,
-# systemd for `systemd-analyze verify` and iproute2 for the pod simulation, when missing and we
-# may install packages) and run
-# them. CI runs this via .ci/run.
+# systemd for `systemd-analyze verify`, iproute2 for the pod simulation and bubblewrap for the
+# tools' fence, when missing and we may install packages) and run them. CI runs this via .ci/run.
 # Tests that drive upstream's Node CLI run only when it is installed
 # (OPENCLAW_UPSTREAM_BIN, or `openclaw-upstream` on PATH); see README.
 set -euo pipefail
@@ -12,6 +11,7 @@ missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"  # the pod simulation (tests/podsim.py)
+command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"  # the system's fence (else the wheel's)
 if [ -n "$missing" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi

@@ -43,3 +43,18 @@ def pid_alive(pid: int, marker: str | None = None) -> bool:
 
 def self_marker() -> str | None:
     return start_marker(os.getpid())
+
+
+def forbid_inspection() -> bool:
+    """Stop other processes of this user from reading this one's environment, memory or open files
+    (`/proc/<pid>/environ`, `mem`, `fd`; ptrace) and from a core dump: the gateway holds secrets and
+    its tools start commands. Only a process with CAP_SYS_PTRACE still can. False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes  # paid once, when the first tool runs
+
+    pr_set_dumpable = 4
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False

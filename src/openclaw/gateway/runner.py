@@ -32,7 +32,7 @@ from openclaw.gateway.resources import AcceptErrorThrottle, raise_nofile_limit
 from openclaw.gateway.server import GatewayServer
 from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings
 from openclaw.ports import registry
-from openclaw.procutil import self_marker
+from openclaw.procutil import forbid_inspection, self_marker
 from openclaw.profiles.paths import InstancePaths
 
 
@@ -78,6 +78,9 @@ class GatewayRunner:
         self._install_signals()  # first, so a stop at any later point is a clean exit
         AcceptErrorThrottle().install(asyncio.get_running_loop())
         nofile = raise_nofile_limit()
+        # No process of this user (another instance's tools included) may read this one's secrets
+        # from /proc; off the start path, as it loads ctypes.
+        asyncio.get_running_loop().run_in_executor(None, forbid_inspection)
         seeded = seed_config(self.paths.config_path, self.env.get("OPENCLAW_CONFIG_SEED"))
         settings = resolve_settings(self.paths, self.options, self.env)
         if self.options.port is not None:

@@ -127,9 +127,15 @@ class ToolSandbox:
     def __init__(self, paths: InstancePaths, config: Callable[[], dict[str, Any]]) -> None:
         self.paths = paths
         self.config = config
+        self._guarded = False
 
     async def confine(self, agent_id: str, session_key: str, workspace: Path) -> Confinement:
         import asyncio
 
+        if not self._guarded:  # the gateway does this at start; a runtime outside one (agent --local) here
+            from openclaw.procutil import forbid_inspection
+
+            self._guarded = True
+            await asyncio.to_thread(forbid_inspection)
         return await asyncio.to_thread(confinement, self.paths, self.config(), dict(os.environ), agent_id,
                                        session_key, workspace, True)

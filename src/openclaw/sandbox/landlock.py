@@ -22,6 +22,8 @@ CREATE_RULESET, ADD_RULE, RESTRICT_SELF = 444, 445, 446  # the same on every arc
 CREATE_RULESET_VERSION = 1
 RULE_PATH_BENEATH, RULE_NET_PORT = 1, 2
 PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 23, 24, 28
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
@@ -104,12 +106,31 @@ def _add(libc: ctypes.CDLL, ruleset: int, path: str, access: int) -> None:
         os.close(fd)
 
 
+def drop_root_powers(libc: ctypes.CDLL) -> None:
+    """As root, keep the uid but no capability, now or after exec (securebits locked): file
+    permissions still apply, and no process outside the domain can be traced or read."""
+    secbits = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x20  # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS (each locked)
+    if libc.prctl(PR_SET_SECUREBITS, secbits & ~0x10, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(SET_SECUREBITS): " + os.strerror(ctypes.get_errno()))
+    cap = 0
+    while libc.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0:
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+        cap += 1
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable (x2): none
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset: " + os.strerror(ctypes.get_errno()))
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 4 or argv[2] != "--":
         print("usage: landlock.py SPEC_JSON -- COMMAND [ARG...]", file=sys.stderr)
         return 2
     try:
         restrict(json.loads(argv[1]))
+        if os.geteuid() == 0:
+            drop_root_powers(_libc())
     except (OSError, ValueError, KeyError) as exc:
         print(f"openclaw sandbox: Landlock could not be applied: {exc}", file=sys.stderr)
         return 126
