@@ -145,3 +145,15 @@ def test_web_fetch_refuses_this_host_unless_allowed(local_site: int) -> None:
     assert status == 200 and "html" in kind and "private page" in text
     assert not public("10.1.2.3") and not public("169.254.169.254") and not public("::1") and public("1.1.1.1")
     assert not public("::ffff:127.0.0.1")  # mapped loopback is loopback
+
+
+def test_the_browser_tool_opens_web_pages_only(tmp_path: Path) -> None:
+    """The browser runs outside the fence: a file: URL would read any file of this host."""
+    from openclaw.tools.browser import browser_tool, web_url
+
+    tool = browser_tool(lambda: pytest.fail("a refused URL never reaches the browser service"))
+    for url in ("file:///etc/passwd", "FILE:///x", "chrome://settings", "view-source:file:///etc/hosts",
+                "javascript:alert(1)", "data:text/html,<b>x</b>"):
+        with pytest.raises(ToolError, match="http\\(s\\) pages only"):
+            asyncio.run(tool.run({"action": "open", "url": url}, ctx(tmp_path)))
+    assert web_url("example.com/a") == "https://example.com/a" and web_url("about:blank") == "about:blank"

@@ -1,4 +1,8 @@
-"""`browser`: this instance's own browser service: open a page, read it, act on it, look at it."""
+"""`browser`: this instance's own browser service: open a page, read it, act on it, look at it.
+
+Only web pages: the browser runs outside the tools' fence, so `file:` and the browser's own
+schemes (which show local files and settings) are refused.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,19 @@ from openclaw.agents.tools import Tool, ToolContext, ToolError
 from openclaw.models.types import ToolSpec
 
 ACTIONS = ("open", "navigate", "snapshot", "click", "type", "press", "screenshot", "tabs")
+WEB_SCHEMES = ("http://", "https://")
+
+
+def web_url(url: Any) -> str:
+    if not isinstance(url, str) or not url.strip():
+        raise ToolError("url is required")
+    url = url.strip()
+    if url.lower() == "about:blank" or url.lower().startswith(WEB_SCHEMES):
+        return url
+    if "://" not in url and ":" not in url.split("/", 1)[0]:
+        return "https://" + url  # a bare host name, as a person would type it
+    raise ToolError("the browser tool opens http(s) pages only (file: and browser-internal pages would show "
+                    "this host's files and settings)")
 
 
 def browser_tool(service: Callable[[], Any]) -> Tool:
@@ -21,10 +38,9 @@ def browser_tool(service: Callable[[], Any]) -> Tool:
             raise ToolError(f"action must be one of {', '.join(ACTIONS)}")
         profile = {"profile": args["profile"]} if args.get("profile") else {}
         if action in ("open", "navigate"):
-            if not args.get("url"):
-                raise ToolError("url is required")
+            url = web_url(args.get("url"))
             path = "/tabs/open" if action == "open" else "/navigate"
-            status, body = await dispatch(service(), "POST", path, {}, {**profile, "url": args["url"]})
+            status, body = await dispatch(service(), "POST", path, {}, {**profile, "url": url})
         elif action == "snapshot":
             only = {"interactive": "true"} if args.get("interactive") else {}  # just what can be acted on
             status, body = await dispatch(service(), "GET", "/snapshot", {**profile, **only}, {})
