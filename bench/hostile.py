@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The gateway under hostile input and load: the attacks of issue 8, with figures.
+"""The gateway under hostile input and load, with figures.
 
 Each scenario starts a fresh gateway in a throwaway HOME, attacks it from
 loopback and prints what it cost the gateway (RSS, file descriptors,
@@ -252,6 +252,13 @@ def s_connections(h: Host, scale: float) -> dict[str, Any]:
             "perClientKB": round((held - idle) * 1024 / count, 1), "rss10sAfterMB": after}
 
 
+def s_tool_escape(_: Host, scale: float) -> dict[str, Any]:
+    """Profile a's tools (over /tools/invoke, chat and cron) against profile b's state dir."""
+    import escape
+
+    return escape.run(scale)
+
+
 SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
     "connections": s_connections,
     "handshakes": s_handshakes,
@@ -261,6 +268,7 @@ SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
     "fds": s_fd_exhaustion,
     "shutdown": s_shutdown,
     "configlock": s_config_lock,
+    "toolescape": s_tool_escape,
 }
 
 
