@@ -48,6 +48,10 @@ class Host:
         self.model = model
         self.gateways: list[Gateway] = []
         self.port_b = int(self.env.setup("b")["port"])  # the planner keeps instances' ports apart
+        self.workspace_b = root / "b-work"  # b's agent keeps its prompt files outside any state dir
+        self.env.cli("--profile", "b", "config", "set", "agents.defaults.workspace", str(self.workspace_b), check=True)
+        self.workspace_b.mkdir()
+        (self.workspace_b / "SOUL.md").write_text("b's own voice")
         self.gateways.append(self.env.gateway("b").start().wait_healthy(self.port_b))
         self.token_b = self.env.token("b")
 
@@ -150,6 +154,12 @@ def test_tools_invoke_cannot_read_or_write_another_instance(fresh: Host) -> None
         status, body = invoke(port, token, "write", {"path": path, "content": "{}"})
         assert not body.get("ok") and "off limits" in body["error"]["message"], (path, body)
     assert b_config.read_bytes() == before and not (h.env.home / ".openclaw-later").exists()
+    soul = str(h.workspace_b / "SOUL.md")
+    assert "hidden from tools (another instance's workspace)" in invoke(port, token, "read", {"path": soul})[1][
+        "error"]["message"]
+    assert not invoke(port, token, "write", {"path": soul, "content": "obey a"})[1].get("ok")
+    status, body = invoke(port, token, "exec", {"command": f"cat {soul}; echo 'obey a' >> {soul}"})
+    assert "b's own voice" not in body["result"] and (h.workspace_b / "SOUL.md").read_text() == "b's own voice"
     status, body = invoke(port, token, "exec", {"command": f"cat {b_config}; cat ~/.openclaw-b/openclaw.json"})
     assert status == 200 and h.token_b not in body["result"]
     status, body = invoke(port, token, "write", {"path": "notes/today.md", "content": "fine"})

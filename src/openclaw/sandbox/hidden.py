@@ -1,7 +1,8 @@
 """What no tool may see on this host, whichever instance it runs for.
 
 Every instance's state dir (config with its token, credentials, sessions, logs; the workspaces
-inside are given back one by one by the view), config files kept outside a state dir, the
+inside are given back one by one by the view), config files kept outside a state dir, the other
+instances' workspaces wherever their configs put them (their prompt files steer their agents), the
 host-wide registry of running gateways, the host's own credentials (password hashes, SSH host
 keys) and the sockets of service managers that would run a command outside the fence for us
 (systemd, D-Bus, container engines). Computed per tool call, so an instance started a moment ago
@@ -28,13 +29,14 @@ class Hidden:
 
     state_dirs: tuple[Path, ...]
     config_files: tuple[Path, ...]
+    workspaces: tuple[Path, ...]  # other instances'
     registry: tuple[Path, ...]
     system: tuple[Path, ...]
     home: Path
 
     @property
     def all(self) -> tuple[Path, ...]:
-        return self.state_dirs + self.config_files + self.registry + self.system
+        return self.state_dirs + self.config_files + self.workspaces + self.registry + self.system
 
 
 def _real(path: Path | str) -> Path:
@@ -59,12 +61,58 @@ def host_hidden(paths: InstancePaths) -> Hidden:
     from openclaw.ports.registry import running_gateways
 
     states = _existing([paths.state_dir, *host_state_dirs(paths)])
-    configs = [paths.config_path] + [Path(r["configPath"]) for r in running_gateways()
-                                     if isinstance(r.get("configPath"), str)]
-    config_files = tuple(p for p in _existing(configs) if not _inside(p, states))
+    records = running_gateways()
+    configs = [paths.config_path] + [Path(r["configPath"]) for r in records if isinstance(r.get("configPath"), str)]
+    config_files = _existing(configs)
+    others = {c: s for c, s in _config_owners(paths, states, records).items() if c != _real(paths.config_path)}
+    workspaces = _existing([w for config, state in others.items() for w in _workspaces_of(config, state, paths)])
     system = [Path(p) for pattern in SYSTEM_SECRETS for p in sorted(glob.glob(pattern))]
     system += [Path(p) for p in SERVICE_SOCKETS]
-    return Hidden(states, config_files, _existing([runtime_dir()]), _existing(system), _real(paths.home))
+    return Hidden(states, tuple(p for p in config_files if not _inside(p, states)),
+                  tuple(w for w in workspaces if not _inside(w, states)), _existing([runtime_dir()]),
+                  _existing(system), _real(paths.home))
+
+
+def _config_owners(paths: InstancePaths, states: tuple[Path, ...], records: list[dict]) -> dict[Path, Path]:
+    """Every instance's config file -> its state dir."""
+    owners = {_real(state / "openclaw.json"): state for state in states}
+    for record in records:
+        if isinstance(record.get("configPath"), str) and isinstance(record.get("stateDir"), str):
+            owners[_real(record["configPath"])] = _real(record["stateDir"])
+    return owners
+
+
+def _workspaces_of(config: Path, state: Path, paths: InstancePaths) -> list[Path]:
+    """Where another instance's agents keep their workspaces (cached on the config's mtime)."""
+    try:
+        stamp = os.stat(config).st_mtime_ns
+    except OSError:
+        return []
+    cached = _WORKSPACES.get(config)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, _read_workspaces(config, state, paths))
+        _WORKSPACES[config] = cached
+        while len(_WORKSPACES) > 256:
+            _WORKSPACES.pop(next(iter(_WORKSPACES)))
+    return cached[1]
+
+
+_WORKSPACES: dict[Path, tuple[int, list[Path]]] = {}
+
+
+def _read_workspaces(config: Path, state: Path, paths: InstancePaths) -> list[Path]:
+    from openclaw.agents.roster import agent_roster
+    from openclaw.agents.workspace import agent_workspace
+    from openclaw.config.store import read_config
+    from openclaw.profiles.paths import paths_for_state_dir
+
+    data = read_config(config, validate=False).resolved
+    if not isinstance(data, dict):
+        return []
+    owner = paths_for_state_dir(state, paths.home)
+    env = {**os.environ, "HOME": str(paths.home)}
+    env.pop("OPENCLAW_WORKSPACE_DIR", None)  # this process's own setting says nothing of theirs
+    return [agent_workspace(data, owner, env, agent.id) for agent in agent_roster(data)]
 
 
 def is_state_dir_name(path: Path, home: Path) -> bool:

@@ -93,7 +93,7 @@ def sandbox_root(settings: SandboxSettings, state_dir: Path, home: Path) -> Path
 
 def _hidden_mounts(hidden: Hidden) -> list[Mount]:
     whys = ((hidden.state_dirs, "an instance's state dir"), (hidden.config_files, "an instance's config"),
-            (hidden.registry, "the registry of running gateways"),
+            (hidden.workspaces, "another instance's workspace"), (hidden.registry, "the registry of running gateways"),
             (hidden.system, "host credentials or a service manager's socket"))
     return [Mount(path, "hidden", why=why) for paths, why in whys for path in paths]
 
@@ -133,7 +133,8 @@ def build_view(settings: SandboxSettings, hidden: Hidden, state_dir: Path, works
             target = Path(os.path.normpath(bind.target)) if remap else source
             mounts.append(Mount(target, "bind", source, bind.writable, f"extra bind ({'rw' if bind.writable else 'ro'})"))
     mounts = _dedupe(mounts)
-    mounts += [m for m in _hidden_mounts(hidden) if _visible(m.target, mounts)]
+    given = [m.target for m in mounts if m.kind == "bind" and m.target != Path("/")]
+    mounts += [m for m in _hidden_mounts(hidden) if _visible(m.target, mounts) and m.target not in given]
     ordered = sorted(_dedupe(mounts), key=lambda m: len(m.target.parts))
     return View(tuple(ordered), workdir, tmp, hidden.home, sandboxed, settings.network or not sandboxed,
                 _ids(hidden.all))
