@@ -21,7 +21,7 @@ from openclaw.sandbox import bwrap
 from openclaw.sandbox.backend import Backend, detect
 from openclaw.sandbox.hidden import host_hidden
 from openclaw.sandbox.settings import SandboxSettings, sandbox_settings
-from openclaw.sandbox.view import View, bind_problems, build_view
+from openclaw.sandbox.view import View, bind_problems, build_view, sandbox_root
 
 KNOWN_SECRET_ENV = frozenset({"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "TELEGRAM_BOT_TOKEN",
                               "GEMINI_API_KEY", "GOOGLE_API_KEY", "XAI_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY"})
@@ -107,6 +107,11 @@ def confinement(paths: InstancePaths, config: dict[str, Any], base_env: Mapping[
     backend = detect(base_env)
     hidden = host_hidden(paths)
     problems = bind_problems(settings, hidden)
+    root = sandbox_root(settings, paths.state_dir, hidden.home)
+    if settings.workspace_root and _outside_own(root, paths.state_dir, hidden):
+        settings = SandboxSettings(**{**settings.__dict__, "workspace_root": None, "notes": settings.notes + (
+            f"workspaceRoot {settings.workspace_root} lies in another instance's state dir; "
+            f"{paths.state_dir / 'sandboxes'} is used instead",)})
     if problems:
         settings = SandboxSettings(**{**settings.__dict__, "binds": tuple(
             b for b in settings.binds if not any(str(b) in p for p in problems)), "notes": settings.notes + tuple(
@@ -119,6 +124,12 @@ def confinement(paths: InstancePaths, config: dict[str, Any], base_env: Mapping[
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = None if not fenced else "/tmp" if backend.remaps else str(view.tmp)
     return Confinement(settings, backend, view, tool_env(base_env, config, tmp), agent_id, session_key)
+
+
+def _outside_own(root: Path, own_state: Path, hidden: Any) -> bool:
+    """True when `root` is inside something hidden that is not this instance's own state dir."""
+    real, own = Path(os.path.realpath(root)), Path(os.path.realpath(own_state))
+    return any((real == h or h in real.parents) and h != own for h in hidden.all)
 
 
 class ToolSandbox:
