@@ -4,9 +4,12 @@ every way out, and a Telegram message whose turn was cut by `kill -9` is answere
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
-from helpers import Env, Gateway, RawWs, connect_params, handshake
+from fake_telegram import FakeTelegram, new_bot, start_with_telegram
+from helpers import Env, Gateway, RawWs, connect_params, handshake, wait_for
+from model_standin import ModelStandin, Reply, last_user_text
 
 from openclaw.client.identity import DeviceIdentity
 
@@ -57,3 +60,65 @@ def test_device_decisions_are_on_disk_when_answered(started: tuple[Env, int, Gat
     assert device.device_id in _on_disk(env.state_dir())[1]
     env.cli("devices", "remove", device.device_id, check=True)
     assert device.device_id not in _on_disk(env.state_dir())[1]
+
+
+def _telegram_gateway(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram, model: ModelStandin,
+                      user: int) -> tuple[Gateway, str]:
+    token = new_bot(tg, f"durable_{user}")
+    env.setup(None, base)
+    env.use_model(model.openai_url)
+    gw = start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root,
+                                                   "dmPolicy": "allowlist", "allowFrom": [str(user)]})
+    return gw, token
+
+
+def _turn_running(env: Env, tg: FakeTelegram, token: str, model: ModelStandin, user: int, text: str) -> dict:
+    """`text` sent; returns its update once its turn is waiting on a model that never answers."""
+    model.script(Reply(text="this answer never ends", stall_after=0))
+    seen = len(model.requests())
+    update_id = tg.send_user_message(token, user, text)
+    wait_for(lambda: any(last_user_text(s.api, s.body) == text for s in model.requests()[seen:]),
+             what="the turn to reach the model")
+    pending = json.loads((env.state_dir() / "telegram" / "pending-default.json").read_text())["pending"]
+    assert list(pending) == [str(update_id)]  # stored before Telegram was told it was received
+    wait_for(lambda: tg.bots[token].polls[-1]["offset"] > update_id, what="the update acknowledged")
+    return pending[str(update_id)]
+
+
+def _answered_once(tg: FakeTelegram, token: str, user: int, text: str) -> None:
+    wait_for(lambda: f"echo: {text}" in tg.messages_to(token, user), timeout=30, what="the answer after restart")
+    tg.send_user_message(token, user, "and now?")  # one more round trip: a second answer would be here by then
+    wait_for(lambda: "echo: and now?" in tg.messages_to(token, user), timeout=30, what="a later answer")
+    assert tg.messages_to(token, user) == [f"echo: {text}", "echo: and now?"]
+
+
+def test_a_turn_cut_by_kill_9_is_answered_once_after_restart(env: Env, base: int, gateways: list[Gateway],
+                                                             tg: FakeTelegram, model: ModelStandin) -> None:
+    gw, token = _telegram_gateway(env, base, gateways, tg, model, 4101)
+    update = _turn_running(env, tg, token, model, 4101, "what did I miss?")
+    gw.signal(signal.SIGKILL)
+    gw.wait_exit()
+    tg.bots[token].updates.append(update)  # and Telegram sends it again, as after an unsaved offset
+    again = env.gateway().start()
+    gateways.append(again)
+    again.wait_healthy(base)
+    _answered_once(tg, token, 4101, "what did I miss?")
+    wait_for(lambda: json.loads((env.state_dir() / "telegram" / "pending-default.json").read_text())["pending"] == {},
+             what="nothing left pending")
+
+
+def test_a_turn_cut_by_a_stop_is_answered_once_after_restart(env: Env, base: int, gateways: list[Gateway],
+                                                             tg: FakeTelegram, model: ModelStandin) -> None:
+    """SIGTERM while the turn runs: the dispatcher stops before the agents, so the cut turn is not
+    taken for answered; the gateway (no cron jobs) says what it stopped and exits at once."""
+    gw, token = _telegram_gateway(env, base, gateways, tg, model, 4102)
+    _turn_running(env, tg, token, model, 4102, "still there?")
+    assert gw.stop() == 0
+    log = (env.state_dir() / "logs" / "gateway.log").read_text()
+    stopped = next((line for line in log.splitlines() if "stopped: " in line), "")
+    assert "channels" in stopped and "message dispatcher" in stopped and "agent runtime" in stopped
+    assert "cron" not in stopped  # no jobs: no scheduler, and the dispatcher stopped all the same
+    again = env.gateway().start()
+    gateways.append(again)
+    again.wait_healthy(base)
+    _answered_once(tg, token, 4102, "still there?")
