@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 
 from fake_telegram import FakeTelegram, new_bot, start_with_telegram
-from helpers import Env, Gateway, RawWs, connect_params, handshake, wait_for
+from helpers import Env, Gateway, RawWs, connect_params, handshake, port_free, wait_for
 from model_standin import ModelStandin, Reply, last_user_text
 
 from openclaw.client.identity import DeviceIdentity
@@ -122,3 +122,41 @@ def test_a_turn_cut_by_a_stop_is_answered_once_after_restart(env: Env, base: int
     gateways.append(again)
     again.wait_healthy(base)
     _answered_once(tg, token, 4102, "still there?")
+
+
+def _log(env: Env) -> str:
+    return (env.state_dir() / "logs" / "gateway.log").read_text()
+
+
+def test_sigusr1_keeps_the_dispatcher_and_sigint_stops_it(env: Env, base: int, gateways: list[Gateway],
+                                                          tg: FakeTelegram, model: ModelStandin) -> None:
+    gw, token = _telegram_gateway(env, base, gateways, tg, model, 4103)
+    gw.signal(signal.SIGUSR1)
+    wait_for(lambda: _log(env).count("listening on ws://") == 2, what="the in-process restart")
+    assert "stopped: " not in _log(env)  # a restart keeps the channels and their dispatcher
+    tg.send_user_message(token, 4103, "after the restart")
+    wait_for(lambda: tg.messages_to(token, 4103) == ["echo: after the restart"], what="an answer after SIGUSR1")
+    gw.signal(signal.SIGINT)
+    assert gw.wait_exit(timeout=15) == 0
+    stopped = [line for line in _log(env).splitlines() if "stopped: " in line]
+    assert len(stopped) == 1 and "message dispatcher" in stopped[0] and "channels" in stopped[0], stopped
+
+
+def test_a_start_that_fails_half_way_stops_what_it_started(env: Env, base: int, gateways: list[Gateway],
+                                                          tg: FakeTelegram, model: ModelStandin) -> None:
+    """The cron store cannot be written (a folder where jobs.json goes): the gateway was already serving,
+    its channels and dispatcher running; all of it stops, the ports are free, and it says why."""
+    token = new_bot(tg, "half_way")
+    env.setup(None, base)
+    env.cli("config", "set", "channels.telegram", json.dumps({"botToken": token, "apiRoot": tg.api_root}), check=True)
+    (env.state_dir() / "cron" / "jobs.json").mkdir(parents=True)
+    gw = env.gateway().start()
+    gateways.append(gw)
+    assert gw.wait_exit(timeout=30) == 1
+    out = gw.output()
+    assert "IsADirectoryError" in out.strip().splitlines()[-1] and "Traceback (most recent" not in out
+    log = _log(env)
+    assert "gateway failed: IsADirectoryError" in log
+    stopped = next((line for line in log.splitlines() if "stopped: " in line), "")
+    assert all(name in stopped for name in ("server", "channels", "message dispatcher")), stopped
+    assert all(port_free(p) for p in (base, base + 2, base + 4))
