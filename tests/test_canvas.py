@@ -153,3 +153,13 @@ def test_only_plain_files_of_this_instance_are_served(env: Env, base: int, gatew
     (env.home / ".openclaw/workspace/notes.txt").write_text("mine")
     assert http_get(base + 4, "/notes.txt")[2] == b"mine"
     assert gw.proc.poll() is None
+
+
+def test_the_starter_page_is_never_written_through_a_link(env: Env, base: int, gateways: list[Gateway]) -> None:
+    root = env.home / ".openclaw/workspace/canvas"
+    root.mkdir(parents=True)
+    target = env.root / "elsewhere.html"
+    os.symlink(target, root / "index.html")  # dangling: a plain write would create the target
+    env.configured_gateway(base, gateways)
+    assert not target.exists() and (root / "index.html").is_symlink()
+    assert http_get(base + 4, "/")[0] == 404

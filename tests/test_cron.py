@@ -155,3 +155,24 @@ def test_time_bounds_and_control_characters_are_refused_over_rpc(started: tuple[
         assert [(j["name"], j["schedule"]) for j in listed] == [("fine", {"kind": "at", "atMs": now + year})]
     finally:
         ws.close()
+
+
+def test_stored_jobs_out_of_bounds_are_disabled_not_fatal(env: Env, base: int, gateways: list[Gateway]) -> None:
+    """A jobs.json written by an older version (or by hand) with schedules out of bounds: the gateway
+    starts, those jobs are disabled with the reason, and listing them works."""
+    env.setup(None, base)
+    payload = {"kind": "agentTurn", "message": "m"}
+    bad = [{"id": "j1", "name": "forever", "schedule": {"kind": "every", "everyMs": 10**30}, "payload": payload},
+           {"id": "j2", "name": "never", "schedule": {"kind": "cron", "expr": "0 0 30 2 *"}, "payload": payload},
+           {"id": "j3", "name": "far", "schedule": {"kind": "at", "atMs": 10**20}, "payload": payload},
+           {"id": "j4", "name": "fine", "schedule": {"kind": "every", "everyMs": 3_600_000}, "payload": payload}]
+    (env.state_dir() / "cron").mkdir(parents=True)
+    (env.state_dir() / "cron" / "jobs.json").write_text(json.dumps({"version": 1, "jobs": bad}))
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    jobs = {j["name"]: j for j in json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)["jobs"]}
+    for name in ("forever", "never", "far"):
+        assert jobs[name]["enabled"] is False and jobs[name]["state"]["lastError"].startswith("schedule refused"), name
+    assert jobs["fine"].get("enabled", True) and jobs["fine"]["state"]["nextRunAtMs"]
+    assert "far" in env.cli("cron", "list", "--all", check=True).stdout

@@ -95,11 +95,17 @@ class CanvasHost:
         return self._root()
 
     def ensure_starter(self) -> None:
+        """The starter page, only where no `index.html` is: a name taken by anything, a dangling link
+        included, is left alone (writing through a link would write wherever it points)."""
         root = self.root
         root.mkdir(parents=True, exist_ok=True)
-        index = root / "index.html"
-        if not index.exists():
-            index.write_text(STARTER_HTML, encoding="utf-8")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(root / "index.html", flags, 0o644)
+        except FileExistsError:
+            return
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(STARTER_HTML)
 
     def open_file(self, rel: str) -> Opened | None:
         """The file for a URL path inside the root, opened (see canvas.safeopen), or None."""

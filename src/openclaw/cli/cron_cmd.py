@@ -19,7 +19,10 @@ def _call(url: str | None, token: str | None, password: str | None, timeout: int
 
 
 def _when(ms: int | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000)) if ms else "-"
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000)) if ms else "-"
+    except (OverflowError, ValueError, OSError, TypeError):  # a stored time beyond any calendar
+        return str(ms)
 
 
 @click.group(help="Scheduled agent turns (each in a fresh session), run by the gateway.")

@@ -101,16 +101,16 @@ def _millis(value: Any) -> bool:
 
 
 def validate(schedule: Any, now: int | None = None) -> None:
-    """One line saying what is wrong with a schedule, as a UsageError. With `now`, times are also
-    checked against it (a new or changed schedule; a stored one may lie in the past)."""
+    """One line saying what is wrong with a schedule, as a UsageError. A new or changed schedule is
+    checked against `now` (an `at` must be ahead); a stored one (`now` None) may lie in the past."""
     if not isinstance(schedule, dict) or schedule.get("kind") not in ("every", "at", "cron"):
         raise UsageError('schedule must be {"kind": "every"|"at"|"cron", ...}')
-    kind = schedule["kind"]
+    kind, horizon = schedule["kind"], (now or now_ms()) + MAX_AHEAD_MS
     if kind == "every":
         every, anchor = schedule.get("everyMs"), schedule.get("anchorMs")
         if not _millis(every) or not MIN_EVERY_MS <= every <= MAX_EVERY_MS:
             raise UsageError(f"schedule.everyMs must be an integer from {MIN_EVERY_MS} (1s) to {MAX_EVERY_MS} (1 year)")
-        if anchor is not None and (not _millis(anchor) or (now is not None and abs(anchor - now) > MAX_AHEAD_MS)):
+        if anchor is not None and (not _millis(anchor) or abs(anchor - (now or now_ms())) > MAX_AHEAD_MS):
             raise UsageError("schedule.anchorMs must be a time in milliseconds within 10 years of now")
     if kind == "at":
         at = schedule.get("atMs")
@@ -118,7 +118,7 @@ def validate(schedule: Any, now: int | None = None) -> None:
             raise UsageError("schedule.atMs must be a time in milliseconds")
         if now is not None and at <= now:
             raise UsageError("schedule.atMs must be in the future")
-        if now is not None and at > now + MAX_AHEAD_MS:
+        if at > horizon:
             raise UsageError("schedule.atMs must be within 10 years from now")
     if kind == "cron":
         expr = schedule.get("expr")
@@ -177,5 +177,8 @@ def describe(schedule: dict[str, Any]) -> str:
                 return f"every {ms // UNITS[unit]}{unit}"
         return f"every {ms}ms"
     if kind == "at":
-        return "at " + datetime.fromtimestamp(schedule["atMs"] / 1000).astimezone().isoformat(timespec="seconds")
+        try:
+            return "at " + datetime.fromtimestamp(schedule["atMs"] / 1000).astimezone().isoformat(timespec="seconds")
+        except (OverflowError, ValueError, OSError, TypeError):  # a stored time beyond any calendar
+            return f"at {schedule['atMs']}ms"
     return f"cron {schedule.get('expr')}" + (f" ({schedule['tz']})" if schedule.get("tz") else "")
