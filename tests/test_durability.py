@@ -160,3 +160,18 @@ def test_a_start_that_fails_half_way_stops_what_it_started(env: Env, base: int, 
     stopped = next((line for line in log.splitlines() if "stopped: " in line), "")
     assert all(name in stopped for name in ("server", "channels", "message dispatcher")), stopped
     assert all(port_free(p) for p in (base, base + 2, base + 4))
+
+
+def test_nothing_is_acknowledged_while_the_pending_store_cannot_be_written(
+        env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram, model: ModelStandin) -> None:
+    blocker = env.state_dir() / "telegram" / "pending-default.json"
+    blocker.mkdir(parents=True)  # a folder where the file goes: every write fails
+    _, token = _telegram_gateway(env, base, gateways, tg, model, 4104)
+    update_id = tg.send_user_message(token, 4104, "are you writing this down?")
+    wait_for(lambda: "could not write" in (env.cli_json("channels", "status")["channels"]["telegram"]["accounts"]
+                                           ["default"].get("lastError") or ""), what="the write error reported")
+    assert all(p["offset"] <= update_id for p in tg.bots[token].polls)  # not acknowledged
+    assert tg.messages_to(token, 4104) == []
+    blocker.rmdir()
+    wait_for(lambda: tg.messages_to(token, 4104) == ["echo: are you writing this down?"], timeout=40,
+             what="the answer once the store can be written")

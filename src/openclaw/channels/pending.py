@@ -85,10 +85,16 @@ class PendingUpdates:
             await self._room.wait()
 
     async def take(self, update_id: int, update: dict[str, Any]) -> None:
-        """Keep `update` until it is settled; returns once that is on disk."""
+        """Keep `update` until it is settled; returns once that is on disk (OSError: not kept at all,
+        so the caller must not acknowledge it)."""
         self.items[update_id] = update
         self.in_flight.add(update_id)
-        await self._flush()
+        try:
+            await self._flush()
+        except OSError:
+            self.items.pop(update_id, None)
+            self.in_flight.discard(update_id)
+            raise
 
     def claim(self, update_id: int) -> None:
         """This process answers a stored update now (after a restart)."""

@@ -151,6 +151,10 @@ class TelegramAccount:
                     offset = update["update_id"] + 1
             except asyncio.CancelledError:
                 raise
+            except OSError as exc:  # the state dir: nothing is acknowledged until it can be written
+                self.error(f"could not write under {self.pending_file.parent}: {exc}; retrying")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
             except TelegramError as exc:
                 if exc.code == 401:
                     self.connected = False
