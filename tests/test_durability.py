@@ -175,3 +175,31 @@ def test_nothing_is_acknowledged_while_the_pending_store_cannot_be_written(
     blocker.rmdir()
     wait_for(lambda: tg.messages_to(token, 4104) == ["echo: are you writing this down?"], timeout=40,
              what="the answer once the store can be written")
+
+
+def test_a_stop_during_start_closes_what_was_bound(env: Env, base: int, gateways: list[Gateway]) -> None:
+    """SIGTERM while the side ports are still being retried (both are taken): the gateway port, already
+    bound and serving, is closed with the rest, and the start counts as clean."""
+    import socket
+
+    env.setup(None, base)
+    taken = []
+    for port in (base + 2, base + 4):  # each retried for a second before the start goes on without it
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+        taken.append(sock)
+    try:
+        gw = env.gateway().start()
+        gateways.append(gw)
+        wait_for(lambda: "listening on ws://" in gw.output(), what="the gateway port bound")
+        gw.signal(signal.SIGTERM)
+        assert gw.wait_exit(timeout=15) == 0
+    finally:
+        for sock in taken:
+            sock.close()
+    log = _log(env)
+    assert "stop requested during startup" in log
+    stopped = next((line for line in log.splitlines() if "stopped: " in line), "")
+    assert "server" in stopped, stopped
+    assert port_free(base) and not list((env.state_dir() / "tmp").glob("openclaw-*/gateway.running"))
