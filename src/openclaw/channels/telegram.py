@@ -140,12 +140,14 @@ class TelegramAccount:
                     logfile.info(f"telegram account {self.id} polling as @{self.bot.get('username')}",
                                  subsystem="telegram")
                 if not resumed:  # messages taken before a crash or a stop: answered now (the bot is known)
-                    resumed = True
                     await self._resume()
+                    resumed = True
                 await self.pending.wait_for_room()
                 updates = await self.api.get_updates(offset, POLL_TIMEOUT_S)  # type: ignore[union-attr]
                 self.connected, backoff = True, 1.0
                 for update in updates:
+                    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+                        continue  # not an update as the Bot API documents it
                     await self._take(update)
                     await asyncio.to_thread(self.save_offset, update["update_id"])  # fsynced: off the loop
                     offset = update["update_id"] + 1
@@ -172,8 +174,8 @@ class TelegramAccount:
 
     async def _take(self, update: dict[str, Any]) -> None:
         """A new update: a message that needs an answer is stored as pending, then published."""
-        update_id = update.get("update_id")
-        if not isinstance(update_id, int) or self.pending.seen(update_id):
+        update_id = update["update_id"]
+        if self.pending.seen(update_id):
             return  # taken before (Telegram sent it again): never answered twice
         self.last_update_at = time.time()
         inbound = self._inbound(update)
