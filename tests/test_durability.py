@@ -7,6 +7,7 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
 from fake_telegram import FakeTelegram, new_bot, start_with_telegram
 from helpers import Env, Gateway, RawWs, connect_params, handshake, port_free, wait_for
 from model_standin import ModelStandin, Reply, last_user_text
@@ -203,3 +204,28 @@ def test_a_stop_during_start_closes_what_was_bound(env: Env, base: int, gateways
     stopped = next((line for line in log.splitlines() if "stopped: " in line), "")
     assert "server" in stopped, stopped
     assert port_free(base) and not list((env.state_dir() / "tmp").glob("openclaw-*/gateway.running"))
+
+
+def test_bodies_are_read_to_their_end_within_their_bound() -> None:
+    """A body that arrives in many small pieces is read whole; one past its bound is refused."""
+    import asyncio
+
+    from openclaw.httpbody import BodyTooLarge, read_prefix, read_to_end
+
+    class Trickle:
+        def __init__(self, body: bytes, piece: int = 5) -> None:
+            self.body, self.piece, self.at = body, piece, 0
+
+        async def read(self, n: int = -1) -> bytes:
+            await asyncio.sleep(0)
+            out = self.body[self.at:self.at + min(n, self.piece)]
+            self.at += len(out)
+            return out
+
+    body = b"0123456789" * 100_000  # 1 MB in 5-byte pieces
+    assert asyncio.run(read_to_end(Trickle(body, 4096), len(body))) == body
+    assert asyncio.run(read_to_end(Trickle(b"x" * 1000), 1000)) == b"x" * 1000
+    with pytest.raises(BodyTooLarge, match="^the body is larger than 1000 bytes$"):
+        asyncio.run(read_to_end(Trickle(b"x" * 1001), 1000))
+    assert asyncio.run(read_prefix(Trickle(b"y" * 500), 123)) == b"y" * 123
+    assert asyncio.run(read_prefix(Trickle(b"short"), 123)) == b"short"
