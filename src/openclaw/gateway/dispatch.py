@@ -59,6 +59,7 @@ class Dispatcher:
                 task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*(t for t in [self._loop, *self._tasks] if t is not None), return_exceptions=True)
+        with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._settling, return_exceptions=True)
 
     async def _run(self) -> None:
