@@ -272,6 +272,26 @@ SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
 }
 
 
+# -- issue 17: the canvas symlink race ---------------------------------------------------------
+def s_symlink_race(h: Host, scale: float) -> dict[str, Any]:
+    """Profile a's canvas root is writable; links in it swap to profile b's state dir while requests run."""
+    from races import race
+
+    b_state = Path(h.env["HOME"]) / ".openclaw-b"
+    h.cli("--profile", "b", "setup", "--json")
+    secret = json.loads((b_state / "openclaw.json").read_text())["gateway"]["auth"]["token"]
+    h.launch()
+    root = h.state / "workspace" / "canvas"
+    started = time.perf_counter()
+    result = race([(h.port + 4, ""), (h.port, "/__openclaw__/canvas")], root, b_state, secret, int(10_000 * scale))
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    h.stop()
+    return {**result, "target": "0 leaks in 10,000 requests"}
+
+
+SCENARIOS.update({"symlink-race": s_symlink_race})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", choices=sorted(SCENARIOS), help="run only these scenarios")

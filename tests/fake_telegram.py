@@ -38,6 +38,7 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.closing = False
+        self.trickle = 0  # > 0: every answer goes out in pieces of this many bytes, as a slow network delivers it
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -103,7 +104,21 @@ class FakeTelegram:
             return [m["text"] for m in self.bots[token].sent if m["chat_id"] == chat_id]
 
     # -- the Bot API ----------------------------------------------------------------------------
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        response = await self._answer(request)
+        if not self.trickle or not isinstance(response, web.Response) or response.body is None:
+            return response
+        body = bytes(response.body)  # type: ignore[arg-type]
+        trickled = web.StreamResponse(status=response.status, headers={"Content-Type": "application/json"})
+        trickled.enable_chunked_encoding()
+        await trickled.prepare(request)
+        for i in range(0, len(body), self.trickle):
+            await trickled.write(body[i:i + self.trickle])
+            await asyncio.sleep(0.001)  # each piece its own network read
+        await trickled.write_eof()
+        return trickled
+
+    async def _answer(self, request: web.Request) -> web.Response:
         token, method = request.match_info["token"], request.match_info["method"]
         bot = self.bots.get(token)
         if bot is None:

@@ -105,3 +105,61 @@ def test_open_page_reloads_after_a_file_changes(started: tuple) -> None:
     (root / "index.html").write_text("<html><head><title>Canvas</title></head><body><h1>Version two</h1></body></html>")
     wait_for(lambda: 'heading "Version two"' in env.cli("browser", "snapshot", check=True).stdout, timeout=20,
              what="the page reloaded itself")
+
+
+def test_a_symlink_race_never_serves_another_instances_file(started: tuple) -> None:
+    """Links under the root swap between a file inside it and profile b's state dir as fast as a thread
+    can while 2,000 requests run on both ports: b's token never comes back."""
+    from races import race
+
+    env, port, _ = started
+    env.setup("b")
+    secret = env.token("b")
+    root = env.home / ".openclaw/workspace/canvas"
+    result = race([(port + 4, ""), (port, "/__openclaw__/canvas")], root, env.state_dir("b"), secret, 2000)
+    assert result["leaks"] == 0, result
+    assert result["served"] > 0 and result["swaps"] > 100 and result["other"] == 0, result
+
+
+def test_only_plain_files_of_this_instance_are_served(env: Env, base: int, gateways: list[Gateway]) -> None:
+    """Links that stay inside the root work; a second name of another instance's file, a root that
+    became a link into another state dir (even its workspace), a FIFO: 404."""
+    env.setup("b")
+    other = env.state_dir("b")
+    (other / "notes.txt").write_text(f"b's file {env.token('b')}")
+    (other / "workspace").mkdir(exist_ok=True)
+    (other / "workspace" / "notes.txt").write_text("b's workspace")
+    gw = env.configured_gateway(base, gateways)
+    root = env.home / ".openclaw/workspace/canvas"
+    (root / "assets").mkdir()
+    (root / "assets" / "app.js").write_text("console.log(1)")
+    os.symlink("assets/app.js", root / "alias.js")
+    os.symlink("../assets", root / "assets" / "loop")
+    assert http_get(base + 4, "/alias.js")[2] == b"console.log(1)"
+    assert http_get(base + 4, "/assets/loop/app.js")[2] == b"console.log(1)"
+    os.symlink("../../../../.openclaw-b/notes.txt", root / "climb.txt")
+    os.link(other / "notes.txt", root / "hard.txt")
+    os.mkfifo(root / "pipe.txt")
+    for path in ("/climb.txt", "/hard.txt", "/pipe.txt"):
+        assert http_get(base + 4, path)[0] == 404, path
+    shutil.rmtree(root)
+    os.symlink(other, root)  # the agent replaced its canvas folder with a link into b's state dir
+    assert http_get(base + 4, "/notes.txt")[0] == 404
+    os.unlink(root)
+    os.symlink(other / "workspace", root)
+    assert http_get(base + 4, "/notes.txt")[0] == 404
+    os.unlink(root)
+    os.symlink(env.home / ".openclaw/workspace", root)  # its own workspace folder is fine
+    (env.home / ".openclaw/workspace/notes.txt").write_text("mine")
+    assert http_get(base + 4, "/notes.txt")[2] == b"mine"
+    assert gw.proc.poll() is None
+
+
+def test_the_starter_page_is_never_written_through_a_link(env: Env, base: int, gateways: list[Gateway]) -> None:
+    root = env.home / ".openclaw/workspace/canvas"
+    root.mkdir(parents=True)
+    target = env.root / "elsewhere.html"
+    os.symlink(target, root / "index.html")  # dangling: a plain write would create the target
+    env.configured_gateway(base, gateways)
+    assert not target.exists() and (root / "index.html").is_symlink()
+    assert http_get(base + 4, "/")[0] == 404

@@ -8,7 +8,7 @@ import json
 import time
 
 from fake_telegram import FakeTelegram, new_bot, start_with_telegram
-from helpers import Env, Gateway, wait_for
+from helpers import Env, Gateway, handshake, wait_for
 from model_standin import ModelStandin
 
 OWNER = 9101
@@ -84,3 +84,95 @@ def test_bad_jobs_are_refused_with_one_line(started: tuple[Env, int, Gateway]) -
     missing = env.cli("cron", "run", "nope")
     assert missing.returncode == 1 and "cron job not found: nope" in missing.stderr
     assert "No cron jobs" in env.cli("cron", "list", check=True).stdout
+
+
+def test_time_bounds_and_control_characters_are_refused_by_the_cli(started: tuple[Env, int, Gateway]) -> None:
+    env, _, _ = started
+    cases = [
+        (["--every", "500ms"], "--every must be at least 1s"),
+        (["--every", "366d"], "--every must be at most 365d (one year)"),
+        (["--every", "1" + "0" * 30 + "s"], "--every must be at most 365d (one year)"),
+        (["--every", "9" * 400 + "d"], "invalid duration"),
+        (["--at", "2001-01-01T00:00:00Z"], "is in the past"),
+        (["--at", "4000d"], "is more than 10 years ahead"),
+        (["--at", "9999-12-31T23:59:59Z"], "is more than 10 years ahead"),
+        (["--cron", "0 9 * * *\n* * * * *"], "--cron must be one line without control characters"),
+        (["--cron", "0\t9 * * *"], "--cron must be one line without control characters"),
+        (["--cron", "0 0 30 2 *"], "cron expression '0 0 30 2 *' never comes due"),
+    ]
+    for flags, wanted in cases:
+        bad = env.cli("cron", "add", "--name", "x", *flags, "--message", "m")
+        assert bad.returncode == 2 and wanted in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, (flags, bad)
+    for name in ("two\nlines", "bell\x07", "esc\x1b[31mred", "flip\u202egnp.exe"):
+        bad = env.cli("cron", "add", "--name", name, "--every", "1h", "--message", "m")
+        assert bad.returncode == 2 and "--name must be one line without control characters" in bad.stderr, name
+    ok = json.loads(env.cli("cron", "add", "--name", "seconds", "--cron", "*/30 * * * * *", "--message", "m",
+                            "--json", check=True).stdout)
+    gap = ok["state"]["nextRunAtMs"] - time.time() * 1000
+    assert ok["schedule"]["expr"] == "*/30 * * * * *" and -1000 < gap <= 31_000  # seconds first: within 30 s
+    assert "6 fields: seconds first" in env.cli("cron", "add", "--help", check=True).stdout
+
+
+def test_time_bounds_and_control_characters_are_refused_over_rpc(started: tuple[Env, int, Gateway]) -> None:
+    env, port, _ = started
+    ws, _ = handshake(port, env.token(), scopes=["operator.admin"])
+    now = int(time.time() * 1000)
+    year, decade = 365 * 86_400_000, 3653 * 86_400_000
+    every = "schedule.everyMs must be an integer from 1000 (1s) to 31536000000 (1 year)"
+    cases = [
+        ({"kind": "at", "atMs": 10**20}, "schedule.atMs must be within 10 years from now"),
+        ({"kind": "at", "atMs": now + decade + 60_000}, "schedule.atMs must be within 10 years from now"),
+        ({"kind": "at", "atMs": now - 1000}, "schedule.atMs must be in the future"),
+        ({"kind": "at", "atMs": 1e20}, "schedule.atMs must be a time in milliseconds"),
+        ({"kind": "every", "everyMs": 10**30}, every),
+        ({"kind": "every", "everyMs": year + 1}, every),
+        ({"kind": "every", "everyMs": 999}, every),
+        ({"kind": "every", "everyMs": True}, every),
+        ({"kind": "every", "everyMs": 60_000, "anchorMs": 10**20},
+         "schedule.anchorMs must be a time in milliseconds within 10 years of now"),
+        ({"kind": "cron", "expr": "0 9 * * *\n* * * * *"}, "schedule.expr must be one line without control characters"),
+        ({"kind": "cron", "expr": "0 9 * * *\u2028"}, "schedule.expr must be one line without control characters"),
+    ]
+    payload = {"kind": "agentTurn", "message": "m"}
+    try:
+        for i, (schedule, wanted) in enumerate(cases):
+            res = ws.request("cron.add", {"name": "x", "schedule": schedule, "payload": payload}, req_id=f"a{i}")
+            assert not res["ok"] and res["error"]["message"] == wanted, (schedule, res)
+        for i, name in enumerate(("two\nlines", "nul\x00", "del\x7f", " ", "n" * 201)):
+            res = ws.request("cron.add", {"name": name, "schedule": {"kind": "every", "everyMs": 60_000},
+                                          "payload": payload}, req_id=f"n{i}")
+            assert not res["ok"] and res["error"]["message"].startswith("name must be"), (name, res)
+        added = ws.request("cron.add", {"name": "fine", "schedule": {"kind": "at", "atMs": now + year},
+                                        "payload": payload}, req_id="ok")
+        assert added["ok"], added
+        res = ws.request("cron.update", {"id": "fine", "patch": {"schedule": {"kind": "every", "everyMs": 10**30}}},
+                         req_id="u1")
+        assert not res["ok"] and res["error"]["message"] == every
+        res = ws.request("cron.update", {"id": "fine", "patch": {"name": "a\nb"}}, req_id="u2")
+        assert not res["ok"] and res["error"]["message"] == "name must be one line without control characters"
+        assert ws.request("cron.update", {"id": "fine", "patch": {"enabled": False}}, req_id="u3")["ok"]
+        listed = ws.request("cron.list", {"includeDisabled": True}, req_id="l")["payload"]["jobs"]
+        assert [(j["name"], j["schedule"]) for j in listed] == [("fine", {"kind": "at", "atMs": now + year})]
+    finally:
+        ws.close()
+
+
+def test_stored_jobs_out_of_bounds_are_disabled_not_fatal(env: Env, base: int, gateways: list[Gateway]) -> None:
+    """A jobs.json written by an older version (or by hand) with schedules out of bounds: the gateway
+    starts, those jobs are disabled with the reason, and listing them works."""
+    env.setup(None, base)
+    payload = {"kind": "agentTurn", "message": "m"}
+    bad = [{"id": "j1", "name": "forever", "schedule": {"kind": "every", "everyMs": 10**30}, "payload": payload},
+           {"id": "j2", "name": "never", "schedule": {"kind": "cron", "expr": "0 0 30 2 *"}, "payload": payload},
+           {"id": "j3", "name": "far", "schedule": {"kind": "at", "atMs": 10**20}, "payload": payload},
+           {"id": "j4", "name": "fine", "schedule": {"kind": "every", "everyMs": 3_600_000}, "payload": payload}]
+    (env.state_dir() / "cron").mkdir(parents=True)
+    (env.state_dir() / "cron" / "jobs.json").write_text(json.dumps({"version": 1, "jobs": bad}))
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    jobs = {j["name"]: j for j in json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)["jobs"]}
+    for name in ("forever", "never", "far"):
+        assert jobs[name]["enabled"] is False and jobs[name]["state"]["lastError"].startswith("schedule refused"), name
+    assert jobs["fine"].get("enabled", True) and jobs["fine"]["state"]["nextRunAtMs"]
+    assert "far" in env.cli("cron", "list", "--all", check=True).stdout

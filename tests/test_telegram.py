@@ -288,3 +288,21 @@ def test_pairing_is_approved_through_the_gateway_from_another_host(env: Env, bas
     allow = json.loads((env.state_dir() / "credentials/telegram-default-allowFrom.json").read_text())
     assert allow["allowFrom"] == ["777"]
     assert "approved" in replies(tg, token, 777, 2)[-1]
+
+
+def test_bot_api_answers_are_read_to_their_end_within_a_bound(env: Env, base: int, gateways: list[Gateway],
+                                                              tg: FakeTelegram) -> None:
+    """Answers that arrive in 7-byte pieces are read whole; one over the bound is refused, not held."""
+    token = new_bot(tg, "trickle_bot")
+    tg.fail_next(token, "getMe", 200, {"ok": True, "result": {"id": 1, "username": "x", "pad": "x" * (9 * 2**20)}})
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "allowFrom": ["990"]})
+    log = env.state_dir() / "logs" / "gateway.log"
+    wait_for(lambda: "polling as @trickle_bot" in log.read_text(), what="getMe retried")
+    assert "getMe failed: HTTP 200 with the body is larger than 8388608 bytes" in log.read_text()
+    tg.trickle = 7
+    try:
+        text = "a long message " * 200  # a getUpdates answer of several KB, in hundreds of pieces
+        tg.send_user_message(token, 990, "/help " + text)
+        assert "Operator commands" in replies(tg, token, 990, 1, timeout=30)[0]
+    finally:
+        tg.trickle = 0

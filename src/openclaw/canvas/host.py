@@ -6,9 +6,12 @@ page when a file under the root changes; the watcher only runs while at
 least one page is connected.
 
 Never served, whatever the root: dotfiles and dot-folders, config and
-credential files, anything inside an instance's state dir (`may_serve`
-decides), paths with NUL bytes. The standalone port answers only requests
-that name a loopback host.
+credential files, paths with NUL bytes, and anything `canvas.safeopen`
+refuses (a link out of the root, a file inside an instance's state dir, a
+second name of a file, someone else's file): the file is opened once,
+without following links out, judged by its descriptor, and that descriptor
+is what is served. The standalone port answers only requests that name a
+loopback host.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from openclaw import logfile
+from openclaw.canvas.safeopen import Fence, Opened, Refused, open_beneath
 from openclaw.canvas.starter import STARTER_HTML
 from openclaw.locality import has_loopback_host
 
@@ -31,6 +35,8 @@ PREFIX = "/__openclaw__/canvas"
 WS_PATH = "/__openclaw__/ws"
 DEBOUNCE_MS = 75
 MAX_LIVE_CLIENTS = 64  # pages with live reload open at once; more get 503
+MAX_INJECT_BYTES = 4 * 1024 * 1024  # HTML up to this size gets the live-reload script; larger goes as it is
+PIECE = 256 * 1024  # bytes read from the file per step while streaming
 SECRET_NAMES = ("openclaw.json", "credentials", "auth-profiles.json", "id_rsa", "id_ed25519")
 SECRET_SUFFIXES = (".bak", ".pem", ".key", ".p12", ".pfx", ".tmp", ".lock", ".sqlite", ".sqlite-wal")
 RELOAD_SCRIPT = """<script>
@@ -77,10 +83,10 @@ def secret_looking(name: str) -> bool:
 
 class CanvasHost:
     def __init__(self, root: Callable[[], Path], live_reload: bool = True,
-                 may_serve: Callable[[Path], bool] = lambda _: True) -> None:
+                 fence: Callable[[], Fence] = lambda: Fence(frozenset(), frozenset())) -> None:
         self._root = root
         self.live_reload = live_reload
-        self.may_serve = may_serve
+        self._fence = fence  # state dirs by device and inode, taken anew for every request
         self.clients: set[web.WebSocketResponse] = set()
         self._watcher: asyncio.Task[None] | None = None
 
@@ -89,43 +95,72 @@ class CanvasHost:
         return self._root()
 
     def ensure_starter(self) -> None:
+        """The starter page, only where no `index.html` is: a name taken by anything, a dangling link
+        included, is left alone (writing through a link would write wherever it points)."""
         root = self.root
         root.mkdir(parents=True, exist_ok=True)
-        index = root / "index.html"
-        if not index.exists():
-            index.write_text(STARTER_HTML, encoding="utf-8")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(root / "index.html", flags, 0o644)
+        except FileExistsError:
+            return
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(STARTER_HTML)
 
-    def resolve(self, rel: str) -> Path | None:
-        """The file for a URL path inside the root, or None (traversal, symlink escape, missing)."""
+    def open_file(self, rel: str) -> Opened | None:
+        """The file for a URL path inside the root, opened (see canvas.safeopen), or None."""
         parts = [p for p in rel.replace("\\", "/").split("/") if p]
         if "\0" in rel or any(secret_looking(p) for p in parts):
             return None
-        root = Path(os.path.realpath(self.root))
-        target = Path(os.path.realpath(root.joinpath(*parts)))
-        if target != root and root not in target.parents:
+        try:
+            return open_beneath(self.root, parts, self._fence(), lambda name: not secret_looking(name))
+        except Refused:
             return None
-        if target.is_dir():
-            target = target / "index.html"
-        if secret_looking(target.name) or not self.may_serve(target):
-            return None
-        return target if target.is_file() else None
 
     async def serve(self, request: web.Request, rel: str) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
             return web.Response(status=405, text="Method Not Allowed", headers={"Allow": "GET, HEAD"})
-        path = await asyncio.to_thread(self.resolve, rel)  # realpath and stat calls: off the loop
-        headers = {"Cache-Control": "no-store"}
-        if path is None:
+        job = asyncio.ensure_future(asyncio.to_thread(self.open_file, rel))  # path walk and fstat: off the loop
+        try:
+            opened = await asyncio.shield(job)
+        except asyncio.CancelledError:
+            job.add_done_callback(_close_result)  # the client left: the descriptor still gets closed
+            raise
+        if opened is None:
+            headers = {"Cache-Control": "no-store"}
             if rel.strip("/") in ("", "index.html"):
                 return web.Response(status=404, text=f"Missing file.\nCreate {self.root}/index.html\n", headers=headers)
             return web.Response(status=404, text="not found\n", headers=headers)
-        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        data = await asyncio.to_thread(path.read_bytes)
-        if ctype == "text/html":
-            text = data.decode("utf-8", errors="replace")
-            return web.Response(text=inject(text) if self.live_reload else text, content_type="text/html",
+        held = _Held(opened.fd)
+        try:
+            return await self._send(request, opened, held)
+        finally:
+            held.close()
+
+    async def _send(self, request: web.Request, opened: Opened, held: _Held) -> web.StreamResponse:
+        """The opened file: small HTML with the live-reload script, anything else streamed from the
+        descriptor (never more than the size it had when opened)."""
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        ctype = mimetypes.guess_type(opened.name)[0] or "application/octet-stream"
+        if ctype == "text/html" and self.live_reload and opened.size <= MAX_INJECT_BYTES:
+            data = await held.read(opened.size, 0)
+            return web.Response(text=inject(data.decode("utf-8", errors="replace")), content_type="text/html",
                                 charset="utf-8", headers=headers)
-        return web.Response(body=data, content_type=ctype, headers=headers)
+        resp = web.StreamResponse(headers=headers)
+        resp.content_type = ctype
+        if ctype.startswith("text/"):
+            resp.charset = "utf-8"
+        resp.content_length = opened.size
+        await resp.prepare(request)
+        offset = 0
+        while request.method != "HEAD" and offset < opened.size:
+            piece = await held.read(min(PIECE, opened.size - offset), offset)
+            if not piece:
+                break  # the file shrank meanwhile: the client sees a short body
+            await resp.write(piece)  # waits while the client's buffer is full
+            offset += len(piece)
+        await resp.write_eof()
+        return resp
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         if not self.live_reload:
@@ -195,3 +230,26 @@ class CanvasHost:
 
         app.router.add_route("*", "/{tail:.*}", files)
         return app
+
+
+class _Held:
+    """A served file's descriptor: reads run in a thread; closing waits for a read in flight."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._busy: asyncio.Future[bytes] | None = None
+
+    async def read(self, size: int, offset: int) -> bytes:
+        self._busy = asyncio.ensure_future(asyncio.to_thread(os.pread, self.fd, size, offset))
+        return await asyncio.shield(self._busy)
+
+    def close(self) -> None:
+        if self._busy is not None and not self._busy.done():
+            self._busy.add_done_callback(lambda _: os.close(self.fd))
+        else:
+            os.close(self.fd)
+
+
+def _close_result(job: asyncio.Future[Opened | None]) -> None:
+    if not job.cancelled() and job.exception() is None and job.result() is not None:
+        os.close(job.result().fd)  # type: ignore[union-attr]

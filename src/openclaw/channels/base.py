@@ -7,7 +7,8 @@ bus; it sends whatever `OutboundMessage` the dispatcher hands back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ class InboundMessage:
     mentioned: bool  # the bot was @mentioned (or replied to) in a group
     bot_username: str | None = None  # this account's own name (commands may be addressed to it)
     access: str = ""  # the channel's verdict: operator | chat | stranger (channels.access)
+    # Called once whoever handles the message is done with it (its reply sent, or none needed); a
+    # channel that keeps unanswered messages (channels.pending) forgets it then. None: nothing to do.
+    settle: Callable[[], Awaitable[None]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def direct(self) -> bool:
@@ -69,11 +73,13 @@ class Channel:
         self.state_dir = state_dir
         self.access = AccessControl(self.name, state_dir)
 
-    async def admit(self, msg: InboundMessage, policy: str, allow_from: set[str]) -> None:
-        """Judge `msg` by the account's access rules and publish it unless it is dropped."""
+    async def admit(self, msg: InboundMessage, policy: str, allow_from: set[str]) -> bool:
+        """Judge `msg` by the account's access rules and publish it unless it is dropped (False)."""
         verdict = await self.access.verdict(msg, policy, allow_from, lambda text: self.send(msg.reply(text)))
-        if verdict is not None:
-            await self.bus.publish(replace(msg, access=verdict))
+        if verdict is None:
+            return False
+        await self.bus.publish(replace(msg, access=verdict))
+        return True
 
     async def start(self) -> None:
         raise NotImplementedError

@@ -1,8 +1,11 @@
 """Telegram over the Bot API with long polling, one poller per account.
 
-Each account fetches, handles and only then acknowledges (persists the
-offset of) an update, so a restart neither repeats nor loses messages.
-Network errors back off exponentially; a 429 waits the `retry_after` it names.
+A message that needs an answer is stored as pending (channels.pending) before
+the account acknowledges it (persists the offset past it), and leaves that
+store only when the dispatcher is done with it; after a crash or a stop, the
+next start answers what is still there. Update ids are checked against the
+store, so an update Telegram sends again is not answered twice. Network errors
+back off exponentially; a 429 waits the `retry_after` it names.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import contextlib
 import json
 import os
 import time
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,7 @@ import aiohttp
 from openclaw import logfile
 from openclaw.channels.base import Channel, InboundMessage, OutboundMessage, enabled
 from openclaw.channels.pairing import normalize_sender
+from openclaw.channels.pending import PendingUpdates, pending_store
 from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_message
 from openclaw.fsutil import atomic_write, ensure_private_dir
 
@@ -75,6 +81,7 @@ class TelegramAccount:
         self.enabled = enabled(raw) and enabled(channel.config)
         self.token, self.token_source = _token(raw, account_id)
         self.api: TelegramApi | None = None
+        self.pending: PendingUpdates = pending_store(self.pending_file)
         self.task: asyncio.Task[None] | None = None
         self.connected = False
         self.bot: dict[str, Any] = {}
@@ -86,6 +93,10 @@ class TelegramAccount:
     @property
     def offset_file(self) -> Path:
         return self.channel.state_dir / "telegram" / f"update-offset-{self.id}.json"
+
+    @property
+    def pending_file(self) -> Path:
+        return self.channel.state_dir / "telegram" / f"pending-{self.id}.json"
 
     def load_offset(self) -> int | None:
         try:
@@ -119,6 +130,8 @@ class TelegramAccount:
     async def _run(self) -> None:
         backoff = 1.0
         offset = await asyncio.to_thread(self.load_offset)
+        await asyncio.to_thread(self.pending.load)
+        resumed = False
         while True:
             try:
                 if not self.bot:
@@ -126,14 +139,24 @@ class TelegramAccount:
                     self.connected = True
                     logfile.info(f"telegram account {self.id} polling as @{self.bot.get('username')}",
                                  subsystem="telegram")
+                if not resumed:  # messages taken before a crash or a stop: answered now (the bot is known)
+                    await self._resume()
+                    resumed = True
+                await self.pending.wait_for_room()
                 updates = await self.api.get_updates(offset, POLL_TIMEOUT_S)  # type: ignore[union-attr]
                 self.connected, backoff = True, 1.0
                 for update in updates:
-                    await self._dispatch(update)
+                    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+                        continue  # not an update as the Bot API documents it
+                    await self._take(update)
                     await asyncio.to_thread(self.save_offset, update["update_id"])  # fsynced: off the loop
                     offset = update["update_id"] + 1
             except asyncio.CancelledError:
                 raise
+            except OSError as exc:  # the state dir: nothing is acknowledged until it can be written
+                self.error(f"could not write under {self.pending_file.parent}: {exc}; retrying")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
             except TelegramError as exc:
                 if exc.code == 401:
                     self.connected = False
@@ -149,24 +172,61 @@ class TelegramAccount:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    async def _dispatch(self, update: dict[str, Any]) -> None:
+    async def _take(self, update: dict[str, Any]) -> None:
+        """A new update: a message that needs an answer is stored as pending, then published."""
+        update_id = update["update_id"]
+        if self.pending.seen(update_id):
+            return  # taken before (Telegram sent it again): never answered twice
         self.last_update_at = time.time()
-        message = update.get("message") or {}
-        text = message.get("text")
-        sender = message.get("from") or {}
-        chat = message.get("chat") or {}
-        if not isinstance(text, str) or sender.get("is_bot"):
-            return
-        inbound = InboundMessage(
-            channel="telegram", account=self.id, chat_id=chat.get("id"), chat_type=chat.get("type", "private"),
-            sender_id=str(sender.get("id")), sender_name=sender.get("username") or sender.get("first_name") or "",
-            text=text, message_id=int(message.get("message_id") or 0), mentioned=self._mentioned(message),
-            bot_username=self.bot.get("username"),
-        )
+        inbound = self._inbound(update)
+        if inbound is not None:
+            await self.pending.take(update_id, update)  # on disk before the offset moves past it
+            await self._admit(update_id, inbound)
+
+    async def _resume(self) -> None:
+        waiting = self.pending.unanswered()
+        if waiting:
+            logfile.info(f"telegram account {self.id}: answering {len(waiting)} message(s) taken before "
+                         "the last stop", subsystem="telegram")
+        for update_id, update in waiting:
+            self.pending.claim(update_id)
+            inbound = self._inbound(update)
+            if inbound is None:
+                await self.pending.settle(update_id)
+            else:
+                await self._admit(update_id, inbound)
+
+    async def _admit(self, update_id: int, inbound: InboundMessage) -> None:
+        """Judge and publish; what is dropped (or fails) is settled here, the rest by the dispatcher."""
+        settle = partial(self.pending.settle, update_id)
         try:
-            await self.channel.admit(inbound, *_policy(self.raw))
+            published = await self.channel.admit(replace(inbound, settle=settle), *_policy(self.raw))
+        except asyncio.CancelledError:
+            self.pending.in_flight.discard(update_id)  # not published: the next start answers it
+            raise
         except Exception as exc:  # noqa: BLE001 - one bad message must not stop the poller
             logfile.error(f"telegram account {self.id}: handling a message failed: {exc!r}", subsystem="telegram")
+            published = False
+        if not published:
+            await settle()
+
+    def _inbound(self, update: dict[str, Any]) -> InboundMessage | None:
+        """The update as a message to answer, or None (not a text message from a person)."""
+        try:
+            message = update.get("message") or {}
+            text = message.get("text")
+            sender = message.get("from") or {}
+            chat = message.get("chat") or {}
+            if not isinstance(text, str) or sender.get("is_bot"):
+                return None
+            return InboundMessage(
+                channel="telegram", account=self.id, chat_id=chat.get("id"), chat_type=chat.get("type", "private"),
+                sender_id=str(sender.get("id")), sender_name=sender.get("username") or sender.get("first_name") or "",
+                text=text, message_id=int(message.get("message_id") or 0), mentioned=self._mentioned(message),
+                bot_username=self.bot.get("username"),
+            )
+        except (AttributeError, TypeError, ValueError):  # not shaped as the Bot API documents it
+            return None
 
     def _mentioned(self, message: dict[str, Any]) -> bool:
         username = (self.bot.get("username") or "").lower()

@@ -6,12 +6,16 @@ method, never the URL.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
 
+from openclaw.httpbody import BodyTooLarge, read_to_end
+
 DEFAULT_API_ROOT = "https://api.telegram.org"
 MESSAGE_LIMIT = 4096  # Telegram's maximum text length
+MAX_BODY = 8 * 1024 * 1024  # a getUpdates page of 100 updates is far below this
 
 
 class TelegramError(Exception):
@@ -30,8 +34,10 @@ class TelegramApi:
             async with self.session.post(self._url + method, json=params or {},
                                          timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
                 try:
-                    data = await resp.json(content_type=None)
-                except (ValueError, aiohttp.ContentTypeError):
+                    data = json.loads(await read_to_end(resp.content, MAX_BODY))
+                except BodyTooLarge as exc:
+                    raise TelegramError(method, resp.status, f"HTTP {resp.status} with {exc}") from None
+                except (ValueError, RecursionError):
                     raise TelegramError(method, resp.status, f"HTTP {resp.status} without a Bot API body") from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise TelegramError(method, 0, f"network error: {type(exc).__name__}") from None

@@ -19,7 +19,10 @@ def _call(url: str | None, token: str | None, password: str | None, timeout: int
 
 
 def _when(ms: int | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000)) if ms else "-"
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000)) if ms else "-"
+    except (OverflowError, ValueError, OSError, TypeError):  # a stored time beyond any calendar
+        return str(ms)
 
 
 @click.group(help="Scheduled agent turns (each in a fresh session), run by the gateway.")
@@ -27,11 +30,24 @@ def cron() -> None:
     pass
 
 
-@cron.command("add", help="Add a job: a schedule (--every, --at or --cron) and a --message for the agent.")
-@click.option("--name", required=True, help="Job name.")
-@click.option("--every", help="Interval, e.g. 10m, 1h.")
-@click.option("--at", "at_", help="One shot: an ISO time or a duration from now (20m).")
-@click.option("--cron", "expr", help="Cron expression (5 fields, or 6 with seconds first).")
+ADD_EPILOG = """\b
+Schedules (exactly one):
+  --every 10m              every 10 minutes (from 1s to 365d)
+  --at 20m                 once, 20 minutes from now; or an ISO time such as
+                           2026-12-01T09:00:00Z (after now, within 10 years)
+  --cron "0 8 * * 1-5"     5 fields: minute hour day-of-month month day-of-week
+  --cron "*/30 * * * * *"  6 fields: seconds first, then the five above
+                           (here: every 30 seconds)
+Names and cron expressions are one line, without control characters.
+"""
+
+
+@cron.command("add", help="Add a job: a schedule (--every, --at or --cron) and a --message for the agent.",
+              epilog=ADD_EPILOG)
+@click.option("--name", required=True, help="Job name (one line).")
+@click.option("--every", help="Interval, e.g. 10m, 1h (1s to 365d).")
+@click.option("--at", "at_", help="One shot: an ISO time or a duration from now (20m), within 10 years.")
+@click.option("--cron", "expr", help="Cron expression: 5 fields, or 6 with seconds first.")
 @click.option("--tz", help="IANA time zone for --cron (default: this host's).")
 @click.option("--message", required=True, help="What the agent is asked each time.")
 @click.option("--agent", help="Agent id (default: the default agent).")
@@ -50,9 +66,10 @@ def add(name: str, every: str | None, at_: str | None, expr: str | None, tz: str
         agent: str | None, model: str | None, announce: bool, channel: str, to: str | None, account: str | None,
         timeout_seconds: int | None, delete_after_run: bool, disabled: bool, description: str | None, url: str | None,
         token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
-    from openclaw.cron.schedule import build, describe
+    from openclaw.cron.schedule import build, check_name, describe
     from openclaw.errors import UsageError
 
+    check_name(name, "--name")
     schedule = build(every, at_, expr, tz)
     if announce and not to:
         raise UsageError("--announce needs --to (e.g. a Telegram chat id)")

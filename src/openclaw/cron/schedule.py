@@ -1,10 +1,17 @@
 """When a job runs next: `{"kind": "every", "everyMs", "anchorMs"}`, `{"kind": "at", "atMs"}` or
-`{"kind": "cron", "expr", "tz"}` (5 fields, or 6 with seconds first), as upstream stores them."""
+`{"kind": "cron", "expr", "tz"}` (5 fields, or 6 with seconds first), as upstream stores them.
+
+Times are bounded so a job can neither overflow a date nor wait forever: `every` from 1 s to 1 year,
+`at` after now and within 10 years. Names and expressions are one line without control characters
+(they end up in tables and logs).
+"""
 
 from __future__ import annotations
 
+import math
 import re
 import time
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +19,9 @@ from openclaw.errors import UsageError
 
 UNITS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 MIN_EVERY_MS = 1000
+MAX_EVERY_MS = 365 * UNITS["d"]  # one year
+MAX_AHEAD_MS = 3653 * UNITS["d"]  # ten years (with their leap days)
+MAX_NAME = 200  # characters in a job name
 
 
 def parse_duration(text: str) -> int:
@@ -19,7 +29,10 @@ def parse_duration(text: str) -> int:
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", text.strip().lower())
     if not parts or re.sub(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", "", text.strip().lower()).strip():
         raise UsageError(f"invalid duration {text!r} (use e.g. 30s, 10m, 1h30m, 2d)")
-    return int(sum(float(n) * UNITS[u] for n, u in parts))
+    total = sum(float(n) * UNITS[u] for n, u in parts)
+    if not math.isfinite(total):
+        raise UsageError(f"invalid duration {text!r} (use e.g. 30s, 10m, 1h30m, 2d)")
+    return int(total)
 
 
 def now_ms() -> int:
@@ -35,11 +48,20 @@ def build(every: str | None = None, at: str | None = None, cron: str | None = No
         ms = parse_duration(every)
         if ms < MIN_EVERY_MS:
             raise UsageError("--every must be at least 1s")
+        if ms > MAX_EVERY_MS:
+            raise UsageError("--every must be at most 365d (one year)")
         return {"kind": "every", "everyMs": ms, "anchorMs": now_ms()}
     if at:
-        return {"kind": "at", "atMs": _when(at)}
+        when, now = _when(at), now_ms()
+        if when <= now:
+            raise UsageError(f"--at {at!r} is in the past; give a later time or a duration (20m)")
+        if when > now + MAX_AHEAD_MS:
+            raise UsageError(f"--at {at!r} is more than 10 years ahead")
+        return {"kind": "at", "atMs": when}
+    if control_char(cron):
+        raise UsageError("--cron must be one line without control characters")
     schedule = {"kind": "cron", "expr": cron.strip(), **({"tz": tz} if tz else {})}
-    validate(schedule)
+    validate(schedule, now_ms())
     return schedule
 
 
@@ -51,24 +73,57 @@ def _when(text: str) -> int:
         pass
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # the host's local time
+        return int(moment.timestamp() * 1000)
+    except (ValueError, OverflowError, OSError):
         raise UsageError(f"--at {text!r}: use an ISO time (2026-12-01T09:00:00Z) or a duration (20m)") from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # the host's local time
-    return int(moment.timestamp() * 1000)
 
 
-def validate(schedule: Any) -> None:
-    """One line saying what is wrong with a schedule, as a UsageError."""
+def control_char(text: str) -> bool:
+    """A newline, tab, other C0/C1 control, line separator or bidi override in `text`."""
+    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in BIDI for c in text)
+
+
+BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_name(name: Any, label: str = "name") -> None:
+    """One line saying what is wrong with a job name, as a UsageError (`label`: what the caller called it)."""
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise UsageError(f"{label} must be 1 to {MAX_NAME} characters")
+    if control_char(name):
+        raise UsageError(f"{label} must be one line without control characters")
+
+
+def _millis(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate(schedule: Any, now: int | None = None) -> None:
+    """One line saying what is wrong with a schedule, as a UsageError. A new or changed schedule is
+    checked against `now` (an `at` must be ahead); a stored one (`now` None) may lie in the past."""
     if not isinstance(schedule, dict) or schedule.get("kind") not in ("every", "at", "cron"):
         raise UsageError('schedule must be {"kind": "every"|"at"|"cron", ...}')
-    kind = schedule["kind"]
-    if kind == "every" and (not isinstance(schedule.get("everyMs"), int) or schedule["everyMs"] < MIN_EVERY_MS):
-        raise UsageError("schedule.everyMs must be an integer of at least 1000")
-    if kind == "at" and not isinstance(schedule.get("atMs"), int):
-        raise UsageError("schedule.atMs must be a time in milliseconds")
+    kind, horizon = schedule["kind"], (now or now_ms()) + MAX_AHEAD_MS
+    if kind == "every":
+        every, anchor = schedule.get("everyMs"), schedule.get("anchorMs")
+        if not _millis(every) or not MIN_EVERY_MS <= every <= MAX_EVERY_MS:
+            raise UsageError(f"schedule.everyMs must be an integer from {MIN_EVERY_MS} (1s) to {MAX_EVERY_MS} (1 year)")
+        if anchor is not None and (not _millis(anchor) or abs(anchor - (now or now_ms())) > MAX_AHEAD_MS):
+            raise UsageError("schedule.anchorMs must be a time in milliseconds within 10 years of now")
+    if kind == "at":
+        at = schedule.get("atMs")
+        if not _millis(at):
+            raise UsageError("schedule.atMs must be a time in milliseconds")
+        if now is not None and at <= now:
+            raise UsageError("schedule.atMs must be in the future")
+        if at > horizon:
+            raise UsageError("schedule.atMs must be within 10 years from now")
     if kind == "cron":
         expr = schedule.get("expr")
+        if isinstance(expr, str) and control_char(expr):
+            raise UsageError("schedule.expr must be one line without control characters")
         if not isinstance(expr, str) or len(expr.split()) not in (5, 6):
             raise UsageError("schedule.expr must be a cron expression of 5 fields (or 6, seconds first)")
         _zone(schedule.get("tz"))
@@ -76,6 +131,11 @@ def validate(schedule: Any) -> None:
 
         if not croniter.is_valid(expr, second_at_beginning=len(expr.split()) == 6):
             raise UsageError(f"invalid cron expression {expr!r}")
+        if now is not None:
+            try:
+                next_run(schedule, now)
+            except (ValueError, OverflowError):  # croniter's bad-date error is a ValueError
+                raise UsageError(f"cron expression {expr!r} never comes due") from None
 
 
 def _zone(name: Any) -> Any:
@@ -117,5 +177,8 @@ def describe(schedule: dict[str, Any]) -> str:
                 return f"every {ms // UNITS[unit]}{unit}"
         return f"every {ms}ms"
     if kind == "at":
-        return "at " + datetime.fromtimestamp(schedule["atMs"] / 1000).astimezone().isoformat(timespec="seconds")
+        try:
+            return "at " + datetime.fromtimestamp(schedule["atMs"] / 1000).astimezone().isoformat(timespec="seconds")
+        except (OverflowError, ValueError, OSError, TypeError):  # a stored time beyond any calendar
+            return f"at {schedule['atMs']}ms"
     return f"cron {schedule.get('expr')}" + (f" ({schedule['tz']})" if schedule.get("tz") else "")

@@ -274,7 +274,7 @@ class GatewayContext:
             if not task.cancelled() and task.exception() is not None:
                 logfile.warn(f"device store not saved: {task.exception()}")
 
-        asyncio.ensure_future(asyncio.to_thread(self.state.devices.save)).add_done_callback(done)
+        asyncio.ensure_future(self.state.devices.persist()).add_done_callback(done)
 
     def restart_soon(self, delay_ms: int) -> bool:
         if self.hooks is None:

@@ -51,15 +51,17 @@ class Conversations:
         return chat_key(self._config(), runtime.agent_id(None), msg.channel, msg.account, msg.direct,
                         msg.sender_id, msg.chat_id)
 
-    async def handle(self, msg: InboundMessage, cmd: Command | None) -> None:
+    async def handle(self, msg: InboundMessage, cmd: Command | None) -> asyncio.Task[None] | None:
+        """Answer `msg`; a turn's reply is delivered later by the task returned (None: answered)."""
         if cmd is not None:
             await self._command(msg, cmd)
         elif not self.model_configured():
             await self.bus.send(msg.reply(NO_MODEL))
         else:
-            self._answer(msg)
+            return self._answer(msg)
+        return None
 
-    def _answer(self, msg: InboundMessage) -> None:
+    def _answer(self, msg: InboundMessage) -> asyncio.Task[None]:
         from openclaw.agents.run import TurnInput
 
         runtime = self._agents()
@@ -72,6 +74,7 @@ class Conversations:
         task = asyncio.ensure_future(self._deliver(msg, run))  # not under the dispatcher's slots: runs can be long
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)
+        return task
 
     async def _deliver(self, msg: InboundMessage, run: Run) -> None:
         while not run.finished:

@@ -1,12 +1,15 @@
 """Devices this gateway knows: remote clients' device keys waiting for an operator's approval, and
 those approved with the scopes they may have (`<state>/devices/{pending,paired}.json`).
 
-Local devices need no approval (as upstream's). Held in memory; loaded before the port answers and
-saved in a thread after every change, so a handshake never waits on a file.
+Local devices need no approval (as upstream's). Held in memory; loaded before the port answers.
+Every change is written in a thread: a handshake's pending request in the background (it never waits
+on a file), an operator's approve/reject/remove before its answer (`persist`). Each write takes a
+snapshot on the event loop, so a later change is never overwritten by an earlier write that ends last.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -29,7 +32,9 @@ class DeviceStore:
         self.dir = state_dir / "devices"
         self.pending: dict[str, dict[str, Any]] = {}  # requestId -> request
         self.paired: dict[str, dict[str, Any]] = {}  # deviceId -> device
-        self._lock = threading.Lock()  # saves come from worker threads
+        self._lock = threading.Lock()  # writes come from worker threads
+        self._taken = 0  # snapshots taken (on the loop)
+        self._written = 0  # the newest snapshot on disk
 
     def load(self) -> None:
         for name, into in (("pending", self.pending), ("paired", self.paired)):
@@ -41,11 +46,22 @@ class DeviceStore:
                 into.update({k: v for k, v in data.items() if isinstance(v, dict)})
         self.expire()
 
-    def save(self) -> None:
+    async def persist(self) -> None:
+        """Write the store as it is now, in a thread; returns once it is on disk (OSError if it cannot be)."""
+        await asyncio.to_thread(self._write, *self._snapshot())
+
+    def _snapshot(self) -> tuple[int, str, str]:
+        self._taken += 1
+        return (self._taken, json.dumps(self.pending, indent=2) + "\n", json.dumps(self.paired, indent=2) + "\n")
+
+    def _write(self, version: int, pending: str, paired: str) -> None:
         with self._lock:
+            if version <= self._written:
+                return  # a newer snapshot is already on disk
             ensure_private_dir(self.dir)
-            atomic_write(self.dir / "pending.json", json.dumps(self.pending, indent=2) + "\n")
-            atomic_write(self.dir / "paired.json", json.dumps(self.paired, indent=2) + "\n")
+            atomic_write(self.dir / "pending.json", pending)
+            atomic_write(self.dir / "paired.json", paired)
+            self._written = version
 
     def expire(self) -> None:
         cutoff = _now() - PENDING_TTL_MS

@@ -4,6 +4,12 @@ everything else to the agent (`gateway.conversation`).
 Each message is handled in its own task (at most `MAX_CONCURRENT` at once), so a
 slow operation in one chat never holds up another. Every operator command,
 allowed or refused, is audited. Operator commands need no model.
+
+A message is settled (`InboundMessage.settle`: its channel may forget it) once
+it is answered: a turn's reply sent, or a short answer given. A message whose
+handling a stop cuts short is not settled, so the channel answers it after the
+restart. Operator commands are settled before they run: they act on the host,
+and one that stopped this very gateway must not run again at every start.
 """
 
 from __future__ import annotations
@@ -38,18 +44,23 @@ class Dispatcher:
         self.chat = Conversations(bus, config, agents)
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._settling: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._loop = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
+        """Cut short what is running (not settled: answered after the restart); let the settlements of
+        what was answered reach the disk."""
         await self.chat.close()
         for task in [self._loop, *self._tasks]:
             if task is not None:
                 task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*(t for t in [self._loop, *self._tasks] if t is not None), return_exceptions=True)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._settling, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
@@ -64,29 +75,57 @@ class Dispatcher:
         self._slots.release()
 
     async def _handle_safely(self, msg: InboundMessage) -> None:
+        delivery = None
         try:
-            await self.handle(msg)
+            delivery = await self.handle(msg)
         except asyncio.CancelledError:
-            raise
+            raise  # stopped: not settled
         except Exception as exc:  # noqa: BLE001 - one bad message must not stop the others
             logfile.error(f"{msg.channel}/{msg.account}: handling a message failed: {exc!r}", subsystem="dispatch")
+        if delivery is None:
+            await self._settle(msg)
+        else:
+            delivery.add_done_callback(lambda task: self._delivered(msg, task))
 
-    async def handle(self, msg: InboundMessage) -> None:
+    def _delivered(self, msg: InboundMessage, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return  # stopped before the reply went out: answered after the restart
+        if task.exception() is not None:
+            logfile.error(f"{msg.channel}/{msg.account}: delivering a reply failed: {task.exception()!r}",
+                          subsystem="dispatch")
+        settling = asyncio.ensure_future(self._settle(msg))  # waited for by stop(), never cancelled
+        self._settling.add(settling)
+        settling.add_done_callback(self._settling.discard)
+
+    @staticmethod
+    async def _settle(msg: InboundMessage) -> None:
+        if msg.settle is None:
+            return
+        try:
+            await msg.settle()
+        except OSError as exc:  # the disk: the message may be answered again after a restart
+            logfile.error(f"{msg.channel}/{msg.account}: could not record an answered message: {exc}",
+                          subsystem="dispatch")
+
+    async def handle(self, msg: InboundMessage) -> asyncio.Task[None] | None:
+        """Answer `msg`; a turn's reply is delivered later by the task returned."""
         from openclaw.rescue import commands  # the command set loads with the first message
 
         cmd = commands.parse(msg.text, msg.bot_username)
         if msg.access == STRANGER:
             if cmd is not None:  # the channel has given them a pairing code; a command they tried is on record
                 await self._audit(msg, command=msg.text.strip()[:200], result="refused", reason="not paired")
-            return
+            return None
         if cmd is None or (cmd.name in CHAT_COMMANDS and not (cmd.name == "stop" and cmd.args)):
-            await self.chat.handle(msg, cmd)  # `/stop` aborts the chat's run; `/stop <profile>` stops an instance
-        elif cmd.name == "start" and not cmd.args:
+            return await self.chat.handle(msg, cmd)  # `/stop` aborts the chat's run; `/stop <profile>` stops one
+        if cmd.name == "start" and not cmd.args:
             await self.bus.send(msg.reply(GREETING + commands.HELP))
         elif cmd.name not in commands.OPERATOR_COMMANDS:
             await self.bus.send(msg.reply(f"unknown command /{cmd.name}; /help lists them"))
         else:
+            await self._settle(msg)  # at most once: never run again after a crash or a stop
             await self._operator(msg, cmd)
+        return None
 
     async def _operator(self, msg: InboundMessage, cmd: Command) -> None:
         from openclaw.rescue import commands

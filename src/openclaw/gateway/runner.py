@@ -14,7 +14,7 @@ import dataclasses
 import os
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ from openclaw.ports import registry
 from openclaw.procutil import forbid_inspection, self_marker
 from openclaw.profiles.paths import InstancePaths
 
+STOP_STEP_S = 15.0  # each service's time to stop before the process leaves without it
+
 
 def _levels(settings: GatewaySettings, env: Mapping[str, str]) -> tuple[int, int]:
     cfg_level = env.get("OPENCLAW_LOG_LEVEL") or settings.snapshot.get("logging", "level")
@@ -53,6 +55,7 @@ class GatewayRunner:
         self.watcher: ConfigWatcher | None = None
         self.state: RuntimeState | None = None
         self._main_task: asyncio.Task[Any] | None = None
+        self._unstopped: GatewayServer | None = None  # started (even half way), not yet shut down
 
     def _seed_workspace(self, settings: Any) -> None:
         """With the config's first copy, the workspace's prompt files (`OPENCLAW_WORKSPACE_SEED`)."""
@@ -110,18 +113,12 @@ class GatewayRunner:
         except asyncio.CancelledError:  # stopped by a signal before it was serving
             logfile.info("stop requested during startup; exiting")
             clean = True
+        except Exception as exc:  # a crash, or a start that failed half way: stop what did start
+            if not isinstance(exc, OpenClawError):  # those are the caller's one line already
+                logfile.error(f"gateway failed: {type(exc).__name__}: {exc}")
+            raise
         finally:
-            if self.state is not None and self.state.channels is not None:
-                await self.state.channels.stop_all()
-            if self.state is not None and self.state.cron:
-                await self.state.cron.stop()
-                await self.state.dispatcher.stop()
-            if self.state is not None and self.state.agents is not None:
-                await self.state.agents.close()
-            if self.state is not None and self.state.browser is not None:
-                await self.state.browser.shutdown()  # no browser outlives its gateway
-            if self.watcher:
-                self.watcher.stop()
+            await self._stop_services()
             registry.unregister(self.paths.state_dir, os.getpid())
             locks.release()
             if clean:
@@ -130,6 +127,41 @@ class GatewayRunner:
                 logfile.info("gateway stopped")
             logfile.shutdown()
         return 0
+
+    async def _stop_services(self) -> None:
+        """Stop everything this process started, whichever way it is leaving (a stop, a crash, a start
+        that failed half way, a stop during start). Each step runs on its own within STOP_STEP_S: one
+        that fails or hangs is logged and the others still run."""
+        state = self.state
+        server, self._unstopped = self._unstopped, None
+        steps: list[tuple[str, Callable[[], Awaitable[Any]] | None]] = [
+            ("server", (lambda: server.shutdown(restart=False)) if server is not None else None),
+        ]
+        if state is not None:
+            steps += [
+                ("channels", state.channels.stop_all if state.channels is not None else None),
+                ("cron scheduler", state.cron.stop if state.cron else None),
+                ("message dispatcher", state.dispatcher.stop if state.dispatcher is not None else None),
+                ("agent runtime", state.agents.close if state.agents is not None else None),
+                ("browser", state.browser.shutdown if state.browser is not None else None),  # none outlives us
+            ]
+        stopped = []
+        for name, stop in steps:
+            if stop is None:
+                continue
+            try:
+                await asyncio.wait_for(stop(), STOP_STEP_S)
+            except TimeoutError:
+                logfile.error(f"{name} did not stop within {STOP_STEP_S:g}s; leaving it behind")
+            except Exception as exc:  # noqa: BLE001 - one broken service must not keep the others running
+                logfile.error(f"{name} failed to stop: {type(exc).__name__}: {exc}")
+            else:
+                stopped.append(name)
+        if self.watcher:
+            self.watcher.stop()
+            stopped.append("config watcher")
+        if stopped:
+            logfile.info(f"stopped: {', '.join(stopped)}")
 
     @staticmethod
     async def _take_locks(locks: GatewayLocks) -> bool:
@@ -157,10 +189,12 @@ class GatewayRunner:
         assert self.state is not None
         previous: GatewaySettings | None = None
         while True:
-            self.server = GatewayServer(settings, self.state, self.env, hooks=self)
+            self.server = self._unstopped = GatewayServer(settings, self.state, self.env, hooks=self)
             try:
                 await self.server.start(lambda s=settings: asyncio.to_thread(self._record_start, s))
             except GatewayLockError as exc:
+                await self.server.shutdown(restart=True)  # what it bound before the failure
+                self._unstopped = None
                 if previous is None:
                     raise
                 logfile.error(f"restart with new settings failed ({exc}); keeping the previous settings")
@@ -178,6 +212,7 @@ class GatewayRunner:
             reason = await self.server.wait()
             logfile.info(f"gateway {'restarting' if reason == 'restart' else 'stopping'}")
             await self.server.shutdown(restart=reason == "restart")
+            self._unstopped = None
             if reason != "restart":
                 return
             self.state.restart_count += 1

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from openclaw import logfile
-from openclaw.cron.schedule import next_run, now_ms
+from openclaw.cron.schedule import next_run, now_ms, validate
 from openclaw.cron.store import CronStore
+from openclaw.errors import UsageError
 
 MAX_SLEEP_S = 60.0
 MAX_JOBS = 500
@@ -48,8 +49,14 @@ class CronScheduler:
         now = now_ms()
         for job in self.jobs:
             state = job.setdefault("state", {})
-            if job.get("enabled", True) and state.get("nextRunAtMs") is None:
-                state["nextRunAtMs"] = next_run(job["schedule"], now)
+            try:
+                validate(job.get("schedule"))  # stored by an older version, or edited by hand
+                if job.get("enabled", True) and state.get("nextRunAtMs") is None:
+                    state["nextRunAtMs"] = next_run(job["schedule"], now)
+            except (UsageError, ValueError, OverflowError) as exc:
+                job["enabled"], state["nextRunAtMs"], state["lastError"] = False, None, f"schedule refused: {exc}"
+                logfile.warn(f"cron job {job.get('name') or job['id']} disabled: schedule refused: {exc}; "
+                             "fix it with cron.update", subsystem="cron")
         await self.save()
         self._task = asyncio.ensure_future(self._loop())
 

@@ -71,13 +71,19 @@ class Sidecars:
         """The canvas host and its starter page; it never serves a file inside a state dir (file
         system work: run in a thread)."""
         from openclaw.canvas.host import CanvasHost
+        from openclaw.canvas.safeopen import Fence
         from openclaw.ports.instances import host_state_dirs
-        from openclaw.profiles.isolation import state_dir_problem
+        from openclaw.profiles.isolation import is_workspace_name, state_dirs_near
 
         s = self.gateway.settings
-        state_dirs = host_state_dirs(s.paths)
+        running = host_state_dirs(s.paths)  # gateways running now; profiles made later are found under home
+
+        def fence() -> Fence:
+            dirs = state_dirs_near(s.paths.home, s.paths.state_dir, running)
+            return Fence.of(dirs, s.paths.state_dir, is_workspace_name)
+
         canvas = CanvasHost(lambda: canvas_root(self.gateway), s.snapshot.get("canvasHost", "liveReload") is not False,
-                            may_serve=lambda path: state_dir_problem(path, state_dirs) is None)
+                            fence=fence)
         try:
             canvas.ensure_starter()
         except OSError as exc:

@@ -34,12 +34,16 @@ def _job(scheduler: Any, params: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-def _checked(job: dict[str, Any]) -> None:
-    from openclaw.cron.schedule import validate
+def _checked(job: dict[str, Any], changed: dict[str, Any]) -> None:
+    """A job's fields, as `cron.add` or `cron.update` would store them; what `changed` holds (the
+    whole job when added) is also held to the time bounds (after now, within 10 years)."""
+    from openclaw.cron.schedule import check_name, now_ms, validate
     from openclaw.errors import UsageError
 
     try:
-        validate(job.get("schedule"))
+        if "name" in changed:
+            check_name(job.get("name"))
+        validate(job.get("schedule"), now_ms() if "schedule" in changed else None)
     except UsageError as exc:
         raise RpcError(INVALID_REQUEST, str(exc)) from None
     payload = job.get("payload")
@@ -91,7 +95,7 @@ async def cron_add(ctx: CallContext) -> dict[str, Any]:
     job: dict[str, Any] = {"id": str(uuid.uuid4()), "createdAtMs": now_ms(), "enabled": True, "sessionTarget": "isolated",
                            "wakeMode": "now", **{k: ctx.params[k] for k in EDITABLE if k in ctx.params}}
     job["payload"] = {"kind": "agentTurn", **job["payload"]}
-    _checked(job)
+    _checked(job, job)
     if job.get("agentId"):
         _agent(ctx, job["agentId"])
     job["updatedAtMs"] = job["createdAtMs"]
@@ -120,7 +124,7 @@ async def cron_update(ctx: CallContext) -> dict[str, Any]:
     updated = {**job, **patch}
     if "payload" in patch:
         updated["payload"] = {**job.get("payload", {}), **patch["payload"]}
-    _checked(updated)
+    _checked(updated, patch)
     if patch.get("agentId"):
         _agent(ctx, patch["agentId"])
     job.update(updated, updatedAtMs=now_ms())

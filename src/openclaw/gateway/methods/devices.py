@@ -8,7 +8,7 @@ from typing import Any
 
 from openclaw import logfile
 from openclaw.gateway.methods import CallContext, Param, method
-from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
+from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import ADMIN, PAIRING
 
 
@@ -29,8 +29,14 @@ async def pair_list(ctx: CallContext) -> dict[str, Any]:
     return {"pending": [dict(r) for r in pending], "paired": sorted(paired, key=lambda d: d.get("approvedAtMs", 0))}
 
 
-def _resolved(ctx: CallContext, request_id: str, device_id: str, decision: str) -> None:
-    ctx.gateway.save_devices()
+async def _resolved(ctx: CallContext, request_id: str, device_id: str, decision: str) -> None:
+    """The decision is on disk before anyone hears of it (the caller's answer included)."""
+    try:
+        await _store(ctx).persist()
+    except OSError as exc:
+        logfile.error(f"device store not saved after {decision} device={device_id}: {exc}", subsystem="devices")
+        raise RpcError(UNAVAILABLE, f"{decision} in memory, but {_store(ctx).dir} could not be written "
+                                    f"({exc.strerror or exc}); free space or fix its permissions, then retry") from None
     ctx.gateway.broadcast("device.pair.resolved", {"requestId": request_id, "deviceId": device_id,
                                                    "decision": decision, "ts": int(time.time() * 1000)})
     logfile.info(f"device pairing {decision} device={device_id} by {ctx.conn.label}", subsystem="devices")
@@ -42,7 +48,7 @@ async def _decide(ctx: CallContext, decision: str) -> dict[str, Any]:
     found = store.approve(request_id) if decision == "approved" else store.reject(request_id)
     if found is None:
         raise RpcError(INVALID_REQUEST, "unknown requestId")
-    _resolved(ctx, request_id, found["deviceId"], decision)
+    await _resolved(ctx, request_id, found["deviceId"], decision)
     return {"requestId": request_id, "deviceId": found["deviceId"], **({"device": found} if decision == "approved" else {})}
 
 
@@ -64,5 +70,5 @@ async def pair_remove(ctx: CallContext) -> dict[str, Any]:
         raise RpcError(INVALID_REQUEST, "unknown deviceId")
     for conn in [c for c in ctx.gateway.connections if getattr(c, "device_id", None) == device_id]:
         conn.close_soon(1008, "device removed")  # its approval is gone: so is its session
-    _resolved(ctx, "", device_id, "removed")
+    await _resolved(ctx, "", device_id, "removed")
     return {"deviceId": device_id, "removed": True}
