@@ -252,6 +252,58 @@ def s_connections(h: Host, scale: float) -> dict[str, Any]:
             "perClientKB": round((held - idle) * 1024 / count, 1), "rss10sAfterMB": after}
 
 
+# -- issue 17: what a sequential client and a long streamed reply cost ----------------------------
+async def _answered_rejection(port: int) -> Any:
+    """One handshake with a wrong token, left as a real client leaves: it answers the server's
+    close frame with its own and waits for the socket to end (the answer is what used to re-arm
+    the server's heartbeat and keep the connection for 45 s)."""
+    import struct
+
+    ws = await attacks.RawWs.open(port, attacks.DEFLATE)
+    try:
+        await ws.recv_json()
+        await ws.send_json({"type": "req", "id": "c", "method": "connect",
+                            "params": attacks.connect_params("wrong-token")})
+        code = (await ws.closed()).code
+        with contextlib.suppress(ConnectionError):
+            await ws.send_frame(attacks.OP_CLOSE, struct.pack("!H", code or 1000))
+            await asyncio.wait_for(ws.reader.read(), 10)
+        return code
+    finally:
+        ws.abort()
+
+
+def s_handshakes_sequential(h: Host, scale: float) -> dict[str, Any]:
+    """10,000 rejected handshakes one after another (the concurrent scenario hides what each keeps)."""
+    pid = h.launch()
+    idle = round(rss_mb(pid), 1)
+    count = int(10_000 * scale)
+
+    async def run() -> dict[Any, int]:
+        codes: dict[Any, int] = {}
+        for _ in range(count):
+            try:
+                code = await _answered_rejection(h.port)
+            except (TimeoutError, OSError, ConnectionError) as exc:
+                code = type(exc).__name__
+            codes[code] = codes.get(code, 0) + 1
+        return codes
+
+    with Watch(pid, h.port) as w:
+        started = time.perf_counter()
+        codes = asyncio.run(run())
+        seconds = round(time.perf_counter() - started, 1)
+    after = settle_rss(pid, 10)
+    h.stop()
+    return {"handshakes": count, "closeCodes": codes, "seconds": seconds, "idleMB": idle, **w.summary(),
+            "rss10sAfterMB": after, "growthMB": round(after - idle, 1), "target": "growth < 20 MB ten seconds later"}
+
+
+ISSUE17_SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
+    "handshakes-seq": s_handshakes_sequential,
+}
+
+
 SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
     "connections": s_connections,
     "handshakes": s_handshakes,
@@ -261,6 +313,7 @@ SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
     "fds": s_fd_exhaustion,
     "shutdown": s_shutdown,
     "configlock": s_config_lock,
+    **ISSUE17_SCENARIOS,
 }
 
 
