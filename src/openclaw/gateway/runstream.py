@@ -60,8 +60,8 @@ class RunStream:
         self.gateway, self.conn, self.run = gateway, conn, run
         self._agent_seq = 0
         self._chat_seq = 0
-        self._text = ""  # everything streamed so far
-        self._sent = 0  # how much of it chat deltas have carried
+        self._text = ""  # what chat deltas have carried so far
+        self._pending: list[str] = []  # streamed since: joined once per delta, never added to a string per piece
         self._last_delta: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self.unsubscribe = run.subscribe(self._on_event)
@@ -73,7 +73,7 @@ class RunStream:
             "sessionKey": run.session_key, "data": event.data}))
         self._agent_seq += 1
         if event.stream == "assistant":
-            self._text += event.data.get("delta", "")
+            self._pending.append(event.data.get("delta", ""))
             self._pace()
         elif event.stream == "lifecycle" and event.data.get("phase") in ("end", "error"):
             self._flush()
@@ -92,9 +92,11 @@ class RunStream:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if len(self._text) <= self._sent:
+        delta = "".join(self._pending)
+        self._pending.clear()
+        if not delta:
             return
-        delta, self._sent = self._text[self._sent:], len(self._text)
+        self._text += delta  # once per delta (at most one per PACING_S), not once per piece
         self._last_delta = asyncio.get_running_loop().time()
         self._chat({"state": "delta", "deltaText": delta,
                     "message": {"role": "assistant", "content": [{"type": "text", "text": self._text}],
