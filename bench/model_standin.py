@@ -159,7 +159,8 @@ class ModelStandin:
         body = await request.json()
         reply = self._next("openai", body, dict(request.headers))
         if reply.status >= 400:
-            return _error(reply, reply.error or {"error": {"message": f"scripted {reply.status}", "type": "error"}})
+            return await _answer(request, reply, reply.error or {"error": {"message": f"scripted {reply.status}",
+                                                                          "type": "error"}})
         calls = [{"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
                  for i, (n, a) in enumerate(reply.tool_calls)]
         usage = {"prompt_tokens": reply.usage[0], "completion_tokens": reply.usage[1]}
@@ -198,8 +199,8 @@ class ModelStandin:
         reply = self._next("anthropic", body, dict(request.headers))
         if reply.status >= 400:
             kind = "overloaded_error" if reply.status == 529 else "rate_limit_error" if reply.status == 429 else "api_error"
-            return _error(reply, reply.error or {"type": "error", "error": {"type": kind,
-                                                                           "message": f"scripted {reply.status}"}})
+            return await _answer(request, reply, reply.error or {"type": "error", "error": {
+                "type": kind, "message": f"scripted {reply.status}"}})
         blocks: list[dict[str, Any]] = ([{"type": "text", "text": reply.text}] if reply.text else [])
         blocks += [{"type": "tool_use", "id": f"toolu_{i}", "name": n, "input": a}
                    for i, (n, a) in enumerate(reply.tool_calls)]
@@ -291,12 +292,13 @@ async def _flush(resp: web.StreamResponse, batch: list[bytes]) -> None:
 
 
 async def _answer(request: web.Request, reply: Reply, body: dict[str, Any]) -> web.StreamResponse:
-    """A non-streamed answer: whole, or (`trickle`) in pieces with a pause between them, so the
-    client sees it arrive over many reads as a slow network delivers it."""
+    """A non-streamed answer (or an error): whole, or (`trickle`) in pieces with a pause between
+    them, so the client sees it arrive over many reads as a slow network delivers it."""
+    headers = {"retry-after": reply.retry_after} if reply.retry_after is not None else {}
     if reply.trickle is None:
-        return web.json_response(body)
+        return web.json_response(body, status=reply.status, headers=headers)
     raw = json.dumps(body).encode()
-    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+    resp = web.StreamResponse(status=reply.status, headers={"Content-Type": "application/json", **headers})
     resp.content_length = len(raw)
     await resp.prepare(request)
     for i in range(0, len(raw), reply.trickle):
@@ -304,11 +306,6 @@ async def _answer(request: web.Request, reply: Reply, body: dict[str, Any]) -> w
         await asyncio.sleep(reply.delay_s or 0.001)
     await resp.write_eof()
     return resp
-
-
-def _error(reply: Reply, body: dict[str, Any]) -> web.Response:
-    headers = {"retry-after": reply.retry_after} if reply.retry_after is not None else {}
-    return web.json_response(body, status=reply.status, headers=headers)
 
 
 def main() -> None:
