@@ -182,30 +182,34 @@ def openai_events(rng: random.Random) -> list[str]:
     """A stream as real providers send it: a role chunk, text with every kind of escape, tool calls,
     usage, an `obfuscation` member that changes every chunk, and members in other orders."""
     head = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m",'
-    texts = ["plain", 'a "quoted" word', "new\nline", "back\\slash\\", "ünï", "😀", "\\", '"', "", "\u2028", "x" * 50]
-    out = [head + '"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}']
+    rest = ',"logprobs":null,"finish_reason":null}]'
+
+    def text_chunk(text: str) -> str:
+        return head + '"choices":[{"index":0,"delta":{"content":' + text + "}" + rest
+
+    def call_chunk(part: str) -> str:
+        return head + '"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,' + part + "}]}" + rest + "}"
+
+    texts = ["plain", 'a "quoted" word', "new\nline", "back\\slash\\", "ünï", "😀", "\\", '"', "", "\u2028",
+             "x" * 50]
+    out = [head + '"choices":[{"index":0,"delta":{"role":"assistant","content":""}' + rest + "}"]
     for _ in range(rng.randint(20, 120)):
         text = json.dumps(rng.choice(texts), ensure_ascii=rng.random() < 0.5)
         form = rng.random()
         if form < 0.6:
-            out.append(head + '"choices":[{"index":0,"delta":{"content":' + text + '},"logprobs":null,"finish_reason":null}]}')
+            out.append(text_chunk(text) + "}")
         elif form < 0.75:
-            out.append(head + '"choices":[{"index":0,"delta":{"content":' + text + '},"logprobs":null,"finish_reason":null}],'
-                       f'"obfuscation":"{rng.randrange(10**6)}"' + "}")
+            out.append(text_chunk(text) + f',"obfuscation":"{rng.randrange(10**6)}"' + "}")
         elif form < 0.8:
             out.append('{"choices": [{"delta": {"content": ' + text + '}, "index": 0}], "model": "m"}')
         elif form < 0.85:
-            out.append(head + '"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","function":'
-                       '{"name":"read","arguments":' + json.dumps('{"path": "a') + '}}]},"finish_reason":null}]}')
+            out.append(call_chunk('"id":"call_1","function":{"name":"read","arguments":' + json.dumps('{"path": "a') + "}"))
         elif form < 0.9:
-            out.append(head + '"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":'
-                       '{"arguments":' + json.dumps('.txt"}') + '}}]},"finish_reason":null}]}')
+            out.append(call_chunk('"function":{"arguments":' + json.dumps('.txt"}') + "}"))
         elif form < 0.95:
-            out.append(head + '"choices":[{"index":0,"delta":{"content":' + text + '},"logprobs":null,"finish_reason":null}],'
-                       '"usage":{"prompt_tokens":3,"completion_tokens":4}}')
+            out.append(text_chunk(text) + ',"usage":{"prompt_tokens":3,"completion_tokens":4}}')
         else:
-            out.append(head + '"choices":[{"index":0,"delta":{"content":' + text + '},"finish_reason":null}],'
-                       '"nested":{"choices":[{"index":0,"delta":{"content":"not text"}}]}}')
+            out.append(text_chunk(text) + ',"nested":{"choices":[{"index":0,"delta":{"content":"not text"}}]}}')
     out.append(head + '"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}')
     out.append('{"id":"chatcmpl-1","choices":[],"usage":{"prompt_tokens":11,"completion_tokens":7}}')
     return out

@@ -76,7 +76,8 @@ def test_a_long_streamed_reply_reaches_the_client_whole(env: Env, base: int, gat
     model.script(Reply(text=text, chunk=8))
     ws = operator(env, base)
     final, events = turn(ws, "long", "agent:main:long", "a long one, please")
-    assert final["status"] == "ok" and reply_text(final) == text
+    assert final["status"] == "ok", final
+    assert reply_text(final) == text
     assistant = [e["payload"]["data"]["delta"] for e in events
                  if e["event"] == "agent" and e["payload"]["stream"] == "assistant"]
     chat = [e["payload"] for e in events if e["event"] == "chat"]
@@ -84,6 +85,12 @@ def test_a_long_streamed_reply_reaches_the_client_whole(env: Env, base: int, gat
     assert "".join(assistant) == text and "".join(d["deltaText"] for d in deltas) == text
     assert deltas[-1]["message"]["content"][0]["text"] == text  # each delta carries the whole text so far
     assert chat[-1]["state"] == "final" and chat[-1]["message"]["content"][0]["text"] == text
+    # a lone surrogate half (JSON can carry one; UTF-8 and SQLite cannot) becomes U+FFFD everywhere
+    model.script(Reply(text="half of a pair: \ud83d, a whole one: 😀", chunk=3))
+    final, events = turn(ws, "half", "agent:main:long", "and now?")
+    assert final["status"] == "ok" and reply_text(final) == "half of a pair: \ufffd, a whole one: 😀"
+    assert "".join(e["payload"]["data"]["delta"] for e in events
+                   if e["event"] == "agent" and e["payload"]["stream"] == "assistant") == reply_text(final)
     ws.close()
 
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from openclaw.gateway.context import GatewayContext
 
 ERROR_KINDS = {"timeout": "timeout", "rate_limit": "rate_limit", "overloaded": "rate_limit"}
+TEXT_SLOT = "\0text so far\0"  # stands in for the whole text in a chat delta until it is spliced in, encoded
+SLOT_JSON = encode_json(TEXT_SLOT)
 
 
 def runtime_for(gateway: GatewayContext) -> AgentRuntime:
@@ -52,7 +54,9 @@ def assistant_message(text: str, run: Run) -> dict[str, Any]:
 class RunStream:
     """Streams one run to the connection that started it (and `chat` to the UIs). Chat deltas are
     paced as upstream paces them: the first at once, then at most one per `PACING_S`, each carrying
-    the text since the last one and the whole message so far; the rest is flushed before the end."""
+    the text since the last one and the whole message so far; the rest is flushed before the end.
+    The whole message is kept encoded, so a delta encodes only its own text (a long reply is not
+    encoded again, whole, every 75 ms)."""
 
     PACING_S = 0.075
 
@@ -60,7 +64,7 @@ class RunStream:
         self.gateway, self.conn, self.run = gateway, conn, run
         self._agent_seq = 0
         self._chat_seq = 0
-        self._text = ""  # what chat deltas have carried so far
+        self._text = bytearray()  # what chat deltas have carried so far, JSON-encoded (without its quotes)
         self._pending: list[str] = []  # streamed since: joined once per delta, never added to a string per piece
         self._last_delta: float | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -96,16 +100,19 @@ class RunStream:
         self._pending.clear()
         if not delta:
             return
-        self._text += delta  # once per delta (at most one per PACING_S), not once per piece
+        self._text += encode_json(delta)[1:-1]  # only the new text is encoded; JSON escapes each character alone
         self._last_delta = asyncio.get_running_loop().time()
         self._chat({"state": "delta", "deltaText": delta,
-                    "message": {"role": "assistant", "content": [{"type": "text", "text": self._text}],
-                                "timestamp": int(time.time() * 1000)}})
+                    "message": {"role": "assistant", "content": [{"type": "text", "text": TEXT_SLOT}],
+                                "timestamp": int(time.time() * 1000)}}, whole_text=True)
 
-    def _chat(self, fields: dict[str, Any]) -> None:
+    def _chat(self, fields: dict[str, Any], whole_text: bool = False) -> None:
         run = self.run
         data = encode_json({"runId": run.id, "sessionKey": run.session_key, "agentId": run.agent_id,
                             "seq": self._chat_seq, **fields})
+        if whole_text:  # the text so far goes where its slot is (the last occurrence: after deltaText)
+            head, _, tail = data.rpartition(SLOT_JSON)
+            data = b"".join((head, b'"', self._text, b'"', tail))
         self._chat_seq += 1
         for conn in list(self.gateway.connections):
             if conn is self.conn or (conn.authenticated and not conn.ephemeral and satisfies(conn.scopes, READ)):

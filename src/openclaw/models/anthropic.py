@@ -65,7 +65,7 @@ def _complete(data: dict[str, Any]) -> Completion:
             texts.append(block.get("text") or "")
         elif block.get("type") == "tool_use":
             out.tool_calls.append(ToolCall(str(block.get("id")), str(block.get("name")), block.get("input") or {}))
-    out.text = "".join(texts)
+    out.text = wire.unicode_text("".join(texts))
     usage = data.get("usage") or {}
     out.usage = Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0))
     return out
@@ -93,10 +93,10 @@ def _take_batch(events: str, shape: deltas.Shape, out: Completion, got: wire.Str
     """The events of one read, in order; True at `message_stop`."""
     whole = shape.texts(events)
     if whole is not None:  # nothing but text, as most reads of a long reply are
-        got.add_texts([t for t in whole if t])
+        got.add_text("".join(whole))  # one piece per read, not thousands of tiny strings held to the end
         return False
     for texts, others in deltas.runs(sse.events(events), shape):
-        got.add_texts([t for t in deltas.decode(texts) if t])
+        got.add_text("".join(deltas.decode(texts)))
         for (name, _), event in zip(others, wire.parse_each([data for _, data in others]), strict=False):
             if _take(name, event, out, got):
                 return True

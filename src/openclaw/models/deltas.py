@@ -68,34 +68,28 @@ class Shape:
 
     def texts(self, events: str) -> list[str] | None:
         """The texts of `events` (SSE text ending at an event boundary, as `sse.reads` yields it)
-        when it is nothing but text deltas of this stream's shape, in one pass of string methods
-        over the whole text rather than a few per event; None when it is anything else.
+        when it is nothing but text deltas of this stream's shape, from three passes of string
+        methods over the whole text rather than a few per event; None when it is anything else.
 
-        The text is then `start "p1" sep "p2" sep ... "pk" end`: every separator is the same
-        string, and no separator, raw newline or unescaped quote can be inside a valid literal,
-        so counting them proves each piece is one literal and each event one text delta."""
+        Such text is `start "p1" sep "p2" sep ... "pk" end` with one fixed separator. Turned into
+        the JSON array `["p1","p2",...,"pk"]`, it decodes to exactly k strings only if every piece
+        is a string literal: any other event in between would put braces or colons between the
+        array's strings, and a broken literal breaks the array (the event by event path then
+        names the broken event)."""
         start, end = self.head + self.prefix, self.suffix + "\n\n"
-        sep = '"' + end + start + '"'
-        if not self.prefix or "\\" in sep or not events.startswith(start) or not events.endswith(end):
+        if not self.prefix or not events.startswith(start) or not events.endswith(end):
             return None
         if len(events) < len(start) + len(end) + 2 or events[len(start)] != '"' or events[-len(end) - 1] != '"':
             return None
+        sep = '"' + end + start + '"'
         inner = events[len(start) + 1: len(events) - len(end) - 1]
-        seps = inner.count(sep)
-        if inner.count("\n") != seps * sep.count("\n"):
-            return None
-        bare = inner
-        if "\\" in inner:  # escaped backslashes and quotes out, in that order; what remains is raw
-            bare = inner.replace("\\\\", "").replace('\\"', "")
-            if bare.count(sep) != seps or bare.endswith("\\"):
-                return None  # a piece ended in a lone backslash: it swallowed the quote after it
-        if bare.count('"') != seps * sep.count('"'):
-            return None
         try:
             texts = json.loads('["' + inner.replace(sep, '","') + '"]')
         except ValueError:
-            return None  # a control character or a bad escape: the event by event path names it
-        return texts if isinstance(texts, list) and len(texts) == seps + 1 else None
+            return None
+        if not isinstance(texts, list) or len(texts) != inner.count(sep) + 1 or not all(type(t) is str for t in texts):
+            return None
+        return texts
 
     def _same(self, data: str) -> str | None:
         start = len(self.prefix)

@@ -56,8 +56,8 @@ def _complete(data: dict[str, Any]) -> Completion:
     calls = [ToolCall(str(c.get("id")), str((c.get("function") or {}).get("name")),
                       wire.arguments((c.get("function") or {}).get("arguments") or ""))
              for c in message.get("tool_calls") or []]
-    return Completion(text=message.get("content") or "", tool_calls=calls, usage=_usage(data.get("usage")),
-                      stop_reason=choice.get("finish_reason"))
+    return Completion(text=wire.unicode_text(message.get("content") or ""), tool_calls=calls,
+                      usage=_usage(data.get("usage")), stop_reason=choice.get("finish_reason"))
 
 
 async def _stream(resp: aiohttp.ClientResponse, provider: Provider, on_text: OnText) -> Completion:
@@ -82,10 +82,10 @@ def _take_batch(events: str, shape: deltas.Shape, out: Completion, got: wire.Str
     """The events of one read, in order; True once the stream said [DONE]."""
     whole = shape.texts(events)
     if whole is not None:  # nothing but text, as most reads of a long reply are
-        got.add_texts([t for t in whole if t])
+        got.add_text("".join(whole))  # one piece per read, not thousands of tiny strings held to the end
         return False
     for texts, others in deltas.runs(sse.events(events), shape):
-        got.add_texts([t for t in deltas.decode(texts) if t])
+        got.add_text("".join(deltas.decode(texts)))
         datas = [data for _, data in others]
         done = next((i for i, data in enumerate(datas) if data.strip() == "[DONE]"), None)
         for chunk in wire.parse_each(datas[:done]):

@@ -61,6 +61,18 @@ def parse(text: str) -> dict[str, Any]:
     return value
 
 
+def unicode_text(text: str) -> str:
+    """`text` as valid Unicode: escaped surrogate halves that belong together are joined, a lone one
+    becomes U+FFFD. JSON can carry a lone half; UTF-8, SQLite and every client cannot."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def parse_each(items: list[str]) -> Iterator[dict[str, Any]]:
     """The JSON objects of several events, decoded in one call when they are all well formed
     (a call per 8-character delta costs more than the parsing); else one by one, so the events
@@ -93,12 +105,9 @@ class Streamed:
             await on_text("".join(self.text[since:]))
 
     def add_text(self, piece: str) -> None:
-        self._count(len(piece))
-        self.text.append(piece)
-
-    def add_texts(self, pieces: list[str]) -> None:
-        self._count(sum(map(len, pieces)))
-        self.text.extend(pieces)
+        if piece:
+            self._count(len(piece))
+            self.text.append(unicode_text(piece))
 
     def call(self, index: int, **start: str) -> dict[str, Any]:
         """The tool call (or content block) at `index`, opened with `start`'s fields if new."""
