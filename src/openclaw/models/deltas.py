@@ -10,7 +10,9 @@ its shape is remembered: what comes before the text's JSON string literal and
 what comes after. A later event with the same prefix and suffix around a
 valid string literal is the same event with other text, and costs a few
 string comparisons; its literal is decoded with its neighbours in one call.
-Everything else goes through the full decoder.
+A read that holds nothing but such events (most reads of a long reply) is
+taken whole, in a few passes of string methods over its text
+(`Shape.texts`). Everything else goes through the full decoder.
 """
 
 from __future__ import annotations

@@ -4,10 +4,9 @@ A fast provider's events arrive many to a read (a 3 MB reply in 8-character
 deltas is 400,000 events): each read is cut at its last event boundary and the
 complete events are handed over together, as text (`events` splits it in
 bulk), so what the gateway does per read (relay text, wake a client) is not
-done per event. The
-idle limit between reads is the response's own `sock_read` timeout (set by
-`wire.post`), which aiohttp restarts on every read: no timer or task per
-event. An event longer than `MAX_EVENT` is refused.
+done per event. The idle limit between reads is the response's own
+`sock_read` timeout (set by `wire.post`), which aiohttp restarts on every
+read: no timer or task per event. An event longer than `MAX_EVENT` is refused.
 """
 
 from __future__ import annotations
