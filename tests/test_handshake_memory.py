@@ -82,7 +82,7 @@ def rss_kb(pid: int) -> int:
 
 def test_sequential_rejected_handshakes_do_not_grow_the_gateway(started) -> None:
     """1,200 wrong-token clients one after another: each used to keep ~10 KB for 45 s (12 MB here)."""
-    env, port, gw = started
+    _, port, gw = started
 
     async def run(count: int) -> set[int | None]:
         return {await answered_rejection(port) for _ in range(count)}

@@ -58,7 +58,7 @@ class Parser:
         if not self._partial:
             return False
         tail = self._partial[-1][-3:]
-        return (tail.endswith(b"\n") or tail.endswith(b"\r")) and chunk[:3].lstrip(b"\r").startswith(b"\n")
+        return tail.endswith((b"\n", b"\r")) and chunk[:3].lstrip(b"\r").startswith(b"\n")
 
     def _hold(self, piece: bytes) -> None:
         if not piece:
