@@ -3,8 +3,10 @@ and Anthropic Messages (`/v1/messages`), streamed (SSE) and not.
 
 Replies are scripted: each request takes the first queued `Reply` meant for its model (or any
 model), else the default reply, which echoes the last user message. A reply can be text, tool
-calls, an HTTP error with `retry-after`, a stream that stalls, or a malformed chunk. Every
-request body is recorded. Used by the tests and, with no delays, by the benchmarks.
+calls, an HTTP error with `retry-after` (and the provider's own error body), a stream that
+stalls, a malformed chunk, or a non-streamed answer that arrives in small pieces. Every
+request body is recorded. Used by the tests and, with no delays, by the benchmarks (which
+script a stand-in in another process through `POST /__script`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 T0, FIRST = web.RequestKey("t0", float), web.RequestKey("first", float)
+PIECE = "\0piece\0"  # where a streamed frame's text goes
 
 
 @dataclass
@@ -31,7 +34,9 @@ class Reply:
     stall_after: int | None = None  # stream this many text chunks, then go silent
     malformed: bool = False  # send a chunk that is not JSON (after the first text chunk)
     chunk: int = 8  # characters per streamed text delta
-    delay_s: float = 0.0  # between chunks
+    delay_s: float = 0.0  # between chunks (and between the pieces of a trickled answer)
+    trickle: int | None = None  # a non-streamed answer is written in pieces of this many bytes
+    error: dict[str, Any] | None = None  # the error body (status >= 400) instead of a generic one
     model: str | None = None  # only for requests to this model
     usage: tuple[int, int] = (11, 7)
 
@@ -79,6 +84,7 @@ class ModelStandin:
     async def _start(self) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._timed])
         app.router.add_get("/__timings", self._timings)
+        app.router.add_post("/__script", self._script)
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -127,6 +133,13 @@ class ModelStandin:
                 self.timings.append(((request[FIRST] - request[T0]) * 1000, (end - request[T0]) * 1000))
         return response
 
+    async def _script(self, request: web.Request) -> web.Response:
+        """Queue replies sent as JSON (a list of `Reply` fields) from another process."""
+        items = await request.json()
+        self.script(*(Reply(**{**item, "tool_calls": [tuple(c) for c in item.get("tool_calls", [])]})
+                      for item in items))
+        return web.json_response({"queued": len(items)})
+
     async def _timings(self, request: web.Request) -> web.Response:
         with self._lock:
             out, self.timings = self.timings, []
@@ -146,7 +159,8 @@ class ModelStandin:
         body = await request.json()
         reply = self._next("openai", body, dict(request.headers))
         if reply.status >= 400:
-            return _error(reply, {"error": {"message": f"scripted {reply.status}", "type": "error"}})
+            return await _answer(request, reply, reply.error or {"error": {"message": f"scripted {reply.status}",
+                                                                          "type": "error"}})
         calls = [{"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
                  for i, (n, a) in enumerate(reply.tool_calls)]
         usage = {"prompt_tokens": reply.usage[0], "completion_tokens": reply.usage[1]}
@@ -154,10 +168,10 @@ class ModelStandin:
             message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
             if calls:
                 message["tool_calls"] = calls
-            return web.json_response({"id": "cmpl", "object": "chat.completion", "model": body.get("model"),
-                                      "choices": [{"index": 0, "message": message,
-                                                   "finish_reason": "tool_calls" if calls else "stop"}],
-                                      "usage": usage})
+            return await _answer(request, reply, {
+                "id": "cmpl", "object": "chat.completion", "model": body.get("model"),
+                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
+                "usage": usage})
         resp = await _sse(request)
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -185,15 +199,16 @@ class ModelStandin:
         reply = self._next("anthropic", body, dict(request.headers))
         if reply.status >= 400:
             kind = "overloaded_error" if reply.status == 529 else "rate_limit_error" if reply.status == 429 else "api_error"
-            return _error(reply, {"type": "error", "error": {"type": kind, "message": f"scripted {reply.status}"}})
+            return await _answer(request, reply, reply.error or {"type": "error", "error": {
+                "type": kind, "message": f"scripted {reply.status}"}})
         blocks: list[dict[str, Any]] = ([{"type": "text", "text": reply.text}] if reply.text else [])
         blocks += [{"type": "tool_use", "id": f"toolu_{i}", "name": n, "input": a}
                    for i, (n, a) in enumerate(reply.tool_calls)]
         stop = "tool_use" if reply.tool_calls else "end_turn"
         if not body.get("stream"):
-            return web.json_response({"id": "msg", "type": "message", "role": "assistant", "model": body.get("model"),
-                                      "content": blocks, "stop_reason": stop,
-                                      "usage": {"input_tokens": reply.usage[0], "output_tokens": reply.usage[1]}})
+            return await _answer(request, reply, {
+                "id": "msg", "type": "message", "role": "assistant", "model": body.get("model"), "content": blocks,
+                "stop_reason": stop, "usage": {"input_tokens": reply.usage[0], "output_tokens": reply.usage[1]}})
         resp = await _sse(request)
         await _send(resp, {"type": "message_start", "message": {"id": "msg", "role": "assistant", "content": [],
                                                                 "usage": {"input_tokens": reply.usage[0],
@@ -226,12 +241,24 @@ class ModelStandin:
 
     async def _stream_text(self, resp: web.StreamResponse, reply: Reply, frame: Callable[[str], dict[str, Any]],
                            event: str | None = None, request: web.Request | None = None) -> bool:
-        """Stream the reply's text in pieces; False when the script stalled or broke the stream."""
+        """Stream the reply's text in pieces; False when the script stalled or broke the stream.
+        Without delays, events are written in batches of about 64 KB (each still its own event, as a
+        fast provider's arrive several to a network read), so the stand-in is not what a benchmark of
+        a long reply measures."""
         pieces = [reply.text[i:i + reply.chunk] for i in range(0, len(reply.text), reply.chunk)]
+        head, tail = _event(frame(PIECE), event).split(json.dumps(PIECE).encode())  # one frame, a slot for the text
+        batch: list[bytes] = []
+        size = 0
         for n, piece in enumerate(pieces):
             if reply.stall_after is not None and n >= reply.stall_after:
+                await _flush(resp, batch)
                 await asyncio.sleep(3600)  # silent until the client gives up and goes away
-            await _send(resp, frame(piece), event)
+            data = head + json.dumps(piece).encode() + tail
+            batch.append(data)
+            size += len(data)
+            if n == 0 or reply.malformed or reply.delay_s or size >= 1 << 16:
+                await _flush(resp, batch)
+                size = 0
             if n == 0 and request is not None:
                 request[FIRST] = time.perf_counter()
             if reply.malformed:
@@ -239,6 +266,7 @@ class ModelStandin:
                 return False
             if reply.delay_s:
                 await asyncio.sleep(reply.delay_s)
+        await _flush(resp, batch)
         return True
 
 
@@ -248,14 +276,36 @@ async def _sse(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-async def _send(resp: web.StreamResponse, data: dict[str, Any], event: str | None = None) -> None:
+def _event(data: dict[str, Any], event: str | None = None) -> bytes:
     head = f"event: {event}\n" if event else ""
-    await resp.write(f"{head}data: {json.dumps(data)}\n\n".encode())
+    return f"{head}data: {json.dumps(data)}\n\n".encode()
 
 
-def _error(reply: Reply, body: dict[str, Any]) -> web.Response:
+async def _send(resp: web.StreamResponse, data: dict[str, Any], event: str | None = None) -> None:
+    await resp.write(_event(data, event))
+
+
+async def _flush(resp: web.StreamResponse, batch: list[bytes]) -> None:
+    if batch:
+        await resp.write(b"".join(batch))
+        batch.clear()
+
+
+async def _answer(request: web.Request, reply: Reply, body: dict[str, Any]) -> web.StreamResponse:
+    """A non-streamed answer (or an error): whole, or (`trickle`) in pieces with a pause between
+    them, so the client sees it arrive over many reads as a slow network delivers it."""
     headers = {"retry-after": reply.retry_after} if reply.retry_after is not None else {}
-    return web.json_response(body, status=reply.status, headers=headers)
+    if reply.trickle is None:
+        return web.json_response(body, status=reply.status, headers=headers)
+    raw = json.dumps(body).encode()
+    resp = web.StreamResponse(status=reply.status, headers={"Content-Type": "application/json", **headers})
+    resp.content_length = len(raw)
+    await resp.prepare(request)
+    for i in range(0, len(raw), reply.trickle):
+        await resp.write(raw[i:i + reply.trickle])
+        await asyncio.sleep(reply.delay_s or 0.001)
+    await resp.write_eof()
+    return resp
 
 
 def main() -> None:

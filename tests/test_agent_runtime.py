@@ -240,3 +240,19 @@ def test_the_history_cache_is_bounded_and_written_through(monkeypatch: pytest.Mo
     assert cache.get("s9") is None
     cache.put("big", [Message("user", "x" * 20_000)])  # larger than the budget on its own
     assert cache.get("big") is None and cache.size <= 10_000
+
+
+def test_remembered_runs_are_bounded_by_the_text_they_hold(setup, model: ModelStandin,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from openclaw.agents import runtime as runtime_module
+
+    monkeypatch.setattr(runtime_module, "REMEMBERED_TEXT", 25_000)
+    paths, config = setup
+    model.script(*[Reply(text=f"{i}" * 10_000) for i in range(4)])
+
+    async def body(rt: AgentRuntime) -> Any:
+        for i in range(4):
+            await rt.submit(TurnInput(f"agent:main:s{i}", "talk", run_id=f"run-{i}")).done
+        return list(rt.runs)
+
+    assert go(paths, config, body) == ["run-2", "run-3"]  # 20,000 characters kept, the oldest forgotten

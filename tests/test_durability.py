@@ -210,7 +210,7 @@ def test_bodies_are_read_to_their_end_within_their_bound() -> None:
     """A body that arrives in many small pieces is read whole; one past its bound is refused."""
     import asyncio
 
-    from openclaw.httpbody import BodyTooLarge, read_prefix, read_to_end
+    from openclaw.httpbody import BodyTooLarge, read_body, read_prefix
 
     class Trickle:
         def __init__(self, body: bytes, piece: int = 5) -> None:
@@ -222,10 +222,13 @@ def test_bodies_are_read_to_their_end_within_their_bound() -> None:
             self.at += len(out)
             return out
 
+        def at_eof(self) -> bool:
+            return self.at >= len(self.body)
+
     body = b"0123456789" * 100_000  # 1 MB in 5-byte pieces
-    assert asyncio.run(read_to_end(Trickle(body, 4096), len(body))) == body
-    assert asyncio.run(read_to_end(Trickle(b"x" * 1000), 1000)) == b"x" * 1000
+    assert asyncio.run(read_body(Trickle(body, 4096), len(body))) == body
+    assert asyncio.run(read_body(Trickle(b"x" * 1000), 1000)) == b"x" * 1000
     with pytest.raises(BodyTooLarge, match="^the body is larger than 1000 bytes$"):
-        asyncio.run(read_to_end(Trickle(b"x" * 1001), 1000))
-    assert asyncio.run(read_prefix(Trickle(b"y" * 500), 123)) == b"y" * 123
-    assert asyncio.run(read_prefix(Trickle(b"short"), 123)) == b"short"
+        asyncio.run(read_body(Trickle(b"x" * 1001), 1000))
+    assert asyncio.run(read_prefix(Trickle(b"y" * 500), 123)) == (b"y" * 123, False)
+    assert asyncio.run(read_prefix(Trickle(b"short"), 123)) == (b"short", True)

@@ -1,53 +1,58 @@
-"""Reading an HTTP body to its end, within a bound.
+"""Reading an HTTP body to its end, never past a bound.
 
-aiohttp's `StreamReader.read(n)` returns whatever has arrived so far (up to
-`n`), not `n` bytes: one call cuts any body that comes in more than one
-piece. These helpers loop until the end of the body. The time limit is the
-caller's (its session or request timeout).
+`StreamReader.read(n)` returns whatever has arrived so far, so a body longer
+than one network read is cut at the first chunk; `read()` has no bound at
+all. These read chunk by chunk until EOF and stop at `limit`: `read_body`
+refuses a larger body (JSON that was cut is worse than none), `read_prefix`
+keeps its first `limit` bytes (an error message, a web page).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-PIECE = 64 * 1024
+if TYPE_CHECKING:  # any aiohttp stream: a client response's or a request's content
+    import aiohttp
 
 
 class BodyTooLarge(ValueError):
-    """The body went past its bound; the part read so far is dropped."""
+    """The body is longer than the reader's bound."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"the body is larger than {limit} bytes")
         self.limit = limit
 
 
-class Readable(Protocol):
-    async def read(self, n: int = -1) -> bytes: ...
+def _declared(headers: Mapping[str, str] | None) -> int | None:
+    value = headers.get("Content-Length") if headers is not None else None
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
-async def read_to_end(stream: Readable, limit: int) -> bytes:
-    """The whole body; BodyTooLarge as soon as it passes `limit` bytes (never holds more than limit + 1)."""
-    parts: list[bytes] = []
-    held = 0
-    while True:
-        piece = await stream.read(min(PIECE, limit + 1 - held))
-        if not piece:
-            return b"".join(parts)
-        parts.append(piece)
-        held += len(piece)
-        if held > limit:
-            raise BodyTooLarge(limit)
+async def read_prefix(stream: aiohttp.StreamReader, limit: int) -> tuple[bytes, bool]:
+    """(at most `limit` bytes, whether that was the whole body). Reads on to EOF or the bound,
+    however the body arrives; never holds more than `limit` bytes of it."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await stream.read(limit - size)
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), stream.at_eof() or not await stream.read(1)
 
 
-async def read_prefix(stream: Readable, limit: int) -> bytes:
-    """At most the first `limit` bytes of the body (all of it when shorter): for error texts, where a
-    cut is fine but a cut at the first network piece is not."""
-    parts: list[bytes] = []
-    held = 0
-    while held < limit:
-        piece = await stream.read(min(PIECE, limit - held))
-        if not piece:
-            break
-        parts.append(piece)
-        held += len(piece)
-    return b"".join(parts)
+async def read_body(stream: aiohttp.StreamReader, limit: int, headers: Mapping[str, str] | None = None) -> bytes:
+    """The whole body, read to EOF; BodyTooLarge when it is (or its Content-Length says it is)
+    larger than `limit`."""
+    declared = _declared(headers)
+    if declared is not None and declared > limit:
+        raise BodyTooLarge(limit)
+    data, whole = await read_prefix(stream, limit)
+    if not whole:
+        raise BodyTooLarge(limit)
+    return data

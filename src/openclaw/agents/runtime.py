@@ -5,7 +5,7 @@ follow-ups, at most `MAX_QUEUED` per session), at most
 `agents.defaults.maxConcurrent` runs at once, each within
 `agents.defaults.timeoutSeconds`. `abort` stops a session's running and
 waiting runs (`/stop`). Runs are remembered for a while after they end, so
-`agent.wait` can find them.
+`agent.wait` can find them (bounded in number and in the text they hold).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from openclaw.profiles.paths import InstancePaths
 
 MAX_QUEUED = 20  # runs waiting behind a busy session
 REMEMBERED_RUNS = 1000
+REMEMBERED_TEXT = 64 * 1024 * 1024  # characters of replies the remembered runs may hold together
 DEFAULT_TIMEOUT_S = 172_800  # 48 h, as upstream; 0 = no limit
 
 ToolFactory = Callable[[TurnInput, str], list[Tool]]
@@ -132,6 +133,7 @@ class AgentRuntime:
                 self._active.pop(key, None)
                 self._lanes.pop(key, None)
                 self._waiting.pop(key, None)
+            self._forget_old()  # its reply now counts
             self._maybe_maintain(run.agent_id)
             if self._observer is not None:
                 self._observer(run)
@@ -197,10 +199,17 @@ class AgentRuntime:
 
     def _remember(self, run: Run) -> None:
         self.runs[run.id] = run
-        while len(self.runs) > REMEMBERED_RUNS:
+        self._forget_old()
+
+    def _forget_old(self) -> None:
+        """Finished runs go, oldest first, past REMEMBERED_RUNS or once their replies together pass
+        REMEMBERED_TEXT (a repeat of a forgotten run's idempotency key runs it again)."""
+        text = sum(len(r.text) for r in self.runs.values())
+        while len(self.runs) > REMEMBERED_RUNS or text > REMEMBERED_TEXT:
             oldest = next(iter(self.runs.values()))
             if not oldest.finished:
                 break
+            text -= len(oldest.text)
             self.runs.popitem(last=False)
 
     async def close(self) -> None:

@@ -16,11 +16,11 @@ from typing import Any
 
 from openclaw.agents import compaction, prompt
 from openclaw.agents.run import Run
-from openclaw.agents.sessions import SessionStore
+from openclaw.agents.sessions import Session, SessionStore
 from openclaw.agents.tools import Tool, ToolContext, ToolError, clip
 from openclaw.models.catalog import ModelRef, Provider
 from openclaw.models.client import ModelClient
-from openclaw.models.types import Message, ModelError, Request
+from openclaw.models.types import Message, ModelError, Request, ToolSpec
 
 MAX_TOOL_ROUNDS = 16
 
@@ -54,16 +54,17 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
     async def on_text(delta: str) -> None:
         run.emit("assistant", delta=delta)
 
+    compacted = False
     for round_ in range(MAX_TOOL_ROUNDS + 1):
         offer = tuple(t.spec for t in plan.tools) if round_ < MAX_TOOL_ROUNDS else ()
-        request = Request("", system, tuple(history), offer, plan.max_tokens)
         try:
-            completion = await client.complete(plan.refs, plan.known, request, on_text)
+            completion = await client.complete(plan.refs, plan.known, _request(system, history, offer, plan), on_text)
         except ModelError as exc:
-            if not compaction.overflowed(exc) or round_ > 0:
+            if not compaction.overflowed(exc) or compacted:
                 raise
-            history = await compaction.fit(history, system, plan, store, session, client, force=True)
-            completion = await client.complete(plan.refs, plan.known, request, on_text)
+            compacted = True  # once per run: a second overflow means the recent turns alone are too long
+            history = await _compacted(exc, plan, store, session, client)  # asked again with what it left
+            completion = await client.complete(plan.refs, plan.known, _request(system, history, offer, plan), on_text)
         run.usage.add(completion.usage)
         run.model = completion.model
         reply = Message("assistant", completion.text, tuple(completion.tool_calls))
@@ -84,6 +85,21 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
             history.append(answer)
     await store.add_usage(session.key, run.usage.input, run.usage.output, compaction.estimate(history, system),
                           run.model or None)
+
+
+def _request(system: str, history: list[Message], offer: tuple[ToolSpec, ...], plan: Plan) -> Request:
+    return Request("", system, tuple(history), offer, plan.max_tokens)
+
+
+async def _compacted(exc: ModelError, plan: Plan, store: SessionStore, session: Session,
+                     client: ModelClient) -> list[Message]:
+    """The history after a forced compaction, for asking again; the provider's error when there is
+    nothing to compact."""
+    shorter = await compaction.compact(plan, store, session, client)
+    if shorter is None:
+        raise ModelError("context_overflow", f"{exc} (the current turn alone is too long: nothing older to "
+                                             "summarise; start a new session with /new or send less)", exc.status)
+    return shorter
 
 
 async def _use(tool: Tool | None, name: str, args: dict[str, Any], context: ToolContext) -> tuple[str, bool]:

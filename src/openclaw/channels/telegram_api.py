@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from openclaw.httpbody import BodyTooLarge, read_to_end
+from openclaw.httpbody import BodyTooLarge, read_body
 
 DEFAULT_API_ROOT = "https://api.telegram.org"
 MESSAGE_LIMIT = 4096  # Telegram's maximum text length
@@ -34,7 +34,7 @@ class TelegramApi:
             async with self.session.post(self._url + method, json=params or {},
                                          timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
                 try:
-                    data = json.loads(await read_to_end(resp.content, MAX_BODY))
+                    data = json.loads(await read_body(resp.content, MAX_BODY))
                 except BodyTooLarge as exc:
                     raise TelegramError(method, resp.status, f"HTTP {resp.status} with {exc}") from None
                 except (ValueError, RecursionError):

@@ -53,11 +53,27 @@ BUSY = RpcError(UNAVAILABLE, "The server is busy. Please try again in a moment."
                 retry_after_ms=1000)
 
 
+class WebSocket(web.WebSocketResponse):
+    """aiohttp's WebSocket, minus a heartbeat that outlives the socket.
+
+    aiohttp re-arms the heartbeat timer whenever data arrives, even after `close()` has
+    cancelled it: the peer's close frame answering ours (what every real client sends) arms
+    a 30 s timer, then a 15 s pong timer, and each holds the whole connection (request,
+    protocol, parser, buffers: ~10 KB). A rejected handshake therefore cost 10 KB for 45 s,
+    so a sequential attacker grew the gateway by ~100 MB per 10,000 attempts. A closed
+    socket never re-arms here.
+    """
+
+    def _reset_heartbeat(self) -> None:
+        if not self.closed:
+            super()._reset_heartbeat()
+
+
 def websocket(limits: Limits) -> web.WebSocketResponse:
     """No per-message deflate: it costs ~60 KB of zlib state per socket (kept by every rejected
     handshake until collected) to shrink frames that are mostly a few hundred bytes."""
-    return web.WebSocketResponse(max_msg_size=limits.max_payload_bytes, compress=False,
-                                 heartbeat=limits.tick_interval_ms / 1000, timeout=limits.close_grace_s)
+    return WebSocket(max_msg_size=limits.max_payload_bytes, compress=False,
+                     heartbeat=limits.tick_interval_ms / 1000, timeout=limits.close_grace_s)
 
 
 class Connection:

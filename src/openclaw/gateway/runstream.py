@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from openclaw.gateway.context import GatewayContext
 
 ERROR_KINDS = {"timeout": "timeout", "rate_limit": "rate_limit", "overloaded": "rate_limit"}
+TEXT_SLOT = "\0text so far\0"  # stands in for the whole text in a chat delta until it is spliced in, encoded
+SLOT_JSON = encode_json(TEXT_SLOT)
 
 
 def runtime_for(gateway: GatewayContext) -> AgentRuntime:
@@ -52,7 +54,9 @@ def assistant_message(text: str, run: Run) -> dict[str, Any]:
 class RunStream:
     """Streams one run to the connection that started it (and `chat` to the UIs). Chat deltas are
     paced as upstream paces them: the first at once, then at most one per `PACING_S`, each carrying
-    the text since the last one and the whole message so far; the rest is flushed before the end."""
+    the text since the last one and the whole message so far; the rest is flushed before the end.
+    The whole message is kept encoded, so a delta encodes only its own text (a long reply is not
+    encoded again, whole, every 75 ms)."""
 
     PACING_S = 0.075
 
@@ -60,8 +64,8 @@ class RunStream:
         self.gateway, self.conn, self.run = gateway, conn, run
         self._agent_seq = 0
         self._chat_seq = 0
-        self._text = ""  # everything streamed so far
-        self._sent = 0  # how much of it chat deltas have carried
+        self._text = bytearray()  # what chat deltas have carried so far, JSON-encoded (without its quotes)
+        self._pending: list[str] = []  # streamed since: joined once per delta, never added to a string per piece
         self._last_delta: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self.unsubscribe = run.subscribe(self._on_event)
@@ -73,7 +77,7 @@ class RunStream:
             "sessionKey": run.session_key, "data": event.data}))
         self._agent_seq += 1
         if event.stream == "assistant":
-            self._text += event.data.get("delta", "")
+            self._pending.append(event.data.get("delta", ""))
             self._pace()
         elif event.stream == "lifecycle" and event.data.get("phase") in ("end", "error"):
             self._flush()
@@ -92,18 +96,23 @@ class RunStream:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if len(self._text) <= self._sent:
+        delta = "".join(self._pending)
+        self._pending.clear()
+        if not delta:
             return
-        delta, self._sent = self._text[self._sent:], len(self._text)
+        self._text += encode_json(delta)[1:-1]  # only the new text is encoded; JSON escapes each character alone
         self._last_delta = asyncio.get_running_loop().time()
         self._chat({"state": "delta", "deltaText": delta,
-                    "message": {"role": "assistant", "content": [{"type": "text", "text": self._text}],
-                                "timestamp": int(time.time() * 1000)}})
+                    "message": {"role": "assistant", "content": [{"type": "text", "text": TEXT_SLOT}],
+                                "timestamp": int(time.time() * 1000)}}, whole_text=True)
 
-    def _chat(self, fields: dict[str, Any]) -> None:
+    def _chat(self, fields: dict[str, Any], whole_text: bool = False) -> None:
         run = self.run
         data = encode_json({"runId": run.id, "sessionKey": run.session_key, "agentId": run.agent_id,
                             "seq": self._chat_seq, **fields})
+        if whole_text:  # the text so far goes where its slot is (the last occurrence: after deltaText)
+            head, _, tail = data.rpartition(SLOT_JSON)
+            data = b"".join((head, b'"', self._text, b'"', tail))
         self._chat_seq += 1
         for conn in list(self.gateway.connections):
             if conn is self.conn or (conn.authenticated and not conn.ephemeral and satisfies(conn.scopes, READ)):

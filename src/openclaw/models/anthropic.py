@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from openclaw.models import sse, wire
+from openclaw.models import deltas, sse, wire
 from openclaw.models.catalog import Provider
 from openclaw.models.types import Completion, Message, ModelError, OnText, Request, ToolCall, Usage
 
@@ -59,47 +59,75 @@ async def call(session: aiohttp.ClientSession, provider: Provider, req: Request,
 def _complete(data: dict[str, Any]) -> Completion:
     _raise_error(data)
     out = Completion(stop_reason=data.get("stop_reason"))
+    texts = []
     for block in data.get("content") or []:
         if block.get("type") == "text":
-            out.text += block.get("text") or ""
+            texts.append(block.get("text") or "")
         elif block.get("type") == "tool_use":
             out.tool_calls.append(ToolCall(str(block.get("id")), str(block.get("name")), block.get("input") or {}))
+    out.text = wire.unicode_text("".join(texts))
     usage = data.get("usage") or {}
     out.usage = Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0))
     return out
 
 
 async def _stream(resp: aiohttp.ClientResponse, provider: Provider, on_text: OnText) -> Completion:
-    out = Completion()
-    blocks: dict[int, dict[str, str]] = {}
-    async for name, data in sse.events(resp, provider.timeout_s):
-        event = wire.parse(data)
-        kind = event.get("type") or name
-        if kind == "error":
-            _raise_error(event)
-        elif kind == "message_start":
-            usage = (event.get("message") or {}).get("usage") or {}
-            out.usage.input = int(usage.get("input_tokens") or 0)
-        elif kind == "content_block_start":
-            block = event.get("content_block") or {}
-            blocks[int(event.get("index") or 0)] = {"type": block.get("type", ""), "id": block.get("id") or "",
-                                                    "name": block.get("name") or "", "json": ""}
-        elif kind == "content_block_delta":
-            delta = event.get("delta") or {}
-            if delta.get("type") == "text_delta" and delta.get("text"):
-                out.text += delta["text"]
-                await on_text(delta["text"])
-            elif delta.get("type") == "input_json_delta":
-                blocks.setdefault(int(event.get("index") or 0), {"type": "tool_use", "id": "", "name": "",
-                                                                  "json": ""})["json"] += delta.get("partial_json") or ""
-        elif kind == "message_delta":
-            out.stop_reason = (event.get("delta") or {}).get("stop_reason") or out.stop_reason
-            out.usage.output = int((event.get("usage") or {}).get("output_tokens") or out.usage.output)
-        elif kind == "message_stop":
+    out, got, shape = Completion(), wire.Streamed(), deltas.Shape(deltas.ANTHROPIC)
+    async for events in sse.reads(resp, provider.timeout_s):
+        text = len(got.text)
+        try:
+            stop = _take_batch(events, shape, out, got)
+        except ModelError:  # what arrived before a broken event still reaches the user (the failure is final)
+            await got.relay(text, on_text)
+            raise
+        await got.relay(text, on_text)
+        if stop:
             break
-    out.tool_calls = [ToolCall(b["id"] or f"toolu_{i}", b["name"], wire.arguments(b["json"]))
-                      for i, b in sorted(blocks.items()) if b["type"] == "tool_use"]
+    out.text = "".join(got.text)
+    out.tool_calls = [ToolCall(b["id"] or f"toolu_{i}", b["name"], wire.arguments("".join(b["pieces"])))
+                      for i, b in sorted(got.calls.items()) if b["type"] == "tool_use"]
     return out
+
+
+def _take_batch(events: str, shape: deltas.Shape, out: Completion, got: wire.Streamed) -> bool:
+    """The events of one read, in order; True at `message_stop`."""
+    whole = shape.texts(events)
+    if whole is not None:  # nothing but text, as most reads of a long reply are
+        got.add_text("".join(whole))  # one piece per read, not thousands of tiny strings held to the end
+        return False
+    for texts, others in deltas.runs(sse.events(events), shape):
+        got.add_text("".join(deltas.decode(texts)))
+        for (name, _), event in zip(others, wire.parse_each([data for _, data in others]), strict=False):
+            if _take(name, event, out, got):
+                return True
+    return False
+
+
+def _take(name: str | None, event: dict[str, Any], out: Completion, got: wire.Streamed) -> bool:
+    """One streamed event into `out` and `got`; True at `message_stop`."""
+    kind = event.get("type") or name
+    if kind == "error":
+        _raise_error(event)
+    elif kind == "message_start":
+        usage = (event.get("message") or {}).get("usage") or {}
+        out.usage.input = int(usage.get("input_tokens") or 0)
+    elif kind == "content_block_start":
+        block = event.get("content_block") or {}
+        slot = got.call(int(event.get("index") or 0), type=str(block.get("type", "")))
+        slot["id"] = block.get("id") or slot["id"]
+        got.add_name(slot, block.get("name") or "")
+    elif kind == "content_block_delta":
+        delta = event.get("delta") or {}
+        if delta.get("type") == "text_delta" and delta.get("text"):
+            got.add_text(delta["text"])
+        elif delta.get("type") == "input_json_delta":
+            got.add_arguments(got.call(int(event.get("index") or 0), type="tool_use"), delta.get("partial_json") or "")
+    elif kind == "message_delta":
+        out.stop_reason = (event.get("delta") or {}).get("stop_reason") or out.stop_reason
+        out.usage.output = int((event.get("usage") or {}).get("output_tokens") or out.usage.output)
+    elif kind == "message_stop":
+        return True
+    return False
 
 
 def _raise_error(data: dict[str, Any]) -> None:

@@ -72,8 +72,8 @@ class ModelClient:
                 return await self._attempts(ref, provider, replace(request, model=ref.model), relay,
                                             lambda: streamed)
             except ModelError as exc:
-                if streamed or (exc.kind == "config" and len(refs) == 1):
-                    raise
+                if streamed or (exc.kind == "config" and len(refs) == 1) or exc.kind == "context_overflow":
+                    raise  # an overflow is the conversation's: the caller compacts it and asks again
                 failures.append(f"{ref}: {exc}")
         raise ModelError("exhausted", "every model failed: " + "; ".join(failures))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from openclaw.models import sse, wire
+from openclaw.models import deltas, sse, wire
 from openclaw.models.catalog import Provider
 from openclaw.models.types import Completion, Message, ModelError, OnText, Request, ToolCall, Usage
 
@@ -56,36 +56,62 @@ def _complete(data: dict[str, Any]) -> Completion:
     calls = [ToolCall(str(c.get("id")), str((c.get("function") or {}).get("name")),
                       wire.arguments((c.get("function") or {}).get("arguments") or ""))
              for c in message.get("tool_calls") or []]
-    return Completion(text=message.get("content") or "", tool_calls=calls, usage=_usage(data.get("usage")),
-                      stop_reason=choice.get("finish_reason"))
+    return Completion(text=wire.unicode_text(message.get("content") or ""), tool_calls=calls,
+                      usage=_usage(data.get("usage")), stop_reason=choice.get("finish_reason"))
 
 
 async def _stream(resp: aiohttp.ClientResponse, provider: Provider, on_text: OnText) -> Completion:
-    out = Completion()
-    calls: dict[int, dict[str, str]] = {}
-    async for _, data in sse.events(resp, provider.timeout_s):
-        if data.strip() == "[DONE]":
+    out, got, shape = Completion(), wire.Streamed(), deltas.Shape(deltas.OPENAI)
+    async for events in sse.reads(resp, provider.timeout_s):
+        text = len(got.text)
+        try:
+            done = _take_batch(events, shape, out, got)
+        except ModelError:  # what arrived before a broken event still reaches the user (the failure is final)
+            await got.relay(text, on_text)
+            raise
+        await got.relay(text, on_text)
+        if done:
             break
-        chunk = wire.parse(data)
-        _raise_error(chunk)
-        if chunk.get("usage"):
-            out.usage = _usage(chunk["usage"])
-        for choice in chunk.get("choices") or []:
-            delta = choice.get("delta") or {}
-            if delta.get("content"):
-                out.text += delta["content"]
-                await on_text(delta["content"])
-            for part in delta.get("tool_calls") or []:
-                slot = calls.setdefault(int(part.get("index") or 0), {"id": "", "name": "", "arguments": ""})
-                function = part.get("function") or {}
-                slot["id"] = part.get("id") or slot["id"]
-                slot["name"] += function.get("name") or ""
-                slot["arguments"] += function.get("arguments") or ""
-            if choice.get("finish_reason"):
-                out.stop_reason = choice["finish_reason"]
-    out.tool_calls = [ToolCall(c["id"] or f"call_{i}", c["name"], wire.arguments(c["arguments"]))
-                      for i, c in sorted(calls.items())]
+    out.text = "".join(got.text)
+    out.tool_calls = [ToolCall(c["id"] or f"call_{i}", c["name"], wire.arguments("".join(c["pieces"])))
+                      for i, c in sorted(got.calls.items())]
     return out
+
+
+def _take_batch(events: str, shape: deltas.Shape, out: Completion, got: wire.Streamed) -> bool:
+    """The events of one read, in order; True once the stream said [DONE]."""
+    whole = shape.texts(events)
+    if whole is not None:  # nothing but text, as most reads of a long reply are
+        got.add_text("".join(whole))  # one piece per read, not thousands of tiny strings held to the end
+        return False
+    for texts, others in deltas.runs(sse.events(events), shape):
+        got.add_text("".join(deltas.decode(texts)))
+        datas = [data for _, data in others]
+        done = next((i for i, data in enumerate(datas) if data.strip() == "[DONE]"), None)
+        for chunk in wire.parse_each(datas[:done]):
+            _take(chunk, out, got)
+        if done is not None:
+            return True
+    return False
+
+
+def _take(chunk: dict[str, Any], out: Completion, got: wire.Streamed) -> None:
+    """One streamed chunk: text and tool-call pieces into `got`, usage and the stop reason into `out`."""
+    _raise_error(chunk)
+    if chunk.get("usage"):
+        out.usage = _usage(chunk["usage"])
+    for choice in chunk.get("choices") or []:
+        delta = choice.get("delta") or {}
+        if delta.get("content"):
+            got.add_text(delta["content"])
+        for part in delta.get("tool_calls") or []:
+            slot = got.call(int(part.get("index") or 0))
+            function = part.get("function") or {}
+            slot["id"] = part.get("id") or slot["id"]
+            got.add_name(slot, function.get("name") or "")
+            got.add_arguments(slot, function.get("arguments") or "")
+        if choice.get("finish_reason"):
+            out.stop_reason = choice["finish_reason"]
 
 
 def _raise_error(data: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +70,7 @@ OnText = Callable[[str], Awaitable[None]]
 
 class ModelError(Exception):
     """A failed call. `kind`: rate_limit | overloaded | server | timeout | network | auth | bad_request |
-    protocol | config. `retryable` says whether the same call may succeed later."""
+    context_overflow | protocol | config. `retryable` says whether the same call may succeed later."""
 
     RETRYABLE = frozenset({"rate_limit", "overloaded", "server", "timeout", "network"})
 
@@ -82,15 +83,39 @@ class ModelError(Exception):
         return self.kind in self.RETRYABLE
 
 
+# what providers answer when the conversation does not fit the model's context window: OpenAI's
+# code, then the wording of OpenAI-compatible servers (vLLM, llama.cpp, Ollama) and Anthropic's
+OVERFLOW_CODES = frozenset({"context_length_exceeded"})
+OVERFLOW_WORDS = ("maximum context length", "context length exceeded", "context_length_exceeded",
+                  "prompt is too long", "exceeds the context", "context window", "context size",
+                  "too many tokens")
+
+
+def provider_error(body: str) -> tuple[str, str]:
+    """(message, code) of an OpenAI- or Anthropic-shaped error body; else (the body, "")."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body, ""
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or body), str(error.get("code") or "")
+    return (error, "") if isinstance(error, str) else (body, "")
+
+
 def error_for_status(status: int, body: str, retry_after: str | None) -> ModelError:
-    """What an HTTP error status means for retrying."""
+    """What an HTTP error status means for retrying (and whether the conversation was too long)."""
     wait: float | None = None
     if retry_after:
         try:
             wait = max(0.0, float(retry_after))
         except ValueError:
             wait = None
-    detail = body.strip().replace("\n", " ")[:300]
+    message, code = provider_error(body)
+    detail = message.strip().replace("\n", " ")[:300]
+    if status in (400, 413, 422) and (code in OVERFLOW_CODES or any(w in message.lower() for w in OVERFLOW_WORDS)):
+        return ModelError("context_overflow", f"the conversation is too long for the model ({status}): {detail}",
+                          status)
     if status == 429:
         return ModelError("rate_limit", f"rate limited (429): {detail}", status, wait)
     if status in (503, 529):

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
+from openclaw.httpbody import BodyTooLarge, read_body, read_prefix
 from openclaw.models.catalog import Provider
-from openclaw.models.types import ModelError, error_for_status
+from openclaw.models.types import ModelError, OnText, error_for_status
 
 CONNECT_TIMEOUT_S = 10.0
-MAX_ERROR_BODY = 64 * 1024
+MAX_ERROR_BODY = 64 * 1024  # an error answer is read this far (what it says is in its first bytes)
 MAX_BODY = 16 * 1024 * 1024  # a non-streamed answer larger than this is refused
+MAX_STREAMED = 32 * 1024 * 1024  # characters of text and tool-call arguments one streamed answer may hold
+MAX_TOOL_CALLS = 256  # tool calls in one answer
+MAX_NAME = 1024  # characters of a tool call's name
 
 
 @asynccontextmanager
@@ -26,7 +31,7 @@ async def post(session: aiohttp.ClientSession, provider: Provider, url: str, bod
         headers = {"Content-Type": "application/json", **headers, **provider.headers}
         async with session.post(url, data=data, headers=headers, timeout=timeout) as resp:
             if resp.status >= 400:
-                text = (await resp.content.read(MAX_ERROR_BODY)).decode("utf-8", errors="replace")
+                text = (await read_prefix(resp.content, MAX_ERROR_BODY))[0].decode("utf-8", errors="replace")
                 raise error_for_status(resp.status, text, resp.headers.get("retry-after"))
             yield resp
     except ModelError:
@@ -38,9 +43,11 @@ async def post(session: aiohttp.ClientSession, provider: Provider, url: str, bod
 
 
 async def json_body(resp: aiohttp.ClientResponse) -> dict[str, Any]:
-    raw = await resp.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise ModelError("protocol", f"the answer is larger than {MAX_BODY} bytes")
+    """A non-streamed answer, read to its end however it arrives (never just the first read)."""
+    try:
+        raw = await read_body(resp.content, MAX_BODY, resp.headers)
+    except BodyTooLarge:
+        raise ModelError("protocol", f"the answer is larger than {MAX_BODY} bytes") from None
     return parse(raw.decode("utf-8", errors="replace"))
 
 
@@ -52,6 +59,78 @@ def parse(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ModelError("protocol", "the provider sent JSON that is not an object")
     return value
+
+
+def unicode_text(text: str) -> str:
+    """`text` as valid Unicode: escaped surrogate halves that belong together are joined, a lone one
+    becomes U+FFFD. JSON can carry a lone half; UTF-8, SQLite and every client cannot."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def parse_each(items: list[str]) -> Iterator[dict[str, Any]]:
+    """The JSON objects of several events, decoded in one call when they are all well formed
+    (a call per 8-character delta costs more than the parsing); else one by one, so the events
+    before a broken one still count and the error names the broken one."""
+    if len(items) > 1:
+        try:
+            values = json.loads("[" + ",".join(items) + "]")
+        except ValueError:
+            values = None
+        if isinstance(values, list) and len(values) == len(items) and all(isinstance(v, dict) for v in values):
+            yield from values
+            return
+    for item in items:
+        yield parse(item)
+
+
+@dataclass
+class Streamed:
+    """What a streamed answer has said so far. Text and tool-call arguments are kept as pieces and
+    joined once at the end (adding to a string copies all of it each time: quadratic in the
+    reply's length), and they are bounded together."""
+
+    text: list[str] = field(default_factory=list)
+    calls: dict[int, dict[str, Any]] = field(default_factory=dict)  # index -> id, name, type, pieces
+    size: int = 0
+
+    async def relay(self, since: int, on_text: OnText) -> None:
+        """Pass on the text added since piece `since`, as one delta."""
+        if len(self.text) > since:
+            await on_text("".join(self.text[since:]))
+
+    def add_text(self, piece: str) -> None:
+        if piece:
+            self._count(len(piece))
+            self.text.append(unicode_text(piece))
+
+    def call(self, index: int, **start: str) -> dict[str, Any]:
+        """The tool call (or content block) at `index`, opened with `start`'s fields if new."""
+        slot = self.calls.get(index)
+        if slot is None:
+            if len(self.calls) >= MAX_TOOL_CALLS:
+                raise ModelError("protocol", f"the provider sent more than {MAX_TOOL_CALLS} tool calls in one answer")
+            slot = self.calls[index] = {"id": "", "name": "", "type": "", "pieces": [], **start}
+        return slot
+
+    def add_name(self, slot: dict[str, Any], piece: str) -> None:
+        slot["name"] += piece
+        if len(slot["name"]) > MAX_NAME:
+            raise ModelError("protocol", f"the provider sent a tool name longer than {MAX_NAME} characters")
+
+    def add_arguments(self, slot: dict[str, Any], piece: str) -> None:
+        self._count(len(piece))
+        slot["pieces"].append(piece)
+
+    def _count(self, n: int) -> None:
+        self.size += n
+        if self.size > MAX_STREAMED:
+            raise ModelError("protocol", f"the provider streamed more than {MAX_STREAMED} characters in one answer")
 
 
 def arguments(raw: str) -> dict[str, Any]:

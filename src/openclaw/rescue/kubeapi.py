@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.errors import OpenClawError
+from openclaw.httpbody import BodyTooLarge, read_body
 
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 CALL_TIMEOUT_S = 10.0
@@ -71,12 +72,12 @@ class KubeAPI:
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session, session.request(
                     method, url, data=data, headers=self._headers(content_type), ssl=self._ssl()) as resp:
-                raw = await resp.content.read(MAX_BODY + 1)
+                raw = await read_body(resp.content, MAX_BODY, resp.headers)
                 status = resp.status
+        except BodyTooLarge:
+            raise KubeError(f"the Kubernetes API sent more than {MAX_BODY} bytes for {url}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise KubeError(f"the Kubernetes API at {self.base} did not answer ({type(exc).__name__}: {exc})") from None
-        if len(raw) > MAX_BODY:
-            raise KubeError(f"the Kubernetes API sent more than {MAX_BODY} bytes for {url}")
         try:
             payload = json.loads(raw or b"{}")
         except ValueError:

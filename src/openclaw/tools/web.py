@@ -3,11 +3,13 @@
 Names are resolved once, by a resolver that refuses loopback, private,
 link-local and other non-public addresses (`tools.webFetch.allowPrivateNetwork:
 true` lifts that), and the connection goes to exactly what was checked; each
-redirect is checked the same way. Answers are capped in size and time.
+redirect is checked the same way. Answers are capped in size and time: a page
+is read to its end or to `MAX_BYTES`, however it arrives, and a cut one says so.
 """
 
 from __future__ import annotations
 
+import codecs
 import html.parser
 import ipaddress
 import re
@@ -20,12 +22,14 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from openclaw.agents.tools import Tool, ToolContext, ToolError
+from openclaw.httpbody import read_prefix
 from openclaw.models.types import ToolSpec
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 5
 TIMEOUT_S = 20.0
 MAX_TEXT = 40_000
+CUT_NOTE = f"\n[... the page is longer than {MAX_BYTES} bytes; only its beginning was read]"
 
 
 def public(address: str) -> bool:
@@ -114,15 +118,23 @@ async def fetch(url: str, allow_private: bool) -> tuple[int, str, str]:
                     if resp.status in (301, 302, 303, 307, 308) and resp.headers.get("Location"):
                         url = urljoin(url, resp.headers["Location"])
                         continue
-                    body = await resp.content.read(MAX_BYTES)
+                    body, whole = await read_prefix(resp.content, MAX_BYTES)
                     kind = resp.headers.get("Content-Type", "")
-                    return resp.status, kind, body.decode(resp.get_encoding() if resp.charset else "utf-8",
-                                                          errors="replace")
+                    text = body.decode(_encoding(resp), errors="replace")
+                    return resp.status, kind, text if whole else text + CUT_NOTE
             except (aiohttp.ClientError, OSError) as exc:
                 raise ToolError(f"fetching {url} failed: {exc}") from None
             except TimeoutError:
                 raise ToolError(f"fetching {url} took longer than {TIMEOUT_S:g}s") from None
         raise ToolError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _encoding(resp: aiohttp.ClientResponse) -> str:
+    """The charset the server named (if Python knows it), else UTF-8."""
+    try:
+        return codecs.lookup(resp.charset).name if resp.charset else "utf-8"
+    except LookupError:
+        return "utf-8"
 
 
 def web_fetch_tool(config: Any) -> Tool:
