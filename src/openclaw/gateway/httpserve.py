@@ -53,12 +53,14 @@ def let_go(request: web.Request, why: str) -> None:
         request.transport.abort()
 
 
-async def while_read(request: web.Request, sending: Awaitable[Any], idle_s: float) -> None:
-    """Await a write; let go of the client when it takes nothing for `idle_s` (ConnectionError)."""
-    if unsent(request) <= HIGH_WATER:  # nothing to wait for: the common case costs no task
+async def while_read(request: web.Request, sending: Awaitable[Any], size: int, idle_s: float) -> None:
+    """Await a write of `size` bytes; let go of the client when it takes nothing for `idle_s`
+    (then ConnectionError, as when it leaves)."""
+    if unsent(request) + size <= HIGH_WATER:  # it will not wait for the reader: no task needed
         await sending
         return
     task = asyncio.ensure_future(sending)
+    await asyncio.sleep(0)  # the write starts: what it could not send yet is the baseline
     before = unsent(request)
     while True:
         done, _ = await asyncio.wait({task}, timeout=idle_s)
@@ -100,7 +102,7 @@ def request_deadline(seconds: float, long_paths: tuple[str, ...] = (), long_seco
         try:
             async with asyncio.timeout(limit):
                 await response.prepare(request)
-                await while_read(request, response.write_eof(), idle_seconds)
+                await while_read(request, response.write_eof(), response.content_length or 0, idle_seconds)
         except TimeoutError:  # a reader that reads too slowly to finish in time: let go of it
             let_go(request, f"its reply was not read within {limit:g} s")
         except ConnectionError:

@@ -136,7 +136,7 @@ class EventStream:
         return self.response
 
     async def write(self, data: bytes) -> None:
-        await while_read(self.request, self.response.write(data), self.idle_s)
+        await while_read(self.request, self.response.write(data), len(data), self.idle_s)
 
     def deltas(self, run: Run) -> AsyncIterator[str]:
         return deltas(self.request, run, self.limit)
