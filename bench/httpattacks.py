@@ -106,7 +106,8 @@ async def slow_readers(port: int, token: str, count: int, stream: bool, read_byt
         writer.write((f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                       f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
                       f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload)
-        got = 0
+        got, tail = 0, b""
+        end = b"data: [DONE]\n\n\r\n0\r\n\r\n" if stream else b"}}"  # the last bytes of a whole reply
         try:
             async with asyncio.timeout(timeout):
                 while True:
@@ -114,9 +115,11 @@ async def slow_readers(port: int, token: str, count: int, stream: bool, read_byt
                     if not piece:
                         break
                     got += len(piece)
-                    if stream and piece.endswith(b"data: [DONE]\n\n") or not stream and piece.endswith(b"}}"):
+                    tail = (tail + piece)[-64:]
+                    if tail.endswith(end):
                         return "completed", got
-                    await asyncio.sleep(pause_s)
+                    if pause_s:
+                        await asyncio.sleep(pause_s)
         except (TimeoutError, OSError):
             return "timedOut", got
         finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import deque
 from typing import Any
 
@@ -23,6 +24,8 @@ from openclaw.gateway.protocol import MAX_JSON_DEPTH, json_problem
 
 MAX_BODY_BYTES = 20 * 1024 * 1024  # one request (upstream's limit)
 WAIT_S = 10.0  # the longest a request waits for room in the budget
+PARSE_INLINE_BYTES = 256 * 1024  # larger bodies are parsed in a thread, so the loop runs between the steps
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # the only way a lone surrogate gets into decoded text
 
 
 def _no_constants(name: str) -> Any:
@@ -109,6 +112,14 @@ async def read_limited(request: web.Request, limit: int) -> bytearray:
     return data
 
 
+async def parse_body(data: bytes | bytearray) -> tuple[Any, str | None]:
+    """`parse_json`, in a worker thread for a large body: its steps (decode, scan, walk) each hold
+    the interpreter, but between them the event loop gets its turn instead of waiting for all."""
+    if len(data) <= PARSE_INLINE_BYTES:
+        return parse_json(data)
+    return await asyncio.to_thread(parse_json, data)
+
+
 def parse_json(data: bytes | bytearray) -> tuple[Any, str | None]:
     """(value, None) or (None, why it is not usable JSON); never raises, never recurses deeply."""
     try:
@@ -123,7 +134,7 @@ def parse_json(data: bytes | bytearray) -> tuple[Any, str | None]:
         return None, f"request body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
     except ValueError as exc:  # NaN, Infinity
         return None, f"request body is not valid JSON ({exc})"
-    if "\\u" in text or text.count("{") + text.count("[") > MAX_JSON_DEPTH:  # most bodies skip the walk
+    if text.count("{") + text.count("[") > MAX_JSON_DEPTH or _SURROGATE_ESCAPE.search(text):  # most skip the walk
         problem = json_problem(value)
         if problem:
             return None, f"request body is not usable JSON: {problem}"

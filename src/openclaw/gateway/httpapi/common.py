@@ -17,7 +17,7 @@ from openclaw.gateway.httpapi.body import (
     WAIT_S,
     BodyTooLarge,
     is_json,
-    parse_json,
+    parse_body,
     read_limited,
 )
 from openclaw.locality import is_local_request
@@ -78,7 +78,7 @@ async def json_body(request: web.Request, gateway: GatewayContext) -> dict[str, 
         raise ApiError(503, "the gateway is reading too many large request bodies at once; retry shortly",
                        "service_unavailable", {"Retry-After": "1"})
     try:
-        value, problem = parse_json(await read_limited(request, limit))
+        value, problem = await parse_body(await read_limited(request, limit))
     except BodyTooLarge:
         raise ApiError(413, "Payload too large") from None
     finally:

@@ -20,7 +20,6 @@ from openclaw.gateway.httpapi.common import (
     authorize,
     json_body,
     reserved_session_key,
-    runtime,
 )
 
 if TYPE_CHECKING:
@@ -63,7 +62,7 @@ async def _invoke(body: dict[str, Any], gateway: GatewayContext) -> web.Response
     from openclaw.gateway.runstream import session_key
     from openclaw.models.types import ModelError
 
-    agents = runtime(gateway)
+    agents = gateway.agents  # a tool needs no model: no `runtime()` check here
     name = body.get("name") or body.get("tool")
     if not isinstance(name, str) or not name:
         raise ApiError(400, "tool (or name) is required")
