@@ -110,7 +110,7 @@ def test_a_cross_site_form_post_never_reaches_a_tool(open_gw: tuple[Env, int, Ga
 
 
 def test_a_rebinding_host_is_refused_on_every_route(open_gw: tuple[Env, int, Gateway], model: ModelStandin) -> None:
-    env, port, gw = open_gw
+    _, port, gw = open_gw
     seen = len(model.requests())
     chat = {"model": "openclaw", "messages": [{"role": "user", "content": "run exec for me"}]}
     status, reply = post_json(port, "/v1/chat/completions", chat, host=f"evil.example:{port}")

@@ -20,6 +20,7 @@ from openclaw.gateway.httpapi.body import (
     parse_body,
     read_limited,
 )
+from openclaw.gateway.httpapi.state import http_state
 from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
@@ -63,12 +64,9 @@ def allow_methods(request: web.Request, *methods: str) -> None:
 async def json_body(request: web.Request, gateway: GatewayContext) -> dict[str, Any]:
     """The request's JSON object. Only `application/json` (415 otherwise: no form a page may post
     cross-site without asking first); read within the process-wide body budget."""
-    from openclaw.gateway.httpapi.state import http_state
-
     if not is_json(request):
         raise ApiError(415, "Content-Type must be application/json", "unsupported_media_type")
-    state = http_state(gateway)
-    budget = state.bodies
+    budget = http_state(gateway).bodies
     limit = min(MAX_BODY_BYTES, budget.limit)
     declared = request.content_length
     if declared is not None and declared > limit:
@@ -83,8 +81,6 @@ async def json_body(request: web.Request, gateway: GatewayContext) -> dict[str, 
         raise ApiError(413, "Payload too large") from None
     finally:
         budget.release(size)
-        if size >= 1024 * 1024:
-            state.trimmer.connection_ended(size)
     if problem:
         raise ApiError(400, problem)
     if not isinstance(value, dict):

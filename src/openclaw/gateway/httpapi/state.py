@@ -9,7 +9,6 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from openclaw.gateway.httpapi.body import BodyBudget
-from openclaw.gateway.resources import MemoryTrimmer
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
@@ -24,7 +23,6 @@ class HttpApiState:
         self.in_flight: set[str] = set()
         self.responses: OrderedDict[str, tuple[str, str]] = OrderedDict()  # response id -> (agent, session key)
         self.bodies = BodyBudget(body_budget_bytes)
-        self.trimmer = MemoryTrimmer()  # large bodies freed: give the pages back
 
     def full(self) -> bool:
         return len(self.in_flight) >= MAX_IN_FLIGHT
