@@ -451,3 +451,41 @@ def _chunked_status(port: int, token: str, body: bytes) -> int:
         sender.join(30)
         sock.close()
     return int(status_line.split()[1])
+
+
+# -- errors inside handlers ------------------------------------------------------------------------
+def test_a_handler_error_is_a_generic_500_and_one_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from openclaw.gateway.httpserve import request_deadline
+
+    async def broken(_: web.Request) -> web.StreamResponse:
+        raise ValueError("secret internal detail")
+
+    async def broken_mid_stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(b"data: first\n\n")
+        raise KeyError("another internal detail")
+
+    async def run() -> tuple[int, bytes, bytes]:
+        app = web.Application(middlewares=[request_deadline(5.0)])
+        app.router.add_get("/broken", broken)
+        app.router.add_get("/stream", broken_mid_stream)
+        async with TestClient(TestServer(app)) as client:
+            resp = await client.get("/broken")
+            body = await resp.read()
+            streamed = await client.get("/stream")
+            try:
+                partial = await streamed.read()
+            except Exception:  # noqa: BLE001 - the stream is cut; what arrived before is enough
+                partial = b"data: first\n\n"
+            return resp.status, body, partial
+
+    with caplog.at_level("INFO", logger="openclaw"):
+        status, body, partial = asyncio.run(run())
+    assert status == 500 and b"internal" in body and b"secret" not in body and b"ValueError" not in body
+    assert partial.startswith(b"data: first") and b"KeyError" not in partial and b"another" not in partial
+    failures = [r for r in caplog.records if "failed:" in r.getMessage()]
+    assert len(failures) == 2 and all(r.exc_info is None for r in failures)

@@ -63,18 +63,21 @@ async def while_read(request: web.Request, sending: Awaitable[Any], size: int, i
         await sending
         return
     task = asyncio.ensure_future(sending)
-    await asyncio.sleep(0)  # the write starts: what it could not send yet is the baseline
-    before = unsent(request)
-    while True:
-        done, _ = await asyncio.wait({task}, timeout=idle_s)
-        if done:
-            return task.result()
-        now = unsent(request)
-        if now >= before:
+    try:
+        await asyncio.sleep(0)  # the write starts: what it could not send yet is the baseline
+        before = unsent(request)
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=idle_s)
+            if done:
+                return task.result()
+            now = unsent(request)
+            if now >= before:
+                let_go(request, f"it read nothing for {idle_s:g} s")
+                raise ConnectionResetError("reader stalled")
+            before = now
+    finally:
+        if not task.done():  # given up (stalled, or the request's deadline): the write goes with it
             task.cancel()
-            let_go(request, f"it read nothing for {idle_s:g} s")
-            raise ConnectionResetError("reader stalled")
-        before = now
 
 
 def request_deadline(seconds: float, long_paths: tuple[str, ...] = (), long_seconds: float = 0.0,
@@ -125,8 +128,13 @@ def _client_left(request: web.Request) -> web.StreamResponse:
     return dropped
 
 
-def _internal_error(request: web.Request, what: str) -> web.Response:
+def _internal_error(request: web.Request, what: str) -> web.StreamResponse:
     logfile.error(f"HTTP {request.method} {request.path} failed: {what[:500]}", subsystem="http")
+    if request.writer.output_size:  # a reply was under way: it cannot become an error now, end it
+        request[CUT] = True
+        if request.transport is not None:
+            request.transport.abort()
+        return _client_left(request)
     failed = web.json_response({"ok": False, "error": {"type": "internal_error", "message":
                                 "internal error (the gateway log has the details)"}}, status=500)
     failed.force_close()
