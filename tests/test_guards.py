@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from openclaw.gateway.auth import RateLimiter
-from openclaw.gateway.handshake import origin_allowed
+from openclaw.gateway.browserrules import origin_allowed
 from openclaw.gateway.protocol import cap, decode_frame, encode_json, json_problem
 from openclaw.gateway.wsguard import PreauthGuard
 from openclaw.locality import is_loopback_name, parse_origin, split_host_header

@@ -119,8 +119,8 @@ def test_without_auth_only_loopback_hosts_or_allowed_origins(tmp_path: Path, bas
     assert not rebinding["ok"] and rebinding["error"]["details"]["code"] == "CONTROL_UI_ORIGIN_NOT_ALLOWED"
     assert raw_connect(base, params, {"Origin": f"http://localhost:{base}"}, f"localhost:{base}")["ok"]
     assert raw_connect(base, params, {"Origin": "https://ui.example"}, f"localhost:{base}")["ok"]
-    # a rebinding page's plain HTTP requests are not local either: no probe details
-    assert json.loads(request(base, "GET", "/readyz", {"Host": f"evil.example:{base}"})[1]) == {"ready": True}
+    # a rebinding page's plain HTTP requests are refused by the same rules (tests/test_http_rules.py has more)
+    assert request(base, "GET", "/readyz", {"Host": f"evil.example:{base}"})[0] == 403
     assert "uptimeMs" in json.loads(request(base, "GET", "/readyz")[1])
 
 

@@ -110,6 +110,17 @@ class Gateway(Section):
     tools: GatewayTools = GatewayTools()
     remote: GatewayRemote | None = None
     tailscale: GatewayTailscale | None = None
+    trusted_proxies: list[str] = []  # proxies whose X-Forwarded-For names the client (auth rate limits)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        from openclaw.locality import parse_proxy_entry
+
+        for entry in value:
+            if not parse_proxy_entry(entry):
+                raise ValueError(f"{entry!r} is not an address or CIDR block such as 10.0.0.0/8")
+        return value
 
     @field_validator("custom_bind_host")
     @classmethod

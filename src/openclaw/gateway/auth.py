@@ -1,4 +1,5 @@
-"""Shared-secret authentication with upstream's exact messages and detail codes."""
+"""Shared-secret authentication with upstream's exact messages and detail codes, and the
+failed-auth limiter both the WebSocket handshake and HTTP bearer auth count against."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openclaw.gateway.protocol import CLOSE_POLICY, INVALID_REQUEST, ConnectRejected, truncate_reason
-from openclaw.sharedsecret import AuthConfig, equal
+from openclaw.sharedsecret import AuthConfig, equal, presents_secret
 
 # reason -> (details.code, recommendedNextStep)
 _REASONS = {
@@ -51,6 +52,35 @@ def check_shared_secret(cfg: AuthConfig, auth: dict[str, Any] | None) -> AuthOut
         return AuthOutcome(False, "token", "token_missing")
     ok = equal(secret, cfg.token)
     return AuthOutcome(ok, "token", None if ok else "token_mismatch", True)
+
+
+@dataclass(frozen=True)
+class BearerOutcome:
+    ok: bool
+    locked_ms: int = 0  # > 0: refused by the limiter before the secret was looked at
+
+
+def check_bearer(authorization: str | None, cfg: AuthConfig, limiter: RateLimiter, client: str, local: bool,
+                 count_missing: bool = True) -> BearerOutcome:
+    """HTTP's shared secret (`Authorization: Bearer <token or password>`) under the handshake's
+    limiter rules: a direct local caller is exempt, anyone else is counted by `client` (the
+    address a trusted proxy reports, else the peer). A missing header counts as a failure only
+    when `count_missing` (probes answer callers without one and must not lock them out)."""
+    if cfg.mode == "none":
+        return BearerOutcome(True)
+    key = limiter.key(client)
+    locked = 0 if local else limiter.locked_for_ms(key)
+    if locked:
+        return BearerOutcome(False, locked)
+    header = authorization or ""
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if token and presents_secret(cfg, [token]):
+        if not local:
+            limiter.success(key)
+        return BearerOutcome(True)
+    if not local and (token or count_missing):
+        limiter.failure(key)
+    return BearerOutcome(False)
 
 
 def _hints(client_mode: str, local: bool) -> tuple[str, str]:

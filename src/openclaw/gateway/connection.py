@@ -21,6 +21,7 @@ from aiohttp import WSMsgType, web
 from openclaw import logfile
 from openclaw.gateway import wsguard
 from openclaw.gateway.handshake import Peer, check_connect
+from openclaw.gateway.http import client_of
 from openclaw.gateway.limits import Limits
 from openclaw.gateway.methods import CallContext, check_params
 from openclaw.gateway.outbox import Outbox
@@ -83,7 +84,7 @@ class Connection:
         self.ws = ws
         self.request = request
         self.id = str(uuid.uuid4())
-        self.remote = request.remote or "?"
+        self.remote = client_of(request, gateway)  # the peer, or the client a trusted proxy reports
         self.local = is_local_request(request)
         self.nonce = str(uuid.uuid4())
         self.authenticated = False

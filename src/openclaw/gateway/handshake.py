@@ -1,8 +1,9 @@
 """The `connect` request's rules, in upstream's order, as functions of what the client sent.
 
-Frame shape and method, params, drain state, protocol window, role, origin,
-rate limit, shared secret, device proof, scopes. A failure raises
-`ConnectRejected` with upstream's exact message, detail code and close code.
+Frame shape and method, params, drain state, protocol window, role, origin and host
+(`browserrules`, shared with every HTTP route), rate limit, shared secret, device proof,
+scopes. A failure raises `ConnectRejected` with upstream's exact message, detail code and
+close code.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from openclaw import logfile
 from openclaw.gateway.auth import RateLimiter, check_shared_secret, rejection
+from openclaw.gateway.browserrules import problem as browser_problem
 from openclaw.gateway.protocol import (
     CLIENT_IDS,
     CLIENT_MODES,
@@ -25,11 +27,7 @@ from openclaw.gateway.protocol import (
     UNAVAILABLE,
     ConnectRejected,
 )
-from openclaw.locality import DEFAULT_PORTS, format_origin, is_loopback_name, parse_origin, split_host_header
 from openclaw.sharedsecret import AuthConfig
-
-ORIGIN_NOT_ALLOWED = ("origin not allowed (open the Control UI from the gateway host or allow it in "
-                      "gateway.controlUi.allowedOrigins)")
 
 
 @dataclass(frozen=True)
@@ -83,24 +81,6 @@ def negotiate(params: dict[str, Any]) -> int | None:
     return None
 
 
-def origin_allowed(origin: str, host: str | None, allowed: list[str], auth_mode: str) -> bool:
-    """A browser page may connect from an allow-listed origin, from loopback to a loopback Host,
-    or from the gateway's own origin when a secret guards it (never with auth `none`: a page
-    that rebinds its own DNS name to 127.0.0.1 is same-origin with itself)."""
-    parsed = parse_origin(origin)
-    if parsed is None:
-        return False
-    if format_origin(parsed) in {o.rstrip("/").lower() for o in allowed}:
-        return True
-    target = split_host_header(host)
-    if target is None:
-        return False
-    if is_loopback_name(parsed[1]) and is_loopback_name(target[0]):
-        return True
-    same = parsed[1] == target[0] and parsed[2] == (target[1] or DEFAULT_PORTS[parsed[0]])
-    return same and auth_mode != "none"
-
-
 def check_connect(frame: dict[str, Any], peer: Peer, draining: bool, allowed_origins: list[str],
                   auth: AuthConfig, limiter: RateLimiter, devices: Any = None) -> tuple[int, str, str, list[str]]:
     """Every rule up to the scopes: (protocol, auth method, role, scopes), or ConnectRejected."""
@@ -132,8 +112,9 @@ def check_connect(frame: dict[str, Any], peer: Peer, draining: bool, allowed_ori
     role = params.get("role") or "operator"
     if role not in ("operator", "node"):
         raise ConnectRejected(INVALID_REQUEST, "invalid role")
-    if peer.origin is not None and not origin_allowed(peer.origin, peer.host, allowed_origins, auth.mode):
-        raise ConnectRejected(INVALID_REQUEST, ORIGIN_NOT_ALLOWED, details={"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED"})
+    refused = browser_problem(peer.origin, peer.host, allowed_origins, auth.mode)  # the same rules as HTTP
+    if refused is not None:
+        raise ConnectRejected(INVALID_REQUEST, refused, details={"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED"})
     method, scopes = authenticate(params, peer, auth, limiter, devices)
     return protocol, method, role, scopes
 

@@ -1,4 +1,9 @@
-"""HTTP probes on the gateway port: `/health[z]`, `/ready[z]`, `/startup[z]` (GET/HEAD only)."""
+"""HTTP probes on the gateway port: `/health[z]`, `/ready[z]`, `/startup[z]` (GET/HEAD only), the
+canvas routes, and who an HTTP caller is (its client address, its bearer secret).
+
+Probes answer anyone the browser rules let through (kubelets send no `Origin` and name the pod
+IP); only local or authenticated callers see details.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from openclaw import __version__
-from openclaw.locality import is_local_request
-from openclaw.sharedsecret import presents_secret
+from openclaw.gateway.auth import check_bearer
+from openclaw.locality import client_address, is_local_request
 
 if TYPE_CHECKING:
     from openclaw.gateway.context import GatewayContext
@@ -22,14 +27,20 @@ def _json(body: dict[str, Any], status: int = 200) -> web.Response:
                         content_type="application/json", charset="utf-8")
 
 
+def client_of(request: web.Request, gateway: GatewayContext) -> str:
+    """The caller's address: the peer, or the client a `gateway.trustedProxies` proxy reports."""
+    trusted = gateway.settings.snapshot.get("gateway", "trustedProxies")
+    return client_address(request.remote, request.headers, tuple(trusted) if isinstance(trusted, list) else ())
+
+
 def _authorized(request: web.Request, gateway: GatewayContext) -> bool:
-    """Bearer token/password, or a direct local request: both see probe details."""
-    if is_local_request(request):
-        return True
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
-        return False
-    return presents_secret(gateway.settings.auth, [header[7:].strip()])
+    """A direct local request, or a bearer token/password (a wrong one counts towards the
+    lockout, so probes are no way around it): both see probe details and the canvas."""
+    local = is_local_request(request)
+    if local or gateway.settings.auth.mode == "none":
+        return local
+    return check_bearer(request.headers.get("Authorization"), gateway.settings.auth, gateway.rate_limiter,
+                        client_of(request, gateway), local, count_missing=False).ok
 
 
 def add_canvas_routes(app: web.Application, gateway: GatewayContext) -> None:
@@ -89,6 +100,8 @@ def add_http_routes(app: web.Application, gateway: GatewayContext) -> None:
             channels = gateway.state.channels
             if channels is not None and channels.suppressed:
                 body["suppressed"] = sorted(channels.suppressed)
+            if gateway.state.http_api is not None:  # request bodies held now and at most (bounded)
+                body["httpBodies"] = gateway.state.http_api.bodies.stats()
         return _json(body, 200 if ok else 503)
 
     for path, handler in (("/health", health), ("/healthz", health), ("/startup", startup),

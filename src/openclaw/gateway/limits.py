@@ -27,6 +27,8 @@ _ENV = {
     "OPENCLAW_HTTP_IDLE_TIMEOUT_MS": ("http_idle_ms", 10_000, 100),
     "OPENCLAW_HTTP_REQUEST_TIMEOUT_MS": ("http_request_ms", 30_000, 100),
     "OPENCLAW_HTTP_TURN_TIMEOUT_MS": ("http_turn_ms", 900_000, 100),
+    "OPENCLAW_HTTP_BODY_BUDGET_BYTES": ("http_body_budget_bytes", 32 * 1024 * 1024, 64 * 1024),
+    "OPENCLAW_HTTP_MAX_BUFFERED_BYTES": ("http_max_buffered_bytes", 1024 * 1024, 64 * 1024),
 }
 
 
@@ -41,6 +43,8 @@ class Limits:
     http_idle_ms: int = 10_000  # a connection with no complete request (raw, slowloris, keep-alive)
     http_request_ms: int = 30_000  # one HTTP request, from handler start to the last byte written
     http_turn_ms: int = 900_000  # an HTTP request that runs an agent turn (/v1/chat/completions, ...)
+    http_body_budget_bytes: int = 32 * 1024 * 1024  # request bodies held at once, all requests together
+    http_max_buffered_bytes: int = 1024 * 1024  # a streamed HTTP reply's unsent bytes, else the reader is cut
     close_grace_ms: int = 1_000  # a closing peer gets this long to answer, then the socket is dropped
 
     @classmethod

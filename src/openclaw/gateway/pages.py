@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from aiohttp import hdrs, web
+from aiohttp import web
+
+from openclaw.gateway.browserrules import applies_own_rules, is_upgrade
 
 if TYPE_CHECKING:
     from openclaw.gateway.context import GatewayContext
@@ -19,18 +21,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 VIEWS = ("overview", "chat", "channels", "config", "logs", "browser", "instances")
 
 
-def is_upgrade(request: web.Request) -> bool:
-    return "websocket" in request.headers.get(hdrs.UPGRADE, "").lower()
-
-
 def add_page_routes(app: web.Application, gateway: GatewayContext, protocol: Handler) -> None:
-    """`protocol` answers WebSocket upgrades (and, with the UI off, plain requests with 426)."""
+    """`protocol` answers WebSocket upgrades (and, with the UI off, plain requests with 426); its
+    handshake applies the browser rules to upgrades, with upstream's exact errors."""
     snap = gateway.settings.snapshot
     enabled = snap.get("gateway", "controlUi", "enabled") is not False
     from openclaw.controlui.paths import normalize_base_path  # a leaf: no UI code is loaded by it
 
     base = normalize_base_path(snap.get("gateway", "controlUi", "basePath"))
 
+    @applies_own_rules
     async def root(request: web.Request) -> web.StreamResponse:
         if is_upgrade(request) or not enabled:
             return await protocol(request)
@@ -38,6 +38,7 @@ def add_page_routes(app: web.Application, gateway: GatewayContext, protocol: Han
             raise web.HTTPFound(f"{base}/")
         return await _page(base)
 
+    @applies_own_rules
     async def page(request: web.Request) -> web.StreamResponse:
         if is_upgrade(request):
             return await protocol(request)

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from openclaw.gateway import browserrules
 from openclaw.gateway.bind import bind_exclusive
 from openclaw.gateway.context import GatewayContext, RuntimeState
 from openclaw.gateway.http import add_canvas_routes, add_http_routes
@@ -61,7 +62,8 @@ class GatewayServer:
             await asyncio.to_thread(devices.load)
             self.gateway.state.devices = devices
         await self.sidecars.prepare()
-        app = web.Application(client_max_size=settings.limits.max_payload_bytes)
+        app = web.Application(client_max_size=settings.limits.max_payload_bytes,
+                              middlewares=[browserrules.middleware(lambda: self.gateway.settings)])
         add_http_routes(app, self.gateway)
         add_canvas_routes(app, self.gateway)
         add_api_routes(app, self.gateway)

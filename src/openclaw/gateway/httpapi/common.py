@@ -1,23 +1,32 @@
-"""What every OpenAI-compatible handler shares: bearer auth with the gateway's rate limiter,
-bounded JSON bodies, errors in OpenAI's `{"error": {...}}` shape, agent targets, session keys
-and the turn input built from a conversation."""
+"""What every OpenAI-compatible handler (and `/tools/invoke`) shares: bearer auth with the
+gateway's rate limiter, JSON bodies within the body budget, errors in OpenAI's `{"error": {...}}`
+shape, agent targets, session keys and the turn input built from a conversation."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from openclaw.sharedsecret import presents_secret
+from openclaw.gateway.auth import check_bearer
+from openclaw.gateway.http import client_of
+from openclaw.gateway.httpapi.body import (
+    MAX_BODY_BYTES,
+    WAIT_S,
+    BodyTooLarge,
+    is_json,
+    parse_body,
+    read_limited,
+)
+from openclaw.gateway.httpapi.state import http_state
+from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
     from openclaw.gateway.context import GatewayContext
 
-MAX_BODY_BYTES = 20 * 1024 * 1024
 RESERVED_PREFIXES = ("subagent:", "cron:", "acp:")
 
 
@@ -36,22 +45,15 @@ def error_response(status: int, message: str, kind: str, headers: dict[str, str]
 
 
 def authorize(request: web.Request, gateway: GatewayContext) -> None:
-    """Bearer token or password (unless auth mode is `none`); failures count towards the lockout."""
-    auth = gateway.settings.auth
-    if auth.mode == "none":
-        return
-    limiter = gateway.rate_limiter
-    key = limiter.key(request.remote or "?")
-    locked = limiter.locked_for_ms(key)
-    if locked:
+    """Bearer token or password (unless auth mode is `none`). Failures count towards the lockout of
+    the client (as a trusted proxy reports it); a direct local caller is exempt, as on the WebSocket."""
+    outcome = check_bearer(request.headers.get("Authorization"), gateway.settings.auth, gateway.rate_limiter,
+                           client_of(request, gateway), is_local_request(request))
+    if outcome.locked_ms:
         raise ApiError(429, "Too many failed authentication attempts. Please try again later.", "rate_limited",
-                       {"Retry-After": str(max(1, locked // 1000))})
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    if not token or not presents_secret(auth, [token]):
-        limiter.failure(key)
+                       {"Retry-After": str(max(1, outcome.locked_ms // 1000))})
+    if not outcome.ok:
         raise ApiError(401, "Unauthorized", "unauthorized")
-    limiter.success(key)
 
 
 def allow_methods(request: web.Request, *methods: str) -> None:
@@ -59,19 +61,48 @@ def allow_methods(request: web.Request, *methods: str) -> None:
         raise web.HTTPMethodNotAllowed(request.method, list(methods))
 
 
-async def json_body(request: web.Request) -> dict[str, Any]:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+async def json_body(request: web.Request, gateway: GatewayContext) -> dict[str, Any]:
+    """The request's JSON object. Only `application/json` (415 otherwise: no form a page may post
+    cross-site without asking first); read within the process-wide body budget."""
+    if not is_json(request):
+        raise ApiError(415, "Content-Type must be application/json", "unsupported_media_type")
+    budget = http_state(gateway).bodies
+    limit = min(MAX_BODY_BYTES, budget.limit)
+    declared = request.content_length
+    if declared is not None and declared > limit:
         raise ApiError(413, "Payload too large")
-    raw = await request.read()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "Payload too large")
+    size = limit if declared is None else declared  # chunked: the most it may grow to
+    if not await budget.acquire(size, WAIT_S):
+        raise ApiError(503, "the gateway is reading too many large request bodies at once; retry shortly",
+                       "service_unavailable", {"Retry-After": "1"})
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        raise ApiError(400, "request body must be JSON") from None
-    if not isinstance(body, dict):
+        value, problem = await parse_body(await read_limited(request, limit))
+    except BodyTooLarge:
+        raise ApiError(413, "Payload too large") from None
+    finally:
+        budget.release(size)
+    if problem:
+        raise ApiError(400, problem)
+    if not isinstance(value, dict):
         raise ApiError(400, "request body must be a JSON object")
-    return body
+    return value
+
+
+def header(request: web.Request, name: str) -> str:
+    """A header's text, stripped; 400 when it is not Unicode (aiohttp keeps bad bytes as surrogates,
+    which would fail later, deep in a session store)."""
+    value = request.headers.get(name, "").strip()
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ApiError(400, f"header {name} is not valid UTF-8") from None
+    return value
+
+
+def reserved_session_key(key: str) -> bool:
+    """`subagent:`, `cron:` and `acp:` keys (bare or under `agent:<id>:`) belong to the gateway."""
+    bare = key.split(":", 2)[2] if key.startswith("agent:") and key.count(":") >= 2 else key
+    return bare.lower().startswith(RESERVED_PREFIXES)
 
 
 def refuse_tools(body: dict[str, Any]) -> None:
@@ -100,7 +131,7 @@ def agent_for(request: web.Request, agents: AgentRuntime, model: Any) -> str:
     `agent:<id>`, or the `x-openclaw-agent-id` header."""
     from openclaw.models.types import ModelError
 
-    wanted = request.headers.get("x-openclaw-agent-id", "").strip() or None
+    wanted = header(request, "x-openclaw-agent-id") or None
     if wanted is None and isinstance(model, str) and model.strip():
         name = model.strip()
         for prefix in ("openclaw/", "openclaw:", "agent:"):
@@ -121,10 +152,9 @@ def agent_for(request: web.Request, agents: AgentRuntime, model: Any) -> str:
 def session_for(request: web.Request, agents: AgentRuntime, agent: str, user: Any, prefix: str) -> str:
     from openclaw.gateway.runstream import session_key
 
-    explicit = request.headers.get("x-openclaw-session-key", "").strip()
+    explicit = header(request, "x-openclaw-session-key")
     if explicit:
-        bare = explicit.split(":", 2)[2] if explicit.startswith("agent:") and explicit.count(":") >= 2 else explicit
-        if bare.lower().startswith(RESERVED_PREFIXES):
+        if reserved_session_key(explicit):
             raise ApiError(400, f"session key {explicit!r} is in a reserved namespace (subagent:, cron:, acp:)")
         return session_key(agents, explicit, agent)
     if isinstance(user, str) and user.strip():

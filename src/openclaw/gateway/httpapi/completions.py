@@ -7,7 +7,6 @@ the caller's instructions; the last user message is the turn, earlier ones its c
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from openclaw.gateway.httpapi.common import (
     text_of,
 )
 from openclaw.gateway.httpapi.state import http_state
+from openclaw.gateway.protocol import encode_json
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
@@ -51,19 +51,11 @@ def _usage(run: Run) -> dict[str, int]:
             "total_tokens": run.usage.input + run.usage.output}
 
 
-def _failure(run: Run) -> ApiError:
-    if run.status == "timeout":
-        return ApiError(504, run.error or "the agent run timed out", "timeout")
-    if run.status == "aborted":
-        return ApiError(499, "the agent run was aborted", "aborted")
-    return ApiError(502, run.error or f"the agent run ended {run.status}", "api_error")
-
-
 @handle_errors
 async def chat_completions(request: web.Request, gateway: GatewayContext) -> web.StreamResponse:
     allow_methods(request, "POST")
     authorize(request, gateway)
-    body = await json_body(request)
+    body = await json_body(request, gateway)
     messages = _check(body)
     agents = runtime(gateway)
     agent = agent_for(request, agents, body.get("model"))
@@ -75,10 +67,10 @@ async def chat_completions(request: web.Request, gateway: GatewayContext) -> web
     model = model_name(body)
     if body.get("stream"):
         include_usage = isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage") is True
-        return await _stream(request, agents, run, model, include_usage)
-    await turns.finish(request, agents, run)
+        return await _stream(turns.EventStream(request, gateway.settings.limits), run, model, include_usage)
+    await turns.finish(request, run)
     if run.status != "ok":
-        raise _failure(run)
+        raise turns.failure(run)
     return web.json_response({
         "id": run.id, "object": "chat.completion", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": run.text},
@@ -87,31 +79,32 @@ async def chat_completions(request: web.Request, gateway: GatewayContext) -> web
     })
 
 
-async def _stream(request: web.Request, agents: Any, run: Run, model: str, include_usage: bool) -> web.StreamResponse:
+async def _stream(stream: turns.EventStream, run: Run, model: str, include_usage: bool) -> web.StreamResponse:
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         data = {"id": run.id, "object": "chat.completion.chunk", "created": created, "model": model,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-        return b"data: " + json.dumps(data, ensure_ascii=False).encode() + b"\n\n"
+        return b"data: " + encode_json(data) + b"\n\n"
 
-    response = await turns.sse_response(request)
     try:
-        await response.write(chunk({"role": "assistant", "content": ""}))
-        async for text in turns.deltas(request, agents, run):
-            await response.write(chunk({"content": text}))
+        await stream.open()
+        await stream.write(chunk({"role": "assistant", "content": ""}))
+        async for text in stream.deltas(run):
+            await stream.write(chunk({"content": text}))
         await run.done
         if run.status == "ok":
-            await response.write(chunk({}, "stop"))
+            await stream.write(chunk({}, "stop"))
             if include_usage:
                 usage = {"id": run.id, "object": "chat.completion.chunk", "created": created, "model": model,
                          "choices": [], "usage": _usage(run)}
-                await response.write(b"data: " + json.dumps(usage).encode() + b"\n\n")
+                await stream.write(b"data: " + encode_json(usage) + b"\n\n")
         else:
-            failure = _failure(run)
-            await response.write(b"data: " + json.dumps({"error": {"message": failure.message,
-                                                                   "type": failure.kind}}).encode() + b"\n\n")
-        await response.write(b"data: [DONE]\n\n")
-    except (ConnectionError, RuntimeError):  # the client went away mid-stream
-        agents.abort(run.session_key)
-    return response
+            failure = turns.failure(run)
+            await stream.write(b"data: " + encode_json({"error": {"message": failure.message,
+                                                                    "type": failure.kind}}) + b"\n\n")
+        await stream.write(b"data: [DONE]\n\n")
+    except ConnectionError:  # the client went away mid-stream (logged once by the server)
+        turns.stop(run)
+        raise
+    return stream.response

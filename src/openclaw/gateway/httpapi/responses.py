@@ -3,7 +3,6 @@ streamed as typed events). `previous_response_id` continues that response's sess
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -26,11 +25,11 @@ from openclaw.gateway.httpapi.common import (
     text_of,
 )
 from openclaw.gateway.httpapi.state import MAX_REMEMBERED, http_state
+from openclaw.gateway.protocol import encode_json
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
     from openclaw.gateway.context import GatewayContext
-
 
 
 def _entries(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -68,8 +67,8 @@ def _resource(run: Run, response_id: str, model: str, created: int, status: str,
                   "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}},
     }
     if status == "failed":
-        out["error"] = {"code": "server_error" if run.status != "timeout" else "timeout",
-                        "message": run.error or f"the agent run ended {run.status}"}
+        failure = turns.failure(run)
+        out["error"] = {"code": "server_error" if run.status != "timeout" else "timeout", "message": failure.message}
     return out
 
 
@@ -77,7 +76,7 @@ def _resource(run: Run, response_id: str, model: str, created: int, status: str,
 async def create_response(request: web.Request, gateway: GatewayContext) -> web.StreamResponse:
     allow_methods(request, "POST")
     authorize(request, gateway)
-    body = await json_body(request)
+    body = await json_body(request, gateway)
     refuse_tools(body)
     prompt = prompt_from(_entries(body))
     agents = runtime(gateway)
@@ -98,16 +97,14 @@ async def create_response(request: web.Request, gateway: GatewayContext) -> web.
     model = model_name(body)
     created = int(time.time())
     if body.get("stream"):
-        return await _stream(request, agents, run, response_id, model, created)
-    await turns.finish(request, agents, run)
+        return await _stream(turns.EventStream(request, gateway.settings.limits), run, response_id, model, created)
+    await turns.finish(request, run)
     if run.status != "ok":
-        status = 504 if run.status == "timeout" else 502
-        return web.json_response({"error": {"message": run.error or f"the agent run ended {run.status}",
-                                             "type": "timeout" if status == 504 else "api_error"}}, status=status)
+        raise turns.failure(run)
     return web.json_response(_resource(run, response_id, model, created, "completed", run.text))
 
 
-async def _stream(request: web.Request, agents: Any, run: Run, response_id: str, model: str,
+async def _stream(stream: turns.EventStream, run: Run, response_id: str, model: str,
                   created: int) -> web.StreamResponse:
     seq = 0
     item_id = f"msg_{run.id}"
@@ -116,24 +113,24 @@ async def _stream(request: web.Request, agents: Any, run: Run, response_id: str,
         nonlocal seq
         payload = {"type": kind, "sequence_number": seq, **data}
         seq += 1
-        await response.write(f"event: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
+        await stream.write(b"event: " + kind.encode() + b"\ndata: " + encode_json(payload) + b"\n\n")
 
-    response = await turns.sse_response(request)
     try:
+        await stream.open()
         await emit("response.created", response=_resource(run, response_id, model, created, "in_progress", None))
         await emit("response.in_progress", response=_resource(run, response_id, model, created, "in_progress", None))
         await emit("response.output_item.added", output_index=0, item={
             "type": "message", "id": item_id, "status": "in_progress", "role": "assistant", "content": []})
         await emit("response.content_part.added", item_id=item_id, output_index=0, content_index=0,
                    part={"type": "output_text", "text": "", "annotations": []})
-        text = ""
-        async for delta in turns.deltas(request, agents, run):
-            text += delta
+        parts: list[str] = []  # joined once at the end: a reply in many small deltas stays O(n)
+        async for delta in stream.deltas(run):
+            parts.append(delta)
             await emit("response.output_text.delta", item_id=item_id, output_index=0, content_index=0, delta=delta,
                        logprobs=[])
         await run.done
         if run.status == "ok":
-            final = run.text if run.text else text
+            final = run.text or "".join(parts)
             part = {"type": "output_text", "text": final, "annotations": []}
             await emit("response.output_text.done", item_id=item_id, output_index=0, content_index=0, text=final,
                        logprobs=[])
@@ -143,7 +140,8 @@ async def _stream(request: web.Request, agents: Any, run: Run, response_id: str,
             await emit("response.completed", response=_resource(run, response_id, model, created, "completed", final))
         else:
             await emit("response.failed", response=_resource(run, response_id, model, created, "failed", None))
-        await response.write(b"data: [DONE]\n\n")
-    except (ConnectionError, RuntimeError):
-        agents.abort(run.session_key)
-    return response
+        await stream.write(b"data: [DONE]\n\n")
+    except ConnectionError:  # the client went away mid-stream (logged once by the server)
+        turns.stop(run)
+        raise
+    return stream.response

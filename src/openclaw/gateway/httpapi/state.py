@@ -1,11 +1,14 @@
 """What the OpenAI-compatible endpoints keep between requests, on the gateway's runtime state
-(not in module globals): the HTTP turns in flight, and which session each recent response
-continues. Both bounded; both survive an in-process restart, as the agent runtime does."""
+(not in module globals): the HTTP turns in flight, which session each recent response
+continues, and the budget of request-body bytes held at once. All bounded; all survive an
+in-process restart, as the agent runtime does."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from typing import TYPE_CHECKING
+
+from openclaw.gateway.httpapi.body import BodyBudget
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
@@ -16,9 +19,10 @@ MAX_REMEMBERED = 1000  # `previous_response_id`s a later request may continue
 
 
 class HttpApiState:
-    def __init__(self) -> None:
+    def __init__(self, body_budget_bytes: int) -> None:
         self.in_flight: set[str] = set()
         self.responses: OrderedDict[str, tuple[str, str]] = OrderedDict()  # response id -> (agent, session key)
+        self.bodies = BodyBudget(body_budget_bytes)
 
     def full(self) -> bool:
         return len(self.in_flight) >= MAX_IN_FLIGHT
@@ -40,5 +44,5 @@ class HttpApiState:
 def http_state(gateway: GatewayContext) -> HttpApiState:
     """This gateway's, made on first use."""
     if gateway.state.http_api is None:
-        gateway.state.http_api = HttpApiState()
+        gateway.state.http_api = HttpApiState(gateway.settings.limits.http_body_budget_bytes)
     return gateway.state.http_api

@@ -1,5 +1,11 @@
-"""`POST /tools/invoke`: call one of an agent's tools directly, as the owner, with the same
-tool policy as its runs plus an HTTP deny list (`exec` by default; `gateway.tools.allow|deny`)."""
+"""`POST /tools/invoke`: call one of an agent's tools directly, as the owner, behind the gateway's
+secret, with the same tool policy as its runs plus an HTTP deny list.
+
+The deny list comes from what each tool declares it does (`Tool.changes_host`: it executes
+programs, mutates files or changes an instance), not from a list of names that goes stale as
+tools are added: `exec`, `write`, `edit`, the rescue tools and any later tool of those kinds
+answer 404 here unless `gateway.tools.allow` names them. `gateway.tools.deny` adds names.
+"""
 
 from __future__ import annotations
 
@@ -7,59 +13,81 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from openclaw.gateway.httpapi.common import allow_methods, authorize, json_body, runtime
+from openclaw import logfile
+from openclaw.gateway.httpapi.common import (
+    ApiError,
+    allow_methods,
+    authorize,
+    json_body,
+    reserved_session_key,
+)
 
 if TYPE_CHECKING:
+    from openclaw.agents.tools import Tool
     from openclaw.gateway.context import GatewayContext
 
-HTTP_DENY = frozenset({"exec", "spawn", "shell", "fs_write", "fs_delete", "fs_move", "apply_patch",
-                       "sessions_spawn", "sessions_send", "cron", "gateway", "nodes"})
+
+def _fail(status: int, message: str, kind: str = "invalid_request", headers: dict[str, str] | None = None,
+          ) -> web.Response:
+    return web.json_response({"ok": False, "error": {"type": kind, "message": message}}, status=status,
+                             headers=headers)
 
 
-def _fail(status: int, message: str, kind: str = "invalid_request") -> web.Response:
-    return web.json_response({"ok": False, "error": {"type": kind, "message": message}}, status=status)
+def _names(section: dict[str, Any], key: str) -> set[str]:
+    value = section.get(key)
+    return {str(n) for n in value} if isinstance(value, list) else set()
 
 
-def _denied(config: dict[str, Any]) -> set[str]:
-    section = (config.get("gateway") or {}).get("tools") or {}
-    allow = {str(n) for n in section.get("allow") or []}
-    return (set(HTTP_DENY) - allow) | {str(n) for n in section.get("deny") or []}
+def denied_over_http(tools: list[Tool], config: dict[str, Any]) -> set[str]:
+    """Tools that change the host (by their kind) unless allowed by name, plus those denied by name."""
+    gateway = config.get("gateway") if isinstance(config.get("gateway"), dict) else {}
+    section = gateway.get("tools") if isinstance(gateway.get("tools"), dict) else {}
+    allow = _names(section, "allow")
+    return {t.name for t in tools if t.changes_host and t.name not in allow} | _names(section, "deny")
 
 
 async def invoke(request: web.Request, gateway: GatewayContext) -> web.StreamResponse:
-    from openclaw.agents.run import TurnInput
-    from openclaw.agents.tools import ToolContext, ToolError
-    from openclaw.gateway.httpapi.common import ApiError
-    from openclaw.gateway.runstream import session_key
-
     try:
         allow_methods(request, "POST")
         authorize(request, gateway)
-        body = await json_body(request)
-        agents = runtime(gateway)
+        body = await json_body(request, gateway)
+        return await _invoke(body, gateway)
     except ApiError as exc:
-        return _fail(exc.status, exc.message, exc.kind)
+        return _fail(exc.status, exc.message, exc.kind, exc.headers)
+
+
+async def _invoke(body: dict[str, Any], gateway: GatewayContext) -> web.Response:
+    from openclaw.agents.run import TurnInput
+    from openclaw.agents.tools import ToolContext, ToolError
+    from openclaw.gateway.runstream import session_key
+    from openclaw.models.types import ModelError
+
+    agents = gateway.agents  # a tool needs no model: no `runtime()` check here
     name = body.get("name") or body.get("tool")
     if not isinstance(name, str) or not name:
-        return _fail(400, "tool (or name) is required")
+        raise ApiError(400, "tool (or name) is required")
     args = body.get("args") if isinstance(body.get("args"), dict) else {}
     try:
         agent = agents.agent_id(body.get("agentId") if isinstance(body.get("agentId"), str) else None)
-    except Exception as exc:  # noqa: BLE001 - an unknown agent is the caller's mistake
-        return _fail(400, str(exc))
+    except ModelError as exc:  # an unknown agent is the caller's mistake
+        raise ApiError(400, str(exc)) from None
     raw_key = body.get("sessionKey") if isinstance(body.get("sessionKey"), str) else None
+    if raw_key and reserved_session_key(raw_key):
+        raise ApiError(400, f"session key {raw_key!r} is in a reserved namespace (subagent:, cron:, acp:)")
     key = session_key(agents, None if raw_key in (None, "", "main") else raw_key, agent)
     turn = TurnInput(key, "", agent_id=agent, operator=True, channel="http")
-    tool = next((t for t in agents.tools_for(turn, agent) if t.name == name), None)
-    if tool is None or name in _denied(gateway.settings.snapshot.resolved):
-        return _fail(404, f"tool {name!r} is not available over HTTP for agent {agent}", "not_found")
+    tools = agents.tools_for(turn, agent)
+    tool = next((t for t in tools if t.name == name), None)
+    if tool is None or name in denied_over_http(tools, gateway.settings.snapshot.resolved):
+        raise ApiError(404, f"tool {name!r} is not available over HTTP for agent {agent}", "not_found")
     if isinstance(body.get("action"), str) and "action" in tool.spec.parameters.get("properties", {}):
         args.setdefault("action", body["action"])
     context = ToolContext(agents.workspace(agent), agent, key, True, agents.env)
     try:
         result = await tool.run(args, context)
-    except ToolError as exc:
-        return _fail(400, str(exc), "tool_error")
-    except Exception as exc:  # noqa: BLE001 - a tool crash is reported, not raised through the server
-        return _fail(500, f"{name} failed: {type(exc).__name__}", "tool_failed")
+    except ToolError as exc:  # written for the caller to read
+        raise ApiError(400, str(exc), "tool_error") from None
+    except Exception as exc:  # noqa: BLE001 - a tool crash is logged, not sent to the caller
+        logfile.warn(f"/tools/invoke {name} failed: {type(exc).__name__}: {exc}", subsystem="http")
+        raise ApiError(500, f"{name} failed (the gateway log has the reason)", "tool_failed") from None
     return web.json_response({"ok": True, "result": result})
