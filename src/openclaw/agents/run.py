@@ -31,6 +31,7 @@ class TurnInput:
     run_id: str | None = None  # the caller's idempotency key
     timeout_s: float | None = None  # this run's deadline instead of agents.defaults.timeoutSeconds
     extra_system: str | None = None  # the caller's own instructions (an HTTP client's system messages)
+    resumed: bool = False  # a message answered again after a stop: its text may be stored already
 
 
 @dataclass(frozen=True)

@@ -147,17 +147,24 @@ class SessionStore:
         return await self._run(lambda db: _get_or_create(db, key, chat_type, origin))
 
     async def open_turn(self, key: str, chat_type: str | None, origin: dict[str, Any] | None,
-                        message: Message) -> Session:
+                        message: Message, once: bool = False) -> Session:
         """The session for `key` (created on first use) with `message` appended: one trip to the
-        database thread for the start of every turn."""
+        database thread for the start of every turn. `once`: not when the session's latest user
+        message is this one already (a turn begun before a crash and answered again after it)."""
 
-        def run(db: sqlite3.Connection) -> Session:
+        def run(db: sqlite3.Connection) -> tuple[Session, bool]:
             session = _get_or_create(db, key, chat_type, origin, count=False)
+            if once:
+                last = db.execute("SELECT content FROM entries WHERE session_id = ? AND role = 'user' "
+                                  "ORDER BY seq DESC LIMIT 1", (session.session_id,)).fetchone()
+                if last is not None and last[0] == message.content:
+                    return session, False
             _append(db, session, message, "message")
-            return session
+            return session, True
 
-        session = await self._run(run)
-        self.cache.add(session.session_id, message)
+        session, added = await self._run(run)
+        if added:
+            self.cache.add(session.session_id, message)
         return session
 
     async def find(self, key: str) -> Session | None:

@@ -40,7 +40,8 @@ class Plan:
 
 async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient) -> None:
     turn = run.turn
-    session = await store.open_turn(turn.session_key, turn.chat_type, turn.origin, Message("user", turn.text))
+    session = await store.open_turn(turn.session_key, turn.chat_type, turn.origin, Message("user", turn.text),
+                                    once=turn.resumed)
     run.session_id = session.session_id
     files = await prompt.workspace_files(plan.workspace)
     system = prompt.build(files, plan.runtime, [t.name for t in plan.tools])

@@ -30,6 +30,7 @@ class InboundMessage:
     mentioned: bool  # the bot was @mentioned (or replied to) in a group
     bot_username: str | None = None  # this account's own name (commands may be addressed to it)
     access: str = ""  # the channel's verdict: operator | chat | stranger (channels.access)
+    resumed: bool = False  # taken before a stop and answered now: its turn may have begun already
     # Called once whoever handles the message is done with it (its reply sent, or none needed); a
     # channel that keeps unanswered messages (channels.pending) forgets it then. None: nothing to do.
     settle: Callable[[], Awaitable[None]] | None = field(default=None, compare=False, repr=False)

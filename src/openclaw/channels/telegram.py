@@ -194,7 +194,7 @@ class TelegramAccount:
             if inbound is None:
                 await self.pending.settle(update_id)
             else:
-                await self._admit(update_id, inbound)
+                await self._admit(update_id, replace(inbound, resumed=True))
 
     async def _admit(self, update_id: int, inbound: InboundMessage) -> None:
         """Judge and publish; what is dropped (or fails) is settled here, the rest by the dispatcher."""

@@ -69,7 +69,7 @@ class Conversations:
             self.session_key(msg), msg.text, operator=msg.operator, channel=msg.channel,
             chat_type="direct" if msg.direct else "group",
             origin={"channel": msg.channel, "accountId": msg.account, "from": msg.sender_id,
-                    "to": str(msg.chat_id), "chatType": msg.chat_type},
+                    "to": str(msg.chat_id), "chatType": msg.chat_type}, resumed=msg.resumed,
         ))
         task = asyncio.ensure_future(self._deliver(msg, run))  # not under the dispatcher's slots: runs can be long
         self._deliveries.add(task)
