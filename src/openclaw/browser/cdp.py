@@ -16,8 +16,10 @@ from urllib.parse import quote
 import aiohttp
 
 from openclaw.browser.errors import BrowserError
+from openclaw.httpbody import BodyTooLarge, read_body
 
 COMMAND_TIMEOUT_S = 15.0
+MAX_JSON_BYTES = 4 * 1024 * 1024  # /json/list of a browser with many tabs stays far below this
 
 
 async def json_get(session: aiohttp.ClientSession, base: str, path: str, timeout: float = 2.0,
@@ -25,7 +27,10 @@ async def json_get(session: aiohttp.ClientSession, base: str, path: str, timeout
     async with session.request(method, base.rstrip("/") + path, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
         if resp.status >= 400:
             raise BrowserError(502, "CDP_HTTP_ERROR", f"{method} {path} answered HTTP {resp.status}")
-        text = await resp.text()
+        try:
+            text = (await read_body(resp.content, MAX_JSON_BYTES, resp.headers)).decode("utf-8", errors="replace")
+        except BodyTooLarge:
+            raise BrowserError(502, "CDP_HTTP_ERROR", f"{method} {path} answered more than {MAX_JSON_BYTES} bytes") from None
         return json.loads(text) if text.strip().startswith(("{", "[")) else text
 
 

@@ -30,6 +30,7 @@ from openclaw import logfile
 from openclaw.canvas.safeopen import Fence, Opened, Refused, open_beneath
 from openclaw.canvas.starter import STARTER_HTML
 from openclaw.locality import has_loopback_host
+from openclaw.wsresponse import WebSocket
 
 PREFIX = "/__openclaw__/canvas"
 WS_PATH = "/__openclaw__/ws"
@@ -167,7 +168,7 @@ class CanvasHost:
             return web.Response(status=404, text="live reload is off\n")
         if len(self.clients) >= MAX_LIVE_CLIENTS:
             return web.Response(status=503, text="too many live-reload pages open\n")
-        ws = web.WebSocketResponse(heartbeat=30, compress=False, max_msg_size=1024)
+        ws = WebSocket(heartbeat=30, compress=False, max_msg_size=1024)  # lets go once closed
         if not ws.can_prepare(request).ok:
             return web.Response(status=426, text="upgrade required\n")
         await ws.prepare(request)
