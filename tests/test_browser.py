@@ -295,9 +295,12 @@ def test_control_and_canvas_ports_are_loopback_only(started: tuple) -> None:
 
     listeners = {c.laddr.port: c.laddr.ip for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
     assert listeners[port + 2] == "127.0.0.1" and listeners[port + 4] == "127.0.0.1"
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect(("10.255.255.255", 1))
-        lan_ip = probe.getsockname()[0]
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))  # no packet is sent: this only picks a source address
+            lan_ip = probe.getsockname()[0]
+    except OSError as exc:  # no route at all: a host (or namespace) with loopback only
+        pytest.skip(f"no routable interface on this host ({exc.strerror})")
     if lan_ip.startswith("127."):
         pytest.skip("no non-loopback address on this host")
     for p in (port + 2, port + 4):
