@@ -315,6 +315,12 @@ async def _drain(ws: RawWs) -> None:
 
 
 # -- observers -------------------------------------------------------------------------------
+def settle_rss(pid: int, seconds: float) -> float:
+    """RSS once the process has been left alone for `seconds` (what an attack leaves behind)."""
+    time.sleep(seconds)
+    return round(rss_mb(pid), 1)
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:

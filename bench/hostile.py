@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +33,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 import attacks  # noqa: E402
-from attacks import Watch, fd_count, healthz_ms, rss_mb  # noqa: E402
+from attacks import Watch, fd_count, healthz_ms, rss_mb, settle_rss  # noqa: E402
 from run import Bench  # noqa: E402
+from scenarios_http import s_big_bodies, s_csrf, s_http_lockout, s_slow_readers  # noqa: E402
+from scenarios_turns import s_handshakes_sequential, s_long_reply  # noqa: E402
 
 PY = sys.executable
 
@@ -80,11 +81,6 @@ class Host(Bench):
 
     def output(self) -> str:
         return (self.root / "gateway.out").read_text(errors="replace")
-
-
-def settle_rss(pid: int, seconds: float) -> float:
-    time.sleep(seconds)
-    return round(rss_mb(pid), 1)
 
 
 # -- scenarios -----------------------------------------------------------------------------
@@ -260,123 +256,6 @@ def s_tool_escape(_: Host, scale: float) -> dict[str, Any]:
     return escape.run(scale)
 
 
-# -- what a sequential client and a long streamed reply cost ----------------------------
-async def _answered_rejection(port: int) -> Any:
-    """One handshake with a wrong token, left as a real client leaves: it answers the server's
-    close frame with its own and waits for the socket to end (the answer is what used to re-arm
-    the server's heartbeat and keep the connection for 45 s)."""
-    import struct
-
-    ws = await attacks.RawWs.open(port, attacks.DEFLATE)
-    try:
-        await ws.recv_json()
-        await ws.send_json({"type": "req", "id": "c", "method": "connect",
-                            "params": attacks.connect_params("wrong-token")})
-        code = (await ws.closed()).code
-        with contextlib.suppress(ConnectionError):
-            await ws.send_frame(attacks.OP_CLOSE, struct.pack("!H", code or 1000))
-            await asyncio.wait_for(ws.reader.read(), 10)
-        return code
-    finally:
-        ws.abort()
-
-
-def s_handshakes_sequential(h: Host, scale: float) -> dict[str, Any]:
-    """10,000 rejected handshakes one after another (the concurrent scenario hides what each keeps)."""
-    pid = h.launch()
-    idle = round(rss_mb(pid), 1)
-    count = int(10_000 * scale)
-
-    async def run() -> dict[Any, int]:
-        codes: dict[Any, int] = {}
-        for _ in range(count):
-            try:
-                code = await _answered_rejection(h.port)
-            except (TimeoutError, OSError, ConnectionError) as exc:
-                code = type(exc).__name__
-            codes[code] = codes.get(code, 0) + 1
-        return codes
-
-    with Watch(pid, h.port) as w:
-        started = time.perf_counter()
-        codes = asyncio.run(run())
-        seconds = round(time.perf_counter() - started, 1)
-    after = settle_rss(pid, 10)
-    h.stop()
-    return {"handshakes": count, "closeCodes": codes, "seconds": seconds, "idleMB": idle, **w.summary(),
-            "rss10sAfterMB": after, "growthMB": round(after - idle, 1), "target": "growth < 20 MB ten seconds later"}
-
-
-def _long_text(size: int) -> str:
-    """`size` characters of prose-like text with what JSON must escape (quotes, newlines) and
-    non-ASCII in it, so no encoder takes a shortcut the real thing would not."""
-    unit = 'The gateway streams "every" piece of this reply; naïve code copies it all again.\n'
-    return (unit * (size // len(unit) + 1))[:size]
-
-
-async def _streamed_turn(port: int, token: str, session: str) -> dict[str, Any]:
-    """One `agent` turn over the WebSocket, read to its final answer: seconds and what arrived."""
-    import aiohttp
-
-    async with aiohttp.ClientSession() as http:
-        ws = await http.ws_connect(f"ws://127.0.0.1:{port}", max_msg_size=0)
-        await ws.receive_json()
-        await ws.send_json({"type": "req", "id": "c", "method": "connect",
-                            "params": attacks.connect_params(token, scopes=["operator.write", "operator.read"])})
-        hello = await ws.receive_json()
-        while hello.get("type") != "res":  # events may come first
-            hello = await ws.receive_json()
-        assert hello.get("ok"), hello
-        started = time.perf_counter()
-        await ws.send_json({"type": "req", "id": "t", "method": "agent",
-                            "params": {"message": "go", "sessionKey": session, "idempotencyKey": session}})
-        counts = {"agentEvents": 0, "chatDeltas": 0, "wireMB": 0.0}
-        while True:
-            msg = await ws.receive(timeout=120)
-            counts["wireMB"] += len(msg.data) / 2**20
-            frame = json.loads(msg.data)
-            if frame.get("type") == "event":
-                counts["agentEvents"] += frame.get("event") == "agent"
-                counts["chatDeltas"] += frame.get("event") == "chat" and frame["payload"].get("state") == "delta"
-                continue
-            if frame.get("id") == "t" and (frame.get("payload") or {}).get("status") != "accepted":
-                seconds = time.perf_counter() - started
-                await ws.close()
-                payloads = ((frame.get("payload") or {}).get("result") or {}).get("payloads") or [{}]
-                return {"seconds": round(seconds, 2), "status": (frame.get("payload") or {}).get("status"),
-                        "replyChars": len(payloads[0].get("text") or ""), **counts,
-                        "wireMB": round(counts["wireMB"], 1)}
-
-
-def s_long_reply(h: Host, scale: float) -> dict[str, Any]:
-    """A model streaming a 1 MB and a 3 MB reply in 8-character chunks, through the gateway to a
-    WebSocket client; the stand-in runs in its own process."""
-    import urllib.request
-
-    from agent_turns import Standin
-
-    standin = Standin()
-    try:
-        provider = {"baseUrl": standin.url, "apiKey": "bench", "models": [{"id": "instant", "contextWindow": 10**8}]}
-        h.cli("config", "set", "models.providers.standin", json.dumps(provider))
-        h.cli("config", "set", "agents.defaults.model", "standin/instant")
-        pid = h.launch()
-        out: dict[str, Any] = {"idleMB": round(rss_mb(pid), 1)}
-        for mb in (1, 3):
-            size = int(mb * 2**20 * scale)
-            script = json.dumps([{"text": _long_text(size), "chunk": 8}]).encode()
-            urllib.request.urlopen(urllib.request.Request(standin.url.removesuffix("/v1") + "/__script", script,
-                                                          {"Content-Type": "application/json"}), timeout=30).read()
-            with Watch(pid, h.port) as w:
-                turn = asyncio.run(_streamed_turn(h.port, h.token, f"agent:main:long{mb}"))
-            out[f"reply{mb}MB"] = {"chars": size, "chunks": -(-size // 8), **turn, **w.summary()}
-        out["rss10sAfterMB"] = settle_rss(pid, 10)
-        h.stop()
-    finally:
-        standin.stop()
-    return {**out, "target": "3 MB reply < 2 s"}
-
-
 # -- the canvas symlink race ---------------------------------------------------------
 def s_symlink_race(h: Host, scale: float) -> dict[str, Any]:
     """Profile a's canvas root is writable; links in it swap to profile b's state dir while requests run."""
@@ -393,106 +272,6 @@ def s_symlink_race(h: Host, scale: float) -> dict[str, Any]:
     h.stop()
     return {**result, "target": "0 leaks in 10,000 requests"}
 
-
-# -- the HTTP surface (browser rules, body budget, slow readers, lockout) ----------------
-def _http_api(h: Host, *settings: tuple[str, str]) -> None:
-    for key, value in (("gateway.http.endpoints.chatCompletions.enabled", "true"), *settings):
-        h.cli("config", "set", key, value)
-
-
-def s_csrf(h: Host, scale: float) -> dict[str, Any]:
-    """Auth `none`, `write` allowed over HTTP: only the browser rules stand between a web page and a tool."""
-    import httpattacks
-
-    _http_api(h, ("gateway.auth.mode", "none"), ("gateway.tools.allow", '["write"]'))
-    h.launch()
-    result = asyncio.run(httpattacks.csrf(h.port))
-    h.stop()
-    workspace = h.state / "workspace"
-    return {**result, "plantedFileWritten": (workspace / "csrf.txt").exists(),
-            "legitFileWritten": (workspace / "legit.txt").exists(),
-            "target": "403/415 for every cross-site or rebinding request, nothing written"}
-
-
-def s_big_bodies(h: Host, scale: float) -> dict[str, Any]:
-    """10 authenticated 20 MB bodies at once (`/tools/invoke`): memory held is the body budget."""
-    import httpattacks
-
-    (h.state / "workspace").mkdir(parents=True, exist_ok=True)
-    (h.state / "workspace" / "small.txt").write_text("ok\n")
-    pid = h.launch()
-    idle = round(rss_mb(pid), 1)
-    size = int(20 * 2**20 * max(scale, 0.05)) - 4096
-    asyncio.run(httpattacks.big_bodies(h.port, h.token, 1, 1000))  # the tool stack loads once, before we watch
-    with Watch(pid, h.port, interval=0.02) as w, ProcessPoolExecutor(1) as uploader:
-        # the uploads come from another process: pushing 200 MB here would hold up the watcher's own requests
-        result = uploader.submit(_big_bodies, h.port, h.token, 10, size).result()
-    budget = _ready_details(h.port).get("httpBodies")
-    after = settle_rss(pid, 10)
-    h.stop()
-    return {**result, "budget": budget, "idleMB": idle, **w.summary(), "rss10sAfterMB": after,
-            "target": "every request answered, RSS peak < 150 MB, healthz p99 < 200 ms"}
-
-
-def _big_bodies(port: int, token: str, count: int, size: int) -> dict[str, Any]:
-    import httpattacks
-
-    return asyncio.run(httpattacks.big_bodies(port, token, count, size))
-
-
-def s_slow_readers(h: Host, scale: float) -> dict[str, Any]:
-    """20 clients read 2 MB replies (10 streamed, 10 whole) 16 KiB at a time; a model stand-in
-    answers at once, so a stream's reader falls behind. The same 20 turns read at full speed
-    first: what both keep afterwards is the agent runtime's (runs and histories it remembers)."""
-    import httpattacks
-    from model_standin import ModelStandin, Reply
-
-    size = int(2 * 2**20 * max(scale, 0.1))
-    model = ModelStandin(default=lambda api, body: Reply(text="r" * size, chunk=64 * 1024), record=False).start()
-
-    async def readers(**kw: Any) -> list[dict[str, Any]]:
-        return list(await asyncio.gather(httpattacks.slow_readers(h.port, h.token, 10, True, **kw),
-                                         httpattacks.slow_readers(h.port, h.token, 10, False, **kw)))
-
-    try:
-        h.cli("config", "set", "models.providers.stand",
-              json.dumps({"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 60}))
-        h.cli("config", "set", "agents.defaults.model", "stand/m1")
-        _http_api(h)
-        pid = h.launch()
-        idle = round(rss_mb(pid), 1)
-        fast = asyncio.run(readers(read_bytes=1 << 20, pause_s=0))
-        after_fast = settle_rss(pid, 10)
-        with Watch(pid, h.port, interval=0.02) as w:
-            streamed, whole = asyncio.run(readers())
-        after = settle_rss(pid, 10)
-        h.stop()
-    finally:
-        model.stop()
-    return {"replyMB": round(size / 2**20, 1), "fastReaders": [r["outcomes"] for r in fast],
-            "rssAfterFastMB": after_fast, "streamed": streamed, "whole": whole, "idleMB": idle, **w.summary(),
-            "rss10sAfterMB": after, "target": "healthz p99 < 200 ms; slow readers keep no more than fast ones"}
-
-
-def s_http_lockout(h: Host, scale: float) -> dict[str, Any]:
-    import httpattacks
-
-    _http_api(h)
-    h.launch()
-    result = asyncio.run(httpattacks.lockout(h.port, h.token))
-    h.stop()
-    return {**result, "target": "loopback: right token 200 after 10 wrong; untrusted proxy peer: 429"}
-
-
-def _ready_details(port: int) -> dict[str, Any]:
-    import http.client
-
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", "/readyz")
-        return json.loads(conn.getresponse().read())
-    finally:
-        conn.close()
 
 
 SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
