@@ -34,6 +34,12 @@ def setup(tmp_path: Path, model: ModelStandin) -> tuple[InstancePaths, dict[str,
     return paths, config
 
 
+async def finished(run: Any) -> Any:
+    """The run, once it has ended."""
+    await run.done
+    return run
+
+
 def read_tool(calls: list[dict[str, Any]]) -> Tool:
     async def run(args: dict[str, Any], ctx: ToolContext) -> str:
         calls.append(args)
@@ -64,8 +70,8 @@ def test_a_turn_persists_and_the_next_one_remembers(setup, model: ModelStandin) 
     paths, config = setup
 
     async def body(rt: AgentRuntime) -> list[Any]:
-        first = await rt.submit(TurnInput(KEY, "my name is Ada")).done
-        second = await rt.submit(TurnInput(KEY, "what is my name?")).done
+        first = await finished(rt.submit(TurnInput(KEY, "my name is Ada")))
+        second = await finished(rt.submit(TurnInput(KEY, "what is my name?")))
         store = rt.store("main")
         session = await store.session(KEY)
         return [first, second, await store.entries(session.session_id), session]
@@ -107,7 +113,7 @@ def test_strangers_never_get_tools_that_change_things(setup, model: ModelStandin
     paths, config = setup
 
     async def body(rt: AgentRuntime) -> Any:
-        return await rt.submit(TurnInput(KEY, "please write a file", operator=False)).done
+        return await finished(rt.submit(TurnInput(KEY, "please write a file", operator=False)))
 
     go(paths, config, body, [read_tool([]), write_tool()])
     assert [t["function"]["name"] for t in model.requests()[-1].body["tools"]] == ["read"]
@@ -155,9 +161,9 @@ def test_silent_replies_and_timeouts(setup, model: ModelStandin) -> None:
     config["agents"]["defaults"]["timeoutSeconds"] = 1
 
     async def body(rt: AgentRuntime) -> Any:
-        silent = await rt.submit(TurnInput(KEY, "ok thanks")).done
+        silent = await finished(rt.submit(TurnInput(KEY, "ok thanks")))
         started = time.monotonic()
-        slow = await rt.submit(TurnInput(KEY, "take your time")).done
+        slow = await finished(rt.submit(TurnInput(KEY, "take your time")))
         return silent, slow, time.monotonic() - started
 
     silent, slow, took = go(paths, config, body)
@@ -172,7 +178,7 @@ def test_long_conversations_are_compacted(setup, model: ModelStandin) -> None:
 
     async def body(rt: AgentRuntime) -> Any:
         for i in range(6):
-            await rt.submit(TurnInput(KEY, f"fact {i}: " + "z" * 150)).done
+            await finished(rt.submit(TurnInput(KEY, f"fact {i}: " + "z" * 150)))
         session = await rt.store("main").session(KEY)
         return session, await rt.store("main").history(session)
 
@@ -194,7 +200,7 @@ def test_session_maintenance_prunes_idle_and_excess_sessions(setup, model: Model
 
     async def seed(rt: AgentRuntime) -> None:
         for i in range(5):
-            await rt.submit(TurnInput(f"agent:main:s{i}", f"hello {i}")).done
+            await finished(rt.submit(TurnInput(f"agent:main:s{i}", f"hello {i}")))
 
     go(paths, config, seed)
     with sqlite3.connect(db_path) as db:  # s0 went quiet 40 days ago; s1..s4 are recent, oldest first
@@ -212,7 +218,7 @@ def test_session_maintenance_prunes_idle_and_excess_sessions(setup, model: Model
     enforce = {**config, "session": {"maintenance": {"pruneAfter": "30d", "maxEntries": 3}}}
 
     async def turn_then_wait(rt: AgentRuntime) -> None:
-        await rt.submit(TurnInput("agent:main:s4", "still here")).done
+        await finished(rt.submit(TurnInput("agent:main:s4", "still here")))
         await rt._maintenance  # the turn started maintenance in the background
 
     go(paths, enforce, turn_then_wait)
@@ -252,7 +258,31 @@ def test_remembered_runs_are_bounded_by_the_text_they_hold(setup, model: ModelSt
 
     async def body(rt: AgentRuntime) -> Any:
         for i in range(4):
-            await rt.submit(TurnInput(f"agent:main:s{i}", "talk", run_id=f"run-{i}")).done
+            await finished(rt.submit(TurnInput(f"agent:main:s{i}", "talk", run_id=f"run-{i}")))
         return list(rt.runs)
 
     assert go(paths, config, body) == ["run-2", "run-3"]  # 20,000 characters kept, the oldest forgotten
+
+
+def test_a_finished_run_is_freed_without_the_cyclic_collector(setup, model: ModelStandin) -> None:
+    """A run (its reply text with it) is gone as soon as nothing refers to it: memory after many
+    long replies must not wait for the cyclic garbage collector, which may not run for a long time."""
+    import gc
+    import weakref
+
+    paths, config = setup
+    model.script(Reply(text="x" * 1_000_000))
+
+    async def body(rt: AgentRuntime) -> Any:
+        run = await finished(rt.submit(TurnInput(KEY, "a long answer, please")))
+        assert run.status == "ok" and len(run.text) == 1_000_000
+        gone = weakref.ref(run)
+        rt.runs.clear()
+        del run
+        return gone
+
+    gc.disable()
+    try:
+        assert go(paths, config, body)() is None
+    finally:
+        gc.enable()

@@ -59,7 +59,9 @@ class Run:
         self.accepted_at = int(time.time() * 1000)
         self.started_at: int | None = None
         self.ended_at: int | None = None
-        self.done: asyncio.Future[Run] = asyncio.get_running_loop().create_future()
+        # Resolved with None, not with this run: a future holding its own run is a reference cycle,
+        # and every finished run (its reply text included) would then wait for the cyclic collector.
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._listeners: list[Listener] = []
         self.task: asyncio.Task[None] | None = None
 
@@ -88,7 +90,7 @@ class Run:
             self.emit("lifecycle", phase="end", endedAt=self.ended_at)
         else:
             self.emit("lifecycle", phase="error", error=error or status, status=status, endedAt=self.ended_at)
-        self.done.set_result(self)
+        self.done.set_result(None)
 
     def summary(self) -> dict[str, Any]:
         return {

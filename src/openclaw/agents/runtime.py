@@ -32,7 +32,7 @@ from openclaw.profiles.paths import InstancePaths
 
 MAX_QUEUED = 20  # runs waiting behind a busy session
 REMEMBERED_RUNS = 1000
-REMEMBERED_TEXT = 64 * 1024 * 1024  # characters of replies the remembered runs may hold together
+REMEMBERED_TEXT = 16 * 1024 * 1024  # characters of replies the remembered runs may hold together
 DEFAULT_TIMEOUT_S = 172_800  # 48 h, as upstream; 0 = no limit
 
 ToolFactory = Callable[[TurnInput, str], list[Tool]]

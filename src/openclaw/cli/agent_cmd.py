@@ -218,6 +218,7 @@ async def _local_turn(paths: InstancePaths, config: dict[str, Any], env: dict[st
             key = found.key
         turn = runtime.submit(TurnInput(key or main_key(config, agent), request["message"], agent, operator=True,
                                         channel="cli", model=request["model"], timeout_s=wait_s or None))
-        return final_payload(await turn.done)
+        await turn.done
+        return final_payload(turn)
     finally:
         await runtime.close()
