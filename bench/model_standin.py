@@ -22,6 +22,12 @@ from typing import Any
 from aiohttp import web
 
 T0, FIRST = web.RequestKey("t0", float), web.RequestKey("first", float)
+OPENAI_OVERFLOW = {"error": {  # what OpenAI answers (400) to a prompt past the context window
+    "message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9321 tokens. "
+               "Please reduce the length of the messages.",
+    "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}
+ANTHROPIC_OVERFLOW = {"type": "error", "error": {"type": "invalid_request_error",  # and Anthropic
+                                                 "message": "prompt is too long: 208310 tokens > 200000 maximum"}}
 PIECE = "\0piece\0"  # where a streamed frame's text goes
 
 

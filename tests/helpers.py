@@ -336,3 +336,17 @@ def tiny_site(body: bytes, content_type: str = "text/html", port: int = 0) -> It
     finally:
         server.shutdown()
         server.server_close()
+
+
+def tools_invoke(port: int, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """POST /tools/invoke as JSON with the bearer token: (status, parsed body)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/tools/invoke", data=json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())

@@ -306,6 +306,16 @@ def _http_request(port: int, token: str, payload: dict, path: str = "/v1/chat/co
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
 
 
+def _reader_that_reads_nothing(port: int, token: str, fields: dict) -> socket.socket:
+    """A chat completion asked for a long reply over a socket with a tiny receive buffer, never read."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(_http_request(port, token, {"model": "openclaw", **fields,
+                                             "messages": [{"role": "user", "content": "a lot please"}]}))
+    return sock
+
+
 def _active_runs(env: Env, port: int) -> int:
     from helpers import handshake
 
@@ -349,11 +359,7 @@ def test_a_reader_that_falls_behind_a_stream_is_cut_off(token_gw: tuple[Env, int
                                                         model: ModelStandin) -> None:
     env, port, gw = token_gw
     model.script(Reply(text="x" * (3 * 1024 * 1024), chunk=64 * 1024))
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", port))
-    sock.sendall(_http_request(port, env.token(), {"model": "openclaw", "user": "slow-reader", "stream": True,
-                                                   "messages": [{"role": "user", "content": "a lot please"}]}))
+    sock = _reader_that_reads_nothing(port, env.token(), {"user": "slow-reader", "stream": True})
     wait_for(lambda: "slow consumer" in gw.output(), timeout=30, what="the slow reader cut off")
     wait_for(lambda: _active_runs(env, port) == 0, timeout=20, what="its turn stopped")
     sock.close()
@@ -363,11 +369,7 @@ def test_a_reader_that_takes_nothing_of_its_reply_is_let_go(token_gw: tuple[Env,
                                                             model: ModelStandin) -> None:
     env, port, gw = token_gw
     model.script(Reply(text="y" * (3 * 1024 * 1024), chunk=64 * 1024))
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", port))
-    sock.sendall(_http_request(port, env.token(), {"model": "openclaw", "user": "stalled-reader",
-                                                   "messages": [{"role": "user", "content": "a lot please"}]}))
+    sock = _reader_that_reads_nothing(port, env.token(), {"user": "stalled-reader"})
     wait_for(lambda: "read nothing for" in gw.output(), timeout=30, what="the stalled reader let go")
     sock.close()
 

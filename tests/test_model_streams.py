@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from model_standin import ModelStandin, Reply
+from model_standin import ANTHROPIC_OVERFLOW, OPENAI_OVERFLOW, ModelStandin, Reply
 
 from openclaw.httpbody import BodyTooLarge, read_body, read_prefix
 from openclaw.models import anthropic, deltas, openai, sse, wire
@@ -27,12 +27,6 @@ from openclaw.rescue.kubeapi import KubeAPI, KubeError
 from openclaw.tools import web
 
 ENV = {"OPENCLAW_MODEL_RETRY_BASE_MS": "10"}
-OPENAI_OVERFLOW = {"error": {
-    "message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9321 tokens. "
-               "Please reduce the length of the messages.",
-    "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}
-ANTHROPIC_OVERFLOW = {"type": "error", "error": {"type": "invalid_request_error",
-                                                 "message": "prompt is too long: 208310 tokens > 200000 maximum"}}
 
 
 # -- a server that sends its bodies in small pieces -------------------------------------------------
@@ -253,7 +247,7 @@ def streamed(raw: bytes, api: str, rng: random.Random) -> tuple[str, list[tuple[
     parser, out, got = sse.Parser(), Completion(), wire.Streamed()
     for chunk in [*chunked(raw, rng), b""]:
         text = parser.feed(chunk) if chunk else parser.finish()
-        if text and module._take_batch(text, shape, out, got):
+        if text and wire._take_read(text, shape, module._take_others, out, got):
             break
     return "".join(got.text), [(c["name"], "".join(c["pieces"])) for _, c in sorted(got.calls.items())], out.usage
 

@@ -5,12 +5,10 @@ page routes: base path, the off switch, `openclaw dashboard`."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from helpers import Env, free_base, handshake, http_get, make_env, running, wait_for
+from helpers import Env, free_base, handshake, http_get, make_env, running, tools_invoke, wait_for
 from model_standin import ModelStandin, Reply
 
 openai = pytest.importorskip("openai")
@@ -131,13 +129,7 @@ def test_responses_answer_stream_and_continue(gw: tuple[Env, int]) -> None:
 
 
 def _invoke(port: int, token: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/tools/invoke", data=json.dumps(body).encode(),
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    return tools_invoke(port, token, body)
 
 
 def test_tools_invoke_runs_an_allowed_tool_and_refuses_exec(gw: tuple[Env, int]) -> None:

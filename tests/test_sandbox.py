@@ -15,14 +15,12 @@ import shutil
 import site
 import tempfile
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Env, Gateway, make_env, wait_for
+from helpers import Env, Gateway, make_env, tools_invoke, wait_for
 from model_standin import ModelStandin, Reply
 
 from openclaw.sandbox.landlock import abi as landlock_abi
@@ -93,14 +91,7 @@ def fresh(host: Host) -> Iterator[Host]:
 
 
 def invoke(port: int, token: str, tool: str, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/tools/invoke", data=json.dumps({"tool": tool, "args": args}).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    return tools_invoke(port, token, {"tool": tool, "args": args})
 
 
 def exec_via_chat(h: Host, command: str, profile: str = "a", extra_env: dict[str, str] | None = None) -> str:

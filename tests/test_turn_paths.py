@@ -12,14 +12,8 @@ from typing import Any
 
 import pytest
 from helpers import Env, Gateway, RawWs, handshake
-from model_standin import ModelStandin, Reply, last_user_text
+from model_standin import ANTHROPIC_OVERFLOW, OPENAI_OVERFLOW, ModelStandin, Reply, last_user_text
 
-OPENAI_OVERFLOW = {"error": {
-    "message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9321 tokens. "
-               "Please reduce the length of the messages.",
-    "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}
-ANTHROPIC_OVERFLOW = {"type": "error", "error": {"type": "invalid_request_error",
-                                                 "message": "prompt is too long: 208310 tokens > 200000 maximum"}}
 SUMMARY = "[Summary of the earlier conversation]"
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from openclaw.models import deltas, sse, wire
+from openclaw.models import deltas, wire
 from openclaw.models.catalog import Provider
 from openclaw.models.types import Completion, Message, ModelError, OnText, Request, ToolCall, Usage
 
@@ -72,34 +72,18 @@ def _complete(data: dict[str, Any]) -> Completion:
 
 
 async def _stream(resp: aiohttp.ClientResponse, provider: Provider, on_text: OnText) -> Completion:
-    out, got, shape = Completion(), wire.Streamed(), deltas.Shape(deltas.ANTHROPIC)
-    async for events in sse.reads(resp, provider.timeout_s):
-        text = len(got.text)
-        try:
-            stop = _take_batch(events, shape, out, got)
-        except ModelError:  # what arrived before a broken event still reaches the user (the failure is final)
-            await got.relay(text, on_text)
-            raise
-        await got.relay(text, on_text)
-        if stop:
-            break
-    out.text = "".join(got.text)
+    out, got = await wire.read_stream(resp, provider.timeout_s, deltas.Shape(deltas.ANTHROPIC), _take_others,
+                                      on_text)
     out.tool_calls = [ToolCall(b["id"] or f"toolu_{i}", b["name"], wire.arguments("".join(b["pieces"])))
                       for i, b in sorted(got.calls.items()) if b["type"] == "tool_use"]
     return out
 
 
-def _take_batch(events: str, shape: deltas.Shape, out: Completion, got: wire.Streamed) -> bool:
-    """The events of one read, in order; True at `message_stop`."""
-    whole = shape.texts(events)
-    if whole is not None:  # nothing but text, as most reads of a long reply are
-        got.add_text("".join(whole))  # one piece per read, not thousands of tiny strings held to the end
-        return False
-    for texts, others in deltas.runs(sse.events(events), shape):
-        got.add_text("".join(deltas.decode(texts)))
-        for (name, _), event in zip(others, wire.parse_each([data for _, data in others]), strict=False):
-            if _take(name, event, out, got):
-                return True
+def _take_others(others: wire.Events, out: Completion, got: wire.Streamed) -> bool:
+    """Events that are not plain text, in order; True at `message_stop`."""
+    for (name, _), event in zip(others, wire.parse_each([data for _, data in others]), strict=False):
+        if _take(name, event, out, got):
+            return True
     return False
 
 

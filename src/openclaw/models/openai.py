@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from openclaw.models import deltas, sse, wire
+from openclaw.models import deltas, wire
 from openclaw.models.catalog import Provider
 from openclaw.models.types import Completion, Message, ModelError, OnText, Request, ToolCall, Usage
 
@@ -61,38 +61,19 @@ def _complete(data: dict[str, Any]) -> Completion:
 
 
 async def _stream(resp: aiohttp.ClientResponse, provider: Provider, on_text: OnText) -> Completion:
-    out, got, shape = Completion(), wire.Streamed(), deltas.Shape(deltas.OPENAI)
-    async for events in sse.reads(resp, provider.timeout_s):
-        text = len(got.text)
-        try:
-            done = _take_batch(events, shape, out, got)
-        except ModelError:  # what arrived before a broken event still reaches the user (the failure is final)
-            await got.relay(text, on_text)
-            raise
-        await got.relay(text, on_text)
-        if done:
-            break
-    out.text = "".join(got.text)
+    out, got = await wire.read_stream(resp, provider.timeout_s, deltas.Shape(deltas.OPENAI), _take_others, on_text)
     out.tool_calls = [ToolCall(c["id"] or f"call_{i}", c["name"], wire.arguments("".join(c["pieces"])))
                       for i, c in sorted(got.calls.items())]
     return out
 
 
-def _take_batch(events: str, shape: deltas.Shape, out: Completion, got: wire.Streamed) -> bool:
-    """The events of one read, in order; True once the stream said [DONE]."""
-    whole = shape.texts(events)
-    if whole is not None:  # nothing but text, as most reads of a long reply are
-        got.add_text("".join(whole))  # one piece per read, not thousands of tiny strings held to the end
-        return False
-    for texts, others in deltas.runs(sse.events(events), shape):
-        got.add_text("".join(deltas.decode(texts)))
-        datas = [data for _, data in others]
-        done = next((i for i, data in enumerate(datas) if data.strip() == "[DONE]"), None)
-        for chunk in wire.parse_each(datas[:done]):
-            _take(chunk, out, got)
-        if done is not None:
-            return True
-    return False
+def _take_others(others: wire.Events, out: Completion, got: wire.Streamed) -> bool:
+    """Chunks that are not plain text, in order; True once the stream said [DONE]."""
+    datas = [data for _, data in others]
+    done = next((i for i, data in enumerate(datas) if data.strip() == "[DONE]"), None)
+    for chunk in wire.parse_each(datas[:done]):
+        _take(chunk, out, got)
+    return done is not None
 
 
 def _take(chunk: dict[str, Any], out: Completion, got: wire.Streamed) -> None:

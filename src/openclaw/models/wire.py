@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,8 +11,9 @@ from typing import Any
 import aiohttp
 
 from openclaw.httpbody import BodyTooLarge, read_body, read_prefix
+from openclaw.models import deltas, sse
 from openclaw.models.catalog import Provider
-from openclaw.models.types import ModelError, OnText, error_for_status
+from openclaw.models.types import Completion, ModelError, OnText, error_for_status
 
 CONNECT_TIMEOUT_S = 10.0
 MAX_ERROR_BODY = 64 * 1024  # an error answer is read this far (what it says is in its first bytes)
@@ -142,3 +143,41 @@ def arguments(raw: str) -> dict[str, Any]:
     except ValueError:
         return {"_unparsed": raw}
     return value if isinstance(value, dict) else {"_value": value}
+
+
+Events = list[deltas.Event]  # (event name, data) of the events that are not plain text
+TakeOthers = Callable[[Events, Completion, Streamed], bool]
+
+
+async def read_stream(resp: aiohttp.ClientResponse, timeout_s: float, shape: deltas.Shape, take: TakeOthers,
+                      on_text: OnText) -> tuple[Completion, Streamed]:
+    """An SSE answer, a network read at a time: text deltas of the shape learned from the first are
+    taken without decoding each (a read of nothing else as one piece), every other event goes to
+    `take` in order (True: the answer is over). Each read's new text is passed on at once, what
+    arrived before a broken event included (the failure is final); the text is joined once, at
+    the end."""
+    out, got = Completion(), Streamed()
+    async for events in sse.reads(resp, timeout_s):
+        text = len(got.text)
+        try:
+            done = _take_read(events, shape, take, out, got)
+        except ModelError:
+            await got.relay(text, on_text)
+            raise
+        await got.relay(text, on_text)
+        if done:
+            break
+    out.text = "".join(got.text)
+    return out, got
+
+
+def _take_read(events: str, shape: deltas.Shape, take: TakeOthers, out: Completion, got: Streamed) -> bool:
+    whole = shape.texts(events)
+    if whole is not None:  # nothing but text, as most reads of a long reply are
+        got.add_text("".join(whole))  # one piece per read, not thousands of tiny strings held to the end
+        return False
+    for texts, others in deltas.runs(sse.events(events), shape):
+        got.add_text("".join(deltas.decode(texts)))
+        if take(others, out, got):
+            return True
+    return False
