@@ -134,7 +134,8 @@ def test_the_rescue_bot_repairs_main_when_asked_in_plain_words(hosts: tuple[Env,
     assert main.stop() == 0
     env.use_model(model.openai_url, "stand/rescuer", profile="rescue")
     log = env.state_dir("rescue") / "logs" / "gateway.log"
-    wait_for(lambda: "config hot reload applied (agents.defaults.model)" in log.read_text(), what="model applied")
+    wait_for(lambda: any("config hot reload applied (" in line and "agents.defaults.model" in line  # with the
+                         for line in log.read_text().splitlines()), what="model applied")  # provider, or alone
     steps = [("rescue_status", {"profile": "main"}), ("rescue_doctor", {"profile": "main"}),
              ("rescue_rollback", {"profile": "main"}), ("rescue_start", {"profile": "main"})]
     model.script(*[Reply(tool_calls=[step], model="rescuer") for step in steps],

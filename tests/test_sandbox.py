@@ -203,15 +203,21 @@ def test_sandbox_all_keeps_writes_in_the_workspace_and_network_off(fresh: Host) 
     h = fresh
     port, _ = h.start_a({"mode": "all", "bubblewrap": {"network": "off"}})
     token = h.env.token("a")
-    plant = Path(site.getsitepackages()[0]) / f"zz_openclaw_fence_{random.randrange(10**9)}.pth"
+    name = f"zz_openclaw_fence_{random.randrange(10**9)}.pth"
+    plants = [Path(site.getsitepackages()[0]) / name]  # this test's own virtualenv
+    if os.access("/usr/local/lib", os.W_OK):
+        plants.append(Path("/usr/local/lib") / name)  # the system's, writable by this user outside the sandbox
     try:
-        status, body = invoke(port, token, "write", {"path": str(plant), "content": "# harmless\n"})
-        assert not body.get("ok") and "read-only" in body["error"]["message"]
-        status, body = invoke(port, token, "exec", {"command": f"echo '# harmless' > {plant}; echo rc=$?"})
-        assert "Read-only file system" in body["result"]
-        assert not plant.exists()
+        for plant in plants:
+            in_tmp = Path("/tmp") in plant.parents  # a checkout under /tmp: the sandbox's /tmp is its own
+            status, body = invoke(port, token, "write", {"path": str(plant), "content": "# harmless\n"})
+            assert in_tmp or (not body.get("ok") and "read-only" in body["error"]["message"]), body
+            status, body = invoke(port, token, "exec", {"command": f"echo '# harmless' > {plant}; echo rc=$?"})
+            assert in_tmp or "Read-only file system" in body["result"], body
+            assert not plant.exists()  # whatever the tools were told, the host never got it
     finally:
-        plant.unlink(missing_ok=True)
+        for plant in plants:
+            plant.unlink(missing_ok=True)
     status, body = invoke(port, token, "exec", {
         "command": f"echo kept > kept.txt; ls ~ | wc -l; python3 -c \"import socket; "
                    f"socket.create_connection(('127.0.0.1', {port}), 2)\" 2>&1 | tail -1"})
