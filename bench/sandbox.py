@@ -49,6 +49,7 @@ ROWS: list[tuple[str, dict[str, Any], dict[str, str]]] = [
 
 async def measure(sandbox: dict[str, Any], extra: dict[str, str], calls: int) -> dict[str, Any]:
     from openclaw.agents.tools import ToolContext
+    from openclaw.config.view import Config
     from openclaw.profiles.paths import resolve_paths
     from openclaw.sandbox.confine import ToolSandbox
     from openclaw.tools.shell import run_exec
@@ -57,7 +58,8 @@ async def measure(sandbox: dict[str, Any], extra: dict[str, str], calls: int) ->
     os.environ.update(extra)
     paths = resolve_paths()
     config = {"agents": {"defaults": {"sandbox": sandbox}}}
-    tools = ToolSandbox(paths, lambda: config)
+    view = Config(config)
+    tools = ToolSandbox(paths, lambda: view)
     workspace = paths.default_workspace
     workspace.mkdir(parents=True, exist_ok=True)
     ctx = ToolContext(workspace, "main", "agent:main:main", True, {})

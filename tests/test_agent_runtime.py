@@ -14,6 +14,7 @@ from model_standin import ModelStandin, Reply
 from openclaw.agents.run import TurnInput  # noqa: E402
 from openclaw.agents.runtime import AgentRuntime  # noqa: E402
 from openclaw.agents.tools import Tool, ToolContext  # noqa: E402
+from openclaw.config.view import Config
 from openclaw.models.types import ToolSpec  # noqa: E402
 from openclaw.profiles.paths import InstancePaths  # noqa: E402
 
@@ -57,7 +58,8 @@ def write_tool() -> Tool:
 
 def go(paths: InstancePaths, config: dict[str, Any], body: Any, tools: list[Tool] | None = None) -> Any:
     async def main() -> Any:
-        runtime = AgentRuntime(paths, lambda: config, ENV, lambda _t, _a: list(tools or []))
+        view = Config(config)
+        runtime = AgentRuntime(paths, lambda: view, ENV, lambda _t, _a: list(tools or []))
         try:
             return await body(runtime)
         finally:
@@ -195,7 +197,7 @@ def test_session_maintenance_prunes_idle_and_excess_sessions(setup, model: Model
 
     paths, config = setup
     assert duration_ms("30d") == 2_592_000_000 and duration_ms("90m") == 5_400_000 and duration_ms(250) == 250
-    assert policy({}).enforce and policy({}).max_entries == 500
+    assert policy(Config({})).enforce and policy(Config({})).max_entries == 500
     db_path = paths.state_dir / "agents/main/agent/sessions.sqlite"
 
     async def seed(rt: AgentRuntime) -> None:

@@ -23,6 +23,7 @@ from model_standin import ModelStandin, Reply
 
 from openclaw.browser import snapshot
 from openclaw.browser.profiles import BrowserConfig, first_free_port
+from openclaw.config.view import Config
 from openclaw.ports.footprint import footprint_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -94,11 +95,12 @@ def test_snapshot_rows_and_stable_refs() -> None:
 
 
 def test_cdp_ports_come_from_the_instance_range(tmp_path: Path) -> None:
-    cfg = BrowserConfig.from_config({"browser": {"profiles": {"a": {"cdpPort": 18800}, "r": {"cdpUrl": "http://h:18801"}}}},
+    cfg = BrowserConfig.from_config(Config({"browser": {"profiles": {"a": {"cdpPort": 18800},
+                                                                  "r": {"cdpUrl": "http://h:18801"}}}}),
                                     footprint_for(18789), tmp_path)
     assert (cfg.cdp_start, cfg.cdp_end) == (18800, 18899)
     assert first_free_port(cfg, {18802}) == 18803  # own profiles and listening/foreign ports skipped
-    other = BrowserConfig.from_config({}, footprint_for(18900), tmp_path)
+    other = BrowserConfig.from_config(Config({}), footprint_for(18900), tmp_path)
     assert first_free_port(other, set()) == 18911  # another instance: a disjoint range
 
 

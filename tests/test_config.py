@@ -32,7 +32,7 @@ def test_json5_env_substitution_and_unknown_sections(tmp_path: Path) -> None:
     assert snap.valid, snap.issues
     assert snap.resolved["gateway"]["auth"]["token"] == "s3cret"
     assert snap.data["gateway"]["auth"]["token"] == "${TEST_TOKEN}"
-    assert snap.config.gateway.port == 19789
+    assert snap.view().gateway_port == 19789
     assert snap.resolved["wizard"] == {"lastRunAt": "2026-01-01"}
 
 

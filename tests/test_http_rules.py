@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import attacks  # noqa: E402
 
 from openclaw.agents.tools import Tool  # noqa: E402
+from openclaw.config.view import Config  # noqa: E402
 from openclaw.gateway.httpapi.tools import denied_over_http  # noqa: E402
 from openclaw.models.types import ToolSpec  # noqa: E402
 
@@ -194,9 +195,9 @@ def test_the_deny_list_follows_each_tools_kind() -> None:
     tools = [Tool(ToolSpec(name, "", {"type": "object"}), noop, kind=kind)  # type: ignore[arg-type]
              for name, kind in (("look", "read"), ("browse", "act"), ("patch", "write"), ("spawn_job", "exec"),
                                 ("restart_b", "control"))]
-    assert denied_over_http(tools, {}) == {"patch", "spawn_job", "restart_b"}
+    assert denied_over_http(tools, Config({})) == {"patch", "spawn_job", "restart_b"}
     config = {"gateway": {"tools": {"allow": ["patch"], "deny": ["look"]}}}
-    assert denied_over_http(tools, config) == {"spawn_job", "restart_b", "look"}
+    assert denied_over_http(tools, Config(config)) == {"spawn_job", "restart_b", "look"}
 
 
 def test_reserved_session_keys_are_refused(token_gw: tuple[Env, int, Gateway]) -> None:

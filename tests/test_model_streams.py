@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from model_standin import ANTHROPIC_OVERFLOW, OPENAI_OVERFLOW, ModelStandin, Reply
 
+from openclaw.config.view import Config
 from openclaw.httpbody import BodyTooLarge, read_body, read_prefix
 from openclaw.models import anthropic, deltas, openai, sse, wire
 from openclaw.models.catalog import chain
@@ -119,7 +120,7 @@ def config_for(model: ModelStandin, primary: str) -> dict[str, Any]:
 
 def ask(model: ModelStandin, primary: str, stream: bool) -> tuple[Completion, list[str]]:
     async def go() -> tuple[Completion, list[str]]:
-        refs, known = chain(config_for(model, primary), ENV)
+        refs, known = chain(Config(config_for(model, primary)), ENV)
         client = ModelClient(ENV)
         pieces: list[str] = []
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from model_standin import ModelStandin, Reply
 
-from openclaw.models.catalog import chain, parse_ref, providers, selection  # noqa: E402
+from openclaw.config.view import Config, ModelChoice  # noqa: E402
+from openclaw.models.catalog import chain, parse_ref, providers  # noqa: E402
 from openclaw.models.client import ModelClient  # noqa: E402
 from openclaw.models.types import Message, ModelError, Request, ToolSpec  # noqa: E402
 
@@ -32,7 +33,7 @@ def config_for(model: ModelStandin, primary: str, fallbacks: list[str] | None = 
 
 def run(config: dict[str, Any], messages: list[Message], stream: bool = True, tools: tuple[ToolSpec, ...] = ()):
     async def go() -> tuple[Any, list[str]]:
-        refs, known = chain(config, ENV)
+        refs, known = chain(Config(config), ENV)
         client = ModelClient(ENV)
         pieces: list[str] = []
 
@@ -52,6 +53,7 @@ def run(config: dict[str, Any], messages: list[Message], stream: bool = True, to
 def test_refs_split_on_the_first_slash_and_resolve_aliases_and_bare_names() -> None:
     config = {"agents": {"defaults": {"models": {"openrouter/moonshotai/kimi-k2": {"alias": "Kimi"}}}},
               "models": {"providers": {"local": {"baseUrl": "http://x/v1", "models": [{"id": "qwen3"}]}}}}
+    config = Config(config)
     known = providers(config, {})
     assert str(parse_ref("openrouter/moonshotai/kimi-k2", config, known)) == "openrouter/moonshotai/kimi-k2"
     assert str(parse_ref("kimi", config, known)) == "openrouter/moonshotai/kimi-k2"
@@ -62,11 +64,11 @@ def test_refs_split_on_the_first_slash_and_resolve_aliases_and_bare_names() -> N
 
 
 def test_selection_strings_are_strict_and_objects_carry_fallbacks() -> None:
-    config = {"agents": {"defaults": {"model": {"primary": "openai/a", "fallbacks": ["anthropic/b"]}},
-                         "entries": {"ops": {"model": "openai/c"}}}}
-    assert selection(config) == ("openai/a", ["anthropic/b"])
-    assert selection(config, "ops") == ("openai/c", [])
-    assert selection({"agents": {"defaults": {"model": "openai/d"}}}) == ("openai/d", [])
+    config = Config({"agents": {"defaults": {"model": {"primary": "openai/a", "fallbacks": ["anthropic/b"]}},
+                                "entries": {"ops": {"model": "openai/c"}}}})
+    assert config.model_choice() == ModelChoice("openai/a", ("anthropic/b",))
+    assert config.model_choice("ops") == ModelChoice("openai/c")
+    assert Config({"agents": {"defaults": {"model": "openai/d"}}}).model_choice() == ModelChoice("openai/d")
 
 
 def test_keys_from_config_env_and_secret_refs(tmp_path: Path) -> None:
@@ -78,12 +80,12 @@ def test_keys_from_config_env_and_secret_refs(tmp_path: Path) -> None:
         "b": {"baseUrl": "http://b", "apiKey": {"source": "file", "id": str(key_file)}},
         "c": {"baseUrl": "http://c", "apiKey": "literal"},
     }}}
-    known = providers(config, {"OPENAI_API_KEY": "sk-env", "A_KEY": "from-env"})
+    known = providers(Config(config), {"OPENAI_API_KEY": "sk-env", "A_KEY": "from-env"})
     assert (known["openai"].api_key, known["openai"].key_source) == ("sk-env", "env:OPENAI_API_KEY")
     assert known["openai"].base_url == "http://127.0.0.1:1/v1" and known["openai"].api == "openai-completions"
     assert (known["a"].api_key, known["b"].api_key, known["c"].api_key) == ("from-env", "from-file", "literal")
     assert known["ollama"].has_key and not known["anthropic"].has_key
-    assert set(providers({"models": {"mode": "replace", "providers": {"x": {"baseUrl": "http://x"}}}}, {})) == {"x"}
+    assert set(providers(Config({"models": {"mode": "replace", "providers": {"x": {"baseUrl": "http://x"}}}}), {})) == {"x"}
 
 
 # -- the wire -----------------------------------------------------------------------------------

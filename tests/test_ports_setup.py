@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import Env, port_free
 
+from openclaw.config.view import Config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.ports.footprint import footprint_for, format_ports, parse_env_port, resolve_base_port
 from openclaw.ports.instances import discover_instances
@@ -19,21 +20,21 @@ def test_footprint_derivation_and_overrides() -> None:
     fp = footprint_for(18789)
     assert (fp.base, fp.control, fp.canvas, fp.cdp_start, fp.cdp_end) == (18789, 18791, 18793, 18800, 18899)
     assert len(fp.ports()) == 103
-    fp = footprint_for(19789, {"browser": {"controlPort": 20000, "profiles": {"x": {"cdpPort": 30000}}},
-                               "canvasHost": {"port": 21000}})
+    fp = footprint_for(19789, Config({"browser": {"controlPort": 20000, "profiles": {"x": {"cdpPort": 30000}}},
+                                      "canvasHost": {"port": 21000}}))
     assert (fp.control, fp.canvas, fp.cdp_start, fp.cdp_end, fp.extra_cdp) == (20000, 21000, 20009, 20108, (30000,))
-    fp = footprint_for(19789, {"browser": {"cdpPortRangeStart": 40000}})
+    fp = footprint_for(19789, Config({"browser": {"cdpPortRangeStart": 40000}}))
     assert (fp.cdp_start, fp.cdp_end) == (40000, 40099)
 
 
 def test_port_precedence() -> None:
-    cfg = {"gateway": {"port": 19789}}
+    cfg = Config({"gateway": {"port": 19789}})
     assert resolve_base_port(1234, cfg, None, {"OPENCLAW_GATEWAY_PORT": "5555"}) == (1234, "flag")
     assert resolve_base_port(None, cfg, None, {"OPENCLAW_GATEWAY_PORT": "127.0.0.1:5555"}) == (5555, "env")
     assert resolve_base_port(None, cfg, None, {"OPENCLAW_GATEWAY_PORT": "[::1]:5556"}) == (5556, "env")
     assert resolve_base_port(None, cfg, "rescue", {}) == (19789, "config")
-    assert resolve_base_port(None, {}, None, {}) == (18789, "default")
-    assert resolve_base_port(None, {}, "dev", {}) == (19001, "default")
+    assert resolve_base_port(None, Config({}), None, {}) == (18789, "default")
+    assert resolve_base_port(None, None, "dev", {}) == (19001, "default")
     with pytest.raises(ConfigError):
         parse_env_port("http://nope")
 

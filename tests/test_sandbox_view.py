@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from openclaw.config.view import Config
 from openclaw.sandbox.fsaccess import Denied, read_bytes, resolve, write_bytes
 from openclaw.sandbox.hidden import Hidden
 from openclaw.sandbox.landlock import READ, fs_rights
@@ -32,7 +33,7 @@ def layout(root: Path) -> tuple[Hidden, Path, Path]:
 
 def view(root: Path, sandbox: dict | None = None, session: str = "agent:main:main", remap: bool = True) -> View:
     hidden, mine, workspace = layout(root)
-    settings = sandbox_settings({"agents": {"defaults": {"sandbox": sandbox or {}}}}, "main")
+    settings = sandbox_settings(Config({"agents": {"defaults": {"sandbox": sandbox or {}}}}), "main")
     return build_view(settings, hidden, mine, workspace, settings.applies_to("main", session), "main", session, remap)
 
 

@@ -13,6 +13,7 @@ from helpers import Env, Gateway, wait_for
 
 from openclaw.channels.telegram import account_policy, accounts_from
 from openclaw.channels.telegram_api import split_message
+from openclaw.config.view import Config
 
 
 def pair(env: Env, tg: FakeTelegram, token: str, user: int, profile: str | None = None) -> None:
@@ -41,10 +42,10 @@ def test_named_accounts_inherit_what_they_leave_unset_or_null() -> None:
                 "accounts": {"ops": {"botToken": "2:b", "apiRoot": None, "dmPolicy": None, "allowFrom": None},
                              "lobby": {"botToken": "3:c", "dmPolicy": "open", "allowFrom": ["*"]}}}
     config = {"channels": {"telegram": telegram}}
-    assert account_policy(config, "default") == ("allowlist", {"7"})
-    assert account_policy(config, "ops") == ("allowlist", {"7"})
-    assert account_policy(config, "lobby") == ("open", {"*"})
-    assert account_policy({}, "default") == ("pairing", set())
+    assert account_policy(Config(config), "default") == ("allowlist", {"7"})
+    assert account_policy(Config(config), "ops") == ("allowlist", {"7"})
+    assert account_policy(Config(config), "lobby") == ("open", {"*"})
+    assert account_policy(Config({}), "default") == ("pairing", set())
     accounts = accounts_from(telegram)
     assert accounts["ops"]["apiRoot"] == "http://127.0.0.1:9" and accounts["ops"]["botToken"] == "2:b"
     assert accounts["lobby"]["apiRoot"] == "http://127.0.0.1:9" and "accounts" not in accounts["default"]

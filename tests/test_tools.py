@@ -16,14 +16,16 @@ import pytest
 from helpers import wait_for
 
 from openclaw.agents.tools import ToolContext, ToolError, select
+from openclaw.config.view import Config
 from openclaw.profiles.paths import resolve_paths
 from openclaw.sandbox.confine import ToolSandbox
 from openclaw.tools.files import file_tools
 from openclaw.tools.shell import run_exec
 from openclaw.tools.web import fetch, public
 
+
 def sandbox() -> ToolSandbox:
-    return ToolSandbox(resolve_paths(), lambda: {})
+    return ToolSandbox(resolve_paths(), lambda: Config({}))
 
 
 def ctx(tmp_path: Path, operator: bool = True) -> ToolContext:
@@ -64,10 +66,10 @@ def test_files_in_the_workspace_and_never_in_a_state_dir(tmp_path: Path) -> None
 
 def test_selection_drops_mutating_tools_for_strangers_and_applies_allow_deny() -> None:
     tools = file_tools(sandbox())
-    assert [t.name for t in select(tools, {}, "main", operator=False)] == ["read"]
+    assert [t.name for t in select(tools, Config({}), "main", operator=False)] == ["read"]
     config = {"agents": {"entries": {"main": {"tools": {"deny": ["edit"]}}}}}
-    assert [t.name for t in select(tools, config, "main", operator=True)] == ["read", "write"]
-    assert [t.name for t in select(tools, {"tools": {"allow": ["write"]}}, "main", True)] == ["write"]
+    assert [t.name for t in select(tools, Config(config), "main", operator=True)] == ["read", "write"]
+    assert [t.name for t in select(tools, Config({"tools": {"allow": ["write"]}}), "main", True)] == ["write"]
 
 
 def _running(word: str) -> list[psutil.Process]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from openclaw.config.view import Config
+
 DM_SCOPES = ("main", "per-peer", "per-channel-peer", "per-account-channel-peer")
 _UNSAFE = re.compile(r"[^a-z0-9_.:@+-]")
 
@@ -18,22 +20,16 @@ def _part(value: Any) -> str:
     return _UNSAFE.sub("_", str(value).strip().lower())
 
 
-def session_settings(config: dict[str, Any]) -> dict[str, Any]:
-    section = config.get("session") if isinstance(config.get("session"), dict) else {}
-    return section
+def main_key(config: Config, agent_id: str) -> str:
+    return f"agent:{_part(agent_id)}:{_part(config.session.main_key)}"
 
 
-def main_key(config: dict[str, Any], agent_id: str) -> str:
-    return f"agent:{_part(agent_id)}:{_part(session_settings(config).get('mainKey') or 'main')}"
-
-
-def chat_key(config: dict[str, Any], agent_id: str, channel: str, account: str, direct: bool,
+def chat_key(config: Config, agent_id: str, channel: str, account: str, direct: bool,
              peer_id: Any, chat_id: Any) -> str:
     """The session a channel message belongs to."""
-    settings = session_settings(config)
     agent = f"agent:{_part(agent_id)}"
     if direct:
-        scope = settings.get("dmScope") or "main"
+        scope = config.session.dm_scope
         if scope == "per-peer":
             return f"{agent}:direct:{_part(peer_id)}"
         if scope == "per-channel-peer":
@@ -41,7 +37,7 @@ def chat_key(config: dict[str, Any], agent_id: str, channel: str, account: str, 
         if scope == "per-account-channel-peer":
             return f"{agent}:{_part(channel)}:{_part(account)}:direct:{_part(peer_id)}"
         return main_key(config, agent_id)
-    if settings.get("groupScope") == "main":
+    if config.session.group_scope == "main":
         return main_key(config, agent_id)
     return f"{agent}:{_part(channel)}:group:{_part(chat_id)}"
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from openclaw import logfile
 from openclaw.agents.sessions import SessionStore
+from openclaw.config.view import Config
 
 INTERVAL_S = 3600.0
 DEFAULT_PRUNE_AFTER = "30d"
@@ -40,9 +40,8 @@ class Policy:
     max_entries: int | None
 
 
-def policy(config: dict[str, Any]) -> Policy:
-    session = config.get("session") if isinstance(config.get("session"), dict) else {}
-    section = session.get("maintenance") if isinstance(session.get("maintenance"), dict) else {}
+def policy(config: Config) -> Policy:
+    section = config.session.maintenance
     after = section.get("pruneAfter", DEFAULT_PRUNE_AFTER)
     try:
         after_ms = duration_ms(after) if after not in (None, "", 0) else None
@@ -52,7 +51,7 @@ def policy(config: dict[str, Any]) -> Policy:
     return Policy(section.get("mode", "enforce") != "warn", after_ms, cap if isinstance(cap, int) and cap > 0 else None)
 
 
-async def maintain(store: SessionStore, config: dict[str, Any], busy: frozenset[str], agent_id: str) -> list[str]:
+async def maintain(store: SessionStore, config: Config, busy: frozenset[str], agent_id: str) -> list[str]:
     """Apply the policy to one agent's store; the keys pruned (or, in warn mode, that would be)."""
     rule = policy(config)
     keys = await store.prune(rule.prune_after_ms, rule.max_entries, keep=busy, dry_run=not rule.enforce)

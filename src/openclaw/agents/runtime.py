@@ -20,11 +20,12 @@ from typing import Any
 
 from openclaw import logfile
 from openclaw.agents import maintenance, prompt, turn
-from openclaw.agents.roster import agent_roster, default_agent_id, sessions_db_path
+from openclaw.agents.roster import sessions_db_path
 from openclaw.agents.run import Run, TurnInput
 from openclaw.agents.sessions import SessionStore
 from openclaw.agents.tools import Tool, select
 from openclaw.agents.workspace import agent_workspace
+from openclaw.config.view import Config
 from openclaw.models.catalog import chain
 from openclaw.models.client import ModelClient
 from openclaw.models.types import ModelError
@@ -33,25 +34,15 @@ from openclaw.profiles.paths import InstancePaths
 MAX_QUEUED = 20  # runs waiting behind a busy session
 REMEMBERED_RUNS = 1000
 REMEMBERED_TEXT = 16 * 1024 * 1024  # characters of replies the remembered runs may hold together
-DEFAULT_TIMEOUT_S = 172_800  # 48 h, as upstream; 0 = no limit
-
 ToolFactory = Callable[[TurnInput, str], list[Tool]]
 
 
-def max_concurrent(config: dict[str, Any]) -> int:
-    value = ((config.get("agents") or {}).get("defaults") or {}).get("maxConcurrent")
-    if isinstance(value, int) and value > 0:
-        return value
-    return min(16, max(8, os.cpu_count() or 1))
-
-
-def timeout_s(config: dict[str, Any]) -> float | None:
-    value = ((config.get("agents") or {}).get("defaults") or {}).get("timeoutSeconds", DEFAULT_TIMEOUT_S)
-    return None if value in (0, None) else float(value)
+def max_concurrent(config: Config) -> int:
+    return config.agent_defaults.max_concurrent or min(16, max(8, os.cpu_count() or 1))
 
 
 class AgentRuntime:
-    def __init__(self, paths: InstancePaths, config: Callable[[], dict[str, Any]], env: Mapping[str, str],
+    def __init__(self, paths: InstancePaths, config: Callable[[], Config], env: Mapping[str, str],
                  tools: ToolFactory | None = None, observer: Callable[[Run], None] | None = None) -> None:
         self.paths = paths
         self._config = config
@@ -70,14 +61,15 @@ class AgentRuntime:
         self._closing = False
 
     # -- what there is ---------------------------------------------------------------------------
-    def config(self) -> dict[str, Any]:
+    def config(self) -> Config:
         return self._config()
 
     def agent_id(self, requested: str | None) -> str:
-        ids = [a.id for a in agent_roster(self.config())]
+        config = self.config()
+        ids = [a.id for a in config.agents]
         if requested and requested not in ids:
             raise ModelError("config", f"unknown agent {requested!r} (agents: {', '.join(ids)})")
-        return requested or default_agent_id(self.config())
+        return requested or config.default_agent_id
 
     def store(self, agent_id: str) -> SessionStore:
         if agent_id not in self._stores:
@@ -157,7 +149,7 @@ class AgentRuntime:
 
     async def _execute(self, run: Run) -> None:
         run.start()
-        limit = run.turn.timeout_s or timeout_s(self.config())
+        limit = run.turn.timeout_s or self.config().agent_defaults.timeout_s
         try:
             plan = await self._plan(run)
             async with asyncio.timeout(limit):

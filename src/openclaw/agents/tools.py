@@ -4,7 +4,8 @@ A tool has a spec the model sees, a coroutine that runs it, and a kind that
 says what it can do to the host: `read` changes nothing, `act` acts outside
 the host (a browser), `write` mutates files, `exec` runs programs, `control`
 changes an instance (the control plane). Everything but `read` is for owners
-only, and the HTTP surface derives its hard deny list from the kind. Per-agent `tools.allow` / `tools.deny` (names, `*` for all)
+only, and the HTTP surface derives its hard deny list from the kind.
+`tools.allow` / `tools.deny` (names, `*` for all), with the agent's own on top,
 narrow the set; a sender who is not an owner or allow-listed gets only the
 tools that change nothing.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from openclaw.config.view import Config
 from openclaw.models.types import ToolSpec
 
 MAX_RESULT_CHARS = 20_000  # what one tool result may put into the conversation
@@ -60,24 +62,10 @@ class ToolError(Exception):
     """A tool refused or failed in a way the model should read (it becomes the tool's result)."""
 
 
-def _names(value: Any) -> set[str] | None:
-    return {str(v) for v in value} if isinstance(value, list) else None
-
-
-def policy(config: dict[str, Any], agent_id: str) -> tuple[set[str] | None, set[str]]:
-    """(allow or None for all, deny) from `tools.*` and `agents.entries.<id>.tools.*` (the agent's own wins)."""
-    top = config.get("tools") if isinstance(config.get("tools"), dict) else {}
-    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
-    entries = agents.get("entries") if isinstance(agents.get("entries"), dict) else {}
-    own = (entries.get(agent_id) or {}).get("tools") if isinstance(entries.get(agent_id), dict) else None
-    own = own if isinstance(own, dict) else {}
-    allow = _names(own.get("allow")) if "allow" in own else _names(top.get("allow"))
-    deny = (_names(top.get("deny")) or set()) | (_names(own.get("deny")) or set())
-    return allow, deny
-
-
-def select(tools: list[Tool], config: dict[str, Any], agent_id: str, operator: bool) -> list[Tool]:
-    allow, deny = policy(config, agent_id)
+def select(tools: list[Tool], config: Config, agent_id: str, operator: bool) -> list[Tool]:
+    """The tools a turn gets: `tools.*` with the agent's own policy on top, then what its sender may use."""
+    rule = config.tool_policy(agent_id)
+    allow, deny = rule.allow, rule.deny
     out = []
     for tool in tools:
         if tool.name in deny or "*" in deny:

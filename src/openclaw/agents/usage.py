@@ -7,14 +7,15 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from openclaw.config.view import Config
+
 PER_MILLION = 1_000_000
 
 
-def prices(config: dict[str, Any]) -> dict[str, tuple[float, float]]:
+def prices(config: Config) -> dict[str, tuple[float, float]]:
     """`provider/model` -> (input, output) USD per million tokens, from `models.providers.*.models[].cost`."""
     out: dict[str, tuple[float, float]] = {}
-    providers = ((config.get("models") or {}).get("providers") or {}) if isinstance(config.get("models"), dict) else {}
-    for pid, provider in providers.items():
+    for pid, provider in config.providers.items():
         models = provider.get("models") if isinstance(provider, dict) else None
         for model in models if isinstance(models, list) else []:
             cost = model.get("cost") if isinstance(model, dict) else None
@@ -37,7 +38,7 @@ def _rows(path: Path, since_ms: int) -> list[tuple[str, str | None, int, int, in
         db.close()
 
 
-def daily_usage(paths: list[Path], since_ms: int, config: dict[str, Any]) -> list[dict[str, Any]]:
+def daily_usage(paths: list[Path], since_ms: int, config: Config) -> list[dict[str, Any]]:
     """One entry per day with tokens, cost (USD) and how many runs had no known price."""
     price = prices(config)
     days: dict[str, dict[str, Any]] = {}

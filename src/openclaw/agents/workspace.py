@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from openclaw.config.view import Config
 from openclaw.fsutil import atomic_write
 from openclaw.profiles.env import expand_user
 from openclaw.profiles.paths import InstancePaths
@@ -63,20 +63,16 @@ def ensure_workspace(path: Path) -> WorkspaceResult:
     return result
 
 
-def workspace_dir(config: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]) -> Path:
+def workspace_dir(config: Config, paths: InstancePaths, env: Mapping[str, str]) -> Path:
     """`agents.defaults.workspace` > OPENCLAW_WORKSPACE_DIR > the profile's default."""
-    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
-    defaults = agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
-    value = defaults.get("workspace") or env.get("OPENCLAW_WORKSPACE_DIR")
+    value = config.agent_defaults.workspace or env.get("OPENCLAW_WORKSPACE_DIR")
     return expand_user(value, env) if value else paths.default_workspace
 
 
-def agent_workspace(config: dict[str, Any], paths: InstancePaths, env: Mapping[str, str], agent_id: str) -> Path:
+def agent_workspace(config: Config, paths: InstancePaths, env: Mapping[str, str], agent_id: str) -> Path:
     """The agent's own `workspace` if it names one, else the instance's (`workspace_dir`)."""
-    from openclaw.agents.roster import agent_entry
-
-    own = agent_entry(config, agent_id).get("workspace")
-    return expand_user(own, env) if isinstance(own, str) and own else workspace_dir(config, paths, env)
+    own = config.agent(agent_id).workspace
+    return expand_user(own, env) if own else workspace_dir(config, paths, env)
 
 
 SEED_FILE_MAX = 64 * 1024  # a prompt file larger than this is not a prompt file

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from openclaw.browser.errors import BrowserError
+from openclaw.config.view import Config, section
 from openclaw.ports.footprint import Footprint
 
 DEFAULT_PROFILE = "openclaw"
@@ -56,9 +57,9 @@ class BrowserConfig:
     no_sandbox: bool = False  # `browser.noSandbox`: containers refuse Chromium's sandbox
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], footprint: Footprint, state_dir: Path) -> BrowserConfig:
-        browser = config.get("browser") if isinstance(config.get("browser"), dict) else {}
-        profiles = browser.get("profiles") if isinstance(browser.get("profiles"), dict) else {}
+    def from_config(cls, config: Config, footprint: Footprint, state_dir: Path) -> BrowserConfig:
+        browser = config.browser
+        profiles = section(browser.get("profiles"))
         return cls(
             enabled=browser.get("enabled", True) is not False,
             control_port=footprint.control,

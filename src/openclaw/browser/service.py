@@ -44,8 +44,8 @@ class BrowserService:
         """Read fresh from disk (profiles change at runtime); the running snapshot if the file is broken."""
         settings = self._settings()
         snap = read_config(self.paths.config_path, validate=False)
-        data = settings.snapshot.resolved if snap.issues or not snap.exists else snap.resolved
-        return BrowserConfig.from_config(data, settings.footprint, self.paths.state_dir)
+        config = settings.config if snap.issues or not snap.exists else snap.view()
+        return BrowserConfig.from_config(config, settings.footprint, self.paths.state_dir)
 
     def profile(self, name: str | None) -> BrowserProfile:
         cfg = self.config()

@@ -11,19 +11,19 @@ from typing import Any
 from openclaw import logfile
 from openclaw.channels.base import Channel, enabled
 from openclaw.channels.bus import MessageBus
+from openclaw.config.view import Config
 
 CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel"}
 LABELS = {"telegram": "Telegram"}
 
 
-def configured(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def configured(config: Config) -> dict[str, dict[str, Any]]:
     """Channel sections present in `channels.*` (a present section means: start it)."""
-    channels = config.get("channels") if isinstance(config.get("channels"), dict) else {}
-    return {name: section for name, section in channels.items() if name in CHANNELS and isinstance(section, dict)}
+    return {name: dict(config.channel(name)) for name in config.channel_names if name in CHANNELS}
 
 
 class ChannelManager:
-    def __init__(self, config: Callable[[], dict[str, Any]], bus: MessageBus, state_dir: Path) -> None:
+    def __init__(self, config: Callable[[], Config], bus: MessageBus, state_dir: Path) -> None:
         self._config = config
         self.bus = bus
         self.state_dir = state_dir

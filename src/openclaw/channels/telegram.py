@@ -27,6 +27,7 @@ from openclaw.channels.base import Channel, InboundMessage, OutboundMessage, ena
 from openclaw.channels.pairing import normalize_sender
 from openclaw.channels.pending import PendingUpdates, pending_store
 from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_message
+from openclaw.config.view import Config
 from openclaw.fsutil import atomic_write, ensure_private_dir
 
 POLL_TIMEOUT_S = 25
@@ -67,9 +68,9 @@ def _policy(settings: dict[str, Any]) -> tuple[str, set[str]]:
     return settings.get("dmPolicy") or "pairing", {normalize_sender(x) for x in settings.get("allowFrom") or []}
 
 
-def account_policy(config: dict[str, Any], account: str) -> tuple[str, set[str]]:
+def account_policy(config: Config, account: str) -> tuple[str, set[str]]:
     """(dmPolicy, allowFrom) of an account in a whole config, named accounts inheriting the top level."""
-    telegram = (config.get("channels") or {}).get("telegram") or {}
+    telegram = dict(config.channel("telegram"))
     return _policy(accounts_from(telegram).get(account) or {k: v for k, v in telegram.items() if k != "accounts"})
 
 

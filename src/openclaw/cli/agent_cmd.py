@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from openclaw.cli.output import print_json
+from openclaw.config.view import Config
 from openclaw.errors import OpenClawError, UsageError
 from openclaw.profiles.paths import InstancePaths, resolve_paths
 
@@ -39,14 +40,12 @@ def read_message(message: str | None, message_file: str | None) -> str:
         raise UsageError(f"--message-file {path}: not UTF-8 text") from None
 
 
-def session_key_for(config: dict[str, Any], agent: str | None, session_key: str | None, to: str | None) -> str | None:
+def session_key_for(config: Config, agent: str | None, session_key: str | None, to: str | None) -> str | None:
     """The session a turn goes to: `--session-key` (a bare key is scoped to the agent), else the
     recipient's under `session.dmScope`, else None (the gateway uses the agent's main session)."""
     for flag, value in (("--agent", agent), ("--session-key", session_key), ("--to", to)):
         if value is not None and not value.strip():
             raise UsageError(f"{flag} is blank; leave it out or give a value")
-    from openclaw.agents.roster import default_agent_id
-
     if session_key:
         if session_key.startswith("agent:"):
             owner = session_key.split(":")[1]
@@ -55,18 +54,18 @@ def session_key_for(config: dict[str, Any], agent: str | None, session_key: str 
             return session_key
         if session_key in UNSCOPED_KEYS and not agent:
             return session_key
-        return f"agent:{agent or default_agent_id(config)}:{session_key}"
+        return f"agent:{agent or config.default_agent_id}:{session_key}"
     if to:
         from openclaw.agents.keys import chat_key
 
-        return chat_key(config, agent or default_agent_id(config), "cli", "default", True, to, to)
+        return chat_key(config, agent or config.default_agent_id, "cli", "default", True, to, to)
     return None
 
 
-def _wait_s(config: dict[str, Any], timeout: int | None) -> int:
+def _wait_s(config: Config, timeout: int | None) -> int:
     if timeout is not None:
         return timeout
-    value = ((config.get("agents") or {}).get("defaults") or {}).get("timeoutSeconds")
+    value = config.get("agents", "defaults", "timeoutSeconds")
     return value if isinstance(value, int) and value > 0 else DEFAULT_WAIT_S
 
 
@@ -88,11 +87,11 @@ def _wait_s(config: dict[str, Any], timeout: int | None) -> int:
 def agent(message: str | None, message_file: str | None, agent_id: str | None, session_id: str | None,
           session_key: str | None, to: str | None, model: str | None, local: bool, agent_timeout: int | None,
           as_json: bool, url: str | None, token: str | None, password: str | None) -> None:
-    from openclaw.config.store import load_valid_config, read_resolved
+    from openclaw.config.store import load_valid_config, read_view
 
     text = read_message(message, message_file)
     paths = resolve_paths()
-    config = load_valid_config(paths.config_path).resolved if local else read_resolved(paths.config_path)
+    config = load_valid_config(paths.config_path).view() if local else read_view(paths.config_path)
     key = session_key_for(config, agent_id, session_key, to)
     wait_s = _wait_s(config, agent_timeout)
     request = {"message": text, "agentId": agent_id, "sessionKey": key, "sessionId": session_id, "model": model}
@@ -164,7 +163,7 @@ def _report(response: dict[str, Any], as_json: bool) -> None:
         raise OpenClawError(f"the agent run ended {response.get('status')}: {response.get('summary')}")
 
 
-def _local(paths: InstancePaths, config: dict[str, Any], request: dict[str, Any], wait_s: int) -> dict[str, Any]:
+def _local(paths: InstancePaths, config: Config, request: dict[str, Any], wait_s: int) -> dict[str, Any]:
     import asyncio
     import os
 
@@ -199,7 +198,7 @@ def _state_lock(paths: InstancePaths) -> Any:
     return lock
 
 
-async def _local_turn(paths: InstancePaths, config: dict[str, Any], env: dict[str, str], request: dict[str, Any],
+async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str], request: dict[str, Any],
                       wait_s: int) -> dict[str, Any]:
     from openclaw.agents.keys import main_key
     from openclaw.agents.run import TurnInput

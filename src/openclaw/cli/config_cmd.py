@@ -15,6 +15,7 @@ from openclaw.config.keypath import get_path, parse_path, set_path, unset_path
 from openclaw.config.model import Issue
 from openclaw.config.redact import redact_at
 from openclaw.config.store import config_hash, parse_value, read_config, update_config
+from openclaw.config.view import Config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.profiles.paths import InstancePaths, resolve_paths
 
@@ -73,7 +74,7 @@ def _report(path: Any, changed: list[str], data: dict[str, Any], as_json: bool) 
         click.echo("No change")
 
 
-def _isolation(paths: InstancePaths) -> Callable[[dict[str, Any]], list[Issue]]:
+def _isolation(paths: InstancePaths) -> Callable[[Config], list[Issue]]:
     """Config paths may not expose or overwrite any instance's state dir (loaded when writing)."""
     from openclaw.ports.instances import isolation_check
 
@@ -118,7 +119,7 @@ def validate_cmd(as_json: bool) -> None:
     paths = resolve_paths()
     snap = read_config(paths.config_path)
     if snap.valid and snap.exists:
-        snap.issues += _isolation(paths)(snap.resolved)
+        snap.issues += _isolation(paths)(snap.view())
     ignored = unknown_sections(snap.data) if snap.data else []
     if as_json:
         print_json({"ok": snap.exists and snap.valid, "path": str(snap.path), "exists": snap.exists,

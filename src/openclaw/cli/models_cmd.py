@@ -8,13 +8,14 @@ from typing import Any
 import click
 
 from openclaw.cli.output import json_option, kv, print_json, short_path, table
+from openclaw.config.view import Config
 from openclaw.profiles.paths import resolve_paths
 
 
-def _config() -> dict[str, Any]:
-    from openclaw.config.store import read_resolved
+def _config() -> Config:
+    from openclaw.config.store import read_view
 
-    return read_resolved(resolve_paths().config_path)
+    return read_view(resolve_paths().config_path)
 
 
 @click.group(help="The models this profile can use: list them, check keys, pick the default.")
@@ -41,14 +42,14 @@ def list_cmd(agent_id: str | None, provider: str | None, as_json: bool) -> None:
             "yes" if r["available"] else "missing", ",".join(r.get("tags", [])) or "-"] for r in rows])
 
 
-def status_data(config: dict[str, Any]) -> dict[str, Any]:
-    from openclaw.models.catalog import aliases, providers
+def status_data(config: Config) -> dict[str, Any]:
+    from openclaw.models.catalog import providers
     from openclaw.models.listing import default_model
 
     known = providers(config, os.environ)
     return {
         "default": default_model(config, os.environ),
-        "aliases": aliases(config),
+        "aliases": dict(config.agent_defaults.aliases),
         "providers": [{"id": p.id, "api": p.api, "baseUrl": p.base_url, "keyPresent": p.has_key,
                        "keySource": p.key_label,
                        "models": sorted(p.models)} for p in known.values()],

@@ -17,18 +17,18 @@ def sandbox() -> None:
 @click.option("--session", help="A session key or short name (main, or e.g. telegram:direct:123).")
 @json_option
 def explain(agent_id: str | None, session: str | None, as_json: bool) -> None:
-    from openclaw.agents.roster import agent_roster, default_agent_id
-    from openclaw.config.store import read_resolved
+    from openclaw.config.store import read_view
     from openclaw.errors import UsageError
     from openclaw.profiles.paths import resolve_paths
-    from openclaw.sandbox.explain import explain as build, render
+    from openclaw.sandbox.explain import explain as build
+    from openclaw.sandbox.explain import render
 
     paths = resolve_paths()
-    config = read_resolved(paths.config_path)
-    ids = [a.id for a in agent_roster(config)]
+    config = read_view(paths.config_path)
+    ids = [a.id for a in config.agents]
     if agent_id and agent_id not in ids:
         raise UsageError(f"unknown agent {agent_id!r} (agents: {', '.join(ids)})")
-    data = build(paths, config, agent_id or default_agent_id(config), session)
+    data = build(paths, config, agent_id or config.default_agent_id, session)
     if as_json:
         print_json(data)
         return

@@ -26,16 +26,16 @@ def _age(ms: int) -> str:
 def sessions(agent_id: str | None, limit: int, as_json: bool) -> None:
     import asyncio
 
-    from openclaw.agents.roster import agent_roster, sessions_db_path
+    from openclaw.agents.roster import sessions_db_path
     from openclaw.agents.sessions import SessionStore
-    from openclaw.config.store import read_resolved
+    from openclaw.config.store import read_view
 
     paths = resolve_paths()
-    config = read_resolved(paths.config_path)
+    config = read_view(paths.config_path)
 
     async def read() -> list[dict[str, Any]]:
         rows = []
-        for info in agent_roster(config):
+        for info in config.agents:
             path = sessions_db_path(paths.state_dir, info.id)
             if (agent_id and info.id != agent_id) or not path.exists():
                 continue

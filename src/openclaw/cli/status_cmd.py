@@ -52,7 +52,7 @@ def overview_rows(target: Any, latency: int, hello: dict[str, Any], me: dict[str
                   f"canvas {ports.get('canvas', '?')} · CDP {cdp[0]}-{cdp[1]}"),
         *_sidecar_rows(gw),
         ("Agents", ", ".join(a["id"] for a in agents) or "main"),
-        ("Model", model_line(status.get("modelRuntime"))),
+        ("Model", model_line(status.get("modelRuntime"), status)),
         ("Sessions", f"{(status.get('sessions') or {}).get('count', 0)} active"),
         ("Channels", ", ".join(c.get("id", "?") for c in status.get("channelSummary") or []) or "none configured"),
     ]

@@ -51,7 +51,7 @@ def resolve_target(
         # an explicit URL never borrows the profile's credentials
         return Target(explicit, token, password, None, "url", True, paths)
     snap = read_config(paths.config_path, env, validate=False)
-    resolved_port, source = resolve_base_port(port, snap.resolved, paths.profile, env)
+    resolved_port, source = resolve_base_port(port, snap.view(), paths.profile, env)
     if source == "default":
         running = _running_port(paths)
         if running is not None:

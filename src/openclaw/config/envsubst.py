@@ -36,7 +36,7 @@ def _substitute_str(text: str, env: Mapping[str, str], issues: list[Issue], path
     return _PATTERN.sub(repl, text)
 
 
-def merged_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
+def merged_env(data: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, str]:
     """The process env plus literal `env.vars` from the config (which never override)."""
     merged = dict(env)
     section = data.get("env")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from openclaw.config.view import Config
 
 
 @dataclass(frozen=True)
@@ -32,17 +35,20 @@ class ConfigSnapshot:
     resolved: dict[str, Any] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     hash: str | None = None
-    config: Any = None  # OpenClawConfig once validated
 
     @property
     def valid(self) -> bool:
         return not self.issues
 
+    def view(self) -> Config:
+        """The typed view of `resolved`, built once (again only if `resolved` is replaced)."""
+        cached = self.__dict__.get("_view")
+        if cached is None or cached.raw is not self.resolved:
+            from openclaw.config.view import Config
+
+            cached = self.__dict__["_view"] = Config(self.resolved)
+        return cached
+
     def get(self, *keys: str, default: Any = None) -> Any:
-        """Read a resolved value by keys without the pydantic model (for fast CLI paths)."""
-        node: Any = self.resolved
-        for key in keys:
-            if not isinstance(node, dict) or key not in node:
-                return default
-            node = node[key]
-        return node
+        """Read a resolved value by keys (for the few keys read nowhere else)."""
+        return self.view().get(*keys, default=default)

@@ -16,6 +16,7 @@ from typing import Any
 from openclaw.config.envsubst import merged_env, substitute
 from openclaw.config.keypath import changed_paths
 from openclaw.config.model import ConfigSnapshot, Issue
+from openclaw.config.view import Config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.fsutil import atomic_write, ensure_private_dir, locked
 
@@ -82,8 +83,7 @@ def resolve_and_validate(snap: ConfigSnapshot, env: Mapping[str, str], validate:
     if validate:
         from openclaw.config.validate import validate_config
 
-        model, problems = validate_config(snap.resolved)
-        snap.config = model
+        _, problems = validate_config(snap.resolved)
         snap.issues.extend(problems)
 
 
@@ -101,6 +101,11 @@ def read_resolved(path: Path, env: Mapping[str, str] | None = None) -> dict[str,
     if broken:
         raise ConfigError(format_issues(path, broken))
     return snap.resolved
+
+
+def read_view(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """`read_resolved`, as the typed view every reader takes."""
+    return Config(read_resolved(path, env))
 
 
 def load_valid_config(path: Path, env: Mapping[str, str] | None = None) -> ConfigSnapshot:
@@ -155,7 +160,7 @@ def update_config(
     mutate: Callable[[dict[str, Any]], None],
     env: Mapping[str, str] | None = None,
     require_valid: bool = True,
-    check: Callable[[dict[str, Any]], list[Issue]] | None = None,
+    check: Callable[[Config], list[Issue]] | None = None,
 ) -> ConfigUpdate:
     """Read, mutate, validate (the schema, then `check` on the resolved config) and write under
     the write lock; nothing is written on error."""
@@ -174,7 +179,7 @@ def update_config(
         if require_valid:
             candidate = ConfigSnapshot(path=path, exists=True, data=after)
             resolve_and_validate(candidate, env)
-            issues = candidate.issues or (check(candidate.resolved) if check else [])
+            issues = candidate.issues or (check(candidate.view()) if check else [])
             if issues:
                 raise ConfigError(format_issues(path, issues) + "\nNothing was written.")
         write_config(path, after)

@@ -16,6 +16,8 @@ from typing import Any
 
 from openclaw.config.store import read_config
 from openclaw.config.validate import unknown_sections
+from openclaw.config.view import Config
+from openclaw.config.view import section as part_of
 from openclaw.ports.footprint import format_ports
 from openclaw.ports.instances import Instance
 from openclaw.profiles.env import expand_user
@@ -161,8 +163,8 @@ def _default_workspace(inst: Instance, home: Path) -> str:
     return os.path.abspath(inst.paths(home).default_workspace)
 
 
-def _resolved(inst: Instance) -> dict[str, Any]:
-    return read_config(inst.config_path, validate=False).resolved
+def _config_of(inst: Instance) -> Config:
+    return read_config(inst.config_path, validate=False).view()
 
 
 def check_shared_resources(ctx: Context) -> list[Finding]:
@@ -170,14 +172,14 @@ def check_shared_resources(ctx: Context) -> list[Finding]:
     out = []
     claims: dict[tuple[str, str], list[Instance]] = {}
     for inst in ctx.instances:
-        data = _resolved(inst)
-        browser = data.get("browser") if isinstance(data.get("browser"), dict) else {}
-        urls = [browser.get("cdpUrl")] + [p.get("cdpUrl") for p in (browser.get("profiles") or {}).values()
+        config = _config_of(inst)
+        browser = config.browser
+        urls = [browser.get("cdpUrl")] + [p.get("cdpUrl") for p in part_of(browser.get("profiles")).values()
                                           if isinstance(p, dict)]
         for url in {u for u in urls if isinstance(u, str) and u}:
             claims.setdefault(("cdpUrl", url), []).append(inst)
-        ws = ((data.get("agents") or {}).get("defaults") or {}).get("workspace")
-        if isinstance(ws, str) and ws:
+        ws = config.agent_defaults.workspace
+        if ws:
             claims.setdefault(("workspace", os.path.abspath(expand_user(ws))), []).append(inst)
     for (kind, value), owners in claims.items():
         if len(owners) < 2:
@@ -285,7 +287,7 @@ def check_isolation(ctx: Context) -> list[Finding]:
     state_dirs = host_state_dirs(ctx.paths) + [i.state_dir for i in ctx.instances]
     out = []
     for inst in ctx.instances:
-        for issue in isolation_issues(_resolved(inst), state_dirs):
+        for issue in isolation_issues(_config_of(inst), state_dirs):
             out.append(Finding("isolation/state-dir", "error", f"{inst.name}: {issue}",
                                "that instance would serve or overwrite an instance's config, credentials and logs; "
                                "its gateway refuses to start with it",
@@ -293,20 +295,19 @@ def check_isolation(ctx: Context) -> list[Finding]:
     return out
 
 
-def _named_models(config: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+def _named_models(config: Config) -> list[tuple[str, str, str | None]]:
     """(where, ref text, provider a bare fallback name defaults to) for every model the config names."""
-    from openclaw.agents.roster import agent_roster
-    from openclaw.models.catalog import agent_section, aliases, selection
-
     out: list[tuple[str, str, str | None]] = []
-    owners = [("agents.defaults.model", None)] + [(f"agents.entries.{a.id}.model", a.id) for a in agent_roster(config)
-                                                  if agent_section(config, a.id).get("model")]
+    owners = [("agents.defaults.model", None)] + [(f"{a.where}.model", a.id) for a in config.agents
+                                                  if a.model and a.where]
     for where, agent in owners:
-        primary, fallbacks = selection(config, agent)
+        choice = config.model_choice(agent)
+        primary = choice.primary
         head = primary.split("/", 1)[0] if primary and "/" in primary else None
         out += [(where, primary, None)] if primary else []
-        out += [(f"{where} fallback", f, head) for f in fallbacks]
-    out += [(f"agents.defaults.models.{ref} (alias {alias})", ref, None) for alias, ref in aliases(config).items()]
+        out += [(f"{where} fallback", f, head) for f in choice.fallbacks]
+    aliases = config.agent_defaults.aliases
+    out += [(f"agents.defaults.models.{ref} (alias {alias})", ref, None) for alias, ref in aliases.items()]
     return out
 
 
@@ -315,7 +316,7 @@ def check_models(ctx: Context) -> list[Finding]:
     from openclaw.models.catalog import APIS, env_key_name, parse_ref, providers
     from openclaw.models.types import ModelError
 
-    config = read_config(ctx.paths.config_path, validate=False).resolved
+    config = read_config(ctx.paths.config_path, validate=False).view()
     path = str(ctx.paths.config_path)
     try:
         known = providers(config, os.environ)

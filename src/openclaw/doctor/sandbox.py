@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from openclaw.config.store import read_config
+from openclaw.config.view import Config
 from openclaw.doctor.checks import Context, Finding
 
 
-def _sandboxes(config: dict[str, Any]) -> list[tuple[str, str]]:
+def _sandboxes(config: Config) -> list[tuple[str, str]]:
     """(agent id, where its sandbox section lives) for every agent."""
-    from openclaw.agents.roster import agent_roster
-
-    return [(a.id, f"agents.entries.{a.id}.sandbox") for a in agent_roster(config)]
+    return [(a.id, f"{a.where or 'agents.entries.' + a.id}.sandbox") for a in config.agents]
 
 
 def check_sandbox(ctx: Context) -> list[Finding]:
@@ -21,7 +19,7 @@ def check_sandbox(ctx: Context) -> list[Finding]:
     from openclaw.sandbox.backend import INSTALL_HINT, detect
     from openclaw.sandbox.settings import sandbox_settings
 
-    config = read_config(ctx.paths.config_path, validate=False).resolved
+    config = read_config(ctx.paths.config_path, validate=False).view()
     path = str(ctx.paths.config_path)
     backend = detect(os.environ)
     out: list[Finding] = []

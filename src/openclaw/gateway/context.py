@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__, logfile
-from openclaw.agents.roster import default_agent_id
+from openclaw.config.view import Config
 from openclaw.gateway.auth import RateLimiter
 from openclaw.gateway.methods.health import build_health
 from openclaw.gateway.presence import Presence
@@ -109,8 +109,8 @@ class GatewayContext:
 
             paths, state = self.settings.paths, self.state
 
-            def config() -> dict[str, Any]:
-                return state.current_settings.snapshot.resolved
+            def config() -> Config:
+                return state.current_settings.config
 
             self.state.agents = AgentRuntime(paths, config, self.env,
                                              lambda _turn, _agent: toolset(paths, config, lambda: self.browser),
@@ -196,10 +196,10 @@ class GatewayContext:
     async def sessions_summary(self, recent: int = 5) -> dict[str, dict[str, Any]]:
         """Per agent: its sessions database, how many sessions, the latest few. An agent that never
         ran has no database; nothing is loaded for it."""
-        from openclaw.agents.roster import agent_roster, sessions_db_path
+        from openclaw.agents.roster import sessions_db_path
 
         out: dict[str, dict[str, Any]] = {}
-        for info in agent_roster(self.settings.snapshot.resolved):
+        for info in self.settings.config.agents:
             path = sessions_db_path(self.settings.paths.state_dir, info.id)
             summary: dict[str, Any] = {"path": str(path), "count": 0, "recent": []}
             if path.exists():
@@ -219,11 +219,10 @@ class GatewayContext:
         return self._health_cache[1]
 
     def hello_payload(self, conn: Connection, protocol: int, auth_method: str) -> dict[str, Any]:
-        from openclaw.models.catalog import selection
-
         s = self.settings
-        agent = default_agent_id(s.snapshot.resolved)
-        configured = selection(s.snapshot.resolved, agent)[0] is not None
+        config = s.config
+        agent = config.default_agent_id
+        configured = config.model_choice(agent).primary is not None
         snapshot: dict[str, Any] = {
             "presence": self.presence.entries(),
             "health": self._health_cache[1] if self._health_cache else {},

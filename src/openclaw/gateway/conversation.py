@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
     from openclaw.channels.base import InboundMessage
     from openclaw.channels.bus import MessageBus
+    from openclaw.config.view import Config
     from openclaw.rescue.commands import Command
 
 CHAT_COMMANDS = {"new", "reset", "stop", "model", "whoami"}
@@ -32,7 +33,7 @@ NO_MODEL = ("No model is configured for this gateway yet, so I can't chat. "
 
 
 class Conversations:
-    def __init__(self, bus: MessageBus, config: Callable[[], dict[str, Any]],
+    def __init__(self, bus: MessageBus, config: Callable[[], Config],
                  agents: Callable[[], AgentRuntime]) -> None:
         self.bus = bus
         self._config = config
@@ -40,9 +41,7 @@ class Conversations:
         self._deliveries: set[asyncio.Task[None]] = set()
 
     def model_configured(self) -> bool:
-        from openclaw.models.catalog import selection
-
-        return selection(self._config())[0] is not None
+        return self._config().model_choice().primary is not None
 
     def session_key(self, msg: InboundMessage) -> str:
         from openclaw.agents.keys import chat_key
@@ -112,12 +111,13 @@ class Conversations:
             await self._model(msg, cmd, runtime, store, key)
 
     async def _model(self, msg: InboundMessage, cmd: Command, runtime: AgentRuntime, store: Any, key: str) -> None:
-        from openclaw.models.catalog import chain, selection
+        from openclaw.models.catalog import chain
         from openclaw.models.types import ModelError
 
         session = await store.session(key)
         if not cmd.args:
-            primary, fallbacks = selection(self._config(), runtime.agent_id(None))
+            chosen = self._config().model_choice(runtime.agent_id(None))
+            primary, fallbacks = chosen.primary, list(chosen.fallbacks)
             current = session.model_override or primary
             extra = f" (fallbacks: {', '.join(fallbacks)})" if fallbacks and not session.model_override else ""
             await self.bus.send(msg.reply(f"Model: {current}{extra}. /model <provider/model> changes it "

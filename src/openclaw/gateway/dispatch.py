@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from openclaw import logfile
 from openclaw.channels.base import STRANGER
+from openclaw.config.view import Config
 from openclaw.gateway.conversation import CHAT_COMMANDS, Conversations
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ REFUSED = "Sorry, only this gateway's owners and allow-listed senders may run op
 
 
 class Dispatcher:
-    def __init__(self, bus: MessageBus, paths: InstancePaths, config: Callable[[], dict[str, Any]],
+    def __init__(self, bus: MessageBus, paths: InstancePaths, config: Callable[[], Config],
                  agents: Callable[[], AgentRuntime]) -> None:
         self.bus = bus
         self.paths = paths

@@ -23,6 +23,7 @@ from openclaw.config.changes import restart_paths, under
 from openclaw.config.history import record_last_good
 from openclaw.config.keypath import changed_paths
 from openclaw.config.store import format_issues, read_config, seed_config
+from openclaw.config.view import Config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.gateway.context import GatewayContext, RuntimeState
 from openclaw.gateway.crashloop import CrashLoopBreaker
@@ -64,7 +65,7 @@ class GatewayRunner:
             return
         from openclaw.agents.workspace import seed_workspace, workspace_dir
 
-        target = workspace_dir(settings.snapshot.resolved, self.paths, self.env)
+        target = workspace_dir(settings.config, self.paths, self.env)
         try:
             copied = seed_workspace(target, Path(seed))
         except OSError as exc:
@@ -241,8 +242,8 @@ class GatewayRunner:
         state = self.state
         assert state is not None
 
-        def config() -> dict[str, Any]:
-            return state.current_settings.snapshot.resolved
+        def config() -> Config:
+            return state.current_settings.config
 
         bus = MessageBus()
         state.dispatcher = Dispatcher(bus, self.paths, config, lambda: self.server.gateway.agents)

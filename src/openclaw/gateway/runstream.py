@@ -28,9 +28,8 @@ SLOT_JSON = encode_json(TEXT_SLOT)
 
 def runtime_for(gateway: GatewayContext) -> AgentRuntime:
     """The agent runtime, or the protocol's answer when no model is configured."""
-    from openclaw.models.catalog import selection
 
-    if selection(gateway.settings.snapshot.resolved)[0] is None:
+    if gateway.settings.config.model_choice().primary is None:
         raise RpcError(UNAVAILABLE, "no model is configured (set agents.defaults.model, e.g. "
                                     "openclaw config set agents.defaults.model openai/gpt-4o-mini)")
     return gateway.agents

@@ -10,10 +10,10 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config
+from openclaw.config.view import Config
 from openclaw.errors import ConfigError
 from openclaw.gateway.limits import Limits
 from openclaw.locality import is_loopback_name
@@ -58,8 +58,9 @@ class GatewaySettings:
         return self.bind_hosts[0]
 
     @property
-    def config(self) -> Any:
-        return self.snapshot.config
+    def config(self) -> Config:
+        """The typed view of the config this run was resolved from."""
+        return self.snapshot.view()
 
     @property
     def url(self) -> str:
@@ -149,7 +150,7 @@ def resolve_settings(
 ) -> GatewaySettings:
     env = os.environ if env is None else env
     snap = snap or read_config(paths.config_path, env)
-    issues = snap.issues or isolation_check(paths, env)(snap.resolved)
+    issues = snap.issues or isolation_check(paths, env)(snap.view())
     if issues:
         raise ConfigError(
             format_issues(paths.config_path, issues)
@@ -157,7 +158,7 @@ def resolve_settings(
             f"`{paths.cli} config rollback`."
         )
     _start_guard(snap, paths, opts)
-    port, source = resolve_base_port(opts.port, snap.resolved, paths.profile, env)
+    port, source = resolve_base_port(opts.port, snap.view(), paths.profile, env)
     bind_mode = opts.bind or snap.get("gateway", "bind") or "loopback"
     if bind_mode not in BIND_MODES:
         raise ConfigError(f"invalid --bind {bind_mode!r}; use one of {', '.join(BIND_MODES)}")
@@ -178,7 +179,7 @@ def resolve_settings(
         bind_mode=bind_mode,
         bind_hosts=hosts,
         auth=auth,
-        footprint=footprint_for(port, snap.resolved),
+        footprint=footprint_for(port, snap.view()),
         reload_mode=reload_mode,
         options=opts,
         limits=Limits.from_env(env),

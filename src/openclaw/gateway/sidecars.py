@@ -34,7 +34,7 @@ def canvas_root(gateway: GatewayContext) -> Path:
     root = s.snapshot.get("canvasHost", "root")
     if isinstance(root, str) and root:
         return expand_user(root)
-    return workspace_dir(s.snapshot.resolved, s.paths, os.environ) / "canvas"
+    return workspace_dir(s.config, s.paths, os.environ) / "canvas"
 
 
 def _off(env_key: str, gateway: GatewayContext) -> bool:
@@ -113,7 +113,7 @@ class Sidecars:
 
         s = self.gateway.settings
         fp = s.footprint
-        browser = summary(BrowserConfig.from_config(s.snapshot.resolved, fp, s.paths.state_dir),
+        browser = summary(BrowserConfig.from_config(s.config, fp, s.paths.state_dir),
                           getattr(self.gateway.state.browser, "browsers", {}))
         browser["listening"] = self.listening["browser"] is not None
         canvas = {"port": fp.canvas, "listening": self.listening["canvas"] is not None,

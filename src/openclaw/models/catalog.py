@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.config.envsubst import merged_env
+from openclaw.config.view import Config, ModelChoice
 from openclaw.models.types import ModelError
 
 OPENAI, ANTHROPIC = "openai-completions", "anthropic-messages"
@@ -93,13 +94,12 @@ def resolve_key(raw: Any, provider_id: str, env: Mapping[str, str]) -> tuple[str
     return (env.get(name) or None), (f"env:{name}" if env.get(name) else "none")
 
 
-def providers(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, Provider]:
+def providers(config: Config, env: Mapping[str, str]) -> dict[str, Provider]:
     """Every provider with its key resolved; `env.vars` in the config count as environment."""
-    env = merged_env(config, env)
-    section = config.get("models") if isinstance(config.get("models"), dict) else {}
-    configured = section.get("providers") if isinstance(section.get("providers"), dict) else {}
-    raw: dict[str, dict[str, Any]] = {} if section.get("mode") == "replace" else {k: dict(v) for k, v in BUILTIN.items()}
-    for pid, entry in configured.items():
+    env = merged_env(config.raw, env)
+    replace = config.models.get("mode") == "replace"
+    raw: dict[str, dict[str, Any]] = {} if replace else {k: dict(v) for k, v in BUILTIN.items()}
+    for pid, entry in config.providers.items():
         if isinstance(entry, dict):
             raw[pid] = {**raw.get(pid, {}), **{k: v for k, v in entry.items() if v is not None}}
     out = {}
@@ -115,47 +115,11 @@ def providers(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, Provi
     return out
 
 
-def agent_section(config: dict[str, Any], agent_id: str | None) -> dict[str, Any]:
-    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
-    entries = agents.get("entries") if isinstance(agents.get("entries"), dict) else {}
-    entry = entries.get(agent_id) if agent_id else None
-    if entry is None and agent_id and isinstance(agents.get("list"), list):
-        entry = next((e for e in agents["list"] if isinstance(e, dict) and e.get("id") == agent_id), None)
-    return entry if isinstance(entry, dict) else {}
-
-
-def _defaults(config: dict[str, Any]) -> dict[str, Any]:
-    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
-    return agents.get("defaults") if isinstance(agents.get("defaults"), dict) else {}
-
-
-def aliases(config: dict[str, Any]) -> dict[str, str]:
-    """alias (lower-case) -> ref, from `agents.defaults.models.{ref: {alias}}`."""
-    models = _defaults(config).get("models")
-    out = {}
-    for ref, entry in (models.items() if isinstance(models, dict) else ()):
-        if isinstance(entry, dict) and isinstance(entry.get("alias"), str):
-            out[entry["alias"].lower()] = ref
-    return out
-
-
-def selection(config: dict[str, Any], agent_id: str | None = None) -> tuple[str | None, list[str]]:
-    """(primary, fallbacks) for an agent: its own `model` (a string is strict: no fallbacks), else
-    `agents.defaults.model` (a string, or {primary, fallbacks})."""
-    own = agent_section(config, agent_id).get("model")
-    value = own if own is not None else _defaults(config).get("model")
-    if isinstance(value, str):
-        return value or None, []
-    if isinstance(value, dict):
-        return value.get("primary") or None, [str(f) for f in value.get("fallbacks") or []]
-    return None, []
-
-
-def parse_ref(text: str, config: dict[str, Any], known: Mapping[str, Provider],
+def parse_ref(text: str, config: Config, known: Mapping[str, Provider],
               default_provider: str | None = None) -> ModelRef:
     """Resolve a ref, an alias or a bare model name; raises ModelError(config) if none fits."""
     text = text.strip()
-    target = aliases(config).get(text.lower(), text)
+    target = config.agent_defaults.aliases.get(text.lower(), text)
     head, sep, rest = target.partition("/")
     if sep and head.lower() in known:
         return ModelRef(head.lower(), rest)
@@ -171,11 +135,12 @@ def parse_ref(text: str, config: dict[str, Any], known: Mapping[str, Provider],
                                f"(providers: {names})")
 
 
-def chain(config: dict[str, Any], env: Mapping[str, str], agent_id: str | None = None,
+def chain(config: Config, env: Mapping[str, str], agent_id: str | None = None,
           override: str | None = None) -> tuple[list[ModelRef], dict[str, Provider]]:
     """The refs to try in order (an override, e.g. a user's /model choice, is strict) and the providers."""
     known = providers(config, env)
-    primary, fallbacks = (override, []) if override else selection(config, agent_id)
+    choice = ModelChoice(override) if override else config.model_choice(agent_id)
+    primary, fallbacks = choice.primary, list(choice.fallbacks)
     if not primary:
         return [], known
     first = parse_ref(primary, config, known)

@@ -5,21 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from openclaw.models.catalog import aliases, parse_ref, providers, selection
+from openclaw.config.view import Config
+from openclaw.models.catalog import parse_ref, providers
 from openclaw.models.types import ModelError
 
 
-def choices(config: dict[str, Any], env: Mapping[str, str], agent_id: str | None = None) -> list[dict[str, Any]]:
+def choices(config: Config, env: Mapping[str, str], agent_id: str | None = None) -> list[dict[str, Any]]:
     """The agent's chain, the aliased models and every model a provider lists; each once."""
     known = providers(config, env)
-    primary, fallbacks = selection(config, agent_id)
+    choice = config.model_choice(agent_id)
+    aliases = config.agent_defaults.aliases
     refs: list[tuple[str, list[str]]] = []
-    for text, tags in [(primary, ["default"])] + [(f, ["fallback"]) for f in fallbacks]:
+    for text, tags in [(choice.primary, ["default"])] + [(f, ["fallback"]) for f in choice.fallbacks]:
         if text:
             refs.append((text, tags))
-    refs += [(ref, []) for ref in aliases(config).values()]
+    refs += [(ref, []) for ref in aliases.values()]
     refs += [(f"{pid}/{mid}", []) for pid, p in known.items() for mid in p.models]
-    alias_of = {ref: alias for alias, ref in aliases(config).items()}
+    alias_of = {ref: alias for alias, ref in aliases.items()}
     out: dict[str, dict[str, Any]] = {}
     for text, tags in refs:
         try:
@@ -46,9 +48,10 @@ def choices(config: dict[str, Any], env: Mapping[str, str], agent_id: str | None
     return list(out.values())
 
 
-def default_model(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+def default_model(config: Config, env: Mapping[str, str]) -> dict[str, Any]:
     """The default model and whether its provider has a key (for health, status and doctor)."""
-    primary, fallbacks = selection(config)
+    choice = config.model_choice()
+    primary, fallbacks = choice.primary, list(choice.fallbacks)
     if not primary:
         return {"configured": False, "model": None, "keyPresent": False}
     known = providers(config, env)

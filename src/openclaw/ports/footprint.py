@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from openclaw.config.view import Config, section
 from openclaw.errors import ConfigError, UsageError
 from openclaw.profiles.names import profile_default_port
 
@@ -62,18 +63,16 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
-def footprint_for(base: int, config: Mapping[str, Any] | None = None) -> Footprint:
-    """Derive the footprint from a base port and the (resolved) config's overrides."""
-    config = config or {}
-    browser = config.get("browser") if isinstance(config.get("browser"), dict) else {}
-    canvas_cfg = config.get("canvasHost") if isinstance(config.get("canvasHost"), dict) else {}
+def footprint_for(base: int, config: Config | None = None) -> Footprint:
+    """Derive the footprint from a base port and the config's overrides."""
+    config = config or Config(None)
+    browser = config.browser
     control = _int(browser.get("controlPort")) or base + CONTROL_OFFSET
-    canvas = _int(canvas_cfg.get("port")) or base + CANVAS_OFFSET
+    canvas = _int(config.canvas.port) or base + CANVAS_OFFSET
     cdp_start = _int(browser.get("cdpPortRangeStart")) or control + CDP_OFFSET
     cdp_end = cdp_start + CDP_SPAN - 1
     extras: list[int] = []
-    profiles = browser.get("profiles") if isinstance(browser.get("profiles"), dict) else {}
-    for prof in profiles.values():
+    for prof in section(browser.get("profiles")).values():
         port = _int(prof.get("cdpPort")) if isinstance(prof, dict) else None
         if port and not cdp_start <= port <= cdp_end:
             extras.append(port)
@@ -97,7 +96,7 @@ def parse_env_port(value: str) -> int:
 
 def resolve_base_port(
     flag_port: int | None,
-    config: Mapping[str, Any] | None,
+    config: Config | None,
     profile: str | None,
     env: Mapping[str, str] | None = None,
 ) -> tuple[int, str]:
@@ -108,8 +107,7 @@ def resolve_base_port(
     env_value = (env.get("OPENCLAW_GATEWAY_PORT") or "").strip()
     if env_value:
         return parse_env_port(env_value), "env"
-    gateway = (config or {}).get("gateway")
-    port = _int(gateway.get("port")) if isinstance(gateway, dict) else None
+    port = _int(config.gateway_port) if config is not None else None
     if port:
         return port, "config"
     return profile_default_port(profile), "default"

@@ -13,6 +13,7 @@ from typing import Any
 
 from openclaw.config.model import Issue
 from openclaw.config.store import read_config
+from openclaw.config.view import Config, section
 from openclaw.ports.footprint import Footprint, footprint_for, format_ports, resolve_base_port
 from openclaw.ports.registry import record_for, running_gateways
 from openclaw.profiles.isolation import isolation_issues, state_dirs_near
@@ -107,10 +108,10 @@ def host_state_dirs(paths: InstancePaths) -> list[Path]:
 
 
 def isolation_check(paths: InstancePaths,
-                    env: MutableMapping[str, str] | None = None) -> Callable[[dict[str, Any]], list[Issue]]:
+                    env: MutableMapping[str, str] | None = None) -> Callable[[Config], list[Issue]]:
     """A config check for `update_config`: paths that would expose or overwrite a state dir."""
 
-    def check(config: dict[str, Any]) -> list[Issue]:
+    def check(config: Config) -> list[Issue]:
         return isolation_issues(config, host_state_dirs(paths), env)
 
     return check
@@ -122,7 +123,7 @@ def instance_from_paths(paths: InstancePaths, record: dict[str, Any] | None = No
     if record:
         base, source = int(record["port"]), "running"
     else:
-        base, source = resolve_base_port(None, snap.resolved, paths.profile, env={})
+        base, source = resolve_base_port(None, snap.view(), paths.profile, env={})
     inst = Instance(
         name=paths.name if not paths.custom_state else _custom_name(paths),
         profile=paths.profile,
@@ -130,9 +131,9 @@ def instance_from_paths(paths: InstancePaths, record: dict[str, Any] | None = No
         config_path=paths.config_path,
         base=base,
         port_source=source,
-        footprint=_record_footprint(record) or footprint_for(base, snap.resolved),
+        footprint=_record_footprint(record) or footprint_for(base, snap.view()),
         config_error=error,
-        browser_profiles=_browser_profiles(snap.resolved),
+        browser_profiles=_browser_profiles(snap.view()),
     )
     if record:
         inst.pid, inst.running = int(record["pid"]), True
@@ -159,11 +160,9 @@ def lock_record(paths: InstancePaths) -> dict[str, Any] | None:
     return data
 
 
-def _browser_profiles(config: dict[str, Any]) -> list[dict[str, Any]]:
-    browser = config.get("browser") if isinstance(config.get("browser"), dict) else {}
-    profiles = browser.get("profiles") if isinstance(browser.get("profiles"), dict) else {}
+def _browser_profiles(config: Config) -> list[dict[str, Any]]:
     return [{"name": name, "cdpPort": p.get("cdpPort"), "cdpUrl": p.get("cdpUrl")}
-            for name, p in profiles.items() if isinstance(p, dict)]
+            for name, p in section(config.browser.get("profiles")).items() if isinstance(p, dict)]
 
 
 def _custom_name(paths: InstancePaths) -> str:

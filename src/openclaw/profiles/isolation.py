@@ -13,44 +13,27 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, MutableMapping
 from pathlib import Path
-from typing import Any
 
 from openclaw.config.model import Issue
+from openclaw.config.view import Config, section
 from openclaw.profiles.env import expand_user
 
 
-def served_paths(config: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(key path, value) of every path in config that a gateway serves or writes into."""
-    canvas = config.get("canvasHost")
-    if isinstance(canvas, dict) and isinstance(canvas.get("root"), str) and canvas["root"]:
-        yield "canvasHost.root", canvas["root"]
-    agents = config.get("agents") if isinstance(config.get("agents"), dict) else {}
-    defaults = agents.get("defaults")
-    if isinstance(defaults, dict) and isinstance(defaults.get("workspace"), str):
-        yield "agents.defaults.workspace", defaults["workspace"]
-    entries = agents.get("entries")
-    for agent_id, entry in (entries.items() if isinstance(entries, dict) else ()):
-        if isinstance(entry, dict) and isinstance(entry.get("workspace"), str):
-            yield f"agents.entries.{agent_id}.workspace", entry["workspace"]
-    legacy = agents.get("list")
-    for index, entry in enumerate(legacy if isinstance(legacy, list) else ()):
-        if isinstance(entry, dict) and isinstance(entry.get("workspace"), str):
-            yield f"agents.list[{index}].workspace", entry["workspace"]
-    yield from _bind_sources(agents)
-
-
-def _bind_sources(agents: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """The host side of every sandbox bind: a tool would see (or write) what lies there."""
-    sections: list[tuple[str, Any]] = [("agents.defaults", agents.get("defaults"))]
-    entries = agents.get("entries")
-    sections += [(f"agents.entries.{k}", v) for k, v in (entries.items() if isinstance(entries, dict) else ())]
-    legacy = agents.get("list")
-    sections += [(f"agents.list[{i}]", v) for i, v in enumerate(legacy if isinstance(legacy, list) else ())]
-    for prefix, section in sections:
-        sandbox = section.get("sandbox") if isinstance(section, dict) else None
+def served_paths(config: Config) -> Iterator[tuple[str, str]]:
+    """(key path, value) of every path in config that a gateway serves or writes into, or that a
+    tool would see through a sandbox bind."""
+    if config.canvas.root:
+        yield "canvasHost.root", config.canvas.root
+    if config.agent_defaults.workspace:
+        yield "agents.defaults.workspace", config.agent_defaults.workspace
+    for agent in config.agents:
+        if agent.workspace and agent.where:
+            yield f"{agent.where}.workspace", agent.workspace
+    owners = [("agents.defaults", config.agent_defaults.sandbox)]
+    owners += [(agent.where, agent.sandbox) for agent in config.agents if agent.where]
+    for prefix, sandbox in owners:
         for backend in ("bubblewrap", "docker"):
-            part = sandbox.get(backend) if isinstance(sandbox, dict) else None
-            binds = part.get("binds") if isinstance(part, dict) else None
+            binds = section(sandbox.get(backend)).get("binds")
             for index, spec in enumerate(binds if isinstance(binds, list) else ()):
                 if isinstance(spec, str) and spec.split(":")[0]:
                     yield f"{prefix}.sandbox.{backend}.binds[{index}]", spec.split(":")[0]
@@ -79,7 +62,7 @@ def state_dir_problem(path: Path, state_dirs: Iterable[Path]) -> str | None:
     return None
 
 
-def isolation_issues(config: dict[str, Any], state_dirs: Iterable[Path],
+def isolation_issues(config: Config, state_dirs: Iterable[Path],
                      env: MutableMapping[str, str] | None = None) -> list[Issue]:
     """One issue per configured path that would expose or overwrite a state dir."""
     dirs = list(state_dirs)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from openclaw.agents.workspace import ensure_workspace, workspace_dir
 from openclaw.config.store import format_issues, read_config, update_config
+from openclaw.config.view import Config
 from openclaw.errors import ConfigError, OpenClawError, UsageError
 from openclaw.fsutil import ensure_private_dir
 from openclaw.ports.footprint import Footprint, check_footprint_fits, footprint_for
@@ -91,7 +92,7 @@ def propose(paths: InstancePaths) -> Proposal:
         port = plan_base(others, listening_ports(), start=start, reserved=seed_bases_besides(paths.profile)).base
     available, reason = _service_availability(paths)
     return Proposal(
-        workspace=str(workspace_dir(snap.resolved, paths, os.environ)),
+        workspace=str(workspace_dir(snap.view(), paths, os.environ)),
         port=port,
         bind=snap.get("gateway", "bind") or "loopback",
         auth=snap.get("gateway", "auth", "mode") or "token",
@@ -196,7 +197,7 @@ def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str] | None 
 
         service = lifecycle.install(paths, force=True).as_dict()["service"]
     status = "created" if update.created else ("updated" if update.changed else "unchanged")
-    return OnboardResult(paths, answers, footprint_for(answers.port, update.after), workspace, status, service)
+    return OnboardResult(paths, answers, footprint_for(answers.port, Config(update.after)), workspace, status, service)
 
 
 class Step(Protocol):

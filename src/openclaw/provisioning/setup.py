@@ -14,6 +14,7 @@ from typing import Any
 
 from openclaw.agents.workspace import WorkspaceResult, ensure_workspace, workspace_dir
 from openclaw.config.store import format_issues, read_config, update_config
+from openclaw.config.view import Config
 from openclaw.errors import ConfigError
 from openclaw.fsutil import ensure_private_dir
 from openclaw.ports.footprint import Footprint, footprint_for, parse_env_port
@@ -69,7 +70,7 @@ def setup_instance(
             + "\nFix it (openclaw config validate shows the same list) and re-run setup."
         )
     others = other_instances(paths)
-    chosen, source, collisions = _choose_port(paths, snap.resolved, port, env, others, force)
+    chosen, source, collisions = _choose_port(paths, snap.view(), port, env, others, force)
     workspace_value = str(expand_user(workspace, env).resolve()) if workspace else None
     changes: list[str] = []
 
@@ -98,15 +99,15 @@ def setup_instance(
     update = update_config(paths.config_path, mutate, env, check=isolation_check(paths, env))
     status = "created" if update.created else ("updated" if update.changed else "unchanged")
     final = read_config(paths.config_path, env)
-    ws = ensure_workspace(workspace_dir(final.resolved, paths, env))
+    ws = ensure_workspace(workspace_dir(final.view(), paths, env))
     ensure_private_dir(paths.state_dir / "agents" / "main" / "sessions")
-    fp = footprint_for(chosen, final.resolved)
+    fp = footprint_for(chosen, final.view())
     return SetupResult(paths, status, changes, chosen, source, fp, ws, collisions)
 
 
 def _choose_port(
     paths: InstancePaths,
-    config: dict[str, Any],
+    config: Config,
     port: int | None,
     env: Mapping[str, str],
     others: list[Instance],
@@ -118,8 +119,8 @@ def _choose_port(
     if explicit is not None:
         found = check_explicit_port(explicit, footprint_for(explicit, config), others, force)
         return explicit, source, found
-    current = (config.get("gateway") or {}).get("port") if isinstance(config.get("gateway"), dict) else None
-    if isinstance(current, int):
+    current = config.gateway_port
+    if current is not None:
         return current, "config", collisions_with(footprint_for(current, config), others)
     start = DEV_PORT if paths.profile == DEV_PROFILE else DEFAULT_PORT
     plan = plan_base(others, listening_ports(), start=start, reserved=seed_bases_besides(paths.profile))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openclaw.config.store import parse_value
+from openclaw.config.view import Config
 from openclaw.logtail import format_log_line
 from openclaw.profiles.paths import InstancePaths
 from openclaw.rescue import operations as ops
@@ -190,7 +191,5 @@ async def run(ctx: Context, cmd: Command) -> tuple[bool, str]:
         return False, f"/{cmd.name} failed: {exc}"
 
 
-def targets_from(config: dict[str, Any]) -> list[str] | None:
-    rescue = config.get("rescue") if isinstance(config.get("rescue"), dict) else {}
-    targets = rescue.get("targets")
-    return [str(t) for t in targets] if isinstance(targets, list) else None
+def targets_from(config: Config) -> list[str] | None:
+    return config.rescue_targets

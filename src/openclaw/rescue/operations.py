@@ -21,6 +21,7 @@ from openclaw.config.history import rollback as restore_last_good
 from openclaw.config.keypath import get_path, parse_path, set_path
 from openclaw.config.redact import redact_at
 from openclaw.config.store import read_config, update_config
+from openclaw.config.view import Config
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.logtail import read_tail
 from openclaw.ports.instances import Instance, discover_instances, healthz, isolation_check
@@ -109,9 +110,9 @@ def gateways(me: InstancePaths) -> list[dict[str, Any]]:
     return rows(me)
 
 
-def has_rescue_role(config: dict[str, Any], paths: InstancePaths) -> bool:
+def has_rescue_role(config: Config, paths: InstancePaths) -> bool:
     """A `rescue` section in its config, or the profile named `rescue`."""
-    return isinstance(config.get("rescue"), dict) or paths.profile == "rescue"
+    return config.has_rescue_section or paths.profile == "rescue"
 
 
 def _record(paths: InstancePaths) -> dict[str, Any] | None:

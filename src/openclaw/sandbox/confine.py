@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.config.redact import is_secret_key
+from openclaw.config.view import Config
 from openclaw.profiles.paths import InstancePaths
 from openclaw.sandbox import bwrap
 from openclaw.sandbox.backend import Backend, detect
@@ -72,7 +73,7 @@ def secret_values(config: Any, key: str = "") -> tuple[set[str], set[str]]:
     """(secret strings the config holds, env names it takes secrets from)."""
     values: set[str] = set()
     names: set[str] = set()
-    if isinstance(config, dict):
+    if isinstance(config, Mapping):
         if config.get("source") == "env" and isinstance(config.get("id"), str):
             names.add(config["id"])
         for k, v in config.items():
@@ -90,8 +91,8 @@ def secret_values(config: Any, key: str = "") -> tuple[set[str], set[str]]:
     return values, names
 
 
-def tool_env(base: Mapping[str, str], config: dict[str, Any], tmp: str | None) -> dict[str, str]:
-    values, names = secret_values(config)
+def tool_env(base: Mapping[str, str], config: Config, tmp: str | None) -> dict[str, str]:
+    values, names = secret_values(config.raw)
     env = {k: v for k, v in base.items()
            if not k.startswith("OPENCLAW_") and k not in KNOWN_SECRET_ENV and k not in names and v not in values}
     if tmp:
@@ -99,7 +100,7 @@ def tool_env(base: Mapping[str, str], config: dict[str, Any], tmp: str | None) -
     return env
 
 
-def confinement(paths: InstancePaths, config: dict[str, Any], base_env: Mapping[str, str], agent_id: str,
+def confinement(paths: InstancePaths, config: Config, base_env: Mapping[str, str], agent_id: str,
                 session_key: str, workspace: Path, prepare: bool = False) -> Confinement:
     """Blocking: call it off the event loop. `prepare` makes the folders a call needs (its /tmp,
     the sandbox's own workspace)."""
@@ -135,7 +136,7 @@ def _outside_own(root: Path, own_state: Path, hidden: Any) -> bool:
 class ToolSandbox:
     """What the file tools and `exec` ask for their confinement, per call."""
 
-    def __init__(self, paths: InstancePaths, config: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, paths: InstancePaths, config: Callable[[], Config]) -> None:
         self.paths = paths
         self.config = config
         self._guarded = False

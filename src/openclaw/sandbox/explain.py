@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from openclaw.config.view import Config
 from openclaw.profiles.paths import InstancePaths
 from openclaw.sandbox.confine import Confinement, confinement
 
@@ -26,7 +27,7 @@ def session_key_for(agent_id: str, session: str | None) -> str:
     return session if session.startswith("agent:") or session == "global" else f"agent:{agent_id}:{session}"
 
 
-def explain(paths: InstancePaths, config: dict[str, Any], agent_id: str, session: str | None) -> dict[str, Any]:
+def explain(paths: InstancePaths, config: Config, agent_id: str, session: str | None) -> dict[str, Any]:
     from openclaw.agents.workspace import agent_workspace
 
     key = session_key_for(agent_id, session)

@@ -101,18 +101,15 @@ _WORKSPACES: dict[Path, tuple[int, list[Path]]] = {}
 
 
 def _read_workspaces(config: Path, state: Path, paths: InstancePaths) -> list[Path]:
-    from openclaw.agents.roster import agent_roster
     from openclaw.agents.workspace import agent_workspace
     from openclaw.config.store import read_config
     from openclaw.profiles.paths import paths_for_state_dir
 
-    data = read_config(config, validate=False).resolved
-    if not isinstance(data, dict):
-        return []
+    view = read_config(config, validate=False).view()
     owner = paths_for_state_dir(state, paths.home)
     env = {**os.environ, "HOME": str(paths.home)}
     env.pop("OPENCLAW_WORKSPACE_DIR", None)  # this process's own setting says nothing of theirs
-    return [agent_workspace(data, owner, env, agent.id) for agent in agent_roster(data)]
+    return [agent_workspace(view, owner, env, agent.id) for agent in view.agents]
 
 
 def is_state_dir_name(path: Path, home: Path) -> bool:

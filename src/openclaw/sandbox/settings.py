@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from openclaw.agents.roster import agent_entry
 from openclaw.config.binds import Bind, parse_bind
+from openclaw.config.view import Config, section
 
 Mode = Literal["off", "non-main", "all"]
 Scope = Literal["agent", "session", "shared"]
@@ -47,27 +47,21 @@ class SandboxSettings:
         return False
 
 
-def _section(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _merged(config: dict[str, Any], agent_id: str) -> tuple[dict[str, Any], list[str]]:
+def _merged(config: Config, agent_id: str) -> tuple[dict[str, Any], list[str]]:
     """Defaults with the agent's own keys on top; binds of both (upstream merges them too)."""
-    agents = _section(config.get("agents"))
-    base = _section(_section(agents.get("defaults")).get("sandbox"))
-    own = _section(agent_entry(config, agent_id).get("sandbox"))
-    merged = {**base, **own}
+    base, own = config.agent_defaults.sandbox, config.agent(agent_id).sandbox
+    merged: dict[str, Any] = {**base, **own}
     binds: list[str] = []
-    for section in (base, own):
+    for part in (base, own):
         for key in ("bubblewrap", "docker"):
-            values = _section(section.get(key)).get("binds")
+            values = section(part.get(key)).get("binds")
             binds += [b for b in values if isinstance(b, str)] if isinstance(values, list) else []
     for key in ("bubblewrap", "docker"):
-        merged[key] = {**_section(base.get(key)), **_section(own.get(key))}
+        merged[key] = {**section(base.get(key)), **section(own.get(key))}
     return merged, binds
 
 
-def sandbox_settings(config: dict[str, Any], agent_id: str) -> SandboxSettings:
+def sandbox_settings(config: Config, agent_id: str) -> SandboxSettings:
     """The effective policy for one agent. Values of the wrong type fall back to the defaults
     (validation reports them; a running gateway keeps its tools fenced whatever the file says)."""
     raw, bind_specs = _merged(config, agent_id)

@@ -70,7 +70,7 @@ def require_profile_paths(paths: InstancePaths) -> None:
 
 def _config_port(paths: InstancePaths) -> int:
     snap = read_config(paths.config_path, validate=False)
-    return resolve_base_port(None, snap.resolved, paths.profile, env={})[0]
+    return resolve_base_port(None, snap.view(), paths.profile, env={})[0]
 
 
 def _context(paths: InstancePaths, port: int | None, env: Mapping[str, str]) -> tuple[ServiceManager, ServiceSpec]:

@@ -98,7 +98,7 @@ def _diagnose(services: list[FoundService]) -> None:
         elif state is not None and svc.port:
             config = Path(svc.env.get("OPENCLAW_CONFIG_PATH") or state / "openclaw.json")
             snap = read_config(config, validate=False)
-            config_port = resolve_base_port(None, snap.resolved, svc.profile, env={})[0]
+            config_port = resolve_base_port(None, snap.view(), svc.profile, env={})[0]
             if config_port != svc.port:
                 svc.problems.append(f"port drift: service runs {svc.port}, config says {config_port}")
     for same in names.values():

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from openclaw.agents.tools import Tool
+from openclaw.config.view import Config
 from openclaw.profiles.paths import InstancePaths
 
 
-def toolset(paths: InstancePaths, config: Callable[[], dict[str, Any]],
+def toolset(paths: InstancePaths, config: Callable[[], Config],
             browser: Callable[[], Any] | None = None) -> list[Tool]:
     from openclaw.rescue.operations import has_rescue_role
     from openclaw.sandbox.confine import ToolSandbox
@@ -25,7 +26,7 @@ def toolset(paths: InstancePaths, config: Callable[[], dict[str, Any]],
 
     sandbox = ToolSandbox(paths, config)
     tools = [*file_tools(sandbox), exec_tool(sandbox), web_fetch_tool(config)]
-    if browser is not None and (config().get("browser") or {}).get("enabled", True) is not False:
+    if browser is not None and config().browser_enabled:
         from openclaw.tools.browser import browser_tool
 
         tools.append(browser_tool(browser))

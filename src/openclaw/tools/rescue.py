@@ -13,13 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from openclaw.agents.tools import Tool, ToolContext, ToolError, ToolKind
+from openclaw.config.view import Config
 from openclaw.models.types import ToolSpec
 from openclaw.profiles.paths import InstancePaths
 
 PROFILE = {"type": "string", "description": "the instance's profile name (main or default for the default one)"}
 
 
-def rescue_tools(paths: InstancePaths, config: Callable[[], dict[str, Any]]) -> list[Tool]:
+def rescue_tools(paths: InstancePaths, config: Callable[[], Config]) -> list[Tool]:
     def tool(name: str, command: str, description: str, params: dict[str, Any], build: Callable[[dict[str, Any]], list[str]],
              kind: ToolKind = "read") -> Tool:
         async def run(args: dict[str, Any], ctx: ToolContext) -> str:

@@ -14,6 +14,7 @@ import html.parser
 import ipaddress
 import re
 import socket
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -22,6 +23,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from openclaw.agents.tools import Tool, ToolContext, ToolError
+from openclaw.config.view import Config
 from openclaw.httpbody import read_prefix
 from openclaw.models.types import ToolSpec
 
@@ -95,12 +97,6 @@ def page_text(raw: str) -> str:
     return re.sub(r"\n\s*\n+", "\n\n", re.sub(r"[ \t]+", " ", "".join(parser.parts))).strip()
 
 
-def _allow_private(config: dict[str, Any]) -> bool:
-    tools = config.get("tools") if isinstance(config.get("tools"), dict) else {}
-    fetch = tools.get("webFetch") if isinstance(tools.get("webFetch"), dict) else {}
-    return fetch.get("allowPrivateNetwork") is True
-
-
 async def fetch(url: str, allow_private: bool) -> tuple[int, str, str]:
     """(status, content type, text) of `url` after redirects."""
     connector = aiohttp.TCPConnector(resolver=CheckedResolver(allow_private), limit=4)
@@ -137,12 +133,12 @@ def _encoding(resp: aiohttp.ClientResponse) -> str:
         return "utf-8"
 
 
-def web_fetch_tool(config: Any) -> Tool:
+def web_fetch_tool(config: Callable[[], Config]) -> Tool:
     async def run(args: dict[str, Any], ctx: ToolContext) -> str:
         url = args.get("url")
         if not isinstance(url, str) or not url.strip():
             raise ToolError("url is required")
-        status, kind, text = await fetch(url.strip(), _allow_private(config()))
+        status, kind, text = await fetch(url.strip(), config().web_fetch_private)
         if "html" in kind:
             text = page_text(text)
         text = text[:MAX_TEXT] + (f"\n[... cut at {MAX_TEXT} characters]" if len(text) > MAX_TEXT else "")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.config.redact import is_secret_key
+from openclaw.config.view import Config
 from openclaw.deploy.kubernetes.layout import POD_PORT, SECRET_FILES_DIR, STATE_MOUNT
 from openclaw.errors import ConfigError
 from openclaw.profiles.paths import InstancePaths
@@ -230,7 +231,7 @@ def pod_config(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]
 def _workspace_files(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     from openclaw.agents.workspace import prompt_files, workspace_dir
 
-    files, skipped = prompt_files(workspace_dir(raw, paths, env))
+    files, skipped = prompt_files(workspace_dir(Config(raw), paths, env))
     fit = {name: text for name, text in files.items() if re.fullmatch(r"[-._a-zA-Z0-9]+", name)}
     return fit, skipped + sorted(set(files) - set(fit))
 

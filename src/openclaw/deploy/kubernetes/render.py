@@ -10,6 +10,7 @@ from typing import Any
 
 from openclaw import __version__
 from openclaw.config.store import read_config
+from openclaw.config.view import Config
 from openclaw.deploy.kubernetes import manifests as M
 from openclaw.deploy.kubernetes.layout import object_name
 from openclaw.deploy.kubernetes.portable import pod_config
@@ -68,7 +69,7 @@ def select(me: InstancePaths, everything: bool) -> tuple[list[Instance], list[In
     return mine, instances
 
 
-def _rescue_targets(inst: Instance, config: dict[str, Any], host: list[Instance], names: dict[str, str],
+def _rescue_targets(inst: Instance, config: Config, host: list[Instance], names: dict[str, str],
                     home: Path) -> list[str] | None:
     from openclaw.rescue.commands import targets_from
     from openclaw.rescue.operations import has_rescue_role, may_target
@@ -100,7 +101,7 @@ def render(me: InstancePaths, opts: RenderOptions, everything: bool, env: Mappin
         pod = pod_config(snap.data, inst.paths(me.home), env, opts.browser)
         name = names[inst.name]
         plan = M.PodPlan(name, pod, browser_image if pod.browser else opts.image, opts.storage, opts.namespace,
-                         _rescue_targets(inst, snap.data, host, names, me.home))
+                         _rescue_targets(inst, snap.view(), host, names, me.home))
         files[f"{plan.name}.yaml"] = [M.config_map(plan), M.service(plan), M.stateful_set(plan)]
         files[f"{plan.name}-secret.yaml"] = [M.secret(plan)]
         if plan.rescue_targets is not None:

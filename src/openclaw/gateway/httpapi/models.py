@@ -13,9 +13,7 @@ if TYPE_CHECKING:
 
 
 def _targets(gateway: GatewayContext) -> list[dict[str, Any]]:
-    from openclaw.agents.roster import agent_roster
-
-    ids = ["openclaw", "openclaw/default"] + [f"openclaw/{a.id}" for a in agent_roster(gateway.settings.snapshot.resolved)]
+    ids = ["openclaw", "openclaw/default"] + [f"openclaw/{a.id}" for a in gateway.settings.config.agents]
     return [{"id": i, "object": "model", "created": 0, "owned_by": "openclaw", "permission": []}
             for i in dict.fromkeys(ids)]
 

@@ -24,6 +24,7 @@ from openclaw.gateway.httpapi.common import (
 
 if TYPE_CHECKING:
     from openclaw.agents.tools import Tool
+    from openclaw.config.view import Config
     from openclaw.gateway.context import GatewayContext
 
 
@@ -33,17 +34,11 @@ def _fail(status: int, message: str, kind: str = "invalid_request", headers: dic
                              headers=headers)
 
 
-def _names(section: dict[str, Any], key: str) -> set[str]:
-    value = section.get(key)
-    return {str(n) for n in value} if isinstance(value, list) else set()
-
-
-def denied_over_http(tools: list[Tool], config: dict[str, Any]) -> set[str]:
+def denied_over_http(tools: list[Tool], config: Config) -> set[str]:
     """Tools that change the host (by their kind) unless allowed by name, plus those denied by name."""
-    gateway = config.get("gateway") if isinstance(config.get("gateway"), dict) else {}
-    section = gateway.get("tools") if isinstance(gateway.get("tools"), dict) else {}
-    allow = _names(section, "allow")
-    return {t.name for t in tools if t.changes_host and t.name not in allow} | _names(section, "deny")
+    rule = config.http_tools
+    allow = rule.allow or frozenset()
+    return {t.name for t in tools if t.changes_host and t.name not in allow} | set(rule.deny)
 
 
 async def invoke(request: web.Request, gateway: GatewayContext) -> web.StreamResponse:
@@ -78,7 +73,7 @@ async def _invoke(body: dict[str, Any], gateway: GatewayContext) -> web.Response
     turn = TurnInput(key, "", agent_id=agent, operator=True, channel="http")
     tools = agents.tools_for(turn, agent)
     tool = next((t for t in tools if t.name == name), None)
-    if tool is None or name in denied_over_http(tools, gateway.settings.snapshot.resolved):
+    if tool is None or name in denied_over_http(tools, gateway.settings.config):
         raise ApiError(404, f"tool {name!r} is not available over HTTP for agent {agent}", "not_found")
     if isinstance(body.get("action"), str) and "action" in tool.spec.parameters.get("properties", {}):
         args.setdefault("action", body["action"])

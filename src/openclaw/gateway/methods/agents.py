@@ -74,14 +74,6 @@ async def agent_wait(ctx: CallContext) -> dict[str, Any]:
     return out
 
 
-def _roster(ctx: CallContext) -> tuple[list[Any], str, dict[str, Any]]:
-    from openclaw.agents.roster import agent_roster
-
-    config = ctx.gateway.settings.snapshot.resolved
-    roster = agent_roster(config)
-    return roster, next(a.id for a in roster if a.is_default), config
-
-
 def identity_name(workspace: Any) -> str | None:
     """`- Name: X` from the workspace's IDENTITY.md, as upstream parses it."""
     try:
@@ -94,37 +86,35 @@ def identity_name(workspace: Any) -> str | None:
 
 @method("agents.list", scope=READ, params={})
 async def agents_list(ctx: CallContext) -> dict[str, Any]:
-    from openclaw.models.catalog import selection
-
-    roster, default, config = _roster(ctx)
+    config = ctx.gateway.settings.config
     rows = []
-    for agent_info in roster:
-        primary, fallbacks = selection(config, agent_info.id)
+    for agent_info in config.agents:
+        choice = config.model_choice(agent_info.id)
         row: dict[str, Any] = {"id": agent_info.id, "kind": "agent"}
         if agent_info.name:
             row["name"] = agent_info.name
-        if primary:
-            row["model"] = {"primary": primary, "fallbacks": fallbacks}
+        if choice.primary:
+            row["model"] = {"primary": choice.primary, "fallbacks": list(choice.fallbacks)}
         rows.append(row)
-    return {"defaultId": default, "ownership": "sole" if len(rows) == 1 else "legacy", "selectionRequired": False,
-            "mainKey": (config.get("session") or {}).get("mainKey") or "main", "scope": "per-sender", "agents": rows}
+    return {"defaultId": config.default_agent_id, "ownership": "sole" if len(rows) == 1 else "legacy",
+            "selectionRequired": False, "mainKey": config.session.main_key, "scope": "per-sender", "agents": rows}
 
 
 @method("agent.identity.get", scope=READ, params={"agentId": Param(str), "sessionKey": Param(str)})
 async def agent_identity(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.keys import agent_of
 
-    roster, default, _ = _roster(ctx)
-    agent_id = ctx.params.get("agentId") or agent_of(ctx.params.get("sessionKey") or "", default)
-    info = next((a for a in roster if a.id == agent_id), None)
+    config = ctx.gateway.settings.config
+    agent_id = ctx.params.get("agentId") or agent_of(ctx.params.get("sessionKey") or "", config.default_agent_id)
+    info = next((a for a in config.agents if a.id == agent_id), None)
     if info is None:
         raise RpcError(INVALID_REQUEST, f"unknown agent {agent_id!r}", {"code": "UNKNOWN_AGENT_ID"})
     if info.name:
         return {"agentId": agent_id, "name": info.name, "nameSource": "config"}
-    from openclaw.agents.workspace import workspace_dir
+    from openclaw.agents.workspace import agent_workspace
 
-    name = await asyncio.to_thread(identity_name, workspace_dir(ctx.gateway.settings.snapshot.resolved,
-                                                                ctx.gateway.settings.paths, ctx.gateway.env))
+    name = await asyncio.to_thread(identity_name, agent_workspace(config, ctx.gateway.settings.paths,
+                                                                  ctx.gateway.env, agent_id))
     return {"agentId": agent_id, "name": name or "OpenClaw", "nameSource": "workspace" if name else "default"}
 
 
@@ -135,8 +125,7 @@ async def agent_identity(ctx: CallContext) -> dict[str, Any]:
 async def models_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.models.listing import choices
 
-    config = ctx.gateway.settings.snapshot.resolved
-    models = choices(config, ctx.gateway.env, ctx.params.get("agentId"))
+    models = choices(ctx.gateway.settings.config, ctx.gateway.env, ctx.params.get("agentId"))
     if ctx.params.get("provider"):
         models = [m for m in models if m["provider"] == ctx.params["provider"]]
     return {"models": models}

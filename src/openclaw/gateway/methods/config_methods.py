@@ -109,7 +109,7 @@ def _write(ctx: CallContext, build: Build, mode: str,
             return snap, new_data, changed
         check = ConfigSnapshot(path=paths.config_path, exists=True, data=new_data)
         resolve_and_validate(check, gateway.env)
-        issues = check.issues or isolation_check(paths, gateway.env)(check.resolved)
+        issues = check.issues or isolation_check(paths, gateway.env)(check.view())
         if issues:
             raise invalid(issues)
         write_config(paths.config_path, new_data)

@@ -107,9 +107,7 @@ async def cron_add(ctx: CallContext) -> dict[str, Any]:
 
 
 def _agent(ctx: CallContext, agent_id: str) -> None:
-    from openclaw.agents.roster import agent_roster
-
-    ids = [a.id for a in agent_roster(ctx.gateway.settings.snapshot.resolved)]
+    ids = [a.id for a in ctx.gateway.settings.config.agents]
     if agent_id not in ids:
         raise RpcError(INVALID_REQUEST, f"unknown agent {agent_id!r} (agents: {', '.join(ids)})")
 

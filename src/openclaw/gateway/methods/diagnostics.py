@@ -45,17 +45,17 @@ async def usage_status(ctx: CallContext) -> dict[str, Any]:
                                           "agentScope": Param(str), "startDate": Param(ANY), "endDate": Param(ANY),
                                           "mode": Param(ANY), "utcOffset": Param(ANY)})
 async def usage_cost(ctx: CallContext) -> dict[str, Any]:
-    from openclaw.agents.roster import agent_roster, sessions_db_path
+    from openclaw.agents.roster import sessions_db_path
     from openclaw.agents.usage import daily_usage
 
     params = ctx.params
     if params.get("agentScope") == "all" and params.get("agentId"):
         raise RpcError(INVALID_REQUEST, "agentScope=all cannot be combined with agentId")
     days = params.get("days") or 30
-    config = ctx.gateway.settings.snapshot.resolved
-    ids = [a.id for a in agent_roster(config)]
+    config = ctx.gateway.settings.config
+    ids = [a.id for a in config.agents]
     if params.get("agentScope") != "all":
-        wanted = params.get("agentId") or next(a.id for a in agent_roster(config) if a.is_default)
+        wanted = params.get("agentId") or config.default_agent_id
         if wanted not in ids:
             raise RpcError(INVALID_REQUEST, f"unknown agent {wanted!r} (agents: {', '.join(ids)})")
         ids = [wanted]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from openclaw.agents.roster import agent_roster, sessions_db_path
+from openclaw.agents.roster import sessions_db_path
 from openclaw.gateway.methods import CallContext, Param, method
 
 if TYPE_CHECKING:
@@ -18,15 +18,15 @@ def build_health(gateway: GatewayContext, sessions: dict[str, dict[str, Any]]) -
 
     started = time.perf_counter()
     settings = gateway.settings
-    roster = agent_roster(settings.snapshot.resolved)
-    default = next(a for a in roster if a.is_default)
+    roster = settings.config.agents
+    default = next(a for a in roster if a.default)
     agents = []
     for agent in roster:
         path = str(sessions_db_path(settings.paths.state_dir, agent.id))
         agents.append(
             {
                 "agentId": agent.id,
-                "isDefault": agent.is_default,
+                "isDefault": agent.default,
                 "heartbeat": {"enabled": False, "every": "disabled", "everyMs": None},
                 "sessions": sessions.get(agent.id) or {"path": path, "count": 0, "recent": []},
             }
@@ -43,7 +43,7 @@ def build_health(gateway: GatewayContext, sessions: dict[str, dict[str, Any]]) -
         "defaultAgentId": default.id,
         "agents": agents,
         "sessions": agents[[a["agentId"] for a in agents].index(default.id)]["sessions"],
-        "modelRuntime": default_model(settings.snapshot.resolved, gateway.env),
+        "modelRuntime": default_model(settings.config, gateway.env),
         "configReload": {"hotReloadStatus": gateway.hot_reload_status},
         "gateway": gateway.identity(),
     }

@@ -22,7 +22,7 @@ def _role(ctx: CallContext) -> tuple[bool, list[str] | None]:
     from openclaw.rescue.commands import targets_from
     from openclaw.rescue.operations import has_rescue_role
 
-    config = ctx.gateway.settings.snapshot.resolved
+    config = ctx.gateway.settings.config
     return has_rescue_role(config, ctx.gateway.settings.paths), targets_from(config)
 
 

@@ -26,7 +26,7 @@ def _accounts(ctx: CallContext, channel: str | None = None, account: str | None 
     from openclaw.channels.manager import LABELS, configured
     from openclaw.channels.telegram import accounts_from
 
-    sections = configured(ctx.gateway.settings.snapshot.resolved)
+    sections = configured(ctx.gateway.settings.config)
     if channel and channel.lower() not in LABELS:
         raise RpcError(INVALID_REQUEST, f"unknown pairing channel: {channel}")
     out = []

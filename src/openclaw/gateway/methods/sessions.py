@@ -25,14 +25,14 @@ def _row(session: Any, agent_id: str, busy: bool) -> dict[str, Any]:
 @method("sessions.list", scope=READ, params={"limit": Param(int, minimum=1), "agentId": Param(str),
                                              **{k: Param(ANY) for k in _LIST_IGNORED}})
 async def sessions_list(ctx: CallContext) -> dict[str, Any]:
-    from openclaw.agents.roster import agent_roster, sessions_db_path
+    from openclaw.agents.roster import sessions_db_path
 
     runtime = runtime_for(ctx.gateway)
-    config = ctx.gateway.settings.snapshot.resolved
+    config = ctx.gateway.settings.config
     wanted = ctx.params.get("agentId")
     limit = ctx.params.get("limit", 200)
     rows: list[dict[str, Any]] = []
-    for info in agent_roster(config):
+    for info in config.agents:
         if wanted and info.id != wanted:
             continue
         for session in await runtime.store(info.id).list(limit):

@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__
-from openclaw.agents.roster import agent_roster, sessions_db_path
+from openclaw.agents.roster import sessions_db_path
 from openclaw.gateway.methods import CallContext, Param, method
 from openclaw.gateway.scopes import READ
 
@@ -20,10 +20,10 @@ async def status(ctx: CallContext) -> dict[str, Any]:
 
     gateway = ctx.gateway
     settings = gateway.settings
-    roster = agent_roster(settings.snapshot.resolved)
-    default = next(a for a in roster if a.is_default)
+    roster = settings.config.agents
+    default = next(a for a in roster if a.default)
     summary = await gateway.sessions_summary()
-    model = default_model(settings.snapshot.resolved, gateway.env)
+    model = default_model(settings.config, gateway.env)
     by_agent = []
     for agent in roster:
         path = str(sessions_db_path(settings.paths.state_dir, agent.id)) if ctx.is_admin else "[redacted]"
