@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 import re
 import threading
 import time
@@ -21,7 +22,7 @@ from openclaw.procutil import pid_alive
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _try_lock(fd: int) -> bool:
@@ -85,7 +86,7 @@ def _temp_path(path: Path) -> Path:
 def leftover_temps(directory: Path, name: str | None = None) -> list[Path]:
     """Temp files of interrupted atomic writes in `directory` (of file `name`, or any): their
     writer is gone, and they may hold a copy of what was being written (a config with its token)."""
-    out = []
+    out: list[Path] = []
     try:
         entries = list(os.scandir(directory))
     except OSError:

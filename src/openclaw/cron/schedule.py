@@ -13,7 +13,7 @@ import re
 import time
 import unicodedata
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from openclaw.errors import UsageError
 
@@ -58,6 +58,7 @@ def build(every: str | None = None, at: str | None = None, cron: str | None = No
         if when > now + MAX_AHEAD_MS:
             raise UsageError(f"--at {at!r} is more than 10 years ahead")
         return {"kind": "at", "atMs": when}
+    assert cron is not None  # exactly one was given
     if control_char(cron):
         raise UsageError("--cron must be one line without control characters")
     schedule = {"kind": "cron", "expr": cron.strip(), **({"tz": tz} if tz else {})}
@@ -96,7 +97,7 @@ def check_name(name: Any, label: str = "name") -> None:
         raise UsageError(f"{label} must be one line without control characters")
 
 
-def _millis(value: Any) -> bool:
+def _millis(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +108,7 @@ def host_state_dirs(paths: InstancePaths) -> list[Path]:
 
 
 def isolation_check(paths: InstancePaths,
-                    env: MutableMapping[str, str] | None = None) -> Callable[[Config], list[Issue]]:
+                    env: Mapping[str, str] | None = None) -> Callable[[Config], list[Issue]]:
     """A config check for `update_config`: paths that would expose or overwrite a state dir."""
 
     def check(config: Config) -> list[Issue]:

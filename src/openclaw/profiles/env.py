@@ -8,7 +8,7 @@ only then dispatches. Child processes (services, shells) inherit the result.
 from __future__ import annotations
 
 import os
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +106,7 @@ def scan_root_flags(argv: Sequence[str]) -> RootOptions:
     return opts
 
 
-def resolve_home(env: MutableMapping[str, str] | None = None) -> Path:
+def resolve_home(env: Mapping[str, str] | None = None) -> Path:
     """`OPENCLAW_HOME` (tilde-expanded) > `HOME` > `USERPROFILE` > the account home."""
     env = os.environ if env is None else env
     for key in ("OPENCLAW_HOME", "HOME", "USERPROFILE"):
@@ -119,14 +119,14 @@ def resolve_home(env: MutableMapping[str, str] | None = None) -> Path:
     return Path(os.path.expanduser("~"))
 
 
-def expand_user(value: str, env: MutableMapping[str, str] | None = None) -> Path:
+def expand_user(value: str, env: Mapping[str, str] | None = None) -> Path:
     """Expand a leading `~` against the effective home, not the OS account."""
     if value == "~" or value.startswith("~/"):
         return resolve_home(env) / value[2:] if value != "~" else resolve_home(env)
     return Path(value)
 
 
-def profile_state_dir(profile: str | None, env: MutableMapping[str, str] | None = None) -> Path:
+def profile_state_dir(profile: str | None, env: Mapping[str, str] | None = None) -> Path:
     return resolve_home(env) / state_dir_name(profile)
 
 

@@ -11,7 +11,7 @@ workspace folders `workspace` and `workspace-NAME`, which live inside
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from openclaw.config.model import Issue
@@ -63,7 +63,7 @@ def state_dir_problem(path: Path, state_dirs: Iterable[Path]) -> str | None:
 
 
 def isolation_issues(config: Config, state_dirs: Iterable[Path],
-                     env: MutableMapping[str, str] | None = None) -> list[Issue]:
+                     env: Mapping[str, str] | None = None) -> list[Issue]:
     """One issue per configured path that would expose or overwrite a state dir."""
     dirs = list(state_dirs)
     issues = []

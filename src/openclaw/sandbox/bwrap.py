@@ -61,7 +61,7 @@ def probe(path: str, source: str) -> tuple[Bwrap | None, str]:
 
 def find(env_value: str | None) -> tuple[Bwrap | None, list[str]]:
     """The first bwrap that works, and why the others did not."""
-    problems = []
+    problems: list[str] = []
     for path, source in candidates(env_value):
         found, why = probe(path, source)
         if found:

@@ -66,10 +66,10 @@ def sandbox_settings(config: Config, agent_id: str) -> SandboxSettings:
     (validation reports them; a running gateway keeps its tools fenced whatever the file says)."""
     raw, bind_specs = _merged(config, agent_id)
     notes: list[str] = []
-    backend = raw.get("backend") if raw.get("backend") in BACKENDS else "bubblewrap"
+    backend = str(raw["backend"]) if raw.get("backend") in BACKENDS else "bubblewrap"
     if backend != "bubblewrap":
         notes.append(f"backend {backend} is not available here; bubblewrap runs the sandbox instead")
-    access_default = "none" if backend in CONTAINER_BACKENDS else "rw"
+    access_default: Access = "none" if backend in CONTAINER_BACKENDS else "rw"
     if backend in CONTAINER_BACKENDS:
         network = raw["docker"].get("network", "none") != "none"
     else:
