@@ -154,7 +154,11 @@ def test_models_list_status_and_set(env: Env, base: int, model: ModelStandin) ->
     assert "sk-test" not in json.dumps(with_key)
     bad = env.cli("models", "set", "nowhere")
     assert bad.returncode == 2 and "write it as provider/model" in bad.stderr
-    assert env.config()["agents"]["defaults"]["model"] == "anthropic/claude-x"
+    before = env.config_path().read_bytes()
+    unknown = env.cli("models", "set", "nosuch/model")
+    assert unknown.returncode == 2 and unknown.stdout == "" and len(unknown.stderr.strip().splitlines()) == 1
+    assert "unknown provider 'nosuch'" in unknown.stderr and "anthropic, ollama, openai, openrouter" in unknown.stderr
+    assert env.config_path().read_bytes() == before  # nothing written
 
 
 def doctor(env: Env, extra_env: dict[str, str] | None = None) -> dict:
