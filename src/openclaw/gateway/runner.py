@@ -294,6 +294,7 @@ class GatewayRunner:
             "pid": os.getpid(),
             "startMarker": self_marker(),
             "profile": self.paths.profile,
+            "home": str(self.paths.home),
             "stateDir": str(self.paths.state_dir),
             "configPath": str(self.paths.config_path),
             "port": settings.port,
