@@ -131,6 +131,9 @@ def test_agent_local_runs_without_a_gateway(env: Env, base: int, model: ModelSta
     assert proc.stdout.strip() == "Local reply."
     [session] = env.cli_json("sessions")["sessions"]
     assert session["key"] == "agent:main:main" and session["entries"] == 2 and session["totalTokens"] == 18
+    assert session["model"] == "stand/m1" and session["modelOverride"] is None  # the model that answered
+    [row] = [line for line in env.cli("sessions", check=True).stdout.splitlines() if "agent:main:main" in line]
+    assert row.split()[:5] == ["agent:main:main", "main", "2", "18", "stand/m1"]
     assert (env.state_dir() / "agents/main/agent/sessions.sqlite").exists()
 
 
