@@ -381,7 +381,6 @@ class GatewayRunner:
         gateway.settings = dataclasses.replace(settings, footprint=gateway.settings.footprint)
         gateway.applied_config_hash = snap.hash
         logfile.set_levels(*_levels(settings, self.env))
-        await asyncio.to_thread(record_last_good, self.paths.history_dir, self.paths.config_path, snap.raw_text or "")
         logfile.info(f"config hot reload applied ({', '.join(changed)})", subsystem="reload", changedPaths=changed)
         gateway.state.stability.record("config.reload", outcome="applied", paths=changed[:20])
 
