@@ -131,6 +131,9 @@ def test_agent_local_runs_without_a_gateway(env: Env, base: int, model: ModelSta
     assert proc.stdout.strip() == "Local reply."
     [session] = env.cli_json("sessions")["sessions"]
     assert session["key"] == "agent:main:main" and session["entries"] == 2 and session["totalTokens"] == 18
+    assert session["model"] == "stand/m1" and session["modelOverride"] is None  # the model that answered
+    [row] = [line for line in env.cli("sessions", check=True).stdout.splitlines() if "agent:main:main" in line]
+    assert row.split()[:5] == ["agent:main:main", "main", "2", "18", "stand/m1"]
     assert (env.state_dir() / "agents/main/agent/sessions.sqlite").exists()
 
 
@@ -154,7 +157,11 @@ def test_models_list_status_and_set(env: Env, base: int, model: ModelStandin) ->
     assert "sk-test" not in json.dumps(with_key)
     bad = env.cli("models", "set", "nowhere")
     assert bad.returncode == 2 and "write it as provider/model" in bad.stderr
-    assert env.config()["agents"]["defaults"]["model"] == "anthropic/claude-x"
+    before = env.config_path().read_bytes()
+    unknown = env.cli("models", "set", "nosuch/model")
+    assert unknown.returncode == 2 and unknown.stdout == "" and len(unknown.stderr.strip().splitlines()) == 1
+    assert "unknown provider 'nosuch'" in unknown.stderr and "anthropic, ollama, openai, openrouter" in unknown.stderr
+    assert env.config_path().read_bytes() == before  # nothing written
 
 
 def doctor(env: Env, extra_env: dict[str, str] | None = None) -> dict:

@@ -193,6 +193,17 @@ def test_profiles_create_delete_and_errors(started: tuple, site: str) -> None:
 
 
 @needs_chromium
+def test_open_keeps_the_urls_fragment_and_escapes(started: tuple, site: str) -> None:
+    env, _, _ = started
+    url = f"{site}a%2Fb?x=1&y=%20z#token=abc/def?&g=%23h"  # a dashboard-style #token plus tricky escapes
+    opened = env.cli_json("browser", "open", url)
+    assert opened["url"] == url
+    tabs = env.cli_json("browser", "tabs")["tabs"]
+    assert url in [t["url"] for t in tabs]  # the page itself was loaded with its fragment
+    assert 'heading "Hello"' in env.cli("browser", "snapshot", check=True).stdout
+
+
+@needs_chromium
 def test_remote_cdp_url_profile_attaches_and_never_launches(started: tuple, site: str, tmp_path: Path) -> None:
     env, port, gw = started
     cdp_port = free_base() + 50

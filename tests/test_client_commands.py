@@ -25,7 +25,8 @@ def test_health_status_and_gateway_status(started: tuple) -> None:
     assert data["status"]["pid"] == gw.pid
 
     gs = env.cli("gateway", "status", check=True).stdout
-    assert "Connectivity probe: ok" in gs and "Capability:         read-only" in gs
+    assert "Connectivity probe: ok" in gs and "Capability:         admin-capable" in gs  # as `status` says
+    assert env.cli_json("gateway", "status")["rpc"]["capability"] == data["gateway"]["capability"] == "admin-capable"
     assert f"Runtime:            running (pid {gw.pid})" in gs
     gsj = env.cli_json("gateway", "status", "--require-rpc")
     assert gsj["rpc"]["ok"] and gsj["rpc"]["status"]["ok"] and gsj["runtime"]["pid"] == gw.pid

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import PY, Env
+from helpers import PY, Env, Gateway, wait_for
 
 from openclaw.config.history import record_last_good
 from openclaw.config.store import read_config, update_config, write_config
@@ -180,10 +180,28 @@ def test_rollback_restores_last_known_good(env: Env) -> None:
     record_last_good(env.state_dir() / "config-history", env.config_path(), good)
     env.config_path().write_text('{"gateway": {"mode": "local", "port": "broken"}}')
     proc = env.cli("config", "rollback", check=True)
-    assert "Restored last-known-good config" in proc.stdout
+    assert "Restored the config the gateway last started with (the last-known-good" in proc.stdout
+    assert "changed back: gateway.port" in proc.stdout
     assert env.config_path().read_text() == good
     assert "broken" in (env.state_dir() / "openclaw.json.bak").read_text()
-    assert "already matches" in env.cli("config", "rollback", check=True).stdout
+    again = env.cli("config", "rollback", check=True).stdout
+    assert again.startswith("Nothing to roll back: the config already matches the one the gateway last started with")
+
+
+def test_rollback_after_a_live_edit_undoes_it(started: tuple[Env, int, Gateway]) -> None:
+    """An edit the running gateway applied live is not a new last-known-good: rollback takes it back."""
+    env, _, gw = started
+    at_start = env.config_path().read_text()
+    log = env.state_dir() / "logs" / "gateway.log"
+    env.cli("config", "set", "logging.level", "debug", check=True)
+    wait_for(lambda: "config hot reload applied (logging.level)" in log.read_text(), what="the edit applied live")
+    assert (env.state_dir() / "config-history" / "last-good.json").read_text() == at_start
+    rolled = env.cli_json("config", "rollback")
+    assert rolled["restored"] and rolled["changedPaths"] == ["logging.level"]
+    assert env.config_path().read_text() == at_start
+    wait_for(lambda: log.read_text().count("config hot reload applied (logging.level)") == 2, what="rollback applied")
+    assert "Nothing to roll back" in env.cli("config", "rollback", check=True).stdout
+    assert gw.proc is not None and gw.proc.poll() is None
 
 
 def test_json_failure_envelope(env: Env) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
-from helpers import Env, Gateway, http_get, tiny_site
+from helpers import Env, Gateway, http_get, make_env, tiny_site
 from model_standin import ModelStandin, Reply
 
 from openclaw.ports.registry import record_for
@@ -94,6 +94,55 @@ def test_the_dashboard_url_opens_a_healthy_overview(env: Env, base: int, gateway
     assert page.url.endswith("/instances")
 
 
+def test_text_and_layout_at_800_px(env: Env, base: int, gateways: list[Gateway], browser: Any,
+                                   model: ModelStandin) -> None:
+    """The words read right and nothing scrolls sideways on a small screen: the login hint, the
+    sidebar's `connected · <profile>` on a first connection too, a keyless model's key, the
+    no-model error once, every view within 800 px."""
+    env.setup(None, base)
+    keyless = {"baseUrl": model.openai_url, "timeoutSeconds": 10}  # a custom provider and no key: none needed
+    env.cli("config", "set", "models.providers.local", json.dumps(keyless), check=True)
+    env.cli("config", "set", "agents.defaults.model", "local/m1", check=True)
+    env.setup("rescue", base + 200)  # no model
+    main, rescue = env.gateway().start(), env.gateway("rescue").start()
+    gateways += [main, rescue]
+    main.wait_healthy(base)
+    rescue.wait_healthy(base + 200)
+    context = browser.new_context(viewport={"width": 800, "height": 700})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"http://127.0.0.1:{base}/")
+        hint = page.wait_for_selector("form.login p.muted").inner_text()
+        assert "openclaw dashboard prints a link" in hint and "password. openclaw" in hint
+        page.goto(dashboard_url(env, "rescue"))  # its first connection: no health cached yet
+        page.wait_for_selector(".conn [data-testid=profile]")
+        assert page.inner_text(".conn").strip() == "connected · rescue"
+        page.click("nav a[data-view=chat]")
+        page.wait_for_selector("main [role=alert]:has-text('no model is configured')")
+        page.fill("textarea[name=message]", "anyone there?")
+        page.click("form.composer button[type=submit]")
+        page.wait_for_function("() => !document.querySelector('[data-streaming]')")
+        assert page.inner_text("main").count("no model is configured") == 1
+        page.goto(dashboard_url(env))
+        page.wait_for_selector("[data-testid=health]:has-text('healthy')")
+        assert page.inner_text(".conn").strip() == "connected · default"
+        key = page.wait_for_selector("[data-card=model] tr:has-text('API key') td").inner_text()
+        assert key.strip() == "not needed"
+        for view in ("overview", "chat", "channels", "config", "logs", "browser", "instances"):
+            if view != "overview":
+                page.click(f"nav a[data-view={view}]")
+            page.wait_for_selector(f"nav a.active[data-view={view}]")
+            page.wait_for_selector("main .card")
+            if view == "instances":
+                page.wait_for_selector("tr[data-instance=rescue]")
+            width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            assert width[0] <= width[1], (view, width)
+        shoot(page, "instances-800px")
+    finally:
+        context.close()
+
+
 def test_chat_streams_the_models_reply(env: Env, base: int, gateways: list[Gateway], page: Any,
                                        model: ModelStandin) -> None:
     env.setup(None, base)
@@ -167,18 +216,33 @@ def test_a_pending_telegram_pairing_is_approved_from_the_page(env: Env, base: in
 
 
 def test_instances_lists_both_gateways_and_restarts_the_other(env: Env, base: int, gateways: list[Gateway],
-                                                              page: Any) -> None:
+                                                              page: Any, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another HOME sharing the runtime dir (one registry) shows only as a port neighbour."""
+    theirs = make_env(tmp_path / "theirs")
+    monkeypatch.setenv("OPENCLAW_RUNTIME_DIR", str(tmp_path / "runtime"))  # record_for, in this process
+    for each in (env, theirs):
+        each.vars["OPENCLAW_RUNTIME_DIR"] = str(tmp_path / "runtime")
     env.setup(None, base)
     env.setup("rescue", base + 200)
-    main, rescue = env.gateway().start(), env.gateway("rescue").start()
-    gateways += [main, rescue]
+    theirs.setup(None, base + 400)
+    main, rescue, neighbour = env.gateway().start(), env.gateway("rescue").start(), theirs.gateway().start()
+    gateways += [main, rescue, neighbour]
     main.wait_healthy(base)
     rescue.wait_healthy(base + 200)
+    neighbour.wait_healthy(base + 400)
     started_at = record_for(env.state_dir())["startedAt"]
     open_view(page, env, "instances", "rescue")
     page.wait_for_selector("tr[data-instance=default] td[data-health=healthy]")
     page.wait_for_selector("tr[data-instance=rescue]")
     assert page.locator("tr[data-instance=rescue] button").count() == 0  # never itself
+    actions = page.locator("tr[data-instance=default] button").evaluate_all("bs => bs.map(b => b.dataset.action)")
+    assert actions == ["stop", "restart", "doctor"]  # no "start" for one that runs
+    assert page.inner_text("tr[data-instance=default] td[data-port=base]") == f"{base}*"  # listening
+    assert page.locator("tbody tr[data-instance]").count() == 2
+    row = page.wait_for_selector(f"[data-card=neighbours] tr[data-neighbour='{neighbour.pid}']")
+    assert str(theirs.home) in row.inner_text() and f"{base + 400}*" in row.inner_text()
+    assert page.locator("[data-card=neighbours] button").count() == 0  # not ours to operate
     shoot(page, "instances")
     page.click("tr[data-instance=default] button[data-action=restart]")
     result = page.wait_for_selector("[data-card=instance-result] pre[data-ok=true]", timeout=60_000)

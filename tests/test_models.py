@@ -59,8 +59,10 @@ def test_refs_split_on_the_first_slash_and_resolve_aliases_and_bare_names() -> N
     assert str(parse_ref("kimi", config, known)) == "openrouter/moonshotai/kimi-k2"
     assert str(parse_ref("qwen3", config, known)) == "local/qwen3"
     assert str(parse_ref("gpt-x", config, known, "openai")) == "openai/gpt-x"
-    with pytest.raises(ModelError, match="cannot tell which provider"):
+    with pytest.raises(ModelError, match="unknown provider 'nowhere' in 'nowhere/model' .known: anthropic, local, "):
         parse_ref("nowhere/model", config, known)
+    with pytest.raises(ModelError, match="cannot tell which provider serves 'nowhere'; write it as provider/model"):
+        parse_ref("nowhere", config, known)
 
 
 def test_selection_strings_are_strict_and_objects_carry_fallbacks() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from fake_managers import calls, install_fakes
-from helpers import PY, Env
+from helpers import PY, Env, Gateway
 
 from openclaw.ports.instances import discover_instances
 from openclaw.ports.planner import plan_base
@@ -209,3 +209,27 @@ def test_rerun_keeps_port_and_token(env: Env, base: int) -> None:
 @pytest.fixture(autouse=True)
 def _pexpect_available() -> None:
     assert pexpect.__version__
+
+
+def test_onboard_on_a_running_gateway_says_so(env: Env, base: int, gateways: list[Gateway]) -> None:
+    """Re-running onboard beside a running gateway does not tell you to start it again: it says the
+    gateway runs and picks the config up itself, or, with hot reload off, how to restart it."""
+    env.setup("ops", base)
+    gw = env.gateway("ops").start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    text = env.cli("--profile", "ops", "onboard", "--non-interactive", check=True).stdout
+    assert f"Gateway:   running (pid {gw.pid}, port {base}); it applies this config by itself" in text
+    nexts = text.split("Next:")[1].split()
+    assert "gateway" not in nexts and nexts[:3] == ["openclaw", "--profile", "ops"] and nexts[3] == "status"
+    assert gw.stop() == 0
+    env.cli("--profile", "ops", "config", "set", "gateway.reload.mode", "off", check=True)
+    gw = env.gateway("ops").start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    result = env.cli_json("--profile", "ops", "onboard", "--non-interactive")
+    assert result["running"] == {"pid": gw.pid, "port": base, "applies": "restart"}
+    assert result["next"][:2] == [f"kill -USR1 {gw.pid}", "openclaw --profile ops status"]
+    assert gw.stop() == 0
+    stopped = env.cli_json("--profile", "ops", "onboard", "--non-interactive")
+    assert stopped["running"] is None and stopped["next"][0] == "openclaw --profile ops gateway"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import Env, port_free
+from helpers import Env, Gateway, free_base, make_env, port_free
 
 from openclaw.config.view import Config
 from openclaw.errors import ConfigError, OpenClawError
@@ -172,3 +175,74 @@ def test_the_seeds_bases_stay_theirs(env: Env) -> None:
         assert env.setup(None)["footprint"]["base"] == 18789
     if all(port_free(p) for p in (19001, 19003, 19005)):
         assert env.setup("dev")["footprint"]["base"] == 19001
+
+
+def _stale_entries(runtime: Path, home: Path, live_pid: int) -> list[Path]:
+    """Registry entries no gateway stands behind: a dead pid, a recycled pid (another start marker),
+    and a live pid with no marker at all (it cannot be told from a recycled one)."""
+    from openclaw.procutil import start_marker
+
+    dead = subprocess.Popen(["sleep", "30"])
+    dead_marker = start_marker(dead.pid)
+    dead.kill()
+    dead.wait()
+    entries = {"dead": {"pid": dead.pid, "startMarker": dead_marker},
+               "recycled": {"pid": live_pid, "startMarker": "1"}, "unmarked": {"pid": live_pid}}
+    out = []
+    (runtime / "gateways").mkdir(parents=True, exist_ok=True)
+    for name, ident in entries.items():
+        state = home / f".openclaw-{name}"
+        record = {**ident, "profile": name, "home": str(home), "stateDir": str(state),
+                  "configPath": str(state / "openclaw.json"), "port": 1000 + len(out)}
+        out.append(runtime / "gateways" / f"stale-{name}.json")
+        out[-1].write_text(json.dumps(record))
+    return out
+
+
+def test_gateways_of_another_home_are_port_neighbours_and_dead_entries_are_dropped(
+        tmp_path: Path, gateways: list[Gateway]) -> None:
+    """Two HOMEs share one runtime dir (one registry): each lists its own instances, the other's
+    running gateway only as a port neighbour; stale entries and a dead gateway's state lock vanish."""
+    runtime = tmp_path / "runtime"
+    mine, theirs = make_env(tmp_path / "mine"), make_env(tmp_path / "theirs")
+    for env in (mine, theirs):
+        env.vars["OPENCLAW_RUNTIME_DIR"] = str(runtime)
+    base = free_base()
+    mine.setup(None, base)
+    mine.setup("old", base + 200)
+    theirs.setup(None, base + 400)
+    for env, port in ((mine, base), (theirs, base + 400)):
+        gateways.append(env.gateway().start())
+        gateways[-1].wait_healthy(port)
+    ours, other = gateways
+    bystander = subprocess.Popen(["sleep", "60"])  # alive, but no gateway
+    try:
+        stale = _stale_entries(runtime, mine.home, bystander.pid)
+        old_lock = mine.state_dir("old") / "tmp" / f"openclaw-{os.getuid()}" / "gateway.state.lock"
+        old_lock.parent.mkdir(parents=True, exist_ok=True)  # what a kill -9 leaves, its pid since recycled
+        old_lock.write_text(json.dumps({"pid": bystander.pid, "port": base + 200, "startMarker": "1",
+                                        "role": "gateway"}))
+        listing = mine.cli_json("gateways")
+        by_name = {i["profile"]: i for i in listing["instances"]}
+        assert set(by_name) == {"default", "old"}
+        assert by_name["default"]["pid"] == ours.pid and by_name["default"]["healthy"]
+        assert by_name["old"]["running"] is False and by_name["old"]["pid"] is None
+        [neighbour] = listing["neighbours"]
+        assert neighbour["neighbour"] and neighbour["pid"] == other.pid and neighbour["base"] == base + 400
+        assert neighbour["home"] == str(theirs.home) and neighbour["stateDir"] == str(theirs.state_dir())
+        assert not any(p.exists() for p in stale[:2])  # dead and recycled: removed as found
+        text = mine.cli("gateways", check=True).stdout
+        assert "Port neighbours" in text and str(theirs.home) in text and str(other.pid) in text
+        seen_from_there = theirs.cli_json("gateways")
+        assert [i["profile"] for i in seen_from_there["instances"]] == ["default"]
+        assert [n["pid"] for n in seen_from_there["neighbours"]] == [ours.pid]
+        # a plan still steers clear of the neighbour's ports
+        clash = mine.cli("--profile", "work", "setup", "--port", str(base + 400))
+        assert clash.returncode != 0 and f"default of HOME {theirs.home}" in clash.stderr
+        # only this HOME's instances become pods
+        report = mine.cli_json("deploy", "kubernetes", "--all", "--image", "registry.test/oc:1.0",
+                               "--out", str(tmp_path / "k8s"))
+        assert sorted(r["name"] for r in report["instances"]) == ["main", "old"]
+    finally:
+        bystander.kill()
+        bystander.wait()

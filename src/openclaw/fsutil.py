@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import sys
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator

@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS usage_log (  -- one row per run that used tokens: usa
   output_tokens INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS usage_log_ts ON usage_log (ts);
+CREATE INDEX IF NOT EXISTS usage_log_session ON usage_log (session_key, ts);  -- a session's last model
 """
 
 
@@ -85,6 +86,7 @@ class Session:
     context_tokens: int = 0
     compaction_count: int = 0
     entries: int = 0
+    model: str | None = None  # the model of its latest answer (listings only)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,7 +95,7 @@ class Session:
             "modelOverride": self.model_override, "inputTokens": self.input_tokens,
             "outputTokens": self.output_tokens, "totalTokens": self.input_tokens + self.output_tokens,
             "contextTokens": self.context_tokens, "compactionCount": self.compaction_count,
-            "entries": self.entries,
+            "entries": self.entries, "model": self.model,
         }
 
 
@@ -363,15 +365,21 @@ def _add_usage(db: sqlite3.Connection, key: str, input_tokens: int, output_token
 
 
 def _load(db: sqlite3.Connection, key: str, count: bool = True) -> Session | None:
-    """A session row; `count` adds how many transcript entries it has (a scan: only for listings)."""
+    """A session row; `count` adds how many transcript entries it has (a scan: only for listings) and
+    the model its latest answer came from."""
     row = db.execute("SELECT key, session_id, created_at, updated_at, chat_type, origin, label, model_override, "
                      "input_tokens, output_tokens, context_tokens, compaction_count FROM sessions WHERE key = ?",
                      (key,)).fetchone()
     if row is None:
         return None
-    count = db.execute("SELECT COUNT(*) FROM entries WHERE session_id = ?", (row[1],)).fetchone()[0] if count else 0
+    entries, model = 0, None
+    if count:
+        entries = db.execute("SELECT COUNT(*) FROM entries WHERE session_id = ?", (row[1],)).fetchone()[0]
+        last = db.execute("SELECT model FROM usage_log WHERE session_key = ? AND model IS NOT NULL "
+                          "ORDER BY ts DESC LIMIT 1", (key,)).fetchone()
+        model = last[0] if last else None
     return Session(row[0], row[1], row[2], row[3], row[4], json.loads(row[5] or "{}"), row[6], row[7], row[8],
-                   row[9], row[10], row[11], count)
+                   row[9], row[10], row[11], entries, model)
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:

@@ -49,10 +49,13 @@ async def targets(session: aiohttp.ClientSession, base: str) -> list[dict[str, A
 
 
 async def new_tab(session: aiohttp.ClientSession, base: str, url: str) -> dict[str, Any]:
+    """Open `url` in a new tab. Chromium unescapes the whole query of `/json/new?` once, so the URL is
+    escaped whole: a `#fragment` (a dashboard's token) or `%2F` left bare would be cut or changed."""
+    path = "/json/new?" + quote(url, safe="")
     try:
-        return await json_get(session, base, "/json/new?" + quote(url, safe=":/?&=%#"), method="PUT")
+        return await json_get(session, base, path, method="PUT")
     except BrowserError:
-        return await json_get(session, base, "/json/new?" + quote(url, safe=":/?&=%#"))
+        return await json_get(session, base, path)
 
 
 async def activate(session: aiohttp.ClientSession, base: str, target_id: str) -> None:

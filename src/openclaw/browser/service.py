@@ -398,7 +398,7 @@ def _taken_ports(paths: InstancePaths) -> set[int]:
 
     taken = set(listening_ports() or {})
     mine = os.path.abspath(paths.state_dir)
-    for inst in discover_instances(paths.home):
+    for inst in discover_instances(paths.home, neighbours=True):
         if os.path.abspath(inst.state_dir) != mine:
             taken |= set(inst.footprint.extra_cdp)
     return taken

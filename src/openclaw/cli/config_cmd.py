@@ -137,7 +137,8 @@ def validate_cmd(as_json: bool) -> None:
             click.echo(f"Kept as-is (not used by this gateway): {', '.join(ignored)}")
 
 
-@config.command("rollback", help="Restore the last-known-good config (recorded at every good gateway start).")
+@config.command("rollback", help="Restore the config the gateway last started with (the last-known-good, "
+                                  "recorded at every good start); edits applied live since are undone.")
 @json_option
 def rollback_cmd(as_json: bool) -> None:
     paths = resolve_paths()
@@ -150,13 +151,28 @@ def rollback_cmd(as_json: bool) -> None:
     current = read_config(paths.config_path, validate=False)
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(good.recorded_at))
     unchanged = current.raw_text is not None and config_hash(current.raw_text) == good.hash
+    changed = [] if unchanged else _undone(current.data, good.raw_text)
     if not unchanged:
         rollback(paths.history_dir, paths.config_path)
     if as_json:
         print_json({"ok": True, "path": str(paths.config_path), "restored": not unchanged,
-                    "recordedAt": good.recorded_at, "hash": good.hash})
+                    "recordedAt": good.recorded_at, "hash": good.hash, "changedPaths": changed})
     elif unchanged:
-        click.echo(f"Config already matches the last-known-good version (recorded {when})")
+        click.echo(f"Nothing to roll back: the config already matches the one the gateway last started with "
+                   f"(the last-known-good, recorded {when})")
     else:
-        click.echo(f"Restored last-known-good config (recorded {when}) to {short_path(paths.config_path)}")
+        undone = f"; changed back: {', '.join(changed[:8])}{' ...' if len(changed) > 8 else ''}" if changed else ""
+        click.echo(f"Restored the config the gateway last started with (the last-known-good, recorded {when}) "
+                   f"to {short_path(paths.config_path)}{undone}")
         click.echo(f"The replaced file is kept as {short_path(paths.config_path)}.bak")
+
+
+def _undone(current: Any, good_text: str) -> list[str]:
+    """The key paths a rollback changes (none listed if either side does not parse)."""
+    from openclaw.config.keypath import changed_paths
+    from openclaw.config.store import parse_json5
+
+    try:
+        return changed_paths(current, parse_json5(good_text))
+    except ValueError:
+        return []

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from openclaw.cli.output import json_option, kv, print_json, short_path
-from openclaw.cli.rpc_common import call, capability, connect, rpc_options, target_from
+from openclaw.cli.rpc_common import call, connect_for_capability, rpc_options, target_from
 from openclaw.errors import OpenClawError
 from openclaw.profiles.paths import InstancePaths, resolve_paths
 
@@ -24,16 +24,16 @@ def runtime_of(paths: InstancePaths) -> dict[str, Any]:
 def probe(target: Any, timeout: int, require_rpc: bool) -> dict[str, Any]:
     rpc: dict[str, Any] = {"ok": False, "url": target.url}
     try:
-        # the CLI's own client and mode: a local shared-secret CLI keeps its read scope on upstream's
+        # the CLI's own client and mode: a local shared-secret CLI keeps its scopes on upstream's
         # gateway too (a device-less `probe` client's scopes are cleared there)
-        client = connect(target, timeout, min_protocol=3, max_protocol=4, scopes=["operator.read"])
+        client, able = connect_for_capability(target, timeout, min_protocol=3, max_protocol=4)
     except OpenClawError as exc:
         rpc["error"] = str(exc)
         return rpc
     try:
         hello = client.hello or {}
         scopes = (hello.get("auth") or {}).get("scopes") or []
-        rpc.update(ok=True, latencyMs=int(client.connect_ms), capability=capability(scopes), scopes=scopes,
+        rpc.update(ok=True, latencyMs=int(client.connect_ms), capability=able, scopes=scopes,
                    server=hello.get("server") or {})
         if require_rpc:
             payload = call(client, target, "status")

@@ -95,10 +95,18 @@ def summary(result: OnboardResult) -> None:
         ("Telegram", "bot token saved; DMs by pairing (the first approved sender becomes the owner)"
                      if a.extra.get("telegram_token") else "not configured (onboard again, or set channels.telegram)"),
         ("Service", service),
+        *([("Gateway", _running_line(result.running))] if result.running else []),
     ])
     click.echo("\nNext:")
     for command in result.as_dict()["next"]:
         click.echo(f"  {command}")
+
+
+def _running_line(running: dict[str, Any]) -> str:
+    where = f"running (pid {running['pid']}, port {running['port']})"
+    if running["applies"] == "restart":
+        return f"{where} with gateway.reload.mode off: restart it to apply this config (kill -USR1 {running['pid']})"
+    return f"{where}; it applies this config by itself (gateway.* changes restart it in-process)"
 
 
 @click.command(help="Set up this profile step by step (or --non-interactive with flags).")

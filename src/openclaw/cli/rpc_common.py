@@ -72,6 +72,18 @@ def call_once(target: Target, timeout_ms: int, method: str, params: dict[str, An
         client.close()
 
 
+# What `status` and `gateway status` ask for: read plus admin, so the scopes granted back (hello
+# `auth.scopes`, the live authority) say what these credentials may do, and both name it alike.
+CAPABILITY_SCOPES = ["operator.read", "operator.admin"]
+
+
+def connect_for_capability(target: Target, timeout_ms: int, **client_kw: Any) -> tuple[GatewayClient, str]:
+    """Connect asking for `CAPABILITY_SCOPES`; (client, its capability). Asking for less (read only)
+    would report what was asked for, not what the connection may do."""
+    client = connect(target, timeout_ms, scopes=CAPABILITY_SCOPES, **client_kw)
+    return client, capability(((client.hello or {}).get("auth") or {}).get("scopes") or [])
+
+
 def capability(scopes: list[str]) -> str:
     if "operator.admin" in scopes:
         return "admin-capable"

@@ -54,5 +54,5 @@ def sessions(agent_id: str | None, limit: int, as_json: bool) -> None:
         click.echo("No sessions yet.")
         return
     table(["KEY", "AGENT", "MESSAGES", "TOKENS", "MODEL", "ACTIVE"],
-          [[r["key"], r["agentId"], str(r["entries"]), str(r["totalTokens"]), r["modelOverride"] or "-",
+          [[r["key"], r["agentId"], str(r["entries"]), str(r["totalTokens"]), r["model"] or r["modelOverride"] or "-",
             _age(r["updatedAt"]) + " ago"] for r in rows])

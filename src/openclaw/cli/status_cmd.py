@@ -8,7 +8,7 @@ import click
 
 from openclaw.cli.health_cmd import model_line
 from openclaw.cli.output import json_option, print_json, short_path, table
-from openclaw.cli.rpc_common import call, capability, connect, rpc_options, target_from
+from openclaw.cli.rpc_common import call, connect_for_capability, rpc_options, target_from
 
 
 def _duration(ms: int) -> str:
@@ -33,7 +33,7 @@ def _uptime(status: dict[str, Any], hello: dict[str, Any]) -> str:
     return _duration(int(ms)) if ms else "?"
 
 
-def overview_rows(target: Any, latency: int, hello: dict[str, Any], me: dict[str, Any],
+def overview_rows(target: Any, latency: int, able: str, hello: dict[str, Any], me: dict[str, Any],
                   status: dict[str, Any]) -> list[tuple[str, str]]:
     gw = status.get("gateway") or {}
     ports = gw.get("ports") or _local_footprint(target)  # upstream's gateway does not report ports
@@ -42,7 +42,7 @@ def overview_rows(target: Any, latency: int, hello: dict[str, Any], me: dict[str
     cdp = ports.get("cdpRange") or ["?", "?"]
     return [
         ("Gateway", f"local · {target.url} ({target.port_source}) · reachable {latency}ms · "
-                    f"auth {auth.get('method', '?')} · {capability(auth.get('scopes') or [])}"),
+                    f"auth {auth.get('method', '?')} · {able}"),
         ("Gateway self", f"{me.get('host', '?')} ({me.get('ip', '?')}) · app {me.get('version', '?')} · "
                          f"pid {status.get('pid', '?')} · up {_uptime(status, hello)}"),
         ("Profile", str(gw.get("profile", target.paths.name))),
@@ -78,7 +78,7 @@ def _sidecar_rows(gw: dict[str, Any]) -> list[tuple[str, str]]:
 @json_option
 def status(url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
     target = target_from(url, token, password)
-    client = connect(target, timeout, scopes=["operator.read", "operator.admin"])
+    client, able = connect_for_capability(target, timeout)
     latency = int(client.connect_ms)
     try:
         presence = call(client, target, "system-presence")
@@ -89,9 +89,9 @@ def status(url: str | None, token: str | None, password: str | None, timeout: in
     me = next((p for p in presence if p.get("mode") == "gateway" and p.get("reason") == "self"), {})
     if as_json:
         print_json({"ok": True, "profile": target.paths.name,
-                    "gateway": {"url": target.url, "reachable": True, "latencyMs": latency,
+                    "gateway": {"url": target.url, "reachable": True, "latencyMs": latency, "capability": able,
                                 "auth": hello.get("auth"), "server": hello.get("server")},
                     "self": me, "status": payload})
         return
     click.echo(f"OpenClaw status (profile {target.paths.name})")
-    table(["Item", "Value"], overview_rows(target, latency, hello, me, payload))
+    table(["Item", "Value"], overview_rows(target, latency, able, hello, me, payload))

@@ -41,7 +41,7 @@ class Report:
 
 def _context(paths: InstancePaths) -> Context:
     include = [paths] if paths.config_path.exists() else []
-    return Context(paths, discover_instances(paths.home, include=include), listening_ports())
+    return Context(paths, discover_instances(paths.home, include=include, neighbours=True), listening_ports())
 
 
 def diagnose(paths: InstancePaths) -> list[Finding]:

@@ -295,6 +295,7 @@ class GatewayRunner:
             "pid": os.getpid(),
             "startMarker": self_marker(),
             "profile": self.paths.profile,
+            "home": str(self.paths.home),
             "stateDir": str(self.paths.state_dir),
             "configPath": str(self.paths.config_path),
             "port": settings.port,
@@ -381,7 +382,6 @@ class GatewayRunner:
         gateway.settings = dataclasses.replace(settings, footprint=gateway.settings.footprint)
         gateway.applied_config_hash = snap.hash
         logfile.set_levels(*_levels(settings, self.env))
-        await asyncio.to_thread(record_last_good, self.paths.history_dir, self.paths.config_path, snap.raw_text or "")
         logfile.info(f"config hot reload applied ({', '.join(changed)})", subsystem="reload", changedPaths=changed)
         gateway.state.stability.record("config.reload", outcome="applied", paths=changed[:20])
 

@@ -131,6 +131,9 @@ def parse_ref(text: str, config: Config, known: Mapping[str, Provider],
     if not sep and default_provider in known:
         return ModelRef(default_provider, target)  # type: ignore[arg-type]
     names = ", ".join(sorted(known))
+    if sep and not listing:
+        raise ModelError("config", f"unknown provider {head!r} in {text!r} (known: {names}); "
+                                   f"add it under models.providers.{head} or pick a known one")
     raise ModelError("config", f"cannot tell which provider serves {text!r}; write it as provider/model "
                                f"(providers: {names})")
 

@@ -1,4 +1,8 @@
-"""Every instance on this host: state dirs under home plus gateways found running."""
+"""Every instance on this host: state dirs under home plus gateways found running.
+
+The running-gateway registry is shared by every HOME of this user: gateways another HOME runs
+are port neighbours (they hold ports a plan must avoid), never instances to list, operate or deploy.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from openclaw.config.model import Issue
 from openclaw.config.store import read_config
 from openclaw.config.view import Config, section
 from openclaw.ports.footprint import Footprint, footprint_for, format_ports, resolve_base_port
-from openclaw.ports.registry import record_for, running_gateways
+from openclaw.ports.registry import owned_by, record_for, running_gateways
+from openclaw.procutil import pid_alive
 from openclaw.profiles.isolation import isolation_issues, state_dirs_near
 from openclaw.profiles.names import display_name
 from openclaw.profiles.paths import InstancePaths, paths_for_state_dir
@@ -53,8 +58,17 @@ class Instance:
     config_error: str | None = None
     collisions: list[Collision] = field(default_factory=list)
     browser_profiles: list[dict[str, Any]] = field(default_factory=list)
-    listening: dict[str, bool] = field(default_factory=dict)  # control / canvas, filled by the caller
+    listening: dict[str, bool] = field(default_factory=dict)  # base / control / canvas, filled by the caller
     implementation: str | None = None  # python (ours) | upstream, while running
+    neighbour: bool = False  # run by another HOME: it occupies ports, it is not this HOME's to manage
+    home: str | None = None  # a neighbour's HOME, as its registry entry recorded it
+
+    @property
+    def label(self) -> str:
+        """The name to show: a neighbour's says whose HOME it runs for (names repeat across HOMEs)."""
+        if not self.neighbour:
+            return self.name
+        return f"{self.name} of HOME {self.home}" if self.home else f"{self.name} at {self.state_dir}"
 
     def paths(self, home: Path) -> InstancePaths:
         """This instance's paths, for the operations that take one (services, workspace, rescue)."""
@@ -76,9 +90,12 @@ class Instance:
             "configError": self.config_error,
             "collisions": [c.as_dict() for c in self.collisions],
             "browserProfiles": self.browser_profiles,
+            "baseListening": self.listening.get("base"),
             "controlListening": self.listening.get("control"),
             "canvasListening": self.listening.get("canvas"),
             "implementation": self.implementation,
+            "neighbour": self.neighbour,
+            "home": self.home,
         }
 
 
@@ -151,6 +168,8 @@ def lock_record(paths: InstancePaths) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("pid"), int) or not isinstance(data.get("port"), int):
         return None
+    if isinstance(data.get("startMarker"), str):  # ours: a recycled pid is not the gateway that wrote it
+        return data if pid_alive(data["pid"], data["startMarker"]) else None
     try:
         os.kill(data["pid"], 0)
     except ProcessLookupError:
@@ -177,9 +196,11 @@ def _record_footprint(record: dict[str, Any] | None) -> Footprint | None:
     return Footprint(fp["base"], fp["control"], fp["canvas"], start, end, tuple(fp.get("cdpPorts", [])))
 
 
-def discover_instances(home: Path, include: Iterable[InstancePaths] = ()) -> list[Instance]:
-    """Instances under `home`, running gateways from the registry, and any extra `include`."""
-    records = running_gateways()
+def discover_instances(home: Path, include: Iterable[InstancePaths] = (), neighbours: bool = False) -> list[Instance]:
+    """Instances under `home`, its running gateways from the registry, and any extra `include`;
+    with `neighbours`, other HOMEs' running gateways too (marked), for whoever plans ports."""
+    everything = running_gateways()
+    records = [r for r in everything if owned_by(r, home)]
     seen: list[Instance] = []
 
     candidates = [paths_for_state_dir(d, home) for d in state_dirs_under(home)]
@@ -192,20 +213,35 @@ def discover_instances(home: Path, include: Iterable[InstancePaths] = ()) -> lis
         if any(_same(i.state_dir, paths.state_dir) for i in seen):
             continue
         seen.append(instance_from_paths(paths, record_for(paths.state_dir, records) or lock_record(paths)))
-    return seen
+    return seen + (port_neighbours(home, everything) if neighbours else [])
+
+
+def port_neighbours(home: Path, records: list[dict[str, Any]] | None = None) -> list[Instance]:
+    """Gateways other HOMEs run on this host (from the shared registry): what they occupy."""
+    out = []
+    for rec in running_gateways() if records is None else records:
+        if owned_by(rec, home):
+            continue
+        owner = rec.get("home") if isinstance(rec.get("home"), str) else None
+        inst = instance_from_paths(_paths_from_record(rec, Path(owner) if owner else home), rec)
+        inst.neighbour, inst.home = True, owner
+        out.append(inst)
+    return out
 
 
 def other_instances(paths: InstancePaths) -> list[Instance]:
-    """Every instance on the host but this one."""
+    """Every instance on the host but this one, other HOMEs' included: what a port plan must avoid."""
     mine = os.path.abspath(paths.state_dir)
-    return [i for i in discover_instances(paths.home) if os.path.abspath(i.state_dir) != mine]
+    return [i for i in discover_instances(paths.home, neighbours=True) if os.path.abspath(i.state_dir) != mine]
 
 
 def _paths_from_record(rec: dict[str, Any], home: Path) -> InstancePaths:
     state = Path(rec["stateDir"])
     profile = rec.get("profile") or None
     canonical = home / (".openclaw" if not profile else f".openclaw-{profile}")
-    return InstancePaths(profile, home, state, Path(rec["configPath"]), not _same(state, canonical))
+    config = rec.get("configPath")
+    config_path = Path(config) if isinstance(config, str) else state / "openclaw.json"
+    return InstancePaths(profile, home, state, config_path, not _same(state, canonical))
 
 
 def check_health(instances: list[Instance], timeout: float = 0.8) -> None:

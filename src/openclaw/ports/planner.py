@@ -24,7 +24,7 @@ def collisions_with(fp: Footprint, others: list[Instance]) -> list[Collision]:
     for other in others:
         shared = fp.overlap(other.footprint)
         if shared:
-            out.append(Collision(other.name, shared))
+            out.append(Collision(other.label, shared))
     return out
 
 
@@ -87,7 +87,7 @@ def check_explicit_port(base: int, fp: Footprint, others: list[Instance], force:
     check_footprint_fits(fp)
     found = collisions_with(fp, others)
     if found and not force:
-        first = next(o for o in others if o.name == found[0].other)
+        first = next(o for o in others if o.label == found[0].other)
         details = "; ".join(
             f"{c.other} ({_where(others, c.other)}): {format_ports(c.ports)} ({_roles(fp, c.ports)})"
             for c in found
@@ -95,14 +95,14 @@ def check_explicit_port(base: int, fp: Footprint, others: list[Instance], force:
         raise OpenClawError(
             f"port {base} collides with {'another instance' if len(found) == 1 else 'other instances'}: "
             f"{details}. Pick a base whose footprint is clear (ports {base}-{max(fp.ports())} are needed; "
-            f"{first.name} uses {first.footprint.base}-{max(first.footprint.ports())}), "
+            f"{first.label} uses {first.footprint.base}-{max(first.footprint.ports())}), "
             "omit --port to let setup choose one, or pass --force"
         )
     return found
 
 
 def _where(others: list[Instance], name: str) -> str:
-    inst = next(o for o in others if o.name == name)
+    inst = next(o for o in others if o.label == name)
     return f"{inst.state_dir}, base {inst.base}"
 
 

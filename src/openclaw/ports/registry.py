@@ -1,7 +1,10 @@
 """The host-wide registry of running gateways (one small JSON file each).
 
 Gateways register on start and remove their entry on stop. Entries left by a
-`kill -9` are recognized as stale by pid + start marker and ignored.
+`kill -9` are recognized as stale by pid + start marker and dropped; an entry
+without a start marker cannot be told from a recycled pid, so it is stale too.
+The directory is per user, not per HOME: entries carry the `home` they run for,
+so a listing can tell this HOME's instances from its port neighbours.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def record_for(state_dir: Path, records: list[dict[str, Any]] | None = None) -> 
 
 
 def running_gateways() -> list[dict[str, Any]]:
-    """Live entries only; stale ones (dead pid) are removed as they are found."""
+    """Live, complete entries only; stale ones (dead or recycled pid) are removed as they are found."""
     out: list[dict[str, Any]] = []
     directory = registry_dir()
     if not directory.is_dir():
@@ -59,10 +62,26 @@ def running_gateways() -> list[dict[str, Any]]:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        pid = record.get("pid")
-        if isinstance(pid, int) and pid_alive(pid, record.get("startMarker")):
-            out.append(record)
-        else:
+        if not isinstance(record, dict) or not is_live(record):
             with contextlib.suppress(OSError):
                 path.unlink()
+        elif isinstance(record.get("stateDir"), str) and isinstance(record.get("port"), int):
+            out.append(record)
     return out
+
+
+def is_live(record: dict[str, Any]) -> bool:
+    """The recorded pid runs and is the process that wrote `record` (same start marker)."""
+    pid, marker = record.get("pid"), record.get("startMarker")
+    return isinstance(pid, int) and isinstance(marker, str) and pid_alive(pid, marker)
+
+
+def owned_by(record: dict[str, Any], home: Path) -> bool:
+    """Whether a running gateway is one of `home`'s instances: the HOME it recorded, or (an entry
+    that recorded none) a state dir inside `home`. Others are port neighbours, not ours to manage."""
+    mine = os.path.realpath(home)
+    owner = record.get("home")
+    if isinstance(owner, str):
+        return os.path.realpath(owner) == mine
+    state = os.path.realpath(str(record.get("stateDir", "")))
+    return state == mine or state.startswith(mine.rstrip(os.sep) + os.sep)

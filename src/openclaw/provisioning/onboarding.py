@@ -141,6 +141,7 @@ class OnboardResult:
     workspace: Path
     config_status: str
     service: dict[str, Any] | None
+    running: dict[str, Any] | None = None  # a gateway already serving this state dir: pid, port, applies
 
     def model(self) -> dict[str, Any] | None:
         choice = self.answers.extra.get("model")
@@ -153,8 +154,8 @@ class OnboardResult:
             "configPath": str(self.paths.config_path), "configStatus": self.config_status,
             "workspaceDir": str(self.workspace), "port": a.port, "bind": a.bind, "auth": a.auth,
             "footprint": self.footprint.as_dict(), "service": self.service, "serviceName": _service_name(self.paths),
-            "model": self.model(),
-            "next": next_commands(self.paths, bool(self.service)),
+            "model": self.model(), "running": self.running,
+            "next": next_commands(self.paths, bool(self.service), self.running),
         }
 
 
@@ -164,10 +165,30 @@ def _service_name(paths: InstancePaths) -> str:
     return service_name(paths)
 
 
-def next_commands(paths: InstancePaths, service_installed: bool) -> list[str]:
+def next_commands(paths: InstancePaths, service_installed: bool, running: dict[str, Any] | None = None) -> list[str]:
+    """What to run next: start the gateway, unless it runs already (then, with hot reload off, the
+    in-process restart that makes it read the new config)."""
     prefix = paths.cli
-    start = f"{prefix} gateway status" if service_installed else f"{prefix} gateway"
-    return [start, f"{prefix} status", "openclaw gateways", f"{prefix} doctor"]
+    if service_installed:
+        first = [f"{prefix} gateway status"]
+    elif running is None:
+        first = [f"{prefix} gateway"]
+    else:
+        first = [f"kill -USR1 {running['pid']}"] if running["applies"] == "restart" else []
+    return [*first, f"{prefix} status", "openclaw gateways", f"{prefix} doctor"]
+
+
+def running_gateway(paths: InstancePaths, config: Config) -> dict[str, Any] | None:
+    """The gateway already serving this state dir (ours, or upstream's by its lock), and how it takes
+    a new config: `live` (hot reload; gateway.* changes restart it in-process) or `restart`."""
+    from openclaw.ports.instances import lock_record
+    from openclaw.ports.registry import record_for
+
+    rec = record_for(paths.state_dir) or lock_record(paths)
+    if rec is None:
+        return None
+    reload_off = config.get("gateway", "reload", "mode") == "off"
+    return {"pid": rec["pid"], "port": rec["port"], "applies": "restart" if reload_off else "live"}
 
 
 def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str] | None = None) -> OnboardResult:
@@ -197,7 +218,8 @@ def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str] | None 
 
         service = lifecycle.install(paths, force=True).as_dict()["service"]
     status = "created" if update.created else ("updated" if update.changed else "unchanged")
-    return OnboardResult(paths, answers, footprint_for(answers.port, Config(update.after)), workspace, status, service)
+    return OnboardResult(paths, answers, footprint_for(answers.port, Config(update.after)), workspace, status, service,
+                         running_gateway(paths, Config(update.after)))
 
 
 class Step(Protocol):

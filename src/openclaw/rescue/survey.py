@@ -1,5 +1,6 @@
 """Every instance on this host as `openclaw gateways` shows it: ports (and which listen), pid,
-health, collisions, service. Shared by the CLI, the rescue commands and the Control UI."""
+health, collisions, service; and the port neighbours (gateways other HOMEs run here), shown for
+what they occupy only. Shared by the CLI, the rescue commands and the Control UI."""
 
 from __future__ import annotations
 
@@ -13,18 +14,21 @@ from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.paths import InstancePaths
 
 
-def survey(me: InstancePaths) -> list[tuple[Instance, str | None]]:
-    """Each instance with its service state (`installed` or None). Blocking: probes health."""
+def survey(me: InstancePaths) -> tuple[list[tuple[Instance, str | None]], list[Instance]]:
+    """(each of this HOME's instances with its service state (`installed` or None), the port
+    neighbours). Blocking: probes health."""
     include = [me] if me.config_path.exists() else []
-    instances = discover_instances(me.home, include=include)
+    found = discover_instances(me.home, include=include, neighbours=True)
+    instances = [i for i in found if not i.neighbour]
     check_health(instances)
     listening = listening_ports()
-    annotate_collisions(instances, listening)
-    for inst in instances:
+    annotate_collisions(found, listening)
+    for inst in found:
         if inst.running and listening is not None:
-            inst.listening = {"control": inst.footprint.control in listening,
-                              "canvas": inst.footprint.canvas in listening}
-    return [(inst, service_state(inst, me.home)) for inst in instances]
+            fp = inst.footprint
+            inst.listening = {"base": fp.base in listening, "control": fp.control in listening,
+                              "canvas": fp.canvas in listening}
+    return [(inst, service_state(inst, me.home)) for inst in instances], [i for i in found if i.neighbour]
 
 
 def service_state(inst: Instance, home: Path) -> str | None:
@@ -36,14 +40,22 @@ def service_state(inst: Instance, home: Path) -> str | None:
     return "installed" if definition_exists(inst.paths(home)) else None
 
 
-def rows(me: InstancePaths) -> list[dict[str, Any]]:
-    """`survey` as JSON rows, each marked `self` when it is `me`; in a cluster, the rescue pod's targets."""
+def listing(me: InstancePaths) -> dict[str, list[dict[str, Any]]]:
+    """`survey` as JSON rows: `instances` (each marked `self` when it is `me`) and `neighbours`;
+    in a cluster, the rescue pod's targets (no neighbours)."""
     from openclaw.rescue import cluster
 
     if cluster.active():
         import asyncio
 
-        return asyncio.run(cluster.rows(me.name))
+        return {"instances": asyncio.run(cluster.rows(me.name)), "neighbours": []}
     mine = os.path.abspath(me.state_dir)
-    return [{**inst.as_dict(), "service": service, "self": os.path.abspath(inst.state_dir) == mine}
-            for inst, service in survey(me)]
+    instances, neighbours = survey(me)
+    return {"instances": [{**inst.as_dict(), "service": service, "self": os.path.abspath(inst.state_dir) == mine}
+                          for inst, service in instances],
+            "neighbours": [n.as_dict() for n in neighbours]}
+
+
+def rows(me: InstancePaths) -> list[dict[str, Any]]:
+    """This HOME's instances only (what the rescue commands may act on)."""
+    return listing(me)["instances"]

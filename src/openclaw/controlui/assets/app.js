@@ -57,13 +57,29 @@ function Login({ client, message }) {
   return html`
     <form class="card login" onSubmit=${submit}>
       <h1>Connect to this gateway</h1>
-      <p class="muted">Paste the gateway token (gateway.auth.token) or password. <code>openclaw dashboard</code>
-        prints a link that carries it.</p>
+      <p class="muted">Paste the gateway token (gateway.auth.token) or password.
+        ${" "}<code>openclaw dashboard</code> prints a link that carries it.</p>
       ${message && html`<p class="error" role="alert">${message}</p>`}
       <input type="password" name="token" placeholder="token or password" value=${token}
         onInput=${(e) => setToken(e.target.value)} autocomplete="current-password" />
       <button class="primary" type="submit">Connect</button>
     </form>`;
+}
+
+/** This gateway's profile for the sidebar: from the hello when it carries one (its health snapshot is
+ * empty until the first health check), else asked once; the address only if that fails. */
+function useProfile(client, state) {
+  const [profile, setProfile] = useState(null);
+  useEffect(() => {
+    if (state !== "open") return undefined;
+    let alive = true;
+    const known = client.hello?.snapshot?.health?.gateway?.profile;
+    if (known) setProfile(known);
+    else client.request("health", {}).then((h) => h?.gateway?.profile || location.host, () => location.host)
+      .then((name) => { if (alive) setProfile(name); });
+    return () => { alive = false; };
+  }, [client, state]);
+  return profile;
 }
 
 function App({ client }) {
@@ -77,13 +93,13 @@ function App({ client }) {
     return () => removeEventListener("popstate", pop);
   }, []);
   const View = useView(view);
+  const profile = useProfile(client, state);
   if (state === "auth") return html`<${Login} client=${client} message=${error} />`;
   const go = (id) => (ev) => {
     ev.preventDefault();
     history.pushState(null, "", base + (id === "overview" ? "" : id));
     setView(id);
   };
-  const profile = client.hello?.snapshot?.health?.gateway?.profile || location.host;
   return html`
     <div class="shell">
       <nav>
@@ -93,7 +109,7 @@ function App({ client }) {
              data-view=${id} onClick=${go(id)}>${label}</a>`)}
         <div class="conn" data-state=${state}>
           <span class=${`dot ${state === "open" ? "ok" : state === "connecting" ? "warn" : "bad"}`}></span>
-          ${state === "open" ? `connected${profile ? ` · ${profile}` : ""}` : state}
+          ${state === "open" ? html`connected${profile ? html` · <span data-testid="profile">${profile}</span>` : ""}` : state}
           ${error && state !== "open" ? html`<div>${error}</div>` : null}
         </div>
       </nav>

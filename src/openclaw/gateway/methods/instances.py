@@ -1,5 +1,7 @@
 """`instances.list` and `instances.run`: this host's other gateways, for the Control UI.
 
+`neighbours` are gateways other HOMEs run on this host: listed for the ports they hold, never acted on.
+
 Listing is for every reader (ports, health, collisions; state paths only for admins). Acting on
 another instance (start, stop, restart, doctor) is the rescue operations' job, so it needs what
 they need: this instance has the rescue role, the caller is an admin, the target is within
@@ -28,15 +30,17 @@ def _role(ctx: CallContext) -> tuple[bool, list[str] | None]:
 
 @method("instances.list", scope=READ, params={})
 async def instances_list(ctx: CallContext) -> dict[str, Any]:
-    from openclaw.rescue.survey import rows
+    from openclaw.rescue.survey import listing
 
     rescue, targets = _role(ctx)
-    found = await asyncio.to_thread(rows, ctx.gateway.settings.paths)
+    found = await asyncio.to_thread(listing, ctx.gateway.settings.paths)
     if not ctx.is_admin:
-        for row in found:
+        for row in found["instances"] + found["neighbours"]:
             row["stateDir"] = row["configPath"] = "[redacted]"
+            if row.get("home"):
+                row["home"] = "[redacted]"
     return {"self": ctx.gateway.settings.paths.name, "rescueRole": rescue, "targets": targets,
-            "canOperate": rescue and ctx.is_admin, "actions": list(ACTIONS), "instances": found}
+            "canOperate": rescue and ctx.is_admin, "actions": list(ACTIONS), **found}
 
 
 @method("instances.run", scope=ADMIN, params={"profile": Param(str, required=True, minimum=1),

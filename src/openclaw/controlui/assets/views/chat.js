@@ -21,11 +21,12 @@ export function Chat({ client }) {
               ${s.label || s.key}<br /><span class="muted">${s.updatedAt ? ago(s.updatedAt) : "new"}</span></a></li>`)}
         </ul>
       <//>
-      <${Conversation} client=${client} sessionKey=${key} onSent=${reloadList} />
+      <${Conversation} client=${client} sessionKey=${key} onSent=${reloadList} shown=${listError} />
     </div>`;
 }
 
-function Conversation({ client, sessionKey, onSent }) {
+// `shown`: the error the page already shows above (no model configured fails both reads alike).
+function Conversation({ client, sessionKey, onSent, shown }) {
   const [history, historyError, reload] = useRpc(client, "chat.history", { sessionKey, limit: 200 });
   const [live, setLive] = useState(null); // {runId, text, state}
   const [draft, setDraft] = useState("");
@@ -70,7 +71,7 @@ function Conversation({ client, sessionKey, onSent }) {
   return html`
     <${Card} title=${sessionKey} id="conversation"
       actions=${live ? html`<button class="danger" onClick=${abort} data-action="abort">Stop</button>` : null}>
-      <${ErrorLine} error=${historyError || error} />
+      <${ErrorLine} error=${[historyError, error].find((e) => e && e.message !== shown?.message)} />
       <div class="messages" ref=${box} data-testid="messages">
         ${messages.map((m) => html`<div class=${`msg ${m.role === "toolResult" ? "tool" : m.role}`} data-role=${m.role}>
           ${m.role === "toolResult" ? `${m.toolName || "tool"}: ${messageText(m).slice(0, 300)}` : messageText(m)

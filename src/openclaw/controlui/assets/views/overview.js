@@ -37,8 +37,7 @@ export function Overview({ client }) {
       <${Card} title="Model" id="model">
         <${KV} rows=${[
           ["Default model", model.model || html`<span class="muted">none configured</span>`],
-          model.configured && ["API key", model.keyPresent ? html`<${Badge} kind="ok">present<//> ${model.keySource || ""}`
-            : html`<${Badge} kind="bad">missing<//>`],
+          model.configured && ["API key", keyCell(model)],
           model.fallbacks?.length && ["Fallbacks", model.fallbacks.join(", ")],
           model.error && ["Problem", html`<span class="error">${model.error}</span>`],
         ]} />
@@ -62,6 +61,11 @@ export function Overview({ client }) {
         </tbody></table>` : null}
     <//>`;
 }
+
+// A keyless provider (a local model) needs none: say so rather than "present none needed".
+const keyCell = (model) => model.keySource === "none needed" ? html`<${Badge} kind="ok">not needed<//>`
+  : model.keyPresent ? html`<${Badge} kind="ok">present<//> <span class="muted">${model.keySource || ""}</span>`
+  : html`<${Badge} kind="bad">missing<//>`;
 
 const listen = (on) => on == null ? null
   : on ? html`<${Badge} kind="ok">listening<//>` : html`<${Badge}>not started<//>`;
