@@ -53,7 +53,8 @@ def _lower_ascii(value: Any) -> str:
 def signed_payloads(params: dict[str, Any], device: dict[str, Any]) -> tuple[str, str]:
     """The v3 and v2 strings a client signs, built from its own connect params."""
     client = params.get("client") or {}
-    auth = params.get("auth") if isinstance(params.get("auth"), dict) else {}
+    raw_auth = params.get("auth")
+    auth: dict[str, Any] = raw_auth if isinstance(raw_auth, dict) else {}
     token = auth.get("token") or auth.get("deviceToken") or auth.get("bootstrapToken") or ""
     scopes = ",".join(s for s in (params.get("scopes") or []) if isinstance(s, str))
     role = params.get("role") or "operator"

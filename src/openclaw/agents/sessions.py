@@ -10,6 +10,7 @@ it a fresh `sessionId` and the old transcript stays on record until pruned.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 import sqlite3
 import time
@@ -243,8 +244,8 @@ class SessionStore:
             self.cache.drop(session.session_id)
         return seq
 
-    async def entries(self, session_id: str, limit: int | None = None) -> list[Entry]:
-        def rows(db: sqlite3.Connection) -> list[Entry]:
+    async def entries(self, session_id: str, limit: int | None = None) -> builtins.list[Entry]:
+        def rows(db: sqlite3.Connection) -> builtins.list[Entry]:
             sql = "SELECT seq, ts, kind, role, content, tool_calls, tool_call_id, name FROM entries WHERE session_id = ?"
             args: tuple[Any, ...] = (session_id,)
             if limit is not None:
@@ -256,13 +257,13 @@ class SessionStore:
 
         return await self._run(rows)
 
-    async def history(self, session: Session) -> list[Message]:
+    async def history(self, session: Session) -> builtins.list[Message]:
         """What the model sees: the latest summary (if compacted) and every message after it."""
         cached = self.cache.get(session.session_id)
         if cached is not None:
             return cached
 
-        def rows(db: sqlite3.Connection) -> list[Message]:
+        def rows(db: sqlite3.Connection) -> builtins.list[Message]:
             return [_entry(r).message for r in db.execute(
                 "SELECT seq, ts, kind, role, content, tool_calls, tool_call_id, name FROM entries WHERE session_id = ? "
                 "AND seq >= (SELECT COALESCE(MAX(seq), 0) FROM entries WHERE session_id = ? AND kind = 'summary') "
@@ -295,11 +296,11 @@ class SessionStore:
         await self._run(write)
 
     async def prune(self, older_than_ms: int | None, max_entries: int | None, keep: frozenset[str] = frozenset(),
-                    dry_run: bool = False) -> list[str]:
+                    dry_run: bool = False) -> builtins.list[str]:
         """Drop sessions idle longer than `older_than_ms`, then the oldest beyond `max_entries`
         (never those in `keep`); the keys dropped, or that would be with `dry_run`."""
 
-        def drop(db: sqlite3.Connection) -> list[str]:
+        def drop(db: sqlite3.Connection) -> builtins.list[str]:
             doomed: set[str] = set()
             if older_than_ms is not None:
                 cutoff = now_ms() - older_than_ms

@@ -65,7 +65,7 @@ def build(ax_nodes: list[dict[str, Any]], interactive_only: bool = False) -> lis
 
 
 def _parent_named(node: dict[str, Any], by_id: dict[str, Any], name: str) -> bool:
-    parent = by_id.get(node.get("parentId"))
+    parent = by_id.get(str(node.get("parentId")))
     return parent is not None and _value(parent.get("name")).strip() == name
 
 

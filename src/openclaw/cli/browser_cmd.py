@@ -70,7 +70,9 @@ def json_flag(func: Any) -> Any:
 
     def set_json(ctx: click.Context, _: Any, value: bool) -> None:
         if value:
-            ctx.find_object(Browser).as_json = True
+            browser = ctx.find_object(Browser)
+            if browser is not None:
+                browser.as_json = True
 
     return click.option("--json", "as_json_local", is_flag=True, expose_value=False, callback=set_json,
                         help="Print JSON.")(func)

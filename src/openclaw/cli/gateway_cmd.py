@@ -63,7 +63,8 @@ def run_cmd(**kw: Any) -> None:
 
 
 # -- probe ------------------------------------------------------------------------------------
-READ_PROBES = (("health", None), ("status", None), ("system-presence", None), ("config.get", {}))
+READ_PROBES: tuple[tuple[str, dict[str, Any] | None], ...] = (
+    ("health", None), ("status", None), ("system-presence", None), ("config.get", {}))
 
 
 def probe_target(url: str, token: str | None, password: str | None, timeout_ms: int,
@@ -97,8 +98,9 @@ def probe_target(url: str, token: str | None, password: str | None, timeout_ms: 
                 if method == "system-presence":
                     result["self"] = next((p for p in payload if p.get("reason") == "self"), None)
             except GatewayCallError as exc:
-                if (exc.details or {}).get("code") == "MISSING_SCOPE":
-                    missing = exc.details.get("missingScope")
+                details = exc.details or {}
+                if details.get("code") == "MISSING_SCOPE":
+                    missing = details.get("missingScope")
                 else:
                     failed = f"{method}: {exc}"
     except GatewayUnreachable as exc:

@@ -90,7 +90,7 @@ def summary(result: OnboardResult) -> None:
         ("Ports", f"gateway {fp.base} ({a.bind}), browser control {fp.control}, canvas {fp.canvas}, "
                   f"CDP {fp.cdp_label}"),
         ("Auth", f"{a.auth}" + (" (saved in the config)" if a.auth != "none" else "")),
-        ("Model", f"{result.model()['ref']} ({result.model()['key']})" if result.model()
+        ("Model", f"{model['ref']} ({model['key']})" if (model := result.model())
                   else "none (chats get 'no model configured'; onboard again or `openclaw models set`)"),
         ("Telegram", "bot token saved; DMs by pairing (the first approved sender becomes the owner)"
                      if a.extra.get("telegram_token") else "not configured (onboard again, or set channels.telegram)"),
@@ -163,13 +163,14 @@ def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | No
         if not sys.stdin.isatty():
             raise UsageError("onboard needs a terminal; use --non-interactive with --gateway-port etc.")
         try:
-            answers = ask(QuestionaryPrompter(), proposal, paths)
+            asked = ask(QuestionaryPrompter(), proposal, paths)
         except KeyboardInterrupt:
             click.echo("\nOnboarding cancelled; nothing was written.", err=True)
             raise SystemExit(130) from None
-        if answers is None:
+        if asked is None:
             click.echo("Nothing was written.")
             return
+        answers = asked
     check_answers(answers, proposal, force=force)
     result = apply(paths, answers)
     if as_json:

@@ -86,7 +86,8 @@ def status(url: str | None, token: str | None, password: str | None, timeout: in
     finally:
         client.close()
     hello = client.hello or {}
-    me = next((p for p in presence if p.get("mode") == "gateway" and p.get("reason") == "self"), {})
+    me: dict[str, Any] = next((p for p in presence if p.get("mode") == "gateway" and p.get("reason") == "self"),
+                              {})
     if as_json:
         print_json({"ok": True, "profile": target.paths.name,
                     "gateway": {"url": target.url, "reachable": True, "latencyMs": latency, "capability": able,

@@ -211,8 +211,12 @@ def check_stale_locks(ctx: Context) -> list[Finding]:
         if lock_is_stale(path):
             out.append(Finding("locks/stale", "warning", f"stale gateway lock {path} (its process is gone)",
                                "harmless to the next start, but it misleads tools that read lock files",
-                               f"rm {path}", str(path), lambda p=path: p.unlink(missing_ok=True)))
+                               f"rm {path}", str(path), _remove(path)))
     return out
+
+
+def _remove(path: Path) -> Callable[[], None]:
+    return lambda: path.unlink(missing_ok=True)
 
 
 def check_services(ctx: Context) -> list[Finding]:
@@ -379,7 +383,7 @@ def check_leftover_temps(ctx: Context) -> list[Finding]:
     for path in sorted(p for d in where for p in leftover_temps(d)):
         out.append(Finding("files/leftover-temp", "warning", f"leftover temp file {path} from an interrupted write",
                            "it may hold a copy of secrets; the next write of that file removes it too",
-                           f"rm {path}", str(path), lambda p=path: p.unlink(missing_ok=True)))
+                           f"rm {path}", str(path), _remove(path)))
     return out
 
 

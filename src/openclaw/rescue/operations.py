@@ -128,7 +128,7 @@ def status(target: Target) -> dict[str, Any]:
     return {
         "profile": target.name, "stateDir": str(target.paths.state_dir), "running": rec is not None,
         "pid": rec["pid"] if rec else None, "port": port,
-        "healthy": bool(rec) and healthz(int(rec["port"])),
+        "healthy": rec is not None and healthz(int(rec["port"])),
         "configValid": snap.exists and snap.valid, "configExists": snap.exists,
         "configIssues": [str(i) for i in snap.issues], "service": definition_exists(target.paths),
     }

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.config.redact import is_secret_key
-from openclaw.config.view import Config
+from openclaw.config.view import Config, section
 from openclaw.deploy.kubernetes.layout import POD_PORT, SECRET_FILES_DIR, STATE_MOUNT
 from openclaw.errors import ConfigError
 from openclaw.profiles.paths import InstancePaths
@@ -178,11 +178,10 @@ def model_keys(config: dict[str, Any], env: Mapping[str, str]) -> list[str]:
             refs.append(node.split("/", 1)[0])
 
     collect(config.get("agents"))
-    section = config.get("models") if isinstance(config.get("models"), dict) else {}
-    configured = section.get("providers") if isinstance(section.get("providers"), dict) else {}
+    configured = Config(config).providers
     names = []
     for pid in dict.fromkeys(refs):
-        entry = configured.get(pid) if isinstance(configured.get(pid), dict) else {}
+        entry = section(configured.get(pid))
         if not entry.get("apiKey") and (pid in KEYED or env.get(env_key_name(pid))):
             names.append(env_key_name(pid))
     return names
@@ -193,8 +192,7 @@ def pod_config(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]
     volume; the instance's default workspace (outside it for profiles) moves into the volume too."""
     ex = _Extractor(env, {paths.default_workspace: f"{STATE_MOUNT}/workspace", paths.state_dir: STATE_MOUNT})
     data = copy.deepcopy(raw)
-    gateway = data.get("gateway") if isinstance(data.get("gateway"), dict) else {}
-    auth = gateway.get("auth") if isinstance(gateway.get("auth"), dict) else {}
+    auth = Config(data).part("gateway", "auth")
     if auth.get("mode") == "none":
         raise ConfigError("gateway.auth.mode is none: in a pod the gateway listens beyond loopback (its Service "
                           "reaches it), so it needs a token; set gateway.auth.mode token (or password) first")
