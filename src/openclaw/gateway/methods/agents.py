@@ -4,29 +4,63 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from typing import Any, Required
 
-from openclaw.gateway.methods import ANY, CallContext, Param, method
+from typing_extensions import TypedDict
+
+from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.params import NonEmpty, NonNegative, NoParams, closed
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
 from openclaw.gateway.runstream import RunStream, final_payload, runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ, WRITE
 
-# upstream's AgentParams keys; the ones we do not act on are accepted and ignored
-_IGNORED = ("to", "replyTo", "provider", "thinking", "deliver", "attachments", "channel", "replyChannel", "accountId",
-            "replyAccountId", "threadId", "groupId", "groupChannel", "groupSpace", "bestEffortDeliver", "lane",
-            "cwd", "promptMode", "extraSystemPrompt", "bootstrapContextMode", "bootstrapContextRunKind",
-            "expectedExistingSessionId", "inputProvenance", "sessionEffects", "label", "modelRun",
-            "suppressPromptPersistence", "sourceReplyDeliveryMode", "disableMessageTool", "voiceWakeTrigger")
-AGENT_PARAMS = {
-    "message": Param(str, required=True, minimum=1), "idempotencyKey": Param(str, required=True, minimum=1),
-    "agentId": Param(str), "model": Param(str), "sessionId": Param(str), "sessionKey": Param(str),
-    "timeout": Param(int, minimum=0), **{key: Param(ANY) for key in _IGNORED},
-}
 RESET = re.compile(r"^/(new|reset)(\s|$)", re.IGNORECASE)
 DEFAULT_WAIT_MS = 30_000
 
 
-@method("agent", scope=WRITE, params=AGENT_PARAMS)
+@closed
+class AgentParams(TypedDict, total=False):
+    message: Required[NonEmpty]
+    idempotencyKey: Required[NonEmpty]
+    agentId: str
+    model: str
+    sessionId: str
+    sessionKey: str
+    timeout: NonNegative
+    # the rest of upstream's AgentParams: accepted, not acted on
+    to: Any
+    replyTo: Any
+    provider: Any
+    thinking: Any
+    deliver: Any
+    attachments: Any
+    channel: Any
+    replyChannel: Any
+    accountId: Any
+    replyAccountId: Any
+    threadId: Any
+    groupId: Any
+    groupChannel: Any
+    groupSpace: Any
+    bestEffortDeliver: Any
+    lane: Any
+    cwd: Any
+    promptMode: Any
+    extraSystemPrompt: Any
+    bootstrapContextMode: Any
+    bootstrapContextRunKind: Any
+    expectedExistingSessionId: Any
+    inputProvenance: Any
+    sessionEffects: Any
+    label: Any
+    modelRun: Any
+    suppressPromptPersistence: Any
+    sourceReplyDeliveryMode: Any
+    disableMessageTool: Any
+    voiceWakeTrigger: Any
+
+
+@method("agent", scope=WRITE, params=AgentParams)
 async def agent(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.run import TurnInput
 
@@ -56,8 +90,13 @@ async def agent(ctx: CallContext) -> dict[str, Any]:
     return final_payload(run)
 
 
-@method("agent.wait", scope=WRITE, params={"runId": Param(str, required=True, minimum=1),
-                                           "timeoutMs": Param(int, minimum=0)})
+@closed
+class AgentWaitParams(TypedDict, total=False):
+    runId: Required[NonEmpty]
+    timeoutMs: NonNegative
+
+
+@method("agent.wait", scope=WRITE, params=AgentWaitParams)
 async def agent_wait(ctx: CallContext) -> dict[str, Any]:
     runtime = runtime_for(ctx.gateway)
     run = runtime.runs.get(ctx.params["runId"])
@@ -92,7 +131,7 @@ def identity_name(workspace: Any) -> str | None:
     return match.group(1) if match else None
 
 
-@method("agents.list", scope=READ, params={})
+@method("agents.list", scope=READ, params=NoParams)
 async def agents_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.models.catalog import selection
 
@@ -110,7 +149,13 @@ async def agents_list(ctx: CallContext) -> dict[str, Any]:
             "mainKey": (config.get("session") or {}).get("mainKey") or "main", "scope": "per-sender", "agents": rows}
 
 
-@method("agent.identity.get", scope=READ, params={"agentId": Param(str), "sessionKey": Param(str)})
+@closed
+class AgentIdentityGetParams(TypedDict, total=False):
+    agentId: str
+    sessionKey: str
+
+
+@method("agent.identity.get", scope=READ, params=AgentIdentityGetParams)
 async def agent_identity(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.keys import agent_of
 
@@ -128,10 +173,21 @@ async def agent_identity(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": agent_id, "name": name or "OpenClaw", "nameSource": "workspace" if name else "default"}
 
 
-@method("models.list", scope=READ, params={
-    "agentId": Param(str), "sessionKey": Param(str), "authProfileId": Param(str), "provider": Param(str),
-    "includeDetails": Param(bool), "includeProviderCapabilities": Param(bool), "includeDefaultModels": Param(bool),
-    "preparedOnly": Param(bool), "refresh": Param(bool), "view": Param(str)})
+@closed
+class ModelsListParams(TypedDict, total=False):
+    agentId: str
+    sessionKey: str
+    authProfileId: str
+    provider: str
+    includeDetails: bool
+    includeProviderCapabilities: bool
+    includeDefaultModels: bool
+    preparedOnly: bool
+    refresh: bool
+    view: str
+
+
+@method("models.list", scope=READ, params=ModelsListParams)
 async def models_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.models.listing import choices
 

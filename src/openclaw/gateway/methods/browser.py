@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any, Required
 
-from openclaw.gateway.methods import CallContext, Param, method
+from annotated_types import Ge, Le
+from typing_extensions import TypedDict
+
+from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.params import NonEmpty, Object, closed
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import WRITE
 
 
-@method("browser.request", scope=WRITE, params={
-    "method": Param(str, required=True, minimum=1), "path": Param(str, required=True, minimum=1),
-    "query": Param(dict), "body": Param(dict), "timeoutMs": Param(int, minimum=1, maximum=600_000),
-})
+@closed
+class BrowserRequestParams(TypedDict, total=False):
+    method: Required[NonEmpty]
+    path: Required[NonEmpty]
+    query: Object
+    body: Object
+    timeoutMs: Annotated[int, Ge(1), Le(600_000)]
+
+
+@method("browser.request", scope=WRITE, params=BrowserRequestParams)
 async def browser_request(ctx: CallContext) -> Any:
     from openclaw.browser.routes import dispatch
 
