@@ -110,7 +110,8 @@ def test_the_route_table_resolves_paths_methods_and_failures() -> None:
                 return [operation, *args]
             return call
 
-    def go(method: str, path: str, query: dict[str, Any] | None = None, body: dict[str, Any] | None = None) -> Any:
+    def go(method: str, path: str, query: dict[str, Any] | None = None,
+           body: dict[str, Any] | None = None) -> Any:
         return asyncio.run(dispatch(Service(), method, path, query, body))  # type: ignore[arg-type]
 
     assert go("get", "") == (200, ["status", None])
@@ -118,7 +119,7 @@ def test_the_route_table_resolves_paths_methods_and_failures() -> None:
     assert go("POST", "/tabs/open", body={"url": "https://a.example/#t"}) == (200, ["open_tab", None,
                                                                                     "https://a.example/#t"])
     assert go("DELETE", "/tabs/open") == (200, ["close_tab", None, "open"])  # a target named like a route
-    assert go("DELETE", "/profiles/a%20b") == (200, ["delete_profile", "a%20b"])  # taken as given, not decoded
+    assert go("DELETE", "/profiles/a%20b") == (200, ["delete_profile", "a%20b"])  # as given, not decoded
     assert go("GET", "/tabs/open") == (405, {"error": "GET is not allowed on /tabs/open",
                                              "code": "METHOD_NOT_ALLOWED"})
     assert go("HEAD", "/") == (405, {"error": "HEAD is not allowed on /", "code": "METHOD_NOT_ALLOWED"})

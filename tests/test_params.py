@@ -58,7 +58,7 @@ def test_absent_params_are_an_empty_object_and_good_params_come_back_as_sent() -
     ("sessions.preview", {"keys": ["main", 2, None]}, "keys items must be string"),
     ("sessions.preview", {"keys": [], "maxChars": 19}, "maxChars must be >= 20"),
     ("sessions.reset", {"key": 5}, "key must be string"),
-    ("chat.send", {"sessionKey": "s", "message": "", "idempotencyKey": "k"}, None),  # an empty message is allowed
+    ("chat.send", {"sessionKey": "s", "message": "", "idempotencyKey": "k"}, None),  # empty message: allowed
     ("chat.history", {"sessionKey": "s", "limit": 1001}, "limit must be <= 1000"),
     ("cron.add", {"name": "n", "schedule": "0 * * * *", "payload": {}}, "schedule must be object"),
     ("config.patch", {"raw": "{}", "replacePaths": [["a"]]}, "replacePaths items must be string"),
@@ -69,7 +69,8 @@ def test_absent_params_are_an_empty_object_and_good_params_come_back_as_sent() -
      "must have required property 'requestId'"),
     ("diagnostics.stability", {"limit": "25", "type": 3}, None),  # the handler checks these itself
 ])
-def test_each_kind_of_problem_in_upstreams_words(name: str, params: dict[str, Any], message: str | None) -> None:
+def test_each_kind_of_problem_in_upstreams_words(name: str, params: dict[str, Any],
+                                                  message: str | None) -> None:
     if message is None:
         assert check_params(name, METHODS[name].params, params) is params
     else:
@@ -78,15 +79,16 @@ def test_each_kind_of_problem_in_upstreams_words(name: str, params: dict[str, An
 
 def test_unknown_keys_come_first_then_declared_keys_in_order_one_problem_each() -> None:
     sent = {"zeta": 1, "runId": 5, "alpha": 2, "timeoutMs": -3}
-    assert problem("agent.wait", sent) == ("invalid agent.wait params: unexpected property 'zeta'; "
-                                           "unexpected property 'alpha'; runId must be string; timeoutMs must be >= 0")
+    assert problem("agent.wait", sent) == (
+        "invalid agent.wait params: unexpected property 'zeta'; unexpected property 'alpha'; "
+        "runId must be string; timeoutMs must be >= 0")
     assert problem("channels.pairing.approve", {}) == (
         "invalid channels.pairing.approve params: must have required property 'channel'; "
         "must have required property 'accountId'; must have required property 'requestId'")
     many = {f"u{i}": i for i in range(4)} | {"limit": "x", "cursor": -1, "maxBytes": 0}
-    assert problem("logs.tail", many) == ("invalid logs.tail params: unexpected property 'u0'; unexpected property "
-                                          "'u1'; unexpected property 'u2'; unexpected property 'u3'; cursor must be "
-                                          ">= 0 (+2 more)")
+    assert problem("logs.tail", many) == (
+        "invalid logs.tail params: unexpected property 'u0'; unexpected property 'u1'; "
+        "unexpected property 'u2'; unexpected property 'u3'; cursor must be >= 0 (+2 more)")
 
 
 def test_huge_params_cost_work_bounded_by_what_is_declared() -> None:
@@ -94,7 +96,8 @@ def test_huge_params_cost_work_bounded_by_what_is_declared() -> None:
     message = problem("health", {**keys, "probe": "no"})
     assert message.startswith("invalid health params: unexpected property 'k0'; unexpected property 'k1';")
     assert message.endswith("(+99996 more)")  # every unknown key and the bad probe counted
-    assert problem("sessions.preview", {"keys": [1] * 1_000_000}) == "invalid sessions.preview params: keys items must be string"
+    bad_items = problem("sessions.preview", {"keys": [1] * 1_000_000})
+    assert bad_items == "invalid sessions.preview params: keys items must be string"
     body = {f"k{i}": i for i in range(100_000)}
     assert check_params("browser.request", METHODS["browser.request"].params,
                         {"method": "GET", "path": "/", "body": body})["body"] is body  # not copied
@@ -102,10 +105,10 @@ def test_huge_params_cost_work_bounded_by_what_is_declared() -> None:
 
 # -- connect ------------------------------------------------------------------------------------
 GOOD: dict[str, Any] = {"minProtocol": 4, "maxProtocol": 4,
-        "client": {"id": "cli", "version": "1.0", "platform": "linux", "mode": "cli"}}
-IDS = ("cli, fingerprint, gateway-client, node-host, openclaw-android, openclaw-browser-copilot, openclaw-control-ui, "
-       "openclaw-ios, openclaw-linux, openclaw-macos, openclaw-probe, openclaw-tui, openclaw-watchos, "
-       "openclaw-worker, test, webchat, webchat-ui")
+                       "client": {"id": "cli", "version": "1.0", "platform": "linux", "mode": "cli"}}
+IDS = ("cli, fingerprint, gateway-client, node-host, openclaw-android, openclaw-browser-copilot, "
+       "openclaw-control-ui, openclaw-ios, openclaw-linux, openclaw-macos, openclaw-probe, openclaw-tui, "
+       "openclaw-watchos, openclaw-worker, test, webchat, webchat-ui")
 MODES = "backend, cli, node, probe, test, ui, webchat, worker"
 
 
@@ -150,5 +153,6 @@ def test_connect_params_problems_in_upstreams_words(params: Any, message: str) -
 
 
 def test_connect_params_ignore_what_newer_clients_add() -> None:
-    newer = with_(client_buildId="abc", computerUse={"x": 1}, scopes=None, auth=None, device=None, role="node")
+    newer = with_(client_buildId="abc", computerUse={"x": 1}, scopes=None, auth=None, device=None,
+                  role="node")
     assert connect_params_problem(newer) is None and connect_params(newer) is newer

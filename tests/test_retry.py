@@ -90,7 +90,8 @@ def test_retry_gives_up_at_once_on_what_it_must_not_retry(slept: list[float]) ->
         asyncio.run(retry(other, Backoff(), 3, on=Flaky))
     calls_long, too_long = failing(Flaky(retry_after=120.0))
     with pytest.raises(Flaky):
-        asyncio.run(retry(too_long, Backoff(), 3, on=Flaky, retry_after=lambda e: e.retry_after, max_wait_s=60))
+        asyncio.run(retry(too_long, Backoff(), 3, on=Flaky, retry_after=lambda e: e.retry_after,
+                          max_wait_s=60))
     assert (calls[0], calls_other[0], calls_long[0]) == (1, 1, 1) and slept == []
     with pytest.raises(ValueError, match="attempts must be >= 1"):
         asyncio.run(retry(failing()[1], Backoff(), 0, on=Flaky))

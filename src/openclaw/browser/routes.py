@@ -8,7 +8,7 @@ request's method and URL, so `dispatch` hands it just those.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -18,7 +18,7 @@ from yarl import URL
 from openclaw.browser.errors import BrowserError
 from openclaw.browser.service import BrowserService
 
-Handler = Callable[[BrowserService, Mapping[str, str], dict[str, Any], dict[str, Any]], Awaitable[Any]]
+Handler = Callable[[BrowserService, dict[str, str], dict[str, Any], dict[str, Any]], Awaitable[Any]]
 ROUTER = web.UrlDispatcher()
 
 
@@ -41,79 +41,79 @@ def _flag(value: Any) -> bool:
 
 
 @route("GET", "/")
-async def status(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def status(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.status(_profile(q, b))
 
 
 @route("POST", "/start")
-async def start(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def start(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.start(_profile(q, b))
 
 
 @route("POST", "/stop")
-async def stop(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def stop(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.stop(_profile(q, b))
 
 
 @route("GET", "/profiles")
-async def profiles(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def profiles(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.profiles()
 
 
 @route("POST", "/profiles/create")
-async def create_profile(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def create_profile(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.create_profile(b)
 
 
 @route("DELETE", "/profiles/{name}")
-async def delete_profile(svc: BrowserService, p: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def delete_profile(svc: BrowserService, p: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.delete_profile(p["name"])
 
 
 @route("GET", "/tabs")
-async def tabs(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def tabs(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.tabs(_profile(q, b))
 
 
 @route("POST", "/tabs/open")
-async def open_tab(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def open_tab(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.open_tab(_profile(q, b), str(b.get("url") or ""))
 
 
 @route("POST", "/tabs/focus")
-async def focus_tab(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def focus_tab(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     if not b.get("targetId"):
         raise BrowserError(400, "BAD_REQUEST", "targetId is required")
     return await svc.focus_tab(_profile(q, b), str(b["targetId"]))
 
 
 @route("DELETE", "/tabs/{targetId}")
-async def close_tab(svc: BrowserService, p: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def close_tab(svc: BrowserService, p: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.close_tab(_profile(q, b), p["targetId"])
 
 
 @route("POST", "/navigate")
-async def navigate(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def navigate(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.navigate(_profile(q, b), str(b.get("url") or ""), b.get("targetId"))
 
 
 @route("POST", "/screenshot")
-async def screenshot(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def screenshot(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.screenshot(_profile(q, b), b.get("targetId"), _flag(b.get("fullPage")), _flag(b.get("inline")))
 
 
 @route("GET", "/screenshot/last")
-async def last_screenshot(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def last_screenshot(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.last_screenshot(_profile(q, b))
 
 
 @route("GET", "/snapshot")
-async def take_snapshot(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def take_snapshot(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.snapshot(_profile(q, b), q.get("targetId"), _flag(q.get("interactive")))
 
 
 @route("POST", "/act")
-async def act(svc: BrowserService, _: Mapping[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
+async def act(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.act(_profile(q, b), b)
 
 

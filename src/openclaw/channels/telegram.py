@@ -31,7 +31,7 @@ from openclaw.fsutil import atomic_write, ensure_private_dir
 from openclaw.retry import Backoff, retry
 
 POLL_TIMEOUT_S = 25
-BACKOFF = Backoff(base_s=1.0, cap_s=30.0, jitter=0.2)  # many accounts losing Telegram together come back apart
+BACKOFF = Backoff(base_s=1.0, cap_s=30.0, jitter=0.2)  # accounts that lost Telegram together come back apart
 SEND_ATTEMPTS = 4
 DEFAULT_ACCOUNT = "default"
 
@@ -306,7 +306,8 @@ class TelegramChannel(Channel):
         a network error retried a few times."""
         for chunk in split_message(message.text):
             await retry(partial(self._send_chunk, message, chunk), BACKOFF, SEND_ATTEMPTS, on=TelegramError,
-                        when=lambda exc: exc.code in (0, 429), retry_after=lambda exc: exc.retry_after or None)
+                        when=lambda exc: exc.code in (0, 429),
+                        retry_after=lambda exc: exc.retry_after or None)
 
     async def _send_chunk(self, message: OutboundMessage, chunk: str) -> None:
         await self._api(message.account).send_message(message.chat_id, chunk)

@@ -1,9 +1,9 @@
 """The `connect` request's rules, in upstream's order, as functions of what the client sent.
 
-Frame shape and method, params (a typed model, `ConnectParams`), drain state, protocol window, role, origin and host
-(`browserrules`, shared with every HTTP route), rate limit, shared secret, device proof,
-scopes. A failure raises `ConnectRejected` with upstream's exact message, detail code and
-close code.
+Frame shape and method, params (the typed `ConnectParams`), drain state, protocol window,
+role, origin and host (`browserrules`, shared with every HTTP route), rate limit, shared
+secret, device proof, scopes. A failure raises `ConnectRejected` with upstream's exact
+message, detail code and close code.
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ class ConnectParams(TypedDict, total=False):
 
 
 # the one problem reported, the first of these in upstream's order: types before client.id|mode membership
-_ORDER = ("minProtocol", "maxProtocol", "client", "client.id", "client.version", "client.platform", "client.mode",
-          "client.id one of", "client.mode one of", "scopes", "auth", "device")
+_ORDER = ("minProtocol", "maxProtocol", "client", "client.id", "client.version", "client.platform",
+          "client.mode", "client.id one of", "client.mode one of", "scopes", "auth", "device")
 
 
 def _connect_problem(error: ErrorDetails) -> tuple[str, str]:

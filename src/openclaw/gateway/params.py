@@ -34,7 +34,7 @@ NonEmpty = Annotated[str, MinLen(1)]
 Positive = Annotated[int, Ge(1)]
 NonNegative = Annotated[int, Ge(0)]
 Strings = Annotated[list[str], FailFast()]
-StringsOrNone = Annotated[list[str] | None, FailFast()]  # not `Strings | None`: a Union hashes FailFast(), which cannot be
+StringsOrNone = Annotated[list[str] | None, FailFast()]  # not `Strings | None`: a Union would hash FailFast()
 if TYPE_CHECKING:
     Object = dict[str, Any]
 else:
@@ -58,7 +58,8 @@ def adapter(model: type) -> TypeAdapter[Any]:
 
 @cache
 def _keys(model: type) -> frozenset[str]:
-    return frozenset(vars(model).get("__required_keys__", ())) | frozenset(vars(model).get("__optional_keys__", ()))
+    names = vars(model)
+    return frozenset(names.get("__required_keys__", ())) | frozenset(names.get("__optional_keys__", ()))
 
 
 def _problem(error: ErrorDetails) -> str:
