@@ -80,13 +80,14 @@ def _problem(error: ErrorDetails) -> str:
     return f"{key} must be {_KINDS.get(kind, 'valid')}"
 
 
-def problems(model: type, params: dict[str, Any]) -> list[str]:
-    """What is wrong with `params` for `model`: unknown keys (in the order sent), then the declared
-    keys' problems (in the order declared), one per key."""
+def problems(model: type, params: dict[str, Any]) -> tuple[list[str], int]:
+    """The first MAX_PROBLEMS things wrong with `params` for `model`, and how many there are: unknown
+    keys (in the order sent), then the declared keys' problems (in the order declared), one per key."""
     declared = _keys(model)
-    found = [f"unexpected property '{key}'" for key in params if key not in declared]
-    if found:
-        params = {k: v for k, v in params.items() if k in declared}
+    unknown = [key for key in params if key not in declared]
+    found = [f"unexpected property '{key}'" for key in unknown[:MAX_PROBLEMS]]
+    if unknown:
+        params = {key: params[key] for key in declared if key in params}
     try:
         adapter(model).validate_python(params)
     except ValidationError as exc:
@@ -96,7 +97,8 @@ def problems(model: type, params: dict[str, Any]) -> list[str]:
             if key not in seen:
                 seen.add(key)
                 found.append(_problem(error))
-    return found
+        return found[:MAX_PROBLEMS], len(unknown) + len(seen)
+    return found, len(unknown)
 
 
 def check_params(method: str, model: type | None, params: Any) -> dict[str, Any]:
@@ -107,8 +109,8 @@ def check_params(method: str, model: type | None, params: Any) -> dict[str, Any]
         raise RpcError(INVALID_REQUEST, f"invalid {method} params: must be object")
     if model is None:
         return params
-    found = problems(model, params)
-    if found:
-        more = f" (+{len(found) - MAX_PROBLEMS} more)" if len(found) > MAX_PROBLEMS else ""
-        raise RpcError(INVALID_REQUEST, f"invalid {method} params: {'; '.join(found[:MAX_PROBLEMS])}{more}")
+    found, count = problems(model, params)
+    if count:
+        more = f" (+{count - len(found)} more)" if count > len(found) else ""
+        raise RpcError(INVALID_REQUEST, f"invalid {method} params: {'; '.join(found)}{more}")
     return params
