@@ -3,6 +3,8 @@ problem, strict values, closed objects, validators built on first use, work boun
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -17,24 +19,26 @@ METHODS = load_methods()
 
 def problem(name: str, params: Any) -> str:
     with pytest.raises(RpcError) as caught:
-        check_params(name, METHODS[name].params, params)
+        check_params(name, METHODS[name].model(), params)
     assert caught.value.code == INVALID_REQUEST
     return caught.value.message
 
 
-def test_registering_methods_builds_no_validator_and_every_model_builds() -> None:
-    adapter.cache_clear()
-    load_methods()
-    assert adapter.cache_info().currsize == 0  # built on a method's first call, not at start
+def test_models_load_with_the_first_call_and_every_one_is_closed_and_builds() -> None:
+    script = ("import sys; from openclaw.gateway.methods import load_methods; load_methods(); "
+              "print('openclaw.gateway.methods.schemas' in sys.modules)")
+    gateway = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert gateway.stdout.strip() == "False"  # registering the methods loads no model and builds no validator
     for name, m in REGISTRY.items():
-        assert m.params is not None and "__pydantic_config__" in vars(m.params), name
-        adapter(m.params)  # every annotation resolves (a typo would otherwise surface on a first call)
+        model = m.model()
+        assert model is not None and vars(model)["__pydantic_config__"]["extra"] == "forbid", name
+        adapter(model)  # every annotation resolves (a typo would otherwise surface on a first call)
 
 
 def test_absent_params_are_an_empty_object_and_good_params_come_back_as_sent() -> None:
-    assert check_params("health", METHODS["health"].params, None) == {}
+    assert check_params("health", METHODS["health"].model(), None) == {}
     sent = {"probe": True}
-    assert check_params("health", METHODS["health"].params, sent) is sent
+    assert check_params("health", METHODS["health"].model(), sent) is sent
     assert problem("health", ["probe"]) == "invalid health params: must be object"
     assert problem("config.get", {"x": 1}) == "invalid config.get params: unexpected property 'x'"
 
@@ -72,7 +76,7 @@ def test_absent_params_are_an_empty_object_and_good_params_come_back_as_sent() -
 def test_each_kind_of_problem_in_upstreams_words(name: str, params: dict[str, Any],
                                                   message: str | None) -> None:
     if message is None:
-        assert check_params(name, METHODS[name].params, params) is params
+        assert check_params(name, METHODS[name].model(), params) is params
     else:
         assert problem(name, params) == f"invalid {name} params: {message}"
 
@@ -99,7 +103,7 @@ def test_huge_params_cost_work_bounded_by_what_is_declared() -> None:
     bad_items = problem("sessions.preview", {"keys": [1] * 1_000_000})
     assert bad_items == "invalid sessions.preview params: keys items must be string"
     body = {f"k{i}": i for i in range(100_000)}
-    assert check_params("browser.request", METHODS["browser.request"].params,
+    assert check_params("browser.request", METHODS["browser.request"].model(),
                         {"method": "GET", "path": "/", "body": body})["body"] is body  # not copied
 
 

@@ -248,7 +248,7 @@ class Connection:
             raise RpcError(INVALID_REQUEST, f"unauthorized role: {self.role}")
         if m.scope is not None and not satisfies(self.scopes, m.scope):
             raise missing_scope_error(m.scope)
-        checked = check_params(m.name, m.params, params)
+        checked = check_params(m.name, m.model(), params)
         return await m.handler(CallContext(self.gateway, self, checked, req_id))
 
 

@@ -21,7 +21,6 @@ from annotated_types import Ge, MinLen
 from pydantic import ConfigDict, InstanceOf, TypeAdapter, ValidationError, with_config
 from pydantic.types import FailFast
 from pydantic_core import ErrorDetails
-from typing_extensions import TypedDict
 
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 
@@ -39,11 +38,6 @@ if TYPE_CHECKING:
     Object = dict[str, Any]
 else:
     Object = InstanceOf[dict]
-
-
-@closed
-class NoParams(TypedDict):
-    """A method that takes nothing (`{}` or no params at all)."""
 
 
 _KINDS = {"int_type": "integer", "string_type": "string", "bool_type": "boolean", "list_type": "array",

@@ -33,16 +33,22 @@ class Method:
     name: str
     scope: str | None  # None: exempt from scope checks
     handler: Handler
-    params: type | None  # a `@closed` TypedDict (gateway/params.py); None: any object accepted
+    params: str | None  # the name of its params model in methods/schemas.py; None: any object accepted
+
+    def model(self) -> type | None:
+        """The params model, loaded with the first call of any method rather than at start."""
+        if self.params is None:
+            return None
+        from openclaw.gateway.methods import schemas  # ~40 classes a gateway needs only once called
+
+        model: type = getattr(schemas, self.params)
+        return model
 
 
 REGISTRY: dict[str, Method] = {}
 
 
-def method(name: str, scope: str | None, params: type | None = None) -> Callable[[Handler], Handler]:
-    if params is not None and "__pydantic_config__" not in vars(params):
-        raise TypeError(f"{name}: params {params.__name__} must be marked @closed (gateway/params.py)")
-
+def method(name: str, scope: str | None, params: str | None = None) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         REGISTRY[name] = Method(name, scope, handler, params)
         return handler

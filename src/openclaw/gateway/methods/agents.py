@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, Required
-
-from typing_extensions import TypedDict
+from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NonEmpty, NonNegative, NoParams, closed
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
 from openclaw.gateway.runstream import RunStream, final_payload, runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ, WRITE
@@ -18,49 +15,7 @@ RESET = re.compile(r"^/(new|reset)(\s|$)", re.IGNORECASE)
 DEFAULT_WAIT_MS = 30_000
 
 
-@closed
-class AgentParams(TypedDict, total=False):
-    message: Required[NonEmpty]
-    idempotencyKey: Required[NonEmpty]
-    agentId: str
-    model: str
-    sessionId: str
-    sessionKey: str
-    timeout: NonNegative
-    # the rest of upstream's AgentParams: accepted, not acted on
-    to: Any
-    replyTo: Any
-    provider: Any
-    thinking: Any
-    deliver: Any
-    attachments: Any
-    channel: Any
-    replyChannel: Any
-    accountId: Any
-    replyAccountId: Any
-    threadId: Any
-    groupId: Any
-    groupChannel: Any
-    groupSpace: Any
-    bestEffortDeliver: Any
-    lane: Any
-    cwd: Any
-    promptMode: Any
-    extraSystemPrompt: Any
-    bootstrapContextMode: Any
-    bootstrapContextRunKind: Any
-    expectedExistingSessionId: Any
-    inputProvenance: Any
-    sessionEffects: Any
-    label: Any
-    modelRun: Any
-    suppressPromptPersistence: Any
-    sourceReplyDeliveryMode: Any
-    disableMessageTool: Any
-    voiceWakeTrigger: Any
-
-
-@method("agent", scope=WRITE, params=AgentParams)
+@method("agent", scope=WRITE, params="AgentParams")
 async def agent(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.run import TurnInput
 
@@ -90,13 +45,7 @@ async def agent(ctx: CallContext) -> dict[str, Any]:
     return final_payload(run)
 
 
-@closed
-class AgentWaitParams(TypedDict, total=False):
-    runId: Required[NonEmpty]
-    timeoutMs: NonNegative
-
-
-@method("agent.wait", scope=WRITE, params=AgentWaitParams)
+@method("agent.wait", scope=WRITE, params="AgentWaitParams")
 async def agent_wait(ctx: CallContext) -> dict[str, Any]:
     runtime = runtime_for(ctx.gateway)
     run = runtime.runs.get(ctx.params["runId"])
@@ -131,7 +80,7 @@ def identity_name(workspace: Any) -> str | None:
     return match.group(1) if match else None
 
 
-@method("agents.list", scope=READ, params=NoParams)
+@method("agents.list", scope=READ, params="NoParams")
 async def agents_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.models.catalog import selection
 
@@ -149,13 +98,7 @@ async def agents_list(ctx: CallContext) -> dict[str, Any]:
             "mainKey": (config.get("session") or {}).get("mainKey") or "main", "scope": "per-sender", "agents": rows}
 
 
-@closed
-class AgentIdentityGetParams(TypedDict, total=False):
-    agentId: str
-    sessionKey: str
-
-
-@method("agent.identity.get", scope=READ, params=AgentIdentityGetParams)
+@method("agent.identity.get", scope=READ, params="AgentIdentityGetParams")
 async def agent_identity(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.keys import agent_of
 
@@ -173,21 +116,7 @@ async def agent_identity(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": agent_id, "name": name or "OpenClaw", "nameSource": "workspace" if name else "default"}
 
 
-@closed
-class ModelsListParams(TypedDict, total=False):
-    agentId: str
-    sessionKey: str
-    authProfileId: str
-    provider: str
-    includeDetails: bool
-    includeProviderCapabilities: bool
-    includeDefaultModels: bool
-    preparedOnly: bool
-    refresh: bool
-    view: str
-
-
-@method("models.list", scope=READ, params=ModelsListParams)
+@method("models.list", scope=READ, params="ModelsListParams")
 async def models_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.models.listing import choices
 

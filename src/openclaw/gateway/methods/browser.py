@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Required
-
-from annotated_types import Ge, Le
-from typing_extensions import TypedDict
+from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NonEmpty, Object, closed
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import WRITE
 
 
-@closed
-class BrowserRequestParams(TypedDict, total=False):
-    method: Required[NonEmpty]
-    path: Required[NonEmpty]
-    query: Object
-    body: Object
-    timeoutMs: Annotated[int, Ge(1), Le(600_000)]
-
-
-@method("browser.request", scope=WRITE, params=BrowserRequestParams)
+@method("browser.request", scope=WRITE, params="BrowserRequestParams")
 async def browser_request(ctx: CallContext) -> Any:
     from openclaw.browser.routes import dispatch
 

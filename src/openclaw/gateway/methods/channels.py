@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Required
-
-from typing_extensions import TypedDict
+from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NonEmpty, Positive, closed
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
 
@@ -20,13 +17,7 @@ def _manager(ctx: CallContext) -> Any:
     return manager
 
 
-@closed
-class ChannelsStatusParams(TypedDict, total=False):
-    probe: bool
-    timeoutMs: Positive
-
-
-@method("channels.status", scope=READ, params=ChannelsStatusParams)
+@method("channels.status", scope=READ, params="ChannelsStatusParams")
 async def channels_status(ctx: CallContext) -> dict[str, Any]:
     manager = _manager(ctx)
     if ctx.params.get("probe"):
@@ -52,13 +43,7 @@ def _name(ctx: CallContext) -> str:
     return name
 
 
-@closed
-class ChannelTarget(TypedDict, total=False):
-    channel: Required[NonEmpty]
-    accountId: str
-
-
-@method("channels.start", scope=ADMIN, params=ChannelTarget)
+@method("channels.start", scope=ADMIN, params="ChannelTarget")
 async def channels_start(ctx: CallContext) -> dict[str, Any]:
     name = _name(ctx)
     try:
@@ -68,14 +53,14 @@ async def channels_start(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "channel": name, "status": status}
 
 
-@method("channels.stop", scope=ADMIN, params=ChannelTarget)
+@method("channels.stop", scope=ADMIN, params="ChannelTarget")
 async def channels_stop(ctx: CallContext) -> dict[str, Any]:
     name = _name(ctx)
     stopped = await _manager(ctx).stop(name)
     return {"ok": True, "channel": name, "stopped": stopped}
 
 
-@method("channels.logout", scope=ADMIN, params=ChannelTarget)
+@method("channels.logout", scope=ADMIN, params="ChannelTarget")
 async def channels_logout(ctx: CallContext) -> dict[str, Any]:
     """Stop the account and forget its bot token (the config keeps everything else)."""
     from openclaw.config.store import read_config, update_config

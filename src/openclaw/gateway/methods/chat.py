@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Required
-
-from annotated_types import Ge, Le
-from typing_extensions import TypedDict
+from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NonEmpty, closed
 from openclaw.gateway.runstream import RunStream, runtime_for, session_key
 from openclaw.gateway.scopes import READ, WRITE
 
-MAX_HISTORY = 1000
 
-
-@closed
-class ChatSendParams(TypedDict, total=False):
-    sessionKey: Required[NonEmpty]
-    message: Required[str]
-    idempotencyKey: Required[NonEmpty]
-    agentId: str
-    # upstream's keys that are accepted and not acted on
-    mentions: Any
-    workContext: Any
-    intent: Any
-    thinking: Any
-    fastMode: Any
-    fastAutoOnSeconds: Any
-    queueMode: Any
-    deliver: Any
-    originatingChannel: Any
-    originatingTo: Any
-    originatingAccountId: Any
-    originatingThreadId: Any
-    replyToId: Any
-    attachments: Any
-    toolBindings: Any
-    timeoutMs: Any
-    systemInputProvenance: Any
-    systemProvenanceReceipt: Any
-    suppressCommandInterpretation: Any
-    expectedLeafEntryId: Any
-    expectedSessionRoutingContract: Any
-    expectedPermissionMode: Any
-    expectedToolOverrides: Any
-    sessionId: Any
-
-
-@method("chat.send", scope=WRITE, params=ChatSendParams)
+@method("chat.send", scope=WRITE, params="ChatSendParams")
 async def chat_send(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.run import TurnInput
 
@@ -83,23 +44,7 @@ def _message(entry: Any) -> dict[str, Any]:
     return out
 
 
-@closed
-class ChatHistoryParams(TypedDict, total=False):
-    sessionKey: Required[NonEmpty]
-    agentId: str
-    limit: Annotated[int, Ge(1), Le(MAX_HISTORY)]
-    # upstream's keys that are accepted and not acted on
-    cursor: Any
-    maxBytes: Any
-    offset: Any
-    pendingBefore: Any
-    inputRunIds: Any
-    messageId: Any
-    sessionId: Any
-    maxChars: Any
-
-
-@method("chat.history", scope=READ, params=ChatHistoryParams)
+@method("chat.history", scope=READ, params="ChatHistoryParams")
 async def chat_history(ctx: CallContext) -> dict[str, Any]:
     runtime = runtime_for(ctx.gateway)
     agent_id = runtime.agent_id(ctx.params.get("agentId"))
@@ -114,15 +59,7 @@ async def chat_history(ctx: CallContext) -> dict[str, Any]:
             "hasMore": more}
 
 
-@closed
-class ChatAbortParams(TypedDict, total=False):
-    sessionKey: Required[NonEmpty]
-    agentId: str
-    runId: str
-    preserveSideRuns: bool
-
-
-@method("chat.abort", scope=WRITE, params=ChatAbortParams)
+@method("chat.abort", scope=WRITE, params="ChatAbortParams")
 async def chat_abort(ctx: CallContext) -> dict[str, Any]:
     runtime = runtime_for(ctx.gateway)
     key = session_key(runtime, ctx.params["sessionKey"], ctx.params.get("agentId"))

@@ -11,10 +11,7 @@ import asyncio
 import copy
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any, Required
-
-from annotated_types import Ge, Le
-from typing_extensions import TypedDict
+from typing import Any
 
 from openclaw.config.keypath import changed_paths, merge_patch
 from openclaw.config.model import ConfigSnapshot, Issue
@@ -30,7 +27,6 @@ from openclaw.config.store import (
 )
 from openclaw.errors import OpenClawError
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NonEmpty, NonNegative, NoParams, Object, Strings, closed
 from openclaw.gateway.protocol import INVALID_REQUEST, MAX_JSON_DEPTH, UNAVAILABLE, RpcError, json_problem
 from openclaw.gateway.scopes import ADMIN, READ
 from openclaw.ports.instances import isolation_check
@@ -51,7 +47,7 @@ def invalid(issues: list[Issue], suffix: str = "") -> RpcError:
                     {"issues": [i.as_dict() for i in issues[:MAX_ISSUES_IN_DETAILS]], "issueCount": len(issues)})
 
 
-@method("config.get", scope=READ, params=NoParams)
+@method("config.get", scope=READ, params="NoParams")
 async def config_get(ctx: CallContext) -> dict[str, Any]:
     snap = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path)
     return {
@@ -147,13 +143,7 @@ async def _commit(ctx: CallContext, build: Build, mode: str) -> dict[str, Any]:
     return payload
 
 
-@closed
-class ConfigSetParams(TypedDict, total=False):
-    raw: Required[NonEmpty]
-    baseHash: NonEmpty
-
-
-@method("config.set", scope=ADMIN, params=ConfigSetParams)
+@method("config.set", scope=ADMIN, params="ConfigSetParams")
 async def config_set(ctx: CallContext) -> dict[str, Any]:
     submitted = _parse_object(ctx.params["raw"], "config.set")
 
@@ -163,16 +153,7 @@ async def config_set(ctx: CallContext) -> dict[str, Any]:
     return await _commit(ctx, build, "config.set")
 
 
-@closed
-class ConfigPatchParams(ConfigSetParams, total=False):
-    sessionKey: str
-    deliveryContext: Object
-    note: str
-    restartDelayMs: NonNegative
-    replacePaths: Strings
-
-
-@method("config.patch", scope=ADMIN, params=ConfigPatchParams)
+@method("config.patch", scope=ADMIN, params="ConfigPatchParams")
 async def config_patch(ctx: CallContext) -> dict[str, Any]:
     patch = _parse_object(ctx.params["raw"], "config.patch")
     current = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path, ctx.gateway.env)
@@ -203,12 +184,7 @@ def _rollback(ctx: CallContext, cancel: threading.Event) -> tuple[ConfigSnapshot
         return before, read_config(paths.config_path, validate=False), good
 
 
-@closed
-class ConfigRollbackParams(TypedDict, total=False):
-    baseHash: NonEmpty
-
-
-@method("config.rollback", scope=ADMIN, params=ConfigRollbackParams)
+@method("config.rollback", scope=ADMIN, params="ConfigRollbackParams")
 async def config_rollback(ctx: CallContext) -> dict[str, Any]:
     """Put back the config this gateway last started with successfully (its exact text)."""
     cancel = threading.Event()
@@ -230,15 +206,7 @@ async def config_rollback(ctx: CallContext) -> dict[str, Any]:
 RESTART_DELAY_MS = 1000
 
 
-@closed
-class ConfigApplyParams(ConfigSetParams, total=False):
-    sessionKey: str
-    deliveryContext: Object
-    note: str
-    restartDelayMs: Annotated[int, Ge(0), Le(600_000)]
-
-
-@method("config.apply", scope=ADMIN, params=ConfigApplyParams)
+@method("config.apply", scope=ADMIN, params="ConfigApplyParams")
 async def config_apply(ctx: CallContext) -> dict[str, Any]:
     """The whole file, validated and hash-guarded like `config.set`, then an in-process restart so
     every key takes effect at once."""
@@ -258,7 +226,7 @@ async def config_apply(ctx: CallContext) -> dict[str, Any]:
 _SCHEMA: dict[str, Any] = {}
 
 
-@method("config.schema", scope=READ, params=NoParams)
+@method("config.schema", scope=READ, params="NoParams")
 async def config_schema(ctx: CallContext) -> dict[str, Any]:
     """Our schema for the keys this gateway uses (others upstream knows are kept as they are)."""
     import time

@@ -7,13 +7,9 @@ import asyncio
 import hashlib
 import json
 import uuid
-from typing import Annotated, Any, Required
-
-from annotated_types import Ge, Le
-from typing_extensions import TypedDict
+from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NonEmpty, NonNegative, NoParams, Object, Positive, closed
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
 
@@ -58,26 +54,7 @@ def _checked(job: dict[str, Any], changed: dict[str, Any]) -> None:
         raise RpcError(INVALID_REQUEST, 'delivery must be {"channel": "telegram", "to": "<chat id>"}')
 
 
-@closed
-class CronListParams(TypedDict, total=False):
-    includeDisabled: bool
-    limit: Positive
-    offset: NonNegative
-    agentId: str
-    # upstream's keys that are accepted and not acted on
-    query: Any
-    enabled: Any
-    scheduleKind: Any
-    compact: Any
-    lastRunStatus: Any
-    trigger: Any
-    sortBy: Any
-    sortDir: Any
-    sessionKey: Any
-    includeDeliveryPreviews: Any
-
-
-@method("cron.list", scope=READ, params=CronListParams)
+@method("cron.list", scope=READ, params="CronListParams")
 async def cron_list(ctx: CallContext) -> dict[str, Any]:
     scheduler = await _scheduler(ctx)
     jobs = [j for j in (scheduler.jobs if scheduler else [])
@@ -91,7 +68,7 @@ async def cron_list(ctx: CallContext) -> dict[str, Any]:
             "nextOffset": offset + limit if more else None, "snapshotRevision": revision}
 
 
-@method("cron.status", scope=READ, params=NoParams)
+@method("cron.status", scope=READ, params="NoParams")
 async def cron_status(ctx: CallContext) -> dict[str, Any]:
     scheduler = await _scheduler(ctx)
     jobs = scheduler.jobs if scheduler else []
@@ -101,24 +78,7 @@ async def cron_status(ctx: CallContext) -> dict[str, Any]:
             "storePath": str(ctx.gateway.settings.paths.state_dir / "cron" / "jobs.json")}
 
 
-@closed
-class CronAddParams(TypedDict, total=False):
-    name: Required[NonEmpty]
-    schedule: Required[Object]
-    payload: Required[Object]
-    # the job's other EDITABLE fields: checked with the job (cron/schedule.py)
-    description: Any
-    enabled: Any
-    delivery: Any
-    agentId: Any
-    timeoutSeconds: Any
-    deleteAfterRun: Any
-    sessionTarget: Any
-    wakeMode: Any
-    displayName: Any
-
-
-@method("cron.add", scope=ADMIN, params=CronAddParams)
+@method("cron.add", scope=ADMIN, params="CronAddParams")
 async def cron_add(ctx: CallContext) -> dict[str, Any]:
     from openclaw.cron.schedule import next_run, now_ms
     from openclaw.gateway.scheduler import MAX_JOBS
@@ -148,14 +108,7 @@ def _agent(ctx: CallContext, agent_id: str) -> None:
         raise RpcError(INVALID_REQUEST, f"unknown agent {agent_id!r} (agents: {', '.join(ids)})")
 
 
-@closed
-class CronUpdateParams(TypedDict, total=False):
-    id: str
-    jobId: str
-    patch: Required[Object]
-
-
-@method("cron.update", scope=ADMIN, params=CronUpdateParams)
+@method("cron.update", scope=ADMIN, params="CronUpdateParams")
 async def cron_update(ctx: CallContext) -> dict[str, Any]:
     from openclaw.cron.schedule import next_run, now_ms
 
@@ -176,13 +129,7 @@ async def cron_update(ctx: CallContext) -> dict[str, Any]:
     return job
 
 
-@closed
-class CronRemoveParams(TypedDict, total=False):
-    id: str
-    jobId: str
-
-
-@method("cron.remove", scope=ADMIN, params=CronRemoveParams)
+@method("cron.remove", scope=ADMIN, params="CronRemoveParams")
 async def cron_remove(ctx: CallContext) -> dict[str, Any]:
     scheduler = await _scheduler(ctx)
     job = _job(scheduler, ctx.params)
@@ -191,14 +138,7 @@ async def cron_remove(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "removed": True, "id": job["id"]}
 
 
-@closed
-class CronRunParams(TypedDict, total=False):
-    id: str
-    jobId: str
-    mode: str
-
-
-@method("cron.run", scope=ADMIN, params=CronRunParams)
+@method("cron.run", scope=ADMIN, params="CronRunParams")
 async def cron_run(ctx: CallContext) -> dict[str, Any]:
     """Run a job now (`mode: due` only if it is due); waits for the turn to end."""
     from openclaw.cron.schedule import now_ms
@@ -216,14 +156,7 @@ async def cron_run(ctx: CallContext) -> dict[str, Any]:
             "error": state.get("lastError")}
 
 
-@closed
-class CronRunsParams(TypedDict, total=False):
-    id: str
-    jobId: str
-    limit: Annotated[int, Ge(1), Le(1000)]
-
-
-@method("cron.runs", scope=READ, params=CronRunsParams)
+@method("cron.runs", scope=READ, params="CronRunsParams")
 async def cron_runs(ctx: CallContext) -> dict[str, Any]:
     from openclaw.cron.store import CronStore
 

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated, Any
-
-from annotated_types import Ge, Le
-from typing_extensions import TypedDict
+from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NoParams, closed
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import READ
 from openclaw.gateway.stability import MAX_LIMIT
@@ -27,14 +23,7 @@ def _count(value: Any, name: str) -> int | None:
     return value
 
 
-@closed
-class StabilityParams(TypedDict, total=False):
-    limit: Any  # checked by the handler, which accepts numeric strings too
-    type: Any
-    sinceSeq: Any
-
-
-@method("diagnostics.stability", scope=READ, params=StabilityParams)
+@method("diagnostics.stability", scope=READ, params="StabilityParams")
 async def stability(ctx: CallContext) -> dict[str, Any]:
     limit = _count(ctx.params.get("limit"), "limit") or 25
     if not 1 <= limit <= MAX_LIMIT:
@@ -46,24 +35,13 @@ async def stability(ctx: CallContext) -> dict[str, Any]:
                                                 _count(ctx.params.get("sinceSeq"), "sinceSeq"))
 
 
-@method("usage.status", scope=READ, params=NoParams)
+@method("usage.status", scope=READ, params="NoParams")
 async def usage_status(ctx: CallContext) -> dict[str, Any]:
     """Provider quota windows: none of the built-in providers report them over their APIs."""
     return {"updatedAt": int(time.time() * 1000), "providers": []}
 
 
-@closed
-class UsageCostParams(TypedDict, total=False):
-    days: Annotated[int, Ge(1), Le(3650)]
-    agentId: str
-    agentScope: str
-    startDate: Any
-    endDate: Any
-    mode: Any
-    utcOffset: Any
-
-
-@method("usage.cost", scope=READ, params=UsageCostParams)
+@method("usage.cost", scope=READ, params="UsageCostParams")
 async def usage_cost(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.roster import agent_roster, sessions_db_path
     from openclaw.agents.usage import daily_usage

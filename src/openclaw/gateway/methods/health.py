@@ -5,11 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from typing_extensions import TypedDict
-
 from openclaw.agents.roster import agent_roster, sessions_db_path
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import closed
 
 if TYPE_CHECKING:
     from openclaw.gateway.context import GatewayContext
@@ -52,11 +49,6 @@ def build_health(gateway: GatewayContext, sessions: dict[str, dict[str, Any]]) -
     }
 
 
-@closed
-class HealthParams(TypedDict, total=False):
-    probe: bool
-
-
-@method("health", scope=None, params=HealthParams)
+@method("health", scope=None, params="HealthParams")
 async def health(ctx: CallContext) -> dict[str, Any]:
     return await ctx.gateway.health(probe=bool(ctx.params.get("probe")))

@@ -11,10 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from typing_extensions import TypedDict
-
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NonEmpty, NoParams, closed
 from openclaw.gateway.protocol import FORBIDDEN, INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
 
@@ -29,7 +26,7 @@ def _role(ctx: CallContext) -> tuple[bool, list[str] | None]:
     return has_rescue_role(config, ctx.gateway.settings.paths), targets_from(config)
 
 
-@method("instances.list", scope=READ, params=NoParams)
+@method("instances.list", scope=READ, params="NoParams")
 async def instances_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.rescue.survey import rows
 
@@ -42,13 +39,7 @@ async def instances_list(ctx: CallContext) -> dict[str, Any]:
             "canOperate": rescue and ctx.is_admin, "actions": list(ACTIONS), "instances": found}
 
 
-@closed
-class InstancesRunParams(TypedDict):
-    profile: NonEmpty
-    action: NonEmpty
-
-
-@method("instances.run", scope=ADMIN, params=InstancesRunParams)
+@method("instances.run", scope=ADMIN, params="InstancesRunParams")
 async def instances_run(ctx: CallContext) -> dict[str, Any]:
     from openclaw.rescue import commands
     from openclaw.rescue.audit import audit

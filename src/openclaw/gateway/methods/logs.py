@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
-
-from annotated_types import Ge, Le
-from typing_extensions import TypedDict
+from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NonNegative, closed
 from openclaw.gateway.protocol import UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import READ
-from openclaw.logtail import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, MAX_BYTES, MAX_LIMIT, read_tail
+from openclaw.logtail import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, read_tail
 
 
-@closed
-class LogsTailParams(TypedDict, total=False):
-    cursor: NonNegative
-    limit: Annotated[int, Ge(1), Le(MAX_LIMIT)]
-    maxBytes: Annotated[int, Ge(1), Le(MAX_BYTES)]
-
-
-@method("logs.tail", scope=READ, params=LogsTailParams)
+@method("logs.tail", scope=READ, params="LogsTailParams")
 async def logs_tail(ctx: CallContext) -> dict[str, Any]:
     params = ctx.params
     try:

@@ -6,11 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from typing_extensions import TypedDict
-
 from openclaw import logfile
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NonEmpty, closed
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import PAIRING
 
@@ -59,13 +56,7 @@ def _public(request: Any) -> dict[str, Any]:
     return {**out, "metadata": meta} if meta else out
 
 
-@closed
-class ChannelsPairingListParams(TypedDict, total=False):
-    channel: NonEmpty
-    accountId: NonEmpty
-
-
-@method("channels.pairing.list", scope=PAIRING, params=ChannelsPairingListParams)
+@method("channels.pairing.list", scope=PAIRING, params="ChannelsPairingListParams")
 async def pairing_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.channels.pairing import MAX_PENDING, TTL_S
 
@@ -83,13 +74,6 @@ async def pairing_list(ctx: CallContext) -> dict[str, Any]:
             "limits": {"pendingPerAccount": MAX_PENDING, "ttlMs": TTL_S * 1000}}
 
 
-@closed
-class PairingTarget(TypedDict):
-    channel: NonEmpty
-    accountId: NonEmpty
-    requestId: NonEmpty
-
-
 def _target(ctx: CallContext) -> tuple[str, str]:
     channel, account = ctx.params["channel"].lower(), ctx.params["accountId"]
     if not _accounts(ctx, channel, account):
@@ -97,13 +81,7 @@ def _target(ctx: CallContext) -> tuple[str, str]:
     return channel, account
 
 
-@closed
-class ChannelsPairingApproveParams(PairingTarget, total=False):
-    notify: bool
-    bootstrapCommandOwner: bool
-
-
-@method("channels.pairing.approve", scope=PAIRING, params=ChannelsPairingApproveParams)
+@method("channels.pairing.approve", scope=PAIRING, params="ChannelsPairingApproveParams")
 async def pairing_approve(ctx: CallContext) -> dict[str, Any]:
     from openclaw.errors import OpenClawError
 
@@ -141,7 +119,7 @@ async def _notify(ctx: CallContext, request: Any) -> str:
     return "sent"
 
 
-@method("channels.pairing.dismiss", scope=PAIRING, params=PairingTarget)
+@method("channels.pairing.dismiss", scope=PAIRING, params="PairingTarget")
 async def pairing_dismiss(ctx: CallContext) -> dict[str, Any]:
     channel, _ = _target(ctx)
     try:

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Required
-
-from annotated_types import Ge
-from typing_extensions import TypedDict
+from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NonEmpty, Positive, Strings, closed
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.runstream import runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ
@@ -19,45 +15,7 @@ def _row(session: Any, agent_id: str, busy: bool) -> dict[str, Any]:
     return {**session.as_dict(), "agentId": agent_id, "active": busy}
 
 
-@closed
-class SessionsListParams(TypedDict, total=False):
-    limit: Positive
-    agentId: str
-    # upstream's keys that are accepted and not acted on
-    offset: Any
-    activeMinutes: Any
-    activeOnly: Any
-    requireLastInteraction: Any
-    sortBy: Any
-    includeGlobal: Any
-    includeUnknown: Any
-    excludeSubagents: Any
-    excludeCron: Any
-    excludeSystem: Any
-    configuredAgentsOnly: Any
-    includeDerivedTitles: Any
-    includeLastMessage: Any
-    includeActivitySummary: Any
-    label: Any
-    projectId: Any
-    workspaceDir: Any
-    group: Any
-    pinned: Any
-    boardFace: Any
-    hasBoard: Any
-    creatorId: Any
-    ownerId: Any
-    ownerFirst: Any
-    involvingMe: Any
-    profileRelation: Any
-    involvingProfileId: Any
-    includePeople: Any
-    spawnedBy: Any
-    search: Any
-    archived: Any
-
-
-@method("sessions.list", scope=READ, params=SessionsListParams)
+@method("sessions.list", scope=READ, params="SessionsListParams")
 async def sessions_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.roster import agent_roster, sessions_db_path
 
@@ -76,14 +34,7 @@ async def sessions_list(ctx: CallContext) -> dict[str, Any]:
     return {"count": len(rows[:limit]), "sessions": rows[:limit], "path": path if ctx.is_admin else "[redacted]"}
 
 
-@closed
-class SessionsPreviewParams(TypedDict, total=False):
-    keys: Required[Strings]
-    limit: Positive
-    maxChars: Annotated[int, Ge(20)]
-
-
-@method("sessions.preview", scope=READ, params=SessionsPreviewParams)
+@method("sessions.preview", scope=READ, params="SessionsPreviewParams")
 async def sessions_preview(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.keys import agent_of
 
@@ -110,15 +61,7 @@ async def _target(ctx: CallContext) -> tuple[Any, str]:
     return runtime.store(agent_id), session_key(runtime, ctx.params["key"], agent_id)
 
 
-@closed
-class SessionsResetParams(TypedDict, total=False):
-    key: Required[NonEmpty]
-    agentId: str
-    reason: str
-    expectedSessionId: str
-
-
-@method("sessions.reset", scope=ADMIN, params=SessionsResetParams)
+@method("sessions.reset", scope=ADMIN, params="SessionsResetParams")
 async def sessions_reset(ctx: CallContext) -> dict[str, Any]:
     store, key = await _target(ctx)
     runtime_for(ctx.gateway).abort(key)
@@ -126,34 +69,14 @@ async def sessions_reset(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "key": key, "sessionId": session.session_id, "entry": session.as_dict()}
 
 
-@closed
-class SessionsDeleteParams(TypedDict, total=False):
-    key: Required[NonEmpty]
-    agentId: str
-    deleteTranscript: bool
-    # upstream's keys that are accepted and not acted on
-    expectedSessionId: Any
-    expectedLifecycleRevision: Any
-    expectedSessionUpdatedAt: Any
-    emitLifecycleHooks: Any
-    archivedOnly: Any
-
-
-@method("sessions.delete", scope=ADMIN, params=SessionsDeleteParams)
+@method("sessions.delete", scope=ADMIN, params="SessionsDeleteParams")
 async def sessions_delete(ctx: CallContext) -> dict[str, Any]:
     store, key = await _target(ctx)
     runtime_for(ctx.gateway).abort(key)
     return {"ok": True, "key": key, "deleted": await store.delete(key)}
 
 
-@closed
-class SessionsCompactParams(TypedDict, total=False):
-    key: Required[NonEmpty]
-    agentId: str
-    maxLines: Positive
-
-
-@method("sessions.compact", scope=ADMIN, params=SessionsCompactParams)
+@method("sessions.compact", scope=ADMIN, params="SessionsCompactParams")
 async def sessions_compact(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents import compaction, prompt, turn
     from openclaw.models.catalog import chain

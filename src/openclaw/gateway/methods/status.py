@@ -5,25 +5,16 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from typing_extensions import TypedDict
-
 from openclaw import __version__
 from openclaw.agents.roster import agent_roster, sessions_db_path
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.params import NoParams, closed
 from openclaw.gateway.scopes import READ
 
 if TYPE_CHECKING:
     from openclaw.gateway.context import GatewayContext
 
 
-@closed
-class StatusParams(TypedDict, total=False):
-    includeChannelSummary: bool
-    includeCliProjection: bool
-
-
-@method("status", scope=READ, params=StatusParams)
+@method("status", scope=READ, params="StatusParams")
 async def status(ctx: CallContext) -> dict[str, Any]:
     from openclaw.models.listing import default_model
 
@@ -85,6 +76,6 @@ def _channel_summary(gateway: GatewayContext) -> list[dict[str, Any]]:
             for name, c in sorted(gateway.state.channels.status().items())]
 
 
-@method("system-presence", scope=READ, params=NoParams)
+@method("system-presence", scope=READ, params="NoParams")
 async def system_presence(ctx: CallContext) -> list[dict[str, Any]]:
     return ctx.gateway.presence.entries()
