@@ -274,6 +274,45 @@ def s_symlink_race(h: Host, scale: float) -> dict[str, Any]:
 
 
 
+# -- wide params: huge frames against the typed params models ----------------------------------
+async def _wide_frames(port: int, token: str, n: int) -> dict[str, Any]:
+    """Frames of up to ~12 MB whose params are wide; how long each took to answer, and the answer's size."""
+    ws = await attacks.authenticated(port, token, scopes=["operator.read", "operator.write"])
+    frames = {
+        "unknownKeys": ("health", {f"k{i}": 1 for i in range(n)}),
+        "badArrayItems": ("sessions.preview", {"keys": [1] * n}),
+        "goodArray": ("sessions.preview", {"keys": ["main"] * n}),
+        "wideObjectValue": ("browser.request", {"method": "GET", "path": "/nope",
+                                                "body": {f"k{i}": i for i in range(n)}}),
+    }
+    out: dict[str, Any] = {}
+    try:
+        for name, (method, params) in frames.items():
+            raw = json.dumps({"type": "req", "id": name, "method": method, "params": params})
+            started = time.perf_counter()
+            await ws.send_json(raw)
+            while (reply := await ws.recv_json(timeout=120)).get("id") != name:
+                pass
+            error = (reply.get("error") or {}).get("message") or ""
+            answered = round((time.perf_counter() - started) * 1000)
+            out[name] = {"frameMB": round(len(raw) / 2**20, 1), "answerMs": answered, "ok": reply.get("ok"),
+                         "errorChars": len(error)}
+    finally:
+        ws.abort()
+    return out
+
+
+def s_wide_params(h: Host, scale: float) -> dict[str, Any]:
+    pid = h.launch()
+    idle = round(rss_mb(pid), 1)
+    with Watch(pid, h.port, interval=0.02) as w:
+        result = asyncio.run(_wide_frames(h.port, h.token, max(1000, int(1_000_000 * scale))))
+    after = settle_rss(pid, 10)
+    h.stop()
+    return {**result, "idleMB": idle, **w.summary(), "rss10sAfterMB": after,
+            "target": "each answered in about the time its JSON takes to decode; one bounded error line"}
+
+
 SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
     "connections": s_connections,
     "handshakes": s_handshakes,
@@ -291,6 +330,7 @@ SCENARIOS: dict[str, Callable[[Host, float], dict[str, Any]]] = {
     "bodies": s_big_bodies,
     "slowreaders": s_slow_readers,
     "lockout": s_http_lockout,
+    "wide-params": s_wide_params,
 }
 
 

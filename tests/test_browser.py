@@ -94,6 +94,43 @@ def test_snapshot_rows_and_stable_refs() -> None:
     assert snapshot.backend_id("e12") == 12 and snapshot.backend_id("x") is None
 
 
+def test_the_route_table_resolves_paths_methods_and_failures() -> None:
+    """What every caller (control port, `browser.request`, the agent's tool) gets from `dispatch`."""
+    import asyncio
+
+    from openclaw.browser.errors import BrowserError
+    from openclaw.browser.routes import dispatch
+
+    class Service:
+        def __getattr__(self, operation: str) -> Any:
+            async def call(*args: Any) -> Any:
+                if args and args[0] == "gone":
+                    raise BrowserError(404, "PROFILE_NOT_FOUND", 'browser profile "gone" not found')
+                if args and args[0] == "bug":
+                    raise KeyError("bug")
+                return [operation, *args]
+            return call
+
+    def go(method: str, path: str, query: dict[str, Any] | None = None,
+           body: dict[str, Any] | None = None) -> Any:
+        return asyncio.run(dispatch(Service(), method, path, query, body))  # type: ignore[arg-type]
+
+    assert go("get", "") == (200, ["status", None])
+    assert go("GET", "tabs/", {"profile": "work"}) == (200, ["tabs", "work"])
+    assert go("POST", "/tabs/open", body={"url": "https://a.example/#t"}) == (200, ["open_tab", None,
+                                                                                    "https://a.example/#t"])
+    assert go("DELETE", "/tabs/open") == (200, ["close_tab", None, "open"])  # a target named like a route
+    assert go("DELETE", "/profiles/a%20b") == (200, ["delete_profile", "a%20b"])  # as given, not decoded
+    assert go("GET", "/tabs/open") == (405, {"error": "GET is not allowed on /tabs/open",
+                                             "code": "METHOD_NOT_ALLOWED"})
+    assert go("HEAD", "/") == (405, {"error": "HEAD is not allowed on /", "code": "METHOD_NOT_ALLOWED"})
+    for missing in ("/nope", "/profiles/a/b", "/TABS", "/tabs/../tabs"):
+        assert go("GET", missing) == (404, {"error": "Not Found", "code": "NOT_FOUND"}), missing
+    assert go("DELETE", "/profiles/gone") == (404, {"error": 'browser profile "gone" not found',
+                                                    "code": "PROFILE_NOT_FOUND"})
+    assert go("DELETE", "/profiles/bug") == (500, {"error": "'bug'", "code": "INTERNAL"})
+
+
 def test_cdp_ports_come_from_the_instance_range(tmp_path: Path) -> None:
     cfg = BrowserConfig.from_config(Config({"browser": {"profiles": {"a": {"cdpPort": 18800},
                                                                   "r": {"cdpUrl": "http://h:18801"}}}}),

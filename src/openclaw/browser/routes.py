@@ -1,23 +1,32 @@
-"""The browser control route table, shared by the control port and `browser.request`."""
+"""The browser control route table, shared by the control port and `browser.request`.
+
+The table is aiohttp's router. The control port resolves its HTTP requests through it, and so
+do the in-process callers (the gateway's `browser.request`, the agent's browser tool), which
+have a method, a path, a query and a body but no HTTP request: the router reads only a
+request's method and URL, so `dispatch` hands it just those.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
+
+from aiohttp import web
+from yarl import URL
 
 from openclaw.browser.errors import BrowserError
 from openclaw.browser.service import BrowserService
 
 Handler = Callable[[BrowserService, dict[str, str], dict[str, Any], dict[str, Any]], Awaitable[Any]]
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
+ROUTER = web.UrlDispatcher()
 
 
-def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
-    regex = re.compile("^" + re.sub(r":(\w+)", r"(?P<\1>[^/]+)", pattern) + "$")
+def route(method: str, path: str) -> Callable[[Handler], Handler]:
+    """Register `handler` for `method` on `path` (aiohttp's syntax: `/tabs/{targetId}`)."""
 
     def register(handler: Handler) -> Handler:
-        ROUTES.append((method, regex, handler))
+        ROUTER.add_route(method, path, cast(Any, handler))  # resolved by the router, called by dispatch()
         return handler
 
     return register
@@ -56,7 +65,7 @@ async def create_profile(svc: BrowserService, _: dict[str, str], q: dict[str, An
     return await svc.create_profile(b)
 
 
-@route("DELETE", "/profiles/:name")
+@route("DELETE", "/profiles/{name}")
 async def delete_profile(svc: BrowserService, p: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.delete_profile(p["name"])
 
@@ -78,7 +87,7 @@ async def focus_tab(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b
     return await svc.focus_tab(_profile(q, b), str(b["targetId"]))
 
 
-@route("DELETE", "/tabs/:targetId")
+@route("DELETE", "/tabs/{targetId}")
 async def close_tab(svc: BrowserService, p: dict[str, str], q: dict[str, Any], b: dict[str, Any]) -> Any:
     return await svc.close_tab(_profile(q, b), p["targetId"])
 
@@ -108,25 +117,29 @@ async def act(svc: BrowserService, _: dict[str, str], q: dict[str, Any], b: dict
     return await svc.act(_profile(q, b), b)
 
 
+@dataclass(frozen=True)
+class _Target:
+    """All the router reads of a request it resolves."""
+
+    method: str
+    rel_url: URL
+
+
 async def dispatch(svc: BrowserService, method: str, path: str, query: dict[str, Any] | None = None,
                    body: dict[str, Any] | None = None) -> tuple[int, Any]:
     """(status, body) for one request; errors become `{error, code}` bodies."""
     query, body = query or {}, body or {}
     clean = "/" + path.strip("/") if path.strip("/") else "/"
-    allowed = False
-    for verb, regex, handler in ROUTES:
-        match = regex.match(clean)
-        if not match:
-            continue
-        allowed = True
-        if verb != method.upper():
-            continue
-        try:
-            return 200, await handler(svc, match.groupdict(), query, body)
-        except BrowserError as exc:
-            return exc.status, exc.body()
-        except Exception as exc:  # noqa: BLE001 - a bug in one operation must not kill the service
-            return 500, {"error": str(exc) or type(exc).__name__, "code": "INTERNAL"}
-    if allowed:
-        return 405, {"error": f"{method.upper()} is not allowed on {clean}", "code": "METHOD_NOT_ALLOWED"}
-    return 404, {"error": "Not Found", "code": "NOT_FOUND"}
+    verb = method.upper()
+    match = await ROUTER.resolve(cast(web.Request, _Target(verb, URL.build(path=clean))))
+    if isinstance(match.http_exception, web.HTTPMethodNotAllowed):
+        return 405, {"error": f"{verb} is not allowed on {clean}", "code": "METHOD_NOT_ALLOWED"}
+    if match.http_exception is not None:
+        return 404, {"error": "Not Found", "code": "NOT_FOUND"}
+    handler = cast(Handler, match.handler)
+    try:
+        return 200, await handler(svc, dict(match), query, body)
+    except BrowserError as exc:
+        return exc.status, exc.body()
+    except Exception as exc:  # noqa: BLE001 - a bug in one operation must not kill the service
+        return 500, {"error": str(exc) or type(exc).__name__, "code": "INTERNAL"}

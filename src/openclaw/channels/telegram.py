@@ -29,9 +29,11 @@ from openclaw.channels.pending import PendingUpdates, pending_store
 from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_message
 from openclaw.config.view import Config
 from openclaw.fsutil import atomic_write, ensure_private_dir
+from openclaw.retry import Backoff, retry
 
 POLL_TIMEOUT_S = 25
-MAX_BACKOFF_S = 30.0
+BACKOFF = Backoff(base_s=1.0, cap_s=30.0, jitter=0.2)  # accounts that lost Telegram together come back apart
+SEND_ATTEMPTS = 4
 DEFAULT_ACCOUNT = "default"
 
 
@@ -129,7 +131,7 @@ class TelegramAccount:
         self.task, self.connected = None, False
 
     async def _run(self) -> None:
-        backoff = 1.0
+        waits = BACKOFF.waits()
         offset = await asyncio.to_thread(self.load_offset)
         await asyncio.to_thread(self.pending.load)
         resumed = False
@@ -145,7 +147,8 @@ class TelegramAccount:
                     resumed = True
                 await self.pending.wait_for_room()
                 updates = await self.api.get_updates(offset, POLL_TIMEOUT_S)  # type: ignore[union-attr]
-                self.connected, backoff = True, 1.0
+                self.connected = True
+                waits.reset()
                 for update in updates:
                     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
                         continue  # not an update as the Bot API documents it
@@ -156,22 +159,20 @@ class TelegramAccount:
                 raise
             except OSError as exc:  # the state dir: nothing is acknowledged until it can be written
                 self.error(f"could not write under {self.pending_file.parent}: {exc}; retrying")
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                await waits.sleep()
             except TelegramError as exc:
                 if exc.code == 401:
                     self.connected = False
                     self.error("the bot token was rejected (401 Unauthorized); fix the token and start the channel again")
                     return
                 if exc.code == 429:
-                    wait = exc.retry_after or backoff
-                    self.error(f"rate limited by Telegram (429); retrying in {wait:g}s")
+                    wait = waits.next(exc.retry_after or None)
+                    self.error(f"rate limited by Telegram (429); retrying in {wait:.3g}s")
                     await asyncio.sleep(wait)
                     continue
                 self.connected = exc.code != 0
                 self.error(f"{exc.method} failed: {exc.description}" + ("" if exc.code else "; retrying"))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                await waits.sleep()
 
     async def _take(self, update: dict[str, Any]) -> None:
         """A new update: a message that needs an answer is stored as pending, then published."""
@@ -302,22 +303,16 @@ class TelegramChannel(Channel):
         return acct.api
 
     async def send(self, message: OutboundMessage) -> None:
-        for chunk in split_message(message.text):  # each chunk retried on its own: a 429 never resends earlier ones
-            await self._retrying(lambda c=chunk: self._api(message.account).send_message(message.chat_id, c))
+        """Each chunk is retried on its own (a 429 never resends earlier ones): a 429 is waited out,
+        a network error retried a few times."""
+        for chunk in split_message(message.text):
+            await retry(partial(self._send_chunk, message, chunk), BACKOFF, SEND_ATTEMPTS, on=TelegramError,
+                        when=lambda exc: exc.code in (0, 429),
+                        retry_after=lambda exc: exc.retry_after or None)
+
+    async def _send_chunk(self, message: OutboundMessage, chunk: str) -> None:
+        await self._api(message.account).send_message(message.chat_id, chunk)
 
     async def typing(self, account: str, chat_id: int | str) -> None:
         with contextlib.suppress(TelegramError, RuntimeError):
             await self._api(account).send_chat_action(chat_id)
-
-    async def _retrying(self, call: Any, attempts: int = 4) -> None:
-        """Sends wait out a 429 and retry network errors a few times."""
-        delay = 1.0
-        for attempt in range(attempts):
-            try:
-                await call()
-                return
-            except TelegramError as exc:
-                if attempt == attempts - 1 or exc.code not in (0, 429):
-                    raise
-                await asyncio.sleep(exc.retry_after or delay)
-                delay *= 2

@@ -11,8 +11,10 @@ from openclaw.cli.rpc_common import call, connect, down_error, rpc_options, targ
 from openclaw.client.rpc import GatewayUnreachable
 from openclaw.logtail import format_log_line, read_tail
 from openclaw.profiles.paths import resolve_paths
+from openclaw.retry import Backoff
 
 RECONNECTS = 8
+RECONNECT_BACKOFF = Backoff(base_s=1.0, cap_s=30.0)
 
 
 def emit(lines: list[str], as_json: bool) -> None:
@@ -56,14 +58,13 @@ def logs(follow: bool, limit: int, max_bytes: int, interval: int, local: bool, a
 
 
 def _reconnect(target: Any, timeout: int) -> Any:
-    delay = 1.0
+    waits = RECONNECT_BACKOFF.waits()
     for _ in range(RECONNECTS):
         try:
             return connect(target, timeout, scopes=["operator.read"])
         except Exception as exc:  # noqa: BLE001 - keep retrying, report the last failure
             last = exc
-            time.sleep(delay)
-            delay = min(delay * 2, 30.0)
+            time.sleep(waits.next())
     raise down_error(target, GatewayUnreachable(target.url, f"gave up after {RECONNECTS} reconnects: {last}"))
 
 

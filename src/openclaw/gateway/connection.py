@@ -23,8 +23,9 @@ from openclaw.gateway import wsguard
 from openclaw.gateway.handshake import Peer, check_connect
 from openclaw.gateway.http import client_of
 from openclaw.gateway.limits import Limits
-from openclaw.gateway.methods import CallContext, check_params
+from openclaw.gateway.methods import CallContext
 from openclaw.gateway.outbox import Outbox
+from openclaw.gateway.params import check_params
 from openclaw.gateway.protocol import (
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -247,7 +248,7 @@ class Connection:
             raise RpcError(INVALID_REQUEST, f"unauthorized role: {self.role}")
         if m.scope is not None and not satisfies(self.scopes, m.scope):
             raise missing_scope_error(m.scope)
-        checked = check_params(m, params)
+        checked = check_params(m.name, m.model(), params)
         return await m.handler(CallContext(self.gateway, self, checked, req_id))
 
 

@@ -1,20 +1,25 @@
 """The `connect` request's rules, in upstream's order, as functions of what the client sent.
 
-Frame shape and method, params, drain state, protocol window, role, origin and host
-(`browserrules`, shared with every HTTP route), rate limit, shared secret, device proof,
-scopes. A failure raises `ConnectRejected` with upstream's exact message, detail code and
-close code.
+Frame shape and method, params (the typed `ConnectParams`), drain state, protocol window,
+role, origin and host (`browserrules`, shared with every HTTP route), rate limit, shared
+secret, device proof, scopes. A failure raises `ConnectRejected` with upstream's exact
+message, detail code and close code.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Required
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+from typing_extensions import TypedDict
 
 from openclaw import logfile
 from openclaw.gateway.auth import RateLimiter, check_shared_secret, rejection
 from openclaw.gateway.browserrules import problem as browser_problem
+from openclaw.gateway.params import NonEmpty, Object, Positive, StringsOrNone, adapter, lenient
 from openclaw.gateway.protocol import (
     CLIENT_IDS,
     CLIENT_MODES,
@@ -25,6 +30,8 @@ from openclaw.gateway.protocol import (
     NOT_PAIRED,
     PROTOCOL_VERSION,
     UNAVAILABLE,
+    ClientId,
+    ClientMode,
     ConnectRejected,
 )
 from openclaw.sharedsecret import AuthConfig
@@ -42,30 +49,68 @@ class Peer:
     nonce: str  # the challenge we sent
 
 
+@lenient
+class ClientInfo(TypedDict):
+    id: ClientId
+    version: NonEmpty
+    platform: NonEmpty
+    mode: ClientMode
+
+
+@lenient
+class ConnectParams(TypedDict, total=False):
+    """`connect`'s params; unknown keys are ignored (newer CLIs send fields we do not know)."""
+
+    minProtocol: Required[Positive]
+    maxProtocol: Required[Positive]
+    client: Required[ClientInfo]
+    scopes: StringsOrNone
+    auth: Object | None
+    device: Object | None
+
+
+# the one problem reported, the first of these in upstream's order: types before client.id|mode membership
+_ORDER = ("minProtocol", "maxProtocol", "client", "client.id", "client.version", "client.platform",
+          "client.mode", "client.id one of", "client.mode one of", "scopes", "auth", "device")
+
+
+def _connect_problem(error: ErrorDetails) -> tuple[str, str]:
+    """(where in _ORDER, message) for one pydantic error."""
+    where = ".".join(str(part) for part in error["loc"][:2])
+    if where in ("minProtocol", "maxProtocol"):
+        return where, f"{where} must be an integer >= 1"
+    if where == "client":
+        return where, "client must be an object"
+    if where in ("client.id", "client.mode"):
+        value = error.get("input")
+        if error["type"] == "literal_error" and isinstance(value, str) and value:
+            allowed = CLIENT_IDS if where == "client.id" else CLIENT_MODES
+            return f"{where} one of", f"{where} must be one of {', '.join(sorted(allowed))}"
+    if where.startswith("client."):
+        return where, f"{where} must be a non-empty string"
+    if where.startswith("scopes"):
+        return "scopes", "scopes must be an array of strings"
+    return where, f"{where} must be an object"
+
+
 def connect_params_problem(params: Any) -> str | None:
+    """The first thing wrong with `connect`'s params, in upstream's words; None if nothing is."""
     if not isinstance(params, dict):
         return "params must be an object"
-    for key in ("minProtocol", "maxProtocol"):
-        value = params.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            return f"{key} must be an integer >= 1"
-    client = params.get("client")
-    if not isinstance(client, dict):
-        return "client must be an object"
-    for key in ("id", "version", "platform", "mode"):
-        if not isinstance(client.get(key), str) or not client[key]:
-            return f"client.{key} must be a non-empty string"
-    if client["id"] not in CLIENT_IDS:
-        return f"client.id must be one of {', '.join(sorted(CLIENT_IDS))}"
-    if client["mode"] not in CLIENT_MODES:
-        return f"client.mode must be one of {', '.join(sorted(CLIENT_MODES))}"
-    scopes = params.get("scopes")
-    if scopes is not None and (not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)):
-        return "scopes must be an array of strings"
-    for key in ("auth", "device"):
-        if params.get(key) is not None and not isinstance(params[key], dict):
-            return f"{key} must be an object"
+    try:
+        adapter(ConnectParams).validate_python(params)
+    except ValidationError as exc:
+        found = [_connect_problem(e) for e in exc.errors(include_url=False)]
+        return min(found, key=lambda problem: _ORDER.index(problem[0]))[1]
     return None
+
+
+def connect_params(params: Any) -> dict[str, Any]:
+    """`connect`'s params if they are valid, else ConnectRejected."""
+    problem = connect_params_problem(params)
+    if problem is not None or not isinstance(params, dict):
+        raise ConnectRejected(INVALID_REQUEST, f"invalid connect params: {problem}")
+    return params
 
 
 def negotiate(params: dict[str, Any]) -> int | None:
@@ -86,10 +131,7 @@ def check_connect(frame: dict[str, Any], peer: Peer, draining: bool, allowed_ori
     """Every rule up to the scopes: (protocol, auth method, role, scopes), or ConnectRejected."""
     if frame["method"] != "connect":
         raise ConnectRejected(INVALID_REQUEST, "invalid handshake: first request must be connect")
-    params = frame.get("params")
-    problem = connect_params_problem(params)
-    if problem:
-        raise ConnectRejected(INVALID_REQUEST, f"invalid connect params: {problem}")
+    params = connect_params(frame.get("params"))
     client = params["client"]
     if draining:
         raise ConnectRejected(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, get_args
 
 PROTOCOL_VERSION = 4
 MIN_PROBE_PROTOCOL = 3
@@ -25,14 +25,14 @@ CLOSE_TOO_BIG = 1009
 CLOSE_RESTART = 1012
 CLOSE_TRY_AGAIN = 1013
 
-CLIENT_IDS = frozenset(
-    {
-        "webchat-ui", "openclaw-control-ui", "openclaw-browser-copilot", "openclaw-tui", "webchat", "cli",
-        "gateway-client", "openclaw-macos", "openclaw-linux", "openclaw-ios", "openclaw-watchos",
-        "openclaw-android", "node-host", "openclaw-worker", "test", "fingerprint", "openclaw-probe",
-    }
-)
-CLIENT_MODES = frozenset({"webchat", "cli", "ui", "backend", "node", "worker", "probe", "test"})
+ClientId = Literal[
+    "webchat-ui", "openclaw-control-ui", "openclaw-browser-copilot", "openclaw-tui", "webchat", "cli",
+    "gateway-client", "openclaw-macos", "openclaw-linux", "openclaw-ios", "openclaw-watchos",
+    "openclaw-android", "node-host", "openclaw-worker", "test", "fingerprint", "openclaw-probe",
+]
+ClientMode = Literal["webchat", "cli", "ui", "backend", "node", "worker", "probe", "test"]
+CLIENT_IDS = frozenset(get_args(ClientId))
+CLIENT_MODES = frozenset(get_args(ClientMode))
 EPHEMERAL_MODES = frozenset({"cli", "backend", "probe", "test"})
 
 # error codes

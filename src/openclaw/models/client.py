@@ -8,7 +8,6 @@ reached the user a failure is final: a retry would say it twice.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -19,9 +18,11 @@ import aiohttp
 from openclaw.models import anthropic, openai
 from openclaw.models.catalog import ANTHROPIC, OPENAI, ModelRef, Provider, env_key_name
 from openclaw.models.types import Completion, ModelError, OnText, Request
+from openclaw.retry import Backoff, retry
 
 MAX_ATTEMPTS = 3
 MAX_WAIT_S = 60.0  # a retry-after longer than this is not waited out: the next model is tried
+JITTER = 0.2  # agents that hit one provider's limit together do not all retry in the same instant
 
 
 def _retry_base_s(env: Mapping[str, str]) -> float:
@@ -39,7 +40,8 @@ class ModelClient:
     """Holds one HTTP session for every provider (created with the first call)."""
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        self.retry_base_s = _retry_base_s(os.environ if env is None else env)
+        self.backoff = Backoff(base_s=_retry_base_s(os.environ if env is None else env), cap_s=MAX_WAIT_S,
+                               jitter=JITTER)
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -88,14 +90,12 @@ class ModelClient:
         if call is None:
             raise ModelError("config", f"models.providers.{provider.id}.api {provider.api!r} is not supported "
                                        f"(use {OPENAI} or {ANTHROPIC})")
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                completion = await call(self.session, provider, request, relay)
-                completion.model = str(ref)
-                return completion
-            except ModelError as exc:
-                wait = exc.retry_after if exc.retry_after is not None else self.retry_base_s * 2 ** (attempt - 1)
-                if not exc.retryable or streamed() or attempt == MAX_ATTEMPTS or wait > MAX_WAIT_S:
-                    raise
-                await asyncio.sleep(wait)
-        raise AssertionError("unreachable")
+
+        async def attempt() -> Completion:
+            completion = await call(self.session, provider, request, relay)
+            completion.model = str(ref)
+            return completion
+
+        return await retry(attempt, self.backoff, MAX_ATTEMPTS, on=ModelError,
+                           when=lambda exc: exc.retryable and not streamed(),
+                           retry_after=lambda exc: exc.retry_after, max_wait_s=MAX_WAIT_S)

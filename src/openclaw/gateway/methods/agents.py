@@ -6,27 +6,16 @@ import asyncio
 import re
 from typing import Any
 
-from openclaw.gateway.methods import ANY, CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
 from openclaw.gateway.runstream import RunStream, final_payload, runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ, WRITE
 
-# upstream's AgentParams keys; the ones we do not act on are accepted and ignored
-_IGNORED = ("to", "replyTo", "provider", "thinking", "deliver", "attachments", "channel", "replyChannel", "accountId",
-            "replyAccountId", "threadId", "groupId", "groupChannel", "groupSpace", "bestEffortDeliver", "lane",
-            "cwd", "promptMode", "extraSystemPrompt", "bootstrapContextMode", "bootstrapContextRunKind",
-            "expectedExistingSessionId", "inputProvenance", "sessionEffects", "label", "modelRun",
-            "suppressPromptPersistence", "sourceReplyDeliveryMode", "disableMessageTool", "voiceWakeTrigger")
-AGENT_PARAMS = {
-    "message": Param(str, required=True, minimum=1), "idempotencyKey": Param(str, required=True, minimum=1),
-    "agentId": Param(str), "model": Param(str), "sessionId": Param(str), "sessionKey": Param(str),
-    "timeout": Param(int, minimum=0), **{key: Param(ANY) for key in _IGNORED},
-}
 RESET = re.compile(r"^/(new|reset)(\s|$)", re.IGNORECASE)
 DEFAULT_WAIT_MS = 30_000
 
 
-@method("agent", scope=WRITE, params=AGENT_PARAMS)
+@method("agent", scope=WRITE, params="AgentParams")
 async def agent(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.run import TurnInput
 
@@ -56,8 +45,7 @@ async def agent(ctx: CallContext) -> dict[str, Any]:
     return final_payload(run)
 
 
-@method("agent.wait", scope=WRITE, params={"runId": Param(str, required=True, minimum=1),
-                                           "timeoutMs": Param(int, minimum=0)})
+@method("agent.wait", scope=WRITE, params="AgentWaitParams")
 async def agent_wait(ctx: CallContext) -> dict[str, Any]:
     runtime = runtime_for(ctx.gateway)
     run = runtime.runs.get(ctx.params["runId"])
@@ -84,7 +72,7 @@ def identity_name(workspace: Any) -> str | None:
     return match.group(1) if match else None
 
 
-@method("agents.list", scope=READ, params={})
+@method("agents.list", scope=READ, params="NoParams")
 async def agents_list(ctx: CallContext) -> dict[str, Any]:
     config = ctx.gateway.settings.config
     rows = []
@@ -100,7 +88,7 @@ async def agents_list(ctx: CallContext) -> dict[str, Any]:
             "selectionRequired": False, "mainKey": config.session.main_key, "scope": "per-sender", "agents": rows}
 
 
-@method("agent.identity.get", scope=READ, params={"agentId": Param(str), "sessionKey": Param(str)})
+@method("agent.identity.get", scope=READ, params="AgentIdentityGetParams")
 async def agent_identity(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.keys import agent_of
 
@@ -118,10 +106,7 @@ async def agent_identity(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": agent_id, "name": name or "OpenClaw", "nameSource": "workspace" if name else "default"}
 
 
-@method("models.list", scope=READ, params={
-    "agentId": Param(str), "sessionKey": Param(str), "authProfileId": Param(str), "provider": Param(str),
-    "includeDetails": Param(bool), "includeProviderCapabilities": Param(bool), "includeDefaultModels": Param(bool),
-    "preparedOnly": Param(bool), "refresh": Param(bool), "view": Param(str)})
+@method("models.list", scope=READ, params="ModelsListParams")
 async def models_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.models.listing import choices
 

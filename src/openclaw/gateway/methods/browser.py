@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import WRITE
 
 
-@method("browser.request", scope=WRITE, params={
-    "method": Param(str, required=True, minimum=1), "path": Param(str, required=True, minimum=1),
-    "query": Param(dict), "body": Param(dict), "timeoutMs": Param(int, minimum=1, maximum=600_000),
-})
+@method("browser.request", scope=WRITE, params="BrowserRequestParams")
 async def browser_request(ctx: CallContext) -> Any:
     from openclaw.browser.routes import dispatch
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
 
@@ -17,7 +17,7 @@ def _manager(ctx: CallContext) -> Any:
     return manager
 
 
-@method("channels.status", scope=READ, params={"probe": Param(bool), "timeoutMs": Param(int, minimum=1)})
+@method("channels.status", scope=READ, params="ChannelsStatusParams")
 async def channels_status(ctx: CallContext) -> dict[str, Any]:
     manager = _manager(ctx)
     if ctx.params.get("probe"):
@@ -43,8 +43,7 @@ def _name(ctx: CallContext) -> str:
     return name
 
 
-@method("channels.start", scope=ADMIN, params={"channel": Param(str, required=True, minimum=1),
-                                               "accountId": Param(str)})
+@method("channels.start", scope=ADMIN, params="ChannelTarget")
 async def channels_start(ctx: CallContext) -> dict[str, Any]:
     name = _name(ctx)
     try:
@@ -54,16 +53,14 @@ async def channels_start(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "channel": name, "status": status}
 
 
-@method("channels.stop", scope=ADMIN, params={"channel": Param(str, required=True, minimum=1),
-                                              "accountId": Param(str)})
+@method("channels.stop", scope=ADMIN, params="ChannelTarget")
 async def channels_stop(ctx: CallContext) -> dict[str, Any]:
     name = _name(ctx)
     stopped = await _manager(ctx).stop(name)
     return {"ok": True, "channel": name, "stopped": stopped}
 
 
-@method("channels.logout", scope=ADMIN, params={"channel": Param(str, required=True, minimum=1),
-                                                "accountId": Param(str)})
+@method("channels.logout", scope=ADMIN, params="ChannelTarget")
 async def channels_logout(ctx: CallContext) -> dict[str, Any]:
     """Stop the account and forget its bot token (the config keeps everything else)."""
     from openclaw.config.store import read_config, update_config

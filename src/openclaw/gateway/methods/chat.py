@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw.gateway.methods import ANY, CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.runstream import RunStream, runtime_for, session_key
 from openclaw.gateway.scopes import READ, WRITE
 
-_IGNORED = ("mentions", "workContext", "intent", "thinking", "fastMode", "fastAutoOnSeconds", "queueMode", "deliver",
-            "originatingChannel", "originatingTo", "originatingAccountId", "originatingThreadId", "replyToId",
-            "attachments", "toolBindings", "timeoutMs", "systemInputProvenance", "systemProvenanceReceipt",
-            "suppressCommandInterpretation", "expectedLeafEntryId", "expectedSessionRoutingContract",
-            "expectedPermissionMode", "expectedToolOverrides", "sessionId")
-MAX_HISTORY = 1000
 
-
-@method("chat.send", scope=WRITE, params={
-    "sessionKey": Param(str, required=True, minimum=1), "message": Param(str, required=True),
-    "idempotencyKey": Param(str, required=True, minimum=1), "agentId": Param(str),
-    **{key: Param(ANY) for key in _IGNORED}})
+@method("chat.send", scope=WRITE, params="ChatSendParams")
 async def chat_send(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.run import TurnInput
 
@@ -54,11 +44,7 @@ def _message(entry: Any) -> dict[str, Any]:
     return out
 
 
-@method("chat.history", scope=READ, params={
-    "sessionKey": Param(str, required=True, minimum=1), "agentId": Param(str), "limit": Param(int, minimum=1,
-                                                                                               maximum=MAX_HISTORY),
-    "cursor": Param(ANY), "maxBytes": Param(ANY), "offset": Param(ANY), "pendingBefore": Param(ANY),
-    "inputRunIds": Param(ANY), "messageId": Param(ANY), "sessionId": Param(ANY), "maxChars": Param(ANY)})
+@method("chat.history", scope=READ, params="ChatHistoryParams")
 async def chat_history(ctx: CallContext) -> dict[str, Any]:
     runtime = runtime_for(ctx.gateway)
     agent_id = runtime.agent_id(ctx.params.get("agentId"))
@@ -73,8 +59,7 @@ async def chat_history(ctx: CallContext) -> dict[str, Any]:
             "hasMore": more}
 
 
-@method("chat.abort", scope=WRITE, params={"sessionKey": Param(str, required=True, minimum=1), "agentId": Param(str),
-                                           "runId": Param(str), "preserveSideRuns": Param(bool)})
+@method("chat.abort", scope=WRITE, params="ChatAbortParams")
 async def chat_abort(ctx: CallContext) -> dict[str, Any]:
     runtime = runtime_for(ctx.gateway)
     key = session_key(runtime, ctx.params["sessionKey"], ctx.params.get("agentId"))

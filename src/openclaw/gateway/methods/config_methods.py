@@ -26,7 +26,7 @@ from openclaw.config.store import (
     write_config,
 )
 from openclaw.errors import OpenClawError
-from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, MAX_JSON_DEPTH, UNAVAILABLE, RpcError, json_problem
 from openclaw.gateway.scopes import ADMIN, READ
 from openclaw.ports.instances import isolation_check
@@ -47,7 +47,7 @@ def invalid(issues: list[Issue], suffix: str = "") -> RpcError:
                     {"issues": [i.as_dict() for i in issues[:MAX_ISSUES_IN_DETAILS]], "issueCount": len(issues)})
 
 
-@method("config.get", scope=READ, params={})
+@method("config.get", scope=READ, params="NoParams")
 async def config_get(ctx: CallContext) -> dict[str, Any]:
     snap = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path)
     return {
@@ -143,18 +143,7 @@ async def _commit(ctx: CallContext, build: Build, mode: str) -> dict[str, Any]:
     return payload
 
 
-SET_PARAMS = {"raw": Param(str, required=True, minimum=1), "baseHash": Param(str, minimum=1)}
-PATCH_PARAMS = {
-    **SET_PARAMS,
-    "sessionKey": Param(str),
-    "deliveryContext": Param(dict),
-    "note": Param(str),
-    "restartDelayMs": Param(int, minimum=0),
-    "replacePaths": Param(list, items=str),
-}
-
-
-@method("config.set", scope=ADMIN, params=SET_PARAMS)
+@method("config.set", scope=ADMIN, params="ConfigSetParams")
 async def config_set(ctx: CallContext) -> dict[str, Any]:
     submitted = _parse_object(ctx.params["raw"], "config.set")
 
@@ -164,7 +153,7 @@ async def config_set(ctx: CallContext) -> dict[str, Any]:
     return await _commit(ctx, build, "config.set")
 
 
-@method("config.patch", scope=ADMIN, params=PATCH_PARAMS)
+@method("config.patch", scope=ADMIN, params="ConfigPatchParams")
 async def config_patch(ctx: CallContext) -> dict[str, Any]:
     patch = _parse_object(ctx.params["raw"], "config.patch")
     current = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path, ctx.gateway.env)
@@ -195,7 +184,7 @@ def _rollback(ctx: CallContext, cancel: threading.Event) -> tuple[ConfigSnapshot
         return before, read_config(paths.config_path, validate=False), good
 
 
-@method("config.rollback", scope=ADMIN, params={"baseHash": Param(str, minimum=1)})
+@method("config.rollback", scope=ADMIN, params="ConfigRollbackParams")
 async def config_rollback(ctx: CallContext) -> dict[str, Any]:
     """Put back the config this gateway last started with successfully (its exact text)."""
     cancel = threading.Event()
@@ -214,12 +203,10 @@ async def config_rollback(ctx: CallContext) -> dict[str, Any]:
             "recordedAt": int(good.recorded_at * 1000)}
 
 
-APPLY_PARAMS = {**SET_PARAMS, "sessionKey": Param(str), "deliveryContext": Param(dict), "note": Param(str),
-                "restartDelayMs": Param(int, minimum=0, maximum=600_000)}
 RESTART_DELAY_MS = 1000
 
 
-@method("config.apply", scope=ADMIN, params=APPLY_PARAMS)
+@method("config.apply", scope=ADMIN, params="ConfigApplyParams")
 async def config_apply(ctx: CallContext) -> dict[str, Any]:
     """The whole file, validated and hash-guarded like `config.set`, then an in-process restart so
     every key takes effect at once."""
@@ -239,7 +226,7 @@ async def config_apply(ctx: CallContext) -> dict[str, Any]:
 _SCHEMA: dict[str, Any] = {}
 
 
-@method("config.schema", scope=READ, params={})
+@method("config.schema", scope=READ, params="NoParams")
 async def config_schema(ctx: CallContext) -> dict[str, Any]:
     """Our schema for the keys this gateway uses (others upstream knows are kept as they are)."""
     import time

@@ -9,7 +9,7 @@ import json
 import uuid
 from typing import Any
 
-from openclaw.gateway.methods import ANY, CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
 
@@ -54,11 +54,7 @@ def _checked(job: dict[str, Any], changed: dict[str, Any]) -> None:
         raise RpcError(INVALID_REQUEST, 'delivery must be {"channel": "telegram", "to": "<chat id>"}')
 
 
-@method("cron.list", scope=READ, params={"includeDisabled": Param(bool), "limit": Param(int, minimum=1),
-                                         "offset": Param(int, minimum=0), "agentId": Param(str), **{
-                                             k: Param(ANY) for k in ("query", "enabled", "scheduleKind", "compact",
-                                                                     "lastRunStatus", "trigger", "sortBy", "sortDir",
-                                                                     "sessionKey", "includeDeliveryPreviews")}})
+@method("cron.list", scope=READ, params="CronListParams")
 async def cron_list(ctx: CallContext) -> dict[str, Any]:
     scheduler = await _scheduler(ctx)
     jobs = [j for j in (scheduler.jobs if scheduler else [])
@@ -72,7 +68,7 @@ async def cron_list(ctx: CallContext) -> dict[str, Any]:
             "nextOffset": offset + limit if more else None, "snapshotRevision": revision}
 
 
-@method("cron.status", scope=READ, params={})
+@method("cron.status", scope=READ, params="NoParams")
 async def cron_status(ctx: CallContext) -> dict[str, Any]:
     scheduler = await _scheduler(ctx)
     jobs = scheduler.jobs if scheduler else []
@@ -82,9 +78,7 @@ async def cron_status(ctx: CallContext) -> dict[str, Any]:
             "storePath": str(ctx.gateway.settings.paths.state_dir / "cron" / "jobs.json")}
 
 
-@method("cron.add", scope=ADMIN, params={"name": Param(str, required=True, minimum=1), "schedule": Param(dict, required=True),
-                                        "payload": Param(dict, required=True), **{k: Param(ANY) for k in EDITABLE
-                                                                                  if k not in ("name", "schedule", "payload")}})
+@method("cron.add", scope=ADMIN, params="CronAddParams")
 async def cron_add(ctx: CallContext) -> dict[str, Any]:
     from openclaw.cron.schedule import next_run, now_ms
     from openclaw.gateway.scheduler import MAX_JOBS
@@ -112,7 +106,7 @@ def _agent(ctx: CallContext, agent_id: str) -> None:
         raise RpcError(INVALID_REQUEST, f"unknown agent {agent_id!r} (agents: {', '.join(ids)})")
 
 
-@method("cron.update", scope=ADMIN, params={"id": Param(str), "jobId": Param(str), "patch": Param(dict, required=True)})
+@method("cron.update", scope=ADMIN, params="CronUpdateParams")
 async def cron_update(ctx: CallContext) -> dict[str, Any]:
     from openclaw.cron.schedule import next_run, now_ms
 
@@ -133,7 +127,7 @@ async def cron_update(ctx: CallContext) -> dict[str, Any]:
     return job
 
 
-@method("cron.remove", scope=ADMIN, params={"id": Param(str), "jobId": Param(str)})
+@method("cron.remove", scope=ADMIN, params="CronRemoveParams")
 async def cron_remove(ctx: CallContext) -> dict[str, Any]:
     scheduler = await _scheduler(ctx)
     job = _job(scheduler, ctx.params)
@@ -142,7 +136,7 @@ async def cron_remove(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "removed": True, "id": job["id"]}
 
 
-@method("cron.run", scope=ADMIN, params={"id": Param(str), "jobId": Param(str), "mode": Param(str)})
+@method("cron.run", scope=ADMIN, params="CronRunParams")
 async def cron_run(ctx: CallContext) -> dict[str, Any]:
     """Run a job now (`mode: due` only if it is due); waits for the turn to end."""
     from openclaw.cron.schedule import now_ms
@@ -160,7 +154,7 @@ async def cron_run(ctx: CallContext) -> dict[str, Any]:
             "error": state.get("lastError")}
 
 
-@method("cron.runs", scope=READ, params={"id": Param(str), "jobId": Param(str), "limit": Param(int, minimum=1, maximum=1000)})
+@method("cron.runs", scope=READ, params="CronRunsParams")
 async def cron_runs(ctx: CallContext) -> dict[str, Any]:
     from openclaw.cron.store import CronStore
 

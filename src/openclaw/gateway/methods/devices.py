@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from openclaw import logfile
-from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import ADMIN, PAIRING
 
@@ -20,7 +20,7 @@ def _connected(ctx: CallContext, device_id: str) -> bool:
     return any(getattr(c, "device_id", None) == device_id for c in ctx.gateway.connections)
 
 
-@method("device.pair.list", scope=PAIRING, params={})
+@method("device.pair.list", scope=PAIRING, params="NoParams")
 async def pair_list(ctx: CallContext) -> dict[str, Any]:
     store = _store(ctx)
     store.expire()
@@ -52,17 +52,17 @@ async def _decide(ctx: CallContext, decision: str) -> dict[str, Any]:
     return {"requestId": request_id, "deviceId": found["deviceId"], **({"device": found} if decision == "approved" else {})}
 
 
-@method("device.pair.approve", scope=ADMIN, params={"requestId": Param(str, required=True, minimum=1)})
+@method("device.pair.approve", scope=ADMIN, params="DeviceRequestParams")
 async def pair_approve(ctx: CallContext) -> dict[str, Any]:
     return await _decide(ctx, "approved")
 
 
-@method("device.pair.reject", scope=ADMIN, params={"requestId": Param(str, required=True, minimum=1)})
+@method("device.pair.reject", scope=ADMIN, params="DeviceRequestParams")
 async def pair_reject(ctx: CallContext) -> dict[str, Any]:
     return await _decide(ctx, "rejected")
 
 
-@method("device.pair.remove", scope=ADMIN, params={"deviceId": Param(str, required=True, minimum=1)})
+@method("device.pair.remove", scope=ADMIN, params="DeviceRemoveParams")
 async def pair_remove(ctx: CallContext) -> dict[str, Any]:
     device_id = ctx.params["deviceId"].strip()
     device = _store(ctx).remove(device_id)

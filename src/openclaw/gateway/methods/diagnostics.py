@@ -7,7 +7,7 @@ import asyncio
 import time
 from typing import Any
 
-from openclaw.gateway.methods import ANY, CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import READ
 from openclaw.gateway.stability import MAX_LIMIT
@@ -23,7 +23,7 @@ def _count(value: Any, name: str) -> int | None:
     return value
 
 
-@method("diagnostics.stability", scope=READ, params={"limit": Param(ANY), "type": Param(ANY), "sinceSeq": Param(ANY)})
+@method("diagnostics.stability", scope=READ, params="StabilityParams")
 async def stability(ctx: CallContext) -> dict[str, Any]:
     limit = _count(ctx.params.get("limit"), "limit") or 25
     if not 1 <= limit <= MAX_LIMIT:
@@ -35,15 +35,13 @@ async def stability(ctx: CallContext) -> dict[str, Any]:
                                                 _count(ctx.params.get("sinceSeq"), "sinceSeq"))
 
 
-@method("usage.status", scope=READ, params={})
+@method("usage.status", scope=READ, params="NoParams")
 async def usage_status(ctx: CallContext) -> dict[str, Any]:
     """Provider quota windows: none of the built-in providers report them over their APIs."""
     return {"updatedAt": int(time.time() * 1000), "providers": []}
 
 
-@method("usage.cost", scope=READ, params={"days": Param(int, minimum=1, maximum=3650), "agentId": Param(str),
-                                          "agentScope": Param(str), "startDate": Param(ANY), "endDate": Param(ANY),
-                                          "mode": Param(ANY), "utcOffset": Param(ANY)})
+@method("usage.cost", scope=READ, params="UsageCostParams")
 async def usage_cost(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.roster import sessions_db_path
     from openclaw.agents.usage import daily_usage

@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from openclaw.agents.roster import sessions_db_path
-from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 
 if TYPE_CHECKING:
     from openclaw.gateway.context import GatewayContext
@@ -49,6 +49,6 @@ def build_health(gateway: GatewayContext, sessions: dict[str, dict[str, Any]]) -
     }
 
 
-@method("health", scope=None, params={"probe": Param(bool)})
+@method("health", scope=None, params="HealthParams")
 async def health(ctx: CallContext) -> dict[str, Any]:
     return await ctx.gateway.health(probe=bool(ctx.params.get("probe")))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import FORBIDDEN, INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
 
@@ -28,7 +28,7 @@ def _role(ctx: CallContext) -> tuple[bool, list[str] | None]:
     return has_rescue_role(config, ctx.gateway.settings.paths), targets_from(config)
 
 
-@method("instances.list", scope=READ, params={})
+@method("instances.list", scope=READ, params="NoParams")
 async def instances_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.rescue.survey import listing
 
@@ -43,8 +43,7 @@ async def instances_list(ctx: CallContext) -> dict[str, Any]:
             "canOperate": rescue and ctx.is_admin, "actions": list(ACTIONS), **found}
 
 
-@method("instances.run", scope=ADMIN, params={"profile": Param(str, required=True, minimum=1),
-                                              "action": Param(str, required=True, minimum=1)})
+@method("instances.run", scope=ADMIN, params="InstancesRunParams")
 async def instances_run(ctx: CallContext) -> dict[str, Any]:
     from openclaw.rescue import commands
     from openclaw.rescue.audit import audit

@@ -5,21 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import READ
-from openclaw.logtail import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, MAX_BYTES, MAX_LIMIT, read_tail
+from openclaw.logtail import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, read_tail
 
 
-@method(
-    "logs.tail",
-    scope=READ,
-    params={
-        "cursor": Param(int, minimum=0),
-        "limit": Param(int, minimum=1, maximum=MAX_LIMIT),
-        "maxBytes": Param(int, minimum=1, maximum=MAX_BYTES),
-    },
-)
+@method("logs.tail", scope=READ, params="LogsTailParams")
 async def logs_tail(ctx: CallContext) -> dict[str, Any]:
     params = ctx.params
     try:

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from openclaw import logfile
-from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import PAIRING
 
@@ -56,8 +56,7 @@ def _public(request: Any) -> dict[str, Any]:
     return {**out, "metadata": meta} if meta else out
 
 
-@method("channels.pairing.list", scope=PAIRING, params={"channel": Param(str, minimum=1),
-                                                       "accountId": Param(str, minimum=1)})
+@method("channels.pairing.list", scope=PAIRING, params="ChannelsPairingListParams")
 async def pairing_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.channels.pairing import MAX_PENDING, TTL_S
 
@@ -75,10 +74,6 @@ async def pairing_list(ctx: CallContext) -> dict[str, Any]:
             "limits": {"pendingPerAccount": MAX_PENDING, "ttlMs": TTL_S * 1000}}
 
 
-TARGET = {"channel": Param(str, required=True, minimum=1), "accountId": Param(str, required=True, minimum=1),
-          "requestId": Param(str, required=True, minimum=1)}
-
-
 def _target(ctx: CallContext) -> tuple[str, str]:
     channel, account = ctx.params["channel"].lower(), ctx.params["accountId"]
     if not _accounts(ctx, channel, account):
@@ -86,8 +81,7 @@ def _target(ctx: CallContext) -> tuple[str, str]:
     return channel, account
 
 
-@method("channels.pairing.approve", scope=PAIRING, params={**TARGET, "notify": Param(bool),
-                                                          "bootstrapCommandOwner": Param(bool)})
+@method("channels.pairing.approve", scope=PAIRING, params="ChannelsPairingApproveParams")
 async def pairing_approve(ctx: CallContext) -> dict[str, Any]:
     from openclaw.errors import OpenClawError
 
@@ -125,7 +119,7 @@ async def _notify(ctx: CallContext, request: Any) -> str:
     return "sent"
 
 
-@method("channels.pairing.dismiss", scope=PAIRING, params=TARGET)
+@method("channels.pairing.dismiss", scope=PAIRING, params="PairingTarget")
 async def pairing_dismiss(ctx: CallContext) -> dict[str, Any]:
     channel, _ = _target(ctx)
     try:

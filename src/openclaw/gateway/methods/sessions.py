@@ -5,25 +5,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from openclaw.gateway.methods import ANY, CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.runstream import runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ
-
-_LIST_IGNORED = ("offset", "activeMinutes", "activeOnly", "requireLastInteraction", "sortBy", "includeGlobal",
-                 "includeUnknown", "excludeSubagents", "excludeCron", "excludeSystem", "configuredAgentsOnly",
-                 "includeDerivedTitles", "includeLastMessage", "includeActivitySummary", "label", "projectId",
-                 "workspaceDir", "group", "pinned", "boardFace", "hasBoard", "creatorId", "ownerId", "ownerFirst",
-                 "involvingMe", "profileRelation", "involvingProfileId", "includePeople", "spawnedBy", "search",
-                 "archived")
 
 
 def _row(session: Any, agent_id: str, busy: bool) -> dict[str, Any]:
     return {**session.as_dict(), "agentId": agent_id, "active": busy}
 
 
-@method("sessions.list", scope=READ, params={"limit": Param(int, minimum=1), "agentId": Param(str),
-                                             **{k: Param(ANY) for k in _LIST_IGNORED}})
+@method("sessions.list", scope=READ, params="SessionsListParams")
 async def sessions_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.roster import sessions_db_path
 
@@ -42,8 +34,7 @@ async def sessions_list(ctx: CallContext) -> dict[str, Any]:
     return {"count": len(rows[:limit]), "sessions": rows[:limit], "path": path if ctx.is_admin else "[redacted]"}
 
 
-@method("sessions.preview", scope=READ, params={"keys": Param(list, required=True, items=str),
-                                                "limit": Param(int, minimum=1), "maxChars": Param(int, minimum=20)})
+@method("sessions.preview", scope=READ, params="SessionsPreviewParams")
 async def sessions_preview(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.keys import agent_of
 
@@ -70,8 +61,7 @@ async def _target(ctx: CallContext) -> tuple[Any, str]:
     return runtime.store(agent_id), session_key(runtime, ctx.params["key"], agent_id)
 
 
-@method("sessions.reset", scope=ADMIN, params={"key": Param(str, required=True, minimum=1), "agentId": Param(str),
-                                               "reason": Param(str), "expectedSessionId": Param(str)})
+@method("sessions.reset", scope=ADMIN, params="SessionsResetParams")
 async def sessions_reset(ctx: CallContext) -> dict[str, Any]:
     store, key = await _target(ctx)
     runtime_for(ctx.gateway).abort(key)
@@ -79,18 +69,14 @@ async def sessions_reset(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "key": key, "sessionId": session.session_id, "entry": session.as_dict()}
 
 
-@method("sessions.delete", scope=ADMIN, params={
-    "key": Param(str, required=True, minimum=1), "agentId": Param(str), "deleteTranscript": Param(bool),
-    "expectedSessionId": Param(ANY), "expectedLifecycleRevision": Param(ANY), "expectedSessionUpdatedAt": Param(ANY),
-    "emitLifecycleHooks": Param(ANY), "archivedOnly": Param(ANY)})
+@method("sessions.delete", scope=ADMIN, params="SessionsDeleteParams")
 async def sessions_delete(ctx: CallContext) -> dict[str, Any]:
     store, key = await _target(ctx)
     runtime_for(ctx.gateway).abort(key)
     return {"ok": True, "key": key, "deleted": await store.delete(key)}
 
 
-@method("sessions.compact", scope=ADMIN, params={"key": Param(str, required=True, minimum=1), "agentId": Param(str),
-                                                 "maxLines": Param(int, minimum=1)})
+@method("sessions.compact", scope=ADMIN, params="SessionsCompactParams")
 async def sessions_compact(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents import compaction, prompt, turn
     from openclaw.models.catalog import chain

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__
 from openclaw.agents.roster import sessions_db_path
-from openclaw.gateway.methods import CallContext, Param, method
+from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.scopes import READ
 
 if TYPE_CHECKING:
     from openclaw.gateway.context import GatewayContext
 
 
-@method("status", scope=READ, params={"includeChannelSummary": Param(bool), "includeCliProjection": Param(bool)})
+@method("status", scope=READ, params="StatusParams")
 async def status(ctx: CallContext) -> dict[str, Any]:
     from openclaw.models.listing import default_model
 
@@ -76,6 +76,6 @@ def _channel_summary(gateway: GatewayContext) -> list[dict[str, Any]]:
             for name, c in sorted(gateway.state.channels.status().items())]
 
 
-@method("system-presence", scope=READ, params={})
+@method("system-presence", scope=READ, params="NoParams")
 async def system_presence(ctx: CallContext) -> list[dict[str, Any]]:
     return ctx.gateway.presence.entries()
