@@ -39,7 +39,7 @@ def gateways() -> Iterator[list[Gateway]]:
 @pytest.fixture
 def started(env: Env, base: int, gateways: list[Gateway]) -> tuple[Env, int, Gateway]:
     """A set-up default-profile gateway, running and healthy."""
-    env.setup(None, base)
+    env.provision(None, base)
     gw = env.gateway().start()
     gateways.append(gw)
     gw.wait_healthy(base)

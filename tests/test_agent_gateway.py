@@ -18,7 +18,7 @@ def assistant(env: Env, port: int, gateways: list[Gateway], tg: FakeTelegram, mo
               telegram: dict[str, Any] | None = None, profile: str | None = None) -> tuple[str, Gateway]:
     model.replies.clear()
     token = new_bot(tg, "assistant_bot")
-    env.setup(profile, port)
+    env.provision(profile, port)
     env.use_model(model.openai_url, profile=profile)
     settings = {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "allowlist", "allowFrom": [str(OWNER)],
                 **(telegram or {})}

@@ -65,7 +65,7 @@ def test_gateway_call(started: tuple) -> None:
     [["health"], ["status"], ["gateway", "status"], ["gateway", "probe"], ["gateway", "call", "health"], ["logs"]],
 )
 def test_down_gateway_gets_one_line(env: Env, base: int, args: list[str]) -> None:
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     proc = env.cli("--profile", "rescue", *args)
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
@@ -76,7 +76,7 @@ def test_down_gateway_gets_one_line(env: Env, base: int, args: list[str]) -> Non
 
 
 def test_down_gateway_json_envelope(env: Env, base: int) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     proc = env.cli("health", "--json")
     assert proc.returncode == 1
     payload = json.loads(proc.stdout)

@@ -68,7 +68,7 @@ def open_view(page: Any, env: Env, view: str, profile: str | None = None) -> Non
 
 def test_the_dashboard_url_opens_a_healthy_overview(env: Env, base: int, gateways: list[Gateway],
                                                    page: Any, model: ModelStandin) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     env.use_model(model.openai_url)
     gw = env.gateway().start()
     gateways.append(gw)
@@ -96,7 +96,7 @@ def test_the_dashboard_url_opens_a_healthy_overview(env: Env, base: int, gateway
 
 def test_chat_streams_the_models_reply(env: Env, base: int, gateways: list[Gateway], page: Any,
                                        model: ModelStandin) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     env.use_model(model.openai_url)
     gw = env.gateway().start()
     gateways.append(gw)
@@ -168,8 +168,8 @@ def test_a_pending_telegram_pairing_is_approved_from_the_page(env: Env, base: in
 
 def test_instances_lists_both_gateways_and_restarts_the_other(env: Env, base: int, gateways: list[Gateway],
                                                               page: Any) -> None:
-    env.setup(None, base)
-    env.setup("rescue", base + 200)
+    env.provision(None, base)
+    env.provision("rescue", base + 200)
     main, rescue = env.gateway().start(), env.gateway("rescue").start()
     gateways += [main, rescue]
     main.wait_healthy(base)

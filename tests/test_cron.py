@@ -22,7 +22,7 @@ def runs(env: Env, job: str | None = None) -> list[dict]:
 def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int, gateways: list[Gateway],
                                                             tg: FakeTelegram, model: ModelStandin) -> None:
     token = new_bot(tg, "cron_bot")
-    env.setup(None, base)
+    env.provision(None, base)
     env.use_model(model.openai_url)
     start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "allowlist",
                                               "allowFrom": [str(OWNER)]})
@@ -48,7 +48,7 @@ def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int,
 
 
 def test_a_slot_runs_once_across_restarts(env: Env, base: int, gateways: list[Gateway], model: ModelStandin) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     env.use_model(model.openai_url)
     gw = env.gateway().start()
     gateways.append(gw)
@@ -160,7 +160,7 @@ def test_time_bounds_and_control_characters_are_refused_over_rpc(started: tuple[
 def test_stored_jobs_out_of_bounds_are_disabled_not_fatal(env: Env, base: int, gateways: list[Gateway]) -> None:
     """A jobs.json written by an older version (or by hand) with schedules out of bounds: the gateway
     starts, those jobs are disabled with the reason, and listing them works."""
-    env.setup(None, base)
+    env.provision(None, base)
     payload = {"kind": "agentTurn", "message": "m"}
     bad = [{"id": "j1", "name": "forever", "schedule": {"kind": "every", "everyMs": 10**30}, "payload": payload},
            {"id": "j2", "name": "never", "schedule": {"kind": "cron", "expr": "0 0 30 2 *"}, "payload": payload},
