@@ -39,11 +39,25 @@ def gateways() -> Iterator[list[Gateway]]:
 @pytest.fixture
 def started(env: Env, base: int, gateways: list[Gateway]) -> tuple[Env, int, Gateway]:
     """A set-up default-profile gateway, running and healthy."""
-    env.setup(None, base)
+    env.provision(None, base)
     gw = env.gateway().start()
     gateways.append(gw)
     gw.wait_healthy(base)
     return env, base, gw
+
+
+@pytest.fixture(scope="module")
+def module_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, int, Gateway]]:
+    """Like `started`, but one for the whole module: for tests that leave the gateway as they found
+    it, or change only what no other test of the module reads (a gateway start is ~1 s)."""
+    env = make_env(tmp_path_factory.mktemp("gateway"))
+    port = free_base()
+    env.provision(None, port)
+    gw = env.gateway().start()
+    try:
+        yield env, port, gw.wait_healthy(port)
+    finally:
+        gw.stop()
 
 
 @pytest.fixture(scope="module")

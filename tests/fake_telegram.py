@@ -183,9 +183,8 @@ def new_bot(tg: FakeTelegram, name: str = "rescue_bot") -> str:
 
 
 def start_with_telegram(env: Env, port: int, gateways: list[Gateway], telegram: dict, profile: str | None = None) -> Gateway:
-    env.setup(profile, port)
-    prefix = ["--profile", profile] if profile else []
-    env.cli(*prefix, "config", "set", "channels.telegram", json.dumps(telegram), check=True)
+    env.provision(profile, port)
+    env.set_config(("channels.telegram", json.dumps(telegram)), profile=profile)
     gw = env.gateway(profile).start()
     gateways.append(gw)
     return gw.wait_healthy(port)

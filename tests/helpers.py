@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,6 +17,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from openclaw.agents.workspace import ensure_workspace
+from openclaw.config.keypath import parse_path, set_path
+from openclaw.config.store import config_write_lock, parse_value, update_config, write_config
+from openclaw.fsutil import ensure_private_dir
+from openclaw.profiles.paths import paths_for_state_dir
 
 PY = sys.executable
 STRIP_ENV = ("OPENCLAW_", "XDG_RUNTIME_DIR", "NO_COLOR", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY")
@@ -98,24 +105,63 @@ class Env:
         return json.loads(proc.stdout)
 
     def setup(self, profile: str | None = None, port: int | None = None, *extra: str) -> dict[str, Any]:
+        """`openclaw setup` through the CLI: for tests of setup itself and of the port planner."""
         args = (["--profile", profile] if profile else []) + ["setup"]
         if port is not None:
             args += ["--port", str(port)]
         return self.cli_json(*args, *extra)
 
+    def provision(self, profile: str | None = None, port: int | None = None) -> dict[str, Any]:
+        """What `openclaw setup --port PORT` leaves for a new instance, written in-process (a CLI start
+        costs ~0.5 s): the config, the workspace with its starter files, the sessions dir, setup's modes.
+        Kept equal to setup by tests/test_provision.py. Returns the config."""
+        paths = paths_for_state_dir(self.state_dir(profile), self.home)
+        if paths.config_path.exists():  # like setup, a second call keeps what is there
+            config = self.config(profile)
+            assert port is None or config["gateway"]["port"] == port, f"{paths.name} is set up on another port"
+            return config
+        config = {
+            "gateway": {"mode": "local", "port": port or self._spaced_base(), "bind": "loopback",
+                        "auth": {"mode": "token", "token": secrets.token_hex(24)}},
+            "agents": {"defaults": {"workspace": str(paths.default_workspace)}},
+        }
+        ensure_private_dir(paths.state_dir)
+        with config_write_lock(paths.config_path):
+            write_config(paths.config_path, config)
+        ensure_workspace(paths.default_workspace)
+        ensure_private_dir(paths.state_dir / "agents" / "main" / "sessions")
+        return config
+
+    def _spaced_base(self) -> int:
+        """A free base port well clear of every instance's under this HOME (their footprints never meet)."""
+        configs = [json.loads(p.read_text()) for p in self.home.glob(".openclaw*/openclaw.json")]
+        taken = [port for c in configs if isinstance(port := (c.get("gateway") or {}).get("port"), int)]
+        rng = random.Random()
+        while True:
+            base = free_base(rng)
+            if all(abs(base - port) > 500 for port in taken):
+                return base
+
+    def set_config(self, *pairs: tuple[str, str], profile: str | None = None) -> None:
+        """`openclaw config set KEY VALUE` for each pair, in-process and in one write: the same value
+        parsing (JSON5, else a string) and schema validation, under the same write lock."""
+        def mutate(data: dict[str, Any]) -> None:
+            for key, value in pairs:
+                set_path(data, parse_path(key), parse_value(value, False))
+
+        update_config(self.config_path(profile), mutate, self.vars)
+
     def use_model(self, base_url: str, ref: str = "stand/m1", profile: str | None = None,
                   **provider: Any) -> None:
         """Point an instance's default model at a stand-in provider `stand` (OpenAI wire format)."""
-        prefix = ["--profile", profile] if profile else []
         entry = {"baseUrl": base_url, "apiKey": "k", "timeoutSeconds": 10, **provider}
-        self.cli(*prefix, "config", "set", "models.providers.stand", json.dumps(entry), check=True)
-        self.cli(*prefix, "config", "set", "agents.defaults.model", ref, check=True)
+        self.set_config(("models.providers.stand", json.dumps(entry)), ("agents.defaults.model", ref),
+                        profile=profile)
 
     def configured_gateway(self, port: int, started: list[Gateway], **settings: str) -> Gateway:
         """Set up the default instance on `port`, apply `config set` pairs, start it, wait until healthy."""
-        self.setup(None, port)
-        for key, value in settings.items():
-            self.cli("config", "set", key.replace("__", "."), value, check=True)
+        self.provision(None, port)
+        self.set_config(*((key.replace("__", "."), value) for key, value in settings.items()))
         gw = self.gateway().start()
         started.append(gw)
         return gw.wait_healthy(port)

@@ -23,7 +23,7 @@ def configure(env: Env, model: ModelStandin, profile: str | None = None) -> None
 def gw(tmp_path_factory: pytest.TempPathFactory, model: ModelStandin) -> Iterator[tuple[Env, int]]:
     env = make_env(tmp_path_factory.mktemp("agentcli"))
     port = free_base()
-    env.setup(None, port)
+    env.provision(None, port)
     configure(env, model)
     with running(env.gateway(), port):
         yield env, port
@@ -124,7 +124,7 @@ def test_status_and_health_show_the_model(gw: tuple[Env, int]) -> None:
 
 
 def test_agent_local_runs_without_a_gateway(env: Env, base: int, model: ModelStandin) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     configure(env, model)
     model.script(Reply(text="Local reply."))
     proc = env.cli("agent", "--local", "-m", "offline?", check=True)
@@ -138,7 +138,7 @@ def test_agent_local_runs_without_a_gateway(env: Env, base: int, model: ModelSta
 
 
 def test_models_list_status_and_set(env: Env, base: int, model: ModelStandin) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     empty = env.cli_json("models", "status")
     assert empty["default"] == {"configured": False, "model": None, "keyPresent": False}
     assert "Pick one: openclaw models set" in env.cli("models", "status", check=True).stdout
@@ -169,7 +169,7 @@ def doctor(env: Env, extra_env: dict[str, str] | None = None) -> dict:
 
 
 def test_doctor_checks_models_resolve_and_have_keys(env: Env, base: int, model: ModelStandin) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     configure(env, model)
     assert not [f for f in doctor(env)["findings"] if f["checkId"].startswith("models/")]
     env.cli("config", "set", "agents.defaults.model",

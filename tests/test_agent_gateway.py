@@ -18,7 +18,7 @@ def assistant(env: Env, port: int, gateways: list[Gateway], tg: FakeTelegram, mo
               telegram: dict[str, Any] | None = None, profile: str | None = None) -> tuple[str, Gateway]:
     model.replies.clear()
     token = new_bot(tg, "assistant_bot")
-    env.setup(profile, port)
+    env.provision(profile, port)
     env.use_model(model.openai_url, profile=profile)
     settings = {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "allowlist", "allowFrom": [str(OWNER)],
                 **(telegram or {})}
@@ -72,8 +72,9 @@ def test_stop_aborts_a_streaming_reply(env: Env, base: int, gateways: list[Gatew
                                        model: ModelStandin) -> None:
     token, _ = assistant(env, base, gateways, tg, model)
     model.script(Reply(text="word " * 400, delay_s=0.05, chunk=4))
+    seen = len(model.requests())  # the stand-in is the module's: earlier tests' requests are there too
     tg.send_user_message(token, OWNER, "tell me a long story")
-    wait_for(lambda: len(model.requests()) >= 1, what="the model called")
+    wait_for(lambda: len(model.requests()) > seen, what="the model called")
     tg.send_user_message(token, OWNER, "/stop")
     assert replies(tg, token, OWNER, 1)[-1] == "Stopped."
     tg.send_user_message(token, OWNER, "/whoami")
@@ -88,8 +89,9 @@ def test_kill_9_mid_turn_keeps_the_session(env: Env, base: int, gateways: list[G
     tg.send_user_message(token, OWNER, "remember the number 42")
     replies(tg, token, OWNER, 1)
     model.script(Reply(text="slow " * 200, delay_s=0.05, chunk=4))
+    seen = len(model.requests())
     tg.send_user_message(token, OWNER, "and now something long")
-    wait_for(lambda: len(model.requests()) >= 2, what="the second turn at the model")
+    wait_for(lambda: len(model.requests()) > seen, what="the second turn at the model")
     gw.signal(signal.SIGKILL)
     gw.wait_exit()
     again = env.gateway().start()

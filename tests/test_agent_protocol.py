@@ -15,7 +15,7 @@ from model_standin import ModelStandin, Reply
 def gw(tmp_path_factory: pytest.TempPathFactory, model: ModelStandin) -> Iterator[tuple[Env, int]]:
     env = make_env(tmp_path_factory.mktemp("agentproto"))
     port = free_base()
-    env.setup(None, port)
+    env.provision(None, port)
     env.use_model(model.openai_url, '{"primary": "stand/m1", "fallbacks": ["stand/m2"]}',
                   models=[{"id": "m1", "name": "Model One", "contextWindow": 64000}])
     with running(env.gateway(), port):

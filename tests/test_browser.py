@@ -147,7 +147,7 @@ def pair(env: Env, gateways: list[Gateway]) -> tuple[Env, dict[str, int]]:
     ports = {"main": free_base(), "rescue": 0}
     ports["rescue"] = ports["main"] + 200
     for profile, port in ports.items():
-        env.setup(profile, port)
+        env.provision(profile, port)
         gw = env.gateway(profile).start()
         gateways.append(gw)
         gw.wait_healthy(port)
@@ -413,7 +413,7 @@ def test_the_agent_drives_the_browser_through_its_tool(env: Env, base: int, gate
             return Reply(tool_calls=[steps[len(results)]])  # type: ignore[list-item]
         return Reply(text="The page now says clicked!")
 
-    env.setup(None, base)
+    env.provision(None, base)
     env.use_model(model.openai_url)
     gw = env.gateway().start()
     gateways.append(gw)

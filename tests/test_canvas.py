@@ -13,8 +13,8 @@ from helpers import Env, Gateway, http_get, port_free, wait_for
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def test_starter_page_and_both_ports(started: tuple) -> None:
-    env, port, gw = started
+def test_starter_page_and_both_ports(module_gateway: tuple) -> None:
+    env, port, gw = module_gateway
     root = env.home / ".openclaw/workspace/canvas"
     assert (root / "index.html").exists()
     status, headers, body = http_get(port + 4, "/")
@@ -39,8 +39,8 @@ def test_starter_page_and_both_ports(started: tuple) -> None:
 
 @pytest.mark.parametrize("path", ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd",
                                   "/__openclaw__/canvas/../../../etc/passwd", "/sub/../../secret.txt"])
-def test_path_traversal_is_refused(started: tuple, path: str) -> None:
-    env, port, gw = started
+def test_path_traversal_is_refused(module_gateway: tuple, path: str) -> None:
+    env, port, gw = module_gateway
     (env.home / ".openclaw/workspace/secret.txt").write_text("outside the canvas root")
     import http.client
 
@@ -52,8 +52,8 @@ def test_path_traversal_is_refused(started: tuple, path: str) -> None:
     assert resp.status in (400, 404) and b"root:" not in body and b"outside" not in body
 
 
-def test_symlink_out_of_the_root_is_refused(started: tuple) -> None:
-    env, port, gw = started
+def test_symlink_out_of_the_root_is_refused(module_gateway: tuple) -> None:
+    env, port, gw = module_gateway
     root = env.home / ".openclaw/workspace/canvas"
     (env.root / "private.txt").write_text("private")
     os.symlink(env.root / "private.txt", root / "link.txt")
@@ -75,10 +75,10 @@ def test_disabled_canvas(env: Env, base: int, gateways: list[Gateway]) -> None:
     assert http_get(base, "/__openclaw__/canvas/")[0] == 404
 
 
-def test_live_reload_socket_says_reload_on_change(started: tuple) -> None:
+def test_live_reload_socket_says_reload_on_change(module_gateway: tuple) -> None:
     from websockets.sync.client import connect
 
-    env, port, gw = started
+    env, port, gw = module_gateway
     root = env.home / ".openclaw/workspace/canvas"
     with connect(f"ws://127.0.0.1:{port + 4}/__openclaw__/ws", open_timeout=5) as ws:
         wait_for(lambda: _touch(root / "page.html") or _recv(ws) == "reload", timeout=15, what="reload frame")

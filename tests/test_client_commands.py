@@ -8,8 +8,8 @@ import pytest
 from helpers import Env
 
 
-def test_health_status_and_gateway_status(started: tuple) -> None:
-    env, port, gw = started
+def test_health_status_and_gateway_status(module_gateway: tuple) -> None:
+    env, port, gw = module_gateway
     text = env.cli("health", check=True).stdout
     assert f"ws://127.0.0.1:{port}" in text and "Agents:" in text and "main (default)" in text
     health = env.cli_json("health")
@@ -32,8 +32,8 @@ def test_health_status_and_gateway_status(started: tuple) -> None:
     assert gsj["rpc"]["ok"] and gsj["rpc"]["status"]["ok"] and gsj["runtime"]["pid"] == gw.pid
 
 
-def test_gateway_probe(started: tuple) -> None:
-    env, port, gw = started
+def test_gateway_probe(module_gateway: tuple) -> None:
+    env, port, gw = module_gateway
     text = env.cli("gateway", "probe", check=True).stdout
     assert f"Local loopback ws://127.0.0.1:{port}" in text
     assert "Reachable: yes" in text and "Read probe: ok" in text and "Capability: read-only" in text
@@ -45,8 +45,8 @@ def test_gateway_probe(started: tuple) -> None:
     assert target["self"]["mode"] == "gateway"
 
 
-def test_gateway_call(started: tuple) -> None:
-    env, port, gw = started
+def test_gateway_call(module_gateway: tuple) -> None:
+    env, port, gw = module_gateway
     out = json.loads(env.cli("gateway", "call", "health", check=True).stdout)
     assert out["ok"] is True
     tail = json.loads(env.cli("gateway", "call", "logs.tail", "--params", '{"limit": 1}', check=True).stdout)
@@ -66,7 +66,7 @@ def test_gateway_call(started: tuple) -> None:
     [["health"], ["status"], ["gateway", "status"], ["gateway", "probe"], ["gateway", "call", "health"], ["logs"]],
 )
 def test_down_gateway_gets_one_line(env: Env, base: int, args: list[str]) -> None:
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     proc = env.cli("--profile", "rescue", *args)
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
@@ -77,7 +77,7 @@ def test_down_gateway_gets_one_line(env: Env, base: int, args: list[str]) -> Non
 
 
 def test_down_gateway_json_envelope(env: Env, base: int) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     proc = env.cli("health", "--json")
     assert proc.returncode == 1
     payload = json.loads(proc.stdout)

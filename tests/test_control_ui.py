@@ -68,7 +68,7 @@ def open_view(page: Any, env: Env, view: str, profile: str | None = None) -> Non
 
 def test_the_dashboard_url_opens_a_healthy_overview(env: Env, base: int, gateways: list[Gateway],
                                                    page: Any, model: ModelStandin) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     env.use_model(model.openai_url)
     gw = env.gateway().start()
     gateways.append(gw)
@@ -145,7 +145,7 @@ def test_text_and_layout_at_800_px(env: Env, base: int, gateways: list[Gateway],
 
 def test_chat_streams_the_models_reply(env: Env, base: int, gateways: list[Gateway], page: Any,
                                        model: ModelStandin) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     env.use_model(model.openai_url)
     gw = env.gateway().start()
     gateways.append(gw)
@@ -223,9 +223,9 @@ def test_instances_lists_both_gateways_and_restarts_the_other(env: Env, base: in
     monkeypatch.setenv("OPENCLAW_RUNTIME_DIR", str(tmp_path / "runtime"))  # record_for, in this process
     for each in (env, theirs):
         each.vars["OPENCLAW_RUNTIME_DIR"] = str(tmp_path / "runtime")
-    env.setup(None, base)
-    env.setup("rescue", base + 200)
-    theirs.setup(None, base + 400)
+    env.provision(None, base)
+    env.provision("rescue", base + 200)
+    theirs.provision(None, base + 400)
     main, rescue, neighbour = env.gateway().start(), env.gateway("rescue").start(), theirs.gateway().start()
     gateways += [main, rescue, neighbour]
     main.wait_healthy(base)

@@ -11,6 +11,8 @@ from fake_telegram import FakeTelegram, new_bot, start_with_telegram
 from helpers import Env, Gateway, handshake, wait_for
 from model_standin import ModelStandin
 
+from openclaw.cron.store import CronStore
+
 OWNER = 9101
 
 
@@ -19,17 +21,22 @@ def runs(env: Env, job: str | None = None) -> list[dict]:
     return list(reversed(json.loads(env.cli(*args, check=True).stdout)["entries"]))
 
 
+def recorded(env: Env) -> int:
+    """Runs on disk, the file `cron runs` reads: waiting on it costs no CLI start per poll."""
+    return len(CronStore(env.state_dir()).runs(None, 100))
+
+
 def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int, gateways: list[Gateway],
                                                             tg: FakeTelegram, model: ModelStandin) -> None:
     token = new_bot(tg, "cron_bot")
-    env.setup(None, base)
+    env.provision(None, base)
     env.use_model(model.openai_url)
     start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "allowlist",
                                               "allowFrom": [str(OWNER)]})
     added = json.loads(env.cli("cron", "add", "--name", "pulse", "--every", "2s", "--message", "report the weather",
                                "--announce", "--to", str(OWNER), "--json", check=True).stdout)
     assert added["schedule"]["kind"] == "every" and added["delivery"]["to"] == str(OWNER)
-    wait_for(lambda: len(runs(env, "pulse")) >= 3, timeout=20, what="three runs")
+    wait_for(lambda: recorded(env) >= 3, timeout=20, what="three runs")
     done = runs(env, "pulse")[:3]
     assert [r["status"] for r in done] == ["ok", "ok", "ok"]
     first_due = added["state"]["nextRunAtMs"]
@@ -48,7 +55,7 @@ def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int,
 
 
 def test_a_slot_runs_once_across_restarts(env: Env, base: int, gateways: list[Gateway], model: ModelStandin) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     env.use_model(model.openai_url)
     gw = env.gateway().start()
     gateways.append(gw)
@@ -62,7 +69,7 @@ def test_a_slot_runs_once_across_restarts(env: Env, base: int, gateways: list[Ga
     gw = env.gateway().start()  # the missed slot runs once, now
     gateways.append(gw)
     gw.wait_healthy(base)
-    wait_for(lambda: len(runs(env)) == 1, timeout=15, what="the missed run")
+    wait_for(lambda: recorded(env) == 1, timeout=15, what="the missed run")
     assert runs(env)[0]["status"] == "ok" and runs(env)[0]["trigger"] == "schedule"
     assert gw.stop() == 0
     gw = env.gateway().start()
@@ -160,7 +167,7 @@ def test_time_bounds_and_control_characters_are_refused_over_rpc(started: tuple[
 def test_stored_jobs_out_of_bounds_are_disabled_not_fatal(env: Env, base: int, gateways: list[Gateway]) -> None:
     """A jobs.json written by an older version (or by hand) with schedules out of bounds: the gateway
     starts, those jobs are disabled with the reason, and listing them works."""
-    env.setup(None, base)
+    env.provision(None, base)
     payload = {"kind": "agentTurn", "message": "m"}
     bad = [{"id": "j1", "name": "forever", "schedule": {"kind": "every", "everyMs": 10**30}, "payload": payload},
            {"id": "j2", "name": "never", "schedule": {"kind": "cron", "expr": "0 0 30 2 *"}, "payload": payload},

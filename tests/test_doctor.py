@@ -27,7 +27,7 @@ def finding(report: dict, check: str) -> dict:
 
 
 def test_clean_instance_has_no_findings(env: Env, base: int) -> None:
-    env.setup("main", base)
+    env.provision("main", base)
     code, report = doctor(env, "main")
     assert code == 0 and report["ok"] is True and report["findings"] == []
     assert "No problems found." in env.cli("--profile", "main", "doctor", check=True).stdout
@@ -50,7 +50,7 @@ def test_config_findings(env: Env, base: int) -> None:
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
 def test_permissions_found_and_fixed(env: Env, base: int) -> None:
-    env.setup("main", base)
+    env.provision("main", base)
     env.state_dir("main").chmod(0o755)
     env.config_path("main").chmod(0o644)
     code, report = doctor(env, "main")
@@ -63,7 +63,7 @@ def test_permissions_found_and_fixed(env: Env, base: int) -> None:
 
 
 def test_port_collision_across_instances(env: Env, base: int) -> None:
-    env.setup("main", base)
+    env.provision("main", base)
     env.setup("rescue", base + 40, "--force")  # its CDP range lands inside main's
     code, report = doctor(env, "rescue")
     collision = finding(report, "ports/collision")
@@ -77,8 +77,8 @@ def test_port_collision_across_instances(env: Env, base: int) -> None:
 
 
 def test_shared_cdp_url_and_workspace(env: Env, base: int) -> None:
-    env.setup("main", base)
-    env.setup("rescue", base + 200)
+    env.provision("main", base)
+    env.provision("rescue", base + 200)
     for profile in ("main", "rescue"):
         env.cli("--profile", profile, "config", "set", "browser.profiles.work.cdpUrl", "http://127.0.0.1:9222", check=True)
     env.cli("--profile", "rescue", "config", "set", "agents.defaults.workspace",
@@ -91,7 +91,7 @@ def test_shared_cdp_url_and_workspace(env: Env, base: int) -> None:
 
 
 def test_stale_lock_after_kill_9_is_found_and_removed(env: Env, base: int, gateways: list[Gateway]) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     gw = env.gateway().start()
     gateways.append(gw)
     gw.wait_healthy(base)
@@ -110,7 +110,7 @@ def test_service_drift_is_fixed_by_reinstall(env: Env, base: int, tmp_path: Path
     log = tmp_path / "sm.log"
     env.vars.update(install_fakes(tmp_path / "bin", log))
     env.vars["OPENCLAW_SYSTEMD_SYSTEM_DIRS"] = str(tmp_path / "system")
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     env.cli("--profile", "rescue", "gateway", "install", check=True)
     env.cli("--profile", "rescue", "config", "set", "gateway.port", str(base + 300), check=True)
     code, report = doctor(env, "rescue")
@@ -128,8 +128,8 @@ def test_stale_duplicate_legacy_and_foreign_services(env: Env, base: int, tmp_pa
     env.vars.update(install_fakes(tmp_path / "bin", tmp_path / "sm.log"))
     system = tmp_path / "system"
     env.vars["OPENCLAW_SYSTEMD_SYSTEM_DIRS"] = str(system)
-    env.setup("main", base)
-    env.setup("rescue", base + 200)
+    env.provision("main", base)
+    env.provision("rescue", base + 200)
     env.cli("--profile", "rescue", "gateway", "install", check=True)
     user_dir = env.home / ".config/systemd/user"
     unit = (user_dir / "openclaw-gateway-rescue.service").read_text()
@@ -156,7 +156,7 @@ def test_stale_duplicate_legacy_and_foreign_services(env: Env, base: int, tmp_pa
 def test_state_dir_shared_by_two_services(env: Env, base: int, tmp_path: Path) -> None:
     env.vars.update(install_fakes(tmp_path / "bin", tmp_path / "sm.log"))
     env.vars["OPENCLAW_SYSTEMD_SYSTEM_DIRS"] = str(tmp_path / "system")
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     env.cli("--profile", "rescue", "gateway", "install", check=True)
     user_dir = env.home / ".config/systemd/user"
     copy = (user_dir / "openclaw-gateway-rescue.service").read_text().replace(

@@ -67,7 +67,7 @@ def test_device_decisions_are_on_disk_when_answered(started: tuple[Env, int, Gat
 def _telegram_gateway(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram, model: ModelStandin,
                       user: int) -> tuple[Gateway, str]:
     token = new_bot(tg, f"durable_{user}")
-    env.setup(None, base)
+    env.provision(None, base)
     env.use_model(model.openai_url)
     gw = start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root,
                                                    "dmPolicy": "allowlist", "allowFrom": [str(user)]})
@@ -152,7 +152,7 @@ def test_a_start_that_fails_half_way_stops_what_it_started(env: Env, base: int, 
     """The cron store cannot be written (a folder where jobs.json goes): the gateway was already serving,
     its channels and dispatcher running; all of it stops, the ports are free, and it says why."""
     token = new_bot(tg, "half_way")
-    env.setup(None, base)
+    env.provision(None, base)
     env.cli("config", "set", "channels.telegram", json.dumps({"botToken": token, "apiRoot": tg.api_root}), check=True)
     (env.state_dir() / "cron" / "jobs.json").mkdir(parents=True)
     gw = env.gateway().start()
@@ -187,7 +187,7 @@ def test_a_stop_during_start_closes_what_was_bound(env: Env, base: int, gateways
     bound and serving, is closed with the rest, and the start counts as clean."""
     import socket
 
-    env.setup(None, base)
+    env.provision(None, base)
     taken = []
     for port in (base + 2, base + 4):  # each retried for a second before the start goes on without it
         sock = socket.socket()

@@ -9,11 +9,15 @@ import time
 
 from helpers import Env, Gateway, handshake, healthz, http_get, wait_for
 
+from openclaw.gateway.limits import Limits
+
+SHORT_LOCK_WAIT = {"OPENCLAW_LOCK_TIMEOUT_MS": "600"}  # the second gateway gives up on the held lock sooner
+
 
 def test_main_and_rescue_run_isolated(env: Env, base: int, gateways: list[Gateway]) -> None:
     rescue_port = base + 200
-    env.setup("main", base)
-    env.setup("rescue", rescue_port)
+    env.provision("main", base)
+    env.provision("rescue", rescue_port)
     main = env.gateway("main").start()
     rescue = env.gateway("rescue").start()
     gateways += [main, rescue]
@@ -46,7 +50,7 @@ def test_main_and_rescue_run_isolated(env: Env, base: int, gateways: list[Gatewa
 
 def test_second_gateway_on_same_state_dir_fails_with_lock_message(started: tuple, gateways: list[Gateway]) -> None:
     env, port, first = started
-    second = env.gateway(None, "--port", str(port + 300), "--force").start()
+    second = env.gateway(None, "--port", str(port + 300), "--force", extra_env=SHORT_LOCK_WAIT).start()
     gateways.append(second)
     assert second.wait_exit(30) == 1
     assert f"gateway already running (pid {first.pid}); lock timeout after" in second.output()
@@ -55,13 +59,13 @@ def test_second_gateway_on_same_state_dir_fails_with_lock_message(started: tuple
 
 
 def test_multi_gateway_env_skips_only_the_config_lock(env: Env, base: int, gateways: list[Gateway]) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     first = env.gateway().start()
     gateways.append(first)
     first.wait_healthy(base)
     # same config, different state dir: the config lock refuses ...
     other_state = {"OPENCLAW_STATE_DIR": str(env.root / "other-state"), "OPENCLAW_CONFIG_PATH": str(env.config_path())}
-    blocked = env.gateway(None, "--port", str(base + 300), "--force", extra_env=other_state).start()
+    blocked = env.gateway(None, "--port", str(base + 300), "--force", extra_env={**other_state, **SHORT_LOCK_WAIT}).start()
     gateways.append(blocked)
     assert blocked.wait_exit(30) == 1
     assert f"gateway already running (pid {first.pid})" in blocked.output()
@@ -129,23 +133,34 @@ def test_allow_unconfigured_starts_without_config(env: Env, base: int, gateways:
     ws.close()
 
 
+def test_start_waits_resolve_from_the_environment() -> None:
+    assert (Limits().bind_retries, Limits().bind_interval_ms, Limits().lock_timeout_ms) == (20, 500, 5000)
+    assert Limits.from_env({}) == Limits()
+    tuned = Limits.from_env({"OPENCLAW_BIND_RETRIES": "3", "OPENCLAW_BIND_INTERVAL_MS": "200",
+                             "OPENCLAW_LOCK_TIMEOUT_MS": "700"})
+    assert (tuned.bind_retries, tuned.bind_interval_s, tuned.lock_timeout_s) == (3, 0.2, 0.7)
+    floor = Limits.from_env({"OPENCLAW_BIND_RETRIES": "-1", "OPENCLAW_BIND_INTERVAL_MS": "0",
+                             "OPENCLAW_LOCK_TIMEOUT_MS": "x"})
+    assert (floor.bind_retries, floor.bind_interval_ms, floor.lock_timeout_ms) == (0, 10, 5000)
+
+
 def test_port_busy_gives_exact_bind_message(env: Env, base: int) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", base))
         sock.listen()
         started = time.monotonic()
-        proc = env.cli("gateway", timeout=60)
+        proc = env.cli("gateway", timeout=60, extra_env={"OPENCLAW_BIND_RETRIES": "4", "OPENCLAW_BIND_INTERVAL_MS": "250"})
         elapsed = time.monotonic() - started
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"another gateway instance is already listening on ws://127.0.0.1:{base}"
-    assert elapsed >= 9.5  # 20 retries, 500 ms apart
+    assert elapsed >= 0.95  # 4 retries, 250 ms apart (the defaults, 20 x 500 ms, are checked above)
     assert not list((env.state_dir() / "tmp").glob("openclaw-*/gateway.state.lock"))
 
 
 def test_explicit_port_overlapping_another_instance_is_refused(env: Env, base: int) -> None:
-    env.setup("main", base)
-    env.setup("rescue", base + 500)
+    env.provision("main", base)
+    env.provision("rescue", base + 500)
     proc = env.cli("--profile", "rescue", "gateway", "--port", str(base + 100))
     assert proc.returncode == 1
     assert "collides with another instance: main" in proc.stderr and "--force" in proc.stderr
@@ -272,7 +287,7 @@ def test_log_rotation(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_sigterm_while_waiting_for_the_port_exits_promptly(env: Env, base: int, gateways: list[Gateway]) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", base))
         sock.listen()

@@ -22,7 +22,7 @@ from openclaw.client.identity import DeviceIdentity  # noqa: E402
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, int, Gateway]]:
     env = make_env(tmp_path_factory.mktemp("hostile"))
     port = free_base()
-    env.setup(None, port)
+    env.provision(None, port)
     gateway = env.gateway().start()
     try:
         gateway.wait_healthy(port)

@@ -55,11 +55,10 @@ def post_json(port: int, path: str, payload: object, token: str | None = None, *
 
 def start_gateway(env: Env, port: int, model: ModelStandin, *settings: tuple[str, str],
                   extra_env: dict[str, str] | None = None) -> Gateway:
-    env.setup(None, port)
+    env.provision(None, port)
     env.use_model(model.openai_url)
-    for key, value in (("gateway.http.endpoints.chatCompletions.enabled", "true"),
-                       ("gateway.http.endpoints.responses.enabled", "true"), *settings):
-        env.cli("config", "set", key, value, check=True)
+    env.set_config(("gateway.http.endpoints.chatCompletions.enabled", "true"),
+                   ("gateway.http.endpoints.responses.enabled", "true"), *settings)
     return env.gateway(extra_env=extra_env).start().wait_healthy(port)
 
 
@@ -258,7 +257,7 @@ def test_the_lockout_keys_on_the_client_a_trusted_proxy_reports(env: Env, base: 
 
 
 def test_trusted_proxies_must_be_addresses(env: Env) -> None:
-    env.setup(None, free_base())
+    env.provision(None, free_base())
     proc = env.cli("config", "set", "gateway.trustedProxies", '["10.0.0.0/8", "proxy.example"]')
     assert proc.returncode != 0 and "proxy.example" in proc.stderr + proc.stdout
 

@@ -12,8 +12,8 @@ from helpers import PY, Env, Gateway, handshake, http_get, wait_for
 
 
 def two_instances(env: Env, base: int) -> None:
-    env.setup(None, base)
-    env.setup("rescue", base + 200)
+    env.provision(None, base)
+    env.provision("rescue", base + 200)
 
 
 def test_config_set_refuses_paths_into_state_dirs(env: Env, base: int) -> None:
@@ -68,7 +68,7 @@ def test_rpc_config_patch_is_refused(env: Env, base: int, gateways: list[Gateway
 
 
 def test_canvas_never_serves_dotfiles_or_secrets(env: Env, base: int, gateways: list[Gateway]) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     gateways.append(env.gateway().start().wait_healthy(base))
     root = env.home / ".openclaw" / "workspace" / "canvas"
     wait_for(lambda: (root / "index.html").exists(), what="starter page")
@@ -83,7 +83,7 @@ def test_canvas_never_serves_dotfiles_or_secrets(env: Env, base: int, gateways: 
 
 
 def test_leftover_temp_files_are_found_and_removed(env: Env, base: int) -> None:
-    env.setup(None, base)
+    env.provision(None, base)
     state = env.state_dir()
     # a writer killed mid-write: its temp file (holding the token) stays behind
     writer = subprocess.Popen([PY, "-c", (
@@ -111,7 +111,7 @@ def test_leftover_temp_files_are_found_and_removed(env: Env, base: int) -> None:
 
 
 def test_setup_and_onboard_refuse_a_workspace_in_a_state_dir(env: Env, base: int) -> None:
-    env.setup("rescue", base + 200)
+    env.provision("rescue", base + 200)
     proc = env.cli("setup", "--port", str(base), "--workspace", str(env.state_dir("rescue")))
     assert proc.returncode == 78 and "agents.defaults.workspace" in proc.stderr
     assert not env.config_path().exists()

@@ -31,21 +31,18 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Env:
     browser), a rescue bot (Telegram token from a file, targets main, browser on), and `work`
     (password auth)."""
     env = make_env(tmp_path_factory.mktemp("k8s-host"))
-    env.setup(None, free_base())
-    for key, value in (("models.providers.openai.apiKey", SECRETS["openai"]),
-                       ("agents.defaults.model", "openai/gpt-4o-mini"), ("env.vars.SEARCH_KEY", SECRETS["search"]),
-                       ("browser.enabled", "false"), ("models.providers.openai.headers",
-                                                        json.dumps({"Authorization": SECRETS["header"]}))):
-        env.cli("config", "set", key, value, check=True)
+    env.provision(None, free_base())
+    env.set_config(("models.providers.openai.apiKey", SECRETS["openai"]),
+                   ("agents.defaults.model", "openai/gpt-4o-mini"), ("env.vars.SEARCH_KEY", SECRETS["search"]),
+                   ("browser.enabled", "false"), ("models.providers.openai.headers",
+                                                  json.dumps({"Authorization": SECRETS["header"]})))
     (env.home / ".openclaw" / "workspace" / "SOUL.md").write_text(SOUL)
     env.setup("rescue")  # the planner keeps its footprint clear of the others
     token_file = env.root / "telegram-token"
     token_file.write_text(SECRETS["telegram"] + "\n")
-    env.cli("--profile", "rescue", "config", "set", "channels.telegram.tokenFile", str(token_file), check=True)
-    env.cli("--profile", "rescue", "config", "set", "rescue.targets", '["main"]', check=True)
+    env.set_config(("channels.telegram.tokenFile", str(token_file)), ("rescue.targets", '["main"]'), profile="rescue")
     env.setup("work")
-    env.cli("--profile", "work", "config", "set", "gateway.auth",
-            json.dumps({"mode": "password", "password": SECRETS["password"]}), check=True)
+    env.set_config(("gateway.auth", json.dumps({"mode": "password", "password": SECRETS["password"]})), profile="work")
     return env
 
 
@@ -180,7 +177,7 @@ def test_cli_errors(host: Env, tmp_path: Path) -> None:
     missing = lonely.cli("deploy", "kubernetes", "--out", str(tmp_path / "y"))
     assert missing.returncode == 78 and "has no config" in missing.stderr and "setup" in missing.stderr
     assert not (tmp_path / "y").exists()
-    lonely.setup(None, free_base())
+    lonely.provision(None, free_base())
     lonely.cli("config", "set", "gateway.auth.mode", "none", check=True)
     open_door = lonely.cli("deploy", "kubernetes", "--out", str(tmp_path / "z"))
     assert open_door.returncode == 78 and "gateway.auth.mode is none" in open_door.stderr
@@ -307,7 +304,7 @@ def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKube
 
     env = make_env(tmp_path / "main-pod")
     port = free_base()
-    env.setup(None, port)
+    env.provision(None, port)
     current: list[Gateway] = [env.gateway().start().wait_healthy(port)]
 
     def restart() -> None:

@@ -33,7 +33,7 @@ LIMITS = {
 
 def start(env: Env, port: int, started: list[Gateway], extra: dict[str, str] | None = None,
           nofile: tuple[int, int] | None = None) -> Gateway:
-    env.setup(None, port)
+    env.provision(None, port)
     gw = env.gateway(extra_env={**LIMITS, **(extra or {})}, nofile=nofile).start()
     started.append(gw)
     return gw.wait_healthy(port)

@@ -18,10 +18,10 @@ openai = pytest.importorskip("openai")
 def gw(tmp_path_factory: pytest.TempPathFactory, model: ModelStandin) -> Iterator[tuple[Env, int]]:
     env = make_env(tmp_path_factory.mktemp("openaihttp"))
     port = free_base()
-    env.setup(None, port)
+    env.provision(None, port)
     env.use_model(model.openai_url)
-    env.cli("config", "set", "gateway.http.endpoints.chatCompletions.enabled", "true", check=True)
-    env.cli("config", "set", "gateway.http.endpoints.responses.enabled", "true", check=True)
+    env.set_config(("gateway.http.endpoints.chatCompletions.enabled", "true"),
+                   ("gateway.http.endpoints.responses.enabled", "true"))
     (env.home / ".openclaw" / "workspace" / "notes.txt").write_text("the secret word is rhubarb\n")
     with running(env.gateway(), port):
         yield env, port

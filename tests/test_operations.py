@@ -26,7 +26,7 @@ def call(env: Env, method: str, params: dict[str, Any] | None = None, profile: s
 def gw(tmp_path_factory: pytest.TempPathFactory, model: ModelStandin) -> Iterator[tuple[Env, int]]:
     env = make_env(tmp_path_factory.mktemp("operations"))
     port = free_base()
-    env.setup(None, port)
+    env.provision(None, port)
     env.use_model(model.openai_url, models=[{"id": "m1", "name": "M1", "cost": {"input": 3.0, "output": 15.0}}])
     with running(env.gateway(), port):
         yield env, port

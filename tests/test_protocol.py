@@ -17,7 +17,7 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, int]]:
     """One gateway for the whole module (these tests do not change its state)."""
     env = make_env(tmp_path_factory.mktemp("proto"))
     port = free_base()
-    env.setup(None, port)
+    env.provision(None, port)
     gateway = env.gateway(extra_env={"OPENCLAW_TICK_INTERVAL_MS": "300", "OPENCLAW_HANDSHAKE_TIMEOUT_MS": "400"})
     gateway.start()
     try:
@@ -357,7 +357,7 @@ def test_http_probes(gw: tuple[Env, int]) -> None:
 def test_config_set_and_patch_over_rpc(tmp_path_factory: pytest.TempPathFactory) -> None:
     env = make_env(tmp_path_factory.mktemp("cfgrpc"))
     port = free_base()
-    env.setup(None, port)
+    env.provision(None, port)
     gateway = env.gateway().start()
     try:
         gateway.wait_healthy(port)

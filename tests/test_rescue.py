@@ -42,10 +42,9 @@ def hosts(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram) -> Ite
     token = "5000:RESCUE-bot-token"
     if token not in tg.bots:
         tg.add_bot(token, "rescue_bot")
-    env.setup("main", base)
-    env.setup("rescue", base + 200)
-    env.cli("--profile", "rescue", "config", "set", "channels.telegram",
-            json.dumps({"botToken": token, "apiRoot": tg.api_root}), check=True)
+    env.provision("main", base)
+    env.provision("rescue", base + 200)
+    env.set_config(("channels.telegram", json.dumps({"botToken": token, "apiRoot": tg.api_root})), profile="rescue")
     main = env.gateway("main").start()
     rescue = env.gateway("rescue").start()
     gateways += [main, rescue]
@@ -157,8 +156,8 @@ def test_the_default_instance_answers_to_main_and_a_lone_other_needs_no_name(
     token = "5001:RESCUE-seed-token"
     if token not in tg.bots:
         tg.add_bot(token, "seed_rescue_bot")
-    env.setup(None, base)  # the seeds' main bot: the default instance
-    env.setup("rescue", base + 200)
+    env.provision(None, base)  # the seeds' main bot: the default instance
+    env.provision("rescue", base + 200)
     env.cli("--profile", "rescue", "config", "set", "channels.telegram",
             json.dumps({"botToken": token, "apiRoot": tg.api_root}), check=True)
     rescue = env.gateway("rescue").start()
@@ -174,7 +173,7 @@ def test_the_default_instance_answers_to_main_and_a_lone_other_needs_no_name(
     assert chat.say("/config main set logging.level debug").startswith("set logging.level on default")
     assert env.config()["logging"]["level"] == "debug"
     assert chat.say("/logs 5") == "(no log lines)"
-    env.setup("extra", base + 400)
+    env.provision("extra", base + 400)
     assert "name a profile" in chat.say("/status") and "known: default, extra" in chat.say("/status")
     assert chat.say("/status extra").startswith("extra: stopped")
     assert "no instance named mian" in chat.say("/status mian")  # a typo is not the only other one

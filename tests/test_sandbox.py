@@ -45,9 +45,9 @@ class Host:
         self.env.vars["OPENCLAW_RUNTIME_DIR"] = str(root / "runtime")
         self.model = model
         self.gateways: list[Gateway] = []
-        self.port_b = int(self.env.setup("b")["port"])  # the planner keeps instances' ports apart
+        self.port_b = self.env.provision("b")["gateway"]["port"]  # kept apart from the others' ports
         self.workspace_b = root / "b-work"  # b's agent keeps its prompt files outside any state dir
-        self.env.cli("--profile", "b", "config", "set", "agents.defaults.workspace", str(self.workspace_b), check=True)
+        self.env.set_config(("agents.defaults.workspace", str(self.workspace_b)), profile="b")
         self.workspace_b.mkdir()
         (self.workspace_b / "SOUL.md").write_text("b's own voice")
         self.gateways.append(self.env.gateway("b").start().wait_healthy(self.port_b))
@@ -55,7 +55,7 @@ class Host:
 
     def start_a(self, sandbox: dict[str, Any] | None = None, extra_env: dict[str, str] | None = None,
                 profile: str = "a") -> tuple[int, Gateway]:
-        port = int(self.env.setup(profile)["port"])
+        port = self.env.provision(profile)["gateway"]["port"]
         self.env.use_model(self.model.openai_url, profile=profile)
         config = self.env.config(profile)
         config["gateway"]["tools"] = {"allow": ["exec", "write", "edit"]}

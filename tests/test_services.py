@@ -145,7 +145,7 @@ def _mutating(log: Path) -> list[list[str]]:
 
 
 def test_systemd_install_start_stop_restart_uninstall(env: Env, fakes: Path, base: int) -> None:
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     installed = env.cli("--profile", "rescue", "gateway", "install", check=True)
     unit = env.home / ".config/systemd/user/openclaw-gateway-rescue.service"
     assert installed.stdout.strip() == f"Installed systemd user service: {unit}"
@@ -182,7 +182,7 @@ def test_systemd_install_start_stop_restart_uninstall(env: Env, fakes: Path, bas
 
 
 def test_service_status_and_drift(env: Env, fakes: Path, base: int) -> None:
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     env.cli("--profile", "rescue", "gateway", "install", check=True)
     status = env.cli("--profile", "rescue", "gateway", "status", "--json")
     assert status.returncode == 1  # the stand-in does not really start a gateway
@@ -206,13 +206,13 @@ def test_service_status_and_drift(env: Env, fakes: Path, base: int) -> None:
 
 
 def test_install_with_port_records_it_in_config(env: Env, fakes: Path, base: int) -> None:
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     env.cli("--profile", "rescue", "gateway", "install", "--port", str(base + 300), check=True)
     assert env.config("rescue")["gateway"]["port"] == base + 300
 
 
 def test_system_level_unit_blocks_install(env: Env, fakes: Path, base: int, tmp_path: Path) -> None:
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     system = tmp_path / "system-units"
     system.mkdir()
     (system / "openclaw-gateway-rescue.service").write_text("[Service]\nExecStart=/bin/true\n")
@@ -223,7 +223,7 @@ def test_system_level_unit_blocks_install(env: Env, fakes: Path, base: int, tmp_
 
 
 def test_failed_activation_leaves_nothing_behind(env: Env, fakes: Path, base: int) -> None:
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     proc = env.cli("--profile", "rescue", "gateway", "install",
                    extra_env={"FAKE_SM_FAIL": "systemctl --user enable"})
     assert proc.returncode == 1 and "systemctl --user enable openclaw-gateway-rescue.service` failed" in proc.stderr
@@ -232,7 +232,7 @@ def test_failed_activation_leaves_nothing_behind(env: Env, fakes: Path, base: in
 
 
 def test_start_without_install_and_isolated_state(env: Env, fakes: Path, base: int) -> None:
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     proc = env.cli("--profile", "rescue", "gateway", "start")
     assert proc.returncode == 1
     assert proc.stderr.strip() == "Gateway service is not installed. Install it with: openclaw --profile rescue gateway install"
@@ -243,7 +243,7 @@ def test_start_without_install_and_isolated_state(env: Env, fakes: Path, base: i
 
 
 def test_no_service_manager_writes_nothing(env: Env, base: int) -> None:
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     before = sorted(p.relative_to(env.home) for p in env.home.rglob("*"))
     for args in (["install"], ["start"], ["stop"], ["restart"], ["uninstall"]):
         proc = env.cli("--profile", "rescue", "gateway", *args)
@@ -258,7 +258,7 @@ def test_no_service_manager_writes_nothing(env: Env, base: int) -> None:
 @pytest.mark.skipif(os.name == "nt", reason="POSIX uid")
 def test_launchd_flow(env: Env, fakes: Path, base: int) -> None:
     env.vars["OPENCLAW_SERVICE_PLATFORM"] = "darwin"
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     env.cli("--profile", "rescue", "gateway", "install", check=True)
     uid = os.getuid()
     target = f"gui/{uid}/ai.openclaw.rescue"
@@ -291,7 +291,7 @@ def test_launchd_flow(env: Env, fakes: Path, base: int) -> None:
 
 def test_schtasks_flow(env: Env, fakes: Path, base: int) -> None:
     env.vars["OPENCLAW_SERVICE_PLATFORM"] = "win32"
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     env.cli("--profile", "rescue", "gateway", "install", check=True)
     xml = env.state_dir("rescue") / "gateway.task.xml"
     assert calls(fakes) == [
@@ -316,7 +316,7 @@ def test_schtasks_flow(env: Env, fakes: Path, base: int) -> None:
 
 def test_deep_status_finds_stale_drifted_and_duplicate_services(env: Env, fakes: Path, base: int,
                                                                 tmp_path: Path) -> None:
-    env.setup("rescue", base)
+    env.provision("rescue", base)
     env.cli("--profile", "rescue", "gateway", "install", check=True)
     user_dir = env.home / ".config/systemd/user"
     unit_text = (user_dir / "openclaw-gateway-rescue.service").read_text()
@@ -340,8 +340,8 @@ def test_deep_status_finds_stale_drifted_and_duplicate_services(env: Env, fakes:
 
 
 def test_gateways_shows_service_state(env: Env, fakes: Path, base: int) -> None:
-    env.setup("main", base)
-    env.setup("rescue", base + 200)
+    env.provision("main", base)
+    env.provision("rescue", base + 200)
     env.cli("--profile", "rescue", "gateway", "install", check=True)
     listing = {i["profile"]: i for i in env.cli_json("gateways")["instances"]}
     assert listing["rescue"]["service"] == "installed" and listing["main"]["service"] is None

@@ -18,7 +18,7 @@ SUMMARY = "[Summary of the earlier conversation]"
 
 
 def start(env: Env, port: int, gateways: list[Gateway], url: str, **provider: Any) -> Gateway:
-    env.setup(None, port)
+    env.provision(None, port)
     env.use_model(url, **provider)
     gw = env.gateway().start()
     gateways.append(gw)

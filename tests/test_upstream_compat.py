@@ -29,7 +29,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, dict[s
     ports["rescue"] = ports["main"] + 200
     gateways = []
     for profile, port in ports.items():
-        env.setup(profile, port)
+        env.provision(profile, port)
         gateways.append(env.gateway(profile).start())
     try:
         for gw, port in zip(gateways, ports.values(), strict=True):
@@ -85,7 +85,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, model: Any) -> Iterator[
     """Our gateway with a model (the stand-in) configured the way upstream's schema accepts too."""
     env = make_env(tmp_path_factory.mktemp("upstream-agent"))
     port = free_base()
-    env.setup(None, port)
+    env.provision(None, port)
     env.use_model(model.openai_url, models=[{"id": "m1", "name": "Model One"}])
     with running(env.gateway(), port):
         yield env, port

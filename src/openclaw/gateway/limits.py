@@ -1,4 +1,5 @@
-"""Every bound a gateway puts on what clients may make it hold, resolved once per start.
+"""Every bound a gateway puts on what clients may make it hold, and on how long it waits at start
+for a port or a lock another process still holds; resolved once per start.
 
 Wire-visible limits keep upstream's values (they are advertised in `hello-ok`);
 the rest are ours. Tests and operators may tighten them through the
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from openclaw.gateway.bind import BIND_INTERVAL_S, BIND_RETRIES
+from openclaw.gateway.locks import LOCK_TIMEOUT_S
 from openclaw.gateway.protocol import (
     HANDSHAKE_TIMEOUT_MS,
     MAX_BUFFERED_BYTES,
@@ -29,6 +32,9 @@ _ENV = {
     "OPENCLAW_HTTP_TURN_TIMEOUT_MS": ("http_turn_ms", 900_000, 100),
     "OPENCLAW_HTTP_BODY_BUDGET_BYTES": ("http_body_budget_bytes", 32 * 1024 * 1024, 64 * 1024),
     "OPENCLAW_HTTP_MAX_BUFFERED_BYTES": ("http_max_buffered_bytes", 1024 * 1024, 64 * 1024),
+    "OPENCLAW_BIND_RETRIES": ("bind_retries", BIND_RETRIES, 0),
+    "OPENCLAW_BIND_INTERVAL_MS": ("bind_interval_ms", int(BIND_INTERVAL_S * 1000), 10),
+    "OPENCLAW_LOCK_TIMEOUT_MS": ("lock_timeout_ms", int(LOCK_TIMEOUT_S * 1000), 100),
 }
 
 
@@ -46,6 +52,9 @@ class Limits:
     http_body_budget_bytes: int = 32 * 1024 * 1024  # request bodies held at once, all requests together
     http_max_buffered_bytes: int = 1024 * 1024  # a streamed HTTP reply's unsent bytes, else the reader is cut
     close_grace_ms: int = 1_000  # a closing peer gets this long to answer, then the socket is dropped
+    bind_retries: int = BIND_RETRIES  # the port is taken: tries again this often (a restart's old owner lets go)
+    bind_interval_ms: int = int(BIND_INTERVAL_S * 1000)
+    lock_timeout_ms: int = int(LOCK_TIMEOUT_S * 1000)  # another live gateway holds the state dir or config
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Limits:
@@ -64,3 +73,11 @@ class Limits:
     @property
     def close_grace_s(self) -> float:
         return self.close_grace_ms / 1000
+
+    @property
+    def bind_interval_s(self) -> float:
+        return self.bind_interval_ms / 1000
+
+    @property
+    def lock_timeout_s(self) -> float:
+        return self.lock_timeout_ms / 1000

@@ -91,7 +91,7 @@ class GatewayRunner:
             self._check_footprint(settings)
         multi = self.env.get("OPENCLAW_ALLOW_MULTI_GATEWAY") == "1"
         locks = GatewayLocks(self.paths, settings.port, multi_gateway=multi)
-        if not await self._take_locks(locks):
+        if not await self._take_locks(locks, settings.limits.lock_timeout_s):
             return 0
         breaker = CrashLoopBreaker(self.paths.lock_dir, self.paths.logs_dir)
         tripped = breaker.record_start()
@@ -165,12 +165,12 @@ class GatewayRunner:
             logfile.info(f"stopped: {', '.join(stopped)}")
 
     @staticmethod
-    async def _take_locks(locks: GatewayLocks) -> bool:
+    async def _take_locks(locks: GatewayLocks, timeout: float) -> bool:
         """Take the locks off the loop; False when a stop came first (then nothing stays held).
 
         The lock thread cannot be interrupted, so a stop lets it finish and releases after.
         """
-        taking = asyncio.ensure_future(asyncio.to_thread(locks.acquire))
+        taking = asyncio.ensure_future(asyncio.to_thread(locks.acquire, timeout))
         try:
             await asyncio.shield(taking)
             return True

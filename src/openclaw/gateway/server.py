@@ -52,7 +52,8 @@ class GatewayServer:
     async def start(self, before_serving: Callable[[], Awaitable[None]] | None = None) -> None:
         """Bind, run `before_serving` (the port is ours, nobody is answered yet), then serve."""
         settings = self.gateway.settings
-        self._sockets = await bind_exclusive(settings.bind_hosts, settings.port)
+        self._sockets = await bind_exclusive(settings.bind_hosts, settings.port, settings.limits.bind_retries,
+                                             settings.limits.bind_interval_s)
         if before_serving is not None:
             await before_serving()
         if self.gateway.state.devices is None:
