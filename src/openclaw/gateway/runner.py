@@ -237,7 +237,7 @@ class GatewayRunner:
         """Channels start after the control plane, unless the crash-loop breaker holds them."""
         from openclaw.channels.bus import MessageBus
         from openclaw.channels.manager import ChannelManager
-        from openclaw.gateway.dispatch import Dispatcher
+        from openclaw.chat.dispatch import Dispatcher
 
         state = self.state
         assert state is not None

@@ -1,5 +1,5 @@
 """The one consumer of the message bus: operator commands go to the rescue operations,
-everything else to the agent (`gateway.conversation`).
+everything else to the agent (`chat.conversation`).
 
 Each message is handled in its own task (at most `MAX_CONCURRENT` at once), so a
 slow operation in one chat never holds up another. Every operator command,
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from openclaw import logfile
 from openclaw.channels.base import STRANGER
 from openclaw.config.view import Config
-from openclaw.gateway.conversation import CHAT_COMMANDS, Conversations
+from openclaw.chat.conversation import CHAT_COMMANDS, Conversations
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
