@@ -1,0 +1,44 @@
+"""Chat commands on the gateway's own surfaces (`chat.send`, the `agent` method, `/v1`): a message
+the command registry knows is answered by it, as a run that finishes at once with the answer as its
+reply, so each surface keeps its usual shape and the model is never asked."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openclaw.chat.commands import ChatCommand, Command, CommandCall, CommandReply, Sender
+
+if TYPE_CHECKING:
+    from openclaw.agents.run import Run
+    from openclaw.agents.runtime import AgentRuntime
+    from openclaw.gateway.context import GatewayContext
+
+
+def find(gateway: GatewayContext, text: str, surface: str) -> tuple[ChatCommand, Command] | None:
+    return gateway.state.commands.lookup(text, surface)
+
+
+async def answer(gateway: GatewayContext, found: tuple[ChatCommand, Command], sender: Sender,
+                 runtime: AgentRuntime, agent_id: str, key: str) -> CommandReply:
+    """Run a command in session `key` of `agent_id` (the caller has a model: `runtime_for` said so)."""
+    entry, command = found
+    call = CommandCall(command, sender, gateway.settings.config, lambda: runtime, lambda _runtime: key, agent_id)
+    return await gateway.state.commands.run(entry, call)
+
+
+def answered_run(text: str, reply: CommandReply, agent_id: str, key: str, channel: str, run_id: str | None) -> Run:
+    """A run for the command `text`, not yet started: `play` streams `reply` as its answer."""
+    from openclaw.agents.run import Run, TurnInput
+
+    run = Run(TurnInput(key, text, agent_id, operator=True, channel=channel, run_id=run_id), agent_id)
+    run.session_id = reply.session_id
+    return run
+
+
+def play(run: Run, reply: CommandReply) -> Run:
+    """Start, stream and finish `run` with `reply` (listeners see the events of a one-delta turn)."""
+    run.start()
+    run.text = reply.text
+    run.emit("assistant", delta=reply.text)
+    run.finish("ok")
+    return run
