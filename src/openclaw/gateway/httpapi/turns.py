@@ -16,8 +16,8 @@ from openclaw.gateway.httpserve import CUT, gone, let_go, unsent, while_read
 if TYPE_CHECKING:
     from openclaw.agents.run import Run, RunEvent
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.httpapi.common import ApiError, Prompt
     from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.httpapi.common import ApiError, Prompt
     from openclaw.gateway.limits import Limits
 
 DISCONNECT_POLL_S = 0.5
