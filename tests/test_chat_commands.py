@@ -13,7 +13,17 @@ from helpers import Env, RawWs, free_base, handshake, make_env, running
 from model_standin import ModelStandin
 
 from openclaw.chat.builtin import chat_commands
-from openclaw.chat.commands import AGENT, CHANNEL, HTTP, ChatCommand, Command, CommandCall, CommandReply, Sender, parse
+from openclaw.chat.commands import (
+    AGENT,
+    CHANNEL,
+    HTTP,
+    ChatCommand,
+    Command,
+    CommandCall,
+    CommandReply,
+    Sender,
+    parse,
+)
 
 SESSION = "agent:main:commands"
 

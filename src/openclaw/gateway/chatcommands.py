@@ -4,7 +4,7 @@ reply, so each surface keeps its usual shape and the model is never asked."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from openclaw.chat.commands import ChatCommand, Command, CommandCall, CommandReply, Sender
 
@@ -42,3 +42,10 @@ def play(run: Run, reply: CommandReply) -> Run:
     run.emit("assistant", delta=reply.text)
     run.finish("ok")
     return run
+
+
+def agent_result(run_id: str, reply: CommandReply, session_id: str | None) -> dict[str, Any]:
+    """The `agent` method's answer to a command: its reply as a status notice, no model, no usage."""
+    return {"runId": run_id, "status": "ok", "summary": "completed",
+            "result": {"payloads": [{"text": reply.text, "isStatusNotice": True}],
+                       "meta": {"durationMs": 0, "agentMeta": {"sessionId": reply.session_id or session_id}}}}

@@ -36,10 +36,7 @@ async def agent(ctx: CallContext) -> dict[str, Any]:
         reply = await chatcommands.answer(ctx.gateway, command, Sender(ctx.conn.label, "gateway", "operator"),
                                           runtime, agent_id, key)
         session = await store.find(key)
-        return {"runId": p["idempotencyKey"], "status": "ok", "summary": "completed",
-                "result": {"payloads": [{"text": reply.text, "isStatusNotice": True}],
-                           "meta": {"durationMs": 0, "agentMeta": {
-                               "sessionId": reply.session_id or (session.session_id if session else None)}}}}
+        return chatcommands.agent_result(p["idempotencyKey"], reply, session.session_id if session else None)
     run = runtime.submit(TurnInput(key, p["message"], agent_id, operator=True, channel="gateway",
                                    model=p.get("model") or None, run_id=p["idempotencyKey"],
                                    timeout_s=p.get("timeout") or None))
