@@ -24,6 +24,7 @@ from openclaw.chat.commands import (
     Sender,
     parse,
 )
+from openclaw.config.view import Config
 
 SESSION = "agent:main:commands"
 
@@ -83,7 +84,7 @@ def test_the_parser_and_the_registry() -> None:
     assert registry.match(Command("stop", ["main"], "main"), AGENT).help.startswith("/stop - ")
     found = registry.lookup("/stop main", CHANNEL)
     assert found is not None
-    guest = CommandCall(found[1], Sender("7", "telegram/default", "chat"), None, None, lambda _r: "-")  # type: ignore[arg-type]
+    guest = CommandCall(found[1], Sender("7", "telegram/default", "chat"), Config({}), None, lambda _r: "-")
     assert "only this gateway's owners" in asyncio.run(registry.run(found[0], guest)).text
 
 
