@@ -20,8 +20,12 @@ if TYPE_CHECKING:
     from openclaw.config.view import Config
 
 Access = Literal["anyone", "operator"]
-CHANNEL, WEBCHAT, AGENT, HTTP = "channel", "webchat", "agent", "http"  # the surfaces
-EVERY_SURFACE = frozenset({CHANNEL, WEBCHAT, AGENT, HTTP})
+Surface = Literal["channel", "webchat", "agent", "http"]  # channel messages, chat.send, `agent`, /v1
+CHANNEL: Surface = "channel"
+WEBCHAT: Surface = "webchat"
+AGENT: Surface = "agent"
+HTTP: Surface = "http"
+EVERY_SURFACE: frozenset[Surface] = frozenset({CHANNEL, WEBCHAT, AGENT, HTTP})
 NO_MODEL = ("No model is configured for this gateway yet, so I can't chat. "
             "Operator commands work without one: /help")
 REFUSED = "Sorry, only this gateway's owners and allow-listed senders may run operator commands."
@@ -110,7 +114,7 @@ class ChatCommand:
     aliases: tuple[str, ...] = ()
     access: Access = "anyone"  # operator: owners and allow-listed senders (on a channel), operators elsewhere
     needs_model: bool = True
-    surfaces: frozenset[str] = EVERY_SURFACE
+    surfaces: frozenset[Surface] = EVERY_SURFACE
     # Acts on the host (another instance): answered at most once (never again after a crash or a
     # stop), shown as typing while it runs, and audited whether it runs or is refused.
     operation: bool = False
@@ -132,18 +136,18 @@ class CommandRegistry:
         """Where operations (and refused attempts) are recorded."""
         self._auditor = auditor
 
-    def entries(self, surface: str) -> list[ChatCommand]:
+    def entries(self, surface: Surface) -> list[ChatCommand]:
         """In registration order: what a help text lists."""
         return [entry for entry in reversed(self._entries) if surface in entry.surfaces]
 
-    def match(self, command: Command, surface: str) -> ChatCommand | None:
+    def match(self, command: Command, surface: Surface) -> ChatCommand | None:
         for entry in self._entries:
             if (surface in entry.surfaces and command.name in (entry.name, *entry.aliases)
                     and (entry.accepts is None or entry.accepts(command))):
                 return entry
         return None
 
-    def lookup(self, text: str, surface: str, bot_username: str | None = None) -> tuple[ChatCommand, Command] | None:
+    def lookup(self, text: str, surface: Surface, bot_username: str | None = None) -> tuple[ChatCommand, Command] | None:
         """The registered command `text` invokes on `surface`, or None (plain text, or a name this
         surface does not know)."""
         command = parse(text, bot_username)

@@ -6,24 +6,44 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from openclaw.chat.commands import ChatCommand, Command, CommandCall, CommandReply, Sender
-
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.chat.commands import ChatCommand, Command, CommandRegistry, CommandReply, Sender, Surface
+    from openclaw.gateway.context import GatewayContext, RuntimeState
 
 
-def find(gateway: GatewayContext, text: str, surface: str) -> tuple[ChatCommand, Command] | None:
-    return gateway.state.commands.lookup(text, surface)
+def registry(state: RuntimeState) -> CommandRegistry:
+    """The gateway's command registry, made (and the chat package loaded) on first use: a gateway
+    starts without it."""
+    if state.commands is None:
+        from openclaw.chat.builtin import chat_commands
+
+        state.commands = chat_commands()
+    return state.commands
 
 
-async def answer(gateway: GatewayContext, found: tuple[ChatCommand, Command], sender: Sender,
+def find(gateway: GatewayContext, text: str, surface: Surface) -> tuple[ChatCommand, Command] | None:
+    if not text.lstrip().startswith("/"):
+        return None  # plain text (nearly every message): no need to load the registry
+    return registry(gateway.state).lookup(text, surface)
+
+
+def sender(who: str, where: str) -> Sender:
+    """A caller of a gateway surface: one the gateway let in as an operator."""
+    from openclaw.chat.commands import Sender
+
+    return Sender(who, where, "operator")
+
+
+async def answer(gateway: GatewayContext, found: tuple[ChatCommand, Command], who: Sender,
                  runtime: AgentRuntime, agent_id: str, key: str) -> CommandReply:
     """Run a command in session `key` of `agent_id` (the caller has a model: `runtime_for` said so)."""
+    from openclaw.chat.commands import CommandCall
+
     entry, command = found
-    call = CommandCall(command, sender, gateway.settings.config, lambda: runtime, lambda _runtime: key, agent_id)
-    return await gateway.state.commands.run(entry, call)
+    call = CommandCall(command, who, gateway.settings.config, lambda: runtime, lambda _runtime: key, agent_id)
+    return await registry(gateway.state).run(entry, call)
 
 
 def answered_run(text: str, reply: CommandReply, agent_id: str, key: str, channel: str, run_id: str | None) -> Run:

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__, logfile
-from openclaw.chat.builtin import chat_commands
 from openclaw.config.view import Config
 from openclaw.gateway.auth import RateLimiter
 from openclaw.gateway.methods.health import build_health
@@ -28,6 +27,7 @@ from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.stability import StabilityRecorder
 
 if TYPE_CHECKING:
+    from openclaw.chat.commands import CommandRegistry
     from openclaw.gateway.connection import Connection
     from openclaw.gateway.methods import Method
     from openclaw.gateway.sidecars import Sidecars
@@ -49,7 +49,7 @@ class RuntimeState:
         self.browser: Any = None  # BrowserService, created once and kept across in-process restarts
         self.channels: Any = None  # ChannelManager, likewise
         self.dispatcher: Any = None  # the message bus's consumer, likewise
-        self.commands = chat_commands()  # the chat commands of every surface; roles add theirs at startup
+        self.commands: CommandRegistry | None = None  # chat commands, made on first use (gateway.chatcommands)
         self.agents: Any = None  # AgentRuntime, created with the first turn and kept likewise
         self.breaker: Any = None  # CrashLoopBreaker
         self.stability = StabilityRecorder()  # recent diagnostic events, across in-process restarts

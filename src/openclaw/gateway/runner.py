@@ -238,6 +238,7 @@ class GatewayRunner:
         from openclaw.channels.bus import MessageBus
         from openclaw.channels.manager import ChannelManager
         from openclaw.chat.dispatch import Dispatcher
+        from openclaw.gateway.chatcommands import registry
         from openclaw.rescue.chatcommands import register_operator_commands
 
         state = self.state
@@ -247,8 +248,9 @@ class GatewayRunner:
             return state.current_settings.config
 
         bus = MessageBus()
-        register_operator_commands(state.commands, self.paths, config)
-        state.dispatcher = Dispatcher(bus, state.commands, config, lambda: self.server.gateway.agents)
+        commands = registry(state)
+        register_operator_commands(commands, self.paths, config)
+        state.dispatcher = Dispatcher(bus, commands, config, lambda: self.server.gateway.agents)
         state.dispatcher.start()
         state.channels = ChannelManager(config, bus, self.paths.state_dir)
         tripped = state.breaker.tripped

@@ -34,15 +34,14 @@ async def start(request: web.Request, gateway: GatewayContext, agents: AgentRunt
     """Submit the caller's turn as its owner (shared-secret callers are operators, as upstream's); a
     chat command in the last user message is answered at once, without the model."""
     from openclaw.agents.run import TurnInput
-    from openclaw.chat.commands import HTTP, Sender
     from openclaw.gateway import chatcommands
     from openclaw.gateway.httpapi.common import ApiError, header
     from openclaw.gateway.httpapi.state import MAX_IN_FLIGHT, http_state
 
-    command = chatcommands.find(gateway, prompt.latest, HTTP) if prompt.latest else None
+    command = chatcommands.find(gateway, prompt.latest, "http")
     if command is not None:
-        sender = Sender(f"http@{request.remote or '?'}", "http", "operator")
-        reply = await chatcommands.answer(gateway, command, sender, agents, agent, key)
+        who = chatcommands.sender(f"http@{request.remote or '?'}", "http")
+        reply = await chatcommands.answer(gateway, command, who, agents, agent, key)
         return chatcommands.play(chatcommands.answered_run(prompt.latest, reply, agent, key, "http", run_id), reply)
     state = http_state(gateway)
     if state.full():

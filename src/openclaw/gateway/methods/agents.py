@@ -6,7 +6,6 @@ import asyncio
 import re
 from typing import Any
 
-from openclaw.chat.commands import AGENT, Sender
 from openclaw.gateway import chatcommands
 from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
@@ -29,11 +28,11 @@ async def agent(ctx: CallContext) -> dict[str, Any]:
     if explicit:  # upstream's CLI names a session it cannot find itself `agent:<id>:explicit:<sessionId>`
         found = await store.by_session_id(p["sessionId"])
         key = found.key if found else key
-    command = chatcommands.find(ctx.gateway, p["message"], AGENT)
+    command = chatcommands.find(ctx.gateway, p["message"], "agent")
     if command is not None:  # answered here, never by the model
         if command[0].name == "new" and ADMIN not in ctx.conn.scopes:  # a reset is an admin's, as upstream's
             raise missing_scope_error(ADMIN)
-        reply = await chatcommands.answer(ctx.gateway, command, Sender(ctx.conn.label, "gateway", "operator"),
+        reply = await chatcommands.answer(ctx.gateway, command, chatcommands.sender(ctx.conn.label, "gateway"),
                                           runtime, agent_id, key)
         session = await store.find(key)
         return chatcommands.agent_result(p["idempotencyKey"], reply, session.session_id if session else None)

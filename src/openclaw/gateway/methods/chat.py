@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw.chat.commands import WEBCHAT, Sender
 from openclaw.gateway import chatcommands
 from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.runstream import RunStream, runtime_for, session_key
@@ -22,9 +21,9 @@ async def chat_send(ctx: CallContext) -> dict[str, Any]:
     known = runtime.runs.get(p["idempotencyKey"])
     if known is not None and not known.finished:
         return {"runId": known.id, "status": "in_flight"}
-    found = chatcommands.find(ctx.gateway, p["message"], WEBCHAT)
+    found = chatcommands.find(ctx.gateway, p["message"], "webchat")
     if found is not None:  # answered here as a run that ends at once; the model is never asked
-        reply = await chatcommands.answer(ctx.gateway, found, Sender(ctx.conn.label, "webchat", "operator"),
+        reply = await chatcommands.answer(ctx.gateway, found, chatcommands.sender(ctx.conn.label, "webchat"),
                                           runtime, agent_id, key)
         run = chatcommands.answered_run(p["message"], reply, agent_id, key, "webchat", p["idempotencyKey"])
         RunStream(ctx.gateway, ctx.conn, run)
