@@ -73,6 +73,11 @@ def test_the_parser_and_the_registry() -> None:
     assert registry.match(Command("start", [], ""), CHANNEL).name == "start"
     assert registry.match(Command("start", [], ""), AGENT) is None  # a channel's greeting only
     assert registry.lookup("/nosuch", AGENT) is None
+    start = registry.lookup("/start", CHANNEL)
+    assert start is not None
+    greeting = asyncio.run(registry.run(start[0], CommandCall(start[1], Sender("7", "telegram/default", "chat"),
+                                                              Config({}), None, lambda _r: "-"))).text
+    assert greeting.startswith("Hi! I'm") and "/whoami - " in greeting and "/start" not in greeting
 
     async def stop_one(call: CommandCall) -> CommandReply:
         return CommandReply(f"stopping {call.command.args[0]}")

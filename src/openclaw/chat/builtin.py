@@ -61,7 +61,7 @@ def chat_commands() -> CommandRegistry:
     async def start(call: CommandCall) -> CommandReply:
         lines = [entry.help for entry in registry.entries(CHANNEL) if entry.name != "start"]
         helper = registry.match(HELP, CHANNEL)
-        text = (await helper.handler(call)).text if helper is not None else "\n".join(lines)
+        text = (await helper.handler(call.instead(HELP))).text if helper is not None else "\n".join(lines)
         return CommandReply(GREETING + text)
 
     registry.register(

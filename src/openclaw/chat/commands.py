@@ -72,6 +72,10 @@ class CommandCall:
         self.command, self.sender, self.config = command, sender, config
         self._agents, self._session, self._agent = agents, session, agent
 
+    def instead(self, command: Command) -> CommandCall:
+        """The same sender and chat asking for another command (`/start` shows what `/help` does)."""
+        return CommandCall(command, self.sender, self.config, self._agents, self._session, self._agent)
+
     @property
     def operator(self) -> bool:
         return self.sender.access == "operator"
