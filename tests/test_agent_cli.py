@@ -135,6 +135,13 @@ def test_agent_local_runs_without_a_gateway(env: Env, base: int, model: ModelSta
     [row] = [line for line in env.cli("sessions", check=True).stdout.splitlines() if "agent:main:main" in line]
     assert row.split()[:5] == ["agent:main:main", "main", "2", "18", "stand/m1"]
     assert (env.state_dir() / "agents/main/agent/sessions.sqlite").exists()
+    asked = len(model.requests())  # chat commands are answered here too, never by the model
+    whoami = env.cli("agent", "--local", "-m", "/whoami", check=True).stdout.strip()
+    assert whoami == "You are cli on cli (--local); access: operator; session: agent:main:main"
+    fresh = env.cli_json("agent", "--local", "-m", "/new")
+    assert fresh["result"]["payloads"][0]["text"] == "New session started."
+    assert fresh["result"]["meta"]["agentMeta"]["sessionId"] != session["sessionId"]
+    assert len(model.requests()) == asked
 
 
 def test_models_list_status_and_set(env: Env, base: int, model: ModelStandin) -> None:

@@ -160,6 +160,12 @@ def test_chat_streams_the_models_reply(env: Env, base: int, gateways: list[Gatew
     page.wait_for_selector(".msg.assistant:not([data-streaming]):has-text('one small piece at a time.')")
     assert page.locator(".msg.user", has_text="hello from the page").count() == 1
     shoot(page, "chat")
+    asked = len(model.requests())
+    page.fill("textarea[name=message]", "/new")  # a chat command: answered by the gateway, not the model
+    page.click("form.composer button[type=submit]")
+    page.wait_for_selector(".msg[data-role=notice]:has-text('New session started.')")
+    page.wait_for_function("() => !document.querySelector('.msg.user')")  # the new session is empty
+    assert len(model.requests()) == asked
 
 
 def test_an_invalid_config_edit_is_refused_inline_and_writes_nothing(started: tuple[Env, int, Gateway],

@@ -299,6 +299,7 @@ def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKube
                                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The rescue pod's own environment, a real main gateway behind its 'Service', and an API that
     enforces the rendered Role."""
+    from openclaw.chat.commands import parse
     from openclaw.profiles.paths import resolve_paths
     from openclaw.rescue import commands
 
@@ -335,7 +336,7 @@ def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKube
     ctx = commands.Context(resolve_paths(), None)  # rescue.targets unset: the rendered targets and the Role decide
 
     def run(text: str, targets: list[str] | None = None) -> tuple[bool, str]:
-        cmd = commands.parse(text)
+        cmd = parse(text)
         assert cmd is not None
         return asyncio.run(commands.run(commands.Context(ctx.me, targets) if targets else ctx, cmd))
 

@@ -101,6 +101,13 @@ def test_strangers_cannot_run_operator_commands(env: Env, base: int, gateways: l
     assert "only this gateway's owners and allow-listed senders" in replies(tg, token, 701, 1)[0]
     tg.send_user_message(token, 701, "hello")
     assert "No model is configured" in replies(tg, token, 701, 2)[-1]  # open chat, closed commands
+    tg.send_user_message(token, 701, "/start")  # the greeting is for anyone who may chat
+    greeting = replies(tg, token, 701, 3)[-1]
+    assert greeting.startswith("Hi! I'm this host's OpenClaw gateway bot.") and "Operator commands" in greeting
+    tg.send_user_message(token, 701, "/nosuch")
+    assert replies(tg, token, 701, 4)[-1] == "unknown command /nosuch; /help lists them"
+    tg.send_user_message(token, 701, "/whoami")
+    assert replies(tg, token, 701, 5)[-1] == "You are 701 (@user701) on telegram/default; access: chat; session: -"
     tg.send_user_message(token, 700, "/help")
     assert "Operator commands" in replies(tg, token, 700, 1)[0]
     refused = [a for a in audit_lines(env) if a["result"] == "refused"]

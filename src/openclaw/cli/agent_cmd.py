@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,9 @@ from openclaw.cli.output import print_json
 from openclaw.config.view import Config
 from openclaw.errors import OpenClawError, UsageError
 from openclaw.profiles.paths import InstancePaths, resolve_paths
+
+if TYPE_CHECKING:
+    from openclaw.agents.runtime import AgentRuntime
 
 DEFAULT_WAIT_S = 600  # this command's deadline when agents.defaults.timeoutSeconds is unset
 CONNECT_TIMEOUT_MS = 10_000
@@ -198,6 +201,23 @@ def _state_lock(paths: InstancePaths) -> Any:
     return lock
 
 
+async def _local_command(runtime: AgentRuntime, config: Config, agent: str, key: str, text: str) -> dict[str, Any] | None:
+    """A chat command (`/new`, `/whoami`, ...) answered as the gateway answers it; None for a turn."""
+    from openclaw.chat.builtin import chat_commands
+    from openclaw.chat.commands import AGENT, CommandCall, Sender
+    from openclaw.gateway.chatcommands import agent_result
+
+    registry = chat_commands()
+    found = registry.lookup(text, AGENT)
+    if found is None:
+        return None
+    call = CommandCall(found[1], Sender("cli", "cli (--local)", "operator"), config, lambda: runtime,
+                       lambda _runtime: key, agent)
+    reply = await registry.run(found[0], call)
+    session = await runtime.store(agent).find(key)
+    return agent_result(str(uuid.uuid4()), reply, session.session_id if session else None)
+
+
 async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str], request: dict[str, Any],
                       wait_s: int) -> dict[str, Any]:
     from openclaw.agents.keys import main_key
@@ -215,7 +235,11 @@ async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str],
             if found is None:
                 raise UsageError(f"no session with id {request['sessionId']} for agent {agent}")
             key = found.key
-        turn = runtime.submit(TurnInput(key or main_key(config, agent), request["message"], agent, operator=True,
+        key = key or main_key(config, agent)
+        answered = await _local_command(runtime, config, agent, key, request["message"])
+        if answered is not None:
+            return answered
+        turn = runtime.submit(TurnInput(key, request["message"], agent, operator=True,
                                         channel="cli", model=request["model"], timeout_s=wait_s or None))
         await turn.done
         return final_payload(turn)

@@ -27,6 +27,7 @@ from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.stability import StabilityRecorder
 
 if TYPE_CHECKING:
+    from openclaw.chat.commands import CommandRegistry
     from openclaw.gateway.connection import Connection
     from openclaw.gateway.methods import Method
     from openclaw.gateway.sidecars import Sidecars
@@ -48,6 +49,7 @@ class RuntimeState:
         self.browser: Any = None  # BrowserService, created once and kept across in-process restarts
         self.channels: Any = None  # ChannelManager, likewise
         self.dispatcher: Any = None  # the message bus's consumer, likewise
+        self.commands: CommandRegistry | None = None  # chat commands, made on first use (gateway.chatcommands)
         self.agents: Any = None  # AgentRuntime, created with the first turn and kept likewise
         self.breaker: Any = None  # CrashLoopBreaker
         self.stability = StabilityRecorder()  # recent diagnostic events, across in-process restarts

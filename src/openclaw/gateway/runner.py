@@ -237,7 +237,9 @@ class GatewayRunner:
         """Channels start after the control plane, unless the crash-loop breaker holds them."""
         from openclaw.channels.bus import MessageBus
         from openclaw.channels.manager import ChannelManager
-        from openclaw.gateway.dispatch import Dispatcher
+        from openclaw.chat.dispatch import Dispatcher
+        from openclaw.gateway.chatcommands import registry
+        from openclaw.rescue.chatcommands import register_operator_commands
 
         state = self.state
         assert state is not None
@@ -246,7 +248,9 @@ class GatewayRunner:
             return state.current_settings.config
 
         bus = MessageBus()
-        state.dispatcher = Dispatcher(bus, self.paths, config, lambda: self.server.gateway.agents)
+        commands = registry(state)
+        register_operator_commands(commands, self.paths, config)
+        state.dispatcher = Dispatcher(bus, commands, config, lambda: self.server.gateway.agents)
         state.dispatcher.start()
         state.channels = ChannelManager(config, bus, self.paths.state_dir)
         tripped = state.breaker.tripped

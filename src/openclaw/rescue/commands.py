@@ -1,4 +1,6 @@
-"""Operator chat commands (`/status main`, `/rollback main`, ...): parse, run, format a reply."""
+"""Operator chat commands (`/status main`, `/rollback main`, ...): run, format a reply.
+
+They are parsed and routed by the chat command registry (`rescue.chatcommands` registers them)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from openclaw.chat.commands import Command
 from openclaw.config.store import parse_value
 from openclaw.config.view import Config
 from openclaw.logtail import format_log_line
@@ -32,27 +35,7 @@ With a model configured, anything else goes to the assistant:
 /new or /reset - a fresh conversation, /stop - stop its answer,
 /model [provider/model] - show or change its model, /whoami"""
 
-OPERATOR_COMMANDS = {"gateways", "status", "logs", "doctor", "config", "rollback", "restart", "start", "stop", "help"}
 MUTATING = {"config", "rollback", "restart", "start", "stop"}
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    args: list[str]
-    raw_args: str  # everything after the command, for values with spaces
-
-
-def parse(text: str, bot_username: str | None = None) -> Command | None:
-    """`/name[@bot] args...`; None for plain text or a command addressed to another bot."""
-    stripped = text.strip()
-    if not stripped.startswith("/"):
-        return None
-    head, _, rest = stripped.partition(" ")
-    name, _, at = head[1:].partition("@")
-    if at and bot_username and at.lower() != bot_username.lower():
-        return None
-    return Command(name.lower(), rest.split(), rest.strip())
 
 
 @dataclass

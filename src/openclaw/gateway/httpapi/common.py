@@ -176,6 +176,7 @@ def text_of(content: Any) -> str:
 class Prompt:
     message: str
     system: str | None
+    latest: str = ""  # the last user message's own text (a chat command when it is one)
 
 
 def prompt_from(entries: list[tuple[str, str]]) -> Prompt:
@@ -189,10 +190,11 @@ def prompt_from(entries: list[tuple[str, str]]) -> Prompt:
     names = {"user": "User", "assistant": "Assistant", "tool": "Tool"}
     history = [f"{names[role]}: {text}" for role, text in talk[:current]]
     role, text = talk[current]
+    latest = text if role == "user" else ""
     if history or role == "tool":
         text = ("[Conversation so far]\n" + "\n".join(history) + "\n\n[Current message]\n"
                 f"{names[role]}: {text}") if history else f"{names[role]}: {text}"
-    return Prompt(text, "\n\n".join(system) or None)
+    return Prompt(text, "\n\n".join(system) or None, latest)
 
 
 def handle_errors(handler: Any) -> Any:

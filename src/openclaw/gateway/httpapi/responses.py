@@ -93,7 +93,7 @@ async def create_response(request: web.Request, gateway: GatewayContext) -> web.
         key = session_for(request, agents, agent, body.get("user"), "openresponses")
     response_id = f"resp_{uuid.uuid4().hex}"
     state.remember(response_id, agent, key)
-    run = turns.start(request, agents, state, agent, key, prompt, "responses", response_id)
+    run = await turns.start(request, gateway, agents, agent, key, prompt, "responses", response_id)
     model = model_name(body)
     created = int(time.time())
     if body.get("stream"):

@@ -16,8 +16,8 @@ from openclaw.gateway.httpserve import CUT, gone, let_go, unsent, while_read
 if TYPE_CHECKING:
     from openclaw.agents.run import Run, RunEvent
     from openclaw.agents.runtime import AgentRuntime
+    from openclaw.gateway.context import GatewayContext
     from openclaw.gateway.httpapi.common import ApiError, Prompt
-    from openclaw.gateway.httpapi.state import HttpApiState
     from openclaw.gateway.limits import Limits
 
 DISCONNECT_POLL_S = 0.5
@@ -29,13 +29,21 @@ def stop(run: Run) -> None:
         run.task.cancel()
 
 
-def start(request: web.Request, agents: AgentRuntime, state: HttpApiState, agent: str, key: str, prompt: Prompt,
-          api: str, run_id: str) -> Run:
-    """Submit the caller's turn as its owner (shared-secret callers are operators, as upstream's)."""
+async def start(request: web.Request, gateway: GatewayContext, agents: AgentRuntime, agent: str, key: str,
+                prompt: Prompt, api: str, run_id: str) -> Run:
+    """Submit the caller's turn as its owner (shared-secret callers are operators, as upstream's); a
+    chat command in the last user message is answered at once, without the model."""
     from openclaw.agents.run import TurnInput
+    from openclaw.gateway import chatcommands
     from openclaw.gateway.httpapi.common import ApiError, header
-    from openclaw.gateway.httpapi.state import MAX_IN_FLIGHT
+    from openclaw.gateway.httpapi.state import MAX_IN_FLIGHT, http_state
 
+    command = chatcommands.find(gateway, prompt.latest, "http")
+    if command is not None:
+        who = chatcommands.sender(f"http@{request.remote or '?'}", "http")
+        reply = await chatcommands.answer(gateway, command, who, agents, agent, key)
+        return chatcommands.play(chatcommands.answered_run(prompt.latest, reply, agent, key, "http", run_id), reply)
+    state = http_state(gateway)
     if state.full():
         raise ApiError(429, f"{MAX_IN_FLIGHT} HTTP turns are already running or waiting; retry shortly",
                        "rate_limit_exceeded", {"Retry-After": "1"})
@@ -75,6 +83,10 @@ async def deltas(request: web.Request, run: Run, limit: int) -> AsyncIterator[st
     """The reply's text as the model streams it, merged while the reader is busy; ends when the
     run ends (then check `run.status`). A reader more than `limit` bytes behind (text waiting
     here plus bytes the socket has not sent) is cut off and the run stopped."""
+    if run.finished:  # ended before the stream opened (a command's answer, or a very quick turn)
+        if run.status == "ok" and run.text:
+            yield run.text
+        return
     buffered: list[str] = []
     pending = 0
     wake = asyncio.Event()

@@ -6,12 +6,12 @@ import asyncio
 import re
 from typing import Any
 
+from openclaw.gateway import chatcommands
 from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
 from openclaw.gateway.runstream import RunStream, final_payload, runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ, WRITE
 
-RESET = re.compile(r"^/(new|reset)(\s|$)", re.IGNORECASE)
 DEFAULT_WAIT_MS = 30_000
 
 
@@ -28,13 +28,14 @@ async def agent(ctx: CallContext) -> dict[str, Any]:
     if explicit:  # upstream's CLI names a session it cannot find itself `agent:<id>:explicit:<sessionId>`
         found = await store.by_session_id(p["sessionId"])
         key = found.key if found else key
-    if RESET.match(p["message"].strip()):
-        if ADMIN not in ctx.conn.scopes:
+    command = chatcommands.find(ctx.gateway, p["message"], "agent")
+    if command is not None:  # answered here, never by the model
+        if command[0].name == "new" and ADMIN not in ctx.conn.scopes:  # a reset is an admin's, as upstream's
             raise missing_scope_error(ADMIN)
-        session = await store.reset(key)
-        return {"runId": p["idempotencyKey"], "status": "ok", "summary": "completed",
-                "result": {"payloads": [{"text": "New session started.", "isStatusNotice": True}],
-                           "meta": {"durationMs": 0, "agentMeta": {"sessionId": session.session_id}}}}
+        reply = await chatcommands.answer(ctx.gateway, command, chatcommands.sender(ctx.conn.label, "gateway"),
+                                          runtime, agent_id, key)
+        session = await store.find(key)
+        return chatcommands.agent_result(p["idempotencyKey"], reply, session.session_id if session else None)
     run = runtime.submit(TurnInput(key, p["message"], agent_id, operator=True, channel="gateway",
                                    model=p.get("model") or None, run_id=p["idempotencyKey"],
                                    timeout_s=p.get("timeout") or None))

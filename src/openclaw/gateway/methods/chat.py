@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from openclaw.gateway import chatcommands
 from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.runstream import RunStream, runtime_for, session_key
 from openclaw.gateway.scopes import READ, WRITE
@@ -20,12 +21,22 @@ async def chat_send(ctx: CallContext) -> dict[str, Any]:
     known = runtime.runs.get(p["idempotencyKey"])
     if known is not None and not known.finished:
         return {"runId": known.id, "status": "in_flight"}
-    run = runtime.submit(TurnInput(key, p["message"], agent_id, operator=True, channel="webchat",
-                                   run_id=p["idempotencyKey"]))
-    RunStream(ctx.gateway, ctx.conn, run)
+    found = chatcommands.find(ctx.gateway, p["message"], "webchat")
+    if found is not None:  # answered here as a run that ends at once; the model is never asked
+        reply = await chatcommands.answer(ctx.gateway, found, chatcommands.sender(ctx.conn.label, "webchat"),
+                                          runtime, agent_id, key)
+        run = chatcommands.answered_run(p["message"], reply, agent_id, key, "webchat", p["idempotencyKey"])
+        RunStream(ctx.gateway, ctx.conn, run)
+        chatcommands.play(run, reply)
+        status = "ok"
+    else:
+        run = runtime.submit(TurnInput(key, p["message"], agent_id, operator=True, channel="webchat",
+                                       run_id=p["idempotencyKey"]))
+        RunStream(ctx.gateway, ctx.conn, run)
+        status = "accepted"
     store = runtime.store(agent_id)
     session = await store.session(key)
-    return {"runId": run.id, "status": "accepted", "sessionKey": key, "sessionId": session.session_id,
+    return {"runId": run.id, "status": status, "sessionKey": key, "sessionId": session.session_id,
             "agentId": agent_id}
 
 

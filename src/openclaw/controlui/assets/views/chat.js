@@ -1,5 +1,7 @@
 // Chat: the sessions, one session's history, a message box; replies stream in from `chat`
-// events (each delta carries the whole text so far) and a running reply can be aborted.
+// events (each delta carries the whole text so far) and a running reply can be aborted. A chat
+// command (`/new`, `/model`, ...) is answered by the gateway at once and kept out of the history:
+// its answer shows as a notice under the messages.
 
 import { Card, ErrorLine, ago, html, messageText, useEffect, useRef, useRpc, useState } from "../lib/ui.js";
 
@@ -31,6 +33,8 @@ function Conversation({ client, sessionKey, onSent, shown }) {
   const [live, setLive] = useState(null); // {runId, text, state}
   const [draft, setDraft] = useState("");
   const [error, setError] = useState(null);
+  const [notice, setNotice] = useState(null);
+  const lastFinal = useRef(null); // {runId, text}: a command's answer arrives before chat.send's response
   const box = useRef(null);
 
   useEffect(() => client.on((event, payload) => {
@@ -39,24 +43,30 @@ function Conversation({ client, sessionKey, onSent, shown }) {
       setLive({ runId: payload.runId, text: messageText(payload.message), state: "streaming" });
     } else {
       setLive(null);
+      if (payload.state === "final") lastFinal.current = { runId: payload.runId, text: messageText(payload.message) };
       if (payload.state === "error") setError(new Error(payload.errorMessage));
       reload();
       onSent && onSent();
     }
   }), [client, sessionKey, reload]);
-  useEffect(() => { setLive(null); setError(null); }, [sessionKey]);
-  useEffect(() => { if (box.current) box.current.scrollTop = box.current.scrollHeight; }, [history, live]);
+  useEffect(() => { setLive(null); setError(null); setNotice(null); }, [sessionKey]);
+  useEffect(() => { if (box.current) box.current.scrollTop = box.current.scrollHeight; }, [history, live, notice]);
 
   const send = async (ev) => {
     ev.preventDefault();
     const message = draft.trim();
     if (!message) return;
     setError(null);
+    setNotice(null);
     setDraft("");
     setLive({ runId: null, text: "", state: "waiting", pending: message });
     try {
       const res = await client.request("chat.send", { sessionKey, message, idempotencyKey: crypto.randomUUID() });
       setLive((cur) => (cur && !cur.runId ? { ...cur, runId: res.runId } : cur));
+      if (res.status === "ok") { // a command, already answered
+        setLive(null);
+        setNotice(lastFinal.current && lastFinal.current.runId === res.runId ? lastFinal.current.text : null);
+      }
       reload();
     } catch (err) {
       setLive(null);
@@ -80,6 +90,7 @@ function Conversation({ client, sessionKey, onSent, shown }) {
           ? html`<div class="msg user" data-role="user">${live.pending}</div>` : null}
         ${live ? html`<div class="msg assistant" data-role="assistant" data-streaming="true">
           ${live.text || html`<span class="muted">…</span>`}</div>` : null}
+        ${notice ? html`<div class="msg notice" data-role="notice">${notice}</div>` : null}
       </div>
       <form class="composer" onSubmit=${send}>
         <textarea placeholder="Message the assistant (Enter sends, Shift+Enter for a new line)" value=${draft}

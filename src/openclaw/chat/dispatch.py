@@ -1,15 +1,16 @@
-"""The one consumer of the message bus: operator commands go to the rescue operations,
-everything else to the agent (`gateway.conversation`).
+"""The one consumer of the message bus: a command goes to the command registry (the chat
+commands, and the operator commands a rescue role registers), everything else to the agent
+(`chat.conversation`).
 
 Each message is handled in its own task (at most `MAX_CONCURRENT` at once), so a
-slow operation in one chat never holds up another. Every operator command,
-allowed or refused, is audited. Operator commands need no model.
+slow operation in one chat never holds up another. Every operation (a command
+acting on the host), allowed or refused, is audited; operations need no model.
 
 A message is settled (`InboundMessage.settle`: its channel may forget it) once
 it is answered: a turn's reply sent, or a short answer given. A message whose
 handling a stop cuts short is not settled, so the channel answers it after the
-restart. Operator commands are settled before they run: they act on the host,
-and one that stopped this very gateway must not run again at every start.
+restart. Operations are settled before they run: they act on the host, and one
+that stopped this very gateway must not run again at every start.
 """
 
 from __future__ import annotations
@@ -17,32 +18,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from openclaw import logfile
 from openclaw.channels.base import STRANGER
+from openclaw.chat.commands import CHANNEL, CommandRegistry, parse
+from openclaw.chat.conversation import Conversations
 from openclaw.config.view import Config
-from openclaw.gateway.conversation import CHAT_COMMANDS, Conversations
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
     from openclaw.channels.base import InboundMessage
     from openclaw.channels.bus import MessageBus
-    from openclaw.profiles.paths import InstancePaths
-    from openclaw.rescue.commands import Command
 
 MAX_CONCURRENT = 32
-GREETING = "Hi! I'm this host's OpenClaw gateway bot.\n\n"
-REFUSED = "Sorry, only this gateway's owners and allow-listed senders may run operator commands."
 
 
 class Dispatcher:
-    def __init__(self, bus: MessageBus, paths: InstancePaths, config: Callable[[], Config],
+    def __init__(self, bus: MessageBus, commands: CommandRegistry, config: Callable[[], Config],
                  agents: Callable[[], AgentRuntime]) -> None:
         self.bus = bus
-        self.paths = paths
-        self._config = config
-        self.chat = Conversations(bus, config, agents)
+        self.commands = commands
+        self.chat = Conversations(bus, commands, config, agents)
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)
         self._tasks: set[asyncio.Task[None]] = set()
         self._settling: set[asyncio.Task[None]] = set()
@@ -110,40 +107,20 @@ class Dispatcher:
 
     async def handle(self, msg: InboundMessage) -> asyncio.Task[None] | None:
         """Answer `msg`; a turn's reply is delivered later by the task returned."""
-        from openclaw.rescue import commands  # the command set loads with the first message
-
-        cmd = commands.parse(msg.text, msg.bot_username)
+        cmd = parse(msg.text, msg.bot_username)
         if msg.access == STRANGER:
             if cmd is not None:  # the channel has given them a pairing code; a command they tried is on record
-                await self._audit(msg, command=msg.text.strip()[:200], result="refused", reason="not paired")
+                await self.commands.audit(self.chat.call(msg, cmd), result="refused", reason="not paired")
             return None
-        if cmd is None or (cmd.name in CHAT_COMMANDS and not (cmd.name == "stop" and cmd.args)):
-            return await self.chat.handle(msg, cmd)  # `/stop` aborts the chat's run; `/stop <profile>` stops one
-        if cmd.name == "start" and not cmd.args:
-            await self.bus.send(msg.reply(GREETING + commands.HELP))
-        elif cmd.name not in commands.OPERATOR_COMMANDS:
+        if cmd is None:
+            return await self.chat.handle(msg)
+        entry = self.commands.match(cmd, CHANNEL)
+        if entry is None:
             await self.bus.send(msg.reply(f"unknown command /{cmd.name}; /help lists them"))
-        else:
+            return None
+        if entry.operation:
             await self._settle(msg)  # at most once: never run again after a crash or a stop
-            await self._operator(msg, cmd)
+            if msg.operator:
+                await self.bus.typing(msg.channel, msg.account, msg.chat_id)
+        await self.chat.command(msg, entry, cmd)
         return None
-
-    async def _operator(self, msg: InboundMessage, cmd: Command) -> None:
-        from openclaw.rescue import commands
-
-        record = {"command": f"/{cmd.name}", "args": cmd.raw_args[:200]}
-        if not msg.operator:
-            await self._audit(msg, **record, result="refused", reason="not an owner or allow-listed sender")
-            await self.bus.send(msg.reply(REFUSED))
-            return
-        await self.bus.typing(msg.channel, msg.account, msg.chat_id)
-        ctx = commands.Context(self.paths, commands.targets_from(self._config()))
-        ok, reply = await commands.run(ctx, cmd)
-        await self._audit(msg, **record, result="ok" if ok else "failed", reply=reply[:500])
-        await self.bus.send(msg.reply(reply))
-
-    async def _audit(self, msg: InboundMessage, **fields: Any) -> None:
-        from openclaw.rescue.audit import audit
-
-        await asyncio.to_thread(audit, self.paths.logs_dir, channel=msg.channel, account=msg.account,
-                                sender=msg.sender_id, **fields)
