@@ -203,7 +203,7 @@ async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str],
     from openclaw.agents.keys import main_key
     from openclaw.agents.run import TurnInput
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.runstream import final_payload
+    from openclaw.gateway.state.runstream import final_payload
     from openclaw.tools import toolset
 
     runtime = AgentRuntime(paths, lambda: config, env, lambda _t, _a: toolset(paths, lambda: config))

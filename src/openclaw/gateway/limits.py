@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from openclaw.gateway.bind import BIND_INTERVAL_S, BIND_RETRIES
-from openclaw.gateway.locks import LOCK_TIMEOUT_S
+from openclaw.gateway.transport.bind import BIND_INTERVAL_S, BIND_RETRIES
+from openclaw.gateway.process.locks import LOCK_TIMEOUT_S
 from openclaw.gateway.protocol import (
     HANDSHAKE_TIMEOUT_MS,
     MAX_BUFFERED_BYTES,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 LONG_PATHS = ("/v1/chat/completions", "/v1/responses", "/tools/invoke")  # may run a whole agent turn
 

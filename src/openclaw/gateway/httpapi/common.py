@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from openclaw.gateway.auth import check_bearer
-from openclaw.gateway.http import client_of
+from openclaw.gateway.transport.http import client_of
 from openclaw.gateway.httpapi.body import (
     MAX_BODY_BYTES,
     WAIT_S,
@@ -25,7 +25,7 @@ from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 RESERVED_PREFIXES = ("subagent:", "cron:", "acp:")
 
@@ -118,7 +118,7 @@ def model_name(body: dict[str, Any]) -> str:
 
 def runtime(gateway: GatewayContext) -> AgentRuntime:
     from openclaw.gateway.protocol import RpcError
-    from openclaw.gateway.runstream import runtime_for
+    from openclaw.gateway.state.runstream import runtime_for
 
     try:
         return runtime_for(gateway)
@@ -150,7 +150,7 @@ def agent_for(request: web.Request, agents: AgentRuntime, model: Any) -> str:
 
 
 def session_for(request: web.Request, agents: AgentRuntime, agent: str, user: Any, prefix: str) -> str:
-    from openclaw.gateway.runstream import session_key
+    from openclaw.gateway.state.runstream import session_key
 
     explicit = header(request, "x-openclaw-session-key")
     if explicit:

@@ -12,7 +12,7 @@ from openclaw.gateway.httpapi.body import BodyBudget
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 MAX_IN_FLIGHT = 256  # HTTP turns running or waiting at once; beyond, 429 (each holds a connection)
 MAX_REMEMBERED = 1000  # `previous_response_id`s a later request may continue

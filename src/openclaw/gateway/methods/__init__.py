@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from openclaw.gateway.scopes import ADMIN
 
 if TYPE_CHECKING:
-    from openclaw.gateway.connection import Connection
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.transport.connection import Connection
+    from openclaw.gateway.state.context import GatewayContext
 
 
 @dataclass

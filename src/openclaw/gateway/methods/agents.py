@@ -8,7 +8,7 @@ from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
-from openclaw.gateway.runstream import RunStream, final_payload, runtime_for, session_key
+from openclaw.gateway.state.runstream import RunStream, final_payload, runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ, WRITE
 
 RESET = re.compile(r"^/(new|reset)(\s|$)", re.IGNORECASE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.runstream import RunStream, runtime_for, session_key
+from openclaw.gateway.state.runstream import RunStream, runtime_for, session_key
 from openclaw.gateway.scopes import READ, WRITE
 
 

@@ -20,7 +20,7 @@ EDITABLE = ("name", "description", "enabled", "schedule", "payload", "delivery",
 async def _scheduler(ctx: CallContext, start: bool = False) -> Any:
     state = ctx.gateway.state
     if not state.cron and start:
-        from openclaw.gateway.scheduler import start_scheduler
+        from openclaw.cron.scheduler import start_scheduler
 
         await start_scheduler(state, ctx.gateway.settings.paths.state_dir)
     return state.cron or None
@@ -81,7 +81,7 @@ async def cron_status(ctx: CallContext) -> dict[str, Any]:
 @method("cron.add", scope=ADMIN, params="CronAddParams")
 async def cron_add(ctx: CallContext) -> dict[str, Any]:
     from openclaw.cron.schedule import next_run, now_ms
-    from openclaw.gateway.scheduler import MAX_JOBS
+    from openclaw.cron.scheduler import MAX_JOBS
 
     scheduler = await _scheduler(ctx, start=True)
     if len(scheduler.jobs) >= MAX_JOBS:

@@ -9,7 +9,7 @@ from openclaw.agents.roster import sessions_db_path
 from openclaw.gateway.methods import CallContext, method
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 
 def build_health(gateway: GatewayContext, sessions: dict[str, dict[str, Any]]) -> dict[str, Any]:

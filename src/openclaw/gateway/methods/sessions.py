@@ -7,7 +7,7 @@ from typing import Any
 
 from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
-from openclaw.gateway.runstream import runtime_for, session_key
+from openclaw.gateway.state.runstream import runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ
 
 

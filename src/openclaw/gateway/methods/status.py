@@ -11,7 +11,7 @@ from openclaw.gateway.methods import CallContext, method
 from openclaw.gateway.scopes import READ
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 
 @method("status", scope=READ, params="StatusParams")

@@ -16,17 +16,17 @@ from typing import Any
 
 from aiohttp import web
 
-from openclaw.gateway import browserrules
-from openclaw.gateway.bind import bind_exclusive
-from openclaw.gateway.context import GatewayContext, RuntimeState
-from openclaw.gateway.http import add_canvas_routes, add_http_routes
+from openclaw.gateway.transport import browserrules
+from openclaw.gateway.transport.bind import bind_exclusive
+from openclaw.gateway.state.context import GatewayContext, RuntimeState
+from openclaw.gateway.transport.http import add_canvas_routes, add_http_routes
 from openclaw.gateway.httpapi import LONG_PATHS, add_api_routes
 from openclaw.gateway.httpserve import close, serve
 from openclaw.gateway.methods import load_methods
-from openclaw.gateway.pages import add_page_routes
+from openclaw.gateway.transport.pages import add_page_routes
 from openclaw.gateway.protocol import CLOSE_RESTART
 from openclaw.gateway.settings import GatewaySettings
-from openclaw.gateway.sidecars import Sidecars
+from openclaw.gateway.transport.sidecars import Sidecars
 
 RESTART_EXPECTED_MS = 1500
 
@@ -57,7 +57,7 @@ class GatewayServer:
         if before_serving is not None:
             await before_serving()
         if self.gateway.state.devices is None:
-            from openclaw.gateway.devicestore import DeviceStore
+            from openclaw.gateway.state.devicestore import DeviceStore
 
             devices = DeviceStore(settings.paths.state_dir)
             await asyncio.to_thread(devices.load)
@@ -101,7 +101,7 @@ class GatewayServer:
 
     async def _protocol(self, request: web.Request) -> web.StreamResponse:
         """The protocol's code loads with the first connection: an idle gateway does not carry it."""
-        from openclaw.gateway.connection import serve_websocket
+        from openclaw.gateway.transport.connection import serve_websocket
 
         return await serve_websocket(self.gateway, request)
 

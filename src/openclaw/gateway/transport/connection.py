@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from openclaw import logfile
-from openclaw.gateway import wsguard
-from openclaw.gateway.handshake import Peer, check_connect
-from openclaw.gateway.http import client_of
+from openclaw.gateway.transport import wsguard
+from openclaw.gateway.transport.handshake import Peer, check_connect
+from openclaw.gateway.transport.http import client_of
 from openclaw.gateway.limits import Limits
 from openclaw.gateway.methods import CallContext
-from openclaw.gateway.outbox import Outbox
+from openclaw.gateway.transport.outbox import Outbox
 from openclaw.gateway.params import check_params
 from openclaw.gateway.protocol import (
     CLOSE_NORMAL,
@@ -49,7 +49,7 @@ from openclaw.locality import is_local_request
 from openclaw.wsresponse import WebSocket
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 MAX_UNAUTHORIZED_CALLS = 10
 BUSY = RpcError(UNAVAILABLE, "The server is busy. Please try again in a moment.", retryable=True,

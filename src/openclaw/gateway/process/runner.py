@@ -25,12 +25,12 @@ from openclaw.config.keypath import changed_paths
 from openclaw.config.store import format_issues, read_config, seed_config
 from openclaw.config.view import Config
 from openclaw.errors import ConfigError, OpenClawError
-from openclaw.gateway.context import GatewayContext, RuntimeState
-from openclaw.gateway.crashloop import CrashLoopBreaker
-from openclaw.gateway.locks import GatewayLockError, GatewayLocks
-from openclaw.gateway.reload import ConfigWatcher
-from openclaw.gateway.resources import AcceptErrorThrottle, raise_nofile_limit
-from openclaw.gateway.server import GatewayServer
+from openclaw.gateway.state.context import GatewayContext, RuntimeState
+from openclaw.gateway.process.crashloop import CrashLoopBreaker
+from openclaw.gateway.process.locks import GatewayLockError, GatewayLocks
+from openclaw.gateway.process.reload import ConfigWatcher
+from openclaw.gateway.transport.resources import AcceptErrorThrottle, raise_nofile_limit
+from openclaw.gateway.transport.server import GatewayServer
 from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings
 from openclaw.ports import registry
 from openclaw.procutil import forbid_inspection, self_marker
@@ -229,7 +229,7 @@ class GatewayRunner:
         if not await asyncio.to_thread((self.paths.state_dir / "cron" / "jobs.json").exists):
             self.state.cron = False  # none yet: `cron.add` starts it
             return
-        from openclaw.gateway.scheduler import start_scheduler
+        from openclaw.cron.scheduler import start_scheduler
 
         await start_scheduler(self.state, self.paths.state_dir)
 

@@ -18,8 +18,8 @@ from openclaw.gateway.scopes import READ, satisfies
 if TYPE_CHECKING:
     from openclaw.agents.run import Run, RunEvent
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.connection import Connection
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.transport.connection import Connection
+    from openclaw.gateway.state.context import GatewayContext
 
 ERROR_KINDS = {"timeout": "timeout", "rate_limit": "rate_limit", "overloaded": "rate_limit"}
 TEXT_SLOT = "\0text so far\0"  # stands in for the whole text in a chat delta until it is spliced in, encoded

@@ -16,14 +16,14 @@ from aiohttp import web
 
 from openclaw import logfile
 from openclaw.agents.workspace import workspace_dir
-from openclaw.gateway.bind import bind_exclusive
+from openclaw.gateway.transport.bind import bind_exclusive
 from openclaw.gateway.httpserve import close, serve
-from openclaw.gateway.locks import GatewayLockError
+from openclaw.gateway.process.locks import GatewayLockError
 from openclaw.profiles.env import expand_user
 
 if TYPE_CHECKING:
     from openclaw.canvas.host import CanvasHost
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 LOCALHOST = ("127.0.0.1",)
 BROWSER_DEADLINE_FACTOR = 4  # a browser action may start Chromium, navigate and wait for the page

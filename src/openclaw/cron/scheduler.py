@@ -123,7 +123,7 @@ class CronScheduler:
 
     async def _turn(self, job: dict[str, Any], run_id: str) -> tuple[str, str | None, str, str]:
         from openclaw.agents.run import TurnInput
-        from openclaw.gateway.runstream import runtime_for
+        from openclaw.gateway.state.runstream import runtime_for
 
         agents = runtime_for(self._context())
         agent = agents.agent_id(job.get("agentId"))

@@ -6,7 +6,7 @@ import asyncio
 import errno
 import socket
 
-from openclaw.gateway.locks import GatewayLockError
+from openclaw.gateway.process.locks import GatewayLockError
 
 BIND_RETRIES = 20
 BIND_INTERVAL_S = 0.5

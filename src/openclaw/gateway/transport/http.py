@@ -17,7 +17,7 @@ from openclaw.gateway.auth import check_bearer
 from openclaw.locality import client_address, is_local_request
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 JSON_HEADERS = {"Cache-Control": "no-store"}
 

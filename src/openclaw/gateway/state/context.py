@@ -19,17 +19,17 @@ from openclaw import __version__, logfile
 from openclaw.config.view import Config
 from openclaw.gateway.auth import RateLimiter
 from openclaw.gateway.methods.health import build_health
-from openclaw.gateway.presence import Presence
+from openclaw.gateway.state.presence import Presence
 from openclaw.gateway.protocol import EVENTS, encode_json
-from openclaw.gateway.resources import MemoryTrimmer
+from openclaw.gateway.transport.resources import MemoryTrimmer
 from openclaw.gateway.scopes import ADMIN
 from openclaw.gateway.settings import GatewaySettings
-from openclaw.gateway.stability import StabilityRecorder
+from openclaw.gateway.state.stability import StabilityRecorder
 
 if TYPE_CHECKING:
-    from openclaw.gateway.connection import Connection
+    from openclaw.gateway.transport.connection import Connection
     from openclaw.gateway.methods import Method
-    from openclaw.gateway.sidecars import Sidecars
+    from openclaw.gateway.transport.sidecars import Sidecars
 
 HEALTH_CACHE_S = 1.0  # channels change state often; a summary is cheap to build
 PRESENCE_COALESCE_S = 0.25  # joins and leaves within this window go out as one presence event
