@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from openclaw.gateway.auth import check_bearer
-from openclaw.gateway.transport.http import client_of
+from openclaw.gateway.auth import check_bearer, client_of
 from openclaw.gateway.httpapi.body import (
     MAX_BODY_BYTES,
     WAIT_S,

@@ -1,4 +1,4 @@
-"""What the OpenAI-compatible endpoints keep between requests, on the gateway's runtime state
+"""What the OpenAI-compatible endpoints keep between requests, held by the gateway's services
 (not in module globals): the HTTP turns in flight, which session each recent response
 continues, and the budget of request-body bytes held at once. All bounded; all survive an
 in-process restart, as the agent runtime does."""
@@ -43,6 +43,4 @@ class HttpApiState:
 
 def http_state(gateway: GatewayContext) -> HttpApiState:
     """This gateway's, made on first use."""
-    if gateway.state.http_api is None:
-        gateway.state.http_api = HttpApiState(gateway.settings.limits.http_body_budget_bytes)
-    return gateway.state.http_api
+    return gateway.services.http_api()

@@ -69,11 +69,12 @@ async def status(ctx: CallContext) -> dict[str, Any]:
 
 
 def _channel_summary(gateway: GatewayContext) -> list[dict[str, Any]]:
-    if gateway.state.channels is None:
+    channels = gateway.services.channels
+    if channels is None:
         return []
     return [{"id": name, "label": c["label"], "running": c["running"], "connected": c["connected"],
              "suppressed": c["suppressed"], "accounts": sorted((c.get("accounts") or {}).keys())}
-            for name, c in sorted(gateway.state.channels.status().items())]
+            for name, c in sorted(channels.status().items())]
 
 
 @method("system-presence", scope=READ, params="NoParams")

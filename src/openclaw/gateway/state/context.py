@@ -12,110 +12,85 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__, logfile
-from openclaw.config.view import Config
 from openclaw.gateway.auth import RateLimiter
-from openclaw.gateway.methods.health import build_health
-from openclaw.gateway.state.presence import Presence
 from openclaw.gateway.protocol import EVENTS, encode_json
-from openclaw.gateway.transport.resources import MemoryTrimmer
 from openclaw.gateway.scopes import ADMIN
 from openclaw.gateway.settings import GatewaySettings
+from openclaw.gateway.state.health import build_health
+from openclaw.gateway.state.hooks import Hooks, Services
+from openclaw.gateway.state.presence import Presence
 from openclaw.gateway.state.stability import StabilityRecorder
 
 if TYPE_CHECKING:
-    from openclaw.gateway.transport.connection import Connection
+    from openclaw.agents.runtime import AgentRuntime
+    from openclaw.browser.service import BrowserService
     from openclaw.gateway.methods import Method
-    from openclaw.gateway.transport.sidecars import Sidecars
+    from openclaw.gateway.transport.connection import Connection
 
 HEALTH_CACHE_S = 1.0  # channels change state often; a summary is cheap to build
 PRESENCE_COALESCE_S = 0.25  # joins and leaves within this window go out as one presence event
 
 
 class RuntimeState:
-    """What survives an in-process restart: identity, boot time, presence."""
+    """What survives an in-process restart: identity, boot time, presence, diagnostics, and the
+    settings in force (hot reload swaps them; long-lived services read them here)."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: GatewaySettings) -> None:
         self.boot_id = str(uuid.uuid4())
         self.instance_id = str(uuid.uuid4())
         self.started_mono = time.monotonic()
         self.presence = Presence(self.instance_id)
-        self.current_settings: Any = None
-        self.current_context: Any = None  # the GatewayContext serving now (a restart makes a new one)
-        self.browser: Any = None  # BrowserService, created once and kept across in-process restarts
-        self.channels: Any = None  # ChannelManager, likewise
-        self.dispatcher: Any = None  # the message bus's consumer, likewise
-        self.agents: Any = None  # AgentRuntime, created with the first turn and kept likewise
-        self.breaker: Any = None  # CrashLoopBreaker
+        self.settings = settings
         self.stability = StabilityRecorder()  # recent diagnostic events, across in-process restarts
-        self.devices: Any = None  # DeviceStore, loaded before the first start serves
-        self.cron: Any = None  # CronScheduler once there are jobs (False: none yet), kept likewise
-        self.http_api: Any = None  # HttpApiState (OpenAI-compatible endpoints), made on first use
         self.health_version = 0
         self.restart_count = 0
         self.served = False
 
 
 class GatewayContext:
-    def __init__(self, settings: GatewaySettings, state: RuntimeState, env: Mapping[str, str],
-                 methods: dict[str, Method], hooks: Any = None) -> None:
+    def __init__(self, state: RuntimeState, services: Services, env: Mapping[str, str],
+                 methods: dict[str, Method], hooks: Hooks | None = None,
+                 describe_sidecars: Callable[[], dict[str, Any]] | None = None,
+                 connection_ended: Callable[[int], None] | None = None) -> None:
         self.state = state
-        state.current_settings = settings
-        state.current_context = self
+        self.services = services
         self.env = env
         self.methods = methods
-        self.hooks = hooks  # the runner: config reload + restart requests
-        self.sidecars: Sidecars | None = None  # set by the server
+        self.hooks = hooks
+        self._describe_sidecars = describe_sidecars  # the browser-control and canvas ports (the server's)
+        self._connection_ended = connection_ended  # given each closed connection's peak outbox size
         self.connections: set[Connection] = set()
         self.rate_limiter = RateLimiter()
         self.config_writes = asyncio.Lock()  # one config write at a time waits for the file lock
         self.draining = False
         self.started = False
+        settings = state.settings
         self.hot_reload_status = "active" if settings.reload_mode != "off" else "disabled"
         self.applied_config_hash = settings.snapshot.hash
         self.log_file = logfile.log_path(settings.paths.logs_dir)
         self._presence_flush: asyncio.TimerHandle | None = None
-        self._trimmer = MemoryTrimmer()
         self._health_cache: tuple[float, dict[str, Any]] | None = None
 
     @property
     def settings(self) -> GatewaySettings:
         """Kept in the runtime state: hot reload swaps them, and long-lived services read them there."""
-        return self.state.current_settings
+        return self.state.settings
 
     @settings.setter
     def settings(self, value: GatewaySettings) -> None:
-        self.state.current_settings = value
+        self.state.settings = value
 
     @property
-    def browser(self) -> Any:
-        """The BrowserService, created (and its modules imported) on first use."""
-        if self.state.browser is None:
-            from openclaw.browser.service import BrowserService
-
-            self.state.browser = BrowserService(self.settings.paths, lambda: self.state.current_settings)
-            self.state.browser.adopt_leftovers()
-        return self.state.browser
+    def browser(self) -> BrowserService:
+        return self.services.browser()
 
     @property
-    def agents(self) -> Any:
-        """The AgentRuntime, created (and the agent stack imported) with the first turn."""
-        if self.state.agents is None:
-            from openclaw.agents.runtime import AgentRuntime
-            from openclaw.tools import toolset
-
-            paths, state = self.settings.paths, self.state
-
-            def config() -> Config:
-                return state.current_settings.config
-
-            self.state.agents = AgentRuntime(paths, config, self.env,
-                                             lambda _turn, _agent: toolset(paths, config, lambda: self.browser),
-                                             observer=self._run_ended)
-        return self.state.agents
+    def agents(self) -> AgentRuntime:
+        return self.services.agents()
 
     @property
     def presence(self) -> Presence:
@@ -131,7 +106,8 @@ class GatewayContext:
     def connection_gone(self, conn: Connection) -> None:
         if self.presence.remove(conn.id):
             self._presence_changed()
-        self._trimmer.connection_ended(conn.outbox.peak)
+        if self._connection_ended is not None:
+            self._connection_ended(conn.outbox.peak)
 
     def connection_stats(self) -> dict[str, int]:
         """What clients hold right now: sockets, requests running, bytes waiting to be sent."""
@@ -182,16 +158,10 @@ class GatewayContext:
         if include_paths:
             out.update(stateDir=str(s.paths.state_dir), configPath=str(s.paths.config_path))
         try:
-            out.update(self.sidecars.describe() if self.sidecars else {})
+            out.update(self._describe_sidecars() if self._describe_sidecars else {})
         except Exception as exc:  # noqa: BLE001 - status must answer even with a broken browser config
             out["sidecarError"] = str(exc)
         return out
-
-    def _run_ended(self, run: Any) -> None:
-        ms = (run.ended_at or 0) - (run.started_at or run.accepted_at)
-        self.state.stability.record("agent.run.completed" if run.status == "ok" else "agent.run.error",
-                                    outcome=run.status, agentId=run.agent_id, model=run.model or None,
-                                    durationMs=max(0, ms), reason=(run.error or "")[:200] or None)
 
     async def sessions_summary(self, recent: int = 5) -> dict[str, dict[str, Any]]:
         """Per agent: its sessions database, how many sessions, the latest few. An agent that never
@@ -273,7 +243,7 @@ class GatewayContext:
             if not task.cancelled() and task.exception() is not None:
                 logfile.warn(f"device store not saved: {task.exception()}")
 
-        asyncio.ensure_future(self.state.devices.persist()).add_done_callback(done)
+        asyncio.ensure_future(self.services.devices.persist()).add_done_callback(done)
 
     def restart_soon(self, delay_ms: int) -> bool:
         if self.hooks is None:

@@ -26,12 +26,15 @@ TEXT_SLOT = "\0text so far\0"  # stands in for the whole text in a chat delta un
 SLOT_JSON = encode_json(TEXT_SLOT)
 
 
+NO_MODEL = ("no model is configured (set agents.defaults.model, e.g. "
+            "openclaw config set agents.defaults.model openai/gpt-4o-mini)")
+
+
 def runtime_for(gateway: GatewayContext) -> AgentRuntime:
     """The agent runtime, or the protocol's answer when no model is configured."""
 
     if gateway.settings.config.model_choice().primary is None:
-        raise RpcError(UNAVAILABLE, "no model is configured (set agents.defaults.model, e.g. "
-                                    "openclaw config set agents.defaults.model openai/gpt-4o-mini)")
+        raise RpcError(UNAVAILABLE, NO_MODEL)
     return gateway.agents
 
 

@@ -21,11 +21,11 @@ from aiohttp import WSMsgType, web
 from openclaw import logfile
 from openclaw.gateway.transport import wsguard
 from openclaw.gateway.transport.handshake import Peer, check_connect
-from openclaw.gateway.transport.http import client_of
 from openclaw.gateway.limits import Limits
 from openclaw.gateway.methods import CallContext
 from openclaw.gateway.transport.outbox import Outbox
 from openclaw.gateway.params import check_params
+from openclaw.gateway.auth import client_of
 from openclaw.gateway.protocol import (
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -180,7 +180,7 @@ class Connection:
         try:
             protocol, method, self.role, scopes = check_connect(
                 frame, peer, gateway.draining, gateway.settings.allowed_origins, gateway.settings.auth,
-                gateway.rate_limiter, gateway.state.devices)
+                gateway.rate_limiter, gateway.services.devices)
         except ConnectRejected as exc:
             logfile.warn(f"connect rejected: {exc.message}", remote=self.remote, client=_client_id(frame))
             if (exc.details or {}).get("requestId"):
