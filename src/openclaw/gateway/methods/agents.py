@@ -6,7 +6,7 @@ import asyncio
 import re
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
 from openclaw.gateway.state.runstream import RunStream, final_payload, runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ, WRITE

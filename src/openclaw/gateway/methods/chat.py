@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.state.runstream import RunStream, runtime_for, session_key
 from openclaw.gateway.scopes import READ, WRITE
 

@@ -9,7 +9,7 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
 

@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from openclaw import logfile
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import ADMIN, PAIRING
 

@@ -7,7 +7,7 @@ import asyncio
 import time
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import READ
 from openclaw.gateway.state.stability import MAX_LIMIT

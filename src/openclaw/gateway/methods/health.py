@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 
 
 @method("health", scope=None, params="HealthParams")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.state.runstream import runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__
 from openclaw.agents.roster import sessions_db_path
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.scopes import READ
 
 if TYPE_CHECKING:

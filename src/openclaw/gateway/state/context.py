@@ -28,7 +28,7 @@ from openclaw.gateway.state.stability import StabilityRecorder
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
     from openclaw.browser.service import BrowserService
-    from openclaw.gateway.methods import Method
+    from openclaw.gateway.methods.registry import Method
     from openclaw.gateway.transport.connection import Connection
 
 HEALTH_CACHE_S = 1.0  # channels change state often; a summary is cheap to build

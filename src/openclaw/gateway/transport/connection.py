@@ -22,7 +22,7 @@ from openclaw import logfile
 from openclaw.gateway.transport import wsguard
 from openclaw.gateway.transport.handshake import Peer, check_connect
 from openclaw.gateway.limits import Limits
-from openclaw.gateway.methods import CallContext
+from openclaw.gateway.methods.registry import CallContext
 from openclaw.gateway.transport.outbox import Outbox
 from openclaw.gateway.params import check_params
 from openclaw.gateway.auth import client_of
