@@ -8,14 +8,14 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from openclaw.locality import client_address
 from openclaw.gateway.protocol import CLOSE_POLICY, INVALID_REQUEST, ConnectRejected, truncate_reason
+from openclaw.locality import client_address
 from openclaw.sharedsecret import AuthConfig, equal, presents_secret
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from openclaw.gateway.state.context import GatewayContext
+    from openclaw.gateway.settings import GatewaySettings
 
 # reason -> (details.code, recommendedNextStep)
 _REASONS = {
@@ -186,7 +186,7 @@ class RateLimiter:
                 del table[next(iter(table))]
 
 
-def client_of(request: web.Request, gateway: GatewayContext) -> str:
+def client_of(request: web.Request, settings: GatewaySettings) -> str:
     """The caller's address: the peer, or the client a `gateway.trustedProxies` proxy reports."""
-    trusted = gateway.settings.snapshot.get("gateway", "trustedProxies")
+    trusted = settings.snapshot.get("gateway", "trustedProxies")
     return client_address(request.remote, request.headers, tuple(trusted) if isinstance(trusted, list) else ())

@@ -19,7 +19,6 @@ from openclaw.gateway.httpapi.body import (
     parse_body,
     read_limited,
 )
-from openclaw.gateway.httpapi.state import http_state
 from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def authorize(request: web.Request, gateway: GatewayContext) -> None:
     """Bearer token or password (unless auth mode is `none`). Failures count towards the lockout of
     the client (as a trusted proxy reports it); a direct local caller is exempt, as on the WebSocket."""
     outcome = check_bearer(request.headers.get("Authorization"), gateway.settings.auth, gateway.rate_limiter,
-                           client_of(request, gateway), is_local_request(request))
+                           client_of(request, gateway.settings), is_local_request(request))
     if outcome.locked_ms:
         raise ApiError(429, "Too many failed authentication attempts. Please try again later.", "rate_limited",
                        {"Retry-After": str(max(1, outcome.locked_ms // 1000))})
@@ -65,7 +64,7 @@ async def json_body(request: web.Request, gateway: GatewayContext) -> dict[str, 
     cross-site without asking first); read within the process-wide body budget."""
     if not is_json(request):
         raise ApiError(415, "Content-Type must be application/json", "unsupported_media_type")
-    budget = http_state(gateway).bodies
+    budget = gateway.services.http_api().bodies
     limit = min(MAX_BODY_BYTES, budget.limit)
     declared = request.content_length
     if declared is not None and declared > limit:

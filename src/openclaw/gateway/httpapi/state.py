@@ -12,7 +12,6 @@ from openclaw.gateway.httpapi.body import BodyBudget
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
-    from openclaw.gateway.state.context import GatewayContext
 
 MAX_IN_FLIGHT = 256  # HTTP turns running or waiting at once; beyond, 429 (each holds a connection)
 MAX_REMEMBERED = 1000  # `previous_response_id`s a later request may continue
@@ -40,7 +39,3 @@ class HttpApiState:
     def recall(self, response_id: str) -> tuple[str, str] | None:
         return self.responses.get(response_id)
 
-
-def http_state(gateway: GatewayContext) -> HttpApiState:
-    """This gateway's, made on first use."""
-    return gateway.services.http_api()

@@ -26,7 +26,6 @@ def load_methods() -> dict[str, Method]:
         sessions,
         status,
     )
-
     from openclaw.gateway.methods.registry import REGISTRY
 
     return REGISTRY

@@ -8,8 +8,8 @@ from typing import Any
 
 from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
-from openclaw.gateway.state.runstream import RunStream, final_payload, runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ, WRITE
+from openclaw.gateway.state.runstream import RunStream, final_payload, runtime_for, session_key
 
 RESET = re.compile(r"^/(new|reset)(\s|$)", re.IGNORECASE)
 DEFAULT_WAIT_MS = 30_000

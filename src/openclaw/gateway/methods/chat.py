@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from openclaw.gateway.methods.registry import CallContext, method
-from openclaw.gateway.state.runstream import RunStream, runtime_for, session_key
 from openclaw.gateway.scopes import READ, WRITE
+from openclaw.gateway.state.runstream import RunStream, runtime_for, session_key
 
 
 @method("chat.send", scope=WRITE, params="ChatSendParams")

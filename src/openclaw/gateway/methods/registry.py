@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 from openclaw.gateway.scopes import ADMIN
 
 if TYPE_CHECKING:
-    from openclaw.gateway.transport.connection import Connection
     from openclaw.gateway.state.context import GatewayContext
+    from openclaw.gateway.state.peer import Peer
 
 
 @dataclass
 class CallContext:
     gateway: GatewayContext
-    conn: Connection
+    conn: Peer
     params: dict[str, Any]
     request_id: str = ""
 
@@ -39,7 +39,8 @@ class Method:
         """The params model, loaded with the first call of any method rather than at start."""
         if self.params is None:
             return None
-        import openclaw.gateway.methods.schemas as schemas  # ~40 classes a gateway needs only once called
+        # ~40 classes a gateway needs only once called; named whole: the package would import every method
+        import openclaw.gateway.methods.schemas as schemas  # noqa: PLR0402
 
         model: type = getattr(schemas, self.params)
         return model

@@ -7,8 +7,8 @@ from typing import Any
 
 from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
-from openclaw.gateway.state.runstream import runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ
+from openclaw.gateway.state.runstream import runtime_for, session_key
 
 
 def _row(session: Any, agent_id: str, busy: bool) -> dict[str, Any]:

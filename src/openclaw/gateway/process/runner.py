@@ -22,21 +22,20 @@ from openclaw import __version__, logfile
 from openclaw.config.changes import restart_paths, under
 from openclaw.config.history import record_last_good
 from openclaw.config.keypath import changed_paths
-from openclaw.config.store import format_issues, read_config, seed_config
 from openclaw.config.model import ConfigSnapshot
-from openclaw.errors import ConfigError, OpenClawError
-from openclaw.gateway.process.services import GatewayServices, Teardown, at_once
-from openclaw.gateway.state.context import GatewayContext, RuntimeState
+from openclaw.config.store import format_issues, read_config, seed_config
+from openclaw.errors import ConfigError, GatewayLockError, OpenClawError
 from openclaw.gateway.process.crashloop import CrashLoopBreaker
-from openclaw.gateway.process.locks import GatewayLockError, GatewayLocks
+from openclaw.gateway.process.locks import GatewayLocks
 from openclaw.gateway.process.reload import ConfigWatcher
+from openclaw.gateway.process.services import GatewayServices, Teardown, at_once
+from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings
+from openclaw.gateway.state.context import GatewayContext, RuntimeState
 from openclaw.gateway.transport.resources import AcceptErrorThrottle, raise_nofile_limit
 from openclaw.gateway.transport.server import GatewayServer
-from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings
 from openclaw.ports import registry
 from openclaw.procutil import forbid_inspection, self_marker
 from openclaw.profiles.paths import InstancePaths
-
 
 
 def _levels(settings: GatewaySettings, env: Mapping[str, str]) -> tuple[int, int]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -231,4 +230,4 @@ class GatewayServices:
         return self._http_api
 
 
-__all__ = ["GatewayServices", "STOP_STEP_S", "Teardown", "at_once"]
+__all__ = ["STOP_STEP_S", "GatewayServices", "Teardown", "at_once"]

@@ -2,8 +2,10 @@
 
 A `GatewayContext` holds what they may read (settings, runtime state, the
 lifecycle flags, the connections) and the operations they may ask for
-(health, identity, broadcasts, config-write hooks). The server builds one and
-drives its lifecycle; nothing below the server holds the server.
+(health, identity, broadcasts, config-write hooks). The long-lived services
+and the runner's hooks reach it as Protocols (`state.hooks`), the connections
+as `state.peer.Peer`: nothing here holds the server, the runner or the
+composition root. The server builds one per serve and drives its lifecycle.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__, logfile
@@ -22,14 +24,13 @@ from openclaw.gateway.scopes import ADMIN
 from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.state.health import build_health
 from openclaw.gateway.state.hooks import Hooks, Services
+from openclaw.gateway.state.peer import Peer
 from openclaw.gateway.state.presence import Presence
 from openclaw.gateway.state.stability import StabilityRecorder
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
     from openclaw.browser.service import BrowserService
-    from openclaw.gateway.methods.registry import Method
-    from openclaw.gateway.transport.connection import Connection
 
 HEALTH_CACHE_S = 1.0  # channels change state often; a summary is cheap to build
 PRESENCE_COALESCE_S = 0.25  # joins and leaves within this window go out as one presence event
@@ -53,17 +54,17 @@ class RuntimeState:
 
 class GatewayContext:
     def __init__(self, state: RuntimeState, services: Services, env: Mapping[str, str],
-                 methods: dict[str, Method], hooks: Hooks | None = None,
+                 methods: Iterable[str], hooks: Hooks | None = None,
                  describe_sidecars: Callable[[], dict[str, Any]] | None = None,
                  connection_ended: Callable[[int], None] | None = None) -> None:
         self.state = state
         self.services = services
         self.env = env
-        self.methods = methods
+        self.method_names = sorted(methods)  # what `hello-ok` lists
         self.hooks = hooks
         self._describe_sidecars = describe_sidecars  # the browser-control and canvas ports (the server's)
         self._connection_ended = connection_ended  # given each closed connection's peak outbox size
-        self.connections: set[Connection] = set()
+        self.connections: set[Peer] = set()
         self.rate_limiter = RateLimiter()
         self.config_writes = asyncio.Lock()  # one config write at a time waits for the file lock
         self.draining = False
@@ -97,13 +98,13 @@ class GatewayContext:
         return self.state.presence
 
     # -- connections and events ---------------------------------------------
-    def connection_ready(self, conn: Connection) -> None:
+    def connection_ready(self, conn: Peer) -> None:
         logfile.debug(f"client connected {conn.label}", subsystem="ws", scopes=conn.scopes)
         if not conn.ephemeral:
             self.presence.add(conn.id, conn.client, conn.remote, conn.scopes)
             self._presence_changed()
 
-    def connection_gone(self, conn: Connection) -> None:
+    def connection_gone(self, conn: Peer) -> None:
         if self.presence.remove(conn.id):
             self._presence_changed()
         if self._connection_ended is not None:
@@ -184,11 +185,14 @@ class GatewayContext:
     async def health(self, probe: bool = False) -> dict[str, Any]:
         now = time.monotonic()
         if probe or self._health_cache is None or now - self._health_cache[0] > HEALTH_CACHE_S:
-            self._health_cache = (now, build_health(self, await self.sessions_summary()))
+            channels = self.services.channels
+            self._health_cache = (now, build_health(self.settings, self.env, channels.status() if channels else {},
+                                                    await self.sessions_summary(), self.hot_reload_status,
+                                                    self.identity()))
             self.state.health_version += 1
         return self._health_cache[1]
 
-    def hello_payload(self, conn: Connection, protocol: int, auth_method: str) -> dict[str, Any]:
+    def hello_payload(self, conn: Peer, protocol: int, auth_method: str) -> dict[str, Any]:
         s = self.settings
         config = s.config
         agent = config.default_agent_id
@@ -212,7 +216,7 @@ class GatewayContext:
             "type": "hello-ok",
             "protocol": protocol,
             "server": {"version": __version__, "connId": conn.id, "bootId": self.state.boot_id},
-            "features": {"methods": sorted(self.methods), "events": EVENTS, "capabilities": []},
+            "features": {"methods": self.method_names, "events": EVENTS, "capabilities": []},
             "snapshot": snapshot,
             "auth": {"method": auth_method, "role": conn.role, "scopes": conn.scopes},
             "policy": {

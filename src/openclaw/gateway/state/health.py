@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from openclaw.agents.roster import sessions_db_path
 
 if TYPE_CHECKING:
-    from openclaw.gateway.state.context import GatewayContext
+    from openclaw.gateway.settings import GatewaySettings
 
 
-def build_health(gateway: GatewayContext, sessions: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """`sessions`: per agent `{path, count, recent}` (GatewayContext.sessions_summary)."""
+def build_health(settings: GatewaySettings, env: Mapping[str, str], channels: dict[str, Any],
+                 sessions: dict[str, dict[str, Any]], hot_reload_status: str,
+                 identity: dict[str, Any]) -> dict[str, Any]:
+    """`channels`: the channel manager's status; `sessions`: per agent `{path, count, recent}`
+    (GatewayContext.sessions_summary); `identity`: the gateway's (GatewayContext.identity)."""
     from openclaw.models.listing import default_model
 
     started = time.perf_counter()
-    settings = gateway.settings
     roster = settings.config.agents
     default = next(a for a in roster if a.default)
     agents = []
@@ -30,7 +33,6 @@ def build_health(gateway: GatewayContext, sessions: dict[str, dict[str, Any]]) -
                 "sessions": sessions.get(agent.id) or {"path": path, "count": 0, "recent": []},
             }
         )
-    channels = gateway.services.channels.status() if gateway.services.channels is not None else {}
     return {
         "ok": True,
         "ts": int(time.time() * 1000),
@@ -42,7 +44,7 @@ def build_health(gateway: GatewayContext, sessions: dict[str, dict[str, Any]]) -
         "defaultAgentId": default.id,
         "agents": agents,
         "sessions": agents[[a["agentId"] for a in agents].index(default.id)]["sessions"],
-        "modelRuntime": default_model(settings.config, gateway.env),
-        "configReload": {"hotReloadStatus": gateway.hot_reload_status},
-        "gateway": gateway.identity(),
+        "modelRuntime": default_model(settings.config, env),
+        "configReload": {"hotReloadStatus": hot_reload_status},
+        "gateway": identity,
     }

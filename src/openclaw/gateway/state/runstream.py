@@ -18,8 +18,8 @@ from openclaw.gateway.scopes import READ, satisfies
 if TYPE_CHECKING:
     from openclaw.agents.run import Run, RunEvent
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.transport.connection import Connection
     from openclaw.gateway.state.context import GatewayContext
+    from openclaw.gateway.state.peer import Peer
 
 ERROR_KINDS = {"timeout": "timeout", "rate_limit": "rate_limit", "overloaded": "rate_limit"}
 TEXT_SLOT = "\0text so far\0"  # stands in for the whole text in a chat delta until it is spliced in, encoded
@@ -62,7 +62,7 @@ class RunStream:
 
     PACING_S = 0.075
 
-    def __init__(self, gateway: GatewayContext, conn: Connection, run: Run) -> None:
+    def __init__(self, gateway: GatewayContext, conn: Peer, run: Run) -> None:
         self.gateway, self.conn, self.run = gateway, conn, run
         self._agent_seq = 0
         self._chat_seq = 0

@@ -39,7 +39,7 @@ def _authorized(request: web.Request, gateway: GatewayContext) -> bool:
     if local or gateway.settings.auth.mode == "none":
         return local
     return check_bearer(request.headers.get("Authorization"), gateway.settings.auth, gateway.rate_limiter,
-                        client_of(request, gateway), local, count_missing=False).ok
+                        client_of(request, gateway.settings), local, count_missing=False).ok
 
 
 def add_canvas_routes(app: web.Application, gateway: GatewayContext, sidecars: Sidecars) -> None:

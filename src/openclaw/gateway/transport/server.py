@@ -15,16 +15,16 @@ from typing import Any
 
 from aiohttp import web
 
-from openclaw.gateway.transport import browserrules
-from openclaw.gateway.transport.bind import bind_exclusive
-from openclaw.gateway.state.context import GatewayContext, RuntimeState
-from openclaw.gateway.state.hooks import Hooks, Services
-from openclaw.gateway.transport.http import add_canvas_routes, add_http_routes
 from openclaw.gateway.httpapi import LONG_PATHS, add_api_routes
 from openclaw.gateway.httpserve import close, serve
 from openclaw.gateway.methods import load_methods
-from openclaw.gateway.transport.pages import add_page_routes
 from openclaw.gateway.protocol import CLOSE_RESTART
+from openclaw.gateway.state.context import GatewayContext, RuntimeState
+from openclaw.gateway.state.hooks import Hooks, Services
+from openclaw.gateway.transport import browserrules
+from openclaw.gateway.transport.bind import bind_exclusive
+from openclaw.gateway.transport.http import add_canvas_routes, add_http_routes
+from openclaw.gateway.transport.pages import add_page_routes
 from openclaw.gateway.transport.resources import MemoryTrimmer
 from openclaw.gateway.transport.sidecars import Sidecars
 
@@ -36,7 +36,8 @@ class GatewayServer:
                  hooks: Hooks | None = None) -> None:
         self._trimmer = MemoryTrimmer()
         self.sidecars = Sidecars(state, services, env)
-        self.gateway = GatewayContext(state, services, env, load_methods(), hooks,
+        self.methods = load_methods()
+        self.gateway = GatewayContext(state, services, env, self.methods, hooks,
                                       describe_sidecars=self.sidecars.describe,
                                       connection_ended=self._trimmer.connection_ended)
         self._stop = asyncio.get_running_loop().create_future()
@@ -97,7 +98,7 @@ class GatewayServer:
         """The protocol's code loads with the first connection: an idle gateway does not carry it."""
         from openclaw.gateway.transport.connection import serve_websocket
 
-        return await serve_websocket(self.gateway, request)
+        return await serve_websocket(self.gateway, self.methods, request)
 
     async def _tick_loop(self) -> None:
         while True:

@@ -17,9 +17,9 @@ from aiohttp import web
 
 from openclaw import logfile
 from openclaw.agents.workspace import workspace_dir
-from openclaw.gateway.transport.bind import bind_exclusive
+from openclaw.errors import GatewayLockError
 from openclaw.gateway.httpserve import close, serve
-from openclaw.gateway.process.locks import GatewayLockError
+from openclaw.gateway.transport.bind import bind_exclusive
 from openclaw.profiles.env import expand_user
 
 if TYPE_CHECKING:
