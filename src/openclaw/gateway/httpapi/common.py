@@ -19,6 +19,7 @@ from openclaw.gateway.httpapi.body import (
     parse_body,
     read_limited,
 )
+from openclaw.gateway.httpapi.state import HTTP_API
 from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ async def json_body(request: web.Request, gateway: GatewayContext) -> dict[str, 
     cross-site without asking first); read within the process-wide body budget."""
     if not is_json(request):
         raise ApiError(415, "Content-Type must be application/json", "unsupported_media_type")
-    budget = gateway.services.http_api().bodies
+    budget = request.app[HTTP_API]().bodies
     limit = min(MAX_BODY_BYTES, budget.limit)
     declared = request.content_length
     if declared is not None and declared > limit:

@@ -28,6 +28,7 @@ from openclaw.gateway.httpapi.common import (
     session_for,
     text_of,
 )
+from openclaw.gateway.httpapi.state import HTTP_API
 from openclaw.gateway.protocol import encode_json
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ async def chat_completions(request: web.Request, gateway: GatewayContext) -> web
     prompt = prompt_from([("tool" if m.get("role") == "function" else str(m.get("role") or ""), text_of(m.get("content")))
                           for m in messages])
     key = session_for(request, agents, agent, body.get("user"), "openai")
-    run = turns.start(request, agents, gateway.services.http_api(), agent, key, prompt, "chat.completions",
+    run = turns.start(request, agents, request.app[HTTP_API](), agent, key, prompt, "chat.completions",
                       f"chatcmpl_{uuid.uuid4().hex}")
     model = model_name(body)
     if body.get("stream"):

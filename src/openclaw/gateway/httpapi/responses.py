@@ -24,7 +24,7 @@ from openclaw.gateway.httpapi.common import (
     session_for,
     text_of,
 )
-from openclaw.gateway.httpapi.state import MAX_REMEMBERED
+from openclaw.gateway.httpapi.state import HTTP_API, MAX_REMEMBERED
 from openclaw.gateway.protocol import encode_json
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ async def create_response(request: web.Request, gateway: GatewayContext) -> web.
     refuse_tools(body)
     prompt = prompt_from(_entries(body))
     agents = runtime(gateway)
-    state = gateway.services.http_api()
+    state = request.app[HTTP_API]()
     previous = body.get("previous_response_id")
     if previous:
         known = state.recall(previous)

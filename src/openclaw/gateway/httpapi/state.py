@@ -6,7 +6,10 @@ in-process restart, as the agent runtime does."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from aiohttp import web
 
 from openclaw.gateway.httpapi.body import BodyBudget
 
@@ -39,3 +42,5 @@ class HttpApiState:
     def recall(self, response_id: str) -> tuple[str, str] | None:
         return self.responses.get(response_id)
 
+
+HTTP_API: web.AppKey[Callable[[], HttpApiState]] = web.AppKey("http_api")  # this gateway's, made on first use

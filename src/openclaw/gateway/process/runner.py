@@ -159,7 +159,8 @@ class GatewayRunner:
         self.teardown.push("server", self._stop_server)
         previous: GatewaySettings | None = None
         while True:
-            self.server = self._unstopped = GatewayServer(state, services, self.env, hooks=self)
+            self.server = self._unstopped = GatewayServer(state, services, self.env, self, services.http_api,
+                                                          lambda: services.http_api_made)
             try:
                 await self.server.start(lambda s=settings: asyncio.to_thread(self._record_start, s))
             except GatewayLockError as exc:

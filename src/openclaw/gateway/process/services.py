@@ -149,7 +149,7 @@ class GatewayServices:
         if await asyncio.to_thread((self.paths.state_dir / "cron" / "jobs.json").exists):
             await self.scheduler(start=True)
 
-    # -- what handlers see (state.hooks.Services) ------------------------------------------------
+    # -- what handlers see (state.hooks.Services), and the server ---------------------------------------------------
     @property
     def devices(self) -> DeviceStore:
         assert self._devices is not None, "build() loads the device store before anyone is answered"
@@ -219,7 +219,7 @@ class GatewayServices:
         return self._cron
 
     @property
-    def http_api_started(self) -> HttpApiState | None:
+    def http_api_made(self) -> HttpApiState | None:
         return self._http_api
 
     def http_api(self) -> HttpApiState:

@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from openclaw.browser.service import BrowserService
     from openclaw.channels.manager import ChannelManager
     from openclaw.cron.scheduler import CronScheduler
-    from openclaw.gateway.httpapi.state import HttpApiState
     from openclaw.gateway.state.devicestore import DeviceStore
 
 
@@ -59,9 +58,3 @@ class Services(Protocol):
 
     async def scheduler(self, start: bool = False) -> CronScheduler | None:
         """The cron scheduler: running once there are jobs; `start` starts it with none."""
-
-    @property
-    def http_api_started(self) -> HttpApiState | None: ...
-
-    def http_api(self) -> HttpApiState:
-        """What the OpenAI-compatible endpoints keep between requests, made on first use."""

@@ -18,7 +18,6 @@ from typing_extensions import TypedDict
 
 from openclaw import logfile
 from openclaw.gateway.auth import RateLimiter, check_shared_secret, rejection
-from openclaw.gateway.transport.browserrules import problem as browser_problem
 from openclaw.gateway.params import NonEmpty, Object, Positive, StringsOrNone, adapter, lenient
 from openclaw.gateway.protocol import (
     CLIENT_IDS,
@@ -34,6 +33,7 @@ from openclaw.gateway.protocol import (
     ClientMode,
     ConnectRejected,
 )
+from openclaw.gateway.transport.browserrules import problem as browser_problem
 from openclaw.sharedsecret import AuthConfig
 
 

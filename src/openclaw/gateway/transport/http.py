@@ -8,6 +8,7 @@ IP); only local or authenticated callers see details.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from openclaw.gateway.auth import check_bearer, client_of
 from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
+    from openclaw.gateway.httpapi.state import HttpApiState
     from openclaw.gateway.state.context import GatewayContext
     from openclaw.gateway.transport.sidecars import Sidecars
 
@@ -70,7 +72,10 @@ def add_canvas_routes(app: web.Application, gateway: GatewayContext, sidecars: S
     app.router.add_get("/__openclaw__/ws", live)
 
 
-def add_http_routes(app: web.Application, gateway: GatewayContext) -> None:
+def add_http_routes(app: web.Application, gateway: GatewayContext,
+                    http_api: Callable[[], HttpApiState | None]) -> None:
+    """`http_api`: the OpenAI-compatible endpoints' state, once made (its request bodies show in `/readyz`)."""
+
     def guard(handler: Any) -> Any:
         async def wrapped(request: web.Request) -> web.StreamResponse:
             if request.method not in ("GET", "HEAD"):
@@ -98,11 +103,11 @@ def add_http_routes(app: web.Application, gateway: GatewayContext) -> None:
         body: dict[str, Any] = {"ready": ok}
         if _authorized(request, gateway):
             body.update(failing=failing, uptimeMs=gateway.uptime_ms())
-            channels, http_api = gateway.services.channels, gateway.services.http_api_started
+            channels, api = gateway.services.channels, http_api()
             if channels is not None and channels.suppressed:
                 body["suppressed"] = sorted(channels.suppressed)
-            if http_api is not None:  # request bodies held now and at most (bounded)
-                body["httpBodies"] = http_api.bodies.stats()
+            if api is not None:  # request bodies held now and at most (bounded)
+                body["httpBodies"] = api.bodies.stats()
         return _json(body, 200 if ok else 503)
 
     for path, handler in (("/health", health), ("/healthz", health), ("/startup", startup),

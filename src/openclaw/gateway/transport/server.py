@@ -11,7 +11,7 @@ import asyncio
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -28,12 +28,18 @@ from openclaw.gateway.transport.pages import add_page_routes
 from openclaw.gateway.transport.resources import MemoryTrimmer
 from openclaw.gateway.transport.sidecars import Sidecars
 
+if TYPE_CHECKING:
+    from openclaw.gateway.httpapi.state import HttpApiState
+
 RESTART_EXPECTED_MS = 1500
 
 
 class GatewayServer:
-    def __init__(self, state: RuntimeState, services: Services, env: Mapping[str, str],
-                 hooks: Hooks | None = None) -> None:
+    def __init__(self, state: RuntimeState, services: Services, env: Mapping[str, str], hooks: Hooks | None,
+                 http_api: Callable[[], HttpApiState], http_api_made: Callable[[], HttpApiState | None]) -> None:
+        """`http_api`: the OpenAI-compatible endpoints' state (made on first use and kept across restarts
+        by the caller); `http_api_made`: it, once made."""
+        self._http_api, self._http_api_made = http_api, http_api_made
         self._trimmer = MemoryTrimmer()
         self.sidecars = Sidecars(state, services, env)
         self.methods = load_methods()
@@ -60,9 +66,9 @@ class GatewayServer:
         await self.sidecars.prepare()
         app = web.Application(client_max_size=settings.limits.max_payload_bytes,
                               middlewares=[browserrules.middleware(lambda: self.gateway.settings)])
-        add_http_routes(app, self.gateway)
+        add_http_routes(app, self.gateway, self._http_api_made)
         add_canvas_routes(app, self.gateway, self.sidecars)
-        add_api_routes(app, self.gateway)
+        add_api_routes(app, self.gateway, self._http_api)
         add_page_routes(app, self.gateway, self._protocol)
         self._runner = await serve(app, self._sockets, settings.limits, long_paths=LONG_PATHS)
         await self.sidecars.start()
