@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from openclaw.gateway.auth import RateLimiter
-from openclaw.gateway.browserrules import origin_allowed
 from openclaw.gateway.protocol import cap, decode_frame, encode_json, json_problem
-from openclaw.gateway.wsguard import PreauthGuard
+from openclaw.gateway.transport.browserrules import origin_allowed
+from openclaw.gateway.transport.wsguard import PreauthGuard
 from openclaw.locality import is_loopback_name, parse_origin, split_host_header
 from openclaw.profiles.isolation import state_dir_problem
 

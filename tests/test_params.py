@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from openclaw.gateway.handshake import connect_params, connect_params_problem
-from openclaw.gateway.methods import REGISTRY, load_methods
+from openclaw.gateway.methods import load_methods
+from openclaw.gateway.methods.registry import REGISTRY
 from openclaw.gateway.params import adapter, check_params
 from openclaw.gateway.protocol import INVALID_REQUEST, ConnectRejected, RpcError
+from openclaw.gateway.transport.handshake import connect_params, connect_params_problem
 
 METHODS = load_methods()
 

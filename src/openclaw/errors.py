@@ -19,6 +19,10 @@ class OpenClawError(Exception):
             self.exit_code = exit_code
 
 
+class GatewayLockError(OpenClawError):
+    """Another process owns this state dir, config or port (exit 1)."""
+
+
 class UsageError(OpenClawError):
     """Bad flags or arguments (exit 2)."""
 

@@ -205,7 +205,7 @@ async def _local_command(runtime: AgentRuntime, config: Config, agent: str, key:
     """A chat command (`/new`, `/whoami`, ...) answered as the gateway answers it; None for a turn."""
     from openclaw.chat.builtin import chat_commands
     from openclaw.chat.commands import AGENT, CommandCall, Sender
-    from openclaw.gateway.chatcommands import agent_result
+    from openclaw.gateway.state.chatcommands import agent_result
 
     registry = chat_commands()
     found = registry.lookup(text, AGENT)
@@ -223,7 +223,7 @@ async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str],
     from openclaw.agents.keys import main_key
     from openclaw.agents.run import TurnInput
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.runstream import final_payload
+    from openclaw.gateway.state.runstream import final_payload
     from openclaw.tools import toolset
 
     runtime = AgentRuntime(paths, lambda: config, env, lambda _t, _a: toolset(paths, lambda: config))

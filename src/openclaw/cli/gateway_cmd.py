@@ -35,7 +35,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(**kw: Any) -> None:
-    from openclaw.gateway.runner import run_gateway
+    from openclaw.gateway.process.runner import run_gateway
     from openclaw.gateway.settings import RunOptions
 
     code = run_gateway(resolve_paths(), RunOptions(**kw))

@@ -1,2 +1,2 @@
 """Scheduled agent turns: job schedules (`every`, `at`, cron expressions) and the jobs' store.
-The gateway's scheduler (gateway/scheduler.py) runs them."""
+The scheduler (cron/scheduler.py) runs them in the gateway."""

@@ -6,10 +6,16 @@ from __future__ import annotations
 import ipaddress
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openclaw.gateway.protocol import CLOSE_POLICY, INVALID_REQUEST, ConnectRejected, truncate_reason
+from openclaw.locality import client_address
 from openclaw.sharedsecret import AuthConfig, equal, presents_secret
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from openclaw.gateway.settings import GatewaySettings
 
 # reason -> (details.code, recommendedNextStep)
 _REASONS = {
@@ -178,3 +184,9 @@ class RateLimiter:
         for table in (self._failures, self._locked_until):  # insertion order: oldest first
             while len(self) > self.max_clients and table:
                 del table[next(iter(table))]
+
+
+def client_of(request: web.Request, settings: GatewaySettings) -> str:
+    """The caller's address: the peer, or the client a `gateway.trustedProxies` proxy reports."""
+    trusted = settings.snapshot.get("gateway", "trustedProxies")
+    return client_address(request.remote, request.headers, tuple(trusted) if isinstance(trusted, list) else ())

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from openclaw.gateway.bind import BIND_INTERVAL_S, BIND_RETRIES
-from openclaw.gateway.locks import LOCK_TIMEOUT_S
 from openclaw.gateway.protocol import (
     HANDSHAKE_TIMEOUT_MS,
     MAX_BUFFERED_BYTES,
@@ -20,6 +18,10 @@ from openclaw.gateway.protocol import (
     MAX_PREAUTH_BYTES,
     TICK_INTERVAL_MS,
 )
+
+BIND_RETRIES = 20  # the port is taken: tries again this often, this far apart
+BIND_INTERVAL_S = 0.5
+LOCK_TIMEOUT_S = 5.0  # another live gateway holds the state dir or config: waits this long
 
 # env var -> (field, default, minimum)
 _ENV = {

@@ -6,17 +6,23 @@ Routes exist only when switched on; the handlers' code loads with the first requ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.httpapi.state import HttpApiState
+    from openclaw.gateway.state.context import GatewayContext
 
 LONG_PATHS = ("/v1/chat/completions", "/v1/responses", "/tools/invoke")  # may run a whole agent turn
 
 
-def add_api_routes(app: web.Application, gateway: GatewayContext) -> None:
+def add_api_routes(app: web.Application, gateway: GatewayContext, state: Callable[[], HttpApiState]) -> None:
+    """`state`: what the endpoints keep between requests (made on first use, kept across restarts)."""
+    from openclaw.gateway.httpapi.state import HTTP_API
+
+    app[HTTP_API] = state
     snap = gateway.settings.snapshot
     completions = snap.get("gateway", "http", "endpoints", "chatCompletions", "enabled") is True
     responses = snap.get("gateway", "http", "endpoints", "responses", "enabled") is True

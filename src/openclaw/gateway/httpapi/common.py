@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from openclaw.gateway.auth import check_bearer
-from openclaw.gateway.http import client_of
+from openclaw.gateway.auth import check_bearer, client_of
 from openclaw.gateway.httpapi.body import (
     MAX_BODY_BYTES,
     WAIT_S,
@@ -20,12 +19,12 @@ from openclaw.gateway.httpapi.body import (
     parse_body,
     read_limited,
 )
-from openclaw.gateway.httpapi.state import http_state
+from openclaw.gateway.httpapi.state import HTTP_API
 from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 RESERVED_PREFIXES = ("subagent:", "cron:", "acp:")
 
@@ -48,7 +47,7 @@ def authorize(request: web.Request, gateway: GatewayContext) -> None:
     """Bearer token or password (unless auth mode is `none`). Failures count towards the lockout of
     the client (as a trusted proxy reports it); a direct local caller is exempt, as on the WebSocket."""
     outcome = check_bearer(request.headers.get("Authorization"), gateway.settings.auth, gateway.rate_limiter,
-                           client_of(request, gateway), is_local_request(request))
+                           client_of(request, gateway.settings), is_local_request(request))
     if outcome.locked_ms:
         raise ApiError(429, "Too many failed authentication attempts. Please try again later.", "rate_limited",
                        {"Retry-After": str(max(1, outcome.locked_ms // 1000))})
@@ -66,7 +65,7 @@ async def json_body(request: web.Request, gateway: GatewayContext) -> dict[str, 
     cross-site without asking first); read within the process-wide body budget."""
     if not is_json(request):
         raise ApiError(415, "Content-Type must be application/json", "unsupported_media_type")
-    budget = http_state(gateway).bodies
+    budget = request.app[HTTP_API]().bodies
     limit = min(MAX_BODY_BYTES, budget.limit)
     declared = request.content_length
     if declared is not None and declared > limit:
@@ -118,7 +117,7 @@ def model_name(body: dict[str, Any]) -> str:
 
 def runtime(gateway: GatewayContext) -> AgentRuntime:
     from openclaw.gateway.protocol import RpcError
-    from openclaw.gateway.runstream import runtime_for
+    from openclaw.gateway.state.runstream import runtime_for
 
     try:
         return runtime_for(gateway)
@@ -150,7 +149,7 @@ def agent_for(request: web.Request, agents: AgentRuntime, model: Any) -> str:
 
 
 def session_for(request: web.Request, agents: AgentRuntime, agent: str, user: Any, prefix: str) -> str:
-    from openclaw.gateway.runstream import session_key
+    from openclaw.gateway.state.runstream import session_key
 
     explicit = header(request, "x-openclaw-session-key")
     if explicit:

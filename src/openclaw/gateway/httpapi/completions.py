@@ -32,7 +32,7 @@ from openclaw.gateway.protocol import encode_json
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 
 def _check(body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from aiohttp import web
 from openclaw.gateway.httpapi.common import ApiError, allow_methods, authorize, handle_errors
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 
 def _targets(gateway: GatewayContext) -> list[dict[str, Any]]:

@@ -24,12 +24,12 @@ from openclaw.gateway.httpapi.common import (
     session_for,
     text_of,
 )
-from openclaw.gateway.httpapi.state import MAX_REMEMBERED, http_state
+from openclaw.gateway.httpapi.state import HTTP_API, MAX_REMEMBERED
 from openclaw.gateway.protocol import encode_json
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 
 def _entries(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -80,7 +80,7 @@ async def create_response(request: web.Request, gateway: GatewayContext) -> web.
     refuse_tools(body)
     prompt = prompt_from(_entries(body))
     agents = runtime(gateway)
-    state = http_state(gateway)
+    state = request.app[HTTP_API]()
     previous = body.get("previous_response_id")
     if previous:
         known = state.recall(previous)

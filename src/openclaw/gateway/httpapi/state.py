@@ -1,4 +1,4 @@
-"""What the OpenAI-compatible endpoints keep between requests, on the gateway's runtime state
+"""What the OpenAI-compatible endpoints keep between requests, held by the gateway's services
 (not in module globals): the HTTP turns in flight, which session each recent response
 continues, and the budget of request-body bytes held at once. All bounded; all survive an
 in-process restart, as the agent runtime does."""
@@ -6,13 +6,15 @@ in-process restart, as the agent runtime does."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from aiohttp import web
 
 from openclaw.gateway.httpapi.body import BodyBudget
 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
-    from openclaw.gateway.context import GatewayContext
 
 MAX_IN_FLIGHT = 256  # HTTP turns running or waiting at once; beyond, 429 (each holds a connection)
 MAX_REMEMBERED = 1000  # `previous_response_id`s a later request may continue
@@ -41,8 +43,4 @@ class HttpApiState:
         return self.responses.get(response_id)
 
 
-def http_state(gateway: GatewayContext) -> HttpApiState:
-    """This gateway's, made on first use."""
-    if gateway.state.http_api is None:
-        gateway.state.http_api = HttpApiState(gateway.settings.limits.http_body_budget_bytes)
-    return gateway.state.http_api
+HTTP_API: web.AppKey[Callable[[], HttpApiState]] = web.AppKey("http_api")  # this gateway's, made on first use

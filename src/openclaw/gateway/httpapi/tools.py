@@ -25,7 +25,7 @@ from openclaw.gateway.httpapi.common import (
 if TYPE_CHECKING:
     from openclaw.agents.tools import Tool
     from openclaw.config.view import Config
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 
 def _fail(status: int, message: str, kind: str = "invalid_request", headers: dict[str, str] | None = None,
@@ -54,7 +54,7 @@ async def invoke(request: web.Request, gateway: GatewayContext) -> web.StreamRes
 async def _invoke(body: dict[str, Any], gateway: GatewayContext) -> web.Response:
     from openclaw.agents.run import TurnInput
     from openclaw.agents.tools import ToolContext, ToolError
-    from openclaw.gateway.runstream import session_key
+    from openclaw.gateway.state.runstream import session_key
     from openclaw.models.types import ModelError
 
     agents = gateway.agents  # a tool needs no model: no `runtime()` check here

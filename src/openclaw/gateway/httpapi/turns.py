@@ -16,7 +16,7 @@ from openclaw.gateway.httpserve import CUT, gone, let_go, unsent, while_read
 if TYPE_CHECKING:
     from openclaw.agents.run import Run, RunEvent
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
     from openclaw.gateway.httpapi.common import ApiError, Prompt
     from openclaw.gateway.limits import Limits
 
@@ -34,16 +34,16 @@ async def start(request: web.Request, gateway: GatewayContext, agents: AgentRunt
     """Submit the caller's turn as its owner (shared-secret callers are operators, as upstream's); a
     chat command in the last user message is answered at once, without the model."""
     from openclaw.agents.run import TurnInput
-    from openclaw.gateway import chatcommands
+    from openclaw.gateway.state import chatcommands
     from openclaw.gateway.httpapi.common import ApiError, header
-    from openclaw.gateway.httpapi.state import MAX_IN_FLIGHT, http_state
+    from openclaw.gateway.httpapi.state import HTTP_API, MAX_IN_FLIGHT
 
     command = chatcommands.find(gateway, prompt.latest, "http")
     if command is not None:
         who = chatcommands.sender(f"http@{request.remote or '?'}", "http")
         reply = await chatcommands.answer(gateway, command, who, agents, agent, key)
         return chatcommands.play(chatcommands.answered_run(prompt.latest, reply, agent, key, "http", run_id), reply)
-    state = http_state(gateway)
+    state = request.app[HTTP_API]()
     if state.full():
         raise ApiError(429, f"{MAX_IN_FLIGHT} HTTP turns are already running or waiting; retry shortly",
                        "rate_limit_exceeded", {"Retry-After": "1"})

@@ -1,59 +1,11 @@
-"""The RPC method registry: name -> required scope, params model, handler."""
+"""The RPC methods, one module per family; each registers itself in `registry` when imported."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from openclaw.gateway.scopes import ADMIN
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from openclaw.gateway.connection import Connection
-    from openclaw.gateway.context import GatewayContext
-
-
-@dataclass
-class CallContext:
-    gateway: GatewayContext
-    conn: Connection
-    params: dict[str, Any]
-    request_id: str = ""
-
-    @property
-    def is_admin(self) -> bool:
-        return ADMIN in self.conn.scopes
-
-
-Handler = Callable[[CallContext], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class Method:
-    name: str
-    scope: str | None  # None: exempt from scope checks
-    handler: Handler
-    params: str | None  # the name of its params model in methods/schemas.py; None: any object accepted
-
-    def model(self) -> type | None:
-        """The params model, loaded with the first call of any method rather than at start."""
-        if self.params is None:
-            return None
-        from openclaw.gateway.methods import schemas  # ~40 classes a gateway needs only once called
-
-        model: type = getattr(schemas, self.params)
-        return model
-
-
-REGISTRY: dict[str, Method] = {}
-
-
-def method(name: str, scope: str | None, params: str | None = None) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        REGISTRY[name] = Method(name, scope, handler, params)
-        return handler
-
-    return register
+    from openclaw.gateway.methods.registry import Method
 
 
 def load_methods() -> dict[str, Method]:
@@ -74,5 +26,6 @@ def load_methods() -> dict[str, Method]:
         sessions,
         status,
     )
+    from openclaw.gateway.methods.registry import REGISTRY
 
     return REGISTRY

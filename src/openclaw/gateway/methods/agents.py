@@ -6,11 +6,11 @@ import asyncio
 import re
 from typing import Any
 
-from openclaw.gateway import chatcommands
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
-from openclaw.gateway.runstream import RunStream, final_payload, runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ, WRITE
+from openclaw.gateway.state import chatcommands
+from openclaw.gateway.state.runstream import RunStream, final_payload, runtime_for, session_key
 
 DEFAULT_WAIT_MS = 30_000
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
 
+if TYPE_CHECKING:
+    from openclaw.channels.manager import ChannelManager
 
-def _manager(ctx: CallContext) -> Any:
-    manager = ctx.gateway.state.channels
+
+def _manager(ctx: CallContext) -> ChannelManager:
+    manager = ctx.gateway.services.channels
     if manager is None:
         raise RpcError(UNAVAILABLE, "channels are not running yet; retry shortly", retryable=True, retry_after_ms=500)
     return manager
@@ -28,10 +31,9 @@ async def channels_status(ctx: CallContext) -> dict[str, Any]:
             raise RpcError(UNAVAILABLE, f"channel probe timed out after {timeout:g}s") from None
     else:
         channels = manager.status()
-    breaker = ctx.gateway.state.breaker
+    breaker = ctx.gateway.services.breaker
     return {"channels": channels, "channelOrder": sorted(channels),
-            "crashLoop": {"tripped": bool(breaker and breaker.tripped),
-                          "uncleanStarts": len(breaker.unclean) if breaker else 0}}
+            "crashLoop": {"tripped": breaker.tripped, "uncleanStarts": len(breaker.unclean)}}
 
 
 def _name(ctx: CallContext) -> str:
@@ -70,7 +72,7 @@ async def channels_logout(ctx: CallContext) -> dict[str, Any]:
     snap = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path)
     if snap.issues:
         raise RpcError(INVALID_REQUEST, "config invalid; fix it before logging out")
-    manager = ctx.gateway.state.channels
+    manager = ctx.gateway.services.channels
     if manager is not None:
         await manager.stop(name)
     cleared = False

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw.gateway import chatcommands
-from openclaw.gateway.methods import CallContext, method
-from openclaw.gateway.runstream import RunStream, runtime_for, session_key
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.scopes import READ, WRITE
+from openclaw.gateway.state import chatcommands
+from openclaw.gateway.state.runstream import RunStream, runtime_for, session_key
 
 
 @method("chat.send", scope=WRITE, params="ChatSendParams")

@@ -26,7 +26,7 @@ from openclaw.config.store import (
     write_config,
 )
 from openclaw.errors import OpenClawError
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, MAX_JSON_DEPTH, UNAVAILABLE, RpcError, json_problem
 from openclaw.gateway.scopes import ADMIN, READ
 from openclaw.ports.instances import isolation_check

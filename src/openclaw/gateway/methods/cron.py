@@ -7,26 +7,32 @@ import asyncio
 import hashlib
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
+
+if TYPE_CHECKING:
+    from openclaw.cron.scheduler import CronScheduler
 
 EDITABLE = ("name", "description", "enabled", "schedule", "payload", "delivery", "agentId", "timeoutSeconds",
             "deleteAfterRun", "sessionTarget", "wakeMode", "displayName")
 
 
-async def _scheduler(ctx: CallContext, start: bool = False) -> Any:
-    state = ctx.gateway.state
-    if not state.cron and start:
-        from openclaw.gateway.scheduler import start_scheduler
-
-        await start_scheduler(state, ctx.gateway.settings.paths.state_dir)
-    return state.cron or None
+async def _scheduler(ctx: CallContext, start: bool = False) -> CronScheduler | None:
+    return await ctx.gateway.services.scheduler(start)
 
 
-def _job(scheduler: Any, params: dict[str, Any]) -> dict[str, Any]:
+async def _found(ctx: CallContext) -> tuple[CronScheduler, dict[str, Any]]:
+    """The scheduler and the job the params name (none without a scheduler: no jobs)."""
+    scheduler = await _scheduler(ctx)
+    job = _job(scheduler, ctx.params)
+    assert scheduler is not None  # the job was found in it
+    return scheduler, job
+
+
+def _job(scheduler: CronScheduler | None, params: dict[str, Any]) -> dict[str, Any]:
     wanted = params.get("id") or params.get("jobId")
     job = next((j for j in (scheduler.jobs if scheduler else []) if j["id"] == wanted or j.get("name") == wanted), None)
     if job is None:
@@ -81,9 +87,10 @@ async def cron_status(ctx: CallContext) -> dict[str, Any]:
 @method("cron.add", scope=ADMIN, params="CronAddParams")
 async def cron_add(ctx: CallContext) -> dict[str, Any]:
     from openclaw.cron.schedule import next_run, now_ms
-    from openclaw.gateway.scheduler import MAX_JOBS
+    from openclaw.cron.scheduler import MAX_JOBS
 
     scheduler = await _scheduler(ctx, start=True)
+    assert scheduler is not None  # started
     if len(scheduler.jobs) >= MAX_JOBS:
         raise RpcError(INVALID_REQUEST, f"at most {MAX_JOBS} cron jobs per gateway")
     job: dict[str, Any] = {"id": str(uuid.uuid4()), "createdAtMs": now_ms(), "enabled": True, "sessionTarget": "isolated",
@@ -110,8 +117,7 @@ def _agent(ctx: CallContext, agent_id: str) -> None:
 async def cron_update(ctx: CallContext) -> dict[str, Any]:
     from openclaw.cron.schedule import next_run, now_ms
 
-    scheduler = await _scheduler(ctx)
-    job = _job(scheduler, ctx.params)
+    scheduler, job = await _found(ctx)
     patch = {k: v for k, v in ctx.params["patch"].items() if k in EDITABLE}
     updated = {**job, **patch}
     if "payload" in patch:
@@ -129,8 +135,7 @@ async def cron_update(ctx: CallContext) -> dict[str, Any]:
 
 @method("cron.remove", scope=ADMIN, params="CronRemoveParams")
 async def cron_remove(ctx: CallContext) -> dict[str, Any]:
-    scheduler = await _scheduler(ctx)
-    job = _job(scheduler, ctx.params)
+    scheduler, job = await _found(ctx)
     scheduler.jobs = [j for j in scheduler.jobs if j is not job]
     await scheduler.save()
     return {"ok": True, "removed": True, "id": job["id"]}
@@ -141,8 +146,7 @@ async def cron_run(ctx: CallContext) -> dict[str, Any]:
     """Run a job now (`mode: due` only if it is due); waits for the turn to end."""
     from openclaw.cron.schedule import now_ms
 
-    scheduler = await _scheduler(ctx)
-    job = _job(scheduler, ctx.params)
+    scheduler, job = await _found(ctx)
     if ctx.params.get("mode") == "due" and (job.get("state") or {}).get("nextRunAtMs", now_ms() + 1) > now_ms():
         return {"ok": True, "ran": False, "reason": "not-due"}
     if job["id"] in scheduler.running:

@@ -4,16 +4,19 @@ upstream's are) before they get any scope."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openclaw import logfile
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import ADMIN, PAIRING
 
+if TYPE_CHECKING:
+    from openclaw.gateway.state.devicestore import DeviceStore
 
-def _store(ctx: CallContext) -> Any:
-    return ctx.gateway.state.devices
+
+def _store(ctx: CallContext) -> DeviceStore:
+    return ctx.gateway.services.devices
 
 
 def _connected(ctx: CallContext, device_id: str) -> bool:

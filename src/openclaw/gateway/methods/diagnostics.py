@@ -7,10 +7,10 @@ import asyncio
 import time
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import READ
-from openclaw.gateway.stability import MAX_LIMIT
+from openclaw.gateway.state.stability import MAX_LIMIT
 
 
 def _count(value: Any, name: str) -> int | None:

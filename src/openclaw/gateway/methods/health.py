@@ -2,51 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from openclaw.agents.roster import sessions_db_path
-from openclaw.gateway.methods import CallContext, method
-
-if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
-
-
-def build_health(gateway: GatewayContext, sessions: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """`sessions`: per agent `{path, count, recent}` (GatewayContext.sessions_summary)."""
-    from openclaw.models.listing import default_model
-
-    started = time.perf_counter()
-    settings = gateway.settings
-    roster = settings.config.agents
-    default = next(a for a in roster if a.default)
-    agents = []
-    for agent in roster:
-        path = str(sessions_db_path(settings.paths.state_dir, agent.id))
-        agents.append(
-            {
-                "agentId": agent.id,
-                "isDefault": agent.default,
-                "heartbeat": {"enabled": False, "every": "disabled", "everyMs": None},
-                "sessions": sessions.get(agent.id) or {"path": path, "count": 0, "recent": []},
-            }
-        )
-    channels = gateway.state.channels.status() if gateway.state.channels is not None else {}
-    return {
-        "ok": True,
-        "ts": int(time.time() * 1000),
-        "durationMs": int((time.perf_counter() - started) * 1000),
-        "channels": channels,
-        "channelOrder": sorted(channels),
-        "channelLabels": {name: c["label"] for name, c in channels.items()},
-        "heartbeatSeconds": 0,
-        "defaultAgentId": default.id,
-        "agents": agents,
-        "sessions": agents[[a["agentId"] for a in agents].index(default.id)]["sessions"],
-        "modelRuntime": default_model(settings.config, gateway.env),
-        "configReload": {"hotReloadStatus": gateway.hot_reload_status},
-        "gateway": gateway.identity(),
-    }
+from openclaw.gateway.methods.registry import CallContext, method
 
 
 @method("health", scope=None, params="HealthParams")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import FORBIDDEN, INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
 

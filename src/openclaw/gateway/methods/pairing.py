@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from openclaw import logfile
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import PAIRING
 
@@ -107,7 +107,7 @@ async def pairing_approve(ctx: CallContext) -> dict[str, Any]:
 async def _notify(ctx: CallContext, request: Any) -> str:
     from openclaw.channels.base import OutboundMessage
 
-    manager = ctx.gateway.state.channels
+    manager = ctx.gateway.services.channels
     channel = manager.channel(request.channel) if manager is not None else None
     if channel is None:
         return "failed"

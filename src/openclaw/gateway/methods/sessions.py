@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
-from openclaw.gateway.runstream import runtime_for, session_key
 from openclaw.gateway.scopes import ADMIN, READ
+from openclaw.gateway.state.runstream import runtime_for, session_key
 
 
 def _row(session: Any, agent_id: str, busy: bool) -> dict[str, Any]:

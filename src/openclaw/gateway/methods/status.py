@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__
 from openclaw.agents.roster import sessions_db_path
-from openclaw.gateway.methods import CallContext, method
+from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.scopes import READ
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 
 @method("status", scope=READ, params="StatusParams")
@@ -69,11 +69,12 @@ async def status(ctx: CallContext) -> dict[str, Any]:
 
 
 def _channel_summary(gateway: GatewayContext) -> list[dict[str, Any]]:
-    if gateway.state.channels is None:
+    channels = gateway.services.channels
+    if channels is None:
         return []
     return [{"id": name, "label": c["label"], "running": c["running"], "connected": c["connected"],
              "suppressed": c["suppressed"], "accounts": sorted((c.get("accounts") or {}).keys())}
-            for name, c in sorted(gateway.state.channels.status().items())]
+            for name, c in sorted(channels.status().items())]
 
 
 @method("system-presence", scope=READ, params="NoParams")

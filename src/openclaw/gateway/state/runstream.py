@@ -18,20 +18,23 @@ from openclaw.gateway.scopes import READ, satisfies
 if TYPE_CHECKING:
     from openclaw.agents.run import Run, RunEvent
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.connection import Connection
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
+    from openclaw.gateway.state.peer import Peer
 
 ERROR_KINDS = {"timeout": "timeout", "rate_limit": "rate_limit", "overloaded": "rate_limit"}
 TEXT_SLOT = "\0text so far\0"  # stands in for the whole text in a chat delta until it is spliced in, encoded
 SLOT_JSON = encode_json(TEXT_SLOT)
 
 
+NO_MODEL = ("no model is configured (set agents.defaults.model, e.g. "
+            "openclaw config set agents.defaults.model openai/gpt-4o-mini)")
+
+
 def runtime_for(gateway: GatewayContext) -> AgentRuntime:
     """The agent runtime, or the protocol's answer when no model is configured."""
 
     if gateway.settings.config.model_choice().primary is None:
-        raise RpcError(UNAVAILABLE, "no model is configured (set agents.defaults.model, e.g. "
-                                    "openclaw config set agents.defaults.model openai/gpt-4o-mini)")
+        raise RpcError(UNAVAILABLE, NO_MODEL)
     return gateway.agents
 
 
@@ -59,7 +62,7 @@ class RunStream:
 
     PACING_S = 0.075
 
-    def __init__(self, gateway: GatewayContext, conn: Connection, run: Run) -> None:
+    def __init__(self, gateway: GatewayContext, conn: Peer, run: Run) -> None:
         self.gateway, self.conn, self.run = gateway, conn, run
         self._agent_seq = 0
         self._chat_seq = 0

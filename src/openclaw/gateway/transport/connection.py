@@ -14,17 +14,15 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
 from openclaw import logfile
-from openclaw.gateway import wsguard
-from openclaw.gateway.handshake import Peer, check_connect
-from openclaw.gateway.http import client_of
+from openclaw.gateway.auth import client_of
 from openclaw.gateway.limits import Limits
-from openclaw.gateway.methods import CallContext
-from openclaw.gateway.outbox import Outbox
+from openclaw.gateway.methods.registry import CallContext, Method
 from openclaw.gateway.params import check_params
 from openclaw.gateway.protocol import (
     CLOSE_NORMAL,
@@ -45,11 +43,14 @@ from openclaw.gateway.protocol import (
     truncate_reason,
 )
 from openclaw.gateway.scopes import satisfies
+from openclaw.gateway.transport import wsguard
+from openclaw.gateway.transport.handshake import Peer, check_connect
+from openclaw.gateway.transport.outbox import Outbox
 from openclaw.locality import is_local_request
 from openclaw.wsresponse import WebSocket
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 MAX_UNAUTHORIZED_CALLS = 10
 BUSY = RpcError(UNAVAILABLE, "The server is busy. Please try again in a moment.", retryable=True,
@@ -64,13 +65,15 @@ def websocket(limits: Limits) -> web.WebSocketResponse:
 
 
 class Connection:
-    def __init__(self, gateway: GatewayContext, ws: web.WebSocketResponse, request: web.Request) -> None:
+    def __init__(self, gateway: GatewayContext, methods: Mapping[str, Method], ws: web.WebSocketResponse,
+                 request: web.Request) -> None:
         self.gateway = gateway
+        self.methods = methods
         self.limits: Limits = gateway.settings.limits
         self.ws = ws
         self.request = request
         self.id = str(uuid.uuid4())
-        self.remote = client_of(request, gateway)  # the peer, or the client a trusted proxy reports
+        self.remote = client_of(request, gateway.settings)  # the peer, or the client a trusted proxy reports
         self.local = is_local_request(request)
         self.nonce = str(uuid.uuid4())
         self.authenticated = False
@@ -180,7 +183,7 @@ class Connection:
         try:
             protocol, method, self.role, scopes = check_connect(
                 frame, peer, gateway.draining, gateway.settings.allowed_origins, gateway.settings.auth,
-                gateway.rate_limiter, gateway.state.devices)
+                gateway.rate_limiter, gateway.services.devices)
         except ConnectRejected as exc:
             logfile.warn(f"connect rejected: {exc.message}", remote=self.remote, client=_client_id(frame))
             if (exc.details or {}).get("requestId"):
@@ -240,7 +243,7 @@ class Connection:
         await self.outbox.send(encode_json(res_ok(req_id, payload)))
 
     async def _call(self, name: str, params: Any, req_id: str) -> Any:
-        m = self.gateway.methods.get(name)
+        m = self.methods.get(name)
         if m is None:
             raise RpcError(INVALID_REQUEST, f"unknown method: {name}")
         if self.role != "operator":
@@ -258,14 +261,15 @@ def _client_id(frame: dict[str, Any]) -> Any:
     return client.get("id") if isinstance(client, dict) else None
 
 
-async def serve_websocket(gateway: GatewayContext, request: web.Request) -> web.StreamResponse:
+async def serve_websocket(gateway: GatewayContext, methods: Mapping[str, Method],
+                          request: web.Request) -> web.StreamResponse:
     """The gateway port's root: a protocol connection, or 426 for plain HTTP."""
     ws = websocket(gateway.settings.limits)
     if not ws.can_prepare(request).ok:
         return web.Response(status=426, text="Upgrade Required: connect with a WebSocket client\n",
                             headers={"Upgrade": "websocket"})
     await ws.prepare(request)
-    conn = Connection(gateway, ws, request)
+    conn = Connection(gateway, methods, ws, request)
     gateway.connections.add(conn)
     try:
         await conn.run()

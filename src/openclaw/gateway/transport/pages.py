@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from openclaw.gateway.browserrules import applies_own_rules, is_upgrade
+from openclaw.gateway.transport.browserrules import applies_own_rules, is_upgrade
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.state.context import GatewayContext
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 VIEWS = ("overview", "chat", "channels", "config", "logs", "browser", "instances")

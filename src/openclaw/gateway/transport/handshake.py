@@ -18,7 +18,6 @@ from typing_extensions import TypedDict
 
 from openclaw import logfile
 from openclaw.gateway.auth import RateLimiter, check_shared_secret, rejection
-from openclaw.gateway.browserrules import problem as browser_problem
 from openclaw.gateway.params import NonEmpty, Object, Positive, StringsOrNone, adapter, lenient
 from openclaw.gateway.protocol import (
     CLIENT_IDS,
@@ -34,6 +33,7 @@ from openclaw.gateway.protocol import (
     ClientMode,
     ConnectRejected,
 )
+from openclaw.gateway.transport.browserrules import problem as browser_problem
 from openclaw.sharedsecret import AuthConfig
 
 
@@ -202,7 +202,7 @@ def authenticate(params: dict[str, Any], peer: Peer, auth: AuthConfig, limiter: 
         limiter.success(key)
     requested = list(dict.fromkeys(params.get("scopes") or []))
     if isinstance(params.get("device"), dict):
-        from openclaw.gateway.device import verify_device
+        from openclaw.gateway.transport.device import verify_device
 
         device_id = verify_device(params, peer.nonce, int(time.time() * 1000))
         if not peer.local:

@@ -13,18 +13,13 @@ import time
 import uuid
 from typing import Any
 
-from openclaw.errors import OpenClawError
+from openclaw.errors import GatewayLockError
 from openclaw.fsutil import FileLock, ensure_private_dir
+from openclaw.gateway.limits import LOCK_TIMEOUT_S
 from openclaw.procutil import self_marker
 from openclaw.profiles.lockfiles import config_lock_path, live_foreign_owner, read_owner, state_lock_path
 from openclaw.profiles.paths import InstancePaths, runtime_dir
 from openclaw.timestamps import utc_iso
-
-LOCK_TIMEOUT_S = 5.0
-
-
-class GatewayLockError(OpenClawError):
-    """Another process owns this state dir, config or port (exit 1)."""
 
 
 class GatewayLocks:

@@ -14,7 +14,7 @@ import dataclasses
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +22,20 @@ from openclaw import __version__, logfile
 from openclaw.config.changes import restart_paths, under
 from openclaw.config.history import record_last_good
 from openclaw.config.keypath import changed_paths
+from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config, seed_config
-from openclaw.config.view import Config
-from openclaw.errors import ConfigError, OpenClawError
-from openclaw.gateway.context import GatewayContext, RuntimeState
-from openclaw.gateway.crashloop import CrashLoopBreaker
-from openclaw.gateway.locks import GatewayLockError, GatewayLocks
-from openclaw.gateway.reload import ConfigWatcher
-from openclaw.gateway.resources import AcceptErrorThrottle, raise_nofile_limit
-from openclaw.gateway.server import GatewayServer
+from openclaw.errors import ConfigError, GatewayLockError, OpenClawError
+from openclaw.gateway.process.crashloop import CrashLoopBreaker
+from openclaw.gateway.process.locks import GatewayLocks
+from openclaw.gateway.process.reload import ConfigWatcher
+from openclaw.gateway.process.services import GatewayServices, Teardown, at_once
 from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings
+from openclaw.gateway.state.context import GatewayContext, RuntimeState
+from openclaw.gateway.transport.resources import AcceptErrorThrottle, raise_nofile_limit
+from openclaw.gateway.transport.server import GatewayServer
 from openclaw.ports import registry
 from openclaw.procutil import forbid_inspection, self_marker
 from openclaw.profiles.paths import InstancePaths
-
-STOP_STEP_S = 15.0  # each service's time to stop before the process leaves without it
 
 
 def _levels(settings: GatewaySettings, env: Mapping[str, str]) -> tuple[int, int]:
@@ -55,10 +54,12 @@ class GatewayRunner:
         self.server: GatewayServer | None = None
         self.watcher: ConfigWatcher | None = None
         self.state: RuntimeState | None = None
+        self.services: GatewayServices | None = None
+        self.teardown = Teardown()  # what this process started, stopped in reverse when it leaves
         self._main_task: asyncio.Task[Any] | None = None
         self._unstopped: GatewayServer | None = None  # started (even half way), not yet shut down
 
-    def _seed_workspace(self, settings: Any) -> None:
+    def _seed_workspace(self, settings: GatewaySettings) -> None:
         """With the config's first copy, the workspace's prompt files (`OPENCLAW_WORKSPACE_SEED`)."""
         seed = self.env.get("OPENCLAW_WORKSPACE_SEED")
         if not seed:
@@ -99,8 +100,8 @@ class GatewayRunner:
         try:
             logfile.configure(self.paths.logs_dir, *_levels(settings, self.env),
                               settings.snapshot.get("logging", "maxFileBytes"))
-            self.state = RuntimeState()
-            self.state.breaker = breaker
+            self.state = RuntimeState(settings)
+            self.services = GatewayServices(self.paths, self.env, self.state, breaker, self.teardown)
             if seeded:
                 logfile.info(f"config seeded from {self.env['OPENCLAW_CONFIG_SEED']} (first start)")
                 self._seed_workspace(settings)
@@ -119,7 +120,7 @@ class GatewayRunner:
                 logfile.error(f"gateway failed: {type(exc).__name__}: {exc}")
             raise
         finally:
-            await self._stop_services()
+            await self.teardown.aclose()
             registry.unregister(self.paths.state_dir, os.getpid())
             locks.release()
             if clean:
@@ -128,41 +129,6 @@ class GatewayRunner:
                 logfile.info("gateway stopped")
             logfile.shutdown()
         return 0
-
-    async def _stop_services(self) -> None:
-        """Stop everything this process started, whichever way it is leaving (a stop, a crash, a start
-        that failed half way, a stop during start). Each step runs on its own within STOP_STEP_S: one
-        that fails or hangs is logged and the others still run."""
-        state = self.state
-        server, self._unstopped = self._unstopped, None
-        steps: list[tuple[str, Callable[[], Awaitable[Any]] | None]] = [
-            ("server", (lambda: server.shutdown(restart=False)) if server is not None else None),
-        ]
-        if state is not None:
-            steps += [
-                ("channels", state.channels.stop_all if state.channels is not None else None),
-                ("cron scheduler", state.cron.stop if state.cron else None),
-                ("message dispatcher", state.dispatcher.stop if state.dispatcher is not None else None),
-                ("agent runtime", state.agents.close if state.agents is not None else None),
-                ("browser", state.browser.shutdown if state.browser is not None else None),  # none outlives us
-            ]
-        stopped = []
-        for name, stop in steps:
-            if stop is None:
-                continue
-            try:
-                await asyncio.wait_for(stop(), STOP_STEP_S)
-            except TimeoutError:
-                logfile.error(f"{name} did not stop within {STOP_STEP_S:g}s; leaving it behind")
-            except Exception as exc:  # noqa: BLE001 - one broken service must not keep the others running
-                logfile.error(f"{name} failed to stop: {type(exc).__name__}: {exc}")
-            else:
-                stopped.append(name)
-        if self.watcher:
-            self.watcher.stop()
-            stopped.append("config watcher")
-        if stopped:
-            logfile.info(f"stopped: {', '.join(stopped)}")
 
     @staticmethod
     async def _take_locks(locks: GatewayLocks, timeout: float) -> bool:
@@ -187,10 +153,14 @@ class GatewayRunner:
         check_explicit_port(settings.port, settings.footprint, other_instances(self.paths), self.options.force)
 
     async def _serve_loop(self, settings: GatewaySettings, locks: GatewayLocks) -> None:
-        assert self.state is not None
+        state, services = self.state, self.services
+        assert state is not None and services is not None
+        await services.build()
+        self.teardown.push("server", self._stop_server)
         previous: GatewaySettings | None = None
         while True:
-            self.server = self._unstopped = GatewayServer(settings, self.state, self.env, hooks=self)
+            self.server = self._unstopped = GatewayServer(state, services, self.env, self, services.http_api,
+                                                          lambda: services.http_api_made)
             try:
                 await self.server.start(lambda s=settings: asyncio.to_thread(self._record_start, s))
             except GatewayLockError as exc:
@@ -200,71 +170,33 @@ class GatewayRunner:
                     raise
                 logfile.error(f"restart with new settings failed ({exc}); keeping the previous settings")
                 settings, previous = previous, None
+                state.settings = settings
                 locks.update_port(settings.port)
                 continue
-            self.state.stability.record("gateway.start", outcome="restarted" if self.state.served else "started",
-                                        port=settings.port)
-            self.state.served = True
+            first = not state.served
+            state.stability.record("gateway.start", outcome="started" if first else "restarted", port=settings.port)
+            state.served = True
             self._watch_config(settings)  # before any await: an edit made once /healthz answers is seen
-            if self.state.channels is None:
-                await self._start_channels()
-            if self.state.cron is None:
-                await self._start_cron()
+            if first:  # channels and cron are started once per process and kept across restarts
+                await services.start_channels()
+                await services.start_cron()
             reason = await self.server.wait()
             logfile.info(f"gateway {'restarting' if reason == 'restart' else 'stopping'}")
-            await self.server.shutdown(restart=reason == "restart")
-            self._unstopped = None
             if reason != "restart":
-                return
-            self.state.restart_count += 1
-            previous = settings
-            settings = self._reresolve(settings)
+                return  # the teardown stops the server, in its place among the services
+            await self.server.shutdown(restart=True)
+            self._unstopped = None
+            state.restart_count += 1
+            previous = state.settings  # hot reloads included
+            settings = state.settings = self._reresolve(previous)
             locks.update_port(settings.port)
-            if settings.snapshot.get("browser", "enabled") is False and self.state.browser is not None:
-                await self.state.browser.shutdown()
+            if settings.snapshot.get("browser", "enabled") is False:
+                await services.shutdown_browser()
 
-    async def _start_cron(self) -> None:
-        """The scheduler: its code and store load only when this instance has cron jobs."""
-        assert self.state is not None
-        if not await asyncio.to_thread((self.paths.state_dir / "cron" / "jobs.json").exists):
-            self.state.cron = False  # none yet: `cron.add` starts it
-            return
-        from openclaw.gateway.scheduler import start_scheduler
-
-        await start_scheduler(self.state, self.paths.state_dir)
-
-    async def _start_channels(self) -> None:
-        """Channels start after the control plane, unless the crash-loop breaker holds them."""
-        from openclaw.channels.bus import MessageBus
-        from openclaw.channels.manager import ChannelManager
-        from openclaw.chat.dispatch import Dispatcher
-        from openclaw.gateway.chatcommands import registry
-        from openclaw.rescue.chatcommands import register_operator_commands
-
-        state = self.state
-        assert state is not None
-
-        def config() -> Config:
-            return state.current_settings.config
-
-        bus = MessageBus()
-        commands = registry(state)
-        register_operator_commands(commands, self.paths, config)
-        state.dispatcher = Dispatcher(bus, commands, config, lambda: self.server.gateway.agents)
-        state.dispatcher.start()
-        state.channels = ChannelManager(config, bus, self.paths.state_dir)
-        tripped = state.breaker.tripped
-        await state.channels.start_all(autostart=not tripped)
-        if tripped and state.channels.suppressed:
-            asyncio.get_running_loop().call_later(state.breaker.seconds_until_clear(),
-                                                  lambda: asyncio.ensure_future(self._resume_channels()))
-
-    async def _resume_channels(self) -> None:
-        """The crash-loop window drained: start what the breaker held back."""
-        channels = self.state.channels if self.state else None
-        for name in sorted(channels.suppressed if channels else ()):
-            logfile.info(f"crash-loop window cleared; starting channel {name}", subsystem="channels")
-            await channels.start(name)
+    def _stop_server(self) -> Awaitable[None] | None:
+        """The teardown's step for the server serving now (one left half started included)."""
+        server, self._unstopped = self._unstopped, None
+        return server.shutdown(restart=False) if server is not None else None
 
     def _reresolve(self, current: GatewaySettings) -> GatewaySettings:
         try:
@@ -292,6 +224,7 @@ class GatewayRunner:
             if self.watcher is None:
                 self.watcher = ConfigWatcher(self.paths.config_path, self.on_config_change)
                 self.watcher.start()
+                self.teardown.push("config watcher", at_once(self.watcher.stop))
             self.watcher.accept_current()
 
     def _registry_record(self, settings: GatewaySettings) -> dict[str, Any]:
@@ -372,12 +305,13 @@ class GatewayRunner:
             server.request_stop("restart")
             return
         await self._hot_apply(gateway, snap, changed)
-        if self.state and self.state.channels and any(under(p, "channels") for p in changed):
-            touched = await self.state.channels.reload()
+        channels = self.services.channels if self.services else None
+        if channels is not None and any(under(p, "channels") for p in changed):
+            touched = await channels.reload()
             if touched:
                 logfile.info(f"channels reloaded: {', '.join(touched)}", subsystem="reload")
 
-    async def _hot_apply(self, gateway: GatewayContext, snap: Any, changed: list[str]) -> None:
+    async def _hot_apply(self, gateway: GatewayContext, snap: ConfigSnapshot, changed: list[str]) -> None:
         try:
             settings = await asyncio.to_thread(resolve_settings, self.paths, self.options, self.env, snap)
         except ConfigError as exc:

@@ -2,8 +2,10 @@
 
 A `GatewayContext` holds what they may read (settings, runtime state, the
 lifecycle flags, the connections) and the operations they may ask for
-(health, identity, broadcasts, config-write hooks). The server builds one and
-drives its lifecycle; nothing below the server holds the server.
+(health, identity, broadcasts, config-write hooks). The long-lived services
+and the runner's hooks reach it as Protocols (`state.hooks`), the connections
+as `state.peer.Peer`: nothing here holds the server, the runner or the
+composition root. The server builds one per serve and drives its lifecycle.
 """
 
 from __future__ import annotations
@@ -12,128 +14,101 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__, logfile
-from openclaw.config.view import Config
 from openclaw.gateway.auth import RateLimiter
-from openclaw.gateway.methods.health import build_health
-from openclaw.gateway.presence import Presence
 from openclaw.gateway.protocol import EVENTS, encode_json
-from openclaw.gateway.resources import MemoryTrimmer
 from openclaw.gateway.scopes import ADMIN
 from openclaw.gateway.settings import GatewaySettings
-from openclaw.gateway.stability import StabilityRecorder
+from openclaw.gateway.state.health import build_health
+from openclaw.gateway.state.hooks import Hooks, Services
+from openclaw.gateway.state.peer import Peer
+from openclaw.gateway.state.presence import Presence
+from openclaw.gateway.state.stability import StabilityRecorder
 
 if TYPE_CHECKING:
-    from openclaw.chat.commands import CommandRegistry
-    from openclaw.gateway.connection import Connection
-    from openclaw.gateway.methods import Method
-    from openclaw.gateway.sidecars import Sidecars
+    from openclaw.agents.runtime import AgentRuntime
+    from openclaw.browser.service import BrowserService
 
 HEALTH_CACHE_S = 1.0  # channels change state often; a summary is cheap to build
 PRESENCE_COALESCE_S = 0.25  # joins and leaves within this window go out as one presence event
 
 
 class RuntimeState:
-    """What survives an in-process restart: identity, boot time, presence."""
+    """What survives an in-process restart: identity, boot time, presence, diagnostics, and the
+    settings in force (hot reload swaps them; long-lived services read them here)."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: GatewaySettings) -> None:
         self.boot_id = str(uuid.uuid4())
         self.instance_id = str(uuid.uuid4())
         self.started_mono = time.monotonic()
         self.presence = Presence(self.instance_id)
-        self.current_settings: Any = None
-        self.current_context: Any = None  # the GatewayContext serving now (a restart makes a new one)
-        self.browser: Any = None  # BrowserService, created once and kept across in-process restarts
-        self.channels: Any = None  # ChannelManager, likewise
-        self.dispatcher: Any = None  # the message bus's consumer, likewise
-        self.commands: CommandRegistry | None = None  # chat commands, made on first use (gateway.chatcommands)
-        self.agents: Any = None  # AgentRuntime, created with the first turn and kept likewise
-        self.breaker: Any = None  # CrashLoopBreaker
+        self.settings = settings
         self.stability = StabilityRecorder()  # recent diagnostic events, across in-process restarts
-        self.devices: Any = None  # DeviceStore, loaded before the first start serves
-        self.cron: Any = None  # CronScheduler once there are jobs (False: none yet), kept likewise
-        self.http_api: Any = None  # HttpApiState (OpenAI-compatible endpoints), made on first use
         self.health_version = 0
         self.restart_count = 0
         self.served = False
 
 
 class GatewayContext:
-    def __init__(self, settings: GatewaySettings, state: RuntimeState, env: Mapping[str, str],
-                 methods: dict[str, Method], hooks: Any = None) -> None:
+    def __init__(self, state: RuntimeState, services: Services, env: Mapping[str, str],
+                 methods: Iterable[str], hooks: Hooks | None = None,
+                 describe_sidecars: Callable[[], dict[str, Any]] | None = None,
+                 connection_ended: Callable[[int], None] | None = None) -> None:
         self.state = state
-        state.current_settings = settings
-        state.current_context = self
+        self.services = services
         self.env = env
-        self.methods = methods
-        self.hooks = hooks  # the runner: config reload + restart requests
-        self.sidecars: Sidecars | None = None  # set by the server
-        self.connections: set[Connection] = set()
+        self.method_names = sorted(methods)  # what `hello-ok` lists
+        self.hooks = hooks
+        self._describe_sidecars = describe_sidecars  # the browser-control and canvas ports (the server's)
+        self._connection_ended = connection_ended  # given each closed connection's peak outbox size
+        self.connections: set[Peer] = set()
         self.rate_limiter = RateLimiter()
         self.config_writes = asyncio.Lock()  # one config write at a time waits for the file lock
         self.draining = False
         self.started = False
+        settings = state.settings
         self.hot_reload_status = "active" if settings.reload_mode != "off" else "disabled"
         self.applied_config_hash = settings.snapshot.hash
         self.log_file = logfile.log_path(settings.paths.logs_dir)
         self._presence_flush: asyncio.TimerHandle | None = None
-        self._trimmer = MemoryTrimmer()
         self._health_cache: tuple[float, dict[str, Any]] | None = None
 
     @property
     def settings(self) -> GatewaySettings:
         """Kept in the runtime state: hot reload swaps them, and long-lived services read them there."""
-        return self.state.current_settings
+        return self.state.settings
 
     @settings.setter
     def settings(self, value: GatewaySettings) -> None:
-        self.state.current_settings = value
+        self.state.settings = value
 
     @property
-    def browser(self) -> Any:
-        """The BrowserService, created (and its modules imported) on first use."""
-        if self.state.browser is None:
-            from openclaw.browser.service import BrowserService
-
-            self.state.browser = BrowserService(self.settings.paths, lambda: self.state.current_settings)
-            self.state.browser.adopt_leftovers()
-        return self.state.browser
+    def browser(self) -> BrowserService:
+        return self.services.browser()
 
     @property
-    def agents(self) -> Any:
-        """The AgentRuntime, created (and the agent stack imported) with the first turn."""
-        if self.state.agents is None:
-            from openclaw.agents.runtime import AgentRuntime
-            from openclaw.tools import toolset
-
-            paths, state = self.settings.paths, self.state
-
-            def config() -> Config:
-                return state.current_settings.config
-
-            self.state.agents = AgentRuntime(paths, config, self.env,
-                                             lambda _turn, _agent: toolset(paths, config, lambda: self.browser),
-                                             observer=self._run_ended)
-        return self.state.agents
+    def agents(self) -> AgentRuntime:
+        return self.services.agents()
 
     @property
     def presence(self) -> Presence:
         return self.state.presence
 
     # -- connections and events ---------------------------------------------
-    def connection_ready(self, conn: Connection) -> None:
+    def connection_ready(self, conn: Peer) -> None:
         logfile.debug(f"client connected {conn.label}", subsystem="ws", scopes=conn.scopes)
         if not conn.ephemeral:
             self.presence.add(conn.id, conn.client, conn.remote, conn.scopes)
             self._presence_changed()
 
-    def connection_gone(self, conn: Connection) -> None:
+    def connection_gone(self, conn: Peer) -> None:
         if self.presence.remove(conn.id):
             self._presence_changed()
-        self._trimmer.connection_ended(conn.outbox.peak)
+        if self._connection_ended is not None:
+            self._connection_ended(conn.outbox.peak)
 
     def connection_stats(self) -> dict[str, int]:
         """What clients hold right now: sockets, requests running, bytes waiting to be sent."""
@@ -184,16 +159,10 @@ class GatewayContext:
         if include_paths:
             out.update(stateDir=str(s.paths.state_dir), configPath=str(s.paths.config_path))
         try:
-            out.update(self.sidecars.describe() if self.sidecars else {})
+            out.update(self._describe_sidecars() if self._describe_sidecars else {})
         except Exception as exc:  # noqa: BLE001 - status must answer even with a broken browser config
             out["sidecarError"] = str(exc)
         return out
-
-    def _run_ended(self, run: Any) -> None:
-        ms = (run.ended_at or 0) - (run.started_at or run.accepted_at)
-        self.state.stability.record("agent.run.completed" if run.status == "ok" else "agent.run.error",
-                                    outcome=run.status, agentId=run.agent_id, model=run.model or None,
-                                    durationMs=max(0, ms), reason=(run.error or "")[:200] or None)
 
     async def sessions_summary(self, recent: int = 5) -> dict[str, dict[str, Any]]:
         """Per agent: its sessions database, how many sessions, the latest few. An agent that never
@@ -216,11 +185,14 @@ class GatewayContext:
     async def health(self, probe: bool = False) -> dict[str, Any]:
         now = time.monotonic()
         if probe or self._health_cache is None or now - self._health_cache[0] > HEALTH_CACHE_S:
-            self._health_cache = (now, build_health(self, await self.sessions_summary()))
+            channels = self.services.channels
+            self._health_cache = (now, build_health(self.settings, self.env, channels.status() if channels else {},
+                                                    await self.sessions_summary(), self.hot_reload_status,
+                                                    self.identity()))
             self.state.health_version += 1
         return self._health_cache[1]
 
-    def hello_payload(self, conn: Connection, protocol: int, auth_method: str) -> dict[str, Any]:
+    def hello_payload(self, conn: Peer, protocol: int, auth_method: str) -> dict[str, Any]:
         s = self.settings
         config = s.config
         agent = config.default_agent_id
@@ -244,7 +216,7 @@ class GatewayContext:
             "type": "hello-ok",
             "protocol": protocol,
             "server": {"version": __version__, "connId": conn.id, "bootId": self.state.boot_id},
-            "features": {"methods": sorted(self.methods), "events": EVENTS, "capabilities": []},
+            "features": {"methods": self.method_names, "events": EVENTS, "capabilities": []},
             "snapshot": snapshot,
             "auth": {"method": auth_method, "role": conn.role, "scopes": conn.scopes},
             "policy": {
@@ -275,7 +247,7 @@ class GatewayContext:
             if not task.cancelled() and task.exception() is not None:
                 logfile.warn(f"device store not saved: {task.exception()}")
 
-        asyncio.ensure_future(self.state.devices.persist()).add_done_callback(done)
+        asyncio.ensure_future(self.services.devices.persist()).add_done_callback(done)
 
     def restart_soon(self, delay_ms: int) -> bool:
         if self.hooks is None:

@@ -8,41 +8,48 @@ methods, handlers and connections see of the gateway is its `GatewayContext`.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from openclaw.gateway import browserrules
-from openclaw.gateway.bind import bind_exclusive
-from openclaw.gateway.context import GatewayContext, RuntimeState
-from openclaw.gateway.http import add_canvas_routes, add_http_routes
 from openclaw.gateway.httpapi import LONG_PATHS, add_api_routes
 from openclaw.gateway.httpserve import close, serve
 from openclaw.gateway.methods import load_methods
-from openclaw.gateway.pages import add_page_routes
 from openclaw.gateway.protocol import CLOSE_RESTART
-from openclaw.gateway.settings import GatewaySettings
-from openclaw.gateway.sidecars import Sidecars
+from openclaw.gateway.state.context import GatewayContext, RuntimeState
+from openclaw.gateway.state.hooks import Hooks, Services
+from openclaw.gateway.transport import browserrules
+from openclaw.gateway.transport.bind import bind_exclusive
+from openclaw.gateway.transport.http import add_canvas_routes, add_http_routes
+from openclaw.gateway.transport.pages import add_page_routes
+from openclaw.gateway.transport.resources import MemoryTrimmer
+from openclaw.gateway.transport.sidecars import Sidecars
+
+if TYPE_CHECKING:
+    from openclaw.gateway.httpapi.state import HttpApiState
 
 RESTART_EXPECTED_MS = 1500
 
 
 class GatewayServer:
-    def __init__(self, settings: GatewaySettings, state: RuntimeState, env: Mapping[str, str] | None = None,
-                 hooks: Any = None) -> None:
-        env = dict(os.environ if env is None else env)
-        self.gateway = GatewayContext(settings, state, env, load_methods(), hooks)
-        self.sidecars = self.gateway.sidecars = Sidecars(self.gateway)
+    def __init__(self, state: RuntimeState, services: Services, env: Mapping[str, str], hooks: Hooks | None,
+                 http_api: Callable[[], HttpApiState], http_api_made: Callable[[], HttpApiState | None]) -> None:
+        """`http_api`: the OpenAI-compatible endpoints' state (made on first use and kept across restarts
+        by the caller); `http_api_made`: it, once made."""
+        self._http_api, self._http_api_made = http_api, http_api_made
+        self._trimmer = MemoryTrimmer()
+        self.sidecars = Sidecars(state, services, env)
+        self.methods = load_methods()
+        self.gateway = GatewayContext(state, services, env, self.methods, hooks,
+                                      describe_sidecars=self.sidecars.describe,
+                                      connection_ended=self._trimmer.connection_ended)
         self._stop = asyncio.get_running_loop().create_future()
         self._runner: web.AppRunner | None = None
         self._sockets: list[socket.socket] = []
         self._tick_task: asyncio.Task[None] | None = None
-        if state.browser is None and any((settings.paths.state_dir / "browser").glob("*/chromium.pid")):
-            _ = self.gateway.browser  # a browser outlived a killed gateway: adopt it now
 
     @property
     def started(self) -> bool:
@@ -56,18 +63,12 @@ class GatewayServer:
                                              settings.limits.bind_interval_s)
         if before_serving is not None:
             await before_serving()
-        if self.gateway.state.devices is None:
-            from openclaw.gateway.devicestore import DeviceStore
-
-            devices = DeviceStore(settings.paths.state_dir)
-            await asyncio.to_thread(devices.load)
-            self.gateway.state.devices = devices
         await self.sidecars.prepare()
         app = web.Application(client_max_size=settings.limits.max_payload_bytes,
                               middlewares=[browserrules.middleware(lambda: self.gateway.settings)])
-        add_http_routes(app, self.gateway)
-        add_canvas_routes(app, self.gateway)
-        add_api_routes(app, self.gateway)
+        add_http_routes(app, self.gateway, self._http_api_made)
+        add_canvas_routes(app, self.gateway, self.sidecars)
+        add_api_routes(app, self.gateway, self._http_api)
         add_page_routes(app, self.gateway, self._protocol)
         self._runner = await serve(app, self._sockets, settings.limits, long_paths=LONG_PATHS)
         await self.sidecars.start()
@@ -101,9 +102,9 @@ class GatewayServer:
 
     async def _protocol(self, request: web.Request) -> web.StreamResponse:
         """The protocol's code loads with the first connection: an idle gateway does not carry it."""
-        from openclaw.gateway.connection import serve_websocket
+        from openclaw.gateway.transport.connection import serve_websocket
 
-        return await serve_websocket(self.gateway, request)
+        return await serve_websocket(self.gateway, self.methods, request)
 
     async def _tick_loop(self) -> None:
         while True:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,34 +17,33 @@ from aiohttp import web
 
 from openclaw import logfile
 from openclaw.agents.workspace import workspace_dir
-from openclaw.gateway.bind import bind_exclusive
+from openclaw.errors import GatewayLockError
 from openclaw.gateway.httpserve import close, serve
-from openclaw.gateway.locks import GatewayLockError
+from openclaw.gateway.transport.bind import bind_exclusive
 from openclaw.profiles.env import expand_user
 
 if TYPE_CHECKING:
     from openclaw.canvas.host import CanvasHost
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.settings import GatewaySettings
+    from openclaw.gateway.state.context import RuntimeState
+    from openclaw.gateway.state.hooks import Services
 
 LOCALHOST = ("127.0.0.1",)
 BROWSER_DEADLINE_FACTOR = 4  # a browser action may start Chromium, navigate and wait for the page
 
 
-def canvas_root(gateway: GatewayContext) -> Path:
-    s = gateway.settings
-    root = s.snapshot.get("canvasHost", "root")
+def canvas_root(settings: GatewaySettings) -> Path:
+    root = settings.snapshot.get("canvasHost", "root")
     if isinstance(root, str) and root:
         return expand_user(root)
-    return workspace_dir(s.config, s.paths, os.environ) / "canvas"
-
-
-def _off(env_key: str, gateway: GatewayContext) -> bool:
-    return (gateway.env.get(env_key) or "").lower() in ("1", "true", "yes")
+    return workspace_dir(settings.config, settings.paths, os.environ) / "canvas"
 
 
 class Sidecars:
-    def __init__(self, gateway: GatewayContext) -> None:
-        self.gateway = gateway
+    def __init__(self, state: RuntimeState, services: Services, env: Mapping[str, str]) -> None:
+        self.state = state
+        self.services = services
+        self.env = env
         self.canvas: CanvasHost | None = None
         self._served: list[tuple[web.AppRunner, list[socket.socket]]] = []
         self.listening: dict[str, int | None] = {"browser": None, "canvas": None}
@@ -54,14 +54,15 @@ class Sidecars:
             self.canvas = await asyncio.to_thread(self._prepare_canvas)
 
     def _enabled(self, section: str, skip_env: str) -> bool:
-        return self.gateway.settings.snapshot.get(section, "enabled") is not False and not _off(skip_env, self.gateway)
+        off = (self.env.get(skip_env) or "").lower() in ("1", "true", "yes")
+        return self.state.settings.snapshot.get(section, "enabled") is not False and not off
 
     async def start(self) -> None:
-        s = self.gateway.settings
+        s = self.state.settings
         if self._enabled("browser", "OPENCLAW_SKIP_BROWSER_CONTROL_SERVER"):
             from openclaw.browser.http import control_app
 
-            app = control_app(lambda: self.gateway.browser, lambda: self.gateway.settings.auth)
+            app = control_app(self.services.browser, lambda: self.state.settings.auth)
             await self._serve("browser", app, s.footprint.control,
                               s.limits.http_request_ms * BROWSER_DEADLINE_FACTOR)
         if self.canvas is not None:
@@ -75,14 +76,14 @@ class Sidecars:
         from openclaw.ports.instances import host_state_dirs
         from openclaw.profiles.isolation import is_workspace_name, state_dirs_near
 
-        s = self.gateway.settings
+        s = self.state.settings
         running = host_state_dirs(s.paths)  # gateways running now; profiles made later are found under home
 
         def fence() -> Fence:
             dirs = state_dirs_near(s.paths.home, s.paths.state_dir, running)
             return Fence.of(dirs, s.paths.state_dir, is_workspace_name)
 
-        canvas = CanvasHost(lambda: canvas_root(self.gateway), s.snapshot.get("canvasHost", "liveReload") is not False,
+        canvas = CanvasHost(lambda: canvas_root(self.state.settings), s.snapshot.get("canvasHost", "liveReload") is not False,
                             fence=fence)
         try:
             canvas.ensure_starter()
@@ -96,7 +97,7 @@ class Sidecars:
         except GatewayLockError as exc:
             logfile.error(f"{name} service not started: {exc}", subsystem=name)
             return
-        self._served.append((await serve(app, sockets, self.gateway.settings.limits, request_ms), sockets))
+        self._served.append((await serve(app, sockets, self.state.settings.limits, request_ms), sockets))
         self.listening[name] = port
         logfile.info(f"{name} listening on http://127.0.0.1:{port}/", subsystem=name)
 
@@ -111,11 +112,11 @@ class Sidecars:
     def describe(self) -> dict[str, Any]:
         from openclaw.browser.profiles import BrowserConfig, summary
 
-        s = self.gateway.settings
+        s = self.state.settings
         fp = s.footprint
         browser = summary(BrowserConfig.from_config(s.config, fp, s.paths.state_dir),
-                          getattr(self.gateway.state.browser, "browsers", {}))
+                          getattr(self.services.browser_started, "browsers", {}))
         browser["listening"] = self.listening["browser"] is not None
         canvas = {"port": fp.canvas, "listening": self.listening["canvas"] is not None,
-                  "root": str(canvas_root(self.gateway)), "url": f"http://127.0.0.1:{fp.canvas}/"}
+                  "root": str(canvas_root(s)), "url": f"http://127.0.0.1:{fp.canvas}/"}
         return {"browser": browser, "canvas": canvas}

@@ -10,23 +10,21 @@ if TYPE_CHECKING:
     from openclaw.agents.run import Run
     from openclaw.agents.runtime import AgentRuntime
     from openclaw.chat.commands import ChatCommand, Command, CommandRegistry, CommandReply, Sender, Surface
-    from openclaw.gateway.context import GatewayContext, RuntimeState
+    from openclaw.gateway.state.context import GatewayContext
 
 
-def registry(state: RuntimeState) -> CommandRegistry:
-    """The gateway's command registry, made (and the chat package loaded) on first use: a gateway
-    starts without it."""
-    if state.commands is None:
-        from openclaw.chat.builtin import chat_commands
+def make_registry() -> CommandRegistry:
+    """The gateway's command registry with the chat commands; the services make it on first use
+    (a gateway starts without the chat package)."""
+    from openclaw.chat.builtin import chat_commands
 
-        state.commands = chat_commands()
-    return state.commands
+    return chat_commands()
 
 
 def find(gateway: GatewayContext, text: str, surface: Surface) -> tuple[ChatCommand, Command] | None:
     if not text.lstrip().startswith("/"):
         return None  # plain text (nearly every message): no need to load the registry
-    return registry(gateway.state).lookup(text, surface)
+    return gateway.services.commands().lookup(text, surface)
 
 
 def sender(who: str, where: str) -> Sender:
@@ -43,7 +41,7 @@ async def answer(gateway: GatewayContext, found: tuple[ChatCommand, Command], wh
 
     entry, command = found
     call = CommandCall(command, who, gateway.settings.config, lambda: runtime, lambda _runtime: key, agent_id)
-    return await registry(gateway.state).run(entry, call)
+    return await gateway.services.commands().run(entry, call)
 
 
 def answered_run(text: str, reply: CommandReply, agent_id: str, key: str, channel: str, run_id: str | None) -> Run:

@@ -6,10 +6,8 @@ import asyncio
 import errno
 import socket
 
-from openclaw.gateway.locks import GatewayLockError
-
-BIND_RETRIES = 20
-BIND_INTERVAL_S = 0.5
+from openclaw.errors import GatewayLockError
+from openclaw.gateway.limits import BIND_INTERVAL_S, BIND_RETRIES
 
 
 def _listen(host: str, port: int) -> socket.socket:

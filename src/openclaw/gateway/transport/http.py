@@ -1,5 +1,5 @@
 """HTTP probes on the gateway port: `/health[z]`, `/ready[z]`, `/startup[z]` (GET/HEAD only), the
-canvas routes, and who an HTTP caller is (its client address, its bearer secret).
+canvas routes, and whether an HTTP caller is local or authenticated.
 
 Probes answer anyone the browser rules let through (kubelets send no `Origin` and name the pod
 IP); only local or authenticated callers see details.
@@ -8,16 +8,19 @@ IP); only local or authenticated callers see details.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from openclaw import __version__
-from openclaw.gateway.auth import check_bearer
-from openclaw.locality import client_address, is_local_request
+from openclaw.gateway.auth import check_bearer, client_of
+from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
-    from openclaw.gateway.context import GatewayContext
+    from openclaw.gateway.httpapi.state import HttpApiState
+    from openclaw.gateway.state.context import GatewayContext
+    from openclaw.gateway.transport.sidecars import Sidecars
 
 JSON_HEADERS = {"Cache-Control": "no-store"}
 
@@ -27,10 +30,8 @@ def _json(body: dict[str, Any], status: int = 200) -> web.Response:
                         content_type="application/json", charset="utf-8")
 
 
-def client_of(request: web.Request, gateway: GatewayContext) -> str:
-    """The caller's address: the peer, or the client a `gateway.trustedProxies` proxy reports."""
-    trusted = gateway.settings.snapshot.get("gateway", "trustedProxies")
-    return client_address(request.remote, request.headers, tuple(trusted) if isinstance(trusted, list) else ())
+def _no_canvas() -> web.Response:
+    return web.Response(status=404, text="canvas host is disabled\n")
 
 
 def _authorized(request: web.Request, gateway: GatewayContext) -> bool:
@@ -40,26 +41,28 @@ def _authorized(request: web.Request, gateway: GatewayContext) -> bool:
     if local or gateway.settings.auth.mode == "none":
         return local
     return check_bearer(request.headers.get("Authorization"), gateway.settings.auth, gateway.rate_limiter,
-                        client_of(request, gateway), local, count_missing=False).ok
+                        client_of(request, gateway.settings), local, count_missing=False).ok
 
 
-def add_canvas_routes(app: web.Application, gateway: GatewayContext) -> None:
+def add_canvas_routes(app: web.Application, gateway: GatewayContext, sidecars: Sidecars) -> None:
     """The canvas on the gateway port (`/__openclaw__/canvas/`), for local or authenticated callers."""
 
     def allowed(request: web.Request) -> web.Response | None:
         if not _authorized(request, gateway):
             return web.json_response({"error": "Unauthorized", "code": "UNAUTHORIZED"}, status=401)
-        if gateway.sidecars.canvas is None:
-            return web.Response(status=404, text="canvas host is disabled\n")
         return None
 
     async def files(request: web.Request) -> web.StreamResponse:
-        refused = allowed(request)
-        return refused or await gateway.sidecars.canvas.serve(request, request.match_info["tail"])
+        refused, canvas = allowed(request), sidecars.canvas
+        if refused is not None or canvas is None:
+            return refused or _no_canvas()
+        return await canvas.serve(request, request.match_info["tail"])
 
     async def live(request: web.Request) -> web.StreamResponse:
-        refused = allowed(request)
-        return refused or await gateway.sidecars.canvas.websocket(request)
+        refused, canvas = allowed(request), sidecars.canvas
+        if refused is not None or canvas is None:
+            return refused or _no_canvas()
+        return await canvas.websocket(request)
 
     async def bare(_: web.Request) -> web.StreamResponse:
         raise web.HTTPMovedPermanently("/__openclaw__/canvas/")
@@ -69,7 +72,10 @@ def add_canvas_routes(app: web.Application, gateway: GatewayContext) -> None:
     app.router.add_get("/__openclaw__/ws", live)
 
 
-def add_http_routes(app: web.Application, gateway: GatewayContext) -> None:
+def add_http_routes(app: web.Application, gateway: GatewayContext,
+                    http_api: Callable[[], HttpApiState | None]) -> None:
+    """`http_api`: the OpenAI-compatible endpoints' state, once made (its request bodies show in `/readyz`)."""
+
     def guard(handler: Any) -> Any:
         async def wrapped(request: web.Request) -> web.StreamResponse:
             if request.method not in ("GET", "HEAD"):
@@ -97,11 +103,11 @@ def add_http_routes(app: web.Application, gateway: GatewayContext) -> None:
         body: dict[str, Any] = {"ready": ok}
         if _authorized(request, gateway):
             body.update(failing=failing, uptimeMs=gateway.uptime_ms())
-            channels = gateway.state.channels
+            channels, api = gateway.services.channels, http_api()
             if channels is not None and channels.suppressed:
                 body["suppressed"] = sorted(channels.suppressed)
-            if gateway.state.http_api is not None:  # request bodies held now and at most (bounded)
-                body["httpBodies"] = gateway.state.http_api.bodies.stats()
+            if api is not None:  # request bodies held now and at most (bounded)
+                body["httpBodies"] = api.bodies.stats()
         return _json(body, 200 if ok else 503)
 
     for path, handler in (("/health", health), ("/healthz", health), ("/startup", startup),

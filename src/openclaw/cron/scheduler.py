@@ -1,4 +1,4 @@
-"""The gateway's cron scheduler: each due job becomes an agent turn in a fresh session, its reply
+"""The cron scheduler: each due job becomes an agent turn in a fresh session, its reply
 optionally delivered to a channel target, its run recorded.
 
 A slot is claimed (written to disk) before its turn starts, so a crash or restart never runs the
@@ -13,30 +13,30 @@ import contextlib
 import copy
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openclaw import logfile
 from openclaw.cron.schedule import next_run, now_ms, validate
 from openclaw.cron.store import CronStore
 from openclaw.errors import UsageError
 
+if TYPE_CHECKING:
+    from openclaw.agents.runtime import AgentRuntime
+    from openclaw.channels.manager import ChannelManager
+
 MAX_SLEEP_S = 60.0
 MAX_JOBS = 500
 MAX_RUNNING = 8  # jobs' turns at once (each also waits for the agents' own cap)
 
 
-async def start_scheduler(state: Any, state_dir: Any) -> CronScheduler:
-    """Load the jobs and start the loop; kept on the runtime state (`state.cron`)."""
-    scheduler = CronScheduler(CronStore(state_dir), lambda: state.current_context)
-    await scheduler.start()
-    state.cron = scheduler
-    return scheduler
-
-
 class CronScheduler:
-    def __init__(self, store: CronStore, context: Callable[[], Any]) -> None:
+    def __init__(self, store: CronStore, agents: Callable[[], AgentRuntime],
+                 channels: Callable[[], ChannelManager | None]) -> None:
+        """`agents`: the runtime for a turn (raises when no model is configured); `channels`: the
+        running channels a reply is delivered through."""
         self.store = store
-        self._context = context  # the current GatewayContext (replaced by an in-process restart)
+        self._agents = agents
+        self._channels = channels
         self.jobs: list[dict[str, Any]] = []
         self.running: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
@@ -123,9 +123,8 @@ class CronScheduler:
 
     async def _turn(self, job: dict[str, Any], run_id: str) -> tuple[str, str | None, str, str]:
         from openclaw.agents.run import TurnInput
-        from openclaw.gateway.runstream import runtime_for
 
-        agents = runtime_for(self._context())
+        agents = self._agents()
         agent = agents.agent_id(job.get("agentId"))
         key = f"agent:{agent}:cron:{job['id']}:{run_id}"  # a fresh session for every run
         payload = job.get("payload") or {}
@@ -141,7 +140,7 @@ class CronScheduler:
         from openclaw.channels.base import OutboundMessage
 
         channel_name, to = delivery.get("channel"), delivery.get("to")
-        manager = self._context().state.channels
+        manager = self._channels()
         channel = manager.channel(channel_name) if manager is not None and channel_name else None
         if channel is None or not to:
             raise RuntimeError(f"cannot deliver to {channel_name or '?'}:{to or '?'} (channel not running "

@@ -1,0 +1,1 @@
+"""Process lifecycle: one gateway process from start to stop (locks, reload, crash loop, the services)."""

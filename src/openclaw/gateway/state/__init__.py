@@ -1,0 +1,1 @@
+"""The running gateway as handlers see it: its state, presence, devices, diagnostics and run streams."""
