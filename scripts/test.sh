@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need into .venv (plus Debian's chromium for the browser tests,
 # systemd for `systemd-analyze verify`, iproute2 for the pod simulation and bubblewrap for the
-# tools' fence, when missing and we may install packages) and run them. CI runs this via .ci/run.
+# tools' fence, when missing and we may install packages), run the static checks (scripts/check.sh;
+# OPENCLAW_SKIP_CHECKS=1 skips them) and the tests. CI runs this via .ci/run.
 # Tests that drive upstream's Node CLI run only when it is installed
 # (OPENCLAW_UPSTREAM_BIN, or `openclaw-upstream` on PATH); see README.
 set -euo pipefail
@@ -19,4 +20,7 @@ fi
 . scripts/venv.sh
 make_venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+if [ "${OPENCLAW_SKIP_CHECKS:-}" != 1 ]; then
+  bash scripts/check.sh  # lint, types, layers: a failure stops here, before the tests
+fi
 exec .venv/bin/python -m pytest "$@"

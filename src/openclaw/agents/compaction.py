@@ -17,7 +17,7 @@ from openclaw.models.client import ModelClient
 from openclaw.models.types import Message, ModelError, Request
 
 if TYPE_CHECKING:
-    from openclaw.agents.turn import Plan
+    from openclaw.agents.plan import Plan
 
 DEFAULT_WINDOW = 128_000
 THRESHOLD = 0.8

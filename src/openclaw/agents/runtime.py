@@ -20,6 +20,7 @@ from typing import Any
 
 from openclaw import logfile
 from openclaw.agents import maintenance, prompt, turn
+from openclaw.agents.plan import Plan
 from openclaw.agents.roster import sessions_db_path
 from openclaw.agents.run import Run, TurnInput
 from openclaw.agents.sessions import SessionStore
@@ -167,7 +168,7 @@ class AgentRuntime:
         else:
             run.finish("ok")
 
-    async def _plan(self, run: Run) -> turn.Plan:
+    async def _plan(self, run: Run) -> Plan:
         config = self.config()
         override = run.turn.model
         if override is None:
@@ -178,7 +179,7 @@ class AgentRuntime:
             raise ModelError("config", "no model is configured (set agents.defaults.model)")
         tools = select(self._tools(run.turn, run.agent_id), config, run.agent_id, run.turn.operator)
         runtime = prompt.Runtime(self.paths.name, str(refs[0]), run.agent_id, run.turn.channel)
-        return turn.Plan(refs, known, self.workspace(run.agent_id), tools, runtime, self.env)
+        return Plan(refs, known, self.workspace(run.agent_id), tools, runtime, self.env)
 
     def abort(self, session_key: str) -> list[str]:
         """Stop the session's running run and drop those waiting; their ids."""

@@ -9,33 +9,17 @@ fit the model's context window, older turns are summarised first.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from openclaw.agents import compaction, prompt
+from openclaw.agents.plan import Plan
 from openclaw.agents.run import Run
 from openclaw.agents.sessions import Session, SessionStore
 from openclaw.agents.tools import Tool, ToolContext, ToolError, clip
-from openclaw.models.catalog import ModelRef, Provider
 from openclaw.models.client import ModelClient
 from openclaw.models.types import Message, ModelError, Request, ToolSpec
 
 MAX_TOOL_ROUNDS = 16
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything a run needs, resolved before it starts."""
-
-    refs: list[ModelRef]
-    known: dict[str, Provider]
-    workspace: Path
-    tools: list[Tool]
-    runtime: prompt.Runtime
-    env: Mapping[str, str]
-    max_tokens: int = 4096
 
 
 async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient) -> None:

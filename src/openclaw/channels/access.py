@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from openclaw import logfile
-from openclaw.channels.base import CHAT, OPERATOR, STRANGER, InboundMessage
+from openclaw.channels.messages import CHAT, OPERATOR, STRANGER, InboundMessage
 from openclaw.channels.pairing import PairingStore
 
 Reply = Callable[[str], Awaitable[None]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from openclaw.channels.base import InboundMessage, OutboundMessage
+from openclaw.channels.messages import InboundMessage, OutboundMessage
 
 MAX_QUEUED = 256
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from openclaw import logfile
-from openclaw.channels.base import Channel, enabled
+from openclaw.channels.base import Channel
 from openclaw.channels.bus import MessageBus
+from openclaw.channels.messages import enabled
 from openclaw.config.view import Config
 
 CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel"}

@@ -23,7 +23,8 @@ from typing import Any
 import aiohttp
 
 from openclaw import logfile
-from openclaw.channels.base import Channel, InboundMessage, OutboundMessage, enabled
+from openclaw.channels.base import Channel
+from openclaw.channels.messages import InboundMessage, OutboundMessage, enabled
 from openclaw.channels.pairing import normalize_sender
 from openclaw.channels.pending import PendingUpdates, pending_store
 from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_message

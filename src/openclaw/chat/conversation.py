@@ -20,8 +20,8 @@ from openclaw.chat.commands import NO_MODEL, ChatCommand, Command, CommandCall, 
 if TYPE_CHECKING:
     from openclaw.agents.run import Run
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.channels.base import InboundMessage
     from openclaw.channels.bus import MessageBus
+    from openclaw.channels.messages import InboundMessage
     from openclaw.config.view import Config
 
 TYPING_EVERY_S = 4.0  # Telegram shows "typing" for about five seconds per request

@@ -21,15 +21,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from openclaw import logfile
-from openclaw.channels.base import STRANGER
+from openclaw.channels.messages import STRANGER
 from openclaw.chat.commands import CHANNEL, CommandRegistry, parse
 from openclaw.chat.conversation import Conversations
 from openclaw.config.view import Config
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.channels.base import InboundMessage
     from openclaw.channels.bus import MessageBus
+    from openclaw.channels.messages import InboundMessage
 
 MAX_CONCURRENT = 32
 

@@ -137,7 +137,7 @@ class CronScheduler:
         return run.status, run.error, run.text, key
 
     async def _deliver(self, delivery: dict[str, Any], text: str) -> None:
-        from openclaw.channels.base import OutboundMessage
+        from openclaw.channels.messages import OutboundMessage
 
         channel_name, to = delivery.get("channel"), delivery.get("to")
         manager = self._channels()

@@ -15,7 +15,7 @@ from openclaw.errors import UsageError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from openclaw.provisioning.onboarding import Answers, Prompter, Proposal
+    from openclaw.provisioning.wizard import Answers, Prompter, Proposal
 
 SUGGESTED = {  # a sensible first model per built-in provider; any ref can be typed instead
     "anthropic": "anthropic/claude-sonnet-4-5",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from openclaw.agents.workspace import ensure_workspace, workspace_dir
 from openclaw.config.store import format_issues, read_config, update_config
@@ -21,48 +21,17 @@ from openclaw.config.view import Config
 from openclaw.errors import ConfigError, OpenClawError, UsageError
 from openclaw.fsutil import ensure_private_dir
 from openclaw.ports.footprint import Footprint, check_footprint_fits, footprint_for
-from openclaw.ports.instances import Instance, isolation_check, other_instances
+from openclaw.ports.instances import isolation_check, other_instances
 from openclaw.ports.planner import collisions_with, plan_base, seed_bases_besides
 from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.env import expand_user
 from openclaw.profiles.names import DEFAULT_PORT
 from openclaw.profiles.paths import InstancePaths
+from openclaw.provisioning.wizard import Answers, Proposal, Step
 
 BIND_MODES = ("loopback", "lan", "tailnet", "auto")
 AUTH_MODES = ("token", "password", "none")
 MAIN_GAP = 20  # a profile beside the default instance starts at least this far above it
-
-
-@dataclass
-class Proposal:
-    """Defaults the wizard offers, worked out from this host's instances."""
-
-    workspace: str
-    port: int
-    bind: str
-    auth: str
-    service_available: bool
-    service_reason: str | None
-    others: list[Instance]
-
-
-@dataclass
-class Answers:
-    workspace: str
-    port: int
-    bind: str = "loopback"
-    auth: str = "token"
-    token: str | None = None
-    password: str | None = None
-    install_daemon: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)  # later steps (channels, models) add theirs
-
-
-class Prompter(Protocol):
-    def text(self, message: str, default: str, validate: Callable[[str], str | None] | None = None) -> str: ...
-    def select(self, message: str, choices: list[str], default: str) -> str: ...
-    def secret(self, message: str) -> str: ...
-    def confirm(self, message: str, default: bool) -> bool: ...
 
 
 def _service_availability(paths: InstancePaths) -> tuple[bool, str | None]:
@@ -220,15 +189,6 @@ def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str] | None 
     status = "created" if update.created else ("updated" if update.changed else "unchanged")
     return OnboardResult(paths, answers, footprint_for(answers.port, Config(update.after)), workspace, status, service,
                          running_gateway(paths, Config(update.after)))
-
-
-class Step(Protocol):
-    """One part of the wizard. `ask` fills answers interactively; `write` puts them in the config."""
-
-    name: str
-
-    def ask(self, prompter: Prompter, answers: Answers, proposal: Proposal) -> None: ...
-    def write(self, data: dict[str, Any], answers: Answers) -> None: ...
 
 
 def _default_steps() -> list[Step]:

@@ -12,7 +12,7 @@ from openclaw.channels.pairing import normalize_sender
 from openclaw.errors import UsageError
 
 if TYPE_CHECKING:
-    from openclaw.provisioning.onboarding import Answers, Prompter, Proposal
+    from openclaw.provisioning.wizard import Answers, Prompter, Proposal
 
 
 def parse_allow_from(text: str | None) -> list[str]:

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from openclaw.rescue.operations import RescueError
 
 if TYPE_CHECKING:
-    from openclaw.rescue.commands import Command, Context
+    from openclaw.chat.commands import Command
     from openclaw.rescue.kubeapi import KubeAPI
+    from openclaw.rescue.operations import Context
 
 TARGETS_ENV = "OPENCLAW_KUBERNETES_TARGETS"
 NAMESPACE_ENV = "OPENCLAW_KUBERNETES_NAMESPACE"

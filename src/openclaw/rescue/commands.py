@@ -8,16 +8,15 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from openclaw.chat.commands import Command
 from openclaw.config.store import parse_value
 from openclaw.config.view import Config
 from openclaw.logtail import format_log_line
-from openclaw.profiles.paths import InstancePaths
 from openclaw.rescue import operations as ops
-from openclaw.rescue.operations import RescueError
+from openclaw.rescue import survey
+from openclaw.rescue.operations import Context, RescueError
 
 HELP = """Operator commands (no model needed):
 /gateways - every instance on this host
@@ -34,15 +33,6 @@ host the profile may be left out (except for /stop, which alone stops the assist
 With a model configured, anything else goes to the assistant:
 /new or /reset - a fresh conversation, /stop - stop its answer,
 /model [provider/model] - show or change its model, /whoami"""
-
-MUTATING = {"config", "rollback", "restart", "start", "stop"}
-
-
-@dataclass
-class Context:
-    me: InstancePaths
-    targets: list[str] | None  # rescue.targets; None = every other instance
-
 
 SUBWORDS = {"config": {"get", "set"}}  # words that can follow a command whose profile was left out
 
@@ -67,7 +57,7 @@ def _age(ts: float | None) -> str:
 
 def _gateways(ctx: Context, cmd: Command) -> str:
     lines = []
-    for row in ops.gateways(ctx.me):
+    for row in survey.rows(ctx.me):
         state = ("healthy" if row["healthy"] else "unhealthy") if row["running"] else "stopped"
         extra = f", pid {row['pid']}" if row["pid"] else ""
         clash = f", COLLIDES: {row['collisions'][0]['other'] or 'a listener'}" if row["collisions"] else ""

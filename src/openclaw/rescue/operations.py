@@ -35,6 +35,14 @@ class RescueError(OpenClawError):
     """An operation refused or failed; the message is what the operator reads."""
 
 
+@dataclass
+class Context:
+    """Who runs an operator command: this instance, and the instances it may act on."""
+
+    me: InstancePaths
+    targets: list[str] | None  # rescue.targets; None = every other instance
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -102,12 +110,6 @@ def names(me: InstancePaths) -> set[str]:
     if any(i.profile is None for i in instances):
         out.add("main")
     return out
-
-
-def gateways(me: InstancePaths) -> list[dict[str, Any]]:
-    from openclaw.rescue.survey import rows
-
-    return rows(me)
 
 
 def has_rescue_role(config: Config, paths: InstancePaths) -> bool:

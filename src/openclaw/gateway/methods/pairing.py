@@ -105,7 +105,7 @@ async def pairing_approve(ctx: CallContext) -> dict[str, Any]:
 
 
 async def _notify(ctx: CallContext, request: Any) -> str:
-    from openclaw.channels.base import OutboundMessage
+    from openclaw.channels.messages import OutboundMessage
 
     manager = ctx.gateway.services.channels
     channel = manager.channel(request.channel) if manager is not None else None

@@ -78,7 +78,8 @@ async def sessions_delete(ctx: CallContext) -> dict[str, Any]:
 
 @method("sessions.compact", scope=ADMIN, params="SessionsCompactParams")
 async def sessions_compact(ctx: CallContext) -> dict[str, Any]:
-    from openclaw.agents import compaction, prompt, turn
+    from openclaw.agents import compaction, prompt
+    from openclaw.agents.plan import Plan
     from openclaw.models.catalog import chain
 
     runtime = runtime_for(ctx.gateway)
@@ -90,8 +91,7 @@ async def sessions_compact(ctx: CallContext) -> dict[str, Any]:
         raise RpcError(INVALID_REQUEST, f"session {key} is running; try again when it is idle")
     agent_id = runtime.agent_id(ctx.params.get("agentId"))
     refs, known = chain(runtime.config(), runtime.env, agent_id, session.model_override)
-    plan = turn.Plan(refs, known, runtime.workspace(agent_id), [], prompt.Runtime("", str(refs[0]), agent_id),
-                     runtime.env)
+    plan = Plan(refs, known, runtime.workspace(agent_id), [], prompt.Runtime("", str(refs[0]), agent_id), runtime.env)
     before = session.compaction_count
     history = await store.history(session)
     await compaction.fit(history, "", plan, store, session, runtime.client, force=True)

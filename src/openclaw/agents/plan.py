@@ -1,0 +1,25 @@
+"""What a run needs, resolved before it starts: the models to try, the tools, the prompt's facts.
+Its own module so that the turn and the compaction it calls both read it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from openclaw.agents import prompt
+from openclaw.agents.tools import Tool
+from openclaw.models.catalog import ModelRef, Provider
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a run needs, resolved before it starts."""
+
+    refs: list[ModelRef]
+    known: dict[str, Provider]
+    workspace: Path
+    tools: list[Tool]
+    runtime: prompt.Runtime
+    env: Mapping[str, str]
+    max_tokens: int = 4096

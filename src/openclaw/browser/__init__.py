@@ -1,0 +1,1 @@
+"""The managed browser: Chromium per profile, driven over CDP, served on the browser-control port."""

@@ -1,0 +1,1 @@
+"""Chat channels (Telegram, ...): each judges access and publishes inbound messages on the bus."""

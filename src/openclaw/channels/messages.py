@@ -1,0 +1,53 @@
+"""The messages channels and the dispatcher pass over the bus, and the access verdicts on them.
+Kept apart from the channel base class so the bus and the access rules need only these."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+OPERATOR, CHAT, STRANGER = "operator", "chat", "stranger"  # access verdicts (channels.access)
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str
+    account: str
+    chat_id: int | str
+    chat_type: str  # private | group | supergroup | channel
+    sender_id: str
+    sender_name: str
+    text: str
+    message_id: int
+    mentioned: bool  # the bot was @mentioned (or replied to) in a group
+    bot_username: str | None = None  # this account's own name (commands may be addressed to it)
+    access: str = ""  # the channel's verdict: operator | chat | stranger (channels.access)
+    resumed: bool = False  # taken before a stop and answered now: its turn may have begun already
+    # Called once whoever handles the message is done with it (its reply sent, or none needed); a
+    # channel that keeps unanswered messages (channels.pending) forgets it then. None: nothing to do.
+    settle: Callable[[], Awaitable[None]] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def direct(self) -> bool:
+        return self.chat_type == "private"
+
+    @property
+    def operator(self) -> bool:
+        return self.access == "operator"
+
+    def reply(self, text: str) -> OutboundMessage:
+        return OutboundMessage(self.channel, self.account, self.chat_id, text)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    channel: str
+    account: str
+    chat_id: int | str
+    text: str
+
+
+def enabled(section: dict[str, Any]) -> bool:
+    """A channel or account section is on unless it says `enabled: false`."""
+    return section.get("enabled", True) is not False
