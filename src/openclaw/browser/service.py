@@ -10,7 +10,7 @@ import asyncio
 import base64
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,9 @@ NAVIGATE_TIMEOUT_S = 15.0
 
 
 class BrowserService:
-    def __init__(self, paths: InstancePaths, settings: Callable[[], Any]) -> None:
+    def __init__(self, paths: InstancePaths, settings: Callable[[], Any], env: Mapping[str, str]) -> None:
         self.paths = paths
+        self.env = env
         self._settings = settings  # the gateway's current GatewaySettings
         self.browsers: dict[str, ManagedBrowser] = {}
         self.last_target: dict[str, str] = {}
@@ -43,7 +44,7 @@ class BrowserService:
     def config(self) -> BrowserConfig:
         """Read fresh from disk (profiles change at runtime); the running snapshot if the file is broken."""
         settings = self._settings()
-        snap = read_config(self.paths.config_path, validate=False)
+        snap = read_config(self.paths.config_path, self.env, validate=False)
         config = settings.config if snap.issues or not snap.exists else snap.view()
         return BrowserConfig.from_config(config, settings.footprint, self.paths.state_dir)
 
@@ -58,7 +59,7 @@ class BrowserService:
         return self._session
 
     async def _persist(self, mutate: Callable[[dict[str, Any]], None]) -> None:
-        await asyncio.to_thread(update_config, self.paths.config_path, mutate)
+        await asyncio.to_thread(update_config, self.paths.config_path, mutate, self.env)
 
     async def _ensure_port(self, prof: BrowserProfile) -> BrowserProfile:
         """Give a managed profile its CDP port on first use and write it to the config."""
@@ -105,8 +106,9 @@ class BrowserService:
             if current and current.alive() and await self._answering(prof):
                 return {"ok": True, "profile": prof.name}
             cfg = self.config()
-            executable, kind = find_browser(cfg.executable_path)
-            browser = ManagedBrowser(prof, executable, kind, needs_headless(cfg.headless), cfg.no_sandbox)
+            executable, kind = find_browser(cfg.executable_path, self.env)
+            browser = ManagedBrowser(prof, executable, kind, needs_headless(cfg.headless, self.env), cfg.no_sandbox,
+                                     self.env)
             started = time.monotonic()
             await browser.start(self.session)
             self.browsers[prof.name] = browser
@@ -136,7 +138,7 @@ class BrowserService:
         running = await self._answering(prof, timeout=0.3)
         browser = self.browsers.get(prof.name)
         try:
-            detected, kind, error = (*find_browser(cfg.executable_path), None)
+            detected, kind, error = (*find_browser(cfg.executable_path, self.env), None)
         except BrowserError as exc:
             detected, kind, error = None, None, exc.message
         return {
@@ -146,7 +148,7 @@ class BrowserService:
             "chosenBrowser": browser.kind if browser and running else None, "detectedBrowser": kind,
             "detectedExecutablePath": detected, "detectError": error,
             "userDataDir": str(prof.user_data_dir) if prof.user_data_dir else None, "color": prof.color,
-            "headless": needs_headless(cfg.headless), "attachOnly": prof.remote, "controlPort": cfg.control_port,
+            "headless": needs_headless(cfg.headless, self.env), "attachOnly": prof.remote, "controlPort": cfg.control_port,
         }
 
     async def profiles(self) -> dict[str, Any]:

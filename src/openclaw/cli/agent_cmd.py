@@ -7,6 +7,7 @@ the reply (or JSON) is printed; Ctrl-C aborts an accepted run on the gateway;
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -90,8 +91,8 @@ def agent(message: str | None, message_file: str | None, agent_id: str | None, s
     from openclaw.config.store import load_valid_config, read_view
 
     text = read_message(message, message_file)
-    paths = resolve_paths()
-    config = load_valid_config(paths.config_path).view() if local else read_view(paths.config_path)
+    paths = resolve_paths(os.environ)
+    config = load_valid_config(paths.config_path, os.environ).view() if local else read_view(paths.config_path, os.environ)
     key = session_key_for(config, agent_id, session_key, to)
     wait_s = _wait_s(config, agent_timeout)
     request = {"message": text, "agentId": agent_id, "sessionKey": key, "sessionId": session_id, "model": model}

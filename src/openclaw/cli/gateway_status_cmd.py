@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -81,7 +82,7 @@ def status(require_rpc: bool, deep: bool, url: str | None, token: str | None, pa
            timeout: int, as_json: bool) -> None:
     from openclaw.services.lifecycle import service_view
 
-    paths = resolve_paths()
+    paths = resolve_paths(os.environ)
     target = target_from(url, token, password)
     view = service_view(paths) if not target.explicit_url else {"available": False, "reason": "explicit --url"}
     rpc = probe(target, timeout, require_rpc)

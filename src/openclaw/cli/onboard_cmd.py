@@ -143,8 +143,8 @@ def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | No
             gateway_auth: str | None, gateway_token: str | None, gateway_password: str | None,
             install_daemon: bool | None, telegram_token: str | None, telegram_allow_from: str | None, force: bool,
             as_json: bool, **flags: Any) -> None:
-    paths = resolve_paths()
-    proposal = propose(paths)
+    paths = resolve_paths(os.environ)
+    proposal = propose(paths, os.environ)
     if non_interactive:
         answers = Answers(
             workspace=workspace or proposal.workspace, port=gateway_port or proposal.port,
@@ -172,7 +172,7 @@ def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | No
             return
         answers = asked
     check_answers(answers, proposal, force=force)
-    result = apply(paths, answers)
+    result = apply(paths, answers, os.environ)
     if as_json:
         print_json(result.as_dict())
     else:

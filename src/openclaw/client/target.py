@@ -37,13 +37,12 @@ class Target:
 
 def resolve_target(
     paths: InstancePaths,
+    env: Mapping[str, str],
     url: str | None = None,
     token: str | None = None,
     password: str | None = None,
     port: int | None = None,
-    env: Mapping[str, str] | None = None,
 ) -> Target:
-    env = os.environ if env is None else env
     explicit = url or (env.get("OPENCLAW_GATEWAY_URL") if port is None else None)
     if explicit:
         if not explicit.startswith(("ws://", "wss://")):

@@ -67,7 +67,7 @@ class Context:
 
 
 def check_config(ctx: Context) -> list[Finding]:
-    snap = read_config(ctx.paths.config_path)
+    snap = read_config(ctx.paths.config_path, os.environ)
     path = str(ctx.paths.config_path)
     if not snap.exists:
         return [Finding("config/missing", "error", f"no config at {path}", "the gateway refuses to start without one",
@@ -164,7 +164,7 @@ def _default_workspace(inst: Instance, home: Path) -> str:
 
 
 def _config_of(inst: Instance) -> Config:
-    return read_config(inst.config_path, validate=False).view()
+    return read_config(inst.config_path, os.environ, validate=False).view()
 
 
 def check_shared_resources(ctx: Context) -> list[Finding]:
@@ -180,7 +180,7 @@ def check_shared_resources(ctx: Context) -> list[Finding]:
             claims.setdefault(("cdpUrl", url), []).append(inst)
         ws = config.agent_defaults.workspace
         if ws:
-            claims.setdefault(("workspace", os.path.abspath(expand_user(ws))), []).append(inst)
+            claims.setdefault(("workspace", os.path.abspath(expand_user(ws, os.environ))), []).append(inst)
     for (kind, value), owners in claims.items():
         if len(owners) < 2:
             continue
@@ -291,7 +291,7 @@ def check_isolation(ctx: Context) -> list[Finding]:
     state_dirs = host_state_dirs(ctx.paths) + [i.state_dir for i in ctx.instances]
     out = []
     for inst in ctx.instances:
-        for issue in isolation_issues(_config_of(inst), state_dirs):
+        for issue in isolation_issues(_config_of(inst), state_dirs, os.environ):
             out.append(Finding("isolation/state-dir", "error", f"{inst.name}: {issue}",
                                "that instance would serve or overwrite an instance's config, credentials and logs; "
                                "its gateway refuses to start with it",
@@ -320,7 +320,7 @@ def check_models(ctx: Context) -> list[Finding]:
     from openclaw.models.catalog import APIS, env_key_name, parse_ref, providers
     from openclaw.models.types import ModelError
 
-    config = read_config(ctx.paths.config_path, validate=False).view()
+    config = read_config(ctx.paths.config_path, os.environ, validate=False).view()
     path = str(ctx.paths.config_path)
     try:
         known = providers(config, os.environ)

@@ -19,7 +19,7 @@ def check_sandbox(ctx: Context) -> list[Finding]:
     from openclaw.sandbox.backend import INSTALL_HINT, detect
     from openclaw.sandbox.settings import sandbox_settings
 
-    config = read_config(ctx.paths.config_path, validate=False).view()
+    config = read_config(ctx.paths.config_path, os.environ, validate=False).view()
     path = str(ctx.paths.config_path)
     backend = detect(os.environ)
     out: list[Finding] = []

@@ -96,7 +96,7 @@ class GatewayContext:
         if self.state.browser is None:
             from openclaw.browser.service import BrowserService
 
-            self.state.browser = BrowserService(self.settings.paths, lambda: self.state.current_settings)
+            self.state.browser = BrowserService(self.settings.paths, lambda: self.state.current_settings, self.env)
             self.state.browser.adopt_leftovers()
         return self.state.browser
 

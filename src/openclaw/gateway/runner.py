@@ -48,10 +48,10 @@ def _levels(settings: GatewaySettings, env: Mapping[str, str]) -> tuple[int, int
 
 
 class GatewayRunner:
-    def __init__(self, paths: InstancePaths, options: RunOptions, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, paths: InstancePaths, options: RunOptions, env: Mapping[str, str]) -> None:
         self.paths = paths
         self.options = options
-        self.env = dict(os.environ if env is None else env)
+        self.env = dict(env)
         self.server: GatewayServer | None = None
         self.watcher: ConfigWatcher | None = None
         self.state: RuntimeState | None = None
@@ -248,7 +248,7 @@ class GatewayRunner:
         bus = MessageBus()
         state.dispatcher = Dispatcher(bus, self.paths, config, lambda: self.server.gateway.agents)
         state.dispatcher.start()
-        state.channels = ChannelManager(config, bus, self.paths.state_dir)
+        state.channels = ChannelManager(config, bus, self.paths.state_dir, self.env)
         tripped = state.breaker.tripped
         await state.channels.start_all(autostart=not tripped)
         if tripped and state.channels.suppressed:
@@ -386,7 +386,7 @@ class GatewayRunner:
         gateway.state.stability.record("config.reload", outcome="applied", paths=changed[:20])
 
 
-def run_gateway(paths: InstancePaths, options: RunOptions, env: Mapping[str, str] | None = None) -> int:
+def run_gateway(paths: InstancePaths, options: RunOptions, env: Mapping[str, str]) -> int:
     return GatewayRunner(paths, options, env).run()
 
 

@@ -8,7 +8,6 @@ methods, handlers and connections see of the gateway is its `GatewayContext`.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -32,9 +31,9 @@ RESTART_EXPECTED_MS = 1500
 
 
 class GatewayServer:
-    def __init__(self, settings: GatewaySettings, state: RuntimeState, env: Mapping[str, str] | None = None,
+    def __init__(self, settings: GatewaySettings, state: RuntimeState, env: Mapping[str, str],
                  hooks: Any = None) -> None:
-        env = dict(os.environ if env is None else env)
+        env = dict(env)
         self.gateway = GatewayContext(settings, state, env, load_methods(), hooks)
         self.sidecars = self.gateway.sidecars = Sidecars(self.gateway)
         self._stop = asyncio.get_running_loop().create_future()

@@ -146,9 +146,8 @@ def _has_auth(auth: AuthConfig) -> bool:
 
 
 def resolve_settings(
-    paths: InstancePaths, opts: RunOptions, env: Mapping[str, str] | None = None, snap: ConfigSnapshot | None = None
+    paths: InstancePaths, opts: RunOptions, env: Mapping[str, str], snap: ConfigSnapshot | None = None
 ) -> GatewaySettings:
-    env = os.environ if env is None else env
     snap = snap or read_config(paths.config_path, env)
     issues = snap.issues or isolation_check(paths, env)(snap.view())
     if issues:

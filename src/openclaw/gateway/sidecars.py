@@ -7,7 +7,6 @@ reported in status; the gateway itself keeps running.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +32,8 @@ def canvas_root(gateway: GatewayContext) -> Path:
     s = gateway.settings
     root = s.snapshot.get("canvasHost", "root")
     if isinstance(root, str) and root:
-        return expand_user(root)
-    return workspace_dir(s.config, s.paths, os.environ) / "canvas"
+        return expand_user(root, gateway.env)
+    return workspace_dir(s.config, s.paths, gateway.env) / "canvas"
 
 
 def _off(env_key: str, gateway: GatewayContext) -> bool:

@@ -125,7 +125,7 @@ def host_state_dirs(paths: InstancePaths) -> list[Path]:
 
 
 def isolation_check(paths: InstancePaths,
-                    env: Mapping[str, str] | None = None) -> Callable[[Config], list[Issue]]:
+                    env: Mapping[str, str]) -> Callable[[Config], list[Issue]]:
     """A config check for `update_config`: paths that would expose or overwrite a state dir."""
 
     def check(config: Config) -> list[Issue]:
@@ -135,7 +135,7 @@ def isolation_check(paths: InstancePaths,
 
 
 def instance_from_paths(paths: InstancePaths, record: dict[str, Any] | None = None) -> Instance:
-    snap = read_config(paths.config_path, validate=False)
+    snap = read_config(paths.config_path, os.environ, validate=False)
     error = "; ".join(str(i) for i in snap.issues) or None
     if record:
         base, source = int(record["port"]), "running"

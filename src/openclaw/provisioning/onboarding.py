@@ -77,8 +77,8 @@ def _service_availability(paths: InstancePaths) -> tuple[bool, str | None]:
     return True, None
 
 
-def propose(paths: InstancePaths) -> Proposal:
-    snap = read_config(paths.config_path)
+def propose(paths: InstancePaths, env: Mapping[str, str]) -> Proposal:
+    snap = read_config(paths.config_path, env)
     if snap.issues:
         raise ConfigError(format_issues(paths.config_path, snap.issues)
                           + "\nFix it first (openclaw config validate lists the same problems).")
@@ -92,7 +92,7 @@ def propose(paths: InstancePaths) -> Proposal:
         port = plan_base(others, listening_ports(), start=start, reserved=seed_bases_besides(paths.profile)).base
     available, reason = _service_availability(paths)
     return Proposal(
-        workspace=str(workspace_dir(snap.view(), paths, os.environ)),
+        workspace=str(workspace_dir(snap.view(), paths, env)),
         port=port,
         bind=snap.get("gateway", "bind") or "loopback",
         auth=snap.get("gateway", "auth", "mode") or "token",
@@ -191,7 +191,7 @@ def running_gateway(paths: InstancePaths, config: Config) -> dict[str, Any] | No
     return {"pid": rec["pid"], "port": rec["port"], "applies": "restart" if reload_off else "live"}
 
 
-def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str] | None = None) -> OnboardResult:
+def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str]) -> OnboardResult:
     """Write everything in one go: state dir, config, workspace, then (optionally) the service."""
     ensure_private_dir(paths.state_dir)
     workspace = expand_user(answers.workspace, env).resolve()
@@ -216,7 +216,7 @@ def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str] | None 
     if answers.install_daemon:
         from openclaw.services import lifecycle
 
-        service = lifecycle.install(paths, force=True).as_dict()["service"]
+        service = lifecycle.install(paths, env, force=True).as_dict()["service"]
     status = "created" if update.created else ("updated" if update.changed else "unchanged")
     return OnboardResult(paths, answers, footprint_for(answers.port, Config(update.after)), workspace, status, service,
                          running_gateway(paths, Config(update.after)))

@@ -56,12 +56,11 @@ class SetupResult:
 
 def setup_instance(
     paths: InstancePaths,
+    env: Mapping[str, str],
     port: int | None = None,
     workspace: str | None = None,
     force: bool = False,
-    env: Mapping[str, str] | None = None,
 ) -> SetupResult:
-    env = os.environ if env is None else env
     ensure_private_dir(paths.state_dir)
     snap = read_config(paths.config_path, env)
     if snap.issues:

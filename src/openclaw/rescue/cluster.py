@@ -46,12 +46,12 @@ class ClusterTarget:
     url: str
 
 
-def active(env: Mapping[str, str] | None = None) -> bool:
-    return bool((os.environ if env is None else env).get(TARGETS_ENV))
+def active(env: Mapping[str, str]) -> bool:
+    return bool(env.get(TARGETS_ENV))
 
 
-def cluster_targets(env: Mapping[str, str] | None = None) -> dict[str, ClusterTarget]:
-    raw = (os.environ if env is None else env).get(TARGETS_ENV) or "{}"
+def cluster_targets(env: Mapping[str, str]) -> dict[str, ClusterTarget]:
+    raw = env.get(TARGETS_ENV) or "{}"
     try:
         data = json.loads(raw)
         return {str(k): ClusterTarget(str(k), str(v["statefulSet"]), str(v["url"]).rstrip("/"))
@@ -64,7 +64,7 @@ def cluster_targets(env: Mapping[str, str] | None = None) -> dict[str, ClusterTa
 def allowed_targets(ctx: Context | None) -> dict[str, ClusterTarget]:
     """The rendered targets, within `rescue.targets` as the pod's config says now (it may have
     been narrowed since rendering; the Role stays the outer bound)."""
-    targets = cluster_targets()
+    targets = cluster_targets(os.environ)
     allowed = None if ctx is None else ctx.targets
     if allowed is None:
         return targets

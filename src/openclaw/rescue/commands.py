@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -173,7 +174,7 @@ async def run(ctx: Context, cmd: Command) -> tuple[bool, str]:
     """(ok, reply). Refusals and failures come back as a readable reply, never an exception."""
     from openclaw.rescue import cluster
 
-    handler = (cluster.HANDLERS if cluster.active() else HANDLERS).get(cmd.name)
+    handler = (cluster.HANDLERS if cluster.active(os.environ) else HANDLERS).get(cmd.name)
     if handler is None:
         return False, f"unknown command /{cmd.name}; /help lists them"
     try:

@@ -120,7 +120,7 @@ def _record(paths: InstancePaths) -> dict[str, Any] | None:
 
 
 def status(target: Target) -> dict[str, Any]:
-    snap = read_config(target.paths.config_path)
+    snap = read_config(target.paths.config_path, os.environ)
     rec = _record(target.paths)
     port = int(rec["port"]) if rec else snap.get("gateway", "port")
     from openclaw.services.lifecycle import definition_exists
@@ -147,7 +147,7 @@ def doctor(target: Target) -> Any:
 
 
 def config_get(target: Target, key: str) -> Any:
-    snap = read_config(target.paths.config_path, validate=False)
+    snap = read_config(target.paths.config_path, os.environ, validate=False)
     parts = parse_path(key)
     try:
         value = get_path(snap.data, parts)
@@ -160,8 +160,8 @@ def config_set(target: Target, key: str, value: Any) -> list[str]:
     """Validated before writing (nothing written if invalid); the old file stays as openclaw.json.bak."""
     parts = parse_path(key)
     try:
-        update = update_config(target.paths.config_path, lambda d: set_path(d, parts, value), require_valid=True,
-                               check=isolation_check(target.paths))
+        update = update_config(target.paths.config_path, lambda d: set_path(d, parts, value), os.environ,
+                               require_valid=True, check=isolation_check(target.paths, os.environ))
     except ConfigError as exc:
         problems = [line.strip()[2:] for line in str(exc).splitlines() if line.strip().startswith("- ")]
         raise RescueError(f"refused, nothing written: {'; '.join(problems) or exc}") from None
@@ -190,7 +190,7 @@ def _managed(target: Target) -> bool:
 
 
 def _require_valid_config(target: Target) -> None:
-    snap = read_config(target.paths.config_path)
+    snap = read_config(target.paths.config_path, os.environ)
     if not snap.exists:
         raise RescueError(f"{target.name} has no config ({target.paths.config_path})")
     if snap.issues:

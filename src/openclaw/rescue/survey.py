@@ -45,7 +45,7 @@ def listing(me: InstancePaths) -> dict[str, list[dict[str, Any]]]:
     in a cluster, the rescue pod's targets (no neighbours)."""
     from openclaw.rescue import cluster
 
-    if cluster.active():
+    if cluster.active(os.environ):
         import asyncio
 
         return {"instances": asyncio.run(cluster.rows(me.name)), "neighbours": []}

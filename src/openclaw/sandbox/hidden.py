@@ -105,7 +105,7 @@ def _read_workspaces(config: Path, state: Path, paths: InstancePaths) -> list[Pa
     from openclaw.config.store import read_config
     from openclaw.profiles.paths import paths_for_state_dir
 
-    view = read_config(config, validate=False).view()
+    view = read_config(config, os.environ, validate=False).view()
     owner = paths_for_state_dir(state, paths.home)
     env = {**os.environ, "HOME": str(paths.home)}
     env.pop("OPENCLAW_WORKSPACE_DIR", None)  # this process's own setting says nothing of theirs

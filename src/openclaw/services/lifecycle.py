@@ -69,7 +69,7 @@ def require_profile_paths(paths: InstancePaths) -> None:
 
 
 def _config_port(paths: InstancePaths) -> int:
-    snap = read_config(paths.config_path, validate=False)
+    snap = read_config(paths.config_path, os.environ, validate=False)
     return resolve_base_port(None, snap.view(), paths.profile, env={})[0]
 
 
@@ -99,7 +99,7 @@ def _audit(paths: InstancePaths, action: str) -> None:
 
 def _prepare_config(paths: InstancePaths, port: int, warnings: list[str]) -> None:
     """Record the service's port in the config and make sure token auth has a token."""
-    snap = read_config(paths.config_path)
+    snap = read_config(paths.config_path, os.environ)
     if snap.issues:
         raise ConfigError(format_issues(paths.config_path, snap.issues)
                           + "\nFix the config first: a service would only restart-loop on it (exit 78).")
@@ -113,12 +113,10 @@ def _prepare_config(paths: InstancePaths, port: int, warnings: list[str]) -> Non
             auth["token"] = secrets.token_hex(24)
             warnings.append("No gateway token found. Generated one and saved it to the config.")
 
-    update_config(paths.config_path, mutate)
+    update_config(paths.config_path, mutate, os.environ)
 
 
-def install(paths: InstancePaths, port: int | None = None, force: bool = False,
-            env: Mapping[str, str] | None = None) -> ServiceResult:
-    env = os.environ if env is None else env
+def install(paths: InstancePaths, env: Mapping[str, str], port: int | None = None, force: bool = False) -> ServiceResult:
     manager, spec = _context(paths, port if port is not None else _config_port(paths), env)
     current = manager.status(spec)
     if current.installed and current.enabled and not force:
@@ -160,8 +158,8 @@ def _restore(snapshot: dict[Path, bytes | None]) -> None:
             path.write_bytes(data)
 
 
-def uninstall(paths: InstancePaths, env: Mapping[str, str] | None = None) -> ServiceResult:
-    manager, spec = _context(paths, None, os.environ if env is None else env)
+def uninstall(paths: InstancePaths, env: Mapping[str, str]) -> ServiceResult:
+    manager, spec = _context(paths, None, env)
     status = manager.status(spec)
     if not status.installed:
         return ServiceResult("uninstall", "not-installed", status, ["Gateway service is not installed; nothing to remove."])

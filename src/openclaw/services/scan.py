@@ -3,6 +3,7 @@ with it (a profile whose state dir is gone, a port that drifted, a user/system d
 
 from __future__ import annotations
 
+import os
 import plistlib
 import re
 from dataclasses import dataclass, field
@@ -97,7 +98,7 @@ def _diagnose(services: list[FoundService]) -> None:
             svc.problems.append(f"stale: its state dir {state} is gone")
         elif state is not None and svc.port:
             config = Path(svc.env.get("OPENCLAW_CONFIG_PATH") or state / "openclaw.json")
-            snap = read_config(config, validate=False)
+            snap = read_config(config, os.environ, validate=False)
             config_port = resolve_base_port(None, snap.view(), svc.profile, env={})[0]
             if config_port != svc.port:
                 svc.problems.append(f"port drift: service runs {svc.port}, config says {config_port}")

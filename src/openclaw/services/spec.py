@@ -66,9 +66,8 @@ def _minimal_path(python: str, platform: str) -> str:
     return ":".join(dict.fromkeys(dirs))
 
 
-def build_spec(paths: InstancePaths, port: int, platform: str, env: Mapping[str, str] | None = None,
+def build_spec(paths: InstancePaths, port: int, platform: str, env: Mapping[str, str],
                python: str | None = None) -> ServiceSpec:
-    env = os.environ if env is None else env
     python = python or sys.executable
     names = {
         "systemd": systemd_unit(paths.profile),
