@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from run import PY, Bench, machine, memory, wait_healthy  # noqa: E402
+from run import PY, Bench, machine, memory, wait_healthy
 
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 

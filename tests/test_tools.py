@@ -26,7 +26,7 @@ from openclaw.tools.web import fetch, public
 
 
 def sandbox() -> ToolSandbox:
-    return ToolSandbox(resolve_paths(os.environ), lambda: Config({}))
+    return ToolSandbox(resolve_paths(os.environ), lambda: Config({}), os.environ)
 
 
 def ctx(tmp_path: Path, operator: bool = True) -> ToolContext:

@@ -207,7 +207,7 @@ async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str],
     from openclaw.gateway.runstream import final_payload
     from openclaw.tools import toolset
 
-    runtime = AgentRuntime(paths, lambda: config, env, lambda _t, _a: toolset(paths, lambda: config))
+    runtime = AgentRuntime(paths, lambda: config, env, lambda _t, _a: toolset(paths, lambda: config, env))
     try:
         agent = runtime.agent_id(request["agentId"])
         key = request["sessionKey"]

@@ -18,7 +18,7 @@ COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report.")
 def doctor(fix: bool, as_json: bool) -> None:
     paths = resolve_paths(os.environ)
-    report = run_doctor(paths, fix=fix)
+    report = run_doctor(paths, os.environ, fix=fix)
     if as_json:
         print_json(report.as_dict())
     else:

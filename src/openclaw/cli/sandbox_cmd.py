@@ -30,7 +30,7 @@ def explain(agent_id: str | None, session: str | None, as_json: bool) -> None:
     ids = [a.id for a in config.agents]
     if agent_id and agent_id not in ids:
         raise UsageError(f"unknown agent {agent_id!r} (agents: {', '.join(ids)})")
-    data = build(paths, config, agent_id or config.default_agent_id, session)
+    data = build(paths, config, os.environ, agent_id or config.default_agent_id, session)
     if as_json:
         print_json(data)
         return

@@ -6,7 +6,6 @@ schema, so a broken config never stops `status` from reaching a gateway.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 

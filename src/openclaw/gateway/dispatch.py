@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from openclaw import logfile
@@ -38,9 +38,10 @@ REFUSED = "Sorry, only this gateway's owners and allow-listed senders may run op
 
 class Dispatcher:
     def __init__(self, bus: MessageBus, paths: InstancePaths, config: Callable[[], Config],
-                 agents: Callable[[], AgentRuntime]) -> None:
+                 agents: Callable[[], AgentRuntime], env: Mapping[str, str]) -> None:
         self.bus = bus
         self.paths = paths
+        self.env = env
         self._config = config
         self.chat = Conversations(bus, config, agents)
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)
@@ -137,7 +138,7 @@ class Dispatcher:
             await self.bus.send(msg.reply(REFUSED))
             return
         await self.bus.typing(msg.channel, msg.account, msg.chat_id)
-        ctx = commands.Context(self.paths, commands.targets_from(self._config()))
+        ctx = commands.Context(self.paths, commands.targets_from(self._config()), self.env)
         ok, reply = await commands.run(ctx, cmd)
         await self._audit(msg, **record, result="ok" if ok else "failed", reply=reply[:500])
         await self.bus.send(msg.reply(reply))

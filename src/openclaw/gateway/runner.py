@@ -246,7 +246,7 @@ class GatewayRunner:
             return state.current_settings.config
 
         bus = MessageBus()
-        state.dispatcher = Dispatcher(bus, self.paths, config, lambda: self.server.gateway.agents)
+        state.dispatcher = Dispatcher(bus, self.paths, config, lambda: self.server.gateway.agents, self.env)
         state.dispatcher.start()
         state.channels = ChannelManager(config, bus, self.paths.state_dir, self.env)
         tripped = state.breaker.tripped

@@ -8,7 +8,6 @@ reached the user a failure is final: a retry would say it twice.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any

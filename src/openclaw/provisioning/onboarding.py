@@ -8,7 +8,6 @@ features land.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ class Proposal:
     service_available: bool
     service_reason: str | None
     others: list[Instance]
+    env: Mapping[str, str]  # what the wizard was started with (a provider key already set, say)
 
 
 @dataclass
@@ -99,6 +99,7 @@ def propose(paths: InstancePaths, env: Mapping[str, str]) -> Proposal:
         service_available=available,
         service_reason=reason,
         others=others,
+        env=env,
     )
 
 

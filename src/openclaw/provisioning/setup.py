@@ -6,7 +6,6 @@ only fills in what is missing.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ class RescueError(OpenClawError):
 class Target:
     name: str
     paths: InstancePaths
+    env: Mapping[str, str]  # the rescue gateway's own: config `${VAR}`s, and what a started gateway inherits
 
 
 def _is_me(inst: Instance, me: InstancePaths) -> bool:
@@ -66,13 +68,13 @@ def may_target(inst: Instance, allowed: list[str] | None) -> bool:
     return _allowed(inst, inst.name, allowed)
 
 
-def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None) -> Target:
+def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None, env: Mapping[str, str]) -> Target:
     """An instance by profile name (or, with no name, the only other one), if this rescue
     instance may touch it."""
     wanted = (name or "").strip()
     instances = discover_instances(me.home)
     if not wanted:
-        return only_other(me, allowed, instances)
+        return only_other(me, allowed, env, instances)
     inst = _find(instances, wanted)
     if inst is None:
         known = ", ".join(i.name for i in instances if not _is_me(i, me)) or "none"
@@ -81,16 +83,17 @@ def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None) -> T
         raise RescueError(f"{wanted} is this gateway itself; use the CLI on the host for it")
     if not _allowed(inst, wanted, allowed):
         raise RescueError(f"{wanted} is not in rescue.targets ({', '.join(allowed or []) or 'empty'})")
-    return Target(inst.name, inst.paths(me.home))
+    return Target(inst.name, inst.paths(me.home), env)
 
 
-def only_other(me: InstancePaths, allowed: list[str] | None, instances: list[Instance] | None = None) -> Target:
+def only_other(me: InstancePaths, allowed: list[str] | None, env: Mapping[str, str],
+               instances: list[Instance] | None = None) -> Target:
     """The one instance besides this one (within rescue.targets), for commands that leave the
     profile out; several (or none) is a question back."""
     instances = discover_instances(me.home) if instances is None else instances
     others = [i for i in instances if not _is_me(i, me) and may_target(i, allowed)]
     if len(others) == 1:
-        return Target(others[0].name, others[0].paths(me.home))
+        return Target(others[0].name, others[0].paths(me.home), env)
     known = ", ".join(i.name for i in others) or "none"
     raise RescueError(f"name a profile, e.g. /status {others[0].name if others else 'main'} (known: {known})")
 
@@ -104,10 +107,10 @@ def names(me: InstancePaths) -> set[str]:
     return out
 
 
-def gateways(me: InstancePaths) -> list[dict[str, Any]]:
+def gateways(me: InstancePaths, env: Mapping[str, str]) -> list[dict[str, Any]]:
     from openclaw.rescue.survey import rows
 
-    return rows(me)
+    return rows(me, env)
 
 
 def has_rescue_role(config: Config, paths: InstancePaths) -> bool:
@@ -120,7 +123,7 @@ def _record(paths: InstancePaths) -> dict[str, Any] | None:
 
 
 def status(target: Target) -> dict[str, Any]:
-    snap = read_config(target.paths.config_path, os.environ)
+    snap = read_config(target.paths.config_path, target.env)
     rec = _record(target.paths)
     port = int(rec["port"]) if rec else snap.get("gateway", "port")
     from openclaw.services.lifecycle import definition_exists
@@ -143,11 +146,11 @@ def logs(target: Target, lines: int = 20) -> list[str]:
 def doctor(target: Target) -> Any:
     from openclaw.doctor.run import run_doctor
 
-    return run_doctor(target.paths)
+    return run_doctor(target.paths, target.env)
 
 
 def config_get(target: Target, key: str) -> Any:
-    snap = read_config(target.paths.config_path, os.environ, validate=False)
+    snap = read_config(target.paths.config_path, target.env, validate=False)
     parts = parse_path(key)
     try:
         value = get_path(snap.data, parts)
@@ -160,8 +163,8 @@ def config_set(target: Target, key: str, value: Any) -> list[str]:
     """Validated before writing (nothing written if invalid); the old file stays as openclaw.json.bak."""
     parts = parse_path(key)
     try:
-        update = update_config(target.paths.config_path, lambda d: set_path(d, parts, value), os.environ,
-                               require_valid=True, check=isolation_check(target.paths, os.environ))
+        update = update_config(target.paths.config_path, lambda d: set_path(d, parts, value), target.env,
+                               require_valid=True, check=isolation_check(target.paths, target.env))
     except ConfigError as exc:
         problems = [line.strip()[2:] for line in str(exc).splitlines() if line.strip().startswith("- ")]
         raise RescueError(f"refused, nothing written: {'; '.join(problems) or exc}") from None
@@ -190,7 +193,7 @@ def _managed(target: Target) -> bool:
 
 
 def _require_valid_config(target: Target) -> None:
-    snap = read_config(target.paths.config_path, os.environ)
+    snap = read_config(target.paths.config_path, target.env)
     if not snap.exists:
         raise RescueError(f"{target.name} has no config ({target.paths.config_path})")
     if snap.issues:
@@ -199,8 +202,8 @@ def _require_valid_config(target: Target) -> None:
 
 def spawn_detached(target: Target) -> None:
     """Start `openclaw gateway` for the target as its own session (double fork: no zombie here)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
-    env.update({k: os.environ[k] for k in ("OPENCLAW_HOME", "OPENCLAW_RUNTIME_DIR") if os.environ.get(k)})
+    env = {k: v for k, v in target.env.items() if not k.startswith("OPENCLAW_")}
+    env.update({k: target.env[k] for k in ("OPENCLAW_HOME", "OPENCLAW_RUNTIME_DIR") if target.env.get(k)})
     env.update(OPENCLAW_STATE_DIR=str(target.paths.state_dir), OPENCLAW_CONFIG_PATH=str(target.paths.config_path))
     if target.paths.profile:
         env["OPENCLAW_PROFILE"] = target.paths.profile

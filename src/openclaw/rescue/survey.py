@@ -5,6 +5,7 @@ what they occupy only. Shared by the CLI, the rescue commands and the Control UI
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +41,15 @@ def service_state(inst: Instance, home: Path) -> str | None:
     return "installed" if definition_exists(inst.paths(home)) else None
 
 
-def listing(me: InstancePaths) -> dict[str, list[dict[str, Any]]]:
+def listing(me: InstancePaths, env: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
     """`survey` as JSON rows: `instances` (each marked `self` when it is `me`) and `neighbours`;
     in a cluster, the rescue pod's targets (no neighbours)."""
     from openclaw.rescue import cluster
 
-    if cluster.active(os.environ):
+    if cluster.active(env):
         import asyncio
 
-        return {"instances": asyncio.run(cluster.rows(me.name)), "neighbours": []}
+        return {"instances": asyncio.run(cluster.rows(me.name, env)), "neighbours": []}
     mine = os.path.abspath(me.state_dir)
     instances, neighbours = survey(me)
     return {"instances": [{**inst.as_dict(), "service": service, "self": os.path.abspath(inst.state_dir) == mine}
@@ -56,6 +57,6 @@ def listing(me: InstancePaths) -> dict[str, list[dict[str, Any]]]:
             "neighbours": [n.as_dict() for n in neighbours]}
 
 
-def rows(me: InstancePaths) -> list[dict[str, Any]]:
+def rows(me: InstancePaths, env: Mapping[str, str]) -> list[dict[str, Any]]:
     """This HOME's instances only (what the rescue commands may act on)."""
-    return listing(me)["instances"]
+    return listing(me, env)["instances"]
