@@ -51,8 +51,10 @@ def parse_value(raw: str, strict_json: bool) -> Any:
         return raw
 
 
-def read_config(path: Path, env: Mapping[str, str], validate: bool = True) -> ConfigSnapshot:
-    """Snapshot the file; problems become `issues` rather than exceptions."""
+def read_config(path: Path, env: Mapping[str, str], validate: bool = True,
+                valid_record: Path | None = None) -> ConfigSnapshot:
+    """Snapshot the file; problems become `issues` rather than exceptions. With `valid_record`, a
+    resolved config that passed the schema before (with the same code) is not validated again."""
     snap = ConfigSnapshot(path=path, exists=path.exists())
     if snap.exists:
         try:
@@ -70,19 +72,32 @@ def read_config(path: Path, env: Mapping[str, str], validate: bool = True) -> Co
             snap.issues.append(Issue("<root>", "the config must be a JSON object"))
             return snap
         snap.data = parsed
-    resolve_and_validate(snap, env, validate)
+    resolve_and_validate(snap, env, validate, valid_record)
     return snap
 
 
-def resolve_and_validate(snap: ConfigSnapshot, env: Mapping[str, str], validate: bool = True) -> None:
+def resolve_and_validate(snap: ConfigSnapshot, env: Mapping[str, str], validate: bool = True,
+                         valid_record: Path | None = None) -> None:
     issues: list[Issue] = []
     snap.resolved = substitute(snap.data, merged_env(snap.data, env), issues)
     snap.issues.extend(issues)
-    if validate:
-        from openclaw.config.validate import validate_config
+    if not validate:
+        return
+    key = None
+    if valid_record is not None:
+        from openclaw.config.validated import known_valid, validation_key
 
-        _, problems = validate_config(snap.resolved)
-        snap.issues.extend(problems)
+        key = validation_key(snap.resolved)
+        if not snap.issues and known_valid(valid_record, key):
+            return
+    from openclaw.config.validate import validate_config
+
+    _, problems = validate_config(snap.resolved)
+    snap.issues.extend(problems)
+    if valid_record is not None and key is not None and not snap.issues:
+        from openclaw.config.validated import remember_valid
+
+        remember_valid(valid_record, key)
 
 
 def format_issues(path: Path, issues: list[Issue]) -> str:
