@@ -26,19 +26,6 @@ EXCEPTIONS = {
     ("profiles/paths.py", "_uid"),
 }
 
-# Modules still reading the process environment below the entry points. This list only shrinks:
-# a module that stops reading it must leave the list (the test says so).
-NOT_YET_PASSED_IN = {
-    "ports/instances.py",
-    "services/base.py",
-    "services/launchd.py",
-    "services/lifecycle.py",
-    "services/scan.py",
-    "services/schtasks.py",
-    "services/spec.py",
-    "services/systemd.py",
-}
-
 
 def _reads(tree: ast.AST) -> list[tuple[int, str]]:
     """(line, enclosing function) of every `os.environ`, `os.getenv`, `from os import environ/getenv`."""
@@ -73,17 +60,11 @@ def _scan() -> dict[str, list[tuple[int, str]]]:
 def test_the_environment_is_read_only_at_entry_points() -> None:
     stray = []
     for rel, reads in _scan().items():
-        if rel.startswith(ENTRY_POINTS) or rel in NOT_YET_PASSED_IN:
+        if rel.startswith(ENTRY_POINTS):
             continue
         stray += [f"{rel}:{line} in {func}()" for line, func in reads if (rel, func) not in EXCEPTIONS]
     assert not stray, ("the process environment is read below the entry points; take an `env: Mapping[str, str]` "
                        "parameter and let the caller pass it:\n  " + "\n  ".join(stray))
-
-
-def test_the_not_yet_list_only_shrinks() -> None:
-    reading = set(_scan())
-    done = sorted(NOT_YET_PASSED_IN - reading)
-    assert not done, f"these no longer read the process environment; drop them from NOT_YET_PASSED_IN: {done}"
 
 
 def test_the_check_sees_each_form() -> None:

@@ -77,7 +77,7 @@ class BrowserService:
 
     async def _free_port(self, cfg: BrowserConfig) -> int:
         """The first CDP port of this instance's range that no listener and no other instance holds."""
-        return first_free_port(cfg, await asyncio.to_thread(_taken_ports, self.paths))
+        return first_free_port(cfg, await asyncio.to_thread(_taken_ports, self.paths, self.env))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def adopt_leftovers(self) -> None:
@@ -393,14 +393,14 @@ def _tab(target: dict[str, Any]) -> dict[str, Any]:
             "type": target.get("type", "page"), "wsUrl": target.get("webSocketDebuggerUrl")}
 
 
-def _taken_ports(paths: InstancePaths) -> set[int]:
+def _taken_ports(paths: InstancePaths, env: Mapping[str, str]) -> set[int]:
     """Ports a new profile must not take: anything listening, and other instances' pinned CDP ports."""
     from openclaw.ports.instances import discover_instances
     from openclaw.ports.sockets import listening_ports
 
     taken = set(listening_ports() or {})
     mine = os.path.abspath(paths.state_dir)
-    for inst in discover_instances(paths.home, neighbours=True):
+    for inst in discover_instances(paths.home, env, neighbours=True):
         if os.path.abspath(inst.state_dir) != mine:
             taken |= set(inst.footprint.extra_cdp)
     return taken

@@ -84,7 +84,7 @@ def status(require_rpc: bool, deep: bool, url: str | None, token: str | None, pa
 
     paths = resolve_paths(os.environ)
     target = target_from(url, token, password)
-    view = service_view(paths) if not target.explicit_url else {"available": False, "reason": "explicit --url"}
+    view = service_view(paths, os.environ) if not target.explicit_url else {"available": False, "reason": "explicit --url"}
     rpc = probe(target, timeout, require_rpc)
     report: dict[str, Any] = {
         "ok": rpc["ok"], "profile": paths.name, "config": {"path": str(paths.config_path)},
@@ -95,7 +95,7 @@ def status(require_rpc: bool, deep: bool, url: str | None, token: str | None, pa
         from openclaw.services.base import service_platform
         from openclaw.services.scan import scan_services
 
-        report["services"] = [s.as_dict() for s in scan_services(paths.home, service_platform())]
+        report["services"] = [s.as_dict() for s in scan_services(paths.home, service_platform(os.environ), os.environ)]
     if as_json:
         print_json(report)
         raise SystemExit(0 if rpc["ok"] else 1)

@@ -17,7 +17,7 @@ from openclaw.rescue.survey import survey
 @click.command(help="List every instance on this host with its ports, pid, health and collisions.")
 @json_option
 def gateways(as_json: bool) -> None:
-    surveyed, neighbours = survey(resolve_paths(os.environ))
+    surveyed, neighbours = survey(resolve_paths(os.environ), os.environ)
     if as_json:
         print_json({"instances": [{**i.as_dict(), "service": service} for i, service in surveyed],
                     "neighbours": [n.as_dict() for n in neighbours]})

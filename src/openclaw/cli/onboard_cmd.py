@@ -69,7 +69,7 @@ def ask(prompter: QuestionaryPrompter, proposal: Proposal, paths: InstancePaths)
     for step in STEPS:
         step.ask(prompter, answers, proposal)
     if proposal.service_available:
-        answers.install_daemon = prompter.confirm(f"Install and start the {service_name(paths)} service "
+        answers.install_daemon = prompter.confirm(f"Install and start the {service_name(paths, os.environ)} service "
                                                   "(starts at login, restarts on failure)?", True)
     else:
         click.echo(f"Service: skipped ({proposal.service_reason})")
@@ -78,7 +78,7 @@ def ask(prompter: QuestionaryPrompter, proposal: Proposal, paths: InstancePaths)
 
 def summary(result: OnboardResult) -> None:
     fp, a = result.footprint, result.answers
-    service = f"{service_name(result.paths)} (not installed)"
+    service = f"{service_name(result.paths, os.environ)} (not installed)"
     if result.service:
         service = f"{result.service['name']} ({result.service['state']})"
     click.echo("")

@@ -33,7 +33,7 @@ def down_error(target: Target, exc: GatewayUnreachable) -> OpenClawError:
         return OpenClawError(f"gateway not reachable at {target.url} ({exc.reason}); is it running?")
     from openclaw.services.lifecycle import definition_exists
 
-    hint = target.start_hint + (" start" if definition_exists(target.paths) else "")
+    hint = target.start_hint + (" start" if definition_exists(target.paths, os.environ) else "")
     return OpenClawError(f"gateway not reachable at {target.url} ({exc.reason}); start it with: {hint}")
 
 

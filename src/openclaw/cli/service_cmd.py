@@ -52,17 +52,17 @@ def uninstall(as_json: bool) -> None:
 @wait_option
 @json_option
 def start(wait: float, as_json: bool) -> None:
-    _report("start", as_json, lambda: lifecycle.start(resolve_paths(os.environ), wait=wait))
+    _report("start", as_json, lambda: lifecycle.start(resolve_paths(os.environ), os.environ, wait=wait))
 
 
 @click.command("stop", help="Stop the installed service.")
 @json_option
 def stop(as_json: bool) -> None:
-    _report("stop", as_json, lambda: lifecycle.stop(resolve_paths(os.environ)))
+    _report("stop", as_json, lambda: lifecycle.stop(resolve_paths(os.environ), os.environ))
 
 
 @click.command("restart", help="Restart the installed service and wait until the gateway is healthy.")
 @wait_option
 @json_option
 def restart(wait: float, as_json: bool) -> None:
-    _report("restart", as_json, lambda: lifecycle.restart(resolve_paths(os.environ), wait=wait))
+    _report("restart", as_json, lambda: lifecycle.restart(resolve_paths(os.environ), os.environ, wait=wait))

@@ -62,7 +62,7 @@ class Context:
         from openclaw.services.scan import scan_services
 
         try:
-            return scan_services(self.paths.home, service_platform())
+            return scan_services(self.paths.home, service_platform(self.env), self.env)
         except ServiceError:
             return None
 
@@ -227,7 +227,7 @@ def check_services(ctx: Context) -> list[Finding]:
         install(ctx.paths, ctx.env, force=True)
 
     out = []
-    view = service_view(ctx.paths)
+    view = service_view(ctx.paths, ctx.env)
     if view.get("drift"):
         out.append(Finding("service/drift", "warning",
                            f"{view['name']} runs port {view['installedPort']}, config says {view['configPort']}",

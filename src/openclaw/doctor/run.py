@@ -42,7 +42,7 @@ class Report:
 
 def _context(paths: InstancePaths, env: Mapping[str, str]) -> Context:
     include = [paths] if paths.config_path.exists() else []
-    return Context(paths, discover_instances(paths.home, include=include, neighbours=True), listening_ports(), env)
+    return Context(paths, discover_instances(paths.home, env, include=include, neighbours=True), listening_ports(), env)
 
 
 def diagnose(paths: InstancePaths, env: Mapping[str, str]) -> list[Finding]:

@@ -67,7 +67,7 @@ def setup_instance(
             format_issues(paths.config_path, snap.issues)
             + "\nFix it (openclaw config validate shows the same list) and re-run setup."
         )
-    others = other_instances(paths)
+    others = other_instances(paths, env)
     chosen, source, collisions = _choose_port(paths, snap.view(), port, env, others, force)
     workspace_value = str(expand_user(workspace, env).resolve()) if workspace else None
     changes: list[str] = []

@@ -70,7 +70,7 @@ def _target(ctx: Context, cmd: Command) -> tuple[ops.Target, list[str], str]:
     be left out when exactly one other instance exists: `/status`, `/logs 50`, `/config get k`."""
     first = cmd.args[0] if cmd.args else ""
     implicit = not first or first.isdigit() or first in SUBWORDS.get(cmd.name, set())
-    if implicit and first not in ops.names(ctx.me):
+    if implicit and first not in ops.names(ctx.me, ctx.env):
         return ops.resolve_target("", ctx.me, ctx.targets, ctx.env), cmd.args, cmd.raw_args
     rest = cmd.raw_args.split(None, 1)
     return ops.resolve_target(first, ctx.me, ctx.targets, ctx.env), cmd.args[1:], rest[1] if len(rest) > 1 else ""

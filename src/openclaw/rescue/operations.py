@@ -72,7 +72,7 @@ def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None, env:
     """An instance by profile name (or, with no name, the only other one), if this rescue
     instance may touch it."""
     wanted = (name or "").strip()
-    instances = discover_instances(me.home)
+    instances = discover_instances(me.home, env)
     if not wanted:
         return only_other(me, allowed, env, instances)
     inst = _find(instances, wanted)
@@ -90,7 +90,7 @@ def only_other(me: InstancePaths, allowed: list[str] | None, env: Mapping[str, s
                instances: list[Instance] | None = None) -> Target:
     """The one instance besides this one (within rescue.targets), for commands that leave the
     profile out; several (or none) is a question back."""
-    instances = discover_instances(me.home) if instances is None else instances
+    instances = discover_instances(me.home, env) if instances is None else instances
     others = [i for i in instances if not _is_me(i, me) and may_target(i, allowed)]
     if len(others) == 1:
         return Target(others[0].name, others[0].paths(me.home), env)
@@ -98,9 +98,9 @@ def only_other(me: InstancePaths, allowed: list[str] | None, env: Mapping[str, s
     raise RescueError(f"name a profile, e.g. /status {others[0].name if others else 'main'} (known: {known})")
 
 
-def names(me: InstancePaths) -> set[str]:
+def names(me: InstancePaths, env: Mapping[str, str]) -> set[str]:
     """Every name a command may use for an instance of this host (profiles, and `main`)."""
-    instances = discover_instances(me.home)
+    instances = discover_instances(me.home, env)
     out = {i.name for i in instances}
     if any(i.profile is None for i in instances):
         out.add("main")
@@ -133,7 +133,7 @@ def status(target: Target) -> dict[str, Any]:
         "pid": rec["pid"] if rec else None, "port": port,
         "healthy": rec is not None and healthz(int(rec["port"])),
         "configValid": snap.exists and snap.valid, "configExists": snap.exists,
-        "configIssues": [str(i) for i in snap.issues], "service": definition_exists(target.paths),
+        "configIssues": [str(i) for i in snap.issues], "service": definition_exists(target.paths, target.env),
     }
 
 
@@ -183,10 +183,10 @@ def _managed(target: Target) -> bool:
     from openclaw.services.base import ServiceError, service_platform
     from openclaw.services.lifecycle import definition_exists, manager_for
 
-    if not definition_exists(target.paths):
+    if not definition_exists(target.paths, target.env):
         return False
     try:
-        manager_for(service_platform()).check_available()
+        manager_for(service_platform(target.env)).check_available()
     except ServiceError:
         return False
     return True
@@ -239,7 +239,7 @@ async def start(target: Target) -> str:
     if _managed(target):
         from openclaw.services import lifecycle
 
-        result = await asyncio.to_thread(lifecycle.start, target.paths, START_WAIT_S)
+        result = await asyncio.to_thread(lifecycle.start, target.paths, target.env, START_WAIT_S)
         return " ".join(result.messages)
     await asyncio.to_thread(spawn_detached, target)
     rec = await _wait_started(target, since)
@@ -250,7 +250,7 @@ async def stop(target: Target) -> str:
     if _managed(target):
         from openclaw.services import lifecycle
 
-        result = await asyncio.to_thread(lifecycle.stop, target.paths)
+        result = await asyncio.to_thread(lifecycle.stop, target.paths, target.env)
         return " ".join(result.messages)
     rec = _record(target.paths)
     if rec is None:
@@ -270,7 +270,7 @@ async def restart(target: Target) -> str:
     if _managed(target):
         from openclaw.services import lifecycle
 
-        result = await asyncio.to_thread(lifecycle.restart, target.paths, START_WAIT_S)
+        result = await asyncio.to_thread(lifecycle.restart, target.paths, target.env, START_WAIT_S)
         return " ".join(result.messages)
     rec = _record(target.paths)
     if rec is None:

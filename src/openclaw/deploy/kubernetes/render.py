@@ -60,9 +60,9 @@ def cluster_names(instances: list[Instance]) -> dict[str, str]:
     return out
 
 
-def select(me: InstancePaths, everything: bool) -> tuple[list[Instance], list[Instance]]:
+def select(me: InstancePaths, everything: bool, env: Mapping[str, str]) -> tuple[list[Instance], list[Instance]]:
     """(to render, all on this host). Without --all: the instance this command runs as."""
-    instances = discover_instances(me.home, include=[me])
+    instances = discover_instances(me.home, env, include=[me])
     if everything:
         return instances, instances
     mine = [i for i in instances if os.path.abspath(i.state_dir) == os.path.abspath(me.state_dir)]
@@ -81,7 +81,7 @@ def _rescue_targets(inst: Instance, config: Config, host: list[Instance], names:
 
 
 def render(me: InstancePaths, opts: RenderOptions, everything: bool, env: Mapping[str, str]) -> Rendered:
-    chosen, host = select(me, everything)
+    chosen, host = select(me, everything, env)
     if not chosen:
         raise UsageError(f"no instance at {me.state_dir}; run `{me.cli} setup` first, or pass --all")
     names = cluster_names(host)
