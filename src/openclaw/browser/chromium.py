@@ -137,7 +137,8 @@ class ManagedBrowser:
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *launch_args(self.executable, self.profile, self.headless, self.no_sandbox),
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=child_env(self.env),
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                env=child_env(self.env),
             )
         except OSError as exc:
             raise BrowserError(500, "LAUNCH_FAILED", f"cannot run {self.executable}: {exc.strerror or exc}") from None

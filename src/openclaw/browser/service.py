@@ -148,7 +148,8 @@ class BrowserService:
             "chosenBrowser": browser.kind if browser and running else None, "detectedBrowser": kind,
             "detectedExecutablePath": detected, "detectError": error,
             "userDataDir": str(prof.user_data_dir) if prof.user_data_dir else None, "color": prof.color,
-            "headless": needs_headless(cfg.headless, self.env), "attachOnly": prof.remote, "controlPort": cfg.control_port,
+            "headless": needs_headless(cfg.headless, self.env), "attachOnly": prof.remote,
+            "controlPort": cfg.control_port,
         }
 
     async def profiles(self) -> dict[str, Any]:

@@ -92,7 +92,8 @@ def agent(message: str | None, message_file: str | None, agent_id: str | None, s
 
     text = read_message(message, message_file)
     paths = resolve_paths(os.environ)
-    config = load_valid_config(paths.config_path, os.environ).view() if local else read_view(paths.config_path, os.environ)
+    config = (load_valid_config(paths.config_path, os.environ).view() if local
+              else read_view(paths.config_path, os.environ))
     key = session_key_for(config, agent_id, session_key, to)
     wait_s = _wait_s(config, agent_timeout)
     request = {"message": text, "agentId": agent_id, "sessionKey": key, "sessionId": session_id, "model": model}

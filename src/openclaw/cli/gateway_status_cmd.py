@@ -84,7 +84,8 @@ def status(require_rpc: bool, deep: bool, url: str | None, token: str | None, pa
 
     paths = resolve_paths(os.environ)
     target = target_from(url, token, password)
-    view = service_view(paths, os.environ) if not target.explicit_url else {"available": False, "reason": "explicit --url"}
+    view = (service_view(paths, os.environ) if not target.explicit_url
+            else {"available": False, "reason": "explicit --url"})
     rpc = probe(target, timeout, require_rpc)
     report: dict[str, Any] = {
         "ok": rpc["ok"], "profile": paths.name, "config": {"path": str(paths.config_path)},

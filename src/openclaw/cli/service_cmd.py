@@ -39,7 +39,8 @@ def _report(action: str, as_json: bool, call: Callable[[], lifecycle.ServiceResu
 @click.option("--force", is_flag=True, help="Reinstall even if installed; accept an overlapping footprint.")
 @json_option
 def install(port: int | None, force: bool, as_json: bool) -> None:
-    _report("install", as_json, lambda: lifecycle.install(resolve_paths(os.environ), os.environ, port=port, force=force))
+    _report("install", as_json,
+            lambda: lifecycle.install(resolve_paths(os.environ), os.environ, port=port, force=force))
 
 
 @click.command("uninstall", help="Stop and remove this profile's gateway service.")

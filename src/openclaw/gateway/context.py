@@ -113,7 +113,8 @@ class GatewayContext:
                 return state.current_settings.config
 
             self.state.agents = AgentRuntime(paths, config, self.env,
-                                             lambda _turn, _agent: toolset(paths, config, self.env, lambda: self.browser),
+                                             lambda _turn, _agent: toolset(paths, config, self.env,
+                                                                           lambda: self.browser),
                                              observer=self._run_ended)
         return self.state.agents
 

@@ -184,7 +184,8 @@ class GatewayRunner:
         from openclaw.ports.instances import other_instances
         from openclaw.ports.planner import check_explicit_port
 
-        check_explicit_port(settings.port, settings.footprint, other_instances(self.paths, self.env), self.options.force)
+        check_explicit_port(settings.port, settings.footprint, other_instances(self.paths, self.env),
+                            self.options.force)
 
     async def _serve_loop(self, settings: GatewaySettings, locks: GatewayLocks) -> None:
         assert self.state is not None

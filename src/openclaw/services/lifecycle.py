@@ -116,7 +116,8 @@ def _prepare_config(paths: InstancePaths, port: int, warnings: list[str], env: M
     update_config(paths.config_path, mutate, env)
 
 
-def install(paths: InstancePaths, env: Mapping[str, str], port: int | None = None, force: bool = False) -> ServiceResult:
+def install(paths: InstancePaths, env: Mapping[str, str], port: int | None = None,
+            force: bool = False) -> ServiceResult:
     manager, spec = _context(paths, port if port is not None else _config_port(paths, env), env)
     current = manager.status(spec)
     if current.installed and current.enabled and not force:
