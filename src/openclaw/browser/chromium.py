@@ -82,9 +82,9 @@ def process_cmdline(pid: int) -> list[str]:
 
 class ManagedBrowser:
     def __init__(self, profile: BrowserProfile, executable: str, kind: str, headless: bool,
-                 no_sandbox: bool = False, env: Mapping[str, str] | None = None) -> None:
+                 no_sandbox: bool, env: Mapping[str, str]) -> None:
         self.profile = profile
-        self.env: Mapping[str, str] = env or {}  # a probe for a leftover browser launches nothing
+        self.env = env  # the gateway's, for Chromium's own (see child_env)
         self.no_sandbox = no_sandbox
         self.executable = executable
         self.kind = kind

@@ -87,7 +87,7 @@ class BrowserService:
             prof = cfg.resolve(name)
             if prof.remote or not prof.cdp_port or name in self.browsers:
                 continue
-            probe = ManagedBrowser(prof, "", "unknown", False)
+            probe = ManagedBrowser(prof, "", "unknown", False, False, self.env)
             pid = probe.leftover_pid()
             if pid:
                 probe.pid, probe.adopted = pid, True
