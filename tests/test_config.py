@@ -216,3 +216,39 @@ def test_write_lock_file_is_beside_the_config(env: Env) -> None:
     assert (env.state_dir() / ".openclaw.json.lock").exists()
     assert os.access(env.config_path(), os.R_OK)
     assert sys.version_info >= (3, 11)
+
+
+RECORDED_READ = """
+import json, sys
+from pathlib import Path
+from openclaw.config.store import read_config
+path, record = Path(sys.argv[1]), Path(sys.argv[2])
+snap = read_config(path, {"GW_BIND": sys.argv[3]}, valid_record=record)
+print(json.dumps({"issues": [str(i) for i in snap.issues], "schemaLoaded": "pydantic" in sys.modules}))
+"""
+
+
+def test_a_config_that_passed_is_not_validated_again_until_it_changes(tmp_path: Path) -> None:
+    """The record of the last config that passed lets an unchanged one skip the schema (and
+    pydantic's import) at start; an edit, or the same text resolving to other values, validates."""
+    path, record = tmp_path / "openclaw.json", tmp_path / "config-history" / "last-validated"
+    path.write_text(json.dumps({"gateway": {"mode": "local", "port": 19789, "bind": "${GW_BIND}"}}))
+
+    def read(bind: str) -> dict:
+        out = subprocess.run([PY, "-c", RECORDED_READ, str(path), str(record), bind], capture_output=True,
+                             text=True, check=True)
+        return json.loads(out.stdout)
+
+    assert read("loopback") == {"issues": [], "schemaLoaded": True}
+    key = record.read_text()
+    assert read("loopback") == {"issues": [], "schemaLoaded": False}
+    moon = read("moon")  # same text, another value: judged again, and the record keeps the good key
+    assert moon["schemaLoaded"] and any(i.startswith("gateway.bind: must be one of") for i in moon["issues"])
+    assert record.read_text() == key
+    path.write_text(json.dumps({"gateway": {"mode": "local", "port": 19789, "bind": "${GW_BIND}", "prot": 1}}))
+    typo = read("loopback")
+    assert typo["schemaLoaded"] and 'gateway.prot: unknown key (did you mean "port"?)' in typo["issues"]
+    record.write_text("not a key\n")  # a foreign or damaged record only costs a validation
+    path.write_text(json.dumps({"gateway": {"mode": "local", "port": 19789, "bind": "${GW_BIND}"}}))
+    assert read("loopback") == {"issues": [], "schemaLoaded": True}
+    assert record.read_text() == key

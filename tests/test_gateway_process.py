@@ -101,6 +101,23 @@ def test_invalid_config_exits_78_listing_every_bad_key(env: Env, base: int) -> N
     assert 'browser.cdpPortRangeStrat: unknown key (did you mean "cdpPortRangeStart"?)' in err
 
 
+def test_a_changed_config_is_judged_again_after_a_good_start(env: Env, base: int) -> None:
+    """A good start records its config as validated (the next start with it skips the schema);
+    an edited config, or the same one resolving to other values, is still refused."""
+    env.write_config({"gateway": {"mode": "local", "port": base, "bind": "${GW_BIND}"}})
+    good = env.gateway(extra_env={"GW_BIND": "loopback"}).start()
+    good.wait_healthy(base)
+    good.stop()
+    assert (env.state_dir() / "config-history" / "last-validated").is_file()
+    moon = env.cli("gateway", timeout=30, extra_env={"GW_BIND": "moon"})
+    assert moon.returncode == 78
+    assert "gateway.bind: must be one of" in moon.stderr
+    env.write_config({"gateway": {"mode": "local", "port": base, "bind": "loopback", "prot": 1}})
+    typo = env.cli("gateway", timeout=30)
+    assert typo.returncode == 78
+    assert 'gateway.prot: unknown key (did you mean "port"?)' in typo.stderr
+
+
 def test_start_guards(env: Env, base: int) -> None:
     missing = env.cli("gateway", "--port", str(base))
     assert missing.returncode == 78

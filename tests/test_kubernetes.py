@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -333,12 +334,13 @@ def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKube
     monkeypatch.setenv("OPENCLAW_KUBERNETES_TARGETS", json.dumps(targets))
     monkeypatch.setenv("OPENCLAW_KUBERNETES_API", kubeapi.url)
     monkeypatch.setenv("OPENCLAW_KUBERNETES_SA_DIR", str(sa))
-    ctx = commands.Context(resolve_paths(), None)  # rescue.targets unset: the rendered targets and the Role decide
+    # rescue.targets unset: the rendered targets and the Role decide
+    ctx = commands.Context(resolve_paths(os.environ), None, os.environ)
 
     def run(text: str, targets: list[str] | None = None) -> tuple[bool, str]:
         cmd = parse(text)
         assert cmd is not None
-        return asyncio.run(commands.run(commands.Context(ctx.me, targets) if targets else ctx, cmd))
+        return asyncio.run(commands.run(commands.Context(ctx.me, targets, ctx.env) if targets else ctx, cmd))
 
     try:
         ok, reply = run("/status main")
@@ -363,7 +365,7 @@ def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKube
         assert ok and reply == "main started (statefulset/openclaw-main scaled to 1) and is ready", reply
         from openclaw.rescue.survey import rows  # the Control UI's Instances view
 
-        listed = {r["profile"]: r for r in rows(resolve_paths())}
+        listed = {r["profile"]: r for r in rows(resolve_paths(os.environ), os.environ)}
         assert listed["main"]["healthy"] is True and listed["main"]["service"] == "statefulset/openclaw-main"
         assert listed["default"]["self"] is True and "forbidden" in listed["work"]["error"]
         ok, reply = run("/gateways")

@@ -34,7 +34,7 @@ def test_wizard_for_rescue_beside_main(env: Env, base: int) -> None:
     child.expect_exact("~/.openclaw/workspace-rescue")
     child.send(ENTER)
     child.expect(r"Gateway base port:")
-    proposed = plan_base(discover_instances(env.home), listening_ports(), start=base + 20).base
+    proposed = plan_base(discover_instances(env.home, env.vars), listening_ports(), start=base + 20).base
     child.expect_exact(str(proposed))  # the prefilled default is the planner's choice
     assert proposed >= base + 20 and not _footprint(proposed) & _footprint(base)
     child.send(CLEAR + str(base + 50) + ENTER)  # overlaps main: the prompt refuses it

@@ -55,7 +55,7 @@ def _make_instance(home: Path, name: str, port: int, extra: str = "") -> None:
 def test_planner_skips_instances_and_listening_sockets(tmp_path: Path) -> None:
     home = tmp_path / "home"
     _make_instance(home, "main", 18789)
-    others = discover_instances(home)
+    others = discover_instances(home, os.environ)
     assert [i.name for i in others] == ["main"]
     assert plan_base(others, {}).base == 18900  # first base whose whole footprint clears 18789..18899
     assert plan_base(others, {18905: None}).base == 18900  # 18905 is not in 18900's footprint
@@ -67,7 +67,7 @@ def test_planner_skips_instances_and_listening_sockets(tmp_path: Path) -> None:
 def test_explicit_port_overlap_names_instance_and_ports(tmp_path: Path) -> None:
     home = tmp_path / "home"
     _make_instance(home, "main", 18789)
-    others = discover_instances(home)
+    others = discover_instances(home, os.environ)
     with pytest.raises(OpenClawError) as info:
         check_explicit_port(18850, footprint_for(18850), others)
     message = str(info.value)

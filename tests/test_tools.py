@@ -4,6 +4,7 @@ private addresses."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import threading
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from openclaw.tools.web import fetch, public
 
 
 def sandbox() -> ToolSandbox:
-    return ToolSandbox(resolve_paths(), lambda: Config({}))
+    return ToolSandbox(resolve_paths(os.environ), lambda: Config({}), os.environ)
 
 
 def ctx(tmp_path: Path, operator: bool = True) -> ToolContext:
@@ -45,7 +46,7 @@ def exec_(args: dict[str, Any], context: ToolContext) -> Any:
 
 def test_files_in_the_workspace_and_never_in_a_state_dir(tmp_path: Path) -> None:
     c = ctx(tmp_path)
-    state = resolve_paths().home / ".openclaw-rescue"
+    state = resolve_paths(os.environ).home / ".openclaw-rescue"
     state.mkdir()
     (state / "openclaw.json").write_text('{"token": "secret"}')
     (tmp_path / ".openclaw-rescue").symlink_to(state)

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,12 @@ BASE_FLAGS = (
 )
 
 
-def needs_headless(configured: bool | None) -> bool:
+def needs_headless(configured: bool | None, env: Mapping[str, str]) -> bool:
     """`browser.headless` wins; otherwise headless when Linux has no display."""
     if configured is not None:
         return configured
     if sys.platform.startswith("linux"):
-        return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        return not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
     return False
 
 
@@ -56,10 +57,10 @@ def launch_args(executable: str, profile: BrowserProfile, headless: bool, no_san
     return [*args, "about:blank"]
 
 
-def child_env() -> dict[str, str]:
+def child_env(env: Mapping[str, str]) -> dict[str, str]:
     """Chromium's environment. Its singleton socket lives under TMPDIR and UNIX socket paths are
     limited to ~107 bytes, so an inherited long TMPDIR is swapped for /tmp."""
-    env = dict(os.environ)
+    env = dict(env)
     tmp = env.get("TMPDIR", "")
     if len(tmp) + len("/org.chromium.Chromium.XXXXXX/SingletonSocket") >= 100 and os.path.isdir("/tmp"):
         env["TMPDIR"] = "/tmp"
@@ -81,8 +82,9 @@ def process_cmdline(pid: int) -> list[str]:
 
 class ManagedBrowser:
     def __init__(self, profile: BrowserProfile, executable: str, kind: str, headless: bool,
-                 no_sandbox: bool = False) -> None:
+                 no_sandbox: bool, env: Mapping[str, str]) -> None:
         self.profile = profile
+        self.env = env  # the gateway's, for Chromium's own (see child_env)
         self.no_sandbox = no_sandbox
         self.executable = executable
         self.kind = kind
@@ -135,7 +137,8 @@ class ManagedBrowser:
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *launch_args(self.executable, self.profile, self.headless, self.no_sandbox),
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=child_env(),
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                env=child_env(self.env),
             )
         except OSError as exc:
             raise BrowserError(500, "LAUNCH_FAILED", f"cannot run {self.executable}: {exc.strerror or exc}") from None

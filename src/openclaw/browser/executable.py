@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from openclaw.browser.errors import BrowserError
@@ -24,17 +25,17 @@ def kind_of(path: str) -> str:
     return next((kind for kind in ("brave", "edge", "chromium", "chrome") if kind in name), "custom")
 
 
-def _candidates() -> list[str]:
+def _candidates(env: Mapping[str, str]) -> list[str]:
     if sys.platform == "darwin":
         home = os.path.expanduser("~")
         return [p for base in MAC for p in (base, home + base)]
     if sys.platform == "win32":
-        roots = [os.environ.get(k, "") for k in ("LOCALAPPDATA", "PROGRAMFILES", "PROGRAMFILES(X86)")]
+        roots = [env.get(k, "") for k in ("LOCALAPPDATA", "PROGRAMFILES", "PROGRAMFILES(X86)")]
         return [os.path.join(r, c) for r in roots if r for c in WINDOWS]
     return list(LINUX)
 
 
-def find_browser(configured: str | None = None) -> tuple[str, str]:
+def find_browser(configured: str | None, env: Mapping[str, str]) -> tuple[str, str]:
     """(path, kind). A configured path must exist; otherwise the first installed browser wins."""
     if configured:
         path = os.path.expanduser(configured)
@@ -43,7 +44,7 @@ def find_browser(configured: str | None = None) -> tuple[str, str]:
         return path, kind_of(path)
     import shutil  # imported here: shutil pulls in bz2/lzma, which an idle gateway does not need
 
-    for candidate in _candidates():
+    for candidate in _candidates(env):
         found = candidate if os.path.isabs(candidate) else shutil.which(candidate)
         if found and os.path.isfile(found) and os.access(found, os.X_OK):
             return found, kind_of(found)

@@ -10,7 +10,7 @@ import asyncio
 import base64
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,9 @@ NAVIGATE_TIMEOUT_S = 15.0
 
 
 class BrowserService:
-    def __init__(self, paths: InstancePaths, settings: Callable[[], Any]) -> None:
+    def __init__(self, paths: InstancePaths, settings: Callable[[], Any], env: Mapping[str, str]) -> None:
         self.paths = paths
+        self.env = env
         self._settings = settings  # the gateway's current GatewaySettings
         self.browsers: dict[str, ManagedBrowser] = {}
         self.last_target: dict[str, str] = {}
@@ -43,7 +44,7 @@ class BrowserService:
     def config(self) -> BrowserConfig:
         """Read fresh from disk (profiles change at runtime); the running snapshot if the file is broken."""
         settings = self._settings()
-        snap = read_config(self.paths.config_path, validate=False)
+        snap = read_config(self.paths.config_path, self.env, validate=False)
         config = settings.config if snap.issues or not snap.exists else snap.view()
         return BrowserConfig.from_config(config, settings.footprint, self.paths.state_dir)
 
@@ -58,7 +59,7 @@ class BrowserService:
         return self._session
 
     async def _persist(self, mutate: Callable[[dict[str, Any]], None]) -> None:
-        await asyncio.to_thread(update_config, self.paths.config_path, mutate)
+        await asyncio.to_thread(update_config, self.paths.config_path, mutate, self.env)
 
     async def _ensure_port(self, prof: BrowserProfile) -> BrowserProfile:
         """Give a managed profile its CDP port on first use and write it to the config."""
@@ -76,7 +77,7 @@ class BrowserService:
 
     async def _free_port(self, cfg: BrowserConfig) -> int:
         """The first CDP port of this instance's range that no listener and no other instance holds."""
-        return first_free_port(cfg, await asyncio.to_thread(_taken_ports, self.paths))
+        return first_free_port(cfg, await asyncio.to_thread(_taken_ports, self.paths, self.env))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def adopt_leftovers(self) -> None:
@@ -86,7 +87,7 @@ class BrowserService:
             prof = cfg.resolve(name)
             if prof.remote or not prof.cdp_port or name in self.browsers:
                 continue
-            probe = ManagedBrowser(prof, "", "unknown", False)
+            probe = ManagedBrowser(prof, "", "unknown", False, False, self.env)
             pid = probe.leftover_pid()
             if pid:
                 probe.pid, probe.adopted = pid, True
@@ -105,8 +106,9 @@ class BrowserService:
             if current and current.alive() and await self._answering(prof):
                 return {"ok": True, "profile": prof.name}
             cfg = self.config()
-            executable, kind = find_browser(cfg.executable_path)
-            browser = ManagedBrowser(prof, executable, kind, needs_headless(cfg.headless), cfg.no_sandbox)
+            executable, kind = find_browser(cfg.executable_path, self.env)
+            browser = ManagedBrowser(prof, executable, kind, needs_headless(cfg.headless, self.env), cfg.no_sandbox,
+                                     self.env)
             started = time.monotonic()
             await browser.start(self.session)
             self.browsers[prof.name] = browser
@@ -136,7 +138,7 @@ class BrowserService:
         running = await self._answering(prof, timeout=0.3)
         browser = self.browsers.get(prof.name)
         try:
-            detected, kind, error = (*find_browser(cfg.executable_path), None)
+            detected, kind, error = (*find_browser(cfg.executable_path, self.env), None)
         except BrowserError as exc:
             detected, kind, error = None, None, exc.message
         return {
@@ -146,7 +148,8 @@ class BrowserService:
             "chosenBrowser": browser.kind if browser and running else None, "detectedBrowser": kind,
             "detectedExecutablePath": detected, "detectError": error,
             "userDataDir": str(prof.user_data_dir) if prof.user_data_dir else None, "color": prof.color,
-            "headless": needs_headless(cfg.headless), "attachOnly": prof.remote, "controlPort": cfg.control_port,
+            "headless": needs_headless(cfg.headless, self.env), "attachOnly": prof.remote,
+            "controlPort": cfg.control_port,
         }
 
     async def profiles(self) -> dict[str, Any]:
@@ -391,14 +394,14 @@ def _tab(target: dict[str, Any]) -> dict[str, Any]:
             "type": target.get("type", "page"), "wsUrl": target.get("webSocketDebuggerUrl")}
 
 
-def _taken_ports(paths: InstancePaths) -> set[int]:
+def _taken_ports(paths: InstancePaths, env: Mapping[str, str]) -> set[int]:
     """Ports a new profile must not take: anything listening, and other instances' pinned CDP ports."""
     from openclaw.ports.instances import discover_instances
     from openclaw.ports.sockets import listening_ports
 
     taken = set(listening_ports() or {})
     mine = os.path.abspath(paths.state_dir)
-    for inst in discover_instances(paths.home, neighbours=True):
+    for inst in discover_instances(paths.home, env, neighbours=True):
         if os.path.abspath(inst.state_dir) != mine:
             taken |= set(inst.footprint.extra_cdp)
     return taken

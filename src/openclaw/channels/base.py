@@ -7,6 +7,7 @@ bus; it sends whatever `OutboundMessage` the dispatcher hands back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +22,13 @@ class Channel:
     name = ""
     label = ""
 
-    def __init__(self, config: dict[str, Any], bus: MessageBus, state_dir: Any) -> None:
+    def __init__(self, config: dict[str, Any], bus: MessageBus, state_dir: Any, env: Mapping[str, str]) -> None:
         from openclaw.channels.access import AccessControl  # with the first configured channel
 
         self.config = config
         self.bus = bus
         self.state_dir = state_dir
+        self.env = env
         self.access = AccessControl(self.name, state_dir)
 
     async def admit(self, msg: InboundMessage, policy: str, allow_from: set[str]) -> bool:

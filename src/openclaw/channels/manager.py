@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,9 @@ def configured(config: Config) -> dict[str, dict[str, Any]]:
 
 
 class ChannelManager:
-    def __init__(self, config: Callable[[], Config], bus: MessageBus, state_dir: Path) -> None:
+    def __init__(self, config: Callable[[], Config], bus: MessageBus, state_dir: Path, env: Mapping[str, str]) -> None:
         self._config = config
+        self.env = env
         self.bus = bus
         self.state_dir = state_dir
         self.channels: dict[str, Channel] = {}
@@ -35,7 +36,7 @@ class ChannelManager:
     def _make(self, name: str, section: dict[str, Any]) -> Channel:
         module, attr = CHANNELS[name].split(":")
         cls = getattr(importlib.import_module(module), attr)
-        return cls(section, self.bus, self.state_dir)
+        return cls(section, self.bus, self.state_dir, self.env)
 
     async def start_all(self, autostart: bool = True) -> None:
         for name, section in configured(self._config()).items():

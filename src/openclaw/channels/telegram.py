@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -38,7 +39,7 @@ SEND_ATTEMPTS = 4
 DEFAULT_ACCOUNT = "default"
 
 
-def _token(raw: dict[str, Any], account: str) -> tuple[str | None, str]:
+def _token(raw: dict[str, Any], account: str, env: Mapping[str, str]) -> tuple[str | None, str]:
     """(token, where from): `tokenFile` (a regular file, not a symlink) > `botToken` > TELEGRAM_BOT_TOKEN."""
     token_file = raw.get("tokenFile")
     if token_file:
@@ -48,8 +49,8 @@ def _token(raw: dict[str, Any], account: str) -> tuple[str | None, str]:
         return path.read_text().strip() or None, "tokenFile"
     if raw.get("botToken"):
         return str(raw["botToken"]), "botToken"
-    if account == DEFAULT_ACCOUNT and os.environ.get("TELEGRAM_BOT_TOKEN"):
-        return os.environ["TELEGRAM_BOT_TOKEN"], "env"
+    if account == DEFAULT_ACCOUNT and env.get("TELEGRAM_BOT_TOKEN"):
+        return env["TELEGRAM_BOT_TOKEN"], "env"
     return None, "no botToken, tokenFile or TELEGRAM_BOT_TOKEN"
 
 
@@ -83,7 +84,7 @@ class TelegramAccount:
         self.id = account_id
         self.raw = raw
         self.enabled = enabled(raw) and enabled(channel.config)
-        self.token, self.token_source = _token(raw, account_id)
+        self.token, self.token_source = _token(raw, account_id, channel.env)
         self.api: TelegramApi | None = None
         self.pending: PendingUpdates = pending_store(self.pending_file)
         self.task: asyncio.Task[None] | None = None
@@ -258,8 +259,8 @@ class TelegramChannel(Channel):
     name = "telegram"
     label = "Telegram"
 
-    def __init__(self, config: dict[str, Any], bus: Any, state_dir: Path) -> None:
-        super().__init__(config, bus, state_dir)
+    def __init__(self, config: dict[str, Any], bus: Any, state_dir: Path, env: Mapping[str, str]) -> None:
+        super().__init__(config, bus, state_dir, env)
         self.accounts = {k: TelegramAccount(self, k, v) for k, v in accounts_from(config).items()}
         self.session: aiohttp.ClientSession | None = None
 

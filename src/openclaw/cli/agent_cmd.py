@@ -7,6 +7,7 @@ the reply (or JSON) is printed; Ctrl-C aborts an accepted run on the gateway;
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,8 +94,9 @@ def agent(message: str | None, message_file: str | None, agent_id: str | None, s
     from openclaw.config.store import load_valid_config, read_view
 
     text = read_message(message, message_file)
-    paths = resolve_paths()
-    config = load_valid_config(paths.config_path).view() if local else read_view(paths.config_path)
+    paths = resolve_paths(os.environ)
+    config = (load_valid_config(paths.config_path, os.environ).view() if local
+              else read_view(paths.config_path, os.environ))
     key = session_key_for(config, agent_id, session_key, to)
     wait_s = _wait_s(config, agent_timeout)
     request = {"message": text, "agentId": agent_id, "sessionKey": key, "sessionId": session_id, "model": model}
@@ -226,7 +228,7 @@ async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str],
     from openclaw.gateway.state.runstream import final_payload
     from openclaw.tools import toolset
 
-    runtime = AgentRuntime(paths, lambda: config, env, lambda _t, _a: toolset(paths, lambda: config))
+    runtime = AgentRuntime(paths, lambda: config, env, lambda _t, _a: toolset(paths, lambda: config, env))
     try:
         agent = runtime.agent_id(request["agentId"])
         key = request["sessionKey"]

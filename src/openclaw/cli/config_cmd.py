@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +29,7 @@ def config() -> None:
 @config.command("file", help="Print the resolved config path.")
 @json_option
 def file_cmd(as_json: bool) -> None:
-    path = resolve_paths().config_path
+    path = resolve_paths(os.environ).config_path
     if as_json:
         print_json({"path": str(path)})
     else:
@@ -39,7 +40,7 @@ def file_cmd(as_json: bool) -> None:
 @click.argument("key")
 @json_option
 def get_cmd(key: str, as_json: bool) -> None:
-    snap = read_config(resolve_paths().config_path, validate=False)
+    snap = read_config(resolve_paths(os.environ).config_path, os.environ, validate=False)
     parts = parse_path(key)
     try:
         value = get_path(snap.data, parts)
@@ -78,7 +79,7 @@ def _isolation(paths: InstancePaths) -> Callable[[Config], list[Issue]]:
     """Config paths may not expose or overwrite any instance's state dir (loaded when writing)."""
     from openclaw.ports.instances import isolation_check
 
-    return isolation_check(paths)
+    return isolation_check(paths, os.environ)
 
 
 @config.command("set", help="Set a value: JSON5 if it parses, else a string. Validated before writing.")
@@ -89,9 +90,9 @@ def _isolation(paths: InstancePaths) -> Callable[[Config], list[Issue]]:
 def set_cmd(key: str, value: str, strict_json: bool, as_json: bool) -> None:
     parts = parse_path(key)
     parsed = parse_value(value, strict_json)
-    paths = resolve_paths()
+    paths = resolve_paths(os.environ)
     path = paths.config_path
-    update = update_config(path, lambda data: set_path(data, parts, parsed), check=_isolation(paths))
+    update = update_config(path, lambda data: set_path(data, parts, parsed), os.environ, check=_isolation(paths))
     _report(path, update.changed, update.after, as_json)
 
 
@@ -100,14 +101,14 @@ def set_cmd(key: str, value: str, strict_json: bool, as_json: bool) -> None:
 @json_option
 def unset_cmd(key: str, as_json: bool) -> None:
     parts = parse_path(key)
-    paths = resolve_paths()
+    paths = resolve_paths(os.environ)
     path = paths.config_path
 
     def mutate(data: dict[str, Any]) -> None:
         if not unset_path(data, parts):
             raise OpenClawError(f"Config path not found: {key}")
 
-    update = update_config(path, mutate, check=_isolation(paths))
+    update = update_config(path, mutate, os.environ, check=_isolation(paths))
     _report(path, update.changed, update.after, as_json)
 
 
@@ -116,8 +117,8 @@ def unset_cmd(key: str, as_json: bool) -> None:
 def validate_cmd(as_json: bool) -> None:
     from openclaw.config.validate import unknown_sections
 
-    paths = resolve_paths()
-    snap = read_config(paths.config_path)
+    paths = resolve_paths(os.environ)
+    snap = read_config(paths.config_path, os.environ)
     if snap.valid and snap.exists:
         snap.issues += _isolation(paths)(snap.view())
     ignored = unknown_sections(snap.data) if snap.data else []
@@ -141,14 +142,14 @@ def validate_cmd(as_json: bool) -> None:
                                   "recorded at every good start); edits applied live since are undone.")
 @json_option
 def rollback_cmd(as_json: bool) -> None:
-    paths = resolve_paths()
+    paths = resolve_paths(os.environ)
     good = load_last_good(paths.history_dir)
     if good is None:
         raise OpenClawError(
             f"No last-known-good config recorded for profile {paths.name} yet; one is recorded every time "
             "the gateway starts with a valid config"
         )
-    current = read_config(paths.config_path, validate=False)
+    current = read_config(paths.config_path, os.environ, validate=False)
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(good.recorded_at))
     unchanged = current.raw_text is not None and config_hash(current.raw_text) == good.hash
     changed = [] if unchanged else _undone(current.data, good.raw_text)

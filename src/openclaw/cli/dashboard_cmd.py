@@ -33,7 +33,7 @@ def check_page(url: str) -> None:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise OpenClawError(f"The gateway does not answer at {url} ({reason}); start it with "
-                            f"`{resolve_paths().cli} gateway`.") from None
+                            f"`{resolve_paths(os.environ).cli} gateway`.") from None
 
 
 def has_desktop() -> bool:
@@ -44,9 +44,9 @@ def has_desktop() -> bool:
 @click.option("--no-open", is_flag=True, help="Only print the URL.")
 @json_option
 def dashboard(no_open: bool, as_json: bool) -> None:
-    paths = resolve_paths()
-    target = resolve_target(paths)
-    snap = read_config(paths.config_path, validate=False)
+    paths = resolve_paths(os.environ)
+    target = resolve_target(paths, os.environ)
+    snap = read_config(paths.config_path, os.environ, validate=False)
     if snap.get("gateway", "controlUi", "enabled") is False:
         raise OpenClawError("The Control UI is turned off on this gateway; turn it on with: "
                             f"{paths.cli} config set gateway.controlUi.enabled true")

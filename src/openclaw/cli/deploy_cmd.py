@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -44,7 +45,7 @@ def kubernetes(everything: bool, namespace: str, image: str | None, browser_imag
         raise UsageError(f"--storage {storage!r} is not a Kubernetes quantity (e.g. 1Gi, 500Mi)")
     opts = R.RenderOptions(namespace=namespace, image=image or R.DEFAULT_IMAGE, browser_image=browser_image,
                            storage=storage, browser=not no_browser)
-    rendered = R.render(resolve_paths(), opts, everything)
+    rendered = R.render(resolve_paths(os.environ), opts, everything, os.environ)
     if out_dir == "-":
         click.echo(R.as_text(rendered), nl=False)
         return

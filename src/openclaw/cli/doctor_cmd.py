@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from openclaw.cli.output import print_json, short_path, style
@@ -15,8 +17,8 @@ COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
 @click.option("--fix", is_flag=True, help="Fix permissions, stale locks and service drift; nothing else.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report.")
 def doctor(fix: bool, as_json: bool) -> None:
-    paths = resolve_paths()
-    report = run_doctor(paths, fix=fix)
+    paths = resolve_paths(os.environ)
+    report = run_doctor(paths, os.environ, fix=fix)
     if as_json:
         print_json(report.as_dict())
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +39,7 @@ def _run(**kw: Any) -> None:
     from openclaw.gateway.process.runner import run_gateway
     from openclaw.gateway.settings import RunOptions
 
-    code = run_gateway(resolve_paths(), RunOptions(**kw))
+    code = run_gateway(resolve_paths(os.environ), RunOptions(**kw), os.environ)
     raise SystemExit(code)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -81,9 +82,10 @@ def status(require_rpc: bool, deep: bool, url: str | None, token: str | None, pa
            timeout: int, as_json: bool) -> None:
     from openclaw.services.lifecycle import service_view
 
-    paths = resolve_paths()
+    paths = resolve_paths(os.environ)
     target = target_from(url, token, password)
-    view = service_view(paths) if not target.explicit_url else {"available": False, "reason": "explicit --url"}
+    view = (service_view(paths, os.environ) if not target.explicit_url
+            else {"available": False, "reason": "explicit --url"})
     rpc = probe(target, timeout, require_rpc)
     report: dict[str, Any] = {
         "ok": rpc["ok"], "profile": paths.name, "config": {"path": str(paths.config_path)},
@@ -94,7 +96,7 @@ def status(require_rpc: bool, deep: bool, url: str | None, token: str | None, pa
         from openclaw.services.base import service_platform
         from openclaw.services.scan import scan_services
 
-        report["services"] = [s.as_dict() for s in scan_services(paths.home, service_platform())]
+        report["services"] = [s.as_dict() for s in scan_services(paths.home, service_platform(os.environ), os.environ)]
     if as_json:
         print_json(report)
         raise SystemExit(0 if rpc["ok"] else 1)

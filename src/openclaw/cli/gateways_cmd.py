@@ -3,6 +3,8 @@ port neighbours (gateways other HOMEs run here), for the ports they hold."""
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from openclaw.cli.output import json_option, ok_mark, print_json, short_path, style, table
@@ -15,7 +17,7 @@ from openclaw.rescue.survey import survey
 @click.command(help="List every instance on this host with its ports, pid, health and collisions.")
 @json_option
 def gateways(as_json: bool) -> None:
-    surveyed, neighbours = survey(resolve_paths())
+    surveyed, neighbours = survey(resolve_paths(os.environ), os.environ)
     if as_json:
         print_json({"instances": [{**i.as_dict(), "service": service} for i, service in surveyed],
                     "neighbours": [n.as_dict() for n in neighbours]})

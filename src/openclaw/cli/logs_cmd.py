@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -71,7 +72,7 @@ def _reconnect(target: Any, timeout: int) -> Any:
 def _local(limit: int, max_bytes: int, interval: int, follow: bool, as_json: bool) -> None:
     from openclaw.logfile import log_path
 
-    path = log_path(resolve_paths().logs_dir)
+    path = log_path(resolve_paths(os.environ).logs_dir)
     result = read_tail(path, None, limit, max_bytes)
     emit(result["lines"], as_json)
     try:

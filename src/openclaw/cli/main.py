@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         opts = scan_root_flags(args)
-        apply_root_options(opts)
+        apply_root_options(opts, os.environ)
     except UsageError as exc:
         print(f"[openclaw] {exc}", file=sys.stderr)
         sys.exit(EXIT_USAGE)

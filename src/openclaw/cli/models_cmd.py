@@ -15,7 +15,7 @@ from openclaw.profiles.paths import resolve_paths
 def _config() -> Config:
     from openclaw.config.store import read_view
 
-    return read_view(resolve_paths().config_path)
+    return read_view(resolve_paths(os.environ).config_path, os.environ)
 
 
 @click.group(help="The models this profile can use: list them, check keys, pick the default.")
@@ -86,14 +86,14 @@ def set_cmd(ref: str, as_json: bool) -> None:
     from openclaw.ports.instances import isolation_check
     from openclaw.provisioning.model_step import ModelChoice, write_choice
 
-    paths = resolve_paths()
+    paths = resolve_paths(os.environ)
     config = _config()
     try:
         parsed = parse_ref(ref, config, providers(config, os.environ))
     except ModelError as exc:
         raise UsageError(str(exc)) from None
     update = update_config(paths.config_path, lambda data: write_choice(data, ModelChoice(parsed.provider, ref)),
-                           check=isolation_check(paths))
+                           os.environ, check=isolation_check(paths, os.environ))
     if as_json:
         print_json({"ok": True, "model": ref, "resolved": str(parsed), "changed": update.changed})
     else:

@@ -69,7 +69,7 @@ def ask(prompter: QuestionaryPrompter, proposal: Proposal, paths: InstancePaths)
     for step in STEPS:
         step.ask(prompter, answers, proposal)
     if proposal.service_available:
-        answers.install_daemon = prompter.confirm(f"Install and start the {service_name(paths)} service "
+        answers.install_daemon = prompter.confirm(f"Install and start the {service_name(paths, os.environ)} service "
                                                   "(starts at login, restarts on failure)?", True)
     else:
         click.echo(f"Service: skipped ({proposal.service_reason})")
@@ -78,7 +78,7 @@ def ask(prompter: QuestionaryPrompter, proposal: Proposal, paths: InstancePaths)
 
 def summary(result: OnboardResult) -> None:
     fp, a = result.footprint, result.answers
-    service = f"{service_name(result.paths)} (not installed)"
+    service = f"{service_name(result.paths, os.environ)} (not installed)"
     if result.service:
         service = f"{result.service['name']} ({result.service['state']})"
     click.echo("")
@@ -143,8 +143,8 @@ def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | No
             gateway_auth: str | None, gateway_token: str | None, gateway_password: str | None,
             install_daemon: bool | None, telegram_token: str | None, telegram_allow_from: str | None, force: bool,
             as_json: bool, **flags: Any) -> None:
-    paths = resolve_paths()
-    proposal = propose(paths)
+    paths = resolve_paths(os.environ)
+    proposal = propose(paths, os.environ)
     if non_interactive:
         answers = Answers(
             workspace=workspace or proposal.workspace, port=gateway_port or proposal.port,
@@ -172,7 +172,7 @@ def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | No
             return
         answers = asked
     check_answers(answers, proposal, force=force)
-    result = apply(paths, answers)
+    result = apply(paths, answers, os.environ)
     if as_json:
         print_json(result.as_dict())
     else:

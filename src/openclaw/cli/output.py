@@ -36,7 +36,7 @@ def ok_mark(ok: bool | None) -> str:
 def short_path(path: Any) -> str:
     """`~/...` for paths under the effective home; keeps tables narrow."""
     text = str(path)
-    home = str(resolve_home())
+    home = str(resolve_home(os.environ))
     return "~" + text[len(home):] if text == home or text.startswith(home + os.sep) else text
 
 

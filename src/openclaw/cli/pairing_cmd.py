@@ -3,6 +3,7 @@ files (no gateway needed), or through any gateway with `--url` (an operator else
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -50,7 +51,7 @@ def list_cmd(channel: str | None, url: str | None, token: str | None, password: 
         click.echo("Approve with: openclaw pairing approve <channel> <code> --url ..." if data["requests"]
                    else "No pending pairing requests.")
         return
-    pending = PairingStore(resolve_paths().state_dir).pending(channel)
+    pending = PairingStore(resolve_paths(os.environ).state_dir).pending(channel)
     if as_json:
         print_json({"requests": [p.as_dict() for p in pending]})
         return
@@ -85,7 +86,7 @@ def approve(channel: str, code: str, url: str | None, token: str | None, passwor
         else:
             click.echo(f"Approved sender {done['senderId']} on {channel}/{match['accountId']} (through {url})")
         return
-    request, owner = PairingStore(resolve_paths().state_dir).approve(channel, code)
+    request, owner = PairingStore(resolve_paths(os.environ).state_dir).approve(channel, code)
     if as_json:
         print_json({"ok": True, "request": request.as_dict(), "owner": owner})
         return

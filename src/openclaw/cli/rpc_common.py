@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ def rpc_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def target_from(url: str | None, token: str | None, password: str | None, port: int | None = None) -> Target:
-    return resolve_target(resolve_paths(), url=url, token=token, password=password, port=port)
+    return resolve_target(resolve_paths(os.environ), os.environ, url=url, token=token, password=password, port=port)
 
 
 def down_error(target: Target, exc: GatewayUnreachable) -> OpenClawError:
@@ -32,7 +33,7 @@ def down_error(target: Target, exc: GatewayUnreachable) -> OpenClawError:
         return OpenClawError(f"gateway not reachable at {target.url} ({exc.reason}); is it running?")
     from openclaw.services.lifecycle import definition_exists
 
-    hint = target.start_hint + (" start" if definition_exists(target.paths) else "")
+    hint = target.start_hint + (" start" if definition_exists(target.paths, os.environ) else "")
     return OpenClawError(f"gateway not reachable at {target.url} ({exc.reason}); start it with: {hint}")
 
 

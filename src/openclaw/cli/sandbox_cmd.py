@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from openclaw.cli.output import json_option, print_json
@@ -23,12 +25,12 @@ def explain(agent_id: str | None, session: str | None, as_json: bool) -> None:
     from openclaw.sandbox.explain import explain as build
     from openclaw.sandbox.explain import render
 
-    paths = resolve_paths()
-    config = read_view(paths.config_path)
+    paths = resolve_paths(os.environ)
+    config = read_view(paths.config_path, os.environ)
     ids = [a.id for a in config.agents]
     if agent_id and agent_id not in ids:
         raise UsageError(f"unknown agent {agent_id!r} (agents: {', '.join(ids)})")
-    data = build(paths, config, agent_id or config.default_agent_id, session)
+    data = build(paths, config, os.environ, agent_id or config.default_agent_id, session)
     if as_json:
         print_json(data)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 
 import click
@@ -38,30 +39,31 @@ def _report(action: str, as_json: bool, call: Callable[[], lifecycle.ServiceResu
 @click.option("--force", is_flag=True, help="Reinstall even if installed; accept an overlapping footprint.")
 @json_option
 def install(port: int | None, force: bool, as_json: bool) -> None:
-    _report("install", as_json, lambda: lifecycle.install(resolve_paths(), port=port, force=force))
+    _report("install", as_json,
+            lambda: lifecycle.install(resolve_paths(os.environ), os.environ, port=port, force=force))
 
 
 @click.command("uninstall", help="Stop and remove this profile's gateway service.")
 @json_option
 def uninstall(as_json: bool) -> None:
-    _report("uninstall", as_json, lambda: lifecycle.uninstall(resolve_paths()))
+    _report("uninstall", as_json, lambda: lifecycle.uninstall(resolve_paths(os.environ), os.environ))
 
 
 @click.command("start", help="Start the installed service and wait until the gateway is healthy.")
 @wait_option
 @json_option
 def start(wait: float, as_json: bool) -> None:
-    _report("start", as_json, lambda: lifecycle.start(resolve_paths(), wait=wait))
+    _report("start", as_json, lambda: lifecycle.start(resolve_paths(os.environ), os.environ, wait=wait))
 
 
 @click.command("stop", help="Stop the installed service.")
 @json_option
 def stop(as_json: bool) -> None:
-    _report("stop", as_json, lambda: lifecycle.stop(resolve_paths()))
+    _report("stop", as_json, lambda: lifecycle.stop(resolve_paths(os.environ), os.environ))
 
 
 @click.command("restart", help="Restart the installed service and wait until the gateway is healthy.")
 @wait_option
 @json_option
 def restart(wait: float, as_json: bool) -> None:
-    _report("restart", as_json, lambda: lifecycle.restart(resolve_paths(), wait=wait))
+    _report("restart", as_json, lambda: lifecycle.restart(resolve_paths(os.environ), os.environ, wait=wait))

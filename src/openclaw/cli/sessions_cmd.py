@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -30,8 +31,8 @@ def sessions(agent_id: str | None, limit: int, as_json: bool) -> None:
     from openclaw.agents.sessions import SessionStore
     from openclaw.config.store import read_view
 
-    paths = resolve_paths()
-    config = read_view(paths.config_path)
+    paths = resolve_paths(os.environ)
+    config = read_view(paths.config_path, os.environ)
 
     async def read() -> list[dict[str, Any]]:
         rows = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from openclaw.cli.output import json_option, print_json, short_path
@@ -16,8 +18,8 @@ from openclaw.provisioning.setup import setup_instance
 @click.option("--force", is_flag=True, help="Accept a port whose footprint overlaps another instance.")
 @json_option
 def setup(port: int | None, workspace: str | None, force: bool, as_json: bool) -> None:
-    paths = resolve_paths()
-    result = setup_instance(paths, port=port, workspace=workspace, force=force)
+    paths = resolve_paths(os.environ)
+    result = setup_instance(paths, os.environ, port=port, workspace=workspace, force=force)
     if as_json:
         print_json(result.as_dict())
         return

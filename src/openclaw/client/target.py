@@ -6,7 +6,6 @@ schema, so a broken config never stops `status` from reaching a gateway.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -37,13 +36,12 @@ class Target:
 
 def resolve_target(
     paths: InstancePaths,
+    env: Mapping[str, str],
     url: str | None = None,
     token: str | None = None,
     password: str | None = None,
     port: int | None = None,
-    env: Mapping[str, str] | None = None,
 ) -> Target:
-    env = os.environ if env is None else env
     explicit = url or (env.get("OPENCLAW_GATEWAY_URL") if port is None else None)
     if explicit:
         if not explicit.startswith(("ws://", "wss://")):

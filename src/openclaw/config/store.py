@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -52,9 +51,10 @@ def parse_value(raw: str, strict_json: bool) -> Any:
         return raw
 
 
-def read_config(path: Path, env: Mapping[str, str] | None = None, validate: bool = True) -> ConfigSnapshot:
-    """Snapshot the file; problems become `issues` rather than exceptions."""
-    env = os.environ if env is None else env
+def read_config(path: Path, env: Mapping[str, str], validate: bool = True,
+                valid_record: Path | None = None) -> ConfigSnapshot:
+    """Snapshot the file; problems become `issues` rather than exceptions. With `valid_record`, a
+    resolved config that passed the schema before (with the same code) is not validated again."""
     snap = ConfigSnapshot(path=path, exists=path.exists())
     if snap.exists:
         try:
@@ -72,19 +72,32 @@ def read_config(path: Path, env: Mapping[str, str] | None = None, validate: bool
             snap.issues.append(Issue("<root>", "the config must be a JSON object"))
             return snap
         snap.data = parsed
-    resolve_and_validate(snap, env, validate)
+    resolve_and_validate(snap, env, validate, valid_record)
     return snap
 
 
-def resolve_and_validate(snap: ConfigSnapshot, env: Mapping[str, str], validate: bool = True) -> None:
+def resolve_and_validate(snap: ConfigSnapshot, env: Mapping[str, str], validate: bool = True,
+                         valid_record: Path | None = None) -> None:
     issues: list[Issue] = []
     snap.resolved = substitute(snap.data, merged_env(snap.data, env), issues)
     snap.issues.extend(issues)
-    if validate:
-        from openclaw.config.validate import validate_config
+    if not validate:
+        return
+    key = None
+    if valid_record is not None:
+        from openclaw.config.validated import known_valid, validation_key
 
-        _, problems = validate_config(snap.resolved)
-        snap.issues.extend(problems)
+        key = validation_key(snap.resolved)
+        if not snap.issues and known_valid(valid_record, key):
+            return
+    from openclaw.config.validate import validate_config
+
+    _, problems = validate_config(snap.resolved)
+    snap.issues.extend(problems)
+    if valid_record is not None and key is not None and not snap.issues:
+        from openclaw.config.validated import remember_valid
+
+        remember_valid(valid_record, key)
 
 
 def format_issues(path: Path, issues: list[Issue]) -> str:
@@ -93,7 +106,7 @@ def format_issues(path: Path, issues: list[Issue]) -> str:
     return "\n".join(lines)
 
 
-def read_resolved(path: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def read_resolved(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
     """The config with `${ENV}` substituted, without schema validation (light readers: no pydantic);
     a file that does not parse is still an error."""
     snap = read_config(path, env, validate=False)
@@ -103,12 +116,12 @@ def read_resolved(path: Path, env: Mapping[str, str] | None = None) -> dict[str,
     return snap.resolved
 
 
-def read_view(path: Path, env: Mapping[str, str] | None = None) -> Config:
+def read_view(path: Path, env: Mapping[str, str]) -> Config:
     """`read_resolved`, as the typed view every reader takes."""
     return Config(read_resolved(path, env))
 
 
-def load_valid_config(path: Path, env: Mapping[str, str] | None = None) -> ConfigSnapshot:
+def load_valid_config(path: Path, env: Mapping[str, str]) -> ConfigSnapshot:
     snap = read_config(path, env)
     if snap.issues:
         raise ConfigError(
@@ -158,13 +171,12 @@ class ConfigUpdate:
 def update_config(
     path: Path,
     mutate: Callable[[dict[str, Any]], None],
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     require_valid: bool = True,
     check: Callable[[Config], list[Issue]] | None = None,
 ) -> ConfigUpdate:
     """Read, mutate, validate (the schema, then `check` on the resolved config) and write under
     the write lock; nothing is written on error."""
-    env = os.environ if env is None else env
     with config_write_lock(path):
         snap = read_config(path, env, validate=False)
         parse_problems = [i for i in snap.issues if i.path in ("<file>", "<root>")]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -45,6 +45,7 @@ class Context:
     paths: InstancePaths
     instances: list[Instance]  # every instance on the host, this one included
     listening: dict[int, int | None] | None
+    env: Mapping[str, str]
 
     @property
     def prefix(self) -> str:
@@ -61,13 +62,13 @@ class Context:
         from openclaw.services.scan import scan_services
 
         try:
-            return scan_services(self.paths.home, service_platform())
+            return scan_services(self.paths.home, service_platform(self.env), self.env)
         except ServiceError:
             return None
 
 
 def check_config(ctx: Context) -> list[Finding]:
-    snap = read_config(ctx.paths.config_path)
+    snap = read_config(ctx.paths.config_path, ctx.env)
     path = str(ctx.paths.config_path)
     if not snap.exists:
         return [Finding("config/missing", "error", f"no config at {path}", "the gateway refuses to start without one",
@@ -163,8 +164,8 @@ def _default_workspace(inst: Instance, home: Path) -> str:
     return os.path.abspath(inst.paths(home).default_workspace)
 
 
-def _config_of(inst: Instance) -> Config:
-    return read_config(inst.config_path, validate=False).view()
+def _config_of(inst: Instance, env: Mapping[str, str]) -> Config:
+    return read_config(inst.config_path, env, validate=False).view()
 
 
 def check_shared_resources(ctx: Context) -> list[Finding]:
@@ -172,7 +173,7 @@ def check_shared_resources(ctx: Context) -> list[Finding]:
     out = []
     claims: dict[tuple[str, str], list[Instance]] = {}
     for inst in ctx.instances:
-        config = _config_of(inst)
+        config = _config_of(inst, ctx.env)
         browser = config.browser
         urls = [browser.get("cdpUrl")] + [p.get("cdpUrl") for p in part_of(browser.get("profiles")).values()
                                           if isinstance(p, dict)]
@@ -180,7 +181,7 @@ def check_shared_resources(ctx: Context) -> list[Finding]:
             claims.setdefault(("cdpUrl", url), []).append(inst)
         ws = config.agent_defaults.workspace
         if ws:
-            claims.setdefault(("workspace", os.path.abspath(expand_user(ws))), []).append(inst)
+            claims.setdefault(("workspace", os.path.abspath(expand_user(ws, ctx.env))), []).append(inst)
     for (kind, value), owners in claims.items():
         if len(owners) < 2:
             continue
@@ -223,10 +224,10 @@ def check_services(ctx: Context) -> list[Finding]:
     from openclaw.services.lifecycle import install, service_view
 
     def reinstall() -> None:
-        install(ctx.paths, force=True)
+        install(ctx.paths, ctx.env, force=True)
 
     out = []
-    view = service_view(ctx.paths)
+    view = service_view(ctx.paths, ctx.env)
     if view.get("drift"):
         out.append(Finding("service/drift", "warning",
                            f"{view['name']} runs port {view['installedPort']}, config says {view['configPort']}",
@@ -291,7 +292,7 @@ def check_isolation(ctx: Context) -> list[Finding]:
     state_dirs = host_state_dirs(ctx.paths) + [i.state_dir for i in ctx.instances]
     out = []
     for inst in ctx.instances:
-        for issue in isolation_issues(_config_of(inst), state_dirs):
+        for issue in isolation_issues(_config_of(inst, ctx.env), state_dirs, ctx.env):
             out.append(Finding("isolation/state-dir", "error", f"{inst.name}: {issue}",
                                "that instance would serve or overwrite an instance's config, credentials and logs; "
                                "its gateway refuses to start with it",
@@ -320,10 +321,10 @@ def check_models(ctx: Context) -> list[Finding]:
     from openclaw.models.catalog import APIS, env_key_name, parse_ref, providers
     from openclaw.models.types import ModelError
 
-    config = read_config(ctx.paths.config_path, validate=False).view()
+    config = read_config(ctx.paths.config_path, ctx.env, validate=False).view()
     path = str(ctx.paths.config_path)
     try:
-        known = providers(config, os.environ)
+        known = providers(config, ctx.env)
     except ModelError as exc:
         return [Finding("models/provider", "error", str(exc), "no turn can run with this provider",
                         f"{ctx.prefix} config set models.providers.<id>.apiKey ...", path)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,19 +40,19 @@ class Report:
         }
 
 
-def _context(paths: InstancePaths) -> Context:
+def _context(paths: InstancePaths, env: Mapping[str, str]) -> Context:
     include = [paths] if paths.config_path.exists() else []
-    return Context(paths, discover_instances(paths.home, include=include, neighbours=True), listening_ports())
+    return Context(paths, discover_instances(paths.home, env, include=include, neighbours=True), listening_ports(), env)
 
 
-def diagnose(paths: InstancePaths) -> list[Finding]:
-    ctx = _context(paths)
+def diagnose(paths: InstancePaths, env: Mapping[str, str]) -> list[Finding]:
+    ctx = _context(paths, env)
     findings = [f for check in CHECKS for f in check(ctx)]
     return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])
 
 
-def run_doctor(paths: InstancePaths, fix: bool = False) -> Report:
-    findings = diagnose(paths)
+def run_doctor(paths: InstancePaths, env: Mapping[str, str], fix: bool = False) -> Report:
+    findings = diagnose(paths, env)
     if not fix:
         return Report(paths, findings)
     fixed, failed = [], []
@@ -64,4 +65,4 @@ def run_doctor(paths: InstancePaths, fix: bool = False) -> Report:
             failed.append((finding, str(exc)))
         else:
             fixed.append(finding)
-    return Report(paths, diagnose(paths), fixed, failed)
+    return Report(paths, diagnose(paths, env), fixed, failed)

@@ -19,9 +19,9 @@ def check_sandbox(ctx: Context) -> list[Finding]:
     from openclaw.sandbox.backend import INSTALL_HINT, detect
     from openclaw.sandbox.settings import sandbox_settings
 
-    config = read_config(ctx.paths.config_path, validate=False).view()
+    config = read_config(ctx.paths.config_path, ctx.env, validate=False).view()
     path = str(ctx.paths.config_path)
-    backend = detect(os.environ)
+    backend = detect(ctx.env)
     out: list[Finding] = []
     agents = _sandboxes(config)
     settings = {agent: sandbox_settings(config, agent) for agent, _ in agents}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config
+from openclaw.config.validated import RECORD as VALIDATED_RECORD
 from openclaw.config.view import Config
 from openclaw.errors import ConfigError
 from openclaw.gateway.limits import Limits
@@ -146,10 +147,9 @@ def _has_auth(auth: AuthConfig) -> bool:
 
 
 def resolve_settings(
-    paths: InstancePaths, opts: RunOptions, env: Mapping[str, str] | None = None, snap: ConfigSnapshot | None = None
+    paths: InstancePaths, opts: RunOptions, env: Mapping[str, str], snap: ConfigSnapshot | None = None
 ) -> GatewaySettings:
-    env = os.environ if env is None else env
-    snap = snap or read_config(paths.config_path, env)
+    snap = snap or read_config(paths.config_path, env, valid_record=paths.history_dir / VALIDATED_RECORD)
     issues = snap.issues or isolation_check(paths, env)(snap.view())
     if issues:
         raise ConfigError(

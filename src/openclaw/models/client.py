@@ -8,7 +8,6 @@ reached the user a failure is final: a retry would say it twice.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -39,8 +38,8 @@ async def _nothing(_: str) -> None:
 class ModelClient:
     """Holds one HTTP session for every provider (created with the first call)."""
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        self.backoff = Backoff(base_s=_retry_base_s(os.environ if env is None else env), cap_s=MAX_WAIT_S,
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.backoff = Backoff(base_s=_retry_base_s(env), cap_s=MAX_WAIT_S,
                                jitter=JITTER)
         self._session: aiohttp.ClientSession | None = None
 

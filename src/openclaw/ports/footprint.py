@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -98,10 +97,9 @@ def resolve_base_port(
     flag_port: int | None,
     config: Config | None,
     profile: str | None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
 ) -> tuple[int, str]:
     """Base = `--port` > `OPENCLAW_GATEWAY_PORT` > `gateway.port` > profile default; returns (port, source)."""
-    env = os.environ if env is None else env
     if flag_port is not None:
         return flag_port, "flag"
     env_value = (env.get("OPENCLAW_GATEWAY_PORT") or "").strip()

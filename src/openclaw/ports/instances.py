@@ -125,7 +125,7 @@ def host_state_dirs(paths: InstancePaths) -> list[Path]:
 
 
 def isolation_check(paths: InstancePaths,
-                    env: Mapping[str, str] | None = None) -> Callable[[Config], list[Issue]]:
+                    env: Mapping[str, str]) -> Callable[[Config], list[Issue]]:
     """A config check for `update_config`: paths that would expose or overwrite a state dir."""
 
     def check(config: Config) -> list[Issue]:
@@ -134,8 +134,8 @@ def isolation_check(paths: InstancePaths,
     return check
 
 
-def instance_from_paths(paths: InstancePaths, record: dict[str, Any] | None = None) -> Instance:
-    snap = read_config(paths.config_path, validate=False)
+def instance_from_paths(paths: InstancePaths, env: Mapping[str, str], record: dict[str, Any] | None = None) -> Instance:
+    snap = read_config(paths.config_path, env, validate=False)
     error = "; ".join(str(i) for i in snap.issues) or None
     if record:
         base, source = int(record["port"]), "running"
@@ -196,7 +196,8 @@ def _record_footprint(record: dict[str, Any] | None) -> Footprint | None:
     return Footprint(fp["base"], fp["control"], fp["canvas"], start, end, tuple(fp.get("cdpPorts", [])))
 
 
-def discover_instances(home: Path, include: Iterable[InstancePaths] = (), neighbours: bool = False) -> list[Instance]:
+def discover_instances(home: Path, env: Mapping[str, str], include: Iterable[InstancePaths] = (),
+                       neighbours: bool = False) -> list[Instance]:
     """Instances under `home`, its running gateways from the registry, and any extra `include`;
     with `neighbours`, other HOMEs' running gateways too (marked), for whoever plans ports."""
     everything = running_gateways()
@@ -212,27 +213,27 @@ def discover_instances(home: Path, include: Iterable[InstancePaths] = (), neighb
     for paths in candidates:
         if any(_same(i.state_dir, paths.state_dir) for i in seen):
             continue
-        seen.append(instance_from_paths(paths, record_for(paths.state_dir, records) or lock_record(paths)))
-    return seen + (port_neighbours(home, everything) if neighbours else [])
+        seen.append(instance_from_paths(paths, env, record_for(paths.state_dir, records) or lock_record(paths)))
+    return seen + (port_neighbours(home, env, everything) if neighbours else [])
 
 
-def port_neighbours(home: Path, records: list[dict[str, Any]] | None = None) -> list[Instance]:
+def port_neighbours(home: Path, env: Mapping[str, str], records: list[dict[str, Any]] | None = None) -> list[Instance]:
     """Gateways other HOMEs run on this host (from the shared registry): what they occupy."""
     out = []
     for rec in running_gateways() if records is None else records:
         if owned_by(rec, home):
             continue
         owner = rec.get("home") if isinstance(rec.get("home"), str) else None
-        inst = instance_from_paths(_paths_from_record(rec, Path(owner) if owner else home), rec)
+        inst = instance_from_paths(_paths_from_record(rec, Path(owner) if owner else home), env, rec)
         inst.neighbour, inst.home = True, owner
         out.append(inst)
     return out
 
 
-def other_instances(paths: InstancePaths) -> list[Instance]:
+def other_instances(paths: InstancePaths, env: Mapping[str, str]) -> list[Instance]:
     """Every instance on the host but this one, other HOMEs' included: what a port plan must avoid."""
     mine = os.path.abspath(paths.state_dir)
-    return [i for i in discover_instances(paths.home, neighbours=True) if os.path.abspath(i.state_dir) != mine]
+    return [i for i in discover_instances(paths.home, env, neighbours=True) if os.path.abspath(i.state_dir) != mine]
 
 
 def _paths_from_record(rec: dict[str, Any], home: Path) -> InstancePaths:

@@ -1,8 +1,9 @@
 """Root flags (`--profile`, `--dev`, ...) and the profile's projection into the environment.
 
 Paths are resolved from the environment everywhere, so the CLI entry point
-scans root flags first, projects the chosen profile into `os.environ`, and
-only then dispatches. Child processes (services, shells) inherit the result.
+scans root flags first, projects the chosen profile into the process
+environment it passes in, and only then dispatches. Child processes
+(services, shells) inherit the result.
 """
 
 from __future__ import annotations
@@ -106,9 +107,8 @@ def scan_root_flags(argv: Sequence[str]) -> RootOptions:
     return opts
 
 
-def resolve_home(env: Mapping[str, str] | None = None) -> Path:
+def resolve_home(env: Mapping[str, str]) -> Path:
     """`OPENCLAW_HOME` (tilde-expanded) > `HOME` > `USERPROFILE` > the account home."""
-    env = os.environ if env is None else env
     for key in ("OPENCLAW_HOME", "HOME", "USERPROFILE"):
         value = (env.get(key) or "").strip()
         if value:
@@ -119,14 +119,14 @@ def resolve_home(env: Mapping[str, str] | None = None) -> Path:
     return Path(os.path.expanduser("~"))
 
 
-def expand_user(value: str, env: Mapping[str, str] | None = None) -> Path:
+def expand_user(value: str, env: Mapping[str, str]) -> Path:
     """Expand a leading `~` against the effective home, not the OS account."""
     if value == "~" or value.startswith("~/"):
         return resolve_home(env) / value[2:] if value != "~" else resolve_home(env)
     return Path(value)
 
 
-def profile_state_dir(profile: str | None, env: Mapping[str, str] | None = None) -> Path:
+def profile_state_dir(profile: str | None, env: Mapping[str, str]) -> Path:
     return resolve_home(env) / state_dir_name(profile)
 
 
@@ -139,14 +139,13 @@ def _is_gateway_service_env(env: MutableMapping[str, str]) -> bool:
     return env.get("OPENCLAW_SERVICE_MARKER") == "openclaw" and kind in ("", "gateway")
 
 
-def apply_profile_env(profile: str, env: MutableMapping[str, str] | None = None) -> None:
+def apply_profile_env(profile: str, env: MutableMapping[str, str]) -> None:
     """Project `profile` into the environment with upstream's rules.
 
     A named profile replaces state/config paths inherited from another
     profile (including a running gateway service's environment) but keeps
     paths the user customized explicitly.
     """
-    env = os.environ if env is None else env
     inherited = (env.get("OPENCLAW_PROFILE") or "").strip() or "default"
     existing_state = (env.get("OPENCLAW_STATE_DIR") or "").strip()
     existing_config = (env.get("OPENCLAW_CONFIG_PATH") or "").strip()
@@ -187,9 +186,8 @@ def _drop_inherited_service_names(inherited: str, env: MutableMapping[str, str])
             env.pop(key, None)
 
 
-def apply_root_options(opts: RootOptions, env: MutableMapping[str, str] | None = None) -> None:
+def apply_root_options(opts: RootOptions, env: MutableMapping[str, str]) -> None:
     """Project the selected profile (flag, else a valid `OPENCLAW_PROFILE`)."""
-    env = os.environ if env is None else env
     profile = opts.selected_profile
     if profile is None:
         from_env = (env.get("OPENCLAW_PROFILE") or "").strip()

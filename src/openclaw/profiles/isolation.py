@@ -63,7 +63,7 @@ def state_dir_problem(path: Path, state_dirs: Iterable[Path]) -> str | None:
 
 
 def isolation_issues(config: Config, state_dirs: Iterable[Path],
-                     env: Mapping[str, str] | None = None) -> list[Issue]:
+                     env: Mapping[str, str]) -> list[Issue]:
     """One issue per configured path that would expose or overwrite a state dir."""
     dirs = list(state_dirs)
     issues = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +69,10 @@ def _uid() -> str:
 
 
 def runtime_dir() -> Path:
-    """Host-wide, per-user directory for the running-gateway registry and config locks."""
+    """Host-wide, per-user directory for the running-gateway registry and config locks.
+
+    Read from the process environment (like `tempfile.gettempdir()`), not a passed one: every
+    process of this user on this host must agree on it, whatever profile it serves."""
     import tempfile  # only commands that touch the registry or locks pay for it
 
     override = os.environ.get("OPENCLAW_RUNTIME_DIR")
@@ -78,8 +81,7 @@ def runtime_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"openclaw-{_uid()}"
 
 
-def resolve_paths(env: MutableMapping[str, str] | None = None) -> InstancePaths:
-    env = os.environ if env is None else env
+def resolve_paths(env: Mapping[str, str]) -> InstancePaths:
     home = resolve_home(env)
     raw_profile = (env.get("OPENCLAW_PROFILE") or "").strip() or None
     profile = normalize_profile(raw_profile) if raw_profile else None

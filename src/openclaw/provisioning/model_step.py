@@ -145,8 +145,6 @@ class ModelStep:
     name = "model"
 
     def ask(self, prompter: Prompter, answers: Answers, proposal: Proposal) -> None:
-        import os
-
         options = [*SUGGESTED, "custom (an OpenAI- or Anthropic-compatible endpoint)", SKIP]
         picked = prompter.select("Model provider:", options, "anthropic").split(" ", 1)[0]
         if picked == "skip":
@@ -160,7 +158,7 @@ class ModelStep:
         choice = ModelChoice(picked, ref)
         if picked in KEYED:
             name = _env_name(picked)
-            if os.environ.get(name) and prompter.confirm(f"Use ${name} from the environment (not saved)?", True):
+            if proposal.env.get(name) and prompter.confirm(f"Use ${name} from the environment (not saved)?", True):
                 choice.key_env = name
             else:
                 choice.key = prompter.secret(f"{picked} API key (empty: set ${name} later):").strip() or None

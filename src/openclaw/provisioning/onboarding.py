@@ -8,7 +8,6 @@ features land.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,24 +33,24 @@ AUTH_MODES = ("token", "password", "none")
 MAIN_GAP = 20  # a profile beside the default instance starts at least this far above it
 
 
-def _service_availability(paths: InstancePaths) -> tuple[bool, str | None]:
+def _service_availability(paths: InstancePaths, env: Mapping[str, str]) -> tuple[bool, str | None]:
     from openclaw.services.base import ServiceError, service_platform
     from openclaw.services.lifecycle import manager_for, require_profile_paths
 
     try:
         require_profile_paths(paths)
-        manager_for(service_platform()).check_available()
+        manager_for(service_platform(env)).check_available()
     except ServiceError as exc:
         return False, str(exc)
     return True, None
 
 
-def propose(paths: InstancePaths) -> Proposal:
-    snap = read_config(paths.config_path)
+def propose(paths: InstancePaths, env: Mapping[str, str]) -> Proposal:
+    snap = read_config(paths.config_path, env)
     if snap.issues:
         raise ConfigError(format_issues(paths.config_path, snap.issues)
                           + "\nFix it first (openclaw config validate lists the same problems).")
-    others = other_instances(paths)
+    others = other_instances(paths, env)
     current = snap.get("gateway", "port")
     if isinstance(current, int):
         port = current
@@ -59,15 +58,16 @@ def propose(paths: InstancePaths) -> Proposal:
         main = next((i for i in others if i.profile is None), None)
         start = max(DEFAULT_PORT, main.base + MAIN_GAP) if main and paths.profile else DEFAULT_PORT
         port = plan_base(others, listening_ports(), start=start, reserved=seed_bases_besides(paths.profile)).base
-    available, reason = _service_availability(paths)
+    available, reason = _service_availability(paths, env)
     return Proposal(
-        workspace=str(workspace_dir(snap.view(), paths, os.environ)),
+        workspace=str(workspace_dir(snap.view(), paths, env)),
         port=port,
         bind=snap.get("gateway", "bind") or "loopback",
         auth=snap.get("gateway", "auth", "mode") or "token",
         service_available=available,
         service_reason=reason,
         others=others,
+        env=env,
     )
 
 
@@ -110,6 +110,7 @@ class OnboardResult:
     workspace: Path
     config_status: str
     service: dict[str, Any] | None
+    service_name: str  # this profile's unit, label or task name, installed or not
     running: dict[str, Any] | None = None  # a gateway already serving this state dir: pid, port, applies
 
     def model(self) -> dict[str, Any] | None:
@@ -122,16 +123,10 @@ class OnboardResult:
             "ok": True, "profile": self.paths.name, "stateDir": str(self.paths.state_dir),
             "configPath": str(self.paths.config_path), "configStatus": self.config_status,
             "workspaceDir": str(self.workspace), "port": a.port, "bind": a.bind, "auth": a.auth,
-            "footprint": self.footprint.as_dict(), "service": self.service, "serviceName": _service_name(self.paths),
+            "footprint": self.footprint.as_dict(), "service": self.service, "serviceName": self.service_name,
             "model": self.model(), "running": self.running,
             "next": next_commands(self.paths, bool(self.service), self.running),
         }
-
-
-def _service_name(paths: InstancePaths) -> str:
-    from openclaw.services.lifecycle import service_name
-
-    return service_name(paths)
 
 
 def next_commands(paths: InstancePaths, service_installed: bool, running: dict[str, Any] | None = None) -> list[str]:
@@ -160,7 +155,7 @@ def running_gateway(paths: InstancePaths, config: Config) -> dict[str, Any] | No
     return {"pid": rec["pid"], "port": rec["port"], "applies": "restart" if reload_off else "live"}
 
 
-def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str] | None = None) -> OnboardResult:
+def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str]) -> OnboardResult:
     """Write everything in one go: state dir, config, workspace, then (optionally) the service."""
     ensure_private_dir(paths.state_dir)
     workspace = expand_user(answers.workspace, env).resolve()
@@ -185,10 +180,12 @@ def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str] | None 
     if answers.install_daemon:
         from openclaw.services import lifecycle
 
-        service = lifecycle.install(paths, force=True).as_dict()["service"]
+        service = lifecycle.install(paths, env, force=True).as_dict()["service"]
     status = "created" if update.created else ("updated" if update.changed else "unchanged")
+    from openclaw.services.lifecycle import service_name
+
     return OnboardResult(paths, answers, footprint_for(answers.port, Config(update.after)), workspace, status, service,
-                         running_gateway(paths, Config(update.after)))
+                         service_name(paths, env), running_gateway(paths, Config(update.after)))
 
 
 def _default_steps() -> list[Step]:

@@ -6,7 +6,6 @@ only fills in what is missing.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,12 +55,11 @@ class SetupResult:
 
 def setup_instance(
     paths: InstancePaths,
+    env: Mapping[str, str],
     port: int | None = None,
     workspace: str | None = None,
     force: bool = False,
-    env: Mapping[str, str] | None = None,
 ) -> SetupResult:
-    env = os.environ if env is None else env
     ensure_private_dir(paths.state_dir)
     snap = read_config(paths.config_path, env)
     if snap.issues:
@@ -69,7 +67,7 @@ def setup_instance(
             format_issues(paths.config_path, snap.issues)
             + "\nFix it (openclaw config validate shows the same list) and re-run setup."
         )
-    others = other_instances(paths)
+    others = other_instances(paths, env)
     chosen, source, collisions = _choose_port(paths, snap.view(), port, env, others, force)
     workspace_value = str(expand_user(workspace, env).resolve()) if workspace else None
     changes: list[str] = []

@@ -3,7 +3,7 @@ interface. Apart from onboarding itself so the steps (model, Telegram) need only
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ class Proposal:
     service_available: bool
     service_reason: str | None
     others: list[Instance]
+    env: Mapping[str, str]  # what the wizard was started with (a provider key already set, say)
 
 
 @dataclass

@@ -6,7 +6,7 @@ senders."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from openclaw.chat.commands import CHANNEL, ChatCommand, Command, CommandCall, CommandRegistry, CommandReply
@@ -34,13 +34,14 @@ def _named(cmd: Command) -> bool:
     return bool(cmd.args)
 
 
-def register_operator_commands(registry: CommandRegistry, paths: InstancePaths, config: Callable[[], Config]) -> None:
+def register_operator_commands(registry: CommandRegistry, paths: InstancePaths, config: Callable[[], Config],
+                               env: Mapping[str, str]) -> None:
     """Add the operator commands and the audit they are recorded in."""
 
     async def run(call: CommandCall) -> CommandReply:
         from openclaw.rescue import commands
 
-        ok, reply = await commands.run(commands.Context(paths, commands.targets_from(config())), call.command)
+        ok, reply = await commands.run(commands.Context(paths, commands.targets_from(config()), env), call.command)
         return CommandReply(reply, ok=ok)
 
     async def audit(call: CommandCall, record: dict[str, str]) -> None:

@@ -47,12 +47,12 @@ class ClusterTarget:
     url: str
 
 
-def active(env: Mapping[str, str] | None = None) -> bool:
-    return bool((os.environ if env is None else env).get(TARGETS_ENV))
+def active(env: Mapping[str, str]) -> bool:
+    return bool(env.get(TARGETS_ENV))
 
 
-def cluster_targets(env: Mapping[str, str] | None = None) -> dict[str, ClusterTarget]:
-    raw = (os.environ if env is None else env).get(TARGETS_ENV) or "{}"
+def cluster_targets(env: Mapping[str, str]) -> dict[str, ClusterTarget]:
+    raw = env.get(TARGETS_ENV) or "{}"
     try:
         data = json.loads(raw)
         return {str(k): ClusterTarget(str(k), str(v["statefulSet"]), str(v["url"]).rstrip("/"))
@@ -62,10 +62,10 @@ def cluster_targets(env: Mapping[str, str] | None = None) -> dict[str, ClusterTa
                           "manifests with openclaw deploy kubernetes") from None
 
 
-def allowed_targets(ctx: Context | None) -> dict[str, ClusterTarget]:
+def allowed_targets(env: Mapping[str, str], ctx: Context | None) -> dict[str, ClusterTarget]:
     """The rendered targets, within `rescue.targets` as the pod's config says now (it may have
     been narrowed since rendering; the Role stays the outer bound)."""
-    targets = cluster_targets()
+    targets = cluster_targets(env)
     allowed = None if ctx is None else ctx.targets
     if allowed is None:
         return targets
@@ -98,11 +98,11 @@ async def ready(url: str) -> bool:
         return False
 
 
-def _api() -> KubeAPI:
+def _api(env: Mapping[str, str]) -> KubeAPI:
     from openclaw.rescue.kubeapi import KubeAPI, KubeError
 
     try:
-        return KubeAPI.in_cluster(os.environ)
+        return KubeAPI.in_cluster(env)
     except KubeError as exc:
         raise RescueError(str(exc)) from None
 
@@ -160,11 +160,11 @@ async def _status_line(t: ClusterTarget, s: dict[str, Any]) -> str:
     return f"{t.name}: {state}, {s['ready']}/{s['replicas']} pods ready, statefulset/{t.statefulset}"
 
 
-async def rows(me_name: str) -> list[dict[str, Any]]:
+async def rows(me_name: str, env: Mapping[str, str]) -> list[dict[str, Any]]:
     """The targets as `openclaw gateways` rows (the Control UI's Instances view), plus this pod."""
     from urllib.parse import urlsplit
 
-    api, targets = _api(), allowed_targets(None)
+    api, targets = _api(env), allowed_targets(env, None)
 
     def row(**fields: Any) -> dict[str, Any]:  # a pod has no host ports, paths or collisions to show
         return {"control": "-", "canvas": "-", "cdpRange": [], "collisions": [], "stateDir": "-", "configPath": "-",
@@ -184,7 +184,7 @@ async def rows(me_name: str) -> list[dict[str, Any]]:
 
 
 async def gateways(ctx: Context, cmd: Command) -> str:
-    api, targets = _api(), allowed_targets(ctx)
+    api, targets = _api(ctx.env), allowed_targets(ctx.env, ctx)
 
     async def line(t: ClusterTarget) -> str:
         return await _status_line(t, await _state(api, t))
@@ -194,7 +194,7 @@ async def gateways(ctx: Context, cmd: Command) -> str:
 
 
 async def status(ctx: Context, cmd: Command) -> str:
-    api, t = _api(), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx))
+    api, t = _api(ctx.env), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx.env, ctx))
     s = await _state(api, t)
     lines = [await _status_line(t, s), f"revision: {s['revision'] or '-'}"
              + ("" if s["current"] == s["revision"] else f" (rolling out from {s['current']})")]
@@ -206,7 +206,7 @@ async def status(ctx: Context, cmd: Command) -> str:
 async def restart(ctx: Context, cmd: Command) -> str:
     from openclaw.rescue.kubeapi import RESTARTED_AT
 
-    api, t = _api(), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx))
+    api, t = _api(ctx.env), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx.env, ctx))
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     await _patch(api, t, {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}})
     s = await _wait(api, t, lambda s: rolled_out(s) and s["replicas"] > 0, "ready")
@@ -215,7 +215,7 @@ async def restart(ctx: Context, cmd: Command) -> str:
 
 def _scaler(replicas: int) -> Callable[[Context, Command], Any]:
     async def run(ctx: Context, cmd: Command) -> str:
-        api, t = _api(), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx))
+        api, t = _api(ctx.env), resolve(cmd.args[0] if cmd.args else "", allowed_targets(ctx.env, ctx))
         if (await _state(api, t))["replicas"] == replicas:
             return f"{t.name} is already {'running' if replicas else 'stopped'}"
         await _patch(api, t, {"spec": {"replicas": replicas}})
@@ -229,7 +229,7 @@ def _scaler(replicas: int) -> Callable[[Context, Command], Any]:
 
 
 async def host_only(ctx: Context, cmd: Command) -> str:
-    targets = allowed_targets(ctx)
+    targets = allowed_targets(ctx.env, ctx)
     t = targets.get(cmd.args[0]) if cmd.args else (next(iter(targets.values())) if len(targets) == 1 else None)
     sts = t.statefulset if t else "openclaw-<name>"
     raise RescueError(f"/{cmd.name} reads an instance's files, which are on its own volume in the cluster: use "

@@ -42,10 +42,10 @@ def _target(ctx: Context, cmd: Command) -> tuple[ops.Target, list[str], str]:
     be left out when exactly one other instance exists: `/status`, `/logs 50`, `/config get k`."""
     first = cmd.args[0] if cmd.args else ""
     implicit = not first or first.isdigit() or first in SUBWORDS.get(cmd.name, set())
-    if implicit and first not in ops.names(ctx.me):
-        return ops.resolve_target("", ctx.me, ctx.targets), cmd.args, cmd.raw_args
+    if implicit and first not in ops.names(ctx.me, ctx.env):
+        return ops.resolve_target("", ctx.me, ctx.targets, ctx.env), cmd.args, cmd.raw_args
     rest = cmd.raw_args.split(None, 1)
-    return ops.resolve_target(first, ctx.me, ctx.targets), cmd.args[1:], rest[1] if len(rest) > 1 else ""
+    return ops.resolve_target(first, ctx.me, ctx.targets, ctx.env), cmd.args[1:], rest[1] if len(rest) > 1 else ""
 
 
 def _age(ts: float | None) -> str:
@@ -57,7 +57,7 @@ def _age(ts: float | None) -> str:
 
 def _gateways(ctx: Context, cmd: Command) -> str:
     lines = []
-    for row in survey.rows(ctx.me):
+    for row in survey.rows(ctx.me, ctx.env):
         state = ("healthy" if row["healthy"] else "unhealthy") if row["running"] else "stopped"
         extra = f", pid {row['pid']}" if row["pid"] else ""
         clash = f", COLLIDES: {row['collisions'][0]['other'] or 'a listener'}" if row["collisions"] else ""
@@ -146,7 +146,7 @@ async def run(ctx: Context, cmd: Command) -> tuple[bool, str]:
     """(ok, reply). Refusals and failures come back as a readable reply, never an exception."""
     from openclaw.rescue import cluster
 
-    handler = (cluster.HANDLERS if cluster.active() else HANDLERS).get(cmd.name)
+    handler = (cluster.HANDLERS if cluster.active(ctx.env) else HANDLERS).get(cmd.name)
     if handler is None:
         return False, f"unknown command /{cmd.name}; /help lists them"
     try:

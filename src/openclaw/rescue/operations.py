@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,12 +42,14 @@ class Context:
 
     me: InstancePaths
     targets: list[str] | None  # rescue.targets; None = every other instance
+    env: Mapping[str, str]  # the gateway's environment: cluster targets, and what a started instance inherits
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
     paths: InstancePaths
+    env: Mapping[str, str]  # the rescue gateway's own: config `${VAR}`s, and what a started gateway inherits
 
 
 def _is_me(inst: Instance, me: InstancePaths) -> bool:
@@ -74,13 +77,13 @@ def may_target(inst: Instance, allowed: list[str] | None) -> bool:
     return _allowed(inst, inst.name, allowed)
 
 
-def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None) -> Target:
+def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None, env: Mapping[str, str]) -> Target:
     """An instance by profile name (or, with no name, the only other one), if this rescue
     instance may touch it."""
     wanted = (name or "").strip()
-    instances = discover_instances(me.home)
+    instances = discover_instances(me.home, env)
     if not wanted:
-        return only_other(me, allowed, instances)
+        return only_other(me, allowed, env, instances)
     inst = _find(instances, wanted)
     if inst is None:
         known = ", ".join(i.name for i in instances if not _is_me(i, me)) or "none"
@@ -89,23 +92,24 @@ def resolve_target(name: str, me: InstancePaths, allowed: list[str] | None) -> T
         raise RescueError(f"{wanted} is this gateway itself; use the CLI on the host for it")
     if not _allowed(inst, wanted, allowed):
         raise RescueError(f"{wanted} is not in rescue.targets ({', '.join(allowed or []) or 'empty'})")
-    return Target(inst.name, inst.paths(me.home))
+    return Target(inst.name, inst.paths(me.home), env)
 
 
-def only_other(me: InstancePaths, allowed: list[str] | None, instances: list[Instance] | None = None) -> Target:
+def only_other(me: InstancePaths, allowed: list[str] | None, env: Mapping[str, str],
+               instances: list[Instance] | None = None) -> Target:
     """The one instance besides this one (within rescue.targets), for commands that leave the
     profile out; several (or none) is a question back."""
-    instances = discover_instances(me.home) if instances is None else instances
+    instances = discover_instances(me.home, env) if instances is None else instances
     others = [i for i in instances if not _is_me(i, me) and may_target(i, allowed)]
     if len(others) == 1:
-        return Target(others[0].name, others[0].paths(me.home))
+        return Target(others[0].name, others[0].paths(me.home), env)
     known = ", ".join(i.name for i in others) or "none"
     raise RescueError(f"name a profile, e.g. /status {others[0].name if others else 'main'} (known: {known})")
 
 
-def names(me: InstancePaths) -> set[str]:
+def names(me: InstancePaths, env: Mapping[str, str]) -> set[str]:
     """Every name a command may use for an instance of this host (profiles, and `main`)."""
-    instances = discover_instances(me.home)
+    instances = discover_instances(me.home, env)
     out = {i.name for i in instances}
     if any(i.profile is None for i in instances):
         out.add("main")
@@ -122,7 +126,7 @@ def _record(paths: InstancePaths) -> dict[str, Any] | None:
 
 
 def status(target: Target) -> dict[str, Any]:
-    snap = read_config(target.paths.config_path)
+    snap = read_config(target.paths.config_path, target.env)
     rec = _record(target.paths)
     port = int(rec["port"]) if rec else snap.get("gateway", "port")
     from openclaw.services.lifecycle import definition_exists
@@ -132,7 +136,7 @@ def status(target: Target) -> dict[str, Any]:
         "pid": rec["pid"] if rec else None, "port": port,
         "healthy": rec is not None and healthz(int(rec["port"])),
         "configValid": snap.exists and snap.valid, "configExists": snap.exists,
-        "configIssues": [str(i) for i in snap.issues], "service": definition_exists(target.paths),
+        "configIssues": [str(i) for i in snap.issues], "service": definition_exists(target.paths, target.env),
     }
 
 
@@ -145,11 +149,11 @@ def logs(target: Target, lines: int = 20) -> list[str]:
 def doctor(target: Target) -> Any:
     from openclaw.doctor.run import run_doctor
 
-    return run_doctor(target.paths)
+    return run_doctor(target.paths, target.env)
 
 
 def config_get(target: Target, key: str) -> Any:
-    snap = read_config(target.paths.config_path, validate=False)
+    snap = read_config(target.paths.config_path, target.env, validate=False)
     parts = parse_path(key)
     try:
         value = get_path(snap.data, parts)
@@ -162,8 +166,8 @@ def config_set(target: Target, key: str, value: Any) -> list[str]:
     """Validated before writing (nothing written if invalid); the old file stays as openclaw.json.bak."""
     parts = parse_path(key)
     try:
-        update = update_config(target.paths.config_path, lambda d: set_path(d, parts, value), require_valid=True,
-                               check=isolation_check(target.paths))
+        update = update_config(target.paths.config_path, lambda d: set_path(d, parts, value), target.env,
+                               require_valid=True, check=isolation_check(target.paths, target.env))
     except ConfigError as exc:
         problems = [line.strip()[2:] for line in str(exc).splitlines() if line.strip().startswith("- ")]
         raise RescueError(f"refused, nothing written: {'; '.join(problems) or exc}") from None
@@ -182,17 +186,17 @@ def _managed(target: Target) -> bool:
     from openclaw.services.base import ServiceError, service_platform
     from openclaw.services.lifecycle import definition_exists, manager_for
 
-    if not definition_exists(target.paths):
+    if not definition_exists(target.paths, target.env):
         return False
     try:
-        manager_for(service_platform()).check_available()
+        manager_for(service_platform(target.env)).check_available()
     except ServiceError:
         return False
     return True
 
 
 def _require_valid_config(target: Target) -> None:
-    snap = read_config(target.paths.config_path)
+    snap = read_config(target.paths.config_path, target.env)
     if not snap.exists:
         raise RescueError(f"{target.name} has no config ({target.paths.config_path})")
     if snap.issues:
@@ -201,8 +205,8 @@ def _require_valid_config(target: Target) -> None:
 
 def spawn_detached(target: Target) -> None:
     """Start `openclaw gateway` for the target as its own session (double fork: no zombie here)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
-    env.update({k: os.environ[k] for k in ("OPENCLAW_HOME", "OPENCLAW_RUNTIME_DIR") if os.environ.get(k)})
+    env = {k: v for k, v in target.env.items() if not k.startswith("OPENCLAW_")}
+    env.update({k: target.env[k] for k in ("OPENCLAW_HOME", "OPENCLAW_RUNTIME_DIR") if target.env.get(k)})
     env.update(OPENCLAW_STATE_DIR=str(target.paths.state_dir), OPENCLAW_CONFIG_PATH=str(target.paths.config_path))
     if target.paths.profile:
         env["OPENCLAW_PROFILE"] = target.paths.profile
@@ -238,7 +242,7 @@ async def start(target: Target) -> str:
     if _managed(target):
         from openclaw.services import lifecycle
 
-        result = await asyncio.to_thread(lifecycle.start, target.paths, START_WAIT_S)
+        result = await asyncio.to_thread(lifecycle.start, target.paths, target.env, START_WAIT_S)
         return " ".join(result.messages)
     await asyncio.to_thread(spawn_detached, target)
     rec = await _wait_started(target, since)
@@ -249,7 +253,7 @@ async def stop(target: Target) -> str:
     if _managed(target):
         from openclaw.services import lifecycle
 
-        result = await asyncio.to_thread(lifecycle.stop, target.paths)
+        result = await asyncio.to_thread(lifecycle.stop, target.paths, target.env)
         return " ".join(result.messages)
     rec = _record(target.paths)
     if rec is None:
@@ -269,7 +273,7 @@ async def restart(target: Target) -> str:
     if _managed(target):
         from openclaw.services import lifecycle
 
-        result = await asyncio.to_thread(lifecycle.restart, target.paths, START_WAIT_S)
+        result = await asyncio.to_thread(lifecycle.restart, target.paths, target.env, START_WAIT_S)
         return " ".join(result.messages)
     rec = _record(target.paths)
     if rec is None:

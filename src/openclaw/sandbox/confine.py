@@ -106,7 +106,7 @@ def confinement(paths: InstancePaths, config: Config, base_env: Mapping[str, str
     the sandbox's own workspace)."""
     settings = sandbox_settings(config, agent_id)
     backend = detect(base_env)
-    hidden = host_hidden(paths)
+    hidden = host_hidden(paths, base_env)
     problems = bind_problems(settings, hidden)
     root = sandbox_root(settings, paths.state_dir, hidden.home)
     if settings.workspace_root and _outside_own(root, paths.state_dir, hidden):
@@ -136,9 +136,10 @@ def _outside_own(root: Path, own_state: Path, hidden: Any) -> bool:
 class ToolSandbox:
     """What the file tools and `exec` ask for their confinement, per call."""
 
-    def __init__(self, paths: InstancePaths, config: Callable[[], Config]) -> None:
+    def __init__(self, paths: InstancePaths, config: Callable[[], Config], env: Mapping[str, str]) -> None:
         self.paths = paths
         self.config = config
+        self.env = env
         self._guarded = False
 
     async def confine(self, agent_id: str, session_key: str, workspace: Path) -> Confinement:
@@ -149,5 +150,5 @@ class ToolSandbox:
 
             self._guarded = True
             await asyncio.to_thread(forbid_inspection)
-        return await asyncio.to_thread(confinement, self.paths, self.config(), dict(os.environ), agent_id,
+        return await asyncio.to_thread(confinement, self.paths, self.config(), dict(self.env), agent_id,
                                        session_key, workspace, True)

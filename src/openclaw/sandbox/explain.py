@@ -3,7 +3,7 @@ tool sees, what its commands' environment loses, and the config keys that change
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from typing import Any
 
 from openclaw.config.view import Config
@@ -27,18 +27,19 @@ def session_key_for(agent_id: str, session: str | None) -> str:
     return session if session.startswith("agent:") or session == "global" else f"agent:{agent_id}:{session}"
 
 
-def explain(paths: InstancePaths, config: Config, agent_id: str, session: str | None) -> dict[str, Any]:
+def explain(paths: InstancePaths, config: Config, env: Mapping[str, str], agent_id: str,
+            session: str | None) -> dict[str, Any]:
     from openclaw.agents.workspace import agent_workspace
 
     key = session_key_for(agent_id, session)
-    workspace = agent_workspace(config, paths, os.environ, agent_id)
-    confined = confinement(paths, config, os.environ, agent_id, key, workspace)
-    return report(confined, paths, workspace)
+    workspace = agent_workspace(config, paths, env, agent_id)
+    confined = confinement(paths, config, env, agent_id, key, workspace)
+    return report(confined, paths, workspace, env)
 
 
-def report(confined: Confinement, paths: InstancePaths, workspace: Any) -> dict[str, Any]:
+def report(confined: Confinement, paths: InstancePaths, workspace: Any, env: Mapping[str, str]) -> dict[str, Any]:
     settings, view, backend = confined.settings, confined.view, confined.backend
-    removed = sorted(k for k in os.environ if k not in confined.env)
+    removed = sorted(k for k in env if k not in confined.env)
     return {
         "instance": paths.name,
         "agentId": confined.agent_id,

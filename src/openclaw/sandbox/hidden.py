@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def _inside(path: Path, roots: tuple[Path, ...]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
-def host_hidden(paths: InstancePaths) -> Hidden:
+def host_hidden(paths: InstancePaths, env: Mapping[str, str]) -> Hidden:
     """Blocking (reads the registry and lists home): call it off the event loop."""
     from openclaw.ports.instances import host_state_dirs
     from openclaw.ports.registry import running_gateways
@@ -65,7 +66,7 @@ def host_hidden(paths: InstancePaths) -> Hidden:
     configs = [paths.config_path] + [Path(r["configPath"]) for r in records if isinstance(r.get("configPath"), str)]
     config_files = _existing(configs)
     others = {c: s for c, s in _config_owners(paths, states, records).items() if c != _real(paths.config_path)}
-    workspaces = _existing([w for config, state in others.items() for w in _workspaces_of(config, state, paths)])
+    workspaces = _existing([w for config, state in others.items() for w in _workspaces_of(config, state, paths, env)])
     system = [Path(p) for pattern in SYSTEM_SECRETS for p in sorted(glob.glob(pattern))]
     system += [Path(p) for p in SERVICE_SOCKETS]
     return Hidden(states, tuple(p for p in config_files if not _inside(p, states)),
@@ -82,7 +83,7 @@ def _config_owners(paths: InstancePaths, states: tuple[Path, ...], records: list
     return owners
 
 
-def _workspaces_of(config: Path, state: Path, paths: InstancePaths) -> list[Path]:
+def _workspaces_of(config: Path, state: Path, paths: InstancePaths, env: Mapping[str, str]) -> list[Path]:
     """Where another instance's agents keep their workspaces (cached on the config's mtime)."""
     try:
         stamp = os.stat(config).st_mtime_ns
@@ -90,7 +91,7 @@ def _workspaces_of(config: Path, state: Path, paths: InstancePaths) -> list[Path
         return []
     cached = _WORKSPACES.get(config)
     if cached is None or cached[0] != stamp:
-        cached = (stamp, _read_workspaces(config, state, paths))
+        cached = (stamp, _read_workspaces(config, state, paths, env))
         _WORKSPACES[config] = cached
         while len(_WORKSPACES) > 256:
             _WORKSPACES.pop(next(iter(_WORKSPACES)))
@@ -100,14 +101,14 @@ def _workspaces_of(config: Path, state: Path, paths: InstancePaths) -> list[Path
 _WORKSPACES: dict[Path, tuple[int, list[Path]]] = {}
 
 
-def _read_workspaces(config: Path, state: Path, paths: InstancePaths) -> list[Path]:
+def _read_workspaces(config: Path, state: Path, paths: InstancePaths, base_env: Mapping[str, str]) -> list[Path]:
     from openclaw.agents.workspace import agent_workspace
     from openclaw.config.store import read_config
     from openclaw.profiles.paths import paths_for_state_dir
 
-    view = read_config(config, validate=False).view()
+    view = read_config(config, base_env, validate=False).view()
     owner = paths_for_state_dir(state, paths.home)
-    env = {**os.environ, "HOME": str(paths.home)}
+    env = {**base_env, "HOME": str(paths.home)}
     env.pop("OPENCLAW_WORKSPACE_DIR", None)  # this process's own setting says nothing of theirs
     return [agent_workspace(view, owner, env, agent.id) for agent in view.agents]
 

@@ -3,10 +3,10 @@ the status record and the errors."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,9 @@ class NoServiceManager(ServiceError):
     """No service manager is running here (containers, CI, headless sessions)."""
 
 
-def service_platform() -> str:
+def service_platform(env: Mapping[str, str]) -> str:
     """`linux`, `darwin` or `win32`; OPENCLAW_SERVICE_PLATFORM overrides (tests, cross-generation)."""
-    value = os.environ.get("OPENCLAW_SERVICE_PLATFORM") or sys.platform
+    value = env.get("OPENCLAW_SERVICE_PLATFORM") or sys.platform
     if value.startswith("linux"):
         return "linux"
     if value in ("darwin", "win32"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import plistlib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,8 @@ def agents_dir(home: Path) -> Path:
     return home / "Library" / "LaunchAgents"
 
 
-def daemons_dir() -> Path:
-    return Path(os.environ.get("OPENCLAW_LAUNCHD_SYSTEM_DIR") or SYSTEM_DAEMON_DIR)
+def daemons_dir(env: Mapping[str, str]) -> Path:
+    return Path(env.get("OPENCLAW_LAUNCHD_SYSTEM_DIR") or SYSTEM_DAEMON_DIR)
 
 
 def service_env_dir(spec: ServiceSpec) -> Path:
@@ -115,7 +116,7 @@ class LaunchdManager(ServiceManager):
                                    f"({self.domain()} is not available)")
 
     def conflicts(self, spec: ServiceSpec) -> list[str]:
-        path = daemons_dir() / f"{spec.launchd_label}.plist"
+        path = daemons_dir(spec.host) / f"{spec.launchd_label}.plist"
         return [str(path)] if path.exists() else []
 
     def write_files(self, spec: ServiceSpec) -> list[Path]:

@@ -68,14 +68,14 @@ def require_profile_paths(paths: InstancePaths) -> None:
         )
 
 
-def _config_port(paths: InstancePaths) -> int:
-    snap = read_config(paths.config_path, validate=False)
+def _config_port(paths: InstancePaths, env: Mapping[str, str]) -> int:
+    snap = read_config(paths.config_path, env, validate=False)
     return resolve_base_port(None, snap.view(), paths.profile, env={})[0]
 
 
 def _context(paths: InstancePaths, port: int | None, env: Mapping[str, str]) -> tuple[ServiceManager, ServiceSpec]:
     require_profile_paths(paths)
-    platform = service_platform()
+    platform = service_platform(env)
     manager = manager_for(platform)
     try:
         manager.check_available()
@@ -84,7 +84,7 @@ def _context(paths: InstancePaths, port: int | None, env: Mapping[str, str]) -> 
                                f"{paths.cli} gateway") from None
     if port is None:
         recorded = manager.installed_port(manager.file_for(build_spec(paths, 0, platform, env)))
-        port = recorded or _config_port(paths)
+        port = recorded or _config_port(paths, env)
     return manager, build_spec(paths, port, platform, env)
 
 
@@ -97,9 +97,9 @@ def _audit(paths: InstancePaths, action: str) -> None:
         fh.write(f"[{stamp}] openclaw gateway lifecycle source=cli action={action} pid={os.getpid()}\n")
 
 
-def _prepare_config(paths: InstancePaths, port: int, warnings: list[str]) -> None:
+def _prepare_config(paths: InstancePaths, port: int, warnings: list[str], env: Mapping[str, str]) -> None:
     """Record the service's port in the config and make sure token auth has a token."""
-    snap = read_config(paths.config_path)
+    snap = read_config(paths.config_path, env)
     if snap.issues:
         raise ConfigError(format_issues(paths.config_path, snap.issues)
                           + "\nFix the config first: a service would only restart-loop on it (exit 78).")
@@ -109,17 +109,16 @@ def _prepare_config(paths: InstancePaths, port: int, warnings: list[str]) -> Non
         gateway.setdefault("mode", "local")
         gateway["port"] = port
         auth = gateway.setdefault("auth", {})
-        if auth.get("mode") in (None, "token") and not auth.get("token") and not os.environ.get("OPENCLAW_GATEWAY_TOKEN"):
+        if auth.get("mode") in (None, "token") and not auth.get("token") and not env.get("OPENCLAW_GATEWAY_TOKEN"):
             auth["token"] = secrets.token_hex(24)
             warnings.append("No gateway token found. Generated one and saved it to the config.")
 
-    update_config(paths.config_path, mutate)
+    update_config(paths.config_path, mutate, env)
 
 
-def install(paths: InstancePaths, port: int | None = None, force: bool = False,
-            env: Mapping[str, str] | None = None) -> ServiceResult:
-    env = os.environ if env is None else env
-    manager, spec = _context(paths, port if port is not None else _config_port(paths), env)
+def install(paths: InstancePaths, env: Mapping[str, str], port: int | None = None,
+            force: bool = False) -> ServiceResult:
+    manager, spec = _context(paths, port if port is not None else _config_port(paths, env), env)
     current = manager.status(spec)
     if current.installed and current.enabled and not force:
         return ServiceResult("install", "already-installed", current, [
@@ -136,9 +135,9 @@ def install(paths: InstancePaths, port: int | None = None, force: bool = False,
         from openclaw.ports.instances import other_instances
         from openclaw.ports.planner import check_explicit_port
 
-        check_explicit_port(port, footprint_for(port), other_instances(paths), force)
+        check_explicit_port(port, footprint_for(port), other_instances(paths, env), force)
     warnings: list[str] = []
-    _prepare_config(paths, spec.port, warnings)
+    _prepare_config(paths, spec.port, warnings, env)
     snapshot = {p: (p.read_bytes() if p.exists() else None) for p in manager.owned_files(spec)}
     manager.write_files(spec)
     try:
@@ -160,8 +159,8 @@ def _restore(snapshot: dict[Path, bytes | None]) -> None:
             path.write_bytes(data)
 
 
-def uninstall(paths: InstancePaths, env: Mapping[str, str] | None = None) -> ServiceResult:
-    manager, spec = _context(paths, None, os.environ if env is None else env)
+def uninstall(paths: InstancePaths, env: Mapping[str, str]) -> ServiceResult:
+    manager, spec = _context(paths, None, env)
     status = manager.status(spec)
     if not status.installed:
         return ServiceResult("uninstall", "not-installed", status, ["Gateway service is not installed; nothing to remove."])
@@ -173,8 +172,8 @@ def uninstall(paths: InstancePaths, env: Mapping[str, str] | None = None) -> Ser
                          [f"Removed {manager.label} service: {removed[0] if removed else status.file}"])
 
 
-def _installed(paths: InstancePaths) -> tuple[ServiceManager, ServiceSpec, ServiceStatus]:
-    manager, spec = _context(paths, None, os.environ)
+def _installed(paths: InstancePaths, env: Mapping[str, str]) -> tuple[ServiceManager, ServiceSpec, ServiceStatus]:
+    manager, spec = _context(paths, None, env)
     status = manager.status(spec)
     if not status.installed:
         raise ServiceError(f"Gateway service is not installed. Install it with: "
@@ -182,22 +181,22 @@ def _installed(paths: InstancePaths) -> tuple[ServiceManager, ServiceSpec, Servi
     return manager, spec, status
 
 
-def start(paths: InstancePaths, wait: float = HEALTH_WAIT_S) -> ServiceResult:
-    manager, spec, _ = _installed(paths)
+def start(paths: InstancePaths, env: Mapping[str, str], wait: float = HEALTH_WAIT_S) -> ServiceResult:
+    manager, spec, _ = _installed(paths, env)
     manager.start(spec)
     _audit(paths, "start")
     return _proved("start", "started", manager, spec, paths, wait)
 
 
-def restart(paths: InstancePaths, wait: float = HEALTH_WAIT_S) -> ServiceResult:
-    manager, spec, _ = _installed(paths)
+def restart(paths: InstancePaths, env: Mapping[str, str], wait: float = HEALTH_WAIT_S) -> ServiceResult:
+    manager, spec, _ = _installed(paths, env)
     manager.restart(spec)
     _audit(paths, "restart")
     return _proved("restart", "restarted", manager, spec, paths, wait)
 
 
-def stop(paths: InstancePaths) -> ServiceResult:
-    manager, spec = _context(paths, None, os.environ)
+def stop(paths: InstancePaths, env: Mapping[str, str]) -> ServiceResult:
+    manager, spec = _context(paths, None, env)
     status = manager.status(spec)
     if not status.installed:
         return ServiceResult("stop", "not-installed", status, ["Gateway service is not installed; nothing to stop."])
@@ -225,33 +224,33 @@ def _proved(action: str, result: str, manager: ServiceManager, spec: ServiceSpec
     )
 
 
-def service_name(paths: InstancePaths) -> str:
+def service_name(paths: InstancePaths, env: Mapping[str, str]) -> str:
     """This profile's service name on this platform (unit, label or task)."""
     try:
-        platform = service_platform()
+        platform = service_platform(env)
     except ServiceError:
         platform = "linux"
-    return manager_for(platform).name_for(build_spec(paths, 0, platform, {}))
+    return manager_for(platform).name_for(build_spec(paths, 0, platform, env))
 
 
-def definition_exists(paths: InstancePaths) -> bool:
+def definition_exists(paths: InstancePaths, env: Mapping[str, str]) -> bool:
     """A cheap check (no subprocess): is a service definition for this profile on disk?"""
     try:
-        platform = service_platform()
+        platform = service_platform(env)
     except ServiceError:
         return False
     manager = manager_for(platform)
-    return manager.file_for(build_spec(paths, 0, platform, {})).exists()
+    return manager.file_for(build_spec(paths, 0, platform, env)).exists()
 
 
-def service_view(paths: InstancePaths) -> dict[str, Any]:
+def service_view(paths: InstancePaths, env: Mapping[str, str]) -> dict[str, Any]:
     """The service part of `gateway status`: never raises, says why when there is none."""
     try:
-        manager, spec = _context(paths, None, os.environ)
+        manager, spec = _context(paths, None, env)
         status = manager.status(spec)
     except ServiceError as exc:
         return {"available": False, "reason": str(exc)}
-    config_port = _config_port(paths)
+    config_port = _config_port(paths, env)
     view = {"available": True, **status.as_dict(), "configPort": config_port}
     view["drift"] = bool(status.installed and status.installed_port and status.installed_port != config_port)
     return view

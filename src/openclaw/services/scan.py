@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import plistlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,11 @@ class FoundService:
                 "port": self.port, "legacy": self.legacy, "problems": self.problems}
 
 
-def _systemd_units(home: Path) -> list[FoundService]:
+def _systemd_units(home: Path, env: Mapping[str, str]) -> list[FoundService]:
     from openclaw.services.systemd import system_unit_dirs, user_unit_dir
 
     found = []
-    for scope, directory in [("user", user_unit_dir(home))] + [("system", d) for d in system_unit_dirs()]:
+    for scope, directory in [("user", user_unit_dir(home, env))] + [("system", d) for d in system_unit_dirs(env)]:
         if not directory.is_dir():
             continue
         for path in sorted(directory.glob("*.service")):
@@ -65,11 +66,11 @@ def _systemd_units(home: Path) -> list[FoundService]:
     return found
 
 
-def _launchd_plists(home: Path) -> list[FoundService]:
+def _launchd_plists(home: Path, env: Mapping[str, str]) -> list[FoundService]:
     from openclaw.services.launchd import agents_dir, daemons_dir, port_from_args
 
     found = []
-    for scope, directory in (("user", agents_dir(home)), ("system", daemons_dir())):
+    for scope, directory in (("user", agents_dir(home)), ("system", daemons_dir(env))):
         if not directory.is_dir():
             continue
         for path in sorted(directory.glob("*.plist")):
@@ -86,7 +87,7 @@ def _launchd_plists(home: Path) -> list[FoundService]:
     return found
 
 
-def _diagnose(services: list[FoundService]) -> None:
+def _diagnose(services: list[FoundService], env: Mapping[str, str]) -> None:
     names: dict[str, list[FoundService]] = {}
     for svc in services:
         names.setdefault(svc.name, []).append(svc)
@@ -97,7 +98,7 @@ def _diagnose(services: list[FoundService]) -> None:
             svc.problems.append(f"stale: its state dir {state} is gone")
         elif state is not None and svc.port:
             config = Path(svc.env.get("OPENCLAW_CONFIG_PATH") or state / "openclaw.json")
-            snap = read_config(config, validate=False)
+            snap = read_config(config, env, validate=False)
             config_port = resolve_base_port(None, snap.view(), svc.profile, env={})[0]
             if config_port != svc.port:
                 svc.problems.append(f"port drift: service runs {svc.port}, config says {config_port}")
@@ -109,14 +110,14 @@ def _diagnose(services: list[FoundService]) -> None:
                 svc.problems.append(f"duplicate: also installed as a {other.scope} service ({other.path})")
 
 
-def scan_services(home: Path, platform: str) -> list[FoundService]:
+def scan_services(home: Path, platform: str, env: Mapping[str, str]) -> list[FoundService]:
     if platform == "linux":
-        services = _systemd_units(home)
+        services = _systemd_units(home, env)
     elif platform == "darwin":
-        services = _launchd_plists(home)
+        services = _launchd_plists(home, env)
     else:
         services = _scheduled_tasks()
-    _diagnose(services)
+    _diagnose(services, env)
     return services
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -28,9 +28,9 @@ def xml_path(spec: ServiceSpec) -> Path:
     return spec.state_dir / TASK_XML
 
 
-def task_user() -> str:
-    user = os.environ.get("USERNAME") or os.environ.get("USER") or "user"
-    domain = os.environ.get("USERDOMAIN")
+def task_user(env: Mapping[str, str]) -> str:
+    user = env.get("USERNAME") or env.get("USER") or "user"
+    domain = env.get("USERDOMAIN")
     return f"{domain}\\{user}" if domain and domain.upper() != "WORKGROUP" else user
 
 
@@ -59,7 +59,7 @@ def render_secrets(spec: ServiceSpec) -> str:
 
 
 def render_task_xml(spec: ServiceSpec, user: str | None = None) -> str:
-    user = escape(user or task_user())
+    user = escape(user or task_user(spec.host))
     return f"""<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
   <RegistrationInfo>

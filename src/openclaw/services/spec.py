@@ -34,6 +34,7 @@ class ServiceSpec:
     port: int
     platform: str
     names: dict[str, str] = field(default_factory=dict)  # systemd / launchd / windows names
+    host: Mapping[str, str] = field(default_factory=dict)  # the env it is managed from: unit dirs, account
 
     @property
     def systemd_unit(self) -> str:
@@ -57,18 +58,17 @@ def program_args(port: int, python: str | None = None) -> tuple[str, ...]:
     return (python or sys.executable, "-m", "openclaw", "gateway", "--port", str(port))
 
 
-def _minimal_path(python: str, platform: str) -> str:
+def _minimal_path(python: str, platform: str, env: Mapping[str, str]) -> str:
     if platform == "win32":
-        return os.environ.get("PATH", "")
+        return env.get("PATH", "")
     dirs = [os.path.dirname(python), "/usr/local/bin", "/usr/bin", "/bin"]
     if platform == "darwin":
         dirs = [os.path.dirname(python), "/opt/homebrew/bin", "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"]
     return ":".join(dict.fromkeys(dirs))
 
 
-def build_spec(paths: InstancePaths, port: int, platform: str, env: Mapping[str, str] | None = None,
+def build_spec(paths: InstancePaths, port: int, platform: str, env: Mapping[str, str],
                python: str | None = None) -> ServiceSpec:
-    env = os.environ if env is None else env
     python = python or sys.executable
     names = {
         "systemd": systemd_unit(paths.profile),
@@ -77,7 +77,7 @@ def build_spec(paths: InstancePaths, port: int, platform: str, env: Mapping[str,
     }
     service_env = {
         "HOME": str(paths.home),
-        "PATH": _minimal_path(python, platform),
+        "PATH": _minimal_path(python, platform, env),
         "OPENCLAW_PROFILE": paths.profile or "",
         "OPENCLAW_STATE_DIR": str(paths.state_dir),
         "OPENCLAW_CONFIG_PATH": str(paths.config_path),
@@ -102,6 +102,7 @@ def build_spec(paths: InstancePaths, port: int, platform: str, env: Mapping[str,
         port=port,
         platform=platform,
         names=names,
+        host=env,
     )
 
 

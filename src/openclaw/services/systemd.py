@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from openclaw.fsutil import atomic_write
@@ -13,14 +13,14 @@ SYSTEM_UNIT_DIRS = ("/etc/systemd/system", "/usr/lib/systemd/system", "/lib/syst
 ENV_FILE = "gateway.systemd.env"
 
 
-def user_unit_dir(home: Path) -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME")
+def user_unit_dir(home: Path, env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CONFIG_HOME")
     return (Path(base) if base else home / ".config") / "systemd" / "user"
 
 
-def system_unit_dirs() -> list[Path]:
+def system_unit_dirs(env: Mapping[str, str]) -> list[Path]:
     """Where system-level units live; OPENCLAW_SYSTEMD_SYSTEM_DIRS (colon-separated) overrides."""
-    override = os.environ.get("OPENCLAW_SYSTEMD_SYSTEM_DIRS")
+    override = env.get("OPENCLAW_SYSTEMD_SYSTEM_DIRS")
     return [Path(p) for p in (override.split(":") if override else SYSTEM_UNIT_DIRS) if p]
 
 
@@ -90,7 +90,7 @@ class SystemdManager(ServiceManager):
         return spec.systemd_unit
 
     def file_for(self, spec: ServiceSpec) -> Path:
-        return user_unit_dir(spec.home) / spec.systemd_unit
+        return user_unit_dir(spec.home, spec.host) / spec.systemd_unit
 
     def check_available(self) -> None:
         try:
@@ -105,7 +105,7 @@ class SystemdManager(ServiceManager):
             )
 
     def conflicts(self, spec: ServiceSpec) -> list[str]:
-        return [str(d / spec.systemd_unit) for d in system_unit_dirs() if (d / spec.systemd_unit).exists()]
+        return [str(d / spec.systemd_unit) for d in system_unit_dirs(spec.host) if (d / spec.systemd_unit).exists()]
 
     def write_files(self, spec: ServiceSpec) -> list[Path]:
         unit = self.file_for(spec)

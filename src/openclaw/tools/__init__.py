@@ -7,7 +7,7 @@ instance only go to owners and allow-listed senders (`agents.tools.select`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from openclaw.agents.tools import Tool
@@ -15,7 +15,7 @@ from openclaw.config.view import Config
 from openclaw.profiles.paths import InstancePaths
 
 
-def toolset(paths: InstancePaths, config: Callable[[], Config],
+def toolset(paths: InstancePaths, config: Callable[[], Config], env: Mapping[str, str],
             browser: Callable[[], Any] | None = None) -> list[Tool]:
     from openclaw.rescue.operations import has_rescue_role
     from openclaw.sandbox.confine import ToolSandbox
@@ -24,12 +24,12 @@ def toolset(paths: InstancePaths, config: Callable[[], Config],
     from openclaw.tools.shell import exec_tool
     from openclaw.tools.web import web_fetch_tool
 
-    sandbox = ToolSandbox(paths, config)
+    sandbox = ToolSandbox(paths, config, env)
     tools = [*file_tools(sandbox), exec_tool(sandbox), web_fetch_tool(config)]
     if browser is not None and config().browser_enabled:
         from openclaw.tools.browser import browser_tool
 
         tools.append(browser_tool(browser))
     if has_rescue_role(config(), paths):
-        tools += rescue_tools(paths, config)
+        tools += rescue_tools(paths, config, env)
     return tools

@@ -9,7 +9,7 @@ restart) only for owners and allow-listed senders, within `rescue.targets`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from openclaw.agents.tools import Tool, ToolContext, ToolError, ToolKind
@@ -20,7 +20,7 @@ from openclaw.profiles.paths import InstancePaths
 PROFILE = {"type": "string", "description": "the instance's profile name (main or default for the default one)"}
 
 
-def rescue_tools(paths: InstancePaths, config: Callable[[], Config]) -> list[Tool]:
+def rescue_tools(paths: InstancePaths, config: Callable[[], Config], env: Mapping[str, str]) -> list[Tool]:
     def tool(name: str, command: str, description: str, params: dict[str, Any], build: Callable[[dict[str, Any]], list[str]],
              kind: ToolKind = "read") -> Tool:
         async def run(args: dict[str, Any], ctx: ToolContext) -> str:
@@ -29,7 +29,7 @@ def rescue_tools(paths: InstancePaths, config: Callable[[], Config]) -> list[Too
 
             words = build(args)
             cmd = commands.Command(command, words, " ".join(words))
-            ok, reply = await commands.run(commands.Context(paths, commands.targets_from(config())), cmd)
+            ok, reply = await commands.run(commands.Context(paths, commands.targets_from(config()), env), cmd)
             await asyncio.to_thread(audit, paths.logs_dir, channel="agent", account=ctx.agent_id,
                                     sender=ctx.session_key, command=f"/{command}", args=cmd.raw_args[:200],
                                     result="ok" if ok else "failed", reply=reply[:500])

@@ -60,9 +60,9 @@ def cluster_names(instances: list[Instance]) -> dict[str, str]:
     return out
 
 
-def select(me: InstancePaths, everything: bool) -> tuple[list[Instance], list[Instance]]:
+def select(me: InstancePaths, everything: bool, env: Mapping[str, str]) -> tuple[list[Instance], list[Instance]]:
     """(to render, all on this host). Without --all: the instance this command runs as."""
-    instances = discover_instances(me.home, include=[me])
+    instances = discover_instances(me.home, env, include=[me])
     if everything:
         return instances, instances
     mine = [i for i in instances if os.path.abspath(i.state_dir) == os.path.abspath(me.state_dir)]
@@ -80,9 +80,8 @@ def _rescue_targets(inst: Instance, config: Config, host: list[Instance], names:
     return [names[o.name] for o in host if o.state_dir != inst.state_dir and may_target(o, allowed)]
 
 
-def render(me: InstancePaths, opts: RenderOptions, everything: bool, env: Mapping[str, str] | None = None) -> Rendered:
-    env = os.environ if env is None else env
-    chosen, host = select(me, everything)
+def render(me: InstancePaths, opts: RenderOptions, everything: bool, env: Mapping[str, str]) -> Rendered:
+    chosen, host = select(me, everything, env)
     if not chosen:
         raise UsageError(f"no instance at {me.state_dir}; run `{me.cli} setup` first, or pass --all")
     names = cluster_names(host)
@@ -92,7 +91,7 @@ def render(me: InstancePaths, opts: RenderOptions, everything: bool, env: Mappin
         files["namespace.yaml"] = [M.namespace(opts.namespace)]
     out = Rendered(files)
     for inst in chosen:
-        snap = read_config(inst.config_path, validate=False)
+        snap = read_config(inst.config_path, env, validate=False)
         if not snap.exists:
             raise ConfigError(f"{inst.name} has no config at {inst.config_path}; run `openclaw"
                               f"{'' if inst.profile is None else ' --profile ' + inst.profile} setup` first")

@@ -69,7 +69,7 @@ async def channels_logout(ctx: CallContext) -> dict[str, Any]:
 
     name = _name(ctx)
     account = ctx.params.get("accountId") or "default"
-    snap = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path)
+    snap = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path, ctx.gateway.env)
     if snap.issues:
         raise RpcError(INVALID_REQUEST, "config invalid; fix it before logging out")
     manager = ctx.gateway.services.channels
@@ -86,7 +86,7 @@ async def channels_logout(ctx: CallContext) -> dict[str, Any]:
         if isinstance(target, dict) and target.pop("botToken", None) is not None:
             cleared = True
 
-    await asyncio.to_thread(update_config, ctx.gateway.settings.paths.config_path, forget)
+    await asyncio.to_thread(update_config, ctx.gateway.settings.paths.config_path, forget, ctx.gateway.env)
     if cleared:
         ctx.gateway.config_written(f"channels.logout by {ctx.conn.label}")
     env_token = bool(ctx.gateway.env.get("TELEGRAM_BOT_TOKEN")) if name == "telegram" else False

@@ -49,7 +49,7 @@ def invalid(issues: list[Issue], suffix: str = "") -> RpcError:
 
 @method("config.get", scope=READ, params="NoParams")
 async def config_get(ctx: CallContext) -> dict[str, Any]:
-    snap = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path)
+    snap = await asyncio.to_thread(read_config, ctx.gateway.settings.paths.config_path, ctx.gateway.env)
     return {
         "path": str(snap.path),
         "exists": snap.exists,
@@ -101,7 +101,7 @@ def _write(ctx: CallContext, build: Build, mode: str,
     gateway = ctx.gateway
     paths = gateway.settings.paths
     with config_write_lock(paths.config_path, timeout=LOCK_TIMEOUT_S, cancel=cancel):
-        snap = read_config(paths.config_path, validate=False)
+        snap = read_config(paths.config_path, gateway.env, validate=False)
         _require_hash(snap, ctx.params.get("baseHash"))
         new_data = build(snap)
         changed = changed_paths(snap.data, new_data)
@@ -173,7 +173,7 @@ def _rollback(ctx: CallContext, cancel: threading.Event) -> tuple[ConfigSnapshot
 
     paths = ctx.gateway.settings.paths
     with config_write_lock(paths.config_path, timeout=LOCK_TIMEOUT_S, cancel=cancel):
-        before = read_config(paths.config_path, validate=False)
+        before = read_config(paths.config_path, ctx.gateway.env, validate=False)
         if ctx.params.get("baseHash"):
             _require_hash(before, ctx.params["baseHash"])
         good = load_last_good(paths.history_dir)
@@ -181,7 +181,7 @@ def _rollback(ctx: CallContext, cancel: threading.Event) -> tuple[ConfigSnapshot
             raise RpcError(INVALID_REQUEST, "there is no last-known-good config yet (one is recorded at every "
                                             "good start)")
         restore_file(paths.config_path, good.raw_text)
-        return before, read_config(paths.config_path, validate=False), good
+        return before, read_config(paths.config_path, ctx.gateway.env, validate=False), good
 
 
 @method("config.rollback", scope=ADMIN, params="ConfigRollbackParams")

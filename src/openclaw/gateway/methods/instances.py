@@ -33,7 +33,7 @@ async def instances_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.rescue.survey import listing
 
     rescue, targets = _role(ctx)
-    found = await asyncio.to_thread(listing, ctx.gateway.settings.paths)
+    found = await asyncio.to_thread(listing, ctx.gateway.settings.paths, ctx.gateway.env)
     if not ctx.is_admin:
         for row in found["instances"] + found["neighbours"]:
             row["stateDir"] = row["configPath"] = "[redacted]"
@@ -56,7 +56,8 @@ async def instances_run(ctx: CallContext) -> dict[str, Any]:
         raise RpcError(FORBIDDEN, "this gateway has no rescue role: run it from the rescue instance's page "
                                   "(or add a `rescue` section to this one's config)")
     paths = ctx.gateway.settings.paths
-    ok, reply = await commands.run(commands.Context(paths, targets), commands.Command(action, [profile], profile))
+    ok, reply = await commands.run(commands.Context(paths, targets, ctx.gateway.env),
+                                   commands.Command(action, [profile], profile))
     await asyncio.to_thread(audit, paths.logs_dir, channel="control-ui", account=ctx.conn.remote,
                             sender=ctx.conn.label, command=f"/{action}", args=profile, result="ok" if ok else "failed",
                             reply=reply[:500])

@@ -47,10 +47,10 @@ def _levels(settings: GatewaySettings, env: Mapping[str, str]) -> tuple[int, int
 
 
 class GatewayRunner:
-    def __init__(self, paths: InstancePaths, options: RunOptions, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, paths: InstancePaths, options: RunOptions, env: Mapping[str, str]) -> None:
         self.paths = paths
         self.options = options
-        self.env = dict(os.environ if env is None else env)
+        self.env = dict(env)
         self.server: GatewayServer | None = None
         self.watcher: ConfigWatcher | None = None
         self.state: RuntimeState | None = None
@@ -150,7 +150,8 @@ class GatewayRunner:
         from openclaw.ports.instances import other_instances
         from openclaw.ports.planner import check_explicit_port
 
-        check_explicit_port(settings.port, settings.footprint, other_instances(self.paths), self.options.force)
+        check_explicit_port(settings.port, settings.footprint, other_instances(self.paths, self.env),
+                            self.options.force)
 
     async def _serve_loop(self, settings: GatewaySettings, locks: GatewayLocks) -> None:
         state, services = self.state, self.services
@@ -324,7 +325,7 @@ class GatewayRunner:
         gateway.state.stability.record("config.reload", outcome="applied", paths=changed[:20])
 
 
-def run_gateway(paths: InstancePaths, options: RunOptions, env: Mapping[str, str] | None = None) -> int:
+def run_gateway(paths: InstancePaths, options: RunOptions, env: Mapping[str, str]) -> int:
     return GatewayRunner(paths, options, env).run()
 
 

@@ -128,11 +128,11 @@ class GatewayServices:
 
         bus = MessageBus()
         commands = self.commands()
-        register_operator_commands(commands, self.paths, self.config)  # answered on channels only
+        register_operator_commands(commands, self.paths, self.config, self.env)  # answered on channels only
         dispatcher = self.dispatcher = Dispatcher(bus, commands, self.config, self.agents)
         dispatcher.start()
         self.teardown.push("message dispatcher", dispatcher.stop)
-        channels = self._channels = ChannelManager(self.config, bus, self.paths.state_dir)
+        channels = self._channels = ChannelManager(self.config, bus, self.paths.state_dir, self.env)
         self.teardown.push("channels", channels.stop_all)
         tripped = self._breaker.tripped
         await channels.start_all(autostart=not tripped)
@@ -176,7 +176,7 @@ class GatewayServices:
         if self._browser is None:
             from openclaw.browser.service import BrowserService
 
-            self._browser = BrowserService(self.paths, lambda: self.state.settings)
+            self._browser = BrowserService(self.paths, lambda: self.state.settings, self.env)
             self._browser.adopt_leftovers()
         return self._browser
 
@@ -192,7 +192,7 @@ class GatewayServices:
 
             paths, config = self.paths, self.config
             self._agents = AgentRuntime(paths, config, self.env,
-                                        lambda _turn, _agent: toolset(paths, config, self.browser),
+                                        lambda _turn, _agent: toolset(paths, config, self.env, self.browser),
                                         observer=self._run_ended)
         return self._agents
 

@@ -7,7 +7,6 @@ reported in status; the gateway itself keeps running.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,11 +31,11 @@ LOCALHOST = ("127.0.0.1",)
 BROWSER_DEADLINE_FACTOR = 4  # a browser action may start Chromium, navigate and wait for the page
 
 
-def canvas_root(settings: GatewaySettings) -> Path:
+def canvas_root(settings: GatewaySettings, env: Mapping[str, str]) -> Path:
     root = settings.snapshot.get("canvasHost", "root")
     if isinstance(root, str) and root:
-        return expand_user(root)
-    return workspace_dir(settings.config, settings.paths, os.environ) / "canvas"
+        return expand_user(root, env)
+    return workspace_dir(settings.config, settings.paths, env) / "canvas"
 
 
 class Sidecars:
@@ -83,7 +82,7 @@ class Sidecars:
             dirs = state_dirs_near(s.paths.home, s.paths.state_dir, running)
             return Fence.of(dirs, s.paths.state_dir, is_workspace_name)
 
-        canvas = CanvasHost(lambda: canvas_root(self.state.settings), s.snapshot.get("canvasHost", "liveReload") is not False,
+        canvas = CanvasHost(lambda: canvas_root(self.state.settings, self.env), s.snapshot.get("canvasHost", "liveReload") is not False,
                             fence=fence)
         try:
             canvas.ensure_starter()
@@ -118,5 +117,5 @@ class Sidecars:
                           getattr(self.services.browser_started, "browsers", {}))
         browser["listening"] = self.listening["browser"] is not None
         canvas = {"port": fp.canvas, "listening": self.listening["canvas"] is not None,
-                  "root": str(canvas_root(s)), "url": f"http://127.0.0.1:{fp.canvas}/"}
+                  "root": str(canvas_root(s, self.env)), "url": f"http://127.0.0.1:{fp.canvas}/"}
         return {"browser": browser, "canvas": canvas}
