@@ -139,7 +139,7 @@ class CronScheduler:
     async def _deliver(self, delivery: dict[str, Any], text: str) -> None:
         from openclaw.channels.messages import OutboundMessage
 
-        channel_name, to = delivery.get("channel"), delivery.get("to")
+        channel_name, to = str(delivery.get("channel") or ""), str(delivery.get("to") or "")
         manager = self._channels()
         channel = manager.channel(channel_name) if manager is not None and channel_name else None
         if channel is None or not to:

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from openclaw import logfile
 from openclaw.gateway.limits import Limits
@@ -69,7 +70,8 @@ async def while_read(request: web.Request, sending: Awaitable[Any], size: int, i
         while True:
             done, _ = await asyncio.wait({task}, timeout=idle_s)
             if done:
-                return task.result()
+                task.result()  # its exception, if the write failed
+                return
             now = unsent(request)
             if now >= before:
                 let_go(request, f"it read nothing for {idle_s:g} s")
@@ -81,7 +83,7 @@ async def while_read(request: web.Request, sending: Awaitable[Any], size: int, i
 
 
 def request_deadline(seconds: float, long_paths: tuple[str, ...] = (), long_seconds: float = 0.0,
-                     idle_seconds: float = 10.0) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+                     idle_seconds: float = 10.0) -> Middleware:
     """Every request ends within `seconds` (those under `long_paths`, which run agent turns,
     within `long_seconds`); errors become short answers and single log lines."""
 

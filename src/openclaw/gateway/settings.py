@@ -104,8 +104,9 @@ def _tailnet_ip() -> str | None:
     for addrs in psutil.net_if_addrs().values():
         for addr in addrs:
             try:
-                if addr.family.name == "AF_INET" and ipaddress.IPv4Address(addr.address) in net:
-                    return addr.address
+                address: str = addr.address
+                if addr.family.name == "AF_INET" and ipaddress.IPv4Address(address) in net:
+                    return address
             except ValueError:
                 continue
     return None

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler
+
     from openclaw.gateway.httpapi.state import HttpApiState
     from openclaw.gateway.state.context import GatewayContext
 
@@ -27,12 +29,13 @@ def add_api_routes(app: web.Application, gateway: GatewayContext, state: Callabl
     completions = snap.get("gateway", "http", "endpoints", "chatCompletions", "enabled") is True
     responses = snap.get("gateway", "http", "endpoints", "responses", "enabled") is True
 
-    def lazy(module: str, name: str) -> web.Handler:
+    def lazy(module: str, name: str) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
             import importlib
 
             impl = getattr(importlib.import_module(f"openclaw.gateway.httpapi.{module}"), name)
-            return await impl(request, gateway)
+            response: web.StreamResponse = await impl(request, gateway)
+            return response
 
         return handler
 

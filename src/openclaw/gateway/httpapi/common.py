@@ -5,6 +5,7 @@ shape, agent targets, session keys and the turn input built from a conversation.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ from openclaw.locality import is_local_request
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
     from openclaw.gateway.state.context import GatewayContext
+
+GatewayHandler = Callable[[web.Request, "GatewayContext"], Awaitable[web.StreamResponse]]
 
 RESERVED_PREFIXES = ("subagent:", "cron:", "acp:")
 
@@ -196,7 +199,7 @@ def prompt_from(entries: list[tuple[str, str]]) -> Prompt:
     return Prompt(text, "\n\n".join(system) or None, latest)
 
 
-def handle_errors(handler: Any) -> Any:
+def handle_errors(handler: GatewayHandler) -> GatewayHandler:
     async def wrapped(request: web.Request, gateway: GatewayContext) -> web.StreamResponse:
         try:
             return await handler(request, gateway)

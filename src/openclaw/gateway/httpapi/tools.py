@@ -61,7 +61,8 @@ async def _invoke(body: dict[str, Any], gateway: GatewayContext) -> web.Response
     name = body.get("name") or body.get("tool")
     if not isinstance(name, str) or not name:
         raise ApiError(400, "tool (or name) is required")
-    args = body.get("args") if isinstance(body.get("args"), dict) else {}
+    given = body.get("args")
+    args: dict[str, Any] = given if isinstance(given, dict) else {}
     try:
         agent = agents.agent_id(body.get("agentId") if isinstance(body.get("agentId"), str) else None)
     except ModelError as exc:  # an unknown agent is the caller's mistake

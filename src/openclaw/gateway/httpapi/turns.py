@@ -16,9 +16,9 @@ from openclaw.gateway.httpserve import CUT, gone, let_go, unsent, while_read
 if TYPE_CHECKING:
     from openclaw.agents.run import Run, RunEvent
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.state.context import GatewayContext
     from openclaw.gateway.httpapi.common import ApiError, Prompt
     from openclaw.gateway.limits import Limits
+    from openclaw.gateway.state.context import GatewayContext
 
 DISCONNECT_POLL_S = 0.5
 
@@ -34,9 +34,9 @@ async def start(request: web.Request, gateway: GatewayContext, agents: AgentRunt
     """Submit the caller's turn as its owner (shared-secret callers are operators, as upstream's); a
     chat command in the last user message is answered at once, without the model."""
     from openclaw.agents.run import TurnInput
-    from openclaw.gateway.state import chatcommands
     from openclaw.gateway.httpapi.common import ApiError, header
     from openclaw.gateway.httpapi.state import HTTP_API, MAX_IN_FLIGHT
+    from openclaw.gateway.state import chatcommands
 
     command = chatcommands.find(gateway, prompt.latest, "http")
     if command is not None:

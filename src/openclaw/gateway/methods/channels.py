@@ -37,7 +37,7 @@ async def channels_status(ctx: CallContext) -> dict[str, Any]:
 
 
 def _name(ctx: CallContext) -> str:
-    name = ctx.params["channel"]
+    name = str(ctx.params["channel"])
     from openclaw.channels.manager import CHANNELS
 
     if name not in CHANNELS:

@@ -148,7 +148,8 @@ async def config_set(ctx: CallContext) -> dict[str, Any]:
     submitted = _parse_object(ctx.params["raw"], "config.set")
 
     def build(snap: ConfigSnapshot) -> dict[str, Any]:
-        return restore_redacted(submitted, snap.data)
+        restored: dict[str, Any] = restore_redacted(submitted, snap.data)
+        return restored
 
     return await _commit(ctx, build, "config.set")
 
@@ -162,7 +163,8 @@ async def config_patch(ctx: CallContext) -> dict[str, Any]:
 
     def build(snap: ConfigSnapshot) -> dict[str, Any]:
         merged = merge_patch(copy.deepcopy(snap.data), patch)
-        return restore_redacted(merged, snap.data)
+        restored: dict[str, Any] = restore_redacted(merged, snap.data)
+        return restored
 
     return await _commit(ctx, build, "config.patch")
 
@@ -213,7 +215,8 @@ async def config_apply(ctx: CallContext) -> dict[str, Any]:
     submitted = _parse_object(ctx.params["raw"], "config.apply")
 
     def build(snap: ConfigSnapshot) -> dict[str, Any]:
-        return restore_redacted(submitted, snap.data)
+        restored: dict[str, Any] = restore_redacted(submitted, snap.data)
+        return restored
 
     payload = await _commit(ctx, build, "config.apply")
     delay = ctx.params.get("restartDelayMs", RESTART_DELAY_MS)

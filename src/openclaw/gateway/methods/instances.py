@@ -45,8 +45,10 @@ async def instances_list(ctx: CallContext) -> dict[str, Any]:
 
 @method("instances.run", scope=ADMIN, params="InstancesRunParams")
 async def instances_run(ctx: CallContext) -> dict[str, Any]:
+    from openclaw.chat.commands import Command
     from openclaw.rescue import commands
     from openclaw.rescue.audit import audit
+    from openclaw.rescue.operations import Context
 
     action, profile = ctx.params["action"], ctx.params["profile"].strip()
     if action not in ACTIONS:
@@ -56,8 +58,8 @@ async def instances_run(ctx: CallContext) -> dict[str, Any]:
         raise RpcError(FORBIDDEN, "this gateway has no rescue role: run it from the rescue instance's page "
                                   "(or add a `rescue` section to this one's config)")
     paths = ctx.gateway.settings.paths
-    ok, reply = await commands.run(commands.Context(paths, targets, ctx.gateway.env),
-                                   commands.Command(action, [profile], profile))
+    ok, reply = await commands.run(Context(paths, targets, ctx.gateway.env),
+                                   Command(action, [profile], profile))
     await asyncio.to_thread(audit, paths.logs_dir, channel="control-ui", account=ctx.conn.remote,
                             sender=ctx.conn.label, command=f"/{action}", args=profile, result="ok" if ok else "failed",
                             reply=reply[:500])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import os
 import signal
 import time
@@ -163,7 +164,7 @@ class GatewayRunner:
             self.server = self._unstopped = GatewayServer(state, services, self.env, self, services.http_api,
                                                           lambda: services.http_api_made)
             try:
-                await self.server.start(lambda s=settings: asyncio.to_thread(self._record_start, s))
+                await self.server.start(functools.partial(asyncio.to_thread, self._record_start, settings))
             except GatewayLockError as exc:
                 await self.server.shutdown(restart=True)  # what it bound before the failure
                 self._unstopped = None
@@ -252,7 +253,11 @@ class GatewayRunner:
             try:
                 loop.add_signal_handler(sig, self._on_signal, sig, action)
             except (NotImplementedError, RuntimeError):  # Windows
-                signal.signal(sig, lambda s, f, a=action, n=sig: loop.call_soon_threadsafe(self._on_signal, n, a))
+                signal.signal(sig, functools.partial(self._from_signal_handler, loop, sig, action))
+
+    def _from_signal_handler(self, loop: asyncio.AbstractEventLoop, sig: int, action: str, *_: object) -> None:
+        """A plain signal handler (where the loop cannot take one): hand the signal to the loop."""
+        loop.call_soon_threadsafe(self._on_signal, sig, action)
 
     def _on_signal(self, sig: int, action: str) -> None:
         verb = "restarting in-process" if action == "restart" else "stopping"

@@ -24,7 +24,8 @@ def _primary_ip() -> str:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         try:
             sock.connect(("10.255.255.255", 1))
-            return sock.getsockname()[0]
+            address: str = sock.getsockname()[0]
+            return address
         except OSError:
             return "127.0.0.1"
 

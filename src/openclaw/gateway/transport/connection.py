@@ -186,7 +186,7 @@ class Connection:
                 gateway.rate_limiter, gateway.services.devices)
         except ConnectRejected as exc:
             logfile.warn(f"connect rejected: {exc.message}", remote=self.remote, client=_client_id(frame))
-            if (exc.details or {}).get("requestId"):
+            if exc.details and exc.details.get("requestId"):
                 gateway.device_pairing_requested(exc.details)
             self.send(res_err(frame["id"], exc.shape()))
             await self.close(exc.close_code, exc.close_reason)

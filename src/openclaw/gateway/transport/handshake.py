@@ -9,8 +9,9 @@ message, detail code and close code.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Required
+from typing import TYPE_CHECKING, Any, Required
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -35,6 +36,9 @@ from openclaw.gateway.protocol import (
 )
 from openclaw.gateway.transport.browserrules import problem as browser_problem
 from openclaw.sharedsecret import AuthConfig
+
+if TYPE_CHECKING:
+    from openclaw.gateway.state.devicestore import DeviceStore
 
 
 @dataclass(frozen=True)
@@ -126,8 +130,8 @@ def negotiate(params: dict[str, Any]) -> int | None:
     return None
 
 
-def check_connect(frame: dict[str, Any], peer: Peer, draining: bool, allowed_origins: list[str],
-                  auth: AuthConfig, limiter: RateLimiter, devices: Any = None) -> tuple[int, str, str, list[str]]:
+def check_connect(frame: dict[str, Any], peer: Peer, draining: bool, allowed_origins: Sequence[str],
+                  auth: AuthConfig, limiter: RateLimiter, devices: DeviceStore | None = None) -> tuple[int, str, str, list[str]]:
     """Every rule up to the scopes: (protocol, auth method, role, scopes), or ConnectRejected."""
     if frame["method"] != "connect":
         raise ConnectRejected(INVALID_REQUEST, "invalid handshake: first request must be connect")
@@ -161,7 +165,7 @@ def check_connect(frame: dict[str, Any], peer: Peer, draining: bool, allowed_ori
     return protocol, method, role, scopes
 
 
-def _paired_scopes(params: dict[str, Any], peer: Peer, devices: Any, device_id: str,
+def _paired_scopes(params: dict[str, Any], peer: Peer, devices: DeviceStore | None, device_id: str,
                    requested: list[str]) -> list[str]:
     from openclaw.gateway.scopes import ADMIN
 
@@ -180,7 +184,7 @@ def _paired_scopes(params: dict[str, Any], peer: Peer, devices: Any, device_id: 
 
 
 def authenticate(params: dict[str, Any], peer: Peer, auth: AuthConfig, limiter: RateLimiter,
-                 devices: Any = None) -> tuple[str, list[str]]:
+                 devices: DeviceStore | None = None) -> tuple[str, list[str]]:
     """The shared secret, then the device proof; returns (auth method, effective scopes).
 
     Local devices are approved silently, as upstream's are, and get what the same

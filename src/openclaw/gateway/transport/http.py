@@ -18,6 +18,8 @@ from openclaw.gateway.auth import check_bearer, client_of
 from openclaw.locality import is_local_request
 
 if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler
+
     from openclaw.gateway.httpapi.state import HttpApiState
     from openclaw.gateway.state.context import GatewayContext
     from openclaw.gateway.transport.sidecars import Sidecars
@@ -76,7 +78,7 @@ def add_http_routes(app: web.Application, gateway: GatewayContext,
                     http_api: Callable[[], HttpApiState | None]) -> None:
     """`http_api`: the OpenAI-compatible endpoints' state, once made (its request bodies show in `/readyz`)."""
 
-    def guard(handler: Any) -> Any:
+    def guard(handler: Handler) -> Handler:
         async def wrapped(request: web.Request) -> web.StreamResponse:
             if request.method not in ("GET", "HEAD"):
                 return web.Response(status=405, text="Method Not Allowed", headers={"Allow": "GET, HEAD"})

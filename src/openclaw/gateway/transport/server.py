@@ -46,7 +46,7 @@ class GatewayServer:
         self.gateway = GatewayContext(state, services, env, self.methods, hooks,
                                       describe_sidecars=self.sidecars.describe,
                                       connection_ended=self._trimmer.connection_ended)
-        self._stop = asyncio.get_running_loop().create_future()
+        self._stop: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._runner: web.AppRunner | None = None
         self._sockets: list[socket.socket] = []
         self._tick_task: asyncio.Task[None] | None = None

@@ -36,7 +36,8 @@ class PreauthGuard:
             self.tripped = True
             self.on_violation()
             return False, b""
-        return self.inner.feed_data(data)
+        fed: tuple[bool, bytes] = self.inner.feed_data(data)
+        return fed
 
     def feed_eof(self) -> None:
         self.inner.feed_eof()
@@ -92,11 +93,14 @@ def install(request: web.Request, limit: int, on_violation: Callable[[], None]) 
     if inner is None:
         return None
     guard = PreauthGuard(inner, limit, on_violation)
-    protocol._payload_parser = guard  # type: ignore[attr-defined]
+    setattr(protocol, "_payload_parser", guard)  # aiohttp's private parser slot (no public hook)
     return guard
 
 
 def remove(request: web.Request, guard: PreauthGuard | None) -> None:
     protocol = request.protocol
-    if guard is not None and getattr(protocol, "_payload_parser", None) is guard:
-        protocol._payload_parser = guard.inner  # type: ignore[attr-defined]
+    if guard is None:
+        return
+    inner = guard.inner
+    if getattr(protocol, "_payload_parser", None) is guard:
+        setattr(protocol, "_payload_parser", inner)
