@@ -21,11 +21,11 @@ def start_marker(pid: int) -> str | None:
     if sys.platform.startswith("linux"):
         fields = _linux_stat(pid)
         return fields[19] if fields and len(fields) > 19 else None
-    try:
-        import psutil
+    import psutil
 
+    try:
         return f"{psutil.Process(pid).create_time():.3f}"
-    except Exception:
+    except (psutil.Error, OSError, ValueError):  # gone, not ours to read, or not a valid pid
         return None
 
 

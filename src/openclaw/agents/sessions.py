@@ -246,7 +246,8 @@ class SessionStore:
 
     async def entries(self, session_id: str, limit: int | None = None) -> builtins.list[Entry]:
         def rows(db: sqlite3.Connection) -> builtins.list[Entry]:
-            sql = "SELECT seq, ts, kind, role, content, tool_calls, tool_call_id, name FROM entries WHERE session_id = ?"
+            sql = ("SELECT seq, ts, kind, role, content, tool_calls, tool_call_id, name FROM entries"
+                   " WHERE session_id = ?")
             args: tuple[Any, ...] = (session_id,)
             if limit is not None:
                 sql = f"SELECT * FROM ({sql} ORDER BY seq DESC LIMIT ?) ORDER BY seq"

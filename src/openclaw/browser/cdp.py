@@ -30,7 +30,8 @@ async def json_get(session: aiohttp.ClientSession, base: str, path: str, timeout
         try:
             text = (await read_body(resp.content, MAX_JSON_BYTES, resp.headers)).decode("utf-8", errors="replace")
         except BodyTooLarge:
-            raise BrowserError(502, "CDP_HTTP_ERROR", f"{method} {path} answered more than {MAX_JSON_BYTES} bytes") from None
+            raise BrowserError(502, "CDP_HTTP_ERROR",
+                               f"{method} {path} answered more than {MAX_JSON_BYTES} bytes") from None
         return json.loads(text) if text.strip().startswith(("{", "[")) else text
 
 

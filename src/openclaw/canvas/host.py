@@ -52,7 +52,8 @@ RELOAD_SCRIPT = """<script>
   const bridge = (message) => {
     const handlers = globalThis.webkit && globalThis.webkit.messageHandlers;
     if (handlers && handlers.openclawCanvasA2UIAction) handlers.openclawCanvasA2UIAction.postMessage(message);
-    else if (globalThis.openclawCanvasA2UIAction) globalThis.openclawCanvasA2UIAction.postMessage(JSON.stringify(message));
+    else if (globalThis.openclawCanvasA2UIAction)
+      globalThis.openclawCanvasA2UIAction.postMessage(JSON.stringify(message));
   };
   globalThis.OpenClaw = Object.assign(globalThis.OpenClaw || {}, {
     postMessage: bridge,
@@ -193,7 +194,7 @@ class CanvasHost:
         stop = asyncio.Event()
 
         async def stop_when_idle() -> None:
-            while self.clients:
+            while self.clients:  # noqa: ASYNC110 - a lazy check: a page arriving in between keeps the watcher
                 await asyncio.sleep(1.0)
             stop.set()
 

@@ -42,7 +42,8 @@ class ChannelManager:
                 continue
             if not autostart:
                 self.suppressed.add(name)
-                logfile.warn(f"channel autostart suppressed by crash-loop breaker; refusing automatic start for {name}. "
+                logfile.warn("channel autostart suppressed by crash-loop breaker; "
+                             f"refusing automatic start for {name}. "
                              f"Start it with: openclaw channels start {name}", subsystem="channels")
                 continue
             await self.start(name)

@@ -163,7 +163,8 @@ class TelegramAccount:
             except TelegramError as exc:
                 if exc.code == 401:
                     self.connected = False
-                    self.error("the bot token was rejected (401 Unauthorized); fix the token and start the channel again")
+                    self.error("the bot token was rejected (401 Unauthorized); "
+                               "fix the token and start the channel again")
                     return
                 if exc.code == 429:
                     wait = waits.next(exc.retry_after or None)

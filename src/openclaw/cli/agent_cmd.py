@@ -201,7 +201,9 @@ def _state_lock(paths: InstancePaths) -> Any:
     return lock
 
 
-async def _local_command(runtime: AgentRuntime, config: Config, agent: str, key: str, text: str) -> dict[str, Any] | None:
+async def _local_command(
+    runtime: AgentRuntime, config: Config, agent: str, key: str, text: str
+) -> dict[str, Any] | None:
     """A chat command (`/new`, `/whoami`, ...) answered as the gateway answers it; None for a turn."""
     from openclaw.chat.builtin import chat_commands
     from openclaw.chat.commands import AGENT, CommandCall, Sender

@@ -39,7 +39,9 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def build(every: str | None = None, at: str | None = None, cron: str | None = None, tz: str | None = None) -> dict[str, Any]:
+def build(
+    every: str | None = None, at: str | None = None, cron: str | None = None, tz: str | None = None
+) -> dict[str, Any]:
     """A schedule from the CLI's flags (exactly one of them)."""
     given = [x for x in (every, at, cron) if x]
     if len(given) != 1:

@@ -109,7 +109,8 @@ def _prepare_config(paths: InstancePaths, port: int, warnings: list[str]) -> Non
         gateway.setdefault("mode", "local")
         gateway["port"] = port
         auth = gateway.setdefault("auth", {})
-        if auth.get("mode") in (None, "token") and not auth.get("token") and not os.environ.get("OPENCLAW_GATEWAY_TOKEN"):
+        if (auth.get("mode") in (None, "token") and not auth.get("token")
+                and not os.environ.get("OPENCLAW_GATEWAY_TOKEN")):
             auth["token"] = secrets.token_hex(24)
             warnings.append("No gateway token found. Generated one and saved it to the config.")
 
@@ -148,7 +149,8 @@ def install(paths: InstancePaths, port: int | None = None, force: bool = False,
         raise
     _audit(paths, "install")
     status = manager.status(spec)
-    return ServiceResult("install", "installed", status, [f"Installed {manager.label} service: {status.file}"], warnings)
+    return ServiceResult("install", "installed", status, [f"Installed {manager.label} service: {status.file}"],
+                         warnings)
 
 
 def _restore(snapshot: dict[Path, bytes | None]) -> None:
@@ -164,7 +166,8 @@ def uninstall(paths: InstancePaths, env: Mapping[str, str] | None = None) -> Ser
     manager, spec = _context(paths, None, os.environ if env is None else env)
     status = manager.status(spec)
     if not status.installed:
-        return ServiceResult("uninstall", "not-installed", status, ["Gateway service is not installed; nothing to remove."])
+        return ServiceResult("uninstall", "not-installed", status,
+                             ["Gateway service is not installed; nothing to remove."])
     manager.deactivate(spec)
     removed = manager.remove_files(spec)
     manager.reload_definitions()

@@ -21,8 +21,8 @@ PROFILE = {"type": "string", "description": "the instance's profile name (main o
 
 
 def rescue_tools(paths: InstancePaths, config: Callable[[], Config]) -> list[Tool]:
-    def tool(name: str, command: str, description: str, params: dict[str, Any], build: Callable[[dict[str, Any]], list[str]],
-             kind: ToolKind = "read") -> Tool:
+    def tool(name: str, command: str, description: str, params: dict[str, Any],
+             build: Callable[[dict[str, Any]], list[str]], kind: ToolKind = "read") -> Tool:
         async def run(args: dict[str, Any], ctx: ToolContext) -> str:
             from openclaw.rescue import commands
             from openclaw.rescue.audit import audit
@@ -55,7 +55,7 @@ def rescue_tools(paths: InstancePaths, config: Callable[[], Config]) -> list[Too
              {"profile": PROFILE}, lambda a: need(a, "profile")),
         tool("rescue_logs", "logs", "The last log lines of an instance.",
              {"profile": PROFILE, "lines": {"type": "integer"}},
-             lambda a: need(a, "profile") + [str(int(a.get("lines") or 20))]),
+             lambda a: [*need(a, "profile"), str(int(a.get("lines") or 20))]),
         tool("rescue_doctor", "doctor", "An instance's problems and the exact fix for each.",
              {"profile": PROFILE}, lambda a: need(a, "profile")),
         tool("rescue_config_get", "config", "Read a config value of an instance (secrets redacted).",
