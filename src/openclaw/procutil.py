@@ -55,6 +55,7 @@ def forbid_inspection() -> bool:
 
     pr_set_dumpable = 4
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0) == 0
+        result: int = ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)  # restype c_int
+        return result == 0
     except (OSError, AttributeError):
         return False

@@ -344,8 +344,8 @@ def _get_or_create(db: sqlite3.Connection, key: str, chat_type: str | None, orig
 
 def _append(db: sqlite3.Connection, session: Session, message: Message, kind: str) -> int:
     with db:  # one entry, one transaction
-        seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM entries WHERE session_id = ?",
-                         (session.session_id,)).fetchone()[0]
+        seq: int = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM entries WHERE session_id = ?",
+                              (session.session_id,)).fetchone()[0]
         calls = json.dumps([{"id": c.id, "name": c.name, "arguments": c.arguments}
                             for c in message.tool_calls]) if message.tool_calls else None
         db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

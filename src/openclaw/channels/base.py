@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from openclaw.channels.bus import MessageBus
 
 OPERATOR, CHAT, STRANGER = "operator", "chat", "stranger"  # access verdicts (channels.access)
@@ -66,7 +68,7 @@ class Channel:
     name = ""
     label = ""
 
-    def __init__(self, config: dict[str, Any], bus: MessageBus, state_dir: Any) -> None:
+    def __init__(self, config: dict[str, Any], bus: MessageBus, state_dir: Path) -> None:
         from openclaw.channels.access import AccessControl  # with the first configured channel
 
         self.config = config

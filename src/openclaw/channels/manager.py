@@ -34,6 +34,8 @@ class ChannelManager:
     def _make(self, name: str, section: dict[str, Any]) -> Channel:
         module, attr = CHANNELS[name].split(":")
         cls = getattr(importlib.import_module(module), attr)
+        if not (isinstance(cls, type) and issubclass(cls, Channel)):
+            raise TypeError(f"{module}:{attr} is not a channel")
         return cls(section, self.bus, self.state_dir)
 
     async def start_all(self, autostart: bool = True) -> None:

@@ -117,7 +117,10 @@ def _through_gateway(url: str | None, token: str | None, password: str | None, r
     client = connect(target, CONNECT_TIMEOUT_MS, scopes=["operator.admin", "operator.write", "operator.read"])
     client.timeout = (wait_s + 30) if wait_s else 10 ** 9
     try:
-        return client.call("agent", params, expect_final=True)
+        reply = client.call("agent", params, expect_final=True)
+        if not isinstance(reply, dict):
+            raise OpenClawError("the gateway's answer to the turn is not an object")
+        return reply
     except KeyboardInterrupt:
         _abort(client, params)
         raise SystemExit(130) from None

@@ -156,7 +156,8 @@ def next_run(schedule: dict[str, Any], after_ms: int) -> int | None:
     """The first run strictly after `after_ms`, or None (a one-shot already past)."""
     kind = schedule.get("kind")
     if kind == "every":
-        every, anchor = schedule["everyMs"], schedule.get("anchorMs", 0)
+        every: int = schedule["everyMs"]  # validated when the job was stored
+        anchor: int = schedule.get("anchorMs", 0)
         steps = (after_ms - anchor) // every + 1 if after_ms >= anchor else 0
         return anchor + steps * every
     if kind == "at":

@@ -269,9 +269,9 @@ def check_shared_state(ctx: Context) -> list[Finding]:
     out = []
     by_dir: dict[str, set[str]] = {}
     for svc in services:
-        by_dir.setdefault(os.path.abspath(svc.state_dir), set()).add(svc.name)  # type: ignore[arg-type]
+        by_dir.setdefault(os.path.abspath(svc.state_dir), set()).add(svc.name)
         expected = state_dir_name(svc.profile)
-        if svc.state_dir.name != expected and svc.state_dir.name.startswith(".openclaw"):  # type: ignore[union-attr]
+        if svc.state_dir.name != expected and svc.state_dir.name.startswith(".openclaw"):
             out.append(Finding("state/foreign", "error",
                                f"{svc.name} (profile {svc.profile or 'default'}) uses the state dir {svc.state_dir}",
                                "that state dir belongs to another instance: sessions, credentials and locks collide",

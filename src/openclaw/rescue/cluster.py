@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from openclaw.rescue.operations import RescueError
 
 if TYPE_CHECKING:
-    from openclaw.rescue.commands import Command, Context
+    from openclaw.chat.commands import Command
+    from openclaw.rescue.commands import Context
     from openclaw.rescue.kubeapi import KubeAPI
 
 TARGETS_ENV = "OPENCLAW_KUBERNETES_TARGETS"
@@ -138,8 +139,8 @@ def summarize(sts: dict[str, Any]) -> dict[str, Any]:
 
 def rolled_out(s: dict[str, Any]) -> bool:
     """Every replica on the newest revision and ready (what `kubectl rollout status` waits for)."""
-    return (s["settled"] and s["ready"] == s["replicas"] and s["updated"] == s["replicas"]
-            and s["current"] == s["revision"])
+    return bool(s["settled"] and s["ready"] == s["replicas"] and s["updated"] == s["replicas"]
+                and s["current"] == s["revision"])
 
 
 async def _wait(api: KubeAPI, t: ClusterTarget, done: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:

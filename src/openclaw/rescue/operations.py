@@ -137,7 +137,8 @@ def status(target: Target) -> dict[str, Any]:
 def logs(target: Target, lines: int = 20) -> list[str]:
     from openclaw.logfile import log_path
 
-    return read_tail(log_path(target.paths.logs_dir), None, max(1, min(lines, 200)), 200_000)["lines"]
+    tail: list[str] = read_tail(log_path(target.paths.logs_dir), None, max(1, min(lines, 200)), 200_000)["lines"]
+    return tail
 
 
 def doctor(target: Target) -> Any:

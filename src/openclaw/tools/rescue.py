@@ -24,11 +24,12 @@ def rescue_tools(paths: InstancePaths, config: Callable[[], Config]) -> list[Too
     def tool(name: str, command: str, description: str, params: dict[str, Any],
              build: Callable[[dict[str, Any]], list[str]], kind: ToolKind = "read") -> Tool:
         async def run(args: dict[str, Any], ctx: ToolContext) -> str:
+            from openclaw.chat.commands import Command
             from openclaw.rescue import commands
             from openclaw.rescue.audit import audit
 
             words = build(args)
-            cmd = commands.Command(command, words, " ".join(words))
+            cmd = Command(command, words, " ".join(words))
             ok, reply = await commands.run(commands.Context(paths, commands.targets_from(config())), cmd)
             await asyncio.to_thread(audit, paths.logs_dir, channel="agent", account=ctx.agent_id,
                                     sender=ctx.session_key, command=f"/{command}", args=cmd.raw_args[:200],
