@@ -26,14 +26,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from run import PY, Bench, memory, publish, wait_healthy  # noqa: E402
+from run import PY, Bench, memory, publish, wait_healthy
 
 SETTLE_S = 1.0
 
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 class Standin:
@@ -181,8 +181,8 @@ def markdown(r: dict[str, Any]) -> str:
     s, c10, c100 = r["sequential"], r["c10"], r["c100"]
     idle0, idle1 = r["idle_no_model"]["rss"], r["idle_with_model"]["rss"]
     rows = [
-        ("Gateway time added per turn, sequential, 20-turn conversations (p50 / p99)", f"{s['added_p50']:.1f} / {s['added_p99']:.1f} ms",
-         "< 10 ms (p50)"),
+        ("Gateway time added per turn, sequential, 20-turn conversations (p50 / p99)",
+         f"{s['added_p50']:.1f} / {s['added_p99']:.1f} ms", "< 10 ms (p50)"),
         (f"The same, turns 1 to {r['deep']['turns']} of one conversation (up to {r['deep']['history']} messages "
          "of history sent each turn)", f"{r['deep']['added_p50']:.1f} / {r['deep']['added_p99']:.1f} ms", "-"),
         ("Round trip per turn through the gateway (p50; the stand-in's own share)",

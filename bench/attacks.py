@@ -302,10 +302,15 @@ async def ui_clients(port: int, token: str, count: int) -> list[RawWs]:
     for i in range(count):
         ws = await authenticated(port, token, mode="ui", client_id="openclaw-control-ui")
         clients.append(ws)
-        asyncio.ensure_future(_drain(ws))
+        drain = asyncio.ensure_future(_drain(ws))
+        _DRAINS.add(drain)  # the loop keeps only a weak reference to a task
+        drain.add_done_callback(_DRAINS.discard)
         if i % 20 == 19:
             await asyncio.sleep(0)
     return clients
+
+
+_DRAINS: set[asyncio.Future[None]] = set()
 
 
 async def _drain(ws: RawWs) -> None:

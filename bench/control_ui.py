@@ -26,8 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from agent_turns import Standin, gateway, pct  # noqa: E402
-from run import Bench, memory, publish  # noqa: E402
+from agent_turns import Standin, gateway, pct
+from run import Bench, memory, publish
 
 HEALTHY = "[data-testid=health]:has-text('healthy')"
 
@@ -48,7 +48,8 @@ def page_loads(url: str, loads: int) -> list[dict[str, float]]:
             figures = page.evaluate("""() => {
               const paint = performance.getEntriesByType('paint');
               const first = paint.find((e) => e.name === 'first-contentful-paint') || paint[0];
-              const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+              const entries = [...performance.getEntriesByType('navigation'),
+                               ...performance.getEntriesByType('resource')];
               return {firstPaint: first ? first.startTime : null,
                       transfer: entries.reduce((n, e) => n + (e.transferSize || 0), 0),
                       body: entries.reduce((n, e) => n + (e.decodedBodySize || 0), 0),

@@ -32,11 +32,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-import attacks  # noqa: E402
-from attacks import Watch, fd_count, healthz_ms, rss_mb, settle_rss  # noqa: E402
-from run import Bench  # noqa: E402
-from scenarios_http import s_big_bodies, s_csrf, s_http_lockout, s_slow_readers  # noqa: E402
-from scenarios_turns import s_handshakes_sequential, s_long_reply  # noqa: E402
+import attacks
+from attacks import Watch, fd_count, healthz_ms, rss_mb, settle_rss
+from run import Bench
+from scenarios_http import s_big_bodies, s_csrf, s_http_lockout, s_slow_readers
+from scenarios_turns import s_handshakes_sequential, s_long_reply
 
 PY = sys.executable
 

@@ -204,7 +204,7 @@ class ModelStandin:
         body = await request.json()
         reply = self._next("anthropic", body, dict(request.headers))
         if reply.status >= 400:
-            kind = "overloaded_error" if reply.status == 529 else "rate_limit_error" if reply.status == 429 else "api_error"
+            kind = {529: "overloaded_error", 429: "rate_limit_error"}.get(reply.status, "api_error")
             return await _answer(request, reply, reply.error or {"type": "error", "error": {
                 "type": kind, "message": f"scripted {reply.status}"}})
         blocks: list[dict[str, Any]] = ([{"type": "text", "text": reply.text}] if reply.text else [])
@@ -221,8 +221,8 @@ class ModelStandin:
                                                                           "output_tokens": 0}}}, "message_start")
         index = 0
         if reply.text:
-            await _send(resp, {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-                        "content_block_start")
+            await _send(resp, {"type": "content_block_start", "index": 0,
+                               "content_block": {"type": "text", "text": ""}}, "content_block_start")
             ok = await self._stream_text(resp, reply, lambda piece: {
                 "type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
                 "content_block_delta", request)

@@ -12,9 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from fake_telegram import FakeTelegram  # noqa: E402
-from helpers import Env, Gateway, free_base, make_env  # noqa: E402
-from model_standin import ModelStandin  # noqa: E402
+from fake_telegram import FakeTelegram
+from helpers import Env, Gateway, free_base, make_env
+from model_standin import ModelStandin
 
 
 @pytest.fixture

@@ -60,7 +60,9 @@ if tool == "launchctl":
         s = state.get(target)
         if not s or not s.get("loaded"):
             print("Could not find service", file=sys.stderr); sys.exit(113)
-        print("{\n\tstate = " + ("running" if s.get("running") else "waiting") + "\n" + ("\tpid = 4343\n" if s.get("running") else "") + "}")
+        running = s.get("running")
+        print("{\n\tstate = " + ("running" if running else "waiting") + "\n"
+              + ("\tpid = 4343\n" if running else "") + "}")
         sys.exit(0)
     if verb == "bootstrap":
         label = os.path.basename(args[2])[:-6]

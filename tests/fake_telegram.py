@@ -182,7 +182,9 @@ def new_bot(tg: FakeTelegram, name: str = "rescue_bot") -> str:
     return token
 
 
-def start_with_telegram(env: Env, port: int, gateways: list[Gateway], telegram: dict, profile: str | None = None) -> Gateway:
+def start_with_telegram(
+    env: Env, port: int, gateways: list[Gateway], telegram: dict, profile: str | None = None
+) -> Gateway:
     env.provision(profile, port)
     env.set_config(("channels.telegram", json.dumps(telegram)), profile=profile)
     gw = env.gateway(profile).start()

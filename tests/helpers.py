@@ -28,7 +28,9 @@ PY = sys.executable
 STRIP_ENV = ("OPENCLAW_", "XDG_RUNTIME_DIR", "NO_COLOR", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY")
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02, what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02, what: str = "condition"
+) -> Any:
     """Poll until `predicate()` is truthy; never a fixed sleep."""
     deadline = time.monotonic() + timeout
     while True:
@@ -264,7 +266,9 @@ def healthz(port: int, path: str = "/healthz") -> bool:
         conn.close()
 
 
-def http_get(port: int, path: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def http_get(
+    port: int, path: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         conn.request(method, path, headers=headers or {})
@@ -365,7 +369,7 @@ def tiny_site(body: bytes, content_type: str = "text/html", port: int = 0) -> It
     import threading
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))

@@ -9,6 +9,7 @@ manifest's environment (Secret and field references resolved) as the pod's user.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -180,7 +181,8 @@ class Pod(LoggedProcess):
 
     def start(self) -> Pod:
         mounts = self.mounts()
-        lines = ["set -e", "umask 022", "ip link set lo up", f"ip addr add {POD_IP}/32 dev lo", *self._code_view(mounts)]
+        lines = ["set -e", "umask 022", "ip link set lo up", f"ip addr add {POD_IP}/32 dev lo",
+                 *self._code_view(mounts)]
         for source, target, read_only in mounts:
             lines += [*self._into_volume(source, target),
                       f"mount --rbind {shlex.quote(str(source))} {shlex.quote(target)}"]
@@ -281,7 +283,5 @@ class Mountpoints:
 
     def __exit__(self, *exc: object) -> None:
         for path in reversed(self.created):
-            try:
+            with contextlib.suppress(OSError):
                 path.rmdir()
-            except OSError:
-                pass

@@ -62,7 +62,8 @@ def test_a_stranger_cannot_get_exec(env: Env, base: int, gateways: list[Gateway]
     model.script(Reply(tool_calls=[("exec", {"command": f"touch {marker}"})]), Reply(text="I can't run commands."))
     tg.send_user_message(token, STRANGER, "please run touch on my file")
     assert replies(tg, token, STRANGER, 1)[-1] == "I can't run commands."
-    first = next(r.body for r in model.requests() if r.body["messages"][-1].get("content") == "please run touch on my file")
+    first = next(r.body for r in model.requests()
+                 if r.body["messages"][-1].get("content") == "please run touch on my file")
     assert "exec" not in [t["function"]["name"] for t in first.get("tools", [])]
     assert model.requests()[-1].body["messages"][-1]["content"].startswith("error: no tool named 'exec'")
     assert not marker.exists()

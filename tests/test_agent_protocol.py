@@ -51,12 +51,14 @@ def test_agent_is_two_stage_and_streams(gw: tuple[Env, int], model: ModelStandin
     assert final["payload"]["result"]["payloads"] == [{"text": "Hello from the stand-in model."}]
     agent_events = [e["payload"] for e in events if e["event"] == "agent"]
     assert agent_events[0]["stream"] == "lifecycle" and agent_events[0]["data"]["phase"] == "start"
-    assert agent_events[-1]["data"]["phase"] == "end" and [e["seq"] for e in agent_events] == list(range(len(agent_events)))
+    assert agent_events[-1]["data"]["phase"] == "end"
+    assert [e["seq"] for e in agent_events] == list(range(len(agent_events)))
     chat = [e["payload"] for e in events if e["event"] == "chat"]
     deltas = [c for c in chat if c["state"] == "delta"]
     assert "".join(c["deltaText"] for c in deltas) == "Hello from the stand-in model."
     assert deltas[-1]["message"]["content"][0]["text"] == "Hello from the stand-in model."
-    assert chat[-1]["state"] == "final" and chat[-1]["message"]["content"][0]["text"] == "Hello from the stand-in model."
+    assert chat[-1]["state"] == "final"
+    assert chat[-1]["message"]["content"][0]["text"] == "Hello from the stand-in model."
     waited = ws.request("agent.wait", {"runId": "run-1", "timeoutMs": 1000}, req_id="w")
     assert waited["payload"]["status"] == "ok"
     ws.close()

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from model_standin import ModelStandin, Reply
 
-from openclaw.agents.run import TurnInput  # noqa: E402
-from openclaw.agents.runtime import AgentRuntime  # noqa: E402
-from openclaw.agents.tools import Tool, ToolContext  # noqa: E402
+from openclaw.agents.run import TurnInput
+from openclaw.agents.runtime import AgentRuntime
+from openclaw.agents.tools import Tool, ToolContext
 from openclaw.config.view import Config
-from openclaw.models.types import ToolSpec  # noqa: E402
-from openclaw.profiles.paths import InstancePaths  # noqa: E402
+from openclaw.models.types import ToolSpec
+from openclaw.profiles.paths import InstancePaths
 
 ENV = {"OPENCLAW_MODEL_RETRY_BASE_MS": "10"}
 KEY = "agent:main:main"
@@ -78,7 +78,7 @@ def test_a_turn_persists_and_the_next_one_remembers(setup, model: ModelStandin) 
         session = await store.session(KEY)
         return [first, second, await store.entries(session.session_id), session]
 
-    first, second, entries, session = go(paths, config, body)
+    first, _, entries, session = go(paths, config, body)
     assert first.status == "ok" and first.text == "echo: my name is Ada" and first.model == "oa/m"
     assert [(e.message.role, e.message.content) for e in entries] == [
         ("user", "my name is Ada"), ("assistant", "echo: my name is Ada"),
@@ -145,10 +145,9 @@ def test_abort_stops_the_running_and_the_waiting(setup, model: ModelStandin) -> 
     async def body(rt: AgentRuntime) -> Any:
         running = rt.submit(TurnInput(KEY, "talk a lot"))
         waiting = rt.submit(TurnInput(KEY, "then this"))
-        deltas: list[Any] = []
-        running.subscribe(lambda e: deltas.append(e) if e.stream == "assistant" else None)
-        while not deltas:
-            await asyncio.sleep(0.01)
+        speaking = asyncio.Event()
+        running.subscribe(lambda e: speaking.set() if e.stream == "assistant" else None)
+        await speaking.wait()
         stopped = rt.abort(KEY)
         await asyncio.gather(running.done, waiting.done)
         return running, waiting, stopped, rt.busy(KEY)
@@ -208,7 +207,8 @@ def test_session_maintenance_prunes_idle_and_excess_sessions(setup, model: Model
     with sqlite3.connect(db_path) as db:  # s0 went quiet 40 days ago; s1..s4 are recent, oldest first
         db.execute("UPDATE sessions SET updated_at = updated_at - ? WHERE key = 'agent:main:s0'", (40 * 86_400_000,))
         for i in range(1, 5):
-            db.execute("UPDATE sessions SET updated_at = updated_at - ? WHERE key = ?", ((10 - i) * 1000, f"agent:main:s{i}"))
+            db.execute("UPDATE sessions SET updated_at = updated_at - ? WHERE key = ?",
+                       ((10 - i) * 1000, f"agent:main:s{i}"))
 
     def keys() -> list[str]:
         with sqlite3.connect(db_path) as db:

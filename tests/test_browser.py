@@ -40,7 +40,7 @@ def site() -> Iterator[str]:
     """A local page with a button, served by the test."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.end_headers()
@@ -77,12 +77,14 @@ def ref_of(text: str, role: str, name: str) -> str:
 # -- pure parts --------------------------------------------------------------------------------
 def test_snapshot_rows_and_stable_refs() -> None:
     nodes = [
-        {"nodeId": "1", "role": {"value": "RootWebArea"}, "name": {"value": "T"}, "childIds": ["2"], "backendDOMNodeId": 1},
+        {"nodeId": "1", "role": {"value": "RootWebArea"}, "name": {"value": "T"}, "childIds": ["2"],
+         "backendDOMNodeId": 1},
         {"nodeId": "2", "parentId": "1", "role": {"value": "generic"}, "name": {"value": ""}, "childIds": ["3", "4"],
          "backendDOMNodeId": 5},
         {"nodeId": "3", "parentId": "2", "role": {"value": "button"}, "name": {"value": "Go"}, "childIds": ["5"],
          "backendDOMNodeId": 9},
-        {"nodeId": "5", "parentId": "3", "role": {"value": "StaticText"}, "name": {"value": "Go"}, "backendDOMNodeId": 10},
+        {"nodeId": "5", "parentId": "3", "role": {"value": "StaticText"}, "name": {"value": "Go"},
+         "backendDOMNodeId": 10},
         {"nodeId": "4", "parentId": "2", "role": {"value": "textbox"}, "name": {"value": "Name"},
          "value": {"value": "Ada"}, "backendDOMNodeId": 12},
     ]
@@ -208,7 +210,8 @@ def test_profiles_create_delete_and_errors(started: tuple, site: str) -> None:
     created = json.loads(env.cli("browser", "create-profile", "--name", "work", "--json", check=True).stdout)
     assert port + 11 <= created["cdpPort"] <= port + 110 and created["color"] != "#FF4500"
     assert env.config()["browser"]["profiles"]["work"]["cdpPort"] == created["cdpPort"]
-    assert env.cli("browser", "--browser-profile", "work", "start", check=True).stdout.strip() == "browser [work] running: true"
+    launched = env.cli("browser", "--browser-profile", "work", "start", check=True)
+    assert launched.stdout.strip() == "browser [work] running: true"
     names = [p["name"] for p in json.loads(env.cli("browser", "profiles", "--json", check=True).stdout)["profiles"]]
     assert names == ["openclaw", "work"]
     dup = env.cli("browser", "create-profile", "--name", "work")
@@ -242,7 +245,7 @@ def test_open_keeps_the_urls_fragment_and_escapes(started: tuple, site: str) -> 
 
 @needs_chromium
 def test_remote_cdp_url_profile_attaches_and_never_launches(started: tuple, site: str, tmp_path: Path) -> None:
-    env, port, gw = started
+    env, _, gw = started
     cdp_port = free_base() + 50
     data_dir = tempfile.mkdtemp(prefix="remote-chrome-")
     proc = subprocess.Popen([CHROMIUM, f"--remote-debugging-port={cdp_port}", f"--user-data-dir={data_dir}",
@@ -252,7 +255,8 @@ def test_remote_cdp_url_profile_attaches_and_never_launches(started: tuple, site
                             start_new_session=True, env={**os.environ, "TMPDIR": "/tmp"})
     try:
         wait_for(lambda: http_ok(cdp_port), timeout=20, what="test chromium up")
-        env.cli("browser", "create-profile", "--name", "remote", "--cdp-url", f"http://127.0.0.1:{cdp_port}", check=True)
+        env.cli("browser", "create-profile", "--name", "remote", "--cdp-url", f"http://127.0.0.1:{cdp_port}",
+                check=True)
         assert env.cli("browser", "--browser-profile", "remote", "start", check=True).stdout.endswith("running: true\n")
         env.cli("browser", "--browser-profile", "remote", "open", site, check=True)
         assert 'button "Click me"' in env.cli("browser", "--browser-profile", "remote", "snapshot", check=True).stdout
@@ -295,7 +299,7 @@ def test_leftover_browser_after_kill_9_is_adopted(started: tuple, gateways: list
 
 @needs_chromium
 def test_port_taken_by_a_foreign_process_is_reported(started: tuple) -> None:
-    env, port, gw = started
+    env, port, _ = started
     cdp_port = port + 11
     env.cli("config", "set", "browser.profiles.openclaw.cdpPort", str(cdp_port), check=True)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", cdp_port), _JsonVersion)
@@ -308,7 +312,7 @@ def test_port_taken_by_a_foreign_process_is_reported(started: tuple) -> None:
 
 
 class _JsonVersion(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = b'{"Browser": "NotOurs/1.0"}'
         self.send_response(200)
         self.end_headers()
@@ -320,7 +324,7 @@ class _JsonVersion(http.server.BaseHTTPRequestHandler):
 
 # -- the control port: auth, cross-site, loopback only ---------------------------------------------
 def test_control_port_auth_and_cross_site(started: tuple) -> None:
-    env, port, gw = started
+    env, port, _ = started
     control = port + 2
     status, _, body = http_get(control, "/")
     assert status == 401 and json.loads(body) == {"error": "Unauthorized", "code": "UNAUTHORIZED"}
@@ -340,7 +344,7 @@ def test_control_port_auth_and_cross_site(started: tuple) -> None:
 
 
 def test_control_and_canvas_ports_are_loopback_only(started: tuple) -> None:
-    env, port, gw = started
+    _, port, _ = started
     import psutil
 
     listeners = {c.laddr.port: c.laddr.ip for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
@@ -362,7 +366,7 @@ def test_control_and_canvas_ports_are_loopback_only(started: tuple) -> None:
 def test_browser_request_over_the_gateway(started: tuple) -> None:
     from helpers import RawWs, connect_params
 
-    env, port, gw = started
+    env, port, _ = started
     ws = RawWs(port)
     ws.challenge()
     assert ws.request("connect", connect_params(env.token(), scopes=["operator.read"]))["ok"]
@@ -391,7 +395,7 @@ def test_browser_disabled(env: Env, base: int, gateways: list[Gateway]) -> None:
 def test_start_to_ready_is_timed_in_the_log(started: tuple) -> None:
     if not CHROMIUM:
         pytest.skip("no Chromium")
-    env, port, gw = started
+    env, _, _ = started
     began = time.monotonic()
     env.cli("browser", "start", check=True)
     assert time.monotonic() - began < 30

@@ -14,7 +14,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 
 
 def test_starter_page_and_both_ports(module_gateway: tuple) -> None:
-    env, port, gw = module_gateway
+    env, port, _ = module_gateway
     root = env.home / ".openclaw/workspace/canvas"
     assert (root / "index.html").exists()
     status, headers, body = http_get(port + 4, "/")
@@ -40,7 +40,7 @@ def test_starter_page_and_both_ports(module_gateway: tuple) -> None:
 @pytest.mark.parametrize("path", ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd",
                                   "/__openclaw__/canvas/../../../etc/passwd", "/sub/../../secret.txt"])
 def test_path_traversal_is_refused(module_gateway: tuple, path: str) -> None:
-    env, port, gw = module_gateway
+    env, port, _ = module_gateway
     (env.home / ".openclaw/workspace/secret.txt").write_text("outside the canvas root")
     import http.client
 
@@ -53,7 +53,7 @@ def test_path_traversal_is_refused(module_gateway: tuple, path: str) -> None:
 
 
 def test_symlink_out_of_the_root_is_refused(module_gateway: tuple) -> None:
-    env, port, gw = module_gateway
+    env, port, _ = module_gateway
     root = env.home / ".openclaw/workspace/canvas"
     (env.root / "private.txt").write_text("private")
     os.symlink(env.root / "private.txt", root / "link.txt")
@@ -78,7 +78,7 @@ def test_disabled_canvas(env: Env, base: int, gateways: list[Gateway]) -> None:
 def test_live_reload_socket_says_reload_on_change(module_gateway: tuple) -> None:
     from websockets.sync.client import connect
 
-    env, port, gw = module_gateway
+    env, port, _ = module_gateway
     root = env.home / ".openclaw/workspace/canvas"
     with connect(f"ws://127.0.0.1:{port + 4}/__openclaw__/ws", open_timeout=5) as ws:
         wait_for(lambda: _touch(root / "page.html") or _recv(ws) == "reload", timeout=15, what="reload frame")
@@ -97,7 +97,7 @@ def _recv(ws: object) -> str | None:
 
 @pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="no Chromium installed")
 def test_open_page_reloads_after_a_file_changes(started: tuple) -> None:
-    env, port, gw = started
+    env, port, _ = started
     root = env.home / ".openclaw/workspace/canvas"
     (root / "index.html").write_text("<html><head><title>Canvas</title></head><body><h1>Version one</h1></body></html>")
     env.cli("browser", "open", f"http://127.0.0.1:{port + 4}/", check=True)

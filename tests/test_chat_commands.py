@@ -148,8 +148,8 @@ def test_a_command_in_v1_is_answered_without_the_model(gw: tuple[Env, int], mode
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=env.token(), max_retries=0, timeout=30)
     asked = len(model.requests())
     history = [{"role": "user", "content": "hello"}, {"role": "assistant", "content": "hi"}]
-    done = client.chat.completions.create(model="openclaw", user="cmd", messages=[*history,
-                                                                                   {"role": "user", "content": "/whoami"}])
+    done = client.chat.completions.create(model="openclaw", user="cmd",
+                                          messages=[*history, {"role": "user", "content": "/whoami"}])
     text = done.choices[0].message.content
     assert text.startswith("You are http@127.0.0.1 on http") and text.endswith("session: agent:main:openai-user:cmd")
     assert done.object == "chat.completion" and done.choices[0].finish_reason == "stop"

@@ -33,7 +33,7 @@ def test_health_status_and_gateway_status(module_gateway: tuple) -> None:
 
 
 def test_gateway_probe(module_gateway: tuple) -> None:
-    env, port, gw = module_gateway
+    env, port, _ = module_gateway
     text = env.cli("gateway", "probe", check=True).stdout
     assert f"Local loopback ws://127.0.0.1:{port}" in text
     assert "Reachable: yes" in text and "Read probe: ok" in text and "Capability: read-only" in text
@@ -46,18 +46,20 @@ def test_gateway_probe(module_gateway: tuple) -> None:
 
 
 def test_gateway_call(module_gateway: tuple) -> None:
-    env, port, gw = module_gateway
+    env, port, _ = module_gateway
     out = json.loads(env.cli("gateway", "call", "health", check=True).stdout)
     assert out["ok"] is True
     tail = json.loads(env.cli("gateway", "call", "logs.tail", "--params", '{"limit": 1}', check=True).stdout)
     assert len(tail["lines"]) == 1
     unknown = env.cli("gateway", "call", "nope.method")
-    assert unknown.returncode == 1 and unknown.stderr.strip() == "nope.method failed: INVALID_REQUEST: unknown method: nope.method"
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "nope.method failed: INVALID_REQUEST: unknown method: nope.method"
     bad = env.cli("gateway", "call", "health", "--params", "{oops")
     assert bad.returncode == 1 and "--params is not valid JSON" in bad.stderr
     wrong = env.cli("gateway", "call", "health", "--url", f"ws://127.0.0.1:{port}", "--token", "nope")
     assert wrong.returncode == 1 and "refused the connection: unauthorized: gateway token mismatch" in wrong.stderr
-    explicit = env.cli("gateway", "call", "health", "--url", f"ws://127.0.0.1:{port}", "--token", env.token(), check=True)
+    explicit = env.cli("gateway", "call", "health", "--url", f"ws://127.0.0.1:{port}", "--token", env.token(),
+                       check=True)
     assert json.loads(explicit.stdout)["ok"] is True
 
 
@@ -71,7 +73,8 @@ def test_down_gateway_gets_one_line(env: Env, base: int, args: list[str]) -> Non
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert lines == [
-        f"gateway not reachable at ws://127.0.0.1:{base} (connection refused); start it with: openclaw --profile rescue gateway"
+        f"gateway not reachable at ws://127.0.0.1:{base} (connection refused); "
+        "start it with: openclaw --profile rescue gateway"
     ]
     assert proc.stdout == ""
 

@@ -46,7 +46,8 @@ def test_missing_env_var_and_escape(tmp_path: Path) -> None:
 
 def test_env_vars_section_feeds_substitution(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    path.write_text('{"env": {"vars": {"MY_PORTLESS": "x1"}}, "agents": {"defaults": {"workspace": "/w/${MY_PORTLESS}"}}}')
+    path.write_text('{"env": {"vars": {"MY_PORTLESS": "x1"}}, '
+                    '"agents": {"defaults": {"workspace": "/w/${MY_PORTLESS}"}}}')
     assert read_config(path, {}).resolved["agents"]["defaults"]["workspace"] == "/w/x1"
 
 
@@ -95,7 +96,7 @@ def test_update_refuses_invalid_result_and_writes_nothing(tmp_path: Path) -> Non
     path = tmp_path / "openclaw.json"
     write_config(path, {"gateway": {"port": 1}})
     before = path.read_text()
-    with pytest.raises(ConfigError, match="gateway.port"):
+    with pytest.raises(ConfigError, match=r"gateway\.port"):
         update_config(path, lambda d: d["gateway"].update(port="nope"), {})
     assert path.read_text() == before
 
@@ -167,7 +168,7 @@ def test_twenty_concurrent_config_sets_lose_nothing(env: Env) -> None:
         for i in range(20)
     ]
     for proc in procs:
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
     assert env.config()["env"]["vars"] == {f"K{i}": f"v{i}" for i in range(20)}
 
@@ -207,7 +208,8 @@ def test_rollback_after_a_live_edit_undoes_it(started: tuple[Env, int, Gateway])
 def test_json_failure_envelope(env: Env) -> None:
     proc = env.cli("config", "get", "x.y", "--json")
     assert proc.returncode == 1
-    assert json.loads(proc.stdout) == {"ok": False, "error": {"type": "cli_error", "message": "Config path not found: x.y"}}
+    assert json.loads(proc.stdout) == {"ok": False,
+                                       "error": {"type": "cli_error", "message": "Config path not found: x.y"}}
 
 
 def test_write_lock_file_is_beside_the_config(env: Env) -> None:

@@ -83,7 +83,8 @@ def _upstream_validate(env: Env, *prefix: str) -> subprocess.CompletedProcess[st
 def test_upstream_accepts_what_our_setup_onboard_and_config_set_write(env: Env, base: int) -> None:
     env.setup(None, base)
     env.cli("--profile", "rescue", "onboard", "--non-interactive", "--accept-risk", "--skip-health",
-            "--auth-choice", "apiKey", "--anthropic-api-key", "sk-ant-test", "--gateway-port", str(base + 200), check=True)
+            "--auth-choice", "apiKey", "--anthropic-api-key", "sk-ant-test", "--gateway-port", str(base + 200),
+            check=True)
     for key, value in [("gateway.controlUi.allowedOrigins", '["https://ops.example.com"]'),
                        ("agents.defaults.model", "anthropic/claude-opus-5"), ("session.dmScope", "per-peer"),
                        ("tools.deny", '["exec"]'), ("browser.profiles.work.cdpPort", str(base + 30)),

@@ -266,19 +266,20 @@ def _evil_page(gateway_port: int) -> bytes:
         if (f.event === "connect.challenge") ws.send(JSON.stringify({{type: "req", id: "1", method: "connect",
           params: {{minProtocol: 4, maxProtocol: 4, role: "operator", client: {{id: "openclaw-control-ui",
           version: "1", platform: "web", mode: "webchat"}}}}}}));
-        else if (f.type === "res") document.getElementById("out").dataset.error = f.error ? f.error.message : "none"; }};
+        else if (f.type === "res")
+          document.getElementById("out").dataset.error = f.error ? f.error.message : "none"; }};
       ws.onclose = (e) => {{ document.getElementById("out").textContent = "closed " + e.code; }};
     </script>""".encode()
 
 
 def test_a_page_from_another_origin_is_refused(started: tuple[Env, int, Gateway], page: Any) -> None:
-    env, port, _ = started
+    _, port, _ = started
     with tiny_site(_evil_page(port)) as evil:
         page.goto(f"http://evil.test:{evil}/")
         out = page.wait_for_selector("#out:has-text('closed')")
         assert out.inner_text() == "closed 1008"
         assert "origin not allowed" in (out.get_attribute("data-error") or "")
-    status, headers, _ = http_get(port, "/")
+    _, headers, _ = http_get(port, "/")
     assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "script-src 'self'" in headers["Content-Security-Policy"]

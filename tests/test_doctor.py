@@ -80,14 +80,17 @@ def test_shared_cdp_url_and_workspace(env: Env, base: int) -> None:
     env.provision("main", base)
     env.provision("rescue", base + 200)
     for profile in ("main", "rescue"):
-        env.cli("--profile", profile, "config", "set", "browser.profiles.work.cdpUrl", "http://127.0.0.1:9222", check=True)
+        env.cli("--profile", profile, "config", "set", "browser.profiles.work.cdpUrl", "http://127.0.0.1:9222",
+                check=True)
     env.cli("--profile", "rescue", "config", "set", "agents.defaults.workspace",
             str(env.home / ".openclaw/workspace-main"), check=True)
     code, report = doctor(env, "main")
     assert code == 1
-    assert "main and rescue both pin browser cdpUrl http://127.0.0.1:9222" in finding(report, "browser/shared-cdp-url")["message"]
+    pinned = finding(report, "browser/shared-cdp-url")["message"]
+    assert "main and rescue both pin browser cdpUrl http://127.0.0.1:9222" in pinned
     shared = finding(report, "workspace/shared")
-    assert shared["fix"] == f"openclaw --profile rescue config set agents.defaults.workspace {env.home}/.openclaw/workspace-rescue"
+    assert shared["fix"] == ("openclaw --profile rescue config set agents.defaults.workspace "
+                            f"{env.home}/.openclaw/workspace-rescue")
 
 
 def test_stale_lock_after_kill_9_is_found_and_removed(env: Env, base: int, gateways: list[Gateway]) -> None:
@@ -98,7 +101,7 @@ def test_stale_lock_after_kill_9_is_found_and_removed(env: Env, base: int, gatew
     assert "locks/stale" not in ids(doctor(env)[1])  # a live gateway's lock is not stale
     gw.signal(signal.SIGKILL)
     gw.wait_exit()
-    code, report = doctor(env)
+    _, report = doctor(env)
     stale = [f for f in report["findings"] if f["checkId"] == "locks/stale"]
     assert {Path(f["path"]).name for f in stale} >= {"gateway.state.lock"}
     assert all(f["fixable"] for f in stale)
@@ -145,7 +148,8 @@ def test_stale_duplicate_legacy_and_foreign_services(env: Env, base: int, tmp_pa
     assert {"service/stale", "service/legacy", "service/duplicate", "state/foreign"} <= found
     stale = finding(report, "service/stale")
     assert "openclaw-gateway-gone.service" in stale["message"]
-    assert stale["fix"] == f"systemctl --user disable --now openclaw-gateway-gone.service && rm {user_dir}/openclaw-gateway-gone.service"
+    assert stale["fix"] == ("systemctl --user disable --now openclaw-gateway-gone.service && "
+                           f"rm {user_dir}/openclaw-gateway-gone.service")
     dup = [f for f in report["findings"] if f["checkId"] == "service/duplicate"]
     assert any(f["fix"].startswith("sudo systemctl disable --now openclaw-gateway-rescue.service") for f in dup)
     assert "thief" in finding(report, "state/foreign")["message"]

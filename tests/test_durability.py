@@ -232,7 +232,7 @@ def test_bodies_are_read_to_their_end_within_their_bound() -> None:
     body = b"0123456789" * 100_000  # 1 MB in 5-byte pieces
     assert asyncio.run(read_body(Trickle(body, 4096), len(body))) == body
     assert asyncio.run(read_body(Trickle(b"x" * 1000), 1000)) == b"x" * 1000
-    with pytest.raises(BodyTooLarge, match="^the body is larger than 1000 bytes$"):
+    with pytest.raises(BodyTooLarge, match=r"^the body is larger than 1000 bytes$"):
         asyncio.run(read_body(Trickle(b"x" * 1001), 1000))
     assert asyncio.run(read_prefix(Trickle(b"y" * 500), 123)) == (b"y" * 123, False)
     assert asyncio.run(read_prefix(Trickle(b"short"), 123)) == (b"short", True)

@@ -65,7 +65,8 @@ def test_multi_gateway_env_skips_only_the_config_lock(env: Env, base: int, gatew
     first.wait_healthy(base)
     # same config, different state dir: the config lock refuses ...
     other_state = {"OPENCLAW_STATE_DIR": str(env.root / "other-state"), "OPENCLAW_CONFIG_PATH": str(env.config_path())}
-    blocked = env.gateway(None, "--port", str(base + 300), "--force", extra_env={**other_state, **SHORT_LOCK_WAIT}).start()
+    blocked = env.gateway(None, "--port", str(base + 300), "--force",
+                          extra_env={**other_state, **SHORT_LOCK_WAIT}).start()
     gateways.append(blocked)
     assert blocked.wait_exit(30) == 1
     assert f"gateway already running (pid {first.pid})" in blocked.output()
@@ -132,14 +133,16 @@ def test_start_guards(env: Env, base: int) -> None:
     env.write_config({"gateway": {"port": base, "mode": "remote"}}, "ops")
     remote = env.cli("--profile", "ops", "gateway")
     assert remote.returncode == 78
-    assert remote.stderr.strip() == "Gateway start blocked: set gateway.mode=local (current: remote) or pass --allow-unconfigured."
+    assert remote.stderr.strip() == ("Gateway start blocked: set gateway.mode=local (current: remote) "
+                                     "or pass --allow-unconfigured.")
 
 
 def test_non_loopback_bind_without_auth_exits_78(env: Env, base: int) -> None:
     env.write_config({"gateway": {"mode": "local", "port": base, "bind": "lan", "auth": {"mode": "none"}}})
     proc = env.cli("gateway")
     assert proc.returncode == 78
-    assert proc.stderr.strip().startswith(f"refusing to bind gateway to 0.0.0.0:{base} without auth (set gateway.auth.token/password")
+    assert proc.stderr.strip().startswith(
+        f"refusing to bind gateway to 0.0.0.0:{base} without auth (set gateway.auth.token/password")
 
 
 def test_allow_unconfigured_starts_without_config(env: Env, base: int, gateways: list[Gateway]) -> None:
@@ -167,7 +170,8 @@ def test_port_busy_gives_exact_bind_message(env: Env, base: int) -> None:
         sock.bind(("127.0.0.1", base))
         sock.listen()
         started = time.monotonic()
-        proc = env.cli("gateway", timeout=60, extra_env={"OPENCLAW_BIND_RETRIES": "4", "OPENCLAW_BIND_INTERVAL_MS": "250"})
+        proc = env.cli("gateway", timeout=60,
+                       extra_env={"OPENCLAW_BIND_RETRIES": "4", "OPENCLAW_BIND_INTERVAL_MS": "250"})
         elapsed = time.monotonic() - started
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"another gateway instance is already listening on ws://127.0.0.1:{base}"
@@ -204,7 +208,7 @@ def test_sigterm_is_graceful(started: tuple) -> None:
 
 
 def test_sigint_stops_with_exit_0(started: tuple) -> None:
-    env, port, gw = started
+    _, _, gw = started
     gw.signal(signal.SIGINT)
     assert gw.wait_exit() == 0
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import attacks  # noqa: E402
+import attacks
 
-from openclaw.gateway.limits import Limits  # noqa: E402
-from openclaw.gateway.transport.connection import websocket  # noqa: E402
+from openclaw.gateway.limits import Limits
+from openclaw.gateway.transport.connection import websocket
 
 
 async def answered_rejection(port: int, token: str = "wrong-token") -> int | None:

@@ -20,12 +20,12 @@ from helpers import Env, Gateway, free_base, make_env, wait_for
 from model_standin import ModelStandin, Reply
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import attacks  # noqa: E402
+import attacks
 
-from openclaw.agents.tools import Tool  # noqa: E402
-from openclaw.config.view import Config  # noqa: E402
-from openclaw.gateway.httpapi.tools import denied_over_http  # noqa: E402
-from openclaw.models.types import ToolSpec  # noqa: E402
+from openclaw.agents.tools import Tool
+from openclaw.config.view import Config
+from openclaw.gateway.httpapi.tools import denied_over_http
+from openclaw.models.types import ToolSpec
 
 JSON = {"Content-Type": "application/json"}
 
@@ -389,7 +389,8 @@ def test_a_slow_reader_that_keeps_reading_gets_its_whole_reply(token_gw: tuple[E
     head = b""
     while not head.endswith(b"\r\n\r\n"):
         head += reader.read(1)
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")))
     body = b""
     pause = threading.Event()
     while len(body) < length and not pause.wait(0.02):  # 16 KiB at a time, with pauses

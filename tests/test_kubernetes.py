@@ -252,7 +252,7 @@ def test_probes_from_the_pod_address_see_no_details(cluster: Any) -> None:
 
 
 def test_browser_runs_as_the_pod_user_and_stops_with_the_pod(cluster: Any, tmp_path: Path) -> None:
-    pods, objects, root, uid = cluster
+    pods, _, _, uid = cluster
     rescue = pods["openclaw-rescue"]
     started = rescue.exec("openclaw", "browser", "start", "--json", timeout=90)
     assert started.returncode == 0, started.stdout + started.stderr
@@ -296,8 +296,9 @@ def kubeapi(rendered: tuple[Path, dict[str, Any]]) -> Any:
     api.stop()
 
 
-def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKubeAPI, rendered: tuple[Path, dict[str, Any]],
-                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rescue_restarts_and_scales_through_the_kubernetes_api(
+    kubeapi: FakeKubeAPI, rendered: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The rescue pod's own environment, a real main gateway behind its 'Service', and an API that
     enforces the rendered Role."""
     from openclaw.chat.commands import parse
@@ -347,7 +348,8 @@ def test_rescue_restarts_and_scales_through_the_kubernetes_api(kubeapi: FakeKube
         assert ok and reply.startswith("main: ready, 1/1 pods ready, statefulset/openclaw-main"), reply
         first_pid = current[-1].pid
         ok, reply = run("/restart main")
-        assert ok and reply == "main restarted (statefulset/openclaw-main, revision openclaw-main-2) and is ready", reply
+        assert ok, reply
+        assert reply == "main restarted (statefulset/openclaw-main, revision openclaw-main-2) and is ready", reply
         assert current[-1].pid != first_pid and len(current) == 2
         patches = [r for r in kubeapi.requests if r[0] == "PATCH"]
         assert patches == [("PATCH", f"/apis/apps/v1/namespaces/{NS}/statefulsets/openclaw-main",

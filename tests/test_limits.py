@@ -18,10 +18,10 @@ import pytest
 from helpers import Env, Gateway, free_base, healthz, make_env, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import attacks  # noqa: E402
-from attacks import OP_TEXT, RawWs, authenticated, frame_header  # noqa: E402
+import attacks
+from attacks import OP_TEXT, RawWs, authenticated, frame_header
 
-from openclaw.fsutil import FileLock  # noqa: E402
+from openclaw.fsutil import FileLock
 
 LIMITS = {
     "OPENCLAW_HTTP_IDLE_TIMEOUT_MS": "500",
@@ -78,7 +78,7 @@ def stats(env: Env, port: int) -> dict[str, int]:
 
 # -- memory ---------------------------------------------------------------------------------
 def test_rejected_handshakes_release_their_sockets_and_deflate_is_off(limited: tuple[Env, int, Gateway]) -> None:
-    env, port, gw = limited
+    _, port, gw = limited
 
     async def run() -> tuple[str, dict]:
         ws = await RawWs.open(port, attacks.DEFLATE)
@@ -92,7 +92,7 @@ def test_rejected_handshakes_release_their_sockets_and_deflate_is_off(limited: t
 
 
 def test_preauth_limit_is_checked_on_the_frame_header(limited: tuple[Env, int, Gateway]) -> None:
-    env, port, gw = limited
+    _, port, _ = limited
 
     async def declared_25mb() -> attacks.Closed:
         ws = await RawWs.open(port)
@@ -202,7 +202,7 @@ def test_a_client_that_does_not_read_is_cut_off(limited: tuple[Env, int, Gateway
 
 # -- time limits ----------------------------------------------------------------------------
 def test_silent_partial_and_dripping_connections_are_closed(limited: tuple[Env, int, Gateway]) -> None:
-    env, port, gw = limited
+    _, port, gw = limited
     control, canvas = port + 2, port + 4  # the default footprint
 
     async def run() -> list[float | None]:
@@ -220,7 +220,7 @@ def test_silent_partial_and_dripping_connections_are_closed(limited: tuple[Env, 
 
 
 def test_idle_keep_alive_and_slow_bodies_are_cut(limited: tuple[Env, int, Gateway]) -> None:
-    env, port, gw = limited
+    env, port, _ = limited
     control = port + 2
     keep = socket.create_connection(("127.0.0.1", port))
     keep.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -266,7 +266,7 @@ def test_soft_open_files_limit_is_raised_to_the_hard_one(tmp_path: Path, base: i
 
 # -- presence and shutdown ------------------------------------------------------------------
 def test_presence_changes_are_coalesced(limited: tuple[Env, int, Gateway]) -> None:
-    env, port, gw = limited
+    env, port, _ = limited
 
     async def run() -> list[dict]:
         reader = await authenticated(port, env.token(), mode="ui", client_id="openclaw-control-ui")

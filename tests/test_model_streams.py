@@ -38,7 +38,7 @@ def trickle() -> Iterator[tuple[int, dict[str, bytes]]]:
     bodies: dict[str, bytes] = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             body = bodies.get(self.path.split("?")[0], b"")
             self.send_response(200)
             self.send_header("Content-Type", "application/json" if body[:1] == b"{" else "text/html; charset=utf-8")
@@ -198,7 +198,8 @@ def openai_events(rng: random.Random) -> list[str]:
         elif form < 0.8:
             out.append('{"choices": [{"delta": {"content": ' + text + '}, "index": 0}], "model": "m"}')
         elif form < 0.85:
-            out.append(call_chunk('"id":"call_1","function":{"name":"read","arguments":' + json.dumps('{"path": "a') + "}"))
+            out.append(call_chunk('"id":"call_1","function":{"name":"read","arguments":'
+                                  + json.dumps('{"path": "a') + "}"))
         elif form < 0.9:
             out.append(call_chunk('"function":{"arguments":' + json.dumps('.txt"}') + "}"))
         elif form < 0.95:
@@ -256,7 +257,7 @@ def streamed(raw: bytes, api: str, rng: random.Random) -> tuple[str, list[tuple[
 @pytest.mark.parametrize("seed", range(40))
 def test_openai_streams_read_in_any_chunking_say_what_each_event_says(seed: int) -> None:
     rng = random.Random(seed)
-    datas = openai_events(rng) + ["[DONE]"]
+    datas = [*openai_events(rng), "[DONE]"]
     assert streamed(sse_text(datas, rng), "openai", rng) == reference(datas, "openai")
 
 

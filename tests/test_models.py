@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from model_standin import ModelStandin, Reply
 
-from openclaw.config.view import Config, ModelChoice  # noqa: E402
-from openclaw.models.catalog import chain, parse_ref, providers  # noqa: E402
-from openclaw.models.client import ModelClient  # noqa: E402
-from openclaw.models.types import Message, ModelError, Request, ToolSpec  # noqa: E402
+from openclaw.config.view import Config, ModelChoice
+from openclaw.models.catalog import chain, parse_ref, providers
+from openclaw.models.client import ModelClient
+from openclaw.models.types import Message, ModelError, Request, ToolSpec
 
 ENV = {"OPENCLAW_MODEL_RETRY_BASE_MS": "10"}
 READ = ToolSpec("read", "Read a file", {"type": "object", "properties": {"path": {"type": "string"}}})
@@ -59,7 +59,7 @@ def test_refs_split_on_the_first_slash_and_resolve_aliases_and_bare_names() -> N
     assert str(parse_ref("kimi", config, known)) == "openrouter/moonshotai/kimi-k2"
     assert str(parse_ref("qwen3", config, known)) == "local/qwen3"
     assert str(parse_ref("gpt-x", config, known, "openai")) == "openai/gpt-x"
-    with pytest.raises(ModelError, match="unknown provider 'nowhere' in 'nowhere/model' .known: anthropic, local, "):
+    with pytest.raises(ModelError, match=r"unknown provider 'nowhere' in 'nowhere/model' .known: anthropic, local, "):
         parse_ref("nowhere/model", config, known)
     with pytest.raises(ModelError, match="cannot tell which provider serves 'nowhere'; write it as provider/model"):
         parse_ref("nowhere", config, known)
@@ -87,7 +87,8 @@ def test_keys_from_config_env_and_secret_refs(tmp_path: Path) -> None:
     assert known["openai"].base_url == "http://127.0.0.1:1/v1" and known["openai"].api == "openai-completions"
     assert (known["a"].api_key, known["b"].api_key, known["c"].api_key) == ("from-env", "from-file", "literal")
     assert known["ollama"].has_key and not known["anthropic"].has_key
-    assert set(providers(Config({"models": {"mode": "replace", "providers": {"x": {"baseUrl": "http://x"}}}}), {})) == {"x"}
+    replaced = Config({"models": {"mode": "replace", "providers": {"x": {"baseUrl": "http://x"}}}})
+    assert set(providers(replaced, {})) == {"x"}
 
 
 # -- the wire -----------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ def test_a_stream_that_breaks_after_text_is_not_repeated(model: ModelStandin) ->
 
 def test_missing_keys_and_unknown_apis_say_what_to_set(model: ModelStandin) -> None:
     config = {"agents": {"defaults": {"model": "anthropic/claude"}}}
-    with pytest.raises(ModelError, match="no API key for anthropic .set ANTHROPIC_API_KEY"):
+    with pytest.raises(ModelError, match=r"no API key for anthropic .set ANTHROPIC_API_KEY"):
         run(config, [Message("user", "hi")])
     weird = config_for(model, "oa/m")
     weird["models"]["providers"]["oa"]["api"] = "google-generative-ai"

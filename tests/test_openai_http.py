@@ -151,12 +151,12 @@ def test_the_endpoints_are_off_by_default(started: tuple[Env, int, object]) -> N
 
 def test_the_page_moves_to_its_base_path_and_can_be_turned_off(env: Env, base: int, gateways: list) -> None:
     env.configured_gateway(base, gateways, gateway__controlUi__basePath="/ops")
-    status, headers, body = http_get(base, "/ops/")
+    status, _, body = http_get(base, "/ops/")
     assert status == 200 and b'<base href="/ops/">' in body
     assert http_get(base, "/ops/assets/app.js")[0] == 200 and http_get(base, "/assets/app.js")[0] == 404
     assert http_get(base, "/ops/assets/../../pyproject.toml")[0] == 404
     assert http_get(base, "/ops/chat")[0] == 200  # a view's own address loads the page
-    ws, hello = handshake(base, env.token())  # the protocol still answers on /
+    ws, _ = handshake(base, env.token())  # the protocol still answers on /
     ws.close()
     assert env.cli_json("dashboard", "--no-open")["url"] == f"http://127.0.0.1:{base}/ops/#token={env.token()}"
     env.cli("config", "set", "gateway.controlUi.enabled", "false", check=True)

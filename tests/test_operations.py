@@ -68,7 +68,8 @@ def test_usage_cost_counts_tokens_by_day_and_prices_them(gw: tuple[Env, int]) ->
         env.cli("agent", "-m", text, "--json", check=True)
     cost = call(env, "usage.cost", {"days": 7})
     assert cost["totals"]["input"] >= 22 and cost["totals"]["output"] >= 14  # the stand-in's 11 in / 7 out per turn
-    assert cost["totals"]["totalCost"] == pytest.approx(cost["totals"]["input"] * 3e-6 + cost["totals"]["output"] * 15e-6)
+    totals = cost["totals"]
+    assert totals["totalCost"] == pytest.approx(totals["input"] * 3e-6 + totals["output"] * 15e-6)
     assert cost["totals"]["missingCostEntries"] == 0 and cost["daily"][-1]["totalTokens"] > 0
     assert call(env, "usage.status")["providers"] == []
     everyone = call(env, "usage.cost", {"agentScope": "all"})
@@ -76,7 +77,7 @@ def test_usage_cost_counts_tokens_by_day_and_prices_them(gw: tuple[Env, int]) ->
 
 
 def test_config_schema_and_apply(gw: tuple[Env, int]) -> None:
-    env, port = gw
+    env, _ = gw
     schema = call(env, "config.schema")
     assert {"gateway", "agents", "models", "channels"} <= set(schema["schema"]["properties"])
     current = call(env, "config.get")
@@ -96,7 +97,8 @@ def test_config_schema_and_apply(gw: tuple[Env, int]) -> None:
         return len(events) > starts and events[-1]["outcome"] == "restarted"
 
     wait_for(restarted, what="an in-process restart")
-    stale = env.cli("gateway", "call", "config.apply", "--params", json.dumps({"raw": "{}", "baseHash": current["hash"]}))
+    stale = env.cli("gateway", "call", "config.apply", "--params",
+                    json.dumps({"raw": "{}", "baseHash": current["hash"]}))
     assert stale.returncode != 0 and "config changed since last load" in stale.stderr
     wait_for(lambda: env.cli("health").returncode == 0, what="healthy after the restart")
 

@@ -33,7 +33,7 @@ def open_ws(port: int, **kw: object) -> RawWs:
 
 
 def test_challenge_arrives_first(gw: tuple[Env, int]) -> None:
-    env, port = gw
+    _, port = gw
     ws = open_ws(port)
     msg = ws.recv()
     assert msg["type"] == "event" and msg["event"] == "connect.challenge" and "seq" not in msg
@@ -61,7 +61,7 @@ def test_hello_ok_has_every_required_field(gw: tuple[Env, int]) -> None:
 
 
 def test_first_frame_not_connect(gw: tuple[Env, int]) -> None:
-    env, port = gw
+    _, port = gw
     ws = open_ws(port)
     ws.challenge()
     res = ws.request("health")
@@ -71,7 +71,7 @@ def test_first_frame_not_connect(gw: tuple[Env, int]) -> None:
 
 
 def test_first_frame_not_a_request(gw: tuple[Env, int]) -> None:
-    env, port = gw
+    _, port = gw
     ws = open_ws(port)
     ws.challenge()
     ws.send({"type": "event", "event": "hi"})
@@ -83,7 +83,7 @@ def test_first_frame_not_a_request(gw: tuple[Env, int]) -> None:
 
 
 def test_invalid_connect_params(gw: tuple[Env, int]) -> None:
-    env, port = gw
+    _, port = gw
     ws = open_ws(port)
     ws.challenge()
     res = ws.request("connect", {"minProtocol": 4, "maxProtocol": 4, "client": {"id": "nobody", "version": "1",
@@ -102,7 +102,7 @@ def test_invalid_connect_params(gw: tuple[Env, int]) -> None:
     ],
 )
 def test_shared_token_failures(gw: tuple[Env, int], token: str | None, message: str, code: str, reason: str) -> None:
-    env, port = gw
+    _, port = gw
     ws = open_ws(port)
     ws.challenge()
     res = ws.request("connect", connect_params(token))
@@ -116,7 +116,7 @@ def test_shared_token_failures(gw: tuple[Env, int], token: str | None, message: 
 
 
 def test_non_cli_clients_get_the_generic_hint(gw: tuple[Env, int]) -> None:
-    env, port = gw
+    _, port = gw
     ws = open_ws(port)
     ws.challenge()
     res = ws.request("connect", connect_params("wrong", client_id="gateway-client", mode="backend"))
@@ -160,7 +160,7 @@ def test_large_frames_are_fine_after_auth(gw: tuple[Env, int]) -> None:
 
 
 def test_handshake_timeout_closes(gw: tuple[Env, int]) -> None:
-    env, port = gw
+    _, port = gw
     ws = open_ws(port)
     ws.challenge()
     started = time.monotonic()
@@ -249,7 +249,8 @@ def test_missing_scope_and_exempt_health(gw: tuple[Env, int]) -> None:
     ws, _ = handshake(port, env.token(), scopes=["operator.read"])
     res = ws.request("config.set", {"raw": "{}"}, req_id="c")
     assert res["error"]["message"] == "missing scope: operator.admin"
-    assert ws.request("foo.bar", req_id="u")["error"] == {"code": "INVALID_REQUEST", "message": "unknown method: foo.bar"}
+    unknown = ws.request("foo.bar", req_id="u")
+    assert unknown["error"] == {"code": "INVALID_REQUEST", "message": "unknown method: foo.bar"}
     ws.close()
 
 
@@ -266,7 +267,8 @@ def test_invalid_frames_after_auth(gw: tuple[Env, int]) -> None:
     ws.send({"type": "req", "id": "x1"})
     res = ws.recv()
     assert res == {"type": "res", "id": "x1", "ok": False,
-                   "error": {"code": "INVALID_REQUEST", "message": "invalid request frame: method must be a non-empty string"}}
+                   "error": {"code": "INVALID_REQUEST",
+                             "message": "invalid request frame: method must be a non-empty string"}}
     ws.send("{nope")
     res = ws.recv()
     assert res["id"] == "invalid" and res["error"]["message"].startswith("invalid request frame: invalid JSON")
@@ -335,7 +337,7 @@ def test_origin_check(gw: tuple[Env, int]) -> None:
 
 
 def test_http_probes(gw: tuple[Env, int]) -> None:
-    env, port = gw
+    _, port = gw
     for path in ("/health", "/healthz"):
         status, headers, body = http_get(port, path)
         assert status == 200 and json.loads(body) == {"ok": True, "status": "live"}
@@ -422,7 +424,8 @@ def test_password_mode(tmp_path_factory: pytest.TempPathFactory) -> None:
         ws = open_ws(port)
         ws.challenge()
         res = ws.request("connect", connect_params(None, auth={"password": "nope"}))
-        assert res["error"]["message"] == "unauthorized: gateway password mismatch (use this gateway's gateway.auth.password)"
+        assert res["error"]["message"] == (
+            "unauthorized: gateway password mismatch (use this gateway's gateway.auth.password)")
         ok = open_ws(port)
         ok.challenge()
         res = ok.request("connect", connect_params(None, auth={"password": "hunter2"}))

@@ -110,7 +110,7 @@ def test_owner_repairs_main_through_the_rescue_bot(hosts: tuple[Env, int, Chat, 
 
 
 def test_strangers_and_targets(hosts: tuple[Env, int, Chat, Gateway], tg: FakeTelegram) -> None:
-    env, base, chat, main = hosts
+    env, _, chat, _ = hosts
     pid = main_pid(env)
     stranger = Chat(tg, chat.token, STRANGER)
     assert "pairing code is" in stranger.say("/restart main")

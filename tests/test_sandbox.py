@@ -210,15 +210,15 @@ def test_sandbox_all_keeps_writes_in_the_workspace_and_network_off(fresh: Host) 
     try:
         for plant in plants:
             in_tmp = Path("/tmp") in plant.parents  # a checkout under /tmp: the sandbox's /tmp is its own
-            status, body = invoke(port, token, "write", {"path": str(plant), "content": "# harmless\n"})
+            _, body = invoke(port, token, "write", {"path": str(plant), "content": "# harmless\n"})
             assert in_tmp or (not body.get("ok") and "read-only" in body["error"]["message"]), body
-            status, body = invoke(port, token, "exec", {"command": f"echo '# harmless' > {plant}; echo rc=$?"})
+            _, body = invoke(port, token, "exec", {"command": f"echo '# harmless' > {plant}; echo rc=$?"})
             assert in_tmp or "Read-only file system" in body["result"], body
             assert not plant.exists()  # whatever the tools were told, the host never got it
     finally:
         for plant in plants:
             plant.unlink(missing_ok=True)
-    status, body = invoke(port, token, "exec", {
+    _, body = invoke(port, token, "exec", {
         "command": f"echo kept > kept.txt; ls ~ | wc -l; python3 -c \"import socket; "
                    f"socket.create_connection(('127.0.0.1', {port}), 2)\" 2>&1 | tail -1"})
     assert (h.workspace() / "kept.txt").read_text() == "kept\n"
@@ -245,11 +245,11 @@ def test_without_any_mechanism_exec_and_writes_are_refused(fresh: Host) -> None:
     token = h.env.token("a")
     (h.workspace() / "readme.txt").write_text("still readable")
     for tool, args in (("exec", {"command": "true"}), ("write", {"path": "x.txt", "content": "x"})):
-        status, body = invoke(port, token, tool, args)
+        _, body = invoke(port, token, tool, args)
         message = body["error"]["message"]
         assert not body.get("ok") and "refused" in message and "install bubblewrap" in message
         assert "\n" not in message
-    status, body = invoke(port, token, "read", {"path": "readme.txt"})
+    _, body = invoke(port, token, "read", {"path": "readme.txt"})
     assert body["ok"] and body["result"] == "still readable"
     doctor = json.loads(h.env.cli("--profile", "a", "doctor", "--json", extra_env=none).stdout)
     assert any(f["checkId"] == "sandbox/unavailable" and f["severity"] == "error" for f in doctor["findings"])
@@ -283,7 +283,8 @@ def test_sandbox_explain_shows_the_policy_and_mounts(host: Host) -> None:
     assert str(env.state_dir("b")) in hidden and str(env.state_dir("x")) in hidden
     assert any(m["path"] == "/tmp" and m["source"].startswith(str(env.state_dir("x"))) for m in plain["mounts"])
     env.cli("--profile", "x", "config", "set", "agents.defaults.sandbox",
-            '{"mode": "non-main", "workspaceAccess": "ro", "bubblewrap": {"network": "off", "binds": ["/usr/share:/data"]}}',
+            '{"mode": "non-main", "workspaceAccess": "ro", '
+            '"bubblewrap": {"network": "off", "binds": ["/usr/share:/data"]}}',
             check=True)
     main = env.cli_json("--profile", "x", "sandbox", "explain")
     other = env.cli_json("--profile", "x", "sandbox", "explain", "--session", "telegram:direct:42")

@@ -29,7 +29,8 @@ RESCUE = InstancePaths("rescue", HOME, HOME / ".openclaw-rescue", HOME / ".openc
 
 
 def spec_for(platform: str, **env: str):  # type: ignore[no-untyped-def]
-    return build_spec(RESCUE, 19789, platform, {"OPENCLAW_GATEWAY_TOKEN": "s3cr%t", **env}, python="/opt/py/bin/python3")
+    return build_spec(RESCUE, 19789, platform, {"OPENCLAW_GATEWAY_TOKEN": "s3cr%t", **env},
+                      python="/opt/py/bin/python3")
 
 
 # -- pure file generation ----------------------------------------------------------------------
@@ -235,7 +236,8 @@ def test_start_without_install_and_isolated_state(env: Env, fakes: Path, base: i
     env.provision("rescue", base)
     proc = env.cli("--profile", "rescue", "gateway", "start")
     assert proc.returncode == 1
-    assert proc.stderr.strip() == "Gateway service is not installed. Install it with: openclaw --profile rescue gateway install"
+    assert proc.stderr.strip() == ("Gateway service is not installed. "
+                                   "Install it with: openclaw --profile rescue gateway install")
     iso = env.cli("gateway", "install", extra_env={"OPENCLAW_STATE_DIR": str(env.root / "iso")})
     assert iso.returncode == 1 and len(iso.stderr.strip().splitlines()) == 1
     assert "use `openclaw --profile NAME gateway install`" in iso.stderr

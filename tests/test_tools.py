@@ -53,7 +53,8 @@ def test_files_in_the_workspace_and_never_in_a_state_dir(tmp_path: Path) -> None
     assert call("write", {"path": "notes/a.txt", "content": "one\ntwo\nthree\n"}, c, [state]).startswith("wrote")
     assert call("read", {"path": "notes/a.txt"}, c, [state]) == "one\ntwo\nthree"
     assert call("read", {"path": "notes/a.txt", "offset": 1, "limit": 1}, c, [state]).startswith("two\n[... 1 more")
-    assert call("edit", {"path": "notes/a.txt", "old_text": "two", "new_text": "2"}, c, [state]).startswith("replaced 1")
+    edited = call("edit", {"path": "notes/a.txt", "old_text": "two", "new_text": "2"}, c, [state])
+    assert edited.startswith("replaced 1")
     call("write", {"path": "b.txt", "content": "x x"}, c, [state])
     with pytest.raises(ToolError, match="occurs 2 times"):
         call("edit", {"path": "b.txt", "old_text": "x", "new_text": "y"}, c, [state])
@@ -104,7 +105,7 @@ def test_a_stopped_run_kills_its_command(tmp_path: Path) -> None:
 
     async def go() -> None:
         task = asyncio.ensure_future(exec_({"command": f"echo yes > started; sleep {nap}"}, c))
-        while not marker.exists() or not marker.read_text().strip():
+        while not marker.exists() or not marker.read_text().strip():  # noqa: ASYNC110 - the child writes it
             await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -117,7 +118,7 @@ def test_a_stopped_run_kills_its_command(tmp_path: Path) -> None:
 @pytest.fixture
 def local_site() -> Iterator[int]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             if self.path == "/hop":
                 self.send_response(302)
                 self.send_header("Location", "/page")

@@ -60,7 +60,7 @@ def test_upstream_probe_reads_each_instance(pair: tuple[Env, dict[str, int]], pr
 
 
 def test_upstream_health_and_status(pair: tuple[Env, dict[str, int]]) -> None:
-    env, ports = pair
+    env, _ = pair
     health = upstream(env, "--profile", "rescue", "health", "--json")
     assert health.returncode == 0, health.stderr
     assert _json(health.stdout)["ok"] is True
@@ -73,7 +73,7 @@ def test_upstream_health_and_status(pair: tuple[Env, dict[str, int]]) -> None:
 
 
 def test_upstream_gateway_call(pair: tuple[Env, dict[str, int]]) -> None:
-    env, ports = pair
+    env, _ = pair
     proc = upstream(env, "--profile", "main", "gateway", "call", "system-presence", "--json")
     assert proc.returncode == 0, proc.stderr
     entries = json.loads(proc.stdout[proc.stdout.index("["):])

@@ -21,11 +21,11 @@ def start_marker(pid: int) -> str | None:
     if sys.platform.startswith("linux"):
         fields = _linux_stat(pid)
         return fields[19] if fields and len(fields) > 19 else None
-    try:
-        import psutil
+    import psutil
 
+    try:
         return f"{psutil.Process(pid).create_time():.3f}"
-    except Exception:
+    except (psutil.Error, OSError, ValueError):  # gone, not ours to read, or not a valid pid
         return None
 
 
@@ -55,6 +55,7 @@ def forbid_inspection() -> bool:
 
     pr_set_dumpable = 4
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0) == 0
+        result: int = ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)  # restype c_int
+        return result == 0
     except (OSError, AttributeError):
         return False

@@ -246,7 +246,8 @@ class SessionStore:
 
     async def entries(self, session_id: str, limit: int | None = None) -> builtins.list[Entry]:
         def rows(db: sqlite3.Connection) -> builtins.list[Entry]:
-            sql = "SELECT seq, ts, kind, role, content, tool_calls, tool_call_id, name FROM entries WHERE session_id = ?"
+            sql = ("SELECT seq, ts, kind, role, content, tool_calls, tool_call_id, name FROM entries"
+                   " WHERE session_id = ?")
             args: tuple[Any, ...] = (session_id,)
             if limit is not None:
                 sql = f"SELECT * FROM ({sql} ORDER BY seq DESC LIMIT ?) ORDER BY seq"
@@ -343,8 +344,8 @@ def _get_or_create(db: sqlite3.Connection, key: str, chat_type: str | None, orig
 
 def _append(db: sqlite3.Connection, session: Session, message: Message, kind: str) -> int:
     with db:  # one entry, one transaction
-        seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM entries WHERE session_id = ?",
-                         (session.session_id,)).fetchone()[0]
+        seq: int = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM entries WHERE session_id = ?",
+                              (session.session_id,)).fetchone()[0]
         calls = json.dumps([{"id": c.id, "name": c.name, "arguments": c.arguments}
                             for c in message.tool_calls]) if message.tool_calls else None
         db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

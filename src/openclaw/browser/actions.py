@@ -24,7 +24,8 @@ async def _node(conn: CdpConnection, ref: str) -> int:
     try:
         await conn.send("DOM.describeNode", {"backendNodeId": backend})
     except BrowserError:
-        raise BrowserError(404, "REF_NOT_FOUND", f"ref {ref} is not on the page any more; take a new snapshot") from None
+        raise BrowserError(404, "REF_NOT_FOUND",
+                           f"ref {ref} is not on the page any more; take a new snapshot") from None
     return backend
 
 

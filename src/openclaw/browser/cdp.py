@@ -30,7 +30,8 @@ async def json_get(session: aiohttp.ClientSession, base: str, path: str, timeout
         try:
             text = (await read_body(resp.content, MAX_JSON_BYTES, resp.headers)).decode("utf-8", errors="replace")
         except BodyTooLarge:
-            raise BrowserError(502, "CDP_HTTP_ERROR", f"{method} {path} answered more than {MAX_JSON_BYTES} bytes") from None
+            raise BrowserError(502, "CDP_HTTP_ERROR",
+                               f"{method} {path} answered more than {MAX_JSON_BYTES} bytes") from None
         return json.loads(text) if text.strip().startswith(("{", "[")) else text
 
 
@@ -53,9 +54,12 @@ async def new_tab(session: aiohttp.ClientSession, base: str, url: str) -> dict[s
     escaped whole: a `#fragment` (a dashboard's token) or `%2F` left bare would be cut or changed."""
     path = "/json/new?" + quote(url, safe="")
     try:
-        return await json_get(session, base, path, method="PUT")
+        target = await json_get(session, base, path, method="PUT")
     except BrowserError:
-        return await json_get(session, base, path)
+        target = await json_get(session, base, path)
+    if not isinstance(target, dict):
+        raise BrowserError(502, "CDP_HTTP_ERROR", "/json/new answered without a target")
+    return target
 
 
 async def activate(session: aiohttp.ClientSession, base: str, target_id: str) -> None:

@@ -133,7 +133,7 @@ class ManagedBrowser:
     async def _launch(self, session: aiohttp.ClientSession) -> None:
         ensure_private_dir(self.home)
         self.profile.user_data_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
-        log = open(self.home / "chromium.log", "ab")  # noqa: SIM115 - handed to the child process
+        log = open(self.home / "chromium.log", "ab")  # noqa: SIM115, ASYNC230 - handed to the child; a local file
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *launch_args(self.executable, self.profile, self.headless, self.no_sandbox),

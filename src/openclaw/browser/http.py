@@ -9,6 +9,7 @@ another site are refused, both before auth; then the gateway's token
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,10 +55,8 @@ def authorized(request: web.Request, auth: AuthConfig) -> bool:
     if header.lower().startswith("bearer "):
         presented.append(header[7:].strip())
     elif header.lower().startswith("basic "):
-        try:
+        with contextlib.suppress(ValueError, IndexError):
             presented.append(base64.b64decode(header[6:]).decode().split(":", 1)[1])
-        except (ValueError, IndexError):
-            pass
     if request.headers.get("x-openclaw-password"):
         presented.append(request.headers["x-openclaw-password"])
     return presents_secret(auth, presented)

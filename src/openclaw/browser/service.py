@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -287,7 +288,9 @@ class BrowserService:
         self.last_target[prof.name] = chosen["id"]
         return chosen
 
-    async def _page(self, name: str | None, target_id: str | None) -> tuple[BrowserProfile, dict[str, Any], cdp.CdpConnection]:
+    async def _page(
+        self, name: str | None, target_id: str | None
+    ) -> tuple[BrowserProfile, dict[str, Any], cdp.CdpConnection]:
         prof = await self._running(name)
         target = await self._target(prof, target_id)
         return prof, target, await cdp.CdpConnection.open(self.session, target["webSocketDebuggerUrl"])
@@ -303,15 +306,15 @@ class BrowserService:
             result = await conn.send("Page.navigate", {"url": url})
             if result.get("errorText"):
                 raise BrowserError(400, "NAVIGATION_FAILED", f"navigation to {url} failed: {result['errorText']}")
-            try:
+            with contextlib.suppress(TimeoutError):  # slow page: report where we are anyway
                 await asyncio.wait_for(loaded, NAVIGATE_TIMEOUT_S)
-            except TimeoutError:
-                pass  # slow page: report where we are anyway
             return {"ok": True, "targetId": target["id"], "url": await _location(conn)}
         finally:
             await conn.close()
 
-    async def screenshot(self, name: str | None, target_id: str | None, full_page: bool, inline: bool) -> dict[str, Any]:
+    async def screenshot(
+        self, name: str | None, target_id: str | None, full_page: bool, inline: bool
+    ) -> dict[str, Any]:
         prof, target, conn = await self._page(name, target_id)
         try:
             params: dict[str, Any] = {"format": "png"}

@@ -22,7 +22,7 @@ import mimetypes
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
@@ -31,6 +31,9 @@ from openclaw.canvas.safeopen import Fence, Opened, Refused, open_beneath
 from openclaw.canvas.starter import STARTER_HTML
 from openclaw.locality import has_loopback_host
 from openclaw.wsresponse import WebSocket
+
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler
 
 PREFIX = "/__openclaw__/canvas"
 WS_PATH = "/__openclaw__/ws"
@@ -52,7 +55,8 @@ RELOAD_SCRIPT = """<script>
   const bridge = (message) => {
     const handlers = globalThis.webkit && globalThis.webkit.messageHandlers;
     if (handlers && handlers.openclawCanvasA2UIAction) handlers.openclawCanvasA2UIAction.postMessage(message);
-    else if (globalThis.openclawCanvasA2UIAction) globalThis.openclawCanvasA2UIAction.postMessage(JSON.stringify(message));
+    else if (globalThis.openclawCanvasA2UIAction)
+      globalThis.openclawCanvasA2UIAction.postMessage(JSON.stringify(message));
   };
   globalThis.OpenClaw = Object.assign(globalThis.OpenClaw || {}, {
     postMessage: bridge,
@@ -64,7 +68,7 @@ RELOAD_SCRIPT = """<script>
 
 
 @web.middleware
-async def loopback_host_only(request: web.Request, handler: Any) -> web.StreamResponse:
+async def loopback_host_only(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The standalone port has no auth: only pages that name a loopback host may read it."""
     if not has_loopback_host(request.headers):
         return web.Response(status=403, text="the canvas answers requests for 127.0.0.1 or localhost only\n")
@@ -193,7 +197,7 @@ class CanvasHost:
         stop = asyncio.Event()
 
         async def stop_when_idle() -> None:
-            while self.clients:
+            while self.clients:  # noqa: ASYNC110 - a lazy check: a page arriving in between keeps the watcher
                 await asyncio.sleep(1.0)
             stop.set()
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from openclaw.channels.messages import InboundMessage, OutboundMessage
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from openclaw.channels.bus import MessageBus
 
 class Channel:
@@ -22,7 +24,7 @@ class Channel:
     name = ""
     label = ""
 
-    def __init__(self, config: dict[str, Any], bus: MessageBus, state_dir: Any, env: Mapping[str, str]) -> None:
+    def __init__(self, config: dict[str, Any], bus: MessageBus, state_dir: Path, env: Mapping[str, str]) -> None:
         from openclaw.channels.access import AccessControl  # with the first configured channel
 
         self.config = config

@@ -36,6 +36,8 @@ class ChannelManager:
     def _make(self, name: str, section: dict[str, Any]) -> Channel:
         module, attr = CHANNELS[name].split(":")
         cls = getattr(importlib.import_module(module), attr)
+        if not (isinstance(cls, type) and issubclass(cls, Channel)):
+            raise TypeError(f"{module}:{attr} is not a channel")
         return cls(section, self.bus, self.state_dir, self.env)
 
     async def start_all(self, autostart: bool = True) -> None:
@@ -44,7 +46,8 @@ class ChannelManager:
                 continue
             if not autostart:
                 self.suppressed.add(name)
-                logfile.warn(f"channel autostart suppressed by crash-loop breaker; refusing automatic start for {name}. "
+                logfile.warn("channel autostart suppressed by crash-loop breaker; "
+                             f"refusing automatic start for {name}. "
                              f"Start it with: openclaw channels start {name}", subsystem="channels")
                 continue
             await self.start(name)

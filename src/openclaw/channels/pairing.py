@@ -88,7 +88,9 @@ class PairingStore:
         return [r for r in data.get("requests", [])
                 if isinstance(r, dict) and now - parse_utc_iso(r.get("createdAt", "")) < TTL_S]
 
-    def request(self, channel: str, account: str, sender: str, meta: dict[str, Any] | None = None) -> tuple[PairingRequest, bool]:
+    def request(
+        self, channel: str, account: str, sender: str, meta: dict[str, Any] | None = None
+    ) -> tuple[PairingRequest, bool]:
         """The sender's pending request, creating it if needed; True when newly created (send the code)."""
         now = time.time()
         with self._lock():

@@ -63,7 +63,7 @@ def accounts_from(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out[DEFAULT_ACCOUNT] = top
     for name, raw in (config.get("accounts") or {}).items():
         if isinstance(raw, dict):
-            inherited = {k: top[k] for k in ("apiRoot", "dmPolicy", "allowFrom", "groups") if k in top}
+            inherited: dict[str, Any] = {k: top[k] for k in ("apiRoot", "dmPolicy", "allowFrom", "groups") if k in top}
             out[name] = {**inherited, **{k: v for k, v in raw.items() if v is not None}}
     return out
 
@@ -165,7 +165,8 @@ class TelegramAccount:
             except TelegramError as exc:
                 if exc.code == 401:
                     self.connected = False
-                    self.error("the bot token was rejected (401 Unauthorized); fix the token and start the channel again")
+                    self.error("the bot token was rejected (401 Unauthorized); "
+                               "fix the token and start the channel again")
                     return
                 if exc.code == 429:
                     wait = waits.next(exc.retry_after or None)
@@ -221,10 +222,11 @@ class TelegramAccount:
             text = message.get("text")
             sender = message.get("from") or {}
             chat = message.get("chat") or {}
-            if not isinstance(text, str) or sender.get("is_bot"):
+            chat_id = chat.get("id")
+            if not isinstance(text, str) or sender.get("is_bot") or not isinstance(chat_id, int | str):
                 return None
             return InboundMessage(
-                channel="telegram", account=self.id, chat_id=chat.get("id"), chat_type=chat.get("type", "private"),
+                channel="telegram", account=self.id, chat_id=chat_id, chat_type=chat.get("type", "private"),
                 sender_id=str(sender.get("id")), sender_name=sender.get("username") or sender.get("first_name") or "",
                 text=text, message_id=int(message.get("message_id") or 0), mentioned=self._mentioned(message),
                 bot_username=self.bot.get("username"),

@@ -49,7 +49,10 @@ class TelegramApi:
         return data.get("result")
 
     async def get_me(self) -> dict[str, Any]:
-        return await self.call("getMe", timeout=15)
+        me = await self.call("getMe", timeout=15)
+        if not isinstance(me, dict):
+            raise TelegramError("getMe", 0, "the answer holds no bot")
+        return me
 
     async def get_updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"timeout": timeout, "allowed_updates": ["message"]}

@@ -151,7 +151,9 @@ class CommandRegistry:
                 return entry
         return None
 
-    def lookup(self, text: str, surface: Surface, bot_username: str | None = None) -> tuple[ChatCommand, Command] | None:
+    def lookup(
+        self, text: str, surface: Surface, bot_username: str | None = None
+    ) -> tuple[ChatCommand, Command] | None:
         """The registered command `text` invokes on `surface`, or None (plain text, or a name this
         surface does not know)."""
         command = parse(text, bot_username)

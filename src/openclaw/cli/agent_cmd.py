@@ -119,7 +119,10 @@ def _through_gateway(url: str | None, token: str | None, password: str | None, r
     client = connect(target, CONNECT_TIMEOUT_MS, scopes=["operator.admin", "operator.write", "operator.read"])
     client.timeout = (wait_s + 30) if wait_s else 10 ** 9
     try:
-        return client.call("agent", params, expect_final=True)
+        reply = client.call("agent", params, expect_final=True)
+        if not isinstance(reply, dict):
+            raise OpenClawError("the gateway's answer to the turn is not an object")
+        return reply
     except KeyboardInterrupt:
         _abort(client, params)
         raise SystemExit(130) from None
@@ -203,7 +206,9 @@ def _state_lock(paths: InstancePaths) -> Any:
     return lock
 
 
-async def _local_command(runtime: AgentRuntime, config: Config, agent: str, key: str, text: str) -> dict[str, Any] | None:
+async def _local_command(
+    runtime: AgentRuntime, config: Config, agent: str, key: str, text: str
+) -> dict[str, Any] | None:
     """A chat command (`/new`, `/whoami`, ...) answered as the gateway answers it; None for a turn."""
     from openclaw.chat.builtin import chat_commands
     from openclaw.chat.commands import AGENT, CommandCall, Sender

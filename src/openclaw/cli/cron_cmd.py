@@ -73,10 +73,11 @@ def add(name: str, every: str | None, at_: str | None, expr: str | None, tz: str
     schedule = build(every, at_, expr, tz)
     if announce and not to:
         raise UsageError("--announce needs --to (e.g. a Telegram chat id)")
-    params: dict[str, Any] = {"name": name, "schedule": schedule, "enabled": not disabled,
-                              "payload": {"kind": "agentTurn", "message": message, **({"model": model} if model else {})}}
+    payload = {"kind": "agentTurn", "message": message, **({"model": model} if model else {})}
+    params: dict[str, Any] = {"name": name, "schedule": schedule, "enabled": not disabled, "payload": payload}
     if announce:
-        params["delivery"] = {"mode": "announce", "channel": channel, "to": to, **({"accountId": account} if account else {})}
+        params["delivery"] = {"mode": "announce", "channel": channel, "to": to,
+                              **({"accountId": account} if account else {})}
     for key, value in (("agentId", agent), ("timeoutSeconds", timeout_seconds), ("description", description)):
         if value is not None:
             params[key] = value
@@ -86,7 +87,8 @@ def add(name: str, every: str | None, at_: str | None, expr: str | None, tz: str
     if as_json:
         print_json(job)
         return
-    click.echo(f"added {job['name']} ({job['id']}): {describe(job['schedule'])}, next {_when(job['state']['nextRunAtMs'])}")
+    click.echo(f"added {job['name']} ({job['id']}): {describe(job['schedule'])}, "
+               f"next {_when(job['state']['nextRunAtMs'])}")
 
 
 @cron.command("list", help="Jobs, their schedules and last runs.")
@@ -106,8 +108,9 @@ def list_cmd(show_all: bool, url: str | None, token: str | None, password: str |
         return
     table(["ID", "NAME", "SCHEDULE", "NEXT", "LAST", "STATUS"],
           [[j["id"][:8], j["name"], describe(j["schedule"]), _when(j["state"].get("nextRunAtMs")),
-            _when(j["state"].get("lastRunAtMs")), j["state"].get("lastStatus") or ("disabled" if not j.get("enabled", True)
-                                                                                    else "-")] for j in data["jobs"]])
+            _when(j["state"].get("lastRunAtMs")),
+            j["state"].get("lastStatus") or ("disabled" if not j.get("enabled", True) else "-")]
+           for j in data["jobs"]])
 
 
 @cron.command("status", help="The scheduler: jobs, next wake.")

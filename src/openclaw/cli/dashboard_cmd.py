@@ -24,7 +24,7 @@ def check_page(url: str) -> None:
     """The page answers 200 text/html, or one line saying what is wrong."""
     request = urllib.request.Request(url, method="HEAD", headers={"Accept": "text/html"})
     try:
-        with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT_S) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT_S) as response:  # loopback only
             kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if kind != "text/html":
                 raise OpenClawError(f"Control UI dashboard is unavailable (got {kind or 'no content type'}).")

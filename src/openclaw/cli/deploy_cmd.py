@@ -58,7 +58,8 @@ def kubernetes(everything: bool, namespace: str, image: str | None, browser_imag
         where = f" (here: {row['host']})" if row["host"] != row["name"] else ""
         click.echo(f"{row['name']}{where}: statefulset/{row['object']}, image {row['image']}")
         if row["rescueTargets"] is not None:
-            click.echo(f"  rescue: may restart {', '.join(row['rescueTargets']) or 'nothing'} through the Kubernetes API")
+            targets = ", ".join(row["rescueTargets"]) or "nothing"
+            click.echo(f"  rescue: may restart {targets} through the Kubernetes API")
         if row["missing"]:
             click.echo(f"  fill in before applying ({row['object']}-secret.yaml): {', '.join(row['missing'])}")
         for note in row["notes"]:

@@ -38,13 +38,15 @@ def list_cmd(url: str | None, token: str | None, password: str | None, timeout: 
     click.echo(f"Pending ({len(pending)})")
     if pending:
         table(["REQUEST", "DEVICE", "CLIENT", "FROM", "SCOPES", "ASKED"],
-              [[r["requestId"], r["deviceId"][:12], f"{r.get('clientId')}/{r.get('clientMode')}", r.get("remoteIp") or "-",
-                ",".join(r.get("scopes") or []) or "-", _ago(r.get("ts"))] for r in pending])
+              [[r["requestId"], r["deviceId"][:12], f"{r.get('clientId')}/{r.get('clientMode')}",
+                r.get("remoteIp") or "-", ",".join(r.get("scopes") or []) or "-", _ago(r.get("ts"))]
+               for r in pending])
     click.echo(f"Paired ({len(paired)})")
     if paired:
         table(["DEVICE", "CLIENT", "SCOPES", "APPROVED", "CONNECTED"],
-              [[d["deviceId"][:12], f"{d.get('clientId')}/{d.get('clientMode')}", ",".join(d.get("scopes") or []) or "-",
-                _ago(d.get("approvedAtMs")), "yes" if d.get("connected") else "no"] for d in paired])
+              [[d["deviceId"][:12], f"{d.get('clientId')}/{d.get('clientMode')}",
+                ",".join(d.get("scopes") or []) or "-", _ago(d.get("approvedAtMs")),
+                "yes" if d.get("connected") else "no"] for d in paired])
     if pending:
         click.echo("Approve with: openclaw devices approve <request>")
 

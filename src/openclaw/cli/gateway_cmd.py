@@ -52,7 +52,7 @@ SERVICE_COMMANDS["status"] = "openclaw.cli.gateway_status_cmd:status"
              help="Run the gateway in the foreground, or manage/inspect it.")
 @run_options
 @click.pass_context
-def gateway(ctx: click.Context, **kw: Any) -> None:
+def gateway(ctx: click.Context, /, **kw: Any) -> None:
     if ctx.invoked_subcommand is None:
         _run(**kw)
 

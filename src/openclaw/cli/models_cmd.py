@@ -65,7 +65,8 @@ def status_cmd(as_json: bool) -> None:
         return
     default = data["default"]
     if not default["configured"]:
-        click.echo("Default model: none (chats get 'no model configured'). Pick one: openclaw models set provider/model")
+        click.echo("Default model: none (chats get 'no model configured'). "
+                   "Pick one: openclaw models set provider/model")
     else:
         pairs = [("Default model", default["model"]), ("Key", default.get("error") or default.get("keySource"))]
         if default.get("fallbacks"):

@@ -17,15 +17,14 @@ from openclaw.provisioning.onboarding import (
     AUTH_MODES,
     BIND_MODES,
     STEPS,
-    Answers,
     OnboardResult,
-    Proposal,
     apply,
     check_answers,
     port_problem,
     propose,
 )
 from openclaw.provisioning.telegram_step import parse_allow_from
+from openclaw.provisioning.wizard import Answers, Proposal
 from openclaw.services.lifecycle import service_name
 
 
@@ -120,7 +119,8 @@ def _running_line(running: dict[str, Any]) -> str:
 @click.option("--gateway-token", help="Token to use (default: keep or generate).")
 @click.option("--gateway-password", help="Password (with --gateway-auth password).")
 @click.option("--install-daemon/--no-install-daemon", default=None, help="Install the managed service.")
-@click.option("--skip-daemon", is_flag=True, help="Do not install the service (upstream's spelling of --no-install-daemon).")
+@click.option("--skip-daemon", is_flag=True,
+              help="Do not install the service (upstream's spelling of --no-install-daemon).")
 @click.option("--skip-health", is_flag=True, hidden=True, help="Accepted for compatibility with upstream.")
 @click.option("--telegram-token", help="Telegram bot token (adds channels.telegram, DMs by pairing).")
 @click.option("--telegram-allow-from", help="Comma-separated Telegram user ids allowed without pairing.")
@@ -153,7 +153,8 @@ def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | No
             install_daemon=bool(install_daemon) and not flags.pop("skip_daemon", False),
         )
         if telegram_token:
-            answers.extra.update(telegram_token=telegram_token, telegram_allow_from=parse_allow_from(telegram_allow_from))
+            answers.extra.update(telegram_token=telegram_token,
+                                 telegram_allow_from=parse_allow_from(telegram_allow_from))
         elif telegram_allow_from:
             raise UsageError("--telegram-allow-from needs --telegram-token")
         model = from_flags(flags, os.environ)

@@ -76,8 +76,8 @@ def approve(channel: str, code: str, url: str | None, token: str | None, passwor
         listed = _remote(url, token, password, "channels.pairing.list", {"channel": channel})["requests"]
         match = next((r for r in listed if str(r.get("code", "")).upper() == code.strip().upper()), None)
         if match is None:
-            raise OpenClawError(f"no pending {channel} pairing request with code {code.strip().upper()} on that gateway "
-                                "(codes expire after an hour; see `openclaw pairing list --url ...`)")
+            raise OpenClawError(f"no pending {channel} pairing request with code {code.strip().upper()} "
+                                "on that gateway (codes expire after an hour; see `openclaw pairing list --url ...`)")
         done = _remote(url, token, password, "channels.pairing.approve",
                        {"channel": channel, "accountId": match["accountId"], "requestId": match["requestId"],
                         "notify": True})

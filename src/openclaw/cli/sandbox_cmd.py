@@ -14,7 +14,8 @@ def sandbox() -> None:
     pass
 
 
-@sandbox.command(help="Print the effective fence and sandbox policy, the mounts tools see, and the keys that change them.")
+@sandbox.command(
+    help="Print the effective fence and sandbox policy, the mounts tools see, and the keys that change them.")
 @click.option("--agent", "agent_id", help="The agent (default: the instance's default agent).")
 @click.option("--session", help="A session key or short name (main, or e.g. telegram:direct:123).")
 @json_option

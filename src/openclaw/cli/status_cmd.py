@@ -62,9 +62,11 @@ def _sidecar_rows(gw: dict[str, Any]) -> list[tuple[str, str]]:
     browser, canvas = gw.get("browser"), gw.get("canvas")
     rows = []
     if browser:
-        state = "listening" if browser.get("listening") else ("disabled" if not browser.get("enabled") else "not listening")
+        state = ("listening" if browser.get("listening")
+                 else "disabled" if not browser.get("enabled") else "not listening")
         rows.append(("Browser control", f"http://127.0.0.1:{browser['controlPort']}/ · {state}"))
-        profiles = [f"{p['name']} ({'cdp ' + str(p['cdpPort']) if p['cdpPort'] else p['cdpUrl'] or 'port at first start'}"
+        profiles = [f"{p['name']} ("
+                    f"{'cdp ' + str(p['cdpPort']) if p['cdpPort'] else p['cdpUrl'] or 'port at first start'}"
                     f"{', running' if p['running'] else ''})" for p in browser.get("profiles", [])]
         rows.append(("Browser profiles", ", ".join(profiles) or "none"))
     if canvas:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openclaw.devicekeys import b64url_encode, device_id_for, signed_payloads
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 @dataclass
 class DeviceIdentity:
-    private_key: Any  # cryptography Ed25519PrivateKey
+    private_key: Ed25519PrivateKey
 
     @classmethod
     def generate(cls) -> DeviceIdentity:
@@ -44,13 +47,15 @@ def load_or_create(state_dir: Any) -> DeviceIdentity:
     from pathlib import Path
 
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from openclaw.fsutil import atomic_write, ensure_private_dir
 
     path = Path(state_dir) / "identity" / "cli-device.pem"
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        return DeviceIdentity(key)
+        if isinstance(key, Ed25519PrivateKey):  # another kind of key cannot sign `connect`: made anew
+            return DeviceIdentity(key)
     except (OSError, ValueError, TypeError):
         pass
     identity = DeviceIdentity.generate()

@@ -126,10 +126,8 @@ class GatewayClient:
     def close(self) -> None:
         if self._ws is not None:
             self._ws = None
-            try:
+            with contextlib.suppress(Exception):  # closing a dead socket is not an error
                 self._stack.close()
-            except Exception:  # noqa: BLE001 - closing a dead socket is not an error
-                pass
 
     def __enter__(self) -> GatewayClient:
         self.connect()

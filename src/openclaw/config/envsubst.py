@@ -14,9 +14,9 @@ _PATTERN = re.compile(r"\$\$\{([A-Z_][A-Z0-9_]*)\}|\$\{([A-Z_][A-Z0-9_]*)\}")
 
 def substitute(data: Any, env: Mapping[str, str], issues: list[Issue], path: tuple[Any, ...] = ()) -> Any:
     if isinstance(data, dict):
-        return {k: substitute(v, env, issues, path + (k,)) for k, v in data.items()}
+        return {k: substitute(v, env, issues, (*path, k)) for k, v in data.items()}
     if isinstance(data, list):
-        return [substitute(v, env, issues, path + (i,)) for i, v in enumerate(data)]
+        return [substitute(v, env, issues, (*path, i)) for i, v in enumerate(data)]
     if isinstance(data, str) and "${" in data:
         return _substitute_str(data, env, issues, path)
     return data

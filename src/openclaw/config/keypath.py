@@ -40,12 +40,17 @@ def format_path(parts: list[str | int] | tuple[Any, ...]) -> str:
     return out
 
 
+def _holds(node: Any, part: str | int) -> bool:
+    """True when `node` has the index or key `part` (an int indexes lists only, a str keys dicts only)."""
+    if isinstance(part, int):
+        return isinstance(node, list) and 0 <= part < len(node)
+    return isinstance(node, dict) and part in node
+
+
 def get_path(data: Any, parts: list[str | int], default: Any = _MISSING) -> Any:
     node = data
     for part in parts:
-        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-            node = node[part]
-        elif isinstance(part, str) and isinstance(node, dict) and part in node:
+        if _holds(node, part):
             node = node[part]
         else:
             if default is _MISSING:
@@ -113,7 +118,7 @@ def flatten_paths(data: Any, prefix: tuple[Any, ...] = ()) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if isinstance(data, dict) and data:
         for key, value in data.items():
-            out.update(flatten_paths(value, prefix + (key,)))
+            out.update(flatten_paths(value, (*prefix, key)))
     else:
         out[format_path(prefix)] = data
     return out

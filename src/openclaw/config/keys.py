@@ -37,10 +37,7 @@ def upstream_node(path: Path_) -> Any:
     for part in path:
         if node == 0:
             return 0
-        if isinstance(part, int):
-            node = node.get("[]")
-        else:
-            node = node.get(part, node.get("*"))
+        node = node.get("[]") if isinstance(part, int) else node.get(part, node.get("*"))
         if node is None:
             return None
     return node

@@ -24,7 +24,8 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="allow", alias_generator=to_camel, strict=True)
 
 
-OpenSection = Section  # the same rules; kept as a name for sections upstream fills with many more keys
+class OpenSection(Section):
+    """The same rules; a name for sections upstream fills with many more keys."""
 
 
 class GatewayAuth(Section):
@@ -49,7 +50,7 @@ class ControlUi(Section):
         import re
 
         text = (value or "").strip("/")
-        if text and not re.fullmatch(r"[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*", text) or ".." in text.split("/"):
+        if (text and not re.fullmatch(r"[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*", text)) or ".." in text.split("/"):
             raise ValueError("must be a URL path such as /openclaw (letters, digits, . _ ~ - and /)")
         if text.split("/")[0] in ("v1", "tools", "__openclaw__", "health", "healthz", "ready", "readyz",
                                   "startup", "startupz", "assets"):

@@ -213,7 +213,8 @@ def seed_config(path: Path, seed: str | None) -> bool:
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"OPENCLAW_CONFIG_SEED={seed} cannot be read ({exc.strerror}); fix the mount or unset it") from None
+        raise ConfigError(
+            f"OPENCLAW_CONFIG_SEED={seed} cannot be read ({exc.strerror}); fix the mount or unset it") from None
     with config_write_lock(path):
         if path.exists():
             return False

@@ -39,7 +39,9 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def build(every: str | None = None, at: str | None = None, cron: str | None = None, tz: str | None = None) -> dict[str, Any]:
+def build(
+    every: str | None = None, at: str | None = None, cron: str | None = None, tz: str | None = None
+) -> dict[str, Any]:
     """A schedule from the CLI's flags (exactly one of them)."""
     given = [x for x in (every, at, cron) if x]
     if len(given) != 1:
@@ -154,7 +156,8 @@ def next_run(schedule: dict[str, Any], after_ms: int) -> int | None:
     """The first run strictly after `after_ms`, or None (a one-shot already past)."""
     kind = schedule.get("kind")
     if kind == "every":
-        every, anchor = schedule["everyMs"], schedule.get("anchorMs", 0)
+        every: int = schedule["everyMs"]  # validated when the job was stored
+        anchor: int = schedule.get("anchorMs", 0)
         steps = (after_ms - anchor) // every + 1 if after_ms >= anchor else 0
         return anchor + steps * every
     if kind == "at":

@@ -193,9 +193,10 @@ def check_shared_resources(ctx: Context) -> list[Finding]:
                                str(owners[-1].config_path)))
         else:
             mover = next((o for o in owners if _default_workspace(o, ctx.paths.home) != value), owners[-1])
+            own = _default_workspace(mover, ctx.paths.home)
             out.append(Finding("workspace/shared", "error", f"{names} share the workspace {value}",
                                "agents would overwrite each other's memory and files",
-                               f"{ctx.prefix_of(mover)} config set agents.defaults.workspace {_default_workspace(mover, ctx.paths.home)}",
+                               f"{ctx.prefix_of(mover)} config set agents.defaults.workspace {own}",
                                str(mover.config_path)))
     return out
 
@@ -269,18 +270,19 @@ def check_shared_state(ctx: Context) -> list[Finding]:
     out = []
     by_dir: dict[str, set[str]] = {}
     for svc in services:
-        by_dir.setdefault(os.path.abspath(svc.state_dir), set()).add(svc.name)  # type: ignore[arg-type]
+        by_dir.setdefault(os.path.abspath(svc.state_dir), set()).add(svc.name)
         expected = state_dir_name(svc.profile)
-        if svc.state_dir.name != expected and svc.state_dir.name.startswith(".openclaw"):  # type: ignore[union-attr]
+        if svc.state_dir.name != expected and svc.state_dir.name.startswith(".openclaw"):
             out.append(Finding("state/foreign", "error",
                                f"{svc.name} (profile {svc.profile or 'default'}) uses the state dir {svc.state_dir}",
                                "that state dir belongs to another instance: sessions, credentials and locks collide",
                                f"{profile_cli_prefix(svc.profile)} gateway install --force", str(svc.path)))
     for state, names in by_dir.items():
         if len(names) > 1:
-            out.append(Finding("state/shared", "error", f"services {', '.join(sorted(names))} share the state dir {state}",
+            listed = ", ".join(sorted(names))
+            out.append(Finding("state/shared", "error", f"services {listed} share the state dir {state}",
                                "only one gateway may own a state dir; the others fail on its lock or corrupt it",
-                               f"remove all but one of them ({', '.join(sorted(names))})", state))
+                               f"remove all but one of them ({listed})", state))
     return out
 
 

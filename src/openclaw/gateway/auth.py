@@ -160,7 +160,7 @@ class RateLimiter:
 
     def failure(self, key: str) -> None:
         now = time.monotonic()
-        recent = [t for t in self._failures.pop(key, []) if now - t < self.window_s][-self.max_attempts:] + [now]
+        recent = [*[t for t in self._failures.pop(key, []) if now - t < self.window_s][-self.max_attempts:], now]
         if len(recent) >= self.max_attempts:
             self._locked_until.pop(key, None)
             self._locked_until[key] = now + self.lockout_s

@@ -83,7 +83,8 @@ def _start_guard(snap: ConfigSnapshot, paths: InstancePaths, opts: RunOptions) -
             f"clobbered config. Re-run `{setup}` to set gateway.mode=local, or pass --allow-unconfigured."
         )
     if mode != "local":
-        raise ConfigError(f"Gateway start blocked: set gateway.mode=local (current: {mode}) or pass --allow-unconfigured.")
+        raise ConfigError(f"Gateway start blocked: set gateway.mode=local (current: {mode}) "
+                          "or pass --allow-unconfigured.")
 
 
 def in_container() -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
 
 import aiohttp
 
@@ -85,7 +84,7 @@ class ModelClient:
         if not provider.has_key:
             raise ModelError("config", f"no API key for {provider.id} (set {env_key_name(provider.id)} or "
                                        f"models.providers.{provider.id}.apiKey)")
-        call: Any = {OPENAI: openai.call, ANTHROPIC: anthropic.call}.get(provider.api)
+        call = {OPENAI: openai.call, ANTHROPIC: anthropic.call}.get(provider.api)
         if call is None:
             raise ModelError("config", f"models.providers.{provider.id}.api {provider.api!r} is not supported "
                                        f"(use {OPENAI} or {ANTHROPIC})")

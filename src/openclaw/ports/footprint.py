@@ -118,7 +118,7 @@ def format_ports(ports: Iterable[int]) -> str:
         return ""
     runs: list[str] = []
     start = prev = items[0]
-    for port in items[1:] + [None]:  # type: ignore[list-item]
+    for port in [*items[1:], None]:
         if port is not None and port == prev + 1:
             prev = port
             continue

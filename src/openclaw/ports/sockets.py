@@ -23,10 +23,9 @@ def listening_ports() -> dict[int, int | None] | None:
 
 
 def port_bindable(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        with contextlib.suppress(OSError):
-            sock.bind((host, port))
-            return True
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock, contextlib.suppress(OSError):
+        sock.bind((host, port))
+        return True
     return False
 
 

@@ -10,6 +10,7 @@ workspace folders `workspace` and `workspace-NAME`, which live inside
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -77,11 +78,9 @@ def isolation_issues(config: Config, state_dirs: Iterable[Path],
 def state_dirs_near(home: Path, own: Path, running: Iterable[Path] = ()) -> list[Path]:
     """This instance's state dir, every `~/.openclaw` / `~/.openclaw-*` folder, and `running` ones."""
     found = [own, *running]
-    try:
+    with contextlib.suppress(OSError):
         found += [p for p in home.iterdir() if (p.name == ".openclaw" or p.name.startswith(".openclaw-"))
                   and p.is_dir()]
-    except OSError:
-        pass
     unique: dict[str, Path] = {}
     for path in found:
         unique.setdefault(os.path.abspath(path), Path(path))

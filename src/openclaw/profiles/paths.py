@@ -105,4 +105,4 @@ def paths_for_state_dir(state_dir: Path, home: Path) -> InstancePaths:
     return InstancePaths(profile, home, state_dir, state_dir / "openclaw.json", False)
 
 
-__all__ = ["InstancePaths", "resolve_paths", "paths_for_state_dir", "runtime_dir", "DEV_PROFILE"]
+__all__ = ["DEV_PROFILE", "InstancePaths", "paths_for_state_dir", "resolve_paths", "runtime_dir"]

@@ -40,8 +40,9 @@ def register_operator_commands(registry: CommandRegistry, paths: InstancePaths, 
 
     async def run(call: CommandCall) -> CommandReply:
         from openclaw.rescue import commands
+        from openclaw.rescue.operations import Context
 
-        ok, reply = await commands.run(commands.Context(paths, commands.targets_from(config()), env), call.command)
+        ok, reply = await commands.run(Context(paths, commands.targets_from(config()), env), call.command)
         return CommandReply(reply, ok=ok)
 
     async def audit(call: CommandCall, record: dict[str, str]) -> None:

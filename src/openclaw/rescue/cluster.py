@@ -130,16 +130,17 @@ def summarize(sts: dict[str, Any]) -> dict[str, Any]:
     annotations = (((spec.get("template") or {}).get("metadata") or {}).get("annotations") or {})
     from openclaw.rescue.kubeapi import RESTARTED_AT
 
+    generation = int((sts.get("metadata") or {}).get("generation") or 0)
     return {"replicas": int(spec.get("replicas", 1)), "ready": int(st.get("readyReplicas") or 0),
             "updated": int(st.get("updatedReplicas") or 0), "revision": st.get("updateRevision"),
             "current": st.get("currentRevision"), "restartedAt": annotations.get(RESTARTED_AT),
-            "settled": int(st.get("observedGeneration") or 0) >= int((sts.get("metadata") or {}).get("generation") or 0)}
+            "settled": int(st.get("observedGeneration") or 0) >= generation}
 
 
 def rolled_out(s: dict[str, Any]) -> bool:
     """Every replica on the newest revision and ready (what `kubectl rollout status` waits for)."""
-    return (s["settled"] and s["ready"] == s["replicas"] and s["updated"] == s["replicas"]
-            and s["current"] == s["revision"])
+    return bool(s["settled"] and s["ready"] == s["replicas"] and s["updated"] == s["replicas"]
+                and s["current"] == s["revision"])
 
 
 async def _wait(api: KubeAPI, t: ClusterTarget, done: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:

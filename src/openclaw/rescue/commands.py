@@ -61,7 +61,8 @@ def _gateways(ctx: Context, cmd: Command) -> str:
         state = ("healthy" if row["healthy"] else "unhealthy") if row["running"] else "stopped"
         extra = f", pid {row['pid']}" if row["pid"] else ""
         clash = f", COLLIDES: {row['collisions'][0]['other'] or 'a listener'}" if row["collisions"] else ""
-        lines.append(f"{row['profile']}{' (this bot)' if row['self'] else ''}: {state}, port {row['base']}{extra}{clash}")
+        this_bot = " (this bot)" if row["self"] else ""
+        lines.append(f"{row['profile']}{this_bot}: {state}, port {row['base']}{extra}{clash}")
     return "\n".join(lines) or "no instances found"
 
 
@@ -150,10 +151,8 @@ async def run(ctx: Context, cmd: Command) -> tuple[bool, str]:
     if handler is None:
         return False, f"unknown command /{cmd.name}; /help lists them"
     try:
-        if asyncio.iscoroutinefunction(handler):
-            work = handler(ctx, cmd)
-        else:  # blocking I/O (files, subprocesses, HTTP probes of instances, possibly this one): off the loop
-            work = asyncio.to_thread(handler, ctx, cmd)
+        # blocking handlers do I/O (files, subprocesses, HTTP probes of instances, possibly this one): off the loop
+        work = handler(ctx, cmd) if asyncio.iscoroutinefunction(handler) else asyncio.to_thread(handler, ctx, cmd)
         return True, await asyncio.wait_for(work, COMMAND_TIMEOUT_S)
     except TimeoutError:
         return False, (f"/{cmd.name} did not finish within {COMMAND_TIMEOUT_S:.0f}s; "

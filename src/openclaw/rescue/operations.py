@@ -143,7 +143,8 @@ def status(target: Target) -> dict[str, Any]:
 def logs(target: Target, lines: int = 20) -> list[str]:
     from openclaw.logfile import log_path
 
-    return read_tail(log_path(target.paths.logs_dir), None, max(1, min(lines, 200)), 200_000)["lines"]
+    tail: list[str] = read_tail(log_path(target.paths.logs_dir), None, max(1, min(lines, 200)), 200_000)["lines"]
+    return tail
 
 
 def doctor(target: Target) -> Any:
@@ -200,7 +201,8 @@ def _require_valid_config(target: Target) -> None:
     if not snap.exists:
         raise RescueError(f"{target.name} has no config ({target.paths.config_path})")
     if snap.issues:
-        raise RescueError(f"{target.name}'s config is invalid ({snap.issues[0]}); fix it with /config or /rollback first")
+        raise RescueError(
+            f"{target.name}'s config is invalid ({snap.issues[0]}); fix it with /config or /rollback first")
 
 
 def spawn_detached(target: Target) -> None:
@@ -260,7 +262,7 @@ async def stop(target: Target) -> str:
         return f"{target.name} is not running"
     os.kill(rec["pid"], signal.SIGTERM)
     deadline = time.monotonic() + 15
-    while _record(target.paths) and time.monotonic() < deadline:
+    while _record(target.paths) and time.monotonic() < deadline:  # noqa: ASYNC110 - another process's file
         await asyncio.sleep(0.1)
     if _record(target.paths):
         raise RescueError(f"{target.name} (pid {rec['pid']}) did not stop within 15s")

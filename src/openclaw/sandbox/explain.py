@@ -75,7 +75,8 @@ def render(data: dict[str, Any]) -> list[str]:
                      f"scope {box['scope']}")
     else:
         lines.append(f"  sandbox    off for this session (mode {box['mode']})")
-    lines.append(f"  workspace  {data['agentWorkspace']}" + (f" (access {box['workspaceAccess']})" if box["active"] else ""))
+    access = f" (access {box['workspaceAccess']})" if box["active"] else ""
+    lines.append(f"  workspace  {data['agentWorkspace']}{access}")
     if data["workdir"] != data["agentWorkspace"]:
         lines.append(f"  workdir    {data['workdir']} (the sandbox's own workspace)")
     lines.append(f"  network    {'on' if box['network'] else 'off'}")

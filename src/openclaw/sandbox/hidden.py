@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openclaw.profiles.paths import InstancePaths, runtime_dir
 
@@ -74,7 +75,7 @@ def host_hidden(paths: InstancePaths, env: Mapping[str, str]) -> Hidden:
                   _existing(system), _real(paths.home))
 
 
-def _config_owners(paths: InstancePaths, states: tuple[Path, ...], records: list[dict]) -> dict[Path, Path]:
+def _config_owners(paths: InstancePaths, states: tuple[Path, ...], records: list[dict[str, Any]]) -> dict[Path, Path]:
     """Every instance's config file -> its state dir."""
     owners = {_real(state / "openclaw.json"): state for state in states}
     for record in records:

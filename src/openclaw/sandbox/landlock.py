@@ -18,6 +18,10 @@ import json
 import os
 import sys
 
+TYPE_CHECKING = False  # a launcher: no `typing` import at run time
+if TYPE_CHECKING:
+    from typing import Any
+
 CREATE_RULESET, ADD_RULE, RESTRICT_SELF = 444, 445, 446  # the same on every architecture
 CREATE_RULESET_VERSION = 1
 RULE_PATH_BENEATH, RULE_NET_PORT = 1, 2
@@ -68,7 +72,7 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-def restrict(spec: dict) -> None:
+def restrict(spec: dict[str, Any]) -> None:
     """Apply the rules in `spec` to this process (and everything it will start)."""
     libc = _libc()
     version = int(spec["abi"])

@@ -131,7 +131,8 @@ def build_view(settings: SandboxSettings, hidden: Hidden, state_dir: Path, works
         for bind in settings.binds:  # without remapping, a bind is seen at its own path
             source = _real(os.path.expanduser(bind.source))
             target = Path(os.path.normpath(bind.target)) if remap else source
-            mounts.append(Mount(target, "bind", source, bind.writable, f"extra bind ({'rw' if bind.writable else 'ro'})"))
+            mode = "rw" if bind.writable else "ro"
+            mounts.append(Mount(target, "bind", source, bind.writable, f"extra bind ({mode})"))
     mounts = _dedupe(mounts)
     given = [m.target for m in mounts if m.kind == "bind" and m.target != Path("/")]
     mounts += [m for m in _hidden_mounts(hidden) if _visible(m.target, mounts) and m.target not in given]

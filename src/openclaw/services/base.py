@@ -49,7 +49,8 @@ def run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
         raise ServiceError(f"`{' '.join(cmd)}` timed out after {COMMAND_TIMEOUT_S}s") from None
     if check and proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip().splitlines()
-        raise ServiceError(f"`{' '.join(cmd)}` failed (exit {proc.returncode}): {detail[-1] if detail else 'no output'}")
+        last = detail[-1] if detail else "no output"
+        raise ServiceError(f"`{' '.join(cmd)}` failed (exit {proc.returncode}): {last}")
     return proc
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import plistlib
 import re
@@ -81,7 +82,7 @@ def render_env_file(spec: ServiceSpec) -> str:
 
 def port_from_args(args: list[Any]) -> int | None:
     """The `--port N` among a plist's ProgramArguments."""
-    for flag, value in zip(args, args[1:], strict=False):
+    for flag, value in itertools.pairwise(args):
         if flag == "--port" and str(value).isdigit():
             return int(value)
     return None

@@ -109,7 +109,8 @@ def _prepare_config(paths: InstancePaths, port: int, warnings: list[str], env: M
         gateway.setdefault("mode", "local")
         gateway["port"] = port
         auth = gateway.setdefault("auth", {})
-        if auth.get("mode") in (None, "token") and not auth.get("token") and not env.get("OPENCLAW_GATEWAY_TOKEN"):
+        if (auth.get("mode") in (None, "token") and not auth.get("token")
+                and not env.get("OPENCLAW_GATEWAY_TOKEN")):
             auth["token"] = secrets.token_hex(24)
             warnings.append("No gateway token found. Generated one and saved it to the config.")
 
@@ -147,7 +148,8 @@ def install(paths: InstancePaths, env: Mapping[str, str], port: int | None = Non
         raise
     _audit(paths, "install")
     status = manager.status(spec)
-    return ServiceResult("install", "installed", status, [f"Installed {manager.label} service: {status.file}"], warnings)
+    return ServiceResult("install", "installed", status, [f"Installed {manager.label} service: {status.file}"],
+                         warnings)
 
 
 def _restore(snapshot: dict[Path, bytes | None]) -> None:
@@ -163,7 +165,8 @@ def uninstall(paths: InstancePaths, env: Mapping[str, str]) -> ServiceResult:
     manager, spec = _context(paths, None, env)
     status = manager.status(spec)
     if not status.installed:
-        return ServiceResult("uninstall", "not-installed", status, ["Gateway service is not installed; nothing to remove."])
+        return ServiceResult("uninstall", "not-installed", status,
+                             ["Gateway service is not installed; nothing to remove."])
     manager.deactivate(spec)
     removed = manager.remove_files(spec)
     manager.reload_definitions()

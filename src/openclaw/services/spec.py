@@ -63,7 +63,8 @@ def _minimal_path(python: str, platform: str, env: Mapping[str, str]) -> str:
         return env.get("PATH", "")
     dirs = [os.path.dirname(python), "/usr/local/bin", "/usr/bin", "/bin"]
     if platform == "darwin":
-        dirs = [os.path.dirname(python), "/opt/homebrew/bin", "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+        dirs = [os.path.dirname(python), "/opt/homebrew/bin", "/usr/local/bin", "/usr/bin", "/bin",
+                "/usr/sbin", "/sbin"]
     return ":".join(dict.fromkeys(dirs))
 
 

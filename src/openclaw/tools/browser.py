@@ -20,11 +20,11 @@ WEB_SCHEMES = ("http://", "https://")
 def web_url(url: Any) -> str:
     if not isinstance(url, str) or not url.strip():
         raise ToolError("url is required")
-    url = url.strip()
-    if url.lower() == "about:blank" or url.lower().startswith(WEB_SCHEMES):
-        return url
-    if "://" not in url and ":" not in url.split("/", 1)[0]:
-        return "https://" + url  # a bare host name, as a person would type it
+    text = url.strip()
+    if text.lower() == "about:blank" or text.lower().startswith(WEB_SCHEMES):
+        return text
+    if "://" not in text and ":" not in text.split("/", 1)[0]:
+        return "https://" + text  # a bare host name, as a person would type it
     raise ToolError("the browser tool opens http(s) pages only (file: and browser-internal pages would show "
                     "this host's files and settings)")
 
@@ -57,8 +57,9 @@ def browser_tool(service: Callable[[], Any]) -> Tool:
             status, body = await dispatch(service(), "POST", "/act", {}, act)
         if status >= 400:
             raise ToolError(body.get("error", f"HTTP {status}") if isinstance(body, dict) else str(body))
-        if isinstance(body, dict) and isinstance(body.get("snapshot"), str):
-            return body["snapshot"]
+        snapshot = body.get("snapshot") if isinstance(body, dict) else None
+        if isinstance(snapshot, str):
+            return snapshot
         return json.dumps(body, ensure_ascii=False)[:20_000]
 
     return Tool(ToolSpec("browser", "Drive this gateway's browser: open/navigate a URL, snapshot the page "

@@ -21,15 +21,17 @@ PROFILE = {"type": "string", "description": "the instance's profile name (main o
 
 
 def rescue_tools(paths: InstancePaths, config: Callable[[], Config], env: Mapping[str, str]) -> list[Tool]:
-    def tool(name: str, command: str, description: str, params: dict[str, Any], build: Callable[[dict[str, Any]], list[str]],
-             kind: ToolKind = "read") -> Tool:
+    def tool(name: str, command: str, description: str, params: dict[str, Any],
+             build: Callable[[dict[str, Any]], list[str]], kind: ToolKind = "read") -> Tool:
         async def run(args: dict[str, Any], ctx: ToolContext) -> str:
+            from openclaw.chat.commands import Command
             from openclaw.rescue import commands
             from openclaw.rescue.audit import audit
+            from openclaw.rescue.operations import Context
 
             words = build(args)
-            cmd = commands.Command(command, words, " ".join(words))
-            ok, reply = await commands.run(commands.Context(paths, commands.targets_from(config()), env), cmd)
+            cmd = Command(command, words, " ".join(words))
+            ok, reply = await commands.run(Context(paths, commands.targets_from(config()), env), cmd)
             await asyncio.to_thread(audit, paths.logs_dir, channel="agent", account=ctx.agent_id,
                                     sender=ctx.session_key, command=f"/{command}", args=cmd.raw_args[:200],
                                     result="ok" if ok else "failed", reply=reply[:500])
@@ -55,7 +57,7 @@ def rescue_tools(paths: InstancePaths, config: Callable[[], Config], env: Mappin
              {"profile": PROFILE}, lambda a: need(a, "profile")),
         tool("rescue_logs", "logs", "The last log lines of an instance.",
              {"profile": PROFILE, "lines": {"type": "integer"}},
-             lambda a: need(a, "profile") + [str(int(a.get("lines") or 20))]),
+             lambda a: [*need(a, "profile"), str(int(a.get("lines") or 20))]),
         tool("rescue_doctor", "doctor", "An instance's problems and the exact fix for each.",
              {"profile": PROFILE}, lambda a: need(a, "profile")),
         tool("rescue_config_get", "config", "Read a config value of an instance (secrets redacted).",

@@ -15,7 +15,7 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -55,7 +55,9 @@ class CheckedResolver(AbstractResolver):
         self._inner = ThreadedResolver()
         self.allow_private = allow_private
 
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         found = await self._inner.resolve(host, port, family)
         if not self.allow_private:
             blocked = [r["host"] for r in found if not public(r["host"])]
@@ -69,7 +71,7 @@ class CheckedResolver(AbstractResolver):
 
 
 class _Text(html.parser.HTMLParser):
-    SKIP = {"script", "style", "noscript", "template", "svg"}
+    SKIP: ClassVar[frozenset[str]] = frozenset({"script", "style", "noscript", "template", "svg"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -110,7 +112,8 @@ async def fetch(url: str, allow_private: bool) -> tuple[int, str, str]:
                 raise ToolError(f"{parts.hostname} is a loopback or private address; "
                                 "web_fetch does not reach this host or its network")
             try:
-                async with session.get(url, allow_redirects=False, headers={"User-Agent": "openclaw-web-fetch"}) as resp:
+                headers = {"User-Agent": "openclaw-web-fetch"}
+                async with session.get(url, allow_redirects=False, headers=headers) as resp:
                     if resp.status in (301, 302, 303, 307, 308) and resp.headers.get("Location"):
                         url = urljoin(url, resp.headers["Location"])
                         continue

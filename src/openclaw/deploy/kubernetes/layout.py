@@ -51,7 +51,8 @@ def secret_name(instance: str) -> str:
 
 
 def labels(instance: str) -> dict[str, str]:
-    return {APP_LABEL: APP, INSTANCE_LABEL: instance.lower().replace("_", "-"), "app.kubernetes.io/component": "gateway"}
+    return {APP_LABEL: APP, INSTANCE_LABEL: instance.lower().replace("_", "-"),
+            "app.kubernetes.io/component": "gateway"}
 
 
 def selector(instance: str) -> dict[str, str]:

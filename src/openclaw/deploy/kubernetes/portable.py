@@ -70,9 +70,9 @@ class _Extractor:
 
     def walk(self, node: Any, path: tuple[Any, ...] = ()) -> Any:
         if isinstance(node, dict):
-            return {k: self.leaf(k, v, path + (k,)) for k, v in node.items()}
+            return {k: self.leaf(k, v, (*path, k)) for k, v in node.items()}
         if isinstance(node, list):
-            return [self.walk(v, path + (i,)) for i, v in enumerate(node)]
+            return [self.walk(v, (*path, i)) for i, v in enumerate(node)]
         return node
 
     def leaf(self, key: str, value: Any, path: tuple[Any, ...]) -> Any:
@@ -226,7 +226,9 @@ def pod_config(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]
     return out
 
 
-def _workspace_files(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+def _workspace_files(
+    raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
     from openclaw.agents.workspace import prompt_files, workspace_dir
 
     files, skipped = prompt_files(workspace_dir(Config(raw), paths, env))

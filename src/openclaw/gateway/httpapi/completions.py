@@ -58,14 +58,15 @@ async def chat_completions(request: web.Request, gateway: GatewayContext) -> web
     messages = _check(body)
     agents = runtime(gateway)
     agent = agent_for(request, agents, body.get("model"))
-    prompt = prompt_from([("tool" if m.get("role") == "function" else str(m.get("role") or ""), text_of(m.get("content")))
-                          for m in messages])
+    prompt = prompt_from([("tool" if m.get("role") == "function" else str(m.get("role") or ""),
+                           text_of(m.get("content"))) for m in messages])
     key = session_for(request, agents, agent, body.get("user"), "openai")
     run = await turns.start(request, gateway, agents, agent, key, prompt, "chat.completions",
                             f"chatcmpl_{uuid.uuid4().hex}")
     model = model_name(body)
     if body.get("stream"):
-        include_usage = isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage") is True
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
         return await _stream(turns.EventStream(request, gateway.settings.limits), run, model, include_usage)
     await turns.finish(request, run)
     if run.status != "ok":

@@ -56,7 +56,8 @@ def _checked(job: dict[str, Any], changed: dict[str, Any]) -> None:
     if not isinstance(payload, dict) or payload.get("kind", "agentTurn") != "agentTurn" or not payload.get("message"):
         raise RpcError(INVALID_REQUEST, 'payload must be {"kind": "agentTurn", "message": "..."}')
     delivery = job.get("delivery")
-    if delivery is not None and (not isinstance(delivery, dict) or not delivery.get("channel") or not delivery.get("to")):
+    if delivery is not None and (not isinstance(delivery, dict) or not delivery.get("channel")
+                                 or not delivery.get("to")):
         raise RpcError(INVALID_REQUEST, 'delivery must be {"channel": "telegram", "to": "<chat id>"}')
 
 
@@ -93,8 +94,9 @@ async def cron_add(ctx: CallContext) -> dict[str, Any]:
     assert scheduler is not None  # started
     if len(scheduler.jobs) >= MAX_JOBS:
         raise RpcError(INVALID_REQUEST, f"at most {MAX_JOBS} cron jobs per gateway")
-    job: dict[str, Any] = {"id": str(uuid.uuid4()), "createdAtMs": now_ms(), "enabled": True, "sessionTarget": "isolated",
-                           "wakeMode": "now", **{k: ctx.params[k] for k in EDITABLE if k in ctx.params}}
+    job: dict[str, Any] = {"id": str(uuid.uuid4()), "createdAtMs": now_ms(), "enabled": True,
+                           "sessionTarget": "isolated", "wakeMode": "now",
+                           **{k: ctx.params[k] for k in EDITABLE if k in ctx.params}}
     job["payload"] = {"kind": "agentTurn", **job["payload"]}
     _checked(job, job)
     if job.get("agentId"):

@@ -52,7 +52,8 @@ async def _decide(ctx: CallContext, decision: str) -> dict[str, Any]:
     if found is None:
         raise RpcError(INVALID_REQUEST, "unknown requestId")
     await _resolved(ctx, request_id, found["deviceId"], decision)
-    return {"requestId": request_id, "deviceId": found["deviceId"], **({"device": found} if decision == "approved" else {})}
+    shown = {"device": found} if decision == "approved" else {}
+    return {"requestId": request_id, "deviceId": found["deviceId"], **shown}
 
 
 @method("device.pair.approve", scope=ADMIN, params="DeviceRequestParams")

@@ -40,7 +40,7 @@ class Method:
         if self.params is None:
             return None
         # ~40 classes a gateway needs only once called; named whole: the package would import every method
-        import openclaw.gateway.methods.schemas as schemas  # noqa: PLR0402
+        import openclaw.gateway.methods.schemas as schemas
 
         model: type = getattr(schemas, self.params)
         return model

@@ -53,7 +53,7 @@ class GatewayLocks:
                 self.release()
                 owner = read_owner(lock.path) or {}
                 pid = owner.get("pid", "unknown")
-                waited = int(round((time.monotonic() - started) * 1000))
+                waited = round((time.monotonic() - started) * 1000)
                 if owner.get("role") not in (None, "gateway"):
                     raise GatewayLockError(f"`openclaw {owner['role']}` (pid {pid}) is using this state dir; "
                                            f"lock timeout after {waited}ms")

@@ -8,6 +8,7 @@ and costs an idle gateway nothing like a native watcher thread would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -51,10 +52,8 @@ class ConfigWatcher:
 
     async def _run(self) -> None:
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):  # the poll interval passed: look anyway
                 await asyncio.wait_for(self._poke.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
             self._poke.clear()
             current = _signature(self.path)
             if current == self._last:

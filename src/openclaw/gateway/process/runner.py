@@ -334,4 +334,4 @@ def run_gateway(paths: InstancePaths, options: RunOptions, env: Mapping[str, str
     return GatewayRunner(paths, options, env).run()
 
 
-__all__ = ["run_gateway", "GatewayRunner", "GatewayLockError"]
+__all__ = ["GatewayLockError", "GatewayRunner", "run_gateway"]

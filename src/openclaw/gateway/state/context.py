@@ -240,7 +240,8 @@ class GatewayContext:
         self.save_devices()
         self.broadcast("device.pair.requested", {"requestId": details["requestId"], "deviceId": details["deviceId"],
                                                  "role": details.get("requestedRole"),
-                                                 "scopes": details.get("requestedScopes"), "ts": int(time.time() * 1000)})
+                                                 "scopes": details.get("requestedScopes"),
+                                                 "ts": int(time.time() * 1000)})
 
     def save_devices(self) -> None:
         def done(task: asyncio.Future[None]) -> None:

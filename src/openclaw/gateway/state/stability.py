@@ -39,12 +39,13 @@ class StabilityRecorder:
         self.records.append({"seq": self.seq, "ts": int(time.time() * 1000), "type": kind,
                              **{k: v for k, v in fields.items() if v is not None}})
 
-    def snapshot(self, limit: int = DEFAULT_LIMIT, kind: str | None = None, since_seq: int | None = None) -> dict[str, Any]:
+    def snapshot(self, limit: int = DEFAULT_LIMIT, kind: str | None = None,
+                 since_seq: int | None = None) -> dict[str, Any]:
         self.record("diagnostic.memory.sample", memory={"rssBytes": rss_bytes()})
         chosen = [r for r in self.records if (kind is None or r["type"] == kind)
                   and (since_seq is None or r["seq"] > since_seq)]
         return {
-            "generatedAt": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z",
+            "generatedAt": f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}.{int(time.time() * 1000) % 1000:03d}Z",
             "capacity": self.capacity, "count": len(chosen), "dropped": self.dropped,
             "firstSeq": chosen[0]["seq"] if chosen else None, "lastSeq": chosen[-1]["seq"] if chosen else None,
             "events": chosen[-limit:], "summary": _summary(chosen),

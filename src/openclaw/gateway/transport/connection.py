@@ -213,7 +213,8 @@ class Connection:
         frame, problem = decode_frame(text)
         if problem:
             req_id = frame.get("id") if isinstance(frame, dict) and isinstance(frame.get("id"), str) else None
-            self.send(res_err(req_id or "invalid", RpcError(INVALID_REQUEST, f"invalid request frame: {problem}").shape()))
+            error = RpcError(INVALID_REQUEST, f"invalid request frame: {problem}")
+            self.send(res_err(req_id or "invalid", error.shape()))
             return
         if self.in_flight >= self.limits.max_in_flight:
             self.send(res_err(frame["id"], BUSY.shape()))
@@ -236,7 +237,7 @@ class Connection:
             return
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a handler bug must not take the connection down
+        except Exception as exc:  # noqa: BLE001 - a handler bug must not take the connection down
             logfile.error(f"method {name} failed: {exc!r}"[:2000], subsystem="rpc")
             self.send(res_err(req_id, RpcError(UNAVAILABLE, str(exc) or type(exc).__name__).shape()))
             return

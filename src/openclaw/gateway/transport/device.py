@@ -19,7 +19,7 @@ def verify_device(params: dict[str, Any], nonce: str, now_ms: int) -> str:
         raise _fail("device public key invalid", "DEVICE_AUTH_PUBLIC_KEY_INVALID", "device-public-key")
     try:
         raw_key = normalize_public_key(device.get("publicKey"))
-    except Exception:
+    except Exception:  # noqa: BLE001 - every malformed key (base64, PEM, algorithm) is the same refusal
         raise _fail("device public key invalid", "DEVICE_AUTH_PUBLIC_KEY_INVALID", "device-public-key") from None
     device_id = device_id_for(raw_key)
     if str(device.get("id", "")).lower() != device_id:

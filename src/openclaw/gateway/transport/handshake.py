@@ -131,7 +131,8 @@ def negotiate(params: dict[str, Any]) -> int | None:
 
 
 def check_connect(frame: dict[str, Any], peer: Peer, draining: bool, allowed_origins: Sequence[str],
-                  auth: AuthConfig, limiter: RateLimiter, devices: DeviceStore | None = None) -> tuple[int, str, str, list[str]]:
+                  auth: AuthConfig, limiter: RateLimiter,
+                  devices: DeviceStore | None = None) -> tuple[int, str, str, list[str]]:
     """Every rule up to the scopes: (protocol, auth method, role, scopes), or ConnectRejected."""
     if frame["method"] != "connect":
         raise ConnectRejected(INVALID_REQUEST, "invalid handshake: first request must be connect")

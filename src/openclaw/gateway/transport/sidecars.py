@@ -82,8 +82,8 @@ class Sidecars:
             dirs = state_dirs_near(s.paths.home, s.paths.state_dir, running)
             return Fence.of(dirs, s.paths.state_dir, is_workspace_name)
 
-        canvas = CanvasHost(lambda: canvas_root(self.state.settings, self.env), s.snapshot.get("canvasHost", "liveReload") is not False,
-                            fence=fence)
+        live_reload = s.snapshot.get("canvasHost", "liveReload") is not False
+        canvas = CanvasHost(lambda: canvas_root(self.state.settings, self.env), live_reload, fence=fence)
         try:
             canvas.ensure_starter()
         except OSError as exc:

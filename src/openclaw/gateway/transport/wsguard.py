@@ -90,10 +90,10 @@ def install(request: web.Request, limit: int, on_violation: Callable[[], None]) 
     """Put a guard in front of a prepared WebSocket's parser (None if aiohttp has none to wrap)."""
     protocol = request.protocol
     inner = getattr(protocol, "_payload_parser", None)
-    if inner is None:
+    if protocol is None or inner is None:
         return None
     guard = PreauthGuard(inner, limit, on_violation)
-    setattr(protocol, "_payload_parser", guard)  # aiohttp's private parser slot (no public hook)
+    protocol._payload_parser = guard  # aiohttp's private parser slot (no public hook)
     return guard
 
 
@@ -102,5 +102,5 @@ def remove(request: web.Request, guard: PreauthGuard | None) -> None:
     if guard is None:
         return
     inner = guard.inner
-    if getattr(protocol, "_payload_parser", None) is guard:
-        setattr(protocol, "_payload_parser", inner)
+    if protocol is not None and getattr(protocol, "_payload_parser", None) is guard:
+        protocol._payload_parser = inner
