@@ -23,4 +23,6 @@ make_venv
 if [ "${OPENCLAW_SKIP_CHECKS:-}" != 1 ]; then
   bash scripts/check.sh  # lint, types, layers: a failure stops here, before the tests
 fi
-exec .venv/bin/python -m pytest "$@"
+# The tests mostly wait on real processes and sockets: a few workers keep 2 cores busy. One worker
+# per module (its shared gateways made once); OPENCLAW_TEST_WORKERS=0 runs in this process.
+exec .venv/bin/python -m pytest -n "${OPENCLAW_TEST_WORKERS:-4}" --dist loadgroup "$@"

@@ -17,6 +17,20 @@ from helpers import Env, Gateway, free_base, make_env
 from model_standin import ModelStandin
 
 
+# Modules whose instances take the port planner's own choices (18789 and the bases it seeds above
+# it) or assert that those are free on the host: in a parallel run (pytest-xdist, scripts/test.sh)
+# they run one after another on one worker. Every other gateway takes a port from its worker's band.
+HOST_PORT_MODULES = {"test_ports_setup", "test_onboard", "test_kubernetes", "test_mixed_host", "test_canvas",
+                     "test_sandbox", "test_config_interop"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One xdist group per module (its module-scoped gateways are made once), the planner's in one."""
+    for item in items:
+        module = item.module.__name__ if isinstance(item, pytest.Function) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("host-ports" if module in HOST_PORT_MODULES else module))
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> Env:
     return make_env(tmp_path)

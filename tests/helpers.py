@@ -51,14 +51,26 @@ def port_free(port: int) -> bool:
     return True
 
 
-def free_base(rng: random.Random | None = None) -> int:
-    """A base port whose footprint (base..base+110) is currently unused.
+PORTS_LOW, PORTS_HIGH = 20_000, 32_000  # below Linux's ephemeral range (32768+): no client socket takes one
 
-    Drawn below Linux's ephemeral range (32768+), so no client socket grabs it meanwhile.
-    """
+
+def port_band() -> tuple[int, int]:
+    """This test process's share of the port range: with parallel workers (pytest-xdist) each has
+    its own band, so two workers' gateways never meet, and none meets the planner's (18789 up)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    width = (PORTS_HIGH - PORTS_LOW) // max(count, 1)
+    low = PORTS_LOW + index * width
+    return low, low + width - 200  # room for the footprint above the last base
+
+
+def free_base(rng: random.Random | None = None) -> int:
+    """A base port whose footprint (base..base+110) is currently unused, in this worker's band."""
     rng = rng or random.Random()
+    low, high = port_band()
     for _ in range(200):
-        base = rng.randrange(20_000, 32_000)
+        base = rng.randrange(low, high)
         if all(port_free(p) for p in (base, base + 2, base + 4, base + 11, base + 60, base + 110)):
             return base
     raise RuntimeError("no free port block")
