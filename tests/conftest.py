@@ -16,7 +16,6 @@ from fake_telegram import FakeTelegram
 from helpers import Env, Gateway, free_base, make_env
 from model_standin import ModelStandin
 
-
 # Modules whose instances take the port planner's own choices (18789 and the bases it seeds above
 # it) or assert that those are free on the host: in a parallel run (pytest-xdist, scripts/test.sh)
 # they run one after another on one worker. Every other gateway takes a port from its worker's band.
