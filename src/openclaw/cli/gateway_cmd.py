@@ -11,8 +11,7 @@ import click
 
 from openclaw.cli.app import LazyGroup
 from openclaw.cli.output import json_option, print_json
-from openclaw.cli.rpc_common import capability, connect, rpc_options, target_from
-from openclaw.client.rpc import GatewayCallError, GatewayClient, GatewayUnreachable
+from openclaw.cli.flags import rpc_options
 from openclaw.errors import OpenClawError
 from openclaw.profiles.paths import resolve_paths
 
@@ -122,6 +121,8 @@ def probe_target(url: str, token: str | None, password: str | None, timeout_ms: 
 @rpc_options
 @json_option
 def probe_cmd(url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
+    from openclaw.cli.rpc_common import target_from
+
     target = target_from(url, token, password)
     kind = "explicit" if target.explicit_url else "localLoopback"
     from openclaw.client.identity import load_or_create
@@ -166,6 +167,9 @@ def call_cmd(method: str, params_json: str | None, url: str | None, token: str |
             params = json.loads(params_json)
         except ValueError as exc:
             raise OpenClawError(f"--params is not valid JSON: {exc}") from None
+    from openclaw.cli.rpc_common import connect, target_from
+    from openclaw.client.rpc import GatewayCallError, GatewayUnreachable
+
     target = target_from(url, token, password)
     client = connect(target, timeout)
     try:
