@@ -71,6 +71,9 @@ def probe_target(url: str, token: str | None, password: str | None, timeout_ms: 
                  identity: Any = None) -> dict[str, Any]:
     """Connect as a probe client (with this profile's device key, as upstream's CLI does: its
     gateway grants a probe's scopes by device) and run upstream's four read RPCs."""
+    from openclaw.cli.rpc_common import capability
+    from openclaw.client.rpc import GatewayCallError, GatewayClient, GatewayUnreachable
+
     result: dict[str, Any] = {"url": url, "connect": {"ok": False, "rpcOk": False, "scopeLimited": False}}
     client = GatewayClient(url, token, password, mode="probe", min_protocol=3, max_protocol=4,
                            scopes=["operator.read"], timeout=timeout_ms / 1000, identity=identity)
