@@ -38,7 +38,8 @@ def runs_gateway(argv: Sequence[str]) -> bool:
         if token.startswith("-"):
             i += 2 if token in _VALUED else 1
             continue
-        return token == "run"  # the first positional names the subcommand
+        # the first positional names the subcommand; help after it still runs nothing
+        return token == "run" and not {"-h", "--help"} & set(argv[i + 1:])
     return True
 
 
