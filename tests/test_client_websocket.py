@@ -12,8 +12,18 @@ from collections.abc import Callable
 
 import pytest
 
-from openclaw.client.websocket import (GUID, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT,
-                                       HandshakeError, WebSocket, WebSocketClosed)
+from openclaw.client.websocket import (
+    GUID,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONT,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    HandshakeError,
+    WebSocket,
+    WebSocketClosed,
+)
 
 
 def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:

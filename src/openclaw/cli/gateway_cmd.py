@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from openclaw.cli.app import LazyGroup
-from openclaw.cli.output import json_option, print_json
 from openclaw.cli.flags import rpc_options
+from openclaw.cli.output import json_option, print_json
 from openclaw.errors import OpenClawError
 from openclaw.profiles.paths import resolve_paths
 

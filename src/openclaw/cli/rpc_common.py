@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from openclaw.cli.flags import rpc_options as rpc_options
 from openclaw.client.rpc import GatewayCallError, GatewayClient, GatewayUnreachable
 from openclaw.client.target import Target, resolve_target
 from openclaw.errors import OpenClawError

@@ -12,12 +12,13 @@ No extensions (no compression), no subprotocols, no proxies: a gateway is reache
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import socket
 import struct
 import time
 from urllib.parse import urlsplit
+
+from openclaw.digests import sha1
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 MAX_HEADER_BYTES = 16_384  # the server's handshake answer
@@ -39,7 +40,7 @@ class WebSocketClosed(Exception):
 
 
 def accept_key(key: str) -> str:
-    return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+    return base64.b64encode(sha1((key + GUID).encode()).digest()).decode()
 
 
 def mask(payload: bytes, key: bytes) -> bytes:
@@ -88,7 +89,8 @@ class WebSocket:
             raise HandshakeError(f"{url} isn't a valid URI: bad port") from None
         host = parts.hostname
         deadline = time.monotonic() + timeout
-        sock = socket.create_connection((host, port), timeout=timeout)
+        # an ASCII name goes to the resolver as bytes, sparing the import of the IDNA codec
+        sock = socket.create_connection((host.encode() if host.isascii() else host, port), timeout=timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if parts.scheme == "wss":
@@ -194,7 +196,7 @@ class WebSocket:
             self.sock.close()
 
     def _read_frame_or_close(self, deadline: float) -> None:
-        fin, opcode, payload = self._read_frame(deadline)
+        _, opcode, payload = self._read_frame(deadline)
         if opcode >= OP_CLOSE:
             self._control(opcode, payload, deadline)
 

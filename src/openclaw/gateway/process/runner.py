@@ -25,8 +25,8 @@ from openclaw.config.keypath import changed_paths
 from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config, seed_config
 from openclaw.errors import ConfigError, GatewayLockError, OpenClawError
-from openclaw.gateway.process.crashloop import CrashLoopBreaker
 from openclaw.gateway.process import preload
+from openclaw.gateway.process.crashloop import CrashLoopBreaker
 from openclaw.gateway.process.locks import GatewayLocks
 from openclaw.gateway.process.reload import ConfigWatcher
 from openclaw.gateway.process.services import GatewayServices, Teardown, at_once
