@@ -23,26 +23,18 @@ would have imported aiohttp anyway. Only `openclaw gateway` / `openclaw gateway 
 
 from __future__ import annotations
 
-import sys
 import threading
-
-# While both threads import, the interpreter switches between them every 0.2 ms instead of 5:
-# an import makes many short system calls (stat, open, read) that release the GIL, and at the
-# default interval each one can leave the importing thread waiting out the other's whole slice.
-SWITCH_INTERVAL_S = 0.0002
 
 _thread: threading.Thread | None = None
 _error: BaseException | None = None
 
 
-def _import(interval: float) -> None:
+def _import() -> None:
     global _error
     try:
         import aiohttp  # noqa: F401 - the whole point: its import, off the main thread
     except BaseException as exc:  # noqa: BLE001 - kept for join, which raises it where it matters
         _error = exc
-    finally:
-        sys.setswitchinterval(interval)  # the interpreter's own again, once one thread is left
 
 
 def start() -> None:
@@ -50,9 +42,7 @@ def start() -> None:
     with an import half done."""
     global _thread
     if _thread is None:
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
-        _thread = threading.Thread(target=_import, args=(interval,), name="openclaw-preload-aiohttp")
+        _thread = threading.Thread(target=_import, name="openclaw-preload-aiohttp")
         _thread.start()
 
 
