@@ -14,6 +14,7 @@ Starts real gateways in a throwaway HOME (nothing touches ~/.openclaw) and print
 
     python bench/start.py                    # 10 pairs, 10 health calls
     python bench/start.py --runs 20 --importtime 5
+    python bench/start.py --baseline /path/to/old/src     # the old code's start in each round too
 """
 
 from __future__ import annotations
@@ -39,34 +40,54 @@ from run import PY, Bench, machine, memory, wait_healthy
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
-def _gateway(b: Bench, profile: str, *flags: str, stderr: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([PY, *flags, "-m", "openclaw", "--profile", profile, "gateway"], env=b.env,
+def _gateway(b: Bench, profile: str, *flags: str, stderr: Any = subprocess.DEVNULL,
+             src: str | None = None) -> subprocess.Popen[bytes]:
+    env = b.env if src is None else {**b.env, "PYTHONPATH": src}
+    proc = subprocess.Popen([PY, *flags, "-m", "openclaw", "--profile", profile, "gateway"], env=env,
                             stdout=subprocess.DEVNULL, stderr=stderr)
     b.procs.append(proc)
     return proc
 
 
-def paired(b: Bench, port: int, runs: int) -> dict[str, Any]:
+def _start(b: Bench, port: int, src: str | None = None, profile: str = "start") -> float:
+    t0 = time.perf_counter()
+    proc = _gateway(b, profile, src=src)
+    wait_healthy(port, proc)
+    took = time.perf_counter() - t0
+    b.stop_all()
+    return took
+
+
+def paired(b: Bench, port: int, runs: int, baseline: str | None = None, base_port: int = 0) -> dict[str, Any]:
     """Start-to-healthy and a bare aiohttp import, in turn; medians and the median pair ratio. One
-    start first, not counted: it compiles nothing (see main) but validates the new config once."""
+    start first, not counted: it compiles nothing (see main) but validates the new config once.
+    With `baseline` (another checkout's src/), its start runs in each round too, so the two codes
+    meet the same machine; in a profile of its own, since the record of a validated config names
+    the code that judged it (each code would validate again after the other)."""
     wait_healthy(port, _gateway(b, "start"))
     b.stop_all()
-    starts, bare, ratios = [], [], []
+    if baseline:
+        _start(b, base_port, baseline, "base")
+    starts, bare, ratios, base, base_ratios = [], [], [], [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
-        proc = _gateway(b, "start")
-        wait_healthy(port, proc)
-        start = time.perf_counter() - t0
-        b.stop_all()
+        start = _start(b, port)
         t0 = time.perf_counter()
         subprocess.run([PY, "-c", "import aiohttp"], env=b.env, check=True)
         imp = time.perf_counter() - t0
         starts.append(start)
         bare.append(imp)
         ratios.append(start / imp)
-    return {"runs": runs, "start_median_s": statistics.median(starts), "start_min_s": min(starts),
-            "start_max_s": max(starts), "import_aiohttp_median_s": statistics.median(bare),
-            "ratio_median": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios)}
+        if baseline:
+            base.append(_start(b, base_port, baseline, "base"))
+            base_ratios.append(base[-1] / imp)
+    out = {"runs": runs, "start_median_s": statistics.median(starts), "start_min_s": min(starts),
+           "start_max_s": max(starts), "import_aiohttp_median_s": statistics.median(bare),
+           "ratio_median": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios)}
+    if baseline:
+        out.update(baseline_start_median_s=statistics.median(base),
+                   baseline_ratio_median=statistics.median(base_ratios),
+                   vs_baseline_median=statistics.median(s / o for s, o in zip(starts, base, strict=True)))
+    return out
 
 
 def health_and_idle(b: Bench, port: int, runs: int, settle: float) -> dict[str, Any]:
@@ -114,6 +135,7 @@ def main() -> None:
     parser.add_argument("--idle-settle", type=float, default=3.0, help="seconds idle before measuring memory")
     parser.add_argument("--importtime", type=int, default=0, metavar="N", help="also N starts under -X importtime")
     parser.add_argument("--top", type=int, default=25, help="modules listed per -X importtime table")
+    parser.add_argument("--baseline", metavar="SRC", help="another checkout's src/ to start in each round too")
     parser.add_argument("--json", action="store_true", help="print raw JSON results")
     args = parser.parse_args()
 
@@ -122,12 +144,15 @@ def main() -> None:
     import openclaw
 
     compileall.compile_dir(str(Path(openclaw.__file__).parent), quiet=1)
+    if args.baseline:
+        compileall.compile_dir(str(Path(args.baseline) / "openclaw"), quiet=1)
     root = Path(tempfile.mkdtemp(prefix="openclaw-bench-start-"))
     bench = Bench(root)
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
     try:
         port = bench.setup("start")
-        results["paired"] = paired(bench, port, args.runs)
+        base_port = bench.setup("base") if args.baseline else 0
+        results["paired"] = paired(bench, port, args.runs, args.baseline, base_port)
         results["cli"] = health_and_idle(bench, port, args.health_runs, args.idle_settle)
         if args.importtime:
             results["importtime"] = importtime(bench, port, args.importtime, args.top)
@@ -143,6 +168,10 @@ def main() -> None:
           f"max {p['start_max_s'] * 1000:.0f}); bare `import aiohttp` {p['import_aiohttp_median_s'] * 1000:.0f} ms; "
           f"ratio per pair median {p['ratio_median']:.2f} (min {p['ratio_min']:.2f}, max {p['ratio_max']:.2f}), "
           f"{p['runs']} pairs")
+    if "baseline_start_median_s" in p:
+        print(f"baseline {args.baseline}: start median {p['baseline_start_median_s'] * 1000:.0f} ms, ratio to the "
+              f"bare import {p['baseline_ratio_median']:.2f}; "
+              f"this code / baseline per round {p['vs_baseline_median']:.2f}")
     print(f"`openclaw health`: median {c['health_median_s'] * 1000:.0f} ms (min {c['health_min_s'] * 1000:.0f}, "
           f"max {c['health_max_s'] * 1000:.0f}), {c['runs']} runs")
     print(f"idle: RSS {c['idle_rss_mb']:.1f} MB, PSS {c['idle_pss_mb']:.1f} MB, private {c['idle_private_mb']:.1f} MB")

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from helpers import PY, Env
 
-HEAVY = ("aiohttp", "pydantic", "cryptography", "rich", "psutil", "json5")
+HEAVY = ("aiohttp", "pydantic", "cryptography", "rich", "psutil", "json5", "websockets")
 
 
 def imported_modules(env: Env, *args: str) -> set[str]:
@@ -37,6 +37,8 @@ def top_level(mods: set[str]) -> set[str]:
         (["models", "status"], {"rich"}),
         (["sessions"], {"rich"}),
         (["agent", "-m", "hi", "--url", "ws://127.0.0.1:9", "--token", "t"], set()),
+        (["gateway", "--help"], set()),  # no server (and no aiohttp import begun in a thread) for help
+        (["gateway", "status", "--url", "ws://127.0.0.1:9"], {"rich"}),
     ],
 )
 def test_client_commands_stay_light(env: Env, args: list[str], allowed: set[str]) -> None:
@@ -53,3 +55,9 @@ def test_validation_loads_pydantic_only_when_needed(env: Env) -> None:
     env.write_config({"gateway": {"mode": "local"}})
     assert "pydantic" in top_level(imported_modules(env, "config", "validate"))
     assert "pydantic" not in top_level(imported_modules(env, "config", "get", "gateway.mode"))
+
+
+def test_a_ws_url_does_not_load_tls(env: Env) -> None:
+    env.write_config({"gateway": {"mode": "local", "port": 9}})
+    loaded = imported_modules(env, "health", "--url", "ws://127.0.0.1:9")
+    assert not loaded & {"ssl", "importlib.metadata"}, sorted(loaded & {"ssl", "importlib.metadata"})

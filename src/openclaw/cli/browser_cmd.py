@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
+from openclaw.cli.flags import rpc_options
 from openclaw.cli.output import print_json, short_path
-from openclaw.cli.rpc_common import connect, down_error, rpc_options, target_from
+from openclaw.cli.rpc_common import connect, down_error, target_from
 from openclaw.client.rpc import GatewayCallError, GatewayUnreachable
 from openclaw.errors import OpenClawError
 

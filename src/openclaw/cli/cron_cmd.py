@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
+from openclaw.cli.flags import rpc_options
 from openclaw.cli.output import json_option, print_json, table
-from openclaw.cli.rpc_common import call_once, rpc_options, target_from
+from openclaw.cli.rpc_common import call_once, target_from
 
 ADMIN = ["operator.admin", "operator.read"]
 

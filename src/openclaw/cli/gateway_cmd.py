@@ -10,9 +10,8 @@ from typing import Any
 import click
 
 from openclaw.cli.app import LazyGroup
+from openclaw.cli.flags import rpc_options
 from openclaw.cli.output import json_option, print_json
-from openclaw.cli.rpc_common import capability, connect, rpc_options, target_from
-from openclaw.client.rpc import GatewayCallError, GatewayClient, GatewayUnreachable
 from openclaw.errors import OpenClawError
 from openclaw.profiles.paths import resolve_paths
 
@@ -72,6 +71,9 @@ def probe_target(url: str, token: str | None, password: str | None, timeout_ms: 
                  identity: Any = None) -> dict[str, Any]:
     """Connect as a probe client (with this profile's device key, as upstream's CLI does: its
     gateway grants a probe's scopes by device) and run upstream's four read RPCs."""
+    from openclaw.cli.rpc_common import capability
+    from openclaw.client.rpc import GatewayCallError, GatewayClient, GatewayUnreachable
+
     result: dict[str, Any] = {"url": url, "connect": {"ok": False, "rpcOk": False, "scopeLimited": False}}
     client = GatewayClient(url, token, password, mode="probe", min_protocol=3, max_protocol=4,
                            scopes=["operator.read"], timeout=timeout_ms / 1000, identity=identity)
@@ -122,6 +124,8 @@ def probe_target(url: str, token: str | None, password: str | None, timeout_ms: 
 @rpc_options
 @json_option
 def probe_cmd(url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
+    from openclaw.cli.rpc_common import target_from
+
     target = target_from(url, token, password)
     kind = "explicit" if target.explicit_url else "localLoopback"
     from openclaw.client.identity import load_or_create
@@ -166,6 +170,9 @@ def call_cmd(method: str, params_json: str | None, url: str | None, token: str |
             params = json.loads(params_json)
         except ValueError as exc:
             raise OpenClawError(f"--params is not valid JSON: {exc}") from None
+    from openclaw.cli.rpc_common import connect, target_from
+    from openclaw.client.rpc import GatewayCallError, GatewayUnreachable
+
     target = target_from(url, token, password)
     client = connect(target, timeout)
     try:

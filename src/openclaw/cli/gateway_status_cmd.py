@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
+from openclaw.cli.flags import rpc_options
 from openclaw.cli.output import json_option, kv, print_json, short_path
-from openclaw.cli.rpc_common import call, connect_for_capability, rpc_options, target_from
+from openclaw.cli.rpc_common import call, connect_for_capability, target_from
 from openclaw.errors import OpenClawError
 from openclaw.profiles.paths import InstancePaths, resolve_paths
 

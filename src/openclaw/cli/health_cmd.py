@@ -6,8 +6,9 @@ from typing import Any
 
 import click
 
+from openclaw.cli.flags import rpc_options
 from openclaw.cli.output import json_option, kv, print_json
-from openclaw.cli.rpc_common import call_once, rpc_options, target_from
+from openclaw.cli.rpc_common import call_once, target_from
 
 
 def model_line(runtime: dict[str, Any] | None, payload: dict[str, Any] | None = None) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from openclaw.cli.rpc_common import call, connect, down_error, rpc_options, target_from
+from openclaw.cli.flags import rpc_options
+from openclaw.cli.rpc_common import call, connect, down_error, target_from
 from openclaw.client.rpc import GatewayUnreachable
 from openclaw.logtail import format_log_line, read_tail
 from openclaw.profiles.paths import resolve_paths

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
-
-import click
 
 from openclaw.client.rpc import GatewayCallError, GatewayClient, GatewayUnreachable
 from openclaw.client.target import Target, resolve_target
 from openclaw.errors import OpenClawError
 from openclaw.profiles.paths import resolve_paths
-
-
-def rpc_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """`--url/--token/--password/--timeout` for commands that talk to a gateway."""
-    func = click.option("--timeout", type=click.IntRange(100, 600_000), default=10_000, show_default=True,
-                        help="Timeout in ms.")(func)
-    func = click.option("--password", help="Gateway password (default: the profile's).")(func)
-    func = click.option("--token", help="Gateway token (default: the profile's).")(func)
-    func = click.option("--url", help="Gateway URL, e.g. ws://127.0.0.1:19789 (credentials must be explicit).")(func)
-    return func
 
 
 def target_from(url: str | None, token: str | None, password: str | None, port: int | None = None) -> Target:

@@ -6,9 +6,10 @@ from typing import Any
 
 import click
 
+from openclaw.cli.flags import rpc_options
 from openclaw.cli.health_cmd import model_line
 from openclaw.cli.output import json_option, print_json, short_path, table
-from openclaw.cli.rpc_common import call, connect_for_capability, rpc_options, target_from
+from openclaw.cli.rpc_common import call, connect_for_capability, target_from
 
 
 def _duration(ms: int) -> str:

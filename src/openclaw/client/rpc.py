@@ -1,24 +1,24 @@
 """A small synchronous protocol-v4 client for one-shot CLI commands.
 
-It uses the `websockets` sync client, which imports in a fraction of the
-time aiohttp needs, keeping every CLI command well under 0.3 s.
+It speaks WebSocket through `openclaw.client.websocket`, a small standard-library client,
+whose import costs next to nothing, keeping every CLI command well under 0.3 s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import platform
-import socket
 import time
 import uuid
 from typing import Any
 
 from openclaw import __version__
+from openclaw.client.websocket import HandshakeError, WebSocket, WebSocketClosed
 from openclaw.errors import OpenClawError
 
 DEFAULT_TIMEOUT_S = 10.0
+MAX_MESSAGE_BYTES = 26_214_400  # the largest answer a command accepts (a whole log tail, a config)
 CLI_SCOPES = ["operator.admin", "operator.read", "operator.write", "operator.approvals",
               "operator.questions", "operator.pairing", "operator.talk.secrets"]
 
@@ -70,25 +70,17 @@ class GatewayClient:
         self.accepted: dict[str, Any] | None = None
         self.connect_ms = 0.0
         self._ids = itertools.count(1)
-        self._ws: Any = None
-        self._stack = contextlib.ExitStack()
+        self._ws: WebSocket | None = None
 
     # -- connection ----------------------------------------------------------
     def connect(self) -> dict[str, Any]:
-        from websockets.exceptions import InvalidHandshake, InvalidURI
-        from websockets.sync.client import connect
-
         started = time.perf_counter()
         try:
-            # entered as a context manager: the form every websockets version supports
-            self._ws = self._stack.enter_context(
-                connect(self.url, open_timeout=self.timeout, close_timeout=1, max_size=26_214_400,
-                        compression=None, user_agent_header=f"openclaw-python/{__version__}")
-            )
-            self._ws.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._ws = WebSocket.connect(self.url, self.timeout, MAX_MESSAGE_BYTES,
+                                         user_agent=f"openclaw-python/{__version__}")
         except (OSError, TimeoutError) as exc:
             raise GatewayUnreachable(self.url, _reason(exc)) from None
-        except (InvalidHandshake, InvalidURI) as exc:
+        except HandshakeError as exc:
             raise GatewayUnreachable(self.url, f"not a gateway WebSocket: {exc}") from None
         challenge = self._next_event("connect.challenge")
         nonce = (challenge.get("payload") or {}).get("nonce")
@@ -125,9 +117,8 @@ class GatewayClient:
 
     def close(self) -> None:
         if self._ws is not None:
-            self._ws = None
-            with contextlib.suppress(Exception):  # closing a dead socket is not an error
-                self._stack.close()
+            ws, self._ws = self._ws, None
+            ws.close(timeout=1.0)
 
     def __enter__(self) -> GatewayClient:
         self.connect()
@@ -166,28 +157,29 @@ class GatewayClient:
                 raise GatewayCallError(msg.get("error") or {}, close_code)
 
     def _send(self, frame: dict[str, Any]) -> None:
-        from websockets.exceptions import ConnectionClosed
-
+        if self._ws is None:
+            raise GatewayUnreachable(self.url, "connection closed (no code)")
         try:
-            self._ws.send(json.dumps(frame))
-        except ConnectionClosed as exc:
-            code = exc.rcvd.code if exc.rcvd else "no code"
-            raise GatewayUnreachable(self.url, f"connection closed ({code})") from None
+            self._ws.send(json.dumps(frame), timeout=self.timeout)
+        except WebSocketClosed as exc:
+            raise GatewayUnreachable(self.url, f"connection closed ({exc.code or 'no code'})") from None
+        except (OSError, TimeoutError) as exc:
+            raise GatewayUnreachable(self.url, _reason(exc)) from None
 
     def _recv(self, deadline: float) -> dict[str, Any]:
-        from websockets.exceptions import ConnectionClosed
-
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise GatewayUnreachable(self.url, "timed out waiting for a response")
+        if self._ws is None:
+            raise GatewayUnreachable(self.url, "connection closed")
         try:
             raw = self._ws.recv(timeout=remaining)
         except TimeoutError:
             raise GatewayUnreachable(self.url, "timed out waiting for a response") from None
-        except ConnectionClosed as exc:
-            rcvd = exc.rcvd
-            detail = f"closed {rcvd.code} {rcvd.reason}".strip() if rcvd else "connection closed"
-            raise GatewayUnreachable(self.url, detail) from None
+        except WebSocketClosed as exc:
+            raise GatewayUnreachable(self.url, str(exc)) from None
+        except OSError as exc:
+            raise GatewayUnreachable(self.url, _reason(exc)) from None
         try:
             msg = json.loads(raw)
         except ValueError:
@@ -202,11 +194,15 @@ class GatewayClient:
                 return msg
 
     def _close_code(self) -> int | None:
+        """The code of the close frame that follows a refused handshake, if one comes soon."""
+        if self._ws is None:
+            return None
         try:
             self._ws.recv(timeout=0.5)
-        except Exception as exc:  # noqa: BLE001 - we only want the close code
-            rcvd = getattr(exc, "rcvd", None)
-            return rcvd.code if rcvd else None
+        except WebSocketClosed as exc:
+            return exc.code
+        except (OSError, TimeoutError):
+            return None
         return None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -16,12 +15,13 @@ from openclaw.config.envsubst import merged_env, substitute
 from openclaw.config.keypath import changed_paths
 from openclaw.config.model import ConfigSnapshot, Issue
 from openclaw.config.view import Config
+from openclaw.digests import sha256
 from openclaw.errors import ConfigError, OpenClawError
 from openclaw.fsutil import atomic_write, ensure_private_dir, locked
 
 
 def config_hash(raw_text: str) -> str:
-    return hashlib.sha256(raw_text.encode()).hexdigest()
+    return sha256(raw_text.encode()).hexdigest()
 
 
 def parse_json5(text: str) -> Any:

@@ -17,7 +17,7 @@ import signal
 import time
 from collections.abc import Awaitable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__, logfile
 from openclaw.config.changes import restart_paths, under
@@ -26,6 +26,7 @@ from openclaw.config.keypath import changed_paths
 from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config, seed_config
 from openclaw.errors import ConfigError, GatewayLockError, OpenClawError
+from openclaw.gateway.process import preload
 from openclaw.gateway.process.crashloop import CrashLoopBreaker
 from openclaw.gateway.process.locks import GatewayLocks
 from openclaw.gateway.process.reload import ConfigWatcher
@@ -33,10 +34,12 @@ from openclaw.gateway.process.services import GatewayServices, Teardown, at_once
 from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings
 from openclaw.gateway.state.context import GatewayContext, RuntimeState
 from openclaw.gateway.transport.resources import AcceptErrorThrottle, raise_nofile_limit
-from openclaw.gateway.transport.server import GatewayServer
 from openclaw.ports import registry
 from openclaw.procutil import forbid_inspection, self_marker
 from openclaw.profiles.paths import InstancePaths
+
+if TYPE_CHECKING:
+    from openclaw.gateway.transport.server import GatewayServer
 
 
 def _levels(settings: GatewaySettings, env: Mapping[str, str]) -> tuple[int, int]:
@@ -157,6 +160,11 @@ class GatewayRunner:
     async def _serve_loop(self, settings: GatewaySettings, locks: GatewayLocks) -> None:
         state, services = self.state, self.services
         assert state is not None and services is not None
+        # aiohttp from here on: wait for its import, begun in a thread by the CLI (see preload);
+        # the loop serves nothing yet
+        preload.join()
+        from openclaw.gateway.transport.server import GatewayServer
+
         await services.build()
         self.teardown.push("server", self._stop_server)
         previous: GatewaySettings | None = None
