@@ -20,29 +20,6 @@ def _fail(message: str, code: int, as_json: bool) -> None:
     sys.exit(code)
 
 
-# `gateway` subcommands that do not run a gateway, and the run flags that take a value
-_NOT_RUNNING = frozenset({"status", "probe", "call", "install", "uninstall", "start", "stop", "restart"})
-_VALUED = frozenset({"--port", "--bind", "--token", "--password"})
-
-
-def runs_gateway(argv: Sequence[str]) -> bool:
-    """Whether argv (root flags taken out) runs a gateway in this process: `gateway [flags]` or
-    `gateway [flags] run ...`; help and the other subcommands do not."""
-    if argv[:1] != ["gateway"]:
-        return False
-    i = 1
-    while i < len(argv):
-        token = argv[i]
-        if token in ("-h", "--help", "--"):
-            return False
-        if token.startswith("-"):
-            i += 2 if token in _VALUED else 1
-            continue
-        # the first positional names the subcommand; help after it still runs nothing
-        return token == "run" and not {"-h", "--help"} & set(argv[i + 1:])
-    return True
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -55,10 +32,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     if rest[:1] in (["-V"], ["--version"], ["-v"]):
         print(f"openclaw {__version__} (openclaw-python)")
         return
-    if runs_gateway(rest):
-        from openclaw.gateway.process import preload
-
-        preload.start()  # aiohttp's import overlaps the start's own work (see preload)
     import click
 
     from openclaw.cli.app import cli

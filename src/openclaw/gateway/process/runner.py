@@ -26,7 +26,6 @@ from openclaw.config.keypath import changed_paths
 from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config, seed_config
 from openclaw.errors import ConfigError, GatewayLockError, OpenClawError
-from openclaw.gateway.process import preload
 from openclaw.gateway.process.crashloop import CrashLoopBreaker
 from openclaw.gateway.process.locks import GatewayLocks
 from openclaw.gateway.process.reload import ConfigWatcher
@@ -160,9 +159,6 @@ class GatewayRunner:
     async def _serve_loop(self, settings: GatewaySettings, locks: GatewayLocks) -> None:
         state, services = self.state, self.services
         assert state is not None and services is not None
-        # aiohttp from here on: wait for its import, begun in a thread by the CLI (see preload);
-        # the loop serves nothing yet
-        preload.join()
         from openclaw.gateway.transport.server import GatewayServer
 
         await services.build()
