@@ -162,12 +162,13 @@ def _quiet_aiohttp() -> None:
             logger.addFilter(OneLine())
 
 
-def _big_buffers_return() -> None:
+def big_buffers_return() -> None:
     """Buffers of a MiB or more (request bodies, their decoded text, large replies) get pages of
     their own, which go back to the system when freed. glibc would otherwise raise its mmap
     threshold after the first large free (up to 32 MiB) and keep every later large buffer in a
     heap that does not shrink: ten 20 MB bodies would leave ~80 MB behind. Smaller buffers
-    (socket reads of 256 KiB) stay on the heap, where they cost no system call."""
+    (socket reads of 256 KiB) stay on the heap, where they cost no system call. Once per process,
+    from any thread (mallopt takes the allocator's lock), by the runner once the gateway serves."""
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
@@ -182,7 +183,6 @@ async def serve(app: web.Application, sockets: list[socket.socket], limits: Limi
     app.middlewares.insert(0, request_deadline((request_ms or limits.http_request_ms) / 1000, long_paths,
                                                limits.http_turn_ms / 1000, limits.http_idle_ms / 1000))
     _quiet_aiohttp()
-    _big_buffers_return()
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=limits.close_grace_s,
                            keepalive_timeout=limits.http_idle_ms / 1000, lingering_time=limits.close_grace_s)
     await runner.setup()

@@ -26,6 +26,7 @@ from openclaw.config.keypath import changed_paths
 from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config, seed_config
 from openclaw.errors import ConfigError, GatewayLockError, OpenClawError
+from openclaw.gateway.httpserve import big_buffers_return
 from openclaw.gateway.process.crashloop import CrashLoopBreaker
 from openclaw.gateway.process.locks import GatewayLocks
 from openclaw.gateway.process.reload import ConfigWatcher
@@ -86,9 +87,6 @@ class GatewayRunner:
         self._install_signals()  # first, so a stop at any later point is a clean exit
         AcceptErrorThrottle().install(asyncio.get_running_loop())
         nofile = raise_nofile_limit()
-        # No process of this user (another instance's tools included) may read this one's secrets
-        # from /proc; off the start path, as it loads ctypes.
-        asyncio.get_running_loop().run_in_executor(None, forbid_inspection)
         seeded = seed_config(self.paths.config_path, self.env.get("OPENCLAW_CONFIG_SEED"))
         settings = resolve_settings(self.paths, self.options, self.env)
         if self.options.port is not None:
@@ -149,6 +147,14 @@ class GatewayRunner:
             locks.release()
             return False
 
+    @staticmethod
+    def _harden() -> None:
+        """Once the gateway serves, in a thread (both load ctypes, which the way to healthy need not
+        wait for): no process of this user may read this one's secrets from /proc (a tool's call
+        does it too, before it runs: sandbox.confine), and big buffers go back to the system."""
+        forbid_inspection()
+        big_buffers_return()
+
     def _check_footprint(self, settings: GatewaySettings) -> None:
         from openclaw.ports.instances import other_instances
         from openclaw.ports.planner import check_explicit_port
@@ -184,6 +190,7 @@ class GatewayRunner:
             state.served = True
             self._watch_config(settings)  # before any await: an edit made once /healthz answers is seen
             if first:  # channels and cron are started once per process and kept across restarts
+                asyncio.get_running_loop().run_in_executor(None, self._harden)
                 await services.start_channels()
                 await services.start_cron()
             reason = await self.server.wait()
