@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from attacks import Watch, rss_mb, settle_rss
 
 if TYPE_CHECKING:
-    from hostile import Host
+    from host import Host
 
 
 def _http_api(h: Host, *settings: tuple[str, str]) -> None:

@@ -13,7 +13,7 @@ import attacks
 from attacks import Watch, rss_mb, settle_rss
 
 if TYPE_CHECKING:
-    from hostile import Host
+    from host import Host
 
 
 async def _answered_rejection(port: int) -> Any:
