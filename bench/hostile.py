@@ -36,7 +36,6 @@ from scenarios_http import s_big_bodies, s_csrf, s_http_lockout, s_slow_readers
 from scenarios_turns import s_handshakes_sequential, s_long_reply
 
 
-
 # -- scenarios -----------------------------------------------------------------------------
 def s_handshakes(h: Host, scale: float) -> dict[str, Any]:
     pid = h.launch()
