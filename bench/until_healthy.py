@@ -2,11 +2,12 @@
 """Start a gateway and exit at its first `GET /healthz` 200, the gateway killed: a whole-process
 stand-in for "start to healthy" that an outside timer can pair with a bare import, in turn:
 
-    farm-bench -n 20 --vs "python -c 'import aiohttp'" -- python bench/until_healthy.py HOME PORT
+    farm-bench -n 20 --vs "python bench/until_healthy.py --bare" -- python bench/until_healthy.py HOME PORT
 
-HOME holds an instance set up on PORT (`HOME=... openclaw setup --port PORT`, then one start so the
-config's validation is recorded). Polls with a raw socket every 2 ms (no urllib: this process's own
-start stays small next to the gateway's)."""
+`--bare` runs the yardstick through the same starter (spawn `python -c "import aiohttp"`, wait), so
+both sides pay this process's own start and the spawn alike. HOME holds an instance set up on PORT
+(`HOME=... openclaw setup --port PORT`, then one start so the config's validation is recorded).
+Polls with a raw socket every 2 ms (no urllib: this process's own start stays small)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def healthy(port: int) -> bool:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--bare"]:
+        return subprocess.run([sys.executable, "-c", "import aiohttp"], check=False).returncode
     home, port = sys.argv[1], int(sys.argv[2])
     gateway = subprocess.Popen([sys.executable, "-m", "openclaw", "gateway"], env={**os.environ, "HOME": home},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
