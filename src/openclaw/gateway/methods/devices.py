@@ -38,7 +38,7 @@ async def _resolved(ctx: CallContext, request_id: str, device_id: str, decision:
         await _store(ctx).persist()
     except OSError as exc:
         logfile.error(f"device store not saved after {decision} device={device_id}: {exc}", subsystem="devices")
-        raise RpcError(UNAVAILABLE, f"{decision} in memory, but {_store(ctx).dir} could not be written "
+        raise RpcError(UNAVAILABLE, f"{decision} in memory, but {_store(ctx).db.path} could not be written "
                                     f"({exc.strerror or exc}); free space or fix its permissions, then retry") from None
     ctx.gateway.broadcast("device.pair.resolved", {"requestId": request_id, "deviceId": device_id,
                                                    "decision": decision, "ts": int(time.time() * 1000)})
