@@ -235,9 +235,17 @@ def test_upstream_takes_over_a_state_dir_ours_made_and_each_refuses_the_other(
         assert statedb.allow_entries(env.state_dir()) == ["981"]
         assert [r["id"] for r in statedb.pairing_requests(env.state_dir())] == ["982"]
         assert (statedb.telegram_offset(env.state_dir()) or {}).get("lastUpdateId", 0) >= offset["lastUpdateId"]
-        ours = env.gateway().start()
+        held = statedb.lease(env.state_dir())
+        assert held is not None
+        node_pid = held["payload"]["owner"]["pid"]
+        with sqlite3.connect(env.state_dir() / "state/openclaw.sqlite", isolation_level=None) as db:
+            db.execute("BEGIN IMMEDIATE")
+            owner, holder = leases.acquire(db, 1)  # our rule, on upstream's live row
+            db.execute("ROLLBACK")
+        assert owner is None and holder is not None and holder.pid == node_pid
+        ours = env.gateway().start()  # refused: by the lock file upstream shares with ours, or the lease
         assert ours.wait_exit(60) == 1
-        assert "owns this state dir" in ours.output() and f"pid {upstream.pid}" in ours.output(), ours.output()
+        assert f"pid {node_pid}" in ours.output() and ours.output().count("\n") == 1, ours.output()
     finally:
         os.killpg(upstream.pid, 15)
         upstream.wait(120)
@@ -247,3 +255,7 @@ def test_upstream_takes_over_a_state_dir_ours_made_and_each_refuses_the_other(
     back.wait_healthy(base)
     tg.send_user_message(token, 981, "/help")
     assert "Operator commands" in replies(tg, token, 981, 3)[-1]
+    second = subprocess.run([UPSTREAM, "gateway", "run", "--port", str(base + 50), "--allow-unconfigured"],
+                            env={**os.environ, **env.vars}, capture_output=True, text=True, timeout=300)
+    assert second.returncode != 0, second.stdout + second.stderr  # ours holds the state dir: upstream stays out
+    assert statedb.lease(env.state_dir())["payload"]["owner"]["pid"] == back.pid  # type: ignore[index]

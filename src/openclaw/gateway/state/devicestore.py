@@ -144,6 +144,15 @@ class DeviceStore:
         return self.paired.pop(device_id, None)
 
 
+def public_view(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as clients may see it: each role's token summarised, its secret left out."""
+    out = dict(record)
+    tokens = out.pop("tokens", None)
+    if isinstance(tokens, dict):
+        out["tokens"] = [{k: v for k, v in t.items() if k != "token"} for t in tokens.values() if isinstance(t, dict)]
+    return out
+
+
 def _upstream_shape(record: dict[str, Any]) -> dict[str, Any]:
     """A record of the former files as upstream's: `roles` from `role`, the approved `scopes` as
     `approvedScopes` too."""
