@@ -4,12 +4,14 @@ Every module that keeps state there (cron, channel pairing, devices, the Telegra
 connection per process through `global_db`, and creates only the tables it uses, with upstream's names
 and columns, `IF NOT EXISTS`.
 
-A file this process creates gets `schema_meta` and `PRAGMA user_version` 0, not 18. Upstream's open
-path treats a version below its own as one to bring forward: it creates the ~110 tables it is missing
-(ours already match its definitions, so they are kept as they are), runs the migrations gated on the
-previous version (each also gated on tables ours never creates) and publishes 18 with its own
-`schema_meta` row. Had we written 18, upstream would take the file as complete and fail on the tables
-it lacks. Ours accepts any version up to 18 and never raises it.
+A file this process creates gets `schema_meta` (`primary|global|0`) and `PRAGMA user_version` 0, not 18.
+Upstream's open path treats a version below its own as one to bring forward: it backs the file up, creates
+the ~100 tables it is missing (ours match its definitions, so they and their rows are kept), runs the
+migrations gated on the previous version (each also gated on tables ours never creates) and publishes 18
+with its own `schema_meta` row. Had we written 18, upstream would take the file as complete and refuse to
+start ("schema is incomplete or noncanonical ... run openclaw doctor --fix"). Both were verified by running
+upstream 2026.9.6's gateway on such a file (docs/upstream-state.md). Ours accepts any version up to 18 and
+never raises it.
 """
 
 from __future__ import annotations
