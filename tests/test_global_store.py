@@ -266,3 +266,54 @@ def test_upstream_takes_over_a_state_dir_ours_made_and_each_refuses_the_other(
     assert second.returncode != 0  # ours holds the lease: upstream stays out, saying so
     assert "Another Gateway owner lease is still active" in second.stdout + second.stderr, second.stdout
     assert statedb.lease(env.state_dir())["payload"]["owner"]["pid"] == back.pid  # type: ignore[index]
+
+
+def _upstream_rows(state: Path, device: DeviceIdentity, token: str) -> None:
+    """Rows as upstream 2026.9.6 writes them (docs/upstream-state.md), in a store upstream made (version 18)."""
+    from openclaw.stores import channelstate, devices, pairing
+
+    (state / "state").mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(state / "state/openclaw.sqlite") as db:
+        for ddl in (devices.DDL, pairing.DDL, channelstate.DDL):
+            db.executescript(ddl)
+        tokens = {"operator": {"token": "secret-device-token", "role": "operator", "scopes": ["operator.read"],
+                               "createdAtMs": 1796189097665}}
+        db.execute("INSERT INTO device_pairing_paired (device_id, public_key, platform, client_id, client_mode, role,"
+                   " roles_json, scopes_json, approved_scopes_json, tokens_json, approved_via, created_at_ms,"
+                   " approved_at_ms, last_seen_at_ms, last_seen_reason) VALUES (?, ?, 'linux', 'cli', 'cli',"
+                   " 'operator', '[\"operator\"]', '[\"operator.read\"]', '[\"operator.read\"]', ?, 'silent', 1, 1, 1,"
+                   " 'connect')", (device.device_id, _public_key(device), json.dumps(tokens)))
+        db.execute("INSERT INTO channel_pairing_allow_entries VALUES ('telegram', 'default', '991', 0, 1)")
+        db.execute("INSERT INTO plugin_state_entries VALUES ('telegram', 'telegram.update-offsets', 'default', ?, 1,"
+                   " NULL)", (json.dumps(channelstate.offset_value(7000, token)),))
+        db.execute("PRAGMA user_version = 18")
+
+
+def test_rows_upstream_wrote_are_honoured_and_kept(env: Env, base: int, gateways: list[Gateway],
+                                                   tg: FakeTelegram) -> None:
+    token = new_bot(tg, "store_upstream_rows_bot")
+    env.provision(None, base)
+    device = DeviceIdentity.generate()
+    _upstream_rows(env.state_dir(), device, token)
+    start_with_telegram(env, base, gateways, {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "pairing"})
+    wait_for(lambda: any(p["offset"] == 7001 for p in tg.bots[token].polls), what="polling past upstream's offset")
+    tg.send_user_message(token, 991, "/help")  # approved under upstream: no pairing code
+    assert "Operator commands" in replies(tg, token, 991, 1)[-1]
+    ws = RawWs(base, headers=PROXIED)  # the device upstream paired connects remotely with what it approved
+    try:
+        challenge = ws.challenge()
+        params = connect_params(env.token(), scopes=["operator.read", "operator.admin"])
+        params["device"] = device.sign_connect(params, challenge["nonce"], challenge["ts"])
+        res = ws.request("connect", params)
+    finally:
+        ws.close()
+    assert res["ok"] and res["payload"]["auth"]["scopes"] == ["operator.read"], res
+    listed = env.cli_json("devices", "list")
+    [shown] = [d for d in listed["paired"] if d["deviceId"] == device.device_id]
+    assert "secret-device-token" not in json.dumps(listed) and shown["tokens"][0]["role"] == "operator"
+    other = DeviceIdentity.generate()  # ours saves the tables: upstream's columns of the other device survive
+    env.cli("devices", "approve", _ask_for_pairing(base, env.token(), other, ["operator.read"]), check=True)
+    paired = statedb.devices(env.state_dir())[1]
+    assert json.loads(paired[device.device_id]["tokens_json"])["operator"]["token"] == "secret-device-token"
+    assert paired[device.device_id]["approved_via"] == "silent" and other.device_id in paired
+    assert statedb.rows(env.state_dir(), "PRAGMA user_version") == [(18,)]
