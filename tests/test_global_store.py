@@ -152,7 +152,8 @@ def test_former_files_are_imported_once_and_left_migrated(env: Env, base: int, g
     sources = statedb.rows(state, "SELECT source_path, target_table, status, removed_source FROM migration_sources")
     assert {(Path(p).name, t) for p, t, _, _ in sources} >= {
         ("telegram-pairing.json", "channel_pairing_requests"), ("paired.json", "device_pairing_paired"),
-        ("telegram-allowFrom.json", "channel_pairing_allow_entries")}
+        ("telegram-allowFrom.json", "channel_pairing_allow_entries"),
+        ("update-offset-default.json", "plugin_state_entries")}
     # once: a file of the old layout written again later is imported again, never an archive
     (state / "credentials/telegram-default-allowFrom.json.migrated").write_text(
         json.dumps({"version": 1, "allowFrom": ["999"]}))

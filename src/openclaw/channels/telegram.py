@@ -33,7 +33,7 @@ from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_mes
 from openclaw.config.view import Config
 from openclaw.retry import Backoff, retry
 from openclaw.stores import channelstate, legacy
-from openclaw.stores.globaldb import global_db
+from openclaw.stores.globaldb import global_db, immediate
 
 POLL_TIMEOUT_S = 25
 BACKOFF = Backoff(base_s=1.0, cap_s=30.0, jitter=0.2)  # accounts that lost Telegram together come back apart
@@ -121,9 +121,13 @@ class TelegramAccount:
         last = channelstate.usable_offset(stored, self.token or "")
         former = self._former_offset()
         if former is not None:
-            if last is None or former > last:
-                last = former
-                self._write_offset(former, db)
+            global_db(self.channel.state_dir).ensure(db, "migration-ledger", legacy.DDL)
+            with immediate(db):
+                if last is None or former > last:
+                    last = former
+                    self._write_offset(former, db)
+                legacy.record(db, "telegram-update-offset", self.offset_file, self.offset_file.read_bytes(),
+                              "plugin_state_entries", 1)
             target = legacy.archive(self.offset_file)
             logfile.info(f"telegram account {self.id}: offset imported from {self.offset_file.name}, kept as "
                          f"{target.name}", subsystem="telegram")
