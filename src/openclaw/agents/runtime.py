@@ -149,6 +149,7 @@ class AgentRuntime:
             return []
 
     async def _execute(self, run: Run) -> None:
+        run.status_phase("preparing_workspace")
         run.start()
         limit = run.turn.timeout_s or self.config().agent_defaults.timeout_s
         try:
@@ -186,6 +187,7 @@ class AgentRuntime:
         stopped = []
         for run in list(self._active.get(session_key, [])):
             if run.task is not None and not run.task.done():
+                run.stop_reason = "rpc"  # stopped on request, as upstream names it
                 run.task.cancel()
                 stopped.append(run.id)
         return stopped

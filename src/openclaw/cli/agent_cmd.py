@@ -227,27 +227,22 @@ async def _local_command(
 
 async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str], request: dict[str, Any],
                       wait_s: int) -> dict[str, Any]:
-    from openclaw.agents.keys import main_key
     from openclaw.agents.run import TurnInput
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.state.runstream import final_payload
+    from openclaw.gateway.state.agentresult import final_payload
+    from openclaw.gateway.state.runstream import turn_session
     from openclaw.tools import toolset
 
     runtime = AgentRuntime(paths, lambda: config, env, lambda _t, _a: toolset(paths, lambda: config, env))
     try:
-        agent = runtime.agent_id(request["agentId"])
-        key = request["sessionKey"]
-        if request["sessionId"] and not key:
-            found = await runtime.store(agent).by_session_id(request["sessionId"])
-            if found is None:
-                raise UsageError(f"no session with id {request['sessionId']} for agent {agent}")
-            key = found.key
-        key = key or main_key(config, agent)
+        agent, key, new_id = await turn_session(runtime, request["agentId"], request["sessionKey"],
+                                                request["sessionId"])
         answered = await _local_command(runtime, config, agent, key, request["message"])
         if answered is not None:
             return answered
         turn = runtime.submit(TurnInput(key, request["message"], agent, operator=True,
-                                        channel="cli", model=request["model"], timeout_s=wait_s or None))
+                                        channel="cli", model=request["model"], timeout_s=wait_s or None,
+                                        session_id=new_id))
         await turn.done
         return final_payload(turn)
     finally:
