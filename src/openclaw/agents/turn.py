@@ -24,9 +24,8 @@ MAX_TOOL_ROUNDS = 16
 
 async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient) -> None:
     turn = run.turn
-    run.status_phase("preparing_context")
     session = await store.open_turn(turn.session_key, turn.chat_type, turn.origin, Message("user", turn.text),
-                                    once=turn.resumed, session_id=turn.session_id)
+                                    once=turn.resumed, session_id=run.session_id)
     run.session_id = session.session_id
     files = await prompt.workspace_files(plan.workspace)
     system = prompt.build(files, plan.runtime, [t.name for t in plan.tools])
@@ -42,7 +41,7 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
 
     compacted = False
     run.status_phase("starting_model")
-    run.requested, run.report = str(plan.refs[0]), _report(plan, system)
+    run.requested, run.report = str(plan.refs[0]), _report(plan, system, files)
     run.emit("lifecycle", phase="model", provider=plan.refs[0].provider, model=plan.refs[0].model)
     for round_ in range(MAX_TOOL_ROUNDS + 1):
         offer = tuple(t.spec for t in plan.tools) if round_ < MAX_TOOL_ROUNDS else ()
@@ -78,9 +77,12 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
                           run.model or None)
 
 
-def _report(plan: Plan, system: str) -> dict[str, Any]:
+def _report(plan: Plan, system: str, files: list[tuple[str, str]]) -> dict[str, Any]:
+    """What the system prompt was made of, as upstream reports it (`systemPromptReport`)."""
+    injected = [{"name": name, "path": str(plan.workspace / name), "missing": False, "injectedChars": len(text)}
+                for name, text in files]
     return {"workspaceDir": str(plan.workspace), "systemPrompt": {"chars": len(system)},
-            "tools": {"entries": [{"name": t.name} for t in plan.tools]}}
+            "injectedWorkspaceFiles": injected, "tools": {"entries": [{"name": t.name} for t in plan.tools]}}
 
 
 def _request(system: str, history: list[Message], offer: tuple[ToolSpec, ...], plan: Plan) -> Request:
