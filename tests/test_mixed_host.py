@@ -73,6 +73,9 @@ def test_our_cli_reads_an_upstream_gateway_fully(upstream_gateway: tuple[Env, in
     env, port = upstream_gateway
     status = env.cli("gateway", "status", "--require-rpc", check=True).stdout
     assert "RPC probe:          ok" in status and "2026." in status
+    assert "Runtime:            running (pid " in status and "upstream OpenClaw)" in status
+    runtime = env.cli_json("gateway", "status")["runtime"]
+    assert (runtime["status"], runtime["port"], runtime["implementation"]) == ("running", port, "upstream")
     probe = env.cli_json("gateway", "probe")
     target = probe["targets"][0]
     assert target["connect"]["rpcOk"] and target["readProbe"] == "ok" and probe["capability"] != "connect-only"

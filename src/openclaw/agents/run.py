@@ -58,7 +58,6 @@ class Run:
         self.error: str | None = None
         self.usage = Usage()
         self.model = ""
-        self.provider = ""
         self.stop_reason: str | None = None  # why it ended as upstream says it: stop, rpc (stopped), aborted ...
         self.rounds = 0  # model calls answered
         self.last_usage = Usage()  # the last model call's
@@ -119,6 +118,7 @@ class Run:
         return {
             "runId": self.id, "status": self.status, "sessionKey": self.session_key, "sessionId": self.session_id,
             "agentId": self.agent_id, "text": self.text, "silent": self.silent, "error": self.error,
-            "model": self.model, "provider": self.provider, "stopReason": self.stop_reason, "usage": self.usage.as_dict(), "acceptedAt": self.accepted_at,
+            "model": self.model, "stopReason": self.stop_reason, "usage": self.usage.as_dict(),
+            "acceptedAt": self.accepted_at,
             "startedAt": self.started_at, "endedAt": self.ended_at,
         }

@@ -339,7 +339,8 @@ def _get_or_create(db: sqlite3.Connection, key: str, chat_type: str | None, orig
         return found
     stamp = now_ms()
     db.execute("INSERT INTO sessions (key, session_id, created_at, updated_at, chat_type, origin) "
-               "VALUES (?, ?, ?, ?, ?, ?)", (key, session_id or str(uuid.uuid4()), stamp, stamp, chat_type, json.dumps(origin or {})))
+               "VALUES (?, ?, ?, ?, ?, ?)", (key, session_id or str(uuid.uuid4()), stamp, stamp, chat_type,
+                                             json.dumps(origin or {})))
     return _load(db, key, count)  # type: ignore[return-value]
 
 

@@ -17,15 +17,17 @@ from openclaw.profiles.paths import InstancePaths, resolve_paths
 def runtime_of(paths: InstancePaths) -> dict[str, Any]:
     """Whether this state dir's gateway runs: ours registers itself; upstream's is known by the
     owner record in the state-dir lock it holds."""
+    from openclaw.ports.instances import lock_record
     from openclaw.ports.registry import record_for
-    from openclaw.profiles.lockfiles import running_gateway
 
     rec = record_for(paths.state_dir)
     if rec:
-        return {"status": "running", "pid": rec["pid"], "port": rec["port"], "implementation": "openclaw-python"}
-    found = running_gateway(paths)
-    if found:
-        return {"status": "running", **found}
+        return {"status": "running", "pid": rec["pid"], "port": rec["port"], "implementation": "python"}
+    held = lock_record(paths)
+    if held:
+        ours = isinstance(held.get("startMarker"), str)
+        return {"status": "running", "pid": held["pid"], "port": held["port"],
+                "implementation": "python" if ours else "upstream"}
     return {"status": "stopped", "pid": None, "port": None}
 
 
@@ -73,8 +75,7 @@ def _runtime_text(runtime: dict[str, Any]) -> str:
     if not runtime["pid"]:
         return "not running"
     who = ", upstream OpenClaw" if runtime.get("implementation") == "upstream" else ""
-    port = f", port {runtime['port']}" if runtime.get("port") else ""
-    return f"running (pid {runtime['pid']}{port}{who})"
+    return f"running (pid {runtime['pid']}{who})"
 
 
 def deep_lines(services: list[dict[str, Any]]) -> list[str]:

@@ -88,10 +88,10 @@ def _running_port(paths: InstancePaths) -> int | None:
     record = record_for(paths.state_dir)
     if record:
         return int(record["port"])
-    from openclaw.profiles.lockfiles import running_gateway
+    from openclaw.ports.instances import lock_record
 
-    found = running_gateway(paths)  # upstream's gateway registers nowhere but in its lock
-    return found["port"] if found else None
+    held = lock_record(paths)  # upstream's gateway registers nowhere but in its lock
+    return int(held["port"]) if held else None
 
 
 def _str(value: object) -> str | None:

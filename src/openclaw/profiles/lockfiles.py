@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,24 +40,6 @@ def live_foreign_owner(record: dict[str, Any] | None) -> bool:
     if not record or not isinstance(record.get("pid"), int) or record["pid"] == os.getpid():
         return False
     return pid_alive(record["pid"], record.get("startMarker"))
-
-
-def running_gateway(paths: InstancePaths) -> dict[str, Any] | None:
-    """The live gateway holding this state dir's lock, ours or upstream's (whose record has the
-    same pid/port fields and, instead of our start marker, the process's start time in clock
-    ticks, which is what our marker is on Linux): `{pid, port, implementation}`, else None."""
-    owner = read_owner(state_lock_path(paths))
-    if not owner or not isinstance(owner.get("pid"), int) or owner.get("role") not in (None, "gateway"):
-        return None
-    ours = "startMarker" in owner
-    marker = owner.get("startMarker")
-    if not ours and isinstance(owner.get("startTime"), int) and sys.platform.startswith("linux"):
-        marker = str(owner["startTime"])
-    if not pid_alive(owner["pid"], marker if isinstance(marker, str) else None):
-        return None
-    port = owner.get("port")
-    return {"pid": owner["pid"], "port": port if isinstance(port, int) else None,
-            "implementation": "openclaw-python" if ours else "upstream"}
 
 
 def lock_is_stale(path: Path) -> bool:
