@@ -55,14 +55,15 @@ async def turn_session(runtime: AgentRuntime, agent_id: str | None, raw_key: str
     """(agent, session key, id for a session created now) for a turn, by upstream's rule: a session
     key wins (a bare one is the agent's); else a session id names the session that has it (in the
     given agent's store, else in any agent's), else a new `agent:<id>:explicit:<id>`; else the
-    agent's main session."""
+    agent's main session. Upstream's CLI sends the explicit key it made itself along with the id: that
+    key counts as none, so the id still finds its session."""
     from openclaw.agents.keys import explicit_key
 
     agent = runtime.agent_id(agent_id)
     sid = (session_id or "").strip() or None
     if sid is None:
         return agent, session_key(runtime, raw_key, agent), None
-    if raw_key and session_key(runtime, raw_key, agent) != explicit_key(agent, sid):
+    if raw_key and session_key(runtime, raw_key, agent).lower() != explicit_key(agent, sid):
         key = session_key(runtime, raw_key, agent)
         taken = await runtime.store(agent).by_session_id(sid)
         return agent, key, None if taken is not None else sid
