@@ -77,7 +77,7 @@ def _wait_s(config: Config, timeout: int | None) -> int:
 @click.option("--message", "-m", help="What to say.")
 @click.option("--message-file", help="Read the message from this UTF-8 file (at most 4 MiB).")
 @click.option("--agent", "agent_id", help="Agent id (default: the default agent).")
-@click.option("--session-id", help="Continue the session with this id.")
+@click.option("--session-id", help="The session with this id; if none has it, a new one (agent:<id>:explicit:<id>).")
 @click.option("--session-key", help="Use this session (agent:<id>:<key>, or a bare key scoped to the agent).")
 @click.option("--to", "-t", help="A recipient: its own session under session.dmScope.")
 @click.option("--model", help="A model for this turn only (provider/model).")
