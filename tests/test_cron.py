@@ -1,18 +1,20 @@
 """Cron jobs: agent turns on a schedule (against the stand-in model), each in a fresh session,
-delivered to Telegram, persisted in the state dir, and never run twice for one slot across
-restarts."""
+delivered to Telegram, persisted in the state dir's `state/openclaw.sqlite`, and never run twice for
+one slot across restarts."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 import time
 
 from fake_telegram import FakeTelegram, new_bot, start_with_telegram
 from helpers import Env, Gateway, handshake, wait_for
 from model_standin import ModelStandin
 
-from openclaw.cron.store import CronStore
+from openclaw.cron.schedule import at_ms, iso
+from openclaw.stores.cron import store_key
 
 OWNER = 9101
 
@@ -23,8 +25,23 @@ def runs(env: Env, job: str | None = None) -> list[dict]:
 
 
 def recorded(env: Env) -> int:
-    """Runs on disk, the file `cron runs` reads: waiting on it costs no CLI start per poll."""
-    return len(CronStore(env.state_dir()).runs(None, 100))
+    """Finished runs in the store `cron runs` reads: waiting on it costs no CLI start per poll."""
+    path = env.state_dir() / "state" / "openclaw.sqlite"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM task_runs WHERE runtime = 'cron'").fetchone()[0])
+        except sqlite3.OperationalError:  # the table is not there yet
+            return 0
+
+
+def stored_jobs(env: Env) -> list[dict]:
+    """The store's job rows: the definition with its runtime state, as upstream reads them."""
+    with sqlite3.connect(env.state_dir() / "state" / "openclaw.sqlite") as db:
+        rows = db.execute("SELECT job_json, state_json FROM cron_jobs WHERE store_key = ? ORDER BY sort_order",
+                          (store_key(env.state_dir()),)).fetchall()
+    return [{**json.loads(job), "state": json.loads(state)} for job, state in rows]
 
 
 def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int, gateways: list[Gateway],
@@ -64,9 +81,11 @@ def test_a_slot_runs_once_across_restarts(env: Env, base: int, gateways: list[Ga
     job = json.loads(env.cli("cron", "add", "--name", "once", "--at", "3s", "--message", "one shot", "--json",
                              check=True).stdout)
     assert gw.stop() == 0  # down before it is due
-    stored = json.loads((env.state_dir() / "cron" / "jobs.json").read_text())["jobs"]
-    assert stored[0]["id"] == job["id"] and stored[0]["state"]["nextRunAtMs"] == job["schedule"]["atMs"]
-    wait_for(lambda: time.time() * 1000 > job["schedule"]["atMs"] + 200, timeout=10, what="the slot to pass")
+    due = at_ms(job["schedule"])
+    assert due is not None and not (env.state_dir() / "cron" / "jobs.json").exists()
+    stored = stored_jobs(env)
+    assert stored[0]["id"] == job["id"] and stored[0]["state"]["nextRunAtMs"] == due
+    wait_for(lambda: time.time() * 1000 > due + 200, timeout=10, what="the slot to pass")
     gw = env.gateway().start()  # the missed slot runs once, now
     gateways.append(gw)
     gw.wait_healthy(base)
@@ -160,7 +179,7 @@ def test_time_bounds_and_control_characters_are_refused_over_rpc(started: tuple[
         assert not res["ok"] and res["error"]["message"] == "name must be one line without control characters"
         assert ws.request("cron.update", {"id": "fine", "patch": {"enabled": False}}, req_id="u3")["ok"]
         listed = ws.request("cron.list", {"includeDisabled": True}, req_id="l")["payload"]["jobs"]
-        assert [(j["name"], j["schedule"]) for j in listed] == [("fine", {"kind": "at", "atMs": now + year})]
+        assert [(j["name"], j["schedule"]) for j in listed] == [("fine", {"kind": "at", "at": iso(now + year)})]
     finally:
         ws.close()
 

@@ -370,9 +370,10 @@ def finish(db: sqlite3.Connection, key: str, run: Finished) -> None:
 def _insert_task_run(db: sqlite3.Connection, key: str, run: Finished) -> None:
     job, state = run.job, run.job.get("state") or {}
     run_id = f"cron:{job['id']}:{run.started}:{run.receipt}" + (f":{run.request_run_id}" if run.request_run_id else "")
-    detail = {"kind": "cron-run", "status": run.status,
-              "completionStatus": "succeeded" if run.status == "ok" else "failed", "error": run.error,
-              "summary": run.summary, "storeKey": key, **run.delivery, "runId": run.request_run_id or run.receipt,
+    done = run.status == "ok" and run.delivery.get("deliveryStatus") != "not-delivered"
+    detail = {"kind": "cron-run", "status": run.status, "completionStatus": "succeeded" if done else "failed",
+              "error": run.error, "summary": run.summary, "storeKey": key, **run.delivery,
+              **({"runId": run.request_run_id} if run.request_run_id else {}),
               "runAtMs": run.started, "durationMs": run.ended - run.started, "nextRunAtMs": state.get("nextRunAtMs")}
     name = str(job.get("name") or job["id"])
     db.execute("INSERT OR IGNORE INTO task_runs (task_id, runtime, task_kind, source_id, owner_key, scope_kind, "
@@ -382,7 +383,7 @@ def _insert_task_run(db: sqlite3.Connection, key: str, run: Finished) -> None:
                "VALUES (?, 'cron', 'automation_run', ?, '', 'system', ?, ?, ?, ?, ?, ?, 'not_applicable', 'silent', "
                "?, ?, ?, ?, ?, ?, 'Running automation.', ?, ?)",
                (str(uuid.uuid5(uuid.NAMESPACE_URL, run_id)), job["id"], run.session_key, run.agent_id, run_id, name,
-                name, "succeeded" if run.status == "ok" else "failed", run.started, run.started, run.ended, run.ended,
+                name, "succeeded" if done else "failed", run.started, run.started, run.ended, run.ended,
                 run.ended + CLEANUP_AFTER_MS, run.error, run.summary, _js(detail)))
 
 

@@ -5,6 +5,7 @@ stores them (openclaw.cron.store)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import uuid
@@ -93,16 +94,45 @@ def _upstream_shape(job: dict[str, Any]) -> None:
 
 @method("cron.list", scope=READ, params="CronListParams")
 async def cron_list(ctx: CallContext) -> dict[str, Any]:
+    """Jobs soonest due first (disabled last), each with upstream's projected fields."""
     scheduler = await _scheduler(ctx)
-    jobs = [j for j in (scheduler.jobs if scheduler else [])
+    default = ctx.gateway.settings.config.default_agent_id
+    jobs = [_listed_job(j, default, scheduler) for j in (scheduler.jobs if scheduler else [])
             if (ctx.params.get("includeDisabled") or j.get("enabled", True))
-            and (not ctx.params.get("agentId") or j.get("agentId") == ctx.params["agentId"])]
+            and (not ctx.params.get("agentId") or (j.get("agentId") or default) == ctx.params["agentId"])]
+    jobs.sort(key=lambda j: (j["nextRunAtMs"] is None, j["nextRunAtMs"] or 0))
     offset, limit = ctx.params.get("offset", 0), min(ctx.params.get("limit", 200), 200)
     page = jobs[offset:offset + limit]
     more = offset + limit < len(jobs)
-    revision = hashlib.sha256(json.dumps(jobs, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return {"jobs": page, "total": len(jobs), "offset": offset, "limit": limit, "hasMore": more,
-            "nextOffset": offset + limit if more else None, "snapshotRevision": revision}
+    digest = hashlib.sha256(json.dumps(jobs, sort_keys=True, default=str).encode()).digest()
+    return {"jobs": page, "snapshotRevision": "sha256:" + base64.urlsafe_b64encode(digest).decode().rstrip("="),
+            "total": len(jobs), "offset": offset, "limit": limit, "hasMore": more,
+            "nextOffset": offset + limit if more else None,
+            "deliveryPreviews": {j["id"]: _delivery_preview(j.get("delivery")) for j in page}}
+
+
+def _listed_job(job: dict[str, Any], default_agent: str, scheduler: CronScheduler | None) -> dict[str, Any]:
+    """A job as upstream's `cron.list` shows it: the stored job plus its state's headline fields."""
+    from openclaw.stores.cron import config_revision
+
+    state = job.get("state") or {}
+    last = state.get("lastRunStatus") or state.get("lastStatus")
+    running = scheduler is not None and job["id"] in scheduler.running
+    status = ("running" if running else "disabled" if not job.get("enabled", True)
+              else "error" if last == "error" else "ok" if last == "ok" else "idle")
+    extra = {"lastRunAtMs": state.get("lastRunAtMs"), "lastRunStatus": last,
+             "lastRunError": state.get("lastError") if last == "error" else None,
+             "lastDelivered": state.get("lastDelivered"), "lastDeliveryStatus": state.get("lastDeliveryStatus")}
+    return {**job, "configRevision": config_revision(job), "nextRunAtMs": state.get("nextRunAtMs"),
+            **{k: v for k, v in extra.items() if v is not None},
+            "effectiveAgentId": job.get("agentId") or default_agent, "status": status}
+
+
+def _delivery_preview(delivery: Any) -> dict[str, str]:
+    if not isinstance(delivery, dict) or delivery.get("mode", "announce") == "none":
+        return {"label": "not requested", "detail": "not requested"}
+    channel, to = delivery.get("channel") or "last", delivery.get("to")
+    return {"label": f"announce -> {channel}" + (f":{to}" if to else ""), "detail": "explicit"}
 
 
 @method("cron.status", scope=READ, params="NoParams")
