@@ -113,7 +113,7 @@ async def has_jobs(state_dir: Path) -> bool:
 
 
 def _in_tx(db: sqlite3.Connection, fn: Callable[[], None]) -> None:
-    with db:
+    with rows.tx(db):
         fn()
 
 
@@ -137,7 +137,7 @@ def import_legacy(db: sqlite3.Connection, key: str, jobs_path: Path, runs_path: 
     jobs = [legacy_job(j) for j in found or [] if isinstance(j, dict) and j.get("id")]
     runs = _legacy_runs(runs_path, {j["id"]: j for j in jobs})
     now = int(datetime.now(UTC).timestamp() * 1000)
-    with db:
+    with rows.tx(db):
         added = sum(rows.insert_imported(db, key, job) for job in jobs)
         for run in runs:
             rows.insert_imported_run(db, key, run)

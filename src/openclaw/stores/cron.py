@@ -11,10 +11,12 @@ Every function here takes the connection and runs on the store's own thread.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import sqlite3
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,18 @@ CREATE INDEX IF NOT EXISTS idx_migration_sources_run
 """
 
 
+@contextlib.contextmanager
+def tx(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (the connection is in autocommit mode): all of it, or none of it."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 def store_key(state_dir: Path) -> str:
     """Upstream's partition key: the absolute path its legacy `cron/jobs.json` had."""
     return str(state_dir.absolute() / "cron" / "jobs.json")
@@ -299,7 +313,7 @@ def put_state(db: sqlite3.Connection, key: str, job: Job) -> None:
 
 def delete_job(db: sqlite3.Connection, key: str, job_id: str) -> None:
     """Remove a job and its scratch text, revoking standing approvals bound to it, as upstream does."""
-    with db:
+    with tx(db):
         if _has_table(db, "operator_approval_standing_grants"):
             db.execute("UPDATE operator_approval_standing_grants SET revoked_at_ms = strftime('%s','now') * 1000, "
                        "revoked_by = 'cron-job-deleted' WHERE cron_job_id = ? AND revoked_at_ms IS NULL", (job_id,))
@@ -326,7 +340,7 @@ def claim(db: sqlite3.Connection, key: str, job: Job, agent_id: str, request_run
     has a running receipt (this process or another implementation is running it)."""
     receipt = str(uuid.uuid4())
     try:
-        with db:
+        with tx(db):
             db.execute("INSERT INTO cron_run_receipts (receipt_id, store_key, job_id, config_revision, agent_id, "
                        "request_run_id, status, owner_pid, owner_start_time, started_at_ms) "
                        "VALUES (?,?,?,?,?,?,'running',?,?,?)",
@@ -358,7 +372,7 @@ class Finished:
 
 def finish(db: sqlite3.Connection, key: str, run: Finished) -> None:
     """Close the receipt, record the task run and the job's state together, then bound the history."""
-    with db:
+    with tx(db):
         db.execute("UPDATE cron_run_receipts SET status = ?, finished_at_ms = ?, error_text = ? WHERE receipt_id = ?",
                    (run.receipt_status or run.status, run.ended, run.error, run.receipt))
         _insert_task_run(db, key, run)
@@ -397,13 +411,16 @@ def prune(db: sqlite3.Connection, key: str, keep: int = MAX_RUNS_KEPT) -> None:
                "LIMIT -1 OFFSET ?)", (key, keep))
 
 
-def interrupt_orphans(db: sqlite3.Connection, key: str, alive: Any, now: int) -> list[str]:
+def interrupt_orphans(db: sqlite3.Connection, key: str, alive: Callable[[int, int | None], bool],
+                      now: int) -> list[str]:
     """Mark `running` receipts whose owner process is gone `interrupted`; the job ids they held.
     `alive(pid, start_time)` says whether that owner still runs."""
     gone = [(r, j) for r, j, pid, start in db.execute(
         "SELECT receipt_id, job_id, owner_pid, owner_start_time FROM cron_run_receipts "
         "WHERE store_key = ? AND status = 'running'", (key,)).fetchall() if not alive(pid, start)]
-    with db:
+    if not gone:
+        return []
+    with tx(db):
         for receipt, _ in gone:
             db.execute("UPDATE cron_run_receipts SET status = 'interrupted', finished_at_ms = ?, "
                        "error_text = 'the gateway stopped during the run' WHERE receipt_id = ?", (now, receipt))

@@ -154,10 +154,17 @@ async def cron_add(ctx: CallContext) -> dict[str, Any]:
     assert scheduler is not None  # started
     if len(scheduler.jobs) >= MAX_JOBS:
         raise RpcError(INVALID_REQUEST, f"at most {MAX_JOBS} cron jobs per gateway")
-    job: dict[str, Any] = {"id": str(uuid.uuid4()), "createdAtMs": now_ms(), "enabled": True,
-                           "sessionTarget": "isolated", "wakeMode": "now",
-                           **{k: ctx.params[k] for k in EDITABLE if k in ctx.params}}
-    job["payload"] = {"kind": "agentTurn", **job["payload"]}
+    given = {"enabled": True, "sessionTarget": "isolated", "wakeMode": "now",
+             **{k: ctx.params[k] for k in EDITABLE if k in ctx.params}}
+    given["payload"] = {"kind": "agentTurn", **given["payload"]}
+    job: dict[str, Any] = {"id": str(uuid.uuid4())}  # the keys in upstream's order, the rest after them
+    for key in ("agentId", "name", "description", "enabled", "deleteAfterRun", "createdAtMs", "schedule",
+                "sessionTarget", "wakeMode", "payload", "delivery"):
+        if key == "createdAtMs":
+            job[key] = now_ms()
+        elif key in given:
+            job[key] = given.pop(key)
+    job.update(given)
     _checked(job, job)
     if job.get("agentId"):
         _agent(ctx, job["agentId"])
