@@ -66,7 +66,8 @@ def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int,
     env.cli("cron", "disable", "pulse", check=True)
     stopped = len(runs(env, "pulse"))
     listed = json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)["jobs"]
-    assert listed[0]["enabled"] is False and listed[0]["state"]["nextRunAtMs"] is None
+    assert listed[0]["enabled"] is False and listed[0]["state"].get("nextRunAtMs") is None
+    assert None not in stored_jobs(env)[0]["state"].values()  # upstream drops a job whose state holds a null
     manual = json.loads(env.cli("cron", "run", "pulse", "--json", check=True).stdout)
     assert manual["ran"] and manual["status"] == "ok"
     assert [r["trigger"] for r in runs(env, "pulse")][stopped:] == ["manual"]
@@ -203,3 +204,46 @@ def test_stored_jobs_out_of_bounds_are_disabled_not_fatal(env: Env, base: int, g
         assert jobs[name]["enabled"] is False and jobs[name]["state"]["lastError"].startswith("schedule refused"), name
     assert jobs["fine"].get("enabled", True) and jobs["fine"]["state"]["nextRunAtMs"]
     assert "far" in env.cli("cron", "list", "--all", check=True).stdout
+
+
+def test_jobs_and_runs_upstream_stored_are_listed_kept_and_joined(env: Env, base: int,
+                                                                  gateways: list[Gateway]) -> None:
+    """A state dir upstream's CLI and gateway wrote (the fixture): ours lists its jobs with their
+    stored fields, its run, and a job and run of ours beside them; upstream's built-in jobs and the
+    job with a `command` payload are not run and their rows are not rewritten."""
+    from test_cron_store import table, upstream_store
+
+    env.provision(None, base)
+    data = upstream_store(env.state_dir())
+    before = {r[1]: r for r in table(env.state_dir(), "cron_jobs")}
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    listed = json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)
+    assert listed["total"] == 7 and listed["jobs"][-1]["name"] == "paused"  # soonest first, disabled last
+    stored = {r["job_id"]: json.loads(r["job_json"]) for r in data["rows"]["cron_jobs"]}
+    for job in listed["jobs"]:
+        assert {k: job[k] for k in stored[job["id"]] if k != "state"} == \
+            {k: v for k, v in stored[job["id"]].items() if k != "state"}, job["name"]
+        assert job["effectiveAgentId"] == "main" and job["configRevision"].startswith("sha256:")
+    by_name = {j["name"]: j for j in listed["jobs"]}
+    assert by_name["pulse"]["status"] == "ok" and by_name["paused"]["status"] == "disabled"
+    refused = env.cli("cron", "run", "heartbeat-main")
+    assert refused.returncode == 1 and "does not run the built-in job heartbeat:main" in refused.stderr
+    refused = env.cli("cron", "run", "pulse")
+    assert refused.returncode == 1 and "does not run the command payload of pulse" in refused.stderr
+    ours = json.loads(env.cli("cron", "add", "--name", "ours", "--every", "1h", "--message", "m", "--json",
+                              check=True).stdout)
+    assert json.loads(env.cli("cron", "run", "ours", "--json", check=True).stdout)["ran"]
+    ws, _ = handshake(base, env.token(), scopes=["operator.read"])
+    try:  # as upstream's Control UI pages them
+        page = ws.request("cron.runs", {"agentId": "main", "sortDir": "asc", "limit": 1, "offset": 1})
+        assert page["ok"], page
+        assert page["payload"]["total"] == 2 and [e["jobName"] for e in page["payload"]["entries"]] == ["ours"]
+        first = ws.request("cron.runs", {"id": by_name["pulse"]["id"], "sortDir": "desc", "limit": 50})["payload"]
+        assert first["entries"][0]["summary"] == "hello" and first["entries"][0]["runId"].startswith("manual:")
+    finally:
+        ws.close()
+    after = {r[1]: r for r in table(env.state_dir(), "cron_jobs")}
+    assert ours["id"] in after and len(after) == 8
+    assert all(after[i] == before[i] for i in before)  # every column of every row upstream wrote

@@ -133,6 +133,10 @@ def test_a_job_round_trips_through_its_row(tmp_path: Path) -> None:
     asyncio.run(store.put_state(changed))
     (row,) = [r for r in table(tmp_path, "cron_jobs") if r[1] == "id-second"]
     assert row[9] == before and json.loads(row[13]) == {**changed["state"], "lastRunStatus": "ok"}
+    changed["state"] = {"nextRunAtMs": None, "lastError": None, "lastStatus": "ok"}  # upstream drops a null time
+    asyncio.run(store.put_state(changed))
+    (row,) = [r for r in table(tmp_path, "cron_jobs") if r[1] == "id-second"]
+    assert json.loads(row[13]) == {"lastStatus": "ok", "lastRunStatus": "ok"}
     asyncio.run(store.delete("id-first"))
     assert [j["id"] for j in asyncio.run(store.load())] == ["id-second"]
 

@@ -232,7 +232,9 @@ def schedule_identity(job: Job) -> str | None:
 
 
 def state_json(job: Job) -> str:
-    state = dict(job.get("state") or {})
+    """The runtime state without unset (None) fields: upstream drops a job whose state holds a null
+    time (`nextRunAtMs: null` marks it invalid), and its own writer leaves unset fields out."""
+    state = {k: v for k, v in (job.get("state") or {}).items() if v is not None}
     if "lastRunStatus" not in state and state.get("lastStatus") is not None:
         state["lastRunStatus"] = state["lastStatus"]
     return _js(state)

@@ -158,6 +158,7 @@ async def cron_add(ctx: CallContext) -> dict[str, Any]:
              **{k: ctx.params[k] for k in EDITABLE if k in ctx.params}}
     given["payload"] = {"kind": "agentTurn", **given["payload"]}
     job: dict[str, Any] = {"id": str(uuid.uuid4())}  # the keys in upstream's order, the rest after them
+    given.setdefault("delivery", {"mode": "none"})  # upstream reads a missing delivery as "announce to last"
     for key in ("agentId", "name", "description", "enabled", "deleteAfterRun", "createdAtMs", "schedule",
                 "sessionTarget", "wakeMode", "payload", "delivery"):
         if key == "createdAtMs":
