@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 from openclaw import logfile, procutil
 from openclaw.stores import cron as rows
 from openclaw.stores.cron import Finished, Job, RunQuery
-from openclaw.stores.globaldb import global_db
-from openclaw.stores.sqlitefile import SqliteFile
+from openclaw.stores.globaldb import global_db, state_db_path
+from openclaw.stores.sqlitefile import BUSY_TIMEOUT_S, SqliteFile
 
 T = TypeVar("T")
 MAX_LEGACY_BYTES = 64 * 1024 * 1024  # a legacy jobs.json or runs.jsonl larger than this is left alone
@@ -99,15 +99,22 @@ class CronStore:
 
 async def has_jobs(state_dir: Path) -> bool:
     """Whether the state dir holds a job this gateway would run (or our former jobs.json), read
-    without creating anything: a gateway without such jobs never loads the scheduler."""
+    through a short read-only connection that creates and keeps nothing: a gateway without such jobs
+    never loads the scheduler nor keeps the store open."""
     legacy = state_dir / "cron" / "jobs.json"
-    db_file = state_dir / "state" / "openclaw.sqlite"
+    db_file = state_db_path(state_dir)
     key = rows.store_key(state_dir)
 
     def probe() -> bool:
         if legacy.exists():
             return True
-        return db_file.exists() and global_db(state_dir).call(lambda db: rows.has_runnable(db, key))
+        if not db_file.exists():
+            return False
+        db = sqlite3.connect(f"{db_file.absolute().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            return rows.has_runnable(db, key)
+        finally:
+            db.close()
 
     return await asyncio.to_thread(probe)
 
@@ -146,7 +153,7 @@ def import_legacy(db: sqlite3.Connection, key: str, jobs_path: Path, runs_path: 
         archived = archive(path)
         if archived:
             logfile.info(f"imported {path.name} into {db_path(db)}; kept as {archived.name}", subsystem="cron")
-    logfile.info(f"cron: imported {added} of {len(jobs)} jobs and {len(runs)} runs from {jobs_path}",
+    logfile.info(f"imported {added} of {len(jobs)} jobs and {len(runs)} runs from {jobs_path}",
                  subsystem="cron")
 
 
