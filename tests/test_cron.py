@@ -187,7 +187,7 @@ def test_time_bounds_and_control_characters_are_refused_over_rpc(started: tuple[
 
 def test_stored_jobs_out_of_bounds_are_disabled_not_fatal(env: Env, base: int, gateways: list[Gateway]) -> None:
     """A jobs.json written by an older version (or by hand) with schedules out of bounds: the gateway
-    starts, those jobs are disabled with the reason, and listing them works."""
+    starts, those jobs are not scheduled (their definitions kept), the reason is noted, listing works."""
     env.provision(None, base)
     payload = {"kind": "agentTurn", "message": "m"}
     bad = [{"id": "j1", "name": "forever", "schedule": {"kind": "every", "everyMs": 10**30}, "payload": payload},
@@ -201,7 +201,10 @@ def test_stored_jobs_out_of_bounds_are_disabled_not_fatal(env: Env, base: int, g
     gw.wait_healthy(base)
     jobs = {j["name"]: j for j in json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)["jobs"]}
     for name in ("forever", "never", "far"):
-        assert jobs[name]["enabled"] is False and jobs[name]["state"]["lastError"].startswith("schedule refused"), name
+        assert jobs[name]["state"].get("nextRunAtMs") is None, name
+        assert jobs[name]["state"]["lastError"].startswith("schedule refused"), name
+    refused = env.cli("cron", "run", "forever")
+    assert refused.returncode == 1 and "schedule refused: schedule.everyMs must be" in refused.stderr
     assert jobs["fine"].get("enabled", True) and jobs["fine"]["state"]["nextRunAtMs"]
     assert "far" in env.cli("cron", "list", "--all", check=True).stdout
 

@@ -71,6 +71,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Env, int]:
     return env, port
 
 
+@pytest.mark.timeout(1200)  # upstream's gateway starts twice, tens of seconds each on a loaded host
 def test_jobs_and_runs_cross_between_upstream_and_ours(shared: tuple[Env, int]) -> None:
     env, port = shared
     with upstream_gateway(env):

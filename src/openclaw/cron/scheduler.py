@@ -33,10 +33,12 @@ MAX_RUNNING = 8  # jobs' turns at once (each also waits for the agents' own cap)
 
 
 def runnable(job: Job) -> bool:
-    """Whether this gateway runs `job`: a user's agent turn (not one of upstream's built-in jobs)."""
-    payload = job.get("payload")
+    """Whether this gateway runs `job`: a user's agent turn on a time schedule (not one of upstream's
+    built-in jobs, nor its command/heartbeat payloads or on-exit/stream triggers)."""
+    payload, schedule = job.get("payload"), job.get("schedule")
     agent_turn = isinstance(payload, dict) and payload.get("kind", "agentTurn") == "agentTurn"
-    return agent_turn and not job.get("declarationKey")
+    timed = isinstance(schedule, dict) and schedule.get("kind") in ("every", "at", "cron")
+    return agent_turn and timed and not job.get("declarationKey")
 
 
 class CronScheduler:
@@ -59,20 +61,21 @@ class CronScheduler:
         orphaned = set(await self.store.interrupt_orphans(now))
         for job in filter(runnable, self.jobs):
             state = job.setdefault("state", {})
-            before = dict(state), job.get("enabled", True)
+            before = dict(state)
             if job["id"] in orphaned:
                 state.pop("runningAtMs", None)  # its run ended with the process that ran it
             try:
-                validate(job.get("schedule"))  # stored by an older version, or edited by hand
+                validate(job.get("schedule"))  # stored by an older version, by upstream, or edited by hand
                 if job.get("enabled", True) and state.get("nextRunAtMs") is None:
                     state["nextRunAtMs"] = next_run(job["schedule"], now)
             except (UsageError, ValueError, OverflowError) as exc:
-                job["enabled"], state["nextRunAtMs"], state["lastError"] = False, None, f"schedule refused: {exc}"
-                logfile.warn(f"cron job {job.get('name') or job['id']} disabled: schedule refused: {exc}; "
+                # not run here, its definition left as it is (upstream may well run it): only the reason is noted
+                state["nextRunAtMs"], state["lastError"] = None, f"schedule refused: {exc}"
+                logfile.warn(f"cron job {job.get('name') or job['id']} not scheduled: schedule refused: {exc}; "
                              "fix it with cron.update", subsystem="cron")
-            if before != (state, job.get("enabled", True)):
+            if before != state:
                 job["updatedAtMs"] = now
-                await (self.store.put(job) if before[1] != job.get("enabled", True) else self.store.put_state(job))
+                await self.store.put_state(job)
         self._task = asyncio.ensure_future(self._loop())
 
     async def stop(self) -> None:

@@ -119,7 +119,7 @@ def _listed_job(job: dict[str, Any], default_agent: str, scheduler: CronSchedule
     last = state.get("lastRunStatus") or state.get("lastStatus")
     running = scheduler is not None and job["id"] in scheduler.running
     status = ("running" if running else "disabled" if not job.get("enabled", True)
-              else "error" if last == "error" else "ok" if last == "ok" else "idle")
+              else last if last in ("ok", "error", "skipped") else "idle")
     extra = {"lastRunAtMs": state.get("lastRunAtMs"), "lastRunStatus": last,
              "lastRunError": state.get("lastError") if last == "error" else None,
              "lastDelivered": state.get("lastDelivered"), "lastDeliveryStatus": state.get("lastDeliveryStatus")}
@@ -224,13 +224,20 @@ async def cron_run(ctx: CallContext) -> dict[str, Any]:
     scheduler, job = await _found(ctx)
     if ctx.params.get("mode") == "due" and (job.get("state") or {}).get("nextRunAtMs", now_ms() + 1) > now_ms():
         return {"ok": True, "ran": False, "reason": "not-due"}
+    from openclaw.cron.schedule import validate
     from openclaw.cron.scheduler import runnable
+    from openclaw.errors import UsageError
 
     if not runnable(job):
-        kind = (job.get("payload") or {}).get("kind")
-        what = f"built-in job {job['declarationKey']}" if job.get("declarationKey") else f"{kind} payload"
+        kind, trigger = (job.get("payload") or {}).get("kind"), (job.get("schedule") or {}).get("kind")
+        what = (f"built-in job {job['declarationKey']}" if job.get("declarationKey")
+                else f"{kind} payload" if kind != "agentTurn" else f"{trigger} trigger")
         raise RpcError(INVALID_REQUEST, f"this gateway does not run the {what} of {job.get('name') or job['id']}; "
                                         "upstream OpenClaw's gateway runs it")
+    try:
+        validate(job.get("schedule"))
+    except (UsageError, ValueError, OverflowError) as exc:
+        raise RpcError(INVALID_REQUEST, f"schedule refused: {exc}; fix it with cron.update") from None
     run_id = None if job["id"] in scheduler.running else await scheduler.trigger(job, "manual")
     if run_id is None:
         return {"ok": True, "ran": False, "reason": "already-running"}
