@@ -128,9 +128,9 @@ def _in_tx(db: sqlite3.Connection, fn: Callable[[], None]) -> None:
 def import_legacy(db: sqlite3.Connection, key: str, jobs_path: Path, runs_path: Path) -> None:
     """Import our former jobs.json and runs.jsonl in one transaction, then rename them `.migrated`.
     A crash before the rename leaves the files, and importing them again adds nothing twice."""
-    try:
+    try:  # only its absence is normal: a file that cannot be read stops the start, nothing is lost
         raw = jobs_path.read_bytes() if jobs_path.stat().st_size <= MAX_LEGACY_BYTES else None
-    except OSError:
+    except FileNotFoundError:
         return
     if raw is None:
         logfile.warn(f"{jobs_path} is too large to import; left in place", subsystem="cron")
