@@ -19,7 +19,8 @@ from openclaw.cron import store as cron_store
 from openclaw.cron.scheduler import CronScheduler, runnable
 from openclaw.cron.store import CronStore
 from openclaw.stores import cron as rows
-from openclaw.stores.cron import Finished, RunQuery
+from openclaw.stores import cron_runs
+from openclaw.stores.cron_runs import Finished, RunQuery
 from openclaw.stores.sqlitefile import close_shared
 
 FIXTURE = Path(__file__).parent / "fixtures" / "upstream-state" / "cron" / "store.json"
@@ -87,7 +88,7 @@ def test_a_store_written_by_upstream_reads_correctly(tmp_path: Path) -> None:
     assert [j["name"] for j in jobs.values() if runnable(j)] == ["morning", "oneshot", "paused"]
     for j in jobs.values():  # every column we derive is what upstream wrote, byte for byte
         row = stored[j["id"]]
-        assert rows._js(rows.definition(j)) == row["job_json"]
+        assert rows.to_json(rows.definition(j)) == row["job_json"]
         assert rows.grant_revision(j) == row["grant_definition_revision"]
         assert rows.schedule_identity(j) == row["schedule_identity"]
         assert rows.state_json(j) == row["state_json"]
@@ -299,9 +300,9 @@ def test_runs_page_filter_and_stay_bounded(tmp_path: Path) -> None:
     def record(db: sqlite3.Connection) -> None:
         for i in range(12):
             j = a if i % 3 else b
-            rows.insert_imported_run(db, store.key, Finished(j, f"rcpt-{i}", None, "main", 1000 * i, 1000 * i + 5,
+            cron_runs.insert_imported_run(db, store.key, Finished(j, f"rcpt-{i}", None, "main", 1000 * i, 1000 * i + 5,
                                                              "ok" if i % 4 else "error", summary=f"run {i}"))
-        rows.prune(db, store.key, keep=10)
+        cron_runs.prune(db, store.key, keep=10)
 
     store.call(record)
     entries, total = asyncio.run(store.runs(RunQuery(limit=3)))

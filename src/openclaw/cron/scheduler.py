@@ -21,7 +21,8 @@ from openclaw import logfile
 from openclaw.cron.schedule import next_run, now_ms, validate
 from openclaw.cron.store import CronStore
 from openclaw.errors import UsageError
-from openclaw.stores.cron import Finished, Job
+from openclaw.stores.cron import Job
+from openclaw.stores.cron_runs import Finished
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime

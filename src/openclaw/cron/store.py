@@ -21,7 +21,9 @@ from typing import Any, TypeVar
 
 from openclaw import logfile, procutil
 from openclaw.stores import cron as rows
-from openclaw.stores.cron import Finished, Job, RunQuery
+from openclaw.stores import cron_runs as runlog
+from openclaw.stores.cron import Job
+from openclaw.stores.cron_runs import Finished, RunQuery
 from openclaw.stores.globaldb import global_db, state_db_path
 from openclaw.stores.sqlitefile import BUSY_TIMEOUT_S, SqliteFile
 
@@ -29,9 +31,9 @@ T = TypeVar("T")
 MAX_LEGACY_BYTES = 64 * 1024 * 1024  # a legacy jobs.json or runs.jsonl larger than this is left alone
 
 
-def owner() -> rows.Owner:
+def owner() -> runlog.Owner:
     marker = procutil.self_marker()
-    return rows.Owner(os.getpid(), int(marker) if marker and marker.isdigit() else None)
+    return runlog.Owner(os.getpid(), int(marker) if marker and marker.isdigit() else None)
 
 
 def owner_alive(pid: int, start_time: int | None) -> bool:
@@ -84,17 +86,17 @@ class CronStore:
         await self._run(lambda db: rows.delete_job(db, self.key, job_id))
 
     async def interrupt_orphans(self, now: int) -> list[str]:
-        return await self._run(lambda db: rows.interrupt_orphans(db, self.key, owner_alive, now))
+        return await self._run(lambda db: runlog.interrupt_orphans(db, self.key, owner_alive, now))
 
     async def claim(self, job: Job, agent_id: str, request_run_id: str | None, started: int) -> str | None:
         me = owner()
-        return await self._run(lambda db: rows.claim(db, self.key, job, agent_id, request_run_id, started, me))
+        return await self._run(lambda db: runlog.claim(db, self.key, job, agent_id, request_run_id, started, me))
 
     async def finish(self, run: Finished) -> None:
-        await self._run(lambda db: rows.finish(db, self.key, run))
+        await self._run(lambda db: runlog.finish(db, self.key, run))
 
     async def runs(self, query: RunQuery) -> tuple[list[Job], int]:
-        return await self._run(lambda db: rows.list_runs(db, self.key, query))
+        return await self._run(lambda db: runlog.list_runs(db, self.key, query))
 
 
 async def has_jobs(state_dir: Path) -> bool:
@@ -147,7 +149,7 @@ def import_legacy(db: sqlite3.Connection, key: str, jobs_path: Path, runs_path: 
     with rows.tx(db):
         added = sum(rows.insert_imported(db, key, job) for job in jobs)
         for run in runs:
-            rows.insert_imported_run(db, key, run)
+            runlog.insert_imported_run(db, key, run)
         rows.record_migration(db, jobs_path, hashlib.sha256(raw).hexdigest(), len(raw), len(jobs), "cron_jobs", now)
     for path in (jobs_path, runs_path):
         archived = archive(path)
@@ -203,7 +205,7 @@ def _legacy_runs(path: Path, jobs: dict[str, Job]) -> list[Finished]:
     except OSError:
         return []
     out = []
-    for line in lines[-rows.MAX_RUNS_KEPT:]:
+    for line in lines[-runlog.MAX_RUNS_KEPT:]:
         try:
             run = json.loads(line)
         except ValueError:

@@ -250,7 +250,7 @@ async def cron_run(ctx: CallContext) -> dict[str, Any]:
 @method("cron.runs", scope=READ, params="CronRunsParams")
 async def cron_runs(ctx: CallContext) -> dict[str, Any]:
     """Finished runs, newest first unless `sortDir: asc`, one page (`limit`, `offset`) as upstream pages."""
-    from openclaw.stores.cron import RunQuery
+    from openclaw.stores.cron_runs import RunQuery
 
     p = ctx.params
     scheduler = await _scheduler(ctx)
