@@ -191,6 +191,28 @@ def test_a_restarted_scheduler_does_not_rerun_a_claimed_slot(tmp_path: Path) -> 
     assert table(tmp_path, "task_runs") == []
 
 
+def test_a_job_another_process_runs_is_left_to_it(tmp_path: Path) -> None:
+    """A live process (upstream's gateway, say) holds the job's running receipt: ours does not run
+    it, nor keep trying, and waits for the next slot."""
+    store = CronStore(tmp_path)
+    now = rows_now()
+    j = job("busy", state={"nextRunAtMs": now - 1000})
+    asyncio.run(store.put(j))
+    assert asyncio.run(store.claim(j, "main", None, now))  # held by this (live) process
+
+    async def go() -> CronScheduler:
+        scheduler = CronScheduler(CronStore(tmp_path), lambda: (_ for _ in ()).throw(AssertionError("ran")),
+                                  lambda: None)
+        await scheduler.start()
+        await asyncio.sleep(0.3)
+        await scheduler.stop()
+        return scheduler
+
+    scheduler = asyncio.run(go())
+    assert not scheduler.running and scheduler.jobs[0]["state"]["nextRunAtMs"] > now
+    assert [r[6] for r in table(tmp_path, "cron_run_receipts")] == ["running"]
+
+
 def rows_now() -> int:
     from openclaw.cron.schedule import now_ms
 

@@ -128,9 +128,11 @@ class CronScheduler:
         request = f"manual:{job['id']}:{now}:1" if trigger == "manual" else None
         agent = self._agent_id(job)
         receipt = await self.store.claim(job, agent, request, now)
-        if receipt is None:  # someone else holds it: leave the slot to them
+        if receipt is None:  # another process runs it: leave it this slot, wait for the next one
             state.clear()
             state.update(previous)
+            if trigger == "schedule":
+                state["nextRunAtMs"] = next_run(job["schedule"], now)  # in memory only: the store is theirs now
             return None
         run_id = request or receipt
         self.running[job["id"]] = asyncio.ensure_future(self._run(job, receipt, request, agent, now))
