@@ -8,7 +8,7 @@ Keys a model types as `Any` are upstream's that are accepted and not acted on, u
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Required
+from typing import Annotated, Any, Literal, Required
 
 from annotated_types import Ge, Le
 from typing_extensions import TypedDict
@@ -378,6 +378,17 @@ class CronRunsParams(TypedDict, total=False):
     id: str
     jobId: str
     limit: Annotated[int, Ge(1), Le(1000)]
+    offset: NonNegative
+    sortDir: Literal["asc", "desc"]
+    agentId: str
+    status: str
+    statuses: list[str]
+    deliveryStatus: str
+    deliveryStatuses: list[str]
+    query: str
+    runId: str
+    # upstream's keys that are accepted and not acted on
+    scope: Any
 
 
 # -- methods/config_methods.py ---------------------------------------------------------------------
