@@ -26,6 +26,7 @@ from openclaw.config.keypath import changed_paths
 from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config, seed_config
 from openclaw.errors import ConfigError, GatewayLockError, OpenClawError
+from openclaw.stores.agentdb import agent_db_path, refuse_newer
 from openclaw.gateway.httpserve import big_buffers_return
 from openclaw.gateway.process.crashloop import CrashLoopBreaker
 from openclaw.gateway.process.locks import GatewayLocks
@@ -89,6 +90,8 @@ class GatewayRunner:
         nofile = raise_nofile_limit()
         seeded = seed_config(self.paths.config_path, self.env.get("OPENCLAW_CONFIG_SEED"))
         settings = resolve_settings(self.paths, self.options, self.env)
+        for agent in settings.config.agents:  # a store of a newer schema stops the start, in one line (78)
+            refuse_newer(agent_db_path(self.paths.state_dir, agent.id))
         if self.options.port is not None:
             self._check_footprint(settings)
         multi = self.env.get("OPENCLAW_ALLOW_MULTI_GATEWAY") == "1"
