@@ -31,7 +31,7 @@ def import_once(db: sqlite3.Connection, legacy: Path) -> None:
     try:
         tables = {r[0] for r in old.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "sessions" in tables:
-            with db:
+            with agentdb.transaction(db):
                 _copy(old, db, legacy.parent.parent.name, "usage_log" in tables)
     finally:
         old.close()

@@ -139,7 +139,7 @@ class SessionStore:
             previous = found.session_id
             entry.update(sessionId=new_id(), updatedAt=stamp, sessionStartedAt=stamp, inputTokens=0, outputTokens=0,
                          totalTokens=0, compactionCount=0)
-            with db:
+            with agentdb.transaction(db):
                 agentdb.create(db, key, entry, stamp, entry.get("chatType"), previous=previous, reason="reset")
             return _load(db, key)  # type: ignore[return-value]
 
@@ -149,7 +149,7 @@ class SessionStore:
 
     async def delete(self, key: str) -> bool:
         def drop(db: sqlite3.Connection) -> builtins.list[str]:
-            with db:
+            with agentdb.transaction(db):
                 return agentdb.delete(db, key)
 
         dropped: builtins.list[str] = await self._run(drop)
@@ -186,7 +186,7 @@ class SessionStore:
 
         def add(db: sqlite3.Connection) -> int:
             event = transcript.message_event(message, now_ms(), model, tokens)
-            with db:
+            with agentdb.transaction(db):
                 seq = _append(db, session, event)
                 if usage is not None:
                     _add_usage(db, session.key, *usage, model)
@@ -224,7 +224,7 @@ class SessionStore:
         def write(db: sqlite3.Connection) -> None:
             row = db.execute("SELECT event_id FROM transcript_event_identities WHERE session_id = ? AND seq = ?",
                              (session.session_id, keep_from_seq)).fetchone()
-            with db:
+            with agentdb.transaction(db):
                 _append(db, session, transcript.compaction_event(summary, row[0] if row else None, tokens_before,
                                                                  now_ms()))
                 found = agentdb.node(db, session.key)
@@ -254,7 +254,7 @@ class SessionStore:
             doomed -= keep
             if dry_run or not doomed:
                 return sorted(doomed)
-            with db:
+            with agentdb.transaction(db):
                 for key in doomed:
                     gone.extend(agentdb.delete(db, key))
             return sorted(doomed)
@@ -297,14 +297,14 @@ def _get_or_create(db: sqlite3.Connection, key: str, chat_type: str | None, orig
         entry["chatType"] = chat_type
     if origin:
         entry["origin"] = origin
-    with db:
+    with agentdb.transaction(db):
         agentdb.create(db, key, entry, stamp, chat_type)
     return _load(db, key, count)  # type: ignore[return-value]
 
 
 def _append(db: sqlite3.Connection, session: Session, event: agentdb.Event) -> int:
     stamp = int(event["message"]["timestamp"]) if isinstance(event.get("message"), dict) else now_ms()
-    with db:  # one entry, one transaction
+    with agentdb.transaction(db):  # one entry, one transaction
         seq = agentdb.append(db, session.session_id, event, stamp)
         db.execute("UPDATE session_nodes SET updated_at = ?, last_activity_at = ?, last_interaction_at = ? "
                    "WHERE session_key = ?", (stamp, stamp, stamp, session.key))

@@ -8,6 +8,7 @@ event's identity and marks upstream's transcript index for rebuild, so upstream 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -295,3 +296,18 @@ def refuse_newer(path: Path) -> None:
         found = int.from_bytes(header[60:64], "big")
         if found > AGENT_SCHEMA_VERSION:
             raise too_new(path, found, AGENT_SCHEMA_VERSION)
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (the connection is in autocommit mode); inside another, part of it."""
+    if db.in_transaction:
+        yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
