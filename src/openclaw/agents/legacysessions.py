@@ -82,8 +82,8 @@ def _session(old: sqlite3.Connection, db: sqlite3.Connection, row: tuple[Any, ..
     if row[6]:
         entry["label"] = row[6]
     if row[7]:
-        provider, _, model = str(row[7]).partition("/")
-        entry.update(providerOverride=provider, modelOverride=model or provider)
+        provider, _, override = str(row[7]).partition("/")
+        entry.update(providerOverride=provider, modelOverride=override or provider)
     agentdb.create(db, key, entry, created, row[4])
     answers = _transcript(old, db, session_id)
     for ts, model, tin, tout in usage:  # each run's use lands on its answer (the latest one at or before it)

@@ -22,6 +22,7 @@ from openclaw.agents.transcript import Tokens
 from openclaw.models.types import Message
 from openclaw.stores import agentdb
 from openclaw.stores.agentdb import Node, new_id, now_ms
+from openclaw.stores.agentschema import AGENT_SCHEMA_VERSION
 from openclaw.stores.sqlitefile import SqliteFile
 
 USAGE_KEEP_MS = 400 * 86_400_000
@@ -67,7 +68,7 @@ class SessionStore:
     def __init__(self, path: Path, agent_id: str | None = None) -> None:
         self.path = path
         self.agent_id = agent_id or path.parent.parent.name
-        self.file = SqliteFile(path, agentdb.AGENT_SCHEMA_VERSION, self._prepare)
+        self.file = SqliteFile(path, AGENT_SCHEMA_VERSION, self._prepare)
         self.cache = HistoryCache()
 
     def _prepare(self, db: sqlite3.Connection, version: int) -> None:

@@ -73,15 +73,18 @@ def to_message(event: Event) -> Message | None:
         return Message("user", _text(body.get("content")))
     if role == "assistant":
         parts = body.get("content")
-        calls = tuple(ToolCall(str(p.get("id") or ""), str(p.get("name") or ""),
-                               p.get("arguments") if isinstance(p.get("arguments"), dict) else {})
-                      for p in parts if isinstance(p, dict) and p.get("type") == "toolCall") \
+        calls = tuple(_call(p) for p in parts if isinstance(p, dict) and p.get("type") == "toolCall") \
             if isinstance(parts, list) else ()
         return Message("assistant", _text(parts), calls)
     if role == "toolResult":
         return Message("tool", _text(body.get("content")), tool_call_id=str(body.get("toolCallId") or ""),
                        name=str(body.get("toolName") or ""))
     return None
+
+
+def _call(part: dict[str, Any]) -> ToolCall:
+    args = part.get("arguments")
+    return ToolCall(str(part.get("id") or ""), str(part.get("name") or ""), args if isinstance(args, dict) else {})
 
 
 def _text(content: Any) -> str:

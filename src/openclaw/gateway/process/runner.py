@@ -26,7 +26,6 @@ from openclaw.config.keypath import changed_paths
 from openclaw.config.model import ConfigSnapshot
 from openclaw.config.store import format_issues, read_config, seed_config
 from openclaw.errors import ConfigError, GatewayLockError, OpenClawError
-from openclaw.stores.agentdb import agent_db_path, refuse_newer
 from openclaw.gateway.httpserve import big_buffers_return
 from openclaw.gateway.process.crashloop import CrashLoopBreaker
 from openclaw.gateway.process.locks import GatewayLocks
@@ -38,6 +37,7 @@ from openclaw.gateway.transport.resources import AcceptErrorThrottle, raise_nofi
 from openclaw.ports import registry
 from openclaw.procutil import forbid_inspection, self_marker
 from openclaw.profiles.paths import InstancePaths
+from openclaw.stores.agentdb import agent_db_path, refuse_newer
 
 if TYPE_CHECKING:
     from openclaw.gateway.transport.server import GatewayServer
