@@ -88,7 +88,7 @@ def _session(old: sqlite3.Connection, db: sqlite3.Connection, row: tuple[Any, ..
     answers = _transcript(old, db, session_id)
     for ts, model, tin, tout in usage:  # each run's use lands on its answer (the latest one at or before it)
         _attach(db, session_id, answers, ts, model, Tokens(tin, tout))
-    db.execute("UPDATE session_nodes SET updated_at = ? WHERE session_key = ?", (updated, key))
+    agentdb.touch(db, key, updated)
 
 
 def _transcript(old: sqlite3.Connection, db: sqlite3.Connection, session_id: str) -> list[tuple[int, int]]:

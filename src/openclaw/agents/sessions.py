@@ -307,8 +307,8 @@ def _append(db: sqlite3.Connection, session: Session, event: agentdb.Event) -> i
     stamp = int(event["message"]["timestamp"]) if isinstance(event.get("message"), dict) else now_ms()
     with agentdb.transaction(db):  # one entry, one transaction
         seq = agentdb.append(db, session.session_id, event, stamp)
-        db.execute("UPDATE session_nodes SET updated_at = ?, last_activity_at = ?, last_interaction_at = ? "
-                   "WHERE session_key = ?", (stamp, stamp, stamp, session.key))
+        body = event.get("message")
+        agentdb.touch(db, session.key, stamp, interaction=isinstance(body, dict) and body.get("role") == "user")
     return seq
 
 

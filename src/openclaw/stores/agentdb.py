@@ -46,6 +46,8 @@ def prepare(agent_id: str) -> Any:
     """The `SqliteFile` prepare hook: our tables (IF NOT EXISTS) and, in a new file, the ownership row."""
 
     def run(db: sqlite3.Connection, version: int) -> None:
+        # upstream's CHECK on transcript_events calls octet_length(), new in SQLite 3.43
+        db.create_function("octet_length", 1, _octet_length, deterministic=True)
         db.executescript(SCHEMA)
         if version == 0:
             stamp = now_ms()
@@ -55,6 +57,12 @@ def prepare(agent_id: str) -> Any:
             db.execute(f"PRAGMA user_version={AGENT_SCHEMA_VERSION}")
 
     return run
+
+
+def _octet_length(value: object) -> int | None:
+    if isinstance(value, str):
+        return len(value.encode())
+    return len(value) if isinstance(value, bytes) else None if value is None else len(str(value).encode())
 
 
 def open_agent_db(path: Path, agent_id: str) -> SqliteFile:
@@ -197,16 +205,20 @@ def _node(row: tuple[Any, ...]) -> Node:
 
 
 def save_entry(db: sqlite3.Connection, key: str, entry: Event, stamp: int) -> None:
-    """Write a node's entry back (upstream's own fields kept as they were) and its mirrored columns."""
+    """Write a node's entry back (upstream's own fields kept as they were) and its mirrored columns;
+    upstream takes a row whose `updated_at`/`current_session_id` differ from the entry's for corrupt."""
+    entry["updatedAt"] = stamp
     db.execute("UPDATE session_nodes SET entry_json = ?, updated_at = ?, current_session_id = ?, label = ?, "
                "display_name = ?, last_activity_at = ? WHERE session_key = ?",
                (_dump(entry), stamp, entry["sessionId"], entry.get("label"), entry.get("displayName"), stamp, key))
+    certify(db, key)
 
 
 def create(db: sqlite3.Connection, key: str, entry: Event, stamp: int, chat_type: str | None,
            previous: str | None = None, reason: str | None = None, archived: bool = False) -> None:
     """A node (when new) and a fresh window for `entry['sessionId']`, its header at seq 0."""
     session_id = entry["sessionId"]
+    entry["updatedAt"] = stamp
     if node(db, key) is None:
         db.execute("INSERT INTO session_nodes (session_key, current_session_id, entry_json, updated_at, created_at, "
                    "created_via, label, display_name, last_activity_at, archived_at) VALUES (?, ?, ?, ?, ?, 'run', "
@@ -221,6 +233,34 @@ def create(db: sqlite3.Connection, key: str, entry: Event, stamp: int, chat_type
         save_entry(db, key, entry, stamp)
     append(db, session_id, {"type": "session", "version": SESSION_ENTRY_SCHEMA_VERSION, "id": session_id,
                             "timestamp": iso(stamp), "cwd": os.getcwd()}, stamp)
+    certify(db, key)
+
+
+def certify(db: sqlite3.Connection, key: str) -> None:
+    """Mark a node ours just wrote as valid, as upstream's writer does after its checks (its read-only
+    readers refuse rows still pending): the entry's `sessionId`/`updatedAt` match the row's, no lineage
+    columns, a lowercase `agent:` key. Upstream's triggers queued the row; it leaves the queue."""
+    if key != key.strip().lower() or not key.startswith("agent:"):
+        return
+    db.execute("UPDATE session_nodes SET entry_valid = 1 WHERE session_key = ? AND current_session_id = "
+               "json_extract(entry_json, '$.sessionId') AND updated_at = json_extract(entry_json, '$.updatedAt') "
+               "AND parent_session_key IS NULL AND spawned_by IS NULL AND fork_source_session_key IS NULL", (key,))
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'session_canonical_validation_pending'").fetchone():
+        db.execute("DELETE FROM session_canonical_validation_pending WHERE session_key = ? AND EXISTS "
+                   "(SELECT 1 FROM session_nodes WHERE session_key = ? AND entry_valid = 1)", (key, key))
+
+
+def touch(db: sqlite3.Connection, key: str, stamp: int, interaction: bool = False) -> None:
+    """Move a node's `updated_at` and its entry's `updatedAt` together (upstream requires them equal)."""
+    if interaction:
+        db.execute("UPDATE session_nodes SET updated_at = ?, last_activity_at = ?, last_interaction_at = ?, "
+                   "entry_json = json_set(entry_json, '$.updatedAt', ?, '$.lastInteractionAt', ?) "
+                   "WHERE session_key = ?", (stamp, stamp, stamp, stamp, stamp, key))
+    else:
+        db.execute("UPDATE session_nodes SET updated_at = ?, last_activity_at = ?, "
+                   "entry_json = json_set(entry_json, '$.updatedAt', ?) WHERE session_key = ?",
+                   (stamp, stamp, stamp, key))
+    certify(db, key)
 
 
 def key_of(db: sqlite3.Connection, session_id: str) -> str | None:
