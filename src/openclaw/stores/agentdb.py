@@ -160,13 +160,38 @@ def append(db: sqlite3.Connection, session_id: str, event: Event, stamp: int) ->
     db.execute("INSERT INTO transcript_event_identities (session_id, event_id, seq, event_type, parent_id, "
                "message_idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, NULL, ?)",
                (session_id, event["id"], seq, event.get("type"), event.get("parentId"), stamp))
+    _index(db, session_id, seq, event, stamp)
+    db.execute("UPDATE session_windows SET transcript_updated_at = ?, updated_at = ? WHERE session_id = ?",
+               (stamp, stamp, session_id))
+    return seq
+
+
+def _index(db: sqlite3.Connection, session_id: str, seq: int, event: Event, stamp: int) -> None:
+    """Keep upstream's active-event projection in step when ours extends the leaf of an indexed window
+    (upstream's own readers refuse a window whose projection is pending); otherwise mark it for rebuild.
+    Every event ours writes is context-eligible (upstream: unless `message.excludeFromContext`); upstream's
+    search rows (`session_transcript_fts`) are not written, so its search misses ours' messages."""
+    state = db.execute("SELECT indexed_seq, needs_rebuild, active_event_count, active_message_count FROM "
+                       "session_transcript_index_state WHERE session_id = ?", (session_id,)).fetchone()
+    projected = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'session_transcript_active_events'").fetchone()
+    if projected and event.get("type") == "session" and seq == 0 and state is None:
+        db.execute("INSERT INTO session_transcript_index_state (session_id, indexed_seq, leaf_event_id, "
+                   "needs_rebuild, active_event_count, active_message_count, updated_at) VALUES (?, 0, ?, 0, 0, 0, ?)",
+                   (session_id, event["id"], stamp))
+        return
+    if projected and state is not None and state[1] == 0 and state[0] == seq - 1:
+        message = "message" in event
+        db.execute("INSERT INTO session_transcript_active_events (session_id, active_position, event_seq, "
+                   "message_position, context_eligible) VALUES (?, ?, ?, ?, 1)",
+                   (session_id, state[2], seq, state[3] if message else None))
+        db.execute("UPDATE session_transcript_index_state SET indexed_seq = ?, leaf_event_id = ?, "
+                   "active_event_count = ?, active_message_count = ?, updated_at = ? WHERE session_id = ?",
+                   (seq, event["id"], state[2] + 1, state[3] + (1 if message else 0), stamp, session_id))
+        return
     db.execute("INSERT INTO session_transcript_index_state (session_id, indexed_seq, leaf_event_id, needs_rebuild, "
                "updated_at) VALUES (?, -1, ?, 1, ?) ON CONFLICT (session_id) DO UPDATE SET needs_rebuild = 1, "
                "leaf_event_id = excluded.leaf_event_id, updated_at = excluded.updated_at",
                (session_id, event["id"], stamp))
-    db.execute("UPDATE session_windows SET transcript_updated_at = ?, updated_at = ? WHERE session_id = ?",
-               (stamp, stamp, session_id))
-    return seq
 
 
 # -- nodes and windows ------------------------------------------------------------------------
