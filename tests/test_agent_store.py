@@ -99,6 +99,13 @@ def test_our_old_sessions_file_is_imported_once_and_kept_as_migrated(tmp_path: P
     assert sum(d["input"] for d in daily) == 37 and sum(d["output"] for d in daily) == 15
     assert db.execute("SELECT COUNT(*) FROM session_nodes WHERE archived_at IS NOT NULL").fetchone()[0] == 1
     db.close()
+    state = sqlite3.connect(tmp_path / "state" / "openclaw.sqlite")  # noted as upstream's doctor notes its imports
+    assert state.execute("SELECT migration_kind, source_path, target_table, source_record_count, status, "
+                         "removed_source FROM migration_sources").fetchall() == [
+        ("openclaw-python-sessions-sqlite", str(folder / "sessions.sqlite"), "session_nodes", 1, "completed", 0)]
+    assert state.execute("SELECT agent_id, path, schema_version FROM agent_databases").fetchall() == [
+        ("main", "agents/main/agent/openclaw-agent.sqlite", 23)]
+    state.close()
     # a second open imports nothing; a new old file (ours run again by an older build) is archived beside it
     old_store(folder / "sessions.sqlite", "agent:main:other", "s-other")
     store = SessionStore(folder / "openclaw-agent.sqlite")

@@ -41,7 +41,9 @@ def ours(path: Path) -> None:
         store = SessionStore(path)
         try:
             session = await store.find(KEY)
-            assert session is not None and [m.content for m in await store.history(session)][0] == "first from upstream"
+            assert session is not None
+            history = await store.history(session)
+            assert history[0].content == "first from upstream"
             await store.append(session, Message("user", "ours asks"))
             await store.append(session, Message("assistant", "", (ToolCall("call_1", "read", {"path": "n.md"}),)),
                                model="stand/m1", tokens=Tokens(9, 2))

@@ -10,6 +10,7 @@ already there and only renames.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -18,19 +19,23 @@ from typing import Any
 from openclaw.agents import transcript
 from openclaw.agents.transcript import Tokens
 from openclaw.models.types import Message, ToolCall
-from openclaw.stores import agentdb
+from openclaw.stores import agentdb, migrations
 
 LEGACY_NAME = "sessions.sqlite"
+MIGRATION_KIND = "openclaw-python-sessions-sqlite"
 USAGE_ARCHIVE = "usage-archive"  # key suffix of the archived node holding usage whose session is gone
 
 
 def import_once(db: sqlite3.Connection, legacy: Path) -> None:
     if not legacy.is_file():
         return
+    digest, size = hashlib.sha256(legacy.read_bytes()).hexdigest(), legacy.stat().st_size
     old = sqlite3.connect(f"file:{legacy}?mode=ro", uri=True, timeout=10)
+    count = 0
     try:
         tables = {r[0] for r in old.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "sessions" in tables:
+            count = old.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
             with agentdb.transaction(db):
                 _copy(old, db, legacy.parent.parent.name, "usage_log" in tables)
     finally:
@@ -40,6 +45,8 @@ def import_once(db: sqlite3.Connection, legacy: Path) -> None:
     for suffix in ("-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             Path(f"{legacy}{suffix}").unlink()
+    migrations.record(legacy.parents[3], MIGRATION_KIND, legacy, "session_nodes", digest, size, count,
+                      {"archivedTo": str(target), "sessions": count})
 
 
 def _archive_name(path: Path) -> Path:
