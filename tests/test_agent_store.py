@@ -181,3 +181,23 @@ def test_a_store_written_by_upstream_is_read_and_continued(tmp_path: Path) -> No
     last_upstream = db.execute("SELECT event_id FROM transcript_event_identities WHERE session_id = 'fixture1' "
                                "AND seq = 9").fetchone()[0]
     assert rows[-2][0] == last_upstream and rows[-1][1] == 9  # ours continues upstream's tree from its leaf
+
+
+def test_zstd_rows_written_by_upstream_are_read(tmp_path: Path) -> None:
+    import zstandard
+
+    folder = agent_dir(tmp_path)
+    shutil.copy(FIXTURE, folder / "openclaw-agent.sqlite")
+    db = sqlite3.connect(folder / "openclaw-agent.sqlite")
+    text = db.execute("SELECT event_json FROM transcript_events WHERE session_id = 'fixture1' AND seq = 8").fetchone()[0]
+    navigation = json.dumps({"version": 1, "report": {"kind": "canonical"}, "navigation": {}, "reset": {}, "model": {},
+                             "modelBytes": 0, "modelWithoutCheckpointBytes": 0, "withoutCustomDataBytes": 0})
+    db.execute("UPDATE transcript_events SET event_json = NULL, event_zstd = ?, event_utf8_bytes = ?, "
+               "navigation_json = ? WHERE session_id = 'fixture1' AND seq = 8",
+               (zstandard.ZstdCompressor().compress(text.encode()), len(text.encode()), navigation))
+    db.commit()
+    db.close()
+    _, entries, _ = read(SessionStore(folder / "openclaw-agent.sqlite"), "agent:main:explicit:fixture1")
+    assert entries[-1] == ("message", "assistant", "Hello from the fixture model.")
+    daily = daily_usage([folder / "openclaw-agent.sqlite"], 0, Config({}))
+    assert sum(d["input"] for d in daily) == 50  # the five answers of 10 input tokens, one of them compressed
