@@ -189,7 +189,8 @@ def test_zstd_rows_written_by_upstream_are_read(tmp_path: Path) -> None:
     folder = agent_dir(tmp_path)
     shutil.copy(FIXTURE, folder / "openclaw-agent.sqlite")
     db = sqlite3.connect(folder / "openclaw-agent.sqlite")
-    text = db.execute("SELECT event_json FROM transcript_events WHERE session_id = 'fixture1' AND seq = 8").fetchone()[0]
+    text = db.execute("SELECT event_json FROM transcript_events WHERE session_id = 'fixture1' AND seq = 8"
+                      ).fetchone()[0]
     navigation = json.dumps({"version": 1, "report": {"kind": "canonical"}, "navigation": {}, "reset": {}, "model": {},
                              "modelBytes": 0, "modelWithoutCheckpointBytes": 0, "withoutCustomDataBytes": 0})
     db.execute("UPDATE transcript_events SET event_json = NULL, event_zstd = ?, event_utf8_bytes = ?, "
