@@ -134,7 +134,7 @@ def test_agent_local_runs_without_a_gateway(env: Env, base: int, model: ModelSta
     assert session["model"] == "stand/m1" and session["modelOverride"] is None  # the model that answered
     [row] = [line for line in env.cli("sessions", check=True).stdout.splitlines() if "agent:main:main" in line]
     assert row.split()[:5] == ["agent:main:main", "main", "2", "18", "stand/m1"]
-    assert (env.state_dir() / "agents/main/agent/sessions.sqlite").exists()
+    assert (env.state_dir() / "agents/main/agent/openclaw-agent.sqlite").exists()
     asked = len(model.requests())  # chat commands are answered here too, never by the model
     whoami = env.cli("agent", "--local", "-m", "/whoami", check=True).stdout.strip()
     assert whoami == "You are cli on cli (--local); access: operator; session: agent:main:main"

@@ -39,8 +39,8 @@ def test_a_dm_is_answered_by_the_model(env: Env, base: int, gateways: list[Gatew
     assert any(a.get("action") == "typing" for a in tg.bots[token].actions)
     body = model.requests()[-1].body
     assert body["model"] == "m1" and "Agent: main" in body["messages"][0]["content"]
-    db = env.state_dir() / "agents/main/agent/sessions.sqlite"
-    rows = sqlite3.connect(db).execute("SELECT key FROM sessions").fetchall()
+    db = env.state_dir() / "agents/main/agent/openclaw-agent.sqlite"
+    rows = sqlite3.connect(db).execute("SELECT session_key FROM session_nodes").fetchall()
     assert rows == [("agent:main:main",)]
 
 
@@ -53,6 +53,43 @@ def test_a_tool_reads_a_workspace_file_and_the_answer_uses_it(env: Env, base: in
     assert replies(tg, token, OWNER, 1)[-1] == "Tuesdays, for the fern."
     tool_message = model.requests()[-1].body["messages"][-1]
     assert tool_message["role"] == "tool" and tool_message["content"] == "Water the fern on Tuesdays."
+    _check_upstream_shapes(env.state_dir() / "agents/main/agent/openclaw-agent.sqlite")
+
+
+def _check_upstream_shapes(path: Path) -> None:
+    """The turn is in upstream's agent store, shaped as upstream writes it (schema 23)."""
+    import json
+
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 23
+    assert db.execute("SELECT role, schema_version, agent_id FROM schema_meta").fetchall() == [("agent", 23, "main")]
+    [(sid, entry)] = db.execute("SELECT current_session_id, entry_json FROM session_nodes "
+                                "WHERE session_key = 'agent:main:main'").fetchall()
+    entry = json.loads(entry)
+    assert entry["sessionId"] == sid and entry["modelProvider"] == "stand" and entry["model"] == "m1"
+    assert entry["inputTokens"] > 0 and entry["outputTokens"] > 0 and isinstance(entry["updatedAt"], int)
+    assert db.execute("SELECT session_key FROM session_windows WHERE session_id = ?", (sid,)).fetchone() == (
+        "agent:main:main",)
+    events = [json.loads(r[0]) for r in db.execute("SELECT event_json FROM transcript_events WHERE session_id = ? "
+                                                   "ORDER BY seq", (sid,))]
+    header, user, call, result, answer = events
+    assert header["type"] == "session" and header["version"] == 4 and header["id"] == sid
+    assert user["parentId"] is None and user["message"]["role"] == "user"
+    assert [e["parentId"] for e in events[2:]] == [e["id"] for e in events[1:4]]
+    [part] = call["message"]["content"]
+    assert part["type"] == "toolCall" and part["name"] == "read" and part["arguments"] == {"path": "plants.md"}
+    assert call["message"]["stopReason"] == "toolUse"
+    body = result["message"]
+    assert body["role"] == "toolResult" and body["toolCallId"] == part["id"] and body["toolName"] == "read"
+    assert body["content"] == [{"type": "text", "text": "Water the fern on Tuesdays."}] and body["isError"] is False
+    final = answer["message"]
+    assert final["content"] == [{"type": "text", "text": "Tuesdays, for the fern."}] and final["stopReason"] == "stop"
+    assert final["provider"] == "stand" and final["model"] == "m1" and final["usage"]["totalTokens"] > 0
+    ids = db.execute("SELECT event_id, seq, event_type, parent_id FROM transcript_event_identities "
+                     "WHERE session_id = ? ORDER BY seq", (sid,)).fetchall()
+    assert ids == [(e["id"], n, e["type"], e.get("parentId")) for n, e in enumerate(events)]
+    assert db.execute("SELECT needs_rebuild, leaf_event_id FROM session_transcript_index_state "
+                      "WHERE session_id = ?", (sid,)).fetchone() == (1, answer["id"])
 
 
 def test_a_stranger_cannot_get_exec(env: Env, base: int, gateways: list[Gateway], tg: FakeTelegram,

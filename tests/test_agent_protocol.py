@@ -113,7 +113,7 @@ def test_sessions_methods(gw: tuple[Env, int], model: ModelStandin) -> None:
         collect(ws, f"r{n}")
     listed = ws.request("sessions.list", {}, req_id="l")["payload"]
     ops = next(s for s in listed["sessions"] if s["key"] == "agent:main:ops")
-    assert ops["entries"] == 4 and ops["inputTokens"] > 0 and listed["path"].endswith("sessions.sqlite")
+    assert ops["entries"] == 4 and ops["inputTokens"] > 0 and listed["path"].endswith("openclaw-agent.sqlite")
     preview = ws.request("sessions.preview", {"keys": ["agent:main:ops", "agent:main:nope"], "limit": 2}, req_id="p")
     previews = {p["key"]: p for p in preview["payload"]["previews"]}
     assert [i["text"] for i in previews["agent:main:ops"]["items"]] == ["turn 1", "echo: turn 1"]

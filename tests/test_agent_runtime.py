@@ -197,7 +197,7 @@ def test_session_maintenance_prunes_idle_and_excess_sessions(setup, model: Model
     paths, config = setup
     assert duration_ms("30d") == 2_592_000_000 and duration_ms("90m") == 5_400_000 and duration_ms(250) == 250
     assert policy(Config({})).enforce and policy(Config({})).max_entries == 500
-    db_path = paths.state_dir / "agents/main/agent/sessions.sqlite"
+    db_path = paths.state_dir / "agents/main/agent/openclaw-agent.sqlite"
 
     async def seed(rt: AgentRuntime) -> None:
         for i in range(5):
@@ -205,14 +205,15 @@ def test_session_maintenance_prunes_idle_and_excess_sessions(setup, model: Model
 
     go(paths, config, seed)
     with sqlite3.connect(db_path) as db:  # s0 went quiet 40 days ago; s1..s4 are recent, oldest first
-        db.execute("UPDATE sessions SET updated_at = updated_at - ? WHERE key = 'agent:main:s0'", (40 * 86_400_000,))
+        db.execute("UPDATE session_nodes SET updated_at = updated_at - ? WHERE session_key = 'agent:main:s0'",
+                   (40 * 86_400_000,))
         for i in range(1, 5):
-            db.execute("UPDATE sessions SET updated_at = updated_at - ? WHERE key = ?",
+            db.execute("UPDATE session_nodes SET updated_at = updated_at - ? WHERE session_key = ?",
                        ((10 - i) * 1000, f"agent:main:s{i}"))
 
     def keys() -> list[str]:
         with sqlite3.connect(db_path) as db:
-            return sorted(r[0] for r in db.execute("SELECT key FROM sessions"))
+            return sorted(r[0] for r in db.execute("SELECT session_key FROM session_nodes"))
 
     warn = {**config, "session": {"maintenance": {"mode": "warn", "maxEntries": 3}}}
     assert go(paths, warn, lambda rt: rt.maintain("main")) == ["agent:main:s0", "agent:main:s1"]
@@ -226,7 +227,8 @@ def test_session_maintenance_prunes_idle_and_excess_sessions(setup, model: Model
     go(paths, enforce, turn_then_wait)
     assert keys() == ["agent:main:s2", "agent:main:s3", "agent:main:s4"]
     with sqlite3.connect(db_path) as db:  # the pruned sessions' transcripts went with them
-        assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 2 + 2 + 4
+        assert db.execute("SELECT COUNT(*) FROM transcript_events WHERE json_extract(event_json, '$.type') = "
+                          "'message'").fetchone()[0] == 2 + 2 + 4
 
 
 def test_the_history_cache_is_bounded_and_written_through(monkeypatch: pytest.MonkeyPatch) -> None:

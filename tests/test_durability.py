@@ -108,8 +108,9 @@ def test_a_turn_cut_by_kill_9_is_answered_once_after_restart(env: Env, base: int
     _answered_once(tg, token, 4101, "what did I miss?")
     wait_for(lambda: json.loads((env.state_dir() / "telegram" / "pending-default.json").read_text())["pending"] == {},
              what="nothing left pending")
-    db = sqlite3.connect(env.state_dir() / "agents/main/agent/sessions.sqlite")
-    asked = [r[0] for r in db.execute("SELECT content FROM entries WHERE role = 'user' ORDER BY seq")]
+    db = sqlite3.connect(env.state_dir() / "agents/main/agent/openclaw-agent.sqlite")
+    asked = [r[0] for r in db.execute("SELECT json_extract(event_json, '$.message.content') FROM transcript_events "
+                                      "WHERE json_extract(event_json, '$.message.role') = 'user' ORDER BY seq")]
     assert asked == ["what did I miss?", "and now?"]  # the resumed turn did not store its message twice
 
 

@@ -146,6 +146,7 @@ def test_a_long_session_compacts_again_and_again_with_summaries_in_pieces(
         assert final["status"] == "ok", final
     ws.close()
     summaries = [r for r in summarising_model.requests() if not r.body.get("stream")]
-    db = env.state_dir() / "agents/main/agent/sessions.sqlite"
-    count = sqlite3.connect(db).execute("SELECT compaction_count FROM sessions WHERE key = ?", (key,)).fetchone()[0]
+    db = env.state_dir() / "agents/main/agent/openclaw-agent.sqlite"
+    count = sqlite3.connect(db).execute("SELECT json_extract(entry_json, '$.compactionCount') FROM session_nodes "
+                                        "WHERE session_key = ?", (key,)).fetchone()[0]
     assert len(summaries) >= 3 and count == len(summaries)

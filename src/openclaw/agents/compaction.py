@@ -74,16 +74,15 @@ async def fit(history: list[Message], system: str, plan: Plan, store: SessionSto
 async def compact(plan: Plan, store: SessionStore, session: Session, client: ModelClient) -> list[Message] | None:
     """Summarise all but the recent turns; the history the model sees from now on, or None when
     there is nothing older than the recent turns to summarise."""
-    entries = await store.entries(session.session_id)
-    start = max((i for i, e in enumerate(entries) if e.kind == "summary"), default=0)
-    live = entries[start:]
+    live = await store.live_entries(session.session_id)
     cut = len(live) - KEEP_RECENT
     while cut > 0 and live[cut].message.role != "user":
         cut -= 1  # never part a tool call from its result
     if cut <= 0:
         return None
     summary = await summarise(transcript([e.message for e in live[:cut]]), plan, client)
-    await store.compact(session, f"{SUMMARY_PREFIX}\n{summary}", live[cut].seq)
+    await store.compact(session, f"{SUMMARY_PREFIX}\n{summary}", live[cut].seq,
+                        estimate([e.message for e in live], ""))
     return await store.history(session)
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from openclaw.stores.agentdb import agent_db_path
+
 
 def sessions_db_path(state_dir: Path, agent_id: str) -> Path:
-    """Where an agent's sessions live (SQLite); absent until the agent first runs."""
+    """Where an agent's sessions live: upstream's agent store (absent until the agent first runs)."""
+    return agent_db_path(state_dir, agent_id)
+
+
+def legacy_sessions_path(state_dir: Path, agent_id: str) -> Path:
+    """Our former sessions file, imported into the agent store on its first open."""
     return state_dir / "agents" / agent_id / "agent" / "sessions.sqlite"

@@ -16,8 +16,9 @@ from openclaw.agents.plan import Plan
 from openclaw.agents.run import Run
 from openclaw.agents.sessions import Session, SessionStore
 from openclaw.agents.tools import Tool, ToolContext, ToolError, clip
+from openclaw.agents.transcript import Tokens
 from openclaw.models.client import ModelClient
-from openclaw.models.types import Message, ModelError, Request, ToolSpec
+from openclaw.models.types import Completion, Message, ModelError, Request, ToolSpec
 
 MAX_TOOL_ROUNDS = 16
 
@@ -61,10 +62,10 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
         history.append(reply)
         if not completion.tool_calls:  # the answer: stored with the turn's token counts in one trip
             usage = (run.usage.input, run.usage.output, compaction.estimate(history, system))
-            await store.append(session, reply, usage=usage, model=run.model or None)
+            await store.append(session, reply, usage=usage, model=run.model or None, tokens=_tokens(completion))
             run.text, run.silent = ("", True) if prompt.is_silent(completion.text) else (completion.text, False)
             return
-        await store.append(session, reply)
+        await store.append(session, reply, model=completion.model or None, tokens=_tokens(completion))
         for call in completion.tool_calls:
             run.emit("tool", phase="call", toolCallId=call.id, name=call.name, args=call.arguments)
             result, failed = await _use(tools.get(call.name), call.name, call.arguments, context)
@@ -83,6 +84,10 @@ def _report(plan: Plan, system: str, files: list[tuple[str, str]]) -> dict[str, 
                 for name, text in files]
     return {"workspaceDir": str(plan.workspace), "systemPrompt": {"chars": len(system)},
             "injectedWorkspaceFiles": injected, "tools": {"entries": [{"name": t.name} for t in plan.tools]}}
+
+
+def _tokens(completion: Completion) -> Tokens:
+    return Tokens(completion.usage.input, completion.usage.output)
 
 
 def _request(system: str, history: list[Message], offer: tuple[ToolSpec, ...], plan: Plan) -> Request:

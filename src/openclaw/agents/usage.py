@@ -1,13 +1,15 @@
-"""Token use by day (and its cost where the model's price is configured), read from the
-sessions databases' usage log without opening them for writing."""
+"""Token use by day (and its cost where the model's price is configured), read from the usage on
+the assistant messages of the agent stores' transcripts, without opening them for writing."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from openclaw.config.view import Config
+from openclaw.stores.agentdb import decode
 
 PER_MILLION = 1_000_000
 
@@ -24,18 +26,48 @@ def prices(config: Config) -> dict[str, tuple[float, float]]:
     return out
 
 
+USAGE_SQL = """
+SELECT date(created_at / 1000, 'unixepoch', 'localtime'),
+       json_extract(event_json, '$.message.provider') || '/' || json_extract(event_json, '$.message.model'),
+       SUM(json_extract(event_json, '$.message.usage.input')), SUM(json_extract(event_json, '$.message.usage.output')),
+       COUNT(*)
+FROM transcript_events
+WHERE created_at >= ? AND event_json IS NOT NULL AND json_extract(event_json, '$.type') = 'message'
+  AND json_extract(event_json, '$.message.role') = 'assistant'
+  AND json_type(event_json, '$.message.usage') = 'object'
+  AND (json_extract(event_json, '$.message.usage.input') + json_extract(event_json, '$.message.usage.output')) > 0
+GROUP BY 1, 2
+"""
+
+
 def _rows(path: Path, since_ms: int) -> list[tuple[str, str | None, int, int, int]]:
+    """(day, model, input, output, answers) from the assistant messages' usage in the agent store's
+    transcripts (upstream keeps no other per-call usage)."""
     if not path.exists():
         return []
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'usage_log'").fetchone():
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'transcript_events'").fetchone():
             return []
-        return db.execute(
-            "SELECT date(ts / 1000, 'unixepoch', 'localtime'), model, SUM(input_tokens), SUM(output_tokens), "
-            "COUNT(*) FROM usage_log WHERE ts >= ? GROUP BY 1, 2", (since_ms,)).fetchall()
+        rows: list[tuple[str, str | None, int, int, int]] = db.execute(USAGE_SQL, (since_ms,)).fetchall()
+        return rows + _compressed_rows(db, since_ms)
     finally:
         db.close()
+
+
+def _compressed_rows(db: sqlite3.Connection, since_ms: int) -> list[tuple[str, str | None, int, int, int]]:
+    out = []
+    for created, blob in db.execute("SELECT created_at, event_zstd FROM transcript_events WHERE created_at >= ? "
+                                    "AND event_zstd IS NOT NULL", (since_ms,)):
+        event = decode(None, blob)
+        body = event.get("message") if event else None
+        usage = body.get("usage") if isinstance(body, dict) and body.get("role") == "assistant" else None
+        if not isinstance(usage, dict) or not (usage.get("input") or usage.get("output")):
+            continue
+        day = time.strftime("%Y-%m-%d", time.localtime(created / 1000))
+        model = f"{body.get('provider')}/{body.get('model')}" if isinstance(body, dict) else None
+        out.append((day, model, int(usage.get("input") or 0), int(usage.get("output") or 0), 1))
+    return out
 
 
 def daily_usage(paths: list[Path], since_ms: int, config: Config) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ def _age(ms: int) -> str:
 def sessions(agent_id: str | None, limit: int, as_json: bool) -> None:
     import asyncio
 
-    from openclaw.agents.roster import sessions_db_path
+    from openclaw.agents.roster import legacy_sessions_path, sessions_db_path
     from openclaw.agents.sessions import SessionStore
     from openclaw.config.store import read_view
 
@@ -38,7 +38,8 @@ def sessions(agent_id: str | None, limit: int, as_json: bool) -> None:
         rows = []
         for info in config.agents:
             path = sessions_db_path(paths.state_dir, info.id)
-            if (agent_id and info.id != agent_id) or not path.exists():
+            found = path.exists() or legacy_sessions_path(paths.state_dir, info.id).exists()
+            if (agent_id and info.id != agent_id) or not found:
                 continue
             store = SessionStore(path)
             try:

@@ -37,6 +37,7 @@ from openclaw.gateway.transport.resources import AcceptErrorThrottle, raise_nofi
 from openclaw.ports import registry
 from openclaw.procutil import forbid_inspection, self_marker
 from openclaw.profiles.paths import InstancePaths
+from openclaw.stores.agentdb import agent_db_path, refuse_newer
 from openclaw.stores.sqlitefile import close_shared
 
 if TYPE_CHECKING:
@@ -90,6 +91,8 @@ class GatewayRunner:
         nofile = raise_nofile_limit()
         seeded = seed_config(self.paths.config_path, self.env.get("OPENCLAW_CONFIG_SEED"))
         settings = resolve_settings(self.paths, self.options, self.env)
+        for agent in settings.config.agents:  # a store of a newer schema stops the start, in one line (78)
+            refuse_newer(agent_db_path(self.paths.state_dir, agent.id))
         if self.options.port is not None:
             self._check_footprint(settings)
         multi = self.env.get("OPENCLAW_ALLOW_MULTI_GATEWAY") == "1"

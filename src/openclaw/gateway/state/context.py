@@ -167,13 +167,13 @@ class GatewayContext:
     async def sessions_summary(self, recent: int = 5) -> dict[str, dict[str, Any]]:
         """Per agent: its sessions database, how many sessions, the latest few. An agent that never
         ran has no database; nothing is loaded for it."""
-        from openclaw.agents.roster import sessions_db_path
+        from openclaw.agents.roster import legacy_sessions_path, sessions_db_path
 
         out: dict[str, dict[str, Any]] = {}
         for info in self.settings.config.agents:
             path = sessions_db_path(self.settings.paths.state_dir, info.id)
             summary: dict[str, Any] = {"path": str(path), "count": 0, "recent": []}
-            if path.exists():
+            if path.exists() or legacy_sessions_path(self.settings.paths.state_dir, info.id).exists():
                 store = self.agents.store(info.id)
                 now = int(time.time() * 1000)
                 summary["count"] = await store.count()
