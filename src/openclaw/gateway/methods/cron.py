@@ -61,6 +61,9 @@ def _checked(job: dict[str, Any], changed: dict[str, Any]) -> None:
         raise RpcError(INVALID_REQUEST, 'delivery must be {"channel": "telegram", "to": "<chat id>"}')
 
 
+RUNS_SCANNED = 5000  # the run log keeps fewer
+
+
 @method("cron.list", scope=READ, params="CronListParams")
 async def cron_list(ctx: CallContext) -> dict[str, Any]:
     scheduler = await _scheduler(ctx)
@@ -168,5 +171,17 @@ async def cron_runs(ctx: CallContext) -> dict[str, Any]:
     scheduler = await _scheduler(ctx)
     job_id = _job(scheduler, ctx.params)["id"] if wanted else None
     store = scheduler.store if scheduler else CronStore(ctx.gateway.settings.paths.state_dir)
-    entries = await asyncio.to_thread(store.runs, job_id, ctx.params.get("limit", 50))
-    return {"entries": entries, "total": len(entries)}
+    p = ctx.params
+    offset, limit = p.get("offset", 0), p.get("limit", 50)
+    entries = await asyncio.to_thread(store.runs, job_id, RUNS_SCANNED)  # newest first
+    if p.get("agentId"):  # the runs of that agent's jobs (a job without one is the default agent's)
+        default = ctx.gateway.settings.config.default_agent_id
+        mine = {j["id"] for j in (scheduler.jobs if scheduler else []) if (j.get("agentId") or default) == p["agentId"]}
+        entries = [e for e in entries if e.get("jobId") in mine]
+    if p.get("status") not in (None, "", "all"):
+        entries = [e for e in entries if e.get("status") == p["status"]]
+    if p.get("sortDir") == "asc":
+        entries.reverse()
+    page, more = entries[offset:offset + limit], offset + limit < len(entries)
+    return {"entries": page, "total": len(entries), "offset": offset, "limit": limit, "hasMore": more,
+            "nextOffset": offset + limit if more else None}

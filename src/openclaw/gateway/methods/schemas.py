@@ -8,7 +8,7 @@ Keys a model types as `Any` are upstream's that are accepted and not acted on, u
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Required
+from typing import Annotated, Any, Literal, Required
 
 from annotated_types import Ge, Le
 from typing_extensions import TypedDict
@@ -378,6 +378,14 @@ class CronRunsParams(TypedDict, total=False):
     id: str
     jobId: str
     limit: Annotated[int, Ge(1), Le(1000)]
+    offset: NonNegative
+    agentId: str
+    status: str  # all | ok | error | skipped ...
+    sortDir: Literal["asc", "desc"]
+    # upstream's keys that are accepted and not acted on
+    scope: Any
+    query: Any
+    deliveryStatus: Any
 
 
 # -- methods/config_methods.py ---------------------------------------------------------------------
@@ -417,3 +425,100 @@ class BrowserRequestParams(TypedDict, total=False):
     query: Object
     body: Object
     timeoutMs: Annotated[int, Ge(1), Le(600_000)]
+
+
+# -- methods/session_views.py ----------------------------------------------------------------------
+@closed
+class SessionsDescribeParams(TypedDict, total=False):
+    key: Required[NonEmpty]
+    agentId: str
+    # upstream's keys that are accepted and not acted on
+    includeDerivedTitles: Any
+    includeLastMessage: Any
+
+
+@closed
+class SessionsMessagesSubscribeParams(TypedDict, total=False):
+    key: Required[NonEmpty]
+    agentId: str
+    includeApprovals: bool
+
+
+@closed
+class SessionsObserverVisibilityParams(TypedDict):
+    visible: bool
+
+
+@closed
+class SessionsViewersSetParams(TypedDict):
+    sessionKeys: Strings
+
+
+# -- methods/chat_startup.py -----------------------------------------------------------------------
+@closed
+class ChatStartupParams(TypedDict, total=False):
+    sessionKey: Required[NonEmpty]
+    agentId: str
+    limit: Annotated[int, Ge(1), Le(MAX_HISTORY)]
+    # upstream's keys that are accepted and not acted on
+    maxBytes: Any
+    inputRunIds: Any
+    sessionId: Any
+
+
+@closed
+class ChatMetadataParams(TypedDict, total=False):
+    agentId: str
+    sessionKey: str
+
+
+@closed
+class SessionKeyParams(TypedDict, total=False):
+    sessionKey: Required[NonEmpty]
+    agentId: str
+
+
+# -- methods/usage.py ------------------------------------------------------------------------------
+@closed
+class SessionsUsageParams(TypedDict, total=False):
+    startDate: str  # YYYY-MM-DD
+    endDate: str
+    agentId: str
+    agentScope: str
+    key: str
+    limit: Annotated[int, Ge(1), Le(5000)]
+    utcOffset: str  # UTC, UTC+2, UTC-5:30
+    # upstream's keys that are accepted and not acted on
+    mode: Any
+    timeZone: Any
+    groupBy: Any
+    includeContextWeight: Any
+    creatorKey: Any
+
+
+# -- methods/operator_views.py ---------------------------------------------------------------------
+@closed
+class AgentScopedParams(TypedDict, total=False):
+    agentId: str
+
+
+@closed
+class QuestionListParams(TypedDict, total=False):
+    sessionKey: str
+    agentId: str
+    status: Any
+
+
+@closed
+class UsersPrefsGetParams(TypedDict, total=False):
+    keys: Strings
+
+
+@closed
+class TasksListParams(TypedDict, total=False):
+    sessionKey: str
+    agentId: str
+    status: Strings
+    limit: Positive
+    sortBy: str
+    offset: NonNegative
