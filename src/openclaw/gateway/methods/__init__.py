@@ -26,6 +26,7 @@ def load_methods() -> dict[str, Method]:
         operator_views,
         pairing,
         plugins,
+        session_lifecycle,
         session_views,
         sessions,
         status,

@@ -27,7 +27,7 @@ async def chat_startup(ctx: CallContext) -> dict[str, Any]:
     session = await runtime.store(agent_id).find(key)
     return {**history, "pendingInputs": {"items": [], "total": 0},
             "totalMessages": session.entries if session else 0,
-            "defaults": defaults(ctx, agent_id), "sessionInfo": info(ctx, key, agent_id, session)}
+            "defaults": defaults(ctx.gateway, agent_id), "sessionInfo": info(ctx.gateway, key, agent_id, session)}
 
 
 def _commands(ctx: CallContext) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from openclaw.gateway.methods.registry import CallContext, method
-from openclaw.gateway.scopes import APPROVALS, READ
+from openclaw.gateway.scopes import ADMIN, APPROVALS, READ
 
 
 def _now() -> int:
@@ -95,3 +95,19 @@ async def themes_list(ctx: CallContext) -> dict[str, Any]:
     return {"current": {"id": "claw", "mode": mode if mode in ("light", "dark", "system") else "system",
                         "scope": "gateway", "overrides": {}},
             "theme": theme, "themes": [theme]}
+
+
+@method("node.list", scope=READ, params="NoParams")
+async def node_list(ctx: CallContext) -> dict[str, Any]:
+    """Paired nodes (devices that run commands for agents): this gateway pairs none."""
+    return {"ts": _now(), "nodes": []}
+
+
+@method("exec.approvals.get", scope=ADMIN, params="NoParams")
+async def exec_approvals_get(ctx: CallContext) -> dict[str, Any]:
+    """The exec approvals document: none is kept, so upstream's answer for a missing file."""
+    import hashlib
+
+    return {"path": str(ctx.gateway.settings.paths.state_dir / "exec-approvals.json"), "exists": False,
+            "hash": f"missing:{hashlib.sha256(b'').hexdigest()}", "file": {"version": 1, "agents": {}},
+            "resolvedDefaults": {"security": "deny", "ask": "off", "askFallback": "deny", "autoAllowSkills": False}}

@@ -522,3 +522,35 @@ class TasksListParams(TypedDict, total=False):
     limit: Positive
     sortBy: str
     offset: NonNegative
+
+
+# -- methods/session_lifecycle.py ------------------------------------------------------------------
+@closed
+class SessionsCreateParams(TypedDict, total=False):
+    key: NonEmpty
+    agentId: str
+    message: str
+    idempotencyKey: NonEmpty
+    # upstream's keys that are accepted and not acted on
+    label: Any
+    model: Any
+    parentSessionKey: Any
+    visibility: Any
+    projectId: Any
+    workspaceDir: Any
+    thinking: Any
+    attachments: Any
+
+
+@closed
+class SessionsPatchParams(TypedDict, total=False):
+    key: Required[NonEmpty]
+    agentId: str
+    model: str | None
+    # upstream's keys that are accepted and not acted on
+    unread: Any
+    expectedMarkedUnreadAt: Any
+    label: Any
+    thinkingLevel: Any
+    pinned: Any
+    archived: Any

@@ -1,15 +1,16 @@
 """What a chat UI asks about sessions besides listing them: one session described, and the
 subscriptions upstream's Control UI opens when it shows a session.
 
-Chat events already reach every operator connection with read scope, so subscribing changes what a
-connection receives in nothing; the answers say so in upstream's shapes (`sessions.changed` events,
-per-session message pushes and viewer presence are not sent by this gateway)."""
+`sessions.subscribe` brings `sessions.changed` events as runs start and end (methods/sessionevents.py).
+Chat events already reach every operator connection with read scope, so subscribing to a session's
+messages changes nothing; per-session message pushes and viewer presence are not sent here."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from openclaw.gateway.methods import sessionevents
 from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.methods.sessioninfo import info
 from openclaw.gateway.scopes import READ
@@ -18,11 +19,13 @@ from openclaw.gateway.state.runstream import runtime_for, session_key
 
 @method("sessions.subscribe", scope=READ, params="NoParams")
 async def sessions_subscribe(ctx: CallContext) -> dict[str, Any]:
+    sessionevents.subscribe(ctx.gateway, ctx.conn, True)
     return {"subscribed": True}
 
 
 @method("sessions.unsubscribe", scope=READ, params="NoParams")
 async def sessions_unsubscribe(ctx: CallContext) -> dict[str, Any]:
+    sessionevents.subscribe(ctx.gateway, ctx.conn, False)
     return {"subscribed": False}
 
 
@@ -35,7 +38,7 @@ async def sessions_describe(ctx: CallContext) -> dict[str, Any]:
     key = session_key(runtime, ctx.params["key"], ctx.params.get("agentId"))
     agent_id = runtime.agent_id(ctx.params.get("agentId") or agent_of(key, runtime.agent_id(None)))
     session = await runtime.store(agent_id).find(key)
-    return {"session": info(ctx, key, agent_id, session) if session is not None else None}
+    return {"session": info(ctx.gateway, key, agent_id, session) if session is not None else None}
 
 
 @method("sessions.messages.subscribe", scope=READ, params="SessionsMessagesSubscribeParams")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from openclaw.agents.sessions import Session
-    from openclaw.gateway.methods.registry import CallContext
+    from openclaw.gateway.state.context import GatewayContext
 
 THINKING = {"thinkingLevels": [{"id": "off", "label": "off"}], "thinkingOptions": ["off"], "thinkingDefault": "off"}
 RUNTIME = {"id": "auto", "cloudPlacementSupported": False, "devicePlacementSupported": False, "source": "implicit"}
@@ -21,22 +21,22 @@ def split_ref(ref: str | None) -> tuple[str | None, str | None]:
     return (provider, model) if model else (None, provider)
 
 
-def context_window(ctx: CallContext, ref: str | None) -> int:
+def context_window(gateway: GatewayContext, ref: str | None) -> int:
     from openclaw.agents.compaction import DEFAULT_WINDOW
     from openclaw.models.catalog import providers
 
     provider, model = split_ref(ref)
-    known = providers(ctx.gateway.settings.config, ctx.gateway.env)
+    known = providers(gateway.settings.config, gateway.env)
     entry = known[provider].models.get(model or "", {}) if provider in known else {}
     value = entry.get("contextWindow") or entry.get("contextTokens")
     return int(value) if isinstance(value, int) and value > 0 else DEFAULT_WINDOW
 
 
-def defaults(ctx: CallContext, agent_id: str | None) -> dict[str, Any]:
+def defaults(gateway: GatewayContext, agent_id: str | None) -> dict[str, Any]:
     """The agent's default model as upstream's session listings report it."""
-    ref = ctx.gateway.settings.config.model_choice(agent_id).primary
+    ref = gateway.settings.config.model_choice(agent_id).primary
     provider, model = split_ref(ref)
-    return {"modelProvider": provider, "model": model, "contextTokens": context_window(ctx, ref),
+    return {"modelProvider": provider, "model": model, "contextTokens": context_window(gateway, ref),
             "agentRuntime": dict(RUNTIME), **THINKING, "modelSelectionTarget": "session"}
 
 
@@ -51,15 +51,17 @@ def kind_of(key: str) -> tuple[str, str]:
     return ("group" if ":group:" in f":{rest}:" or ":channel:" in f":{rest}:" else "direct"), "direct"
 
 
-def info(ctx: CallContext, key: str, agent_id: str, session: Session | None) -> dict[str, Any]:
-    """One session's row (a session not created yet has no id and no times)."""
+def info(gateway: GatewayContext, key: str, agent_id: str, session: Session | None,
+         ended: str | None = None) -> dict[str, Any]:
+    """One session's row (a session not created yet has no id and no times); `ended`: a run that
+    has just ended, though its runtime may not have marked it finished yet."""
     from openclaw.gateway.state.runstream import runtime_for
 
-    runtime = runtime_for(ctx.gateway)
-    ref = (session.model_override if session else None) or ctx.gateway.settings.config.model_choice(agent_id).primary
+    runtime = runtime_for(gateway)
+    ref = (session.model_override if session else None) or gateway.settings.config.model_choice(agent_id).primary
     provider, model = split_ref(ref)
     kind, classification = kind_of(key)
-    active = [r.id for r in runtime.runs.values() if r.session_key == key and not r.finished]
+    active = [r.id for r in runtime.runs.values() if r.session_key == key and not r.finished and r.id != ended]
     row: dict[str, Any] = {
         "key": key, "permissionModePending": False, "kind": kind, "classification": classification,
         "agentId": agent_id, "isMain": classification == "main", "isBackground": classification in ("cron", "subagent"),
@@ -68,7 +70,7 @@ def info(ctx: CallContext, key: str, agent_id: str, session: Session | None) -> 
         "hasAutomation": False, "effectiveResponseUsage": "off", "effectiveQueueMode": "steer",
         "modelProvider": provider, "model": model,
         "modelOverrideSource": "session" if session and session.model_override else None,
-        "runtimeSelectionLocked": False, "agentRuntime": dict(RUNTIME), "contextTokens": context_window(ctx, ref),
+        "runtimeSelectionLocked": False, "agentRuntime": dict(RUNTIME), "contextTokens": context_window(gateway, ref),
         "hasActiveRun": bool(active), "activeRunIds": active, "activeLeafEntryId": None, **THINKING,
     }
     if session is not None:

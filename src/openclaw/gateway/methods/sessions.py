@@ -34,7 +34,7 @@ async def sessions_list(ctx: CallContext) -> dict[str, Any]:
     from openclaw.gateway.methods.sessioninfo import defaults
 
     return {"count": len(rows[:limit]), "sessions": rows[:limit], "path": path if ctx.is_admin else "[redacted]",
-            "defaults": defaults(ctx, wanted or runtime.agent_id(None))}
+            "defaults": defaults(ctx.gateway, wanted or runtime.agent_id(None))}
 
 
 @method("sessions.preview", scope=READ, params="SessionsPreviewParams")
