@@ -111,3 +111,13 @@ async def exec_approvals_get(ctx: CallContext) -> dict[str, Any]:
     return {"path": str(ctx.gateway.settings.paths.state_dir / "exec-approvals.json"), "exists": False,
             "hash": f"missing:{hashlib.sha256(b'').hexdigest()}", "file": {"version": 1, "agents": {}},
             "resolvedDefaults": {"security": "deny", "ask": "off", "askFallback": "deny", "autoAllowSkills": False}}
+
+
+@method("environments.list", scope=READ, params="EnvironmentsListParams")
+async def environments_list(ctx: CallContext) -> dict[str, Any]:
+    """Where sessions run: this gateway's own host only (no remote workers or desktops)."""
+    import sys
+
+    return {"environments": [{"id": "gateway", "type": "local", "label": "Gateway local", "status": "available",
+                              "platform": sys.platform, "sessionHost": True, "trust": "persistent",
+                              "capabilities": ["agent.run", "sessions", "tools", "workspace"]}]}

@@ -554,3 +554,8 @@ class SessionsPatchParams(TypedDict, total=False):
     thinkingLevel: Any
     pinned: Any
     archived: Any
+
+
+@closed
+class EnvironmentsListParams(TypedDict, total=False):
+    includeDesktopSetup: bool
