@@ -25,7 +25,8 @@ UI_ROOT = Path(os.environ.get("OPENCLAW_UPSTREAM_CONTROL_UI")
                or "/opt/upstream/node_modules/openclaw/dist/control-ui")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.upstream,
-              pytest.mark.skipif(not (UI_ROOT / "index.html").is_file(), reason="upstream's Control UI is not installed"),
+              pytest.mark.skipif(not (UI_ROOT / "index.html").is_file(),
+                                 reason="upstream's Control UI is not installed"),
               pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
 ARTIFACTS = Path(os.environ.get("OPENCLAW_TEST_ARTIFACTS") or Path(__file__).resolve().parents[1] / "test-artifacts")
 # each page, and an RPC it makes once it has loaded its data
@@ -140,7 +141,8 @@ def test_bootstrap_config_and_the_build_are_served(ui: tuple[Env, int]) -> None:
     env, port = ui
     status, _, _ = http_get(port, "/control-ui-config.json")
     assert status == 401  # as upstream's: the gateway's secret is needed
-    status, headers, body = http_get(port, "/control-ui-config.json", headers={"Authorization": f"Bearer {env.token()}"})
+    status, headers, body = http_get(port, "/control-ui-config.json",
+                                     headers={"Authorization": f"Bearer {env.token()}"})
     assert status == 200 and headers["Content-Type"].startswith("application/json")
     config = json.loads(body)
     assert config["basePath"] == "" and config["assistantAgentId"] == "main" and config["pluginFrameGrants"] == []

@@ -59,7 +59,8 @@ def _index(root: str, base: str, mtime_ns: int) -> tuple[bytes, tuple[str, ...]]
     page = (Path(root) / "index.html").read_text(encoding="utf-8")
     page = page.replace('src="./assets/', f'src="{base}/assets/').replace('href="./assets/', f'href="{base}/assets/')
     for name in ROOT_FILES:
-        page = page.replace(f'href="./{name}"', f'href="{base}/{name}"').replace(f'href="/{name}"', f'href="{base}/{name}"')
+        anchored = f'href="{base}/{name}"'
+        page = page.replace(f'href="./{name}"', anchored).replace(f'href="/{name}"', anchored)
     attrs = f' data-openclaw-control-ui-base-path="{html.escape(base)}" data-openclaw-terminal-enabled="false"'
     page = re.sub(r"<html\b", lambda _: "<html" + attrs, page, count=1, flags=re.IGNORECASE)
     return page.encode(), _script_hashes(page)
@@ -118,6 +119,6 @@ async def serve(root: str, base: str, rel: str, accept: str) -> web.Response:
         immutable = rel.startswith("assets/")
         cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
         return web.Response(body=body, headers={**headers(), "Content-Type": kind, "Cache-Control": cache})
-    if Path(rel).suffix.lower() in STATIC or "text/html" not in accept and "*/*" not in accept:
+    if Path(rel).suffix.lower() in STATIC or ("text/html" not in accept and "*/*" not in accept):
         return web.Response(status=404, text="Not Found\n", headers=headers())
     return await page(root, base)

@@ -29,7 +29,8 @@ async def sessions_create(ctx: CallContext) -> dict[str, Any]:
         sent = await chat_send(CallContext(ctx.gateway, ctx.conn, {
             "sessionKey": key, "agentId": agent_id, "message": p["message"],
             "idempotencyKey": p.get("idempotencyKey") or str(uuid.uuid4())}, ctx.request_id))
-        out.update(runStarted=True, runId=sent["runId"], status="started" if sent["status"] == "accepted" else sent["status"])
+        status = "started" if sent["status"] == "accepted" else sent["status"]  # upstream's word for it
+        out.update(runStarted=True, runId=sent["runId"], status=status)
     return out
 
 

@@ -113,6 +113,10 @@ def _aggregates(rows: list[dict[str, Any]]) -> dict[str, Any]:
             into = daily.setdefault(day["date"], {"date": day["date"], **_totals()})
             _add(into, day)
     days = sorted(daily)
+    per_day = Counter[str]()
+    for row in rows:
+        for counts in row["usage"]["dailyMessageCounts"]:
+            per_day[counts["date"]] += counts["total"]
     return {
         "sessionCount": len(rows),
         "longestSessionDurationMs": max((r["usage"]["durationMs"] for r in rows), default=0),
@@ -124,7 +128,7 @@ def _aggregates(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "latency": {"count": 0, "avgMs": 0, "minMs": 0, "maxMs": 0, "p95Ms": 0}, "dailyLatency": [],
         "modelDaily": [m for r in rows for m in r["usage"]["dailyModelUsage"]],
         "daily": [{"date": d, "tokens": daily[d]["totalTokens"], "cost": 0,
-                   "messages": sum(c["total"] for r in rows for c in r["usage"]["dailyMessageCounts"] if c["date"] == d),
+                   "messages": per_day[d],
                    "toolCalls": 0, "errors": 0} for d in days],
     }
 
