@@ -43,6 +43,7 @@ class ControlUi(Section):
     enabled: bool = True
     base_path: str | None = None
     allowed_origins: list[str] = []
+    root: str | None = None  # a Control UI build to serve instead of ours (upstream's dist/control-ui, say)
 
     @field_validator("base_path")
     @classmethod

@@ -42,7 +42,7 @@ UNAVAILABLE = "UNAVAILABLE"
 NOT_PAIRED = "NOT_PAIRED"
 
 EVENTS = ["connect.challenge", "agent", "chat", "tick", "shutdown", "presence", "health", "config.changed",
-          "device.pair.requested", "device.pair.resolved"]
+          "device.pair.requested", "device.pair.resolved", "sessions.changed"]
 
 
 class RpcError(Exception):

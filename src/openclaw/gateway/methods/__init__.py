@@ -15,6 +15,7 @@ def load_methods() -> dict[str, Method]:
         browser,
         channels,
         chat,
+        chat_startup,
         config_methods,
         cron,
         devices,
@@ -22,9 +23,14 @@ def load_methods() -> dict[str, Method]:
         health,
         instances,
         logs,
+        operator_views,
         pairing,
+        plugins,
+        session_lifecycle,
+        session_views,
         sessions,
         status,
+        usage,
     )
     from openclaw.gateway.methods.registry import REGISTRY
 

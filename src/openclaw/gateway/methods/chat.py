@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from openclaw.gateway.methods import sessionevents
 from openclaw.gateway.methods.registry import CallContext, method
+from openclaw.gateway.methods.transcript_ids import identify
 from openclaw.gateway.scopes import READ, WRITE
 from openclaw.gateway.state import chatcommands
 from openclaw.gateway.state.runstream import RunStream, runtime_for, session_key
@@ -33,6 +35,7 @@ async def chat_send(ctx: CallContext) -> dict[str, Any]:
         run = runtime.submit(TurnInput(key, p["message"], agent_id, operator=True, channel="webchat",
                                        run_id=p["idempotencyKey"]))
         RunStream(ctx.gateway, ctx.conn, run, chat_link=True)
+        sessionevents.watch(ctx.gateway, run)  # subscribers see the session running, then done
         status = "accepted"
     store = runtime.store(agent_id)
     session = await store.session(key)
@@ -66,8 +69,9 @@ async def chat_history(ctx: CallContext) -> dict[str, Any]:
     limit = ctx.params.get("limit", 200)
     entries = await runtime.store(agent_id).entries(session.session_id, limit + 1)
     more = len(entries) > limit
-    return {"sessionKey": key, "sessionId": session.session_id, "messages": [_message(e) for e in entries[-limit:]],
-            "hasMore": more}
+    runs = [r for r in runtime.runs.values() if r.session_key == key and r.started_at is not None]
+    messages = [identify(_message(e), e, session.session_id, runs) for e in entries[-limit:]]
+    return {"sessionKey": key, "sessionId": session.session_id, "messages": messages, "hasMore": more}
 
 
 @method("chat.abort", scope=WRITE, params="ChatAbortParams")

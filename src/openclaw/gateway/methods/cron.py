@@ -92,6 +92,9 @@ def _upstream_shape(job: dict[str, Any]) -> None:
         job.setdefault("scheduledToolPolicy", {"version": 1, "mode": "trusted"})
 
 
+RUNS_SCANNED = 5000  # the run log keeps fewer
+
+
 @method("cron.list", scope=READ, params="CronListParams")
 async def cron_list(ctx: CallContext) -> dict[str, Any]:
     """Jobs soonest due first (disabled last), each with upstream's projected fields."""

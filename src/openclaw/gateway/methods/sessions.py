@@ -31,7 +31,10 @@ async def sessions_list(ctx: CallContext) -> dict[str, Any]:
             rows.append(_row(session, info.id, runtime.busy(session.key)))
     rows.sort(key=lambda r: r["updatedAt"], reverse=True)
     path = str(sessions_db_path(ctx.gateway.settings.paths.state_dir, wanted or runtime.agent_id(None)))
-    return {"count": len(rows[:limit]), "sessions": rows[:limit], "path": path if ctx.is_admin else "[redacted]"}
+    from openclaw.gateway.methods.sessioninfo import defaults
+
+    return {"count": len(rows[:limit]), "sessions": rows[:limit], "path": path if ctx.is_admin else "[redacted]",
+            "defaults": defaults(ctx.gateway, wanted or runtime.agent_id(None))}
 
 
 @method("sessions.preview", scope=READ, params="SessionsPreviewParams")
