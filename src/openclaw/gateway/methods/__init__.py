@@ -12,19 +12,30 @@ def load_methods() -> dict[str, Method]:
     """Import the method modules (each registers itself) and return the registry."""
     from openclaw.gateway.methods import (  # noqa: F401
         agents,
+        approvals,
         browser,
+        catalogs,
         channels,
         chat,
+        config_lookup,
         config_methods,
         cron,
         devices,
         diagnostics,
         health,
+        host,
         instances,
         logs,
+        nodes,
         pairing,
+        plugins,
         sessions,
+        skills,
         status,
+        system,
+        talk,
+        tooling,
+        workspace_files,
     )
     from openclaw.gateway.methods.registry import REGISTRY
 

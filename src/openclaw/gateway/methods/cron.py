@@ -61,6 +61,9 @@ def _checked(job: dict[str, Any], changed: dict[str, Any]) -> None:
         raise RpcError(INVALID_REQUEST, 'delivery must be {"channel": "telegram", "to": "<chat id>"}')
 
 
+RUNS_SCANNED = 5000  # the run log keeps fewer
+
+
 @method("cron.list", scope=READ, params="CronListParams")
 async def cron_list(ctx: CallContext) -> dict[str, Any]:
     scheduler = await _scheduler(ctx)
@@ -71,8 +74,11 @@ async def cron_list(ctx: CallContext) -> dict[str, Any]:
     page = jobs[offset:offset + limit]
     more = offset + limit < len(jobs)
     revision = hashlib.sha256(json.dumps(jobs, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    previews = {j["id"]: {"channel": j["delivery"].get("channel"), "to": j["delivery"].get("to")}
+                for j in page if isinstance(j.get("delivery"), dict)}
     return {"jobs": page, "total": len(jobs), "offset": offset, "limit": limit, "hasMore": more,
-            "nextOffset": offset + limit if more else None, "snapshotRevision": revision}
+            "nextOffset": offset + limit if more else None, "snapshotRevision": revision,
+            "deliveryPreviews": previews}
 
 
 @method("cron.status", scope=READ, params="NoParams")
@@ -82,7 +88,8 @@ async def cron_status(ctx: CallContext) -> dict[str, Any]:
     return {"enabled": True, "jobs": len(jobs), "enabledJobs": sum(1 for j in jobs if j.get("enabled", True)),
             "running": len(scheduler.running) if scheduler else 0,
             "nextWakeAtMs": scheduler.next_wake_ms() if scheduler else None,
-            "storePath": str(ctx.gateway.settings.paths.state_dir / "cron" / "jobs.json")}
+            "storePath": str(ctx.gateway.settings.paths.state_dir / "cron" / "jobs.json"),
+            "storage": "json", "sqlitePath": None, "triggersEnabled": True}
 
 
 @method("cron.add", scope=ADMIN, params="CronAddParams")
@@ -168,5 +175,22 @@ async def cron_runs(ctx: CallContext) -> dict[str, Any]:
     scheduler = await _scheduler(ctx)
     job_id = _job(scheduler, ctx.params)["id"] if wanted else None
     store = scheduler.store if scheduler else CronStore(ctx.gateway.settings.paths.state_dir)
-    entries = await asyncio.to_thread(store.runs, job_id, ctx.params.get("limit", 50))
-    return {"entries": entries, "total": len(entries)}
+    p = ctx.params
+    offset, limit = p.get("offset", 0), p.get("limit", 50)
+    entries = await asyncio.to_thread(store.runs, job_id, RUNS_SCANNED)  # newest first
+    if p.get("agentId"):  # the runs of that agent's jobs (a job without one is the default agent's)
+        default = ctx.gateway.settings.config.default_agent_id
+        mine = {j["id"] for j in (scheduler.jobs if scheduler else []) if (j.get("agentId") or default) == p["agentId"]}
+        entries = [e for e in entries if e.get("jobId") in mine]
+    if p.get("status") not in (None, "", "all"):
+        entries = [e for e in entries if e.get("status") == p["status"]]
+    if p.get("sortDir") == "asc":
+        entries.reverse()
+    page, more = entries[offset:offset + limit], offset + limit < len(entries)
+    return {"entries": page, "total": len(entries), "offset": offset, "limit": limit, "hasMore": more,
+            "nextOffset": offset + limit if more else None}
+
+
+@method("cron.get", scope=READ, params="CronGetParams")
+async def cron_get(ctx: CallContext) -> dict[str, Any]:
+    return _job(await _scheduler(ctx), ctx.params)

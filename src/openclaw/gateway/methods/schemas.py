@@ -8,7 +8,7 @@ Keys a model types as `Any` are upstream's that are accepted and not acted on, u
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Required
+from typing import Annotated, Any, Literal, Required
 
 from annotated_types import Ge, Le
 from typing_extensions import TypedDict
@@ -333,6 +333,7 @@ class CronListParams(TypedDict, total=False):
     sortBy: Any
     sortDir: Any
     sessionKey: Any
+    sessionAgentId: Any
     includeDeliveryPreviews: Any
 
 
@@ -378,6 +379,14 @@ class CronRunsParams(TypedDict, total=False):
     id: str
     jobId: str
     limit: Annotated[int, Ge(1), Le(1000)]
+    offset: NonNegative
+    agentId: str
+    status: str  # all | ok | error | skipped ...
+    sortDir: Literal["asc", "desc"]
+    # upstream's keys that are accepted and not acted on
+    scope: Any
+    query: Any
+    deliveryStatus: Any
 
 
 # -- methods/config_methods.py ---------------------------------------------------------------------

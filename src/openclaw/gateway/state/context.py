@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Any
 from openclaw import __version__, logfile
 from openclaw.gateway.auth import RateLimiter
 from openclaw.gateway.protocol import EVENTS, encode_json
-from openclaw.gateway.scopes import ADMIN
+from openclaw.gateway.scopes import ADMIN, APPROVALS
 from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.state.health import build_health
 from openclaw.gateway.state.hooks import Hooks, Services
 from openclaw.gateway.state.peer import Peer
 from openclaw.gateway.state.presence import Presence
 from openclaw.gateway.state.stability import StabilityRecorder
+from openclaw.gateway.state.systemevents import SystemEvents
+from openclaw.tools.approvals import approvals_for
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
@@ -47,6 +49,7 @@ class RuntimeState:
         self.presence = Presence(self.instance_id)
         self.settings = settings
         self.stability = StabilityRecorder()  # recent diagnostic events, across in-process restarts
+        self.system_events = SystemEvents()
         self.health_version = 0
         self.restart_count = 0
         self.served = False
@@ -75,6 +78,7 @@ class GatewayContext:
         self.log_file = logfile.log_path(settings.paths.logs_dir)
         self._presence_flush: asyncio.TimerHandle | None = None
         self._health_cache: tuple[float, dict[str, Any]] | None = None
+        approvals_for(settings.paths.state_dir).publish = lambda event, payload: self.broadcast(event, payload, APPROVALS)
 
     @property
     def settings(self) -> GatewaySettings:
@@ -134,11 +138,12 @@ class GatewayContext:
         if not self.draining:
             self.broadcast("presence", {"presence": self.presence.entries()})
 
-    def broadcast(self, event: str, payload: Any) -> None:
-        """Queue `event` for every authenticated client; the payload is encoded once for all."""
+    def broadcast(self, event: str, payload: Any, scope: str | None = None) -> None:
+        """Queue `event` for every authenticated client (holding `scope`, if given: admins hold all);
+        the payload is encoded once for all."""
         data = encode_json(payload)
         for conn in list(self.connections):
-            if conn.authenticated:
+            if conn.authenticated and (scope is None or scope in conn.scopes or ADMIN in conn.scopes):
                 conn.send_event(event, data)
 
     # -- payloads -----------------------------------------------------------
