@@ -101,7 +101,7 @@ def test_hello_advertises_methods_capabilities_and_events(client: GatewayClient)
     assert "published-model-catalog" in capabilities
     assert capabilities <= set(recorded["capabilities"])
     events = set(hello["features"]["events"])
-    assert {"exec.approval.requested", "exec.approval.resolved", "heartbeat", "cron"} <= events
+    assert {"exec.approval.requested", "exec.approval.resolved", "voicewake.changed"} <= events
     assert events <= set(recorded["events"])
     snapshot = hello["snapshot"]
     assert set(recorded["snapshot"]) - set(snapshot) <= {"configPath", "stateDir", "authMode"} - set(snapshot)

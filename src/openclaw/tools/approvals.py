@@ -113,9 +113,10 @@ class ExecApprovals:
     async def snapshot(self) -> dict[str, Any]:
         """`{path, exists, hash, file}` as upstream answers `exec.approvals.get` (socket token left out)."""
         raw = await self._read_raw()
-        file = _parse(raw) if raw is not None else {"version": 1, "agents": {}}
-        if isinstance(file.get("socket"), dict):
-            file = {**file, "socket": {k: v for k, v in file["socket"].items() if k != "token"}}
+        file: dict[str, Any] = _parse(raw) if raw is not None else {"version": 1, "agents": {}}
+        socket = file.get("socket")
+        if isinstance(socket, dict):
+            file = {**file, "socket": {k: v for k, v in socket.items() if k != "token"}}
         return {"path": self.display_path, "exists": raw is not None, "hash": _hash(raw), "file": file}
 
     async def replace(self, file: dict[str, Any], base_hash: str | None) -> dict[str, Any]:

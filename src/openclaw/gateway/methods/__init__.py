@@ -11,10 +11,12 @@ if TYPE_CHECKING:
 def load_methods() -> dict[str, Method]:
     """Import the method modules (each registers itself) and return the registry."""
     from openclaw.gateway.methods import (  # noqa: F401
+        agent_admin,
         agents,
         approvals,
         browser,
         catalogs,
+        channel_send,
         channels,
         chat,
         config_lookup,
@@ -26,6 +28,7 @@ def load_methods() -> dict[str, Method]:
         host,
         instances,
         logs,
+        memory,
         nodes,
         pairing,
         plugins,
@@ -34,6 +37,7 @@ def load_methods() -> dict[str, Method]:
         status,
         system,
         talk,
+        tool_calls,
         tooling,
         workspace_files,
     )

@@ -146,4 +146,5 @@ async def any_approval_get(ctx: CallContext) -> dict[str, Any]:
 
 @method("approval.resolve", scope=APPROVALS, params="ApprovalResolveParams")
 async def any_approval_resolve(ctx: CallContext) -> dict[str, Any]:
-    return await approval_resolve(ctx)
+    answer: dict[str, Any] = await approval_resolve(ctx)
+    return answer

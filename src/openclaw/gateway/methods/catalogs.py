@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from openclaw.gateway.methods.registry import CallContext, method
-from openclaw.gateway.scopes import ADMIN, APPROVALS, READ
+from openclaw.gateway.scopes import ADMIN, APPROVALS, READ, WRITE
 
 # method -> (scope, the empty answer): each answer is built fresh per call
 EMPTY: dict[str, tuple[str, dict[str, Any]]] = {
@@ -15,6 +15,7 @@ EMPTY: dict[str, tuple[str, dict[str, Any]]] = {
     "taskSuggestions.list": (READ, {"suggestions": []}),
     "users.list": (READ, {"profiles": []}),
     "users.prefs.get": (READ, {"status": "no_durable_identity"}),
+    "users.prefs.set": (WRITE, {"status": "no_durable_identity"}),  # preferences need a user profile
     "worktrees.list": (READ, {"worktrees": []}),
     "terminal.list": (ADMIN, {"sessions": []}),
     "portal.list": (READ, {"portals": []}),

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Required
 
-from annotated_types import Ge, Le
+from annotated_types import Ge, Le, MaxLen
 from typing_extensions import TypedDict
 
 from openclaw.gateway.params import NonEmpty, NonNegative, Object, closed
-
 
 
 # -- methods/system.py -----------------------------------------------------------------------------
@@ -184,3 +183,78 @@ class ApprovalRequestParams(TypedDict, total=False):
     scope: Any
     commandSpans: Any
     unavailableDecisions: Any
+
+
+# -- methods/agent_admin.py ------------------------------------------------------------------------
+@closed
+class AgentsCreateParams(TypedDict, total=False):
+    name: Required[NonEmpty]
+    workspace: NonEmpty
+    model: NonEmpty
+    emoji: Any
+    avatar: Any
+
+
+@closed
+class AgentsUpdateParams(TypedDict, total=False):
+    agentId: Required[NonEmpty]
+    name: NonEmpty
+    workspace: NonEmpty
+    model: NonEmpty | None
+    emoji: Any
+    avatar: Any
+    agentRuntime: Any
+
+
+@closed
+class AgentsDeleteParams(TypedDict, total=False):
+    agentId: Required[NonEmpty]
+    deleteFiles: Any
+
+
+# -- methods/tool_calls.py -------------------------------------------------------------------------
+@closed
+class ToolsInvokeParams(TypedDict, total=False):
+    name: Required[NonEmpty]
+    args: Object
+    agentId: NonEmpty
+    sessionKey: str
+    confirm: Any
+    idempotencyKey: Any
+    conversationReadOrigin: Any
+    toolCallId: Any
+
+
+# -- methods/channel_send.py -----------------------------------------------------------------------
+@closed
+class SendParams(TypedDict, total=False):
+    to: Required[NonEmpty]
+    idempotencyKey: Required[NonEmpty]
+    message: str
+    channel: str
+    accountId: str
+    agentId: Any
+    sessionKey: Any
+    threadId: Any
+    replyToId: Any
+    silent: Any
+    parseMode: Any
+    mediaUrl: Any
+    mediaUrls: Any
+    buffer: Any
+    filename: Any
+    contentType: Any
+    asVoice: Any
+    gifPlayback: Any
+    forceDocument: Any
+
+
+# -- methods/talk.py -------------------------------------------------------------------------------
+@closed
+class VoicewakeSetParams(TypedDict):
+    triggers: Annotated[list[Annotated[str, MaxLen(64)]], MaxLen(32)]
+
+
+@closed
+class EnvironmentStatusParams(TypedDict):
+    environmentId: NonEmpty

@@ -9,6 +9,8 @@ from typing import Any
 from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.scopes import ADMIN, READ
 
+NO_CATALOG = "this gateway has no plugin catalog: it does not load plugins"
+
 
 @method("plugins.list", scope=READ, params="NoParams")
 async def plugins_list(ctx: CallContext) -> dict[str, Any]:
@@ -17,7 +19,7 @@ async def plugins_list(ctx: CallContext) -> dict[str, Any]:
 
 @method("plugins.catalog.browse", scope=READ, params=None)
 async def plugins_catalog_browse(ctx: CallContext) -> dict[str, Any]:
-    return {"items": [], "remoteError": "this gateway has no plugin catalog: it does not load plugins"}
+    return {"items": [], "remoteError": NO_CATALOG}
 
 
 @method("plugins.uiDescriptors", scope=READ, params=None)
@@ -44,3 +46,18 @@ async def plugins_refresh(ctx: CallContext) -> dict[str, Any]:
 @method("plugins.reload", scope=ADMIN, params=None)
 async def plugins_reload(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "generation": 0, "plugins": []}
+
+
+@method("plugins.search", scope=READ, params=None)
+async def plugins_search(ctx: CallContext) -> dict[str, Any]:
+    return {"results": [], "remoteError": NO_CATALOG}
+
+
+@method("plugins.catalog.categories", scope=READ, params=None)
+async def plugins_catalog_categories(ctx: CallContext) -> dict[str, Any]:
+    return {"categories": [], "remoteError": NO_CATALOG}
+
+
+@method("plugins.controlUi.reload", scope=ADMIN, params=None)
+async def plugins_control_ui_reload(ctx: CallContext) -> dict[str, Any]:
+    return {"ok": True, "revision": "0", "plugins": []}

@@ -46,3 +46,8 @@ async def skills_proposals_list(ctx: CallContext) -> dict[str, Any]:
 async def skills_curator_status(ctx: CallContext) -> dict[str, Any]:
     return {"lastAttemptAtMs": None, "lastSuccessAtMs": None, "lastError": None, "collectionReview": {},
             "experienceReview": {}, "counts": {"active": 0, "stale": 0, "archived": 0}, "skills": [], "overlaps": []}
+
+
+@method("skills.search", scope=READ, params=None)
+async def skills_search(ctx: CallContext) -> dict[str, Any]:
+    return {"results": [], "remoteError": "this gateway has no skills catalog"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from openclaw.gateway.methods.registry import CallContext, method
-from openclaw.gateway.scopes import READ
+from openclaw.gateway.scopes import ADMIN, READ
 
 PROFILES = [{"id": "minimal", "label": "Minimal"}, {"id": "coding", "label": "Coding"},
             {"id": "messaging", "label": "Messaging"}, {"id": "full", "label": "Full"}]
@@ -96,3 +96,19 @@ async def themes_list(ctx: CallContext) -> dict[str, Any]:
 @method("themes.get", scope=READ, params=None)
 async def themes_get(ctx: CallContext) -> dict[str, Any]:
     return {"current": _current(), "theme": dict(THEME)}
+
+
+@method("openclaw.setup.detect", scope=ADMIN, params=None)
+async def setup_detect(ctx: CallContext) -> dict[str, Any]:
+    """What first-run setup would offer: this gateway is set up by `openclaw setup` and the config
+    (providers by API key), so there are no login flows or installs to offer; `setupComplete` says
+    whether a model is configured."""
+    from openclaw.agents.workspace import workspace_dir
+    from openclaw.models.listing import default_model
+
+    settings = ctx.gateway.settings
+    return {"manualProviders": [], "authOptions": [], "prepareOptions": [], "nativeSessionCatalogs": [],
+            "nativeSessionCatalogPreferenceRequired": False,
+            "workspace": str(workspace_dir(settings.config, settings.paths, ctx.gateway.env)),
+            "setupComplete": bool(default_model(settings.config, ctx.gateway.env)["configured"]), "candidates": [],
+            "unavailableCandidates": [], "recommendedInstalls": []}

@@ -176,8 +176,20 @@ async def projects_list(ctx: CallContext) -> dict[str, Any]:
     return {"projects": projects}
 
 
+def _local_environment() -> dict[str, Any]:
+    return {"id": "gateway", "type": "local", "label": "Gateway local", "status": "available",
+            "platform": platform.system().lower() or os.name, "sessionHost": True, "trust": "persistent",
+            "capabilities": ["agent.run", "sessions", "tools", "workspace"]}
+
+
 @method("environments.list", scope=READ, params=None)
 async def environments_list(ctx: CallContext) -> dict[str, Any]:
-    return {"environments": [{"id": "gateway", "type": "local", "label": "Gateway local", "status": "available",
-                              "platform": platform.system().lower() or os.name, "sessionHost": True,
-                              "trust": "persistent", "capabilities": ["agent.run", "sessions", "tools", "workspace"]}]}
+    return {"environments": [_local_environment()]}
+
+
+@method("environments.status", scope=READ, params="EnvironmentStatusParams")
+async def environments_status(ctx: CallContext) -> dict[str, Any]:
+    """The one environment here: the gateway's own host."""
+    if ctx.params["environmentId"] != "gateway":
+        raise RpcError(INVALID_REQUEST, f"unknown environment {ctx.params['environmentId']!r} (environments: gateway)")
+    return {"environment": _local_environment()}

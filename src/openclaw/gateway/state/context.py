@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__, logfile
 from openclaw.gateway.auth import RateLimiter
-from openclaw.gateway.protocol import EVENTS, encode_json
+from openclaw.gateway.protocol import CAPABILITIES, EVENTS, encode_json
 from openclaw.gateway.scopes import ADMIN, APPROVALS
 from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.state.health import build_health
@@ -78,7 +78,8 @@ class GatewayContext:
         self.log_file = logfile.log_path(settings.paths.logs_dir)
         self._presence_flush: asyncio.TimerHandle | None = None
         self._health_cache: tuple[float, dict[str, Any]] | None = None
-        approvals_for(settings.paths.state_dir).publish = lambda event, payload: self.broadcast(event, payload, APPROVALS)
+        self._health_warming: asyncio.Future[dict[str, Any]] | None = None
+        approvals_for(settings.paths.state_dir).publish = lambda event, data: self.broadcast(event, data, APPROVALS)
 
     @property
     def settings(self) -> GatewaySettings:
@@ -202,6 +203,9 @@ class GatewayContext:
         config = s.config
         agent = config.default_agent_id
         configured = config.model_choice(agent).primary is not None
+        if self._health_cache is None and (self._health_warming is None or self._health_warming.done()):
+            self._health_warming = asyncio.ensure_future(self.health())  # the next hello carries it
+            self._health_warming.add_done_callback(lambda f: f.cancelled() or f.exception())
         snapshot: dict[str, Any] = {
             "presence": self.presence.entries(),
             "health": self._health_cache[1] if self._health_cache else {},
@@ -221,7 +225,7 @@ class GatewayContext:
             "type": "hello-ok",
             "protocol": protocol,
             "server": {"version": __version__, "connId": conn.id, "bootId": self.state.boot_id},
-            "features": {"methods": self.method_names, "events": EVENTS, "capabilities": []},
+            "features": {"methods": self.method_names, "events": EVENTS, "capabilities": CAPABILITIES},
             "snapshot": snapshot,
             "auth": {"method": auth_method, "role": conn.role, "scopes": conn.scopes},
             "policy": {

@@ -47,7 +47,8 @@ class LoopMonitor:
         p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
         (wall0, cpu0), (wall1, cpu1) = self.cpu[0], self.cpu[-1]
         ratio = (cpu1 - cpu0) / (wall1 - wall0) if wall1 > wall0 else 0.0
-        reasons = [r for r, bad in (("event-loop-delay", p99 > DEGRADED_DELAY_MS), ("cpu", ratio > DEGRADED_CPU)) if bad]
+        checks = (("event-loop-delay", p99 > DEGRADED_DELAY_MS), ("cpu", ratio > DEGRADED_CPU))
+        reasons = [reason for reason, bad in checks if bad]
         if reasons and self.degraded_since_ms is None:
             self.degraded_since_ms = int(time.time() * 1000)
         elif not reasons:
