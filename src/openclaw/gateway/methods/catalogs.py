@@ -36,14 +36,14 @@ def _register(name: str, scope: str, answer: dict[str, Any]) -> None:
         return {k: (list(v) if isinstance(v, list) else v) for k, v in answer.items()}
 
     empty.__name__ = name.replace(".", "_")
-    method(name, scope=scope, params=None)(empty)
+    method(name, scope=scope, params="FeatureParams")(empty)
 
 
 for _name, (_scope, _answer) in EMPTY.items():
     _register(_name, _scope, _answer)
 
 
-@method("board.get", scope=READ, params=None)
+@method("board.get", scope=READ, params="FeatureParams")
 async def board_get(ctx: CallContext) -> dict[str, Any]:
     key = ctx.params.get("sessionKey") or f"agent:{ctx.gateway.settings.config.default_agent_id}:main"
     return {"sessionKey": key, "revision": 0, "tabs": [], "widgets": []}

@@ -258,3 +258,46 @@ class VoicewakeSetParams(TypedDict):
 @closed
 class EnvironmentStatusParams(TypedDict):
     environmentId: NonEmpty
+
+
+# -- the feature families' reads and empty answers -------------------------------------------------
+@closed
+class FeatureParams(TypedDict, total=False):
+    """What upstream's clients send to the methods that act on nothing here (or only on `agentId`):
+    the keys of their filters and paging, accepted and not acted on."""
+
+    agentId: str
+    sessionKey: Any
+    sessionId: Any
+    limit: Any
+    offset: Any
+    cursor: Any
+    query: Any
+    status: Any
+    kind: Any
+    scope: Any
+    includeDisabled: Any
+    probe: Any
+    view: Any
+    refresh: Any
+    channel: Any
+    profileId: Any
+    runId: Any
+    taskId: Any
+    nodeId: Any
+    since: Any
+    sortBy: Any
+    sortDir: Any
+    category: Any
+    source: Any
+    id: Any
+    name: Any
+    days: Any
+    dryRun: Any
+    force: Any
+    reason: Any
+    mode: Any
+    enabled: Any
+    key: Any
+    value: Any
+    prefs: Any

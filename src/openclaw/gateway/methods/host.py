@@ -25,7 +25,7 @@ def _active_runs(ctx: CallContext) -> tuple[int, int]:
     return (sum(1 for r in runs if r.status == "running"), sum(1 for r in runs if r.status == "queued"))
 
 
-@method("gateway.restart.preflight", scope=READ, params=None)
+@method("gateway.restart.preflight", scope=READ, params="FeatureParams")
 async def restart_preflight(ctx: CallContext) -> dict[str, Any]:
     running, queued = _active_runs(ctx)
     scheduler = await ctx.gateway.services.scheduler(False)
@@ -40,7 +40,7 @@ async def restart_preflight(ctx: CallContext) -> dict[str, Any]:
     return {"safe": not blockers, "counts": counts, "blockers": blockers, "summary": summary}
 
 
-@method("diagnostics.lanes", scope=READ, params=None)
+@method("diagnostics.lanes", scope=READ, params="FeatureParams")
 async def diagnostics_lanes(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.runtime import max_concurrent
 
@@ -51,14 +51,14 @@ async def diagnostics_lanes(ctx: CallContext) -> dict[str, Any]:
     return {"ts": int(time.time() * 1000), "lanes": [lane], "dynamic": None}
 
 
-@method("update.status", scope=READ, params=None)
+@method("update.status", scope=READ, params="FeatureParams")
 async def update_status(ctx: CallContext) -> dict[str, Any]:
     channel = ctx.gateway.settings.snapshot.get("update", "channel") or "stable"
     return {"sentinel": None, "updateAvailable": None, "effectiveChannel": channel,
             "schedule": {"channel": channel, "autoEnabled": False, "install": {"kind": "package"}}}
 
 
-@method("update.runs.list", scope=ADMIN, params=None)
+@method("update.runs.list", scope=ADMIN, params="FeatureParams")
 async def update_runs_list(ctx: CallContext) -> dict[str, Any]:
     return {"runs": []}
 
@@ -68,7 +68,7 @@ def _agent(ctx: CallContext) -> str:
     return wanted if isinstance(wanted, str) and wanted else ctx.gateway.settings.config.default_agent_id
 
 
-@method("doctor.memory.status", scope=READ, params=None)
+@method("doctor.memory.status", scope=READ, params="FeatureParams")
 async def memory_status(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": _agent(ctx), "provider": "none",
             "embedding": {"ok": False, "checked": False, "error": "this gateway keeps no agent memory index"},
@@ -78,7 +78,7 @@ async def memory_status(ctx: CallContext) -> dict[str, Any]:
                          "lightPhaseHitCount": 0, "remPhaseHitCount": 0, "promotedTotal": 0, "promotedToday": 0}}
 
 
-@method("doctor.memory.dreamDiary", scope=READ, params=None)
+@method("doctor.memory.dreamDiary", scope=READ, params="FeatureParams")
 async def dream_diary(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": _agent(ctx), "found": False, "path": "DREAMS.md"}
 
@@ -88,7 +88,7 @@ async def memory_search(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": _agent(ctx), "provider": "none", "searchMode": "none", "results": []}
 
 
-@method("migrations.memory.plan", scope=ADMIN, params=None)
+@method("migrations.memory.plan", scope=ADMIN, params="FeatureParams")
 async def memory_migration_plan(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.workspace import agent_workspace
 
@@ -98,22 +98,22 @@ async def memory_migration_plan(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": agent_id, "workspace": str(workspace), "providers": []}
 
 
-@method("memory.sessionBackfill.preview", scope=READ, params=None)
+@method("memory.sessionBackfill.preview", scope=READ, params="FeatureParams")
 async def session_backfill_preview(ctx: CallContext) -> dict[str, Any]:
     return {"days": 0, "candidates": 0, "perDay": [], "staged": 0, "truncated": False}
 
 
-@method("secrets.reload", scope=ADMIN, params=None)
+@method("secrets.reload", scope=ADMIN, params="FeatureParams")
 async def secrets_reload(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "warningCount": 0}  # secrets are read from the config and environment on each use
 
 
-@method("computer.status", scope=READ, params=None)
+@method("computer.status", scope=READ, params="FeatureParams")
 async def computer_status(ctx: CallContext) -> dict[str, Any]:
     return {"configured": False, "available": False}
 
 
-@method("transcripts.status", scope=READ, params=None)
+@method("transcripts.status", scope=READ, params="FeatureParams")
 async def transcripts_status(ctx: CallContext) -> dict[str, Any]:
     return {"enabled": False, "providers": [], "configuredSources": [], "active": [], "latestTranscript": None,
             "omitted": {"providers": 0, "configuredSources": 0, "active": 0}}

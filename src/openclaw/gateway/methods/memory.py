@@ -17,44 +17,44 @@ def _agent(ctx: CallContext) -> str:
     return wanted if isinstance(wanted, str) and wanted else ctx.gateway.settings.config.default_agent_id
 
 
-@method("doctor.memory.backfillDreamDiary", scope=WRITE, params=None)
+@method("doctor.memory.backfillDreamDiary", scope=WRITE, params="FeatureParams")
 async def backfill_dream_diary(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": _agent(ctx), "path": DIARY, "action": "backfill", "found": False, "scannedFiles": 0,
             "written": 0, "replaced": 0}
 
 
-@method("doctor.memory.resetDreamDiary", scope=WRITE, params=None)
+@method("doctor.memory.resetDreamDiary", scope=WRITE, params="FeatureParams")
 async def reset_dream_diary(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": _agent(ctx), "path": DIARY, "action": "reset", "found": False, "removedEntries": 0}
 
 
-@method("doctor.memory.resetGroundedShortTerm", scope=WRITE, params=None)
+@method("doctor.memory.resetGroundedShortTerm", scope=WRITE, params="FeatureParams")
 async def reset_grounded(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": _agent(ctx), "action": "resetGroundedShortTerm", "removedShortTermEntries": 0}
 
 
-@method("doctor.memory.repairDreamingArtifacts", scope=WRITE, params=None)
+@method("doctor.memory.repairDreamingArtifacts", scope=WRITE, params="FeatureParams")
 async def repair_dreaming(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": _agent(ctx), "action": "repairDreamingArtifacts", "changed": False, "archiveDir": None,
             "archivedDreamsDiary": False, "archivedSessionCorpus": False, "archivedSessionIngestion": False}
 
 
-@method("doctor.memory.dedupeDreamDiary", scope=WRITE, params=None)
+@method("doctor.memory.dedupeDreamDiary", scope=WRITE, params="FeatureParams")
 async def dedupe_dream_diary(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": _agent(ctx), "action": "dedupeDreamDiary", "path": DIARY, "found": False,
             "removedEntries": 0, "dedupedEntries": 0, "keptEntries": 0}
 
 
-@method("memory.sessionBackfill.apply", scope=ADMIN, params=None)
+@method("memory.sessionBackfill.apply", scope=ADMIN, params="FeatureParams")
 async def backfill_apply(ctx: CallContext) -> dict[str, Any]:
     return {"days": 0, "applied": 0, "staged": 0}
 
 
-@method("memory.sessionBackfill.rollback", scope=ADMIN, params=None)
+@method("memory.sessionBackfill.rollback", scope=ADMIN, params="FeatureParams")
 async def backfill_rollback(ctx: CallContext) -> dict[str, Any]:
     return {"rolledBack": 0}
 
 
-@method("migrations.memory.apply", scope=ADMIN, params=None)
+@method("migrations.memory.apply", scope=ADMIN, params="FeatureParams")
 async def memory_migration_apply(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": _agent(ctx), "providers": [], "applied": 0}

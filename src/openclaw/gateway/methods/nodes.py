@@ -10,11 +10,11 @@ from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.scopes import PAIRING, READ
 
 
-@method("node.list", scope=READ, params=None)
+@method("node.list", scope=READ, params="FeatureParams")
 async def node_list(ctx: CallContext) -> dict[str, Any]:
     return {"ts": int(time.time() * 1000), "nodes": []}
 
 
-@method("node.pair.list", scope=PAIRING, params=None)
+@method("node.pair.list", scope=PAIRING, params="FeatureParams")
 async def node_pair_list(ctx: CallContext) -> dict[str, Any]:
     return {"pending": [], "paired": []}

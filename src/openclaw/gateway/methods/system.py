@@ -54,7 +54,7 @@ async def set_heartbeats(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "enabled": ctx.params["enabled"]}
 
 
-@method("system.info", scope=READ, params=None)
+@method("system.info", scope=READ, params="FeatureParams")
 async def system_info(ctx: CallContext) -> dict[str, Any]:
     from openclaw.gateway.state.vitals import vitals
 
@@ -111,7 +111,7 @@ def _meminfo() -> tuple[int, int] | None:
         return None
 
 
-@method("gateway.identity.get", scope=READ, params=None)
+@method("gateway.identity.get", scope=READ, params="FeatureParams")
 async def identity_get(ctx: CallContext) -> dict[str, Any]:
     """The gateway's own Ed25519 device key (made on first use), as upstream publishes its own."""
     from openclaw.client.identity import load_or_create

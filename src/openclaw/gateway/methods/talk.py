@@ -16,30 +16,30 @@ MAX_TRIGGERS = 32
 DEFAULT_TRIGGERS = ("openclaw", "claude", "computer")  # upstream's defaults, shown until a client sets its own
 
 
-@method("talk.config", scope=READ, params=None)
+@method("talk.config", scope=READ, params="FeatureParams")
 async def talk_config(ctx: CallContext) -> dict[str, Any]:
     talk = ctx.gateway.settings.snapshot.get("talk")
     return {"config": talk if isinstance(talk, dict) and ctx.is_admin else {}}
 
 
-@method("talk.catalog", scope=READ, params=None)
+@method("talk.catalog", scope=READ, params="FeatureParams")
 async def talk_catalog(ctx: CallContext) -> dict[str, Any]:
     return {"modes": [], "transports": [], "brains": [], "speech": {"providers": []},
             "transcription": {"ready": False, "providers": []}, "realtime": {"ready": False, "providers": []}}
 
 
-@method("tts.status", scope=READ, params=None)
+@method("tts.status", scope=READ, params="FeatureParams")
 async def tts_status(ctx: CallContext) -> dict[str, Any]:
     return {"enabled": False, "auto": "off", "provider": "", "persona": None, "personas": [],
             "fallbackProvider": None, "fallbackProviders": [], "prefsPath": None, "providerStates": []}
 
 
-@method("tts.providers", scope=READ, params=None)
+@method("tts.providers", scope=READ, params="FeatureParams")
 async def tts_providers(ctx: CallContext) -> dict[str, Any]:
     return {"providers": [], "active": ""}
 
 
-@method("tts.personas", scope=READ, params=None)
+@method("tts.personas", scope=READ, params="FeatureParams")
 async def tts_personas(ctx: CallContext) -> dict[str, Any]:
     return {"active": None, "personas": []}
 
@@ -56,7 +56,7 @@ def _read_triggers(path: Path) -> list[str]:
     return [t for t in stored if isinstance(t, str)] if isinstance(stored, list) else list(DEFAULT_TRIGGERS)
 
 
-@method("voicewake.get", scope=READ, params=None)
+@method("voicewake.get", scope=READ, params="FeatureParams")
 async def voicewake_get(ctx: CallContext) -> dict[str, Any]:
     return {"triggers": await asyncio.to_thread(_read_triggers, _triggers_path(ctx))}
 
@@ -78,11 +78,11 @@ async def voicewake_set(ctx: CallContext) -> dict[str, Any]:
     return {"triggers": triggers}
 
 
-@method("tts.disable", scope=WRITE, params=None)
+@method("tts.disable", scope=WRITE, params="FeatureParams")
 async def tts_disable(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "enabled": False}  # it never is enabled here: no speech provider
 
 
-@method("voicewake.routing.get", scope=READ, params=None)
+@method("voicewake.routing.get", scope=READ, params="FeatureParams")
 async def voicewake_routing_get(ctx: CallContext) -> dict[str, Any]:
     return {"config": {"version": 1, "defaultTarget": {"mode": "current"}, "routes": [], "updatedAtMs": 0}}

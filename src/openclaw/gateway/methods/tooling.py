@@ -28,7 +28,7 @@ def _tools(ctx: CallContext) -> list[Any]:
                    (lambda: gateway.browser) if gateway.settings.config.browser_enabled else None)
 
 
-@method("tools.catalog", scope=READ, params=None)
+@method("tools.catalog", scope=READ, params="FeatureParams")
 async def tools_catalog(ctx: CallContext) -> dict[str, Any]:
     groups: dict[str, dict[str, Any]] = {}
     for tool in _tools(ctx):
@@ -42,7 +42,7 @@ async def tools_catalog(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": agent_id, "profiles": PROFILES, "groups": list(groups.values())}
 
 
-@method("commands.list", scope=READ, params=None)
+@method("commands.list", scope=READ, params="FeatureParams")
 async def commands_list(ctx: CallContext) -> dict[str, Any]:
     registry = ctx.gateway.services.commands()
     seen: set[str] = set()
@@ -59,7 +59,7 @@ async def commands_list(ctx: CallContext) -> dict[str, Any]:
     return {"commands": commands}
 
 
-@method("webSearch.status", scope=READ, params=None)
+@method("webSearch.status", scope=READ, params="FeatureParams")
 async def web_search_status(ctx: CallContext) -> dict[str, Any]:
     from openclaw.models.listing import default_model
 
@@ -73,7 +73,7 @@ async def web_search_status(ctx: CallContext) -> dict[str, Any]:
                                                                    "the agent's web_fetch reads a given URL"}}
 
 
-@method("hooks.status", scope=READ, params=None)
+@method("hooks.status", scope=READ, params="FeatureParams")
 async def hooks_status(ctx: CallContext) -> dict[str, Any]:
     from openclaw.agents.workspace import workspace_dir
 
@@ -88,17 +88,17 @@ def _current() -> dict[str, Any]:
     return {"id": THEME["id"], "mode": "system", "scope": "gateway", "overrides": {}}
 
 
-@method("themes.list", scope=READ, params=None)
+@method("themes.list", scope=READ, params="FeatureParams")
 async def themes_list(ctx: CallContext) -> dict[str, Any]:
     return {"current": _current(), "theme": dict(THEME), "themes": [dict(THEME)]}
 
 
-@method("themes.get", scope=READ, params=None)
+@method("themes.get", scope=READ, params="FeatureParams")
 async def themes_get(ctx: CallContext) -> dict[str, Any]:
     return {"current": _current(), "theme": dict(THEME)}
 
 
-@method("openclaw.setup.detect", scope=ADMIN, params=None)
+@method("openclaw.setup.detect", scope=ADMIN, params="FeatureParams")
 async def setup_detect(ctx: CallContext) -> dict[str, Any]:
     """What first-run setup would offer: this gateway is set up by `openclaw setup` and the config
     (providers by API key), so there are no login flows or installs to offer; `setupComplete` says

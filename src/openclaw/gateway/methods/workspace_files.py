@@ -166,7 +166,7 @@ async def workspace_get(ctx: CallContext) -> dict[str, Any]:
     return {"agentId": agent_id, "file": await asyncio.to_thread(_read, root, ctx.params["path"])}
 
 
-@method("projects.list", scope=READ, params=None)
+@method("projects.list", scope=READ, params="FeatureParams")
 async def projects_list(ctx: CallContext) -> dict[str, Any]:
     projects = []
     for agent in ctx.gateway.settings.config.agents:
@@ -182,7 +182,7 @@ def _local_environment() -> dict[str, Any]:
             "capabilities": ["agent.run", "sessions", "tools", "workspace"]}
 
 
-@method("environments.list", scope=READ, params=None)
+@method("environments.list", scope=READ, params="FeatureParams")
 async def environments_list(ctx: CallContext) -> dict[str, Any]:
     return {"environments": [_local_environment()]}
 
