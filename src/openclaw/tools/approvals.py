@@ -19,12 +19,12 @@ import shlex
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openclaw.stores.globaldb import global_db, state_db_path
+from openclaw.tools.approval_events import publisher
 
 CONFIG_KEY = "current"
 MAX_PENDING = 64  # requests waiting at once; more are refused (the fallback decides)
@@ -47,9 +47,6 @@ CREATE TABLE IF NOT EXISTS exec_approvals_config (
   updated_at_ms INTEGER NOT NULL
 ) STRICT;
 """
-
-Publish = Callable[[str, dict[str, Any]], None]
-
 
 class ApprovalsChanged(Exception):
     """The stored document changed since the caller read it (its `baseHash` is stale)."""
@@ -102,7 +99,6 @@ class ExecApprovals:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self.pending: dict[str, Pending] = {}
-        self.publish: Publish | None = None  # set by the gateway: broadcasts to operators
         self.wait_s = DEFAULT_WAIT_S
 
     @property
@@ -234,8 +230,9 @@ class ExecApprovals:
             del self.pending[key]
 
     def _emit(self, event: str, payload: dict[str, Any]) -> None:
-        if self.publish is not None:
-            self.publish(event, payload)
+        publish = publisher(self.state_dir)  # the gateway's broadcast to approvers, if one runs
+        if publish is not None:
+            publish(event, payload)
 
 
 async def gate(approvals: ExecApprovals, agent_id: str, session_key: str, command: str, cwd: str) -> str | None:

@@ -28,7 +28,7 @@ from openclaw.gateway.state.peer import Peer
 from openclaw.gateway.state.presence import Presence
 from openclaw.gateway.state.stability import StabilityRecorder
 from openclaw.gateway.state.systemevents import SystemEvents
-from openclaw.tools.approvals import approvals_for
+from openclaw.tools.approval_events import set_publisher
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
@@ -79,7 +79,7 @@ class GatewayContext:
         self._presence_flush: asyncio.TimerHandle | None = None
         self._health_cache: tuple[float, dict[str, Any]] | None = None
         self._health_warming: asyncio.Future[dict[str, Any]] | None = None
-        approvals_for(settings.paths.state_dir).publish = lambda event, data: self.broadcast(event, data, APPROVALS)
+        set_publisher(settings.paths.state_dir, lambda event, data: self.broadcast(event, data, APPROVALS))
 
     @property
     def settings(self) -> GatewaySettings:
