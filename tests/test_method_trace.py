@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Env, Gateway, free_base, make_env, running
+from helpers import Env, Gateway, free_base, make_env, running, wait_for
 from test_upstream_compat import UPSTREAM, upstream
 
 from openclaw.client.identity import DeviceIdentity
@@ -102,10 +102,21 @@ def test_hello_advertises_methods_capabilities_and_events(client: GatewayClient)
     assert capabilities <= set(recorded["capabilities"])
     events = set(hello["features"]["events"])
     assert {"exec.approval.requested", "exec.approval.resolved", "voicewake.changed"} <= events
-    assert events <= set(recorded["events"])
-    snapshot = hello["snapshot"]
-    assert set(recorded["snapshot"]) - set(snapshot) <= {"configPath", "stateDir", "authMode"} - set(snapshot)
-    assert not sorted(set(recorded["snapshot"]) - set(snapshot))
+    assert events - {"config.changed"} <= set(recorded["events"])  # config.changed: ours (hot reload)
+    assert not sorted(set(recorded["snapshot"]) - set(hello["snapshot"]))
+
+
+def test_later_hellos_carry_the_health_snapshot(gateway: tuple[Env, int, Gateway]) -> None:
+    env, port, _ = gateway
+
+    def health() -> dict[str, Any]:
+        with GatewayClient(f"ws://127.0.0.1:{port}", env.token(), identity=DeviceIdentity.generate()) as rpc:
+            assert rpc.hello is not None
+            snapshot: dict[str, Any] = rpc.hello["snapshot"]["health"]
+            return snapshot
+
+    filled = wait_for(health, timeout=20, what="a health snapshot in hello-ok")
+    assert filled["ok"] is True and "eventLoop" in filled and filled["defaultAgentId"] == "main"
 
 
 def test_every_method_unknown_to_us_errors_plainly(client: GatewayClient) -> None:
