@@ -17,6 +17,7 @@ operator client through the same proxy) and recorded in methods.json, to compare
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -211,10 +212,8 @@ def call_direct(port: int, token: str | None) -> None:
 
     with GatewayClient(f"ws://127.0.0.1:{port}", token, identity=DeviceIdentity.generate(), timeout=60) as client:
         for method, params in DIRECT:
-            try:
+            with contextlib.suppress(GatewayCallError):  # an error is recorded by the proxy too
                 client.call(method, params)
-            except GatewayCallError:
-                pass  # recorded as an error by the proxy
 
 
 async def main() -> None:
@@ -225,12 +224,7 @@ async def main() -> None:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}, "HOME": home,
            "NO_COLOR": "1"}
     proxy_port, real_port = free_port(), int(attached_port) if ATTACH else free_port()
-    gateway = None
-    if not ATTACH:
-        subprocess.run([UPSTREAM, "onboard", "--non-interactive", "--accept-risk", "--skip-daemon", "--skip-health",
-                        "--gateway-port", str(proxy_port)], env=env, check=True, capture_output=True, timeout=300)
-        gateway = subprocess.Popen([UPSTREAM, "gateway", "run", "--port", str(real_port)], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    gateway = None if ATTACH else await asyncio.to_thread(start_upstream, env, proxy_port, real_port)
     recorder = Recorder(real_port, home)
     app = web.Application()
     app.router.add_get("/", recorder.handle)
@@ -252,7 +246,7 @@ async def main() -> None:
     finally:
         await runner.cleanup()
         if gateway is not None:
-            stop(gateway)
+            await asyncio.to_thread(stop, gateway)
             shutil.rmtree(home, ignore_errors=True)
     version = (hello or recorder.hello).get("server", {}).get("version")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -266,6 +260,14 @@ async def main() -> None:
             "calls": cli_calls})
     write(OUT_DIR / "methods.json", {"source": "direct calls to upstream's gateway", "version": version,
                                      "calls": direct_calls})
+
+
+def start_upstream(env: dict[str, str], config_port: int, port: int) -> subprocess.Popen[bytes]:
+    """Onboard a fresh HOME whose config names `config_port` (the proxy), then run the gateway on `port`."""
+    subprocess.run([UPSTREAM, "onboard", "--non-interactive", "--accept-risk", "--skip-daemon", "--skip-health",
+                    "--gateway-port", str(config_port)], env=env, check=True, capture_output=True, timeout=300)
+    return subprocess.Popen([UPSTREAM, "gateway", "run", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def stop(gateway: subprocess.Popen[bytes]) -> None:
