@@ -210,10 +210,23 @@ def call_direct(port: int, token: str | None) -> None:
     from openclaw.client.identity import DeviceIdentity
     from openclaw.client.rpc import GatewayCallError, GatewayClient
 
-    with GatewayClient(f"ws://127.0.0.1:{port}", token, identity=DeviceIdentity.generate(), timeout=60) as client:
+    deadline = time.monotonic() + 600
+    while True:  # upstream's gateway listens before it takes requests ("gateway starting; retry shortly")
+        client = GatewayClient(f"ws://127.0.0.1:{port}", token, identity=DeviceIdentity.generate(), timeout=60)
+        try:
+            client.connect()
+            break
+        except GatewayCallError as exc:
+            client.close()
+            if "starting" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+    try:
         for method, params in DIRECT:
             with contextlib.suppress(GatewayCallError):  # an error is recorded by the proxy too
                 client.call(method, params)
+    finally:
+        client.close()
 
 
 async def main() -> None:

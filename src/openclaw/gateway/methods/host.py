@@ -85,7 +85,8 @@ async def dream_diary(ctx: CallContext) -> dict[str, Any]:
 
 @method("memory.search", scope=READ, params="MemorySearchParams")
 async def memory_search(ctx: CallContext) -> dict[str, Any]:
-    return {"agentId": _agent(ctx), "provider": "none", "searchMode": "none", "results": []}
+    return {"agentId": _agent(ctx), "provider": "none", "searchMode": "none", "results": [],
+            "warning": "this gateway keeps no memory index: nothing to search"}
 
 
 @method("migrations.memory.plan", scope=ADMIN, params="FeatureParams")
