@@ -35,9 +35,9 @@ def test_agent_through_the_gateway(gw: tuple[Env, int], model: ModelStandin) -> 
     assert proc.stdout.strip() == "echo: good morning"
     model.script(Reply(text="Second answer."))
     reply = env.cli_json("agent", "-m", "and again")
-    assert reply["status"] == "ok" and reply["result"]["payloads"] == [{"text": "Second answer."}]
+    assert reply["status"] == "ok" and reply["result"]["payloads"] == [{"text": "Second answer.", "mediaUrl": None}]
     meta = reply["result"]["meta"]["agentMeta"]
-    assert meta["model"] == "stand/m1" and meta["usage"]["total"] == 18
+    assert (meta["provider"], meta["model"], meta["usage"]["total"]) == ("stand", "m1", 18)
     # the same session continues by id: the model sees the earlier turns
     env.cli("agent", "-m", "third", "--session-id", meta["sessionId"], check=True)
     texts = [m["content"] for m in model.requests("openai")[-1].body["messages"] if m["role"] == "user"]

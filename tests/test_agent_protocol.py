@@ -48,11 +48,11 @@ def test_agent_is_two_stage_and_streams(gw: tuple[Env, int], model: ModelStandin
     accepted, final = responses
     assert accepted["payload"]["status"] == "accepted" and accepted["payload"]["runId"] == "run-1"
     assert final["payload"]["status"] == "ok" and final["payload"]["summary"] == "completed"
-    assert final["payload"]["result"]["payloads"] == [{"text": "Hello from the stand-in model."}]
+    assert final["payload"]["result"]["payloads"] == [{"text": "Hello from the stand-in model.", "mediaUrl": None}]
     agent_events = [e["payload"] for e in events if e["event"] == "agent"]
     assert agent_events[0]["stream"] == "lifecycle" and agent_events[0]["data"]["phase"] == "start"
     assert agent_events[-1]["data"]["phase"] == "end"
-    assert [e["seq"] for e in agent_events] == list(range(len(agent_events)))
+    assert [e["seq"] for e in agent_events] == list(range(1, len(agent_events) + 1))
     chat = [e["payload"] for e in events if e["event"] == "chat"]
     deltas = [c for c in chat if c["state"] == "delta"]
     assert "".join(c["deltaText"] for c in deltas) == "Hello from the stand-in model."

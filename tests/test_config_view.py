@@ -64,7 +64,7 @@ def test_an_agent_declared_in_agents_list_gets_its_workspace_tools_and_model(
     assert "read" in offered and not offered & {"exec", "web_fetch"}
     result = json.loads(out.stdout)["result"]
     assert [p["text"] for p in result["payloads"]] == ["ops here"]
-    assert result["meta"]["agentMeta"]["model"] == "stand/m-ops"
+    assert (result["meta"]["agentMeta"]["provider"], result["meta"]["agentMeta"]["model"]) == ("stand", "m-ops")
 
 
 def test_health_and_status_read_the_model_an_upstream_gateway_reports() -> None:

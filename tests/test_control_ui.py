@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import statedb
 from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
 from helpers import Env, Gateway, http_get, make_env, tiny_site
 from model_standin import ModelStandin, Reply
@@ -216,8 +217,7 @@ def test_a_pending_telegram_pairing_is_approved_from_the_page(env: Env, base: in
     shoot(page, "channels")
     row.query_selector("button[data-action=approve]").click()
     page.wait_for_selector(f"tr[data-sender='{STRANGER}']", state="detached")
-    allow = json.loads((env.state_dir() / "credentials" / "telegram-default-allowFrom.json").read_text())
-    assert str(STRANGER) in allow["allowFrom"]
+    assert str(STRANGER) in statedb.allow_entries(env.state_dir())
     assert "approved" in replies(tg, token, STRANGER, 2)[-1]  # told, as notify asks
 
 

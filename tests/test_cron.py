@@ -1,18 +1,20 @@
 """Cron jobs: agent turns on a schedule (against the stand-in model), each in a fresh session,
-delivered to Telegram, persisted in the state dir, and never run twice for one slot across
-restarts."""
+delivered to Telegram, persisted in the state dir's `state/openclaw.sqlite`, and never run twice for
+one slot across restarts."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 import time
 
 from fake_telegram import FakeTelegram, new_bot, start_with_telegram
 from helpers import Env, Gateway, handshake, wait_for
 from model_standin import ModelStandin
 
-from openclaw.cron.store import CronStore
+from openclaw.cron.schedule import at_ms, iso
+from openclaw.stores.cron import store_key
 
 OWNER = 9101
 
@@ -23,8 +25,23 @@ def runs(env: Env, job: str | None = None) -> list[dict]:
 
 
 def recorded(env: Env) -> int:
-    """Runs on disk, the file `cron runs` reads: waiting on it costs no CLI start per poll."""
-    return len(CronStore(env.state_dir()).runs(None, 100))
+    """Finished runs in the store `cron runs` reads: waiting on it costs no CLI start per poll."""
+    path = env.state_dir() / "state" / "openclaw.sqlite"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM task_runs WHERE runtime = 'cron'").fetchone()[0])
+        except sqlite3.OperationalError:  # the table is not there yet
+            return 0
+
+
+def stored_jobs(env: Env) -> list[dict]:
+    """The store's job rows: the definition with its runtime state, as upstream reads them."""
+    with sqlite3.connect(env.state_dir() / "state" / "openclaw.sqlite") as db:
+        rows = db.execute("SELECT job_json, state_json FROM cron_jobs WHERE store_key = ? ORDER BY sort_order",
+                          (store_key(env.state_dir()),)).fetchall()
+    return [{**json.loads(job), "state": json.loads(state)} for job, state in rows]
 
 
 def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int, gateways: list[Gateway],
@@ -49,7 +66,8 @@ def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int,
     env.cli("cron", "disable", "pulse", check=True)
     stopped = len(runs(env, "pulse"))
     listed = json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)["jobs"]
-    assert listed[0]["enabled"] is False and listed[0]["state"]["nextRunAtMs"] is None
+    assert listed[0]["enabled"] is False and listed[0]["state"].get("nextRunAtMs") is None
+    assert None not in stored_jobs(env)[0]["state"].values()  # upstream drops a job whose state holds a null
     manual = json.loads(env.cli("cron", "run", "pulse", "--json", check=True).stdout)
     assert manual["ran"] and manual["status"] == "ok"
     assert [r["trigger"] for r in runs(env, "pulse")][stopped:] == ["manual"]
@@ -64,9 +82,11 @@ def test_a_slot_runs_once_across_restarts(env: Env, base: int, gateways: list[Ga
     job = json.loads(env.cli("cron", "add", "--name", "once", "--at", "3s", "--message", "one shot", "--json",
                              check=True).stdout)
     assert gw.stop() == 0  # down before it is due
-    stored = json.loads((env.state_dir() / "cron" / "jobs.json").read_text())["jobs"]
-    assert stored[0]["id"] == job["id"] and stored[0]["state"]["nextRunAtMs"] == job["schedule"]["atMs"]
-    wait_for(lambda: time.time() * 1000 > job["schedule"]["atMs"] + 200, timeout=10, what="the slot to pass")
+    due = at_ms(job["schedule"])
+    assert due is not None and not (env.state_dir() / "cron" / "jobs.json").exists()
+    stored = stored_jobs(env)
+    assert stored[0]["id"] == job["id"] and stored[0]["state"]["nextRunAtMs"] == due
+    wait_for(lambda: time.time() * 1000 > due + 200, timeout=10, what="the slot to pass")
     gw = env.gateway().start()  # the missed slot runs once, now
     gateways.append(gw)
     gw.wait_healthy(base)
@@ -160,14 +180,14 @@ def test_time_bounds_and_control_characters_are_refused_over_rpc(started: tuple[
         assert not res["ok"] and res["error"]["message"] == "name must be one line without control characters"
         assert ws.request("cron.update", {"id": "fine", "patch": {"enabled": False}}, req_id="u3")["ok"]
         listed = ws.request("cron.list", {"includeDisabled": True}, req_id="l")["payload"]["jobs"]
-        assert [(j["name"], j["schedule"]) for j in listed] == [("fine", {"kind": "at", "atMs": now + year})]
+        assert [(j["name"], j["schedule"]) for j in listed] == [("fine", {"kind": "at", "at": iso(now + year)})]
     finally:
         ws.close()
 
 
 def test_stored_jobs_out_of_bounds_are_disabled_not_fatal(env: Env, base: int, gateways: list[Gateway]) -> None:
     """A jobs.json written by an older version (or by hand) with schedules out of bounds: the gateway
-    starts, those jobs are disabled with the reason, and listing them works."""
+    starts, those jobs are not scheduled (their definitions kept), the reason is noted, listing works."""
     env.provision(None, base)
     payload = {"kind": "agentTurn", "message": "m"}
     bad = [{"id": "j1", "name": "forever", "schedule": {"kind": "every", "everyMs": 10**30}, "payload": payload},
@@ -181,6 +201,52 @@ def test_stored_jobs_out_of_bounds_are_disabled_not_fatal(env: Env, base: int, g
     gw.wait_healthy(base)
     jobs = {j["name"]: j for j in json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)["jobs"]}
     for name in ("forever", "never", "far"):
-        assert jobs[name]["enabled"] is False and jobs[name]["state"]["lastError"].startswith("schedule refused"), name
+        assert jobs[name]["state"].get("nextRunAtMs") is None, name
+        assert jobs[name]["state"]["lastError"].startswith("schedule refused"), name
+    refused = env.cli("cron", "run", "forever")
+    assert refused.returncode == 1 and "schedule refused: schedule.everyMs must be" in refused.stderr
     assert jobs["fine"].get("enabled", True) and jobs["fine"]["state"]["nextRunAtMs"]
     assert "far" in env.cli("cron", "list", "--all", check=True).stdout
+
+
+def test_jobs_and_runs_upstream_stored_are_listed_kept_and_joined(env: Env, base: int,
+                                                                  gateways: list[Gateway]) -> None:
+    """A state dir upstream's CLI and gateway wrote (the fixture): ours lists its jobs with their
+    stored fields, its run, and a job and run of ours beside them; upstream's built-in jobs and the
+    job with a `command` payload are not run and their rows are not rewritten."""
+    from test_cron_store import table, upstream_store
+
+    env.provision(None, base)
+    data = upstream_store(env.state_dir())
+    before = {r[1]: r for r in table(env.state_dir(), "cron_jobs")}
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    listed = json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)
+    assert listed["total"] == 7 and listed["jobs"][-1]["name"] == "paused"  # soonest first, disabled last
+    stored = {r["job_id"]: json.loads(r["job_json"]) for r in data["rows"]["cron_jobs"]}
+    for job in listed["jobs"]:
+        assert {k: job[k] for k in stored[job["id"]] if k != "state"} == \
+            {k: v for k, v in stored[job["id"]].items() if k != "state"}, job["name"]
+        assert job["effectiveAgentId"] == "main" and job["configRevision"].startswith("sha256:")
+    by_name = {j["name"]: j for j in listed["jobs"]}
+    assert by_name["pulse"]["status"] == "ok" and by_name["paused"]["status"] == "disabled"
+    refused = env.cli("cron", "run", "heartbeat-main")
+    assert refused.returncode == 1 and "does not run the built-in job heartbeat:main" in refused.stderr
+    refused = env.cli("cron", "run", "pulse")
+    assert refused.returncode == 1 and "does not run the command payload of pulse" in refused.stderr
+    ours = json.loads(env.cli("cron", "add", "--name", "ours", "--every", "1h", "--message", "m", "--json",
+                              check=True).stdout)
+    assert json.loads(env.cli("cron", "run", "ours", "--json", check=True).stdout)["ran"]
+    ws, _ = handshake(base, env.token(), scopes=["operator.read"])
+    try:  # as upstream's Control UI pages them
+        page = ws.request("cron.runs", {"agentId": "main", "sortDir": "asc", "limit": 1, "offset": 1})
+        assert page["ok"], page
+        assert page["payload"]["total"] == 2 and [e["jobName"] for e in page["payload"]["entries"]] == ["ours"]
+        first = ws.request("cron.runs", {"id": by_name["pulse"]["id"], "sortDir": "desc", "limit": 50})["payload"]
+        assert first["entries"][0]["summary"] == "hello" and first["entries"][0]["runId"].startswith("manual:")
+    finally:
+        ws.close()
+    after = {r[1]: r for r in table(env.state_dir(), "cron_jobs")}
+    assert ours["id"] in after and len(after) == 8
+    assert all(after[i] == before[i] for i in before)  # every column of every row upstream wrote

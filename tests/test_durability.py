@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import statedb
 from fake_telegram import FakeTelegram, new_bot, start_with_telegram
 from helpers import Env, Gateway, RawWs, connect_params, handshake, port_free, wait_for
 from model_standin import ModelStandin, Reply, last_user_text
@@ -33,8 +34,7 @@ def _ask_for_pairing(port: int, token: str, device: DeviceIdentity) -> str:
 
 
 def _on_disk(state: Path) -> tuple[dict, dict]:
-    devices = state / "devices"
-    return (json.loads((devices / "pending.json").read_text()), json.loads((devices / "paired.json").read_text()))
+    return statedb.devices(state)
 
 
 def test_device_decisions_are_on_disk_when_answered(started: tuple[Env, int, Gateway]) -> None:
@@ -48,7 +48,8 @@ def test_device_decisions_are_on_disk_when_answered(started: tuple[Env, int, Gat
             res = admin.request("device.pair.approve", {"requestId": request_id}, req_id=f"a{i}")
             assert res["ok"], res
             pending, paired = _on_disk(env.state_dir())
-            assert request_id not in pending and paired[device.device_id]["scopes"] == ["operator.read"], i
+            assert request_id not in pending, i
+            assert paired[device.device_id]["approved_scopes_json"] == '["operator.read"]', i
             assert admin.request("device.pair.remove", {"deviceId": device.device_id}, req_id=f"r{i}")["ok"]
             assert device.device_id not in _on_disk(env.state_dir())[1], i
             request_id = _ask_for_pairing(port, env.token(), device)

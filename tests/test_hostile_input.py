@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import statedb
 from helpers import Env, Gateway, RawWs, connect_params, free_base, handshake, make_env
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -205,8 +206,8 @@ def test_a_remote_device_waits_for_approval_then_gets_what_was_approved(gw: tupl
     assert env.cli("devices", "approve", request_id, check=True).stdout.strip() == f"approved: {device.device_id}"
     ok = connect(["operator.read", "operator.admin"])
     assert ok["ok"] and ok["payload"]["auth"]["scopes"] == ["operator.read"]  # never more than approved
-    paired = json.loads((env.state_dir() / "devices" / "paired.json").read_text())
-    assert paired[device.device_id]["scopes"] == ["operator.read"]
+    paired = statedb.devices(env.state_dir())[1]
+    assert paired[device.device_id]["approved_scopes_json"] == '["operator.read"]'
     assert env.cli("devices", "remove", device.device_id, check=True).stdout.strip() == f"removed: {device.device_id}"
     assert connect(["operator.read"])["error"]["details"]["code"] == "PAIRING_REQUIRED"
     other = connect(["operator.read"])["error"]["details"]["requestId"]

@@ -15,6 +15,7 @@ import pytest
 from helpers import Env, free_base, make_env, tiny_site, wait_for
 
 from openclaw.ports.footprint import footprint_for
+from openclaw.procutil import start_marker
 
 UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
     "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
@@ -22,12 +23,13 @@ UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-ups
 
 
 def _upstream_lock(state: Path, port: int, pid: int) -> None:
-    """The state lock upstream's gateway writes (JSON, then padding), at the path ours uses."""
+    """The state lock upstream's gateway writes (JSON, then padding; `startTime` is the process's start
+    in clock ticks), at the path ours uses."""
     lock = state / "tmp" / f"openclaw-{os.getuid()}" / "gateway.state.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
     record = {"pid": pid, "ownerId": "b990bc1f", "cronOwnerProjection": "dynamic-default-v1",
               "createdAt": "2026-11-30T07:57:34.678Z", "configPath": str(state / "openclaw.json"),
-              "stateDir": str(state), "port": port, "startTime": 1747009}
+              "stateDir": str(state), "port": port, "startTime": int(start_marker(pid) or 1747009)}
     lock.write_text(json.dumps(record, indent=2) + "\n" + " \t" * 40 + "\n")
 
 
@@ -73,6 +75,9 @@ def test_our_cli_reads_an_upstream_gateway_fully(upstream_gateway: tuple[Env, in
     env, port = upstream_gateway
     status = env.cli("gateway", "status", "--require-rpc", check=True).stdout
     assert "RPC probe:          ok" in status and "2026." in status
+    assert "Runtime:            running (pid " in status and "upstream OpenClaw)" in status
+    runtime = env.cli_json("gateway", "status")["runtime"]
+    assert (runtime["status"], runtime["port"], runtime["implementation"]) == ("running", port, "upstream")
     probe = env.cli_json("gateway", "probe")
     target = probe["targets"][0]
     assert target["connect"]["rpcOk"] and target["readProbe"] == "ok" and probe["capability"] != "connect-only"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
 import pytest
+import statedb
 from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
 from helpers import Env, Gateway, wait_for
 
@@ -68,8 +70,7 @@ def test_pairing_approval_and_owner(env: Env, base: int, gateways: list[Gateway]
     assert approved["owner"] is True and approved["request"]["senderId"] == "501"
     owners = json.loads((env.state_dir() / "credentials/owners.json").read_text())
     assert owners["telegram"] == ["501"]
-    allow = json.loads((env.state_dir() / "credentials/telegram-default-allowFrom.json").read_text())
-    assert allow == {"version": 1, "allowFrom": ["501"]}
+    assert statedb.allow_entries(env.state_dir()) == ["501"]
     tg.send_user_message(token, 501, "/help")
     assert "Operator commands" in replies(tg, token, 501, 2)[-1]
     assert len(tg.messages_to(token, 501)) == 2  # the repeated stranger message got nothing
@@ -171,7 +172,7 @@ def test_restart_neither_loses_nor_repeats_updates(env: Env, base: int, gateways
     tg.send_user_message(token, 960, "/help")
     replies(tg, token, 960, 1)
     assert gw.stop() == 0
-    last = json.loads((env.state_dir() / "telegram/update-offset-default.json").read_text())["lastUpdateId"]
+    last = statedb.telegram_offset(env.state_dir())["lastUpdateId"]  # type: ignore[index]
     while_down = tg.send_user_message(token, 960, "message sent while the gateway was down")
     assert while_down == last + 1
     again = env.gateway().start()
@@ -257,7 +258,7 @@ def test_token_file_disabled_policy_and_symlink_refusal(env: Env, base: int, gat
     wait_for(lambda: env.cli_json("channels", "status")["channels"]["telegram"]["accounts"]["file"]["lastUpdateAt"],
              what="the update arrived")
     assert tg.messages_to(token, 990) == []
-    assert not (env.state_dir() / "credentials/telegram-pairing.json").exists()
+    assert statedb.pairing_requests(env.state_dir()) == []
 
 
 def test_pairing_codes_expire_after_an_hour(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -268,10 +269,8 @@ def test_pairing_codes_expire_after_an_hour(tmp_path) -> None:  # type: ignore[n
     assert created and len(store.pending("telegram")) == 1
     again, created_again = store.request("telegram", "default", "42")
     assert not created_again and again.code == request.code
-    path = tmp_path / "credentials/telegram-pairing.json"
-    data = json.loads(path.read_text())
-    data["requests"][0]["createdAt"] = "2020-01-01T00:00:00Z"
-    path.write_text(json.dumps(data))
+    with sqlite3.connect(tmp_path / "state/openclaw.sqlite") as db:
+        db.execute("UPDATE channel_pairing_requests SET created_at = '2020-01-01T00:00:00.000Z'")
     assert store.pending("telegram") == []
     with pytest.raises(Exception, match="no pending telegram pairing request"):
         store.approve("telegram", request.code)
@@ -293,8 +292,7 @@ def test_pairing_is_approved_through_the_gateway_from_another_host(env: Env, bas
     assert wrong.returncode == 1 and "no pending telegram pairing request with code ZZZZZZZZ" in wrong.stderr
     done = elsewhere.cli("pairing", "approve", "telegram", code, "--url", url, "--token", env.token(), check=True)
     assert done.stdout.strip() == f"Approved sender 777 on telegram/default (through {url})"
-    allow = json.loads((env.state_dir() / "credentials/telegram-default-allowFrom.json").read_text())
-    assert allow["allowFrom"] == ["777"]
+    assert statedb.allow_entries(env.state_dir()) == ["777"]
     assert "approved" in replies(tg, token, 777, 2)[-1]
 
 

@@ -24,6 +24,12 @@ def main_key(config: Config, agent_id: str) -> str:
     return f"agent:{_part(agent_id)}:{_part(config.session.main_key)}"
 
 
+def explicit_key(agent_id: str, session_id: str) -> str:
+    """The session upstream makes for `agent --session-id X` when no session has that id (keys are
+    stored in lower case; the session keeps X as its id)."""
+    return f"agent:{_part(agent_id)}:explicit:{session_id.strip().lower()}"
+
+
 def chat_key(config: Config, agent_id: str, channel: str, account: str, direct: bool,
              peer_id: Any, chat_id: Any) -> str:
     """The session a channel message belongs to."""

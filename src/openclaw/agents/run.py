@@ -1,9 +1,10 @@
 """One agent run: a message in, the model (and its tools) at work, a reply out.
 
-A run is observable while it works: listeners get `lifecycle` (start, end,
-error), `assistant` (text deltas) and `tool` (call, result) events, and
-anyone may await `done`. The reply is the last round's text; `NO_REPLY`
-makes it silent.
+A run is observable while it works: listeners get, as upstream names them,
+`run_status` (preparing_workspace, preparing_context, starting_model),
+`lifecycle` (start, model, finishing, end, error), `assistant` (text
+deltas), `usage` and `tool` (call, result) events, and anyone may await
+`done`. The reply is the last round's text; `NO_REPLY` makes it silent.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ class TurnInput:
     timeout_s: float | None = None  # this run's deadline instead of agents.defaults.timeoutSeconds
     extra_system: str | None = None  # the caller's own instructions (an HTTP client's system messages)
     resumed: bool = False  # a message answered again after a stop: its text may be stored already
+    session_id: str | None = None  # the id a session created by this run gets (`agent --session-id`)
 
 
 @dataclass(frozen=True)
 class RunEvent:
-    stream: str  # lifecycle | assistant | tool
+    stream: str  # run_status | lifecycle | assistant | usage | tool
     data: dict[str, Any]
 
 
@@ -56,6 +58,12 @@ class Run:
         self.error: str | None = None
         self.usage = Usage()
         self.model = ""
+        self.stop_reason: str | None = None  # why it ended as upstream says it: stop, rpc (stopped), aborted ...
+        self.rounds = 0  # model calls answered
+        self.last_usage = Usage()  # the last model call's
+        self.finish_reason: str | None = None  # the provider's, for the last call
+        self.requested = ""  # the model asked first (provider/model); `model` is the one that answered
+        self.report: dict[str, Any] = {}  # what the system prompt was made of (upstream's systemPromptReport)
         self.accepted_at = int(time.time() * 1000)
         self.started_at: int | None = None
         self.ended_at: int | None = None
@@ -82,20 +90,35 @@ class Run:
         self.status, self.started_at = "running", int(time.time() * 1000)
         self.emit("lifecycle", phase="start", startedAt=self.started_at)
 
-    def finish(self, status: str, error: str | None = None) -> None:
+    def status_phase(self, phase: str) -> None:
+        """One of upstream's startup steps (`run_status`), which chat UIs show before the first text."""
+        self.emit("run_status", phase=phase)
+
+    def finish(self, status: str, error: str | None = None, stop_reason: str | None = None) -> None:
         if self.finished:
             return
         self.status, self.error, self.ended_at = status, error, int(time.time() * 1000)
+        started = self.started_at or self.accepted_at
         if status == "ok":
-            self.emit("lifecycle", phase="end", endedAt=self.ended_at)
+            self.stop_reason = stop_reason or "stop"
+            tail = {"stopReason": self.stop_reason, "aborted": False, "livenessState": "working"}
+            self.emit("lifecycle", phase="finishing", **tail, endedAt=self.ended_at)
+            self.emit("lifecycle", phase="end", startedAt=started, endedAt=self.ended_at, **tail)
+        elif status == "aborted":
+            self.stop_reason = stop_reason or self.stop_reason or "aborted"
+            self.emit("lifecycle", phase="end", status="cancelled", aborted=True, stopReason=self.stop_reason,
+                      startedAt=started, endedAt=self.ended_at)
         else:
-            self.emit("lifecycle", phase="error", error=error or status, status=status, endedAt=self.ended_at)
+            self.stop_reason = stop_reason or status
+            self.emit("lifecycle", phase="error", error=error or status, status=status, startedAt=started,
+                      endedAt=self.ended_at)
         self.done.set_result(None)
 
     def summary(self) -> dict[str, Any]:
         return {
             "runId": self.id, "status": self.status, "sessionKey": self.session_key, "sessionId": self.session_id,
             "agentId": self.agent_id, "text": self.text, "silent": self.silent, "error": self.error,
-            "model": self.model, "usage": self.usage.as_dict(), "acceptedAt": self.accepted_at,
+            "model": self.model, "stopReason": self.stop_reason, "usage": self.usage.as_dict(),
+            "acceptedAt": self.accepted_at,
             "startedAt": self.started_at, "endedAt": self.ended_at,
         }

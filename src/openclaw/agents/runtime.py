@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,7 +24,7 @@ from openclaw.agents import maintenance, prompt, turn
 from openclaw.agents.plan import Plan
 from openclaw.agents.roster import sessions_db_path
 from openclaw.agents.run import Run, TurnInput
-from openclaw.agents.sessions import SessionStore
+from openclaw.agents.sessions import Session, SessionStore
 from openclaw.agents.tools import Tool, select
 from openclaw.agents.workspace import agent_workspace
 from openclaw.config.view import Config
@@ -149,10 +150,15 @@ class AgentRuntime:
             return []
 
     async def _execute(self, run: Run) -> None:
-        run.start()
+        run.status_phase("preparing_workspace")
         limit = run.turn.timeout_s or self.config().agent_defaults.timeout_s
         try:
-            plan = await self._plan(run)
+            found = await self.store(run.agent_id).find(run.session_key)
+            # known from the start, as upstream's lifecycle events carry it; a new session gets this id
+            run.session_id = found.session_id if found else (run.turn.session_id or str(uuid.uuid4()))
+            run.status_phase("preparing_context")
+            run.start()
+            plan = await self._plan(run, found)
             async with asyncio.timeout(limit):
                 await turn.execute(run, plan, self.store(run.agent_id), self.client)
         except TimeoutError:
@@ -168,11 +174,10 @@ class AgentRuntime:
         else:
             run.finish("ok")
 
-    async def _plan(self, run: Run) -> Plan:
+    async def _plan(self, run: Run, session: Session | None) -> Plan:
         config = self.config()
         override = run.turn.model
         if override is None:
-            session = await self.store(run.agent_id).find(run.session_key)
             override = session.model_override if session else None
         refs, known = chain(config, self.env, run.agent_id, override)
         if not refs:
@@ -186,6 +191,7 @@ class AgentRuntime:
         stopped = []
         for run in list(self._active.get(session_key, [])):
             if run.task is not None and not run.task.done():
+                run.stop_reason = "rpc"  # stopped on request, as upstream names it
                 run.task.cancel()
                 stopped.append(run.id)
         return stopped

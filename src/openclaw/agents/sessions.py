@@ -150,13 +150,14 @@ class SessionStore:
         return await self._run(lambda db: _get_or_create(db, key, chat_type, origin))
 
     async def open_turn(self, key: str, chat_type: str | None, origin: dict[str, Any] | None,
-                        message: Message, once: bool = False) -> Session:
+                        message: Message, once: bool = False, session_id: str | None = None) -> Session:
         """The session for `key` (created on first use) with `message` appended: one trip to the
         database thread for the start of every turn. `once`: not when the session's latest user
-        message is this one already (a turn begun before a crash and answered again after it)."""
+        message is this one already (a turn begun before a crash and answered again after it).
+        `session_id`: the id a session created here gets (upstream's `agent --session-id`)."""
 
         def run(db: sqlite3.Connection) -> tuple[Session, bool]:
-            session = _get_or_create(db, key, chat_type, origin, count=False)
+            session = _get_or_create(db, key, chat_type, origin, count=False, session_id=session_id)
             if once:
                 last = db.execute("SELECT content FROM entries WHERE session_id = ? AND role = 'user' "
                                   "ORDER BY seq DESC LIMIT 1", (session.session_id,)).fetchone()
@@ -332,13 +333,14 @@ class SessionStore:
 
 
 def _get_or_create(db: sqlite3.Connection, key: str, chat_type: str | None, origin: dict[str, Any] | None,
-                   count: bool = True) -> Session:
+                   count: bool = True, session_id: str | None = None) -> Session:
     found = _load(db, key, count)
     if found is not None:
         return found
     stamp = now_ms()
     db.execute("INSERT INTO sessions (key, session_id, created_at, updated_at, chat_type, origin) "
-               "VALUES (?, ?, ?, ?, ?, ?)", (key, str(uuid.uuid4()), stamp, stamp, chat_type, json.dumps(origin or {})))
+               "VALUES (?, ?, ?, ?, ?, ?)", (key, session_id or str(uuid.uuid4()), stamp, stamp, chat_type,
+                                             json.dumps(origin or {})))
     return _load(db, key, count)  # type: ignore[return-value]
 
 

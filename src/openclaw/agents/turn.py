@@ -25,7 +25,7 @@ MAX_TOOL_ROUNDS = 16
 async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient) -> None:
     turn = run.turn
     session = await store.open_turn(turn.session_key, turn.chat_type, turn.origin, Message("user", turn.text),
-                                    once=turn.resumed)
+                                    once=turn.resumed, session_id=run.session_id)
     run.session_id = session.session_id
     files = await prompt.workspace_files(plan.workspace)
     system = prompt.build(files, plan.runtime, [t.name for t in plan.tools])
@@ -40,6 +40,9 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
         run.emit("assistant", delta=delta)
 
     compacted = False
+    run.status_phase("starting_model")
+    run.requested, run.report = str(plan.refs[0]), _report(plan, system, files)
+    run.emit("lifecycle", phase="model", provider=plan.refs[0].provider, model=plan.refs[0].model)
     for round_ in range(MAX_TOOL_ROUNDS + 1):
         offer = tuple(t.spec for t in plan.tools) if round_ < MAX_TOOL_ROUNDS else ()
         try:
@@ -52,6 +55,8 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
             completion = await client.complete(plan.refs, plan.known, _request(system, history, offer, plan), on_text)
         run.usage.add(completion.usage)
         run.model = completion.model
+        run.rounds, run.last_usage, run.finish_reason = run.rounds + 1, completion.usage, completion.stop_reason
+        run.emit("usage", outputTokens=run.usage.output)
         reply = Message("assistant", completion.text, tuple(completion.tool_calls))
         history.append(reply)
         if not completion.tool_calls:  # the answer: stored with the turn's token counts in one trip
@@ -70,6 +75,14 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
             history.append(answer)
     await store.add_usage(session.key, run.usage.input, run.usage.output, compaction.estimate(history, system),
                           run.model or None)
+
+
+def _report(plan: Plan, system: str, files: list[tuple[str, str]]) -> dict[str, Any]:
+    """What the system prompt was made of, as upstream reports it (`systemPromptReport`)."""
+    injected = [{"name": name, "path": str(plan.workspace / name), "missing": False, "injectedChars": len(text)}
+                for name, text in files]
+    return {"workspaceDir": str(plan.workspace), "systemPrompt": {"chars": len(system)},
+            "injectedWorkspaceFiles": injected, "tools": {"entries": [{"name": t.name} for t in plan.tools]}}
 
 
 def _request(system: str, history: list[Message], offer: tuple[ToolSpec, ...], plan: Plan) -> Request:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -30,8 +31,9 @@ from openclaw.channels.pairing import normalize_sender
 from openclaw.channels.pending import PendingUpdates, pending_store
 from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_message
 from openclaw.config.view import Config
-from openclaw.fsutil import atomic_write, ensure_private_dir
 from openclaw.retry import Backoff, retry
+from openclaw.stores import channelstate, legacy
+from openclaw.stores.globaldb import global_db, immediate
 
 POLL_TIMEOUT_S = 25
 BACKOFF = Backoff(base_s=1.0, cap_s=30.0, jitter=0.2)  # accounts that lost Telegram together come back apart
@@ -97,6 +99,7 @@ class TelegramAccount:
 
     @property
     def offset_file(self) -> Path:
+        """Where ours kept the offset before the state database (imported once, then `.migrated`)."""
         return self.channel.state_dir / "telegram" / f"update-offset-{self.id}.json"
 
     @property
@@ -104,15 +107,49 @@ class TelegramAccount:
         return self.channel.state_dir / "telegram" / f"pending-{self.id}.json"
 
     def load_offset(self) -> int | None:
-        try:
-            last = json.loads(self.offset_file.read_text()).get("lastUpdateId")
-        except (OSError, ValueError):
-            return None
-        return int(last) + 1 if isinstance(last, int) else None
+        """The next update id to ask for, from upstream's row in the state database (a thread or the CLI)."""
+        return global_db(self.channel.state_dir).call(self._read_offset)
 
     def save_offset(self, update_id: int) -> None:
-        ensure_private_dir(self.offset_file.parent)
-        atomic_write(self.offset_file, json.dumps({"version": 1, "lastUpdateId": update_id}) + "\n")
+        """Record `update_id` as handled, in upstream's row and shape (a thread or the CLI)."""
+        global_db(self.channel.state_dir).call(partial(self._write_offset, update_id))
+
+    def _read_offset(self, db: sqlite3.Connection) -> int | None:
+        global_db(self.channel.state_dir).ensure(db, "plugin-state", channelstate.DDL)
+        key = channelstate.account_key(self.id)
+        stored = channelstate.read_entry(db, channelstate.TELEGRAM, channelstate.OFFSETS, key)
+        last = channelstate.usable_offset(stored, self.token or "")
+        former = self._former_offset()
+        if former is not None:
+            global_db(self.channel.state_dir).ensure(db, "migration-ledger", legacy.DDL)
+            with immediate(db):
+                if last is None or former > last:
+                    last = former
+                    self._write_offset(former, db)
+                legacy.record(db, "telegram-update-offset", self.offset_file, self.offset_file.read_bytes(),
+                              "plugin_state_entries", 1)
+            target = legacy.archive(self.offset_file)
+            logfile.info(f"telegram account {self.id}: offset imported from {self.offset_file.name}, kept as "
+                         f"{target.name}", subsystem="telegram")
+        return last + 1 if last is not None else None
+
+    def _former_offset(self) -> int | None:
+        try:
+            last = json.loads(self.offset_file.read_text()).get("lastUpdateId")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, AttributeError):
+            last = None
+        if not isinstance(last, int) or isinstance(last, bool) or last < 0:
+            with contextlib.suppress(OSError):
+                legacy.archive(self.offset_file)  # unreadable: set aside, Telegram's own offset applies
+            return None
+        return last
+
+    def _write_offset(self, update_id: int, db: sqlite3.Connection) -> None:
+        global_db(self.channel.state_dir).ensure(db, "plugin-state", channelstate.DDL)
+        channelstate.write_entry(db, channelstate.TELEGRAM, channelstate.OFFSETS, channelstate.account_key(self.id),
+                                 channelstate.offset_value(update_id, self.token or ""))
 
     def error(self, message: str) -> None:
         self.last_error, self.last_error_at = message, time.time()

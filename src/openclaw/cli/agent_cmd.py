@@ -77,7 +77,7 @@ def _wait_s(config: Config, timeout: int | None) -> int:
 @click.option("--message", "-m", help="What to say.")
 @click.option("--message-file", help="Read the message from this UTF-8 file (at most 4 MiB).")
 @click.option("--agent", "agent_id", help="Agent id (default: the default agent).")
-@click.option("--session-id", help="Continue the session with this id.")
+@click.option("--session-id", help="The session with this id; if none has it, a new one (agent:<id>:explicit:<id>).")
 @click.option("--session-key", help="Use this session (agent:<id>:<key>, or a bare key scoped to the agent).")
 @click.option("--to", "-t", help="A recipient: its own session under session.dmScope.")
 @click.option("--model", help="A model for this turn only (provider/model).")
@@ -227,27 +227,22 @@ async def _local_command(
 
 async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str], request: dict[str, Any],
                       wait_s: int) -> dict[str, Any]:
-    from openclaw.agents.keys import main_key
     from openclaw.agents.run import TurnInput
     from openclaw.agents.runtime import AgentRuntime
-    from openclaw.gateway.state.runstream import final_payload
+    from openclaw.gateway.state.agentresult import final_payload
+    from openclaw.gateway.state.runstream import turn_session
     from openclaw.tools import toolset
 
     runtime = AgentRuntime(paths, lambda: config, env, lambda _t, _a: toolset(paths, lambda: config, env))
     try:
-        agent = runtime.agent_id(request["agentId"])
-        key = request["sessionKey"]
-        if request["sessionId"] and not key:
-            found = await runtime.store(agent).by_session_id(request["sessionId"])
-            if found is None:
-                raise UsageError(f"no session with id {request['sessionId']} for agent {agent}")
-            key = found.key
-        key = key or main_key(config, agent)
+        agent, key, new_id = await turn_session(runtime, request["agentId"], request["sessionKey"],
+                                                request["sessionId"])
         answered = await _local_command(runtime, config, agent, key, request["message"])
         if answered is not None:
             return answered
         turn = runtime.submit(TurnInput(key, request["message"], agent, operator=True,
-                                        channel="cli", model=request["model"], timeout_s=wait_s or None))
+                                        channel="cli", model=request["model"], timeout_s=wait_s or None,
+                                        session_id=new_id))
         await turn.done
         return final_payload(turn)
     finally:

@@ -89,7 +89,7 @@ def add(name: str, every: str | None, at_: str | None, expr: str | None, tz: str
         print_json(job)
         return
     click.echo(f"added {job['name']} ({job['id']}): {describe(job['schedule'])}, "
-               f"next {_when(job['state']['nextRunAtMs'])}")
+               f"next {_when(job['state'].get('nextRunAtMs'))}")
 
 
 @cron.command("list", help="Jobs, their schedules and last runs.")

@@ -15,11 +15,19 @@ from openclaw.profiles.paths import InstancePaths, resolve_paths
 
 
 def runtime_of(paths: InstancePaths) -> dict[str, Any]:
+    """Whether this state dir's gateway runs: ours registers itself; upstream's is known by the
+    owner record in the state-dir lock it holds."""
+    from openclaw.ports.instances import lock_record
     from openclaw.ports.registry import record_for
 
     rec = record_for(paths.state_dir)
     if rec:
-        return {"status": "running", "pid": rec["pid"], "port": rec["port"]}
+        return {"status": "running", "pid": rec["pid"], "port": rec["port"], "implementation": "python"}
+    held = lock_record(paths)
+    if held:
+        ours = isinstance(held.get("startMarker"), str)
+        return {"status": "running", "pid": held["pid"], "port": held["port"],
+                "implementation": "python" if ours else "upstream"}
     return {"status": "stopped", "pid": None, "port": None}
 
 
@@ -63,6 +71,13 @@ def service_lines(view: dict[str, Any], prefix: str) -> list[tuple[str, str]]:
             ("Service port", port)]
 
 
+def _runtime_text(runtime: dict[str, Any]) -> str:
+    if not runtime["pid"]:
+        return "not running"
+    who = ", upstream OpenClaw" if runtime.get("implementation") == "upstream" else ""
+    return f"running (pid {runtime['pid']}{who})"
+
+
 def deep_lines(services: list[dict[str, Any]]) -> list[str]:
     if not services:
         return ["Gateway-like services on this host: none"]
@@ -86,7 +101,8 @@ def status(require_rpc: bool, deep: bool, url: str | None, token: str | None, pa
     paths = resolve_paths(os.environ)
     target = target_from(url, token, password)
     view = (service_view(paths, os.environ) if not target.explicit_url
-            else {"available": False, "reason": "explicit --url"})
+            else {"available": False, "reason": "gateway.mode=remote" if target.port_source == "remote"
+                  else "explicit --url"})
     rpc = probe(target, timeout, require_rpc)
     report: dict[str, Any] = {
         "ok": rpc["ok"], "profile": paths.name, "config": {"path": str(paths.config_path)},
@@ -117,7 +133,7 @@ def _print_human(report: dict[str, Any], rpc: dict[str, Any], paths: InstancePat
         ("Config", short_path(paths.config_path)),
         ("Probe target", f"{report['gateway']['probeUrl']} ({report['gateway']['portSource']})"),
         *service_lines(report["service"], prefix),
-        ("Runtime", f"running (pid {runtime['pid']})" if runtime["pid"] else "not running"),
+        ("Runtime", _runtime_text(runtime)),
     ]
     if rpc["ok"]:
         lines += [("Connectivity probe", f"ok ({rpc['latencyMs']}ms)"), ("Capability", rpc["capability"]),

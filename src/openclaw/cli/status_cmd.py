@@ -42,8 +42,8 @@ def overview_rows(target: Any, latency: int, able: str, hello: dict[str, Any], m
     agents = (status.get("cliProjection") or {}).get("agents", {}).get("rows") or []
     cdp = ports.get("cdpRange") or ["?", "?"]
     return [
-        ("Gateway", f"local · {target.url} ({target.port_source}) · reachable {latency}ms · "
-                    f"auth {auth.get('method', '?')} · {able}"),
+        ("Gateway", f"{'remote' if target.port_source == 'remote' else 'local'} · {target.url} "
+                    f"({target.port_source}) · reachable {latency}ms · auth {auth.get('method', '?')} · {able}"),
         ("Gateway self", f"{me.get('host', '?')} ({me.get('ip', '?')}) · app {me.get('version', '?')} · "
                          f"pid {status.get('pid', '?')} · up {_uptime(status, hello)}"),
         ("Profile", str(gw.get("profile", target.paths.name))),

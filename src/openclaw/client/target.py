@@ -2,12 +2,15 @@
 
 Local mode reads the profile's config (port, token) without validating the
 schema, so a broken config never stops `status` from reaching a gateway.
+`gateway.mode: remote` with `gateway.remote.url` points every client command at
+that URL with `gateway.remote.token`/`password`, as upstream's CLI does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from openclaw.config.store import read_config
 from openclaw.errors import UsageError
@@ -49,6 +52,12 @@ def resolve_target(
         # an explicit URL never borrows the profile's credentials
         return Target(explicit, token, password, None, "url", True, paths)
     snap = read_config(paths.config_path, env, validate=False)
+    remote = _str(snap.get("gateway", "remote", "url")) if snap.get("gateway", "mode") == "remote" else None
+    if remote and port is None:
+        return _remote(paths, remote,
+                       token or env.get("OPENCLAW_GATEWAY_TOKEN") or _str(snap.get("gateway", "remote", "token")),
+                       password or env.get("OPENCLAW_GATEWAY_PASSWORD")
+                       or _str(snap.get("gateway", "remote", "password")))
     resolved_port, source = resolve_base_port(port, snap.view(), paths.profile, env)
     if source == "default":
         running = _running_port(paths)
@@ -59,12 +68,30 @@ def resolve_target(
     return Target(f"ws://127.0.0.1:{resolved_port}", tok, pw, resolved_port, source, False, paths)
 
 
+def _remote(paths: InstancePaths, url: str, token: str | None, password: str | None) -> Target:
+    """The configured remote gateway, with the remote credentials (flags, then the environment, then
+    `gateway.remote.*`, as for a local gateway); never the local gateway's."""
+    if not url.startswith(("ws://", "wss://")):
+        raise UsageError(f"gateway.remote.url must start with ws:// or wss:// (got {url}); fix it with: "
+                         f"{paths.cli} config set gateway.remote.url wss://host:port")
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        raise UsageError(f"gateway.remote.url has a bad port: {url}") from None
+    return Target(url, token, password, port, "remote", True, paths)
+
+
 def _running_port(paths: InstancePaths) -> int | None:
     """The port this state dir's gateway is actually serving on (config unreadable or portless)."""
     from openclaw.ports.registry import record_for
 
     record = record_for(paths.state_dir)
-    return int(record["port"]) if record else None
+    if record:
+        return int(record["port"])
+    from openclaw.ports.instances import lock_record
+
+    held = lock_record(paths)  # upstream's gateway registers nowhere but in its lock
+    return int(held["port"]) if held else None
 
 
 def _str(value: object) -> str | None:

@@ -1,5 +1,5 @@
-"""When a job runs next: `{"kind": "every", "everyMs", "anchorMs"}`, `{"kind": "at", "atMs"}` or
-`{"kind": "cron", "expr", "tz"}` (5 fields, or 6 with seconds first), as upstream stores them.
+"""When a job runs next: `{"kind": "every", "everyMs", "anchorMs"}`, `{"kind": "at", "at": ISO}` (our former
+`atMs` is still read) or `{"kind": "cron", "expr", "tz"}` (5 fields, or 6 with seconds first), as upstream stores them.
 
 Times are bounded so a job can neither overflow a date nor wait forever: `every` from 1 s to 1 year,
 `at` after now and within 10 years. Names and expressions are one line without control characters
@@ -59,7 +59,7 @@ def build(
             raise UsageError(f"--at {at!r} is in the past; give a later time or a duration (20m)")
         if when > now + MAX_AHEAD_MS:
             raise UsageError(f"--at {at!r} is more than 10 years ahead")
-        return {"kind": "at", "atMs": when}
+        return {"kind": "at", "at": iso(when)}
     assert cron is not None  # exactly one was given
     if control_char(cron):
         raise UsageError("--cron must be one line without control characters")
@@ -113,16 +113,18 @@ def validate(schedule: Any, now: int | None = None) -> None:
         every, anchor = schedule.get("everyMs"), schedule.get("anchorMs")
         if not _millis(every) or not MIN_EVERY_MS <= every <= MAX_EVERY_MS:
             raise UsageError(f"schedule.everyMs must be an integer from {MIN_EVERY_MS} (1s) to {MAX_EVERY_MS} (1 year)")
-        if anchor is not None and (not _millis(anchor) or abs(anchor - (now or now_ms())) > MAX_AHEAD_MS):
+        if anchor is not None and (not _millis(anchor) or (now is not None and abs(anchor - now) > MAX_AHEAD_MS)):
             raise UsageError("schedule.anchorMs must be a time in milliseconds within 10 years of now")
     if kind == "at":
-        at = schedule.get("atMs")
-        if not _millis(at):
-            raise UsageError("schedule.atMs must be a time in milliseconds")
+        name = "schedule.at" if "at" in schedule else "schedule.atMs"
+        at = at_ms(schedule)
+        if at is None:
+            raise UsageError("schedule.at must be an ISO time" if "at" in schedule
+                             else "schedule.atMs must be a time in milliseconds")
         if now is not None and at <= now:
-            raise UsageError("schedule.atMs must be in the future")
+            raise UsageError(f"{name} must be in the future")
         if at > horizon:
-            raise UsageError("schedule.atMs must be within 10 years from now")
+            raise UsageError(f"{name} must be within 10 years from now")
     if kind == "cron":
         expr = schedule.get("expr")
         if isinstance(expr, str) and control_char(expr):
@@ -139,6 +141,33 @@ def validate(schedule: Any, now: int | None = None) -> None:
                 next_run(schedule, now)
             except (ValueError, OverflowError):  # croniter's bad-date error is a ValueError
                 raise UsageError(f"cron expression {expr!r} never comes due") from None
+
+
+def iso(ms: int) -> str:
+    """Milliseconds as the ISO time upstream stores in an `at` schedule (UTC, milliseconds, `Z`)."""
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def at_ms(schedule: dict[str, Any]) -> int | None:
+    """An `at` schedule's time: upstream's `at` (an ISO time, or digits) or our former `atMs`."""
+    at = schedule.get("at")
+    if at is None:
+        value = schedule.get("atMs")
+        return value if _millis(value) else None
+    if not isinstance(at, str) or not at.strip() or control_char(at):
+        return None
+    if at.strip().isdigit():
+        return int(at.strip())
+    try:
+        moment = datetime.fromisoformat(at.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return int(moment.timestamp() * 1000)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _zone(name: Any) -> Any:
@@ -161,7 +190,8 @@ def next_run(schedule: dict[str, Any], after_ms: int) -> int | None:
         steps = (after_ms - anchor) // every + 1 if after_ms >= anchor else 0
         return anchor + steps * every
     if kind == "at":
-        return schedule["atMs"] if schedule["atMs"] > after_ms else None
+        at = at_ms(schedule)
+        return at if at is not None and at > after_ms else None
     from croniter import croniter
 
     expr = schedule["expr"]
@@ -181,8 +211,13 @@ def describe(schedule: dict[str, Any]) -> str:
                 return f"every {ms // UNITS[unit]}{unit}"
         return f"every {ms}ms"
     if kind == "at":
+        at = at_ms(schedule)
         try:
-            return "at " + datetime.fromtimestamp(schedule["atMs"] / 1000).astimezone().isoformat(timespec="seconds")
+            if at is None:
+                raise ValueError(at)
+            return "at " + datetime.fromtimestamp(at / 1000).astimezone().isoformat(timespec="seconds")
         except (OverflowError, ValueError, OSError, TypeError):  # a stored time beyond any calendar
-            return f"at {schedule['atMs']}ms"
+            return f"at {schedule.get('at', schedule.get('atMs'))}"
+    if kind != "cron":
+        return str(kind)  # upstream's other triggers (on-exit, stream)
     return f"cron {schedule.get('expr')}" + (f" ({schedule['tz']})" if schedule.get("tz") else "")

@@ -1,17 +1,19 @@
 """The cron scheduler: each due job becomes an agent turn in a fresh session, its reply
 optionally delivered to a channel target, its run recorded.
 
-A slot is claimed (written to disk) before its turn starts, so a crash or restart never runs the
-same slot twice; a slot missed while the gateway was down runs once when it is back. Started once
-per process and kept across in-process restarts, like the channels.
+A slot is claimed (a `running` receipt and the next due time, in one transaction) before its turn
+starts, so a crash or restart never runs the same slot twice; a slot missed while the gateway was
+down runs once when it is back. Only agent turns that a user added run here: upstream's built-in
+jobs (a `declarationKey`, e.g. `heartbeat:main`) and payloads other than `agentTurn` (`command`,
+`heartbeat`, ...) are listed and kept as stored, never run or rewritten. Started once per process and
+kept across in-process restarts, like the channels.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
-import uuid
+import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,8 @@ from openclaw import logfile
 from openclaw.cron.schedule import next_run, now_ms, validate
 from openclaw.cron.store import CronStore
 from openclaw.errors import UsageError
+from openclaw.stores.cron import Job
+from openclaw.stores.cron_runs import Finished
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
@@ -29,6 +33,15 @@ MAX_JOBS = 500
 MAX_RUNNING = 8  # jobs' turns at once (each also waits for the agents' own cap)
 
 
+def runnable(job: Job) -> bool:
+    """Whether this gateway runs `job`: a user's agent turn on a time schedule (not one of upstream's
+    built-in jobs, nor its command/heartbeat payloads or on-exit/stream triggers)."""
+    payload, schedule = job.get("payload"), job.get("schedule")
+    agent_turn = isinstance(payload, dict) and payload.get("kind", "agentTurn") == "agentTurn"
+    timed = isinstance(schedule, dict) and schedule.get("kind") in ("every", "at", "cron")
+    return agent_turn and timed and not job.get("declarationKey")
+
+
 class CronScheduler:
     def __init__(self, store: CronStore, agents: Callable[[], AgentRuntime],
                  channels: Callable[[], ChannelManager | None]) -> None:
@@ -37,27 +50,33 @@ class CronScheduler:
         self.store = store
         self._agents = agents
         self._channels = channels
-        self.jobs: list[dict[str, Any]] = []
+        self.jobs: list[Job] = []
         self.running: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._writes = asyncio.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
-        self.jobs = await asyncio.to_thread(self.store.load)
+        self.jobs = await self.store.load()
         now = now_ms()
-        for job in self.jobs:
+        orphaned = set(await self.store.interrupt_orphans(now))
+        for job in filter(runnable, self.jobs):
             state = job.setdefault("state", {})
+            before = dict(state)
+            if job["id"] in orphaned:
+                state.pop("runningAtMs", None)  # its run ended with the process that ran it
             try:
-                validate(job.get("schedule"))  # stored by an older version, or edited by hand
+                validate(job.get("schedule"))  # stored by an older version, by upstream, or edited by hand
                 if job.get("enabled", True) and state.get("nextRunAtMs") is None:
                     state["nextRunAtMs"] = next_run(job["schedule"], now)
             except (UsageError, ValueError, OverflowError) as exc:
-                job["enabled"], state["nextRunAtMs"], state["lastError"] = False, None, f"schedule refused: {exc}"
-                logfile.warn(f"cron job {job.get('name') or job['id']} disabled: schedule refused: {exc}; "
+                # not run here, its definition left as it is (upstream may well run it): only the reason is noted
+                state["nextRunAtMs"], state["lastError"] = None, f"schedule refused: {exc}"
+                logfile.warn(f"cron job {job.get('name') or job['id']} not scheduled: schedule refused: {exc}; "
                              "fix it with cron.update", subsystem="cron")
-        await self.save()
+            if before != state:
+                job["updatedAtMs"] = now
+                await self.store.put_state(job)
         self._task = asyncio.ensure_future(self._loop())
 
     async def stop(self) -> None:
@@ -68,26 +87,22 @@ class CronScheduler:
             task.cancel()
         await asyncio.gather(*self.running.values(), return_exceptions=True)
 
-    async def save(self) -> None:
-        async with self._writes:
-            await asyncio.to_thread(self.store.save, copy.deepcopy(self.jobs))
-
     def wake(self) -> None:
         self._wake.set()
 
     # -- the loop ------------------------------------------------------------------------------
     def next_wake_ms(self) -> int | None:
         times = [j["state"]["nextRunAtMs"] for j in self.jobs
-                 if j.get("enabled", True) and (j.get("state") or {}).get("nextRunAtMs") is not None]
+                 if runnable(j) and j.get("enabled", True) and (j.get("state") or {}).get("nextRunAtMs") is not None]
         return min(times) if times else None
 
     async def _loop(self) -> None:
         while True:
             now = now_ms()
-            for job in self.jobs:
+            for job in list(self.jobs):
                 due = (job.get("state") or {}).get("nextRunAtMs")
-                if (job.get("enabled", True) and due is not None and due <= now and job["id"] not in self.running
-                        and len(self.running) < MAX_RUNNING):
+                if (runnable(job) and job.get("enabled", True) and due is not None and due <= now
+                        and job["id"] not in self.running and len(self.running) < MAX_RUNNING):
                     await self.trigger(job, "schedule")
             upcoming = self.next_wake_ms()
             sleep = MAX_SLEEP_S if upcoming is None else min(MAX_SLEEP_S, max(0.02, (upcoming - now_ms()) / 1000))
@@ -95,33 +110,50 @@ class CronScheduler:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), sleep)
 
-    async def trigger(self, job: dict[str, Any], trigger: str) -> str:
-        """Claim the job's slot on disk, then start its turn; the run's id."""
+    def _agent_id(self, job: Job) -> str:
+        try:
+            return self._agents().agent_id(job.get("agentId"))
+        except Exception:  # noqa: BLE001 - no model configured yet: the turn itself reports that
+            return str(job.get("agentId") or "main")
+
+    async def trigger(self, job: Job, trigger: str) -> str | None:
+        """Claim the job's slot (a `running` receipt and its next due time, together), then start its
+        turn; the run's id, or None when the job is already running (here or in another process)."""
         state = job.setdefault("state", {})
         now = now_ms()
+        previous = dict(state)
         state.update(lastRunAtMs=now, runningAtMs=now)
         state["nextRunAtMs"] = next_run(job["schedule"], now) if job.get("enabled", True) else None
-        await self.save()  # claimed: a restart from here on does not run this slot again
-        run_id = str(uuid.uuid4())
-        self.running[job["id"]] = asyncio.ensure_future(self._run(job, run_id, trigger, now))
+        job["updatedAtMs"] = now
+        request = f"manual:{job['id']}:{now}:1" if trigger == "manual" else None
+        agent = self._agent_id(job)
+        receipt = await self.store.claim(job, agent, request, now)
+        if receipt is None:  # another process runs it: leave it this slot, wait for the next one
+            state.clear()
+            state.update(previous)
+            if trigger == "schedule":
+                state["nextRunAtMs"] = next_run(job["schedule"], now)  # in memory only: the store is theirs now
+            return None
+        run_id = request or receipt
+        self.running[job["id"]] = asyncio.ensure_future(self._run(job, receipt, request, agent, now))
         self.running[job["id"]].add_done_callback(lambda _: self.running.pop(job["id"], None))
         return run_id
 
-    async def _run(self, job: dict[str, Any], run_id: str, trigger: str, started: int) -> None:
-        status, error, text, key = "error", None, "", ""
+    async def _run(self, job: Job, receipt: str, request: str | None, agent: str, started: int) -> None:
+        run = Finished(job, receipt, request, agent, started, started, "error")
         try:
-            status, error, text, key = await self._turn(job, run_id)
-            if status == "ok" and text and job.get("delivery"):
-                await self._deliver(job["delivery"], text)
+            run.status, run.error, text, run.session_key = await self._turn(job, receipt)
+            run.summary = text[:500] if text else None
+            run.delivery = await self._deliver(job.get("delivery"), text if run.status == "ok" else "")
         except asyncio.CancelledError:
-            status, error = "aborted", "the gateway stopped"
+            run.status, run.error, run.receipt_status = "error", "the gateway stopped", "interrupted"
             raise
         except Exception as exc:  # noqa: BLE001 - a job's failure is recorded, never the scheduler's end
-            status, error = "error", str(exc)
+            run.status, run.error = "error", str(exc)
         finally:
-            await self._finish(job, run_id, trigger, started, status, error, text, key)
+            await self._finish(run)
 
-    async def _turn(self, job: dict[str, Any], run_id: str) -> tuple[str, str | None, str, str]:
+    async def _turn(self, job: Job, run_id: str) -> tuple[str, str | None, str, str]:
         from openclaw.agents.run import TurnInput
 
         agents = self._agents()
@@ -129,6 +161,7 @@ class CronScheduler:
         key = f"agent:{agent}:cron:{job['id']}:{run_id}"  # a fresh session for every run
         payload = job.get("payload") or {}
         timeout = job.get("timeoutSeconds") if isinstance(job.get("timeoutSeconds"), int) else None
+        timeout = payload.get("timeoutSeconds") if isinstance(payload.get("timeoutSeconds"), int) else timeout
         run = agents.submit(TurnInput(key, str(payload.get("message") or payload.get("text") or ""), agent_id=agent,
                                       operator=True, channel="cron", chat_type="direct",
                                       origin={"channel": "cron", "jobId": job["id"]}, model=payload.get("model"),
@@ -136,32 +169,58 @@ class CronScheduler:
         await run.done
         return run.status, run.error, run.text, key
 
-    async def _deliver(self, delivery: dict[str, Any], text: str) -> None:
+    async def _deliver(self, delivery: Any, text: str) -> Job:
+        """Send the reply where the job says; the outcome in upstream's run-log fields."""
         from openclaw.channels.messages import OutboundMessage
 
+        if not isinstance(delivery, dict) or delivery.get("mode", "announce") != "announce" or not text:
+            return {"delivered": False, "deliveryStatus": "not-requested"}
         channel_name, to = str(delivery.get("channel") or ""), str(delivery.get("to") or "")
         manager = self._channels()
         channel = manager.channel(channel_name) if manager is not None and channel_name else None
+        intended = {"channel": channel_name or "last", "source": "explicit"}
         if channel is None or not to:
-            raise RuntimeError(f"cannot deliver to {channel_name or '?'}:{to or '?'} (channel not running "
-                               "or no --to)")
-        await channel.send(OutboundMessage(channel_name, delivery.get("accountId") or "default", to, text))
+            error = (f"cannot deliver to {channel_name or '?'}:{to or '?'} (channel not running, or no `to`: "
+                     "set delivery.channel and delivery.to)")
+            return {"delivered": False, "deliveryStatus": "not-delivered", "deliveryError": error,
+                    "delivery": {"intended": intended, "resolved": {**intended, "ok": False, "error": error},
+                                 "delivered": False}}
+        try:
+            await channel.send(OutboundMessage(channel_name, delivery.get("accountId") or "default", to, text))
+        except Exception as exc:  # noqa: BLE001 - recorded with the run
+            return {"delivered": False, "deliveryStatus": "not-delivered", "deliveryError": str(exc),
+                    "delivery": {"intended": intended, "resolved": {**intended, "ok": True}, "delivered": False}}
+        return {"delivered": True, "deliveryStatus": "delivered",
+                "delivery": {"intended": intended, "resolved": {**intended, "ok": True, "to": to}, "delivered": True}}
 
-    async def _finish(self, job: dict[str, Any], run_id: str, trigger: str, started: int, status: str,
-                      error: str | None, text: str, key: str) -> None:
-        ended = now_ms()
+    async def _finish(self, run: Finished) -> None:
+        job = run.job
+        run.ended = ended = now_ms()
         state = job.setdefault("state", {})
         state.pop("runningAtMs", None)
-        state.update(lastStatus=status, lastError=error, lastDurationMs=ended - started, lastRunId=run_id)
-        if job["schedule"].get("kind") == "at" and trigger == "schedule":
+        errors = 0 if run.status == "ok" else int(state.get("consecutiveErrors") or 0) + 1
+        state.update(lastStatus=run.status, lastRunStatus=run.status, lastError=run.error,
+                     lastDurationMs=ended - run.started, lastRunId=run.request_run_id or run.receipt,
+                     consecutiveErrors=errors, lastDelivered=run.delivery.get("delivered", False),
+                     lastDeliveryStatus=run.delivery.get("deliveryStatus", "not-requested"))
+        if run.delivery.get("deliveryError"):
+            state["lastDeliveryError"] = run.delivery["deliveryError"]
+        else:
+            state.pop("lastDeliveryError", None)
+        job["updatedAtMs"] = ended
+        one_shot = job["schedule"].get("kind") == "at" and run.request_run_id is None
+        if one_shot:
             job["enabled"] = False  # a one-shot ran
-            if job.get("deleteAfterRun") and status == "ok":
+        level = logfile.info if run.status == "ok" else logfile.warn
+        level(f"cron job {job.get('name') or job['id']} {run.status}" + (f": {run.error}" if run.error else ""),
+              subsystem="cron")
+        try:
+            await self.store.finish(run)
+            if one_shot and job.get("deleteAfterRun") and run.status == "ok":
                 self.jobs = [j for j in self.jobs if j is not job]
-        entry = {"ts": ended, "jobId": job["id"], "runId": run_id, "trigger": trigger, "status": status,
-                 "runAtMs": started, "durationMs": ended - started, "sessionKey": key,
-                 "summary": text[:500] if text else None, "error": error}
-        level = logfile.info if status == "ok" else logfile.warn
-        level(f"cron job {job.get('name') or job['id']} {status}" + (f": {error}" if error else ""), subsystem="cron")
-        with contextlib.suppress(OSError):
-            await asyncio.to_thread(self.store.add_run, entry)
-        await self.save()
+                await self.store.delete(job["id"])
+            elif one_shot:
+                await self.store.put(job)
+        except (OSError, RuntimeError, sqlite3.Error) as exc:  # the next start marks its receipt interrupted
+            logfile.warn(f"cron job {job.get('name') or job['id']}: its run could not be recorded: {exc}",
+                         subsystem="cron")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -170,6 +171,9 @@ def lock_record(paths: InstancePaths) -> dict[str, Any] | None:
         return None
     if isinstance(data.get("startMarker"), str):  # ours: a recycled pid is not the gateway that wrote it
         return data if pid_alive(data["pid"], data["startMarker"]) else None
+    if isinstance(data.get("startTime"), int) and sys.platform.startswith("linux"):
+        # upstream's: its start time in clock ticks, which is what our marker is on Linux
+        return data if pid_alive(data["pid"], str(data["startTime"])) else None
     try:
         os.kill(data["pid"], 0)
     except ProcessLookupError:

@@ -10,7 +10,8 @@ from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError, missing_scope_error, res_ok
 from openclaw.gateway.scopes import ADMIN, READ, WRITE
 from openclaw.gateway.state import chatcommands
-from openclaw.gateway.state.runstream import RunStream, final_payload, runtime_for, session_key
+from openclaw.gateway.state.agentresult import final_payload
+from openclaw.gateway.state.runstream import RunStream, runtime_for, turn_session
 
 DEFAULT_WAIT_MS = 30_000
 
@@ -21,13 +22,8 @@ async def agent(ctx: CallContext) -> dict[str, Any]:
 
     p = ctx.params
     runtime = runtime_for(ctx.gateway)
-    agent_id = runtime.agent_id(p.get("agentId"))
-    key = session_key(runtime, p.get("sessionKey"), agent_id)
+    agent_id, key, new_id = await turn_session(runtime, p.get("agentId"), p.get("sessionKey"), p.get("sessionId"))
     store = runtime.store(agent_id)
-    explicit = p.get("sessionId") and (not p.get("sessionKey") or key.endswith(f":explicit:{p['sessionId']}"))
-    if explicit:  # upstream's CLI names a session it cannot find itself `agent:<id>:explicit:<sessionId>`
-        found = await store.by_session_id(p["sessionId"])
-        key = found.key if found else key
     command = chatcommands.find(ctx.gateway, p["message"], "agent")
     if command is not None:  # answered here, never by the model
         if command[0].name == "new" and ADMIN not in ctx.conn.scopes:  # a reset is an admin's, as upstream's
@@ -38,7 +34,7 @@ async def agent(ctx: CallContext) -> dict[str, Any]:
         return chatcommands.agent_result(p["idempotencyKey"], reply, session.session_id if session else None)
     run = runtime.submit(TurnInput(key, p["message"], agent_id, operator=True, channel="gateway",
                                    model=p.get("model") or None, run_id=p["idempotencyKey"],
-                                   timeout_s=p.get("timeout") or None))
+                                   timeout_s=p.get("timeout") or None, session_id=new_id))
     RunStream(ctx.gateway, ctx.conn, run)
     ctx.conn.send(res_ok(ctx.request_id, {"runId": run.id, "sessionKey": key, "agentId": agent_id,
                                           "status": "accepted", "acceptedAt": run.accepted_at}))

@@ -26,13 +26,13 @@ async def chat_send(ctx: CallContext) -> dict[str, Any]:
         reply = await chatcommands.answer(ctx.gateway, found, chatcommands.sender(ctx.conn.label, "webchat"),
                                           runtime, agent_id, key)
         run = chatcommands.answered_run(p["message"], reply, agent_id, key, "webchat", p["idempotencyKey"])
-        RunStream(ctx.gateway, ctx.conn, run)
+        RunStream(ctx.gateway, ctx.conn, run, chat_link=True)
         chatcommands.play(run, reply)
         status = "ok"
     else:
         run = runtime.submit(TurnInput(key, p["message"], agent_id, operator=True, channel="webchat",
                                        run_id=p["idempotencyKey"]))
-        RunStream(ctx.gateway, ctx.conn, run)
+        RunStream(ctx.gateway, ctx.conn, run, chat_link=True)
         status = "accepted"
     store = runtime.store(agent_id)
     session = await store.session(key)

@@ -10,6 +10,7 @@ from openclaw import logfile
 from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import ADMIN, PAIRING
+from openclaw.gateway.state.devicestore import public_view
 
 if TYPE_CHECKING:
     from openclaw.gateway.state.devicestore import DeviceStore
@@ -28,7 +29,7 @@ async def pair_list(ctx: CallContext) -> dict[str, Any]:
     store = _store(ctx)
     store.expire()
     pending = sorted(store.pending.values(), key=lambda r: r["ts"])
-    paired = [{**d, "connected": _connected(ctx, d["deviceId"])} for d in store.paired.values()]
+    paired = [{**public_view(d), "connected": _connected(ctx, d["deviceId"])} for d in store.paired.values()]
     return {"pending": [dict(r) for r in pending], "paired": sorted(paired, key=lambda d: d.get("approvedAtMs", 0))}
 
 
@@ -38,7 +39,7 @@ async def _resolved(ctx: CallContext, request_id: str, device_id: str, decision:
         await _store(ctx).persist()
     except OSError as exc:
         logfile.error(f"device store not saved after {decision} device={device_id}: {exc}", subsystem="devices")
-        raise RpcError(UNAVAILABLE, f"{decision} in memory, but {_store(ctx).dir} could not be written "
+        raise RpcError(UNAVAILABLE, f"{decision} in memory, but {_store(ctx).db.path} could not be written "
                                     f"({exc.strerror or exc}); free space or fix its permissions, then retry") from None
     ctx.gateway.broadcast("device.pair.resolved", {"requestId": request_id, "deviceId": device_id,
                                                    "decision": decision, "ts": int(time.time() * 1000)})
@@ -52,7 +53,7 @@ async def _decide(ctx: CallContext, decision: str) -> dict[str, Any]:
     if found is None:
         raise RpcError(INVALID_REQUEST, "unknown requestId")
     await _resolved(ctx, request_id, found["deviceId"], decision)
-    shown = {"device": found} if decision == "approved" else {}
+    shown = {"device": public_view(found)} if decision == "approved" else {}
     return {"requestId": request_id, "deviceId": found["deviceId"], **shown}
 
 

@@ -380,13 +380,16 @@ class CronRunsParams(TypedDict, total=False):
     jobId: str
     limit: Annotated[int, Ge(1), Le(1000)]
     offset: NonNegative
-    agentId: str
-    status: str  # all | ok | error | skipped ...
     sortDir: Literal["asc", "desc"]
+    agentId: str
+    status: str
+    statuses: list[str]
+    deliveryStatus: str
+    deliveryStatuses: list[str]
+    query: str
+    runId: str
     # upstream's keys that are accepted and not acted on
     scope: Any
-    query: Any
-    deliveryStatus: Any
 
 
 # -- methods/config_methods.py ---------------------------------------------------------------------

@@ -37,6 +37,7 @@ from openclaw.gateway.transport.resources import AcceptErrorThrottle, raise_nofi
 from openclaw.ports import registry
 from openclaw.procutil import forbid_inspection, self_marker
 from openclaw.profiles.paths import InstancePaths
+from openclaw.stores.sqlitefile import close_shared
 
 if TYPE_CHECKING:
     from openclaw.gateway.transport.server import GatewayServer
@@ -124,6 +125,7 @@ class GatewayRunner:
             await self.teardown.aclose()
             registry.unregister(self.paths.state_dir, os.getpid())
             locks.release()
+            await close_shared()  # the state stores' threads and connections, after the lease went
             if clean:
                 breaker.record_clean_stop()
             if self.state is not None and self.state.served:

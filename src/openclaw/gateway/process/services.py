@@ -151,7 +151,9 @@ class GatewayServices:
 
     async def start_cron(self) -> None:
         """The scheduler: its code and store load only when this instance has cron jobs."""
-        if await asyncio.to_thread((self.paths.state_dir / "cron" / "jobs.json").exists):
+        from openclaw.cron.store import has_jobs
+
+        if await has_jobs(self.paths.state_dir):
             await self.scheduler(start=True)
 
     # -- what handlers see (state.hooks.Services), and the server ---------------------------------------------------
