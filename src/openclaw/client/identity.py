@@ -40,10 +40,10 @@ class DeviceIdentity:
         return device
 
 
-def load_or_create(state_dir: Any) -> DeviceIdentity:
+def load_or_create(state_dir: Any, name: str = "cli-device.pem") -> DeviceIdentity:
     """This state dir's CLI device key (`identity/cli-device.pem`, 0600), made on first use. A
     gateway that grants scopes by device (upstream's, to probe clients) then sees one device, not one
-    per command."""
+    per command. The gateway's own key (`gateway.identity.get`) is `gateway-device.pem` beside it."""
     from pathlib import Path
 
     from cryptography.hazmat.primitives import serialization
@@ -51,7 +51,7 @@ def load_or_create(state_dir: Any) -> DeviceIdentity:
 
     from openclaw.fsutil import atomic_write, ensure_private_dir
 
-    path = Path(state_dir) / "identity" / "cli-device.pem"
+    path = Path(state_dir) / "identity" / name
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if isinstance(key, Ed25519PrivateKey):  # another kind of key cannot sign `connect`: made anew

@@ -17,6 +17,7 @@ from typing import Any
 from openclaw.agents.tools import Tool, ToolContext, ToolError
 from openclaw.models.types import ToolSpec
 from openclaw.sandbox.confine import Refused, ToolSandbox
+from openclaw.tools.approvals import approvals_for, gate
 
 DEFAULT_TIMEOUT_S = 60
 MAX_TIMEOUT_S = 600
@@ -57,6 +58,10 @@ async def run_exec(args: dict[str, Any], ctx: ToolContext, sandbox: ToolSandbox)
     if not isinstance(command, str) or not command.strip():
         raise ToolError("command is required")
     limit = min(MAX_TIMEOUT_S, max(1, int(args.get("timeout") or DEFAULT_TIMEOUT_S)))
+    refused = await gate(approvals_for(sandbox.paths.state_dir), ctx.agent_id, ctx.session_key, command,
+                         str(ctx.workspace))
+    if refused:
+        raise ToolError(refused)
     confined = await sandbox.confine(ctx.agent_id, ctx.session_key, ctx.workspace)
     try:
         argv = await asyncio.to_thread(confined.command, ["/bin/sh", "-c", command])

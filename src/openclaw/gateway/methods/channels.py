@@ -32,8 +32,23 @@ async def channels_status(ctx: CallContext) -> dict[str, Any]:
     else:
         channels = manager.status()
     breaker = ctx.gateway.services.breaker
-    return {"channels": channels, "channelOrder": sorted(channels),
+    return {"channels": channels, "channelOrder": sorted(channels), **_upstream_views(channels),
             "crashLoop": {"tripped": breaker.tripped, "uncleanStarts": len(breaker.unclean)}}
+
+
+def _upstream_views(channels: dict[str, Any]) -> dict[str, Any]:
+    """The per-channel maps upstream's clients read beside `channels` (labels, accounts, issues)."""
+    import time
+
+    from openclaw.gateway.state.vitals import event_loop_health
+
+    accounts = {name: list((c.get("accounts") or {}).values()) for name, c in channels.items()}
+    return {"channelLabels": {name: c.get("label", name) for name, c in channels.items()},
+            "channelDetailLabels": {}, "channelSystemImages": {}, "channelAccounts": accounts,
+            "channelDefaultAccountId": {name: next(iter(c.get("accounts") or {"default": None})) for name, c
+                                        in channels.items()},
+            "channelMeta": [{"id": name, "label": c.get("label", name)} for name, c in sorted(channels.items())],
+            "statusIssues": [], "ts": int(time.time() * 1000), "eventLoop": event_loop_health()}
 
 
 def _name(ctx: CallContext) -> str:

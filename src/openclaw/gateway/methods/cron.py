@@ -140,12 +140,16 @@ def _delivery_preview(delivery: Any) -> dict[str, str]:
 
 @method("cron.status", scope=READ, params="NoParams")
 async def cron_status(ctx: CallContext) -> dict[str, Any]:
+    from openclaw.stores.globaldb import state_db_path
+
     scheduler = await _scheduler(ctx)
     jobs = scheduler.jobs if scheduler else []
     return {"enabled": True, "jobs": len(jobs), "enabledJobs": sum(1 for j in jobs if j.get("enabled", True)),
             "running": len(scheduler.running) if scheduler else 0,
             "nextWakeAtMs": scheduler.next_wake_ms() if scheduler else None,
-            "storePath": str(ctx.gateway.settings.paths.state_dir / "cron" / "jobs.json")}
+            "storePath": str(ctx.gateway.settings.paths.state_dir / "cron" / "jobs.json"),
+            "storage": "sqlite", "sqlitePath": str(state_db_path(ctx.gateway.settings.paths.state_dir)),
+            "triggersEnabled": True}
 
 
 @method("cron.add", scope=ADMIN, params="CronAddParams")
@@ -281,3 +285,8 @@ def _listed(value: Any) -> list[str] | None:
     values = [value] if isinstance(value, str) else list(value or [])
     values = [str(v) for v in values if v and v != "all"]
     return values or None
+
+
+@method("cron.get", scope=READ, params="CronGetParams")
+async def cron_get(ctx: CallContext) -> dict[str, Any]:
+    return _job(await _scheduler(ctx), ctx.params)

@@ -42,8 +42,13 @@ class Method:
         # ~40 classes a gateway needs only once called; named whole: the package would import every method
         import openclaw.gateway.methods.schemas as schemas
 
-        model: type = getattr(schemas, self.params)
-        return model
+        found: type | None = getattr(schemas, self.params, None)
+        if found is None:  # the models of the feature families (methods/feature_schemas.py)
+            import openclaw.gateway.methods.feature_schemas as feature_schemas
+
+            found = getattr(feature_schemas, self.params)
+        assert found is not None
+        return found
 
 
 REGISTRY: dict[str, Method] = {}
@@ -51,6 +56,9 @@ REGISTRY: dict[str, Method] = {}
 
 def method(name: str, scope: str | None, params: str | None = None) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
+        if name in REGISTRY and REGISTRY[name].handler.__module__ != handler.__module__:  # a reload is no clash
+            raise RuntimeError(f"method {name} is registered twice ({REGISTRY[name].handler.__module__}, "
+                               f"{handler.__module__})")
         REGISTRY[name] = Method(name, scope, handler, params)
         return handler
 

@@ -333,6 +333,7 @@ class CronListParams(TypedDict, total=False):
     sortBy: Any
     sortDir: Any
     sessionKey: Any
+    sessionAgentId: Any
     includeDeliveryPreviews: Any
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 @method("status", scope=READ, params="StatusParams")
 async def status(ctx: CallContext) -> dict[str, Any]:
+    from openclaw.gateway.state.vitals import vitals
     from openclaw.models.listing import default_model
 
     gateway = ctx.gateway
@@ -37,7 +38,7 @@ async def status(ctx: CallContext) -> dict[str, Any]:
             "agents": [{"agentId": a.id, "enabled": False, "every": "disabled", "everyMs": None} for a in roster],
         },
         "channelSummary": _channel_summary(gateway),
-        "queuedSystemEvents": [],
+        "queuedSystemEvents": gateway.state.system_events.texts(),
         "degradedSecretOwners": [],
         "degradedPlugins": [],
         "tasks": {},
@@ -55,6 +56,8 @@ async def status(ctx: CallContext) -> dict[str, Any]:
         "workerPools": {},
         "shutdownBudget": None,
         "gateway": {**gateway.identity(include_paths=ctx.is_admin), "connections": gateway.connection_stats()},
+        "hostDesktop": {"enabled": False, "port": 0, "state": "disabled"},  # no desktop control here
+        **vitals(),
     }
     if ctx.params.get("includeCliProjection"):
         payload["cliProjection"] = {

@@ -19,14 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from openclaw import __version__, logfile
 from openclaw.gateway.auth import RateLimiter
-from openclaw.gateway.protocol import EVENTS, encode_json
-from openclaw.gateway.scopes import ADMIN
+from openclaw.gateway.protocol import CAPABILITIES, EVENTS, encode_json
+from openclaw.gateway.scopes import ADMIN, APPROVALS
 from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.state.health import build_health
 from openclaw.gateway.state.hooks import Hooks, Services
 from openclaw.gateway.state.peer import Peer
 from openclaw.gateway.state.presence import Presence
 from openclaw.gateway.state.stability import StabilityRecorder
+from openclaw.gateway.state.systemevents import SystemEvents
+from openclaw.tools.approval_events import set_publisher
 
 if TYPE_CHECKING:
     from openclaw.agents.runtime import AgentRuntime
@@ -47,6 +49,7 @@ class RuntimeState:
         self.presence = Presence(self.instance_id)
         self.settings = settings
         self.stability = StabilityRecorder()  # recent diagnostic events, across in-process restarts
+        self.system_events = SystemEvents()
         self.health_version = 0
         self.restart_count = 0
         self.served = False
@@ -75,6 +78,8 @@ class GatewayContext:
         self.log_file = logfile.log_path(settings.paths.logs_dir)
         self._presence_flush: asyncio.TimerHandle | None = None
         self._health_cache: tuple[float, dict[str, Any]] | None = None
+        self._health_warming: asyncio.Future[dict[str, Any]] | None = None
+        set_publisher(settings.paths.state_dir, lambda event, data: self.broadcast(event, data, APPROVALS))
 
     @property
     def settings(self) -> GatewaySettings:
@@ -134,11 +139,12 @@ class GatewayContext:
         if not self.draining:
             self.broadcast("presence", {"presence": self.presence.entries()})
 
-    def broadcast(self, event: str, payload: Any) -> None:
-        """Queue `event` for every authenticated client; the payload is encoded once for all."""
+    def broadcast(self, event: str, payload: Any, scope: str | None = None) -> None:
+        """Queue `event` for every authenticated client (holding `scope`, if given: admins hold all);
+        the payload is encoded once for all."""
         data = encode_json(payload)
         for conn in list(self.connections):
-            if conn.authenticated:
+            if conn.authenticated and (scope is None or scope in conn.scopes or ADMIN in conn.scopes):
                 conn.send_event(event, data)
 
     # -- payloads -----------------------------------------------------------
@@ -197,6 +203,9 @@ class GatewayContext:
         config = s.config
         agent = config.default_agent_id
         configured = config.model_choice(agent).primary is not None
+        if self._health_cache is None and (self._health_warming is None or self._health_warming.done()):
+            self._health_warming = asyncio.ensure_future(self.health())  # the next hello carries it
+            self._health_warming.add_done_callback(lambda f: f.cancelled() or f.exception())
         snapshot: dict[str, Any] = {
             "presence": self.presence.entries(),
             "health": self._health_cache[1] if self._health_cache else {},
@@ -216,7 +225,7 @@ class GatewayContext:
             "type": "hello-ok",
             "protocol": protocol,
             "server": {"version": __version__, "connId": conn.id, "bootId": self.state.boot_id},
-            "features": {"methods": self.method_names, "events": EVENTS, "capabilities": []},
+            "features": {"methods": self.method_names, "events": EVENTS, "capabilities": CAPABILITIES},
             "snapshot": snapshot,
             "auth": {"method": auth_method, "role": conn.role, "scopes": conn.scopes},
             "policy": {

@@ -17,6 +17,7 @@ def build_health(settings: GatewaySettings, env: Mapping[str, str], channels: di
                  identity: dict[str, Any]) -> dict[str, Any]:
     """`channels`: the channel manager's status; `sessions`: per agent `{path, count, recent}`
     (GatewayContext.sessions_summary); `identity`: the gateway's (GatewayContext.identity)."""
+    from openclaw.gateway.state.vitals import event_loop_health
     from openclaw.models.listing import default_model
 
     started = time.perf_counter()
@@ -47,4 +48,6 @@ def build_health(settings: GatewaySettings, env: Mapping[str, str], channels: di
         "modelRuntime": default_model(settings.config, env),
         "configReload": {"hotReloadStatus": hot_reload_status},
         "gateway": identity,
+        "plugins": {"loaded": [], "errors": [], "unavailable": []},  # this gateway loads no plugins
+        "eventLoop": event_loop_health(),
     }
