@@ -12,10 +12,11 @@ at the stand-ins, starts `gateway run`, then through upstream's CLI and gateway:
 - Telegram: stranger A writes (left pending), stranger B writes and is approved with
   `pairing approve telegram CODE`, then writes again and is answered (the update offset moves).
 It stops the gateway, folds each SQLite WAL into its file, vacuums, and keeps only `openclaw.json`,
-`state/openclaw.sqlite` and `agents/*/agent/openclaw-agent.sqlite`, with the HOME replaced by
-/home/user (tests/upstream_state.py puts a real one back). Re-running replaces the version's dir.
+`state/openclaw.sqlite` and `agents/*/agent/openclaw-agent.sqlite` (gzipped), with the HOME
+replaced by /home/user (tests/upstream_state.py puts a real one back), and cross-checks the
+manifest with upstream's own CLI on the kept state. Re-running replaces the version's dir.
 
-    .venv/bin/python scripts/upstream_state_fixtures.py [--upstream BIN] [--keep]
+    .venv/bin/python scripts/upstream_state_fixtures.py [--upstream BIN] [--keep | --export-only HOME]
 
 Needs upstream (OPENCLAW_UPSTREAM_BIN, `openclaw-upstream` on PATH, or /opt/upstream/bin); takes
 several minutes (every upstream CLI call starts Node).
@@ -52,6 +53,7 @@ from upstream_state import (  # noqa: E402
     STATE,
     TELEGRAM_OFFSETS,
     checkpoint,
+    pack,
     relocate,
 )
 
@@ -83,6 +85,7 @@ def configure(up: Upstream, port: int, model: ModelStandin, tg: FakeTelegram) ->
     path = up.state_dir / CONFIG
     config = json.loads(path.read_text())
     config["gateway"]["port"] = port
+    config["gateway"]["nodes"] = {"pairing": {"autoApproveLocal": False}}  # see devices()
     config.setdefault("models", {})["providers"] = {"local": {
         "baseUrl": model.openai_url, "api": "openai-completions", "apiKey": "fixture-key",
         "models": [{"id": "qwen", "name": "Qwen"}]}}
@@ -140,22 +143,23 @@ def connect_device(port: int, token: str, ident: DeviceIdentity, name: str) -> d
 
 
 def devices(up: Upstream, port: int, token: str) -> list[str]:
+    """Two devices asking to pair and approved by the operator. Loopback devices are approved
+    silently by default, and upstream prunes older silent pairings of the same client when a new one
+    arrives, so `configure` turns local auto-approval off (and `export` drops that key again)."""
     log("devices")
     ids = []
     for name in ("fixture-laptop", "fixture-phone"):
         ident = DeviceIdentity.generate()
         first = connect_device(port, token, ident, name)
-        log(f"  {name}: {json.dumps(first)[:300]}")
-        if not first["ok"]:
-            request_id = first["error"]["details"]["requestId"]
-            up.run("devices", "approve", request_id)
-            again = connect_device(port, token, ident, name)
-            assert again["ok"], again
+        assert not first["ok"] and first["error"]["details"]["code"] == "PAIRING_REQUIRED", first
+        up.run("devices", "approve", first["error"]["details"]["requestId"])
+        again = connect_device(port, token, ident, name)
+        assert again["ok"], again
         ids.append(ident.device_id)
     return ids
 
 
-def telegram(up: Upstream, tg: FakeTelegram) -> dict[str, Any]:
+def telegram(up: Upstream, tg: FakeTelegram) -> None:
     log("telegram")
     bot = tg.bots[BOT_TOKEN]
     wait(lambda: bot.polls, "upstream to poll the fake Bot API")
@@ -170,8 +174,6 @@ def telegram(up: Upstream, tg: FakeTelegram) -> dict[str, Any]:
     last = tg.send_user_message(BOT_TOKEN, STRANGER_B, APPROVED_TEXT, username="stranger_b")
     wait(lambda: len(tg.messages_to(BOT_TOKEN, STRANGER_B)) > before, "the answer to the approved sender")
     wait(lambda: _offset(up) == last, f"upstream to store update offset {last}")
-    code_a = next(r["code"] for r in _requests(up) if str(r["id"]) == str(STRANGER_A))
-    return {"lastUpdateId": last, "pendingCode": code_a, "approvedCode": code_b}
 
 
 def _requests(up: Upstream) -> list[dict[str, Any]]:
@@ -209,7 +211,7 @@ def read_manifest(state_dir: Path) -> dict[str, Any]:
     jobs = {r[0]: {"name": r[1], "payloadKind": r[2]} for r in glob.execute(
         "SELECT job_id, name, payload_kind FROM cron_jobs WHERE declaration_key IS NULL ORDER BY name")}
     runs = {job: count for job, count in glob.execute(
-        "SELECT source_id, count(*) FROM task_runs WHERE runtime='cron' GROUP BY source_id")}
+        "SELECT source_id, count(*) FROM task_runs WHERE runtime='cron' GROUP BY source_id") if job in jobs}
     devices = [r[0] for r in glob.execute("SELECT device_id FROM device_pairing_paired ORDER BY 1")]
     approved = [{"channel": c, "accountId": a, "entry": e} for c, a, e in glob.execute(
         "SELECT channel_key, account_id, entry FROM channel_pairing_allow_entries ORDER BY 1, 2, 3")]
@@ -235,7 +237,7 @@ def cross_check(up: Upstream, expected: dict[str, Any]) -> None:
     assert {p["code"] for p in expected["telegram"]["pending"]} == codes, codes
 
 
-def export(up: Upstream, facts: dict[str, Any], out: Path) -> dict[str, Any]:
+def export(up: Upstream, version: str, out: Path) -> dict[str, Any]:
     """Copy what matters of the stopped gateway's state dir to `out`, relocated to FIXTURE_HOME."""
     if out.exists():
         shutil.rmtree(out)
@@ -246,14 +248,20 @@ def export(up: Upstream, facts: dict[str, Any], out: Path) -> dict[str, Any]:
         if rel != Path(CONFIG):
             checkpoint(up.state_dir / rel)
         shutil.copy2(up.state_dir / rel, state / rel)
+    config = json.loads((state / CONFIG).read_text())
+    del config["gateway"]["nodes"]  # set only for making the fixture (see devices())
+    (state / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
     relocate(state, str(up.home), FIXTURE_HOME)
     for rel in stores:
         checkpoint(state / rel)
     data = read_manifest(state)
-    data["telegram"].update(facts["telegram"])
-    data.update(version=facts["version"], home=FIXTURE_HOME, botToken=BOT_TOKEN, botId=BOT_ID,
+    telegram = data["telegram"]
+    telegram["lastUpdateId"] = telegram["offset"]["lastUpdateId"]
+    telegram["pendingCode"] = next(p["code"] for p in telegram["pending"] if p["id"] == str(STRANGER_A))
+    data.update(version=version, home=FIXTURE_HOME, botToken=BOT_TOKEN, botId=BOT_ID,
                 strangers={"pending": STRANGER_A, "approved": STRANGER_B}, explicitSessionId=SESSION_ID)
     (out / "manifest.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    pack(state)
     return data
 
 
@@ -271,25 +279,32 @@ def generate(binary: str, keep: bool) -> Path:
         log(f"gateway on {port}")
         up.start(port)
         token = json.loads((up.state_dir / CONFIG).read_text())["gateway"]["auth"]["token"]
-        facts: dict[str, Any] = {"version": version}
         agent_turns(up)
         cron_jobs(up)
         devices(up, port, token)
-        facts["telegram"] = telegram(up, tg)
+        telegram(up, tg)
         up.stop()
-        out = ROOT / version
-        data = export(up, facts, out)
-        log("cross-check with upstream's CLI")
-        up.start(port)
-        cross_check(up, data)
-        log(f"wrote {out}: {sum(p.stat().st_size for p in out.rglob('*') if p.is_file())} bytes")
-        return out
+        return finish(up, version)
     finally:
         up.stop()
         tg.stop()
         model.stop()
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
+
+
+def finish(up: Upstream, version: str) -> Path:
+    """Export the stopped state, then start upstream on it again and cross-check with its CLI."""
+    out = ROOT / version
+    data = export(up, version, out)
+    log("cross-check with upstream's CLI")
+    up.start(json.loads((up.state_dir / CONFIG).read_text())["gateway"]["port"])
+    try:
+        cross_check(up, data)
+    finally:
+        up.stop()
+    log(f"wrote {out}: {sum(p.stat().st_size for p in out.rglob('*') if p.is_file())} bytes")
+    return out
 
 
 def _version(up: Upstream) -> str:
@@ -304,10 +319,16 @@ def main() -> None:
     parser.add_argument("--upstream", default=BINARY, help="upstream's openclaw (default: OPENCLAW_UPSTREAM_BIN, "
                         "openclaw-upstream on PATH, /opt/upstream/bin/openclaw-upstream)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary HOME (its path is logged)")
+    parser.add_argument("--export-only", metavar="HOME", type=Path,
+                        help="only export (and cross-check) a HOME kept by an earlier --keep run")
     args = parser.parse_args()
     if not args.upstream or not Path(args.upstream).exists():
         raise SystemExit(f"upstream openclaw not found at {args.upstream}; set OPENCLAW_UPSTREAM_BIN")
-    generate(args.upstream, args.keep)
+    if args.export_only:
+        up = Upstream(args.upstream, args.export_only.resolve())
+        finish(up, _version(up))
+    else:
+        generate(args.upstream, args.keep)
 
 
 if __name__ == "__main__":
