@@ -53,11 +53,12 @@ class Upstream:
         return parse_json(self.run(*args).stdout)
 
     def start(self, port: int) -> Upstream:
-        """`gateway run --port PORT` in its own process group, waited on until /healthz answers."""
+        """`gateway run --port PORT` in its own process group, waited on until /startupz answers 200
+        (it answers 503 while channels and sidecars start, and `connect` is refused until then)."""
         with self.log.open("ab") as out:
             self.gateway = subprocess.Popen([self.binary, "gateway", "run", "--port", str(port)], env=self.vars,
                                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: self._healthy(port), timeout=SLOW, interval=0.25, what="upstream's gateway on /healthz")
+        wait_for(lambda: self._healthy(port), timeout=SLOW, interval=0.25, what="upstream's gateway to finish starting")
         return self
 
     def _healthy(self, port: int) -> bool:
@@ -65,7 +66,7 @@ class Upstream:
             raise AssertionError(f"upstream's gateway exited {self.gateway.returncode}:\n"
                                  f"{self.log.read_text(errors='replace')[-4000:]}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as res:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/startupz", timeout=2) as res:
                 return bool(res.status == 200)
         except OSError:
             return False
