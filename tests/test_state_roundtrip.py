@@ -17,6 +17,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,14 +212,26 @@ def _pairing(side: Side, rpc: Rpc, ledger: Ledger) -> list[str]:
     return problems
 
 
-def verify(side: Side, rpc: Rpc, ledger: Ledger) -> None:
+@contextmanager
+def connected(side: Side) -> Iterator[Rpc]:
+    """A connection for a few calls in a row (one held across minutes of CLI turns misses pings)."""
+    rpc = Rpc(side.port, side.env.config()["gateway"]["auth"]["token"])
+    try:
+        yield rpc
+    finally:
+        rpc.close()
+
+
+def verify(side: Side, ledger: Ledger) -> None:
     """Everything in the ledger is visible on this side; every loss is listed at once."""
     problems: list[str] = []
-    for check in (lambda: _sessions(rpc, ledger), lambda: _cron(rpc, ledger), lambda: _pairing(side, rpc, ledger)):
-        try:
-            problems += check()
-        except AssertionError as exc:
-            problems.append(str(exc).splitlines()[0])
+    with connected(side) as rpc:
+        for check in (lambda: _sessions(rpc, ledger), lambda: _cron(rpc, ledger),
+                      lambda: _pairing(side, rpc, ledger)):
+            try:
+                problems += check()
+            except AssertionError as exc:
+                problems.append(str(exc).splitlines()[0])
     where = f"{side.name} after {' -> '.join(ledger.sides) or 'the fixture'}"
     assert not problems, f"{where}:\n" + "\n".join(problems)
 
@@ -260,14 +273,15 @@ def telegram(side: Side, tg: FakeTelegram, model: ModelStandin, ledger: Ledger, 
     ledger.last_update = last
 
 
-def write(side: Side, rpc: Rpc, ledger: Ledger, label: str) -> None:
+def write(side: Side, ledger: Ledger, label: str) -> None:
     """A turn on a new session and a new cron job."""
     key, text = f"agent:main:rt-{label}", f"a turn on {label}"
     side.cli("agent", "--session-key", key, "--message", text)
     ledger.texts[key], ledger.messages[key] = [text], 2
     name = f"rt-{label}"
     side.cli("cron", "add", "--name", name, "--every", "2h", "--message", f"job of {label}")
-    jobs = {j["name"]: j["id"] for j in rpc("cron.list", {"includeDisabled": True, "limit": 200})["jobs"]}
+    with connected(side) as rpc:
+        jobs = {j["name"]: j["id"] for j in rpc("cron.list", {"includeDisabled": True, "limit": 200})["jobs"]}
     ledger.jobs[jobs[name]] = name
 
 
@@ -282,17 +296,13 @@ def phase(side: Side, tg: FakeTelegram, model: ModelStandin, ledger: Ledger, lab
     started = time.monotonic()
     side.start()
     try:
-        rpc = Rpc(side.port, side.env.config()["gateway"]["auth"]["token"])
-        try:
-            verify(side, rpc, ledger)
-            telegram(side, tg, model, ledger, label)
-            write(side, rpc, ledger, label)
-            verify(side, rpc, ledger)
-            refetched = [p["offset"] for p in bot.polls if p["offset"] <= handled]
-            assert not refetched, f"{side.name} fetched update {handled} again (getUpdates offsets {refetched})"
-            assert not _seen(model, replayed), f"{side.name} answered update {handled} a second time"
-        finally:
-            rpc.close()
+        verify(side, ledger)
+        telegram(side, tg, model, ledger, label)
+        write(side, ledger, label)
+        verify(side, ledger)
+        refetched = [p["offset"] for p in bot.polls if p["offset"] <= handled]
+        assert not refetched, f"{side.name} fetched update {handled} again (getUpdates offsets {refetched})"
+        assert not _seen(model, replayed), f"{side.name} answered update {handled} a second time"
     finally:
         side.stop()
     ledger.sides.append(f"{side.name} ({time.monotonic() - started:.0f}s)")
