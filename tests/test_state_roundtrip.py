@@ -256,6 +256,11 @@ def telegram(side: Side, tg: FakeTelegram, model: ModelStandin, ledger: Ledger, 
     """Every approved sender is answered by the agent (not asked to pair); a new sender is approved
     and another left pending."""
     token, last = ledger.bot_token, ledger.last_update
+    while len(ledger.pending) >= 2:  # both keep at most 3 pending per account: approve the oldest (often
+        sender, code = next(iter(ledger.pending.items()))  # written by the other side) to make room
+        side.cli("pairing", "approve", "telegram", code)
+        del ledger.pending[sender]
+        ledger.approved.append(sender)
     texts = {sender: f"fresh from {sender} on {label}" for sender in ledger.approved}
     for sender, text in texts.items():
         last = max(last, tg.send_user_message(token, sender, text))
