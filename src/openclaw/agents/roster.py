@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openclaw.stores.agentdb import agent_db_path
+from openclaw.stores.agentfile import agent_db_path
 
 
 def sessions_db_path(state_dir: Path, agent_id: str) -> Path:

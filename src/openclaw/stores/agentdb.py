@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openclaw.stores.agentfile import agent_db_path, refuse_newer
 from openclaw.stores.agentschema import AGENT_SCHEMA_VERSION, SCHEMA, SESSION_ENTRY_SCHEMA_VERSION
-from openclaw.stores.sqlitefile import SqliteFile, too_new
+from openclaw.stores.sqlitefile import SqliteFile
+
+__all__ = ["agent_db_path", "refuse_newer"]  # re-exported: the light part, in agentfile
 
 Event = dict[str, Any]
 CHAT_TYPES = frozenset({"direct", "group", "channel"})
-
-
-def agent_db_path(state_dir: Path, agent_id: str) -> Path:
-    return state_dir / "agents" / agent_id / "agent" / "openclaw-agent.sqlite"
 
 
 def now_ms() -> int:
@@ -347,20 +346,6 @@ def register(state_dir: Path, agent_id: str, path: Path) -> None:
                    "size_bytes = excluded.size_bytes", (agent_id, relative, AGENT_SCHEMA_VERSION, now_ms(), size))
 
     global_db(state_dir).call(write)
-
-
-def refuse_newer(path: Path) -> None:
-    """Raise `StoreTooNewError` when the agent store's header says a newer schema wrote it: read from
-    the file's first 64 bytes, so a start checks every agent without opening SQLite."""
-    try:
-        with path.open("rb") as f:
-            header = f.read(64)
-    except FileNotFoundError:
-        return
-    if len(header) == 64 and header.startswith(b"SQLite format 3\x00"):
-        found = int.from_bytes(header[60:64], "big")
-        if found > AGENT_SCHEMA_VERSION:
-            raise too_new(path, found, AGENT_SCHEMA_VERSION)
 
 
 @contextlib.contextmanager

@@ -8,11 +8,12 @@ instance only go to owners and allow-listed senders (`agents.tools.select`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openclaw.agents.tools import Tool
-from openclaw.config.view import Config
-from openclaw.profiles.paths import InstancePaths
+if TYPE_CHECKING:  # the package is imported for its light submodules too (approval events at gateway start)
+    from openclaw.agents.tools import Tool
+    from openclaw.config.view import Config
+    from openclaw.profiles.paths import InstancePaths
 
 
 def toolset(paths: InstancePaths, config: Callable[[], Config], env: Mapping[str, str],

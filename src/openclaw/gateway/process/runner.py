@@ -37,7 +37,7 @@ from openclaw.gateway.transport.resources import AcceptErrorThrottle, raise_nofi
 from openclaw.ports import registry
 from openclaw.procutil import forbid_inspection, self_marker
 from openclaw.profiles.paths import InstancePaths
-from openclaw.stores.agentdb import agent_db_path, refuse_newer
+from openclaw.stores.agentfile import agent_db_path, refuse_newer
 from openclaw.stores.sqlitefile import close_shared
 
 if TYPE_CHECKING:

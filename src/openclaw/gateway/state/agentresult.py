@@ -7,10 +7,11 @@ we do not track (costs, context budgets, credential provenance, skills, per-file
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openclaw.agents.run import Run
-from openclaw.models.types import Usage
+if TYPE_CHECKING:  # imported by the `agent` method at start; the agents stack loads with the first run
+    from openclaw.agents.run import Run
+    from openclaw.models.types import Usage
 
 STATUS = {"ok": "ok", "timeout": "timeout", "aborted": "aborted"}
 SUMMARY = {"ok": "completed", "timeout": "aborted", "aborted": "aborted"}
