@@ -90,6 +90,16 @@ def paired(b: Bench, port: int, runs: int, baseline: str | None = None, base_por
     return out
 
 
+def idle_memory(b: Bench, port: int, settle: float, src: str, profile: str) -> dict[str, float]:
+    """Idle memory of a gateway of another checkout (the baseline), measured as for this code."""
+    proc = _gateway(b, profile, src=src)
+    wait_healthy(port, proc)
+    time.sleep(settle)
+    mem = memory(proc.pid)
+    b.stop_all()
+    return mem
+
+
 def health_and_idle(b: Bench, port: int, runs: int, settle: float) -> dict[str, Any]:
     proc = _gateway(b, "start")
     wait_healthy(port, proc)
@@ -154,6 +164,8 @@ def main() -> None:
         base_port = bench.setup("base") if args.baseline else 0
         results["paired"] = paired(bench, port, args.runs, args.baseline, base_port)
         results["cli"] = health_and_idle(bench, port, args.health_runs, args.idle_settle)
+        if args.baseline:
+            results["baseline_idle_mb"] = idle_memory(bench, base_port, args.idle_settle, args.baseline, "base")
         if args.importtime:
             results["importtime"] = importtime(bench, port, args.importtime, args.top)
     finally:
@@ -175,6 +187,9 @@ def main() -> None:
     print(f"`openclaw health`: median {c['health_median_s'] * 1000:.0f} ms (min {c['health_min_s'] * 1000:.0f}, "
           f"max {c['health_max_s'] * 1000:.0f}), {c['runs']} runs")
     print(f"idle: RSS {c['idle_rss_mb']:.1f} MB, PSS {c['idle_pss_mb']:.1f} MB, private {c['idle_private_mb']:.1f} MB")
+    if "baseline_idle_mb" in results:
+        m = results["baseline_idle_mb"]
+        print(f"baseline idle: RSS {m['rss']:.1f} MB, PSS {m['pss']:.1f} MB, private {m['private']:.1f} MB")
     if "importtime" in results:
         t = results["importtime"]
         print(f"\n-X importtime, median of {t['runs']} starts, {t['modules']} modules")
