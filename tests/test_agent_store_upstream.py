@@ -174,7 +174,8 @@ def header(store: Path) -> tuple[int, tuple[str, int, str]]:
     db = sqlite3.connect(store)
     try:
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        meta = db.execute("SELECT role, schema_version, agent_id FROM schema_meta WHERE meta_key = 'primary'").fetchone()
+        meta = db.execute("SELECT role, schema_version, agent_id FROM schema_meta "
+                          "WHERE meta_key = 'primary'").fetchone()
         return version, tuple(meta)
     finally:
         db.close()

@@ -51,8 +51,8 @@ def prepare(agent_id: str) -> Any:
     """The `SqliteFile` prepare hook: our tables (IF NOT EXISTS) and, in a new file, the ownership row.
 
     A new file is left at `user_version` 0 with `schema_meta` `primary|agent|0|<agentId>`: upstream
-    refuses a store at its own version that lacks its other tables, but its doctor migrates an owned
-    store at 0, adding those tables and keeping ours (docs/upstream-state.md)."""
+    refuses a store at its own version that lacks its other tables, but its gateway start (and its
+    doctor) migrates an owned store at 0, adding those tables and keeping ours (docs/upstream-state.md)."""
 
     def run(db: sqlite3.Connection, version: int) -> None:
         # upstream's CHECK on transcript_events calls octet_length(), new in SQLite 3.43

@@ -1,13 +1,16 @@
-"""The part of upstream's per-agent store (`openclaw-agent.sqlite`, schema 23) that ours reads and writes.
+"""The part of upstream's per-agent store (`openclaw-agent.sqlite`) that ours reads and writes.
 
-Only the tables ours uses are created, with upstream's names, columns and constraints and
-`IF NOT EXISTS`, so upstream finds its own shapes in a store ours made and adds the rest itself.
+Only the tables ours uses are created, with upstream 2026.9.6's DDL verbatim (tables and their
+indexes) and `IF NOT EXISTS`. A store ours creates is at `user_version` 0, the shape upstream's
+migration starts from: its gateway (or doctor) then adds its other tables, compares ours with its own
+DDL, converts `transcript_events` to its schema-23 form and moves the file to 23. So `transcript_events`
+here is upstream's pre-23 shape (plain JSON only); in a store upstream made it has the zstd columns.
 """
 
 from __future__ import annotations
 
 AGENT_SCHEMA_VERSION = 23  # upstream 2026.9.6's `PRAGMA user_version` for an agent store
-CREATED_VERSION = 0  # what a store ours creates says: upstream's doctor migrates it to 23
+CREATED_VERSION = 0  # what a store ours creates says: upstream's gateway start (or doctor) migrates it to 23
 SESSION_ENTRY_SCHEMA_VERSION = 4  # the `version` of a transcript's `session` header event
 
 SCHEMA = """
