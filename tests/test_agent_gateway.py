@@ -57,12 +57,13 @@ def test_a_tool_reads_a_workspace_file_and_the_answer_uses_it(env: Env, base: in
 
 
 def _check_upstream_shapes(path: Path) -> None:
-    """The turn is in upstream's agent store, shaped as upstream writes it (schema 23)."""
+    """The turn is in upstream's agent store, shaped as upstream writes it (a new store: schema 0, which
+    upstream's doctor migrates to 23)."""
     import json
 
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 23
-    assert db.execute("SELECT role, schema_version, agent_id FROM schema_meta").fetchall() == [("agent", 23, "main")]
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert db.execute("SELECT role, schema_version, agent_id FROM schema_meta").fetchall() == [("agent", 0, "main")]
     [(sid, entry)] = db.execute("SELECT current_session_id, entry_json FROM session_nodes "
                                 "WHERE session_key = 'agent:main:main'").fetchall()
     entry = json.loads(entry)

@@ -104,8 +104,14 @@ def test_our_old_sessions_file_is_imported_once_and_kept_as_migrated(tmp_path: P
                          "removed_source FROM migration_sources").fetchall() == [
         ("openclaw-python-sessions-sqlite", str(folder / "sessions.sqlite"), "session_nodes", 1, "completed", 0)]
     assert state.execute("SELECT agent_id, path, schema_version FROM agent_databases").fetchall() == [
-        ("main", "agents/main/agent/openclaw-agent.sqlite", 23)]
+        ("main", "agents/main/agent/openclaw-agent.sqlite", 0)]  # a store ours created: upstream's doctor ups it
     state.close()
+    db = sqlite3.connect(folder / "openclaw-agent.sqlite")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert db.execute("SELECT meta_key, role, schema_version, agent_id FROM schema_meta").fetchall() == [
+        ("primary", "agent", 0, "main")]
+    assert "event_zstd" not in {r[1] for r in db.execute("PRAGMA table_info(transcript_events)")}
+    db.close()
     # a second open imports nothing; a new old file (ours run again by an older build) is archived beside it
     old_store(folder / "sessions.sqlite", "agent:main:other", "s-other")
     store = SessionStore(folder / "openclaw-agent.sqlite")

@@ -44,6 +44,19 @@ def upstream(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([UPSTREAM, *args], env=env.vars, capture_output=True, text=True, timeout=120)
 
 
+def upstream_doctor(env: Env) -> None:
+    """Upstream's `doctor --fix` until it completes: when ours made the global store too, the first run
+    migrates that one and holds the agent store, asking to be run again."""
+    out = ""
+    for _ in range(2):
+        proc = subprocess.run([UPSTREAM or "", "doctor", "--fix", "--non-interactive"], env=env.vars,
+                              capture_output=True, text=True, timeout=400)
+        out += proc.stdout + proc.stderr
+        if proc.returncode == 0:
+            return
+    raise AssertionError(f"upstream's doctor did not complete: {out[-3000:]}")
+
+
 def _json(text: str) -> dict:
     return json.loads(text[text.index("{"):])
 
@@ -91,6 +104,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, model: Any) -> Iterator[
         yield env, port
 
 
+@pytest.mark.timeout(900)
 def test_upstream_agent_turns_through_our_gateway(assistant: tuple[Env, int]) -> None:
     env, _ = assistant
     proc = upstream(env, "agent", "--agent", "main", "--message", "hello from upstream")
@@ -101,6 +115,11 @@ def test_upstream_agent_turns_through_our_gateway(assistant: tuple[Env, int]) ->
     data = _json(reply.stdout)
     assert data["status"] == "ok" and [p["text"] for p in data["result"]["payloads"]] == ["echo: as json"]
     session_id = data["result"]["meta"]["agentMeta"]["sessionId"]
+    # finding a session by its id reads the local agent store, which ours created at schema 0: upstream's
+    # CLI asks for its doctor first (which migrates it to 23 beside our running gateway, keeping our rows)
+    refused = upstream(env, "agent", "--session-id", session_id, "--message", "same session")
+    assert refused.returncode != 0 and "doctor --fix" in refused.stdout + refused.stderr
+    upstream_doctor(env)
     again = upstream(env, "agent", "--session-id", session_id, "--message", "same session")  # found by its id
     assert again.returncode == 0, again.stderr
     ours = {s["key"]: s for s in env.cli_json("sessions")["sessions"]}

@@ -74,7 +74,8 @@ class SessionStore:
     def _prepare(self, db: sqlite3.Connection, version: int) -> None:
         agentdb.prepare(self.agent_id)(db, version)
         legacysessions.import_once(db, self.path.parent / legacysessions.LEGACY_NAME)
-        agentdb.register(self.path.parent.parent.parent.parent, self.agent_id, self.path)
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        agentdb.register(self.path.parent.parent.parent.parent, self.agent_id, self.path, version)
 
     async def _run(self, fn: Any) -> Any:
         return await self.file.run(fn)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.config.view import Config
-from openclaw.stores.agentdb import decode
+from openclaw.stores.agentdb import decode, zstd_column
 
 PER_MILLION = 1_000_000
 
@@ -56,7 +56,9 @@ def _rows(path: Path, since_ms: int) -> list[tuple[str, str | None, int, int, in
 
 
 def _compressed_rows(db: sqlite3.Connection, since_ms: int) -> list[tuple[str, str | None, int, int, int]]:
-    out = []
+    out: list[tuple[str, str | None, int, int, int]] = []
+    if zstd_column(db) == "NULL":
+        return out
     for created, blob in db.execute("SELECT created_at, event_zstd FROM transcript_events WHERE created_at >= ? "
                                     "AND event_zstd IS NOT NULL", (since_ms,)):
         event = decode(None, blob)

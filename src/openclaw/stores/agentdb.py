@@ -20,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.stores.agentfile import agent_db_path, refuse_newer
-from openclaw.stores.agentschema import AGENT_SCHEMA_VERSION, SCHEMA, SESSION_ENTRY_SCHEMA_VERSION
+from openclaw.stores.agentschema import (
+    AGENT_SCHEMA_VERSION,
+    CREATED_VERSION,
+    SCHEMA,
+    SESSION_ENTRY_SCHEMA_VERSION,
+)
 from openclaw.stores.sqlitefile import SqliteFile
 
 __all__ = ["agent_db_path", "refuse_newer"]  # re-exported: the light part, in agentfile
@@ -42,7 +47,11 @@ def new_id() -> str:
 
 
 def prepare(agent_id: str) -> Any:
-    """The `SqliteFile` prepare hook: our tables (IF NOT EXISTS) and, in a new file, the ownership row."""
+    """The `SqliteFile` prepare hook: our tables (IF NOT EXISTS) and, in a new file, the ownership row.
+
+    A new file is left at `user_version` 0 with `schema_meta` `primary|agent|0|<agentId>`: upstream
+    refuses a store at its own version that lacks its other tables, but its gateway start (and its
+    doctor) migrates an owned store at 0, adding those tables and keeping ours (docs/upstream-state.md)."""
 
     def run(db: sqlite3.Connection, version: int) -> None:
         # upstream's CHECK on transcript_events calls octet_length(), new in SQLite 3.43
@@ -52,8 +61,12 @@ def prepare(agent_id: str) -> Any:
             stamp = now_ms()
             db.execute("INSERT OR IGNORE INTO schema_meta (meta_key, role, schema_version, agent_id, app_version, "
                        "created_at, updated_at) VALUES ('primary', 'agent', ?, ?, NULL, ?, ?)",
-                       (AGENT_SCHEMA_VERSION, agent_id, stamp, stamp))
-            db.execute(f"PRAGMA user_version={AGENT_SCHEMA_VERSION}")
+                       (CREATED_VERSION, agent_id, stamp, stamp))
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'conversations'").fetchone() is None:
+            # session_windows references upstream's `conversations`, which ours does not create: SQLite
+            # refuses any write to a child whose parent table is missing, so keys stay off until upstream
+            # has completed the store (`delete` removes the children itself).
+            db.execute("PRAGMA foreign_keys=OFF")
 
     return run
 
@@ -88,6 +101,12 @@ def decode(event_json: str | None, event_zstd: bytes | None) -> Event | None:
     return found if isinstance(found, dict) else None
 
 
+def zstd_column(db: sqlite3.Connection) -> str:
+    """`event_zstd`, or NULL in a store ours created (upstream's pre-23 shape has plain JSON only)."""
+    found = db.execute("SELECT 1 FROM pragma_table_info('transcript_events') WHERE name = 'event_zstd'").fetchone()
+    return "event_zstd" if found else "NULL"
+
+
 @dataclass(frozen=True)
 class Row:
     seq: int
@@ -97,10 +116,11 @@ class Row:
 
 def events(db: sqlite3.Connection, session_id: str, newest: int | None = None) -> list[Row]:
     """A window's events in order (with `newest`, only that many from the end)."""
-    sql = "SELECT seq, created_at, event_json, event_zstd FROM transcript_events WHERE session_id = ? ORDER BY seq"
+    cols = f"seq, created_at, event_json, {zstd_column(db)}"
+    sql = f"SELECT {cols} FROM transcript_events WHERE session_id = ? ORDER BY seq"
     args: tuple[Any, ...] = (session_id,)
     if newest is not None:
-        sql = ("SELECT * FROM (SELECT seq, created_at, event_json, event_zstd FROM transcript_events "
+        sql = (f"SELECT * FROM (SELECT {cols} FROM transcript_events "
                "WHERE session_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq")
         args += (newest,)
     out = []
@@ -328,8 +348,9 @@ CREATE TABLE IF NOT EXISTS agent_databases (
 """
 
 
-def register(state_dir: Path, agent_id: str, path: Path) -> None:
-    """List the store in the global `agent_databases`, where upstream looks for agent stores."""
+def register(state_dir: Path, agent_id: str, path: Path, version: int) -> None:
+    """List the store in the global `agent_databases` (with its `user_version`), where upstream looks
+    for agent stores."""
     from openclaw.stores.globaldb import global_db
 
     try:
@@ -343,7 +364,7 @@ def register(state_dir: Path, agent_id: str, path: Path) -> None:
         db.execute("INSERT INTO agent_databases (agent_id, path, schema_version, last_seen_at, size_bytes) "
                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id, path) DO UPDATE SET "
                    "schema_version = excluded.schema_version, last_seen_at = excluded.last_seen_at, "
-                   "size_bytes = excluded.size_bytes", (agent_id, relative, AGENT_SCHEMA_VERSION, now_ms(), size))
+                   "size_bytes = excluded.size_bytes", (agent_id, relative, version, now_ms(), size))
 
     global_db(state_dir).call(write)
 

@@ -1,12 +1,16 @@
-"""The part of upstream's per-agent store (`openclaw-agent.sqlite`, schema 23) that ours reads and writes.
+"""The part of upstream's per-agent store (`openclaw-agent.sqlite`) that ours reads and writes.
 
-Only the tables ours uses are created, with upstream's names, columns and constraints and
-`IF NOT EXISTS`, so upstream finds its own shapes in a store ours made and adds the rest itself.
+Only the tables ours uses are created, with upstream 2026.9.6's DDL verbatim (tables and their
+indexes) and `IF NOT EXISTS`. A store ours creates is at `user_version` 0, the shape upstream's
+migration starts from: its gateway (or doctor) then adds its other tables, compares ours with its own
+DDL, converts `transcript_events` to its schema-23 form and moves the file to 23. So `transcript_events`
+here is upstream's pre-23 shape (plain JSON only); in a store upstream made it has the zstd columns.
 """
 
 from __future__ import annotations
 
 AGENT_SCHEMA_VERSION = 23  # upstream 2026.9.6's `PRAGMA user_version` for an agent store
+CREATED_VERSION = 0  # what a store ours creates says: upstream's gateway start (or doctor) migrates it to 23
 SESSION_ENTRY_SCHEMA_VERSION = 4  # the `version` of a transcript's `session` header event
 
 SCHEMA = """
@@ -54,8 +58,32 @@ CREATE TABLE IF NOT EXISTS session_nodes (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_updated_at
   ON session_nodes(updated_at DESC, session_key);
+CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_last_interaction_at
+  ON session_nodes(last_interaction_at DESC, session_key);
+CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_label
+  ON session_nodes(label, session_key)
+  WHERE label IS NOT NULL;
+CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_parent_session_key
+  ON session_nodes(parent_session_key, session_key);
+CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_spawned_by
+  ON session_nodes(spawned_by, session_key);
+CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_status
+  ON session_nodes(status, session_key)
+  WHERE status IS NOT NULL;
+CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_archived_at
+  ON session_nodes(archived_at, session_key)
+  WHERE archived_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_active
+  ON session_nodes(session_key)
+  WHERE archived_at IS NULL;
 CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_current_session_id
   ON session_nodes(current_session_id);
+CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_entry_valid_pending
+  ON session_nodes(session_key)
+  WHERE entry_valid = 0;
+CREATE INDEX IF NOT EXISTS idx_agent_session_nodes_entry_not_valid
+  ON session_nodes(session_key)
+  WHERE entry_valid != 1;
 CREATE TABLE IF NOT EXISTS session_windows (
   session_id TEXT NOT NULL PRIMARY KEY,
   session_key TEXT NOT NULL,
@@ -83,30 +111,25 @@ CREATE TABLE IF NOT EXISTS session_windows (
   parent_session_key TEXT,
   spawned_by TEXT,
   display_name TEXT,
-  FOREIGN KEY (session_key) REFERENCES session_nodes(session_key) ON DELETE CASCADE
+  FOREIGN KEY (session_key) REFERENCES session_nodes(session_key) ON DELETE CASCADE,
+  FOREIGN KEY (primary_conversation_id) REFERENCES conversations(conversation_id) ON DELETE SET NULL
 ) STRICT;
+CREATE INDEX IF NOT EXISTS idx_agent_session_windows_updated_at
+  ON session_windows(updated_at DESC, session_id);
 CREATE INDEX IF NOT EXISTS idx_agent_session_windows_session_key
   ON session_windows(session_key, updated_at DESC, session_id);
+CREATE INDEX IF NOT EXISTS idx_agent_session_windows_created_at
+  ON session_windows(created_at DESC, session_id);
+CREATE INDEX IF NOT EXISTS idx_agent_session_windows_conversation
+  ON session_windows(primary_conversation_id, updated_at DESC, session_id)
+  WHERE primary_conversation_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS transcript_events (
   session_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
-  event_json TEXT,
+  event_json TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  event_zstd BLOB,
-  event_utf8_bytes INTEGER CHECK (event_utf8_bytes IS NULL OR event_utf8_bytes >= 0),
-  navigation_json TEXT,
   PRIMARY KEY (session_id, seq),
-  FOREIGN KEY (session_id) REFERENCES "session_windows"(session_id) ON DELETE CASCADE,
-  CHECK (
-    (event_json IS NOT NULL AND event_zstd IS NULL)
-    OR (
-      event_json IS NULL AND event_zstd IS NOT NULL
-      AND event_utf8_bytes IS NOT NULL
-      AND event_utf8_bytes BETWEEN 1 AND 4194304
-      AND length(event_zstd) BETWEEN 1 AND 4194304
-      AND navigation_json IS NOT NULL
-    )
-  )
+  FOREIGN KEY (session_id) REFERENCES "session_windows"(session_id) ON DELETE CASCADE
 ) STRICT;
 CREATE TABLE IF NOT EXISTS transcript_event_identities (
   session_id TEXT NOT NULL,
@@ -124,6 +147,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS idx_agent_transcript_message_idempotency
   WHERE message_idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS idx_agent_transcript_event_identity_sequence
   ON transcript_event_identities(session_id, seq);
+CREATE INDEX IF NOT EXISTS idx_agent_transcript_event_parent
+  ON transcript_event_identities(session_id, parent_id)
+  WHERE parent_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS idx_agent_transcript_event_sequence
   ON transcript_event_identities(session_id, event_type, seq DESC);
 CREATE TABLE IF NOT EXISTS session_transcript_index_state (
