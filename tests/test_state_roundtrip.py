@@ -51,6 +51,9 @@ class Ledger:
     bot_token: str
     bot_id: int
     sides: list[str] = field(default_factory=list)
+    # Telegram never reuses a message id in a chat, and upstream drops a (chat, message id) it has
+    # dispatched before: ids go on growing across phases, past any in the fixture
+    last_message: int = 10_000
 
     @classmethod
     def from_manifest(cls, data: dict[str, Any]) -> Ledger:
@@ -294,6 +297,7 @@ def phase(side: Side, tg: FakeTelegram, model: ModelStandin, ledger: Ledger, lab
     """Start `side` on the state with the last handled update re-offered, check, write, stop."""
     bot = tg.add_bot(ledger.bot_token, "fixture_bot")
     bot.id = ledger.bot_id
+    bot.next_message = ledger.last_message
     handled, replayed = ledger.last_update, f"replayed on {label}"
     bot.next_update = handled - 1  # the last handled update, offered again as Telegram would after a switch
     assert tg.send_user_message(ledger.bot_token, ledger.approved[0], replayed) == handled
@@ -310,6 +314,7 @@ def phase(side: Side, tg: FakeTelegram, model: ModelStandin, ledger: Ledger, lab
         assert not _seen(model, replayed), f"{side.name} answered update {handled} a second time"
     finally:
         side.stop()
+        ledger.last_message = bot.next_message
     ledger.sides.append(f"{side.name} ({time.monotonic() - started:.0f}s)")
 
 
