@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate tests/fixtures/upstream/agent-turns.json: what upstream's gateway says during turns.
+"""Regenerate tests/fixtures/upstream-turns/agent-turns.json: what upstream's gateway says during turns.
 
 In a fresh HOME: upstream's `onboard --non-interactive`, a stand-in model (bench/model_standin.py)
 as `local/qwen`, `gateway run`; then `agent --session-id ... --json` (and the other session-id
@@ -30,7 +30,7 @@ from model_standin import ModelStandin, Reply  # noqa: E402
 
 from openclaw.client.rpc import GatewayClient  # noqa: E402
 
-OUT = ROOT / "tests" / "fixtures" / "upstream" / "agent-turns.json"
+OUT = ROOT / "tests" / "fixtures" / "upstream-turns" / "agent-turns.json"
 PORT = 27891
 
 

@@ -412,3 +412,16 @@ def tools_invoke(port: int, token: str, body: dict[str, Any]) -> tuple[int, dict
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+def upstream_bin() -> str | None:
+    """Upstream's Node CLI for the optional compatibility tests: `OPENCLAW_UPSTREAM_BIN`, then
+    `openclaw-upstream` on PATH, then scripts/upstream_install.sh's wrapper; `OPENCLAW_UPSTREAM_BIN=off`
+    runs the suite as a machine without upstream would (those tests skip)."""
+    import shutil
+
+    given = os.environ.get("OPENCLAW_UPSTREAM_BIN")
+    if given:
+        return None if given == "off" else given
+    wrapper = "/opt/upstream/bin/openclaw-upstream"
+    return shutil.which("openclaw-upstream") or (wrapper if os.path.exists(wrapper) else None)

@@ -2,7 +2,7 @@
 the `chat`/`agent` events of a streamed and a stopped turn, `gateway.mode=remote`, and an upstream
 gateway's runtime in `gateway status`.
 
-Upstream's side is recorded in tests/fixtures/upstream/agent-turns.json (its 2026.9.6 gateway with a
+Upstream's side is recorded in tests/fixtures/upstream-turns/agent-turns.json (its 2026.9.6 gateway with a
 stand-in model); `gateway status` against upstream's running gateway is in tests/test_mixed_host.py.
 """
 
@@ -20,7 +20,7 @@ import pytest
 from helpers import Env, RawWs, free_base, handshake, make_env, running, wait_for
 from model_standin import ModelStandin, Reply
 
-UPSTREAM_TURNS = json.loads((Path(__file__).parent / "fixtures" / "upstream" / "agent-turns.json").read_text())
+UPSTREAM_TURNS = json.loads((Path(__file__).parent / "fixtures" / "upstream-turns" / "agent-turns.json").read_text())
 
 # What upstream's `agent --json` has and ours leaves out, for want of the data: prices, context
 # budgets, credential provenance, skills, per-file prompt sizes, harness and liveness internals.

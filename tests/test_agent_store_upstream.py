@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,16 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Env, free_base, make_env, port_free, running, wait_for
+from helpers import Env, free_base, make_env, port_free, running, upstream_bin, wait_for
 from model_standin import ModelStandin
 
 from openclaw.agents.sessions import SessionStore
 from openclaw.agents.transcript import Tokens
 from openclaw.models.types import Message, ToolCall
 
-UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
-    "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
-)
+UPSTREAM = upstream_bin()
 pytestmark = [pytest.mark.upstream, pytest.mark.skipif(not UPSTREAM, reason="upstream openclaw CLI not installed")]
 KEY = "agent:main:explicit:up1"
 

@@ -6,21 +6,17 @@ and `doctor` names them."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import Env, Gateway
+from helpers import Env, Gateway, upstream_bin
 
 from openclaw.config.keys import upstream_rejects
 from openclaw.config.store import read_config
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "upstream").glob("*.json"))
-UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
-    "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
-)
+UPSTREAM = upstream_bin()
 needs_upstream = pytest.mark.skipif(not UPSTREAM, reason="upstream openclaw CLI not installed")
 
 

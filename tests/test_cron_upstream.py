@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -14,11 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from helpers import Env, free_base, make_env, wait_for
+from helpers import Env, free_base, make_env, upstream_bin, wait_for
 
-UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
-    "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
-)
+UPSTREAM = upstream_bin()
 pytestmark = [pytest.mark.upstream, pytest.mark.skipif(not UPSTREAM, reason="upstream openclaw CLI not installed")]
 
 

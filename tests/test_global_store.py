@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -16,16 +15,14 @@ from pathlib import Path
 import pytest
 import statedb
 from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
-from helpers import Env, Gateway, RawWs, connect_params, handshake, wait_for
+from helpers import Env, Gateway, RawWs, connect_params, handshake, upstream_bin, wait_for
 
 from openclaw.client.identity import DeviceIdentity
 from openclaw.stores import leases
 from openclaw.stores.channelstate import fingerprint
 
 PROXIED = {"X-Forwarded-For": "203.0.113.10"}  # a remote client, as a local proxy reports it
-UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
-    "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
-)
+UPSTREAM = upstream_bin()
 
 
 def _public_key(device: DeviceIdentity) -> str:

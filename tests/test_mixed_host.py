@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import Env, free_base, make_env, tiny_site, wait_for
+from helpers import Env, free_base, make_env, tiny_site, upstream_bin, wait_for
 
 from openclaw.ports.footprint import footprint_for
 from openclaw.procutil import start_marker
 
-UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
-    "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
-)
+UPSTREAM = upstream_bin()
 
 
 def _upstream_lock(state: Path, port: int, pid: int) -> None:

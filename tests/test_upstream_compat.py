@@ -7,18 +7,14 @@ Point OPENCLAW_UPSTREAM_BIN at an `openclaw` from npm (Node 24), or put
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import Env, free_base, make_env, running
+from helpers import Env, free_base, make_env, running, upstream_bin
 
-UPSTREAM = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
-    "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
-)
+UPSTREAM = upstream_bin()
 pytestmark = [pytest.mark.upstream, pytest.mark.skipif(not UPSTREAM, reason="upstream openclaw CLI not installed")]
 
 

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from helpers import wait_for
+from helpers import upstream_bin, wait_for
 
 SLOW = 300.0  # each upstream CLI call and gateway start boots Node: tens of seconds on a loaded machine
-BINARY = os.environ.get("OPENCLAW_UPSTREAM_BIN") or shutil.which("openclaw-upstream") or (
-    "/opt/upstream/bin/openclaw-upstream" if os.path.exists("/opt/upstream/bin/openclaw-upstream") else None
-)
+BINARY = upstream_bin()
 
 
 def parse_json(text: str) -> Any:
