@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from openclaw.stores import legacy
+
 Job = dict[str, Any]
 
 RUNTIME_KEYS = ("state", "updatedAtMs", "runtimeAuthority", "runtimeAuthorityRecoveryRequired")
@@ -133,35 +135,7 @@ CREATE INDEX IF NOT EXISTS idx_task_runs_runtime_source_ended
   ON task_runs(runtime, source_id, ended_at, created_at, task_id);
 CREATE INDEX IF NOT EXISTS idx_task_runs_runtime_ended
   ON task_runs(runtime, ended_at, created_at, task_id);
-CREATE TABLE IF NOT EXISTS migration_runs (
-  id TEXT NOT NULL PRIMARY KEY,
-  started_at INTEGER NOT NULL,
-  finished_at INTEGER,
-  status TEXT NOT NULL,
-  report_json TEXT NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS idx_migration_runs_started
-  ON migration_runs(started_at DESC, id);
-CREATE TABLE IF NOT EXISTS migration_sources (
-  source_key TEXT NOT NULL PRIMARY KEY,
-  migration_kind TEXT NOT NULL,
-  source_path TEXT NOT NULL,
-  target_table TEXT NOT NULL,
-  source_sha256 TEXT,
-  source_size_bytes INTEGER,
-  source_record_count INTEGER,
-  last_run_id TEXT NOT NULL,
-  status TEXT NOT NULL,
-  imported_at INTEGER NOT NULL,
-  removed_source INTEGER NOT NULL DEFAULT 0,
-  report_json TEXT NOT NULL,
-  FOREIGN KEY (last_run_id) REFERENCES migration_runs(id) ON DELETE CASCADE
-) STRICT;
-CREATE INDEX IF NOT EXISTS idx_migration_sources_path
-  ON migration_sources(source_path, migration_kind, target_table);
-CREATE INDEX IF NOT EXISTS idx_migration_sources_run
-  ON migration_sources(last_run_id, source_path);
-"""
+""" + legacy.DDL  # the import ledger: written when a legacy jobs.json is imported
 
 
 @contextlib.contextmanager

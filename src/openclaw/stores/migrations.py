@@ -10,32 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from openclaw.stores import legacy
 from openclaw.stores.globaldb import global_db
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS migration_runs (
-  id TEXT NOT NULL PRIMARY KEY,
-  started_at INTEGER NOT NULL,
-  finished_at INTEGER,
-  status TEXT NOT NULL,
-  report_json TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS migration_sources (
-  source_key TEXT NOT NULL PRIMARY KEY,
-  migration_kind TEXT NOT NULL,
-  source_path TEXT NOT NULL,
-  target_table TEXT NOT NULL,
-  source_sha256 TEXT,
-  source_size_bytes INTEGER,
-  source_record_count INTEGER,
-  last_run_id TEXT NOT NULL,
-  status TEXT NOT NULL,
-  imported_at INTEGER NOT NULL,
-  removed_source INTEGER NOT NULL DEFAULT 0,
-  report_json TEXT NOT NULL,
-  FOREIGN KEY (last_run_id) REFERENCES migration_runs(id) ON DELETE CASCADE
-) STRICT;
-"""
 
 
 def record(state_dir: Path, kind: str, source: Path, target_table: str, sha256: str, size: int, count: int,
@@ -48,7 +24,7 @@ def record(state_dir: Path, kind: str, source: Path, target_table: str, sha256: 
     store = global_db(state_dir)
 
     def write(db: sqlite3.Connection) -> None:
-        store.ensure(db, "migrations", SCHEMA)
+        store.ensure(db, "migration-ledger", legacy.DDL)
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute("INSERT INTO migration_runs (id, started_at, finished_at, status, report_json) "
