@@ -314,6 +314,13 @@ class RawWs:
     def recv(self, timeout: float = 5.0) -> dict[str, Any]:
         return json.loads(self.ws.recv(timeout=timeout))
 
+    def recv_res(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The next response frame; events broadcast meanwhile (health, presence, ...) are passed over."""
+        while True:
+            msg = self.recv(timeout)
+            if msg.get("type") != "event":
+                return msg
+
     def send(self, frame: Any) -> None:
         self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
 

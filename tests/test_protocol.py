@@ -265,12 +265,12 @@ def test_invalid_frames_after_auth(gw: tuple[Env, int]) -> None:
     env, port = gw
     ws, _ = handshake(port, env.token())
     ws.send({"type": "req", "id": "x1"})
-    res = ws.recv()
+    res = ws.recv_res()
     assert res == {"type": "res", "id": "x1", "ok": False,
                    "error": {"code": "INVALID_REQUEST",
                              "message": "invalid request frame: method must be a non-empty string"}}
     ws.send("{nope")
-    res = ws.recv()
+    res = ws.recv_res()
     assert res["id"] == "invalid" and res["error"]["message"].startswith("invalid request frame: invalid JSON")
     ws.close()
 
