@@ -186,6 +186,7 @@ def test_new_session(page: tuple[Any, Watch], ui: tuple[Env, int]) -> None:
     env, port = ui
     tab, watch = page
     watch.reset()
+    before = _session_entries(*ui)
     navigate(tab, "/new?agent=main")
     composer = tab.locator("textarea.new-session-page__message")
     composer.fill("fresh start")
@@ -194,14 +195,20 @@ def test_new_session(page: tuple[Any, Watch], ui: tuple[Env, int]) -> None:
     settle(tab, watch, "sessions.create")
     shoot(tab, "chat-new-session")
     assert "/chat/main/" in tab.url  # the new session's own page
+    keys = _session_entries(env, port)
+    fresh = [k for k in keys if k not in before]
+    assert len(fresh) == 1 and fresh[0].startswith("agent:main:dashboard:") and keys[fresh[0]] == 2  # its own
+    assert {k: keys[k] for k in before} == before  # the sessions there before are all kept, untouched
+    clean(watch, "a new session")
+
+
+def _session_entries(env: Env, port: int) -> dict[str, int]:
+    """Session key -> entries, read over the gateway's own socket."""
     ws, _ = handshake(port, env.token())
     try:
-        keys = {s["key"]: s["entries"] for s in ws.request("sessions.list", {})["payload"]["sessions"]}
+        return {s["key"]: s["entries"] for s in ws.request("sessions.list", {})["payload"]["sessions"]}
     finally:
         ws.close()
-    fresh = [k for k in keys if k.startswith("agent:main:dashboard:")]
-    assert len(fresh) == 1 and keys[fresh[0]] == 2 and "agent:main:main" in keys  # its own transcript
-    clean(watch, "a new session")
 
 
 @pytest.mark.parametrize("path", list(PAGES))
