@@ -114,6 +114,10 @@ def test_session_id_through_the_gateway_method(gw: tuple[Env, int]) -> None:
     while accepted.get("type") != "res":
         accepted = ws.recv()
     assert accepted["payload"]["sessionKey"] == "agent:main:explicit:viaws"
+    final = ws.recv(timeout=30)  # the run's own answer: nothing of it reaches the model after this test
+    while final.get("type") != "res" or final.get("id") != "a":
+        final = ws.recv(timeout=30)
+    assert final["ok"] and final["payload"]["status"] == "ok", final
     ws.close()
 
 
