@@ -8,7 +8,6 @@ event's identity and marks upstream's transcript index for rebuild, so upstream 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sqlite3
@@ -27,8 +26,9 @@ from openclaw.stores.agentschema import (
     SESSION_ENTRY_SCHEMA_VERSION,
 )
 from openclaw.stores.sqlitefile import SqliteFile
+from openclaw.stores.sqlitefile import immediate as transaction
 
-__all__ = ["agent_db_path", "refuse_newer"]  # re-exported: the light part, in agentfile
+__all__ = ["agent_db_path", "refuse_newer", "transaction"]  # re-exported: the light part, in agentfile
 
 Event = dict[str, Any]
 CHAT_TYPES = frozenset({"direct", "group", "channel"})
@@ -369,16 +369,3 @@ def register(state_dir: Path, agent_id: str, path: Path, version: int) -> None:
     global_db(state_dir).call(write)
 
 
-@contextlib.contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction (the connection is in autocommit mode); inside another, part of it."""
-    if db.in_transaction:
-        yield
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")

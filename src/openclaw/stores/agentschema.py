@@ -9,20 +9,13 @@ here is upstream's pre-23 shape (plain JSON only); in a store upstream made it h
 
 from __future__ import annotations
 
+from openclaw.stores.sqlitefile import SCHEMA_META
+
 AGENT_SCHEMA_VERSION = 23  # upstream 2026.9.6's `PRAGMA user_version` for an agent store
 CREATED_VERSION = 0  # what a store ours creates says: upstream's gateway start (or doctor) migrates it to 23
 SESSION_ENTRY_SCHEMA_VERSION = 4  # the `version` of a transcript's `session` header event
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_meta (
-  meta_key TEXT NOT NULL PRIMARY KEY,
-  role TEXT NOT NULL,
-  schema_version INTEGER NOT NULL,
-  agent_id TEXT,
-  app_version TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-) STRICT;
+SCHEMA = SCHEMA_META + """
 CREATE TABLE IF NOT EXISTS session_nodes (
   session_key TEXT NOT NULL PRIMARY KEY,
   current_session_id TEXT NOT NULL,

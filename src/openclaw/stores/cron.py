@@ -10,15 +10,16 @@ here takes the connection and runs on the store's own thread.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from openclaw.stores import legacy
+from openclaw.stores.sqlitefile import immediate as tx  # one write transaction, as every store writes
+
+__all__ = ["tx"]  # re-exported: cron_runs and the cron store write through it
 
 Job = dict[str, Any]
 
@@ -138,16 +139,6 @@ CREATE INDEX IF NOT EXISTS idx_task_runs_runtime_ended
 """ + legacy.DDL  # the import ledger: written when a legacy jobs.json is imported
 
 
-@contextlib.contextmanager
-def tx(db: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction (the connection is in autocommit mode): all of it, or none of it."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def store_key(state_dir: Path) -> str:

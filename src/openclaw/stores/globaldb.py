@@ -18,26 +18,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from openclaw.stores.sqlitefile import SqliteFile, shared
+from openclaw.stores.sqlitefile import SCHEMA_META, SqliteFile, immediate, shared
+
+__all__ = ["SCHEMA_META", "immediate"]  # re-exported for the modules that write this store
 
 STATE_SCHEMA_VERSION = 18  # upstream 2026.9.6's `PRAGMA user_version` for this file
 CREATED_VERSION = 0  # what a file ours creates says (see the module's docstring)
 
-SCHEMA_META = """
-CREATE TABLE IF NOT EXISTS schema_meta (
-  meta_key TEXT NOT NULL PRIMARY KEY,
-  role TEXT NOT NULL,
-  schema_version INTEGER NOT NULL,
-  agent_id TEXT,
-  app_version TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-) STRICT;
-"""
 
 
 def state_db_path(state_dir: Path) -> Path:
@@ -57,18 +46,6 @@ def prepare(db: sqlite3.Connection, version: int) -> None:
                    " created_at, updated_at) VALUES ('primary', 'global', ?, NULL, NULL, ?, ?)",
                    (CREATED_VERSION, now, now))
         db.execute(f"PRAGMA user_version = {CREATED_VERSION}")
-
-
-@contextmanager
-def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction, taken at once (BEGIN IMMEDIATE), so a concurrent writer waits, not fails halfway."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def global_db(state_dir: Path) -> SqliteFile:

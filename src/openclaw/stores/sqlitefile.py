@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,6 +36,36 @@ def too_new(path: Path, found: int, supported: int) -> StoreTooNewError:
         f"{path} has schema version {found}, newer than this openclaw understands ({supported}); "
         "upgrade openclaw, or run the newer version that wrote it"
     )
+
+
+SCHEMA_META = """
+CREATE TABLE IF NOT EXISTS schema_meta (
+  meta_key TEXT NOT NULL PRIMARY KEY,
+  role TEXT NOT NULL,
+  schema_version INTEGER NOT NULL,
+  agent_id TEXT,
+  app_version TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+"""
+"""Upstream's ownership row table, the same in the global and the agent stores."""
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE), so a concurrent writer (upstream's too) waits
+    rather than fails half way; the connection is in autocommit mode. Inside another, it is part of that one."""
+    if db.in_transaction:
+        yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 Prepare = Callable[[sqlite3.Connection, int], None]

@@ -39,16 +39,16 @@ class Method:
         """The params model, loaded with the first call of any method rather than at start."""
         if self.params is None:
             return None
-        # ~40 classes a gateway needs only once called; named whole: the package would import every method
-        import openclaw.gateway.methods.schemas as schemas
+        # classes a gateway needs only once called, in three modules by family (the core methods, the
+        # feature families, the Control UI's views); imported by name: the package would import every method
+        import importlib
 
-        found: type | None = getattr(schemas, self.params, None)
-        if found is None:  # the models of the feature families (methods/feature_schemas.py)
-            import openclaw.gateway.methods.feature_schemas as feature_schemas
-
-            found = getattr(feature_schemas, self.params)
-        assert found is not None
-        return found
+        for module in ("schemas", "feature_schemas", "ui_schemas"):
+            models = importlib.import_module(f"openclaw.gateway.methods.{module}")
+            found: type | None = getattr(models, self.params, None)
+            if found is not None:
+                return found
+        raise LookupError(f"no params model {self.params!r} in the methods' schema modules")
 
 
 REGISTRY: dict[str, Method] = {}
