@@ -132,8 +132,9 @@ class DeviceStore:
         device = {**kept, **{k: request[k] for k in ("deviceId", "publicKey", "role", "roles", "scopes", "clientId",
                                                       "clientMode", "platform", "displayName", "remoteIp")
                                if request.get(k) is not None}}
-        device.update(approvedScopes=list(request.get("scopes") or []), approvedAtMs=_now(),
-                      createdAtMs=before.get("createdAtMs", _now()))
+        now = _now()  # one reading: a first pairing is created and approved at the same instant
+        device.update(approvedScopes=list(request.get("scopes") or []), approvedAtMs=now,
+                      createdAtMs=before.get("createdAtMs", now))
         self.paired[request["deviceId"]] = device
         return device
 
