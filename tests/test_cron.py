@@ -214,17 +214,11 @@ def test_jobs_and_runs_upstream_stored_are_listed_kept_and_joined(env: Env, base
     """A state dir upstream's CLI and gateway wrote (the fixture): ours lists its jobs with their
     stored fields, its run, and a job and run of ours beside them; upstream's built-in jobs and the
     job with a `command` payload are not run and their rows are not rewritten."""
-    from test_cron_store import db_file, table, upstream_store
+    from test_cron_store import hold_fixed_times, table, upstream_store
 
     env.provision(None, base)
     data = upstream_store(env.state_dir())
-    with sqlite3.connect(db_file(env.state_dir())) as db:  # the fixture's jobs fall due at fixed times of
-        for job_id, state in db.execute("SELECT job_id, state_json FROM cron_jobs").fetchall():  # day
-            due = json.loads(state)  # (08:00 Berlin, an `at` hour): held a day off, whenever this runs
-            if due.get("nextRunAtMs") is not None:
-                due["nextRunAtMs"] = max(due["nextRunAtMs"], int(time.time() * 1000) + 86_400_000)
-                db.execute("UPDATE cron_jobs SET state_json = ? WHERE job_id = ?",
-                           (json.dumps(due, separators=(",", ":")), job_id))
+    hold_fixed_times(env.state_dir())
     before = {r[1]: r for r in table(env.state_dir(), "cron_jobs")}
     gw = env.gateway().start()
     gateways.append(gw)

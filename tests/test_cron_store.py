@@ -9,6 +9,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,18 @@ def upstream_store(state: Path) -> dict[str, Any]:
                 db.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                            list(row.values()))
     return data
+
+
+def hold_fixed_times(state: Path) -> None:
+    """The fixture's jobs fall due at fixed times of day (08:00 Berlin, an `at` hour): hold each stored
+    next run a day off, so what a scheduler runs at start does not depend on when the test runs."""
+    with sqlite3.connect(db_file(state)) as db:
+        for job_id, stored in db.execute("SELECT job_id, state_json FROM cron_jobs").fetchall():
+            due = json.loads(stored)
+            if due.get("nextRunAtMs") is not None:
+                due["nextRunAtMs"] = max(due["nextRunAtMs"], int(time.time() * 1000) + 86_400_000)
+                db.execute("UPDATE cron_jobs SET state_json = ? WHERE job_id = ?",
+                           (json.dumps(due, separators=(",", ":")), job_id))
 
 
 def table(state: Path, name: str) -> list[tuple[Any, ...]]:
@@ -284,6 +297,7 @@ def test_a_crash_mid_import_leaves_the_file_in_place(tmp_path: Path, monkeypatch
 
 def test_upstreams_builtin_rows_survive_our_writes(tmp_path: Path) -> None:
     upstream_store(tmp_path)
+    hold_fixed_times(tmp_path)
     before = {r[1]: r for r in table(tmp_path, "cron_jobs")}
     store = CronStore(tmp_path)
 

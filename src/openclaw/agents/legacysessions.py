@@ -20,6 +20,7 @@ from openclaw.agents import transcript
 from openclaw.agents.transcript import Tokens
 from openclaw.models.types import Message, ToolCall
 from openclaw.stores import agentdb, migrations
+from openclaw.stores.legacy import archive_name
 
 LEGACY_NAME = "sessions.sqlite"
 MIGRATION_KIND = "openclaw-python-sessions-sqlite"
@@ -40,21 +41,13 @@ def import_once(db: sqlite3.Connection, legacy: Path) -> None:
                 _copy(old, db, legacy.parent.parent.name, "usage_log" in tables)
     finally:
         old.close()
-    target = _archive_name(legacy)
+    target = archive_name(legacy)
     legacy.rename(target)
     for suffix in ("-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             Path(f"{legacy}{suffix}").unlink()
     migrations.record(legacy.parents[3], MIGRATION_KIND, legacy, "session_nodes", digest, size, count,
                       {"archivedTo": str(target), "sessions": count})
-
-
-def _archive_name(path: Path) -> Path:
-    target, n = path.with_name(path.name + ".migrated"), 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{path.name}.migrated.{n}")
-    return target
 
 
 def _copy(old: sqlite3.Connection, db: sqlite3.Connection, agent_id: str, has_usage: bool) -> None:

@@ -25,6 +25,7 @@ from openclaw.stores import cron_runs as runlog
 from openclaw.stores.cron import Job
 from openclaw.stores.cron_runs import Finished, RunQuery
 from openclaw.stores.globaldb import global_db, state_db_path
+from openclaw.stores.legacy import archive as set_aside
 from openclaw.stores.sqlitefile import BUSY_TIMEOUT_S, SqliteFile
 
 T = TypeVar("T")
@@ -166,15 +167,7 @@ def db_path(db: sqlite3.Connection) -> str:
 
 def archive(path: Path) -> Path | None:
     """Rename `path` to `<path>.migrated` (`.migrated.2`, ... when taken, as upstream's doctor does)."""
-    if not path.exists():
-        return None
-    target = path.with_name(path.name + ".migrated")
-    n = 2
-    while target.exists():
-        target = path.with_name(f"{path.name}.migrated.{n}")
-        n += 1
-    path.rename(target)
-    return target
+    return set_aside(path) if path.exists() else None
 
 
 def legacy_job(job: Job) -> Job:
