@@ -23,3 +23,4 @@ class Plan:
     runtime: prompt.Runtime
     env: Mapping[str, str]
     max_tokens: int = 4096
+    sections: tuple[tuple[str, str], ...] = ()  # (heading, text) added to the system prompt: skills, memory

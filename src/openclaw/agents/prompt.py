@@ -89,7 +89,10 @@ def read_files(workspace: Path, per_file: int = PER_FILE, total: int = TOTAL) ->
     return out
 
 
-def build(files: list[tuple[str, str]], runtime: Runtime, tool_names: list[str]) -> str:
+def build(files: list[tuple[str, str]], runtime: Runtime, tool_names: list[str],
+          sections: tuple[tuple[str, str], ...] = ()) -> str:
+    """The system prompt: the core, the tools, the workspace files, the features' `sections`
+    (heading, text), then the runtime facts."""
     now = time.localtime()
     zone = time.strftime("%Z", now) or "UTC"
     parts = [CORE]
@@ -97,6 +100,8 @@ def build(files: list[tuple[str, str]], runtime: Runtime, tool_names: list[str])
         parts.append("Tools available: " + ", ".join(tool_names) + ".")
     for name, text in files:
         parts.append(f"## {name}\n\n{text}")
+    for heading, text in sections:
+        parts.append(f"## {heading}\n\n{text}")
     where = f" via {runtime.channel}" if runtime.channel else ""
     parts.append(f"## Runtime\n\nDate and time: {time.strftime('%Y-%m-%d %H:%M', now)} ({zone}). "
                  f"Host: {socket.gethostname()}. Gateway profile: {runtime.profile}. Agent: {runtime.agent_id}. "

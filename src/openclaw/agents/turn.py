@@ -29,7 +29,7 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
                                     once=turn.resumed, session_id=run.session_id)
     run.session_id = session.session_id
     files = await prompt.workspace_files(plan.workspace)
-    system = prompt.build(files, plan.runtime, [t.name for t in plan.tools])
+    system = prompt.build(files, plan.runtime, [t.name for t in plan.tools], plan.sections)
     if turn.extra_system:
         system += "\n\n## Instructions from the caller\n" + turn.extra_system
     history = await store.history(session)
