@@ -1,0 +1,70 @@
+"""MCP servers' tools as agent tools.
+
+Each tool of a connected server is offered under its upstream name (`server__tool`) with the
+server's own description and input schema. A call goes to the server within the entry's
+`requestTimeoutMs`; text content comes back as it is, other content is summarised in a line (an
+image's type and size, a resource's URI), and a result the server flags `isError` is a tool error.
+MCP tools act outside the gateway on the owner's behalf, so they are `act` tools (owners and
+allow-listed senders only) in the `bundle-mcp` group that `tools.deny` / `tools.allow` can name.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from openclaw.agents.tools import Tool, ToolContext, ToolError
+from openclaw.models.types import ToolSpec
+
+if TYPE_CHECKING:
+    from openclaw.mcp.manager import CatalogTool, McpManager
+
+GROUP = "bundle-mcp"
+
+
+def _summary(item: dict[str, Any]) -> str:
+    kind = str(item.get("type") or "unknown")
+    if kind == "text":
+        return str(item.get("text") or "")
+    if kind in ("image", "audio"):
+        size = len(str(item.get("data") or "")) * 3 // 4
+        return f"[{kind}: {item.get('mimeType') or 'unknown type'}, {size} bytes]"
+    if kind == "resource":
+        resource = item.get("resource") if isinstance(item.get("resource"), dict) else {}
+        assert isinstance(resource, dict)
+        if isinstance(resource.get("text"), str):
+            return str(resource["text"])
+        return f"[resource {resource.get('uri') or ''}: {resource.get('mimeType') or 'binary'}]"
+    if kind == "resource_link":
+        return f"[resource link: {item.get('name') or ''} {item.get('uri') or ''}]".replace("  ", " ")
+    return f"[{kind} content]"
+
+
+def render(result: dict[str, Any]) -> str:
+    """A `tools/call` result as the text the model reads."""
+    content = result.get("content")
+    parts = [_summary(item) for item in content if isinstance(item, dict)] if isinstance(content, list) else []
+    if not any(parts) and "structuredContent" in result:
+        parts = [json.dumps(result["structuredContent"], ensure_ascii=False)]
+    return "\n".join(p for p in parts if p) or "(the tool returned no content)"
+
+
+def _tool(manager: McpManager, entry: CatalogTool) -> Tool:
+    from openclaw.mcp.session import McpError
+
+    async def run(args: dict[str, Any], _ctx: ToolContext) -> str:
+        try:
+            result = await manager.call(entry.server, entry.tool, args)
+        except McpError as exc:
+            raise ToolError(f"{entry.name}: {exc}") from None
+        text = render(result)
+        if result.get("isError") is True:
+            raise ToolError(text)
+        return text
+
+    return Tool(ToolSpec(entry.name, entry.description, entry.schema), run, kind="act", group=GROUP)
+
+
+def mcp_tools(manager: McpManager) -> list[Tool]:
+    """The tools of the servers connected now (a turn's `ready()` connects the others first)."""
+    return [_tool(manager, entry) for entry in manager.catalog()]
