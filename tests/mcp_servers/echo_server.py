@@ -40,7 +40,8 @@ def picture() -> list[object]:
     from mcp.types import ImageContent, TextContent
 
     data = base64.b64encode(b"\x89PNG" + b"0" * 96).decode()
-    return [TextContent(type="text", text="a tiny picture"), ImageContent(type="image", data=data, mimeType="image/png")]
+    return [TextContent(type="text", text="a tiny picture"),
+            ImageContent(type="image", data=data, mimeType="image/png")]
 
 
 @server.tool(description="Add a tool named extra and tell the client the tool list changed.")

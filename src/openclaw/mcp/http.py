@@ -201,8 +201,7 @@ class LegacySse:
     async def close(self) -> None:
         if self._reader is not None:
             self._reader.cancel()
-            with contextlib.suppress(BaseException):
-                await self._reader
+            await asyncio.gather(self._reader, return_exceptions=True)
         http, self._http = self._http, None
         if http is not None:
             await http.close()

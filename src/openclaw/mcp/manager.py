@@ -11,10 +11,9 @@ connected. A `notifications/tools/list_changed` refreshes that server's catalog.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fnmatch
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -115,7 +114,10 @@ class McpManager:
 
     def _retire(self, runtime: ServerRuntime, why: str) -> None:
         logfile.info(f"mcp server {runtime.config.name} stopped: {why}", subsystem="mcp")
-        task = asyncio.ensure_future(self._stop(runtime))
+        self._background(self._stop(runtime))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)
 
@@ -123,8 +125,7 @@ class McpManager:
         for task in (runtime.connecting, runtime.refreshing):
             if task is not None and not task.done():
                 task.cancel()
-                with contextlib.suppress(BaseException):
-                    await asyncio.gather(task, return_exceptions=True)
+                await asyncio.gather(task, return_exceptions=True)
         session, runtime.session = runtime.session, None
         runtime.state = "idle"
         if session is not None:
@@ -194,7 +195,7 @@ class McpManager:
         runtime.paused_until = time.monotonic() + pause
         if runtime.session is not None:
             session, runtime.session = runtime.session, None
-            self._retire(ServerRuntime(runtime.config, "ready", session), "connection lost")
+            self._background(session.close())  # what is left of it: a stdio server's process group
         logfile.warn(f"mcp server {runtime.config.name} is unavailable: {why}; trying again in {pause:g}s",
                      subsystem="mcp")
 

@@ -12,6 +12,7 @@ still waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -177,10 +178,8 @@ class McpSession:
 
     def _spawn(self, work: Awaitable[Any]) -> None:
         async def guarded() -> None:
-            try:
+            with contextlib.suppress(Exception):  # a lost answer to the server is the server's to notice
                 await work
-            except Exception:  # noqa: BLE001 - a lost answer to the server is the server's to notice
-                pass
 
         task = asyncio.ensure_future(guarded())
         self._tasks.add(task)

@@ -38,7 +38,8 @@ async def _lines(content: aiohttp.StreamReader, limit: int) -> AsyncIterator[byt
 
 async def events(content: aiohttp.StreamReader, limit: int = MAX_EVENT_BYTES) -> AsyncIterator[Event]:
     """Each complete event (`event:` defaults to "message"; `data:` lines joined by newlines)."""
-    name, data, size = "", [], 0
+    name, size = "", 0
+    data: list[str] = []
     async for raw in _lines(content, limit):
         line = raw.decode("utf-8", errors="replace")
         if not line:

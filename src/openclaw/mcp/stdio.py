@@ -112,10 +112,8 @@ class StdioProcess:
             with contextlib.suppress(Exception):
                 proc.stdin.close()
         _killpg(proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
-        except TimeoutError:
-            pass
         _killpg(proc.pid, signal.SIGKILL)  # the server's own children, whatever the leader did
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), STOP_GRACE_S)

@@ -259,7 +259,6 @@ class GatewayServices:
     def http_api(self) -> HttpApiState:
         if self._http_api is None:
             from openclaw.gateway.httpapi.state import HttpApiState
-    from openclaw.mcp.manager import McpManager
 
             self._http_api = HttpApiState(self.state.settings.limits.http_body_budget_bytes)
         return self._http_api
