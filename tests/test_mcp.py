@@ -1,0 +1,254 @@
+"""The MCP client: servers over stdio, streamable HTTP and SSE (small MCPServer test servers)
+whose tools the stand-in model calls through a real gateway; filters, names, timeouts, hot reload,
+process groups, and `openclaw mcp`."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from helpers import PY, Env, Gateway, wait_for
+from model_standin import ModelStandin, Reply
+
+from openclaw.agents.tools import Tool, select
+from openclaw.config.validate import validate_config
+from openclaw.config.view import Config
+from openclaw.mcp.config import read_server
+from openclaw.mcp.naming import server_names, tool_name
+from openclaw.models.types import ToolSpec
+
+SERVER = str(Path(__file__).parent / "mcp_servers" / "echo_server.py")
+
+
+# -- in-process: names, policy, config ----------------------------------------------------------------
+def test_tool_names_follow_upstream_rules() -> None:
+    prefixes = server_names(["docs", "Docs", "my server!", "", "9lives", "x" * 40])
+    assert prefixes == {"docs": "docs", "Docs": "Docs-2", "my server!": "my-server-", "": "mcp",
+                        "9lives": "mcp-9lives", "x" * 40: "x" * 30}
+    taken: set[str] = set()
+    assert tool_name("docs", "search", taken) == "docs__search"
+    assert tool_name("docs", "Search", taken) == "docs__Search-2"  # collisions ignore case
+    assert tool_name("docs", "read.file", taken) == "docs__read-file"
+    assert tool_name("docs", "_private", taken) == "docs__tool-_private"
+    long = tool_name("x" * 30, "y" * 80, taken)
+    assert len(long) == 64 and long.startswith("x" * 30 + "__y")
+
+
+def test_policy_drops_mcp_tools_by_group_and_glob() -> None:
+    async def run(_args: dict[str, Any], _ctx: Any) -> str:
+        return ""
+
+    def tool(name: str, group: str = "") -> Tool:
+        return Tool(ToolSpec(name, "", {"type": "object"}), run, kind="act" if group else "read", group=group)
+
+    tools = [tool("read"), tool("docs__search", "bundle-mcp"), tool("web__fetch", "bundle-mcp")]
+
+    def kept(policy: dict[str, Any]) -> list[str]:
+        return [t.name for t in select(tools, Config({"tools": policy}), "main", operator=True)]
+
+    assert kept({}) == ["read", "docs__search", "web__fetch"]
+    assert kept({"deny": ["bundle-mcp"]}) == ["read"]
+    assert kept({"deny": ["docs__*"]}) == ["read", "web__fetch"]
+    assert kept({"allow": ["read", "web__*"]}) == ["read", "web__fetch"]
+    assert [t.name for t in select(tools, Config({}), "main", operator=False)] == ["read"]  # `act`: owners only
+
+
+def test_config_reads_upstream_spellings_and_refuses_loader_keys() -> None:
+    entry = read_server("w", {"url": "https://x.example/mcp", "type": "http", "connectionTimeoutMs": 5000})
+    assert (entry.transport, entry.connect_timeout_s, entry.request_timeout_s) == ("streamable-http", 5.0, 60.0)
+    assert read_server("s", {"url": "http://x/sse"}).transport == "sse"  # no transport: legacy SSE
+    stdio = read_server("c", {"command": "uvx", "workingDirectory": "/srv", "env": {"N": 1, "B": True}})
+    assert (stdio.transport, stdio.cwd, stdio.env) == ("stdio", "/srv", (("N", "1"), ("B", "true")))
+    _, issues = validate_config({"mcp": {"servers": {"c": {"command": "node", "env": {"NODE_OPTIONS": "-r x"}}}}})
+    assert [i.path for i in issues] == ["mcp.servers.c"] and "NODE_OPTIONS" in issues[0].message
+    _, issues = validate_config({"mcp": {"servers": {"c": {"url": "ws://x"}}}})
+    assert "not an http:// or https:// URL" in issues[0].message
+    _, issues = validate_config({"mcp": {"servers": {"ok": {"url": "http://x", "type": "http", "oauth": {}}}}})
+    assert issues == []
+
+
+# -- through a gateway ----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stdio_entry(tag: str, **extra: Any) -> dict[str, Any]:
+    return {"command": PY, "args": [SERVER, "stdio", tag], **extra}
+
+
+def server_processes(tag: str) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        if tag in (proc.info["cmdline"] or []) and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
+
+
+def gateway_with(env: Env, port: int, gateways: list[Gateway], model: ModelStandin,
+                 servers: dict[str, Any], **settings: Any) -> Gateway:
+    env.provision(None, port)
+    env.use_model(model.openai_url)
+    env.set_config(("mcp.servers", json.dumps(servers)), *((k, json.dumps(v)) for k, v in settings.items()))
+    gw = env.gateway().start()
+    gateways.append(gw)
+    return gw.wait_healthy(port)
+
+
+def turn(env: Env, model: ModelStandin, *replies: Reply, text: str = "go") -> list[dict[str, Any]]:
+    """One agent turn through the gateway; the model's requests during it."""
+    seen = len(model.requests())
+    model.script(*replies)
+    env.cli("agent", "-m", text, "--timeout", "60", check=True)
+    return [r.body for r in model.requests()[seen:]]
+
+
+def offered(body: dict[str, Any]) -> list[str]:
+    """The MCP tools offered to the model (named `server__tool`)."""
+    return sorted(t["function"]["name"] for t in body.get("tools") or [] if "__" in t["function"]["name"])
+
+
+def tool_results(body: dict[str, Any]) -> list[str]:
+    return [m["content"] for m in body["messages"] if m["role"] == "tool"]
+
+
+@pytest.fixture
+def tag() -> str:
+    return f"mcp-test-{random.randrange(10**9)}"
+
+
+def test_a_stdio_server_tool_is_called_by_the_model_and_its_group_ends_with_the_gateway(
+        env: Env, base: int, gateways: list[Gateway], model: ModelStandin, tag: str) -> None:
+    gw = gateway_with(env, base, gateways, model, {
+        "echo": stdio_entry(tag, toolFilter={"exclude": ["broken", "gr*"]}),
+        "dead": {"command": "/bin/false"},  # fails at once: reported, never holds up the others
+    })
+    requests = turn(env, model, Reply(tool_calls=[("echo__echo", {"text": "hi"}), ("echo__picture", {})]),
+                    Reply(text="done"))
+    assert offered(requests[0]) == ["echo__add", "echo__clock", "echo__echo", "echo__picture", "echo__slow"]
+    assert "read" in [t["function"]["name"] for t in requests[0]["tools"]]  # the other tools are there too
+    echoed, picture = tool_results(requests[-1])[-2:]
+    assert echoed == "echo: hi"
+    assert picture.startswith("a tiny picture\n[image: image/png, ") and picture.endswith(" bytes]")
+    assert "mcp server dead is unavailable" in gw.output()
+    procs = server_processes(tag)
+    assert procs, "the server runs while the gateway does"
+    groups = {p.pid: os_pgid(p.pid) for p in procs}
+    assert gw.proc is not None and os_pgid(gw.proc.pid) not in groups.values()  # its own process group
+    gw.stop()
+    wait_for(lambda: not server_processes(tag), 10, what="the server's processes to be gone")
+
+
+def os_pgid(pid: int) -> int:
+    import os
+
+    return os.getpgid(pid)
+
+
+def test_a_killed_gateway_leaves_no_server_behind(env: Env, base: int, gateways: list[Gateway],
+                                                  model: ModelStandin, tag: str) -> None:
+    gw = gateway_with(env, base, gateways, model, {"echo": stdio_entry(tag)})
+    turn(env, model, Reply(text="connected"))
+    assert server_processes(tag)
+    gw.signal(signal.SIGKILL)
+    gw.wait_exit()
+    wait_for(lambda: not server_processes(tag), 10, what="the orphaned server to die with the gateway")
+
+
+@pytest.fixture
+def http_servers() -> Iterator[tuple[int, int]]:
+    """The test server over streamable HTTP and over SSE, on loopback ports."""
+    ports = free_port(), free_port()
+    procs = [subprocess.Popen([PY, SERVER, mode, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for mode, port in zip(("http", "sse"), ports, strict=True)]
+
+    def up(port: int) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return True
+        except OSError:
+            return False
+
+    try:
+        for port in ports:
+            wait_for(lambda p=port: up(p), 20, what=f"the MCP test server on {port}")  # type: ignore[misc]
+        yield ports
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+
+
+def test_servers_over_streamable_http_and_sse(env: Env, base: int, gateways: list[Gateway], model: ModelStandin,
+                                               http_servers: tuple[int, int]) -> None:
+    web, old = http_servers
+    gateway_with(env, base, gateways, model, {
+        "web": {"url": f"http://127.0.0.1:{web}/mcp", "transport": "streamable-http", "headers": {"X-Test": "1"},
+                "toolFilter": {"include": ["echo", "ad?"]}},
+        "old": {"url": f"http://127.0.0.1:{old}/sse", "toolFilter": {"include": ["echo"]}},
+    })
+    requests = turn(env, model, Reply(tool_calls=[("web__echo", {"text": "over http"}), ("old__echo", {"text": "sse"}),
+                                                  ("web__add", {"a": 2, "b": 3})]), Reply(text="done"))
+    assert offered(requests[0]) == ["old__echo", "web__add", "web__echo"]
+    assert tool_results(requests[-1])[-3:] == ["echo: over http", "echo: sse", "5.0"]
+
+
+def test_timeouts_errors_reload_and_list_changes(env: Env, base: int, gateways: list[Gateway], model: ModelStandin,
+                                                 tag: str) -> None:
+    gw = gateway_with(env, base, gateways, model, {"echo": stdio_entry(tag, requestTimeoutMs=1000)})
+    requests = turn(env, model, Reply(tool_calls=[("echo__slow", {"seconds": 30}), ("echo__broken", {})]),
+                    Reply(text="done"))
+    slow, broken = tool_results(requests[-1])[-2:]
+    assert slow == "error: echo__slow: tools/call got no answer within 1s (requestTimeoutMs)"
+    assert broken.startswith("error: ") and "broken" in broken
+    # the server says its list changed: the next turn offers the new tool
+    turn(env, model, Reply(tool_calls=[("echo__grow", {})]), Reply(text="grown"))
+    wait_for(lambda: "tool list changed" in gw.output(), 10, what="the catalog refreshed")
+    assert "echo__extra" in offered(turn(env, model, Reply(text="ok"))[0])
+    # a changed entry replaces the server; unchanged settings elsewhere keep it
+    before = server_processes(tag)
+    env.cli("mcp", "set", "echo", json.dumps(stdio_entry(tag, toolFilter={"include": ["echo"]})), check=True)
+    wait_for(lambda: "mcp server echo stopped: its config changed" in gw.output(), 10, what="the reload")
+    assert offered(turn(env, model, Reply(text="ok"))[0]) == ["echo__echo"]
+    assert before and not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in before)
+    env.cli("config", "set", "tools.deny", '["bundle-mcp"]', check=True)
+    wait_for(lambda: "tools.deny" in gw.output(), 10, what="the deny list applied")
+    assert offered(turn(env, model, Reply(text="ok"))[0]) == []
+    # removed: its processes stop without waiting for a turn
+    env.cli("mcp", "unset", "echo", check=True)
+    wait_for(lambda: not server_processes(tag), 10, what="the removed server to stop")
+
+
+def test_mcp_list_show_and_doctor_probe(env: Env, tag: str) -> None:
+    env.setup()
+    env.cli("mcp", "set", "echo", json.dumps(stdio_entry(tag, toolFilter={"exclude": ["broken"]})), check=True)
+    away = f"http://127.0.0.1:{free_port()}/mcp"  # nothing listens there
+    env.cli("mcp", "set", "away", json.dumps({"url": away, "type": "http", "headers": {"Authorization": "Bearer abc"}}),
+            check=True)
+    listing = env.cli("mcp", "list", check=True).stdout
+    assert listing.splitlines()[1:] == [f"- away: streamable-http {away}", f"- echo: stdio {PY} {SERVER} stdio {tag}"]
+    assert list(env.cli_json("mcp", "list")) == ["away", "echo"]
+    assert "Bearer abc" not in env.cli("mcp", "show", "away", check=True).stdout
+    assert env.cli("mcp", "show", "nope").returncode == 1
+    probe = env.cli("mcp", "doctor", "--probe")
+    assert probe.returncode == 1, probe.stdout
+    lines = probe.stdout.splitlines()
+    assert "- echo: ok" in lines
+    assert any(line.startswith("  - probe: 6 of 7 tools (connect ") and line.endswith(
+        "echo__add, echo__clock, echo__echo, echo__grow, echo__picture, echo__slow") for line in lines)
+    assert "  - warning: headers.Authorization holds a literal secret; prefer a ${VAR} reference to the environment" \
+        in lines
+    [failed] = [line for line in lines if line.startswith("  ! error: probe failed:")]
+    assert "cannot reach http://127.0.0.1:" in failed
+    report = env.cli_json("mcp", "doctor", "echo", "--probe")
+    assert report["ok"] is True and report["servers"][0]["probe"]["listed"] == 7
+    assert env.cli("mcp", "set", "bad", json.dumps({"command": "x", "env": {"LD_PRELOAD": "/x.so"}})).returncode == 78
