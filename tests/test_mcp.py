@@ -131,6 +131,7 @@ def test_a_stdio_server_tool_is_called_by_the_model_and_its_group_ends_with_the_
     gw = gateway_with(env, base, gateways, model, {
         "echo": stdio_entry(tag, toolFilter={"exclude": ["broken", "gr*"]}),
         "dead": {"command": "/bin/false"},  # fails at once: reported, never holds up the others
+        "mute": {"command": "sh", "args": ["-c", "sleep 300", f"{tag}-mute"], "connectionTimeoutMs": 1000},  # silent
     })
     requests = turn(env, model, Reply(tool_calls=[("echo__echo", {"text": "hi"}), ("echo__picture", {})]),
                     Reply(text="done"))
@@ -139,7 +140,10 @@ def test_a_stdio_server_tool_is_called_by_the_model_and_its_group_ends_with_the_
     echoed, picture = tool_results(requests[-1])[-2:]
     assert echoed == "echo: hi"
     assert picture.startswith("a tiny picture\n[image: image/png, ") and picture.endswith(" bytes]")
-    assert "mcp server dead is unavailable" in gw.output()
+    assert "mcp server dead is unavailable: the connection closed: the server's output ended (exit code 1)" \
+        in gw.output()
+    assert "mcp server mute is unavailable: no answer within 1s (connectionTimeoutMs)" in gw.output()
+    wait_for(lambda: not server_processes(f"{tag}-mute"), 10, what="the mute server to be stopped")
     procs = server_processes(tag)
     assert procs, "the server runs while the gateway does"
     groups = {p.pid: os_pgid(p.pid) for p in procs}
@@ -252,3 +256,42 @@ def test_mcp_list_show_and_doctor_probe(env: Env, tag: str) -> None:
     report = env.cli_json("mcp", "doctor", "echo", "--probe")
     assert report["ok"] is True and report["servers"][0]["probe"]["listed"] == 7
     assert env.cli("mcp", "set", "bad", json.dumps({"command": "x", "env": {"LD_PRELOAD": "/x.so"}})).returncode == 78
+
+
+HOSTILE = r'''
+import json, sys
+for line in sys.stdin:
+    msg = json.loads(line)
+    if msg.get("method") == "initialize":
+        print("not json at all", flush=True)
+        print(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": {"protocolVersion": "2025-06-18",
+              "capabilities": {}, "serverInfo": {"name": "hostile"}}}), flush=True)
+    elif msg.get("method") == "tools/call":
+        sys.stdout.write('{"jsonrpc": "2.0", "id": %d, "result": "%s"}\n' % (msg["id"], "x" * (9 << 20)))
+        sys.stdout.flush()
+'''
+
+
+def test_a_server_that_floods_its_output_is_cut_off() -> None:
+    import asyncio
+    import os
+
+    from openclaw.mcp.session import McpError, McpSession
+    from openclaw.mcp.stdio import StdioProcess
+
+    noise: list[str] = []
+
+    async def go() -> str:
+        session = McpSession(StdioProcess([PY, "-c", HOSTILE], ".", dict(os.environ), noise.append), "hostile")
+        await session.open(20)
+        assert session.protocol_version == "2025-06-18" and session.server_info == {"name": "hostile"}
+        try:
+            await session.call_tool("flood", {}, 20)
+        except McpError as exc:
+            return str(exc)
+        finally:
+            await session.close()
+        return "answered"
+
+    assert asyncio.run(go()) == "the connection closed: the server wrote a line longer than 8388608 bytes"
+    assert noise == ["(not JSON on stdout) not json at all"]

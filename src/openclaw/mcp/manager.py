@@ -175,11 +175,13 @@ class McpManager:
             if session is not None:
                 await asyncio.shield(session.close())
             raise
-        except (McpError, TimeoutError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the server is paused, never stuck
             if session is not None:
                 await session.close()
-            why = f"no answer within {server.connect_timeout_s:g}s (connectionTimeoutMs)" \
-                if isinstance(exc, TimeoutError) else str(exc)
+            if isinstance(exc, TimeoutError):
+                why = f"no answer within {server.connect_timeout_s:g}s (connectionTimeoutMs)"
+            else:
+                why = str(exc) if isinstance(exc, McpError | OSError) else f"{type(exc).__name__}: {exc}"
             self._failed(runtime, why)
             return
         runtime.session, runtime.state, runtime.error, runtime.failures = session, "ready", "", 0
