@@ -208,7 +208,8 @@ def test_servers_over_streamable_http_and_sse(env: Env, base: int, gateways: lis
 
 def test_timeouts_errors_reload_and_list_changes(env: Env, base: int, gateways: list[Gateway], model: ModelStandin,
                                                  tag: str) -> None:
-    gw = gateway_with(env, base, gateways, model, {"echo": stdio_entry(tag, requestTimeoutMs=1000)})
+    gw = gateway_with(env, base, gateways, model, {"echo": stdio_entry(tag, requestTimeoutMs=1000),
+                                                   "keep": stdio_entry(f"{tag}-keep", toolFilter={"include": ["add"]})})
     requests = turn(env, model, Reply(tool_calls=[("echo__slow", {"seconds": 30}), ("echo__broken", {})]),
                     Reply(text="done"))
     slow, broken = tool_results(requests[-1])[-2:]
@@ -218,18 +219,20 @@ def test_timeouts_errors_reload_and_list_changes(env: Env, base: int, gateways: 
     turn(env, model, Reply(tool_calls=[("echo__grow", {})]), Reply(text="grown"))
     wait_for(lambda: "tool list changed" in gw.output(), 10, what="the catalog refreshed")
     assert "echo__extra" in offered(turn(env, model, Reply(text="ok"))[0])
-    # a changed entry replaces the server; unchanged settings elsewhere keep it
-    before = server_processes(tag)
+    # a changed entry replaces its server; the unchanged one stays as it is
+    before, kept = server_processes(tag), server_processes(f"{tag}-keep")
     env.cli("mcp", "set", "echo", json.dumps(stdio_entry(tag, toolFilter={"include": ["echo"]})), check=True)
     wait_for(lambda: "mcp server echo stopped: its config changed" in gw.output(), 10, what="the reload")
-    assert offered(turn(env, model, Reply(text="ok"))[0]) == ["echo__echo"]
+    assert offered(turn(env, model, Reply(text="ok"))[0]) == ["echo__echo", "keep__add"]
     assert before and not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in before)
+    assert kept and server_processes(f"{tag}-keep") == kept
     env.cli("config", "set", "tools.deny", '["bundle-mcp"]', check=True)
     wait_for(lambda: "tools.deny" in gw.output(), 10, what="the deny list applied")
     assert offered(turn(env, model, Reply(text="ok"))[0]) == []
     # removed: its processes stop without waiting for a turn
     env.cli("mcp", "unset", "echo", check=True)
     wait_for(lambda: not server_processes(tag), 10, what="the removed server to stop")
+    assert server_processes(f"{tag}-keep") == kept
 
 
 def test_mcp_list_show_and_doctor_probe(env: Env, tag: str) -> None:
