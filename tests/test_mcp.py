@@ -298,3 +298,14 @@ def test_a_server_that_floods_its_output_is_cut_off() -> None:
 
     assert asyncio.run(go()) == "the connection closed: the server wrote a line longer than 8388608 bytes"
     assert noise == ["(not JSON on stdout) not json at all"]
+
+
+def test_agent_local_gets_the_servers_and_stops_them(env: Env, base: int, model: ModelStandin, tag: str) -> None:
+    env.provision(None, base)
+    env.use_model(model.openai_url)
+    env.set_config(("mcp.servers", json.dumps({"echo": stdio_entry(tag)})))
+    seen = len(model.requests())
+    model.script(Reply(tool_calls=[("echo__echo", {"text": "local"})]), Reply(text="done"))
+    assert env.cli("agent", "--local", "-m", "go", check=True).stdout.strip() == "done"
+    assert tool_results(model.requests()[seen:][-1].body)[-1] == "echo: local"
+    assert not server_processes(tag)  # stopped with the run

@@ -100,7 +100,7 @@ class StreamableHttp:
                             return
             except StreamTooLarge as exc:
                 raise McpError(str(exc)) from None
-            return
+            raise McpError("the server's answer stream ended without the answer")
         body = await resp.content.read(MAX_EVENT_BYTES + 1)
         if len(body) > MAX_EVENT_BYTES:
             raise McpError(f"an answer passed {MAX_EVENT_BYTES} bytes")

@@ -23,6 +23,7 @@ PROTOCOL_VERSION = "2025-11-25"  # offered; the server may answer with any versi
 KNOWN_VERSIONS = frozenset({"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"})
 MAX_PAGES = 50  # tools/list pages followed
 MAX_TOOLS = 1000  # tools kept from one server
+SEND_TIMEOUT_S = 10.0  # a notification or an answer to the server
 Deliver = Callable[[Any], None]
 Closed = Callable[[str], None]
 
@@ -122,7 +123,15 @@ class McpSession:
         message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
         if params is not None:
             message["params"] = params
-        await self.transport.send(message)
+        await self._send(message)
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        """A message that expects no answer, within SEND_TIMEOUT_S (a server that stops reading)."""
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT_S):
+                await self.transport.send(message)
+        except TimeoutError:
+            raise McpError(f"the server took no message for {SEND_TIMEOUT_S:g}s") from None
 
     # -- what the server offers ------------------------------------------------------------------
     async def list_tools(self, timeout: float) -> list[dict[str, Any]]:
@@ -167,7 +176,7 @@ class McpSession:
             reply["result"] = {}
         else:
             reply["error"] = {"code": -32601, "message": f"this client does not offer {method}"}
-        await self.transport.send(reply)
+        await self._send(reply)
 
     def _closed(self, reason: str) -> None:
         if self.closed_reason is None:
