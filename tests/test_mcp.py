@@ -135,7 +135,8 @@ def test_a_stdio_server_tool_is_called_by_the_model_and_its_group_ends_with_the_
     })
     requests = turn(env, model, Reply(tool_calls=[("echo__echo", {"text": "hi"}), ("echo__picture", {})]),
                     Reply(text="done"))
-    assert offered(requests[0]) == ["echo__add", "echo__clock", "echo__echo", "echo__picture", "echo__slow"]
+    assert offered(requests[0]) == ["echo__add", "echo__clock", "echo__echo", "echo__look", "echo__picture",
+                                    "echo__slow"]
     assert "read" in [t["function"]["name"] for t in requests[0]["tools"]]  # the other tools are there too
     echoed, picture = tool_results(requests[-1])[-2:]
     assert echoed == "echo: hi"
@@ -156,6 +157,28 @@ def os_pgid(pid: int) -> int:
     import os
 
     return os.getpgid(pid)
+
+
+def test_a_stdio_server_runs_fenced_with_its_own_env_and_none_of_the_gateways_secrets(
+        env: Env, base: int, gateways: list[Gateway], model: ModelStandin, tag: str) -> None:
+    env.provision(None, base)
+    folder = env.home / ".openclaw" / "workspace" / "srv"  # a relative cwd is the workspace's
+    folder.mkdir(parents=True)
+    env.use_model(model.openai_url)
+    env.set_config(("mcp.servers", json.dumps({"echo": stdio_entry(tag, env={"GREETING": "hello"}, cwd="srv")})))
+    gw = env.gateway(extra_env={"OPENAI_API_KEY": "sk-not-for-servers"}).start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    token = env.token()
+    requests = turn(env, model, Reply(tool_calls=[("echo__look", {"variable": "GREETING"}),
+                                                  ("echo__look", {"variable": "OPENAI_API_KEY"}),
+                                                  ("echo__look", {"path": str(env.config_path())})]),
+                    Reply(text="done"))
+    greeting, key, config = tool_results(requests[-1])[-3:]
+    assert greeting == f"GREETING=hello cwd={folder}"
+    assert key.startswith("OPENAI_API_KEY=(unset)")
+    assert token not in config and config in ("file: ", "file error: Permission denied",
+                                              "file error: No such file or directory")
 
 
 def test_a_killed_gateway_leaves_no_server_behind(env: Env, base: int, gateways: list[Gateway],
@@ -250,14 +273,14 @@ def test_mcp_list_show_and_doctor_probe(env: Env, tag: str) -> None:
     assert probe.returncode == 1, probe.stdout
     lines = probe.stdout.splitlines()
     assert "- echo: ok" in lines
-    assert any(line.startswith("  - probe: 6 of 7 tools (connect ") and line.endswith(
-        "echo__add, echo__clock, echo__echo, echo__grow, echo__picture, echo__slow") for line in lines)
+    assert any(line.startswith("  - probe: 7 of 8 tools (connect ") and line.endswith(
+        "echo__add, echo__clock, echo__echo, echo__grow, echo__look, echo__picture, echo__slow") for line in lines)
     assert "  - warning: headers.Authorization holds a literal secret; prefer a ${VAR} reference to the environment" \
         in lines
     [failed] = [line for line in lines if line.startswith("  ! error: probe failed:")]
     assert "cannot reach http://127.0.0.1:" in failed
     report = env.cli_json("mcp", "doctor", "echo", "--probe")
-    assert report["ok"] is True and report["servers"][0]["probe"]["listed"] == 7
+    assert report["ok"] is True and report["servers"][0]["probe"]["listed"] == 8
     assert env.cli("mcp", "set", "bad", json.dumps({"command": "x", "env": {"LD_PRELOAD": "/x.so"}})).returncode == 78
 
 

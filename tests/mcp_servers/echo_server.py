@@ -1,11 +1,13 @@
 """A small MCP server for the tests (the maintained SDK's MCPServer), over stdio, streamable HTTP
 or SSE: `echo_server.py stdio|http|sse [PORT] [--tag TAG]`. Its tools: echo, add, slow (sleeps),
-broken (fails), picture (an image), grow (adds a tool and says the list changed)."""
+broken (fails), picture (an image), grow (adds a tool and says the list changed), look (what
+the server can see: its environment, folder and files)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import sys
 import time
 
@@ -52,6 +54,17 @@ async def grow(ctx: Context) -> str:
     server.add_tool(extra, name="extra", description="Appears after grow.")
     await ctx.session.send_tool_list_changed()  # what clients of the handshake protocols hear
     return "grown"
+
+
+@server.tool(description="What the server sees: an environment variable, its folder, a file's text.")
+def look(variable: str = "", path: str = "") -> str:
+    if path:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                return f"file: {fh.read()}"
+        except OSError as exc:
+            return f"file error: {exc.strerror}"
+    return f"{variable}={os.environ.get(variable, '(unset)')} cwd={os.getcwd()}"
 
 
 @server.tool(description="The time on the server, for timing checks.")
