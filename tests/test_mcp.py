@@ -260,8 +260,15 @@ def test_timeouts_errors_reload_and_list_changes(env: Env, base: int, gateways: 
 
 def test_mcp_list_show_and_doctor_probe(env: Env, tag: str) -> None:
     env.setup()
-    env.cli("mcp", "set", "echo", json.dumps(stdio_entry(tag, toolFilter={"exclude": ["broken"]})), check=True)
+    added = env.cli("mcp", "add", "echo", "--command", PY, "--arg", SERVER, "--arg", "stdio", "--arg", tag,
+                    "--exclude", "broken", check=True).stdout
+    assert added.startswith("echo: 7 tools (echo__add, ") and "MCP server echo added" in added
+    assert env.config()["mcp"]["servers"]["echo"] == stdio_entry(tag, toolFilter={"exclude": ["broken"]})
     away = f"http://127.0.0.1:{free_port()}/mcp"  # nothing listens there
+    refused = env.cli("mcp", "add", "away", "--url", away, "--transport", "streamable-http")
+    assert refused.returncode == 1 and "away did not answer: cannot reach" in refused.stderr
+    assert "nothing saved" in refused.stderr and "away" not in env.config()["mcp"]["servers"]
+    assert env.cli("mcp", "add", "both", "--command", "x", "--url", away).returncode == 2
     env.cli("mcp", "set", "away", json.dumps({"url": away, "type": "http", "headers": {"Authorization": "Bearer abc"}}),
             check=True)
     listing = env.cli("mcp", "list", check=True).stdout

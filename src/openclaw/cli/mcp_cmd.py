@@ -142,6 +142,62 @@ def _print_doctor(path: Any, reports: list[dict[str, Any]], ok: bool) -> None:
     click.echo("MCP doctor found no errors." if ok else "MCP doctor found errors.")
 
 
+@mcp.command(help="Add a server from flags; it is probed (connected, tools listed) before it is saved.")
+@click.argument("name")
+@click.option("--command", help="The program of a stdio server.")
+@click.option("--arg", "args", multiple=True, help="An argument of the command (repeatable).")
+@click.option("--env", "env", multiple=True, help="KEY=VALUE for the stdio server (repeatable).")
+@click.option("--cwd", help="The stdio server's folder (relative: the agent's workspace).")
+@click.option("--url", help="An HTTP server's URL.")
+@click.option("--transport", type=click.Choice(["streamable-http", "sse"]), help="HTTP transport (default: sse).")
+@click.option("--header", "headers", multiple=True, help="KEY=VALUE sent to the HTTP server (repeatable).")
+@click.option("--connect-timeout", type=float, help="Seconds to connect (default 30).")
+@click.option("--timeout", type=float, help="Seconds per request (default 60).")
+@click.option("--include", help="Comma-separated tool names or * globs to offer.")
+@click.option("--exclude", help="Comma-separated tool names or * globs to hide.")
+@click.option("--disabled", is_flag=True, help="Save it switched off.")
+@click.option("--no-probe", is_flag=True, help="Save without connecting first.")
+@json_option
+def add(name: str, command: str | None, args: tuple[str, ...], env: tuple[str, ...], cwd: str | None,
+        url: str | None, transport: str | None, headers: tuple[str, ...], connect_timeout: float | None,
+        timeout: float | None, include: str | None, exclude: str | None, disabled: bool, no_probe: bool,
+        as_json: bool) -> None:
+    import asyncio
+
+    from openclaw.config.store import read_view
+    from openclaw.errors import OpenClawError, UsageError
+    from openclaw.mcp.config import read_server
+    from openclaw.mcp.entry import EntryError, build_entry
+    from openclaw.profiles.paths import resolve_paths
+
+    try:
+        entry = build_entry(command, args, env, cwd, url, transport, headers, connect_timeout, timeout, include,
+                            exclude, disabled)
+    except EntryError as exc:
+        raise UsageError(str(exc)) from None
+    _, servers = _raw_servers()
+    if name in servers:
+        raise OpenClawError(f"an MCP server named {name!r} exists; replace it with `openclaw mcp set {name} JSON` "
+                            f"or remove it with `openclaw mcp unset {name}`")
+    server = read_server(name, entry)
+    if server.problem:
+        raise UsageError(server.problem)
+    if not (no_probe or disabled):
+        from openclaw.mcp.report import probe
+
+        paths = resolve_paths(os.environ)
+        result = asyncio.run(probe(server, paths, read_view(paths.config_path, os.environ), os.environ))
+        if not result.ok:
+            raise OpenClawError(f"{name} did not answer: {result.error} (nothing saved; --no-probe saves anyway)")
+        if not as_json:
+            click.echo(f"{name}: {len(result.tools)} tools ({', '.join(result.tools) or 'none'})")
+
+    def mutate(data: dict[str, Any]) -> None:
+        data.setdefault("mcp", {}).setdefault("servers", {})[name] = entry
+
+    _write(mutate, f"MCP server {name} added", as_json)
+
+
 @mcp.command("set", help="Add or replace a server: NAME and its entry as JSON, e.g. "
                          '\'{"command": "uvx", "args": ["mcp-server-fetch"]}\'.')
 @click.argument("name")
