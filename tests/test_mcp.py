@@ -15,7 +15,7 @@ from typing import Any
 
 import psutil
 import pytest
-from helpers import PY, Env, Gateway, wait_for
+from helpers import PY, Env, Gateway, upstream_bin, wait_for
 from model_standin import ModelStandin, Reply
 
 from openclaw.agents.tools import Tool, select
@@ -339,3 +339,21 @@ def test_agent_local_gets_the_servers_and_stops_them(env: Env, base: int, model:
     assert env.cli("agent", "--local", "-m", "go", check=True).stdout.strip() == "done"
     assert tool_results(model.requests()[seen:][-1].body)[-1] == "echo: local"
     assert not server_processes(tag)  # stopped with the run
+
+
+@pytest.mark.upstream
+@pytest.mark.skipif(not upstream_bin(), reason="upstream openclaw CLI not installed")
+def test_upstream_reads_the_servers_we_write(env: Env) -> None:
+    env.setup()
+    env.cli("mcp", "add", "docs", "--url", "http://127.0.0.1:9/mcp", "--transport", "streamable-http",
+            "--include", "search,read_*", "--timeout", "20", "--no-probe", check=True)
+    env.cli("mcp", "set", "local", json.dumps({"command": "uvx", "args": ["mcp-server-fetch"], "env": {"A": "1"}}),
+            check=True)
+    upstream = str(upstream_bin())
+    listed = subprocess.run([upstream, "mcp", "list", "--json"], env=env.vars, capture_output=True, text=True,
+                            timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == env.cli_json("mcp", "list")
+    doctor = subprocess.run([upstream, "mcp", "doctor", "--json"], env=env.vars, capture_output=True, text=True,
+                            timeout=120)
+    assert sorted(s["name"] for s in json.loads(doctor.stdout)["servers"]) == ["docs", "local"]

@@ -24,6 +24,7 @@ KNOWN_VERSIONS = frozenset({"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-2
 MAX_PAGES = 50  # tools/list pages followed
 MAX_TOOLS = 1000  # tools kept from one server
 SEND_TIMEOUT_S = 10.0  # a notification or an answer to the server
+MAX_SERVER_REQUESTS = 32  # the server's own requests (ping) being answered at once
 Deliver = Callable[[Any], None]
 Closed = Callable[[str], None]
 
@@ -160,7 +161,7 @@ class McpSession:
     def _one(self, message: dict[str, Any]) -> None:
         method = message.get("method")
         if isinstance(method, str):
-            if "id" in message:
+            if "id" in message and len(self._tasks) < MAX_SERVER_REQUESTS:  # past that: a flood, left unanswered
                 self._spawn(self._answer(message["id"], method))
             elif method == "notifications/tools/list_changed" and self._on_tools_changed is not None:
                 self._on_tools_changed()
