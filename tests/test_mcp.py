@@ -288,6 +288,13 @@ def test_mcp_list_show_and_doctor_probe(env: Env, tag: str) -> None:
     assert "cannot reach http://127.0.0.1:" in failed
     report = env.cli_json("mcp", "doctor", "echo", "--probe")
     assert report["ok"] is True and report["servers"][0]["probe"]["listed"] == 8
+    [away_status, echo_status] = env.cli_json("mcp", "status")["servers"]
+    assert (away_status["transport"], away_status["connectionTimeoutMs"], echo_status["toolFilter"]) == (
+        "streamable-http", 30000, {"include": [], "exclude": ["broken"]})
+    probed = env.cli_json("mcp", "probe", "echo")
+    assert probed["servers"]["echo"]["tools"] == 7 and "echo__look" in probed["tools"] and probed["diagnostics"] == []
+    failing = env.cli("mcp", "probe")
+    assert failing.returncode == 1 and "! away: cannot reach http://127.0.0.1:" in failing.stdout
     assert env.cli("mcp", "set", "bad", json.dumps({"command": "x", "env": {"LD_PRELOAD": "/x.so"}})).returncode == 78
 
 

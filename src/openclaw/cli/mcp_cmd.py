@@ -78,6 +78,75 @@ def show_cmd(name: str | None, as_json: bool) -> None:
     print_json(data if as_json else (_redacted(data) if name else {k: _redacted(v) for k, v in data.items()}))
 
 
+@mcp.command(help="How each server would be reached (transport, command or URL, limits, filters); no connecting.")
+@json_option
+def status(as_json: bool) -> None:
+    from openclaw.mcp.config import servers
+    from openclaw.mcp.report import status as describe
+
+    path, config = _view()
+    rows = [describe(s) for s in servers(config)]
+    if as_json:
+        print_json({"path": str(path), "servers": rows})
+        return
+    click.echo(f"MCP servers ({short_path(path)}):" if rows else f"No MCP servers in {short_path(path)}.")
+    for row in rows:
+        state = "" if row["enabled"] else ", disabled"
+        problem = f"  ! {row['error']}" if "error" in row else ""
+        click.echo(f"- {row['name']}: {row['launch']} (timeouts {row['connectionTimeoutMs']} ms / "
+                   f"{row['requestTimeoutMs']} ms{state}){problem}")
+
+
+@mcp.command(help="Connect to each enabled server (or NAME), list its tools and print what it offers.")
+@click.argument("name", required=False)
+@json_option
+def probe(name: str | None, as_json: bool) -> None:
+    import asyncio
+    import time
+
+    from openclaw.errors import OpenClawError
+    from openclaw.mcp.config import servers
+    from openclaw.mcp.report import probe as run_probe
+    from openclaw.profiles.paths import resolve_paths
+
+    path, config = _view()
+    chosen = [s for s in servers(config) if name is None or s.name == name]
+    if name is not None and not chosen:
+        raise OpenClawError(f"no MCP server named {name!r} (see `openclaw mcp list`)")
+    if name is not None and not chosen[0].enabled:
+        raise OpenClawError(f"{name} is disabled; enable it with `openclaw config set mcp.servers.{name}.enabled true`")
+    paths = resolve_paths(os.environ)
+    found, tools, diagnostics = {}, [], []
+    for server in (s for s in chosen if s.usable):
+        result = asyncio.run(run_probe(server, paths, config, os.environ))
+        found[server.name] = {"launch": f"{server.transport} {server.describe()}", "tools": len(result.tools),
+                              "connectMs": round(result.connect_ms), "ok": result.ok}
+        tools += result.tools
+        if not result.ok:
+            diagnostics.append(f"{server.name}: {result.error}")
+    if as_json:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
+        print_json({"generatedAt": stamp, "servers": found, "tools": sorted(tools), "diagnostics": diagnostics})
+    elif not found:
+        click.echo(f"No enabled MCP servers to probe in {short_path(path)}.")
+    else:
+        for server_name, entry in found.items():
+            click.echo(f"- {server_name}: " + (f"{entry['tools']} tools in {entry['connectMs']} ms" if entry["ok"]
+                                               else "did not connect"))
+        for line in diagnostics:
+            click.echo(f"! {line}")
+    if diagnostics:
+        raise SystemExit(1)
+
+
+def _view() -> tuple[Any, Any]:
+    from openclaw.config.store import load_valid_config
+    from openclaw.profiles.paths import resolve_paths
+
+    path = resolve_paths(os.environ).config_path
+    return path, load_valid_config(path, os.environ).view()
+
+
 @mcp.command(help="Check each entry (command found, folder present, literal secrets); --probe also connects, "
                   "lists the tools and times both. Exits 1 when an enabled server has an error.")
 @click.argument("name", required=False)

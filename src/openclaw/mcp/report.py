@@ -132,3 +132,13 @@ def _last(lines: list[str]) -> str:
     """The server's last words on stderr, when it left some (why a stdio server did not start)."""
     said = [line for line in lines if line.strip()]
     return f" (stderr: {said[-1][:200]})" if said else ""
+
+
+def status(server: ServerConfig) -> dict[str, Any]:
+    """One server as `mcp status --json` describes it (upstream's fields), without connecting."""
+    return {"name": server.name, "configured": True, "enabled": server.enabled, "ok": not server.problem,
+            "transport": server.transport, "launch": f"{server.transport} {server.describe()}",
+            **({"error": server.problem} if server.problem else {}),
+            "requestTimeoutMs": round(server.request_timeout_s * 1000),
+            "connectionTimeoutMs": round(server.connect_timeout_s * 1000),
+            "toolFilter": {"include": list(server.include), "exclude": list(server.exclude)}}
