@@ -364,3 +364,14 @@ def test_upstream_reads_the_servers_we_write(env: Env) -> None:
     doctor = subprocess.run([upstream, "mcp", "doctor", "--json"], env=env.vars, capture_output=True, text=True,
                             timeout=120)
     assert sorted(s["name"] for s in json.loads(doctor.stdout)["servers"]) == ["docs", "local"]
+
+
+@pytest.mark.parametrize("command", ["list", "show", "status"])
+def test_reading_commands_stay_light(env: Env, command: str) -> None:
+    """Reading the config loads neither the client (aiohttp) nor validation (pydantic)."""
+    env.write_config({"gateway": {"mode": "local"}, "mcp": {"servers": {"w": {"url": "http://x/mcp"}}}})
+    proc = subprocess.run([PY, "-X", "importtime", "-m", "openclaw", "mcp", command], env=env.vars,
+                          capture_output=True, text=True, timeout=60, check=True)
+    loaded = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in proc.stderr.splitlines()
+              if line.startswith("import time:") and "|" in line}
+    assert not loaded & {"aiohttp", "pydantic", "rich"}

@@ -33,7 +33,7 @@ def _raw_servers() -> tuple[Any, dict[str, Any]]:
 
 
 def _redacted(entry: Any) -> Any:
-    from openclaw.mcp.report import secret_name
+    from openclaw.mcp.config import secret_name
 
     if not isinstance(entry, dict):
         return entry
@@ -82,9 +82,9 @@ def show_cmd(name: str | None, as_json: bool) -> None:
 @json_option
 def status(as_json: bool) -> None:
     from openclaw.mcp.config import servers
-    from openclaw.mcp.report import status as describe
+    from openclaw.mcp.config import status as describe
 
-    path, config = _view()
+    path, config = _view(validate=False)
     rows = [describe(s) for s in servers(config)]
     if as_json:
         print_json({"path": str(path), "servers": rows})
@@ -139,12 +139,13 @@ def probe(name: str | None, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-def _view() -> tuple[Any, Any]:
-    from openclaw.config.store import load_valid_config
+def _view(validate: bool = True) -> tuple[Any, Any]:
+    """The config path and view; validated (exit 78 when invalid) unless only read for display."""
+    from openclaw.config.store import load_valid_config, read_view
     from openclaw.profiles.paths import resolve_paths
 
     path = resolve_paths(os.environ).config_path
-    return path, load_valid_config(path, os.environ).view()
+    return path, load_valid_config(path, os.environ).view() if validate else read_view(path, os.environ)
 
 
 @mcp.command(help="Check each entry (command found, folder present, literal secrets); --probe also connects, "

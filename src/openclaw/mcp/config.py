@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from openclaw.config.launchenv import blocked
+from openclaw.config.redact import is_secret_key
 from openclaw.config.view import Config, section
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 DEFAULT_CONNECT_S = 30.0
 DEFAULT_REQUEST_S = 60.0
 MAX_SERVERS = 256
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 TRANSPORT_ALIASES: Mapping[str, Transport] = {"http": "streamable-http", "streamable-http": "streamable-http",
                                               "sse": "sse", "stdio": "stdio"}
 
@@ -51,6 +53,11 @@ class ServerConfig:
         if self.transport == "stdio":
             return " ".join([self.command or "", *self.args]).strip() + (f" (cwd={self.cwd})" if self.cwd else "")
         return self.url or ""
+
+
+def secret_name(key: str) -> bool:
+    """A header or variable whose value is a credential (shown redacted, warned about when literal)."""
+    return is_secret_key(key) or key.lower() in CREDENTIAL_HEADERS or "token" in key.lower()
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -102,6 +109,16 @@ def read_server(name: str, raw: Mapping[str, Any]) -> ServerConfig:
         request_timeout_s=_seconds(raw.get("requestTimeoutMs"), DEFAULT_REQUEST_S),
         include=_strings(filters.get("include")), exclude=_strings(filters.get("exclude")), problem=problem,
         fingerprint=json.dumps(raw, sort_keys=True, default=str))
+
+
+def status(server: ServerConfig) -> dict[str, Any]:
+    """One server as `mcp status --json` describes it (upstream's fields), without connecting."""
+    return {"name": server.name, "configured": True, "enabled": server.enabled, "ok": not server.problem,
+            "transport": server.transport, "launch": f"{server.transport} {server.describe()}",
+            **({"error": server.problem} if server.problem else {}),
+            "requestTimeoutMs": round(server.request_timeout_s * 1000),
+            "connectionTimeoutMs": round(server.connect_timeout_s * 1000),
+            "toolFilter": {"include": list(server.include), "exclude": list(server.exclude)}}
 
 
 def servers(config: Config) -> list[ServerConfig]:

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from openclaw.config.redact import is_secret_key
 from openclaw.config.view import Config
-from openclaw.mcp.config import ServerConfig
+from openclaw.mcp.config import ServerConfig, secret_name
 from openclaw.mcp.launch import transport_for
 from openclaw.mcp.manager import allowed
 from openclaw.mcp.naming import server_names, tool_name
@@ -55,14 +54,6 @@ def _resolves(command: str, env: Mapping[str, str], cwd: str | None) -> bool:
         path = path if path.is_absolute() or not cwd else Path(cwd) / path
         return path.is_file() and os.access(path, os.X_OK)
     return shutil.which(command, path=env.get("PATH") or os.defpath) is not None
-
-
-CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
-
-
-def secret_name(key: str) -> bool:
-    """A header or variable whose value is a credential (shown redacted, warned about when literal)."""
-    return is_secret_key(key) or key.lower() in CREDENTIAL_HEADERS or "token" in key.lower()
 
 
 def _literal_secrets(where: str, raw: Mapping[str, Any]) -> list[Issue]:
@@ -133,12 +124,3 @@ def _last(lines: list[str]) -> str:
     said = [line for line in lines if line.strip()]
     return f" (stderr: {said[-1][:200]})" if said else ""
 
-
-def status(server: ServerConfig) -> dict[str, Any]:
-    """One server as `mcp status --json` describes it (upstream's fields), without connecting."""
-    return {"name": server.name, "configured": True, "enabled": server.enabled, "ok": not server.problem,
-            "transport": server.transport, "launch": f"{server.transport} {server.describe()}",
-            **({"error": server.problem} if server.problem else {}),
-            "requestTimeoutMs": round(server.request_timeout_s * 1000),
-            "connectionTimeoutMs": round(server.connect_timeout_s * 1000),
-            "toolFilter": {"include": list(server.include), "exclude": list(server.exclude)}}
