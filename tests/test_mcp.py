@@ -135,8 +135,8 @@ def test_a_stdio_server_tool_is_called_by_the_model_and_its_group_ends_with_the_
     })
     requests = turn(env, model, Reply(tool_calls=[("echo__echo", {"text": "hi"}), ("echo__picture", {})]),
                     Reply(text="done"))
-    assert offered(requests[0]) == ["echo__add", "echo__clock", "echo__echo", "echo__look", "echo__picture",
-                                    "echo__slow"]
+    assert offered(requests[0]) == ["echo__add", "echo__clock", "echo__crash", "echo__echo", "echo__look",
+                                    "echo__picture", "echo__slow"]
     assert "read" in [t["function"]["name"] for t in requests[0]["tools"]]  # the other tools are there too
     echoed, picture = tool_results(requests[-1])[-2:]
     assert echoed == "echo: hi"
@@ -179,6 +179,18 @@ def test_a_stdio_server_runs_fenced_with_its_own_env_and_none_of_the_gateways_se
     assert key.startswith("OPENAI_API_KEY=(unset)")
     assert token not in config and config in ("file: ", "file error: Permission denied",
                                               "file error: No such file or directory")
+
+
+def test_a_server_that_dies_is_started_again_on_the_next_turn(env: Env, base: int, gateways: list[Gateway],
+                                                              model: ModelStandin, tag: str) -> None:
+    gw = gateway_with(env, base, gateways, model, {"echo": stdio_entry(tag)})
+    requests = turn(env, model, Reply(tool_calls=[("echo__crash", {})]), Reply(text="it fell over"))
+    assert tool_results(requests[-1])[-1] == ("error: echo__crash: the connection closed: the server's output ended "
+                                              "(exit code 3)")
+    requests = turn(env, model, Reply(tool_calls=[("echo__echo", {"text": "back"})]), Reply(text="done"))
+    assert tool_results(requests[-1])[-1] == "echo: back"
+    assert "mcp server echo is unavailable: connection lost: the server's output ended (exit code 3); trying " \
+           "again now" in gw.output()
 
 
 def test_a_killed_gateway_leaves_no_server_behind(env: Env, base: int, gateways: list[Gateway],
@@ -262,7 +274,7 @@ def test_mcp_list_show_and_doctor_probe(env: Env, tag: str) -> None:
     env.setup()
     added = env.cli("mcp", "add", "echo", "--command", PY, "--arg", SERVER, "--arg", "stdio", "--arg", tag,
                     "--exclude", "broken", check=True).stdout
-    assert added.startswith("echo: 7 tools (echo__add, ") and "MCP server echo added" in added
+    assert added.startswith("echo: 8 tools (echo__add, ") and "MCP server echo added" in added
     assert env.config()["mcp"]["servers"]["echo"] == stdio_entry(tag, toolFilter={"exclude": ["broken"]})
     away = f"http://127.0.0.1:{free_port()}/mcp"  # nothing listens there
     refused = env.cli("mcp", "add", "away", "--url", away, "--transport", "streamable-http")
@@ -280,19 +292,20 @@ def test_mcp_list_show_and_doctor_probe(env: Env, tag: str) -> None:
     assert probe.returncode == 1, probe.stdout
     lines = probe.stdout.splitlines()
     assert "- echo: ok" in lines
-    assert any(line.startswith("  - probe: 7 of 8 tools (connect ") and line.endswith(
-        "echo__add, echo__clock, echo__echo, echo__grow, echo__look, echo__picture, echo__slow") for line in lines)
+    assert any(line.startswith("  - probe: 8 of 9 tools (connect ") and line.endswith(
+        "echo__add, echo__clock, echo__crash, echo__echo, echo__grow, echo__look, echo__picture, echo__slow")
+        for line in lines)
     assert "  - warning: headers.Authorization holds a literal secret; prefer a ${VAR} reference to the environment" \
         in lines
     [failed] = [line for line in lines if line.startswith("  ! error: probe failed:")]
     assert "cannot reach http://127.0.0.1:" in failed
     report = env.cli_json("mcp", "doctor", "echo", "--probe")
-    assert report["ok"] is True and report["servers"][0]["probe"]["listed"] == 8
+    assert report["ok"] is True and report["servers"][0]["probe"]["listed"] == 9
     [away_status, echo_status] = env.cli_json("mcp", "status")["servers"]
     assert (away_status["transport"], away_status["connectionTimeoutMs"], echo_status["toolFilter"]) == (
         "streamable-http", 30000, {"include": [], "exclude": ["broken"]})
     probed = env.cli_json("mcp", "probe", "echo")
-    assert probed["servers"]["echo"]["tools"] == 7 and "echo__look" in probed["tools"] and probed["diagnostics"] == []
+    assert probed["servers"]["echo"]["tools"] == 8 and "echo__look" in probed["tools"] and probed["diagnostics"] == []
     failing = env.cli("mcp", "probe")
     assert failing.returncode == 1 and "! away: cannot reach http://127.0.0.1:" in failing.stdout
     assert env.cli("mcp", "set", "bad", json.dumps({"command": "x", "env": {"LD_PRELOAD": "/x.so"}})).returncode == 78

@@ -1,7 +1,7 @@
 """A small MCP server for the tests (the maintained SDK's MCPServer), over stdio, streamable HTTP
 or SSE: `echo_server.py stdio|http|sse [PORT] [--tag TAG]`. Its tools: echo, add, slow (sleeps),
 broken (fails), picture (an image), grow (adds a tool and says the list changed), look (what
-the server can see: its environment, folder and files)."""
+the server can see: its environment, folder and files), crash (exits)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,11 @@ def look(variable: str = "", path: str = "") -> str:
         except OSError as exc:
             return f"file error: {exc.strerror}"
     return f"{variable}={os.environ.get(variable, '(unset)')} cwd={os.getcwd()}"
+
+
+@server.tool(description="Exit at once, without answering.")
+def crash() -> str:
+    os._exit(3)
 
 
 @server.tool(description="The time on the server, for timing checks.")

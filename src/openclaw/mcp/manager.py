@@ -56,7 +56,6 @@ class ServerRuntime:
     connecting: asyncio.Task[None] | None = None
     refreshing: asyncio.Task[None] | None = None
     connect_ms: float = 0.0
-    pid: int | None = None
 
     def lost(self) -> str | None:
         """Why a connected server's connection ended (None while it lives)."""
@@ -141,12 +140,12 @@ class McpManager:
         if self._closed:
             return
         self.sync()
-        now = time.monotonic()
         for runtime in self.runtimes.values():
             reason = runtime.lost()
-            if reason is not None:
-                self._failed(runtime, f"connection lost: {reason}")
-            if runtime.state in ("idle", "failed") and runtime.config.usable and now >= runtime.paused_until:
+            if reason is not None:  # it worked until now: connect again at once (a failing connect pauses)
+                self._failed(runtime, f"connection lost: {reason}", pause=False)
+            due = time.monotonic() >= runtime.paused_until
+            if runtime.state in ("idle", "failed") and runtime.config.usable and due:
                 self._connect(runtime)
         pending = [t for r in self.runtimes.values() for t in (r.connecting, r.refreshing)
                    if t is not None and not t.done()]
@@ -169,7 +168,6 @@ class McpManager:
                                                                            subsystem="mcp"))
                 session = McpSession(transport, server.name, lambda: self._refresh(runtime))
                 await session.open(server.connect_timeout_s)
-                runtime.pid = getattr(transport, "pid", None)
                 listed = await session.list_tools(server.request_timeout_s)
         except asyncio.CancelledError:
             if session is not None:
@@ -190,16 +188,16 @@ class McpManager:
         logfile.info(f"mcp server {server.name} connected ({server.transport}): {len(runtime.tools)} of "
                      f"{len(listed)} tools in {runtime.connect_ms:.0f} ms", subsystem="mcp")
 
-    def _failed(self, runtime: ServerRuntime, why: str) -> None:
-        runtime.failures += 1
-        pause = min(PAUSE_MAX_S, PAUSE_S * 2 ** (runtime.failures - 1))
+    def _failed(self, runtime: ServerRuntime, why: str, pause: bool = True) -> None:
+        runtime.failures += pause
+        wait = min(PAUSE_MAX_S, PAUSE_S * 2 ** (runtime.failures - 1)) if pause else 0.0
         runtime.state, runtime.error, runtime.tools = "failed", why, []
-        runtime.paused_until = time.monotonic() + pause
+        runtime.paused_until = time.monotonic() + wait
         if runtime.session is not None:
             session, runtime.session = runtime.session, None
             self._background(session.close())  # what is left of it: a stdio server's process group
-        logfile.warn(f"mcp server {runtime.config.name} is unavailable: {why}; trying again in {pause:g}s",
-                     subsystem="mcp")
+        when = f"in {wait:g}s" if wait else "now"
+        logfile.warn(f"mcp server {runtime.config.name} is unavailable: {why}; trying again {when}", subsystem="mcp")
 
     def _refresh(self, runtime: ServerRuntime) -> None:
         """The server's tool list changed: list it again, in the background."""
