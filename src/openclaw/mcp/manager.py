@@ -3,7 +3,8 @@
 A turn that offers tools asks for `ready()`: servers not yet connected start connecting in the
 background (each within its `connectionTimeoutMs`), and the turn waits for them at most
 `READY_WAIT_S`; a server still connecting after that is offered from a later turn, and one that
-fails is logged and paused (30 s, doubling to 5 min), so it never holds up the other tools. A
+fails to connect is logged and paused (30 s, doubling to 5 min), so it never holds up the other
+tools; one whose connection drops after it worked is started again on the next turn. A
 config change replaces the runtime of a changed entry, stops a removed one and leaves the others
 connected. A `notifications/tools/list_changed` refreshes that server's catalog.
 """
