@@ -141,8 +141,7 @@ def test_a_stdio_server_tool_is_called_by_the_model_and_its_group_ends_with_the_
     echoed, picture = tool_results(requests[-1])[-2:]
     assert echoed == "echo: hi"
     assert picture.startswith("a tiny picture\n[image: image/png, ") and picture.endswith(" bytes]")
-    assert "mcp server dead is unavailable: the connection closed: the server's output ended (exit code 1)" \
-        in gw.output()
+    assert "mcp server dead is unavailable: " in gw.output()  # its pipe closed, or its output ended
     assert "mcp server mute is unavailable: no answer within 1s (connectionTimeoutMs)" in gw.output()
     wait_for(lambda: not server_processes(f"{tag}-mute"), 10, what="the mute server to be stopped")
     procs = server_processes(tag)
@@ -185,12 +184,12 @@ def test_a_server_that_dies_is_started_again_on_the_next_turn(env: Env, base: in
                                                               model: ModelStandin, tag: str) -> None:
     gw = gateway_with(env, base, gateways, model, {"echo": stdio_entry(tag)})
     requests = turn(env, model, Reply(tool_calls=[("echo__crash", {})]), Reply(text="it fell over"))
-    assert tool_results(requests[-1])[-1] == ("error: echo__crash: the connection closed: the server's output ended "
-                                              "(exit code 3)")
+    assert tool_results(requests[-1])[-1].startswith("error: echo__crash: the connection closed: the server's "
+                                                     "output ended")  # with its exit code, when it came in time
     requests = turn(env, model, Reply(tool_calls=[("echo__echo", {"text": "back"})]), Reply(text="done"))
     assert tool_results(requests[-1])[-1] == "echo: back"
-    assert "mcp server echo is unavailable: connection lost: the server's output ended (exit code 3); trying " \
-           "again now" in gw.output()
+    lost = [line for line in gw.output().splitlines() if "mcp server echo is unavailable: connection lost: " in line]
+    assert len(lost) == 1 and lost[0].endswith("; trying again now")
 
 
 def test_a_killed_gateway_leaves_no_server_behind(env: Env, base: int, gateways: list[Gateway],

@@ -41,6 +41,9 @@ class ServerConfig:
     request_timeout_s: float = DEFAULT_REQUEST_S
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    tls_verify: bool = True  # sslVerify
+    client_cert: str | None = None  # clientCert / clientKey: mutual TLS
+    client_key: str | None = None
     problem: str = ""  # why it cannot be launched ("" when it can)
     fingerprint: str = ""  # the entry as written: a change replaces the server's runtime
 
@@ -100,6 +103,9 @@ def read_server(name: str, raw: Mapping[str, Any]) -> ServerConfig:
     refused = [k for k, _ in env if blocked(k)]
     if refused:
         problem = problem or f"env {', '.join(refused)} is refused (interpreter, loader or shell start-up keys)"
+    if not command and raw.get("auth") == "oauth":
+        problem = problem or "auth: oauth is not supported here; send the token as a header (headers.Authorization)"
+    verify = raw.get("sslVerify", raw.get("ssl_verify"))
     filters = section(raw.get("toolFilter"))
     return ServerConfig(
         name=name, transport=transport, enabled=raw.get("enabled") is not False, command=command,
@@ -107,7 +113,9 @@ def read_server(name: str, raw: Mapping[str, Any]) -> ServerConfig:
         url=url, headers=_record(raw.get("headers")),
         connect_timeout_s=_seconds(raw.get("connectionTimeoutMs"), DEFAULT_CONNECT_S),
         request_timeout_s=_seconds(raw.get("requestTimeoutMs"), DEFAULT_REQUEST_S),
-        include=_strings(filters.get("include")), exclude=_strings(filters.get("exclude")), problem=problem,
+        include=_strings(filters.get("include")), exclude=_strings(filters.get("exclude")),
+        tls_verify=verify is not False, client_cert=_text(raw.get("clientCert")) or _text(raw.get("client_cert")),
+        client_key=_text(raw.get("clientKey")) or _text(raw.get("client_key")), problem=problem,
         fingerprint=json.dumps(raw, sort_keys=True, default=str))
 
 

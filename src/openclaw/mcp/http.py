@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import ssl
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -26,9 +28,25 @@ CLOSE_TIMEOUT_S = 3.0
 RETRY_MAX_S = 30.0
 
 
-def _client(connect_timeout: float) -> aiohttp.ClientSession:
+Tls = ssl.SSLContext | bool  # True: the default verified context; False: sslVerify off
+
+
+def tls_context(verify: bool, cert: str | None, key: str | None) -> Tls:
+    """Blocking (reads the CA store and the key files): the TLS setting of one server's requests."""
+    if not cert:
+        return verify
+    context = ssl.create_default_context()
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    context.load_cert_chain(os.path.expanduser(cert), os.path.expanduser(key) if key else None)
+    return context
+
+
+def _client(connect_timeout: float, tls: Tls) -> aiohttp.ClientSession:
     timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_connect=connect_timeout)
-    return aiohttp.ClientSession(timeout=timeout, auto_decompress=True)
+    connector = aiohttp.TCPConnector(ssl=tls)
+    return aiohttp.ClientSession(timeout=timeout, auto_decompress=True, connector=connector)
 
 
 async def _fail(resp: aiohttp.ClientResponse) -> McpError:
@@ -44,10 +62,11 @@ def _decode(data: str | bytes) -> Any:
 
 
 class StreamableHttp:
-    def __init__(self, url: str, headers: Mapping[str, str], connect_timeout: float) -> None:
+    def __init__(self, url: str, headers: Mapping[str, str], connect_timeout: float, tls: Tls = True) -> None:
         self.url = url
         self.headers = dict(headers)
         self.connect_timeout = connect_timeout
+        self.tls = tls
         self.session_id: str | None = None
         self.version: str | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -65,7 +84,7 @@ class StreamableHttp:
 
     async def start(self, deliver: Deliver, closed: Closed) -> None:
         self._deliver, self._closed = deliver, closed
-        self._http = _client(self.connect_timeout)
+        self._http = _client(self.connect_timeout, self.tls)
 
     def negotiated(self, protocol_version: str) -> None:
         self.version = protocol_version
@@ -141,10 +160,11 @@ class StreamableHttp:
 
 
 class LegacySse:
-    def __init__(self, url: str, headers: Mapping[str, str], connect_timeout: float) -> None:
+    def __init__(self, url: str, headers: Mapping[str, str], connect_timeout: float, tls: Tls = True) -> None:
         self.url = url
         self.headers = dict(headers)
         self.connect_timeout = connect_timeout
+        self.tls = tls
         self.endpoint: str | None = None
         self._http: aiohttp.ClientSession | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -153,7 +173,7 @@ class LegacySse:
         pass
 
     async def start(self, deliver: Deliver, closed: Closed) -> None:
-        self._http = _client(self.connect_timeout)
+        self._http = _client(self.connect_timeout, self.tls)
         try:
             resp = await self._http.get(self.url, headers={**self.headers, "Accept": "text/event-stream"})
         except aiohttp.ClientError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import ssl
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 from openclaw.agents.workspace import agent_workspace
 from openclaw.config.view import Config
 from openclaw.mcp.config import ServerConfig
-from openclaw.mcp.http import LegacySse, StreamableHttp
+from openclaw.mcp.http import LegacySse, StreamableHttp, Tls, tls_context
 from openclaw.mcp.session import McpError, Transport
 from openclaw.mcp.stdio import StdioProcess
 from openclaw.profiles.paths import InstancePaths
@@ -63,5 +64,11 @@ async def transport_for(server: ServerConfig, paths: InstancePaths, config: Conf
         launch = await asyncio.to_thread(stdio_launch, server, paths, config, env)
         return StdioProcess(launch.argv, launch.cwd, launch.env, on_stderr)
     assert server.url is not None
+    tls: Tls = server.tls_verify
+    if server.client_cert:
+        try:
+            tls = await asyncio.to_thread(tls_context, server.tls_verify, server.client_cert, server.client_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise McpError(f"cannot load clientCert/clientKey: {exc}") from None
     cls = StreamableHttp if server.transport == "streamable-http" else LegacySse
-    return cls(server.url, dict(server.headers), server.connect_timeout_s)
+    return cls(server.url, dict(server.headers), server.connect_timeout_s, tls)

@@ -22,6 +22,7 @@ MAX_LINE_BYTES = 8 * 1024 * 1024
 STDERR_LINE_CHARS = 500
 STDERR_LINES = 200  # logged per start; the rest is read and dropped
 STOP_GRACE_S = 2.0
+EXIT_WAIT_S = 1.0  # for the exit code of a server whose output ended, to say how it ended
 
 
 class StdioProcess:
@@ -73,7 +74,7 @@ class StdioProcess:
     async def _exit_code(self) -> int | None:
         assert self.proc is not None
         with contextlib.suppress(TimeoutError):
-            return await asyncio.wait_for(self.proc.wait(), 0.5)
+            return await asyncio.wait_for(self.proc.wait(), EXIT_WAIT_S)
         return None
 
     async def _drain(self) -> None:
