@@ -67,6 +67,9 @@ def test_config_reads_upstream_spellings_and_refuses_loader_keys() -> None:
     assert read_server("s", {"url": "http://x/sse"}).transport == "sse"  # no transport: legacy SSE
     stdio = read_server("c", {"command": "uvx", "workingDirectory": "/srv", "env": {"N": 1, "B": True}})
     assert (stdio.transport, stdio.cwd, stdio.env) == ("stdio", "/srv", (("N", "1"), ("B", "true")))
+    tls = read_server("t", {"url": "https://x/mcp", "ssl_verify": False, "clientCert": "~/c.pem", "clientKey": "k"})
+    assert (tls.tls_verify, tls.client_cert, tls.client_key, tls.problem) == (False, "~/c.pem", "k", "")
+    assert "auth: oauth is not supported" in read_server("o", {"url": "https://x/mcp", "auth": "oauth"}).problem
     _, issues = validate_config({"mcp": {"servers": {"c": {"command": "node", "env": {"NODE_OPTIONS": "-r x"}}}}})
     assert [i.path for i in issues] == ["mcp.servers.c"] and "NODE_OPTIONS" in issues[0].message
     _, issues = validate_config({"mcp": {"servers": {"c": {"url": "ws://x"}}}})
