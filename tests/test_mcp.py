@@ -206,11 +206,11 @@ def test_a_killed_gateway_leaves_no_server_behind(env: Env, base: int, gateways:
 
 
 @pytest.fixture
-def http_servers() -> Iterator[tuple[int, int]]:
-    """The test server over streamable HTTP and over SSE, on loopback ports."""
-    ports = free_port(), free_port()
+def http_servers() -> Iterator[tuple[int, int, int]]:
+    """The test server over streamable HTTP (event-stream and JSON answers) and over SSE, on loopback ports."""
+    ports = free_port(), free_port(), free_port()
     procs = [subprocess.Popen([PY, SERVER, mode, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for mode, port in zip(("http", "sse"), ports, strict=True)]
+             for mode, port in zip(("http", "sse", "http-json"), ports, strict=True)]
 
     def up(port: int) -> bool:
         try:
@@ -230,17 +230,19 @@ def http_servers() -> Iterator[tuple[int, int]]:
 
 
 def test_servers_over_streamable_http_and_sse(env: Env, base: int, gateways: list[Gateway], model: ModelStandin,
-                                               http_servers: tuple[int, int]) -> None:
-    web, old = http_servers
+                                               http_servers: tuple[int, int, int]) -> None:
+    web, old, plain = http_servers
     gateway_with(env, base, gateways, model, {
         "web": {"url": f"http://127.0.0.1:{web}/mcp", "transport": "streamable-http", "headers": {"X-Test": "1"},
                 "toolFilter": {"include": ["echo", "ad?"]}},
         "old": {"url": f"http://127.0.0.1:{old}/sse", "toolFilter": {"include": ["echo"]}},
+        "plain": {"url": f"http://127.0.0.1:{plain}/mcp", "type": "http", "toolFilter": {"include": ["echo"]}},
     })
     requests = turn(env, model, Reply(tool_calls=[("web__echo", {"text": "over http"}), ("old__echo", {"text": "sse"}),
-                                                  ("web__add", {"a": 2, "b": 3})]), Reply(text="done"))
-    assert offered(requests[0]) == ["old__echo", "web__add", "web__echo"]
-    assert tool_results(requests[-1])[-3:] == ["echo: over http", "echo: sse", "5.0"]
+                                                  ("web__add", {"a": 2, "b": 3}), ("plain__echo", {"text": "json"})]),
+                    Reply(text="done"))
+    assert offered(requests[0]) == ["old__echo", "plain__echo", "web__add", "web__echo"]
+    assert tool_results(requests[-1])[-4:] == ["echo: over http", "echo: sse", "5.0", "echo: json"]
 
 
 def test_timeouts_errors_reload_and_list_changes(env: Env, base: int, gateways: list[Gateway], model: ModelStandin,

@@ -1,5 +1,5 @@
 """A small MCP server for the tests (the maintained SDK's MCPServer), over stdio, streamable HTTP
-or SSE: `echo_server.py stdio|http|sse [PORT] [--tag TAG]`. Its tools: echo, add, slow (sleeps),
+or SSE: `echo_server.py stdio|http|http-json|sse [PORT] [TAG]`. Its tools: echo, add, slow (sleeps),
 broken (fails), picture (an image), grow (adds a tool and says the list changed), look (what
 the server can see: its environment, folder and files), crash (exits)."""
 
@@ -83,6 +83,8 @@ def main(argv: list[str]) -> None:
         server.run("stdio")
     elif mode == "http":
         server.run("streamable-http", port=int(argv[2]))
+    elif mode == "http-json":  # answers as plain JSON bodies rather than event streams
+        server.run("streamable-http", port=int(argv[2]), json_response=True)
     else:
         server.run("sse", port=int(argv[2]))
 

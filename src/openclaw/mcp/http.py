@@ -54,6 +54,17 @@ async def _fail(resp: aiohttp.ClientResponse) -> McpError:
     return McpError(f"HTTP {resp.status} from the server" + (f": {body[:200]}" if body else ""), resp.status)
 
 
+async def _body(resp: aiohttp.ClientResponse) -> bytes:
+    """The whole body, refused past MAX_EVENT_BYTES."""
+    parts, size = [], 0
+    async for chunk in resp.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > MAX_EVENT_BYTES:
+            raise McpError(f"an answer passed {MAX_EVENT_BYTES} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def _decode(data: str | bytes) -> Any:
     try:
         return json.loads(data)
@@ -120,10 +131,7 @@ class StreamableHttp:
             except StreamTooLarge as exc:
                 raise McpError(str(exc)) from None
             raise McpError("the server's answer stream ended without the answer")
-        body = await resp.content.read(MAX_EVENT_BYTES + 1)
-        if len(body) > MAX_EVENT_BYTES:
-            raise McpError(f"an answer passed {MAX_EVENT_BYTES} bytes")
-        found = _decode(body)
+        found = _decode(await _body(resp))
         if found is None:
             raise McpError(f"the server answered with {resp.content_type or 'no content type'}, not JSON")
         self._deliver(found)

@@ -167,6 +167,8 @@ class McpSession:
                 self._on_tools_changed()
             return
         request_id = message.get("id")
+        if isinstance(request_id, str) and request_id.isdigit():  # a server that echoes ids as strings
+            request_id = int(request_id)
         answer = self._pending.get(request_id) if isinstance(request_id, int) else None
         if answer is not None and not answer.done():
             answer.set_result(message)
