@@ -145,6 +145,9 @@ def test_a_stdio_server_tool_is_called_by_the_model_and_its_group_ends_with_the_
     assert echoed == "echo: hi"
     assert picture.startswith("a tiny picture\n[image: image/png, ") and picture.endswith(" bytes]")
     assert "mcp server dead is unavailable: " in gw.output()  # its pipe closed, or its output ended
+    catalog = json.loads(env.cli("gateway", "call", "tools.catalog", "--params", "{}", check=True).stdout)
+    [group] = [g for g in catalog["groups"] if g["id"] == "plugin:bundle-mcp"]
+    assert group["source"] == "plugin" and [t["id"] for t in group["tools"]][:2] == ["echo__add", "echo__clock"]
     assert "mcp server mute is unavailable: no answer within 1s (connectionTimeoutMs)" in gw.output()
     wait_for(lambda: not server_processes(f"{tag}-mute"), 10, what="the mute server to be stopped")
     procs = server_processes(tag)

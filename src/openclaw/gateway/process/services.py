@@ -209,6 +209,10 @@ class GatewayServices:
             self._mcp = McpManager(self.paths, self.config, self.env)
         return self._mcp
 
+    @property
+    def mcp_started(self) -> McpManager | None:
+        return self._mcp
+
     async def _mcp_ready(self) -> None:
         if self._mcp is not None or self.config().part("mcp", "servers"):
             await self.mcp().ready()
