@@ -78,6 +78,20 @@ def test_config_reads_upstream_spellings_and_refuses_loader_keys() -> None:
     assert issues == []
 
 
+def test_results_become_text_the_model_reads() -> None:
+    from openclaw.tools.mcp import render
+
+    content = [{"type": "text", "text": "hello"}, {"type": "audio", "data": "AAAA", "mimeType": "audio/wav"},
+               {"type": "resource", "resource": {"uri": "file:///a.txt", "text": "inside"}},
+               {"type": "resource", "resource": {"uri": "file:///b.bin", "blob": "AAAA", "mimeType": "app/x"}},
+               {"type": "resource_link", "uri": "file:///c", "name": "c"}, {"type": "hologram"}]
+    assert render({"content": content}).splitlines() == [
+        "hello", "[audio: audio/wav, 3 bytes]", "inside", "[resource file:///b.bin: app/x]",
+        "[resource link: c file:///c]", "[hologram content]"]
+    assert render({"content": [], "structuredContent": {"n": 1}}) == '{"n": 1}'
+    assert render({}) == "(the tool returned no content)"
+
+
 # -- through a gateway ----------------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as s:

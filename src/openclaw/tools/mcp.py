@@ -3,7 +3,8 @@
 Each tool of a connected server is offered under its upstream name (`server__tool`) with the
 server's own description and input schema. A call goes to the server within the entry's
 `requestTimeoutMs`; text content comes back as it is, other content is summarised in a line (an
-image's type and size, a resource's URI), and a result the server flags `isError` is a tool error.
+image's type and size, a resource's URI), cut at the tool-output limit, and a result the server
+flags `isError` is a tool error.
 MCP tools act outside the gateway on the owner's behalf, so they are `act` tools (owners and
 allow-listed senders only) in the `bundle-mcp` group that `tools.deny` / `tools.allow` can name.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from openclaw.agents.tools import Tool, ToolContext, ToolError
+from openclaw.agents.tools import Tool, ToolContext, ToolError, clip
 from openclaw.models.types import ToolSpec
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def _tool(manager: McpManager, entry: CatalogTool) -> Tool:
             result = await manager.call(entry.server, entry.tool, args)
         except McpError as exc:
             raise ToolError(f"{entry.name}: {exc}") from None
-        text = render(result)
+        text = clip(render(result))  # every surface gets it bounded, not only the agent's turn
         if result.get("isError") is True:
             raise ToolError(text)
         return text
