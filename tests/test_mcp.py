@@ -150,14 +150,19 @@ def test_a_stdio_server_tool_is_called_by_the_model_and_its_group_ends_with_the_
         "dead": {"command": "/bin/false"},  # fails at once: reported, never holds up the others
         "mute": {"command": "sh", "args": ["-c", "sleep 300", f"{tag}-mute"], "connectionTimeoutMs": 1000},  # silent
     })
-    requests = turn(env, model, Reply(tool_calls=[("echo__echo", {"text": "hi"}), ("echo__picture", {})]),
-                    Reply(text="done"))
+    requests = turn(env, model, Reply(tool_calls=[
+        ("echo__echo", {"text": "hi"}), ("echo__picture", {}), ("echo__resources_read", {"uri": "note://greeting"}),
+        ("echo__prompts_get", {"name": "haiku", "arguments": {"topic": "tea"}}), ("echo__resources_list", {})]),
+        Reply(text="done"))
     assert offered(requests[0]) == ["echo__add", "echo__clock", "echo__crash", "echo__echo", "echo__look",
-                                    "echo__picture", "echo__slow"]
+                                    "echo__picture", "echo__prompts_get", "echo__prompts_list",
+                                    "echo__resources_list", "echo__resources_read", "echo__slow"]
     assert "read" in [t["function"]["name"] for t in requests[0]["tools"]]  # the other tools are there too
-    echoed, picture = tool_results(requests[-1])[-2:]
+    echoed, picture, resource, prompt, resources = tool_results(requests[-1])[-5:]
     assert echoed == "echo: hi"
     assert picture.startswith("a tiny picture\n[image: image/png, ") and picture.endswith(" bytes]")
+    assert (resource, prompt) == ("hello from a resource", "user: Write a haiku about tea.")
+    assert json.loads(resources)["resources"][0]["uri"] == "note://greeting"
     assert "mcp server dead is unavailable: " in gw.output()  # its pipe closed, or its output ended
     catalog = json.loads(env.cli("gateway", "call", "tools.catalog", "--params", "{}", check=True).stdout)
     [group] = [g for g in catalog["groups"] if g["id"] == "plugin:bundle-mcp"]

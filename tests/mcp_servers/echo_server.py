@@ -1,7 +1,7 @@
 """A small MCP server for the tests (the maintained SDK's MCPServer), over stdio, streamable HTTP
 or SSE: `echo_server.py stdio|http|http-json|sse [PORT] [TAG]`. Its tools: echo, add, slow (sleeps),
 broken (fails), picture (an image), grow (adds a tool and says the list changed), look (what
-the server can see: its environment, folder and files), crash (exits)."""
+the server can see: its environment, folder and files), crash (exits); a resource and a prompt."""
 
 from __future__ import annotations
 
@@ -75,6 +75,16 @@ def crash() -> str:
 @server.tool(description="The time on the server, for timing checks.")
 def clock() -> str:
     return repr(time.perf_counter())
+
+
+@server.resource("note://greeting", description="A greeting, as a resource.")
+def greeting() -> str:
+    return "hello from a resource"
+
+
+@server.prompt(description="Ask for a haiku.")
+def haiku(topic: str) -> str:
+    return f"Write a haiku about {topic}."
 
 
 def main(argv: list[str]) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from openclaw import logfile
 from openclaw.config.view import Config
+from openclaw.mcp import utilities
 from openclaw.mcp.config import ServerConfig, servers
 from openclaw.mcp.launch import transport_for
 from openclaw.mcp.naming import server_names, tool_name
@@ -40,9 +41,10 @@ class CatalogTool:
 
     name: str  # server__tool, safe for providers
     server: str
-    tool: str
+    tool: str  # the server's tool name, or a utility (resources_list, ...)
     description: str
     schema: dict[str, Any]
+    utility: bool = False
 
 
 @dataclass
@@ -236,9 +238,16 @@ class McpManager:
                     f"{tool['name']} (MCP server {name})"
                 out.append(CatalogTool(tool_name(prefixes[name], str(tool["name"]), taken), name, str(tool["name"]),
                                        text, bounded_schema(tool)))
+            session = runtime.session
+            for utility in utilities.offered(session.capabilities if session else {}):
+                if allowed(utility, runtime.config):
+                    _, description, schema = utilities.UTILITIES[utility]
+                    out.append(CatalogTool(tool_name(prefixes[name], utility, taken), name, utility,
+                                           description.format(server=name), schema, utility=True))
         return sorted(out, key=lambda t: t.name)
 
-    async def call(self, server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    async def call(self, server: str, tool: str, arguments: dict[str, Any], utility: bool = False) -> dict[str, Any]:
+        """`tools/call` of one tool (or one of the utilities), within the entry's requestTimeoutMs."""
         runtime = self.runtimes.get(server)
         if runtime is None:
             raise McpError(f"MCP server {server} is no longer configured")
@@ -246,6 +255,8 @@ class McpManager:
         if runtime.state != "ready" or session is None or session.closed_reason is not None:
             reason = runtime.error or (session.closed_reason if session else None) or "not connected"
             raise McpError(f"MCP server {server} is unavailable ({reason})")
+        if utility:
+            return await utilities.run(session, tool, arguments, runtime.config.request_timeout_s)
         return await session.call_tool(tool, arguments, runtime.config.request_timeout_s)
 
     # -- the end ---------------------------------------------------------------------------------

@@ -135,19 +135,22 @@ class McpSession:
             raise McpError(f"the server took no message for {SEND_TIMEOUT_S:g}s") from None
 
     # -- what the server offers ------------------------------------------------------------------
-    async def list_tools(self, timeout: float) -> list[dict[str, Any]]:
-        """Every tool, following `nextCursor` (at most MAX_PAGES pages, MAX_TOOLS tools)."""
-        tools: list[dict[str, Any]] = []
+    async def list_all(self, method: str, key: str, timeout: float) -> list[dict[str, Any]]:
+        """Every item of a paginated list (`tools/list`, `resources/list`, `prompts/list`), following
+        `nextCursor` (at most MAX_PAGES pages, MAX_TOOLS items)."""
+        items: list[dict[str, Any]] = []
         cursor: str | None = None
         for _ in range(MAX_PAGES):
-            page = await self.request("tools/list", {"cursor": cursor} if cursor else {}, timeout)
-            listed = page.get("tools")
-            tools += [t for t in listed if isinstance(t, dict) and isinstance(t.get("name"), str)] \
-                if isinstance(listed, list) else []
+            page = await self.request(method, {"cursor": cursor} if cursor else {}, timeout)
+            listed = page.get(key)
+            items += [t for t in listed if isinstance(t, dict)] if isinstance(listed, list) else []
             cursor = page.get("nextCursor") if isinstance(page.get("nextCursor"), str) else None
-            if not cursor or len(tools) >= MAX_TOOLS:
+            if not cursor or len(items) >= MAX_TOOLS:
                 break
-        return tools[:MAX_TOOLS]
+        return items[:MAX_TOOLS]
+
+    async def list_tools(self, timeout: float) -> list[dict[str, Any]]:
+        return [t for t in await self.list_all("tools/list", "tools", timeout) if isinstance(t.get("name"), str)]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], timeout: float) -> dict[str, Any]:
         return await self.request("tools/call", {"name": name, "arguments": arguments}, timeout)

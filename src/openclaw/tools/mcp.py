@@ -5,7 +5,9 @@ server's own description and input schema. A call goes to the server within the 
 `requestTimeoutMs`; text content comes back as it is, other content is summarised in a line (an
 image's type and size, a resource's URI), cut at the tool-output limit, and a result the server
 flags `isError` is a tool error.
-MCP tools act outside the gateway on the owner's behalf, so they are `act` tools (owners and
+A server that offers resources or prompts also gets upstream's utility tools
+(`resources_list`, `resources_read`, `prompts_list`, `prompts_get`). MCP tools act outside the
+gateway on the owner's behalf, so they are `act` tools (owners and
 allow-listed senders only) in the `bundle-mcp` group that `tools.deny` / `tools.allow` can name.
 """
 
@@ -41,6 +43,21 @@ def _summary(item: dict[str, Any]) -> str:
     return f"[{kind} content]"
 
 
+def render_utility(utility: str, result: dict[str, Any]) -> str:
+    """What resources_read and prompts_get return, as text; the lists as compact JSON."""
+    if utility == "resources_read":
+        contents = result.get("contents")
+        items = contents if isinstance(contents, list) else []
+        return "\n".join(_summary({"type": "resource", "resource": c}) for c in items if isinstance(c, dict)) \
+            or "(the resource is empty)"
+    if utility == "prompts_get":
+        messages = result.get("messages")
+        lines = [f"{m.get('role', '?')}: {_summary(m['content'])}" for m in messages or []
+                 if isinstance(m, dict) and isinstance(m.get("content"), dict)] if isinstance(messages, list) else []
+        return "\n".join(lines) or "(the prompt has no messages)"
+    return json.dumps(result, ensure_ascii=False)
+
+
 def render(result: dict[str, Any]) -> str:
     """A `tools/call` result as the text the model reads."""
     content = result.get("content")
@@ -55,10 +72,11 @@ def _tool(manager: McpManager, entry: CatalogTool) -> Tool:
 
     async def run(args: dict[str, Any], _ctx: ToolContext) -> str:
         try:
-            result = await manager.call(entry.server, entry.tool, args)
+            result = await manager.call(entry.server, entry.tool, args, entry.utility)
         except McpError as exc:
             raise ToolError(f"{entry.name}: {exc}") from None
-        text = clip(render(result))  # every surface gets it bounded, not only the agent's turn
+        shown = render_utility(entry.tool, result) if entry.utility else render(result)
+        text = clip(shown)  # every surface gets it bounded, not only the agent's turn
         if result.get("isError") is True:
             raise ToolError(text)
         return text
