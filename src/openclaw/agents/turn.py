@@ -35,7 +35,8 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
     history = await store.history(session)
     history = await compaction.fit(history, system, plan, store, session, client)
     tools = {t.name: t for t in plan.tools}
-    context = ToolContext(plan.workspace, run.agent_id, run.session_key, turn.operator, plan.env)
+    context = ToolContext(plan.workspace, run.agent_id, run.session_key, turn.operator, plan.env, plan.tool_env,
+                          plan.readable)
 
     async def on_text(delta: str) -> None:
         run.emit("assistant", delta=delta)
