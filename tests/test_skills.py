@@ -35,7 +35,7 @@ def gw(tmp_path_factory: pytest.TempPathFactory, model: ModelStandin) -> Iterato
     env = make_env(tmp_path_factory.mktemp("skills"))
     port = free_base()
     env.provision(None, port)
-    env.use_model(model.openai_url)
+    env.use_model(model.openai_url, models=[{"id": "m1", "name": "Model One"}])  # as upstream's schema wants
     state, workspace = env.state_dir(), env.state_dir() / "workspace"
     write_skill(state / "skills", "tide-tables", "name: tide-tables\ndescription: Look up high and low tide times",
                 "Tide tables live at https://tides.example/{place}. Answer with the next two tides.")

@@ -112,12 +112,17 @@ def read_yaml(text: str) -> dict[str, Any]:
 def _metadata(raw: Any) -> Mapping[str, Any] | None:
     """`metadata.openclaw` (a mapping, or JSON5 text holding one)."""
     if isinstance(raw, str):
-        import json5
+        import json
 
         try:
-            raw = json5.loads(raw)
-        except ValueError as exc:
-            raise FrontmatterError(f"metadata is not valid JSON5 ({exc})") from None
+            raw = json.loads(raw)  # the usual case, and much faster than JSON5
+        except ValueError:
+            import json5
+
+            try:
+                raw = json5.loads(raw)
+            except ValueError as exc:
+                raise FrontmatterError(f"metadata is not valid JSON5 ({exc})") from None
     if not isinstance(raw, Mapping):
         return None
     found = raw.get("openclaw")
