@@ -18,7 +18,7 @@ import pytest
 from helpers import Env, free_base, make_env, running, upstream_bin, wait_for
 from model_standin import ModelStandin, Reply
 
-from openclaw.client.rpc import GatewayClient
+from openclaw.client.rpc import GatewayCallError, GatewayClient
 
 UPSTREAM = upstream_bin()
 
@@ -87,8 +87,15 @@ def test_precedence_over_the_gateway(gw: tuple[Env, int]) -> None:
     assert shadowed["source"] == "openclaw-workspace" and shadowed["description"] == "the workspace copy"
     assert any("takes precedence" in p["message"] for p in report["problems"])
     assert {"workspaceDir", "managedSkillsDir", "agentId", "skills"} <= set(report)
-    with pytest.raises(Exception, match="unknown agent id"):
+    with pytest.raises(GatewayCallError, match="unknown agent id"):
         rpc(env, port, "skills.status", {"agentId": "nobody"})
+    with GatewayClient(f"ws://127.0.0.1:{port}", env.token(), scopes=["operator.read"]) as reader:
+        seen = reader.call("skills.status", {})
+        assert seen["workspaceDir"] == "[redacted]" and {s["filePath"] for s in seen["skills"]} == {"[redacted]"}
+        with pytest.raises(GatewayCallError, match="scope"):
+            reader.call("skills.update", {"skillKey": "shadowed", "enabled": False})
+        with pytest.raises(GatewayCallError, match="ClawHub"):
+            rpc(env, port, "skills.update", {"source": "clawhub", "all": True})
 
 
 def test_entries_disable_and_give_env_to_commands(gw: tuple[Env, int], model: ModelStandin) -> None:
