@@ -170,3 +170,20 @@ def test_skill_env_reaches_exec_only_where_unset_and_read_reaches_listed_folders
     bare = ToolContext(workspace, "main", "agent:main:main", True)
     with pytest.raises(ToolError, match="off limits"):
         asyncio.run(read.run({"path": str(folder / "SKILL.md")}, bare))
+
+
+def test_commands_see_listed_skill_folders_and_never_another_instances(tmp_path: Path) -> None:
+    paths, workspace = instance()
+    mine = write_skill(paths.state_dir / "skills", "mine", "name: mine\ndescription: d", "my skill body").parent
+    theirs = write_skill(paths.home / ".openclaw-other" / "skills", "theirs", "name: theirs\ndescription: d",
+                         "their skill body").parent
+    (paths.home / ".openclaw-other" / "openclaw.json").write_text("{}")
+    sandbox = ToolSandbox(paths, lambda: Config({}), os.environ)
+    ctx = ToolContext(workspace, "main", "agent:main:main", True, readable=(mine, theirs))
+    out = asyncio.run(run_exec({"command": f"cat {mine}/SKILL.md; cat {theirs}/SKILL.md"}, ctx, sandbox))
+    assert "my skill body" in out and "their skill body" not in out
+    bare = ToolContext(workspace, "main", "agent:main:main", True)
+    assert "my skill body" not in asyncio.run(run_exec({"command": f"cat {mine}/SKILL.md"}, bare, sandbox))
+    read = {t.name: t for t in file_tools(sandbox)}["read"]
+    with pytest.raises(ToolError, match="off limits"):
+        asyncio.run(read.run({"path": str(theirs / "SKILL.md")}, ctx))
