@@ -122,6 +122,9 @@ def test_the_listing_escapes_and_keeps_within_its_budget() -> None:
     full, listed = listing.render(skills[:2], 150, 100_000)
     assert "<available_skills>" in full and "&lt;things&gt; &amp; &quot;stuff&quot;" in full and len(listed) == 2
     assert "<location>/skills/s00/SKILL.md</location>" in full
+    cost = listing.prompt_report(full)
+    assert cost["promptChars"] == len(full) and [e["name"] for e in cost["entries"]] == ["s00", "s01"]
+    assert all(0 < e["blockChars"] < len(full) for e in cost["entries"])
     shortened, listed = listing.render(skills, 150, 6000)
     assert len(shortened) <= 6000 and len(listed) == 40 and "shortened" in shortened
     few, listed = listing.render(skills, 150, 1500)

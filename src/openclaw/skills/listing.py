@@ -10,7 +10,9 @@ absolute `SKILL.md` path), XML-escaped. Within `skills.limits.maxSkillsInPrompt`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Any
 
 from openclaw.skills.roots import Skill
 
@@ -21,6 +23,7 @@ INTRO = ("Skills are written instructions for particular kinds of task, each in 
          "its SKILL.md: use the absolute path in commands. Read only the skill that applies, and only when "
          "one does.")
 LONGEST_DESCRIPTION = 220
+_SKILL = re.compile(r"(  <skill>\n    <name>(.*?)</name>\n.*?  </skill>)", re.S)
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
 
 
@@ -51,6 +54,16 @@ def _render(skills: Sequence[Skill], limit: int | None, total: int) -> str:
         note = "\n\n(Descriptions are shortened to fit; `openclaw skills check` shows them in full.)"
     body = "\n".join(_entry(s, limit) for s in skills)
     return f"{INTRO}{note}\n\n<available_skills>\n{body}\n</available_skills>"
+
+
+def prompt_report(text: str) -> dict[str, Any]:
+    """What the block costs, as upstream's `systemPromptReport.skills` reports it: its size, a hash,
+    and each listed skill's name with the size of its `<skill>` element."""
+    import hashlib
+    import html
+
+    entries = [{"name": html.unescape(m.group(2)), "blockChars": len(m.group(1))} for m in _SKILL.finditer(text)]
+    return {"promptChars": len(text), "hash": hashlib.sha256(text.encode()).hexdigest(), "entries": entries}
 
 
 def _fits(text: str, budget: int) -> bool:
