@@ -87,6 +87,7 @@ def test_precedence_over_the_gateway(gw: tuple[Env, int]) -> None:
     assert shadowed["source"] == "openclaw-workspace" and shadowed["description"] == "the workspace copy"
     assert any("takes precedence" in p["message"] for p in report["problems"])
     assert {"workspaceDir", "managedSkillsDir", "agentId", "skills"} <= set(report)
+    assert "no-such-tool-7f3" in rpc(env, port, "skills.bins", {})["bins"]
     with pytest.raises(GatewayCallError, match="unknown agent id"):
         rpc(env, port, "skills.status", {"agentId": "nobody"})
     with GatewayClient(f"ws://127.0.0.1:{port}", env.token(), scopes=["operator.read"]) as reader:

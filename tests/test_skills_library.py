@@ -19,6 +19,7 @@ from openclaw.sandbox.confine import ToolSandbox
 from openclaw.skills import listing, snapshot
 from openclaw.skills.frontmatter import FrontmatterError, parse
 from openclaw.skills.report import status
+from openclaw.skills.settings import read_settings
 from openclaw.tools.files import file_tools
 from openclaw.tools.shell import run_exec
 
@@ -99,6 +100,24 @@ def test_precedence_gating_and_problems(tmp_path: Path) -> None:
     assert off["rescue"]["blockedByAllowlist"] and not off["gateways"]["blockedByAllowlist"]
     filtered = report({"agents": {"defaults": {"skills": ["dup"]}}})
     assert filtered["agentSkillFilter"] == ["dup"] and by_name(filtered)["needs-bin"]["blockedByAgentFilter"]
+
+
+def test_limits_bound_what_is_read() -> None:
+    paths, workspace = instance()
+    for i in range(5):
+        write_skill(workspace / "skills", f"many-{i}", f"name: many-{i}\ndescription: d")
+    write_skill(workspace / "skills", "many-5", "name: many-5\ndescription: d", "x" * 3000)
+    config = {"skills": {"limits": {"maxCandidatesPerRoot": 4, "maxSkillFileBytes": 1024, "maxSkillsInPrompt": 2}}}
+    rep = report(config)
+    assert [n for n in by_name(rep) if n.startswith("many-")] == ["many-0", "many-1", "many-2", "many-3"]
+    assert any("maxCandidatesPerRoot" in p["message"] for p in rep["problems"])
+    big = report({"skills": {"limits": {"maxSkillFileBytes": 1024}}})
+    assert "many-5" not in by_name(big) and any("maxSkillFileBytes" in p["message"] for p in big["problems"])
+    run = asyncio.run(snapshot.for_run(paths, Config(config), dict(os.environ), "main", workspace))
+    assert len(run.names) == 2 and "Only 2 of" in run.sections[0][1]
+    wild = {"skills": {"limits": {"maxCandidatesPerRoot": 10**9, "maxSkillFileBytes": -5}}}
+    limits = read_settings(Config(wild)).limits
+    assert (limits.candidates_per_root, limits.file_bytes) == (2000, 1024)
 
 
 def test_the_rescue_skill_needs_the_rescue_role(tmp_path: Path) -> None:
