@@ -189,7 +189,12 @@ class AgentRuntime:
             await self._prepare()
         tools = select(self._tools(run.turn, run.agent_id), config, run.agent_id, run.turn.operator)
         runtime = prompt.Runtime(self.paths.name, str(refs[0]), run.agent_id, run.turn.channel)
-        return Plan(refs, known, self.workspace(run.agent_id), tools, runtime, self.env)
+        workspace = self.workspace(run.agent_id)
+        from openclaw.skills.snapshot import for_run  # loaded with the first turn, not at start
+
+        skills = await for_run(self.paths, config, self.env, run.agent_id, workspace)
+        return Plan(refs, known, workspace, tools, runtime, self.env, sections=skills.sections,
+                    tool_env=skills.env, readable=skills.folders)
 
     def abort(self, session_key: str) -> list[str]:
         """Stop the session's running run and drop those waiting; their ids."""

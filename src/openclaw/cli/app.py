@@ -50,6 +50,7 @@ COMMANDS = {
     "deploy": "openclaw.cli.deploy_cmd:deploy",
     "sandbox": "openclaw.cli.sandbox_cmd:sandbox",
     "mcp": "openclaw.cli.mcp_cmd:mcp",
+    "skills": "openclaw.cli.skills_cmd:skills",
 }
 
 ROOT_HELP = """Run and inspect OpenClaw gateways; many isolated instances per host.

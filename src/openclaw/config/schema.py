@@ -181,6 +181,7 @@ class Sandbox(OpenSection):
 
 class AgentDefaults(Section):
     workspace: str | None = None
+    skills: list[str] | None = None  # the skills every agent may use (None: all)
     model: ModelRef | None = None
     models: dict[str, ModelAlias] = {}
     max_concurrent: Annotated[int, Field(ge=1, le=1024)] | None = None
@@ -193,6 +194,7 @@ class AgentDefaults(Section):
 class AgentEntry(Section):
     name: str | None = None
     workspace: str | None = None
+    skills: list[str] | None = None  # replaces agents.defaults.skills for this agent
     model: ModelRef | None = None
     default: bool = False
     tools: ToolPolicy | None = None
@@ -409,6 +411,36 @@ class Mcp(OpenSection):
         return value
 
 
+class SkillsLoad(OpenSection):
+    extra_dirs: list[str] = []
+    allow_symlink_targets: list[str] = []
+    watch: bool | None = None
+
+
+class SkillsLimits(OpenSection):
+    max_candidates_per_root: Annotated[int, Field(ge=1, le=2000)] | None = None
+    max_skills_loaded_per_source: Annotated[int, Field(ge=0, le=1000)] | None = None
+    max_skill_file_bytes: Annotated[int, Field(ge=1024, le=2_000_000)] | None = None
+    max_skills_in_prompt: Annotated[int, Field(ge=0, le=1000)] | None = None
+    max_skills_prompt_chars: Annotated[int, Field(ge=0, le=200_000)] | None = None
+
+
+class SkillEntry(OpenSection):
+    enabled: bool | None = None
+    env: dict[str, str] = {}
+    api_key: str | SecretRef | None = None
+    config: dict[str, object] = {}
+
+
+class Skills(OpenSection):
+    """Upstream's `skills` section; `install` and `workshop` pass through."""
+
+    load: SkillsLoad = SkillsLoad()
+    limits: SkillsLimits = SkillsLimits()
+    allow_bundled: list[str] | None = None
+    entries: dict[str, SkillEntry] = {}
+
+
 class OpenClawConfig(BaseModel):
     """The whole file. Unknown top-level sections are allowed and preserved."""
 
@@ -426,6 +458,7 @@ class OpenClawConfig(BaseModel):
     session: SessionSettings = SessionSettings()
     tools: Tools = Tools()
     mcp: Mcp = Mcp()
+    skills: Skills = Skills()
 
     @model_validator(mode="after")
     def _one_default_agent(self) -> OpenClawConfig:
