@@ -313,6 +313,7 @@ def test_mcp_list_show_and_doctor_probe(env: Env, tag: str) -> None:
     assert listing.splitlines()[1:] == [f"- away: streamable-http {away}", f"- echo: stdio {PY} {SERVER} stdio {tag}"]
     assert list(env.cli_json("mcp", "list")) == ["away", "echo"]
     assert "Bearer abc" not in env.cli("mcp", "show", "away", check=True).stdout
+    assert "Bearer abc" not in env.cli("config", "get", "mcp.servers", check=True).stdout  # nor in config.get
     assert env.cli("mcp", "show", "nope").returncode == 1
     probe = env.cli("mcp", "doctor", "--probe")
     assert probe.returncode == 1, probe.stdout
