@@ -3,8 +3,9 @@
 A turn that offers tools asks for `ready()`: servers not yet connected start connecting in the
 background (each within its `connectionTimeoutMs`), and the turn waits for them at most
 `READY_WAIT_S`; a server still connecting after that is offered from a later turn, and one that
-fails to connect is logged and paused (30 s, doubling to 5 min), so it never holds up the other
-tools; one whose connection drops after it worked is started again on the next turn. A
+fails to connect is logged and paused (30 s, doubling to 5 min), then retried in the background
+without any turn waiting for it, so it never holds up the other tools; one whose connection drops
+after it worked is started again on the next turn. A
 config change replaces the runtime of a changed entry, stops a removed one and leaves the others
 connected. A `notifications/tools/list_changed` refreshes that server's catalog.
 """
@@ -150,8 +151,8 @@ class McpManager:
             due = time.monotonic() >= runtime.paused_until
             if runtime.state in ("idle", "failed") and runtime.config.usable and due:
                 self._connect(runtime)
-        pending = [t for r in self.runtimes.values() for t in (r.connecting, r.refreshing)
-                   if t is not None and not t.done()]
+        pending = [t for r in self.runtimes.values() for t in (r.connecting if not r.failures else None, r.refreshing)
+                   if t is not None and not t.done()]  # a server that failed before retries unwaited
         if pending:
             await asyncio.wait(pending, timeout=wait)
 

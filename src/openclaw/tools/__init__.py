@@ -1,8 +1,9 @@
 """The agent's tools and which of them an instance offers.
 
 Everyone the agent answers may get `read`, `web_fetch` and the rescue status
-tools; `write`, `edit`, `exec`, `browser` and the rescue tools that change an
-instance only go to owners and allow-listed senders (`agents.tools.select`).
+tools; `write`, `edit`, `exec`, `browser`, the MCP servers' tools and the rescue
+tools that change an instance only go to owners and allow-listed senders
+(`agents.tools.select`).
 """
 
 from __future__ import annotations
