@@ -1,0 +1,70 @@
+"""Heartbeats in a running gateway: whether this instance beats, the jobs kept in step with the
+config (at start, on hot reload, after a restart), and a wake that runs one at once.
+
+An instance beats when its config has a heartbeat block, a model, or the rescue role: without any
+of them a heartbeat could only ever be skipped, so none is scheduled and the scheduler (and its
+store) stay unloaded. Upstream's stored heartbeat job is then left exactly as it is."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from openclaw import logfile
+from openclaw.cron.scheduler import SystemOutcome
+from openclaw.heartbeat import declare
+from openclaw.heartbeat.runner import HeartbeatRunner, Host
+from openclaw.heartbeat.settings import wanted
+
+if TYPE_CHECKING:
+    from openclaw.cron.scheduler import CronScheduler
+
+KIND = "heartbeat"
+
+
+class Heartbeats:
+    """The runner and the scheduler's heartbeat jobs, kept across in-process restarts."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.runner = HeartbeatRunner(host)
+        self.seed = declare.scheduler_seed(host.paths.state_dir)
+        self._waking: dict[str, asyncio.Task[SystemOutcome | None]] = {}  # agent -> its wake in progress
+
+    def wake(self, scheduler: CronScheduler | None, agent_id: str) -> bool:
+        """Start the agent's heartbeat now, in the background; False when a wake of it is under way."""
+        if agent_id in self._waking:
+            return False
+        task = asyncio.ensure_future(self.wake_now(scheduler, agent_id))
+        self._waking[agent_id] = task
+        task.add_done_callback(lambda _: self._waking.pop(agent_id, None))
+        return True
+
+    def attach(self, scheduler: CronScheduler) -> None:
+        """The scheduler runs heartbeat jobs through this runner."""
+        scheduler.system[KIND] = self.runner.run_job
+
+    async def sync(self, scheduler: CronScheduler) -> None:
+        """Declare, update or remove the jobs the config asks for; run them here only while wanted."""
+        config = self.host.config()
+        if not wanted(config, self.host.paths):
+            scheduler.system.pop(KIND, None)
+            return
+        self.attach(scheduler)
+        try:
+            changes = await declare.apply(scheduler, config, self.seed)
+        except Exception as exc:  # noqa: BLE001 - the rest of the gateway runs on; the next reload tries again
+            logfile.warn(f"heartbeat jobs could not be updated: {exc}", subsystem="heartbeat")
+            return
+        for change in changes:
+            logfile.info(f"heartbeat job for agent {change.agent_id}: {change.kind}d", subsystem="heartbeat")
+
+    async def wake_now(self, scheduler: CronScheduler | None, agent_id: str) -> SystemOutcome | None:
+        """Run the agent's heartbeat now: through its job when one runs here (its slot claimed, so no
+        scheduled run overlaps it), else directly. None: it is running already."""
+        job = next((j for j in (scheduler.jobs if scheduler else []) if declare.agent_of(j) == agent_id), None)
+        if scheduler is not None and job is not None and scheduler.system_run(job) is not None:
+            if await scheduler.trigger(job, "manual"):  # None: already running, that run answers the wake
+                await asyncio.shield(scheduler.running.get(job["id"]) or asyncio.sleep(0))
+            return None
+        return await self.runner.run(agent_id, manual=True)
