@@ -21,7 +21,7 @@ def _zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use user, local or an IANA name such as Europe/Berlin)") from None
+        raise ValueError(f"unknown time zone {name!r} (use user, local or an IANA name)") from None
     return name
 
 
