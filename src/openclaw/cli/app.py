@@ -49,6 +49,7 @@ COMMANDS = {
     "cron": "openclaw.cli.cron_cmd:cron",
     "deploy": "openclaw.cli.deploy_cmd:deploy",
     "sandbox": "openclaw.cli.sandbox_cmd:sandbox",
+    "system": "openclaw.cli.system_cmd:system",
 }
 
 ROOT_HELP = """Run and inspect OpenClaw gateways; many isolated instances per host.

@@ -63,6 +63,7 @@ class Beat:
     session_key: str
     started: int = field(default_factory=lambda: int(time.time() * 1000))
     event: dict[str, Any] = field(default_factory=dict)
+    ran: bool = False  # its turn (or rescue check) ran: the run counts as done whatever was delivered
 
 
 class HeartbeatRunner:
@@ -105,6 +106,7 @@ class HeartbeatRunner:
         text, silent = await self._turn(state, agents, config, run_id)
         if text is None:
             return None
+        state.ran = True
         status, body = reply.classify(text, silent)
         if status != "sent":
             self._end(state, status, silent=True)
@@ -144,6 +146,7 @@ class HeartbeatRunner:
         from openclaw.heartbeat import rescue_check
 
         found = await rescue_check.findings(self.host.paths, config, self.host.env)
+        state.ran = True
         if not found:
             self._end(state, "ok-empty", silent=True, reason="targets-healthy")
         else:
@@ -215,7 +218,7 @@ class HeartbeatRunner:
         delivery: dict[str, Any] = {"delivered": sent, "deliveryStatus": "delivered" if sent else "not-requested"}
         if event.get("reason") in ("no-route", "dm-blocked"):
             delivery["deliveryStatus"] = "not-delivered"
-        return SystemOutcome("error" if status == "failed" else "skipped" if status == "skipped" else "ok",
+        return SystemOutcome("error" if status == "failed" else "ok" if state.ran else "skipped",
                              error=event.get("reason") if status == "failed" else None,
                              summary=event.get("preview"), session_key=state.session_key, delivery=delivery,
                              retry_at_ms=retry)
