@@ -48,6 +48,11 @@ def heartbeat_runs(env: Env) -> int:
                    .fetchone()[0])
 
 
+def runs(env: Env) -> list[dict[str, Any]]:
+    """The heartbeat job's runs, newest first."""
+    return list(json.loads(env.cli("cron", "runs", "heartbeat-main", "--json", check=True).stdout)["entries"])
+
+
 def beats(model: ModelStandin, name: str) -> list[str]:
     """The user messages of the heartbeat turns model `name` was asked (the stand-in serves the module)."""
     return [last_user_text(s.api, s.body) for s in model.requests()
@@ -131,11 +136,14 @@ def test_silent_replies_wakes_and_the_switch(env: Env, base: int, gateways: list
     assert tg.messages_to(token, OWNER) == ["The backup finished; all good."]
     assert json.loads(env.cli("system", "heartbeat", "disable", "--json", check=True).stdout) == \
         {"ok": True, "enabled": False}
-    off = wake("while paused")
-    assert off["status"] == "skipped" and off["reason"] == "disabled" and len(beats(model, "hb-silent")) == 3
+    done = len(runs(env))
+    env.cli("system", "event", "--text", "while paused", "--mode", "now", check=True)
+    wait_for(lambda: len(runs(env)) > done, timeout=20, what="the paused heartbeat's run")
+    assert runs(env)[0]["status"] == "skipped" and runs(env)[0]["summary"] == "skipped: disabled"
+    assert len(beats(model, "hb-silent")) == 3 and last(env) == sent  # no turn; no event, as upstream
     assert env.cli("system", "heartbeat", "enable", check=True).stdout.strip() == "heartbeats enabled"
     text = env.cli("system", "heartbeat", "last", check=True).stdout
-    assert "agent main: skipped (disabled)" in text
+    assert "agent main: sent to telegram:9301" in text and "The backup finished" in text
 
 
 def test_a_missed_slot_runs_once_and_never_twice_across_restarts(env: Env, base: int, gateways: list[Gateway],

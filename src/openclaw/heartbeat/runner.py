@@ -92,8 +92,9 @@ class HeartbeatRunner:
         """The run's checks, then its turn and delivery; a time to try again when it was deferred."""
         beat = state.beat
         skip = self._skip_reason(beat, config, manual)
-        if skip is not None:
-            self._end(state, "skipped", reason=skip, message=NO_MODEL if skip == "no-model" else None)
+        if skip is not None:  # switched off: no event, as upstream (the last one stays the last)
+            self._end(state, "skipped", reason=skip, message=NO_MODEL if skip == "no-model" else None,
+                      publish=skip != "disabled")
             return None
         if self.host.rescue(config) and beat.prompt is None:
             await self._rescue(state, config)
@@ -194,8 +195,8 @@ class HeartbeatRunner:
                  if s.origin.get("channel") not in (None, "heartbeat", "cron") and s.origin.get("to")]
         return max(chats, key=lambda s: s.updated_at).origin if chats else None
 
-    def _end(self, state: Beat, status: str, **fields: Any) -> None:
-        """The run's event: kept as `last-heartbeat` and published; logged."""
+    def _end(self, state: Beat, status: str, publish: bool = True, **fields: Any) -> None:
+        """The run's event: kept as `last-heartbeat` and published (unless `publish` is off); logged."""
         now = int(time.time() * 1000)
         event: dict[str, Any] = {"ts": now, "status": status, **{k: v for k, v in fields.items() if v is not None},
                                  "durationMs": now - state.started}
@@ -205,7 +206,8 @@ class HeartbeatRunner:
             event["indicatorType"] = INDICATOR[status]
         event.update(sessionKey=state.session_key, agentId=state.beat.agent_id)
         state.event = event
-        self.host.board.publish_heartbeat(event)
+        if publish:
+            self.host.board.publish_heartbeat(event)
         level = logfile.warn if status == "failed" else logfile.info
         level(f"heartbeat {state.beat.agent_id}: {status}" + (f" ({event['reason']})" if event.get("reason") else ""),
               subsystem="heartbeat")
@@ -218,8 +220,10 @@ class HeartbeatRunner:
         delivery: dict[str, Any] = {"delivered": sent, "deliveryStatus": "delivered" if sent else "not-requested"}
         if event.get("reason") in ("no-route", "dm-blocked"):
             delivery["deliveryStatus"] = "not-delivered"
-        return SystemOutcome("error" if status == "failed" else "ok" if state.ran else "skipped",
+        skipped = status == "skipped" and not state.ran
+        summary = f"skipped: {event.get('reason')}" if skipped else event.get("preview")
+        return SystemOutcome("error" if status == "failed" else "skipped" if skipped else "ok",
                              error=event.get("reason") if status == "failed" else None,
-                             summary=event.get("preview"), session_key=state.session_key, delivery=delivery,
+                             summary=summary, session_key=state.session_key, delivery=delivery,
                              retry_at_ms=retry)
 

@@ -14,7 +14,7 @@ from openclaw import logfile
 from openclaw.cron.scheduler import SystemOutcome
 from openclaw.heartbeat import declare
 from openclaw.heartbeat.runner import HeartbeatRunner, Host
-from openclaw.heartbeat.settings import wanted
+from openclaw.heartbeat.settings import heartbeat_agents, wanted
 
 if TYPE_CHECKING:
     from openclaw.cron.scheduler import CronScheduler
@@ -61,7 +61,11 @@ class Heartbeats:
 
     async def wake_now(self, scheduler: CronScheduler | None, agent_id: str) -> SystemOutcome | None:
         """Run the agent's heartbeat now: through its job when one runs here (its slot claimed, so no
-        scheduled run overlaps it), else directly. None: it is running already."""
+        scheduled run overlaps it), else directly. None: it is running already, or the agent does not
+        beat here (as upstream, such a wake leaves its text queued and runs nothing)."""
+        config = self.host.config()
+        if not wanted(config, self.host.paths) or agent_id not in {b.agent_id for b in heartbeat_agents(config)}:
+            return None
         job = next((j for j in (scheduler.jobs if scheduler else []) if declare.agent_of(j) == agent_id), None)
         if scheduler is not None and job is not None and scheduler.system_run(job) is not None:
             if await scheduler.trigger(job, "manual"):  # None: already running, that run answers the wake
