@@ -90,6 +90,7 @@ def test_a_one_second_heartbeat_delivers_the_reply_to_the_owner(env: Env, base: 
     assert 0 <= job["schedule"]["anchorMs"] < 1000
     listed = json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)["jobs"]
     assert [j["displayName"] for j in listed] == ["Heartbeat (main)"]
+    assert "Heartbeat (main)" in env.cli("cron", "list", check=True).stdout  # as upstream's table names it
     health = env.cli_json("health")
     assert health["agents"][0]["heartbeat"] == {"enabled": True, "every": "1s", "everyMs": 1000}
     assert health["heartbeatSeconds"] == 1

@@ -160,7 +160,8 @@ class HeartbeatRunner:
         running = [name for name, s in (manager.status() if manager else {}).items() if s.get("running")]
         route = resolve(config, state.beat, running, await self._last(state))
         preview = reply.preview(text)
-        where = {k: v for k, v in (("channel", route.channel), ("to", route.to), ("accountId", route.account)) if v}
+        where: dict[str, Any] = {k: v for k, v in (("channel", route.channel), ("to", route.to),
+                                                   ("accountId", route.account)) if v}
         if route.reason or manager is None:
             self._end(state, "skipped", reason=route.reason or "no-route", preview=preview, **where)
             return
