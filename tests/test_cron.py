@@ -37,11 +37,9 @@ def recorded(env: Env) -> int:
 
 
 def stored_jobs(env: Env) -> list[dict]:
-    """The store's rows of users' jobs (not the heartbeat a model brings): the definition with its
-    runtime state, as upstream reads them."""
+    """The store's job rows: the definition with its runtime state, as upstream reads them."""
     with sqlite3.connect(env.state_dir() / "state" / "openclaw.sqlite") as db:
-        rows = db.execute("SELECT job_json, state_json FROM cron_jobs WHERE store_key = ? "
-                          "AND declaration_key IS NULL ORDER BY sort_order",
+        rows = db.execute("SELECT job_json, state_json FROM cron_jobs WHERE store_key = ? ORDER BY sort_order",
                           (store_key(env.state_dir()),)).fetchall()
     return [{**json.loads(job), "state": json.loads(state)} for job, state in rows]
 
@@ -67,8 +65,7 @@ def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int,
     assert tg.messages_to(token, OWNER)[:3] == ["echo: report the weather"] * 3
     env.cli("cron", "disable", "pulse", check=True)
     stopped = len(runs(env, "pulse"))
-    listed = [j for j in json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)["jobs"]
-              if j["name"] == "pulse"]
+    listed = json.loads(env.cli("cron", "list", "--all", "--json", check=True).stdout)["jobs"]
     assert listed[0]["enabled"] is False and listed[0]["state"].get("nextRunAtMs") is None
     assert None not in stored_jobs(env)[0]["state"].values()  # upstream drops a job whose state holds a null
     manual = json.loads(env.cli("cron", "run", "pulse", "--json", check=True).stdout)
@@ -79,7 +76,6 @@ def test_a_job_fires_on_time_in_fresh_sessions_and_delivers(env: Env, base: int,
 def test_a_slot_runs_once_across_restarts(env: Env, base: int, gateways: list[Gateway], model: ModelStandin) -> None:
     env.provision(None, base)
     env.use_model(model.openai_url)
-    env.set_config(("agents.defaults.heartbeat.every", '"0m"'))  # the model's heartbeat job: kept, off
     gw = env.gateway().start()
     gateways.append(gw)
     gw.wait_healthy(base)
@@ -101,7 +97,7 @@ def test_a_slot_runs_once_across_restarts(env: Env, base: int, gateways: list[Ga
     gateways.append(gw)
     gw.wait_healthy(base)
     status = json.loads(env.cli("cron", "status", "--json", check=True).stdout)
-    assert status["jobs"] == 2 and status["nextWakeAtMs"] is None  # a one-shot that ran is done; the heartbeat off
+    assert status["jobs"] == 1 and status["nextWakeAtMs"] is None  # a one-shot that ran is done
     assert len(runs(env)) == 1
 
 

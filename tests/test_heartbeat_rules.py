@@ -38,10 +38,11 @@ def test_who_beats_follows_upstreams_enrolment() -> None:
     assert heartbeat_for(own, "a").every_ms == 3_600_000  # not enrolled; a wake still reads its block
 
 
-def test_an_instance_beats_with_a_block_a_model_or_the_rescue_role() -> None:
+def test_an_instance_beats_with_a_block_or_the_rescue_role() -> None:
     assert not wanted(Config({}), PATHS)
+    assert not wanted(Config({"agents": {"defaults": {"model": "openai/gpt-5"}}}), PATHS)  # unlike upstream
     assert wanted(Config({"agents": {"defaults": {"heartbeat": {}}}}), PATHS)
-    assert wanted(Config({"agents": {"defaults": {"model": "openai/gpt-5"}}}), PATHS)
+    assert wanted(Config({"agents": {"entries": {"ops": {"heartbeat": {"every": "1h"}}}}}), PATHS)
     assert wanted(Config({"rescue": {}}), PATHS)
 
 

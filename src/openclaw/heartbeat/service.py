@@ -1,9 +1,9 @@
 """Heartbeats in a running gateway: whether this instance beats, the jobs kept in step with the
 config (at start, on hot reload, after a restart), and a wake that runs one at once.
 
-An instance beats when its config has a heartbeat block, a model, or the rescue role: without any
-of them a heartbeat could only ever be skipped, so none is scheduled and the scheduler (and its
-store) stay unloaded. Upstream's stored heartbeat job is then left exactly as it is."""
+An instance beats when its config has a heartbeat block or it has the rescue role
+(`settings.wanted`); otherwise nothing is scheduled, the scheduler (and its store) stay unloaded,
+and an upstream heartbeat job in the store is left exactly as it is."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class Heartbeats:
     def __init__(self, host: Host) -> None:
         self.host = host
         self.runner = HeartbeatRunner(host)
-        self.seed = declare.scheduler_seed(host.paths.state_dir)
+        self.seed: str | None = None  # read from the state dir on the first sync (off the event loop)
         self._waking: dict[str, asyncio.Task[SystemOutcome | None]] = {}  # agent -> its wake in progress
 
     def wake(self, scheduler: CronScheduler | None, agent_id: str) -> bool:
@@ -52,6 +52,8 @@ class Heartbeats:
             return
         self.attach(scheduler)
         try:
+            if self.seed is None:
+                self.seed = await asyncio.to_thread(declare.scheduler_seed, self.host.paths.state_dir)
             changes = await declare.apply(scheduler, config, self.seed)
         except Exception as exc:  # noqa: BLE001 - the rest of the gateway runs on; the next reload tries again
             logfile.warn(f"heartbeat jobs could not be updated: {exc}", subsystem="heartbeat")

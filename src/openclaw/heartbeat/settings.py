@@ -179,14 +179,14 @@ def configured(config: Config) -> bool:
 
 
 def wanted(config: Config, paths: InstancePaths) -> bool:
-    """Whether this instance schedules heartbeats: a heartbeat block, a model for an agent that
-    beats, or the rescue role. Without any of them a heartbeat could only ever be skipped, so none
-    is scheduled and the scheduler and its store stay unloaded."""
+    """Whether this instance schedules heartbeats: a heartbeat block in its config, or the rescue
+    role (whose heartbeat watches its targets). Unlike upstream, a model alone does not: a turn
+    every 30 minutes nobody asked for costs money, and the job would put the cron tables into every
+    such instance's state store (see README "Heartbeats"). Otherwise the scheduler and its store
+    stay unloaded."""
     from openclaw.rescue.operations import has_rescue_role
 
-    if configured(config) or has_rescue_role(config, paths):
-        return True
-    return any(config.model_choice(b.agent_id).primary is not None for b in heartbeat_agents(config))
+    return configured(config) or has_rescue_role(config, paths)
 
 
 def format_every(ms: int) -> str:
