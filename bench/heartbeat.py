@@ -3,9 +3,9 @@
 heartbeat run adds to the agent turn it makes (against an instant stand-in model).
 
 Idle: gateways in a throwaway HOME, each measured after a settle, in turn (A B C A B C ...):
-A has nothing that beats (no model, no heartbeat block: nothing scheduled, as before heartbeats),
-B has the default heartbeat block and no model (the scheduler, the cron store and the heartbeat
-package loaded, the job declared), C has a model (the default heartbeat scheduled, as upstream).
+A has nothing that beats (no heartbeat block: nothing scheduled, as before heartbeats), B has the
+default heartbeat block (`{target: none}`, every 30 minutes) and no model (the scheduler, the cron
+store and the heartbeat package loaded, the job declared), C has the same block and a model.
 
 A run: `wake {mode: now}` over the WebSocket protocol until the `heartbeat` event arrives, minus
 the stand-in's own time; beside it an `agent` turn on the same gateway, for reference.
@@ -118,12 +118,12 @@ def main() -> None:
 def markdown(r: dict[str, Any]) -> str:
     i, runs = r["idle"], r["runs"]
     rows = [
-        ("Idle, nothing beats (no model, no heartbeat block)", f"RSS {i['none']['rss']:.1f} MB, "
+        ("Idle, nothing scheduled (no heartbeat block)", f"RSS {i['none']['rss']:.1f} MB, "
          f"private {i['none']['private']:.1f} MB"),
         ("Idle, default heartbeat scheduled, no model", f"RSS {i['block']['rss']:.1f} MB "
          f"(+{i['block']['rss'] - i['none']['rss']:.1f}), private {i['block']['private']:.1f} MB "
          f"(+{i['block']['private'] - i['none']['private']:.1f})"),
-        ("Idle, model configured (default heartbeat scheduled)", f"RSS {i['model']['rss']:.1f} MB "
+        ("Idle, default heartbeat scheduled, model configured", f"RSS {i['model']['rss']:.1f} MB "
          f"(+{i['model']['rss'] - i['none']['rss']:.1f}), private {i['model']['private']:.1f} MB "
          f"(+{i['model']['private'] - i['none']['private']:.1f})"),
     ]
