@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fake_telegram import FakeTelegram, new_bot, start_with_telegram
-from helpers import Env, Gateway, handshake, upstream_bin, wait_for
+from helpers import PY, Env, Gateway, handshake, upstream_bin, wait_for
 from model_standin import ModelStandin, Reply, last_user_text
 
 from openclaw.stores.cron import store_key
@@ -204,6 +204,31 @@ def test_zero_cadence_keeps_the_job_disabled_and_hot_reload_follows(env: Env, ba
     assert refused.returncode != 0 and "every" in refused.stderr
 
 
+def test_a_busy_session_defers_the_heartbeat(env: Env, base: int, gateways: list[Gateway],
+                                             model: ModelStandin) -> None:
+    env.provision(None, base)
+    env.use_model(model.openai_url, "stand/hb-busy")
+    env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "1h", "target": "none"})))
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    model.script(Reply(text="a long answer, slowly", chunk=2, delay_s=0.3, model="hb-busy"))
+    chat = subprocess.Popen([PY, "-m", "openclaw", "agent", "-m", "tell me slowly", "--session-key", "agent:main:main"],
+                            env=env.vars, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: any(s.body.get("model") == "hb-busy" for s in model.requests()), timeout=20,
+                 what="the chat turn at the model")
+        env.cli("system", "event", "--text", "while you talk", "--mode", "now", check=True)
+        wait_for(lambda: last(env) is not None, timeout=20, what="the heartbeat event")
+        event = last(env)
+        assert event is not None and event["status"] == "skipped" and event["reason"] == "requests-in-flight"
+        due = heartbeat_rows(env)[0]["state"]["nextRunAtMs"]
+        assert due <= time.time() * 1000 + 31_000  # tried again within 30 s, not at the next hourly slot
+        assert beats(model, "hb-busy") == []
+    finally:
+        assert chat.wait(timeout=60) == 0
+
+
 def test_no_model_is_a_clear_skip(env: Env, base: int, gateways: list[Gateway]) -> None:
     env.provision(None, base)
     env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "1h"})))
@@ -268,5 +293,11 @@ def test_upstreams_cli_reads_our_last_heartbeat(env: Env, base: int, gateways: l
         assert proc.returncode == 0, proc.stderr
         shown = json.loads(proc.stdout[proc.stdout.index("{"):])
         assert shown["status"] == "skipped" and shown["reason"] == "no-model" and shown["agentId"] == "main"
+    listed = upstream("cron", "list", "--all")
+    assert listed.returncode == 0 and "Heartbeat (main)" in listed.stdout, listed.stdout + listed.stderr
+    status = upstream("status", "--json")
+    assert status.returncode == 0, status.stderr
+    shown = json.loads(status.stdout[status.stdout.index("{"):])
+    assert shown["heartbeat"]["agents"] == [{"agentId": "main", "enabled": True, "every": "1h", "everyMs": 3_600_000}]
     switched = upstream("system", "heartbeat", "disable", "--json")
     assert json.loads(switched.stdout[switched.stdout.index("{"):]) == {"ok": True, "enabled": False}
