@@ -186,10 +186,11 @@ def test_zero_cadence_keeps_the_job_disabled_and_hot_reload_follows(env: Env, ba
                                                                     model: ModelStandin) -> None:
     env.provision(None, base)
     env.use_model(model.openai_url, "stand/hb-zero")
-    env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "2h"})))
     gw = env.gateway().start()
     gateways.append(gw)
     gw.wait_healthy(base)
+    assert env.cli_json("health")["agents"][0]["heartbeat"]["enabled"] is False  # a model alone: none
+    env.cli("config", "set", "agents.defaults.heartbeat", json.dumps({"every": "2h"}), check=True)  # hot reload
     wait_for(lambda: (env.state_dir() / "state" / "openclaw.sqlite").exists() and heartbeat_rows(env),
              timeout=15, what="the heartbeat job declared")
     env.cli("config", "set", "agents.defaults.heartbeat.every", '"0m"', check=True)
