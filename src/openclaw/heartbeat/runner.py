@@ -37,7 +37,7 @@ class Board(Protocol):
 
     heartbeats_enabled: bool
 
-    def drain(self, session_key: str) -> list[str]: ...
+    def drain(self, agent_id: str) -> list[str]: ...
 
     def publish_heartbeat(self, event: dict[str, Any]) -> None: ...
 
@@ -131,7 +131,7 @@ class HeartbeatRunner:
 
         beat = state.beat
         checklist = await asyncio.to_thread(reply.read_checklist, agents.workspace(beat.agent_id))
-        events = self.host.board.drain(state.session_key)
+        events = self.host.board.drain(beat.agent_id)
         text = reply.message(beat.prompt, checklist, events)
         run = agents.submit(TurnInput(state.session_key, text, agent_id=beat.agent_id, operator=True,
                                       channel="heartbeat", chat_type="direct", origin={"channel": "heartbeat"},

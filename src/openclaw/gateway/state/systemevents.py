@@ -2,7 +2,7 @@
 and the last heartbeat event.
 
 Texts wait in a bounded queue, listed in `status` as `queuedSystemEvents` the way upstream lists
-them, until the next heartbeat of their session takes them into its turn. Each heartbeat's event is
+them, until the next heartbeat of their session's agent takes them into its turn. Each heartbeat's event is
 kept as the last one and handed to the listener (the serving gateway broadcasts it as `heartbeat`).
 """
 
@@ -33,11 +33,13 @@ class SystemEvents:
     def texts(self) -> list[str]:
         return [e["text"] for e in self.queued]
 
-    def drain(self, session_key: str) -> list[str]:
-        """Take the texts waiting for `session_key` (a heartbeat turn consumes them)."""
-        taken = [e for e in self.queued if e["sessionKey"] == session_key]
+    def drain(self, agent_id: str) -> list[str]:
+        """Take the texts waiting for the agent's sessions (`agent:<id>:...`): its heartbeat turn
+        consumes them, whichever of its sessions a wake named."""
+        prefix = f"agent:{agent_id}:"
+        taken = [e for e in self.queued if e["sessionKey"].startswith(prefix)]
         if taken:
-            kept = [e for e in self.queued if e["sessionKey"] != session_key]
+            kept = [e for e in self.queued if not e["sessionKey"].startswith(prefix)]
             self.queued.clear()
             self.queued.extend(kept)
         return [e["text"] for e in taken]
