@@ -201,6 +201,9 @@ def test_zero_cadence_keeps_the_job_disabled_and_hot_reload_follows(env: Env, ba
     env.cli("config", "set", "agents.defaults.heartbeat.every", '"45m"', check=True)
     wait_for(lambda: heartbeat_rows(env)[0]["enabled"] is True, timeout=15, what="the job enabled again")
     assert heartbeat_rows(env)[0]["schedule"]["everyMs"] == 2_700_000 and heartbeat_rows(env)[0]["id"] == job["id"]
+    env.cli("config", "unset", "agents.defaults.heartbeat", check=True)  # heartbeats switched off
+    wait_for(lambda: heartbeat_rows(env)[0]["enabled"] is False, timeout=15, what="the job disabled again")
+    assert env.cli_json("health")["heartbeatSeconds"] == 0
     refused = env.cli("config", "set", "agents.defaults.heartbeat.evry", '"1m"')
     assert refused.returncode != 0 and "every" in refused.stderr
 

@@ -150,3 +150,18 @@ async def apply(scheduler: CronScheduler, config: Config, seed: str) -> list[Cha
     if changes:
         scheduler.wake()
     return changes
+
+
+async def disable_all(scheduler: CronScheduler) -> list[str]:
+    """Heartbeats were switched off in the config: their jobs stay, disabled (the agents they beat)."""
+    from openclaw.cron.schedule import now_ms
+
+    done = []
+    for job in scheduler.jobs:
+        agent = agent_of(job)
+        if agent is not None and job.get("enabled", True):
+            job["enabled"], job["updatedAtMs"] = False, now_ms()
+            job.setdefault("state", {})["nextRunAtMs"] = None
+            await scheduler.store.put(job)
+            done.append(agent)
+    return done

@@ -30,6 +30,8 @@ class Heartbeats:
         self.runner = HeartbeatRunner(host)
         self.seed: str | None = None  # read from the state dir on the first sync (off the event loop)
         self._waking: dict[str, asyncio.Task[SystemOutcome | None]] = {}  # agent -> its wake in progress
+        self._syncing = asyncio.Lock()  # one declaration at a time (a start and a reload may overlap)
+        self._declared = False  # this process declared the jobs (a later config without heartbeats disables them)
 
     def wake(self, scheduler: CronScheduler | None, agent_id: str) -> bool:
         """Start the agent's heartbeat now, in the background; False when a wake of it is under way."""
@@ -46,12 +48,21 @@ class Heartbeats:
 
     async def sync(self, scheduler: CronScheduler) -> None:
         """Declare, update or remove the jobs the config asks for; run them here only while wanted."""
+        async with self._syncing:
+            await self._sync(scheduler)
+
+    async def _sync(self, scheduler: CronScheduler) -> None:
         config = self.host.config()
-        if not wanted(config, self.host.paths):
-            scheduler.system.pop(KIND, None)
-            return
-        self.attach(scheduler)
         try:
+            if not wanted(config, self.host.paths):
+                scheduler.system.pop(KIND, None)
+                if self._declared:  # switched off by this config: disabled (never a job we did not declare)
+                    for agent in await declare.disable_all(scheduler):
+                        logfile.info(f"heartbeat job for agent {agent}: disabled", subsystem="heartbeat")
+                self._declared = False
+                return
+            self.attach(scheduler)
+            self._declared = True
             if self.seed is None:
                 self.seed = await asyncio.to_thread(declare.scheduler_seed, self.host.paths.state_dir)
             changes = await declare.apply(scheduler, config, self.seed)
