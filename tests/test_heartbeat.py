@@ -59,6 +59,13 @@ def beats(model: ModelStandin, name: str) -> list[str]:
             if s.body.get("model") == name and "Scheduled check-in" in last_user_text(s.api, s.body)]
 
 
+def system_prompts(model: ModelStandin, name: str) -> list[str]:
+    """The system prompts of the heartbeat turns model `name` was asked."""
+    return [str(m.get("content")) for s in model.requests() if s.body.get("model") == name
+            and "Scheduled check-in" in last_user_text(s.api, s.body)
+            for m in s.body.get("messages") or [] if m.get("role") == "system"]
+
+
 def telegram(token: str, tg: FakeTelegram) -> dict[str, Any]:
     return {"botToken": token, "apiRoot": tg.api_root, "dmPolicy": "allowlist", "allowFrom": [str(OWNER)]}
 
@@ -77,6 +84,7 @@ def test_a_one_second_heartbeat_delivers_the_reply_to_the_owner(env: Env, base: 
     wait_for(lambda: "Time to water the fern." in tg.messages_to(token, OWNER), timeout=20, what="the delivery")
     asked = beats(model, "hb-deliver")[0]
     assert "water the fern" in asked and "HEARTBEAT.md" in asked and "NO_REPLY" in asked
+    assert "## AGENTS.md" in system_prompts(model, "hb-deliver")[0]  # the workspace files, as in any turn
     event = last(env)
     assert event is not None and event["agentId"] == "main" and event["sessionKey"] == "agent:main:main"
     assert event["status"] in ("sent", "skipped", "ok-token", "ok-empty")  # later beats echo or repeat
@@ -103,7 +111,8 @@ def test_silent_replies_wakes_and_the_switch(env: Env, base: int, gateways: list
     token = new_bot(tg, "quiet_bot")
     env.provision(None, base)
     env.use_model(model.openai_url, "stand/hb-silent")
-    env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "1h", "target": "telegram", "to": str(OWNER)})))
+    env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "1h", "target": "telegram", "to": str(OWNER),
+                                                             "lightContext": True})))
     start_with_telegram(env, base, gateways, telegram(token, tg))
 
     def wake(text: str) -> dict[str, Any]:
@@ -118,6 +127,7 @@ def test_silent_replies_wakes_and_the_switch(env: Env, base: int, gateways: list
     quiet = wake("disk is 91% full")
     assert quiet["status"] == "ok-token" and quiet["silent"] is True and quiet["indicatorType"] == "ok"
     assert "disk is 91% full" in beats(model, "hb-silent")[-1]  # the queued event went into the turn
+    assert "## AGENTS.md" not in system_prompts(model, "hb-silent")[-1]  # lightContext: no workspace files
     model.script(Reply(text="HEARTBEAT_OK nothing new", model="hb-silent"))
     assert wake("second look")["status"] == "ok-token"
     assert tg.messages_to(token, OWNER) == []
@@ -235,7 +245,7 @@ def test_a_busy_session_defers_the_heartbeat(env: Env, base: int, gateways: list
 
 def test_no_model_is_a_clear_skip(env: Env, base: int, gateways: list[Gateway]) -> None:
     env.provision(None, base)
-    env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "1h"})))
+    env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "1h", "isolatedSession": True})))
     gw = env.gateway().start()
     gateways.append(gw)
     gw.wait_healthy(base)
@@ -244,6 +254,7 @@ def test_no_model_is_a_clear_skip(env: Env, base: int, gateways: list[Gateway]) 
     event = last(env)
     assert event is not None and event["status"] == "skipped" and event["reason"] == "no-model"
     assert "agents.defaults.model" in event["message"]
+    assert event["sessionKey"].startswith("agent:main:heartbeat:")  # isolatedSession: a fresh one per run
 
 
 def test_the_rescue_heartbeat_speaks_only_when_its_target_is_down(env: Env, base: int, gateways: list[Gateway],
