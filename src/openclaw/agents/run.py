@@ -34,6 +34,7 @@ class TurnInput:
     extra_system: str | None = None  # the caller's own instructions (an HTTP client's system messages)
     resumed: bool = False  # a message answered again after a stop: its text may be stored already
     session_id: str | None = None  # the id a session created by this run gets (`agent --session-id`)
+    light_context: bool = False  # leave the workspace's bootstrap files out of the prompt (a heartbeat's lightContext)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ COMMANDS = {
     "sandbox": "openclaw.cli.sandbox_cmd:sandbox",
     "mcp": "openclaw.cli.mcp_cmd:mcp",
     "skills": "openclaw.cli.skills_cmd:skills",
+    "system": "openclaw.cli.system_cmd:system",
 }
 
 ROOT_HELP = """Run and inspect OpenClaw gateways; many isolated instances per host.

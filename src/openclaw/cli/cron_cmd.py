@@ -108,8 +108,8 @@ def list_cmd(show_all: bool, url: str | None, token: str | None, password: str |
         click.echo("No cron jobs. Add one with: openclaw cron add --name N --every 1h --message '...'")
         return
     table(["ID", "NAME", "SCHEDULE", "NEXT", "LAST", "STATUS"],
-          [[j["id"][:8], j["name"], describe(j["schedule"]), _when(j["state"].get("nextRunAtMs")),
-            _when(j["state"].get("lastRunAtMs")),
+          [[j["id"][:8], j.get("displayName") or j["name"], describe(j["schedule"]),
+            _when(j["state"].get("nextRunAtMs")), _when(j["state"].get("lastRunAtMs")),
             j["state"].get("lastStatus") or ("disabled" if not j.get("enabled", True) else "-")]
            for j in data["jobs"]])
 

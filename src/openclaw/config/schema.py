@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from openclaw.config.heartbeat_schema import DefaultHeartbeat, Heartbeat
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 LogLevel = Literal["silent", "fatal", "error", "warn", "info", "debug", "trace"]
 
@@ -189,6 +191,7 @@ class AgentDefaults(Section):
     bootstrap_max_chars: Annotated[int, Field(ge=0)] | None = None
     bootstrap_total_max_chars: Annotated[int, Field(ge=0)] | None = None
     sandbox: Sandbox | None = None
+    heartbeat: DefaultHeartbeat | None = None
 
 
 class AgentEntry(Section):
@@ -199,6 +202,7 @@ class AgentEntry(Section):
     default: bool = False
     tools: ToolPolicy | None = None
     sandbox: Sandbox | None = None
+    heartbeat: Heartbeat | None = None
 
 
 class AgentListItem(AgentEntry):

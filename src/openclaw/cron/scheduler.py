@@ -3,10 +3,10 @@ optionally delivered to a channel target, its run recorded.
 
 A slot is claimed (a `running` receipt and the next due time, in one transaction) before its turn
 starts, so a crash or restart never runs the same slot twice; a slot missed while the gateway was
-down runs once when it is back. Only agent turns that a user added run here: upstream's built-in
-jobs (a `declarationKey`, e.g. `heartbeat:main`) and payloads other than `agentTurn` (`command`,
-`heartbeat`, ...) are listed and kept as stored, never run or rewritten. Started once per process and
-kept across in-process restarts, like the channels.
+down runs once when it is back. Agent turns that a user added run here, and the system jobs whose
+payload kind the gateway gave a runner for (`heartbeat`, declared as `heartbeat:<agentId>`); upstream's
+other built-in jobs and payloads (`command`, ...) are listed and kept as stored, never run or
+rewritten. Started once per process and kept across in-process restarts, like the channels.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from openclaw import logfile
@@ -42,14 +43,31 @@ def runnable(job: Job) -> bool:
     return agent_turn and timed and not job.get("declarationKey")
 
 
+@dataclass
+class SystemOutcome:
+    """How a system job's run ended, in the fields its run record keeps."""
+
+    status: str  # ok | error | skipped
+    error: str | None = None
+    summary: str | None = None
+    session_key: str | None = None
+    delivery: Job = field(default_factory=dict)
+    retry_at_ms: int | None = None  # deferred: due again then (sooner than its next slot)
+
+
+SystemRun = Callable[[Job, str, bool], Awaitable[SystemOutcome]]  # (job, run id, manual) -> outcome
+
+
 class CronScheduler:
     def __init__(self, store: CronStore, agents: Callable[[], AgentRuntime],
-                 channels: Callable[[], ChannelManager | None]) -> None:
+                 channels: Callable[[], ChannelManager | None], system: Mapping[str, SystemRun] | None = None) -> None:
         """`agents`: the runtime for a turn (raises when no model is configured); `channels`: the
-        running channels a reply is delivered through."""
+        running channels a reply is delivered through; `system`: payload kind -> the runner of the
+        system jobs declared for it (`heartbeat`)."""
         self.store = store
         self._agents = agents
         self._channels = channels
+        self.system = dict(system or {})
         self.jobs: list[Job] = []
         self.running: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
@@ -60,7 +78,7 @@ class CronScheduler:
         self.jobs = await self.store.load()
         now = now_ms()
         orphaned = set(await self.store.interrupt_orphans(now))
-        for job in filter(runnable, self.jobs):
+        for job in filter(self.runs_here, self.jobs):
             state = job.setdefault("state", {})
             before = dict(state)
             if job["id"] in orphaned:
@@ -90,10 +108,23 @@ class CronScheduler:
     def wake(self) -> None:
         self._wake.set()
 
+    def system_run(self, job: Job) -> SystemRun | None:
+        """The runner of a system job (declared as `<kind>:...` with a payload of that kind), if any."""
+        payload, key = job.get("payload"), job.get("declarationKey")
+        kind = payload.get("kind") if isinstance(payload, dict) else None
+        if not isinstance(kind, str) or not isinstance(key, str) or not key.startswith(f"{kind}:"):
+            return None
+        timed = isinstance(job.get("schedule"), dict) and job["schedule"].get("kind") == "every"
+        return self.system.get(kind) if timed else None
+
+    def runs_here(self, job: Job) -> bool:
+        """Whether this scheduler runs `job`: a user's agent turn, or a system job it has a runner for."""
+        return runnable(job) or self.system_run(job) is not None
+
     # -- the loop ------------------------------------------------------------------------------
     def next_wake_ms(self) -> int | None:
-        times = [j["state"]["nextRunAtMs"] for j in self.jobs
-                 if runnable(j) and j.get("enabled", True) and (j.get("state") or {}).get("nextRunAtMs") is not None]
+        times = [j["state"]["nextRunAtMs"] for j in self.jobs if self.runs_here(j) and j.get("enabled", True)
+                 and (j.get("state") or {}).get("nextRunAtMs") is not None]
         return min(times) if times else None
 
     async def _loop(self) -> None:
@@ -101,7 +132,7 @@ class CronScheduler:
             now = now_ms()
             for job in list(self.jobs):
                 due = (job.get("state") or {}).get("nextRunAtMs")
-                if (runnable(job) and job.get("enabled", True) and due is not None and due <= now
+                if (self.runs_here(job) and job.get("enabled", True) and due is not None and due <= now
                         and job["id"] not in self.running and len(self.running) < MAX_RUNNING):
                     await self.trigger(job, "schedule")
             upcoming = self.next_wake_ms()
@@ -141,10 +172,17 @@ class CronScheduler:
 
     async def _run(self, job: Job, receipt: str, request: str | None, agent: str, started: int) -> None:
         run = Finished(job, receipt, request, agent, started, started, "error")
+        system = self.system_run(job)
         try:
-            run.status, run.error, text, run.session_key = await self._turn(job, receipt)
-            run.summary = text[:500] if text else None
-            run.delivery = await self._deliver(job.get("delivery"), text if run.status == "ok" else "")
+            if system is not None:
+                outcome = await system(job, receipt, request is not None)
+                run.status, run.error, run.summary = outcome.status, outcome.error, outcome.summary
+                run.session_key, run.delivery = outcome.session_key, outcome.delivery
+                run.retry_at_ms = outcome.retry_at_ms
+            else:
+                run.status, run.error, text, run.session_key = await self._turn(job, receipt)
+                run.summary = text[:500] if text else None
+                run.delivery = await self._deliver(job.get("delivery"), text if run.status == "ok" else "")
         except asyncio.CancelledError:
             run.status, run.error, run.receipt_status = "error", "the gateway stopped", "interrupted"
             raise
@@ -198,7 +236,10 @@ class CronScheduler:
         run.ended = ended = now_ms()
         state = job.setdefault("state", {})
         state.pop("runningAtMs", None)
-        errors = 0 if run.status == "ok" else int(state.get("consecutiveErrors") or 0) + 1
+        due = state.get("nextRunAtMs")
+        if run.retry_at_ms is not None and job.get("enabled", True) and (due is None or run.retry_at_ms < due):
+            state["nextRunAtMs"] = run.retry_at_ms  # deferred (the session was busy): tried again soon
+        errors = int(state.get("consecutiveErrors") or 0) + 1 if run.status == "error" else 0
         state.update(lastStatus=run.status, lastRunStatus=run.status, lastError=run.error,
                      lastDurationMs=ended - run.started, lastRunId=run.request_run_id or run.receipt,
                      consecutiveErrors=errors, lastDelivered=run.delivery.get("delivered", False),

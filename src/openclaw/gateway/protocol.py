@@ -43,7 +43,7 @@ NOT_PAIRED = "NOT_PAIRED"
 
 EVENTS = ["connect.challenge", "agent", "chat", "tick", "shutdown", "presence", "health", "config.changed",
           "device.pair.requested", "device.pair.resolved", "exec.approval.requested", "exec.approval.resolved",
-          "voicewake.changed", "sessions.changed"]
+          "voicewake.changed", "sessions.changed", "heartbeat"]
 # hello-ok `features.capabilities`: upstream's names for behaviours this gateway has
 # (`published-model-catalog`: `models.list` answers from the configured catalog, as upstream's CLI needs)
 CAPABILITIES = ["published-model-catalog"]

@@ -60,6 +60,7 @@ class Finished:
     session_key: str | None = None
     delivery: Job = field(default_factory=dict)  # delivered, deliveryStatus, deliveryError, delivery
     receipt_status: str | None = None  # `interrupted` when the gateway stopped mid-run
+    retry_at_ms: int | None = None  # a deferred run: when the job is due again (not stored with the run)
 
 
 def finish(db: sqlite3.Connection, key: str, run: Finished) -> None:

@@ -185,6 +185,14 @@ async def cron_add(ctx: CallContext) -> dict[str, Any]:
     return job
 
 
+def _not_declared(job: dict[str, Any]) -> None:
+    """A heartbeat job follows the config: cron clients may run it, not edit or remove it."""
+    key = job.get("declarationKey")
+    if isinstance(key, str) and key.startswith("heartbeat:"):
+        raise RpcError(INVALID_REQUEST, f"{job.get('displayName') or key} is declared by the config; change "
+                                        "agents.defaults.heartbeat (or the agent's heartbeat) instead")
+
+
 def _agent(ctx: CallContext, agent_id: str) -> None:
     ids = [a.id for a in ctx.gateway.settings.config.agents]
     if agent_id not in ids:
@@ -196,6 +204,7 @@ async def cron_update(ctx: CallContext) -> dict[str, Any]:
     from openclaw.cron.schedule import next_run, now_ms
 
     scheduler, job = await _found(ctx)
+    _not_declared(job)
     patch = {k: v for k, v in ctx.params["patch"].items() if k in EDITABLE}
     updated = {**job, **patch}
     if "payload" in patch:
@@ -218,6 +227,7 @@ async def cron_update(ctx: CallContext) -> dict[str, Any]:
 @method("cron.remove", scope=ADMIN, params="CronRemoveParams")
 async def cron_remove(ctx: CallContext) -> dict[str, Any]:
     scheduler, job = await _found(ctx)
+    _not_declared(job)
     await scheduler.store.delete(job["id"])
     scheduler.jobs = [j for j in scheduler.jobs if j is not job]
     return {"ok": True, "removed": True, "id": job["id"]}
@@ -232,10 +242,9 @@ async def cron_run(ctx: CallContext) -> dict[str, Any]:
     if ctx.params.get("mode") == "due" and (job.get("state") or {}).get("nextRunAtMs", now_ms() + 1) > now_ms():
         return {"ok": True, "ran": False, "reason": "not-due"}
     from openclaw.cron.schedule import validate
-    from openclaw.cron.scheduler import runnable
     from openclaw.errors import UsageError
 
-    if not runnable(job):
+    if not scheduler.runs_here(job):
         kind, trigger = (job.get("payload") or {}).get("kind"), (job.get("schedule") or {}).get("kind")
         what = (f"built-in job {job['declarationKey']}" if job.get("declarationKey")
                 else f"{kind} payload" if kind != "agentTurn" else f"{trigger} trigger")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 @method("status", scope=READ, params="StatusParams")
 async def status(ctx: CallContext) -> dict[str, Any]:
     from openclaw.gateway.state.vitals import vitals
+    from openclaw.heartbeat.settings import summary as heartbeat_summary
     from openclaw.models.listing import default_model
 
     gateway = ctx.gateway
@@ -25,6 +26,7 @@ async def status(ctx: CallContext) -> dict[str, Any]:
     default = next(a for a in roster if a.default)
     summary = await gateway.sessions_summary()
     model = default_model(settings.config, gateway.env)
+    beats = heartbeat_summary(settings.config, settings.paths)
     by_agent = []
     for agent in roster:
         path = str(sessions_db_path(settings.paths.state_dir, agent.id)) if ctx.is_admin else "[redacted]"
@@ -35,7 +37,7 @@ async def status(ctx: CallContext) -> dict[str, Any]:
         "runtimeVersion": __version__,
         "heartbeat": {
             "defaultAgentId": default.id,
-            "agents": [{"agentId": a.id, "enabled": False, "every": "disabled", "everyMs": None} for a in roster],
+            "agents": [{"agentId": a.id, **beats[a.id]} for a in roster],
         },
         "channelSummary": _channel_summary(gateway),
         "queuedSystemEvents": gateway.state.system_events.texts(),

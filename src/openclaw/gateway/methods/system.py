@@ -1,6 +1,6 @@
-"""`system-event`, `wake`, `last-heartbeat`, `set-heartbeats`, `system.info`: host facts and the
-operator's events for the main session, in upstream's shapes (see gateway/state/systemevents.py
-for what this gateway does with them)."""
+"""`system-event`, `wake`, `last-heartbeat`, `set-heartbeats`, `system.info`: host facts, the
+operator's events for a session's next heartbeat, and the heartbeat's switch and last event, in
+upstream's shapes (gateway/state/systemevents.py keeps them; openclaw.heartbeat runs the beats)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,27 @@ from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import ADMIN, READ, WRITE
 
 
-def _main_key(ctx: CallContext) -> str:
-    return f"agent:{ctx.gateway.settings.config.default_agent_id}:main"
+def _main_key(ctx: CallContext, agent_id: str | None = None) -> str:
+    return f"agent:{agent_id or ctx.gateway.settings.config.default_agent_id}:main"
+
+
+def _agent_of(ctx: CallContext, key: str | None, agent_id: str | None) -> str:
+    """The agent a wake is for: `agentId`, else the one its session key names, else the default."""
+    config = ctx.gateway.settings.config
+    named = agent_id or (key.split(":")[1] if key and key.startswith("agent:") and key.count(":") >= 2 else None)
+    ids = [a.id for a in config.agents]
+    if named and named not in ids:
+        raise RpcError(INVALID_REQUEST, f'Unknown agent id "{named}"')
+    if agent_id and key and key.startswith("agent:") and key.split(":")[1] != agent_id:
+        raise RpcError(INVALID_REQUEST, "wake agentId contradicts the agent that owns sessionKey; "
+                                        "pass a single canonical wake target")
+    return named or config.default_agent_id
+
+
+async def _beat_now(ctx: CallContext, agent_id: str) -> None:
+    """Run the agent's heartbeat at once, in the background (the answer does not wait for a turn)."""
+    services = ctx.gateway.services
+    services.heartbeats().wake(await services.scheduler(), agent_id)
 
 
 @method("system-event", scope=ADMIN, params="SystemEventParams")
@@ -27,19 +46,26 @@ async def system_event(ctx: CallContext) -> dict[str, Any]:
     text = (ctx.params.get("text") or "").strip()
     if not text:
         raise RpcError(INVALID_REQUEST, "text required")
-    key = (ctx.params.get("sessionKey") or "").strip() or _main_key(ctx)
-    ctx.gateway.state.system_events.enqueue(text, key, "system-event")
+    given = (ctx.params.get("sessionKey") or "").strip() or None
+    agent = _agent_of(ctx, given, None)
+    ctx.gateway.state.system_events.enqueue(text, given or _main_key(ctx, agent), "system-event")
+    if ctx.params.get("wake") is True:
+        await _beat_now(ctx, agent)
     ctx.gateway.broadcast("presence", {"presence": ctx.gateway.presence.entries()})
     return {"ok": True}
 
 
 @method("wake", scope=WRITE, params="WakeParams")
 async def wake(ctx: CallContext) -> dict[str, Any]:
+    """Queue `text` for the session's next heartbeat; `mode: now` runs that heartbeat at once."""
     text = ctx.params["text"].strip()
     if not text:
         raise RpcError(INVALID_REQUEST, "text required")
-    key = (ctx.params.get("sessionKey") or "").strip() or _main_key(ctx)
-    ctx.gateway.state.system_events.enqueue(text, key, f"wake:{ctx.params['mode']}")
+    given = (ctx.params.get("sessionKey") or "").strip() or None
+    agent = _agent_of(ctx, given, (ctx.params.get("agentId") or "").strip() or None)
+    ctx.gateway.state.system_events.enqueue(text, given or _main_key(ctx, agent), f"wake:{ctx.params['mode']}")
+    if ctx.params["mode"] == "now":
+        await _beat_now(ctx, agent)
     return {"ok": True}
 
 

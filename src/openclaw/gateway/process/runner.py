@@ -198,6 +198,8 @@ class GatewayRunner:
                 asyncio.get_running_loop().run_in_executor(None, self._harden)
                 await services.start_channels()
                 await services.start_cron()
+            else:
+                await services.sync_heartbeats()  # the re-read config may beat differently
             reason = await self.server.wait()
             logfile.info(f"gateway {'restarting' if reason == 'restart' else 'stopping'}")
             if reason != "restart":
@@ -327,6 +329,8 @@ class GatewayRunner:
             server.request_stop("restart")
             return
         await self._hot_apply(gateway, snap, changed)
+        if self.services is not None:
+            await self.services.sync_heartbeats()
         channels = self.services.channels if self.services else None
         if channels is not None and any(under(p, "channels") for p in changed):
             touched = await channels.reload()

@@ -5,8 +5,9 @@ Built before the server: the device store (loaded before anyone is answered), pl
 browser and the agent runtime (made on first use: they stop after everything that uses them).
 Started later, each pushed on the teardown as it starts: the server, the config watcher, the
 message dispatcher and the channels (once the control plane serves), the cron scheduler (with
-the first job). They all outlive in-process restarts; the teardown runs once, when the process leaves
-(a stop, a crash, a start that failed half way, a stop during start).
+the first job, or at start when heartbeats are scheduled). They all outlive in-process restarts;
+the teardown runs once, when the process leaves (a stop, a crash, a start that failed half way, a
+stop during start).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from openclaw.chat.dispatch import Dispatcher
     from openclaw.cron.scheduler import CronScheduler
     from openclaw.gateway.httpapi.state import HttpApiState
+    from openclaw.heartbeat.service import Heartbeats
     from openclaw.mcp.manager import McpManager
 
 STOP_STEP_S = 15.0  # each service's time to stop before the process leaves without it
@@ -101,6 +103,7 @@ class GatewayServices:
         self._channels: ChannelManager | None = None
         self._cron: CronScheduler | None = None
         self._cron_starting: asyncio.Lock | None = None
+        self._heartbeats: Heartbeats | None = None
         self._http_api: HttpApiState | None = None
         self._commands: CommandRegistry | None = None
         self._mcp: McpManager | None = None
@@ -153,11 +156,36 @@ class GatewayServices:
             await channels.start(name)
 
     async def start_cron(self) -> None:
-        """The scheduler: its code and store load only when this instance has cron jobs."""
+        """The scheduler: its code and store load only when this instance has cron jobs or beats."""
         from openclaw.cron.store import has_jobs
+        from openclaw.heartbeat.settings import wanted
 
-        if await has_jobs(self.paths.state_dir):
+        if wanted(self.config(), self.paths) or await has_jobs(self.paths.state_dir):
             await self.scheduler(start=True)
+
+    async def sync_heartbeats(self) -> None:
+        """The config changed (hot reload, restart): the heartbeat jobs follow it."""
+        from openclaw.heartbeat.settings import wanted
+
+        want = wanted(self.config(), self.paths)
+        if self._cron is None:
+            if want:
+                await self.scheduler(start=True)  # declares them as it starts
+            return
+        if want or self._heartbeats is not None:
+            await self.heartbeats().sync(self._cron)
+
+    def heartbeats(self) -> Heartbeats:
+        """The heartbeat runner and its jobs' declaration, made (and imported) on first use."""
+        if self._heartbeats is None:
+            from openclaw.heartbeat.runner import Host
+            from openclaw.heartbeat.service import Heartbeats
+            from openclaw.rescue.operations import has_rescue_role
+
+            host = Host(self.paths, self.env, self.config, self.agents, lambda: self._channels,
+                        self.state.system_events, lambda config: has_rescue_role(config, self.paths))
+            self._heartbeats = Heartbeats(host)
+        return self._heartbeats
 
     # -- what handlers see (state.hooks.Services), and the server ---------------------------------------------------
     @property
@@ -249,11 +277,17 @@ class GatewayServices:
                 if self._cron is None:
                     from openclaw.cron.scheduler import CronScheduler
                     from openclaw.cron.store import CronStore
+                    from openclaw.heartbeat.settings import wanted
 
                     cron = CronScheduler(CronStore(self.paths.state_dir), self.turn_agents, lambda: self._channels)
+                    beats = self.heartbeats() if wanted(self.config(), self.paths) else None
+                    if beats is not None:
+                        beats.attach(cron)  # before it starts: a missed heartbeat slot runs once
                     await cron.start()
                     self._cron = cron
                     self.teardown.push("cron scheduler", cron.stop)
+                    if beats is not None:
+                        await beats.sync(cron)
         return self._cron
 
     @property

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from openclaw import __version__, logfile
 from openclaw.gateway.auth import RateLimiter
 from openclaw.gateway.protocol import CAPABILITIES, EVENTS, encode_json
-from openclaw.gateway.scopes import ADMIN, APPROVALS
+from openclaw.gateway.scopes import ADMIN, APPROVALS, READ
 from openclaw.gateway.settings import GatewaySettings
 from openclaw.gateway.state.health import build_health
 from openclaw.gateway.state.hooks import Hooks, Services
@@ -80,6 +80,7 @@ class GatewayContext:
         self._health_cache: tuple[float, dict[str, Any]] | None = None
         self._health_warming: asyncio.Future[dict[str, Any]] | None = None
         set_publisher(settings.paths.state_dir, lambda event, data: self.broadcast(event, data, APPROVALS))
+        state.system_events.listener = lambda event: self.broadcast("heartbeat", event, READ)
 
     @property
     def settings(self) -> GatewaySettings:

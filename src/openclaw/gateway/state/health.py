@@ -18,11 +18,13 @@ def build_health(settings: GatewaySettings, env: Mapping[str, str], channels: di
     """`channels`: the channel manager's status; `sessions`: per agent `{path, count, recent}`
     (GatewayContext.sessions_summary); `identity`: the gateway's (GatewayContext.identity)."""
     from openclaw.gateway.state.vitals import event_loop_health
+    from openclaw.heartbeat.settings import summary
     from openclaw.models.listing import default_model
 
     started = time.perf_counter()
     roster = settings.config.agents
     default = next(a for a in roster if a.default)
+    beats = summary(settings.config, settings.paths)
     agents = []
     for agent in roster:
         path = str(sessions_db_path(settings.paths.state_dir, agent.id))
@@ -30,7 +32,7 @@ def build_health(settings: GatewaySettings, env: Mapping[str, str], channels: di
             {
                 "agentId": agent.id,
                 "isDefault": agent.default,
-                "heartbeat": {"enabled": False, "every": "disabled", "everyMs": None},
+                "heartbeat": beats[agent.id],
                 "sessions": sessions.get(agent.id) or {"path": path, "count": 0, "recent": []},
             }
         )
@@ -41,7 +43,7 @@ def build_health(settings: GatewaySettings, env: Mapping[str, str], channels: di
         "channels": channels,
         "channelOrder": sorted(channels),
         "channelLabels": {name: c["label"] for name, c in channels.items()},
-        "heartbeatSeconds": 0,
+        "heartbeatSeconds": (beats[default.id]["everyMs"] or 0) // 1000,
         "defaultAgentId": default.id,
         "agents": agents,
         "sessions": agents[[a["agentId"] for a in agents].index(default.id)]["sessions"],

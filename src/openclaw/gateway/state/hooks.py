@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from openclaw.chat.commands import CommandRegistry
     from openclaw.cron.scheduler import CronScheduler
     from openclaw.gateway.state.devicestore import DeviceStore
+    from openclaw.heartbeat.service import Heartbeats
     from openclaw.mcp.manager import McpManager
 
 
@@ -67,3 +68,6 @@ class Services(Protocol):
 
     async def scheduler(self, start: bool = False) -> CronScheduler | None:
         """The cron scheduler: running once there are jobs; `start` starts it with none."""
+
+    def heartbeats(self) -> Heartbeats:
+        """The heartbeat runner (the heartbeat package imported on first use)."""
