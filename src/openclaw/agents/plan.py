@@ -24,3 +24,4 @@ class Plan:
     env: Mapping[str, str]
     max_tokens: int = 4096
     sections: tuple[tuple[str, str], ...] = ()  # (heading, text) added to the system prompt: skills, memory
+    bootstrap: tuple[int, int, int] = (prompt.PER_FILE, prompt.TOTAL, prompt.USER_MAX)  # workspace files' caps

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -184,7 +185,23 @@ class AgentRuntime:
             raise ModelError("config", "no model is configured (set agents.defaults.model)")
         tools = select(self._tools(run.turn, run.agent_id), config, run.agent_id, run.turn.operator)
         runtime = prompt.Runtime(self.paths.name, str(refs[0]), run.agent_id, run.turn.channel)
-        return Plan(refs, known, self.workspace(run.agent_id), tools, runtime, self.env)
+        workspace = self.workspace(run.agent_id)
+        sections = await self._memory_sections(run, session, workspace, {t.name for t in tools})
+        caps = prompt.caps(config.agent_defaults.bootstrap_max_chars, config.agent_defaults.bootstrap_total_max_chars)
+        return Plan(refs, known, workspace, tools, runtime, self.env, sections=sections, bootstrap=caps)
+
+    async def _memory_sections(self, run: Run, session: Session | None, workspace: Path,
+                               tools: set[str]) -> tuple[tuple[str, str], ...]:
+        """Memory's part of the prompt; the index is brought up to date in the background."""
+        from openclaw.memory.recall import sections
+        from openclaw.memory.settings import search_settings
+
+        settings = search_settings(self.config(), run.agent_id)
+        if tools & {"memory_search", "memory_get"}:
+            from openclaw.memory.registry import index_for
+
+            index_for(self.paths.state_dir, run.agent_id, workspace, self.config(), self.env).schedule()
+        return await sections(workspace, tools, session is None or session.entries == 0, settings.citations)
 
     def abort(self, session_key: str) -> list[str]:
         """Stop the session's running run and drop those waiting; their ids."""
@@ -224,3 +241,5 @@ class AgentRuntime:
         for store in self._stores.values():
             await store.close()
         await self.client.close()
+        if "openclaw.memory.registry" in sys.modules:  # loaded only once memory was used
+            await sys.modules["openclaw.memory.registry"].close_all()

@@ -33,4 +33,8 @@ def toolset(paths: InstancePaths, config: Callable[[], Config], env: Mapping[str
         tools.append(browser_tool(browser))
     if has_rescue_role(config(), paths):
         tools += rescue_tools(paths, config, env)
+    from openclaw.tools.memory import memory_enabled, memory_tools
+
+    if memory_enabled(config()):
+        tools += memory_tools(paths, config, env)
     return tools

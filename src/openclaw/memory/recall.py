@@ -1,0 +1,32 @@
+"""The memory parts of a run's system prompt: how to use the memory tools (when they are
+offered), and today's and yesterday's notes on a fresh session."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+from openclaw.memory.daily import recent_notes, section_text
+
+RECALL = """Before answering about earlier work, decisions, dates, people, preferences or to-dos, search your
+memory with memory_search, then read only the lines you need with memory_get. Your memory is
+MEMORY.md (lasting facts), USER.md (about the person) and dated notes in memory/. To remember
+something, write it to memory/YYYY-MM-DD.md (today's date) or MEMORY.md."""
+CITE = " When a memory shaped your answer, name it as Source: <path#line>."
+
+
+def recall_text(citations: str) -> str:
+    return RECALL + (CITE if citations != "off" else "")
+
+
+async def sections(workspace: Path, tools: set[str], fresh: bool, citations: str = "auto") -> tuple[tuple[str, str], ...]:
+    """(heading, text) pairs for `Plan.sections`."""
+    out: list[tuple[str, str]] = []
+    if tools & {"memory_search", "memory_get"}:
+        out.append(("Memory Recall", recall_text(citations)))
+    if fresh:
+        notes = await asyncio.to_thread(recent_notes, workspace, dt.date.today())
+        if notes:
+            out.append(("Recent notes (memory/)", section_text(notes)))
+    return tuple(out)
