@@ -8,7 +8,7 @@ raw JSON so unknown sections and key order survive.
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -188,6 +188,7 @@ class AgentDefaults(Section):
     bootstrap_max_chars: Annotated[int, Field(ge=0)] | None = None
     bootstrap_total_max_chars: Annotated[int, Field(ge=0)] | None = None
     sandbox: Sandbox | None = None
+    memory_search: dict[str, Any] | None = None  # upstream's legacy place of `memory.search`, still read
 
 
 class AgentEntry(Section):
@@ -361,6 +362,7 @@ class OpenClawConfig(BaseModel):
     models: Models = Models()
     session: SessionSettings = SessionSettings()
     tools: Tools = Tools()
+    memory_search: dict[str, Any] | None = None  # upstream's legacy place of `memory.search`, still read
 
     @model_validator(mode="after")
     def _one_default_agent(self) -> OpenClawConfig:

@@ -284,9 +284,13 @@ class MemoryIndex:
     # -- status -----------------------------------------------------------------------------------
     async def status(self) -> Status:
         listed = await asyncio.to_thread(memfiles.list_files, self.workspace, self.settings.extra_paths)
-        known = await self.store.file.run(self.store.known)
-        meta = await self.store.file.run(self.store.meta)
-        files, chunks, cache = await self.store.file.run(self.store.counts)
+        known: dict[str, Indexed] = {}
+        meta: dict[str, Any] = {}
+        files = chunks = cache = 0
+        if self.store.path.exists():  # a status never creates the store
+            known = await self.store.file.run(self.store.known)
+            meta = await self.store.file.run(self.store.meta)
+            files, chunks, cache = await self.store.file.run(self.store.counts)
         dirty = (meta.get("model") != self.model or any(_changed(known.get(f.path), f) for f in listed)
                  or bool(set(known) - {f.path for f in listed}))
         vector = "off"

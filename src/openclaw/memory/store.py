@@ -30,6 +30,9 @@ FTS_ONLY = "fts-only"  # the model column of a chunk without an embedding (upstr
 META_KEY = "memory_index_meta_v1"
 MAX_QUERY_TERMS = 32
 WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset("""a an and are as at be been but by can could did do does for from had has have he her his how i
+if in into is it its like me my of on or our she so than that the their them there these they this to was we were what
+when where which who whom why will with would you your""".split())  # dropped from a query unless it is all there is
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,10 @@ class Hit:
 
 def match_query(query: str, tokenizer: str = "unicode61") -> str | None:
     """An FTS5 query matching any of the words (BM25 ranks chunks with more of them first)."""
-    words = []
-    for word in WORD.findall(query.lower()):
+    found = WORD.findall(query.lower())
+    meaningful = [w for w in found if w not in STOPWORDS] or found
+    words: list[str] = []
+    for word in meaningful:
         if (tokenizer == "trigram" and len(word) < 3) or word in words:
             continue
         words.append(word)
