@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import os
 import subprocess
@@ -216,7 +217,7 @@ def test_settings_prompt_caps_and_chunks(tmp_path: Path) -> None:
     chunks = chunk_text("\n".join(f"line {i} " + "x" * 90 for i in range(1, 101)))
     assert chunks[0].start_line == 1 and chunks[-1].end_line == 100
     assert all(len(c.text) <= 1600 for c in chunks)
-    assert all(b.start_line <= a.end_line for a, b in zip(chunks, chunks[1:], strict=False))  # overlap
+    assert all(b.start_line <= a.end_line for a, b in itertools.pairwise(chunks))  # overlap
 
 
 @pytest.mark.upstream

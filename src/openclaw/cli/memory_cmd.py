@@ -23,7 +23,6 @@ def _run(agent_id: str | None, work: Callable[[str, MemoryIndex], Awaitable[T]])
     """`work` on each chosen agent's index (every agent with memory search on, or just `agent_id`)."""
     from openclaw.agents.workspace import agent_workspace
     from openclaw.config.store import read_view
-    from openclaw.memory.index import MemoryIndex
     from openclaw.memory.registry import index_for
     from openclaw.memory.settings import search_settings
     from openclaw.profiles.paths import resolve_paths

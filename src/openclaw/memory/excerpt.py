@@ -79,7 +79,8 @@ def read_excerpt(workspace: Path, path: str, start: int | None, lines: int | Non
     first = max(1, start or 1)
     count = min(max(1, lines or DEFAULT_LINES), MAX_LINES)
     chosen = all_lines[first - 1:first - 1 + count]
-    body, used = [], 0
+    body: list[str] = []
+    used = 0
     for line in chosen:
         if used + len(line) + 1 > MAX_CHARS and body:
             break

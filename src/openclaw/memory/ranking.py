@@ -51,7 +51,7 @@ def decay(path: str, today: dt.date) -> float:
         age = (today - dt.date.fromisoformat(found.group(1))).days
     except ValueError:
         return 1.0
-    return 0.5 ** (max(age, 0) / HALF_LIFE_DAYS)
+    return float(0.5 ** (max(age, 0) / HALF_LIFE_DAYS))
 
 
 def rank(text_hits: Sequence[Hit], vector_hits: Sequence[tuple[Hit, float]] | None,

@@ -20,7 +20,8 @@ def recall_text(citations: str) -> str:
     return RECALL + (CITE if citations != "off" else "")
 
 
-async def sections(workspace: Path, tools: set[str], fresh: bool, citations: str = "auto") -> tuple[tuple[str, str], ...]:
+async def sections(workspace: Path, tools: set[str], fresh: bool,
+                   citations: str = "auto") -> tuple[tuple[str, str], ...]:
     """(heading, text) pairs for `Plan.sections`."""
     out: list[tuple[str, str]] = []
     if tools & {"memory_search", "memory_get"}:

@@ -30,9 +30,13 @@ FTS_ONLY = "fts-only"  # the model column of a chunk without an embedding (upstr
 META_KEY = "memory_index_meta_v1"
 MAX_QUERY_TERMS = 32
 WORD = re.compile(r"\w+", re.UNICODE)
-STOPWORDS = frozenset("""a an and are as at be been but by can could did do does for from had has have he her his how i
-if in into is it its like me my of on or our she so than that the their them there these they this to was we were what
-when where which who whom why will with would you your""".split())  # dropped from a query unless it is all there is
+STOPWORDS = frozenset({  # dropped from a query unless it is all there is
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does",
+    "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it",
+    "its", "like", "me", "my", "of", "on", "or", "our", "she", "so", "than", "that", "the", "their", "them",
+    "there", "these", "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who",
+    "whom", "why", "will", "with", "would", "you", "your"
+})
 
 
 @dataclass(frozen=True)

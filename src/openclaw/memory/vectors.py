@@ -52,10 +52,13 @@ class Matrix:
         self._rows: list[Vector] = []
         self._index: dict[int, int] | None = None
         if use_numpy is not False:
+            np: Any = None
             try:
-                import numpy as np  # optional: only vector search needs it
+                import numpy  # optional: only vector search needs it
+
+                np = numpy
             except ImportError:
-                np = None
+                pass
             if np is not None and vectors:
                 m = np.asarray(vectors, dtype=np.float32)
                 norms = np.linalg.norm(m, axis=1, keepdims=True)
