@@ -248,3 +248,19 @@ def test_upstream_memory_status_reads_our_index(env: Env, base: int) -> None:
     found = env.cli_json("memory", "search", "Marigold boat")["results"]
     assert found and found[0]["path"] == "memory/later.md"
     assert "Indexed: 4/4 files" in upstream("memory", "status").stdout
+
+
+def test_vectors_both_forms_and_both_engines() -> None:
+    from openclaw.memory.vectors import Matrix, decode, encode
+
+    assert decode(encode([0.5, -1.25], binary=True)) == (0.5, -1.25)
+    assert decode(encode([0.5, -1.25], binary=False)) == (0.5, -1.25)
+    assert decode(b"\x00" * 7) == () and decode("not json") == () and decode("") == ()
+    rows = [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.7, 0.7, 0.0)]
+    pure = Matrix([10, 20, 30], list(rows), use_numpy=False)
+    assert [i for i, _ in pure.top((1.0, 0.1, 0.0), 2)] == [10, 30]
+    assert pure.one((0.0, 2.0, 0.0), 20) == pytest.approx(1.0) and pure.one((1.0, 0.0, 0.0), 99) is None
+    fast = Matrix([10, 20, 30], list(rows))
+    if fast.numpy:  # numpy is optional (the `embeddings` extra)
+        assert [i for i, _ in fast.top((1.0, 0.1, 0.0), 2)] == [10, 30]
+        assert fast.one((0.0, 2.0, 0.0), 20) == pytest.approx(1.0)

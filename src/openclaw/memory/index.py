@@ -33,7 +33,7 @@ from openclaw.memory.vectors import Matrix
 from openclaw.models.types import ModelError
 
 DEBOUNCE_S = 1.5
-FULL_RESCAN_S = 2.0
+FULL_RESCAN_S = 30.0  # edits inside a note are otherwise seen by the sync a turn schedules
 BATCH_FILES = 200  # files read, embedded and written per step of a sync
 MAX_CHUNKS = 200_000  # chunks one index holds; files past it are left out (status says so)
 MAX_VECTORS = 200_000
