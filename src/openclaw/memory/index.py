@@ -36,7 +36,7 @@ DEBOUNCE_S = 1.5
 FULL_RESCAN_S = 30.0  # edits inside a note are otherwise seen by the sync a turn schedules
 BATCH_FILES = 200  # files read, embedded and written per step of a sync
 MAX_CHUNKS = 200_000  # chunks one index holds; files past it are left out (status says so)
-MAX_VECTORS = 200_000
+MAX_VECTORS = 50_000  # held in memory for cosine: 300 MB at 1,536 dimensions (float32), 13 MB at 64
 SNIPPET_CHARS = 700
 CANDIDATES = 24  # keyword and vector candidates looked at per search, at least
 

@@ -182,14 +182,13 @@ class MemoryStore:
                           f"WHERE rowid IN ({marks})", tuple(rowids)) if rowids else []
         return [Hit(*row) for row in rows]
 
-    def embedded(self, db: sqlite3.Connection, model: str, limit: int) -> tuple[list[int], list[vectors.Vector]]:
+    def embedded(self, db: sqlite3.Connection, model: str, limit: int) -> tuple[list[int], list[Any]]:
+        """(rowids, stored vectors) of the model's chunks, as stored: `vectors.Matrix` decodes them."""
         ids, found = [], []
         for rowid, blob in db.execute("SELECT rowid, embedding FROM memory_index_chunks WHERE model = ? AND "
                                       "source = ? LIMIT ?", (model, SOURCE, limit)):
-            vector = vectors.decode(blob)
-            if vector:
-                ids.append(rowid)
-                found.append(vector)
+            ids.append(rowid)
+            found.append(blob)
         return ids, found
 
     def counts(self, db: sqlite3.Connection) -> tuple[int, int, int]:

@@ -46,26 +46,43 @@ def normalized(vector: Sequence[float]) -> Vector:
 class Matrix:
     """Unit vectors of one model, searched by cosine; numpy when available, else lists."""
 
-    def __init__(self, ids: list[int], vectors: list[Vector], use_numpy: bool | None = None) -> None:
-        self.ids = ids
+    def __init__(self, ids: list[int], vectors: list[Any], use_numpy: bool | None = None) -> None:
+        """`vectors` as stored (BLOB or JSON) or decoded; rows of another length than the first are
+        left out. With numpy the stored form goes straight into one float32 matrix."""
+        self.ids: list[int] = []
         self._np: Any = None
         self._rows: list[Vector] = []
         self._index: dict[int, int] | None = None
-        if use_numpy is not False:
-            np: Any = None
-            try:
-                import numpy  # optional: only vector search needs it
+        np = _numpy() if use_numpy is not False else None
+        if np is not None and vectors:
+            self._load_numpy(np, ids, vectors)
+            return
+        for rowid, raw in zip(ids, vectors, strict=True):
+            vector = raw if isinstance(raw, tuple) else decode(raw)
+            if vector and (not self._rows or len(vector) == len(self._rows[0])):
+                self.ids.append(rowid)
+                self._rows.append(normalized(vector))
 
-                np = numpy
-            except ImportError:
-                pass
-            if np is not None and vectors:
-                m = np.asarray(vectors, dtype=np.float32)
-                norms = np.linalg.norm(m, axis=1, keepdims=True)
-                norms[norms == 0] = 1.0
-                self._np, self._matrix = np, m / norms
-                return
-        self._rows = [normalized(v) for v in vectors]
+    def _load_numpy(self, np: Any, ids: list[int], vectors: list[Any]) -> None:
+        rows: list[Any] = []
+        for rowid, raw in zip(ids, vectors, strict=True):
+            if isinstance(raw, bytes) and raw and len(raw) % 8 == 0:
+                row = np.frombuffer(raw, dtype="<f8").astype(np.float32)
+            else:
+                vector = raw if isinstance(raw, tuple) else decode(raw)
+                if not vector:
+                    continue
+                row = np.asarray(vector, dtype=np.float32)
+            if rows and row.shape != rows[0].shape:
+                continue
+            rows.append(row)
+            self.ids.append(rowid)
+        if not rows:
+            return
+        m = np.vstack(rows)
+        norms = np.linalg.norm(m, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        self._np, self._matrix = np, m / norms
 
     @property
     def numpy(self) -> bool:
@@ -99,3 +116,11 @@ class Matrix:
                   for i, row in enumerate(self._rows) if len(row) == len(q)]
         scored.sort(key=lambda p: -p[1])
         return scored[:k]
+
+
+def _numpy() -> Any:
+    try:
+        import numpy  # optional: only vector search needs it
+    except ImportError:
+        return None
+    return numpy
