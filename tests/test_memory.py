@@ -264,3 +264,47 @@ def test_vectors_both_forms_and_both_engines() -> None:
     if fast.numpy:  # numpy is optional (the `embeddings` extra)
         assert [i for i, _ in fast.top((1.0, 0.1, 0.0), 2)] == [10, 30]
         assert fast.one((0.0, 2.0, 0.0), 20) == pytest.approx(1.0)
+
+
+def test_a_failing_embeddings_endpoint_leaves_keyword_search(tmp_path: Path) -> None:
+    from openclaw.memory.index import MemoryIndex
+    from openclaw.memory.registry import close_all, index_for
+
+    ws = tmp_path / "ws"
+    (ws / "memory").mkdir(parents=True)
+    (ws / "memory" / "a.md").write_text("The spare key is under the blue pot.\n")
+    down = {"memory": {"search": {"provider": "openai-compatible", "model": "e1",
+                                  "remote": {"baseUrl": "http://127.0.0.1:9/v1", "apiKey": "k"}}}}
+
+    async def go() -> tuple[Any, ...]:
+        index: MemoryIndex = index_for(tmp_path / "state", "main", ws, Config(down), {})
+        report = await index.sync()
+        found = await index.search("spare key")
+        status = await index.status()
+        keyword = index_for(tmp_path / "state", "main", ws, Config({"memory": {"search": {
+            "store": {"fts": {"tokenizer": "trigram"}}}}}), {})  # new settings: a new index, FTS rebuilt
+        again = await keyword.search("pot")
+        await close_all()
+        return report, found, status, again
+
+    report, found, status, again = asyncio.run(go())
+    assert report.error and "127.0.0.1:9" in report.error and report.chunks == 1
+    assert [r.path for r in found] == ["memory/a.md"] and found[0].vector_score is None
+    assert status.error and status.chunks == 1 and status.model == "e1"
+    assert [r.path for r in again] == ["memory/a.md"]
+
+
+def test_the_session_note_skips_commands_and_takes_a_free_name(tmp_path: Path) -> None:
+    from openclaw.memory import sessionnote
+
+    messages = [("user", "/model"), ("user", "first"), ("assistant", "NO_REPLY"), ("tool", "out"),
+                ("user", "second"), ("assistant", "third")]
+    one = sessionnote.save(tmp_path, messages, 2, "agent:main:main", "s1", "/new", "UTC")
+    assert one is not None and one.parent == tmp_path / "memory"
+    when = dt.datetime(2026, 3, 4, 5, 6, tzinfo=dt.timezone.utc)
+    names = [sessionnote.write_note(tmp_path, "x", when).name for _ in range(3)]
+    assert names == ["2026-03-04-0506.md", "2026-03-04-0506-2.md", "2026-03-04-0506-3.md"]
+    text = one.read_text()
+    assert "**user**: second" in text and "**assistant**: third" in text
+    assert "first" not in text and "/model" not in text and "NO_REPLY" not in text and "out" not in text
+    assert sessionnote.save(tmp_path, [("user", "/new")], 15, "k", "s", "/new", None) is None

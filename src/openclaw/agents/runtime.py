@@ -194,14 +194,17 @@ class AgentRuntime:
                                tools: set[str]) -> tuple[tuple[str, str], ...]:
         """Memory's part of the prompt; the index is brought up to date in the background."""
         from openclaw.memory.recall import sections
-        from openclaw.memory.settings import search_settings
+        from openclaw.memory.sessionnote import now_in
+        from openclaw.memory.settings import search_settings, user_timezone
 
-        settings = search_settings(self.config(), run.agent_id)
+        config = self.config()
         if tools & {"memory_search", "memory_get"}:
             from openclaw.memory.registry import index_for
 
-            index_for(self.paths.state_dir, run.agent_id, workspace, self.config(), self.env).schedule()
-        return await sections(workspace, tools, session is None or session.entries == 0, settings.citations)
+            index_for(self.paths.state_dir, run.agent_id, workspace, config, self.env).schedule()
+        today = now_in(user_timezone(config)).date()
+        fresh = session is None or session.entries == 0
+        return await sections(workspace, tools, fresh, search_settings(config, run.agent_id).citations, today)
 
     def abort(self, session_key: str) -> list[str]:
         """Stop the session's running run and drop those waiting; their ids."""

@@ -20,17 +20,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openclaw import logfile
 from openclaw.memory import files as memfiles
 from openclaw.memory.chunking import Chunk, chunk_text
-from openclaw.memory.embeddings import Embedder, Endpoint
+from openclaw.memory.endpoint import Endpoint
 from openclaw.memory.ranking import rank
 from openclaw.memory.settings import SearchSettings
 from openclaw.memory.store import FTS_ONLY, Hit, Indexed, MemoryStore, match_query
 from openclaw.memory.vectors import Matrix
 from openclaw.models.types import ModelError
+
+if TYPE_CHECKING:
+    from openclaw.memory.embeddings import Embedder
 
 DEBOUNCE_S = 1.5
 FULL_RESCAN_S = 30.0  # edits inside a note are otherwise seen by the sync a turn schedules
@@ -109,7 +112,11 @@ class MemoryIndex:
                  target: Endpoint | None) -> None:
         self.agent_id, self.workspace, self.settings, self.target = agent_id, workspace, settings, target
         self.store = MemoryStore(store_path, agent_id, settings.tokenizer)
-        self.embedder = Embedder(target) if target is not None else None
+        self.embedder: Embedder | None = None
+        if target is not None:  # the HTTP client loads only when embeddings are on
+            from openclaw.memory.embeddings import Embedder
+
+            self.embedder = Embedder(target)
         self.model = target.model if target is not None else FTS_ONLY
         self.error: str | None = None  # the last embeddings failure
         self._lock = asyncio.Lock()

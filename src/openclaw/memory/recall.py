@@ -20,14 +20,14 @@ def recall_text(citations: str) -> str:
     return RECALL + (CITE if citations != "off" else "")
 
 
-async def sections(workspace: Path, tools: set[str], fresh: bool,
-                   citations: str = "auto") -> tuple[tuple[str, str], ...]:
-    """(heading, text) pairs for `Plan.sections`."""
+async def sections(workspace: Path, tools: set[str], fresh: bool, citations: str = "auto",
+                   today: dt.date | None = None) -> tuple[tuple[str, str], ...]:
+    """(heading, text) pairs for `Plan.sections`; `today` in the user's zone (the host's by default)."""
     out: list[tuple[str, str]] = []
     if tools & {"memory_search", "memory_get"}:
         out.append(("Memory Recall", recall_text(citations)))
     if fresh:
-        notes = await asyncio.to_thread(recent_notes, workspace, dt.date.today())
+        notes = await asyncio.to_thread(recent_notes, workspace, today or dt.date.today())
         if notes:
             out.append(("Recent notes (memory/)", section_text(notes)))
     return tuple(out)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.config.view import Config
-from openclaw.memory.embeddings import endpoint
+from openclaw.memory.endpoint import endpoint
 from openclaw.memory.index import MemoryIndex
 from openclaw.memory.settings import search_settings
 from openclaw.stores.agentfile import agent_db_path

@@ -91,7 +91,29 @@ def prepare(db: sqlite3.Connection, version: int, tokenizer: str) -> Shape:
         db.executescript(LEGACY)
     if not _has_table(db, FTS_TABLE):
         db.execute(fts_ddl(tokenizer))
+    elif _tokenizer(db) != tokenizer:
+        _rebuild_fts(db, tokenizer)
     binary = db.execute("SELECT 1 FROM pragma_table_info('memory_index_chunks') "
                         "WHERE name = 'chunk_rowid'").fetchone() is not None
     trigger = _has_table(db, "memory_index_chunks_fts_after_insert")
     return Shape(binary, trigger)
+
+
+def _tokenizer(db: sqlite3.Connection) -> str:
+    row = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()
+    return "trigram" if row and "trigram" in str(row[0]) else "unicode61"
+
+
+def _rebuild_fts(db: sqlite3.Connection, tokenizer: str) -> None:
+    """`store.fts.tokenizer` changed: the full-text table again, with the new one, from the chunks."""
+    db.execute("SAVEPOINT memory_fts_tokenizer")
+    try:
+        db.execute(f"DROP TABLE {FTS_TABLE}")
+        db.execute(fts_ddl(tokenizer))
+        db.execute(f"INSERT INTO {FTS_TABLE} (rowid, text, id, path, source, model, start_line, end_line) "
+                   "SELECT rowid, text, id, path, source, model, start_line, end_line FROM memory_index_chunks")
+    except BaseException:
+        db.execute("ROLLBACK TO memory_fts_tokenizer")
+        db.execute("RELEASE memory_fts_tokenizer")
+        raise
+    db.execute("RELEASE memory_fts_tokenizer")

@@ -112,10 +112,14 @@ def hook_settings(config: Config) -> HookSettings:
     without `enabled: false` switches its hook on. Absent entry: off."""
     internal = config.part("hooks", "internal")
     entry = section(internal.get("entries")).get(HOOK)
-    zone = config.get("agents", "defaults", "userTimezone")
     on = internal.get("enabled") is not False and isinstance(entry, Mapping) and entry.get("enabled") is not False
     messages = _positive(entry.get("messages"), DEFAULT_HOOK_MESSAGES) if isinstance(entry, Mapping) else 15
-    return HookSettings(on, messages, zone if isinstance(zone, str) and zone else None)
+    return HookSettings(on, messages, user_timezone(config))
+
+
+def user_timezone(config: Config) -> str | None:
+    """`agents.defaults.userTimezone`: what "today" means for notes (else `TZ`, else the host's zone)."""
+    return _str(config.get("agents", "defaults", "userTimezone"))
 
 
 def _str(value: Any) -> str | None:
