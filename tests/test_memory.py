@@ -301,7 +301,7 @@ def test_the_session_note_skips_commands_and_takes_a_free_name(tmp_path: Path) -
                 ("user", "second"), ("assistant", "third")]
     one = sessionnote.save(tmp_path, messages, 2, "agent:main:main", "s1", "/new", "UTC")
     assert one is not None and one.parent == tmp_path / "memory"
-    when = dt.datetime(2026, 3, 4, 5, 6, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 3, 4, 5, 6, tzinfo=dt.UTC)
     names = [sessionnote.write_note(tmp_path, "x", when).name for _ in range(3)]
     assert names == ["2026-03-04-0506.md", "2026-03-04-0506-2.md", "2026-03-04-0506-3.md"]
     text = one.read_text()
