@@ -269,6 +269,7 @@ def test_vectors_both_forms_and_both_engines() -> None:
 def test_a_failing_embeddings_endpoint_leaves_keyword_search(tmp_path: Path) -> None:
     from openclaw.memory.index import MemoryIndex
     from openclaw.memory.registry import close_all, index_for
+    from openclaw.memory.status import status as read_status
 
     ws = tmp_path / "ws"
     (ws / "memory").mkdir(parents=True)
@@ -280,7 +281,7 @@ def test_a_failing_embeddings_endpoint_leaves_keyword_search(tmp_path: Path) -> 
         index: MemoryIndex = index_for(tmp_path / "state", "main", ws, Config(down), {})
         report = await index.sync()
         found = await index.search("spare key")
-        status = await index.status()
+        status = await read_status(index)
         keyword = index_for(tmp_path / "state", "main", ws, Config({"memory": {"search": {
             "store": {"fts": {"tokenizer": "trigram"}}}}}), {})  # new settings: a new index, FTS rebuilt
         again = await keyword.search("pot")

@@ -14,7 +14,8 @@ import click
 from openclaw.cli.output import json_option, print_json
 
 if TYPE_CHECKING:
-    from openclaw.memory.index import MemoryIndex, Status
+    from openclaw.memory.index import MemoryIndex
+    from openclaw.memory.status import Status
 
 T = TypeVar("T")
 
@@ -23,9 +24,11 @@ def _run(agent_id: str | None, work: Callable[[str, MemoryIndex], Awaitable[T]])
     """`work` on each chosen agent's index (every agent with memory search on, or just `agent_id`)."""
     from openclaw.agents.workspace import agent_workspace
     from openclaw.config.store import read_view
-    from openclaw.memory.registry import index_for
+    from openclaw.memory.endpoint import endpoint
+    from openclaw.memory.index import MemoryIndex
     from openclaw.memory.settings import search_settings
     from openclaw.profiles.paths import resolve_paths
+    from openclaw.stores.agentfile import agent_db_path
 
     paths = resolve_paths(os.environ)
     config = read_view(paths.config_path, os.environ)
@@ -38,7 +41,9 @@ def _run(agent_id: str | None, work: Callable[[str, MemoryIndex], Awaitable[T]])
         out = []
         for aid in chosen:
             workspace = agent_workspace(config, paths, dict(os.environ), aid)
-            index: MemoryIndex = index_for(paths.state_dir, aid, workspace, config, os.environ)
+            settings = search_settings(config, aid)
+            index = MemoryIndex(agent_db_path(paths.state_dir, aid), aid, workspace, settings,
+                                endpoint(settings, config, os.environ))
             try:
                 out.append((aid, await work(aid, index)))
             finally:
@@ -88,10 +93,12 @@ def memory() -> None:
 @click.option("--deep", is_flag=True, hidden=True, help="Accepted for upstream's scripts; same output.")
 @json_option
 def status(agent_id: str | None, reindex: bool, deep: bool, as_json: bool) -> None:
+    from openclaw.memory.status import status as read_status
+
     async def work(_aid: str, index: MemoryIndex) -> Status:
         if reindex:
             await index.sync()
-        return await index.status()
+        return await read_status(index)
 
     rows = _run(agent_id, work)
     if as_json:

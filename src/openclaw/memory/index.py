@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,24 +75,7 @@ class Result:
                 "citation": self.citation}
 
 
-@dataclass
-class Status:
-    files: int
-    indexed_files: int
-    chunks: int
-    cache_entries: int
-    dirty: bool
-    provider: str
-    model: str
-    requested_provider: str
-    store: Path
-    workspace: Path
-    extra_paths: list[str] = field(default_factory=list)
-    vector: str = "off"
-    error: str | None = None
-
-
-def _changed(known: Indexed | None, f: memfiles.MemoryFile) -> bool:
+def changed(known: Indexed | None, f: memfiles.MemoryFile) -> bool:
     return known is None or known.size != f.size or abs(known.mtime_ms - f.mtime_ns / 1e6) > 0.001
 
 
@@ -160,7 +143,7 @@ class MemoryIndex:
         meta = await run(self.store.meta)
         force = force or meta.get("model") != self.model or meta.get("ftsTokenizer") != self.settings.tokenizer
         report = SyncReport(scanned=len(listed))
-        changed = [f for f in listed if force or _changed(known.get(f.path), f)]
+        changed = [f for f in listed if force or changed(known.get(f.path), f)]
         gone = set(known) - {f.path for f in listed}
         total = (await run(self.store.counts))[1] if not force else 0
         if force and known:
@@ -288,25 +271,6 @@ class MemoryIndex:
             self._matrix = (self._revision, await asyncio.to_thread(Matrix, ids, found))
         return self._matrix[1]
 
-    # -- status -----------------------------------------------------------------------------------
-    async def status(self) -> Status:
-        listed = await asyncio.to_thread(memfiles.list_files, self.workspace, self.settings.extra_paths)
-        known: dict[str, Indexed] = {}
-        meta: dict[str, Any] = {}
-        files = chunks = cache = 0
-        if self.store.path.exists():  # a status never creates the store
-            known = await self.store.file.run(self.store.known)
-            meta = await self.store.file.run(self.store.meta)
-            files, chunks, cache = await self.store.file.run(self.store.counts)
-        dirty = (meta.get("model") != self.model or any(_changed(known.get(f.path), f) for f in listed)
-                 or bool(set(known) - {f.path for f in listed}))
-        vector = "off"
-        if self.embedder is not None:
-            vector = "numpy" if _numpy() else "pure-python"
-        return Status(len(listed), files, chunks, cache, dirty, self.target.provider if self.target else "none",
-                      self.model, self.settings.provider, self.store.path, self.workspace,
-                      [e.path for e in self.settings.extra_paths], vector, self.error)
-
     async def close(self) -> None:
         if self._pending is not None and not self._pending.done():
             self._pending.cancel()
@@ -321,8 +285,3 @@ def _snippet(text: str) -> str:
     text = text.strip()
     return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rstrip() + "…"
 
-
-def _numpy() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("numpy") is not None
