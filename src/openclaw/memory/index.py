@@ -143,19 +143,19 @@ class MemoryIndex:
         meta = await run(self.store.meta)
         force = force or meta.get("model") != self.model or meta.get("ftsTokenizer") != self.settings.tokenizer
         report = SyncReport(scanned=len(listed))
-        changed = [f for f in listed if force or changed(known.get(f.path), f)]
+        stale = [f for f in listed if force or changed(known.get(f.path), f)]
         gone = set(known) - {f.path for f in listed}
         total = (await run(self.store.counts))[1] if not force else 0
         if force and known:
             await run(self.store.clear)
             known = {}
-        for i in range(0, len(changed), BATCH_FILES):
-            read = await asyncio.to_thread(_read, changed[i:i + BATCH_FILES])
+        for i in range(0, len(stale), BATCH_FILES):
+            read = await asyncio.to_thread(_read, stale[i:i + BATCH_FILES])
             total = await self._write(read, known, report, total)
         if gone:
             await run(lambda db: self.store.remove(db, gone))
             report.removed = len(gone)
-        if changed or gone or force:
+        if stale or gone or force:
             await run(lambda db: self.store.write_meta(db, self._meta()))
             self._revision += 1
         return report
