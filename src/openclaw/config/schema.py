@@ -328,6 +328,54 @@ class Tools(OpenSection):
     web_fetch: WebFetch | None = None
 
 
+class MemorySearchRemote(OpenSection):
+    base_url: str | None = None
+    api_key: str | SecretRef | None = None
+    headers: dict[str, str] | None = None
+
+
+class MemorySearchQuery(OpenSection):
+    max_results: Annotated[int, Field(ge=1)] | None = None
+    min_score: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
+class MemoryExtraPath(Section):
+    path: str
+    pattern: str | None = None
+
+
+class MemorySearch(OpenSection):
+    """The keys of upstream's `memory.search` that memory reads (memory/settings.py)."""
+
+    enabled: bool | None = None
+    provider: str | None = None
+    model: str | None = None
+    remote: MemorySearchRemote | None = None
+    query: MemorySearchQuery | None = None
+    extra_paths: list[str | MemoryExtraPath] | None = None
+
+
+class Memory(OpenSection):
+    search: MemorySearch | None = None
+    citations: Literal["auto", "on", "off"] | None = None
+
+
+class HookEntry(OpenSection):
+    enabled: bool | None = None
+    messages: Annotated[int, Field(ge=1)] | None = None  # session-memory: messages kept in the note
+
+
+class HooksInternal(OpenSection):
+    enabled: bool | None = None
+    entries: dict[str, HookEntry] | None = None
+
+
+class Hooks(OpenSection):
+    """Upstream's hooks; ours runs the bundled `session-memory` (memory/sessionnote.py)."""
+
+    internal: HooksInternal | None = None
+
+
 class Channels(Section):
     telegram: Telegram | None = None
 
@@ -362,6 +410,8 @@ class OpenClawConfig(BaseModel):
     models: Models = Models()
     session: SessionSettings = SessionSettings()
     tools: Tools = Tools()
+    memory: Memory = Memory()
+    hooks: Hooks = Hooks()
     memory_search: dict[str, Any] | None = None  # upstream's legacy place of `memory.search`, still read
 
     @model_validator(mode="after")
