@@ -309,3 +309,43 @@ def test_the_session_note_skips_commands_and_takes_a_free_name(tmp_path: Path) -
     assert "**user**: second" in text and "**assistant**: third" in text
     assert "first" not in text and "/model" not in text and "NO_REPLY" not in text and "out" not in text
     assert sessionnote.save(tmp_path, [("user", "/new")], 15, "k", "s", "/new", None) is None
+
+
+def test_a_changed_file_is_indexed_in_the_background(tmp_path: Path) -> None:
+    from openclaw.memory.registry import close_all, index_for
+
+    ws = tmp_path / "ws"
+    (ws / "memory").mkdir(parents=True)
+    (ws / "memory" / "a.md").write_text("The kettle is blue.\n")
+
+    async def chunks_of(index: Any) -> list[str]:
+        rows = await index.store.file.run(lambda db: db.execute(
+            "SELECT path FROM memory_index_chunks ORDER BY path").fetchall())
+        return [r[0] for r in rows]
+
+    async def go() -> list[list[str]]:
+        index = index_for(tmp_path / "state", "main", ws, Config({}), {})
+        seen = []
+        index.schedule(0.01)
+        seen.append(await poll(lambda: chunks_of(index), lambda found: found == ["memory/a.md"]))
+        (ws / "memory" / "a.md").write_text("The kettle is green now.\n")  # same folder: only a full scan sees it
+        (ws / "MEMORY.md").write_text("# Memory\n")
+        index.schedule(0.01)
+        seen.append(await poll(lambda: chunks_of(index), lambda found: found == ["MEMORY.md", "memory/a.md"]))
+        [hit] = await index.search("green kettle")
+        seen.append([hit.snippet])
+        await close_all()
+        return seen
+
+    seen = asyncio.run(go())
+    assert seen == [["memory/a.md"], ["MEMORY.md", "memory/a.md"], ["The kettle is green now."]]
+
+
+async def poll(read: Any, done: Any, timeout: float = 10.0) -> Any:
+    """`await read()` until `done(value)`, at most `timeout` seconds (then the last value)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    value = await read()
+    while not done(value) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+        value = await read()
+    return value

@@ -70,9 +70,11 @@ class Result:
         return f"{self.path}#L{self.start_line}-L{self.end_line}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "startLine": self.start_line, "endLine": self.end_line,
-                "score": round(self.score, 4), "snippet": self.snippet, "source": "memory",
-                "citation": self.citation}
+        out: dict[str, Any] = {"path": self.path, "startLine": self.start_line, "endLine": self.end_line,
+                               "score": round(self.score, 4), "textScore": round(self.text_score, 4)}
+        if self.vector_score is not None:
+            out["vectorScore"] = round(self.vector_score, 4)
+        return {**out, "snippet": self.snippet, "source": "memory", "citation": self.citation}
 
 
 def changed(known: Indexed | None, f: memfiles.MemoryFile) -> bool:
