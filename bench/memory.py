@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).parent))
 
-from run import machine  # noqa: E402
+from run import Bench, machine, memory, wait_healthy  # noqa: E402
 
 WORDS = [f"w{i}" for i in range(20_000)] + ["tea", "boat", "dentist", "zebra", "project", "friday", "marigold"]
 
@@ -175,6 +175,30 @@ def bench_idle() -> dict[str, Any]:
             "memory_modules_before_use": loaded or "none"}
 
 
+def bench_gateway_idle(settle: float) -> dict[str, Any]:
+    """Idle gateways' memory: one without memory settings, one with memory search and the
+    session-memory hook configured (neither has run a turn)."""
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        b = Bench(Path(tmp))
+        try:
+            for name, extra in (("plain", []), ("memory-configured", [
+                    ("memory.search.provider", "openai-compatible"),
+                    ("memory.search.remote.baseUrl", "http://127.0.0.1:9/v1"),
+                    ("hooks.internal.entries.session-memory.enabled", "true")])):
+                port = b.setup(name)
+                for key, value in extra:
+                    b.cli("--profile", name, "config", "set", key, value)
+                proc = b.start(name)
+                wait_healthy(port, proc)
+                time.sleep(settle)  # idle memory needs the process idle for a while
+                out[name] = memory(proc.pid)
+                b.stop_all()
+        finally:
+            b.stop_all()
+    return out
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     from model_standin import ModelStandin
 
@@ -191,6 +215,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             standin.stop()
     results["vectors"] = bench_vectors(args.notes, 1536, args.runs)
     results["idle"] = bench_idle()
+    results["gateway_idle"] = bench_gateway_idle(args.settle)
     return results
 
 
@@ -199,6 +224,7 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=10_000, help="notes for the search figures")
     parser.add_argument("--prompt-notes", type=int, default=1_000, help="notes for the prompt figures")
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds idle before a gateway's memory is read")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results = asyncio.run(main_async(args))
@@ -206,7 +232,7 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     print(f"{results['date']} on {results['machine']}")
-    for part in ("prompt", "fts", "hybrid", "vectors", "idle"):
+    for part in ("prompt", "fts", "hybrid", "vectors", "idle", "gateway_idle"):
         print(f"{part}: " + json.dumps(results[part], default=lambda v: round(v, 3)))
 
 
