@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from helpers import Env, RawWs, handshake, running, upstream_bin, wait_for
-from model_standin import ModelStandin, Reply
+from model_standin import ModelStandin, Reply, hashed_vector
 
 from openclaw.agents import prompt
 from openclaw.agents.tools import ToolContext
@@ -266,7 +266,7 @@ def test_vectors_both_forms_and_both_engines() -> None:
         assert fast.one((0.0, 2.0, 0.0), 20) == pytest.approx(1.0)
 
 
-def test_a_failing_embeddings_endpoint_leaves_keyword_search(tmp_path: Path) -> None:
+def test_a_failing_embeddings_endpoint_leaves_keyword_search(tmp_path: Path, model: ModelStandin) -> None:
     from openclaw.memory.index import MemoryIndex
     from openclaw.memory.registry import close_all, index_for
     from openclaw.memory.status import status as read_status
@@ -282,16 +282,24 @@ def test_a_failing_embeddings_endpoint_leaves_keyword_search(tmp_path: Path) -> 
         report = await index.sync()
         found = await index.search("spare key")
         status = await read_status(index)
+        up = {"memory": {"search": {**down["memory"]["search"], "remote": {"baseUrl": model.openai_url}}}}
+        back = index_for(tmp_path / "state", "main", ws, Config(up), {})  # the endpoint is back
+        healed = await back.sync()
+        hybrid = await back.search("spare key")
         keyword = index_for(tmp_path / "state", "main", ws, Config({"memory": {"search": {
             "store": {"fts": {"tokenizer": "trigram"}}}}}), {})  # new settings: a new index, FTS rebuilt
         again = await keyword.search("pot")
         await close_all()
-        return report, found, status, again
+        return report, found, status, healed, hybrid, again
 
-    report, found, status, again = asyncio.run(go())
+    report, found, status, healed, hybrid, again = asyncio.run(go())
     assert report.error and "127.0.0.1:9" in report.error and report.chunks == 1
     assert [r.path for r in found] == ["memory/a.md"] and found[0].vector_score is None
     assert status.error and status.chunks == 1 and status.model == "e1"
+    assert healed.embedded == 1 and healed.error is None  # the keyword-only chunk is embedded now
+    expected = sum(a * b for a, b in zip(hashed_vector("spare key"), hashed_vector(
+        "The spare key is under the blue pot."), strict=True))
+    assert hybrid[0].vector_score == pytest.approx(expected, abs=1e-6)
     assert [r.path for r in again] == ["memory/a.md"]
 
 

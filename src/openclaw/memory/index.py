@@ -41,6 +41,7 @@ BATCH_FILES = 200  # files read, embedded and written per step of a sync
 MAX_CHUNKS = 200_000  # chunks one index holds; files past it are left out (status says so)
 MAX_VECTORS = 50_000  # held in memory for cosine: 300 MB at 1,536 dimensions (float32), 13 MB at 64
 SNIPPET_CHARS = 700
+EMBED_RETRY_S = 60.0  # after a failure, keyword-only chunks wait this long before being embedded again
 CANDIDATES = 24  # keyword and vector candidates looked at per search, at least
 
 
@@ -111,6 +112,7 @@ class MemoryIndex:
         self._revision = 0
         self._matrix: tuple[int, Matrix] | None = None
         self._pending: asyncio.Task[Any] | None = None
+        self._failed_at = -EMBED_RETRY_S  # when embedding chunks last failed
 
     # -- keeping up with the files ----------------------------------------------------------------
     def schedule(self, delay: float = DEBOUNCE_S) -> None:
@@ -145,7 +147,10 @@ class MemoryIndex:
         meta = await run(self.store.meta)
         force = force or meta.get("model") != self.model or meta.get("ftsTokenizer") != self.settings.tokenizer
         report = SyncReport(scanned=len(listed))
-        stale = [f for f in listed if force or changed(known.get(f.path), f)]
+        retry: set[str] = set()
+        if self.embedder is not None and time.monotonic() - self._failed_at > EMBED_RETRY_S:
+            retry = await run(lambda db: self.store.unembedded(db, self.model))
+        stale = [f for f in listed if force or f.path in retry or changed(known.get(f.path), f)]
         gone = set(known) - {f.path for f in listed}
         total = (await run(self.store.counts))[1] if not force else 0
         if force and known:
@@ -153,7 +158,7 @@ class MemoryIndex:
             known = {}
         for i in range(0, len(stale), BATCH_FILES):
             read = await asyncio.to_thread(_read, stale[i:i + BATCH_FILES])
-            total = await self._write(read, known, report, total)
+            total = await self._write(read, known, report, total, retry)
         if gone:
             await run(lambda db: self.store.remove(db, gone))
             report.removed = len(gone)
@@ -163,12 +168,12 @@ class MemoryIndex:
         return report
 
     async def _write(self, read: list[tuple[memfiles.MemoryFile, str, list[Chunk]]], known: dict[str, Indexed],
-                     report: SyncReport, total: int) -> int:
+                     report: SyncReport, total: int, retry: set[str]) -> int:
         rows: list[tuple[str, Indexed, list[tuple[Chunk, str, Sequence[float] | None]] | None]] = []
         for f, digest, chunks in read:
             state = Indexed(digest, f.mtime_ns / 1e6, f.size)
             old = known.get(f.path)
-            if old is not None and old.hash == digest:
+            if old is not None and old.hash == digest and f.path not in retry:
                 rows.append((f.path, state, None))  # touched, not changed
                 continue
             if total + len(chunks) > MAX_CHUNKS:
@@ -206,6 +211,7 @@ class MemoryIndex:
                 fresh = await self.embedder.embed([wanted[h] for h in missing])
             except ModelError as exc:
                 self.error = str(exc)
+                self._failed_at = time.monotonic()
                 report.error = self.error
                 logfile.warn(f"memory embeddings failed; indexing by keyword only: {exc}", subsystem="memory")
                 return

@@ -28,6 +28,7 @@ from openclaw.stores.sqlitefile import SqliteFile, immediate
 SOURCE = "memory"
 FTS_ONLY = "fts-only"  # the model column of a chunk without an embedding (upstream's word)
 META_KEY = "memory_index_meta_v1"
+CACHE_MAX = 50_000  # cached embeddings kept, as upstream's default cap
 MAX_QUERY_TERMS = 32
 WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset({  # dropped from a query unless it is all there is
@@ -161,12 +162,23 @@ class MemoryStore:
 
     def cache(self, db: sqlite3.Connection, provider: str, model: str, key: str,
               found: dict[str, Sequence[float]]) -> None:
+        """Keep new vectors; past `CACHE_MAX` entries the least recently written go (upstream's cap)."""
         now = int(time.time() * 1000)
         with immediate(db):
             db.executemany("INSERT OR REPLACE INTO memory_embedding_cache (provider, model, provider_key, hash, "
                            "embedding, dims, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            [(provider, model, key, h, vectors.encode(v, self.shape.binary), len(v), now)
                             for h, v in found.items()])
+            over = db.execute("SELECT COUNT(*) FROM memory_embedding_cache").fetchone()[0] - CACHE_MAX
+            if over > 0:
+                db.execute("DELETE FROM memory_embedding_cache WHERE rowid IN (SELECT rowid FROM "
+                           "memory_embedding_cache ORDER BY updated_at LIMIT ?)", (over,))
+
+    def unembedded(self, db: sqlite3.Connection, model: str) -> set[str]:
+        """Files with chunks not embedded by `model` (an embeddings failure left them keyword-only)."""
+        rows = db.execute("SELECT DISTINCT path FROM memory_index_chunks WHERE source = ? AND model != ?",
+                          (SOURCE, model))
+        return {r[0] for r in rows}
 
     # -- reading --------------------------------------------------------------------------------
     def fts(self, db: sqlite3.Connection, match: str, limit: int) -> list[Hit]:
