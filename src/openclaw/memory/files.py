@@ -126,9 +126,27 @@ def read_capped(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+_children: dict[Path, tuple[int, list[Path]]] = {}  # folder -> (its mtime, its subfolders)
+CHILDREN_CACHE = 4096
+MAX_FOLDERS = 1000
+
+
+def _subfolders(folder: Path, mtime_ns: int) -> list[Path]:
+    """A folder's subfolders, listed again only when the folder's mtime moved."""
+    cached = _children.get(folder)
+    if cached is not None and cached[0] == mtime_ns:
+        return cached[1]
+    found = [Path(e.path) for e in os.scandir(folder) if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
+    if len(_children) >= CHILDREN_CACHE:
+        _children.clear()
+    _children[folder] = (mtime_ns, found)
+    return found
+
+
 def fingerprint(workspace: Path) -> tuple[tuple[str, int, int], ...]:
     """A cheap sign of change: the root files and each folder under `memory/` (a folder's mtime moves
-    when a note is added, renamed or removed). Edits inside an existing note need a full scan."""
+    when a note is added, removed or replaced by rename, as the agent's tools and most editors save).
+    An edit in place inside a note is seen by the next full scan. A few stats, whatever the note count."""
     out = []
     for name in ROOT_FILES:
         try:
@@ -137,15 +155,14 @@ def fingerprint(workspace: Path) -> tuple[tuple[str, int, int], ...]:
         except OSError:
             out.append((name, 0, -1))
     stack, seen = [workspace / NOTES_DIR], 0
-    while stack and seen < 1000:
+    while stack and seen < MAX_FOLDERS:
         folder = stack.pop()
         seen += 1
         try:
             st = os.lstat(folder)
             out.append((str(folder), st.st_mtime_ns, 0))
             if stat.S_ISDIR(st.st_mode):
-                stack.extend(Path(e.path) for e in os.scandir(folder)
-                             if not e.name.startswith(".") and e.is_dir(follow_symlinks=False))
+                stack.extend(_subfolders(folder, st.st_mtime_ns))
         except OSError:
             out.append((str(folder), 0, -1))
     return tuple(sorted(out))

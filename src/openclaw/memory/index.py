@@ -4,10 +4,10 @@ A sync lists the memory files, re-reads only those whose size or mtime moved (an
 those whose content hash moved), embeds the chunks the cache does not have, and replaces each
 changed file's chunks in one transaction. One sync runs at a time; reading and chunking run in a
 worker thread, SQL on the store's thread, embeddings over aiohttp: the event loop never waits on
-disk. Changes are noticed three ways: `schedule()` (a turn began, a note was written) runs a
-debounced sync in the background; a search first compares a cheap fingerprint (the root files and
-the folders under `memory/`) and rescans fully when its last full scan is older than
-`FULL_RESCAN_S`.
+disk. Changes are noticed by a cheap fingerprint (the root files and the folders under `memory/`,
+a few stats however many notes there are), compared before each search and, debounced, in the
+background when a turn begins (`schedule()`); a full scan (every file's size and mtime: ~0.3 s for
+10,000 notes) runs when the fingerprint moved or the last one is older than `FULL_RESCAN_S`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from openclaw.memory.embeddings import Embedder
 
 DEBOUNCE_S = 1.5
-FULL_RESCAN_S = 30.0  # edits inside a note are otherwise seen by the sync a turn schedules
+FULL_RESCAN_S = 30.0  # catches edits in place inside a note (the fingerprint misses those)
 BATCH_FILES = 200  # files read, embedded and written per step of a sync
 MAX_CHUNKS = 200_000  # chunks one index holds; files past it are left out (status says so)
 MAX_VECTORS = 50_000  # held in memory for cosine: 300 MB at 1,536 dimensions (float32), 13 MB at 64
@@ -116,14 +116,15 @@ class MemoryIndex:
 
     # -- keeping up with the files ----------------------------------------------------------------
     def schedule(self, delay: float = DEBOUNCE_S) -> None:
-        """Sync in the background after `delay` (calls within the delay share one sync)."""
+        """Check for changes in the background after `delay`, syncing when there are (calls within the
+        delay share one check)."""
         if self._pending is None or self._pending.done():
             self._pending = asyncio.ensure_future(self._later(delay))
 
     async def _later(self, delay: float) -> None:
         await asyncio.sleep(delay)
         try:
-            await self.sync()
+            await self.fresh()
         except Exception as exc:  # noqa: BLE001 - a background sync is retried by the next trigger
             logfile.warn(f"memory index sync failed for agent {self.agent_id}: {exc}", subsystem="memory")
 
