@@ -35,7 +35,7 @@ OMITTED = {
     "result.meta.systemPromptReport.systemPrompt.projectContextChars",
     "result.meta.systemPromptReport.systemPrompt.nonProjectContextChars",
     "result.meta.systemPromptReport.injectedWorkspaceFiles[].rawChars",
-    "result.meta.systemPromptReport.injectedWorkspaceFiles[].truncated", "result.meta.systemPromptReport.skills",
+    "result.meta.systemPromptReport.injectedWorkspaceFiles[].truncated",
     "result.meta.systemPromptReport.tools.listChars", "result.meta.systemPromptReport.tools.schemaChars",
     "result.meta.systemPromptReport.tools.entries[].summaryChars",
     "result.meta.systemPromptReport.tools.entries[].summaryHash",

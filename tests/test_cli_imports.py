@@ -39,6 +39,8 @@ def top_level(mods: set[str]) -> set[str]:
         (["agent", "-m", "hi", "--url", "ws://127.0.0.1:9", "--token", "t"], set()),
         (["gateway", "--help"], set()),  # no server (and no aiohttp import begun in a thread) for help
         (["gateway", "status", "--url", "ws://127.0.0.1:9"], {"rich"}),
+        (["skills", "list"], {"rich"}),  # no gateway on port 9: the local report
+        (["skills", "check", "--json"], set()),
         (["memory", "status"], set()),  # keyword search needs no HTTP client
         (["memory", "search", "tea"], set()),
     ],

@@ -4,7 +4,7 @@ Its own module so that the turn and the compaction it calls both read it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openclaw.agents import prompt
@@ -24,4 +24,6 @@ class Plan:
     env: Mapping[str, str]
     max_tokens: int = 4096
     sections: tuple[tuple[str, str], ...] = ()  # (heading, text) added to the system prompt: skills, memory
+    tool_env: Mapping[str, str] = field(default_factory=dict)  # set for its commands where unset (skills' env)
+    readable: tuple[Path, ...] = ()  # folders outside the workspace its tools may read (its skills')
     bootstrap: tuple[int, int, int] = (prompt.PER_FILE, prompt.TOTAL, prompt.USER_MAX)  # workspace files' caps

@@ -186,9 +186,13 @@ class AgentRuntime:
         tools = select(self._tools(run.turn, run.agent_id), config, run.agent_id, run.turn.operator)
         runtime = prompt.Runtime(self.paths.name, str(refs[0]), run.agent_id, run.turn.channel)
         workspace = self.workspace(run.agent_id)
-        sections = await self._memory_sections(run, session, workspace, {t.name for t in tools})
+        from openclaw.skills.snapshot import for_run  # loaded with the first turn, not at start
+
+        skills = await for_run(self.paths, config, self.env, run.agent_id, workspace)
+        memory = await self._memory_sections(run, session, workspace, {t.name for t in tools})
         caps = prompt.caps(config.agent_defaults.bootstrap_max_chars, config.agent_defaults.bootstrap_total_max_chars)
-        return Plan(refs, known, workspace, tools, runtime, self.env, sections=sections, bootstrap=caps)
+        return Plan(refs, known, workspace, tools, runtime, self.env, sections=skills.sections + memory,
+                    tool_env=skills.env, readable=skills.folders, bootstrap=caps)
 
     async def _memory_sections(self, run: Run, session: Session | None, workspace: Path,
                                tools: set[str]) -> tuple[tuple[str, str], ...]:

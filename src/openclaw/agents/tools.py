@@ -30,6 +30,8 @@ class ToolContext:
     session_key: str
     operator: bool
     env: Mapping[str, str] = field(default_factory=dict)
+    extra_env: Mapping[str, str] = field(default_factory=dict)  # for its commands, where they do not set it
+    readable: tuple[Path, ...] = ()  # folders outside the workspace it may read (the run's skills)
 
 
 Runner = Callable[[dict[str, Any], ToolContext], Awaitable[str]]

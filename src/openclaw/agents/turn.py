@@ -35,7 +35,8 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
     history = await store.history(session)
     history = await compaction.fit(history, system, plan, store, session, client)
     tools = {t.name: t for t in plan.tools}
-    context = ToolContext(plan.workspace, run.agent_id, run.session_key, turn.operator, plan.env)
+    context = ToolContext(plan.workspace, run.agent_id, run.session_key, turn.operator, plan.env, plan.tool_env,
+                          plan.readable)
 
     async def on_text(delta: str) -> None:
         run.emit("assistant", delta=delta)
@@ -82,8 +83,15 @@ def _report(plan: Plan, system: str, files: list[tuple[str, str]]) -> dict[str, 
     """What the system prompt was made of, as upstream reports it (`systemPromptReport`)."""
     injected = [{"name": name, "path": str(plan.workspace / name), "missing": False, "injectedChars": len(text)}
                 for name, text in files]
-    return {"workspaceDir": str(plan.workspace), "systemPrompt": {"chars": len(system)},
-            "injectedWorkspaceFiles": injected, "tools": {"entries": [{"name": t.name} for t in plan.tools]}}
+    report = {"workspaceDir": str(plan.workspace), "systemPrompt": {"chars": len(system)},
+              "injectedWorkspaceFiles": injected, "tools": {"entries": [{"name": t.name} for t in plan.tools]}}
+    if plan.sections:
+        from openclaw.skills.listing import HEADING, prompt_report
+
+        skills = dict(plan.sections).get(HEADING)
+        if skills:
+            report["skills"] = prompt_report(skills)
+    return report
 
 
 def _tokens(completion: Completion) -> Tokens:

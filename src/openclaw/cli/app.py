@@ -50,6 +50,7 @@ COMMANDS = {
     "cron": "openclaw.cli.cron_cmd:cron",
     "deploy": "openclaw.cli.deploy_cmd:deploy",
     "sandbox": "openclaw.cli.sandbox_cmd:sandbox",
+    "skills": "openclaw.cli.skills_cmd:skills",
 }
 
 ROOT_HELP = """Run and inspect OpenClaw gateways; many isolated instances per host.

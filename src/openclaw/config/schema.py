@@ -181,6 +181,7 @@ class Sandbox(OpenSection):
 
 class AgentDefaults(Section):
     workspace: str | None = None
+    skills: list[str] | None = None  # the skills every agent may use (None: all)
     model: ModelRef | None = None
     models: dict[str, ModelAlias] = {}
     max_concurrent: Annotated[int, Field(ge=1, le=1024)] | None = None
@@ -194,6 +195,7 @@ class AgentDefaults(Section):
 class AgentEntry(Section):
     name: str | None = None
     workspace: str | None = None
+    skills: list[str] | None = None  # replaces agents.defaults.skills for this agent
     model: ModelRef | None = None
     default: bool = False
     tools: ToolPolicy | None = None
@@ -394,6 +396,36 @@ class Rescue(Section):
     targets: list[str] | None = None
 
 
+class SkillsLoad(OpenSection):
+    extra_dirs: list[str] = []
+    allow_symlink_targets: list[str] = []
+    watch: bool | None = None
+
+
+class SkillsLimits(OpenSection):
+    max_candidates_per_root: Annotated[int, Field(ge=1, le=2000)] | None = None
+    max_skills_loaded_per_source: Annotated[int, Field(ge=0, le=1000)] | None = None
+    max_skill_file_bytes: Annotated[int, Field(ge=1024, le=2_000_000)] | None = None
+    max_skills_in_prompt: Annotated[int, Field(ge=0, le=1000)] | None = None
+    max_skills_prompt_chars: Annotated[int, Field(ge=0, le=200_000)] | None = None
+
+
+class SkillEntry(OpenSection):
+    enabled: bool | None = None
+    env: dict[str, str] = {}
+    api_key: str | SecretRef | None = None
+    config: dict[str, object] = {}
+
+
+class Skills(OpenSection):
+    """Upstream's `skills` section; `install` and `workshop` pass through."""
+
+    load: SkillsLoad = SkillsLoad()
+    limits: SkillsLimits = SkillsLimits()
+    allow_bundled: list[str] | None = None
+    entries: dict[str, SkillEntry] = {}
+
+
 class OpenClawConfig(BaseModel):
     """The whole file. Unknown top-level sections are allowed and preserved."""
 
@@ -410,6 +442,7 @@ class OpenClawConfig(BaseModel):
     models: Models = Models()
     session: SessionSettings = SessionSettings()
     tools: Tools = Tools()
+    skills: Skills = Skills()
     memory: Memory = Memory()
     hooks: Hooks = Hooks()
     memory_search: dict[str, Any] | None = None  # upstream's legacy place of `memory.search`, still read

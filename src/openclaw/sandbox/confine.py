@@ -101,9 +101,10 @@ def tool_env(base: Mapping[str, str], config: Config, tmp: str | None) -> dict[s
 
 
 def confinement(paths: InstancePaths, config: Config, base_env: Mapping[str, str], agent_id: str,
-                session_key: str, workspace: Path, prepare: bool = False) -> Confinement:
+                session_key: str, workspace: Path, prepare: bool = False,
+                readable: tuple[Path, ...] = ()) -> Confinement:
     """Blocking: call it off the event loop. `prepare` makes the folders a call needs (its /tmp,
-    the sandbox's own workspace)."""
+    the sandbox's own workspace); `readable` are folders given back read-only (the run's skills)."""
     settings = sandbox_settings(config, agent_id)
     backend = detect(base_env)
     hidden = host_hidden(paths, base_env)
@@ -120,7 +121,7 @@ def confinement(paths: InstancePaths, config: Config, base_env: Mapping[str, str
     sandboxed = settings.applies_to(agent_id, session_key)
     fenced = settings.fence or sandboxed
     view = build_view(settings, hidden, paths.state_dir, workspace, sandboxed, agent_id, session_key,
-                      remap=backend.remaps and fenced)
+                      remap=backend.remaps and fenced, readable=readable)
     for folder in (view.tmp, view.workdir) if prepare else ():
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = None if not fenced else "/tmp" if backend.remaps else str(view.tmp)
@@ -142,7 +143,8 @@ class ToolSandbox:
         self.env = env
         self._guarded = False
 
-    async def confine(self, agent_id: str, session_key: str, workspace: Path) -> Confinement:
+    async def confine(self, agent_id: str, session_key: str, workspace: Path,
+                      readable: tuple[Path, ...] = ()) -> Confinement:
         import asyncio
 
         if not self._guarded:  # the gateway does this at start; a runtime outside one (agent --local) here
@@ -151,4 +153,4 @@ class ToolSandbox:
             self._guarded = True
             await asyncio.to_thread(forbid_inspection)
         return await asyncio.to_thread(confinement, self.paths, self.config(), dict(self.env), agent_id,
-                                       session_key, workspace, True)
+                                       session_key, workspace, True, readable)

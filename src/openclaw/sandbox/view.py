@@ -99,9 +99,11 @@ def _hidden_mounts(hidden: Hidden) -> list[Mount]:
 
 
 def build_view(settings: SandboxSettings, hidden: Hidden, state_dir: Path, workspace: Path, sandboxed: bool,
-               agent_id: str, session_key: str, remap: bool) -> View:
+               agent_id: str, session_key: str, remap: bool, readable: tuple[Path, ...] = ()) -> View:
     """The view for one tool call. `remap` is False for backends that cannot show a host folder at
-    another path (Landlock): then /tmp stays the host's and TMPDIR points at the instance's own."""
+    another path (Landlock): then /tmp stays the host's and TMPDIR points at the instance's own.
+    `readable` folders (the run's skills) are given back read-only where the view would not show
+    them, unless they lie in what another instance owns."""
     workspace = _real(workspace)
     root = sandbox_root(settings, state_dir, hidden.home)
     slug = scope_slug(settings, agent_id, session_key)
@@ -136,9 +138,23 @@ def build_view(settings: SandboxSettings, hidden: Hidden, state_dir: Path, works
     mounts = _dedupe(mounts)
     given = [m.target for m in mounts if m.kind == "bind" and m.target != Path("/")]
     mounts += [m for m in _hidden_mounts(hidden) if _visible(m.target, mounts) and m.target not in given]
+    mounts += _readable_mounts(readable, mounts, hidden, _real(state_dir))
     ordered = sorted(_dedupe(mounts), key=lambda m: len(m.target.parts))
     return View(tuple(ordered), workdir, tmp, hidden.home, sandboxed, settings.network or not sandboxed,
                 _ids(hidden.all))
+
+
+def _readable_mounts(folders: tuple[Path, ...], mounts: list[Mount], hidden: Hidden, own_state: Path) -> list[Mount]:
+    """Read-only binds at their own paths for the folders the view would not show; never one inside
+    what another instance owns (its state dir, config, workspace) or the host's secrets."""
+    foreign = [p for p in hidden.all if p != own_state]
+    out: list[Mount] = []
+    for folder in dict.fromkeys(_real(f) for f in folders):
+        if any(folder == p or p in folder.parents for p in foreign) or not folder.is_dir():
+            continue
+        if not _visible(folder, mounts + out):
+            out.append(Mount(folder, "bind", folder, False, "a skill's folder (read-only)"))
+    return out
 
 
 def _visible(path: Path, mounts: list[Mount]) -> bool:

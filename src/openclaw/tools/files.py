@@ -81,7 +81,7 @@ def _edit(confined: Confinement, raw: str, old: str, new: str, every: bool) -> s
 
 
 async def _call(sandbox: ToolSandbox, ctx: ToolContext, work: Any, *args: Any) -> str:
-    confined = await sandbox.confine(ctx.agent_id, ctx.session_key, ctx.workspace)
+    confined = await sandbox.confine(ctx.agent_id, ctx.session_key, ctx.workspace, ctx.readable)
     try:
         return await asyncio.to_thread(work, confined, *args)
     except (Denied, Refused) as exc:

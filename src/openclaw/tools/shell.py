@@ -62,14 +62,16 @@ async def run_exec(args: dict[str, Any], ctx: ToolContext, sandbox: ToolSandbox)
                          str(ctx.workspace))
     if refused:
         raise ToolError(refused)
-    confined = await sandbox.confine(ctx.agent_id, ctx.session_key, ctx.workspace)
+    confined = await sandbox.confine(ctx.agent_id, ctx.session_key, ctx.workspace, ctx.readable)
     try:
         argv = await asyncio.to_thread(confined.command, ["/bin/sh", "-c", command])
     except Refused as exc:
         raise ToolError(str(exc)) from None
+    # the run's skill variables where the command's environment has none (not in a sandbox, as upstream)
+    env = confined.env if confined.view.sandboxed else {**ctx.extra_env, **confined.env}
     proc = await asyncio.create_subprocess_exec(
         *argv, cwd=confined.view.workdir, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT, start_new_session=True, env=confined.env,
+        stderr=asyncio.subprocess.STDOUT, start_new_session=True, env=env,
     )
     assert proc.stdout is not None
     reading = asyncio.ensure_future(_collect(proc.stdout))

@@ -260,6 +260,23 @@ class EnvironmentStatusParams(TypedDict):
     environmentId: NonEmpty
 
 
+# -- methods/skills.py -----------------------------------------------------------------------------
+@closed
+class SkillsUpdateParams(TypedDict, total=False):
+    """Upstream's two shapes in one: a `skills.entries` change (`skillKey`, ...) or a catalog update
+    (`source: clawhub`, refused here)."""
+
+    skillKey: NonEmpty
+    enabled: bool
+    apiKey: Annotated[str, MaxLen(16384)]
+    env: dict[NonEmpty, Annotated[str, MaxLen(32768)]]
+    agentId: NonEmpty
+    source: str
+    slug: str
+    all: bool
+    force: bool
+
+
 # -- the feature families' reads and empty answers -------------------------------------------------
 @closed
 class FeatureParams(TypedDict, total=False):
