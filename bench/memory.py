@@ -85,7 +85,7 @@ async def bench_prompt(root: Path, notes: int, runs: int) -> dict[str, Any]:
 
     async def turn(fresh: bool) -> None:
         index_for(root / "state", "main", ws, config, {}).schedule(3600)  # what `_plan` does
-        await sections(ws, tools, fresh)
+        await sections(ws, tools, "bench-session", fresh)
         await prompt.workspace_files(ws)
 
     fresh = await timed(lambda: turn(True), runs)

@@ -63,6 +63,11 @@ def system_prompt(model: ModelStandin, index: int = -1) -> str:
     return str(model.requests("openai")[index].body["messages"][0]["content"])
 
 
+def notes_section(system: str) -> str:
+    start = system.index("## Recent notes (memory/)")
+    return system[start:system.index("\n## ", start + 1)]
+
+
 def workspace(env: Env) -> Path:
     return env.home / ".openclaw" / "workspace"
 
@@ -90,7 +95,7 @@ def remember_and_recall(env: Env, port: int, model: ModelStandin) -> dict[str, A
                      Reply(text="Marigold."))
         assert send(ws, "what is the boat called?", "r-5") == "Marigold."
         boat = tool_result(model)
-        assert "Recent notes" not in system_prompt(model)  # only a fresh session gets them
+        assert notes_section(system_prompt(model)) == notes_section(fresh)  # the same for the whole session
         ws.close()
     [written] = [r for r in tea["results"] if r["path"] == note]  # and the hook's note, which said it too
     assert "oolong" in written["snippet"] and written["citation"] == f"{note}#L1-L1"

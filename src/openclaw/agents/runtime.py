@@ -208,7 +208,8 @@ class AgentRuntime:
             index_for(self.paths.state_dir, run.agent_id, workspace, config, self.env).schedule()
         today = now_in(user_timezone(config)).date()
         fresh = session is None or session.entries == 0
-        return await sections(workspace, tools, fresh, search_settings(config, run.agent_id).citations, today)
+        return await sections(workspace, tools, run.session_id, fresh, search_settings(config, run.agent_id).citations,
+                              today)
 
     def abort(self, session_key: str) -> list[str]:
         """Stop the session's running run and drop those waiting; their ids."""

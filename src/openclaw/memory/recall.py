@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import OrderedDict
 from pathlib import Path
 
 from openclaw.memory.daily import recent_notes, section_text
@@ -20,14 +21,25 @@ def recall_text(citations: str) -> str:
     return RECALL + (CITE if citations != "off" else "")
 
 
-async def sections(workspace: Path, tools: set[str], fresh: bool, citations: str = "auto",
+_sessions: OrderedDict[str, tuple[tuple[str, str], ...]] = OrderedDict()  # session id -> its notes section
+REMEMBERED_SESSIONS = 1000
+
+
+async def sections(workspace: Path, tools: set[str], session_id: str | None, fresh: bool, citations: str = "auto",
                    today: dt.date | None = None) -> tuple[tuple[str, str], ...]:
-    """(heading, text) pairs for `Plan.sections`; `today` in the user's zone (the host's by default)."""
+    """(heading, text) pairs for `Plan.sections`; `today` in the user's zone (the host's by default).
+
+    The notes are read on a session's first turn and kept for its later turns (the same prompt
+    for the whole session, as upstream's startup context stays in its transcript)."""
     out: list[tuple[str, str]] = []
     if tools & {"memory_search", "memory_get"}:
         out.append(("Memory Recall", recall_text(citations)))
     if fresh:
         notes = await asyncio.to_thread(recent_notes, workspace, today or dt.date.today())
-        if notes:
-            out.append(("Recent notes (memory/)", section_text(notes)))
-    return tuple(out)
+        kept = (("Recent notes (memory/)", section_text(notes)),) if notes else ()
+        if session_id:
+            _sessions[session_id] = kept
+            while len(_sessions) > REMEMBERED_SESSIONS:
+                _sessions.popitem(last=False)
+        return (*out, *kept)
+    return (*out, *_sessions.get(session_id or "", ()))
