@@ -248,6 +248,8 @@ def test_upstream_memory_status_reads_our_index(env: Env, base: int) -> None:
     assert "Indexed: 3/3 files" in proc.stdout, proc.stdout
     [entry] = json.loads(upstream("memory", "status", "--json").stdout)
     assert entry["agentId"] == "main" and entry["status"]["files"] == 3 and entry["status"]["chunks"] >= 3
+    searched = upstream("memory", "search", "dentist", "--json")
+    assert json.loads(searched.stdout)["results"][0]["path"] == f"memory/{TODAY}.md", searched.stdout[-1500:]
     # and ours keeps working on the store upstream migrated (its 23 shape: FTS by triggers, BLOB vectors)
     (ws / "memory" / "later.md").write_text("The boat is called Marigold.\n")
     found = env.cli_json("memory", "search", "Marigold boat")["results"]
