@@ -16,7 +16,7 @@ from openclaw.config.view import Config
 from openclaw.models.types import ToolSpec
 from openclaw.profiles.paths import InstancePaths
 
-MAX_RESULTS_CAP = 50
+MAX_RESULTS_CAP = 20  # 20 snippets of 700 characters stay within a tool result
 MAX_QUERY_CHARS = 2000
 
 SEARCH = ToolSpec(
