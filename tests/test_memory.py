@@ -364,3 +364,22 @@ async def poll(read: Any, done: Any, timeout: float = 10.0) -> Any:
         await asyncio.sleep(0.02)
         value = await read()
     return value
+
+
+def test_where_embeddings_come_from() -> None:
+    from openclaw.memory.endpoint import endpoint
+
+    def url(raw: dict[str, Any], env: dict[str, str] | None = None) -> str | None:
+        config = Config(raw)
+        found = endpoint(search_settings(config, "main"), config, env or {})
+        return None if found is None else f"{found.url} {found.model} {found.api_key}"
+
+    assert url({}) is None  # openai without a key: keyword search only, as upstream
+    assert url({}, {"OPENAI_API_KEY": "sk-1"}) == "https://api.openai.com/v1/embeddings text-embedding-3-small sk-1"
+    assert url({"models": {"providers": {"openai": {"baseUrl": "http://proxy:8/v1", "apiKey": "p"}}}}) == \
+        "http://proxy:8/v1/embeddings text-embedding-3-small p"
+    assert url({"memory": {"search": {"provider": "openai-compatible"}}}) is None
+    assert url({"memory": {"search": {"provider": "openai-compatible", "model": "m",
+                                      "remote": {"baseUrl": "http://h:1/"}}}}) == "http://h:1/v1/embeddings m None"
+    assert url({"memory": {"search": {"provider": "gemini"}}}, {"OPENAI_API_KEY": "sk-1"}) is None
+    assert url({"memory": {"search": {"enabled": False}}}, {"OPENAI_API_KEY": "sk-1"}) is None

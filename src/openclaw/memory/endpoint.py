@@ -1,8 +1,9 @@
 """Where embeddings come from: an OpenAI-shaped `/v1/embeddings` endpoint, resolved from config.
 
 `memory.search.remote.baseUrl` (with `remote.apiKey`, `remote.headers`), else the configured
-provider named by `memory.search.provider` (`openai` by default: its base URL and key as the models
-use them). `openai-compatible` needs a `remote.baseUrl`. A hosted provider without a key means no
+provider entry named by `memory.search.provider` (`openai` by default, built in: its base URL and key
+as the models use them; `openai-compatible` needs a `remote.baseUrl` or a `models.providers` entry of
+that name). A hosted provider without a key means no
 embeddings: the search stays full-text, as upstream's does. Light on purpose (no HTTP client), so
 `openclaw memory status` and a keyword search load no network stack.
 """
@@ -47,11 +48,9 @@ def endpoint(settings: SearchSettings, config: Config, env: Mapping[str, str]) -
     if not settings.enabled or settings.provider not in ("openai", "openai-compatible"):
         return None
     remote = settings.remote
-    if settings.provider == "openai-compatible" and not remote.base_url:
-        return None
     known: Provider | None = None
-    if not remote.base_url or not remote.api_key:
-        known = providers(config, env).get(settings.provider) if settings.provider == "openai" else None
+    if not remote.base_url or not remote.api_key:  # `models.providers.<provider>` (or the built-in openai)
+        known = providers(config, env).get(settings.provider)
     base = remote.base_url or (known.base_url if known else None)
     key = remote.api_key or (known.api_key if known else None)
     if not base or (settings.provider == "openai" and not remote.base_url and not key):
