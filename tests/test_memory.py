@@ -82,14 +82,18 @@ def remember_and_recall(env: Env, port: int, model: ModelStandin) -> dict[str, A
         assert send(ws, "remember that I prefer oolong tea", "r-1") == "Noted."
         assert "Memory Recall" in system_prompt(model)
         assert send(ws, "our sailing boat is called Marigold", "r-2") == "echo: our sailing boat is called Marigold"
-        send(ws, "/new", "r-3")
         folder = workspace(env) / "memory"
+        day = dt.date.today()
+        (folder / f"{day - dt.timedelta(days=1)}-standup.md").write_text("- Yesterday: fixed the gate latch.\n")
+        (folder / f"{day - dt.timedelta(days=2)}.md").write_text("- Two days ago: painted the shed.\n")
+        send(ws, "/new", "r-3")
         saved = wait_for(lambda: [p for p in folder.glob(f"{TODAY}-*.md")], timeout=20, what="the session note")
         assert "Marigold" in saved[0].read_text() and "/new" in saved[0].read_text()
         model.script(Reply(tool_calls=[("memory_search", {"query": "which tea do I like?"})]), Reply(text="Oolong."))
         assert send(ws, "what tea do I like?", "r-4") == "Oolong."
         fresh = system_prompt(model)
         assert "Recent notes (memory/)" in fresh and "oolong tea, no sugar" in fresh  # today's note, after /new
+        assert "fixed the gate latch" in fresh and "painted the shed" not in fresh  # yesterday's too, no older
         tea = tool_result(model)
         model.script(Reply(tool_calls=[("memory_search", {"query": "name of the sailing boat", "maxResults": 2})]),
                      Reply(text="Marigold."))
