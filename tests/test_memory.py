@@ -100,6 +100,11 @@ def remember_and_recall(env: Env, port: int, model: ModelStandin) -> dict[str, A
         assert send(ws, "what is the boat called?", "r-5") == "Marigold."
         boat = tool_result(model)
         assert notes_section(system_prompt(model)) == notes_section(fresh)  # the same for the whole session
+        reset = ws.request("sessions.reset", {"key": KEY, "reason": "reset"}, req_id="r-6")
+        assert reset["ok"], reset
+        later = wait_for(lambda: [p for p in folder.glob(f"{TODAY}-*.md") if p != saved[0]], timeout=20,
+                         what="the note of sessions.reset")
+        assert "what is the boat called?" in later[0].read_text() and "sessions.reset (reset)" in later[0].read_text()
         ws.close()
     [written] = [r for r in tea["results"] if r["path"] == note]  # and the hook's note, which said it too
     assert "oolong" in written["snippet"] and written["citation"] == f"{note}#L1-L1"

@@ -3,10 +3,6 @@ channel's `/start` greeting. They act on the session the chat is in and never re
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
-from typing import Any
-
 from openclaw.chat.commands import CHANNEL, ChatCommand, Command, CommandCall, CommandRegistry, CommandReply
 
 GREETING = "Hi! I'm this host's OpenClaw gateway bot.\n\n"
@@ -15,54 +11,14 @@ MODEL_HELP = "/model <provider/model> changes it for this session, /model defaul
 
 
 async def _new(call: CommandCall) -> CommandReply:
+    from openclaw.agents.resetnote import capture
+
     call.agents.abort(call.session_key)
-    store = call.agents.store(call.agent_id)
-    saving = await _session_memory(call)
-    session = await store.reset(call.session_key)
+    saving = await capture(call.agents, call.agent_id, call.session_key, f"/{call.command.name}")
+    session = await call.agents.store(call.agent_id).reset(call.session_key)
     if saving is not None:
-        _background(saving)
+        saving.save_in_background()  # the session-memory hook's note
     return CommandReply("New session started.", session_id=session.session_id)
-
-
-_saving: set[asyncio.Task[Any]] = set()
-
-
-def _background(work: Coroutine[Any, Any, Any]) -> None:
-    task = asyncio.ensure_future(work)
-    _saving.add(task)
-    task.add_done_callback(_saving.discard)
-
-
-async def _session_memory(call: CommandCall) -> Coroutine[Any, Any, Any] | None:
-    """The session-memory hook (when configured): the ending session's last messages, read before the
-    reset, written to a dated note after it without holding up the reply."""
-    from openclaw.memory.settings import hook_settings
-
-    hook = hook_settings(call.config)
-    if not hook.enabled:
-        return None
-    store = call.agents.store(call.agent_id)
-    old = await store.find(call.session_key)
-    if old is None:
-        return None
-    messages = [(m.role, m.content) for m in await store.history(old)]
-    workspace = call.agents.workspace(call.agent_id)
-    reason = f"/{call.command.name}"
-
-    async def save() -> None:
-        from openclaw import logfile
-        from openclaw.memory import sessionnote
-
-        try:
-            path = await asyncio.to_thread(sessionnote.save, workspace, messages, hook.messages, call.session_key,
-                                           old.session_id, reason, hook.user_timezone)
-        except OSError as exc:
-            logfile.warn(f"session-memory: could not save the session: {exc}", subsystem="memory")
-            return
-        if path is not None:
-            logfile.info(f"Session context saved to {path}", subsystem="memory")
-
-    return save()
 
 
 async def _stop(call: CommandCall) -> CommandReply:
