@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import struct
+from array import array
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,7 +53,7 @@ class Matrix:
         left out. With numpy the stored form goes straight into one float32 matrix."""
         self.ids: list[int] = []
         self._np: Any = None
-        self._rows: list[Vector] = []
+        self._rows: list[array[float]] = []  # float32, as numpy's matrix: 6 KB per 1,536-dim vector
         self._index: dict[int, int] | None = None
         np = _numpy() if use_numpy is not False else None
         if np is not None and vectors:
@@ -61,7 +63,7 @@ class Matrix:
             vector = raw if isinstance(raw, tuple) else decode(raw)
             if vector and (not self._rows or len(vector) == len(self._rows[0])):
                 self.ids.append(rowid)
-                self._rows.append(normalized(vector))
+                self._rows.append(array("f", normalized(vector)))
 
     def _load_numpy(self, np: Any, ids: list[int], vectors: list[Any]) -> None:
         rows: list[Any] = []
@@ -97,7 +99,7 @@ class Matrix:
             return None
         q = normalized(query)
         row = self._matrix[i].tolist() if self._np is not None else self._rows[i]
-        return sum(a * b for a, b in zip(row, q, strict=False)) if len(row) == len(q) else None
+        return float(sum(map(operator.mul, row, q))) if len(row) == len(q) else None
 
     def top(self, query: Sequence[float], k: int) -> list[tuple[int, float]]:
         """(id, cosine) of the `k` closest vectors, best first."""
@@ -112,7 +114,7 @@ class Matrix:
             k = min(k, len(scores))
             best = np.argpartition(-scores, k - 1)[:k]
             return sorted(((self.ids[i], float(scores[i])) for i in best), key=lambda p: -p[1])
-        scored = [(self.ids[i], sum(a * b for a, b in zip(row, q, strict=False)))
+        scored = [(self.ids[i], sum(map(operator.mul, row, q)))
                   for i, row in enumerate(self._rows) if len(row) == len(q)]
         scored.sort(key=lambda p: -p[1])
         return scored[:k]
