@@ -4,6 +4,7 @@ embeddings are on."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import aiohttp
@@ -15,7 +16,8 @@ from openclaw.models.types import ModelError
 
 BATCH = 64  # inputs per request
 MAX_INPUT_CHARS = 8000  # a chunk is at most 1,600 characters; a query is cut here
-TIMEOUT_S = 30.0
+TIMEOUT_S = 30.0  # silence between reads
+BATCH_TIMEOUT_S = 120.0
 MAX_DIMS = 8192
 
 
@@ -40,9 +42,13 @@ class Embedder:
             self._session = aiohttp.ClientSession()
         headers = {"Authorization": f"Bearer {self.target.api_key}"} if self.target.api_key else {}
         self.calls += 1
-        async with wire.post(self._session, self._provider, self.target.url,
-                             {"model": self.target.model, "input": texts}, headers) as resp:
-            body = await wire.json_body(resp)
+        try:
+            async with asyncio.timeout(BATCH_TIMEOUT_S):  # a whole request, however slowly it trickles
+                async with wire.post(self._session, self._provider, self.target.url,
+                                     {"model": self.target.model, "input": texts}, headers) as resp:
+                    body = await wire.json_body(resp)
+        except TimeoutError:
+            raise ModelError("timeout", f"{self.target.url} took longer than {BATCH_TIMEOUT_S:g}s") from None
         rows = body.get("data")
         if not isinstance(rows, list) or len(rows) != len(texts):
             raise ModelError("protocol", f"{self.target.url} answered without one embedding per input")

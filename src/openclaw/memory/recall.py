@@ -22,7 +22,7 @@ def recall_text(citations: str) -> str:
 
 
 _sessions: OrderedDict[str, tuple[tuple[str, str], ...]] = OrderedDict()  # session id -> its notes section
-REMEMBERED_SESSIONS = 1000
+REMEMBERED_SESSIONS = 256  # sessions whose notes section is kept (each at most 20,000 characters)
 
 
 async def sections(workspace: Path, tools: set[str], session_id: str | None, fresh: bool, citations: str = "auto",
