@@ -392,3 +392,24 @@ def test_where_embeddings_come_from() -> None:
                                       "remote": {"baseUrl": "http://h:1/"}}}}) == "http://h:1/v1/embeddings m None"
     assert url({"memory": {"search": {"provider": "gemini"}}}, {"OPENAI_API_KEY": "sk-1"}) is None
     assert url({"memory": {"search": {"enabled": False}}}, {"OPENAI_API_KEY": "sk-1"}) is None
+
+
+def test_the_memory_keys_are_checked_and_upstreams_others_kept() -> None:
+    from openclaw.config.validate import validate_config
+
+    def problems(data: dict[str, Any]) -> list[str]:
+        return [f"{i.path}: {i.message}" for i in validate_config(data)[1]]
+
+    good = {"memory": {"citations": "off", "search": {
+        "provider": "openai-compatible", "remote": {"baseUrl": "http://h/v1", "apiKey": {"source": "env", "id": "K"}},
+        "query": {"maxResults": 3, "minScore": 0}, "extraPaths": ["../team", {"path": "/srv", "pattern": "*.md"}],
+        "sources": ["memory"], "store": {"fts": {"tokenizer": "trigram"}}, "cache": {"enabled": True}}},
+        "memorySearch": {"model": "m"}, "agents": {"defaults": {"memorySearch": {"enabled": False}}},
+        "hooks": {"internal": {"entries": {"session-memory": {"enabled": True, "messages": 5},
+                                           "boot-md": {"enabled": True}}}}}
+    assert problems(good) == []
+    bad = problems({"memory": {"search": {"bogus": 1, "query": {"minScore": 3}}},
+                    "hooks": {"internal": {"entries": {"session-memory": {"messages": 0}}}}})
+    assert any(p.startswith("memory.search.bogus: unknown key") for p in bad)
+    assert any(p.startswith("memory.search.query.minScore") for p in bad)
+    assert any(p.startswith("hooks.internal.entries.session-memory.messages") for p in bad)
