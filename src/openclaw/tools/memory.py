@@ -62,6 +62,8 @@ def memory_tools(paths: InstancePaths, config: Callable[[], Config], env: Mappin
             raise ToolError("minScore must be a number")
         if args.get("corpus") in ("sessions", "wiki"):
             return json.dumps({"results": [], "note": f"no {args['corpus']} corpus is indexed here"})
+        if not memory_enabled(config(), ctx.agent_id):
+            raise ToolError(f"memory search is off for agent {ctx.agent_id} (memory.search.enabled)")
         index = index_for(paths.state_dir, ctx.agent_id, ctx.workspace, config(), env)
         results = await index.search(query.strip()[:MAX_QUERY_CHARS], min(limit or index.settings.max_results,
                                                                           MAX_RESULTS_CAP),
