@@ -413,3 +413,16 @@ def test_the_memory_keys_are_checked_and_upstreams_others_kept() -> None:
     assert any(p.startswith("memory.search.bogus: unknown key") for p in bad)
     assert any(p.startswith("memory.search.query.minScore") for p in bad)
     assert any(p.startswith("hooks.internal.entries.session-memory.messages") for p in bad)
+
+
+def test_results_are_diverse() -> None:
+    from openclaw.memory.ranking import Scored, diversify
+    from openclaw.memory.store import Hit
+
+    def scored(rowid: int, text: str, score: float) -> Scored:
+        return Scored(Hit(rowid, f"memory/{rowid}.md", 1, 1, text), score, score, None)
+
+    same = "the zebra project ships in may with the new stripes"
+    found = diversify([scored(1, same, 1.0), scored(2, same + " too", 0.95), scored(3, "zebra food budget", 0.8)], 2)
+    assert [s.hit.rowid for s in found] == [1, 3]  # the near copy of the first waits
+    assert [s.hit.rowid for s in diversify([scored(1, same, 1.0), scored(2, same, 0.9)], 5)] == [1, 2]

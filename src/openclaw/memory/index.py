@@ -26,7 +26,7 @@ from openclaw import logfile
 from openclaw.memory import files as memfiles
 from openclaw.memory.chunking import Chunk, chunk_text
 from openclaw.memory.endpoint import Endpoint
-from openclaw.memory.ranking import rank
+from openclaw.memory.ranking import diversify, rank
 from openclaw.memory.settings import SearchSettings
 from openclaw.memory.store import FTS_ONLY, Hit, Indexed, MemoryStore, match_query
 from openclaw.memory.vectors import Matrix
@@ -244,9 +244,9 @@ class MemoryIndex:
         match = match_query(query, self.settings.tokenizer)
         text_hits = await self.store.file.run(lambda db: self.store.fts(db, match, pool)) if match else []
         vector_hits = await self._vector_hits(query, text_hits, pool)
-        scored = rank(text_hits, vector_hits, dt.date.today())
+        scored = [s for s in rank(text_hits, vector_hits, dt.date.today()) if s.score >= floor]
         return [Result(s.hit.path, s.hit.start_line, s.hit.end_line, s.score, _snippet(s.hit.text),
-                       s.vector_score, s.text_score) for s in scored if s.score >= floor][:limit]
+                       s.vector_score, s.text_score) for s in diversify(scored, limit)]
 
     async def _vector_hits(self, query: str, text_hits: list[Hit], pool: int) -> list[tuple[Hit, float]] | None:
         if self.embedder is None:

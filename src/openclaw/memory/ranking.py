@@ -8,11 +8,15 @@
   `minScore` when its cosine is high enough.
 - Recency: a dated note (`memory/YYYY-MM-DD*.md`) loses half its score every 30 days; `MEMORY.md`,
   `USER.md` and undated notes are evergreen.
+- Diversity: the results are picked by maximal marginal relevance with upstream's lambda 0.7
+  (`0.7 * score - 0.3 * the highest word overlap with a result already picked`), so overlapping
+  chunks of one passage do not fill the list. Each result keeps its own score.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -20,6 +24,7 @@ from pathlib import PurePosixPath
 from openclaw.memory.files import DATED
 from openclaw.memory.store import Hit
 
+MMR_LAMBDA = 0.7
 VECTOR_WEIGHT = 0.7
 TEXT_WEIGHT = 0.3
 KEYWORD_FLOOR = 0.4
@@ -74,3 +79,30 @@ def rank(text_hits: Sequence[Hit], vector_hits: Sequence[tuple[Hit, float]] | No
         out.append(Scored(hit, score * decay(hit.path, today), t, v))
     out.sort(key=lambda s: (-s.score, s.hit.path, s.hit.start_line))
     return out
+
+
+WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(WORD.findall(text.lower()))
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def diversify(scored: Sequence[Scored], limit: int) -> list[Scored]:
+    """Up to `limit` of `scored` (best first), picked by maximal marginal relevance."""
+    pool = list(scored)
+    words = {id(s): _words(s.hit.text) for s in pool}
+    picked: list[Scored] = []
+    while pool and len(picked) < limit:
+        def value(s: Scored) -> float:
+            similar = max((_overlap(words[id(s)], words[id(p)]) for p in picked), default=0.0)
+            return MMR_LAMBDA * s.score - (1 - MMR_LAMBDA) * similar
+
+        best = max(pool, key=value)
+        pool.remove(best)
+        picked.append(best)
+    return picked
