@@ -25,7 +25,7 @@ def _services(env: Env) -> tuple[list[str], list[str]]:
 def _without_places(started: list[str], stopped: list[str]) -> list[str]:
     """What started, less the services made on first use that were never used (their place in the
     order is taken at start; nothing of them runs, so nothing stops)."""
-    return [name for name in started if name in stopped or name not in ("browser", "agent runtime")]
+    return [name for name in started if name in stopped or name not in ("browser", "agent runtime", "mcp servers")]
 
 
 def test_a_stopped_gateway_stops_every_service_in_reverse(env: Env, base: int, gateways: list[Gateway],

@@ -16,7 +16,7 @@ import os
 import sys
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ MAX_QUEUED = 20  # runs waiting behind a busy session
 REMEMBERED_RUNS = 1000
 REMEMBERED_TEXT = 16 * 1024 * 1024  # characters of replies the remembered runs may hold together
 ToolFactory = Callable[[TurnInput, str], list[Tool]]
+Prepare = Callable[[], Awaitable[None]]  # made ready before a run's tools are chosen (MCP servers connecting)
 
 
 def max_concurrent(config: Config) -> int:
@@ -46,12 +47,14 @@ def max_concurrent(config: Config) -> int:
 
 class AgentRuntime:
     def __init__(self, paths: InstancePaths, config: Callable[[], Config], env: Mapping[str, str],
-                 tools: ToolFactory | None = None, observer: Callable[[Run], None] | None = None) -> None:
+                 tools: ToolFactory | None = None, observer: Callable[[Run], None] | None = None,
+                 prepare: Prepare | None = None) -> None:
         self.paths = paths
         self._config = config
         self.env = env
         self._tools = tools or (lambda _turn, _agent: [])
         self._observer = observer  # told of every run that ends (the gateway's diagnostics)
+        self._prepare = prepare
         self.client = ModelClient(env)
         self._stores: dict[str, SessionStore] = {}
         self._lanes: dict[str, asyncio.Lock] = {}
@@ -183,6 +186,8 @@ class AgentRuntime:
         refs, known = chain(config, self.env, run.agent_id, override)
         if not refs:
             raise ModelError("config", "no model is configured (set agents.defaults.model)")
+        if self._prepare is not None:
+            await self._prepare()
         tools = select(self._tools(run.turn, run.agent_id), config, run.agent_id, run.turn.operator)
         runtime = prompt.Runtime(self.paths.name, str(refs[0]), run.agent_id, run.turn.channel)
         workspace = self.workspace(run.agent_id)

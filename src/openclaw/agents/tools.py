@@ -5,7 +5,7 @@ says what it can do to the host: `read` changes nothing, `act` acts outside
 the host (a browser), `write` mutates files, `exec` runs programs, `control`
 changes an instance (the control plane). Everything but `read` is for owners
 only, and the HTTP surface derives its hard deny list from the kind.
-`tools.allow` / `tools.deny` (names, `*` for all), with the agent's own on top,
+`tools.allow` / `tools.deny` (names, `*` globs, a group such as `bundle-mcp`), with the agent's own on top,
 narrow the set; a sender who is not an owner or allow-listed gets only the
 tools that change nothing.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,6 +45,7 @@ class Tool:
     spec: ToolSpec
     run: Runner
     kind: ToolKind = "read"
+    group: str = ""  # a name the policy can use for a family of tools (`bundle-mcp`)
 
     @property
     def name(self) -> str:
@@ -70,14 +72,21 @@ def select(tools: list[Tool], config: Config, agent_id: str, operator: bool) -> 
     allow, deny = rule.allow, rule.deny
     out = []
     for tool in tools:
-        if tool.name in deny or "*" in deny:
+        if named(tool, deny):
             continue
-        if allow is not None and tool.name not in allow and "*" not in allow:
+        if allow is not None and not named(tool, allow):
             continue
         if tool.mutating and not operator:
             continue
         out.append(tool)
     return out
+
+
+def named(tool: Tool, patterns: frozenset[str]) -> bool:
+    """`tool` is among `patterns`: its name, its group, or a `*` glob over its name."""
+    if tool.name in patterns or (tool.group and tool.group in patterns):
+        return True
+    return any("*" in p and fnmatchcase(tool.name, p) for p in patterns)
 
 
 def clip(text: str, limit: int = MAX_RESULT_CHARS) -> str:

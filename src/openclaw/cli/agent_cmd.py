@@ -233,7 +233,14 @@ async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str],
     from openclaw.gateway.state.runstream import turn_session
     from openclaw.tools import toolset
 
-    runtime = AgentRuntime(paths, lambda: config, env, lambda _t, _a: toolset(paths, lambda: config, env))
+    mcp = None
+    if config.part("mcp", "servers"):  # this run's own MCP servers, stopped with it
+        from openclaw.mcp.manager import McpManager
+
+        mcp = McpManager(paths, lambda: config, env)
+    runtime = AgentRuntime(paths, lambda: config, env,
+                           lambda _t, _a: toolset(paths, lambda: config, env, mcp=(lambda: mcp) if mcp else None),
+                           prepare=mcp.ready if mcp else None)
     try:
         agent, key, new_id = await turn_session(runtime, request["agentId"], request["sessionKey"],
                                                 request["sessionId"])
@@ -247,3 +254,5 @@ async def _local_turn(paths: InstancePaths, config: Config, env: dict[str, str],
         return final_payload(turn)
     finally:
         await runtime.close()
+        if mcp is not None:
+            await mcp.close()

@@ -50,6 +50,7 @@ COMMANDS = {
     "cron": "openclaw.cli.cron_cmd:cron",
     "deploy": "openclaw.cli.deploy_cmd:deploy",
     "sandbox": "openclaw.cli.sandbox_cmd:sandbox",
+    "mcp": "openclaw.cli.mcp_cmd:mcp",
     "skills": "openclaw.cli.skills_cmd:skills",
 }
 

@@ -14,10 +14,20 @@ def is_secret_key(key: str) -> bool:
     return key not in _NOT_SECRET and bool(_SECRET_KEY.search(key))
 
 
+# Credentials under names that a service chose rather than our schema: HTTP headers and environment
+# variables (`mcp.servers.<name>.headers` / `.env`, `env.vars`). Only hidden when shown.
+_CREDENTIAL_NAME = re.compile(r"^(authorization|proxy-authorization|cookie|x-api-key)$|^[A-Z0-9_]*"
+                              r"(_TOKEN|_SECRET|_PASSWORD|_API_KEY)$", re.I)
+
+
+def _shown_secret(key: str) -> bool:
+    return is_secret_key(key) or bool(_CREDENTIAL_NAME.match(key))
+
+
 def redact(data: Any) -> Any:
     if isinstance(data, dict):
         return {
-            k: (REDACTED if is_secret_key(str(k)) and isinstance(v, str) and v else redact(v))
+            k: (REDACTED if _shown_secret(str(k)) and isinstance(v, str) and v else redact(v))
             for k, v in data.items()
         }
     if isinstance(data, list):

@@ -24,8 +24,10 @@ def _tools(ctx: CallContext) -> list[Any]:
     from openclaw.tools import toolset
 
     gateway = ctx.gateway
+    servers = gateway.services.mcp_started  # the tools of MCP servers connected now
     return toolset(gateway.settings.paths, lambda: gateway.settings.config, gateway.env,
-                   (lambda: gateway.browser) if gateway.settings.config.browser_enabled else None)
+                   (lambda: gateway.browser) if gateway.settings.config.browser_enabled else None,
+                   (lambda: servers) if servers is not None else None)
 
 
 @method("tools.catalog", scope=READ, params="FeatureParams")
@@ -35,9 +37,13 @@ async def tools_catalog(ctx: CallContext) -> dict[str, Any]:
         group_id, label, profiles = GROUPS.get(tool.kind, ("other", "Other", ["full"]))
         if tool.name.startswith("web_"):
             group_id, label = "web", "Web"
-        group = groups.setdefault(group_id, {"id": group_id, "label": label, "source": "core", "tools": []})
+        source, plugin = ("plugin", {"pluginId": tool.group}) if tool.group else ("core", {})
+        if tool.group:  # MCP servers' tools: one plugin group, as upstream lists plugin tools
+            group_id, label, profiles = f"plugin:{tool.group}", tool.group, []
+        group = groups.setdefault(group_id, {"id": group_id, "label": label, "source": source, **plugin,
+                                             "tools": []})
         group["tools"].append({"id": tool.name, "label": tool.name, "description": tool.spec.description,
-                               "source": "core", "defaultProfiles": profiles})
+                               "source": source, **plugin, "defaultProfiles": profiles})
     agent_id = ctx.params.get("agentId") or ctx.gateway.settings.config.default_agent_id
     return {"agentId": agent_id, "profiles": PROFILES, "groups": list(groups.values())}
 

@@ -332,6 +332,8 @@ class GatewayRunner:
             touched = await channels.reload()
             if touched:
                 logfile.info(f"channels reloaded: {', '.join(touched)}", subsystem="reload")
+        if self.services is not None and any(under(p, "mcp") for p in changed):
+            await self.services.reload_mcp()
 
     async def _hot_apply(self, gateway: GatewayContext, snap: ConfigSnapshot, changed: list[str]) -> None:
         try:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from openclaw.chat.dispatch import Dispatcher
     from openclaw.cron.scheduler import CronScheduler
     from openclaw.gateway.httpapi.state import HttpApiState
+    from openclaw.mcp.manager import McpManager
 
 STOP_STEP_S = 15.0  # each service's time to stop before the process leaves without it
 
@@ -102,6 +103,7 @@ class GatewayServices:
         self._cron_starting: asyncio.Lock | None = None
         self._http_api: HttpApiState | None = None
         self._commands: CommandRegistry | None = None
+        self._mcp: McpManager | None = None
 
     def config(self) -> Config:
         """The config in force (hot reload swaps it)."""
@@ -115,6 +117,7 @@ class GatewayServices:
         self.teardown.push("browser", lambda: self._browser.shutdown() if self._browser else None)  # none outlives us
         if any((self.paths.state_dir / "browser").glob("*/chromium.pid")):
             self.browser()  # a browser outlived a killed gateway: adopt it now
+        self.teardown.push("mcp servers", lambda: self._mcp.close() if self._mcp else None)  # after the runs
         self.teardown.push("agent runtime", lambda: self._agents.close() if self._agents else None)
 
     # -- started once the control plane serves --------------------------------------------------
@@ -194,9 +197,30 @@ class GatewayServices:
 
             paths, config = self.paths, self.config
             self._agents = AgentRuntime(paths, config, self.env,
-                                        lambda _turn, _agent: toolset(paths, config, self.env, self.browser),
-                                        observer=self._run_ended)
+                                        lambda _turn, _agent: toolset(paths, config, self.env, self.browser, self.mcp),
+                                        observer=self._run_ended, prepare=self._mcp_ready)
         return self._agents
+
+    def mcp(self) -> McpManager:
+        """The MCP servers' runtimes: made when a turn first finds `mcp.servers` configured."""
+        if self._mcp is None:
+            from openclaw.mcp.manager import McpManager
+
+            self._mcp = McpManager(self.paths, self.config, self.env)
+        return self._mcp
+
+    @property
+    def mcp_started(self) -> McpManager | None:
+        return self._mcp
+
+    async def _mcp_ready(self) -> None:
+        if self._mcp is not None or self.config().part("mcp", "servers"):
+            await self.mcp().ready()
+
+    async def reload_mcp(self) -> None:
+        """`mcp` changed in the config: replace changed servers, stop removed ones."""
+        if self._mcp is not None:
+            await self._mcp.reload()
 
     def turn_agents(self) -> AgentRuntime:
         """The agent runtime for a scheduled turn; refused when no model is configured."""

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from openclaw.chat.commands import CommandRegistry
     from openclaw.cron.scheduler import CronScheduler
     from openclaw.gateway.state.devicestore import DeviceStore
+    from openclaw.mcp.manager import McpManager
 
 
 class Hooks(Protocol):
@@ -59,6 +60,10 @@ class Services(Protocol):
 
     def commands(self) -> CommandRegistry:
         """The chat commands every surface answers, made (and the chat package loaded) on first use."""
+
+    @property
+    def mcp_started(self) -> McpManager | None:
+        """The MCP servers' runtimes, once a turn found servers configured (None before)."""
 
     async def scheduler(self, start: bool = False) -> CronScheduler | None:
         """The cron scheduler: running once there are jobs; `start` starts it with none."""

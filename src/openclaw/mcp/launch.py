@@ -1,0 +1,74 @@
+"""How a server is reached: a stdio server's command line inside the instance fence, or an HTTP
+transport. Blocking parts (the fence reads the registry and probes the host) run in a thread.
+
+A stdio server runs as the agent's `exec` does in its main session: fenced off from every other
+instance's state and secrets, with an environment that holds none of this gateway's secrets, plus
+the entry's own `env`. It starts through `launcher.py`, which ties its life to the gateway's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import ssl
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from openclaw.agents.workspace import agent_workspace
+from openclaw.config.view import Config
+from openclaw.mcp.config import ServerConfig
+from openclaw.mcp.http import LegacySse, StreamableHttp, Tls, tls_context
+from openclaw.mcp.session import McpError, Transport
+from openclaw.mcp.stdio import StdioProcess
+from openclaw.profiles.paths import InstancePaths
+from openclaw.sandbox.confine import Refused, confinement
+
+LAUNCHER = Path(__file__).with_name("launcher.py")
+
+
+@dataclasses.dataclass(frozen=True)
+class StdioLaunch:
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]
+    fence: str  # bubblewrap | landlock | none (unfenced)
+
+
+def stdio_launch(server: ServerConfig, paths: InstancePaths, config: Config, env: Mapping[str, str]) -> StdioLaunch:
+    """Blocking: the fenced command line, folder and environment of a stdio server."""
+    assert server.command is not None
+    agent = config.default_agent_id
+    workspace = agent_workspace(config, paths, dict(env), agent)
+    workspace.mkdir(parents=True, exist_ok=True)
+    confined = confinement(paths, config, env, agent, f"agent:{agent}:main", workspace, prepare=True)
+    cwd = Path(os.path.expanduser(server.cwd)) if server.cwd else confined.view.workdir
+    cwd = cwd if cwd.is_absolute() else workspace / cwd
+    if not cwd.is_dir():
+        raise McpError(f"its working directory {cwd} does not exist")
+    confined = dataclasses.replace(confined, view=dataclasses.replace(confined.view, workdir=cwd))
+    try:
+        argv = confined.command([server.command, *server.args])
+    except Refused as exc:
+        raise McpError(str(exc)) from None
+    fence = confined.backend.name if confined.fenced else "none"
+    mode = "exec" if fence == "bubblewrap" else "supervise"  # bubblewrap's PID namespace takes the children
+    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), mode, str(os.getpid()), "--"]
+    return StdioLaunch([*launcher, *argv], str(cwd), {**confined.env, **dict(server.env)}, fence)
+
+
+async def transport_for(server: ServerConfig, paths: InstancePaths, config: Config, env: Mapping[str, str],
+                        on_stderr: Callable[[str], None]) -> Transport:
+    if server.transport == "stdio":
+        launch = await asyncio.to_thread(stdio_launch, server, paths, config, env)
+        return StdioProcess(launch.argv, launch.cwd, launch.env, on_stderr)
+    assert server.url is not None
+    tls: Tls = server.tls_verify
+    if server.client_cert:
+        try:
+            tls = await asyncio.to_thread(tls_context, server.tls_verify, server.client_cert, server.client_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise McpError(f"cannot load clientCert/clientKey: {exc}") from None
+    cls = StreamableHttp if server.transport == "streamable-http" else LegacySse
+    return cls(server.url, dict(server.headers), server.connect_timeout_s, tls)
