@@ -49,7 +49,7 @@ class Reply:
 
 @dataclass
 class Seen:
-    api: str  # openai | anthropic
+    api: str  # openai | anthropic | embeddings
     body: dict[str, Any]
     headers: dict[str, str]
     at: float
@@ -66,6 +66,22 @@ def last_user_text(api: str, body: dict[str, Any]) -> str:
         if texts:
             return texts[-1]
     return ""
+
+
+EMBED_DIMS = 64
+
+
+def hashed_vector(text: str, dims: int = EMBED_DIMS) -> list[float]:
+    """A unit vector counting the text's words into `dims` buckets by hash."""
+    import hashlib
+    import math
+    import re
+
+    out = [0.0] * dims
+    for word in re.findall(r"\w+", text.lower()):
+        out[int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % dims] += 1.0
+    norm = math.sqrt(sum(x * x for x in out)) or 1.0
+    return [x / norm for x in out]
 
 
 class ModelStandin:
@@ -93,6 +109,7 @@ class ModelStandin:
         app.router.add_post("/__script", self._script)
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -127,6 +144,19 @@ class ModelStandin:
     def requests(self, api: str | None = None) -> list[Seen]:
         with self._lock:
             return [s for s in self.seen if api is None or s.api == api]
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        """OpenAI's embeddings answer with deterministic vectors: a hashed bag of words, so texts
+        sharing words point the same way (recorded as api `embeddings`)."""
+        body = await request.json()
+        if self.record:
+            with self._lock:
+                self.seen.append(Seen("embeddings", body, dict(request.headers), time.time()))
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts if isinstance(texts, list) else []
+        data = [{"object": "embedding", "index": i, "embedding": hashed_vector(str(t))} for i, t in enumerate(texts)]
+        return web.json_response({"object": "list", "data": data, "model": body.get("model"),
+                                  "usage": {"prompt_tokens": 0, "total_tokens": 0}})
 
     @web.middleware
     async def _timed(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:

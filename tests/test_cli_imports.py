@@ -41,6 +41,8 @@ def top_level(mods: set[str]) -> set[str]:
         (["gateway", "status", "--url", "ws://127.0.0.1:9"], {"rich"}),
         (["skills", "list"], {"rich"}),  # no gateway on port 9: the local report
         (["skills", "check", "--json"], set()),
+        (["memory", "status"], set()),  # keyword search needs no HTTP client
+        (["memory", "search", "tea"], set()),
     ],
 )
 def test_client_commands_stay_light(env: Env, args: list[str], allowed: set[str]) -> None:

@@ -26,3 +26,4 @@ class Plan:
     sections: tuple[tuple[str, str], ...] = ()  # (heading, text) added to the system prompt: skills, memory
     tool_env: Mapping[str, str] = field(default_factory=dict)  # set for its commands where unset (skills' env)
     readable: tuple[Path, ...] = ()  # folders outside the workspace its tools may read (its skills')
+    bootstrap: tuple[int, int, int] = (prompt.PER_FILE, prompt.TOTAL, prompt.USER_MAX)  # workspace files' caps

@@ -3,7 +3,8 @@ about where and when it runs.
 
 Files: AGENTS.md (how to work), SOUL.md (who it is), IDENTITY.md, USER.md
 (who it works for), MEMORY.md (when present); at most 20,000 characters each
-and 60,000 in all (`agents.defaults.bootstrapMaxChars`/`bootstrapTotalMaxChars`).
+and 60,000 in all (`agents.defaults.bootstrapMaxChars`/`bootstrapTotalMaxChars`),
+USER.md at most 4,000 (the per-file setting can lower that, not raise it), as upstream.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 FILES = ("AGENTS.md", "SOUL.md", "IDENTITY.md", "USER.md", "MEMORY.md")
 PER_FILE = 20_000
 TOTAL = 60_000
+USER_MAX = 4_000
+CAPPED = {"USER.md": USER_MAX}  # files with a fixed cap of their own
 SILENT = "NO_REPLY"
 
 CORE = f"""You are a personal assistant running inside an OpenClaw gateway. You talk with people through their
@@ -54,24 +57,32 @@ def _read(path: Path) -> str | None:
     return text
 
 
-_checked: dict[Path, tuple[float, list[tuple[str, str]]]] = {}  # workspace -> (when read, files)
+_checked: dict[tuple[Path, tuple[int, int, int]], tuple[float, list[tuple[str, str]]]] = {}  # -> (when read, files)
 RECHECK_S = 1.0  # edits to the workspace files show up within this long
 
 
-async def workspace_files(workspace: Path) -> list[tuple[str, str]]:
+def caps(per_file: int | None, total: int | None) -> tuple[int, int, int]:
+    """(per file, all files, USER.md) from `bootstrapMaxChars`/`bootstrapTotalMaxChars`."""
+    each = PER_FILE if per_file is None else per_file
+    return each, TOTAL if total is None else total, min(USER_MAX, each)
+
+
+async def workspace_files(workspace: Path, limits: tuple[int, int, int] = (PER_FILE, TOTAL, USER_MAX)
+                          ) -> list[tuple[str, str]]:
     """`read_files`, off the event loop, looked at no more than once per `RECHECK_S` per workspace."""
     now = time.monotonic()
-    seen = _checked.get(workspace)
+    seen = _checked.get((workspace, limits))
     if seen is not None and now - seen[0] < RECHECK_S:
         return seen[1]
-    files = await asyncio.to_thread(read_files, workspace)
+    files = await asyncio.to_thread(read_files, workspace, *limits)
     if len(_checked) >= READ_CACHE_MAX:
         _checked.clear()
-    _checked[workspace] = (now, files)
+    _checked[(workspace, limits)] = (now, files)
     return files
 
 
-def read_files(workspace: Path, per_file: int = PER_FILE, total: int = TOTAL) -> list[tuple[str, str]]:
+def read_files(workspace: Path, per_file: int = PER_FILE, total: int = TOTAL,
+               user_max: int = USER_MAX) -> list[tuple[str, str]]:
     """(name, text) of each workspace file that exists, cut to the limits (blocking: run in a thread)."""
     out: list[tuple[str, str]] = []
     budget = total
@@ -79,8 +90,9 @@ def read_files(workspace: Path, per_file: int = PER_FILE, total: int = TOTAL) ->
         text = _read(workspace / name)
         if text is None:
             continue
-        if len(text) > per_file:
-            text = text[:per_file] + f"\n[... {name} cut at {per_file} characters]"
+        cap = min(per_file, user_max) if name in CAPPED else per_file
+        if len(text) > cap:
+            text = text[:cap] + f"\n[... {name} cut at {cap} characters]"
         if budget <= 0:
             break
         text = text[:budget]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -193,8 +194,27 @@ class AgentRuntime:
         from openclaw.skills.snapshot import for_run  # loaded with the first turn, not at start
 
         skills = await for_run(self.paths, config, self.env, run.agent_id, workspace)
-        return Plan(refs, known, workspace, tools, runtime, self.env, sections=skills.sections,
-                    tool_env=skills.env, readable=skills.folders)
+        memory = await self._memory_sections(run, session, workspace, {t.name for t in tools})
+        caps = prompt.caps(config.agent_defaults.bootstrap_max_chars, config.agent_defaults.bootstrap_total_max_chars)
+        return Plan(refs, known, workspace, tools, runtime, self.env, sections=skills.sections + memory,
+                    tool_env=skills.env, readable=skills.folders, bootstrap=caps)
+
+    async def _memory_sections(self, run: Run, session: Session | None, workspace: Path,
+                               tools: set[str]) -> tuple[tuple[str, str], ...]:
+        """Memory's part of the prompt; the index is brought up to date in the background."""
+        from openclaw.memory.recall import sections
+        from openclaw.memory.sessionnote import now_in
+        from openclaw.memory.settings import search_settings, user_timezone
+
+        config = self.config()
+        if tools & {"memory_search", "memory_get"}:
+            from openclaw.memory.registry import index_for
+
+            index_for(self.paths.state_dir, run.agent_id, workspace, config, self.env).schedule()
+        today = now_in(user_timezone(config)).date()
+        fresh = session is None or session.entries == 0
+        return await sections(workspace, tools, run.session_id, fresh, search_settings(config, run.agent_id).citations,
+                              today)
 
     def abort(self, session_key: str) -> list[str]:
         """Stop the session's running run and drop those waiting; their ids."""
@@ -234,3 +254,5 @@ class AgentRuntime:
         for store in self._stores.values():
             await store.close()
         await self.client.close()
+        if "openclaw.memory.registry" in sys.modules:  # loaded only once memory was used
+            await sys.modules["openclaw.memory.registry"].close_all()

@@ -28,7 +28,7 @@ async def execute(run: Run, plan: Plan, store: SessionStore, client: ModelClient
     session = await store.open_turn(turn.session_key, turn.chat_type, turn.origin, Message("user", turn.text),
                                     once=turn.resumed, session_id=run.session_id)
     run.session_id = session.session_id
-    files = [] if run.turn.light_context else await prompt.workspace_files(plan.workspace)
+    files = [] if run.turn.light_context else await prompt.workspace_files(plan.workspace, plan.bootstrap)
     system = prompt.build(files, plan.runtime, [t.name for t in plan.tools], plan.sections)
     if turn.extra_system:
         system += "\n\n## Instructions from the caller\n" + turn.extra_system

@@ -11,8 +11,13 @@ MODEL_HELP = "/model <provider/model> changes it for this session, /model defaul
 
 
 async def _new(call: CommandCall) -> CommandReply:
+    from openclaw.agents.resetnote import capture
+
     call.agents.abort(call.session_key)
+    saving = await capture(call.agents, call.agent_id, call.session_key, f"/{call.command.name}")
     session = await call.agents.store(call.agent_id).reset(call.session_key)
+    if saving is not None:
+        saving.save_in_background()  # the session-memory hook's note
     return CommandReply("New session started.", session_id=session.session_id)
 
 

@@ -43,6 +43,7 @@ COMMANDS = {
     "logs": "openclaw.cli.logs_cmd:logs",
     "agent": "openclaw.cli.agent_cmd:agent",
     "sessions": "openclaw.cli.sessions_cmd:sessions",
+    "memory": "openclaw.cli.memory_cmd:memory",
     "models": "openclaw.cli.models_cmd:models",
     "dashboard": "openclaw.cli.dashboard_cmd:dashboard",
     "devices": "openclaw.cli.devices_cmd:devices",

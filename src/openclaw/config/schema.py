@@ -8,7 +8,7 @@ raw JSON so unknown sections and key order survive.
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -192,6 +192,7 @@ class AgentDefaults(Section):
     bootstrap_total_max_chars: Annotated[int, Field(ge=0)] | None = None
     sandbox: Sandbox | None = None
     heartbeat: DefaultHeartbeat | None = None
+    memory_search: dict[str, Any] | None = None  # upstream's legacy place of `memory.search`, still read
 
 
 class AgentEntry(Section):
@@ -333,6 +334,54 @@ class Tools(OpenSection):
     web_fetch: WebFetch | None = None
 
 
+class MemorySearchRemote(OpenSection):
+    base_url: str | None = None
+    api_key: str | SecretRef | None = None
+    headers: dict[str, str] | None = None
+
+
+class MemorySearchQuery(OpenSection):
+    max_results: Annotated[int, Field(ge=1)] | None = None
+    min_score: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
+class MemoryExtraPath(Section):
+    path: str
+    pattern: str | None = None
+
+
+class MemorySearch(OpenSection):
+    """The keys of upstream's `memory.search` that memory reads (memory/settings.py)."""
+
+    enabled: bool | None = None
+    provider: str | None = None
+    model: str | None = None
+    remote: MemorySearchRemote | None = None
+    query: MemorySearchQuery | None = None
+    extra_paths: list[str | MemoryExtraPath] | None = None
+
+
+class Memory(OpenSection):
+    search: MemorySearch | None = None
+    citations: Literal["auto", "on", "off"] | None = None
+
+
+class HookEntry(OpenSection):
+    enabled: bool | None = None
+    messages: Annotated[int, Field(ge=1)] | None = None  # session-memory: messages kept in the note
+
+
+class HooksInternal(OpenSection):
+    enabled: bool | None = None
+    entries: dict[str, HookEntry] | None = None
+
+
+class Hooks(OpenSection):
+    """Upstream's hooks; ours runs the bundled `session-memory` (memory/sessionnote.py)."""
+
+    internal: HooksInternal | None = None
+
+
 class Channels(Section):
     telegram: Telegram | None = None
 
@@ -463,6 +512,9 @@ class OpenClawConfig(BaseModel):
     tools: Tools = Tools()
     mcp: Mcp = Mcp()
     skills: Skills = Skills()
+    memory: Memory = Memory()
+    hooks: Hooks = Hooks()
+    memory_search: dict[str, Any] | None = None  # upstream's legacy place of `memory.search`, still read
 
     @model_validator(mode="after")
     def _one_default_agent(self) -> OpenClawConfig:

@@ -35,6 +35,10 @@ def toolset(paths: InstancePaths, config: Callable[[], Config], env: Mapping[str
         tools.append(browser_tool(browser))
     if has_rescue_role(config(), paths):
         tools += rescue_tools(paths, config, env)
+    from openclaw.tools.memory import memory_enabled, memory_tools
+
+    if memory_enabled(config()):
+        tools += memory_tools(paths, config, env)
     if mcp is not None and config().part("mcp", "servers"):  # the client loads once a server is configured
         from openclaw.tools.mcp import mcp_tools
 

@@ -66,9 +66,16 @@ async def _target(ctx: CallContext) -> tuple[Any, str]:
 
 @method("sessions.reset", scope=ADMIN, params="SessionsResetParams")
 async def sessions_reset(ctx: CallContext) -> dict[str, Any]:
+    from openclaw.agents.resetnote import capture
+
     store, key = await _target(ctx)
-    runtime_for(ctx.gateway).abort(key)
+    runtime = runtime_for(ctx.gateway)
+    runtime.abort(key)
+    reason = "reset" if ctx.params.get("reason") == "reset" else "new"
+    saving = await capture(runtime, runtime.agent_id(ctx.params.get("agentId")), key, f"sessions.reset ({reason})")
     session = await store.reset(key)
+    if saving is not None:
+        saving.save_in_background()  # the session-memory hook, as upstream runs it for this method too
     return {"ok": True, "key": key, "sessionId": session.session_id, "entry": session.as_dict()}
 
 
