@@ -25,7 +25,9 @@ _lock = threading.Lock()  # two resets in one minute pick different names
 
 
 def now_in(zone: str | None) -> dt.datetime:
-    name = zone or os.environ.get("TZ")
+    """Now in `zone`; without one (or an unknown one), the process's local zone, which already
+    follows `TZ`."""
+    name = zone
     if name:
         try:
             return dt.datetime.now(ZoneInfo(name.lstrip(":")))
