@@ -218,6 +218,34 @@ def test_zero_cadence_keeps_the_job_disabled_and_hot_reload_follows(env: Env, ba
     assert refused.returncode != 0 and "every" in refused.stderr
 
 
+def test_a_heartbeat_job_left_in_the_store_keeps_beating_without_a_block(env: Env, base: int,
+                                                                        gateways: list[Gateway],
+                                                                        model: ModelStandin) -> None:
+    """Upstream declares a heartbeat job for an instance with a model and no heartbeat block: after
+    a switch to ours that instance keeps beating (at the defaults) instead of going quiet."""
+    env.provision(None, base)
+    env.use_model(model.openai_url, "stand/hb-adopt")
+    env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "1h", "target": "none"})))
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    wait_for(lambda: (env.state_dir() / "state" / "openclaw.sqlite").exists() and heartbeat_rows(env),
+             timeout=15, what="the heartbeat job declared")
+    gw.stop()
+    env.cli("config", "unset", "agents.defaults.heartbeat", check=True)  # as upstream leaves it: no block
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    wait_for(lambda: heartbeat_rows(env)[0]["schedule"]["everyMs"] == 1_800_000, timeout=15,
+             what="the job at the default cadence")
+    assert env.cli_json("health")["agents"][0]["heartbeat"] == {"enabled": True, "every": "30m",
+                                                                "everyMs": 1_800_000}
+    model.script(Reply(text="NO_REPLY", model="hb-adopt"))
+    assert env.cli("system", "event", "--text", "still there?", "--mode", "now", check=True).stdout.strip() == "ok"
+    wait_for(lambda: last(env) is not None, timeout=20, what="the adopted heartbeat's run")
+    assert "still there?" in beats(model, "hb-adopt")[-1]
+
+
 def test_a_busy_session_defers_the_heartbeat(env: Env, base: int, gateways: list[Gateway],
                                              model: ModelStandin) -> None:
     env.provision(None, base)

@@ -104,18 +104,28 @@ async def has_jobs(state_dir: Path) -> bool:
     """Whether the state dir holds a job this gateway would run (or our former jobs.json), read
     through a short read-only connection that creates and keeps nothing: a gateway without such jobs
     never loads the scheduler nor keeps the store open."""
-    legacy = state_dir / "cron" / "jobs.json"
+    if (state_dir / "cron" / "jobs.json").exists():
+        return True
+    return await _probe(state_dir, rows.has_runnable)
+
+
+async def has_heartbeat_job(state_dir: Path) -> bool:
+    """Whether the store holds an enabled heartbeat job (upstream declares one for every instance
+    with a model): such an instance keeps beating here after a switch."""
+    return await _probe(state_dir, rows.has_enabled_heartbeat)
+
+
+async def _probe(state_dir: Path, question: Callable[[sqlite3.Connection, str], bool]) -> bool:
+    """`question` asked of the store through a short read-only connection (False when there is none)."""
     db_file = state_db_path(state_dir)
     key = rows.store_key(state_dir)
 
     def probe() -> bool:
-        if legacy.exists():
-            return True
         if not db_file.exists():
             return False
         db = sqlite3.connect(f"{db_file.absolute().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
         try:
-            return rows.has_runnable(db, key)
+            return question(db, key)
         finally:
             db.close()
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from openclaw.config.view import Config, section
@@ -178,15 +179,25 @@ def configured(config: Config) -> bool:
         isinstance(a.raw.get("heartbeat"), Mapping) for a in config.agents)
 
 
+ADOPTED: set[Path] = set()  # state dirs whose store held an enabled heartbeat job when the gateway started
+
+
+def adopt(state_dir: Path) -> None:
+    """The store holds an enabled heartbeat job (upstream declares one for an instance with a
+    model): this instance keeps beating after a switch, with or without a heartbeat block. Read
+    once per process, at start (`services.start_cron`)."""
+    ADOPTED.add(state_dir)
+
+
 def wanted(config: Config, paths: InstancePaths) -> bool:
-    """Whether this instance schedules heartbeats: a heartbeat block in its config, or the rescue
-    role (whose heartbeat watches its targets). Unlike upstream, a model alone does not: a turn
-    every 30 minutes nobody asked for costs money, and the job would put the cron tables into every
-    such instance's state store (see README "Heartbeats"). Otherwise the scheduler and its store
-    stay unloaded."""
+    """Whether this instance schedules heartbeats: a heartbeat block in its config, the rescue role
+    (whose heartbeat watches its targets), or a heartbeat job already in its store (`adopt`). Unlike
+    upstream, a model alone does not start one on a new instance: a turn every 30 minutes nobody
+    asked for costs money, and the job would put the cron tables into every such instance's state
+    store (see README "Heartbeats"). Otherwise the scheduler and its store stay unloaded."""
     from openclaw.rescue.operations import has_rescue_role
 
-    return configured(config) or has_rescue_role(config, paths)
+    return configured(config) or paths.state_dir in ADOPTED or has_rescue_role(config, paths)
 
 
 def format_every(ms: int) -> str:

@@ -232,6 +232,13 @@ def has_runnable(db: sqlite3.Connection, key: str) -> bool:
         "LIMIT 1", (key,)).fetchone() is not None
 
 
+def has_enabled_heartbeat(db: sqlite3.Connection, key: str) -> bool:
+    """An enabled heartbeat job (`heartbeat:<agent>`), declared by upstream or by us."""
+    return _has_table(db, "cron_jobs") and db.execute(
+        "SELECT 1 FROM cron_jobs WHERE store_key = ? AND declaration_key LIKE 'heartbeat:%' AND enabled = 1 "
+        "LIMIT 1", (key,)).fetchone() is not None
+
+
 def put_job(db: sqlite3.Connection, key: str, job: Job) -> None:
     """Insert or replace a job's whole row; a changed definition bumps its grant generation, a new job
     goes last."""

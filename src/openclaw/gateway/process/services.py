@@ -157,9 +157,11 @@ class GatewayServices:
 
     async def start_cron(self) -> None:
         """The scheduler: its code and store load only when this instance has cron jobs or beats."""
-        from openclaw.cron.store import has_jobs
-        from openclaw.heartbeat.settings import wanted
+        from openclaw.cron.store import has_heartbeat_job, has_jobs
+        from openclaw.heartbeat.settings import adopt, wanted
 
+        if await has_heartbeat_job(self.paths.state_dir):
+            adopt(self.paths.state_dir)
         if wanted(self.config(), self.paths) or await has_jobs(self.paths.state_dir):
             await self.scheduler(start=True)
 
