@@ -3,7 +3,8 @@ config (at start, on hot reload, after a restart), and a wake that runs one at o
 
 An instance beats when its config has a heartbeat block or it has the rescue role
 (`settings.wanted`); otherwise nothing is scheduled, the scheduler (and its store) stay unloaded,
-and an upstream heartbeat job in the store is left exactly as it is."""
+and an upstream heartbeat job in the store is left as it is (one that is enabled makes the
+instance beat: `settings.adopt`)."""
 
 from __future__ import annotations
 
