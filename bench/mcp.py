@@ -34,17 +34,9 @@ SRC = str(HERE.parent / "src")
 SERVER = str(HERE.parent / "tests" / "mcp_servers" / "echo_server.py")
 
 from agent_turns import Standin  # noqa: E402
-from run import PY, Bench, memory, publish, wait_healthy  # noqa: E402
+from run import PROBE_HEAD, PY, Bench, memory, publish, wait_healthy  # noqa: E402
 
-PROBE = """
-import json, sys, time
-sys.path.insert(0, {src!r})
-def rss():
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-import aiohttp, asyncio, pydantic  # a gateway holds these
+PROBE = PROBE_HEAD + """import aiohttp, asyncio, pydantic  # a gateway holds these
 import openclaw.agents.runtime, openclaw.tools.files, openclaw.tools.shell, openclaw.tools.web  # and these, on a turn
 before, started, loaded = rss(), time.perf_counter(), len(sys.modules)
 {code}

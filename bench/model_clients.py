@@ -19,17 +19,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import PROBE_HEAD
+
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 
-PROBE = """
-import json, sys, time
-sys.path.insert(0, {src!r})
-def rss():
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-import aiohttp, asyncio, ssl  # what every gateway already holds
+PROBE = PROBE_HEAD + """import aiohttp, asyncio, ssl  # what every gateway already holds
 before, started = rss(), time.perf_counter()
 {code}
 print(json.dumps({{"ms": (time.perf_counter() - started) * 1000, "mb": rss() - before}}))

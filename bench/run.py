@@ -30,6 +30,17 @@ from typing import Any
 PY = sys.executable
 
 
+PROBE_HEAD = """
+import json, sys, time
+sys.path.insert(0, {src!r})
+def rss():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+"""  # the start of an import probe run with `python -c` (formatted with `src` and the probe's own keys)
+
+
 def healthz(port: int) -> bool:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=0.5)
     try:

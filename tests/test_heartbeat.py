@@ -28,6 +28,17 @@ def last(env: Env, profile: str | None = None) -> dict[str, Any] | None:
     return result
 
 
+def beating(env: Env, base: int, gateways: list[Gateway], model: ModelStandin, ref: str,
+            block: dict[str, Any]) -> Gateway:
+    """A healthy gateway on the stand-in model `ref` with `block` as its heartbeat defaults."""
+    env.provision(None, base)
+    env.use_model(model.openai_url, ref)
+    env.set_config(("agents.defaults.heartbeat", json.dumps(block)))
+    gw = env.gateway().start()
+    gateways.append(gw)
+    return gw.wait_healthy(base)
+
+
 def heartbeat_rows(env: Env) -> list[dict[str, Any]]:
     path = env.state_dir() / "state" / "openclaw.sqlite"
     if not path.exists():
@@ -159,12 +170,7 @@ def test_silent_replies_wakes_and_the_switch(env: Env, base: int, gateways: list
 
 def test_a_missed_slot_runs_once_and_never_twice_across_restarts(env: Env, base: int, gateways: list[Gateway],
                                                                  model: ModelStandin) -> None:
-    env.provision(None, base)
-    env.use_model(model.openai_url, "stand/hb-missed")
-    env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "1h", "target": "none"})))
-    gw = env.gateway().start()
-    gateways.append(gw)
-    gw.wait_healthy(base)
+    gw = beating(env, base, gateways, model, "stand/hb-missed", {"every": "1h", "target": "none"})
     wait_for(lambda: (env.state_dir() / "state" / "openclaw.sqlite").exists() and heartbeat_rows(env),
              timeout=15, what="the heartbeat job declared")
     declared = heartbeat_rows(env)[0]
@@ -223,12 +229,7 @@ def test_a_heartbeat_job_left_in_the_store_keeps_beating_without_a_block(env: En
                                                                         model: ModelStandin) -> None:
     """Upstream declares a heartbeat job for an instance with a model and no heartbeat block: after
     a switch to ours that instance keeps beating (at the defaults) instead of going quiet."""
-    env.provision(None, base)
-    env.use_model(model.openai_url, "stand/hb-adopt")
-    env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "1h", "target": "none"})))
-    gw = env.gateway().start()
-    gateways.append(gw)
-    gw.wait_healthy(base)
+    gw = beating(env, base, gateways, model, "stand/hb-adopt", {"every": "1h", "target": "none"})
     wait_for(lambda: (env.state_dir() / "state" / "openclaw.sqlite").exists() and heartbeat_rows(env),
              timeout=15, what="the heartbeat job declared")
     gw.stop()
@@ -248,12 +249,7 @@ def test_a_heartbeat_job_left_in_the_store_keeps_beating_without_a_block(env: En
 
 def test_a_busy_session_defers_the_heartbeat(env: Env, base: int, gateways: list[Gateway],
                                              model: ModelStandin) -> None:
-    env.provision(None, base)
-    env.use_model(model.openai_url, "stand/hb-busy")
-    env.set_config(("agents.defaults.heartbeat", json.dumps({"every": "1h", "target": "none"})))
-    gw = env.gateway().start()
-    gateways.append(gw)
-    gw.wait_healthy(base)
+    beating(env, base, gateways, model, "stand/hb-busy", {"every": "1h", "target": "none"})
     model.script(Reply(text="a long answer, slowly", chunk=2, delay_s=0.3, model="hb-busy"))
     chat = subprocess.Popen([PY, "-m", "openclaw", "agent", "-m", "tell me slowly", "--session-key", "agent:main:main"],
                             env=env.vars, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
