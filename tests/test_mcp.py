@@ -118,16 +118,19 @@ def test_a_stdio_server_runs_fenced_with_its_own_env_and_none_of_the_gateways_se
     folder = env.home / ".openclaw" / "workspace" / "srv"  # a relative cwd is the workspace's
     folder.mkdir(parents=True)
     env.use_model(model.openai_url)
-    env.set_config(("mcp.servers", json.dumps({"echo": stdio_entry(tag, env={"GREETING": "hello"}, cwd="srv")})))
+    entry = stdio_entry(tag, env={"GREETING": "hello", "PYTHONSTARTUP": "/srv/x.py"}, cwd="srv")
+    env.set_config(("mcp.servers", json.dumps({"echo": entry})))
     gw = env.gateway(extra_env={"OPENAI_API_KEY": "sk-not-for-servers"}).start()
     gateways.append(gw)
     gw.wait_healthy(base)
     token = env.token()
     requests = turn(env, model, Reply(tool_calls=[("echo__look", {"variable": "GREETING"}),
                                                   ("echo__look", {"variable": "OPENAI_API_KEY"}),
+                                                  ("echo__look", {"variable": "PYTHONSTARTUP"}),
                                                   ("echo__look", {"path": str(env.config_path())})]),
                     Reply(text="done"))
-    greeting, key, config = tool_results(requests[-1])[-3:]
+    greeting, key, startup, config = tool_results(requests[-1])[-4:]
+    assert startup.startswith("PYTHONSTARTUP=(unset)")  # a start-up key is dropped (and logged), as upstream
     assert greeting == f"GREETING=hello cwd={folder}"
     assert key.startswith("OPENAI_API_KEY=(unset)")
     assert token not in config and config in ("file: ", "file error: Permission denied",

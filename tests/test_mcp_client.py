@@ -60,7 +60,9 @@ def test_config_reads_upstream_spellings_and_refuses_loader_keys() -> None:
     assert (tls.tls_verify, tls.client_cert, tls.client_key, tls.problem) == (False, "~/c.pem", "k", "")
     assert "auth: oauth is not supported" in read_server("o", {"url": "https://x/mcp", "auth": "oauth"}).problem
     _, issues = validate_config({"mcp": {"servers": {"c": {"command": "node", "env": {"NODE_OPTIONS": "-r x"}}}}})
-    assert [i.path for i in issues] == ["mcp.servers.c"] and "NODE_OPTIONS" in issues[0].message
+    assert issues == []  # upstream starts with such an entry (and drops the key): so do we
+    hooked = read_server("c", {"command": "node", "env": {"NODE_OPTIONS": "-r x", "LD_PRELOAD": "/x.so", "K": "v"}})
+    assert (hooked.env, hooked.dropped_env, hooked.problem) == ((("K", "v"),), ("NODE_OPTIONS", "LD_PRELOAD"), "")
     _, issues = validate_config({"mcp": {"servers": {"c": {"url": "ws://x"}}}})
     assert "not an http:// or https:// URL" in issues[0].message
     _, issues = validate_config({"mcp": {"servers": {"ok": {"url": "http://x", "type": "http", "oauth": {}}}}})

@@ -252,6 +252,7 @@ def add(name: str, command: str | None, args: tuple[str, ...], env: tuple[str, .
     server = read_server(name, entry)
     if server.problem:
         raise UsageError(server.problem)
+    _refuse_start_up_env(name, entry)
     if not (no_probe or disabled):
         from openclaw.mcp.report import probe
 
@@ -268,6 +269,17 @@ def add(name: str, command: str | None, args: tuple[str, ...], env: tuple[str, .
     _write(mutate, f"MCP server {name} added", as_json)
 
 
+def _refuse_start_up_env(name: str, entry: dict[str, Any]) -> None:
+    """Never write an entry whose `env` a start would drop (a running gateway drops them, as upstream)."""
+    from openclaw.errors import ConfigError
+    from openclaw.mcp.config import read_server
+
+    dropped = read_server(name, entry).dropped_env
+    if dropped:
+        raise ConfigError(f"env {', '.join(dropped)} would make the server's program load code it was not given; "
+                          "remove it (interpreter, loader and shell start-up keys are refused)")
+
+
 @mcp.command("set", help="Add or replace a server: NAME and its entry as JSON, e.g. "
                          '\'{"command": "uvx", "args": ["mcp-server-fetch"]}\'.')
 @click.argument("name")
@@ -282,6 +294,8 @@ def set_cmd(name: str, entry: str, as_json: bool) -> None:
         raise UsageError(f"the entry is not JSON: {exc}") from None
     if not isinstance(value, dict):
         raise UsageError("the entry must be a JSON object such as {\"command\": \"...\"} or {\"url\": \"...\"}")
+
+    _refuse_start_up_env(name, value)
 
     def mutate(data: dict[str, Any]) -> None:
         section = data.setdefault("mcp", {})

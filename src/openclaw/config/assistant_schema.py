@@ -91,8 +91,6 @@ class McpServer(OpenSection):
     def _launchable(self) -> McpServer:
         from urllib.parse import urlsplit
 
-        from openclaw.config.launchenv import blocked
-
         if self.command is not None and not self.command.strip():
             raise ValueError("command is empty: name the program that runs the server")
         if self.command is None and not (self.url or "").strip():
@@ -102,10 +100,6 @@ class McpServer(OpenSection):
         kind = (self.transport or "").lower() or (self.type or "").lower()
         if kind and kind not in ("sse", "streamable-http", "http", "stdio"):
             raise ValueError(f"transport {kind!r} is not one of sse, streamable-http (type: http) or stdio")
-        bad = sorted(k for k in self.env or {} if blocked(k))
-        if bad:
-            raise ValueError(f"env {', '.join(bad)} would make the program load code it was not given; "
-                             "remove it (interpreter, loader and shell start-up keys are refused)")
         return self
 
 

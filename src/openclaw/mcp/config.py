@@ -45,6 +45,7 @@ class ServerConfig:
     client_cert: str | None = None  # clientCert / clientKey: mutual TLS
     client_key: str | None = None
     problem: str = ""  # why it cannot be launched ("" when it can)
+    dropped_env: tuple[str, ...] = ()  # interpreter, loader and shell start-up keys left out of `env`
     fingerprint: str = ""  # the entry as written: a change replaces the server's runtime
 
     @property
@@ -99,10 +100,8 @@ def read_server(name: str, raw: Mapping[str, Any]) -> ServerConfig:
         problem = f"transport {asked!r} is not supported (sse, streamable-http)"
     elif not command and url and not url.lower().startswith(("http://", "https://")):
         problem = "its url is not an http:// or https:// URL"
-    env = _record(raw.get("env"))
-    refused = [k for k, _ in env if blocked(k)]
-    if refused:
-        problem = problem or f"env {', '.join(refused)} is refused (interpreter, loader or shell start-up keys)"
+    written = _record(raw.get("env"))  # start-up keys are dropped (and reported), as upstream does
+    env, dropped = tuple((k, v) for k, v in written if not blocked(k)), tuple(k for k, _ in written if blocked(k))
     if not command and raw.get("auth") == "oauth":
         problem = problem or "auth: oauth is not supported here; send the token as a header (headers.Authorization)"
     verify = raw.get("sslVerify", raw.get("ssl_verify"))
@@ -116,6 +115,7 @@ def read_server(name: str, raw: Mapping[str, Any]) -> ServerConfig:
         include=_strings(filters.get("include")), exclude=_strings(filters.get("exclude")),
         tls_verify=verify is not False, client_cert=_text(raw.get("clientCert")) or _text(raw.get("client_cert")),
         client_key=_text(raw.get("clientKey")) or _text(raw.get("client_key")), problem=problem,
+        dropped_env=dropped,
         fingerprint=json.dumps(raw, sort_keys=True, default=str))
 
 

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from openclaw import logfile
 from openclaw.agents.workspace import agent_workspace
 from openclaw.config.view import Config
 from openclaw.mcp.config import ServerConfig
@@ -52,6 +53,9 @@ def stdio_launch(server: ServerConfig, paths: InstancePaths, config: Config, env
         argv = confined.command([server.command, *server.args])
     except Refused as exc:
         raise McpError(str(exc)) from None
+    if server.dropped_env:
+        logfile.warn(f"MCP server {server.name}: env {', '.join(server.dropped_env)} left out (interpreter, loader "
+                     "and shell start-up keys are never passed); remove them from its entry", subsystem="mcp")
     fence = confined.backend.name if confined.fenced else "none"
     mode = "exec" if fence == "bubblewrap" else "supervise"  # bubblewrap's PID namespace takes the children
     launcher = [sys.executable, "-I", "-S", str(LAUNCHER), mode, str(os.getpid()), "--"]

@@ -70,6 +70,9 @@ def check(server: ServerConfig, raw: Mapping[str, Any], env: Mapping[str, str], 
     issues: list[Issue] = []
     if server.problem:
         issues.append(Issue("error", server.problem))
+    if server.dropped_env:
+        issues.append(Issue("warning", f"env {', '.join(server.dropped_env)} is left out when the server starts "
+                                       "(interpreter, loader and shell start-up keys); remove it from the entry"))
     if not server.enabled:
         issues.append(Issue("info", "disabled (enabled: false): kept in the config, never started"))
     if server.transport == "stdio" and server.command:
