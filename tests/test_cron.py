@@ -212,8 +212,9 @@ def test_stored_jobs_out_of_bounds_are_disabled_not_fatal(env: Env, base: int, g
 def test_jobs_and_runs_upstream_stored_are_listed_kept_and_joined(env: Env, base: int,
                                                                   gateways: list[Gateway]) -> None:
     """A state dir upstream's CLI and gateway wrote (the fixture): ours lists its jobs with their
-    stored fields, its run, and a job and run of ours beside them; upstream's built-in jobs and the
-    job with a `command` payload are not run and their rows are not rewritten."""
+    stored fields, its run, and a job and run of ours beside them; its heartbeat job is adopted (not
+    rewritten); the other built-in jobs and the job with a `command` payload are not run, and no row
+    upstream wrote is rewritten."""
     from test_cron_store import hold_fixed_times, table, upstream_store
 
     env.provision(None, base)
@@ -232,8 +233,10 @@ def test_jobs_and_runs_upstream_stored_are_listed_kept_and_joined(env: Env, base
         assert job["effectiveAgentId"] == "main" and job["configRevision"].startswith("sha256:")
     by_name = {j["name"]: j for j in listed["jobs"]}
     assert by_name["pulse"]["status"] == "ok" and by_name["paused"]["status"] == "disabled"
-    refused = env.cli("cron", "run", "heartbeat-main")
-    assert refused.returncode == 1 and "does not run the built-in job heartbeat:main" in refused.stderr
+    refused = env.cli("cron", "run", "skill-collection-review-main")
+    assert refused.returncode == 1 and "does not run the built-in job skill-collection-review:main" in refused.stderr
+    beat = json.loads(env.cli("health", "--json", check=True).stdout)["agents"][0]["heartbeat"]
+    assert beat == {"enabled": True, "every": "30m", "everyMs": 1_800_000}  # upstream's heartbeat job, adopted
     refused = env.cli("cron", "run", "pulse")
     assert refused.returncode == 1 and "does not run the command payload of pulse" in refused.stderr
     ours = json.loads(env.cli("cron", "add", "--name", "ours", "--every", "1h", "--message", "m", "--json",

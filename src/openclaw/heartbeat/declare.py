@@ -54,7 +54,8 @@ def phase_ms(seed: str, agent_id: str, every_ms: int) -> int:
 
 
 def declared(config: Config, stored: dict[str, Job], seed: str) -> dict[str, Job]:
-    """Per agent, the job's declared fields (the stored interval is kept while `every` is `0m`)."""
+    """Per agent, the job's declared fields (the stored interval is kept while `every` is `0m`, the
+    stored phase while the interval stays: upstream seeds its phase with facts we do not read)."""
     out: dict[str, Job] = {}
     for beat in heartbeat_agents(config):
         configured = beat.every_ms
@@ -62,10 +63,13 @@ def declared(config: Config, stored: dict[str, Job], seed: str) -> dict[str, Job
         every = configured or (kept.get("everyMs") if kept.get("kind") == "every" else None) \
             or interval_ms(DEFAULT_EVERY)
         assert every is not None
+        anchor = kept.get("anchorMs") if kept.get("kind") == "every" and kept.get("everyMs") == every else None
+        if not isinstance(anchor, int) or isinstance(anchor, bool):  # a stored phase is kept (upstream's own)
+            anchor = phase_ms(seed, beat.agent_id, every)
         out[beat.agent_id] = {
             "declarationKey": f"{PREFIX}{beat.agent_id}", "displayName": f"Heartbeat ({beat.agent_id})",
             "agentId": beat.agent_id, "name": f"heartbeat-{beat.agent_id}", "enabled": configured is not None,
-            "schedule": {"kind": "every", "everyMs": every, "anchorMs": phase_ms(seed, beat.agent_id, every)},
+            "schedule": {"kind": "every", "everyMs": every, "anchorMs": anchor},
             "sessionTarget": "main", "wakeMode": "next-heartbeat", "payload": {"kind": "heartbeat"}}
     return out
 
