@@ -16,6 +16,8 @@ from openclaw.config.view import Config
 
 CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel"}
 LABELS = {"telegram": "Telegram"}
+CHANNELS["discord"] = "openclaw.channels.discord:DiscordChannel"
+LABELS["discord"] = "Discord"
 
 
 def configured(config: Config) -> dict[str, dict[str, Any]]:
