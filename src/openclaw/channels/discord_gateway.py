@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -85,7 +86,8 @@ class DiscordGateway:
         """One socket's life, until it closes."""
         url = self.resume_url if self.session_id and self.resume_url else await self._url()
         resuming = bool(self.session_id)
-        async with self.api.session.ws_connect(f"{url.rstrip('/')}/?v=10&encoding=json", autoping=True,
+        query = ("?" if urlsplit(url).path.strip("/") else "/?") + "v=10&encoding=json"
+        async with self.api.session.ws_connect(url.rstrip("/") + query, autoping=True,
                                                max_msg_size=MAX_FRAME, timeout=aiohttp.ClientWSTimeout(ws_close=5),
                                                ) as ws:
             self.connects += 1
@@ -191,4 +193,5 @@ def _hello_interval(msg: aiohttp.WSMessage) -> float:
 def _describe(exc: Exception) -> str:
     if isinstance(exc, DiscordError | _Reconnect):
         return str(exc)
-    return f"gateway connection failed: {type(exc).__name__}; reconnecting"
+    status = f" {exc.status}" if isinstance(exc, aiohttp.WSServerHandshakeError) else ""
+    return f"gateway connection failed: {type(exc).__name__}{status}; reconnecting"
