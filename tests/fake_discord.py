@@ -36,6 +36,7 @@ class Bot:
     identifies: int = 0
     resumes: int = 0
     heartbeats: int = 0
+    app_flags: int = 1 << 19  # GATEWAY_MESSAGE_CONTENT
 
 
 @dataclass
@@ -244,6 +245,8 @@ class FakeDiscord:
                                                               "reset_after": 86400000, "max_concurrency": 1}})
         if path == "/users/@me":
             return web.json_response({"id": bot.id, "username": bot.username, "bot": True})
+        if path == "/applications/@me":
+            return web.json_response({"id": bot.id, "name": bot.username, "flags": bot.app_flags})
         if path == "/users/@me/channels" and request.method == "POST":
             return web.json_response({"id": self.dm_channel(str(body.get("recipient_id"))), "type": 1})
         parts = path.strip("/").split("/")

@@ -108,3 +108,67 @@ def test_guild_mentions_and_threads(env: Env, base: int, gateways: list[Gateway]
     dc.user_message(token, OWNER, f"<@{bot_id}> /whoami", channel_id=ROOM, guild_id=GUILD, mention=True)
     assert replies(dc, token, ROOM, 2)[-1].startswith(f"You are {OWNER}")
     assert len(dc.messages_to(token, ROOM)) == 2  # the unmentioned message got nothing
+
+
+def test_drops_resumed_with_nothing_lost_or_answered_twice(env: Env, base: int, gateways: list[Gateway],
+                                                           dc: FakeDiscord) -> None:
+    token = new_bot(dc, "resume_bot")
+    start_with_discord(env, base, gateways, {"token": token, "apiRoot": dc.api_root, "allowFrom": [OWNER]})
+    connected(dc, token)
+    dm = dc.dm_channel(OWNER)
+    sent = 0
+    for round_ in range(5):
+        dc.drop(token)  # the link fails; messages arrive while it is down
+        dc.user_message(token, OWNER, "/whoami")
+        dc.user_message(token, OWNER, "/whoami")
+        sent += 2
+        if round_ == 2:
+            dc.send_op(token, 7)  # RECONNECT asked by the gateway
+        replies(dc, token, dm, sent)
+    dc.down = True  # the whole gateway is away for a while
+    dc.drop(token)
+    dc.user_message(token, OWNER, "/whoami")
+    wait_for(lambda: "WSServerHandshakeError 503" in json.dumps(env.cli_json("channels", "status")),
+             what="refused reconnects")
+    dc.down = False
+    sent += 1
+    assert len(replies(dc, token, dm, sent)) == sent
+    bot = dc.bots[token]
+    assert bot.identifies == 1 and bot.resumes >= 6
+    wait_for(lambda: bot.heartbeats >= 1, what="a heartbeat")
+    dc.send_op(token, 9, False)  # a session that cannot resume: identified afresh
+    wait_for(lambda: bot.identifies == 2 and dc.connected(token), what="a fresh session")
+    dc.user_message(token, OWNER, "/whoami")
+    assert len(replies(dc, token, dm, sent + 1)) == sent + 1
+
+
+def test_rate_limits_honoured(env: Env, base: int, gateways: list[Gateway], dc: FakeDiscord) -> None:
+    token = new_bot(dc, "limited_bot")
+    start_with_discord(env, base, gateways, {"token": token, "apiRoot": dc.api_root, "allowFrom": [OWNER]})
+    connected(dc, token)
+    dm = dc.dm_channel(OWNER)
+    path = f"/channels/{dm}/messages"
+    before = len(dc.requests)
+    dc.fail_next(token, path, 429, {"message": "You are being rate limited.", "retry_after": 0.3, "global": False},
+                 {"Retry-After": "1", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "0.3",
+                  "X-RateLimit-Bucket": "b1", "X-RateLimit-Scope": "user"})
+    dc.fail_next(token, path, 429, {"message": "You are being rate limited.", "retry_after": 0.2, "global": True},
+                 {"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"})
+    dc.user_message(token, OWNER, "/whoami")
+    assert len(replies(dc, token, dm, 1)) == 1  # sent once, after both waits
+    posts = [r for r in dc.requests[before:] if r == ("POST", path)]
+    assert len(posts) == 3
+    status = env.cli_json("channels", "status")["channels"]["discord"]["accounts"]["default"]
+    assert status["rateLimitWaitS"] >= 0.5
+
+
+def test_bad_token_reported_in_one_line(env: Env, base: int, gateways: list[Gateway], dc: FakeDiscord) -> None:
+    start_with_discord(env, base, gateways, {"token": "MTAx.bad.not-a-known-bot-token", "apiRoot": dc.api_root})
+    wait_for(lambda: "token was rejected" in (env.cli_json("channels", "status")["channels"]["discord"]
+                                               ["accounts"]["default"].get("lastError") or ""), what="401 reported")
+    text = env.cli("channels", "status", "--probe", check=True).stdout
+    line = next(x for x in text.splitlines() if "probe:" in x and "default" in x)
+    assert "401" in line and "Discord Developer Portal" in line
+    doctor = env.cli("doctor").stdout
+    found = [x for x in doctor.splitlines() if "discord" in x and "[error]" in x]
+    assert len(found) == 1 and "Discord refused the token: 401" in found[0], doctor

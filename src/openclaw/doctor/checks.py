@@ -394,3 +394,6 @@ CHECKS: list[Callable[[Context], list[Finding]]] = [
     check_config, check_permissions, check_port_collisions, check_shared_resources, check_shared_state,
     check_isolation, check_stale_locks, check_leftover_temps, check_services, check_models,
 ]
+from openclaw.doctor.discord_check import check_discord  # noqa: E402 - its own module, listed here
+
+CHECKS.append(check_discord)
