@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from openclaw.config.sections import OpenSection, SecretRef
 
@@ -40,7 +40,7 @@ class DiscordAccount(OpenSection):
 
 
 class Discord(DiscordAccount):
-    accounts: dict[str, DiscordAccount] = {}
+    accounts: dict[str, DiscordAccount] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _policies(self) -> Discord:
