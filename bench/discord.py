@@ -26,9 +26,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
-from fake_discord import FakeDiscord, new_bot  # noqa: E402
-from model_standin import ModelStandin, Reply  # noqa: E402
-from run import Bench, memory, publish, wait_healthy  # noqa: E402
+from fake_discord import FakeDiscord, new_bot
+from model_standin import ModelStandin, Reply
+from run import Bench, memory, publish, wait_healthy
 
 SETTLE_S = 3.0
 OWNER = "300000000000000001"

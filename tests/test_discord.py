@@ -172,3 +172,19 @@ def test_bad_token_reported_in_one_line(env: Env, base: int, gateways: list[Gate
     doctor = env.cli("doctor").stdout
     found = [x for x in doctor.splitlines() if "discord" in x and "[error]" in x]
     assert len(found) == 1 and "Discord refused the token: 401" in found[0], doctor
+
+
+def test_stop_start_and_logout(env: Env, base: int, gateways: list[Gateway], dc: FakeDiscord) -> None:
+    token = new_bot(dc, "logout_bot")
+    start_with_discord(env, base, gateways, {"token": token, "apiRoot": dc.api_root, "allowFrom": [OWNER]})
+    connected(dc, token)
+    assert "Discord: running" in env.cli("channels", "status", check=True).stdout
+    env.cli("channels", "stop", "discord", check=True)
+    wait_for(lambda: not dc.connected(token), what="the socket closed")
+    dc.user_message(token, OWNER, "/whoami")  # kept by the session while the channel is stopped
+    env.cli("channels", "start", "discord", check=True)
+    assert len(replies(dc, token, dc.dm_channel(OWNER), 1)) == 1  # a new session: resumed, Discord replays it
+    out = env.cli("channels", "logout", "discord", check=True).stdout
+    assert "logged out discord/default" in out and "token" not in env.config()["channels"]["discord"]
+    status = env.cli_json("channels", "status")["channels"]["discord"]
+    assert status["running"] is False or status["accounts"]["default"]["configured"] is False

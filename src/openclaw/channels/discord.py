@@ -39,6 +39,10 @@ SEND_ATTEMPTS = 4
 KNOWN_CHANNELS = 4096  # channel/thread ids remembered for names and parents (bounded)
 THREAD_TYPES = {10, 11, 12}
 
+# Gateway sessions of stopped channel objects in this process, so a channel restart resumes (and
+# Discord replays what arrived meanwhile) instead of identifying afresh: (state dir, account) -> state.
+_sessions: dict[tuple[str, str], tuple[str | None, int | None, str | None]] = {}
+
 
 class DiscordAccount:
     def __init__(self, channel: DiscordChannel, account_id: str, raw: dict[str, Any]) -> None:
@@ -70,6 +74,9 @@ class DiscordAccount:
             return
         self.api = DiscordApi(session, self.token, self.raw.get("apiRoot"))
         self.gateway = DiscordGateway(self.api, self.token, self._on_dispatch)
+        saved = _sessions.pop(self._session_key, None)
+        if saved is not None:
+            self.gateway.restore(saved)
         self.started_at = time.time()
         self.task = asyncio.create_task(self._run())
 
@@ -81,6 +88,12 @@ class DiscordAccount:
         self.task = None
         if self.gateway:
             self.gateway.connected = False
+            if self.gateway.session_id:
+                _sessions[self._session_key] = self.gateway.saved()
+
+    @property
+    def _session_key(self) -> tuple[str, str]:
+        return str(self.channel.state_dir), f"{self.id}:{self.token}"
 
     async def _run(self) -> None:
         await asyncio.to_thread(self.pending.load)

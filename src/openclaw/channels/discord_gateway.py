@@ -97,11 +97,22 @@ class DiscordGateway:
             beat = asyncio.create_task(self._heartbeat(ws, interval))
             try:
                 await self._read(ws, interval)
+            except asyncio.CancelledError:  # a stop: the session stays resumable for the next start
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(ws.close(code=RESUMABLE_CLOSE))
+                raise
             finally:
                 beat.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await beat
                 self.connected = False
+
+    def saved(self) -> tuple[str | None, int | None, str | None]:
+        """What a later start in this process needs to resume this session."""
+        return self.session_id, self.seq, self.resume_url
+
+    def restore(self, saved: tuple[str | None, int | None, str | None]) -> None:
+        self.session_id, self.seq, self.resume_url = saved
 
     async def _url(self) -> str:
         if self._gateway_url is None:

@@ -30,7 +30,7 @@ def channels() -> None:
 
 
 @channels.command("status", help="Each channel and account: running, connected, last update, last error.")
-@click.option("--probe", is_flag=True, help="Also check each account live (Telegram: getMe).")
+@click.option("--probe", is_flag=True, help="Also check each account live (Telegram: getMe; Discord: GET /users/@me).")
 @rpc_options
 @json_option
 def status(probe: bool, url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
@@ -39,7 +39,8 @@ def status(probe: bool, url: str | None, token: str | None, password: str | None
         print_json(data)
         return
     if not data["channels"]:
-        click.echo("No channels configured (add channels.telegram to the config, or run onboard).")
+        click.echo("No channels configured (add channels.telegram or channels.discord to the config, "
+                   "or run onboard).")
     for name, ch in data["channels"].items():
         state = "suppressed by the crash-loop breaker" if ch.get("suppressed") else (
             "running" if ch.get("running") else "stopped")
@@ -47,7 +48,7 @@ def status(probe: bool, url: str | None, token: str | None, password: str | None
         for acct in (ch.get("accounts") or {}).values():
             bot = f" @{acct['bot']['username']}" if acct.get("bot") else ""
             line = (f"  {acct['accountId']}{bot}: {'connected' if acct['connected'] else 'not connected'}, "
-                    f"last update {_ago(acct.get('lastUpdateAt'))}")
+                    f"last update {_ago(acct.get('lastUpdateAt') or acct.get('lastMessageAt'))}")
             if acct.get("lastError"):
                 line += f", last error: {acct['lastError']}"
             if "probe" in acct:

@@ -77,6 +77,10 @@ async def channels_stop(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "channel": name, "stopped": stopped}
 
 
+TOKEN_KEYS = {"telegram": ("botToken",), "discord": ("token",)}  # the config keys that hold a bot token
+TOKEN_ENV = {"telegram": "TELEGRAM_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}  # the default account's fallback
+
+
 @method("channels.logout", scope=ADMIN, params="ChannelTarget")
 async def channels_logout(ctx: CallContext) -> dict[str, Any]:
     """Stop the account and forget its bot token (the config keeps everything else)."""
@@ -98,12 +102,14 @@ async def channels_logout(ctx: CallContext) -> dict[str, Any]:
         if not isinstance(section, dict):
             return
         target = section if account == "default" else (section.get("accounts") or {}).get(account)
-        if isinstance(target, dict) and target.pop("botToken", None) is not None:
-            cleared = True
+        for key in TOKEN_KEYS.get(name, ("botToken",)):
+            if isinstance(target, dict) and target.pop(key, None) is not None:
+                cleared = True
 
     await asyncio.to_thread(update_config, ctx.gateway.settings.paths.config_path, forget, ctx.gateway.env)
     if cleared:
         ctx.gateway.config_written(f"channels.logout by {ctx.conn.label}")
-    env_token = bool(ctx.gateway.env.get("TELEGRAM_BOT_TOKEN")) if name == "telegram" else False
+    env_name = TOKEN_ENV.get(name)
+    env_token = bool(env_name and ctx.gateway.env.get(env_name)) and account == "default"
     return {"channel": name, "accountId": account, "cleared": cleared, "loggedOut": cleared and not env_token,
             "envToken": env_token}
