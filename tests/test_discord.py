@@ -188,3 +188,52 @@ def test_stop_start_and_logout(env: Env, base: int, gateways: list[Gateway], dc:
     assert "logged out discord/default" in out and "token" not in env.config()["channels"]["discord"]
     status = env.cli_json("channels", "status")["channels"]["discord"]
     assert status["running"] is False or status["accounts"]["default"]["configured"] is False
+
+
+def test_rescue_bot_restarts_main_from_discord(env: Env, base: int, gateways: list[Gateway],
+                                               dc: FakeDiscord) -> None:
+    import contextlib
+    import os
+    import signal
+
+    from helpers import healthz
+    from test_rescue import main_pid
+
+    token = new_bot(dc, "rescue_bot")
+    env.provision("main", base)
+    env.provision("rescue", base + 200)
+    env.set_config(("channels.discord", json.dumps({"token": token, "apiRoot": dc.api_root})), profile="rescue")
+    main, rescue = env.gateway("main").start(), env.gateway("rescue").start()
+    gateways += [main, rescue]
+    main.wait_healthy(base)
+    rescue.wait_healthy(base + 200)
+    connected(dc, token)
+    dm = dc.dm_channel(OWNER)
+
+    def say(text: str) -> str:
+        before = len(dc.messages_to(token, dm))
+        dc.user_message(token, OWNER, text)
+        return replies(dc, token, dm, before + 1, timeout=45)[-1]
+
+    code = say("hello").split("pairing code is ")[1].split()[0]
+    env.cli("--profile", "rescue", "pairing", "approve", "discord", code, check=True)
+    try:
+        assert f"main: healthy, port {base}" in say("/gateways")
+        assert main.stop() == 0
+        assert say("/status main").startswith("main: stopped")
+        restarted = say("/restart main")
+        assert restarted.startswith("main started") and "healthy" in restarted
+        assert healthz(base) and main_pid(env) is not None
+        dc.user_message(token, STRANGER, "/restart main")  # a stranger only gets a code
+        assert "pairing code is" in replies(dc, token, dc.dm_channel(STRANGER), 1)[0]
+        wait_for(lambda: "not paired" in (env.state_dir("rescue") / "logs/rescue-audit.log").read_text(),
+                 what="the refusal on record")
+        audit = [json.loads(x) for x in (env.state_dir("rescue") / "logs/rescue-audit.log").read_text().splitlines()]
+        restarts = [(a["channel"], a["sender"], a["result"]) for a in audit if a["command"] == "/restart"]
+        assert restarts == [("discord", OWNER, "ok"), ("discord", STRANGER, "refused")]
+    finally:  # the rescue bot started a main gateway of its own
+        pid = main_pid(env)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: main_pid(env) is None, what="main stopped")
