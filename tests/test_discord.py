@@ -237,3 +237,23 @@ def test_rescue_bot_restarts_main_from_discord(env: Env, base: int, gateways: li
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
             wait_for(lambda: main_pid(env) is None, what="main stopped")
+
+
+def test_kubernetes_moves_discord_tokens_into_the_secret(tmp_path) -> None:
+    from openclaw.deploy.kubernetes.portable import pod_config
+    from openclaw.profiles.paths import InstancePaths
+
+    paths = InstancePaths(None, tmp_path, tmp_path / ".openclaw", tmp_path / ".openclaw" / "openclaw.json", False)
+    (tmp_path / "ops-token").write_text("ops-secret-token\n")
+    raw = {"channels": {"discord": {"token": "MTAx.main.secret-token", "accounts": {
+        "ops": {"tokenFile": str(tmp_path / "ops-token")},
+        "env": {"token": {"source": "env", "provider": "default", "id": "DISCORD_ENV_TOKEN"}}}}}}
+    pod = pod_config(raw, paths, {"DISCORD_ENV_TOKEN": "from-env"}, False)
+    discord = pod.config["channels"]["discord"]
+    text = json.dumps(pod.config)
+    assert "secret-token" not in text and "ops-secret-token" not in text
+    name = discord["token"].strip("${}")
+    assert pod.env[name] == "MTAx.main.secret-token"
+    assert discord["accounts"]["ops"]["tokenFile"].startswith("/etc/openclaw/secrets/")
+    assert "ops-secret-token\n" in pod.files.values() or "ops-secret-token" in pod.files.values()
+    assert pod.env["DISCORD_ENV_TOKEN"] == "from-env"
