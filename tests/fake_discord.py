@@ -54,6 +54,7 @@ class FakeDiscord:
         self.sessions: dict[str, Session] = {}
         self.failures: list[tuple[str, str, int, dict[str, Any], dict[str, str]]] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every REST call
+        self.users: dict[str, str] = {}  # user id -> name, of everyone who wrote
         self._loop = asyncio.new_event_loop()
         self._lock = threading.Lock()
         self._runner: web.AppRunner | None = None
@@ -104,6 +105,7 @@ class FakeDiscord:
         """A user writes (a DM when no guild); returns the message id. Dispatched to the bot's live
         session, or kept for its replay when the socket is down."""
         bot = self.bots[token]
+        self.users[user_id] = username or f"user{user_id}"
         message = {"id": self.new_id(), "channel_id": channel_id or f"dm-{user_id}", "content": text,
                    "author": {"id": user_id, "username": username or f"user{user_id}", "bot": False},
                    "mentions": [{"id": bot.id, "username": bot.username}] if mention else [],
@@ -245,11 +247,13 @@ class FakeDiscord:
                                                               "reset_after": 86400000, "max_concurrency": 1}})
         if path == "/users/@me":
             return web.json_response({"id": bot.id, "username": bot.username, "bot": True})
+        parts = path.strip("/").split("/")
         if path == "/applications/@me":
             return web.json_response({"id": bot.id, "name": bot.username, "flags": bot.app_flags})
+        if parts[:1] == ["users"] and len(parts) == 2 and parts[1] in self.users:
+            return web.json_response({"id": parts[1], "username": self.users[parts[1]]})
         if path == "/users/@me/channels" and request.method == "POST":
             return web.json_response({"id": self.dm_channel(str(body.get("recipient_id"))), "type": 1})
-        parts = path.strip("/").split("/")
         if len(parts) == 3 and parts[0] == "channels" and parts[2] == "typing":
             bot.typing.append(parts[1])
             return web.Response(status=204, headers=limits)

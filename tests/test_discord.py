@@ -179,6 +179,9 @@ def test_stop_start_and_logout(env: Env, base: int, gateways: list[Gateway], dc:
     start_with_discord(env, base, gateways, {"token": token, "apiRoot": dc.api_root, "allowFrom": [OWNER]})
     connected(dc, token)
     assert "Discord: running" in env.cli("channels", "status", check=True).stdout
+    stranger_dm = dc.dm_channel(STRANGER)
+    dc.user_message(token, STRANGER, "hello")
+    replies(dc, token, stranger_dm, 1)
     env.cli("channels", "stop", "discord", check=True)
     wait_for(lambda: not dc.connected(token), what="the socket closed")
     dc.user_message(token, OWNER, "/whoami")  # kept by the session while the channel is stopped

@@ -55,6 +55,7 @@ class DiscordAccount:
         self.gateway: DiscordGateway | None = None
         self.pending: PendingUpdates = pending_store(channel.state_dir / "discord" / f"pending-{account_id}.json")
         self.known: OrderedDict[str, tuple[str, str]] = OrderedDict()  # channel id -> (name, parent id)
+        self.dm_channels: OrderedDict[str, str] = OrderedDict()  # user id -> their DM channel with the bot
         self.task: asyncio.Task[None] | None = None
         self.last_message_at: float | None = None
         self.last_error: str | None = None if self.token else self.token_source
@@ -117,10 +118,7 @@ class DiscordAccount:
     def _learn(self, item: Any) -> None:
         if isinstance(item, dict) and item.get("id"):
             parent = str(item.get("parent_id") or "") if item.get("type") in THREAD_TYPES else ""
-            self.known[str(item["id"])] = (str(item.get("name") or ""), parent)
-            self.known.move_to_end(str(item["id"]))
-            while len(self.known) > KNOWN_CHANNELS:
-                self.known.popitem(last=False)
+            _remember(self.known, str(item["id"]), (str(item.get("name") or ""), parent))
 
     async def _take(self, data: dict[str, Any]) -> None:
         message_id = _snowflake(data.get("id"))
@@ -169,7 +167,11 @@ class DiscordAccount:
         sender, name = str(author["id"]), str(author.get("username") or "")
         guild = str(data.get("guild_id") or "")
         mentioned, text = _mention(text, data, me)
-        if guild:
+        if not guild:
+            _remember(self.dm_channels, sender, channel_id)
+        else:
+            if channel_id not in self.known:
+                _remember(self.known, channel_id, ("", ""))
             own_name, parent = self.known.get(channel_id, ("", ""))
             rule = guild_rule(self.raw, guild, channel_id, own_name, parent, self.known.get(parent, ("", ""))[0])
             if not rule.allowed or not rule.admits(sender, name):
@@ -205,6 +207,13 @@ def _mention(text: str, data: dict[str, Any], me: str) -> tuple[bool, str]:
     mentioned = bool(tag.search(text)) or any(str(_dict(m).get("id")) == me for m in mentions or []) \
         or str(replied or "") == me
     return mentioned, tag.sub("", text).strip() or text
+
+
+def _remember(table: OrderedDict[str, Any], key: str, value: Any) -> None:
+    table[key] = value
+    table.move_to_end(key)
+    while len(table) > KNOWN_CHANNELS:
+        table.popitem(last=False)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -262,13 +271,34 @@ class DiscordChannel(Channel):
 
     async def send(self, message: OutboundMessage) -> None:
         """Each chunk (Discord's 2,000-character limit) is retried on its own after a network error;
-        rate limits are waited out by the client."""
-        target = str(message.chat_id)
-        if target.startswith("user:"):
-            target = await self._api(message.account).open_dm(target[5:])
+        rate limits are waited out by the client. A user id (a pairing approval's notice) goes to that
+        user's DM channel, opened through the API when this process has not seen it."""
+        api, target = self._api(message.account), await self._target(message.account, str(message.chat_id))
         for chunk in split_message(message.text, MESSAGE_LIMIT):
-            await retry(partial(self._api(message.account).send_message, target, chunk), SEND, SEND_ATTEMPTS,
+            await retry(partial(api.send_message, target, chunk), SEND, SEND_ATTEMPTS,
                         on=DiscordError, when=lambda exc: exc.status == 0)
+
+    async def _target(self, account: str, chat_id: str) -> str:
+        """The channel to post in: `chat_id` itself, or the DM channel of the user it names."""
+        known = self.accounts[account].dm_channels.get(chat_id.removeprefix("user:"))
+        if known:
+            return known
+        if chat_id.startswith("user:") or await self._is_user(account, chat_id):
+            dm = await self._api(account).open_dm(chat_id.removeprefix("user:"))
+            _remember(self.accounts[account].dm_channels, chat_id.removeprefix("user:"), dm)
+            return dm
+        return chat_id
+
+    async def _is_user(self, account: str, chat_id: str) -> bool:
+        """A bare id this process has never seen as a channel: ask Discord whether it names a user."""
+        acct = self.accounts[account]
+        if not chat_id.isdigit() or chat_id in acct.known or chat_id in acct.dm_channels.values():
+            return False
+        try:
+            await self._api(account).call("GET", f"/users/{chat_id}", "/users/{id}", timeout=10)
+        except DiscordError:
+            return False
+        return True
 
     async def typing(self, account: str, chat_id: int | str) -> None:
         with contextlib.suppress(DiscordError, RuntimeError):
