@@ -260,3 +260,22 @@ def test_kubernetes_moves_discord_tokens_into_the_secret(tmp_path) -> None:
     assert discord["accounts"]["ops"]["tokenFile"].startswith("/etc/openclaw/secrets/")
     assert "ops-secret-token\n" in pod.files.values() or "ops-secret-token" in pod.files.values()
     assert pod.env["DISCORD_ENV_TOKEN"] == "from-env"
+
+
+def test_channels_add_writes_upstreams_keys(env: Env, base: int, gateways: list[Gateway], dc: FakeDiscord) -> None:
+    token = new_bot(dc, "added_bot")
+    env.provision(None, base)
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    refused = env.cli("channels", "add", "--channel", "discord", "--use-env")
+    assert refused.returncode != 0 and "DISCORD_BOT_TOKEN" in refused.stderr
+    env.cli("config", "set", "channels.discord.apiRoot", dc.api_root, check=True)
+    out = env.cli_json("channels", "add", "discord", "--token", token)
+    assert out["written"] == {"token": "<set>"}
+    assert env.config()["channels"]["discord"]["token"] == token
+    connected(dc, token)  # the running gateway picked it up
+    env.cli("channels", "add", "--channel", "discord", "--use-env", check=True,
+            extra_env={"DISCORD_BOT_TOKEN": token})
+    assert env.config()["channels"]["discord"]["token"] == {"source": "env", "provider": "default",
+                                                            "id": "DISCORD_BOT_TOKEN"}
