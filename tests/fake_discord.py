@@ -60,6 +60,7 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.down = False  # while set, the gateway refuses sockets (a restarting Discord)
+        self.ack = True  # unset: heartbeats go unanswered (a zombie link)
         self._ids = itertools.count(1_100_000_000_000_000_000)
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
@@ -181,7 +182,8 @@ class FakeDiscord:
             if op == 1:
                 if session:
                     session.bot.heartbeats += 1
-                await ws.send_json({"op": 11})
+                if self.ack:
+                    await ws.send_json({"op": 11})
             elif op == 2:
                 session = await self._identify(ws, data)
                 if session is None:
@@ -272,7 +274,7 @@ _tokens = itertools.count(1)
 
 
 def new_bot(dc: FakeDiscord, name: str = "rescue_bot") -> str:
-    token = f"MTA{next(_tokens):04d}.GhIjKl.{name}-secret-token-part-xyz"
+    token = f"MTA{next(_tokens):021d}.GhIjKl.{name}-secret-token-part-xyz"  # shaped as Discord's are
     dc.add_bot(token, name)
     return token
 

@@ -78,6 +78,10 @@ def test_dm_answered_by_the_model_and_a_stranger_paired(env: Env, base: int, gat
     assert all(len(c) <= 2000 for c in chunks) and "".join(chunks).split() == ["word"] * 900
     dc.user_message(token, STRANGER, "/help")
     assert "Operator commands" in replies(dc, token, dm, 6)[-1]
+    for n, to in enumerate((f"user:{STRANGER}", f"channel:{dm}")):  # upstream's `message send` targets
+        env.cli("gateway", "call", "send", "--params", json.dumps(
+            {"channel": "discord", "to": to, "message": f"note {n}", "idempotencyKey": f"k{n}"}), check=True)
+        assert replies(dc, token, dm, 7 + n)[-1] == f"note {n}"
 
 
 def test_guild_mentions_and_threads(env: Env, base: int, gateways: list[Gateway], dc: FakeDiscord,
@@ -136,6 +140,10 @@ def test_drops_resumed_with_nothing_lost_or_answered_twice(env: Env, base: int, 
     bot = dc.bots[token]
     assert bot.identifies == 1 and bot.resumes >= 6
     wait_for(lambda: bot.heartbeats >= 1, what="a heartbeat")
+    resumes = bot.resumes
+    dc.ack = False  # heartbeats unanswered: the client calls the link dead and resumes
+    wait_for(lambda: bot.resumes > resumes, what="a resume after unanswered heartbeats")
+    dc.ack = True
     dc.send_op(token, 9, False)  # a session that cannot resume: identified afresh
     wait_for(lambda: bot.identifies == 2 and dc.connected(token), what="a fresh session")
     dc.user_message(token, OWNER, "/whoami")
@@ -279,3 +287,15 @@ def test_channels_add_writes_upstreams_keys(env: Env, base: int, gateways: list[
             extra_env={"DISCORD_BOT_TOKEN": token})
     assert env.config()["channels"]["discord"]["token"] == {"source": "env", "provider": "default",
                                                             "id": "DISCORD_BOT_TOKEN"}
+
+
+def test_doctor_reports_the_message_content_intent(env: Env, base: int, dc: FakeDiscord) -> None:
+    token = new_bot(dc, "intentless_bot")
+    dc.bots[token].app_flags = 0
+    env.provision(None, base)
+    env.set_config(("channels.discord", json.dumps({"token": token, "apiRoot": dc.api_root})))
+    doctor = env.cli("doctor").stdout
+    found = [x for x in doctor.splitlines() if "[warning]" in x and "discord" in x]
+    assert len(found) == 1 and "Message Content intent is off for intentless_bot" in found[0], doctor
+    dc.bots[token].app_flags = 1 << 19
+    assert "Message Content" not in env.cli("doctor").stdout

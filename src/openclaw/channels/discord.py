@@ -279,7 +279,10 @@ class DiscordChannel(Channel):
                         on=DiscordError, when=lambda exc: exc.status == 0)
 
     async def _target(self, account: str, chat_id: str) -> str:
-        """The channel to post in: `chat_id` itself, or the DM channel of the user it names."""
+        """The channel to post in: `chat_id` itself (or upstream's `channel:<id>`), or the DM channel of
+        the user it names (`user:<id>`, or a bare user id)."""
+        if chat_id.startswith("channel:"):
+            return chat_id.removeprefix("channel:")
         known = self.accounts[account].dm_channels.get(chat_id.removeprefix("user:"))
         if known:
             return known
