@@ -50,6 +50,10 @@ def test_guild_rules() -> None:
     rule = guild_rule(listed, GUILD, "thread", parent=ROOM, parent_name="general")  # a thread: its parent's entry
     assert rule.allowed and not rule.require_mention and rule.admits("7", "") and not rule.admits("8", "")
     assert not guild_rule({**listed, "groupPolicy": "disabled"}, GUILD, ROOM, "general").allowed
+    named = {"guilds": {GUILD: {"users": ["alice"], "roles": ["55"]}}}
+    assert not guild_rule(named, GUILD, ROOM).admits("9", "alice")  # names change: ids only by default
+    assert guild_rule({**named, "dangerouslyAllowNameMatching": True}, GUILD, ROOM).admits("9", "Alice")
+    assert guild_rule(named, GUILD, ROOM).admits("9", "bob", frozenset({"55"}))  # users OR roles
 
 
 def test_dm_answered_by_the_model_and_a_stranger_paired(env: Env, base: int, gateways: list[Gateway],

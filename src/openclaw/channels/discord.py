@@ -162,7 +162,8 @@ class DiscordAccount:
         me = str(self.bot.get("id") or "")
         if not isinstance(text, str) or not text.strip() or not channel_id or not author.get("id"):
             return None
-        if str(author["id"]) == me or (author.get("bot") and not self.raw.get("allowBots")):
+        automated = author.get("bot") or data.get("webhook_id")
+        if str(author["id"]) == me or (automated and not self.raw.get("allowBots")):
             return None
         sender, name = str(author["id"]), str(author.get("username") or "")
         guild = str(data.get("guild_id") or "")
@@ -174,7 +175,8 @@ class DiscordAccount:
                 _remember(self.known, channel_id, ("", ""))
             own_name, parent = self.known.get(channel_id, ("", ""))
             rule = guild_rule(self.raw, guild, channel_id, own_name, parent, self.known.get(parent, ("", ""))[0])
-            if not rule.allowed or not rule.admits(sender, name):
+            roles = frozenset(str(r) for r in _dict(data.get("member")).get("roles") or [])
+            if not rule.allowed or not rule.admits(sender, name, roles):
                 return None
             mentioned = mentioned or not rule.require_mention
         return InboundMessage(

@@ -19,7 +19,8 @@ from typing import Any
 
 DEFAULT_ACCOUNT = "default"
 ENV_TOKEN = "DISCORD_BOT_TOKEN"
-INHERITED = ("apiRoot", "dmPolicy", "allowFrom", "groupPolicy", "guilds", "dm", "allowBots")
+INHERITED = ("apiRoot", "dmPolicy", "allowFrom", "groupPolicy", "guilds", "dm", "allowBots",
+             "dangerouslyAllowNameMatching")
 
 
 def normalize_id(value: Any) -> str:
@@ -88,10 +89,16 @@ def dm_policy(settings: Mapping[str, Any]) -> tuple[str, set[str]]:
 class GuildRule:
     allowed: bool
     require_mention: bool = True
-    users: frozenset[str] = frozenset()  # empty: anyone in the room
+    users: frozenset[str] = frozenset()  # with `roles` both empty: anyone in the room
+    roles: frozenset[str] = frozenset()
+    names: bool = False  # `dangerouslyAllowNameMatching`: user names (which people can change) count too
 
-    def admits(self, sender_id: str, sender_name: str) -> bool:
-        return not self.users or "*" in self.users or sender_id in self.users or sender_name.lower() in self.users
+    def admits(self, sender_id: str, sender_name: str, roles: frozenset[str] = frozenset()) -> bool:
+        """Senders match `users` OR `roles` when either is set; names only when matching them is allowed."""
+        if not self.users and not self.roles:
+            return True
+        named = self.names and bool(sender_name) and sender_name.lower() in self.users
+        return "*" in self.users or sender_id in self.users or named or bool(self.roles & roles)
 
 
 DENIED = GuildRule(False)
@@ -119,7 +126,9 @@ def guild_rule(settings: Mapping[str, Any], guild_id: str, channel: str, channel
         entry = found
     mention = entry.get("requireMention", guild.get("requireMention", True))
     users = entry.get("users", guild.get("users")) or []
-    return GuildRule(True, mention is not False, frozenset(normalize_id(str(u)).lower() for u in users))
+    roles = entry.get("roles", guild.get("roles")) or []
+    return GuildRule(True, mention is not False, frozenset(normalize_id(str(u)).lower() for u in users),
+                     frozenset(str(r) for r in roles), settings.get("dangerouslyAllowNameMatching") is True)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -17,12 +17,14 @@ class DiscordChannelRule(OpenSection):
     allow: bool | None = None  # upstream's older spelling of `enabled`
     require_mention: bool | None = None
     users: list[str | int] | None = None
+    roles: list[str | int] | None = None
 
 
 class DiscordGuild(OpenSection):
     enabled: bool | None = None
     require_mention: bool | None = None
     users: list[str | int] | None = None
+    roles: list[str | int] | None = None
     channels: dict[str, DiscordChannelRule] | None = None
 
 
@@ -37,6 +39,7 @@ class DiscordAccount(OpenSection):
     group_policy: GroupPolicy | None = None
     guilds: dict[str, DiscordGuild] | None = None
     allow_bots: bool | None = None
+    dangerously_allow_name_matching: bool | None = None
 
 
 class Discord(DiscordAccount):
