@@ -272,13 +272,13 @@ class DiscordChannel(Channel):
         return acct.api
 
     async def send(self, message: OutboundMessage) -> None:
-        """Each chunk (Discord's 2,000-character limit) is retried on its own after a network error;
+        """Each chunk (Discord's 2,000-character limit) is retried on its own after a network or server error;
         rate limits are waited out by the client. A user id (a pairing approval's notice) goes to that
         user's DM channel, opened through the API when this process has not seen it."""
         api, target = self._api(message.account), await self._target(message.account, str(message.chat_id))
         for chunk in split_message(message.text, MESSAGE_LIMIT):
             await retry(partial(api.send_message, target, chunk), SEND, SEND_ATTEMPTS,
-                        on=DiscordError, when=lambda exc: exc.status == 0)
+                        on=DiscordError, when=lambda exc: exc.status == 0 or exc.status >= 500)
 
     async def _target(self, account: str, chat_id: str) -> str:
         """The channel to post in: `chat_id` itself (or upstream's `channel:<id>`), or the DM channel of

@@ -29,6 +29,7 @@ from openclaw.retry import Backoff
 INTENTS = (1 << 0) | (1 << 9) | (1 << 12) | (1 << 15)
 RECONNECT = Backoff(base_s=0.25, cap_s=1.0, jitter=0.2)
 HELLO_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 15.0  # the TCP/TLS connect and the WebSocket upgrade
 MAX_FRAME = 4 * 1024 * 1024  # READY for a bot in many guilds is large; anything bigger is refused
 RESUMABLE_CLOSE = 4000  # a close code other than 1000/1001 keeps the session resumable
 FATAL_CLOSES = {4004: "the bot token was rejected (4004 Authentication failed)",
@@ -87,9 +88,9 @@ class DiscordGateway:
         url = self.resume_url if self.session_id and self.resume_url else await self._url()
         resuming = bool(self.session_id)
         query = ("?" if urlsplit(url).path.strip("/") else "/?") + "v=10&encoding=json"
-        async with self.api.session.ws_connect(url.rstrip("/") + query, autoping=True,
-                                               max_msg_size=MAX_FRAME, timeout=aiohttp.ClientWSTimeout(ws_close=5),
-                                               ) as ws:
+        socket = self.api.session.ws_connect(url.rstrip("/") + query, autoping=True, max_msg_size=MAX_FRAME,
+                                             timeout=aiohttp.ClientWSTimeout(ws_close=5))
+        async with await asyncio.wait_for(socket, CONNECT_TIMEOUT_S) as ws:
             self.connects += 1
             hello = await ws.receive(timeout=HELLO_TIMEOUT_S)
             interval = _hello_interval(hello)
