@@ -97,6 +97,7 @@ def test_guild_mentions_and_threads(env: Env, base: int, gateways: list[Gateway]
                                              "guilds": {GUILD: {"channels": {"general": {}}}}})
     connected(dc, token)
     thread = dc.new_id()
+    dc.event(token, "GUILD_CREATE", {"id": GUILD, "channels": 5})  # malformed: logged, the link stays
     dc.event(token, "GUILD_CREATE", {"id": GUILD, "channels": [{"id": ROOM, "type": 0, "name": "general"}],
                                      "threads": []})
     dc.event(token, "THREAD_CREATE", {"id": thread, "type": 11, "parent_id": ROOM, "guild_id": GUILD,
@@ -116,6 +117,8 @@ def test_guild_mentions_and_threads(env: Env, base: int, gateways: list[Gateway]
     dc.user_message(token, OWNER, f"<@{bot_id}> /whoami", channel_id=ROOM, guild_id=GUILD, mention=True)
     assert replies(dc, token, ROOM, 2)[-1].startswith(f"You are {OWNER}")
     assert len(dc.messages_to(token, ROOM)) == 2  # the unmentioned message got nothing
+    assert dc.bots[token].identifies == 1 and dc.bots[token].resumes == 0  # the malformed event cost no link
+    assert "GUILD_CREATE not handled" in (env.state_dir() / "logs" / "gateway.log").read_text()
 
 
 def test_drops_resumed_with_nothing_lost_or_answered_twice(env: Env, base: int, gateways: list[Gateway],

@@ -104,6 +104,16 @@ class DiscordAccount:
             self.error(f"{exc}; fix it and start the channel again (openclaw channels start discord)")
 
     async def _on_dispatch(self, kind: str, data: dict[str, Any]) -> None:
+        """An event from the gateway. The state dir failing (OSError) propagates: the sequence number
+        does not move, and the resume that follows replays the event."""
+        try:
+            await self._event(kind, data)
+        except (OSError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one malformed event must not end the connection
+            logfile.error(f"discord account {self.id}: {kind} not handled: {exc!r}", subsystem="discord")
+
+    async def _event(self, kind: str, data: dict[str, Any]) -> None:
         if kind == "MESSAGE_CREATE":
             await self._take(data)
         elif kind == "READY":
