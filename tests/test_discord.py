@@ -306,3 +306,40 @@ def test_doctor_reports_the_message_content_intent(env: Env, base: int, dc: Fake
     assert len(found) == 1 and "Message Content intent is off for intentless_bot" in found[0], doctor
     dc.bots[token].app_flags = 1 << 19
     assert "Message Content" not in env.cli("doctor").stdout
+
+
+def test_rate_limit_buckets_wait_before_sending() -> None:
+    import asyncio
+
+    from openclaw.channels.discord_api import RateLimits
+
+    async def go() -> RateLimits:
+        limits = RateLimits()
+        limits.after("/channels/1/messages", {"X-RateLimit-Bucket": "shared", "X-RateLimit-Remaining": "1",
+                                              "X-RateLimit-Reset-After": "5"})
+        await limits.before("/channels/1/messages")  # room left: no wait
+        assert limits.waited == 0
+        limits.after("/channels/2/messages", {"X-RateLimit-Bucket": "shared", "X-RateLimit-Remaining": "0",
+                                              "X-RateLimit-Reset-After": "0.05"})
+        await limits.before("/channels/1/messages")  # the same bucket, now empty: waits for its reset
+        assert limits.waited > 0
+        waited = limits.waited
+        await limits.before("/users/@me")  # another bucket: no wait
+        assert limits.waited == waited
+        return limits
+
+    asyncio.run(go())
+
+
+def test_two_accounts_in_one_gateway(env: Env, base: int, gateways: list[Gateway], dc: FakeDiscord) -> None:
+    first, second = new_bot(dc, "first_bot"), new_bot(dc, "second_bot")
+    start_with_discord(env, base, gateways, {"apiRoot": dc.api_root, "allowFrom": [OWNER], "accounts": {
+        "one": {"token": first}, "two": {"token": second, "dmPolicy": "allowlist", "allowFrom": [STRANGER]}}})
+    connected(dc, first)
+    connected(dc, second)
+    dc.user_message(first, OWNER, "/whoami")
+    assert replies(dc, first, dc.dm_channel(OWNER), 1)[0].startswith(f"You are {OWNER} (@user{OWNER}) on discord/one")
+    dc.user_message(second, STRANGER, "/whoami")
+    assert "on discord/two; access: operator" in replies(dc, second, dc.dm_channel(STRANGER), 1)[0]
+    accounts = env.cli_json("channels", "status")["channels"]["discord"]["accounts"]
+    assert set(accounts) == {"one", "two"} and all(a["connected"] for a in accounts.values())
