@@ -343,3 +343,30 @@ def test_two_accounts_in_one_gateway(env: Env, base: int, gateways: list[Gateway
     assert "on discord/two; access: operator" in replies(dc, second, dc.dm_channel(STRANGER), 1)[0]
     accounts = env.cli_json("channels", "status")["channels"]["discord"]["accounts"]
     assert set(accounts) == {"one", "two"} and all(a["connected"] for a in accounts.values())
+
+
+def test_a_turn_cut_by_kill_is_answered_once_after_restart(env: Env, base: int, gateways: list[Gateway],
+                                                          dc: FakeDiscord, model: ModelStandin) -> None:
+    import signal
+
+    token = new_bot(dc, "crash_bot")
+    env.provision(None, base)
+    env.use_model(model.openai_url)
+    gw = start_with_discord(env, base, gateways, {"token": token, "apiRoot": dc.api_root, "allowFrom": [OWNER]})
+    connected(dc, token)
+    seen = len(model.requests())
+    model.script(Reply(text="never finished " * 40, delay_s=0.5), Reply(text="answered after the restart"))
+    dc.user_message(token, OWNER, "a long question")
+    wait_for(lambda: len(model.requests()) > seen, what="the turn under way")
+    assert json.loads((env.state_dir() / "discord" / "pending-default.json").read_text())["pending"]
+    gw.signal(signal.SIGKILL)
+    gw.wait_exit()
+    again = env.gateway().start()
+    gateways.append(again)
+    again.wait_healthy(base)
+    dm = dc.dm_channel(OWNER)
+    assert replies(dc, token, dm, 1) == ["answered after the restart"]
+    wait_for(lambda: not json.loads((env.state_dir() / "discord" / "pending-default.json").read_text())["pending"],
+             what="the message settled")
+    assert dc.messages_to(token, dm) == ["answered after the restart"]
+    assert token not in (env.state_dir() / "logs" / "gateway.log").read_text()  # tokens are never logged
