@@ -343,6 +343,12 @@ def test_two_accounts_in_one_gateway(env: Env, base: int, gateways: list[Gateway
     assert "on discord/two; access: operator" in replies(dc, second, dc.dm_channel(STRANGER), 1)[0]
     accounts = env.cli_json("channels", "status")["channels"]["discord"]["accounts"]
     assert set(accounts) == {"one", "two"} and all(a["connected"] for a in accounts.values())
+    env.cli("config", "set", "channels.discord.accounts.two.allowFrom", json.dumps([STRANGER, OWNER]), check=True)
+    log = env.state_dir() / "logs" / "gateway.log"
+    wait_for(lambda: "channels reloaded: discord" in log.read_text(), what="the channel reloaded live")
+    dc.user_message(second, OWNER, "/whoami")
+    assert "on discord/two; access: operator" in replies(dc, second, dc.dm_channel(OWNER), 1)[0]
+    assert [dc.bots[t].identifies for t in (first, second)] == [1, 1]  # the reload resumed both sessions
 
 
 def test_a_turn_cut_by_kill_is_answered_once_after_restart(env: Env, base: int, gateways: list[Gateway],
