@@ -1,0 +1,73 @@
+"""Slack against a Socket Mode + Web API stand-in: DMs, pairing, mentions, threads, drops, 429s, rescue."""
+
+from __future__ import annotations
+
+from fake_slack import FakeSlack, replies, slack_config, start_with_slack
+from helpers import Env, Gateway, wait_for
+from model_standin import ModelStandin
+
+from openclaw.channels.slack_config import accounts_from, channel_rule, policy, token_shape
+
+OWNER, STRANGER = "U0OWNER", "U0STRANGER"
+
+
+def pair(env: Env, fake: FakeSlack, app, user: str, profile: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    before = len(fake.posted(app, f"D{user}"))
+    fake.say(app, user, "hi")
+    code = replies(fake, app, f"D{user}", before + 1)[-1].split("pairing code is ")[1].split()[0]
+    prefix = ["--profile", profile] if profile else []
+    env.cli(*prefix, "pairing", "approve", "slack", code, check=True)
+
+
+def test_config_reading() -> None:
+    slack = {"botToken": "xoxb-1", "appToken": "xapp-1", "dmPolicy": "allowlist", "allowFrom": ["slack:U1"],
+             "groupPolicy": "open", "channels": {"C1": {"requireMention": False, "users": ["U2"]}},
+             "accounts": {"ops": {"botToken": "xoxb-2", "appToken": "xapp-2", "dmPolicy": None}}}
+    accounts = accounts_from(slack)
+    assert set(accounts) == {"default", "ops"} and accounts["ops"]["groupPolicy"] == "open"
+    assert policy(accounts["ops"]) == ("allowlist", {"U1"})
+    assert policy({"dm": {"policy": "open", "allowFrom": ["*"]}}) == ("open", {"*"})
+    assert channel_rule(accounts["default"], "C1", "U2") is False  # no mention needed there
+    assert channel_rule(accounts["default"], "C1", "U3") is None  # not among the room's users
+    assert channel_rule(accounts["default"], "C9", "U3") is True  # open: any room, mention required
+    assert channel_rule({}, "C9", "U3") is None  # allowlist by default: unlisted rooms ignored
+    assert token_shape("botToken", "xoxb-1") is None and "xapp-" in (token_shape("appToken", "xoxb-1") or "")
+
+
+def test_dm_paired_then_answered_by_the_model(env: Env, base: int, gateways: list[Gateway], slack: FakeSlack,
+                                              model: ModelStandin) -> None:
+    app = slack.add_app("dm")
+    env.provision(None, base)
+    env.use_model(model.openai_url)
+    start_with_slack(env, base, gateways, slack_config(slack, app))
+    slack.say(app, STRANGER, "hello there")
+    first = replies(slack, app, f"D{STRANGER}", 1)[0]
+    assert "pairing code is" in first and "openclaw pairing approve slack" in first
+    listed = env.cli_json("pairing", "list")["requests"]
+    assert [(r["channel"], r["senderId"]) for r in listed] == [("slack", STRANGER)]
+    code = first.split("pairing code is ")[1].split()[0]
+    env.cli("pairing", "approve", "slack", code, check=True)
+    slack.say(app, STRANGER, "what is up")
+    wait_for(lambda: "echo: what is up" in slack.texts(app, f"D{STRANGER}"), what="the model's answer")
+    assert all(m["thread_ts"] is None for m in slack.posted(app, f"D{STRANGER}"))
+
+
+def test_channel_mention_thread_and_unmentioned(env: Env, base: int, gateways: list[Gateway], slack: FakeSlack,
+                                                model: ModelStandin) -> None:
+    app = slack.add_app("room")
+    env.provision(None, base)
+    env.use_model(model.openai_url)
+    start_with_slack(env, base, gateways, slack_config(slack, app, channels={"C100": {"requireMention": True}}))
+    slack.say(app, "U7", "nobody called you", channel="C100")
+    slack.say(app, "U7", "not listed", channel="C999", mention=True)
+    root = slack.say(app, "U7", "first question", channel="C100", mention=True)  # message + app_mention
+    wait_for(lambda: "echo: first question" in slack.texts(app, "C100"), what="the mention answered")
+    slack.say(app, "U7", "in the thread", channel="C100", thread_ts=root, mention=True)
+    wait_for(lambda: "echo: in the thread" in slack.texts(app, "C100"), what="the thread answered")
+    posted = slack.posted(app, "C100")
+    assert [(m["text"], m["thread_ts"]) for m in posted] == [("echo: first question", None),
+                                                             ("echo: in the thread", root)]
+    assert not slack.posted(app, "C999")
+    sessions = env.cli_json("sessions")
+    names = {s["key"] for s in (sessions["sessions"] if isinstance(sessions, dict) else sessions)}
+    assert "agent:main:slack:channel:c100" in names and f"agent:main:slack:channel:c100:thread:{root}" in names
