@@ -71,3 +71,55 @@ def test_channel_mention_thread_and_unmentioned(env: Env, base: int, gateways: l
     sessions = env.cli_json("sessions")
     names = {s["key"] for s in (sessions["sessions"] if isinstance(sessions, dict) else sessions)}
     assert "agent:main:slack:channel:c100" in names and f"agent:main:slack:channel:c100:thread:{root}" in names
+
+
+def test_drops_and_disconnects_lose_nothing_and_answer_once(env: Env, base: int, gateways: list[Gateway],
+                                                            slack: FakeSlack, model: ModelStandin) -> None:
+    app = slack.add_app("drops")
+    env.provision(None, base)
+    env.use_model(model.openai_url)
+    start_with_slack(env, base, gateways, slack_config(slack, app, dmPolicy="allowlist", allowFrom=[OWNER]))
+    chat = f"D{OWNER}"
+    wait_for(lambda: slack.connected(app), what="the socket")
+    sent = []
+    for i in range(6):
+        connects = app.connects
+        if i % 2:
+            slack.disconnect(app, "refresh_requested" if i % 4 == 1 else "warning")
+        else:
+            slack.drop(app)
+        sent.append(f"message {i}")
+        slack.say(app, OWNER, sent[-1])  # queued while down, or delivered to a socket about to go
+        wait_for(lambda c=connects: app.connects > c and slack.connected(app), what=f"reconnect {i}")
+    wait_for(lambda: len(slack.texts(app, chat)) >= len(sent), timeout=30, what="every message answered")
+    wait_for(lambda: not app.unacked, what="every envelope acked")
+    assert sorted(slack.texts(app, chat)) == sorted(f"echo: {t}" for t in sent)  # none lost, none twice
+
+
+def test_rate_limit_honoured_and_bad_token_in_one_line(env: Env, base: int, gateways: list[Gateway],
+                                                       slack: FakeSlack, model: ModelStandin) -> None:
+    app = slack.add_app("limits")
+    env.provision(None, base)
+    env.use_model(model.openai_url)
+    start_with_slack(env, base, gateways, slack_config(slack, app, dmPolicy="allowlist", allowFrom=[OWNER]))
+    wait_for(lambda: slack.connected(app), what="the socket")
+    mark = len(slack.calls)
+    slack.fail_next("chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+    slack.say(app, OWNER, "after a 429")
+    wait_for(lambda: "echo: after a 429" in slack.texts(app, f"D{OWNER}"), what="the answer after the 429")
+    posts = [t for m, t in slack.calls[mark:] if m == "chat.postMessage"]
+    assert len(posts) == 2 and posts[1] - posts[0] >= 1.0  # the second try waited Slack's Retry-After
+    probe = env.cli("channels", "status", "--probe")
+    assert probe.returncode == 0 and "probe: ok" in probe.stdout
+
+    env.set_config(("channels.slack.botToken", "xoxb-revoked"))
+    wait_for(lambda: "invalid_auth" in env.cli("channels", "status", "--probe").stdout, timeout=20,
+             what="the reloaded channel probed")
+    lines = [line for line in env.cli("channels", "status", "--probe").stdout.splitlines() if "invalid_auth" in line]
+    assert len(lines) == 1 and "botToken" in lines[0]
+    doctor = env.cli("doctor")
+    assert doctor.returncode != 0
+    found = [line for line in doctor.stdout.splitlines() if "auth.test failed: invalid_auth" in line]
+    assert len(found) == 1
+    env.set_config(("channels.slack.appToken", "xoxb-wrong-kind"))
+    assert "appToken holds a bot or user token" in env.cli("doctor").stdout
