@@ -6,6 +6,7 @@ drops); tests inject user messages and read what the bot posted."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -148,10 +149,8 @@ class FakeSlack:
             return  # sent again when the app connects
         envelope["sent_at"] = time.monotonic()
         app.delivered.append(envelope["envelope_id"])
-        try:
+        with contextlib.suppress(ConnectionError, RuntimeError):
             await app.sockets[-1].send_str(json.dumps({k: v for k, v in envelope.items() if k != "sent_at"}))
-        except (ConnectionError, RuntimeError):
-            pass
 
     async def _redeliver_late(self) -> None:
         while True:

@@ -30,7 +30,7 @@ def channels() -> None:
 
 
 @channels.command("status", help="Each channel and account: running, connected, last update, last error.")
-@click.option("--probe", is_flag=True, help="Also check each account live (Telegram: getMe; Slack: auth.test, apps.connections.open).")
+@click.option("--probe", is_flag=True, help="Also check each account live (Telegram: getMe; Slack: auth.test).")
 @rpc_options
 @json_option
 def status(probe: bool, url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:

@@ -25,7 +25,7 @@ def auth_test(api_root: str, bot_token: str) -> tuple[dict[str, Any], list[str]]
                                      headers={"Authorization": f"Bearer {bot_token}",
                                               "Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=AUTH_TIMEOUT_S) as resp:  # noqa: S310 - the configured apiRoot
+        with urllib.request.urlopen(request, timeout=AUTH_TIMEOUT_S) as resp:
             scopes = [s.strip() for s in (resp.headers.get("X-OAuth-Scopes") or "").split(",") if s.strip()]
             data = json.loads(resp.read(MAX_ANSWER))
     except urllib.error.HTTPError as exc:
