@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+
 from fake_slack import FakeSlack, replies, slack_config, start_with_slack
-from helpers import Env, Gateway, wait_for
+from helpers import Env, Gateway, healthz, wait_for
 from model_standin import ModelStandin
 
 from openclaw.channels.slack_config import accounts_from, channel_rule, policy, token_shape
+from openclaw.ports.registry import running_gateways
 
 OWNER, STRANGER = "U0OWNER", "U0STRANGER"
+
+
+def main_pid(env: Env) -> int | None:
+    state = str(env.state_dir("main"))
+    return next((r["pid"] for r in running_gateways() if r["stateDir"] == state), None)
 
 
 def pair(env: Env, fake: FakeSlack, app, user: str, profile: str | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -123,3 +133,36 @@ def test_rate_limit_honoured_and_bad_token_in_one_line(env: Env, base: int, gate
     assert len(found) == 1
     env.set_config(("channels.slack.appToken", "xoxb-wrong-kind"))
     assert "appToken holds a bot or user token" in env.cli("doctor").stdout
+
+
+def test_rescue_bot_restarts_main_from_slack(env: Env, base: int, gateways: list[Gateway], slack: FakeSlack) -> None:
+    app = slack.add_app("rescue")
+    env.provision("main", base)
+    main = env.gateway("main").start()
+    gateways.append(main)
+    main.wait_healthy(base)
+    start_with_slack(env, base + 200, gateways, slack_config(slack, app), profile="rescue")
+    pair(env, slack, app, OWNER, profile="rescue")
+    chat = f"D{OWNER}"
+
+    def say(text: str) -> str:
+        before = len(slack.posted(app, chat))
+        slack.say(app, OWNER, text)
+        return replies(slack, app, chat, before + 1, timeout=45)[-1]
+
+    assert "main: healthy" in say("/gateways")
+    assert main.stop() == 0
+    wait_for(lambda: not healthz(base), what="main down")
+    assert say("/status main").startswith("main: stopped")
+    try:
+        restarted = say("/restart main")
+        assert restarted.startswith("main started") and "healthy" in restarted
+        assert healthz(base) and main_pid(env) is not None
+    finally:
+        pid = main_pid(env)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: main_pid(env) is None, what="main stopped")
+    slack.say(app, STRANGER, "/restart main")
+    assert "pairing code is" in replies(slack, app, f"D{STRANGER}", 1)[0]  # strangers get a code, not a restart
