@@ -155,7 +155,7 @@ class FakeSlack:
     async def _redeliver_late(self) -> None:
         while True:
             await asyncio.sleep(0.2)
-            for app in set(self.apps.values()):
+            for app in {id(a): a for a in self.apps.values()}.values():
                 for envelope in list(app.unacked.values()):
                     if envelope["sent_at"] and time.monotonic() - envelope["sent_at"] > self.ack_deadline:
                         envelope["retry_attempt"] += 1
