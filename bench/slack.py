@@ -88,7 +88,7 @@ def reconnects(b: Bench, fake: FakeSlack, model: ModelStandin, count: int) -> di
         (fake.drop if i % 2 else fake.disconnect)(app)
         texts.append(f"m{i}")
         fake.say(app, "U1", texts[-1])
-        _until(lambda: app.connects > before and fake.connected(app))
+        _until(lambda b=before: app.connects > b and fake.connected(app))
     _until(lambda: len(fake.texts(app, "DU1")) >= count and not app.unacked, timeout=120)
     time.sleep(1.0)  # a duplicate would show up now
     got = fake.texts(app, "DU1")

@@ -44,6 +44,7 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
+        self._redeliverer: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self.port = 0
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -63,10 +64,12 @@ class FakeSlack:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._loop.create_task(self._redeliver_late())
+        self._redeliverer = self._loop.create_task(self._redeliver_late())
 
     def stop(self) -> None:
         async def close() -> None:
+            if self._redeliverer is not None:
+                self._redeliverer.cancel()
             for app in self.apps.values():
                 for ws in list(app.sockets):
                     await ws.close()
