@@ -14,8 +14,10 @@ from openclaw.channels.bus import MessageBus
 from openclaw.channels.messages import enabled
 from openclaw.config.view import Config
 
-CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel"}
-LABELS = {"telegram": "Telegram"}
+CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel",
+            "slack": "openclaw.channels.slack:SlackChannel"}
+LABELS = {"telegram": "Telegram",
+          "slack": "Slack"}
 
 
 def configured(config: Config) -> dict[str, dict[str, Any]]:

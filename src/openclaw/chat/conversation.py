@@ -43,7 +43,8 @@ class Conversations:
         from openclaw.agents.keys import chat_key
 
         return chat_key(self._config(), runtime.agent_id(None), msg.channel, msg.account, msg.direct,
-                        msg.sender_id, msg.chat_id)
+                        msg.sender_id, msg.chat_id, msg.thread_id,
+                        "channel" if msg.chat_type == "channel" else "group")
 
     def call(self, msg: InboundMessage, cmd: Command) -> CommandCall:
         """`cmd` as the registry answers it: sent by this chat's sender, in this chat's session."""

@@ -98,12 +98,14 @@ async def channels_logout(ctx: CallContext) -> dict[str, Any]:
         if not isinstance(section, dict):
             return
         target = section if account == "default" else (section.get("accounts") or {}).get(account)
-        if isinstance(target, dict) and target.pop("botToken", None) is not None:
-            cleared = True
+        if isinstance(target, dict):
+            tokens = ("botToken", "appToken") if name == "slack" else ("botToken",)
+            cleared = any([target.pop(key, None) is not None for key in tokens]) or cleared
 
     await asyncio.to_thread(update_config, ctx.gateway.settings.paths.config_path, forget, ctx.gateway.env)
     if cleared:
         ctx.gateway.config_written(f"channels.logout by {ctx.conn.label}")
-    env_token = bool(ctx.gateway.env.get("TELEGRAM_BOT_TOKEN")) if name == "telegram" else False
+    env_names = {"telegram": ("TELEGRAM_BOT_TOKEN",), "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")}
+    env_token = account == "default" and any(ctx.gateway.env.get(n) for n in env_names.get(name, ()))
     return {"channel": name, "accountId": account, "cleared": cleared, "loggedOut": cleared and not env_token,
             "envToken": env_token}
