@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from fake_discord import FakeDiscord
+from fake_slack import FakeSlack
 from fake_telegram import FakeTelegram
 from helpers import Env, Gateway, free_base, make_env
 from model_standin import ModelStandin
@@ -90,6 +91,14 @@ def module_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[E
 def tg() -> Iterator[FakeTelegram]:
     """A Bot API stand-in on a loopback port, shared by a module's tests (each uses its own bots)."""
     server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[FakeSlack]:
+    """A Slack Web API + Socket Mode stand-in on a loopback port, shared by a module's tests (each its own app)."""
+    server = FakeSlack().start()
     yield server
     server.stop()
 

@@ -55,6 +55,7 @@ class FakeDiscord:
         self.failures: list[tuple[str, str, int, dict[str, Any], dict[str, str]]] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every REST call
         self.users: dict[str, str] = {}  # user id -> name, of everyone who wrote
+        self.channels: dict[str, dict[str, Any]] = {}  # guild channels and threads, for GET /channels/{id}
         self._loop = asyncio.new_event_loop()
         self._lock = threading.Lock()
         self._runner: web.AppRunner | None = None
@@ -122,7 +123,15 @@ class FakeDiscord:
         return str(int(user_id) + 5_000_000)
 
     def event(self, token: str, kind: str, data: dict[str, Any]) -> None:
+        listed = [data] if kind in ("CHANNEL_CREATE", "THREAD_CREATE") else [
+            item for key in ("channels", "threads") if isinstance(data.get(key), list) for item in data[key]]
+        for item in listed:
+            self.add_channel(item)
         self._run(self._dispatch(self.bots[token], kind, data))
+
+    def add_channel(self, data: dict[str, Any]) -> None:
+        """A channel or thread Discord knows (GET /channels/{id}), whether or not the bot was told of it."""
+        self.channels[str(data["id"])] = data
 
     def drop(self, token: str, code: int = WSCloseCode.ABNORMAL_CLOSURE) -> None:
         """Close the bot's socket as a network failure would (the session stays resumable)."""
@@ -252,6 +261,10 @@ class FakeDiscord:
         parts = path.strip("/").split("/")
         if path == "/applications/@me":
             return web.json_response({"id": bot.id, "name": bot.username, "flags": bot.app_flags})
+        if parts[:1] == ["channels"] and len(parts) == 2 and request.method == "GET":
+            if parts[1] in self.channels:
+                return web.json_response(self.channels[parts[1]])
+            return web.json_response({"message": "Unknown Channel", "code": 10003}, status=404)
         if parts[:1] == ["users"] and len(parts) == 2 and parts[1] in self.users:
             return web.json_response({"id": parts[1], "username": self.users[parts[1]]})
         if path == "/users/@me/channels" and request.method == "POST":

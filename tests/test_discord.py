@@ -111,9 +111,15 @@ def test_guild_mentions_and_threads(env: Env, base: int, gateways: list[Gateway]
     model.script(Reply(text="answer in the thread"))
     dc.user_message(token, OWNER, f"<@{bot_id}> in a thread", channel_id=thread, guild_id=GUILD, mention=True)
     assert replies(dc, token, thread, 1) == ["answer in the thread"]
-    sessions = env.cli_json("sessions")
-    names = json.dumps(sessions)
-    assert f"discord:group:{ROOM}" in names and f"discord:group:{thread}" in names
+    hidden = dc.new_id()  # a thread the bot was never told of: looked up once through REST
+    dc.add_channel({"id": hidden, "type": 11, "parent_id": ROOM, "guild_id": GUILD, "name": "later"})
+    model.script(Reply(text="answer in the other thread"))
+    dc.user_message(token, OWNER, f"<@{bot_id}> again", channel_id=hidden, guild_id=GUILD, mention=True)
+    assert replies(dc, token, hidden, 1) == ["answer in the other thread"]
+    assert thread in dc.bots[token].typing and ("GET", f"/channels/{hidden}") in dc.requests
+    keys = {s["key"] for s in env.cli_json("sessions")["sessions"]}  # upstream's keys
+    assert {f"agent:main:discord:channel:{ROOM}", f"agent:main:discord:channel:{ROOM}:thread:{thread}",
+            f"agent:main:discord:channel:{ROOM}:thread:{hidden}"} <= keys, keys
     dc.user_message(token, OWNER, f"<@{bot_id}> /whoami", channel_id=ROOM, guild_id=GUILD, mention=True)
     assert replies(dc, token, ROOM, 2)[-1].startswith(f"You are {OWNER}")
     assert len(dc.messages_to(token, ROOM)) == 2  # the unmentioned message got nothing

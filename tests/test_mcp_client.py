@@ -5,6 +5,7 @@ commands staying light."""
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,7 +51,7 @@ def test_policy_drops_mcp_tools_by_group_and_glob() -> None:
     assert [t.name for t in select(tools, Config({}), "main", operator=False)] == ["read"]  # `act`: owners only
 
 
-def test_config_reads_upstream_spellings_and_refuses_loader_keys() -> None:
+def test_config_reads_upstream_spellings_and_drops_loader_keys() -> None:
     entry = read_server("w", {"url": "https://x.example/mcp", "type": "http", "connectionTimeoutMs": 5000})
     assert (entry.transport, entry.connect_timeout_s, entry.request_timeout_s) == ("streamable-http", 5.0, 60.0)
     assert read_server("s", {"url": "http://x/sse"}).transport == "sse"  # no transport: legacy SSE
@@ -67,6 +68,29 @@ def test_config_reads_upstream_spellings_and_refuses_loader_keys() -> None:
     assert "not an http:// or https:// URL" in issues[0].message
     _, issues = validate_config({"mcp": {"servers": {"ok": {"url": "http://x", "type": "http", "oauth": {}}}}})
     assert issues == []
+
+
+def test_a_servers_program_folders_are_given_back(tmp_path: Path) -> None:
+    """What the fence gives back read-only for a stdio server: its virtualenv (not just bin/), the
+    folder of a program found on PATH, and the folder of each absolute path among its arguments."""
+    from openclaw.mcp.launch import program_folders
+
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    python = venv / "bin" / "python"
+    python.write_text("#!/bin/sh\n")
+    python.chmod(0o755)
+    script = tmp_path / "servers" / "echo.py"
+    script.parent.mkdir()
+    script.write_text("")
+    server = read_server("s", {"command": str(python), "args": [str(script), "stdio", "/no/such/file"]})
+    assert program_folders(server, {"PATH": "/usr/bin"}) == (venv, script.parent)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "srv").write_text("#!/bin/sh\n")
+    (tools / "srv").chmod(0o755)
+    assert program_folders(read_server("t", {"command": "srv"}), {"PATH": str(tools)}) == (tools,)
 
 
 def test_results_become_text_the_model_reads() -> None:

@@ -31,8 +31,15 @@ def explicit_key(agent_id: str, session_id: str) -> str:
 
 
 def chat_key(config: Config, agent_id: str, channel: str, account: str, direct: bool,
-             peer_id: Any, chat_id: Any) -> str:
-    """The session a channel message belongs to."""
+             peer_id: Any, chat_id: Any, thread: str | None = None, room: str = "group") -> str:
+    """The session a channel message belongs to; a thread is its own (`:thread:<id>` on the chat's key).
+    `room`: how the platform names a shared chat in the key (`group`; `channel` for channel rooms)."""
+    base = _chat_base(config, agent_id, channel, account, direct, peer_id, chat_id, room)
+    return f"{base}:thread:{_part(thread)}" if thread else base
+
+
+def _chat_base(config: Config, agent_id: str, channel: str, account: str, direct: bool,
+               peer_id: Any, chat_id: Any, room: str) -> str:
     agent = f"agent:{_part(agent_id)}"
     if direct:
         scope = config.session.dm_scope
@@ -45,7 +52,7 @@ def chat_key(config: Config, agent_id: str, channel: str, account: str, direct: 
         return main_key(config, agent_id)
     if config.session.group_scope == "main":
         return main_key(config, agent_id)
-    return f"{agent}:{_part(channel)}:group:{_part(chat_id)}"
+    return f"{agent}:{_part(channel)}:{room}:{_part(chat_id)}"
 
 
 def agent_of(key: str, default: str) -> str:

@@ -5,8 +5,10 @@ keyed by its message id) before its sequence number counts, and leaves that
 store only when the dispatcher is done with it: a resume that replays it, or a
 restart that finds it, never answers it twice, and one a stop cut short is
 answered at the next start. DMs go through pairing (channels.access); guild
-messages through the guild rules (channels.discord_config). A thread is its
-own channel id, so its turns are their own session.
+messages through the guild rules (channels.discord_config). A guild channel is
+a `channel` room (`agent:<id>:discord:channel:<channelId>`) and a thread its
+own session on its parent's key (`...:thread:<threadId>`), as upstream keys
+them; replies and the typing hint go into the thread.
 """
 
 from __future__ import annotations
@@ -125,6 +127,17 @@ class DiscordAccount:
         elif kind in ("CHANNEL_CREATE", "CHANNEL_UPDATE", "THREAD_CREATE", "THREAD_UPDATE"):
             self._learn(data)
 
+    async def _look_up(self, channel_id: str) -> None:
+        """A guild channel not seen in GUILD_CREATE/THREAD_CREATE: ask for it once (is it a thread, of
+        which parent, what name); a failure is remembered as a plain channel."""
+        if not channel_id or channel_id in self.known or self.api is None:
+            return
+        try:
+            found = await self.api.call("GET", f"/channels/{channel_id}", "/channels/{id}", timeout=10)
+        except DiscordError:
+            found = None
+        self._learn(found if isinstance(found, dict) and str(found.get("id")) == channel_id else {"id": channel_id})
+
     def _learn(self, item: Any) -> None:
         if isinstance(item, dict) and item.get("id"):
             parent = str(item.get("parent_id") or "") if item.get("type") in THREAD_TYPES else ""
@@ -134,6 +147,8 @@ class DiscordAccount:
         message_id = _snowflake(data.get("id"))
         if message_id is None or self.pending.seen(message_id):
             return  # replayed by a resume, or sent again: never answered twice
+        if data.get("guild_id"):
+            await self._look_up(str(data.get("channel_id") or ""))
         inbound = self._inbound(data)
         if inbound is None:
             return
@@ -146,6 +161,8 @@ class DiscordAccount:
         """Messages taken before a stop or a crash and not answered: answered now (once per process)."""
         for message_id, data in self.pending.unanswered():
             self.pending.claim(message_id)
+            if data.get("guild_id"):
+                await self._look_up(str(data.get("channel_id") or ""))
             inbound = self._inbound(data)
             if inbound is None:
                 await self.pending.settle(message_id)
@@ -178,19 +195,19 @@ class DiscordAccount:
         sender, name = str(author["id"]), str(author.get("username") or "")
         guild = str(data.get("guild_id") or "")
         mentioned, text = _mention(text, data, me)
+        parent = ""
         if not guild:
             _remember(self.dm_channels, sender, channel_id)
         else:
-            if channel_id not in self.known:
-                _remember(self.known, channel_id, ("", ""))
             own_name, parent = self.known.get(channel_id, ("", ""))
             rule = guild_rule(self.raw, guild, channel_id, own_name, parent, self.known.get(parent, ("", ""))[0])
             roles = frozenset(str(r) for r in _dict(data.get("member")).get("roles") or [])
             if not rule.allowed or not rule.admits(sender, name, roles):
                 return None
             mentioned = mentioned or not rule.require_mention
-        return InboundMessage(
-            channel="discord", account=self.id, chat_id=channel_id, chat_type="group" if guild else "private",
+        return InboundMessage(  # a thread: its parent's room with the thread on it, as upstream keys sessions
+            channel="discord", account=self.id, chat_id=parent or channel_id,
+            thread_id=channel_id if parent else None, chat_type="channel" if guild else "private",
             sender_id=sender, sender_name=name, text=text, message_id=_snowflake(data.get("id")) or 0,
             mentioned=mentioned, bot_username=str(self.bot.get("username") or "") or None)
 
@@ -285,7 +302,8 @@ class DiscordChannel(Channel):
         """Each chunk (Discord's 2,000-character limit) is retried on its own after a network or server error;
         rate limits are waited out by the client. A user id (a pairing approval's notice) goes to that
         user's DM channel, opened through the API when this process has not seen it."""
-        api, target = self._api(message.account), await self._target(message.account, str(message.chat_id))
+        api = self._api(message.account)
+        target = message.thread_id or await self._target(message.account, str(message.chat_id))
         for chunk in split_message(message.text, MESSAGE_LIMIT):
             await retry(partial(api.send_message, target, chunk), SEND, SEND_ATTEMPTS,
                         on=DiscordError, when=lambda exc: exc.status == 0 or exc.status >= 500)
@@ -315,9 +333,9 @@ class DiscordChannel(Channel):
             return False
         return True
 
-    async def typing(self, account: str, chat_id: int | str) -> None:
+    async def typing(self, account: str, chat_id: int | str, thread_id: str | None = None) -> None:
         with contextlib.suppress(DiscordError, RuntimeError):
-            await self._api(account).trigger_typing(str(chat_id))
+            await self._api(account).trigger_typing(thread_id or str(chat_id))
 
 
 async def probe_account(session: aiohttp.ClientSession, token: str | None, source: str,

@@ -14,10 +14,12 @@ from openclaw.channels.bus import MessageBus
 from openclaw.channels.messages import enabled
 from openclaw.config.view import Config
 
-CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel"}
-LABELS = {"telegram": "Telegram"}
-CHANNELS["discord"] = "openclaw.channels.discord:DiscordChannel"
-LABELS["discord"] = "Discord"
+CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel",
+            "slack": "openclaw.channels.slack:SlackChannel",
+            "discord": "openclaw.channels.discord:DiscordChannel"}
+LABELS = {"telegram": "Telegram",
+          "slack": "Slack",
+          "discord": "Discord"}
 
 
 def configured(config: Config) -> dict[str, dict[str, Any]]:

@@ -24,6 +24,7 @@ class InboundMessage:
     bot_username: str | None = None  # this account's own name (commands may be addressed to it)
     access: str = ""  # the channel's verdict: operator | chat | stranger (channels.access)
     resumed: bool = False  # taken before a stop and answered now: its turn may have begun already
+    thread_id: str | None = None  # a platform thread: its own session, and the reply goes into it
     # Called once whoever handles the message is done with it (its reply sent, or none needed); a
     # channel that keeps unanswered messages (channels.pending) forgets it then. None: nothing to do.
     settle: Callable[[], Awaitable[None]] | None = field(default=None, compare=False, repr=False)
@@ -37,7 +38,7 @@ class InboundMessage:
         return self.access == "operator"
 
     def reply(self, text: str) -> OutboundMessage:
-        return OutboundMessage(self.channel, self.account, self.chat_id, text)
+        return OutboundMessage(self.channel, self.account, self.chat_id, text, self.thread_id)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class OutboundMessage:
     account: str
     chat_id: int | str
     text: str
+    thread_id: str | None = None
 
 
 def enabled(section: dict[str, Any]) -> bool:

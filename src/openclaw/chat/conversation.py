@@ -43,7 +43,8 @@ class Conversations:
         from openclaw.agents.keys import chat_key
 
         return chat_key(self._config(), runtime.agent_id(None), msg.channel, msg.account, msg.direct,
-                        msg.sender_id, msg.chat_id)
+                        msg.sender_id, msg.chat_id, msg.thread_id,
+                        "channel" if msg.chat_type == "channel" else "group")
 
     def call(self, msg: InboundMessage, cmd: Command) -> CommandCall:
         """`cmd` as the registry answers it: sent by this chat's sender, in this chat's session."""
@@ -80,7 +81,7 @@ class Conversations:
 
     async def _deliver(self, msg: InboundMessage, run: Run) -> None:
         while not run.finished:
-            await self.bus.typing(msg.channel, msg.account, msg.chat_id)
+            await self.bus.typing(msg.channel, msg.account, msg.chat_id, msg.thread_id)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(run.done), TYPING_EVERY_S)
         if run.status == "ok":

@@ -30,7 +30,8 @@ def channels() -> None:
 
 
 @channels.command("status", help="Each channel and account: running, connected, last update, last error.")
-@click.option("--probe", is_flag=True, help="Also check each account live (Telegram: getMe; Discord: GET /users/@me).")
+@click.option("--probe", is_flag=True,
+              help="Also check each account live (Telegram: getMe; Slack: auth.test; Discord: GET /users/@me).")
 @rpc_options
 @json_option
 def status(probe: bool, url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
@@ -39,16 +40,17 @@ def status(probe: bool, url: str | None, token: str | None, password: str | None
         print_json(data)
         return
     if not data["channels"]:
-        click.echo("No channels configured (add channels.telegram or channels.discord to the config, "
+        click.echo("No channels configured (add channels.telegram, channels.slack or channels.discord to the config, "
                    "or run onboard).")
     for name, ch in data["channels"].items():
         state = "suppressed by the crash-loop breaker" if ch.get("suppressed") else (
             "running" if ch.get("running") else "stopped")
         click.echo(f"{ch.get('label', name)}: {state}")
         for acct in (ch.get("accounts") or {}).values():
-            bot = f" @{acct['bot']['username']}" if acct.get("bot") else ""
+            bot = f" @{acct['bot'].get('username') or acct['bot'].get('name')}" if acct.get("bot") else ""
+            last = acct.get("lastUpdateAt") or acct.get("lastEventAt") or acct.get("lastMessageAt")
             line = (f"  {acct['accountId']}{bot}: {'connected' if acct['connected'] else 'not connected'}, "
-                    f"last update {_ago(acct.get('lastUpdateAt') or acct.get('lastMessageAt'))}")
+                    f"last update {_ago(last)}")
             if acct.get("lastError"):
                 line += f", last error: {acct['lastError']}"
             if "probe" in acct:

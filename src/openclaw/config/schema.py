@@ -18,6 +18,7 @@ from openclaw.config.assistant_schema import Hooks, Mcp, Memory, Skills
 from openclaw.config.discord_schema import Discord
 from openclaw.config.heartbeat_schema import DefaultHeartbeat, Heartbeat
 from openclaw.config.sections import OpenSection, SecretRef, Section
+from openclaw.config.slack_schema import Slack
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 LogLevel = Literal["silent", "fatal", "error", "warn", "info", "debug", "trace"]
@@ -323,6 +324,7 @@ class Tools(OpenSection):
 
 class Channels(Section):
     telegram: Telegram | None = None
+    slack: Slack | None = None
     discord: Discord | None = None
 
 

@@ -390,16 +390,7 @@ def check_leftover_temps(ctx: Context) -> list[Finding]:
     return out
 
 
-def check_discord(ctx: Context) -> list[Finding]:
-    """Discord accounts: token present and shaped right, accepted by Discord, Message Content intent on."""
-    from openclaw.doctor.discord_check import discord_problems
-
-    config = read_config(ctx.paths.config_path, ctx.env, validate=False).view()
-    return [Finding(*p, path=str(ctx.paths.config_path)) for p in discord_problems(config, ctx.env, ctx.prefix)]
-
-
 CHECKS: list[Callable[[Context], list[Finding]]] = [
     check_config, check_permissions, check_port_collisions, check_shared_resources, check_shared_state,
     check_isolation, check_stale_locks, check_leftover_temps, check_services, check_models,
-    check_discord,
 ]

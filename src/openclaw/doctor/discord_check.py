@@ -8,13 +8,20 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from openclaw.config.store import read_config
 from openclaw.config.view import Config
+from openclaw.doctor.checks import Context, Finding
 
 Problem = tuple[str, str, str, str, str]  # check id, severity, what, why, fix (a doctor Finding's fields)
 
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
 PROBE_TIMEOUT_S = 10.0
 MESSAGE_CONTENT_FLAGS = (1 << 18) | (1 << 19)  # GATEWAY_MESSAGE_CONTENT(_LIMITED) on the application
+
+
+def check_discord(ctx: Context) -> list[Finding]:
+    config = read_config(ctx.paths.config_path, ctx.env, validate=False).view()
+    return [Finding(*p, path=str(ctx.paths.config_path)) for p in discord_problems(config, ctx.env, ctx.prefix)]
 
 
 def discord_problems(config: Config, env: Mapping[str, str], prefix: str) -> list[Problem]:

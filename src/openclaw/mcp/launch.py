@@ -37,13 +37,34 @@ class StdioLaunch:
     fence: str  # bubblewrap | landlock | none (unfenced)
 
 
+def program_folders(server: ServerConfig, env: Mapping[str, str]) -> tuple[Path, ...]:
+    """The folders of what the entry names, given back read-only where the fence would hide them
+    (a program or script under the host's /tmp, say): the command's folder (its virtualenv's root
+    when it is one) and the folder of each absolute path among its arguments. Never anything inside
+    what another instance owns (the view refuses those)."""
+    import shutil
+
+    assert server.command is not None
+    found = shutil.which(server.command, path=env.get("PATH")) if os.sep not in server.command else server.command
+    folders: list[Path] = []
+    if found:
+        folder = Path(found).absolute().parent
+        folders.append(folder.parent if (folder.parent / "pyvenv.cfg").is_file() else folder)
+    for arg in server.args:
+        path = Path(arg)
+        if path.is_absolute() and path.exists():
+            folders.append(path if path.is_dir() else path.parent)
+    return tuple(folders)
+
+
 def stdio_launch(server: ServerConfig, paths: InstancePaths, config: Config, env: Mapping[str, str]) -> StdioLaunch:
     """Blocking: the fenced command line, folder and environment of a stdio server."""
     assert server.command is not None
     agent = config.default_agent_id
     workspace = agent_workspace(config, paths, dict(env), agent)
     workspace.mkdir(parents=True, exist_ok=True)
-    confined = confinement(paths, config, env, agent, f"agent:{agent}:main", workspace, prepare=True)
+    given = program_folders(server, env)
+    confined = confinement(paths, config, env, agent, f"agent:{agent}:main", workspace, prepare=True, readable=given)
     cwd = Path(os.path.expanduser(server.cwd)) if server.cwd else confined.view.workdir
     cwd = cwd if cwd.is_absolute() else workspace / cwd
     if not cwd.is_dir():

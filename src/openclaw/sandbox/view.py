@@ -102,8 +102,8 @@ def build_view(settings: SandboxSettings, hidden: Hidden, state_dir: Path, works
                agent_id: str, session_key: str, remap: bool, readable: tuple[Path, ...] = ()) -> View:
     """The view for one tool call. `remap` is False for backends that cannot show a host folder at
     another path (Landlock): then /tmp stays the host's and TMPDIR points at the instance's own.
-    `readable` folders (the run's skills) are given back read-only where the view would not show
-    them, unless they lie in what another instance owns."""
+    `readable` folders (the run's skills, an MCP server's program) are given back read-only where
+    the view would not show them, unless they lie in what another instance owns."""
     workspace = _real(workspace)
     root = sandbox_root(settings, state_dir, hidden.home)
     slug = scope_slug(settings, agent_id, session_key)
@@ -153,7 +153,7 @@ def _readable_mounts(folders: tuple[Path, ...], mounts: list[Mount], hidden: Hid
         if any(folder == p or p in folder.parents for p in foreign) or not folder.is_dir():
             continue
         if not _visible(folder, mounts + out):
-            out.append(Mount(folder, "bind", folder, False, "a skill's folder (read-only)"))
+            out.append(Mount(folder, "bind", folder, False, "read-only: a skill's folder or an MCP server's program"))
     return out
 
 

@@ -77,8 +77,9 @@ async def channels_stop(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "channel": name, "stopped": stopped}
 
 
-TOKEN_KEYS = {"telegram": ("botToken",), "discord": ("token",)}  # the config keys that hold a bot token
-TOKEN_ENV = {"telegram": "TELEGRAM_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}  # the default account's fallback
+TOKEN_KEYS = {"telegram": ("botToken",), "slack": ("botToken", "appToken"), "discord": ("token",)}  # in the config
+TOKEN_ENV = {"telegram": ("TELEGRAM_BOT_TOKEN",), "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"),
+             "discord": ("DISCORD_BOT_TOKEN",)}  # the default account's fallback
 
 
 @method("channels.logout", scope=ADMIN, params="ChannelTarget")
@@ -102,14 +103,13 @@ async def channels_logout(ctx: CallContext) -> dict[str, Any]:
         if not isinstance(section, dict):
             return
         target = section if account == "default" else (section.get("accounts") or {}).get(account)
-        for key in TOKEN_KEYS.get(name, ("botToken",)):
-            if isinstance(target, dict) and target.pop(key, None) is not None:
-                cleared = True
+        if isinstance(target, dict):
+            tokens = TOKEN_KEYS.get(name, ("botToken",))
+            cleared = any([target.pop(key, None) is not None for key in tokens]) or cleared
 
     await asyncio.to_thread(update_config, ctx.gateway.settings.paths.config_path, forget, ctx.gateway.env)
     if cleared:
         ctx.gateway.config_written(f"channels.logout by {ctx.conn.label}")
-    env_name = TOKEN_ENV.get(name)
-    env_token = bool(env_name and ctx.gateway.env.get(env_name)) and account == "default"
+    env_token = account == "default" and any(ctx.gateway.env.get(n) for n in TOKEN_ENV.get(name, ()))
     return {"channel": name, "accountId": account, "cleared": cleared, "loggedOut": cleared and not env_token,
             "envToken": env_token}

@@ -17,7 +17,8 @@ POLL_S = 0.3
 SETTLE_S = 0.15
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
+def signature(path: Path) -> tuple[int, int, int] | None:
+    """The file's (inode, size, mtime): taken before a read, it names the version that read saw."""
     try:
         st = os.stat(path)
     except OSError:
@@ -31,7 +32,7 @@ class ConfigWatcher:
         self.path = path
         self.on_change = on_change
         self.interval = interval
-        self._last = _signature(path)
+        self._last = signature(path)
         self._poke = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -46,16 +47,17 @@ class ConfigWatcher:
         """Check now (used right after a write through the RPC)."""
         self._poke.set()
 
-    def accept_current(self) -> None:
-        """Treat the file as it is now as already applied."""
-        self._last = _signature(self.path)
+    def accept(self, seen: tuple[int, int, int] | None) -> None:
+        """Treat the version `seen` (its signature taken before it was read) as applied: a write made
+        since then is still a change."""
+        self._last = seen
 
     async def _run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):  # the poll interval passed: look anyway
                 await asyncio.wait_for(self._poke.wait(), timeout=self.interval)
             self._poke.clear()
-            current = _signature(self.path)
+            current = signature(self.path)
             if current == self._last:
                 continue
             current = await self._settle(current)
@@ -66,7 +68,7 @@ class ConfigWatcher:
         """Wait until the file stops changing (editors write, rename and touch in bursts)."""
         for _ in range(20):
             await asyncio.sleep(SETTLE_S)
-            nxt = _signature(self.path)
+            nxt = signature(self.path)
             if nxt == sig:
                 return sig
             sig = nxt

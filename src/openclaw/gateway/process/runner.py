@@ -29,7 +29,7 @@ from openclaw.errors import ConfigError, GatewayLockError, OpenClawError
 from openclaw.gateway.httpserve import big_buffers_return
 from openclaw.gateway.process.crashloop import CrashLoopBreaker
 from openclaw.gateway.process.locks import GatewayLocks
-from openclaw.gateway.process.reload import ConfigWatcher
+from openclaw.gateway.process.reload import ConfigWatcher, signature
 from openclaw.gateway.process.services import GatewayServices, Teardown, at_once
 from openclaw.gateway.settings import GatewaySettings, RunOptions, resolve_settings
 from openclaw.gateway.state.context import GatewayContext, RuntimeState
@@ -59,6 +59,7 @@ class GatewayRunner:
         self.env = dict(env)
         self.server: GatewayServer | None = None
         self.watcher: ConfigWatcher | None = None
+        self._loaded: tuple[int, int, int] | None = None  # the config file's signature when last read
         self.state: RuntimeState | None = None
         self.services: GatewayServices | None = None
         self.teardown = Teardown()  # what this process started, stopped in reverse when it leaves
@@ -90,6 +91,7 @@ class GatewayRunner:
         AcceptErrorThrottle().install(asyncio.get_running_loop())
         nofile = raise_nofile_limit()
         seeded = seed_config(self.paths.config_path, self.env.get("OPENCLAW_CONFIG_SEED"))
+        self._loaded = signature(self.paths.config_path)  # before the read: a later write is a change
         settings = resolve_settings(self.paths, self.options, self.env)
         for agent in settings.config.agents:  # a store of a newer schema stops the start, in one line (78)
             refuse_newer(agent_db_path(self.paths.state_dir, agent.id))
@@ -219,6 +221,7 @@ class GatewayRunner:
         return server.shutdown(restart=False) if server is not None else None
 
     def _reresolve(self, current: GatewaySettings) -> GatewaySettings:
+        self._loaded = signature(self.paths.config_path)  # before the read: a later write is a change
         try:
             return resolve_settings(self.paths, self.options, self.env)
         except OpenClawError as exc:
@@ -245,7 +248,7 @@ class GatewayRunner:
                 self.watcher = ConfigWatcher(self.paths.config_path, self.on_config_change)
                 self.watcher.start()
                 self.teardown.push("config watcher", at_once(self.watcher.stop))
-            self.watcher.accept_current()
+            self.watcher.accept(self._loaded)
 
     def _registry_record(self, settings: GatewaySettings) -> dict[str, Any]:
         return {

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Slack channel figures: the client library choice (import time and RSS of slack_sdk's Socket Mode +
+AsyncWebClient against ours, with the gateway's stack loaded), idle RSS of a gateway with Slack
+configured and not, reconnect time after the stand-in comes back, and forced reconnects with messages
+in flight (lost / answered twice). Runs in a throwaway HOME against tests/fake_slack.py.
+
+    python bench/slack.py [--reconnects 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
+
+from fake_slack import FakeSlack  # noqa: E402
+from model_standin import ModelStandin  # noqa: E402
+from run import PROBE_HEAD, PY, Bench, memory, wait_healthy  # noqa: E402
+
+STACK = "import aiohttp, openclaw.gateway.process.runner, openclaw.channels.telegram"
+LIBS = {"ours": "import openclaw.channels.slack",
+        "slack_sdk": "import slack_sdk.socket_mode.aiohttp, slack_sdk.web.async_client"}
+
+
+def import_cost(stmt: str) -> dict[str, float] | None:
+    probe = PROBE_HEAD.format(src=str(ROOT / "src")) + f"""
+{STACK}
+r0 = rss(); t0 = time.perf_counter()
+{stmt}
+print(json.dumps({{"ms": (time.perf_counter() - t0) * 1000, "rss_mb": rss() - r0}}))
+"""
+    runs = []
+    for _ in range(5):
+        out = subprocess.run([PY, "-c", probe], capture_output=True, text=True)
+        if out.returncode != 0:
+            return None
+        runs.append(json.loads(out.stdout))
+    runs.sort(key=lambda r: r["ms"])
+    return runs[len(runs) // 2]
+
+
+def idle_rss(b: Bench, fake: FakeSlack, slack: bool) -> float:
+    name = "withslack" if slack else "plain"
+    port = b.setup(name)
+    if slack:
+        app = fake.add_app(name)
+        cfg = {"botToken": app.bot_token, "appToken": app.app_token, "apiRoot": fake.api_root}
+        b.cli("--profile", name, "config", "set", "channels.slack", json.dumps(cfg))
+    proc = b.start(name)
+    wait_healthy(port, proc)
+    if slack:
+        deadline = time.monotonic() + 20
+        while not fake.connected(app) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    time.sleep(3.0)  # idle memory needs an idle process
+    return memory(proc.pid)["rss"]
+
+
+def reconnects(b: Bench, fake: FakeSlack, model: ModelStandin, count: int) -> dict[str, float]:
+    port = b.setup("drops")
+    provider = {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}
+    b.cli("--profile", "drops", "config", "set", "models.providers.stand", json.dumps(provider))
+    b.cli("--profile", "drops", "config", "set", "agents.defaults.model", "stand/m1")
+    app = fake.add_app("drops")
+    cfg = {"botToken": app.bot_token, "appToken": app.app_token, "apiRoot": fake.api_root,
+           "dmPolicy": "open", "allowFrom": ["*"]}
+    b.cli("--profile", "drops", "config", "set", "channels.slack", json.dumps(cfg))
+    proc = b.start("drops")
+    wait_healthy(port, proc)
+    _until(lambda: fake.connected(app))
+    fake.refusing = True  # Slack "down": the socket drops and apps.connections.open fails for 3 s
+    fake.drop(app)
+    time.sleep(3.0)
+    back = time.monotonic()
+    fake.refusing = False
+    _until(lambda: fake.connected(app))
+    resumed = time.monotonic() - back
+    texts = []
+    for i in range(count):
+        before = app.connects
+        (fake.drop if i % 2 else fake.disconnect)(app)
+        texts.append(f"m{i}")
+        fake.say(app, "U1", texts[-1])
+        _until(lambda b=before: app.connects > b and fake.connected(app))
+    _until(lambda: len(fake.texts(app, "DU1")) >= count and not app.unacked, timeout=120)
+    time.sleep(1.0)  # a duplicate would show up now
+    got = fake.texts(app, "DU1")
+    wanted = {f"echo: {t}" for t in texts}
+    return {"resumed_s": round(resumed, 3), "sent": count, "answered": len(got), "lost": len(wanted - set(got)),
+            "duplicated": len(got) - len(set(got))}
+
+
+def _until(predicate, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        time.sleep(0.01)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reconnects", type=int, default=100)
+    args = parser.parse_args()
+    for name, stmt in LIBS.items():
+        print(f"import {name}: {import_cost(stmt) or 'not installed'}")
+    fake, model = FakeSlack().start(), ModelStandin(record=False).start()
+    with tempfile.TemporaryDirectory() as tmp:
+        b = Bench(Path(tmp))
+        try:
+            plain, with_slack = idle_rss(b, fake, False), idle_rss(b, fake, True)
+            print(f"idle RSS: {plain:.1f} MB without Slack, {with_slack:.1f} MB with (+{with_slack - plain:.1f} MB)")
+            print(f"reconnects: {reconnects(b, fake, model, args.reconnects)}")
+        finally:
+            b.stop_all()
+            fake.stop()
+            model.stop()
+
+
+if __name__ == "__main__":
+    main()
