@@ -21,13 +21,12 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from openclaw import logfile
-from openclaw.channels.base import Channel
+from openclaw.channels.accounts import AccountsChannel
 from openclaw.channels.discord_api import MESSAGE_LIMIT, DiscordApi, DiscordError
 from openclaw.channels.discord_config import accounts_from, dm_policy, guild_rule, resolve_token
 from openclaw.channels.discord_gateway import DiscordGateway, GatewayFatal
@@ -257,32 +256,12 @@ def _ms(ts: float | None) -> int | None:
     return int(ts * 1000) if ts else None
 
 
-class DiscordChannel(Channel):
+class DiscordChannel(AccountsChannel[DiscordAccount]):
     name = "discord"
     label = "Discord"
 
-    def __init__(self, config: dict[str, Any], bus: Any, state_dir: Path, env: Mapping[str, str]) -> None:
-        super().__init__(config, bus, state_dir, env)
-        self.accounts = {k: DiscordAccount(self, k, v) for k, v in accounts_from(config).items()}
-        self.session: aiohttp.ClientSession | None = None
-
-    async def start(self) -> None:
-        if self.session is None or self.session.closed:
-            self.session = aiohttp.ClientSession()
-        for account in self.accounts.values():
-            account.start(self.session)
-
-    async def stop(self) -> None:
-        await asyncio.gather(*(a.stop() for a in self.accounts.values()))
-        if self.session is not None:
-            await self.session.close()
-            self.session = None
-
-    def status(self) -> dict[str, Any]:
-        accounts = {k: a.status() for k, a in self.accounts.items()}
-        return {"configured": any(a["configured"] for a in accounts.values()),
-                "running": any(a["running"] for a in accounts.values()),
-                "connected": any(a["connected"] for a in accounts.values()), "accounts": accounts}
+    def make_accounts(self, config: dict[str, Any]) -> dict[str, DiscordAccount]:
+        return {k: DiscordAccount(self, k, v) for k, v in accounts_from(config).items()}
 
     async def probe(self) -> dict[str, Any]:
         status = self.status()
