@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
+from fake_discord import FakeDiscord
 from fake_slack import FakeSlack
 from fake_telegram import FakeTelegram
 from helpers import Env, Gateway, free_base, make_env
@@ -98,6 +99,14 @@ def tg() -> Iterator[FakeTelegram]:
 def slack() -> Iterator[FakeSlack]:
     """A Slack Web API + Socket Mode stand-in on a loopback port, shared by a module's tests (each its own app)."""
     server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def dc() -> Iterator[FakeDiscord]:
+    """A Discord gateway + REST stand-in on a loopback port, shared by a module's tests (own bots each)."""
+    server = FakeDiscord().start()
     yield server
     server.stop()
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import statedb
 from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
-from helpers import Env, Gateway, http_get, make_env, tiny_site
+from helpers import Env, Gateway, http_get, make_env, tiny_site, wait_for
 from model_standin import ModelStandin, Reply
 
 from openclaw.ports.registry import record_for
@@ -283,3 +283,26 @@ def test_a_page_from_another_origin_is_refused(started: tuple[Env, int, Gateway]
     assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "script-src 'self'" in headers["Content-Security-Policy"]
+
+
+def test_discord_accounts_and_pairing_on_the_channels_page(env: Env, base: int, gateways: list[Gateway],
+                                                           dc: Any, page: Any) -> None:
+    from fake_discord import new_bot as new_discord_bot
+    from fake_discord import replies as discord_replies
+    from fake_discord import start_with_discord
+
+    token = new_discord_bot(dc, "ui_discord_bot")
+    start_with_discord(env, base, gateways, {"apiRoot": dc.api_root, "accounts": {
+        "main": {"token": token}, "broken": {"token": "MTAx.bad.not-a-known-bot-token"}}})
+    open_view(page, env, "channels")
+    page.wait_for_selector("tr[data-channel=discord] [data-account=broken] .error:has-text('token was rejected')")
+    page.wait_for_selector("tr[data-channel=discord] [data-account=main]:has-text('@ui_discord_bot')")
+    wait_for(lambda: dc.connected(token), what="the Discord session")
+    dc.user_message(token, str(STRANGER), "hi", username="newcomer")
+    dm = dc.dm_channel(str(STRANGER))
+    assert "pairing code" in discord_replies(dc, token, dm, 1)[-1]
+    request = page.wait_for_selector(f"tr[data-sender='{STRANGER}']")
+    assert "Discord" in request.inner_text() and "newcomer" in request.inner_text()
+    request.query_selector("button[data-action=approve]").click()
+    page.wait_for_selector(f"tr[data-sender='{STRANGER}']", state="detached")
+    assert "approved" in discord_replies(dc, token, dm, 2)[-1].lower()

@@ -62,6 +62,12 @@ def test_wizard_for_rescue_beside_main(env: Env, base: int) -> None:
     child.send("abc" + ENTER)  # not an id: the prompt refuses it
     child.expect("numeric Telegram user ids")
     child.send(CLEAR + "42, tg:77" + ENTER)
+    child.expect("Discord bot token")
+    child.send("MTA0000000000000000000042.GhIjKl.wizard-discord-token-xyz" + ENTER)
+    child.expect("Discord user ids")
+    child.send("alice" + ENTER)  # not an id: the prompt refuses it
+    child.expect("Discord user ids are numbers")
+    child.send(CLEAR + "<@300000000000000001>" + ENTER)
     child.expect("Service: skipped")
     child.expect("Write this configuration")
     child.send("y")
@@ -77,6 +83,8 @@ def test_wizard_for_rescue_beside_main(env: Env, base: int) -> None:
     assert env.token("rescue") != env.token()
     assert cfg["channels"]["telegram"] == {"botToken": "12345:rescue-token", "dmPolicy": "pairing",
                                            "allowFrom": ["42", "77"]}
+    assert cfg["channels"]["discord"] == {"token": "MTA0000000000000000000042.GhIjKl.wizard-discord-token-xyz",
+                                          "dmPolicy": "pairing", "allowFrom": ["300000000000000001"]}
     assert cfg["agents"]["defaults"]["model"] == "anthropic/claude-opus-4-1"
     assert cfg["models"]["providers"]["anthropic"] == {"apiKey": "sk-ant-wizard"}
 
@@ -102,7 +110,7 @@ def test_declining_the_review_writes_nothing(env: Env) -> None:
     for prompt, keys in (("Agent workspace:", ENTER), ("Gateway base port:", ENTER), ("Gateway bind:", DOWN + ENTER),
                          ("Gateway auth:", DOWN + ENTER), ("Gateway password:", "pw" + ENTER),
                          ("Model provider:", DOWN * 5 + ENTER), ("Telegram bot token", ENTER),
-                         ("Write this configuration", "n")):
+                         ("Discord bot token", ENTER), ("Write this configuration", "n")):
         child.expect(prompt)
         child.send(keys)
     child.expect("Nothing was written")

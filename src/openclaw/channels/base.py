@@ -57,5 +57,5 @@ class Channel:
     async def send(self, message: OutboundMessage) -> None:
         raise NotImplementedError
 
-    async def typing(self, account: str, chat_id: int | str) -> None:
-        """Show a 'working' hint, if the channel has one."""
+    async def typing(self, account: str, chat_id: int | str, thread_id: str | None = None) -> None:
+        """Show a 'working' hint (in the thread, when there is one), if the channel has one."""

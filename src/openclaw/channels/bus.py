@@ -16,7 +16,7 @@ from openclaw.channels.messages import InboundMessage, OutboundMessage
 MAX_QUEUED = 256
 
 Sender = Callable[[OutboundMessage], Awaitable[None]]
-Typing = Callable[[str, int | str], Awaitable[None]]
+Typing = Callable[[str, int | str, str | None], Awaitable[None]]  # account, chat, thread
 
 
 class MessageBus:
@@ -44,8 +44,8 @@ class MessageBus:
             raise RuntimeError(f"channel {message.channel} is not running")
         await sender[0](message)
 
-    async def typing(self, channel: str, account: str, chat_id: int | str) -> None:
+    async def typing(self, channel: str, account: str, chat_id: int | str, thread_id: str | None = None) -> None:
         """Show a 'working' hint in the chat, if that channel has one (never fails)."""
         sender = self._senders.get(channel)
         if sender is not None:
-            await sender[1](account, chat_id)
+            await sender[1](account, chat_id, thread_id)

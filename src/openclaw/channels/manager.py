@@ -15,9 +15,11 @@ from openclaw.channels.messages import enabled
 from openclaw.config.view import Config
 
 CHANNELS = {"telegram": "openclaw.channels.telegram:TelegramChannel",
-            "slack": "openclaw.channels.slack:SlackChannel"}
+            "slack": "openclaw.channels.slack:SlackChannel",
+            "discord": "openclaw.channels.discord:DiscordChannel"}
 LABELS = {"telegram": "Telegram",
-          "slack": "Slack"}
+          "slack": "Slack",
+          "discord": "Discord"}
 
 
 def configured(config: Config) -> dict[str, dict[str, Any]]:

@@ -334,6 +334,6 @@ class TelegramChannel(AccountsChannel[TelegramAccount]):
     async def _send_chunk(self, message: OutboundMessage, chunk: str) -> None:
         await self._api(message.account).send_message(message.chat_id, chunk)
 
-    async def typing(self, account: str, chat_id: int | str) -> None:
+    async def typing(self, account: str, chat_id: int | str, thread_id: str | None = None) -> None:
         with contextlib.suppress(TelegramError, RuntimeError):
             await self._api(account).send_chat_action(chat_id)

@@ -81,7 +81,7 @@ class Conversations:
 
     async def _deliver(self, msg: InboundMessage, run: Run) -> None:
         while not run.finished:
-            await self.bus.typing(msg.channel, msg.account, msg.chat_id)
+            await self.bus.typing(msg.channel, msg.account, msg.chat_id, msg.thread_id)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(run.done), TYPING_EVERY_S)
         if run.status == "ok":

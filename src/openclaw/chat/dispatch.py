@@ -121,6 +121,6 @@ class Dispatcher:
         if entry.operation:
             await self._settle(msg)  # at most once: never run again after a crash or a stop
             if msg.operator:
-                await self.bus.typing(msg.channel, msg.account, msg.chat_id)
+                await self.bus.typing(msg.channel, msg.account, msg.chat_id, msg.thread_id)
         await self.chat.command(msg, entry, cmd)
         return None

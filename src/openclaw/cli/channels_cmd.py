@@ -30,7 +30,8 @@ def channels() -> None:
 
 
 @channels.command("status", help="Each channel and account: running, connected, last update, last error.")
-@click.option("--probe", is_flag=True, help="Also check each account live (Telegram: getMe; Slack: auth.test).")
+@click.option("--probe", is_flag=True,
+              help="Also check each account live (Telegram: getMe; Slack: auth.test; Discord: GET /users/@me).")
 @rpc_options
 @json_option
 def status(probe: bool, url: str | None, token: str | None, password: str | None, timeout: int, as_json: bool) -> None:
@@ -39,15 +40,17 @@ def status(probe: bool, url: str | None, token: str | None, password: str | None
         print_json(data)
         return
     if not data["channels"]:
-        click.echo("No channels configured (add channels.telegram or channels.slack to the config, or run onboard).")
+        click.echo("No channels configured (add channels.telegram, channels.slack or channels.discord to the config, "
+                   "or run onboard).")
     for name, ch in data["channels"].items():
         state = "suppressed by the crash-loop breaker" if ch.get("suppressed") else (
             "running" if ch.get("running") else "stopped")
         click.echo(f"{ch.get('label', name)}: {state}")
         for acct in (ch.get("accounts") or {}).values():
             bot = f" @{acct['bot'].get('username') or acct['bot'].get('name')}" if acct.get("bot") else ""
+            last = acct.get("lastUpdateAt") or acct.get("lastEventAt") or acct.get("lastMessageAt")
             line = (f"  {acct['accountId']}{bot}: {'connected' if acct['connected'] else 'not connected'}, "
-                    f"last update {_ago(acct.get('lastUpdateAt') or acct.get('lastEventAt'))}")
+                    f"last update {_ago(last)}")
             if acct.get("lastError"):
                 line += f", last error: {acct['lastError']}"
             if "probe" in acct:
@@ -98,3 +101,32 @@ def logout(channel: str, account: str | None, url: str | None, token: str | None
         click.echo(f"logged out {channel}/{data['accountId']}: bot token removed from the config")
     else:
         click.echo(f"{channel}/{data['accountId']} had no bot token in the config")
+
+
+@channels.command("add", help="Add a channel account's credentials to the config (Telegram, Discord).")
+@click.argument("channel_arg", required=False, metavar="[CHANNEL]")
+@click.option("--channel", "channel_opt", help="telegram | discord")
+@click.option("--account", help="Account id (default: the default account).")
+@click.option("--name", help="A display name for the account.")
+@click.option("--token", "bot_token", help="The bot token (stored in the config file, mode 600).")
+@click.option("--token-file", help="A file holding the bot token (read at each start).")
+@click.option("--use-env", is_flag=True, help="Use TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN from the environment.")
+@json_option
+def add(channel_arg: str | None, channel_opt: str | None, account: str | None, name: str | None,
+        bot_token: str | None, token_file: str | None, use_env: bool, as_json: bool) -> None:
+    import os
+
+    from openclaw.errors import UsageError
+    from openclaw.profiles.paths import resolve_paths
+    from openclaw.provisioning.channel_add import add_channel
+
+    channel = channel_opt or channel_arg
+    if not channel:
+        raise UsageError("name the channel: openclaw channels add --channel discord --token <bot-token>")
+    data = add_channel(resolve_paths(os.environ).config_path, os.environ, channel, account, bot_token, token_file,
+                       use_env, name)
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(f"added {data['channel']}/{data['accountId']}; a running gateway starts it on its own "
+                   f"(check: openclaw channels status --probe)")

@@ -93,6 +93,8 @@ def summary(result: OnboardResult) -> None:
                   else "none (chats get 'no model configured'; onboard again or `openclaw models set`)"),
         ("Telegram", "bot token saved; DMs by pairing (the first approved sender becomes the owner)"
                      if a.extra.get("telegram_token") else "not configured (onboard again, or set channels.telegram)"),
+        ("Discord", "bot token saved; DMs by pairing, guild rooms once listed under channels.discord.guilds"
+                    if a.extra.get("discord_token") else "not configured (openclaw channels add --channel discord)"),
         ("Service", service),
         *([("Gateway", _running_line(result.running))] if result.running else []),
     ])

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from openclaw.config.assistant_schema import Hooks, Mcp, Memory, Skills
+from openclaw.config.discord_schema import Discord
 from openclaw.config.heartbeat_schema import DefaultHeartbeat, Heartbeat
 from openclaw.config.sections import OpenSection, SecretRef, Section
 from openclaw.config.slack_schema import Slack
@@ -324,6 +325,7 @@ class Tools(OpenSection):
 class Channels(Section):
     telegram: Telegram | None = None
     slack: Slack | None = None
+    discord: Discord | None = None
 
 
 class Logging(Section):

@@ -8,13 +8,14 @@ from typing import Any
 
 from openclaw.doctor.checks import CHECKS as CORE_CHECKS
 from openclaw.doctor.checks import Context, Finding
+from openclaw.doctor.discord_check import check_discord
 from openclaw.doctor.sandbox import check_sandbox
 from openclaw.doctor.slack import check_slack
 from openclaw.ports.instances import discover_instances
 from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.paths import InstancePaths
 
-CHECKS = [*CORE_CHECKS, check_sandbox, check_slack]
+CHECKS = [*CORE_CHECKS, check_sandbox, check_slack, check_discord]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 

@@ -189,10 +189,11 @@ def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str]) -> Onb
 
 
 def _default_steps() -> list[Step]:
+    from openclaw.provisioning.discord_step import DiscordStep
     from openclaw.provisioning.model_step import ModelStep
     from openclaw.provisioning.telegram_step import TelegramStep
 
-    return [ModelStep(), TelegramStep()]
+    return [ModelStep(), TelegramStep(), DiscordStep()]
 
 
 STEPS: list[Step] = _default_steps()  # model and channel steps, asked after the gateway questions

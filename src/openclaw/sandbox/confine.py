@@ -25,6 +25,7 @@ from openclaw.sandbox.settings import SandboxSettings, sandbox_settings
 from openclaw.sandbox.view import View, bind_problems, build_view, sandbox_root
 
 KNOWN_SECRET_ENV = frozenset({"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "TELEGRAM_BOT_TOKEN",
+                              "DISCORD_BOT_TOKEN",
                               "GEMINI_API_KEY", "GOOGLE_API_KEY", "XAI_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY"})
 LAUNCHER = Path(__file__).with_name("landlock.py")
 

@@ -1,4 +1,4 @@
-"""`send`: deliver a text message through a running channel (Telegram here), as upstream's
+"""`send`: deliver a text message through a running channel (Telegram, Discord), as upstream's
 `openclaw message send` does through its gateway; a repeated `idempotencyKey` is answered from the
 first delivery instead of sending again."""
 

@@ -23,8 +23,8 @@ def _store(ctx: CallContext) -> Any:
 
 def _accounts(ctx: CallContext, channel: str | None = None, account: str | None = None) -> list[dict[str, Any]]:
     """Configured channel accounts whose DMs are paired (dmPolicy `pairing`, the default)."""
+    from openclaw.channels import discord_config, telegram
     from openclaw.channels.manager import LABELS, configured
-    from openclaw.channels.telegram import accounts_from
 
     sections = configured(ctx.gateway.settings.config)
     if channel and channel.lower() not in LABELS:
@@ -33,10 +33,12 @@ def _accounts(ctx: CallContext, channel: str | None = None, account: str | None 
     for name, section in sections.items():
         if channel and name != channel.lower():
             continue
-        for account_id, settings in accounts_from(section).items():
+        accounts = discord_config.accounts_from if name == "discord" else telegram.accounts_from
+        for account_id, settings in accounts(section).items():
             if account and account_id.lower() != account.lower():
                 continue
-            if (settings.get("dmPolicy") or "pairing") == "pairing":
+            policy = discord_config.dm_policy(settings)[0] if name == "discord" else settings.get("dmPolicy")
+            if (policy or "pairing") == "pairing":
                 out.append({"channel": name, "channelLabel": LABELS[name], "accountId": account_id,
                             "notifySupported": True})
     return out

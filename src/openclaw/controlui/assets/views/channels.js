@@ -23,13 +23,16 @@ export function Channels({ client }) {
           <td><${Dot} state=${c.connected ? "ok" : c.running ? "warn" : "bad"} />
             ${c.suppressed ? "suppressed (crash loop)" : c.connected ? "connected" : c.running ? "starting" : "stopped"}
             ${c.lastError ? html`<div class="error">${c.lastError}</div>` : null}</td>
-          <td>${Object.keys(c.accounts || {}).join(", ") || "-"}</td>
+          <td>${Object.values(c.accounts || {}).map((a) => html`<div data-account=${a.accountId}>${a.accountId}
+            ${a.bot?.username ? html` <span class="muted">@${a.bot.username}</span>` : null}
+            ${a.lastError ? html`<div class="error">${a.lastError}</div>` : null}</div>`)}
+            ${Object.keys(c.accounts || {}).length ? null : "-"}</td>
           <td><div class="row">
             <button disabled=${busy || c.running} onClick=${() => act("channels.start", { channel: id })}>Start</button>
             <button disabled=${busy || !c.running} onClick=${() => act("channels.stop", { channel: id })}>Stop</button>
           </div></td></tr>`)}</tbody></table>`
         : html`<p class="muted">No channels configured. Add one with <code>openclaw channels add</code>
-            or in Config (channels.telegram.botToken).</p>`}
+            or in Config (channels.telegram.botToken, channels.discord.token).</p>`}
     <//>
     <${Card} title="Pending pairing requests" id="pairing">
       <${ErrorLine} error=${pairingError} />
