@@ -69,6 +69,15 @@ def browser(env: Env, profile: str, *args: str, check: bool = True) -> subproces
     return env.cli("--profile", profile, "browser", *args, check=check)
 
 
+def chromium_leader(marker: str) -> int:
+    """The browser's first process: the one whose parent is not one of its own (the lowest pid is
+    not it once pids wrap around)."""
+    import psutil
+
+    pids = set(chromium_pids(marker))
+    return next(p for p in sorted(pids) if psutil.Process(p).ppid() not in pids)
+
+
 def ref_of(text: str, role: str, name: str) -> str:
     line = next(line for line in text.splitlines() if f'{role} "{name}"' in line)
     return line.split("[ref=")[1].rstrip("]")
@@ -283,7 +292,7 @@ def test_leftover_browser_after_kill_9_is_adopted(started: tuple, gateways: list
     env, port, gw = started
     env.cli("browser", "start", check=True)
     marker = f"user-data-dir={env.state_dir()}/browser/openclaw/user-data"
-    leader = min(chromium_pids(marker))
+    leader = chromium_leader(marker)
     gw.signal(signal.SIGKILL)
     gw.wait_exit()
     assert chromium_pids(marker)  # the orphan survived its gateway
