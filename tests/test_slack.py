@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 
@@ -199,3 +200,29 @@ def test_channels_add_writes_both_tokens(env: Env, base: int, gateways: list[Gat
     other = env.cli("channels", "add", "slack", "--account", "ops", "--use-env",
                     extra_env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
     assert other.returncode != 0 and "default account only" in other.stderr
+
+
+def test_kubernetes_moves_slack_tokens_into_the_secret(tmp_path) -> None:
+    from openclaw.deploy.kubernetes.portable import pod_config
+    from openclaw.profiles.paths import InstancePaths
+
+    paths = InstancePaths(None, tmp_path, tmp_path / ".openclaw", tmp_path / ".openclaw" / "openclaw.json", False)
+    (tmp_path / "app-token").write_text("xapp-1-main-sEcReT-app\n")
+    raw = {"channels": {"slack": {
+        "botToken": "xoxb-main-sEcReT-bot", "appTokenFile": str(tmp_path / "app-token"), "dmPolicy": "pairing",
+        "accounts": {
+            "ops": {"botToken": "xoxb-ops-sEcReT-bot", "appToken": "xapp-1-ops-sEcReT-app"},
+            "env": {"botToken": {"source": "env", "provider": "default", "id": "SLACK_BOT_TOKEN"},
+                    "appToken": {"source": "env", "provider": "default", "id": "SLACK_APP_TOKEN"}}}}}}
+    pod = pod_config(raw, paths, {"SLACK_BOT_TOKEN": "xoxb-from-env", "SLACK_APP_TOKEN": "xapp-from-env"}, False)
+    slack = pod.config["channels"]["slack"]
+    assert "sEcReT" not in json.dumps(pod.config)  # no token left in the ConfigMap
+    assert pod.env[slack["botToken"].strip("${}")] == "xoxb-main-sEcReT-bot"
+    ops = slack["accounts"]["ops"]
+    assert pod.env[ops["botToken"].strip("${}")] == "xoxb-ops-sEcReT-bot"
+    assert pod.env[ops["appToken"].strip("${}")] == "xapp-1-ops-sEcReT-app"
+    assert slack["appTokenFile"].startswith("/etc/openclaw/secrets/")
+    assert {v.strip() for v in pod.files.values()} == {"xapp-1-main-sEcReT-app"}
+    assert slack["accounts"]["env"] == raw["channels"]["slack"]["accounts"]["env"]  # refs kept, values in the Secret
+    assert (pod.env["SLACK_BOT_TOKEN"], pod.env["SLACK_APP_TOKEN"]) == ("xoxb-from-env", "xapp-from-env")
+    assert slack["dmPolicy"] == "pairing" and not pod.missing
