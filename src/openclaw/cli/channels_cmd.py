@@ -115,7 +115,8 @@ def logout(channel: str, account: str | None, url: str | None, token: str | None
 @click.option("--app-token", help="Slack: the app-level token for Socket Mode (xapp-...).")
 @click.option("--app-token-file", help="Slack: a file holding the app-level token.")
 @click.option("--use-env", is_flag=True,
-              help="Use TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN / SLACK_BOT_TOKEN + SLACK_APP_TOKEN from the environment.")
+              help="Use TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN / SLACK_BOT_TOKEN + SLACK_APP_TOKEN "
+                   "from the environment.")
 @json_option
 def add(channel_arg: str | None, channel_opt: str | None, account: str | None, name: str | None,
         token_value: str | None, token_file: str | None, bot_token: str | None, bot_token_file: str | None,
