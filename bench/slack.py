@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """Slack channel figures: the client library choice (import time and RSS of slack_sdk's Socket Mode +
 AsyncWebClient against ours, with the gateway's stack loaded), idle RSS of a gateway with Slack
-configured and not, reconnect time after the stand-in comes back, and forced reconnects with messages
-in flight (lost / answered twice). Runs in a throwaway HOME against tests/fake_slack.py.
+configured and not, message-in to the model's first request, reconnect time after the stand-in comes
+back, and forced reconnects with messages in flight (lost / answered twice). Runs in a throwaway HOME
+against tests/fake_slack.py.
 
-    python bench/slack.py [--reconnects 100]
+- first request: a DM written by the stand-in to the socket until the model stand-in receives the
+  turn's request (the gateway's own time: socket read, pending store, access, bus, dispatcher,
+  session, request to the model); the first turns load the agent stack and are not counted.
+
+    python bench/slack.py [--turns 30] [--reconnects 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,6 +69,32 @@ def idle_rss(b: Bench, fake: FakeSlack, slack: bool) -> float:
     return memory(proc.pid)["rss"]
 
 
+def first_request(b: Bench, fake: FakeSlack, model: ModelStandin, turns: int) -> dict[str, float]:
+    port = b.setup("turns")
+    provider = {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}
+    b.cli("--profile", "turns", "config", "set", "models.providers.stand", json.dumps(provider))
+    b.cli("--profile", "turns", "config", "set", "agents.defaults.model", "stand/m1")
+    app = fake.add_app("turns")
+    cfg = {"botToken": app.bot_token, "appToken": app.app_token, "apiRoot": fake.api_root,
+           "dmPolicy": "allowlist", "allowFrom": ["U1"]}
+    b.cli("--profile", "turns", "config", "set", "channels.slack", json.dumps(cfg))
+    proc = b.start("turns")
+    wait_healthy(port, proc)
+    _until(lambda: fake.connected(app))
+    times = []
+    for i in range(turns + 3):  # the first turns load the agent stack: not counted
+        seen = len(model.requests())
+        started = time.time()
+        fake.say(app, "U1", f"message {i}")
+        _until(lambda n=seen: len(model.requests()) > n)
+        _until(lambda i=i: f"echo: message {i}" in fake.texts(app, "DU1"))
+        if i >= 3:
+            times.append((model.requests()[-1].at - started) * 1000)
+    times.sort()
+    return {"turns": turns, "median_ms": round(statistics.median(times), 1),
+            "p90_ms": round(times[int(len(times) * 0.9) - 1], 1)}
+
+
 def reconnects(b: Bench, fake: FakeSlack, model: ModelStandin, count: int) -> dict[str, float]:
     port = b.setup("drops")
     provider = {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}
@@ -107,21 +139,25 @@ def _until(predicate, timeout: float = 30) -> None:  # type: ignore[no-untyped-d
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--reconnects", type=int, default=100)
     args = parser.parse_args()
     for name, stmt in LIBS.items():
         print(f"import {name}: {import_cost(stmt) or 'not installed'}")
     fake, model = FakeSlack().start(), ModelStandin(record=False).start()
+    timed = ModelStandin().start()  # records each request's arrival time
     with tempfile.TemporaryDirectory() as tmp:
         b = Bench(Path(tmp))
         try:
             plain, with_slack = idle_rss(b, fake, False), idle_rss(b, fake, True)
             print(f"idle RSS: {plain:.1f} MB without Slack, {with_slack:.1f} MB with (+{with_slack - plain:.1f} MB)")
+            print(f"DM in -> model request: {first_request(b, fake, timed, args.turns)}")
             print(f"reconnects: {reconnects(b, fake, model, args.reconnects)}")
         finally:
             b.stop_all()
             fake.stop()
             model.stop()
+            timed.stop()
 
 
 if __name__ == "__main__":

@@ -306,3 +306,28 @@ def test_discord_accounts_and_pairing_on_the_channels_page(env: Env, base: int, 
     request.query_selector("button[data-action=approve]").click()
     page.wait_for_selector(f"tr[data-sender='{STRANGER}']", state="detached")
     assert "approved" in discord_replies(dc, token, dm, 2)[-1].lower()
+
+
+def test_slack_accounts_and_pairing_on_the_channels_page(env: Env, base: int, gateways: list[Gateway],
+                                                         slack: Any, page: Any) -> None:
+    from fake_slack import replies as slack_replies
+    from fake_slack import start_with_slack
+
+    app = slack.add_app("ui_slack_bot")
+    start_with_slack(env, base, gateways, {"apiRoot": slack.api_root, "accounts": {
+        "main": {"botToken": app.bot_token, "appToken": app.app_token},
+        "broken": {"botToken": "xoxb-not-a-known-token", "appToken": "xapp-not-a-known-token"}}})
+    open_view(page, env, "channels")
+    page.wait_for_selector("tr[data-channel=slack] [data-account=broken][data-connected=no]"
+                           " .error:has-text('bot token was rejected')")
+    page.wait_for_selector("tr[data-channel=slack] [data-account=main][data-connected=yes]:has-text('@ui_slack_bot')")
+    assert "Slack" in page.inner_text("tr[data-channel=slack]")
+    slack.say(app, f"U{STRANGER}", "hi")
+    dm = f"DU{STRANGER}"
+    assert "pairing code" in slack_replies(slack, app, dm, 1)[-1]
+    request = page.wait_for_selector(f"tr[data-sender='U{STRANGER}']")
+    assert "Slack" in request.inner_text()
+    request.query_selector("button[data-action=approve]").click()
+    page.wait_for_selector(f"tr[data-sender='U{STRANGER}']", state="detached")
+    # the approval is posted to the user id, which Slack delivers to the app's DM with that user
+    assert "approved" in slack_replies(slack, app, f"U{STRANGER}", 1)[-1].lower()

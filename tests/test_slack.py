@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 
@@ -166,3 +167,62 @@ def test_rescue_bot_restarts_main_from_slack(env: Env, base: int, gateways: list
             wait_for(lambda: main_pid(env) is None, what="main stopped")
     slack.say(app, STRANGER, "/restart main")
     assert "pairing code is" in replies(slack, app, f"D{STRANGER}", 1)[0]  # strangers get a code, not a restart
+
+
+def test_channels_add_writes_both_tokens(env: Env, base: int, gateways: list[Gateway], slack: FakeSlack,
+                                         tmp_path) -> None:
+    app = slack.add_app("added")
+    env.provision(None, base)
+    gw = env.gateway().start()
+    gateways.append(gw)
+    gw.wait_healthy(base)
+    refused = env.cli("channels", "add", "--channel", "slack", "--use-env", extra_env={"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert refused.returncode != 0 and "SLACK_APP_TOKEN" in refused.stderr
+    wrong = env.cli("channels", "add", "slack", "--token", app.bot_token)
+    assert wrong.returncode != 0 and "--bot-token" in wrong.stderr
+    half = env.cli("channels", "add", "slack", "--bot-token", app.bot_token)
+    assert half.returncode != 0 and "--app-token" in half.stderr
+    assert "slack" not in env.config().get("channels", {})
+    env.cli("config", "set", "channels.slack.apiRoot", slack.api_root, check=True)
+    (tmp_path / "app-token").write_text(app.app_token + "\n")
+    out = env.cli_json("channels", "add", "--channel", "slack", "--bot-token", app.bot_token,
+                       "--app-token-file", str(tmp_path / "app-token"), "--name", "Ops bot")
+    assert out["written"] == {"botToken": "<set>", "appTokenFile": str(tmp_path / "app-token"), "name": "Ops bot"}
+    section = env.config()["channels"]["slack"]
+    assert section["botToken"] == app.bot_token and section["dmPolicy"] == "pairing"
+    wait_for(lambda: slack.connected(app), what="the running gateway picking up the added account")
+    env.cli("channels", "add", "--channel", "slack", "--use-env", check=True,
+            extra_env={"SLACK_BOT_TOKEN": app.bot_token, "SLACK_APP_TOKEN": app.app_token})
+    section = env.config()["channels"]["slack"]
+    assert section["botToken"] == {"source": "env", "provider": "default", "id": "SLACK_BOT_TOKEN"}
+    assert section["appToken"] == {"source": "env", "provider": "default", "id": "SLACK_APP_TOKEN"}
+    assert "appTokenFile" not in section
+    other = env.cli("channels", "add", "slack", "--account", "ops", "--use-env",
+                    extra_env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert other.returncode != 0 and "default account only" in other.stderr
+
+
+def test_kubernetes_moves_slack_tokens_into_the_secret(tmp_path) -> None:
+    from openclaw.deploy.kubernetes.portable import pod_config
+    from openclaw.profiles.paths import InstancePaths
+
+    paths = InstancePaths(None, tmp_path, tmp_path / ".openclaw", tmp_path / ".openclaw" / "openclaw.json", False)
+    (tmp_path / "app-token").write_text("xapp-1-main-sEcReT-app\n")
+    raw = {"channels": {"slack": {
+        "botToken": "xoxb-main-sEcReT-bot", "appTokenFile": str(tmp_path / "app-token"), "dmPolicy": "pairing",
+        "accounts": {
+            "ops": {"botToken": "xoxb-ops-sEcReT-bot", "appToken": "xapp-1-ops-sEcReT-app"},
+            "env": {"botToken": {"source": "env", "provider": "default", "id": "SLACK_BOT_TOKEN"},
+                    "appToken": {"source": "env", "provider": "default", "id": "SLACK_APP_TOKEN"}}}}}}
+    pod = pod_config(raw, paths, {"SLACK_BOT_TOKEN": "xoxb-from-env", "SLACK_APP_TOKEN": "xapp-from-env"}, False)
+    slack = pod.config["channels"]["slack"]
+    assert "sEcReT" not in json.dumps(pod.config)  # no token left in the ConfigMap
+    assert pod.env[slack["botToken"].strip("${}")] == "xoxb-main-sEcReT-bot"
+    ops = slack["accounts"]["ops"]
+    assert pod.env[ops["botToken"].strip("${}")] == "xoxb-ops-sEcReT-bot"
+    assert pod.env[ops["appToken"].strip("${}")] == "xapp-1-ops-sEcReT-app"
+    assert slack["appTokenFile"].startswith("/etc/openclaw/secrets/")
+    assert {v.strip() for v in pod.files.values()} == {"xapp-1-main-sEcReT-app"}
+    assert slack["accounts"]["env"] == raw["channels"]["slack"]["accounts"]["env"]  # refs kept, values in the Secret
+    assert (pod.env["SLACK_BOT_TOKEN"], pod.env["SLACK_APP_TOKEN"]) == ("xoxb-from-env", "xapp-from-env")
+    assert slack["dmPolicy"] == "pairing" and not pod.missing

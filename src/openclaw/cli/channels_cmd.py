@@ -103,17 +103,24 @@ def logout(channel: str, account: str | None, url: str | None, token: str | None
         click.echo(f"{channel}/{data['accountId']} had no bot token in the config")
 
 
-@channels.command("add", help="Add a channel account's credentials to the config (Telegram, Discord).")
+@channels.command("add", help="Add a channel account's credentials to the config (Telegram, Discord, Slack).")
 @click.argument("channel_arg", required=False, metavar="[CHANNEL]")
-@click.option("--channel", "channel_opt", help="telegram | discord")
+@click.option("--channel", "channel_opt", help="telegram | discord | slack")
 @click.option("--account", help="Account id (default: the default account).")
 @click.option("--name", help="A display name for the account.")
-@click.option("--token", "bot_token", help="The bot token (stored in the config file, mode 600).")
-@click.option("--token-file", help="A file holding the bot token (read at each start).")
-@click.option("--use-env", is_flag=True, help="Use TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN from the environment.")
+@click.option("--token", "token_value", help="Telegram/Discord: the bot token (stored in the config file, mode 600).")
+@click.option("--token-file", help="Telegram/Discord: a file holding the bot token (read at each start).")
+@click.option("--bot-token", help="Slack: the bot token (xoxb-...).")
+@click.option("--bot-token-file", help="Slack: a file holding the bot token.")
+@click.option("--app-token", help="Slack: the app-level token for Socket Mode (xapp-...).")
+@click.option("--app-token-file", help="Slack: a file holding the app-level token.")
+@click.option("--use-env", is_flag=True,
+              help="Use TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN / SLACK_BOT_TOKEN + SLACK_APP_TOKEN "
+                   "from the environment.")
 @json_option
 def add(channel_arg: str | None, channel_opt: str | None, account: str | None, name: str | None,
-        bot_token: str | None, token_file: str | None, use_env: bool, as_json: bool) -> None:
+        token_value: str | None, token_file: str | None, bot_token: str | None, bot_token_file: str | None,
+        app_token: str | None, app_token_file: str | None, use_env: bool, as_json: bool) -> None:
     import os
 
     from openclaw.errors import UsageError
@@ -123,8 +130,9 @@ def add(channel_arg: str | None, channel_opt: str | None, account: str | None, n
     channel = channel_opt or channel_arg
     if not channel:
         raise UsageError("name the channel: openclaw channels add --channel discord --token <bot-token>")
-    data = add_channel(resolve_paths(os.environ).config_path, os.environ, channel, account, bot_token, token_file,
-                       use_env, name)
+    tokens = {"token": token_value, "token-file": token_file, "bot-token": bot_token,
+              "bot-token-file": bot_token_file, "app-token": app_token, "app-token-file": app_token_file}
+    data = add_channel(resolve_paths(os.environ).config_path, os.environ, channel, account, tokens, use_env, name)
     if as_json:
         print_json(data)
     else:

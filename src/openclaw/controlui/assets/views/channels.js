@@ -3,6 +3,9 @@
 
 import { Badge, Card, Dot, ErrorLine, ago, html, useAction, useRpc } from "../lib/ui.js";
 
+// Telegram and Discord name their bot by username, Slack by its user name.
+const botName = (bot) => bot?.username || bot?.name || null;
+
 export function Channels({ client }) {
   const [status, statusError, reloadStatus] = useRpc(client, "channels.status", {}, 5000);
   const [pairing, pairingError, reloadPairing] = useRpc(client, "channels.pairing.list", {}, 5000);
@@ -23,8 +26,9 @@ export function Channels({ client }) {
           <td><${Dot} state=${c.connected ? "ok" : c.running ? "warn" : "bad"} />
             ${c.suppressed ? "suppressed (crash loop)" : c.connected ? "connected" : c.running ? "starting" : "stopped"}
             ${c.lastError ? html`<div class="error">${c.lastError}</div>` : null}</td>
-          <td>${Object.values(c.accounts || {}).map((a) => html`<div data-account=${a.accountId}>${a.accountId}
-            ${a.bot?.username ? html` <span class="muted">@${a.bot.username}</span>` : null}
+          <td>${Object.values(c.accounts || {}).map((a) => html`<div data-account=${a.accountId}
+              data-connected=${a.connected ? "yes" : "no"}><${Dot} state=${a.connected ? "ok" : "bad"} /> ${a.accountId}
+            ${botName(a.bot) ? html` <span class="muted">@${botName(a.bot)}</span>` : null}
             ${a.lastError ? html`<div class="error">${a.lastError}</div>` : null}</div>`)}
             ${Object.keys(c.accounts || {}).length ? null : "-"}</td>
           <td><div class="row">
@@ -32,7 +36,8 @@ export function Channels({ client }) {
             <button disabled=${busy || !c.running} onClick=${() => act("channels.stop", { channel: id })}>Stop</button>
           </div></td></tr>`)}</tbody></table>`
         : html`<p class="muted">No channels configured. Add one with <code>openclaw channels add</code>
-            or in Config (channels.telegram.botToken, channels.discord.token).</p>`}
+            or in Config (channels.telegram.botToken, channels.discord.token,
+            channels.slack.botToken + appToken).</p>`}
     <//>
     <${Card} title="Pending pairing requests" id="pairing">
       <${ErrorLine} error=${pairingError} />
