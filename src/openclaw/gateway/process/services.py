@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from openclaw.heartbeat.service import Heartbeats
     from openclaw.mcp.manager import McpManager
 
+CRON_RETRY_S, CRON_RETRY_MAX_S = 5.0, 300.0  # a cron store that cannot be opened at start is tried again
 STOP_STEP_S = 15.0  # each service's time to stop before the process leaves without it
 
 Stop = Callable[[], Awaitable[object] | None]  # None: nothing of it is running, nothing to stop
@@ -155,15 +156,24 @@ class GatewayServices:
             logfile.info(f"crash-loop window cleared; starting channel {name}", subsystem="channels")
             await channels.start(name)
 
-    async def start_cron(self) -> None:
-        """The scheduler: its code and store load only when this instance has cron jobs or beats."""
+    async def start_cron(self, retry_s: float = CRON_RETRY_S) -> None:
+        """The scheduler: its code and store load only when this instance has cron jobs or beats.
+        A store that cannot be opened now (no file descriptors left, say) is tried again later,
+        never the gateway's end."""
+        import sqlite3
+
         from openclaw.cron.store import has_heartbeat_job, has_jobs
         from openclaw.heartbeat.settings import adopt, wanted
 
-        if await has_heartbeat_job(self.paths.state_dir):
-            adopt(self.paths.state_dir)
-        if wanted(self.config(), self.paths) or await has_jobs(self.paths.state_dir):
-            await self.scheduler(start=True)
+        try:
+            if await has_heartbeat_job(self.paths.state_dir):
+                adopt(self.paths.state_dir)
+            if wanted(self.config(), self.paths) or await has_jobs(self.paths.state_dir):
+                await self.scheduler(start=True)
+        except (OSError, sqlite3.Error) as exc:
+            logfile.error(f"cron scheduler not started: {exc}; trying again in {retry_s:g}s", subsystem="cron")
+            later = min(retry_s * 2, CRON_RETRY_MAX_S)
+            asyncio.get_running_loop().call_later(retry_s, lambda: asyncio.ensure_future(self.start_cron(later)))
 
     async def sync_heartbeats(self) -> None:
         """The config changed (hot reload, restart): the heartbeat jobs follow it."""
