@@ -158,8 +158,9 @@ class GatewayServices:
 
     async def start_cron(self, retry_s: float = CRON_RETRY_S) -> None:
         """The scheduler: its code and store load only when this instance has cron jobs or beats.
-        A store that cannot be opened now (no file descriptors left, say) is tried again later,
-        never the gateway's end."""
+        A store that cannot be opened now (no file descriptors left) is tried again later, never the
+        gateway's end; one that cannot be read stops the start."""
+        import errno
         import sqlite3
 
         from openclaw.cron.store import has_heartbeat_job, has_jobs
@@ -170,7 +171,9 @@ class GatewayServices:
                 adopt(self.paths.state_dir)
             if wanted(self.config(), self.paths) or await has_jobs(self.paths.state_dir):
                 await self.scheduler(start=True)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.OperationalError) as exc:
+            if isinstance(exc, OSError) and exc.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOMEM):
+                raise  # a store that cannot be read stops the start (nothing is lost by running on without it)
             logfile.error(f"cron scheduler not started: {exc}; trying again in {retry_s:g}s", subsystem="cron")
             later = min(retry_s * 2, CRON_RETRY_MAX_S)
             asyncio.get_running_loop().call_later(retry_s, lambda: asyncio.ensure_future(self.start_cron(later)))
