@@ -79,6 +79,9 @@ class Account:
     def is_connected(self) -> bool:
         return self.connected
 
+    async def dropped(self, inbound: InboundMessage) -> None:
+        """The access rules dropped `inbound` (a platform may tell the sender; must not raise)."""
+
     # -- the same for every platform ----------------------------------------------------------
     @property
     def running(self) -> bool:
@@ -148,6 +151,9 @@ class Account:
             logfile.error(f"{self.channel.name} account {self.id}: handling a message failed: {exc!r}",
                           subsystem=self.channel.name)
             published = False
+        else:
+            if not published:
+                await self.dropped(inbound)
         if not published:
             await settle()
         return published

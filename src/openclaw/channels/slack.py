@@ -12,6 +12,7 @@ its own session and the reply goes into it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 from functools import partial
@@ -20,9 +21,10 @@ from typing import Any
 import aiohttp
 
 from openclaw import logfile
+from openclaw.channels import slack_slash as slash
 from openclaw.channels.accounts import Account, AccountsChannel
 from openclaw.channels.messages import InboundMessage, OutboundMessage
-from openclaw.channels.slack_api import MESSAGE_LIMIT, SlackApi, SlackError
+from openclaw.channels.slack_api import DEFAULT_API_ROOT, MESSAGE_LIMIT, SlackApi, SlackError, respond
 from openclaw.channels.slack_config import accounts_from, channel_rule, policy, tokens
 from openclaw.channels.slack_socket import SocketMode
 from openclaw.channels.text import split_message
@@ -54,15 +56,19 @@ class SlackAccount(Account):
     def configured(self) -> bool:
         return bool(self.bot_token and self.app_token)
 
+    @property
+    def api_root(self) -> str:
+        return str(self.raw.get("apiRoot") or DEFAULT_API_ROOT)
+
     def policy(self) -> tuple[str, set[str]]:
         return policy(self.raw)
 
     def start(self, session: aiohttp.ClientSession) -> None:
         if not self.can_start():
             return
-        root = self.raw.get("apiRoot")
-        self.web = SlackApi(session, self.bot_token or "", root)
-        self.socket = SocketMode(SlackApi(session, self.app_token or "", root), session, self._event, self._state)
+        self.web = SlackApi(session, self.bot_token or "", self.api_root)
+        app = SlackApi(session, self.app_token or "", self.api_root)
+        self.socket = SocketMode(app, session, self._envelope, self._state)
         self.launch(self._run())
 
     def _state(self, connected: bool, error: str | None) -> None:
@@ -92,6 +98,14 @@ class SlackAccount(Account):
             self.error(f"{exc.method}: {exc.code}; the {'app' if exc.method.startswith('apps.') else 'bot'} token "
                        "was rejected: fix it and start the channel again" if exc.token_rejected else str(exc))
 
+    async def _envelope(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """A Socket Mode envelope's payload; what is returned goes back in its ack."""
+        if kind == "events_api":
+            await self._event(payload)
+        elif kind == "slash_commands":
+            return await self._slash(payload)
+        return None
+
     async def _event(self, payload: dict[str, Any]) -> None:
         """An Events API payload: kept as pending and published if it is a message to answer. A message's
         key is its channel and `ts`: the `message` and `app_mention` events of one mention are one."""
@@ -99,8 +113,33 @@ class SlackAccount(Account):
         if isinstance(event, dict):
             await self.take(event_key(str(event.get("channel")), str(event.get("ts"))), event)
 
-    async def parse(self, event: dict[str, Any]) -> InboundMessage | None:
-        return self._inbound(event)
+    async def _slash(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """A slash command (channels.slack_slash): refused in the ack, or kept and published like a message.
+        One this account does not serve (not configured) is acknowledged and nothing more."""
+        asked = slash.prompt(payload, slash.settings(self.raw))
+        trigger = payload.get("trigger_id")
+        if asked is None or not isinstance(trigger, str) or payload.get("user_id") == self.bot.get("user_id"):
+            return None
+        why = slash.refusal(payload, self.raw) if asked else "Message required."
+        if why:
+            return slash.ephemeral(why)
+        if not slash.usable_url(str(payload.get("response_url") or ""), self.api_root):
+            self.error("a slash command came with a response_url that is not HTTPS; not answered")
+            return None
+        await self.take(event_key(str(payload.get("channel_id")), f"slash:{trigger}"),
+                        {**payload, "type": slash.SLASH, "prompt": asked})
+        return None
+
+    async def parse(self, raw: dict[str, Any]) -> InboundMessage | None:
+        if raw.get("type") == slash.SLASH:
+            return slash.message(raw, self.id, self.raw, str(self.bot.get("user") or "") or None)
+        return self._inbound(raw)
+
+    async def dropped(self, inbound: InboundMessage) -> None:
+        """A slash command's sender the DM rules do not let in is told so (as upstream does)."""
+        if inbound.route:
+            with contextlib.suppress(SlackError, RuntimeError):
+                await self.channel.send(inbound.reply(slash.NOT_AUTHORIZED))
 
     def _inbound(self, event: dict[str, Any]) -> InboundMessage | None:
         """The event as a message to answer, or None (not a person's text, or a channel not admitted)."""
@@ -138,11 +177,10 @@ class SlackAccount(Account):
 
     async def probe(self, session: aiohttp.ClientSession) -> dict[str, Any]:
         """auth.test with each token: the bot's identity and scopes, or the one-line reason."""
-        root = self.raw.get("apiRoot")
-        web = SlackApi(session, self.bot_token or "", root)
+        web = SlackApi(session, self.bot_token or "", self.api_root)
         try:
             me = await web.auth_test()
-            await SlackApi(session, self.app_token or "", root).open_connection()
+            await SlackApi(session, self.app_token or "", self.api_root).open_connection()
         except SlackError as exc:
             which = "app token (appToken)" if exc.method.startswith("apps.") else "bot token (botToken)"
             return {"ok": False, "error": f"{exc.method}: {exc.code} - check the {which}"}
@@ -158,10 +196,15 @@ class SlackChannel(AccountsChannel[SlackAccount]):
         return {k: SlackAccount(self, k, v) for k, v in accounts_from(config).items()}
 
     async def send(self, message: OutboundMessage) -> None:
-        """Each chunk retried on its own: a 429 waits Slack's Retry-After, a network error backs off."""
-        web = self.running_account(message.account).web
-        assert web is not None  # made by start(), before the account's task
+        """Each chunk retried on its own: a 429 waits Slack's Retry-After, a network error backs off. A slash
+        command's reply goes to its response_url (`message.route`), to the sender only unless
+        `slashCommand.ephemeral` is false."""
+        account = self.running_account(message.account)
+        web, session = account.web, self.session
+        assert web is not None and session is not None  # made by start(), before the account's task
+        kind = "ephemeral" if slash.settings(account.raw).ephemeral else "in_channel"
         for chunk in split_message(message.text, MESSAGE_LIMIT):
-            await retry(partial(web.post_message, str(message.chat_id), chunk, message.thread_id),
-                        SEND, SEND_ATTEMPTS, on=SlackError, when=lambda exc: exc.retryable,
+            post = partial(respond, session, message.route, chunk, kind) if message.route else \
+                partial(web.post_message, str(message.chat_id), chunk, message.thread_id)
+            await retry(post, SEND, SEND_ATTEMPTS, on=SlackError, when=lambda exc: exc.retryable,
                         retry_after=lambda exc: exc.retry_after)

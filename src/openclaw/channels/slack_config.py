@@ -15,7 +15,8 @@ from typing import Any
 
 from openclaw.channels.settings import TokenKeys, read_accounts, read_dm_policy, read_token
 
-INHERITED = ("apiRoot", "dmPolicy", "allowFrom", "groupPolicy", "channels", "requireMention", "mode")
+INHERITED = ("apiRoot", "dmPolicy", "allowFrom", "groupPolicy", "channels", "requireMention", "mode",
+             "slashCommand", "commands")
 TOKENS = {"botToken": TokenKeys("botToken", "botTokenFile", "SLACK_BOT_TOKEN"),
           "appToken": TokenKeys("appToken", "appTokenFile", "SLACK_APP_TOKEN")}
 SHAPES = {"botToken": "xoxb-", "appToken": "xapp-"}
@@ -49,8 +50,8 @@ def policy(settings: dict[str, Any]) -> tuple[str, set[str]]:
     return read_dm_policy(settings, normalize_user)
 
 
-def channel_rule(settings: dict[str, Any], channel: str, user: str) -> bool | None:
-    """None: messages in `channel` from `user` are not admitted; else whether a mention is required."""
+def room(settings: dict[str, Any], channel: str) -> dict[str, Any] | None:
+    """The `channels.<id>` entry (or `*`) that admits `channel` ({} under `groupPolicy: open`), else None."""
     group_policy = settings.get("groupPolicy") or "allowlist"
     if group_policy == "disabled":
         return None
@@ -59,13 +60,22 @@ def channel_rule(settings: dict[str, Any], channel: str, user: str) -> bool | No
     if rule is None and isinstance(rules, dict):
         rule = rules.get("*")
     if rule is None:
-        if group_policy != "open":
-            return None
-        rule = {}
+        return {} if group_policy == "open" else None
     if not isinstance(rule, dict) or rule.get("enabled") is False or rule.get("allow") is False:
         return None
+    return rule
+
+
+def room_admits(rule: dict[str, Any], user: str) -> bool:
+    """`user` is among the room's `users` (or the room lists none)."""
     users = rule.get("users")
-    if users and user not in {normalize_user(u) for u in users}:
+    return not users or user in {normalize_user(u) for u in users}
+
+
+def channel_rule(settings: dict[str, Any], channel: str, user: str) -> bool | None:
+    """None: messages in `channel` from `user` are not admitted; else whether a mention is required."""
+    rule = room(settings, channel)
+    if rule is None or not room_admits(rule, user):
         return None
     require = rule.get("requireMention", settings.get("requireMention", True))
     return require is not False
