@@ -26,7 +26,8 @@ def test_settings_prompts_and_refusals() -> None:
     raw = {"dmPolicy": "disabled", "channels": {"C1": {"users": ["U1"]}}}
     assert slash.refusal({"channel_id": "D1", "channel_name": "directmessage"}, raw) == "Slack DMs are disabled."
     assert slash.refusal({"channel_id": "C9", "user_id": "U1"}, raw) == "This channel is not allowed."
-    assert slash.refusal({"channel_id": "C1", "user_id": "U2"}, raw) == "You are not authorized to use this command here."
+    here = "You are not authorized to use this command here."
+    assert slash.refusal({"channel_id": "C1", "user_id": "U2"}, raw) == here
     assert slash.refusal({"channel_id": "C1", "user_id": "U1"}, raw) is None
     assert slash.usable_url("https://hooks.slack.com/commands/T1/1/x", "https://slack.com/api")
     assert slash.usable_url("http://127.0.0.1:9/respond/R1", "http://127.0.0.1:9/api")
