@@ -6,7 +6,9 @@ when the dispatcher is done with it. Events are keyed by channel and message
 `ts`, so a redelivered envelope, or the `message` and `app_mention` events
 Slack sends for one mention, are answered once. Channel messages are admitted
 by `groupPolicy` and the `channels.<id>` allowlist; a thread (`thread_ts`) is
-its own session and the reply goes into it.
+its own session and the reply goes into it. Slash commands (channels.slack_slash)
+take the same path, keyed by their `trigger_id`, and are answered through their
+`response_url`.
 """
 
 from __future__ import annotations
