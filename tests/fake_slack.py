@@ -1,7 +1,9 @@
 """A Slack stand-in on loopback: the Web API under `/api` (auth.test, apps.connections.open,
-chat.postMessage, chat.update, conversations.open) and Socket Mode (hello, `events_api` envelopes
-that must be acked, redelivered with `retry_attempt` when they are not, `disconnect` events, forced
-drops); tests inject user messages and read what the bot posted."""
+chat.postMessage, chat.update, conversations.open), Socket Mode (hello, `events_api` and
+`slash_commands` envelopes that must be acked, redelivered with `retry_attempt` when they are not,
+`disconnect` events, forced drops) and slash commands' response URLs (five uses each, as Slack's);
+tests inject user messages and slash commands and read what the bot posted, answered in acks, and
+sent to response URLs."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ class App:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)  # envelope ids, once per delivery
     acked: list[str] = field(default_factory=list)
+    ack_payloads: dict[str, dict[str, Any]] = field(default_factory=dict)  # envelope id -> the ack's payload
+    responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # response url id -> bodies
     connects: int = 0
 
 
@@ -59,6 +63,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/socket/{token}", self._socket)
+        app.router.add_post("/respond/{rid}", self._respond)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -105,8 +110,26 @@ class FakeSlack:
             event["thread_ts"] = thread_ts
         events = [event] + ([{**event, "type": "app_mention"}] if mention else [])
         for item in events:
-            self._run(self._enqueue(app, item))
+            self._run(self._enqueue(app, "events_api", {"type": "event_callback",
+                                                        "event_id": f"Ev{next(self._ids)}", "event": item}))
         return ts
+
+    def slash(self, app: App, user: str, command: str, text: str = "", channel: str | None = None) -> tuple[str, str]:
+        """`user` runs `command text` in `channel` (their DM with the bot unless given): (envelope id,
+        response url id)."""
+        rid = f"R{next(self._ids)}"
+        chat = channel or f"D{user}"
+        app.responses[rid] = []
+        payload = {"token": "verification-token", "team_id": "T1", "team_domain": "standin", "channel_id": chat,
+                   "channel_name": "directmessage" if chat.startswith("D") else "general", "user_id": user,
+                   "user_name": user.lower(), "command": command, "text": text, "api_app_id": "A1",
+                   "is_enterprise_install": "false",
+                   "response_url": f"http://127.0.0.1:{self.port}/respond/{rid}", "trigger_id": f"trig-{rid}"}
+        return self._run(self._enqueue(app, "slash_commands", payload)), rid
+
+    def responded(self, app: App, rid: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(app.responses.get(rid, []))
 
     def drop(self, app: App) -> None:
         """Cut every socket of `app` without a close handshake (as a network failure does)."""
@@ -138,14 +161,13 @@ class FakeSlack:
         return bool(app.sockets)
 
     # -- Socket Mode ----------------------------------------------------------------------------
-    async def _enqueue(self, app: App, event: dict[str, Any]) -> None:
+    async def _enqueue(self, app: App, kind: str, payload: dict[str, Any]) -> str:
         envelope_id = f"env-{next(self._ids)}"
-        envelope = {"envelope_id": envelope_id, "type": "events_api", "accepts_response_payload": False,
-                    "retry_attempt": 0, "retry_reason": "",
-                    "payload": {"type": "event_callback", "event_id": f"Ev{next(self._ids)}", "event": event},
-                    "sent_at": 0.0}
+        envelope = {"envelope_id": envelope_id, "type": kind, "accepts_response_payload": kind != "events_api",
+                    "retry_attempt": 0, "retry_reason": "", "payload": payload, "sent_at": 0.0}
         app.unacked[envelope_id] = envelope
         await self._deliver(app, envelope)
+        return envelope_id
 
     async def _deliver(self, app: App, envelope: dict[str, Any]) -> None:
         if not app.sockets:
@@ -182,12 +204,33 @@ class FakeSlack:
             await self._deliver(app, envelope)
         try:
             async for frame in ws:
-                ack = json.loads(frame.data).get("envelope_id")
+                data = json.loads(frame.data)
+                ack = data.get("envelope_id")
                 if app.unacked.pop(ack, None) is not None:
                     app.acked.append(ack)
+                    if isinstance(data.get("payload"), dict):
+                        app.ack_payloads[ack] = data["payload"]
         finally:
             app.sockets.remove(ws)
         return ws
+
+    # -- response URLs --------------------------------------------------------------------------
+    async def _respond(self, request: web.Request) -> web.Response:
+        """A slash command's response_url: JSON `{text, response_type}`, five uses, then `used_url`."""
+        rid = request.match_info["rid"]
+        with self._lock:
+            failure = next((f for f in self.failures if f[0] == "response_url"), None)
+            if failure:
+                self.failures.remove(failure)
+        if failure:
+            return web.json_response(failure[2], status=failure[1], headers=failure[3])
+        body = await request.json()
+        with self._lock:
+            owner = next((a for a in self.apps.values() if rid in a.responses), None)
+            if owner is None or len(owner.responses[rid]) >= 5:
+                return web.json_response({"ok": False, "error": "used_url"}, status=404)
+            owner.responses[rid].append({"text": body.get("text"), "response_type": body.get("response_type")})
+        return web.Response(text="ok")
 
     # -- the Web API ----------------------------------------------------------------------------
     async def _api(self, request: web.Request) -> web.Response:

@@ -137,12 +137,14 @@ def test_rate_limit_honoured_and_bad_token_in_one_line(env: Env, base: int, gate
 
 
 def test_rescue_bot_restarts_main_from_slack(env: Env, base: int, gateways: list[Gateway], slack: FakeSlack) -> None:
+    """From a DM, then as a native slash command answered in the channel through its response URL."""
     app = slack.add_app("rescue")
     env.provision("main", base)
     main = env.gateway("main").start()
     gateways.append(main)
     main.wait_healthy(base)
-    start_with_slack(env, base + 200, gateways, slack_config(slack, app), profile="rescue")
+    start_with_slack(env, base + 200, gateways, slack_config(slack, app, commands={"native": True},
+                                                             slashCommand={"ephemeral": False}), profile="rescue")
     pair(env, slack, app, OWNER, profile="rescue")
     chat = f"D{OWNER}"
 
@@ -155,9 +157,14 @@ def test_rescue_bot_restarts_main_from_slack(env: Env, base: int, gateways: list
     assert main.stop() == 0
     wait_for(lambda: not healthz(base), what="main down")
     assert say("/status main").startswith("main: stopped")
+    def run(user: str, command: str, text: str) -> dict[str, str]:
+        _, rid = slack.slash(app, user, command, text)
+        return wait_for(lambda: slack.responded(app, rid), timeout=45, what=f"the answer to {command}")[-1]
+
     try:
-        restarted = say("/restart main")
-        assert restarted.startswith("main started") and "healthy" in restarted
+        restarted = run(OWNER, "/restart", "main")
+        assert restarted["text"].startswith("main started") and "healthy" in restarted["text"]
+        assert restarted["response_type"] == "in_channel"
         assert healthz(base) and main_pid(env) is not None
     finally:
         pid = main_pid(env)
@@ -167,6 +174,8 @@ def test_rescue_bot_restarts_main_from_slack(env: Env, base: int, gateways: list
             wait_for(lambda: main_pid(env) is None, what="main stopped")
     slack.say(app, STRANGER, "/restart main")
     assert "pairing code is" in replies(slack, app, f"D{STRANGER}", 1)[0]  # strangers get a code, not a restart
+    assert "pairing code is" in run("U0OTHER", "/restart", "main")["text"]  # by slash command too
+    assert main_pid(env) is None
 
 
 def test_channels_add_writes_both_tokens(env: Env, base: int, gateways: list[Gateway], slack: FakeSlack,

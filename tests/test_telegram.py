@@ -14,7 +14,7 @@ from fake_telegram import FakeTelegram, new_bot, replies, start_with_telegram
 from helpers import Env, Gateway, wait_for
 
 from openclaw.channels.telegram import account_policy, accounts_from
-from openclaw.channels.telegram_api import split_message
+from openclaw.channels.text import split_message
 from openclaw.config.view import Config
 
 
@@ -34,9 +34,9 @@ def audit_lines(env: Env, profile: str | None = None) -> list[dict]:
 
 def test_split_message() -> None:
     text = ("line of text\n" * 400) + "x" * 5000
-    chunks = split_message(text)
+    chunks = split_message(text, 4096)
     assert all(len(c) <= 4096 for c in chunks) and "".join(chunks).replace("\n", "") == text.replace("\n", "")
-    assert split_message("short") == ["short"]
+    assert split_message("short", 4096) == ["short"]
 
 
 def test_named_accounts_inherit_what_they_leave_unset_or_null() -> None:

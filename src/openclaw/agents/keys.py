@@ -30,6 +30,11 @@ def explicit_key(agent_id: str, session_id: str) -> str:
     return f"agent:{_part(agent_id)}:explicit:{session_id.strip().lower()}"
 
 
+def named_key(agent_id: str, name: str) -> str:
+    """`agent:<id>:<name>` for a session a channel names itself (`slack:slash:<user>`), in lower case."""
+    return f"agent:{_part(agent_id)}:" + ":".join(_part(piece) for piece in name.split(":"))
+
+
 def chat_key(config: Config, agent_id: str, channel: str, account: str, direct: bool,
              peer_id: Any, chat_id: Any, thread: str | None = None, room: str = "group") -> str:
     """The session a channel message belongs to; a thread is its own (`:thread:<id>` on the chat's key).

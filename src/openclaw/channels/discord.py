@@ -16,23 +16,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import time
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import aiohttp
 
 from openclaw import logfile
-from openclaw.channels.accounts import AccountsChannel
+from openclaw.channels.accounts import Account, AccountsChannel
 from openclaw.channels.discord_api import MESSAGE_LIMIT, DiscordApi, DiscordError
 from openclaw.channels.discord_config import accounts_from, dm_policy, guild_rule, resolve_token
 from openclaw.channels.discord_gateway import DiscordGateway, GatewayFatal
-from openclaw.channels.messages import InboundMessage, OutboundMessage, enabled
-from openclaw.channels.pending import PendingUpdates, pending_store
-from openclaw.channels.telegram_api import split_message
+from openclaw.channels.messages import InboundMessage, OutboundMessage
+from openclaw.channels.text import split_message
 from openclaw.retry import Backoff, retry
 
 SEND = Backoff(base_s=0.5, cap_s=10.0, jitter=0.2)
@@ -45,49 +41,43 @@ THREAD_TYPES = {10, 11, 12}
 _sessions: dict[tuple[str, str], tuple[str | None, int | None, str | None]] = {}
 
 
-class DiscordAccount:
+class DiscordAccount(Account):
+    mode = "gateway"
+
     def __init__(self, channel: DiscordChannel, account_id: str, raw: dict[str, Any]) -> None:
-        self.channel = channel
-        self.id = account_id
-        self.raw = raw
-        self.enabled = enabled(raw) and enabled(channel.config)
         self.token, self.token_source = resolve_token(raw, account_id, channel.env)
+        super().__init__(channel, account_id, raw, None if self.token else self.token_source)
         self.api: DiscordApi | None = None
         self.gateway: DiscordGateway | None = None
-        self.pending: PendingUpdates = pending_store(channel.state_dir / "discord" / f"pending-{account_id}.json")
         self.known: OrderedDict[str, tuple[str, str]] = OrderedDict()  # channel id -> (name, parent id)
         self.dm_channels: OrderedDict[str, str] = OrderedDict()  # user id -> their DM channel with the bot
-        self.task: asyncio.Task[None] | None = None
-        self.last_message_at: float | None = None
-        self.last_error: str | None = None if self.token else self.token_source
-        self.last_error_at: float | None = None
-        self.started_at: float | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.token)
 
     @property
     def bot(self) -> dict[str, Any]:
         return self.gateway.user if self.gateway else {}
 
-    def error(self, message: str) -> None:
-        self.last_error, self.last_error_at = message, time.time()
-        logfile.warn(f"discord account {self.id}: {message}", subsystem="discord")
+    def is_connected(self) -> bool:
+        return bool(self.gateway and self.gateway.connected)
+
+    def policy(self) -> tuple[str, set[str]]:
+        return dm_policy(self.raw)
 
     def start(self, session: aiohttp.ClientSession) -> None:
-        if not self.enabled or not self.token or (self.task and not self.task.done()):
+        if not self.can_start():
             return
-        self.api = DiscordApi(session, self.token, self.raw.get("apiRoot"))
-        self.gateway = DiscordGateway(self.api, self.token, self._on_dispatch)
+        self.api = DiscordApi(session, self.token or "", self.raw.get("apiRoot"))
+        self.gateway = DiscordGateway(self.api, self.token or "", self._on_dispatch)
         saved = _sessions.pop(self._session_key, None)
         if saved is not None:
             self.gateway.restore(saved)
-        self.started_at = time.time()
-        self.task = asyncio.create_task(self._run())
+        self.launch(self._run())
 
     async def stop(self) -> None:
-        if self.task:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
-        self.task = None
+        await super().stop()
         if self.gateway:
             self.gateway.connected = False
             if self.gateway.session_id:
@@ -116,10 +106,12 @@ class DiscordAccount:
 
     async def _event(self, kind: str, data: dict[str, Any]) -> None:
         if kind == "MESSAGE_CREATE":
-            await self._take(data)
+            message_id = _snowflake(data.get("id"))
+            if message_id is not None:
+                await self.take(message_id, data)
         elif kind == "READY":
             logfile.info(f"discord account {self.id} connected as {self.bot.get('username')}", subsystem="discord")
-            await self._resume()
+            await self.resume()
         elif kind == "GUILD_CREATE":
             for item in [*(data.get("channels") or []), *(data.get("threads") or [])]:
                 self._learn(item)
@@ -142,44 +134,10 @@ class DiscordAccount:
             parent = str(item.get("parent_id") or "") if item.get("type") in THREAD_TYPES else ""
             _remember(self.known, str(item["id"]), (str(item.get("name") or ""), parent))
 
-    async def _take(self, data: dict[str, Any]) -> None:
-        message_id = _snowflake(data.get("id"))
-        if message_id is None or self.pending.seen(message_id):
-            return  # replayed by a resume, or sent again: never answered twice
+    async def parse(self, data: dict[str, Any]) -> InboundMessage | None:
         if data.get("guild_id"):
             await self._look_up(str(data.get("channel_id") or ""))
-        inbound = self._inbound(data)
-        if inbound is None:
-            return
-        self.last_message_at = time.time()
-        await self.pending.wait_for_room()
-        await self.pending.take(message_id, data)
-        await self._admit(message_id, inbound)
-
-    async def _resume(self) -> None:
-        """Messages taken before a stop or a crash and not answered: answered now (once per process)."""
-        for message_id, data in self.pending.unanswered():
-            self.pending.claim(message_id)
-            if data.get("guild_id"):
-                await self._look_up(str(data.get("channel_id") or ""))
-            inbound = self._inbound(data)
-            if inbound is None:
-                await self.pending.settle(message_id)
-            else:
-                await self._admit(message_id, replace(inbound, resumed=True))
-
-    async def _admit(self, message_id: int, inbound: InboundMessage) -> None:
-        settle = partial(self.pending.settle, message_id)
-        try:
-            published = await self.channel.admit(replace(inbound, settle=settle), *dm_policy(self.raw))
-        except asyncio.CancelledError:
-            self.pending.in_flight.discard(message_id)
-            raise
-        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the connection
-            logfile.error(f"discord account {self.id}: handling a message failed: {exc!r}", subsystem="discord")
-            published = False
-        if not published:
-            await settle()
+        return self._inbound(data)
 
     def _inbound(self, data: dict[str, Any]) -> InboundMessage | None:
         """The message as one to judge, or None (a bot's, an empty one, or a guild room it may not answer)."""
@@ -210,19 +168,25 @@ class DiscordAccount:
             sender_id=sender, sender_name=name, text=text, message_id=_snowflake(data.get("id")) or 0,
             mentioned=mentioned, bot_username=str(self.bot.get("username") or "") or None)
 
-    def status(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
         gw = self.gateway
         return {
-            "accountId": self.id, "enabled": self.enabled, "configured": bool(self.token),
-            "running": bool(self.task and not self.task.done()), "connected": bool(gw and gw.connected),
-            "mode": "gateway", "tokenSource": self.token_source if self.token else None,
+            "tokenSource": self.token_source if self.token else None,
             "bot": {"id": self.bot.get("id"), "username": self.bot.get("username")} if self.bot else None,
             "session": {"connects": gw.connects, "identifies": gw.identifies, "resumes": gw.resumes,
                         "seq": gw.seq} if gw else None,
             "rateLimitWaitS": round(self.api.limits.waited, 3) if self.api else 0,
-            "lastMessageAt": _ms(self.last_message_at), "lastError": self.last_error,
-            "lastErrorAt": _ms(self.last_error_at), "startedAt": _ms(self.started_at),
         }
+
+    async def probe(self, session: aiohttp.ClientSession) -> dict[str, Any]:
+        """GET /users/@me with the account's token."""
+        try:
+            me = await DiscordApi(session, self.token or "", self.raw.get("apiRoot")).me()
+        except DiscordError as exc:
+            hint = "; the bot token was rejected: copy it again from the Discord Developer Portal" \
+                if exc.status == 401 else ""
+            return {"ok": False, "error": f"{exc.status} {exc.message}{hint}"}
+        return {"ok": True, "bot": {"id": me.get("id"), "username": me.get("username")}}
 
 
 def _mention(text: str, data: dict[str, Any], me: str) -> tuple[bool, str]:
@@ -252,10 +216,6 @@ def _snowflake(value: Any) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
-def _ms(ts: float | None) -> int | None:
-    return int(ts * 1000) if ts else None
-
-
 class DiscordChannel(AccountsChannel[DiscordAccount]):
     name = "discord"
     label = "Discord"
@@ -263,19 +223,10 @@ class DiscordChannel(AccountsChannel[DiscordAccount]):
     def make_accounts(self, config: dict[str, Any]) -> dict[str, DiscordAccount]:
         return {k: DiscordAccount(self, k, v) for k, v in accounts_from(config).items()}
 
-    async def probe(self) -> dict[str, Any]:
-        status = self.status()
-        async with aiohttp.ClientSession() as session:
-            for account in self.accounts.values():
-                status["accounts"][account.id]["probe"] = await probe_account(session, account.token,
-                                                                              account.token_source, account.raw)
-        return status
-
     def _api(self, account: str) -> DiscordApi:
-        acct = self.accounts.get(account)
-        if acct is None or acct.api is None:
-            raise RuntimeError(f"discord account {account} is not running")
-        return acct.api
+        api = self.running_account(account).api
+        assert api is not None  # made by start(), before the account's task
+        return api
 
     async def send(self, message: OutboundMessage) -> None:
         """Each chunk (Discord's 2,000-character limit) is retried on its own after a network or server error;
@@ -316,16 +267,3 @@ class DiscordChannel(AccountsChannel[DiscordAccount]):
         with contextlib.suppress(DiscordError, RuntimeError):
             await self._api(account).trigger_typing(thread_id or str(chat_id))
 
-
-async def probe_account(session: aiohttp.ClientSession, token: str | None, source: str,
-                        raw: Mapping[str, Any]) -> dict[str, Any]:
-    """GET /users/@me with the account's token: ok and the bot, or one line saying what is wrong."""
-    if not token:
-        return {"ok": False, "error": source}
-    try:
-        me = await DiscordApi(session, token, raw.get("apiRoot")).me()
-    except DiscordError as exc:
-        hint = "; the bot token was rejected: copy it again from the Discord Developer Portal" \
-            if exc.status == 401 else ""
-        return {"ok": False, "error": f"{exc.status} {exc.message}{hint}"}
-    return {"ok": True, "bot": {"id": me.get("id"), "username": me.get("username")}}

@@ -11,14 +11,13 @@ mention unless `requireMention: false` (channel entry over guild entry).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-DEFAULT_ACCOUNT = "default"
-ENV_TOKEN = "DISCORD_BOT_TOKEN"
+from openclaw.channels.settings import TokenKeys, read_accounts, read_dm_policy, read_token
+
+TOKEN = TokenKeys("token", "tokenFile", "DISCORD_BOT_TOKEN")
 INHERITED = ("apiRoot", "dmPolicy", "allowFrom", "groupPolicy", "guilds", "dm", "allowBots",
              "dangerouslyAllowNameMatching")
 
@@ -35,54 +34,16 @@ def normalize_id(value: Any) -> str:
 
 
 def accounts_from(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    top = {k: v for k, v in config.items() if k != "accounts"}
-    out: dict[str, dict[str, Any]] = {}
-    if top.get("token") or top.get("tokenFile") or not config.get("accounts"):
-        out[DEFAULT_ACCOUNT] = top
-    for name, raw in (config.get("accounts") or {}).items():
-        if isinstance(raw, dict):
-            inherited = {k: top[k] for k in INHERITED if k in top}
-            out[str(name)] = {**inherited, **{k: v for k, v in raw.items() if v is not None}}
-    return out
+    return read_accounts(config, (TOKEN,), INHERITED)
 
 
 def resolve_token(raw: Mapping[str, Any], account: str, env: Mapping[str, str]) -> tuple[str | None, str]:
-    """(token, where from): `tokenFile` (a regular file, not a symlink) > `token` (a string or a
-    SecretRef {source: env|file, id}) > DISCORD_BOT_TOKEN for the default account."""
-    token_file = raw.get("tokenFile")
-    if token_file:
-        return _read_file(str(token_file), "tokenFile")
-    token = raw.get("token")
-    if isinstance(token, str) and token:
-        return token, "config"
-    if isinstance(token, Mapping):
-        source, ident = token.get("source"), str(token.get("id") or "")
-        if source == "env":
-            return (env.get(ident) or None), f"env:{ident}" if env.get(ident) else f"env {ident} is not set"
-        if source == "file":
-            return _read_file(ident, f"file:{ident}")
-        return None, f"token source {source!r} is not supported (use env or file)"
-    if account == DEFAULT_ACCOUNT and env.get(ENV_TOKEN):
-        return env[ENV_TOKEN], "env"
-    return None, f"no token, tokenFile or {ENV_TOKEN}"
-
-
-def _read_file(name: str, source: str) -> tuple[str | None, str]:
-    path = Path(os.path.expanduser(name))
-    if path.is_symlink() or not path.is_file():
-        return None, f"{name} is missing, not a regular file, or a symlink"
-    try:
-        return path.read_text(encoding="utf-8").strip() or None, source
-    except OSError as exc:
-        return None, f"{name} cannot be read: {exc.strerror}"
+    """(token, where from): `tokenFile` > `token` (a string or a SecretRef) > DISCORD_BOT_TOKEN (default account)."""
+    return read_token(raw, TOKEN, account, env)
 
 
 def dm_policy(settings: Mapping[str, Any]) -> tuple[str, set[str]]:
-    """(dmPolicy, allowFrom); upstream's older `dm.policy`/`dm.allowFrom` count when the new keys are unset."""
-    dm = _mapping(settings.get("dm"))
-    policy = settings.get("dmPolicy") or dm.get("policy") or "pairing"
-    allow = settings.get("allowFrom") or dm.get("allowFrom") or []
-    return str(policy), {normalize_id(str(x)) for x in allow}
+    return read_dm_policy(settings, normalize_id)
 
 
 @dataclass(frozen=True)

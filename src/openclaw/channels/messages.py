@@ -25,6 +25,12 @@ class InboundMessage:
     access: str = ""  # the channel's verdict: operator | chat | stranger (channels.access)
     resumed: bool = False  # taken before a stop and answered now: its turn may have begun already
     thread_id: str | None = None  # a platform thread: its own session, and the reply goes into it
+    # Where the channel delivers the replies instead of the chat, its own handle (Slack: a slash
+    # command's response_url); None: into the chat.
+    route: str | None = None
+    # A session the channel names for this message's turn instead of the chat's (Slack's slash prompts:
+    # `slack:slash:<user>`); commands still act on the chat's session. None: the chat's.
+    session: str | None = None
     # Called once whoever handles the message is done with it (its reply sent, or none needed); a
     # channel that keeps unanswered messages (channels.pending) forgets it then. None: nothing to do.
     settle: Callable[[], Awaitable[None]] | None = field(default=None, compare=False, repr=False)
@@ -38,7 +44,7 @@ class InboundMessage:
         return self.access == "operator"
 
     def reply(self, text: str) -> OutboundMessage:
-        return OutboundMessage(self.channel, self.account, self.chat_id, text, self.thread_id)
+        return OutboundMessage(self.channel, self.account, self.chat_id, text, self.thread_id, self.route)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class OutboundMessage:
     chat_id: int | str
     text: str
     thread_id: str | None = None
+    route: str | None = None  # the channel's own delivery handle (InboundMessage.route)
 
 
 def enabled(section: dict[str, Any]) -> bool:

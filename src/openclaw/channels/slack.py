@@ -6,7 +6,9 @@ when the dispatcher is done with it. Events are keyed by channel and message
 `ts`, so a redelivered envelope, or the `message` and `app_mention` events
 Slack sends for one mention, are answered once. Channel messages are admitted
 by `groupPolicy` and the `channels.<id>` allowlist; a thread (`thread_ts`) is
-its own session and the reply goes into it.
+its own session and the reply goes into it. Slash commands (channels.slack_slash)
+take the same path, keyed by their `trigger_id`, and are answered through their
+`response_url`.
 """
 
 from __future__ import annotations
@@ -15,21 +17,19 @@ import asyncio
 import contextlib
 import hashlib
 import re
-import time
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import aiohttp
 
 from openclaw import logfile
-from openclaw.channels.accounts import AccountsChannel
-from openclaw.channels.messages import InboundMessage, OutboundMessage, enabled
-from openclaw.channels.pending import PendingUpdates, pending_store
-from openclaw.channels.slack_api import MESSAGE_LIMIT, SlackApi, SlackError
+from openclaw.channels import slack_slash as slash
+from openclaw.channels.accounts import Account, AccountsChannel
+from openclaw.channels.messages import InboundMessage, OutboundMessage
+from openclaw.channels.slack_api import DEFAULT_API_ROOT, MESSAGE_LIMIT, SlackApi, SlackError, respond
 from openclaw.channels.slack_config import accounts_from, channel_rule, policy, tokens
 from openclaw.channels.slack_socket import SocketMode
-from openclaw.channels.telegram_api import split_message
+from openclaw.channels.text import split_message
 from openclaw.retry import Backoff, retry
 
 SEND = Backoff(base_s=1.0, cap_s=30.0, jitter=0.2)
@@ -42,48 +42,36 @@ def event_key(channel: str, ts: str) -> int:
     return int.from_bytes(hashlib.blake2b(f"{channel}:{ts}".encode(), digest_size=7).digest(), "big")
 
 
-class SlackAccount:
+class SlackAccount(Account):
+    mode = "socket"
+    last_in_key = "lastEventAt"
+
     def __init__(self, channel: SlackChannel, account_id: str, raw: dict[str, Any]) -> None:
-        self.channel = channel
-        self.id = account_id
-        self.raw = raw
-        self.enabled = enabled(raw) and enabled(channel.config)
         (self.bot_token, self.bot_source), (self.app_token, self.app_source) = tokens(raw, account_id, channel.env)
-        self.pending: PendingUpdates = pending_store(channel.state_dir / "slack" / f"pending-{account_id}.json")
+        super().__init__(channel, account_id, raw, None if self.bot_token and self.app_token else
+                         self.bot_source if not self.bot_token else self.app_source)
         self.web: SlackApi | None = None
         self.socket: SocketMode | None = None
-        self.task: asyncio.Task[None] | None = None
-        self.connected = False
         self.bot: dict[str, Any] = {}
-        self.last_event_at: float | None = None
-        self.last_error: str | None = None if self.configured else (self.bot_source if not self.bot_token
-                                                                    else self.app_source)
-        self.last_error_at: float | None = None
-        self.started_at: float | None = None
 
     @property
     def configured(self) -> bool:
         return bool(self.bot_token and self.app_token)
 
-    def error(self, message: str) -> None:
-        self.last_error, self.last_error_at = message, time.time()
-        logfile.warn(f"slack account {self.id}: {message}", subsystem="slack")
+    @property
+    def api_root(self) -> str:
+        return str(self.raw.get("apiRoot") or DEFAULT_API_ROOT)
+
+    def policy(self) -> tuple[str, set[str]]:
+        return policy(self.raw)
 
     def start(self, session: aiohttp.ClientSession) -> None:
-        if not self.enabled or not self.configured or (self.task and not self.task.done()):
+        if not self.can_start():
             return
-        root = self.raw.get("apiRoot")
-        self.web = SlackApi(session, self.bot_token or "", root)
-        self.socket = SocketMode(SlackApi(session, self.app_token or "", root), session, self._event, self._state)
-        self.started_at = time.time()
-        self.task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self.task:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
-        self.task, self.connected = None, False
+        self.web = SlackApi(session, self.bot_token or "", self.api_root)
+        app = SlackApi(session, self.app_token or "", self.api_root)
+        self.socket = SocketMode(app, session, self._envelope, self._state)
+        self.launch(self._run())
 
     def _state(self, connected: bool, error: str | None) -> None:
         self.connected = connected
@@ -105,49 +93,55 @@ class SlackAccount:
                     await waits.sleep(exc.retry_after)
             logfile.info(f"slack account {self.id} connected as {self.bot.get('user')} ({self.bot.get('user_id')})",
                          subsystem="slack")
-            await self._resume()
+            await self.resume()
             await self.socket.run()
         except SlackError as exc:
             self.connected = False
             self.error(f"{exc.method}: {exc.code}; the {'app' if exc.method.startswith('apps.') else 'bot'} token "
                        "was rejected: fix it and start the channel again" if exc.token_rejected else str(exc))
 
+    async def _envelope(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """A Socket Mode envelope's payload; what is returned goes back in its ack."""
+        if kind == "events_api":
+            await self._event(payload)
+        elif kind == "slash_commands":
+            return await self._slash(payload)
+        return None
+
     async def _event(self, payload: dict[str, Any]) -> None:
-        """An Events API payload: kept as pending and published if it is a message to answer."""
+        """An Events API payload: kept as pending and published if it is a message to answer. A message's
+        key is its channel and `ts`: the `message` and `app_mention` events of one mention are one."""
         event = payload.get("event")
-        if not isinstance(event, dict):
-            return
-        inbound = self._inbound(event)
-        if inbound is None:
-            return
-        key = event_key(str(inbound.chat_id), str(event.get("ts")))
-        if self.pending.seen(key):
-            return  # redelivered, or the other event of one mention: answered once
-        self.last_event_at = time.time()
-        await self.pending.take(key, event)  # on disk before the envelope is acknowledged
-        await self._admit(key, inbound)
+        if isinstance(event, dict):
+            await self.take(event_key(str(event.get("channel")), str(event.get("ts"))), event)
 
-    async def _resume(self) -> None:
-        for key, event in self.pending.unanswered():
-            self.pending.claim(key)
-            inbound = self._inbound(event)
-            if inbound is None:
-                await self.pending.settle(key)
-            else:
-                await self._admit(key, replace(inbound, resumed=True))
+    async def _slash(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """A slash command (channels.slack_slash): refused in the ack, or kept and published like a message.
+        One this account does not serve (not configured) is acknowledged and nothing more."""
+        asked = slash.prompt(payload, slash.settings(self.raw))
+        trigger = payload.get("trigger_id")
+        if asked is None or not isinstance(trigger, str) or payload.get("user_id") == self.bot.get("user_id"):
+            return None
+        why = slash.refusal(payload, self.raw) if asked else "Message required."
+        if why:
+            return slash.ephemeral(why)
+        if not slash.usable_url(str(payload.get("response_url") or ""), self.api_root):
+            self.error("a slash command came with a response_url that is not HTTPS; not answered")
+            return None
+        await self.take(event_key(str(payload.get("channel_id")), f"slash:{trigger}"),
+                        {**payload, "type": slash.SLASH, "prompt": asked})
+        return None
 
-    async def _admit(self, key: int, inbound: InboundMessage) -> None:
-        settle = partial(self.pending.settle, key)
-        try:
-            published = await self.channel.admit(replace(inbound, settle=settle), *policy(self.raw))
-        except asyncio.CancelledError:
-            self.pending.in_flight.discard(key)
-            raise
-        except Exception as exc:  # noqa: BLE001 - one bad message must not end the connection
-            logfile.error(f"slack account {self.id}: handling a message failed: {exc!r}", subsystem="slack")
-            published = False
-        if not published:
-            await settle()
+    async def parse(self, raw: dict[str, Any]) -> InboundMessage | None:
+        if raw.get("type") == slash.SLASH:
+            return slash.message(raw, self.id, self.raw, str(self.bot.get("user") or "") or None)
+        return self._inbound(raw)
+
+    async def dropped(self, inbound: InboundMessage) -> None:
+        """A slash command's sender the DM rules do not let in is told so (as upstream does)."""
+        if inbound.route:
+            with contextlib.suppress(SlackError, RuntimeError):
+                await self.channel.send(inbound.reply(slash.NOT_AUTHORIZED))
 
     def _inbound(self, event: dict[str, Any]) -> InboundMessage | None:
         """The event as a message to answer, or None (not a person's text, or a channel not admitted)."""
@@ -177,37 +171,23 @@ class SlackAccount:
             thread_id=None if direct else thread,
         )
 
-    def status(self) -> dict[str, Any]:
-        return {
-            "accountId": self.id, "enabled": self.enabled, "configured": self.configured,
-            "running": bool(self.task and not self.task.done()), "connected": self.connected, "mode": "socket",
-            "botTokenSource": self.bot_source if self.bot_token else None,
-            "appTokenSource": self.app_source if self.app_token else None,
-            "bot": {"id": self.bot.get("user_id"), "name": self.bot.get("user"), "team": self.bot.get("team_id")}
-            if self.bot else None,
-            "lastEventAt": _ms(self.last_event_at), "lastError": self.last_error,
-            "lastErrorAt": _ms(self.last_error_at), "startedAt": _ms(self.started_at),
-        }
+    def describe(self) -> dict[str, Any]:
+        return {"botTokenSource": self.bot_source if self.bot_token else None,
+                "appTokenSource": self.app_source if self.app_token else None,
+                "bot": {"id": self.bot.get("user_id"), "name": self.bot.get("user"), "team": self.bot.get("team_id")}
+                if self.bot else None}
 
-
-def _ms(ts: float | None) -> int | None:
-    return int(ts * 1000) if ts else None
-
-
-async def probe_account(session: aiohttp.ClientSession, account: SlackAccount) -> dict[str, Any]:
-    """auth.test with each token: ok with the bot's identity and scopes, or the one-line reason."""
-    if not account.configured:
-        return {"ok": False, "error": account.last_error}
-    root = account.raw.get("apiRoot")
-    web = SlackApi(session, account.bot_token or "", root)
-    try:
-        me = await web.auth_test()
-        await SlackApi(session, account.app_token or "", root).open_connection()
-    except SlackError as exc:
-        which = "app token (appToken)" if exc.method.startswith("apps.") else "bot token (botToken)"
-        return {"ok": False, "error": f"{exc.method}: {exc.code} - check the {which}"}
-    return {"ok": True, "bot": {"id": me.get("user_id"), "name": me.get("user"), "team": me.get("team_id")},
-            "scopes": web.scopes}
+    async def probe(self, session: aiohttp.ClientSession) -> dict[str, Any]:
+        """auth.test with each token: the bot's identity and scopes, or the one-line reason."""
+        web = SlackApi(session, self.bot_token or "", self.api_root)
+        try:
+            me = await web.auth_test()
+            await SlackApi(session, self.app_token or "", self.api_root).open_connection()
+        except SlackError as exc:
+            which = "app token (appToken)" if exc.method.startswith("apps.") else "bot token (botToken)"
+            return {"ok": False, "error": f"{exc.method}: {exc.code} - check the {which}"}
+        return {"ok": True, "bot": {"id": me.get("user_id"), "name": me.get("user"), "team": me.get("team_id")},
+                "scopes": web.scopes}
 
 
 class SlackChannel(AccountsChannel[SlackAccount]):
@@ -217,19 +197,16 @@ class SlackChannel(AccountsChannel[SlackAccount]):
     def make_accounts(self, config: dict[str, Any]) -> dict[str, SlackAccount]:
         return {k: SlackAccount(self, k, v) for k, v in accounts_from(config).items()}
 
-    async def probe(self) -> dict[str, Any]:
-        status = self.status()
-        async with aiohttp.ClientSession() as session:
-            for account in self.accounts.values():
-                status["accounts"][account.id]["probe"] = await probe_account(session, account)
-        return status
-
     async def send(self, message: OutboundMessage) -> None:
-        """Each chunk retried on its own: a 429 waits Slack's Retry-After, a network error backs off."""
-        account = self.accounts.get(message.account)
-        if account is None or account.web is None:
-            raise RuntimeError(f"slack account {message.account} is not running")
+        """Each chunk retried on its own: a 429 waits Slack's Retry-After, a network error backs off. A slash
+        command's reply goes to its response_url (`message.route`), to the sender only unless
+        `slashCommand.ephemeral` is false."""
+        account = self.running_account(message.account)
+        web, session = account.web, self.session
+        assert web is not None and session is not None  # made by start(), before the account's task
+        kind = "ephemeral" if slash.settings(account.raw).ephemeral else "in_channel"
         for chunk in split_message(message.text, MESSAGE_LIMIT):
-            await retry(partial(account.web.post_message, str(message.chat_id), chunk, message.thread_id),
-                        SEND, SEND_ATTEMPTS, on=SlackError, when=lambda exc: exc.retryable,
+            post = partial(respond, session, message.route, chunk, kind) if message.route else \
+                partial(web.post_message, str(message.chat_id), chunk, message.thread_id)
+            await retry(post, SEND, SEND_ATTEMPTS, on=SlackError, when=lambda exc: exc.retryable,
                         retry_after=lambda exc: exc.retry_after)

@@ -81,6 +81,26 @@ class SlackApi:
         return str((await self.call("chat.postMessage", params)).get("ts") or "")
 
 
+async def respond(session: aiohttp.ClientSession, url: str, text: str, response_type: str) -> None:
+    """A reply through a slash command's response_url (no token: the URL itself is the credential, so
+    errors name neither)."""
+    method = "response_url"
+    try:
+        async with session.post(url, json={"text": text, "response_type": response_type},
+                                timeout=aiohttp.ClientTimeout(total=15.0)) as resp:
+            if resp.status == 429:
+                raise SlackError(method, "ratelimited", 429, _seconds(resp.headers.get("Retry-After")))
+            try:
+                body = json.loads(await read_body(resp.content, MAX_BODY))
+            except (BodyTooLarge, ValueError, RecursionError):
+                body = None  # Slack answers a plain "ok"
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise SlackError(method, "network", 0) from exc
+    if resp.status != 200 or (isinstance(body, dict) and body.get("ok") is False):
+        error = body.get("error") if isinstance(body, dict) else None
+        raise SlackError(method, str(error or f"HTTP {resp.status}"), resp.status)
+
+
 def _seconds(raw: str | None) -> float | None:
     try:
         return max(0.0, float(raw)) if raw is not None else None

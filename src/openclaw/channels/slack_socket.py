@@ -5,7 +5,8 @@ sends `hello`, then envelopes that must be acknowledged (`{"envelope_id"}`)
 within three seconds or they come again with a higher `retry_attempt`. An
 envelope is acknowledged only after the handler has kept what it needs (the
 channel's pending store), so a drop before the ack means Slack redelivers and
-the handler's dedupe drops the repeat. A `disconnect` event (refresh or
+the handler's dedupe drops the repeat. The handler may answer with a payload
+for the ack (a slash command's immediate reply). A `disconnect` event (refresh or
 warning) opens a fresh connection at once; a drop backs off briefly; a 429
 waits Slack's Retry-After.
 """
@@ -28,7 +29,7 @@ HEARTBEAT_S = 20.0  # WebSocket pings: a silent half-open socket is noticed
 MAX_FRAME = 1024 * 1024
 ACKED = ("events_api", "slash_commands", "interactive")
 
-Handler = Callable[[dict[str, Any]], Awaitable[None]]
+Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any] | None]]  # (type, payload) -> ack payload
 
 
 class SocketGone(Exception):
@@ -94,9 +95,13 @@ class SocketMode:
             raise SocketGone(reason or "disconnect", refresh=True)
         envelope = frame.get("envelope_id")
         if kind in ACKED and isinstance(envelope, str):
-            if kind == "events_api" and isinstance(frame.get("payload"), dict):
-                await self.on_event(frame["payload"])  # kept (or judged not worth keeping) before the ack
-            await ws.send_str(json.dumps({"envelope_id": envelope}))
+            payload = frame.get("payload")
+            # kept (or judged not worth keeping) before the ack
+            answer = await self.on_event(str(kind), payload) if isinstance(payload, dict) else None
+            ack: dict[str, Any] = {"envelope_id": envelope}
+            if answer is not None:
+                ack["payload"] = answer
+            await ws.send_str(json.dumps(ack))
 
 
 def _load(text: Any) -> dict[str, Any]:

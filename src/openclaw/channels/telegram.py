@@ -13,11 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import sqlite3
-import time
-from collections.abc import Mapping
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,11 +21,12 @@ from typing import Any
 import aiohttp
 
 from openclaw import logfile
-from openclaw.channels.accounts import AccountsChannel
-from openclaw.channels.messages import InboundMessage, OutboundMessage, enabled
+from openclaw.channels.accounts import Account, AccountsChannel
+from openclaw.channels.messages import InboundMessage, OutboundMessage
 from openclaw.channels.pairing import normalize_sender
-from openclaw.channels.pending import PendingUpdates, pending_store
-from openclaw.channels.telegram_api import TelegramApi, TelegramError, split_message
+from openclaw.channels.settings import TokenKeys, read_accounts, read_token
+from openclaw.channels.telegram_api import MESSAGE_LIMIT, TelegramApi, TelegramError
+from openclaw.channels.text import split_message
 from openclaw.config.view import Config
 from openclaw.retry import Backoff, retry
 from openclaw.stores import channelstate, legacy
@@ -38,36 +35,13 @@ from openclaw.stores.globaldb import global_db, immediate
 POLL_TIMEOUT_S = 25
 BACKOFF = Backoff(base_s=1.0, cap_s=30.0, jitter=0.2)  # accounts that lost Telegram together come back apart
 SEND_ATTEMPTS = 4
-DEFAULT_ACCOUNT = "default"
-
-
-def _token(raw: dict[str, Any], account: str, env: Mapping[str, str]) -> tuple[str | None, str]:
-    """(token, where from): `tokenFile` (a regular file, not a symlink) > `botToken` > TELEGRAM_BOT_TOKEN."""
-    token_file = raw.get("tokenFile")
-    if token_file:
-        path = Path(os.path.expanduser(token_file))
-        if path.is_symlink() or not path.is_file():
-            return None, f"tokenFile {token_file} is missing, not a regular file, or a symlink"
-        return path.read_text().strip() or None, "tokenFile"
-    if raw.get("botToken"):
-        return str(raw["botToken"]), "botToken"
-    if account == DEFAULT_ACCOUNT and env.get("TELEGRAM_BOT_TOKEN"):
-        return env["TELEGRAM_BOT_TOKEN"], "env"
-    return None, "no botToken, tokenFile or TELEGRAM_BOT_TOKEN"
+TOKEN = TokenKeys("botToken", "tokenFile", "TELEGRAM_BOT_TOKEN")
+INHERITED = ("apiRoot", "dmPolicy", "allowFrom", "groups")
 
 
 def accounts_from(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """`channels.telegram` as accounts: the top level is `default`; named accounts inherit its policy
-    (a key a named account leaves unset or null comes from the top level)."""
-    top = {k: v for k, v in config.items() if k != "accounts"}
-    out: dict[str, dict[str, Any]] = {}
-    if top.get("botToken") or top.get("tokenFile") or not config.get("accounts"):
-        out[DEFAULT_ACCOUNT] = top
-    for name, raw in (config.get("accounts") or {}).items():
-        if isinstance(raw, dict):
-            inherited: dict[str, Any] = {k: top[k] for k in ("apiRoot", "dmPolicy", "allowFrom", "groups") if k in top}
-            out[name] = {**inherited, **{k: v for k, v in raw.items() if v is not None}}
-    return out
+    """`channels.telegram` as accounts: the top level is `default`; named accounts inherit its policy."""
+    return read_accounts(config, (TOKEN,), INHERITED)
 
 
 def _policy(settings: dict[str, Any]) -> tuple[str, set[str]]:
@@ -80,31 +54,24 @@ def account_policy(config: Config, account: str) -> tuple[str, set[str]]:
     return _policy(accounts_from(telegram).get(account) or {k: v for k, v in telegram.items() if k != "accounts"})
 
 
-class TelegramAccount:
+class TelegramAccount(Account):
+    mode = "polling"
+    last_in_key = "lastUpdateAt"
+
     def __init__(self, channel: TelegramChannel, account_id: str, raw: dict[str, Any]) -> None:
-        self.channel = channel
-        self.id = account_id
-        self.raw = raw
-        self.enabled = enabled(raw) and enabled(channel.config)
-        self.token, self.token_source = _token(raw, account_id, channel.env)
+        self.token, self.token_source = read_token(raw, TOKEN, account_id, channel.env)
+        super().__init__(channel, account_id, raw, None if self.token else self.token_source)
         self.api: TelegramApi | None = None
-        self.pending: PendingUpdates = pending_store(self.pending_file)
-        self.task: asyncio.Task[None] | None = None
-        self.connected = False
         self.bot: dict[str, Any] = {}
-        self.last_update_at: float | None = None
-        self.last_error: str | None = None if self.token else self.token_source
-        self.last_error_at: float | None = None
-        self.started_at: float | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.token)
 
     @property
     def offset_file(self) -> Path:
         """Where ours kept the offset before the state database (imported once, then `.migrated`)."""
         return self.channel.state_dir / "telegram" / f"update-offset-{self.id}.json"
-
-    @property
-    def pending_file(self) -> Path:
-        return self.channel.state_dir / "telegram" / f"pending-{self.id}.json"
 
     def load_offset(self) -> int | None:
         """The next update id to ask for, from upstream's row in the state database (a thread or the CLI)."""
@@ -151,23 +118,13 @@ class TelegramAccount:
         channelstate.write_entry(db, channelstate.TELEGRAM, channelstate.OFFSETS, channelstate.account_key(self.id),
                                  channelstate.offset_value(update_id, self.token or ""))
 
-    def error(self, message: str) -> None:
-        self.last_error, self.last_error_at = message, time.time()
-        logfile.warn(f"telegram account {self.id}: {message}", subsystem="telegram")
-
     def start(self, session: aiohttp.ClientSession) -> None:
-        if not self.enabled or not self.token or (self.task and not self.task.done()):
-            return
-        self.api = TelegramApi(session, self.token, self.raw.get("apiRoot"))
-        self.started_at = time.time()
-        self.task = asyncio.create_task(self._run())
+        if self.can_start():
+            self.api = TelegramApi(session, self.token or "", self.raw.get("apiRoot"))
+            self.launch(self._run())
 
-    async def stop(self) -> None:
-        if self.task:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
-        self.task, self.connected = None, False
+    def policy(self) -> tuple[str, set[str]]:
+        return _policy(self.raw)
 
     async def _run(self) -> None:
         waits = BACKOFF.waits()
@@ -182,7 +139,7 @@ class TelegramAccount:
                     logfile.info(f"telegram account {self.id} polling as @{self.bot.get('username')}",
                                  subsystem="telegram")
                 if not resumed:  # messages taken before a crash or a stop: answered now (the bot is known)
-                    await self._resume()
+                    await self.resume()
                     resumed = True
                 await self.pending.wait_for_room()
                 updates = await self.api.get_updates(offset, POLL_TIMEOUT_S)  # type: ignore[union-attr]
@@ -191,13 +148,13 @@ class TelegramAccount:
                 for update in updates:
                     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
                         continue  # not an update as the Bot API documents it
-                    await self._take(update)
+                    await self.take(update["update_id"], update)
                     await asyncio.to_thread(self.save_offset, update["update_id"])  # fsynced: off the loop
                     offset = update["update_id"] + 1
             except asyncio.CancelledError:
                 raise
             except OSError as exc:  # the state dir: nothing is acknowledged until it can be written
-                self.error(f"could not write under {self.pending_file.parent}: {exc}; retrying")
+                self.error(f"could not write under {self.pending.path.parent}: {exc}; retrying")
                 await waits.sleep()
             except TelegramError as exc:
                 if exc.code == 401:
@@ -214,45 +171,7 @@ class TelegramAccount:
                 self.error(f"{exc.method} failed: {exc.description}" + ("" if exc.code else "; retrying"))
                 await waits.sleep()
 
-    async def _take(self, update: dict[str, Any]) -> None:
-        """A new update: a message that needs an answer is stored as pending, then published."""
-        update_id = update["update_id"]
-        if self.pending.seen(update_id):
-            return  # taken before (Telegram sent it again): never answered twice
-        self.last_update_at = time.time()
-        inbound = self._inbound(update)
-        if inbound is not None:
-            await self.pending.take(update_id, update)  # on disk before the offset moves past it
-            await self._admit(update_id, inbound)
-
-    async def _resume(self) -> None:
-        waiting = self.pending.unanswered()
-        if waiting:
-            logfile.info(f"telegram account {self.id}: answering {len(waiting)} message(s) taken before "
-                         "the last stop", subsystem="telegram")
-        for update_id, update in waiting:
-            self.pending.claim(update_id)
-            inbound = self._inbound(update)
-            if inbound is None:
-                await self.pending.settle(update_id)
-            else:
-                await self._admit(update_id, replace(inbound, resumed=True))
-
-    async def _admit(self, update_id: int, inbound: InboundMessage) -> None:
-        """Judge and publish; what is dropped (or fails) is settled here, the rest by the dispatcher."""
-        settle = partial(self.pending.settle, update_id)
-        try:
-            published = await self.channel.admit(replace(inbound, settle=settle), *_policy(self.raw))
-        except asyncio.CancelledError:
-            self.pending.in_flight.discard(update_id)  # not published: the next start answers it
-            raise
-        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the poller
-            logfile.error(f"telegram account {self.id}: handling a message failed: {exc!r}", subsystem="telegram")
-            published = False
-        if not published:
-            await settle()
-
-    def _inbound(self, update: dict[str, Any]) -> InboundMessage | None:
+    async def parse(self, update: dict[str, Any]) -> InboundMessage | None:
         """The update as a message to answer, or None (not a text message from a person)."""
         try:
             message = update.get("message") or {}
@@ -279,19 +198,17 @@ class TelegramAccount:
         text = message.get("text") or ""
         return bool(username) and f"@{username}" in text.lower()
 
-    def status(self) -> dict[str, Any]:
-        return {
-            "accountId": self.id, "enabled": self.enabled, "configured": bool(self.token),
-            "running": bool(self.task and not self.task.done()), "connected": self.connected,
-            "mode": "polling", "tokenSource": self.token_source if self.token else None,
-            "bot": {"id": self.bot.get("id"), "username": self.bot.get("username")} if self.bot else None,
-            "lastUpdateAt": _ms(self.last_update_at), "lastError": self.last_error,
-            "lastErrorAt": _ms(self.last_error_at), "startedAt": _ms(self.started_at),
-        }
+    def describe(self) -> dict[str, Any]:
+        return {"tokenSource": self.token_source if self.token else None,
+                "bot": {"id": self.bot.get("id"), "username": self.bot.get("username")} if self.bot else None}
 
-
-def _ms(ts: float | None) -> int | None:
-    return int(ts * 1000) if ts else None
+    async def probe(self, session: aiohttp.ClientSession) -> dict[str, Any]:
+        """getMe with the account's token."""
+        try:
+            me = await TelegramApi(session, self.token or "", self.raw.get("apiRoot")).get_me()
+        except TelegramError as exc:
+            return {"ok": False, "error": f"{exc.code} {exc.description}"}
+        return {"ok": True, "bot": {"id": me.get("id"), "username": me.get("username")}}
 
 
 class TelegramChannel(AccountsChannel[TelegramAccount]):
@@ -301,32 +218,15 @@ class TelegramChannel(AccountsChannel[TelegramAccount]):
     def make_accounts(self, config: dict[str, Any]) -> dict[str, TelegramAccount]:
         return {k: TelegramAccount(self, k, v) for k, v in accounts_from(config).items()}
 
-    async def probe(self) -> dict[str, Any]:
-        status = self.status()
-        async with aiohttp.ClientSession() as session:
-            for account in self.accounts.values():
-                result: dict[str, Any] = {"ok": False}
-                if account.token:
-                    try:
-                        me = await TelegramApi(session, account.token, account.raw.get("apiRoot")).get_me()
-                        result = {"ok": True, "bot": {"id": me.get("id"), "username": me.get("username")}}
-                    except TelegramError as exc:
-                        result = {"ok": False, "error": f"{exc.code} {exc.description}"}
-                else:
-                    result["error"] = account.token_source
-                status["accounts"][account.id]["probe"] = result
-        return status
-
     def _api(self, account: str) -> TelegramApi:
-        acct = self.accounts.get(account)
-        if acct is None or acct.api is None:
-            raise RuntimeError(f"telegram account {account} is not running")
-        return acct.api
+        api = self.running_account(account).api
+        assert api is not None  # made by start(), before the account's task
+        return api
 
     async def send(self, message: OutboundMessage) -> None:
         """Each chunk is retried on its own (a 429 never resends earlier ones): a 429 is waited out,
         a network error retried a few times."""
-        for chunk in split_message(message.text):
+        for chunk in split_message(message.text, MESSAGE_LIMIT):
             await retry(partial(self._send_chunk, message, chunk), BACKOFF, SEND_ATTEMPTS, on=TelegramError,
                         when=lambda exc: exc.code in (0, 429),
                         retry_after=lambda exc: exc.retry_after or None)

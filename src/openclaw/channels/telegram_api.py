@@ -61,23 +61,9 @@ class TelegramApi:
         return await self.call("getUpdates", params, timeout=timeout + 15) or []
 
     async def send_message(self, chat_id: int | str, text: str) -> None:
-        """One message of at most MESSAGE_LIMIT characters (see split_message)."""
+        """One message of at most MESSAGE_LIMIT characters (see channels.text.split_message)."""
         await self.call("sendMessage", {"chat_id": chat_id, "text": text, "disable_web_page_preview": True})
 
     async def send_chat_action(self, chat_id: int | str, action: str = "typing") -> None:
         await self.call("sendChatAction", {"chat_id": chat_id, "action": action}, timeout=10)
 
-
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Chunks of at most `limit` characters, cut at a newline (else a space) when one is near."""
-    chunks: list[str] = []
-    rest = text or " "
-    while len(rest) > limit:
-        cut = rest.rfind("\n", limit // 2, limit)
-        if cut < 0:
-            cut = rest.rfind(" ", limit // 2, limit)
-        cut = cut if cut > 0 else limit
-        chunks.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n")
-    chunks.append(rest)
-    return chunks

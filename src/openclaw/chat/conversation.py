@@ -46,6 +46,12 @@ class Conversations:
                         msg.sender_id, msg.chat_id, msg.thread_id,
                         "channel" if msg.chat_type == "channel" else "group")
 
+    def turn_key(self, msg: InboundMessage, runtime: AgentRuntime) -> str:
+        """The session a plain message runs in: one the channel named for it, else its chat's."""
+        from openclaw.agents.keys import named_key
+
+        return named_key(runtime.agent_id(None), msg.session) if msg.session else self.session_key(msg, runtime)
+
     def call(self, msg: InboundMessage, cmd: Command) -> CommandCall:
         """`cmd` as the registry answers it: sent by this chat's sender, in this chat's session."""
         sender = Sender(msg.sender_id, f"{msg.channel}/{msg.account}", msg.access, msg.sender_name,
@@ -69,7 +75,7 @@ class Conversations:
 
         runtime = self._agents()
         run = runtime.submit(TurnInput(
-            self.session_key(msg, runtime), msg.text, operator=msg.operator, channel=msg.channel,
+            self.turn_key(msg, runtime), msg.text, operator=msg.operator, channel=msg.channel,
             chat_type="direct" if msg.direct else "group",
             origin={"channel": msg.channel, "accountId": msg.account, "from": msg.sender_id,
                     "to": str(msg.chat_id), "chatType": msg.chat_type}, resumed=msg.resumed,

@@ -20,6 +20,17 @@ class SlackRoom(Section):
     users: list[str | int] | None = None
 
 
+class SlackSlashCommand(Section):
+    enabled: bool | None = None
+    name: str | None = None
+    session_prefix: str | None = None
+    ephemeral: bool | None = None
+
+
+class SlackCommands(Section):
+    native: bool | Literal["auto"] | None = None
+
+
 class SlackAccount(Section):
     enabled: bool = True
     name: str | None = None
@@ -34,6 +45,8 @@ class SlackAccount(Section):
     group_policy: GroupPolicy | None = None
     require_mention: bool | None = None
     channels: dict[str, SlackRoom] | None = None
+    slash_command: SlackSlashCommand | None = None
+    commands: SlackCommands | None = None
 
 
 class Slack(SlackAccount):
