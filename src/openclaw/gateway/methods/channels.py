@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from openclaw.config.secret_env import CHANNEL_TOKEN_ENV
+from openclaw.config.secret_env import CHANNEL_TOKEN_ENV, CHANNEL_TOKENS
 from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
@@ -78,9 +78,6 @@ async def channels_stop(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "channel": name, "stopped": stopped}
 
 
-TOKEN_KEYS = {"telegram": ("botToken",), "slack": ("botToken", "appToken"), "discord": ("token",)}  # in the config
-
-
 @method("channels.logout", scope=ADMIN, params="ChannelTarget")
 async def channels_logout(ctx: CallContext) -> dict[str, Any]:
     """Stop the account and forget its bot token (the config keeps everything else)."""
@@ -103,8 +100,8 @@ async def channels_logout(ctx: CallContext) -> dict[str, Any]:
             return
         target = section if account == "default" else (section.get("accounts") or {}).get(account)
         if isinstance(target, dict):
-            tokens = TOKEN_KEYS.get(name, ("botToken",))
-            cleared = any([target.pop(key, None) is not None for key in tokens]) or cleared
+            keys = [t.key for t in CHANNEL_TOKENS.get(name, ())] or ["botToken"]
+            cleared = any([target.pop(key, None) is not None for key in keys]) or cleared
 
     await asyncio.to_thread(update_config, ctx.gateway.settings.paths.config_path, forget, ctx.gateway.env)
     if cleared:
