@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from model_clients import measure
+from model_clients import print_table
 
 VARIANTS = {
     "this project: channels.discord (+ discord_api, discord_gateway)":
@@ -34,17 +34,10 @@ def main() -> None:
     parser.add_argument("--discordpy", default="", help="a directory discord.py is installed in")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    print("| Client | Import + create (median) | RSS added |")
-    print("|---|---|---|")
-    for name, code in VARIANTS.items():
-        if "{dpy!r}" in code and not args.discordpy:
-            print(f"| {name} | not measured (no --discordpy) | - |")
-            continue
-        figures = measure(sys.executable, code.replace("{dpy!r}", repr(args.discordpy)), args.runs)
-        if figures is None:
-            print(f"| {name} | failed to import | - |")
-        else:
-            print(f"| {name} | {figures['ms']:.0f} ms | {figures['mb']:.1f} MB |")
+    dpy = repr(args.discordpy)
+    variants = {name: None if "{dpy!r}" in code and not args.discordpy else code.replace("{dpy!r}", dpy)
+                for name, code in VARIANTS.items()}
+    print_table(variants, sys.executable, args.runs, "failed to import", "not measured (no --discordpy)")
 
 
 if __name__ == "__main__":

@@ -30,19 +30,13 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-SRC = str(HERE.parent / "src")
 SERVER = str(HERE.parent / "tests" / "mcp_servers" / "echo_server.py")
 
 from agent_turns import Standin  # noqa: E402
-from run import PROBE_HEAD, PY, Bench, memory, publish, wait_healthy  # noqa: E402
+from run import PY, Bench, import_cost, memory, publish, wait_healthy  # noqa: E402
 
-PROBE = PROBE_HEAD + """import aiohttp, asyncio, pydantic  # a gateway holds these
-import openclaw.agents.runtime, openclaw.tools.files, openclaw.tools.shell, openclaw.tools.web  # and these, on a turn
-before, started, loaded = rss(), time.perf_counter(), len(sys.modules)
-{code}
-print(json.dumps({{"ms": (time.perf_counter() - started) * 1000, "mb": rss() - before,
-                  "modules": len(sys.modules) - loaded}}))
-"""
+PRELOAD = """import aiohttp, asyncio, pydantic  # a gateway holds these
+import openclaw.agents.runtime, openclaw.tools.files, openclaw.tools.shell, openclaw.tools.web  # and, on a turn"""
 IMPORTS = {
     "this project: openclaw.mcp (session, stdio, HTTP, SSE, manager) + tools.mcp":
         "import openclaw.mcp.manager, openclaw.tools.mcp",
@@ -52,17 +46,7 @@ IMPORTS = {
 
 
 def imports(runs: int) -> dict[str, Any]:
-    out = {}
-    for name, code in IMPORTS.items():
-        figures = []
-        for _ in range(runs):
-            proc = subprocess.run([PY, "-c", PROBE.format(src=SRC, code=code)], capture_output=True, text=True)
-            if proc.returncode != 0:
-                figures = []
-                break
-            figures.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        out[name] = {k: statistics.median(f[k] for f in figures) for k in ("ms", "mb", "modules")} if figures else None
-    return out
+    return {name: import_cost(code, PRELOAD, runs) for name, code in IMPORTS.items()}
 
 
 def _request(i: int) -> bytes:

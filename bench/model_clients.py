@@ -13,22 +13,14 @@ to compare, point --python at an interpreter that has them (`pip install openai 
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PROBE_HEAD
+from run import import_cost
 
-SRC = str(Path(__file__).resolve().parent.parent / "src")
-
-PROBE = PROBE_HEAD + """import aiohttp, asyncio, ssl  # what every gateway already holds
-before, started = rss(), time.perf_counter()
-{code}
-print(json.dumps({{"ms": (time.perf_counter() - started) * 1000, "mb": rss() - before}}))
-"""
+PRELOAD = "import aiohttp, asyncio, ssl  # what every gateway already holds"
 
 VARIANTS = {
     "this project: models.openai + models.anthropic + models.client":
@@ -38,14 +30,18 @@ VARIANTS = {
 }
 
 
-def measure(python: str, code: str, runs: int) -> dict[str, float] | None:
-    results = []
-    for _ in range(runs):
-        proc = subprocess.run([python, "-c", PROBE.format(src=SRC, code=code)], capture_output=True, text=True)
-        if proc.returncode != 0:
-            return None
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    return {"ms": statistics.median(r["ms"] for r in results), "mb": statistics.median(r["mb"] for r in results)}
+def print_table(variants: Mapping[str, str | None], python: str, runs: int, failed: str,
+                skipped: str = "not measured") -> None:
+    """One row a client: what importing and creating it adds to a process holding PRELOAD (a variant
+    given as None is `skipped`; one whose code fails is `failed`)."""
+    print("| Client | Import + create (median) | RSS added |")
+    print("|---|---|---|")
+    for name, code in variants.items():
+        figures = import_cost(code, PRELOAD, runs, python) if code is not None else None
+        if figures is None:
+            print(f"| {name} | {failed if code is not None else skipped} | - |")
+        else:
+            print(f"| {name} | {figures['ms']:.0f} ms | {figures['mb']:.1f} MB |")
 
 
 def main() -> None:
@@ -53,14 +49,7 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable, help="interpreter to measure with")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    print("| Client | Import + create (median) | RSS added |")
-    print("|---|---|---|")
-    for name, code in VARIANTS.items():
-        figures = measure(args.python, code, args.runs)
-        if figures is None:
-            print(f"| {name} | not installed for {args.python} | - |")
-        else:
-            print(f"| {name} | {figures['ms']:.0f} ms | {figures['mb']:.1f} MB |")
+    print_table(VARIANTS, args.python, args.runs, f"not installed for {args.python}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from typing import Any
 PY = sys.executable
 
 
+SRC = str(Path(__file__).resolve().parent.parent / "src")
 PROBE_HEAD = """
 import json, sys, time
 sys.path.insert(0, {src!r})
@@ -38,7 +39,26 @@ def rss():
         for line in fh:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
-"""  # the start of an import probe run with `python -c` (formatted with `src` and the probe's own keys)
+"""  # the start of an import probe run with `python -c` (formatted with `src`)
+PROBE_BODY = """
+before, started, loaded = rss(), time.perf_counter(), len(sys.modules)
+{code}
+print(json.dumps({{"ms": (time.perf_counter() - started) * 1000, "mb": rss() - before,
+                  "modules": len(sys.modules) - loaded}}))
+"""
+
+
+def import_cost(code: str, preload: str, runs: int = 5, python: str = PY) -> dict[str, float] | None:
+    """What running `code` adds (median ms, MB of RSS, modules) in fresh interpreters that ran `preload`
+    first (what the process holds already); None when it fails (a library that is not installed)."""
+    probe = PROBE_HEAD.format(src=SRC) + preload + "\n" + PROBE_BODY.format(code=code)
+    figures = []
+    for _ in range(runs):
+        proc = subprocess.run([python, "-c", probe], capture_output=True, text=True)
+        if proc.returncode != 0:
+            return None
+        figures.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return {key: statistics.median(f[key] for f in figures) for key in ("ms", "mb", "modules")}
 
 
 def healthz(port: int) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,30 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
 
-from fake_slack import FakeSlack  # noqa: E402
+from fake_slack import App, FakeSlack  # noqa: E402
 from model_standin import ModelStandin  # noqa: E402
-from run import PROBE_HEAD, PY, Bench, memory, wait_healthy  # noqa: E402
+from run import Bench, import_cost, memory, wait_healthy  # noqa: E402
 
 STACK = "import aiohttp, openclaw.gateway.process.runner, openclaw.channels.telegram"
 LIBS = {"ours": "import openclaw.channels.slack",
         "slack_sdk": "import slack_sdk.socket_mode.aiohttp, slack_sdk.web.async_client"}
-
-
-def import_cost(stmt: str) -> dict[str, float] | None:
-    probe = PROBE_HEAD.format(src=str(ROOT / "src")) + f"""
-{STACK}
-r0 = rss(); t0 = time.perf_counter()
-{stmt}
-print(json.dumps({{"ms": (time.perf_counter() - t0) * 1000, "rss_mb": rss() - r0}}))
-"""
-    runs = []
-    for _ in range(5):
-        out = subprocess.run([PY, "-c", probe], capture_output=True, text=True)
-        if out.returncode != 0:
-            return None
-        runs.append(json.loads(out.stdout))
-    runs.sort(key=lambda r: r["ms"])
-    return runs[len(runs) // 2]
 
 
 def idle_rss(b: Bench, fake: FakeSlack, slack: bool) -> float:
@@ -69,18 +51,24 @@ def idle_rss(b: Bench, fake: FakeSlack, slack: bool) -> float:
     return memory(proc.pid)["rss"]
 
 
-def first_request(b: Bench, fake: FakeSlack, model: ModelStandin, turns: int) -> dict[str, float]:
-    port = b.setup("turns")
+def with_model_and_slack(b: Bench, fake: FakeSlack, model: ModelStandin, profile: str,
+                         access: dict[str, object]) -> App:
+    """A gateway whose model is the stand-in and whose Slack app (with these DM rules) is connected."""
+    port = b.setup(profile)
     provider = {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}
-    b.cli("--profile", "turns", "config", "set", "models.providers.stand", json.dumps(provider))
-    b.cli("--profile", "turns", "config", "set", "agents.defaults.model", "stand/m1")
-    app = fake.add_app("turns")
-    cfg = {"botToken": app.bot_token, "appToken": app.app_token, "apiRoot": fake.api_root,
-           "dmPolicy": "allowlist", "allowFrom": ["U1"]}
-    b.cli("--profile", "turns", "config", "set", "channels.slack", json.dumps(cfg))
-    proc = b.start("turns")
+    b.cli("--profile", profile, "config", "set", "models.providers.stand", json.dumps(provider))
+    b.cli("--profile", profile, "config", "set", "agents.defaults.model", "stand/m1")
+    app = fake.add_app(profile)
+    cfg = {"botToken": app.bot_token, "appToken": app.app_token, "apiRoot": fake.api_root, **access}
+    b.cli("--profile", profile, "config", "set", "channels.slack", json.dumps(cfg))
+    proc = b.start(profile)
     wait_healthy(port, proc)
     _until(lambda: fake.connected(app))
+    return app
+
+
+def first_request(b: Bench, fake: FakeSlack, model: ModelStandin, turns: int) -> dict[str, float]:
+    app = with_model_and_slack(b, fake, model, "turns", {"dmPolicy": "allowlist", "allowFrom": ["U1"]})
     times = []
     for i in range(turns + 3):  # the first turns load the agent stack: not counted
         seen = len(model.requests())
@@ -96,17 +84,7 @@ def first_request(b: Bench, fake: FakeSlack, model: ModelStandin, turns: int) ->
 
 
 def reconnects(b: Bench, fake: FakeSlack, model: ModelStandin, count: int) -> dict[str, float]:
-    port = b.setup("drops")
-    provider = {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}
-    b.cli("--profile", "drops", "config", "set", "models.providers.stand", json.dumps(provider))
-    b.cli("--profile", "drops", "config", "set", "agents.defaults.model", "stand/m1")
-    app = fake.add_app("drops")
-    cfg = {"botToken": app.bot_token, "appToken": app.app_token, "apiRoot": fake.api_root,
-           "dmPolicy": "open", "allowFrom": ["*"]}
-    b.cli("--profile", "drops", "config", "set", "channels.slack", json.dumps(cfg))
-    proc = b.start("drops")
-    wait_healthy(port, proc)
-    _until(lambda: fake.connected(app))
+    app = with_model_and_slack(b, fake, model, "drops", {"dmPolicy": "open", "allowFrom": ["*"]})
     fake.refusing = True  # Slack "down": the socket drops and apps.connections.open fails for 3 s
     fake.drop(app)
     time.sleep(3.0)
@@ -143,7 +121,8 @@ def main() -> None:
     parser.add_argument("--reconnects", type=int, default=100)
     args = parser.parse_args()
     for name, stmt in LIBS.items():
-        print(f"import {name}: {import_cost(stmt) or 'not installed'}")
+        cost = import_cost(stmt, STACK)
+        print(f"import {name}: " + (f"{cost['ms']:.1f} ms, {cost['mb']:.1f} MB RSS" if cost else "not installed"))
     fake, model = FakeSlack().start(), ModelStandin(record=False).start()
     timed = ModelStandin().start()  # records each request's arrival time
     with tempfile.TemporaryDirectory() as tmp:

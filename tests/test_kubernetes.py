@@ -405,6 +405,48 @@ def test_portable_config_token_sources(tmp_path: Path) -> None:
     assert keyed.config["browser"]["enabled"] is False  # --no-browser
 
 
+def test_channel_tokens_from_the_environment_go_into_the_secret(tmp_path: Path) -> None:
+    """A channel with no token in its config reads its default account's from the environment: the
+    render carries that variable into the Secret and the container's env, or says the pod has none."""
+    env = make_env(tmp_path)
+    env.provision(None, free_base())
+    env.set_config(("channels.slack", json.dumps({"dmPolicy": "pairing"})),  # both tokens from the env
+                   ("channels.telegram", json.dumps({"enabled": False})),  # off: nothing to carry
+                   ("channels.discord", json.dumps({"accounts": {"ops": {"token": "dc-ops-in-config"}}})))
+    host_env = {"SLACK_BOT_TOKEN": "xoxb-from-the-host-env", "SLACK_APP_TOKEN": "",
+                "TELEGRAM_BOT_TOKEN": "tg-not-wanted", "DISCORD_BOT_TOKEN": "dc-not-wanted"}
+    out = tmp_path / "manifests"
+    report = env.cli_json("deploy", "kubernetes", "--namespace", NS, "--out", str(out), extra_env=host_env)
+    notes = report["instances"][0]["notes"]
+    assert any("SLACK_BOT_TOKEN from this environment is in the Secret" in n for n in notes), notes
+    assert any("SLACK_APP_TOKEN is not set here: the pod's slack channel will have no token" in n for n in notes)
+    docs = load_docs(out)
+    secret = next(d for d in docs if d["kind"] == "Secret")["stringData"]
+    assert secret["SLACK_BOT_TOKEN"] == "xoxb-from-the-host-env"
+    assert not {"SLACK_APP_TOKEN", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"} & set(secret)  # named accounts only
+    container = next(d for d in docs if d["kind"] == "StatefulSet")["spec"]["template"]["spec"]["containers"][0]
+    given = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef", {}).get("key") for e in container["env"]}
+    assert given["SLACK_BOT_TOKEN"] == "SLACK_BOT_TOKEN"
+    for path in out.iterdir():
+        if not path.name.endswith("-secret.yaml"):
+            assert "xoxb-from-the-host-env" not in path.read_text(), path.name
+    bare = env.cli_json("deploy", "kubernetes", "--namespace", NS, "--out", str(tmp_path / "again"),
+                        extra_env={**host_env, "SLACK_BOT_TOKEN": ""})
+    assert sum("will have no token" in n for n in bare["instances"][0]["notes"]) == 2
+
+
+def test_default_account_env_follows_the_channels_account_rules() -> None:
+    from openclaw.config.secret_env import default_account_env
+
+    assert default_account_env({}, "slack") == ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    assert default_account_env({"botToken": "xoxb-1"}, "slack") == ("SLACK_APP_TOKEN",)
+    assert default_account_env({"appTokenFile": "/f", "accounts": {"x": {}}}, "slack") == ("SLACK_BOT_TOKEN",)
+    assert default_account_env({"accounts": {"x": {"token": "t"}}}, "discord") == ()
+    assert default_account_env({"tokenFile": "/t"}, "telegram") == ()
+    assert default_account_env({"enabled": False}, "telegram") == ()
+    assert default_account_env(None, "discord") == ()
+
+
 def test_unreadable_secret_files_stop_the_render(tmp_path: Path) -> None:
     from openclaw.deploy.kubernetes.portable import pod_config
     from openclaw.errors import ConfigError

@@ -68,6 +68,20 @@ def test_wizard_for_rescue_beside_main(env: Env, base: int) -> None:
     child.send("alice" + ENTER)  # not an id: the prompt refuses it
     child.expect("Discord user ids are numbers")
     child.send(CLEAR + "<@300000000000000001>" + ENTER)
+    child.expect("Slack bot token")
+    child.send("xapp-1-A0-wrong-kind" + ENTER)  # the app-level token where the bot token goes: refused
+    child.expect("botToken holds an app-level token")
+    child.send(CLEAR + "xoxb-1-wizard-bot" + ENTER)
+    child.expect("Slack app-level token")
+    child.send(ENTER)  # Socket Mode needs both
+    child.expect("Slack needs this token too")
+    child.send("xoxb-2-not-an-app-token" + ENTER)
+    child.expect("Socket Mode needs the app-level token")
+    child.send(CLEAR + "xapp-1-A0-wizard-app" + ENTER)
+    child.expect("Slack member ids")
+    child.send("alice" + ENTER)  # a name, not a member id: refused
+    child.expect("Slack member ids look like U012AB3CD")
+    child.send(CLEAR + "<@U012AB3CD>, slack:W0ABCDEF1" + ENTER)
     child.expect("Service: skipped")
     child.expect("Write this configuration")
     child.send("y")
@@ -85,6 +99,9 @@ def test_wizard_for_rescue_beside_main(env: Env, base: int) -> None:
                                            "allowFrom": ["42", "77"]}
     assert cfg["channels"]["discord"] == {"token": "MTA0000000000000000000042.GhIjKl.wizard-discord-token-xyz",
                                           "dmPolicy": "pairing", "allowFrom": ["300000000000000001"]}
+    assert cfg["channels"]["slack"] == {"enabled": True, "botToken": "xoxb-1-wizard-bot",
+                                        "appToken": "xapp-1-A0-wizard-app", "dmPolicy": "pairing",
+                                        "allowFrom": ["U012AB3CD", "W0ABCDEF1"]}
     assert cfg["agents"]["defaults"]["model"] == "anthropic/claude-opus-4-1"
     assert cfg["models"]["providers"]["anthropic"] == {"apiKey": "sk-ant-wizard"}
 
@@ -110,7 +127,7 @@ def test_declining_the_review_writes_nothing(env: Env) -> None:
     for prompt, keys in (("Agent workspace:", ENTER), ("Gateway base port:", ENTER), ("Gateway bind:", DOWN + ENTER),
                          ("Gateway auth:", DOWN + ENTER), ("Gateway password:", "pw" + ENTER),
                          ("Model provider:", DOWN * 5 + ENTER), ("Telegram bot token", ENTER),
-                         ("Discord bot token", ENTER), ("Write this configuration", "n")):
+                         ("Discord bot token", ENTER), ("Slack bot token", ENTER), ("Write this configuration", "n")):
         child.expect(prompt)
         child.send(keys)
     child.expect("Nothing was written")
@@ -161,6 +178,44 @@ def test_non_interactive_flags_and_refusals(env: Env, base: int) -> None:
         assert not env.config_path("other").exists()
     forced = env.cli("--profile", "other", "onboard", "--non-interactive", "--gateway-port", str(base + 30), "--force")
     assert forced.returncode == 0
+
+
+def test_non_interactive_channel_flags_and_refusals(env: Env, base: int) -> None:
+    env.setup("chat", base + 300)
+    old_file = env.root / "old-bot-token"
+    old_file.write_text("xoxb-old\n")
+    env.set_config(("channels.slack.botTokenFile", str(old_file)), profile="chat")
+    refusals = [
+        (["--slack-bot-token", "xoxb-1"], "Slack needs --slack-app-token too"),
+        (["--slack-app-token", "xapp-1"], "Slack needs --slack-bot-token too"),
+        (["--slack-bot-token", "xapp-1", "--slack-app-token", "xapp-2"],
+         "--slack-bot-token: botToken holds an app-level token (xapp-); it takes the bot token (xoxb-)"),
+        (["--slack-bot-token", "xoxb-1", "--slack-app-token", "app-1"],
+         "--slack-app-token: appToken does not start with xapp-"),
+        (["--slack-bot-token", "xoxb-1", "--slack-app-token", "xapp-1", "--slack-allow-from", "alice"],
+         "Slack member ids look like U012AB3CD"),
+        (["--slack-allow-from", "U012AB3CD"], "--slack-allow-from needs --slack-bot-token"),
+        (["--discord-allow-from", "300000000000000001"], "--discord-allow-from needs --discord-token"),
+    ]
+    before = env.config_path("chat").read_bytes()
+    for flags, message in refusals:
+        proc = env.cli("--profile", "chat", "onboard", "--non-interactive", *flags)
+        assert proc.returncode == 2 and message in proc.stderr, (flags, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert env.config_path("chat").read_bytes() == before
+    result = env.cli_json("--profile", "chat", "onboard", "--non-interactive",
+                          "--slack-bot-token", "xoxb-2-flags", "--slack-app-token", "xapp-1-A0-flags",
+                          "--slack-allow-from", "U012AB3CD,user:U0ZZZZZZ9", "--discord-token", "MTA.flags.dc",
+                          "--discord-allow-from", "300000000000000001")
+    assert result["channels"] == {"discord": "saved", "slack": "saved"}
+    channels = env.config("chat")["channels"]
+    assert channels["slack"] == {"enabled": True, "botToken": "xoxb-2-flags", "appToken": "xapp-1-A0-flags",
+                                 "dmPolicy": "pairing", "allowFrom": ["U012AB3CD", "U0ZZZZZZ9"]}  # the file is gone
+    assert channels["discord"] == {"token": "MTA.flags.dc", "dmPolicy": "pairing",
+                                   "allowFrom": ["300000000000000001"]}
+    text = env.cli("--profile", "chat", "onboard", "--non-interactive", check=True).stdout
+    assert text.count("configured already (kept as it was") == 2 and "Telegram:  not configured" in text
+    assert env.config("chat")["channels"] == channels
 
 
 def test_non_interactive_model_choices(env: Env, base: int) -> None:

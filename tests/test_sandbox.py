@@ -125,6 +125,36 @@ def test_exec_in_a_chat_turn_cannot_read_another_instance(fresh: Host) -> None:
     assert (h.workspace() / "made-here.txt").read_text() == "hello\n"
 
 
+def test_exec_never_inherits_the_gateways_channel_tokens_or_provider_keys(fresh: Host) -> None:
+    h = fresh
+    secrets = {"SLACK_BOT_TOKEN": "xoxb-gw-only", "SLACK_APP_TOKEN": "xapp-gw-only", "SLACK_USER_TOKEN": "xoxp-gw",
+               "SLACK_SIGNING_SECRET": "sign-gw", "DISCORD_BOT_TOKEN": "dc-gw", "TELEGRAM_BOT_TOKEN": "tg-gw",
+               "STAND_API_KEY": "key-of-the-configured-provider"}
+    h.start_a(extra_env={**secrets, "HARMLESS_SETTING": "seen-by-commands"})
+    out = exec_via_chat(h, "env")
+    assert "HARMLESS_SETTING=seen-by-commands" in out  # the command got the gateway's environment...
+    for name, value in secrets.items():
+        assert name not in out and value not in out, name  # ...less every secret in it
+
+
+def test_every_secret_env_name_the_code_reads_is_fenced() -> None:
+    """A new `..._TOKEN` / `..._API_KEY` read anywhere must join the list the exec tool's env drops."""
+    import ast
+    import re
+
+    import openclaw
+    from openclaw.sandbox.confine import KNOWN_SECRET_ENV
+
+    shape = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*_(TOKEN|API_KEY|SECRET|PASSWORD)$")
+    found = set()
+    for path in Path(openclaw.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and shape.match(node.value):
+                found.add(node.value)
+    assert {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_BOT_TOKEN", "TELEGRAM_BOT_TOKEN"} <= found
+    assert {n for n in found if not n.startswith("OPENCLAW_")} - KNOWN_SECRET_ENV == set()
+
+
 def test_tools_invoke_cannot_read_or_write_another_instance(fresh: Host) -> None:
     h = fresh
     port, gw = h.start_a()

@@ -12,10 +12,12 @@ import click
 from openclaw.cli.output import kv, print_json, short_path
 from openclaw.errors import UsageError
 from openclaw.profiles.paths import InstancePaths, resolve_paths
+from openclaw.provisioning.channel_step import ChannelStep
 from openclaw.provisioning.model_step import from_flags
 from openclaw.provisioning.onboarding import (
     AUTH_MODES,
     BIND_MODES,
+    CHANNEL_STEPS,
     STEPS,
     OnboardResult,
     apply,
@@ -23,7 +25,6 @@ from openclaw.provisioning.onboarding import (
     port_problem,
     propose,
 )
-from openclaw.provisioning.telegram_step import parse_allow_from
 from openclaw.provisioning.wizard import Answers, Proposal
 from openclaw.services.lifecycle import service_name
 
@@ -43,8 +44,9 @@ class QuestionaryPrompter:
     def select(self, message: str, choices: list[str], default: str) -> str:
         return str(self.q.select(message, choices=choices, default=default).unsafe_ask())
 
-    def secret(self, message: str) -> str:
-        return str(self.q.password(message).unsafe_ask())
+    def secret(self, message: str, validate: Callable[[str], str | None] | None = None) -> str:
+        check = (lambda value: validate(value) or True) if validate else None
+        return str(self.q.password(message, validate=check).unsafe_ask())
 
     def confirm(self, message: str, default: bool) -> bool:
         return bool(self.q.confirm(message, default=default).unsafe_ask())
@@ -91,16 +93,19 @@ def summary(result: OnboardResult) -> None:
         ("Auth", f"{a.auth}" + (" (saved in the config)" if a.auth != "none" else "")),
         ("Model", f"{model['ref']} ({model['key']})" if (model := result.model())
                   else "none (chats get 'no model configured'; onboard again or `openclaw models set`)"),
-        ("Telegram", "bot token saved; DMs by pairing (the first approved sender becomes the owner)"
-                     if a.extra.get("telegram_token") else "not configured (onboard again, or set channels.telegram)"),
-        ("Discord", "bot token saved; DMs by pairing, guild rooms once listed under channels.discord.guilds"
-                    if a.extra.get("discord_token") else "not configured (openclaw channels add --channel discord)"),
+        *[(step.label, _channel_line(step, result.channels.get(step.name))) for step in CHANNEL_STEPS],
         ("Service", service),
         *([("Gateway", _running_line(result.running))] if result.running else []),
     ])
     click.echo("\nNext:")
     for command in result.as_dict()["next"]:
         click.echo(f"  {command}")
+
+
+def _channel_line(step: ChannelStep, state: str | None) -> str:
+    if state == "kept":
+        return "configured already (kept as it was; onboard with its token again to replace it)"
+    return step.saved if state == "saved" else step.skipped
 
 
 def _running_line(running: dict[str, Any]) -> str:
@@ -126,6 +131,12 @@ def _running_line(running: dict[str, Any]) -> str:
 @click.option("--skip-health", is_flag=True, hidden=True, help="Accepted for compatibility with upstream.")
 @click.option("--telegram-token", help="Telegram bot token (adds channels.telegram, DMs by pairing).")
 @click.option("--telegram-allow-from", help="Comma-separated Telegram user ids allowed without pairing.")
+@click.option("--discord-token", help="Discord bot token (adds channels.discord, DMs by pairing).")
+@click.option("--discord-allow-from", help="Comma-separated Discord user ids allowed without pairing.")
+@click.option("--slack-bot-token", help="Slack bot token, xoxb-... (with --slack-app-token: adds channels.slack in "
+                                        "Socket Mode, DMs by pairing).")
+@click.option("--slack-app-token", help="Slack app-level token for Socket Mode, xapp-...")
+@click.option("--slack-allow-from", help="Comma-separated Slack member ids (U012AB3CD) allowed without pairing.")
 @click.option("--model", help="Default model as provider/model (default: a suggested one for the provider).")
 @click.option("--auth-choice", help="Provider: apiKey (Anthropic), openai-api-key, openrouter-api-key, ollama, "
                                     "custom-api-key or skip.")
@@ -143,8 +154,7 @@ def _running_line(running: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | None, gateway_bind: str | None,
             gateway_auth: str | None, gateway_token: str | None, gateway_password: str | None,
-            install_daemon: bool | None, telegram_token: str | None, telegram_allow_from: str | None, force: bool,
-            as_json: bool, **flags: Any) -> None:
+            install_daemon: bool | None, force: bool, as_json: bool, **flags: Any) -> None:
     paths = resolve_paths(os.environ)
     proposal = propose(paths, os.environ)
     if non_interactive:
@@ -154,11 +164,9 @@ def onboard(non_interactive: bool, workspace: str | None, gateway_port: int | No
             token=gateway_token, password=gateway_password,
             install_daemon=bool(install_daemon) and not flags.pop("skip_daemon", False),
         )
-        if telegram_token:
-            answers.extra.update(telegram_token=telegram_token,
-                                 telegram_allow_from=parse_allow_from(telegram_allow_from))
-        elif telegram_allow_from:
-            raise UsageError("--telegram-allow-from needs --telegram-token")
+        for step in CHANNEL_STEPS:
+            if (channel := step.from_flags(flags)) is not None:
+                answers.extra[step.name] = channel
         model = from_flags(flags, os.environ)
         if model:
             answers.extra["model"] = model

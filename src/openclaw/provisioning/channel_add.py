@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openclaw.config.secret_env import CHANNEL_TOKENS
 from openclaw.config.store import update_config
 from openclaw.errors import UsageError
 
@@ -27,11 +28,15 @@ class Credential:
     env: str  # the variable --use-env reads
 
 
+def _credentials(channel: str, *flags: str) -> tuple[Credential, ...]:
+    return tuple(Credential(t.key, t.file_key, flag, t.env) for t, flag in zip(CHANNEL_TOKENS[channel], flags,
+                                                                                strict=True))
+
+
 CREDENTIALS: dict[str, tuple[Credential, ...]] = {
-    "telegram": (Credential("botToken", "tokenFile", "token", "TELEGRAM_BOT_TOKEN"),),
-    "discord": (Credential("token", "tokenFile", "token", "DISCORD_BOT_TOKEN"),),
-    "slack": (Credential("botToken", "botTokenFile", "bot-token", "SLACK_BOT_TOKEN"),
-              Credential("appToken", "appTokenFile", "app-token", "SLACK_APP_TOKEN")),
+    "telegram": _credentials("telegram", "token"),
+    "discord": _credentials("discord", "token"),
+    "slack": _credentials("slack", "bot-token", "app-token"),
 }
 ENV_AS_REF = {"discord", "slack"}  # --use-env writes a SecretRef (Telegram's default account reads the env itself)
 SECRET_KEYS = {c.key for creds in CREDENTIALS.values() for c in creds}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from openclaw.ports.sockets import listening_ports
 from openclaw.profiles.env import expand_user
 from openclaw.profiles.names import DEFAULT_PORT
 from openclaw.profiles.paths import InstancePaths
+from openclaw.provisioning.channel_step import ChannelStep
 from openclaw.provisioning.wizard import Answers, Proposal, Step
 
 BIND_MODES = ("loopback", "lan", "tailnet", "auto")
@@ -112,6 +113,7 @@ class OnboardResult:
     service: dict[str, Any] | None
     service_name: str  # this profile's unit, label or task name, installed or not
     running: dict[str, Any] | None = None  # a gateway already serving this state dir: pid, port, applies
+    channels: dict[str, str] = field(default_factory=dict)  # name -> saved (by this run) | kept (as it was)
 
     def model(self) -> dict[str, Any] | None:
         choice = self.answers.extra.get("model")
@@ -124,7 +126,8 @@ class OnboardResult:
             "configPath": str(self.paths.config_path), "configStatus": self.config_status,
             "workspaceDir": str(self.workspace), "port": a.port, "bind": a.bind, "auth": a.auth,
             "footprint": self.footprint.as_dict(), "service": self.service, "serviceName": self.service_name,
-            "model": self.model(), "running": self.running,
+            "model": self.model(), "channels": self.channels,
+            "running": self.running,
             "next": next_commands(self.paths, bool(self.service), self.running),
         }
 
@@ -184,16 +187,31 @@ def apply(paths: InstancePaths, answers: Answers, env: Mapping[str, str]) -> Onb
     status = "created" if update.created else ("updated" if update.changed else "unchanged")
     from openclaw.services.lifecycle import service_name
 
-    return OnboardResult(paths, answers, footprint_for(answers.port, Config(update.after)), workspace, status, service,
-                         service_name(paths, env), running_gateway(paths, Config(update.after)))
+    after = Config(update.after)
+    return OnboardResult(paths, answers, footprint_for(answers.port, after), workspace, status, service,
+                         service_name(paths, env), running_gateway(paths, after), channel_states(answers, after))
+
+
+def channel_states(answers: Answers, config: Config) -> dict[str, str]:
+    """Each channel this run wrote (`saved`) or found configured and left alone (`kept`)."""
+    states = {s.name: "saved" for s in CHANNEL_STEPS if s.name in answers.extra}
+    return {**{name: "kept" for name in config.channel_names if name in _CHANNEL_NAMES}, **states}
 
 
 def _default_steps() -> list[Step]:
-    from openclaw.provisioning.discord_step import DiscordStep
     from openclaw.provisioning.model_step import ModelStep
-    from openclaw.provisioning.telegram_step import TelegramStep
 
-    return [ModelStep(), TelegramStep(), DiscordStep()]
+    return [ModelStep(), *CHANNEL_STEPS]
 
 
+def _channel_steps() -> list[ChannelStep]:
+    from openclaw.provisioning.discord_step import DISCORD
+    from openclaw.provisioning.slack_step import SLACK
+    from openclaw.provisioning.telegram_step import TELEGRAM
+
+    return [TELEGRAM, DISCORD, SLACK]
+
+
+CHANNEL_STEPS = _channel_steps()  # asked after the model, in this order; each takes its own flags too
+_CHANNEL_NAMES = {s.name for s in CHANNEL_STEPS}
 STEPS: list[Step] = _default_steps()  # model and channel steps, asked after the gateway questions

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.config.redact import is_secret_key
+from openclaw.config.secret_env import CHANNEL_SECRET_ENV, OTHER_PROVIDER_KEYS
 from openclaw.config.view import Config
+from openclaw.models.catalog import BUILTIN, env_key_name
 from openclaw.profiles.paths import InstancePaths
 from openclaw.sandbox import bwrap
 from openclaw.sandbox.backend import Backend, detect
@@ -24,9 +26,7 @@ from openclaw.sandbox.hidden import host_hidden
 from openclaw.sandbox.settings import SandboxSettings, sandbox_settings
 from openclaw.sandbox.view import View, bind_problems, build_view, sandbox_root
 
-KNOWN_SECRET_ENV = frozenset({"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "TELEGRAM_BOT_TOKEN",
-                              "DISCORD_BOT_TOKEN",
-                              "GEMINI_API_KEY", "GOOGLE_API_KEY", "XAI_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY"})
+KNOWN_SECRET_ENV = frozenset(CHANNEL_SECRET_ENV | set(OTHER_PROVIDER_KEYS) | {env_key_name(p) for p in BUILTIN})
 LAUNCHER = Path(__file__).with_name("landlock.py")
 
 
@@ -94,6 +94,7 @@ def secret_values(config: Any, key: str = "") -> tuple[set[str], set[str]]:
 
 def tool_env(base: Mapping[str, str], config: Config, tmp: str | None) -> dict[str, str]:
     values, names = secret_values(config.raw)
+    names |= {env_key_name(pid) for pid in config.providers}  # where a configured provider's key may come from
     env = {k: v for k, v in base.items()
            if not k.startswith("OPENCLAW_") and k not in KNOWN_SECRET_ENV and k not in names and v not in values}
     if tmp:

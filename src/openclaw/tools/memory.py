@@ -19,25 +19,34 @@ from openclaw.profiles.paths import InstancePaths
 MAX_RESULTS_CAP = 20  # 20 snippets of 700 characters stay within a tool result
 MAX_QUERY_CHARS = 2000
 
-SEARCH = ToolSpec(
+
+def _spec(name: str, description: str, required: str, properties: dict[str, Any]) -> ToolSpec:
+    """Both tools take one object with one required key and nothing beyond the keys listed."""
+    return ToolSpec(name, description, {"type": "object", "additionalProperties": False, "required": [required],
+                                        "properties": properties})
+
+
+def _field(kind: str, description: str | None = None, **more: Any) -> dict[str, Any]:
+    return {"type": kind, **more, **({"description": description} if description else {})}
+
+
+SEARCH = _spec(
     "memory_search",
     "Search your memory files (MEMORY.md, USER.md, memory/*.md) for facts, decisions, preferences and past "
     "conversations. Returns the best-matching snippets with their path and lines.",
-    {"type": "object", "additionalProperties": False, "required": ["query"], "properties": {
-        "query": {"type": "string", "description": "What to look for, in words"},
-        "maxResults": {"type": "integer", "minimum": 1, "description": "How many results at most (default 6)"},
-        "minScore": {"type": "number", "description": "Drop results scoring below this, 0 to 1 (default 0.35)"},
-        "corpus": {"type": "string", "enum": ["memory", "wiki", "all", "sessions"],
-                   "description": "What to search; memory is what there is here"}}})
-GET = ToolSpec(
+    "query", {"query": _field("string", "What to look for, in words"),
+              "maxResults": _field("integer", "How many results at most (default 6)", minimum=1),
+              "minScore": _field("number", "Drop results scoring below this, 0 to 1 (default 0.35)"),
+              "corpus": _field("string", "What to search; memory is what there is here",
+                               enum=["memory", "wiki", "all", "sessions"])})
+GET = _spec(
     "memory_get",
     "Read lines of one memory file (a path from memory_search, or MEMORY.md, USER.md, memory/...). "
     "Returns a bounded excerpt; nextFrom says where to continue.",
-    {"type": "object", "additionalProperties": False, "required": ["path"], "properties": {
-        "path": {"type": "string", "description": "The memory file, as memory_search names it"},
-        "from": {"type": "integer", "minimum": 1, "description": "First line (1-based)"},
-        "lines": {"type": "integer", "minimum": 1, "description": "How many lines (default 120, at most 400)"},
-        "corpus": {"type": "string", "enum": ["memory", "wiki", "all"]}}})
+    "path", {"path": _field("string", "The memory file, as memory_search names it"),
+             "from": _field("integer", "First line (1-based)", minimum=1),
+             "lines": _field("integer", "How many lines (default 120, at most 400)", minimum=1),
+             "corpus": _field("string", enum=["memory", "wiki", "all"])})
 
 
 def _int(args: dict[str, Any], key: str) -> int | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.config.redact import is_secret_key
+from openclaw.config.secret_env import CHANNEL_TOKENS, default_account_env
 from openclaw.config.view import Config, section
 from openclaw.deploy.kubernetes.layout import POD_PORT, SECRET_FILES_DIR, STATE_MOUNT
 from openclaw.errors import ConfigError
@@ -223,7 +224,27 @@ def pod_config(raw: dict[str, Any], paths: InstancePaths, env: Mapping[str, str]
     out.browser = browser_on
     for name in model_keys(out.config, env):
         ex.need(name)
+    _channel_env(ex, raw)
     return out
+
+
+def _channel_env(ex: _Extractor, raw: dict[str, Any]) -> None:
+    """A channel's default account with no token in the config reads it from the environment: the
+    variable from this host goes into the Secret (the container gets it as env), or a note says that
+    the pod's channel will have no token."""
+    channels = raw.get("channels")
+    for name in CHANNEL_TOKENS:
+        for var in default_account_env(channels.get(name) if isinstance(channels, dict) else None, name):
+            if var in ex.out.env:
+                continue
+            if ex.env.get(var):
+                ex.out.env[var] = ex.env[var]
+                ex.out.notes.append(f"channels.{name}: {var} from this environment is in the Secret "
+                                    "(the channel's default account reads it there)")
+            else:
+                ex.out.notes.append(f"channels.{name} has no token in the config and {var} is not set here: the "
+                                    f"pod's {name} channel will have no token (set {var} and render again, or "
+                                    "put the token in the config)")
 
 
 def _workspace_files(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from openclaw.config.secret_env import CHANNEL_TOKEN_ENV, CHANNEL_TOKENS
 from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, UNAVAILABLE, RpcError
 from openclaw.gateway.scopes import ADMIN, READ
@@ -77,11 +78,6 @@ async def channels_stop(ctx: CallContext) -> dict[str, Any]:
     return {"ok": True, "channel": name, "stopped": stopped}
 
 
-TOKEN_KEYS = {"telegram": ("botToken",), "slack": ("botToken", "appToken"), "discord": ("token",)}  # in the config
-TOKEN_ENV = {"telegram": ("TELEGRAM_BOT_TOKEN",), "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"),
-             "discord": ("DISCORD_BOT_TOKEN",)}  # the default account's fallback
-
-
 @method("channels.logout", scope=ADMIN, params="ChannelTarget")
 async def channels_logout(ctx: CallContext) -> dict[str, Any]:
     """Stop the account and forget its bot token (the config keeps everything else)."""
@@ -104,12 +100,12 @@ async def channels_logout(ctx: CallContext) -> dict[str, Any]:
             return
         target = section if account == "default" else (section.get("accounts") or {}).get(account)
         if isinstance(target, dict):
-            tokens = TOKEN_KEYS.get(name, ("botToken",))
-            cleared = any([target.pop(key, None) is not None for key in tokens]) or cleared
+            keys = [t.key for t in CHANNEL_TOKENS.get(name, ())] or ["botToken"]
+            cleared = any([target.pop(key, None) is not None for key in keys]) or cleared
 
     await asyncio.to_thread(update_config, ctx.gateway.settings.paths.config_path, forget, ctx.gateway.env)
     if cleared:
         ctx.gateway.config_written(f"channels.logout by {ctx.conn.label}")
-    env_token = account == "default" and any(ctx.gateway.env.get(n) for n in TOKEN_ENV.get(name, ()))
+    env_token = account == "default" and any(ctx.gateway.env.get(n) for n in CHANNEL_TOKEN_ENV.get(name, ()))
     return {"channel": name, "accountId": account, "cleared": cleared, "loggedOut": cleared and not env_token,
             "envToken": env_token}
