@@ -104,12 +104,16 @@ class Pod(LoggedProcess):
             for item in volume["configMap"]["items"]:
                 (path / item["path"]).parent.mkdir(parents=True, exist_ok=True)
                 (path / item["path"]).write_text(data[item["key"]])
-        elif "secret" in volume:
+        elif "secret" in volume:  # kubelet's layout: files in a dated folder, reached through symlinks
             data = self.objects.get("Secret", volume["secret"]["secretName"])["stringData"]
+            dated = path / "..2026_12_02_00_00_00.000000001"
+            dated.mkdir(exist_ok=True)
+            (path / "..data").symlink_to(dated.name)
             for item in volume["secret"]["items"]:
-                target = path / item["path"]
+                target = dated / item["path"]
                 target.write_text(data[item["key"]])
                 target.chmod(volume["secret"].get("defaultMode", 0o644))
+                (path / item["path"]).symlink_to(f"..data/{item['path']}")
         self._own(path)
         self.volumes[name] = path
         return path
@@ -127,7 +131,10 @@ class Pod(LoggedProcess):
         for mount in self.container.get("volumeMounts", []):
             volume = by_name.get(mount["name"]) or ({"name": mount["name"]} if mount["name"] in claims else None)
             assert volume is not None, f"volume {mount['name']} is neither in volumes nor a claim template"
-            out.append((self._volume_dir(volume), mount["mountPath"], bool(mount.get("readOnly"))))
+            source = self._volume_dir(volume)
+            if mount.get("subPath"):  # the runtime binds what the path resolves to
+                source = (source / mount["subPath"]).resolve()
+            out.append((source, mount["mountPath"], bool(mount.get("readOnly"))))
         return sorted(out, key=lambda m: m[1] == "/tmp")  # /tmp last: the other sources live under it
 
     # -- running ---------------------------------------------------------------------------------
@@ -265,8 +272,10 @@ class Mountpoints:
     """Empty directories at the manifests' mount paths (bind targets must exist); removed after."""
 
     def __init__(self, docs: list[dict[str, Any]]) -> None:
-        self.paths = sorted({m["mountPath"] for sts in docs if sts["kind"] == "StatefulSet"
-                             for m in sts["spec"]["template"]["spec"]["containers"][0].get("volumeMounts", [])})
+        mounts = [m for sts in docs if sts["kind"] == "StatefulSet"
+                  for m in sts["spec"]["template"]["spec"]["containers"][0].get("volumeMounts", [])]
+        self.paths = sorted({m["mountPath"] for m in mounts})
+        self.files = {m["mountPath"] for m in mounts if m.get("subPath")}  # a file's bind target is a file
         self.created: list[Path] = []
 
     def __enter__(self) -> Mountpoints:
@@ -277,11 +286,14 @@ class Mountpoints:
                 missing.append(path)
                 path = path.parent
             for p in reversed(missing):
-                p.mkdir()
+                if str(p) in self.files:
+                    p.touch()
+                else:
+                    p.mkdir()
                 self.created.append(p)
         return self
 
     def __exit__(self, *exc: object) -> None:
         for path in reversed(self.created):
             with contextlib.suppress(OSError):
-                path.rmdir()
+                path.unlink() if str(path) in self.files else path.rmdir()

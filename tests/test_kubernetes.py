@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +239,19 @@ def test_every_pod_on_the_same_port_with_its_probes(cluster: Any, host: Env) -> 
         assert not any(secret in text for secret in host_secrets(host)), f"{name}: a secret in the volume's config"
     tokens = {pod.env().get("OPENCLAW_GATEWAY_TOKEN") for pod in pods.values()} - {None}
     assert len(tokens) == 2  # main and rescue; work uses its password
+
+
+def test_secret_files_are_regular_files_in_the_pod(cluster: Any) -> None:
+    """kubelet reaches a secret volume's files through symlinks, which token readers refuse; each file
+    is mounted by subPath, so the rescue pod reads its Telegram token file as the channel would."""
+    pods, _, _, _ = cluster
+    pod = pods["openclaw-rescue"]
+    path = config_in_volume(pod)["channels"]["telegram"]["tokenFile"]
+    code = ("import sys; from openclaw.channels.settings import read_token_file; "
+            "print(read_token_file(sys.argv[1], 'tokenFile'))")
+    out = pod.exec(sys.executable, "-c", code, path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == repr((SECRETS["telegram"], "tokenFile"))
 
 
 def test_probes_from_the_pod_address_see_no_details(cluster: Any) -> None:

@@ -90,7 +90,10 @@ def _volumes(plan: PodPlan) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
         volumes.append({"name": "secret-files", "secret": {
             "secretName": L.secret_name(plan.instance), "defaultMode": 0o440,
             "items": [{"key": key, "path": key} for key in sorted(plan.pod.files)]}})
-        mounts.append({"name": "secret-files", "mountPath": L.SECRET_FILES_DIR, "readOnly": True})
+        # One subPath mount per file: kubelet lays a secret volume out as symlinks into a `..data`
+        # folder, and token readers refuse symlinks; a subPath mount is the file itself.
+        mounts += [{"name": "secret-files", "mountPath": f"{L.SECRET_FILES_DIR}/{key}", "subPath": key,
+                    "readOnly": True} for key in sorted(plan.pod.files)]
     return volumes, mounts
 
 
