@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openclaw.channels.settings import TokenKeys, read_accounts, read_dm_policy, read_token
+from openclaw.channels.settings import read_accounts, read_dm_policy, read_token
+from openclaw.config.secret_env import CHANNEL_TOKENS
 
-TOKEN = TokenKeys("token", "tokenFile", "DISCORD_BOT_TOKEN")
+(TOKEN,) = CHANNEL_TOKENS["discord"]
 INHERITED = ("apiRoot", "dmPolicy", "allowFrom", "groupPolicy", "guilds", "dm", "allowBots",
              "dangerouslyAllowNameMatching")
 

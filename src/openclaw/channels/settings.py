@@ -13,23 +13,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from openclaw.config.secret_env import ChannelToken
 
 DEFAULT_ACCOUNT = "default"
 MAX_TOKEN_FILE = 16 * 1024  # a token is well under this; a larger file is read this far
 
 
-@dataclass(frozen=True)
-class TokenKeys:
-    """Where one token of a channel may be configured."""
-    key: str  # botToken / token / appToken
-    file_key: str  # tokenFile / botTokenFile / appTokenFile
-    env_name: str  # the default account's environment variable
-
-
-def read_accounts(config: Mapping[str, Any], tokens: tuple[TokenKeys, ...],
+def read_accounts(config: Mapping[str, Any], tokens: tuple[ChannelToken, ...],
                   inherited: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """Account id -> its settings; named accounts get the top level's `inherited` keys they leave unset."""
     top = {k: v for k, v in config.items() if k != "accounts"}
@@ -43,7 +36,7 @@ def read_accounts(config: Mapping[str, Any], tokens: tuple[TokenKeys, ...],
     return out
 
 
-def read_token(raw: Mapping[str, Any], keys: TokenKeys, account: str,
+def read_token(raw: Mapping[str, Any], keys: ChannelToken, account: str,
                   env: Mapping[str, str]) -> tuple[str | None, str]:
     """(token, where from), or (None, why there is none) in one line."""
     if raw.get(keys.file_key):
@@ -53,9 +46,9 @@ def read_token(raw: Mapping[str, Any], keys: TokenKeys, account: str,
         return value, "config"
     if isinstance(value, Mapping):
         return _secret_ref(value, keys.key, env)
-    if account == DEFAULT_ACCOUNT and env.get(keys.env_name):
-        return env[keys.env_name], "env"
-    return None, f"no {keys.key}, {keys.file_key} or {keys.env_name}"
+    if account == DEFAULT_ACCOUNT and env.get(keys.env):
+        return env[keys.env], "env"
+    return None, f"no {keys.key}, {keys.file_key} or {keys.env}"
 
 
 def read_dm_policy(settings: Mapping[str, Any], normalize: Callable[[Any], str]) -> tuple[str, set[str]]:

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from openclaw.channels.settings import TokenKeys, read_accounts, read_dm_policy, read_token
+from openclaw.channels.settings import read_accounts, read_dm_policy, read_token
+from openclaw.config.secret_env import CHANNEL_TOKENS
 
 INHERITED = ("apiRoot", "dmPolicy", "allowFrom", "groupPolicy", "channels", "requireMention", "mode",
              "slashCommand", "commands")
-TOKENS = {"botToken": TokenKeys("botToken", "botTokenFile", "SLACK_BOT_TOKEN"),
-          "appToken": TokenKeys("appToken", "appTokenFile", "SLACK_APP_TOKEN")}
+TOKENS = {t.key: t for t in CHANNEL_TOKENS["slack"]}  # botToken, appToken
 SHAPES = {"botToken": "xoxb-", "appToken": "xapp-"}
 _PREFIXES = ("slack:", "user:")
 

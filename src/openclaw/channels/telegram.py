@@ -24,9 +24,10 @@ from openclaw import logfile
 from openclaw.channels.accounts import Account, AccountsChannel
 from openclaw.channels.messages import InboundMessage, OutboundMessage
 from openclaw.channels.pairing import normalize_sender
-from openclaw.channels.settings import TokenKeys, read_accounts, read_token
+from openclaw.channels.settings import read_accounts, read_token
 from openclaw.channels.telegram_api import MESSAGE_LIMIT, TelegramApi, TelegramError
 from openclaw.channels.text import split_message
+from openclaw.config.secret_env import CHANNEL_TOKENS
 from openclaw.config.view import Config
 from openclaw.retry import Backoff, retry
 from openclaw.stores import channelstate, legacy
@@ -35,7 +36,7 @@ from openclaw.stores.globaldb import global_db, immediate
 POLL_TIMEOUT_S = 25
 BACKOFF = Backoff(base_s=1.0, cap_s=30.0, jitter=0.2)  # accounts that lost Telegram together come back apart
 SEND_ATTEMPTS = 4
-TOKEN = TokenKeys("botToken", "tokenFile", "TELEGRAM_BOT_TOKEN")
+(TOKEN,) = CHANNEL_TOKENS["telegram"]
 INHERITED = ("apiRoot", "dmPolicy", "allowFrom", "groups")
 
 
