@@ -35,6 +35,7 @@ COMMANDS = {
     "config": "openclaw.cli.config_cmd:config",
     "gateway": "openclaw.cli.gateway_cmd:gateway",
     "gateways": "openclaw.cli.gateways_cmd:gateways",
+    "fleet": "openclaw.cli.fleet_cmd:fleet",
     "browser": "openclaw.cli.browser_cmd:browser",
     "channels": "openclaw.cli.channels_cmd:channels",
     "pairing": "openclaw.cli.pairing_cmd:pairing",

@@ -15,7 +15,7 @@ import functools
 import os
 import signal
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +53,10 @@ def _levels(settings: GatewaySettings, env: Mapping[str, str]) -> tuple[int, int
 
 
 class GatewayRunner:
-    def __init__(self, paths: InstancePaths, options: RunOptions, env: Mapping[str, str]) -> None:
+    def __init__(self, paths: InstancePaths, options: RunOptions, env: Mapping[str, str],
+                 on_serving: Callable[[], None] | None = None) -> None:
         self.paths = paths
+        self.on_serving = on_serving  # told once, when the first server answers (a fleet's supervisor)
         self.options = options
         self.env = dict(env)
         self.server: GatewayServer | None = None
@@ -198,6 +200,8 @@ class GatewayRunner:
             self._watch_config(settings)  # before any await: an edit made once /healthz answers is seen
             if first:  # channels and cron are started once per process and kept across restarts
                 asyncio.get_running_loop().run_in_executor(None, self._harden)
+                if self.on_serving is not None:
+                    self.on_serving()
                 await services.start_channels()
                 await services.start_cron()
             else:
@@ -355,8 +359,9 @@ class GatewayRunner:
         gateway.state.stability.record("config.reload", outcome="applied", paths=changed[:20])
 
 
-def run_gateway(paths: InstancePaths, options: RunOptions, env: Mapping[str, str]) -> int:
-    return GatewayRunner(paths, options, env).run()
+def run_gateway(paths: InstancePaths, options: RunOptions, env: Mapping[str, str],
+                on_serving: Callable[[], None] | None = None) -> int:
+    return GatewayRunner(paths, options, env, on_serving).run()
 
 
 __all__ = ["GatewayLockError", "GatewayRunner", "run_gateway"]
