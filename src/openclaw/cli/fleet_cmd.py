@@ -40,11 +40,11 @@ def up(count: int, prefix: str, model: str | None, from_config: Path | None, bas
     from openclaw.fleet.members import check_count, fleet_files
 
     files = fleet_files(prefix, launch.home_of(os.environ))
-    limits, overrides = _limits(memory, open_files, agent_concurrency)
+    limits, overrides = launch.limits_asked(memory, open_files, agent_concurrency)
     req = launch.FleetRequest(check_count(count), files.prefix, model, from_config, base_port, limits, overrides)
     _plans, record = launch.prepare(files, req, os.environ)
     ready = launch.start_detached(files, os.environ, timeout)
-    report = {"ok": True, "prefix": files.prefix,
+    report: dict[str, Any] = {"ok": True, "prefix": files.prefix,
               "supervisor": {"pid": ready.get("pid"), "socket": record["socket"], "log": record["log"]},
               "limits": limits, "members": launch.merge_report(record, ready)}
     failed = [m["name"] for m in report["members"] if m["state"] != "serving"]
@@ -108,16 +108,6 @@ def restart(name: str, prefix: str, as_json: bool) -> None:
         print_json(answer)
     else:
         click.echo(f"{name}: restarting")
-
-
-def _limits(memory: str | None, open_files: int | None,
-            agent_concurrency: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    if memory is None and open_files is None and agent_concurrency is None:
-        return {}, {}
-    from openclaw.fleet.limits import MemberLimits
-
-    limits = MemberLimits.parse(memory, open_files, agent_concurrency)
-    return limits.as_dict(), limits.config_overrides()
 
 
 def _show(report: dict[str, Any], as_json: bool) -> None:

@@ -9,6 +9,7 @@ its limits, and runs the gateway exactly as `openclaw --profile NAME gateway` wo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -88,10 +89,8 @@ def _serve(env: dict[str, str], ready_fd: int) -> int:
     from openclaw.profiles.paths import resolve_paths
 
     def serving() -> None:
-        try:
+        with contextlib.suppress(OSError):  # the supervisor is gone: serving goes on regardless
             os.write(ready_fd, f"{os.getpid()}\n".encode())
-        except OSError:
-            pass  # the supervisor is gone; serving goes on until it is told otherwise
 
     return run_gateway(resolve_paths(env), RunOptions(), env, on_serving=serving)
 
@@ -108,10 +107,8 @@ def _report(exc: BaseException) -> int:
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
 
 
 __all__: list[Any] = ["member_env", "run_member"]

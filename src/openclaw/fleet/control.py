@@ -63,7 +63,7 @@ def peer_is_us(conn: socket.socket) -> bool:
         return True
     creds = conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid == os.getuid()
+    return bool(uid == os.getuid())
 
 
 class Conversation:

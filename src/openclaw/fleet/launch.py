@@ -43,6 +43,17 @@ class FleetRequest:
     overrides: dict[str, Any] = field(default_factory=dict)  # config every member gets (limits')
 
 
+def limits_asked(memory: str | None, open_files: int | None,
+                 agent_concurrency: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The limits as the record keeps them, and the config every member gets for them."""
+    if memory is None and open_files is None and agent_concurrency is None:
+        return {}, {}
+    from openclaw.fleet.limits import MemberLimits
+
+    limits = MemberLimits.parse(memory, open_files, agent_concurrency)
+    return limits.as_dict(), limits.config_overrides()
+
+
 def supervisor_alive(files: FleetFiles) -> dict[str, Any] | None:
     """The running supervisor's entry from the record, or None."""
     record = files.read_record()

@@ -16,12 +16,12 @@ fleet up`, `openclaw.fleet.Fleet`) writes RECORD and reads one JSON line from st
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
 import selectors
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -188,10 +188,8 @@ class Supervisor:
         if self.enforcer is not None:
             self.enforcer.close()
         self.control.close()
-        try:
+        with contextlib.suppress(OSError):
             Path(self.record["socket"]).unlink()
-        except OSError:
-            pass
         self.record["supervisor"] = None
         atomic_write(self.record_path, json.dumps(self.record, indent=2) + "\n")
         _log("fleet down")
@@ -262,10 +260,8 @@ class Supervisor:
             self.stop_all()
 
     def _drain_wake(self, _fileobj: Any) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):
             os.read(self.wake_r, 4096)
-        except BlockingIOError:
-            pass
 
     def _on_lifeline(self, fileobj: Any) -> None:
         if not os.read(fileobj, 4096):  # the launcher is gone: so is the fleet
@@ -294,10 +290,8 @@ def _signal_group(pid: int | None, sig: int) -> None:
     try:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def _emit(event: dict[str, Any]) -> None:
@@ -329,12 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         print("usage: python -m openclaw.fleet.supervisor RECORD [--lifeline]", file=sys.stderr)
         return 64
-    os.setpgid(0, 0) if os.getpgid(0) != os.getpid() else None
     preload()
     supervisor = Supervisor(Path(args[0]), "--lifeline" in args[1:])
     try:
         return supervisor.run()
-    except socket.error as exc:
+    except OSError as exc:
         _log(f"supervisor failed: {exc}")
         supervisor.stop_all()
         return 1
