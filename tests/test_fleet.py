@@ -1,0 +1,256 @@
+"""`openclaw fleet`: twenty real members forked from one supervisor, each an ordinary instance with
+its own token; a killed member restarted; `fleet down` leaving no process, port or lock; the
+Python API driven the way a harness drives it (turns through a stand-in model, a lifeline)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import PY, Env, RawWs, connect_params, handshake, healthz, make_env, port_band, port_free, wait_for
+from model_standin import ModelStandin
+
+from openclaw.procutil import pid_alive
+
+COUNT = 20
+
+
+def fleet_status(env: Env, prefix: str = "fleet") -> dict[str, Any]:
+    return env.cli_json("fleet", "status", "--prefix", prefix)
+
+
+def member(status: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(m for m in status["members"] if m["name"] == name)
+
+
+def serving_again(env: Env, name: str, old_pid: int, restarts: int) -> dict[str, Any] | None:
+    m = member(fleet_status(env), name)
+    ok = m["state"] == "serving" and m["pid"] not in (None, old_pid) and m["restarts"] == restarts
+    return m if ok else None
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, dict[str, Any]]]:
+    env = make_env(tmp_path_factory.mktemp("fleet"))
+    low, _ = port_band()
+    up = env.cli_json("fleet", "up", str(COUNT), "--base-port", str(low), timeout=120)
+    try:
+        yield env, up
+    finally:
+        env.cli("fleet", "down", timeout=60)
+
+
+def test_twenty_members_serve_each_with_its_own_token(fleet: tuple[Env, dict[str, Any]]) -> None:
+    env, up = fleet
+    members = up["members"]
+    assert [m["name"] for m in members] == [f"fleet-{i}" for i in range(1, COUNT + 1)]
+    assert all(m["state"] == "serving" for m in members), members
+    ports = [m["ports"]["base"] for m in members]
+    assert len(set(ports)) == COUNT
+    footprints = [set(range(m["ports"]["base"], m["ports"]["cdpRange"][1] + 1)) for m in members]
+    assert sum(len(f) for f in footprints) == len(set().union(*footprints)), "footprints overlap"
+    tokens = [env.token(m["profile"]) for m in members]
+    assert len(set(tokens)) == COUNT
+    for m, token in zip(members, tokens, strict=True):
+        assert healthz(m["ports"]["base"]), m["name"]
+        ws, hello = handshake(m["ports"]["base"], token)
+        ws.close()
+        assert m["url"] == f"ws://127.0.0.1:{m['ports']['base']}" and m["tokenSource"] == "config:gateway.auth.token"
+    ws = RawWs(members[1]["ports"]["base"])  # fleet-2 refuses fleet-1's token
+    ws.challenge()
+    res = ws.request("connect", connect_params(tokens[0]))
+    ws.close()
+    assert not res["ok"] and res["error"]["code"] in ("INVALID_REQUEST", "UNAUTHORIZED"), res
+    supervisor = up["supervisor"]
+    assert pid_alive(supervisor["pid"]) and all(m["pid"] != supervisor["pid"] for m in members)
+
+
+def test_members_are_ordinary_instances(fleet: tuple[Env, dict[str, Any]]) -> None:
+    env, up = fleet
+    listed = {i["profile"]: i for i in env.cli_json("gateways")["instances"]}
+    for m in up["members"]:
+        entry = listed[m["name"]]
+        assert entry["running"] and entry["healthy"] and entry["base"] == m["ports"]["base"], entry
+        assert not entry["collisions"], entry
+    status = env.cli_json("--profile", "fleet-3", "status")
+    assert status["gateway"]["reachable"] is True, status
+    # a member is its own process group (its tools' processes stop with it), not the supervisor's
+    pid = member(fleet_status(env), "fleet-3")["pid"]
+    assert os.getpgid(pid) == pid
+
+
+def test_a_killed_member_is_restarted_by_the_supervisor(fleet: tuple[Env, dict[str, Any]]) -> None:
+    env, _ = fleet
+    before = member(fleet_status(env), "fleet-5")
+    os.kill(before["pid"], signal.SIGKILL)
+    after = wait_for(lambda: serving_again(env, "fleet-5", before["pid"], before["restarts"] + 1),
+                     timeout=30, interval=0.1, what="fleet-5 restarted")
+    assert after["lastExit"] == "killed by SIGKILL"
+    assert healthz(after["ports"]["base"])
+    ws, _ = handshake(after["ports"]["base"], env.token("fleet-5"))  # same profile, same token after the restart
+    ws.close()
+
+
+def test_restart_on_request_and_a_member_stopped_on_purpose(fleet: tuple[Env, dict[str, Any]]) -> None:
+    env, _ = fleet
+    before = member(fleet_status(env), "fleet-7")
+    env.cli("fleet", "restart", "fleet-7", check=True)
+    wait_for(lambda: serving_again(env, "fleet-7", before["pid"], before["restarts"] + 1),
+             timeout=30, interval=0.1, what="fleet-7 restarted on request")
+    # stopped by someone else (an operator, the rescue bot): exit 0 is left down, not fought
+    pid = member(fleet_status(env), "fleet-8")["pid"]
+    os.kill(pid, signal.SIGTERM)
+    stopped = wait_for(lambda: (m := member(fleet_status(env), "fleet-8"))["state"] == "stopped" and m,
+                       timeout=30, interval=0.1, what="fleet-8 left down")
+    assert stopped["lastExit"] == "exit 0" and stopped["pid"] is None
+    env.cli("fleet", "restart", "fleet-8", check=True)
+    wait_for(lambda: member(fleet_status(env), "fleet-8")["state"] == "serving", timeout=30, interval=0.1,
+             what="fleet-8 started again")
+    bad = env.cli("fleet", "restart", "fleet-99")
+    assert bad.returncode == 1 and "no member fleet-99" in bad.stderr
+
+
+def test_the_control_socket_refuses_nonsense(fleet: tuple[Env, dict[str, Any]]) -> None:
+    env, _ = fleet
+    record = next((env.root / "tmp").glob("openclaw-*/fleets/*.json"))
+    path = json.loads(record.read_text())["socket"]
+    for payload in (b"not json\n", b"[1,2]\n", b'{"op": "explode"}\n', b"x" * 20000):
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(10)
+            sock.connect(path)
+            sock.sendall(payload)
+            answer = json.loads(sock.makefile().readline())
+        assert answer["ok"] is False and answer["error"], answer
+    assert fleet_status(env)["running"] is True
+
+
+def test_up_refuses_a_second_supervisor(fleet: tuple[Env, dict[str, Any]]) -> None:
+    env, _ = fleet
+    again = env.cli("fleet", "up", "2")
+    assert again.returncode == 1 and "fleet fleet is already up" in again.stderr
+
+
+def test_down_leaves_no_process_port_or_lock(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    low, _ = port_band()
+    up = env.cli_json("fleet", "up", "4", "--prefix", "t", "--base-port", str(low + 600))
+    pids = [m["pid"] for m in up["members"]] + [up["supervisor"]["pid"]]
+    ports = [p for m in up["members"] for p in (m["ports"]["base"], m["ports"]["control"], m["ports"]["canvas"])]
+    down = env.cli_json("fleet", "down", "--prefix", "t")
+    assert down["wasRunning"] and sorted(down["stopped"]) == sorted(m["name"] for m in up["members"])
+    assert not any(pid_alive(pid) for pid in pids)
+    assert all(port_free(p) for p in ports)
+    for m in up["members"]:
+        lock_dir = Path(m["stateDir"]) / "tmp"
+        assert not list(lock_dir.rglob("gateway.state.lock")), m["name"]
+    assert not list((env.root / "tmp").rglob("*.sock"))
+    assert env.cli_json("gateways")["instances"] and not any(i["running"] for i in env.cli_json("gateways")["instances"])
+    status = env.cli_json("fleet", "status", "--prefix", "t")
+    assert status["running"] is False and all(m["state"] == "down" for m in status["members"])
+    purged = env.cli_json("fleet", "down", "--prefix", "t", "--purge")
+    assert not purged["wasRunning"] and len(purged["purged"]) == 4
+    assert not list(env.home.glob(".openclaw-t-*")) and not list((env.home / ".openclaw").glob("workspace-t-*"))
+
+
+def test_a_member_with_a_broken_config_is_reported_and_left_down(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    low, _ = port_band()
+    env.cli_json("fleet", "up", "2", "--prefix", "b", "--base-port", str(low + 1200))
+    env.cli_json("fleet", "down", "--prefix", "b")
+    config = env.config("b-2")
+    config["gateway"]["bind"] = "nowhere"
+    env.write_config(config, "b-2")
+    again = env.cli("fleet", "up", "2", "--prefix", "b", "--json")
+    try:
+        report = json.loads(again.stdout)
+        assert again.returncode == 1 and report["ok"] is False
+        assert member(report, "b-1")["state"] == "serving"
+        broken = member(report, "b-2")
+        assert broken["state"] == "config-error" and broken["lastExit"] == "exit 78" and broken["restarts"] == 0
+        console = (env.state_dir("b-2") / "logs" / "fleet-console.log").read_text()
+        assert "gateway.bind" in console
+    finally:
+        env.cli("fleet", "down", "--prefix", "b")
+
+
+HARNESS = textwrap.dedent("""
+    import asyncio, json, sys, urllib.request
+    from openclaw.fleet import Fleet
+
+    async def main(base_port, config):
+        async with Fleet(3, prefix="h", base_port=base_port, from_config=config) as fleet:
+            out = {"members": [m.name for m in fleet.members], "pids": [m.pid for m in fleet.members]}
+            m = fleet["h-2"]
+            body = json.dumps({"model": "openclaw", "messages": [{"role": "user", "content": "hi"}]}).encode()
+            req = urllib.request.Request(m.http_url + "/v1/chat/completions", data=body, method="POST",
+                                         headers={"Authorization": "Bearer " + m.token,
+                                                  "Content-Type": "application/json"})
+            reply = await asyncio.to_thread(lambda: json.loads(urllib.request.urlopen(req, timeout=30).read()))
+            out["reply"] = reply["choices"][0]["message"]["content"]
+            wrong = urllib.request.Request(m.http_url + "/v1/chat/completions", data=body, method="POST",
+                                           headers={"Authorization": "Bearer " + fleet["h-1"].token,
+                                                    "Content-Type": "application/json"})
+            try:
+                await asyncio.to_thread(urllib.request.urlopen, wrong, None, 30)
+                out["wrong"] = 200
+            except urllib.error.HTTPError as exc:
+                out["wrong"] = exc.code
+            await fleet.restart("h-3")
+            status = await fleet.status()
+            out["states"] = [x["state"] for x in status["members"]]
+            if sys.argv[3] == "vanish":
+                print(json.dumps(out), flush=True)
+                import os; os._exit(0)  # the harness dies inside the block: the lifeline ends the fleet
+        print(json.dumps(out), flush=True)
+
+    asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
+""")
+
+
+@pytest.mark.parametrize("ending", ["exit", "vanish"])
+def test_the_python_api_as_a_harness_uses_it(tmp_path: Path, model: ModelStandin, ending: str) -> None:
+    env = make_env(tmp_path)
+    low, _ = port_band()
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({
+        "models": {"providers": {"stand": {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}}},
+        "agents": {"defaults": {"model": "stand/m1"}},
+        "gateway": {"http": {"endpoints": {"chatCompletions": {"enabled": True}}}},
+    }))
+    script = tmp_path / "harness.py"
+    script.write_text(HARNESS)
+    offset = 1600 if ending == "exit" else 2000
+    proc = subprocess.run([PY, str(script), str(low + offset), str(base), ending], env=env.vars,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert out["members"] == ["h-1", "h-2", "h-3"] and all(out["pids"])
+    assert out["reply"] and out["wrong"] == 401
+    assert out["states"][:2] == ["serving", "serving"]
+    wait_for(lambda: not any(pid_alive(p) for p in out["pids"]), timeout=30, what="members gone after the harness")
+    record = json.loads(next((env.root / "tmp").glob("openclaw-*/fleets/h-*.json")).read_text())
+    wait_for(lambda: json.loads(next((env.root / "tmp").glob("openclaw-*/fleets/h-*.json")).read_text())
+             ["supervisor"] is None, timeout=30, what="supervisor gone")
+    assert record["prefix"] == "h"
+
+
+def test_usage_errors_are_one_line(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    for args, needle in ((["fleet", "up", "0"], "0"), (["fleet", "up", "2", "--prefix", "dev"], "invalid fleet prefix"),
+                         (["fleet", "up", "600"], "1 to 500 members"), (["fleet", "status"], "no fleet fleet"),
+                         (["fleet", "restart", "fleet-1"], "fleet fleet is not running")):
+        proc = env.cli(*args)
+        assert proc.returncode != 0 and needle in proc.stderr, (args, proc.stderr)
+    missing = env.cli("fleet", "up", "2", "--from-config", str(tmp_path / "nope.json"))
+    assert missing.returncode == 78 and "no such file" in missing.stderr
+    assert sys.executable
