@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.agents import maintenance, prompt, turn
 from openclaw.agents.plan import Plan
 from openclaw.agents.roster import sessions_db_path
@@ -150,6 +150,7 @@ class AgentRuntime:
         try:
             return await maintenance.maintain(self.store(agent_id), self.config(), frozenset(self._active), agent_id)
         except Exception as exc:  # noqa: BLE001 - maintenance never takes a turn down with it
+            memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
             logfile.warn(f"session maintenance failed for agent {agent_id}: {exc}", subsystem="sessions")
             return []
 
@@ -174,6 +175,7 @@ class AgentRuntime:
             run.finish("aborted", "aborted")
             raise
         except Exception as exc:  # noqa: BLE001 - a run's failure is its own, never the gateway's
+            memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
             run.finish("error", f"{type(exc).__name__}: {exc}")
         else:
             run.finish("ok")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from openclaw import memguard
 from openclaw.agents import compaction, prompt
 from openclaw.agents.plan import Plan
 from openclaw.agents.run import Run
@@ -124,4 +125,5 @@ async def _use(tool: Tool | None, name: str, args: dict[str, Any], context: Tool
     except ToolError as exc:
         return f"error: {exc}", True
     except Exception as exc:  # noqa: BLE001 - a broken tool is reported to the model, never crashes the run
+        memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
         return f"error: {name} failed: {type(exc).__name__}: {exc}", True

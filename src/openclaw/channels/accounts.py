@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.channels.base import Channel
 from openclaw.channels.messages import InboundMessage, enabled
 from openclaw.channels.pending import PendingUpdates, pending_store
@@ -148,6 +148,7 @@ class Account:
             self.pending.in_flight.discard(key)  # not published: the next start answers it
             raise
         except Exception as exc:  # noqa: BLE001 - one bad message must not stop the account
+            memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
             logfile.error(f"{self.channel.name} account {self.id}: handling a message failed: {exc!r}",
                           subsystem=self.channel.name)
             published = False

@@ -20,7 +20,7 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.channels.messages import STRANGER
 from openclaw.chat.commands import CHANNEL, CommandRegistry, parse
 from openclaw.chat.conversation import Conversations
@@ -79,6 +79,7 @@ class Dispatcher:
         except asyncio.CancelledError:
             raise  # stopped: not settled
         except Exception as exc:  # noqa: BLE001 - one bad message must not stop the others
+            memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
             logfile.error(f"{msg.channel}/{msg.account}: handling a message failed: {exc!r}", subsystem="dispatch")
         if delivery is None:
             await self._settle(msg)

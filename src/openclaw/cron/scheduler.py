@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.cron.schedule import next_run, now_ms, validate
 from openclaw.cron.store import CronStore
 from openclaw.errors import UsageError
@@ -187,6 +187,7 @@ class CronScheduler:
             run.status, run.error, run.receipt_status = "error", "the gateway stopped", "interrupted"
             raise
         except Exception as exc:  # noqa: BLE001 - a job's failure is recorded, never the scheduler's end
+            memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
             run.status, run.error = "error", str(exc)
         finally:
             await self._finish(run)

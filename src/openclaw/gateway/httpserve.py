@@ -28,7 +28,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.gateway.limits import Limits
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -106,6 +106,7 @@ def request_deadline(seconds: float, long_paths: tuple[str, ...] = (), long_seco
                 return _internal_error(request, f"{type(exc).__name__}: {exc}")
             return _client_left(request)
         except Exception as exc:  # noqa: BLE001 - a bug answers 500 and one log line, never its text
+            memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
             return _internal_error(request, f"{type(exc).__name__}: {exc}")
         try:
             async with asyncio.timeout(limit):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.config.view import Config
 from openclaw.cron.scheduler import SystemOutcome
 from openclaw.heartbeat import reply
@@ -85,6 +85,7 @@ class HeartbeatRunner:
         try:
             retry = await self._run(state, config, run_id, manual)
         except Exception as exc:  # noqa: BLE001 - a heartbeat's failure is its event, never the scheduler's end
+            memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
             self._end(state, "failed", reason=f"{type(exc).__name__}: {exc}")
         return self._outcome(state, retry)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.config.view import Config
 from openclaw.mcp import utilities
 from openclaw.mcp.config import ServerConfig, servers
@@ -178,6 +178,7 @@ class McpManager:
                 await asyncio.shield(session.close())
             raise
         except Exception as exc:  # noqa: BLE001 - whatever went wrong, the server is paused, never stuck
+            memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
             if session is not None:
                 await session.close()
             if isinstance(exc, TimeoutError):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.memory import files as memfiles
 from openclaw.memory.chunking import Chunk, chunk_text
 from openclaw.memory.endpoint import Endpoint
@@ -126,6 +126,7 @@ class MemoryIndex:
         try:
             await self.fresh()
         except Exception as exc:  # noqa: BLE001 - a background sync is retried by the next trigger
+            memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
             logfile.warn(f"memory index sync failed for agent {self.agent_id}: {exc}", subsystem="memory")
 
     async def fresh(self) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.config.view import Config
 from openclaw.profiles.paths import InstancePaths
 from openclaw.skills import listing, roots
@@ -140,6 +140,7 @@ async def for_run(paths: InstancePaths, config: Config, env: Mapping[str, str], 
     try:
         value = await asyncio.to_thread(build_run, paths, config, env, agent_id, workspace)
     except Exception as exc:  # noqa: BLE001 - broken skills never take a turn down
+        memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
         logfile.warn(f"skills could not be loaded for agent {agent_id}: {type(exc).__name__}: {exc}",
                      subsystem="skills")
         value = RunSkills()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.gateway.httpapi.common import (
     ApiError,
     allow_methods,
@@ -84,6 +84,7 @@ async def _invoke(body: dict[str, Any], gateway: GatewayContext) -> web.Response
     except ToolError as exc:  # written for the caller to read
         raise ApiError(400, str(exc), "tool_error") from None
     except Exception as exc:  # noqa: BLE001 - a tool crash is logged, not sent to the caller
+        memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
         logfile.warn(f"/tools/invoke {name} failed: {type(exc).__name__}: {exc}", subsystem="http")
         raise ApiError(500, f"{name} failed (the gateway log has the reason)", "tool_failed") from None
     return web.json_response({"ok": True, "result": result})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.gateway.methods.registry import CallContext, method
 from openclaw.gateway.protocol import INVALID_REQUEST, RpcError
 from openclaw.gateway.scopes import WRITE
@@ -44,6 +44,7 @@ async def tools_invoke(ctx: CallContext) -> dict[str, Any]:
     except ToolError as exc:
         return _failed(name, "validation_error", str(exc))
     except Exception as exc:  # noqa: BLE001 - a tool crash is logged, not sent to the caller
+        memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
         logfile.warn(f"tools.invoke {name} failed: {type(exc).__name__}: {exc}", subsystem="rpc")
         return _failed(name, "internal_error", f"{name} failed (the gateway log has the reason)")
     return {"ok": True, "toolName": name, "output": output, "source": "core"}

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 from openclaw.gateway.auth import client_of
 from openclaw.gateway.limits import Limits
 from openclaw.gateway.methods.registry import CallContext, Method
@@ -238,6 +238,7 @@ class Connection:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a handler bug must not take the connection down
+            memguard.check(exc)  # a fleet member out of memory ends here (exit 75)
             logfile.error(f"method {name} failed: {exc!r}"[:2000], subsystem="rpc")
             self.send(res_err(req_id, RpcError(UNAVAILABLE, str(exc) or type(exc).__name__).shape()))
             return

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from openclaw import logfile
+from openclaw import logfile, memguard
 
 ACCEPT_LOG_INTERVAL_S = 10.0
 TRIM_AFTER_BYTES = 4 * 1024 * 1024
@@ -42,7 +42,8 @@ def raise_nofile_limit() -> tuple[int, int] | None:
 
 
 class AcceptErrorThrottle:
-    """A loop exception handler: fd exhaustion on accept is logged once per interval."""
+    """A loop exception handler: fd exhaustion on accept is logged once per interval; a fleet member
+    out of memory ends (openclaw.memguard)."""
 
     def __init__(self, interval: float = ACCEPT_LOG_INTERVAL_S) -> None:
         self.interval = interval
@@ -53,6 +54,8 @@ class AcceptErrorThrottle:
         loop.set_exception_handler(self)
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if isinstance(context.get("exception"), BaseException):  # a task's or callback's, nobody awaited it
+            memguard.check(context["exception"])  # a fleet member out of memory ends here (exit 75)
         if _EXHAUSTION not in str(context.get("message", "")):
             loop.default_exception_handler(context)
             return
