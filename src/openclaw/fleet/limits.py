@@ -8,12 +8,16 @@ supervisor builds one `Enforcer` before its first fork, which picks how memory i
 - `rlimit`: RLIMIT_AS in the member (`OPENCLAW_FLEET_CGROUP=off`, or no cgroup way here). An
   allocation past it fails with MemoryError, which the armed catch-alls turn into exit 75
   (openclaw.memguard). Address space is not memory: a forked member starts with the
-  supervisor's whole mapped stack (~62 MiB, shared, mostly never written), each glibc malloc
-  arena reserves 64 MiB and each thread its stack (8 MiB). So the member gets one arena, 1 MiB
-  thread stacks, and RLIMIT_AS = what it has mapped at fork + the limit: `--memory 256M` means
-  256 MiB beyond the pages it shares with the supervisor under both ways, close to what the
-  cgroup way counts. Every process the member starts inherits the same RLIMIT_AS, so programs
-  that reserve large address ranges (Chromium, Node) need the cgroup way.
+  supervisor's whole mapped stack (~65 MiB, shared, mostly never written), each glibc malloc
+  arena reserves 64 MiB and each thread its stack (8 MiB): untuned, a member after a few agent
+  turns has reserved ~420 MiB. So the member gets one arena, 1 MiB thread stacks, and
+  RLIMIT_AS = what it has mapped at fork + the limit: `--memory 256M` means 256 MiB beyond what
+  it shares with the supervisor, as under a cgroup (which also charges the member for its
+  copies of shared pages it writes, ~20 MB for a busy member). Measured (bench/fleet_limits.py,
+  2 cores): a member needs ~4 MiB beyond the shared stack to serve /healthz and ~11 MiB for 100
+  agent turns, so the 64 MiB floor of `--memory` leaves it room. Every process the member starts
+  inherits the same RLIMIT_AS, so programs that reserve large address ranges (Chromium, Node)
+  need the cgroup way.
 - `none`: no memory limit asked.
 Open files (RLIMIT_NOFILE, soft and hard) apply under every way; agent concurrency is config
 (`agents.defaults.maxConcurrent`, which bounds the agent runtime's run semaphore).
