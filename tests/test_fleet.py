@@ -162,25 +162,25 @@ def test_down_leaves_no_process_port_or_lock(tmp_path: Path) -> None:
     assert not list(env.home.glob(".openclaw-t-*")) and not list((env.home / ".openclaw").glob("workspace-t-*"))
 
 
-def test_a_member_with_a_broken_config_is_reported_and_left_down(tmp_path: Path) -> None:
+def test_a_member_with_a_broken_config_is_refused_or_reported_and_left_down(tmp_path: Path) -> None:
     env = make_env(tmp_path)
     low, _ = port_band()
     env.cli_json("fleet", "up", "2", "--prefix", "b", "--base-port", str(low + 1200))
-    env.cli_json("fleet", "down", "--prefix", "b")
-    config = env.config("b-2")
-    config["gateway"]["bind"] = "nowhere"
-    env.write_config(config, "b-2")
-    again = env.cli("fleet", "up", "2", "--prefix", "b", "--json")
     try:
-        report = json.loads(again.stdout)
-        assert again.returncode == 1 and report["ok"] is False
-        assert member(report, "b-1")["state"] == "serving"
-        broken = member(report, "b-2")
-        assert broken["state"] == "config-error" and broken["lastExit"] == "exit 78" and broken["restarts"] == 0
-        console = (env.state_dir("b-2") / "logs" / "fleet-console.log").read_text()
-        assert "gateway.bind" in console
+        config = env.config("b-2")
+        config["gateway"]["bind"] = "nowhere"
+        env.write_config(config, "b-2")  # broken under a running member: its restart cannot serve
+        env.cli("fleet", "restart", "b-2", "--prefix", "b", check=True)
+        broken = wait_for(lambda: (m := member(fleet_status(env, "b"), "b-2"))["state"] == "config-error" and m,
+                          timeout=30, interval=0.1, what="b-2 reported with a config error")
+        assert broken["lastExit"] == "exit 78" and broken["pid"] is None
+        assert member(fleet_status(env, "b"), "b-1")["state"] == "serving"
+        assert "gateway.bind" in (env.state_dir("b-2") / "logs" / "fleet-console.log").read_text()
     finally:
-        env.cli("fleet", "down", "--prefix", "b")
+        env.cli_json("fleet", "down", "--prefix", "b")
+    again = env.cli("fleet", "up", "2", "--prefix", "b")  # and `fleet up` refuses it before starting anything
+    assert again.returncode == 78 and "b-2" in again.stderr and "gateway.bind" in again.stderr
+    assert fleet_status(env, "b")["running"] is False
 
 
 HARNESS = textwrap.dedent("""

@@ -18,6 +18,7 @@ from typing import Any
 from openclaw.agents.workspace import ensure_workspace
 from openclaw.config.keypath import merge_patch
 from openclaw.config.store import format_issues, read_config, update_config
+from openclaw.config.validated import RECORD as VALIDATED_RECORD
 from openclaw.errors import ConfigError
 from openclaw.fleet.members import member_names, member_paths
 from openclaw.fsutil import ensure_private_dir
@@ -92,11 +93,12 @@ def plan_fleet(
     listening = listening_ports()
     reserved = seed_bases_besides("fleet")
     out: list[MemberPlan] = []
-    for index, name in enumerate(names):
+    for name in names:
         paths = member_paths(home, name)
         port = _port_for(paths, env, others, listening, reserved, start_port)
         start_port = max(start_port or DEFAULT_PORT, port + 1)  # the next plan starts past this one
-        created = _write_member(paths, env, port, model, base_config, overrides, validate=index == 0)
+        created = _write_member(paths, env, port, model, base_config, overrides)
+        _validate(paths, env)
         ensure_workspace(paths.default_workspace)
         ensure_private_dir(paths.state_dir / "agents" / "main" / "sessions")
         fp = footprint_for(port)
@@ -116,7 +118,7 @@ def _port_for(paths: InstancePaths, env: Mapping[str, str], others: list[Instanc
 
 
 def _write_member(paths: InstancePaths, env: Mapping[str, str], port: int, model: str | None,
-                  base_config: dict[str, Any] | None, overrides: dict[str, Any] | None, validate: bool) -> bool:
+                  base_config: dict[str, Any] | None, overrides: dict[str, Any] | None) -> bool:
     ensure_private_dir(paths.state_dir)
     fresh = not paths.config_path.exists()
 
@@ -144,8 +146,18 @@ def _write_member(paths: InstancePaths, env: Mapping[str, str], port: int, model
             else:
                 defaults["model"] = model
 
-    update = update_config(paths.config_path, mutate, env, require_valid=validate)
+    update = update_config(paths.config_path, mutate, env, require_valid=False)  # validated next, as started
     return update.created
+
+
+def _validate(paths: InstancePaths, env: Mapping[str, str]) -> None:
+    """Validate the member's config as its gateway will read it, and record the verdict where the
+    gateway looks (config-history): the member then starts without running the schema itself, which
+    saves it the time and the memory (each validation dirties pages it would otherwise share)."""
+    snap = read_config(paths.config_path, env, valid_record=paths.history_dir / VALIDATED_RECORD)
+    if snap.issues:
+        raise ConfigError(format_issues(paths.config_path, snap.issues)
+                          + f"\nFix {paths.name}'s config (or remove the member with `fleet down --purge`).")
 
 
 def _planned(paths: InstancePaths, fp: Footprint) -> Instance:

@@ -32,22 +32,66 @@ from openclaw.fleet.member import Member
 from openclaw.fsutil import atomic_write
 
 STOP_GRACE_S = 10.0
-PRELOAD = (  # what a member imports on its way to serving: imported once, here, and shared
+# What a member imports on its way to serving, once serving (channels, cron, hardening) and for its
+# first agent turn, as measured: imported once, here, so every member shares it instead of holding a
+# private copy. A module missing here still loads in the member; it only costs that member memory.
+PRELOAD = (
     "openclaw.gateway.process.runner",
     "openclaw.gateway.transport.server",
     "openclaw.gateway.process.services",
     "openclaw.gateway.methods.registry",
-    "openclaw.config.redact",
-    "openclaw.config.secret_env",
-    "openclaw.controlui.paths",
-    "openclaw.logtail",
     "openclaw.gateway.httpapi.state",
     "openclaw.gateway.transport.uiconfig",
     "openclaw.gateway.state.agentresult",
     "openclaw.gateway.state.chatcommands",
     "openclaw.config.validate",
+    "openclaw.config.keys",
+    "openclaw.config.redact",
+    "openclaw.config.secret_env",
+    "openclaw.controlui.paths",
+    "openclaw.logtail",
     "openclaw.browser.http",
     "openclaw.canvas.host",
+    # once serving
+    "ctypes",
+    "openclaw.channels.manager",
+    "openclaw.chat.builtin",
+    "openclaw.chat.dispatch",
+    "openclaw.cron.store",
+    "openclaw.stores.cron_runs",
+    "openclaw.heartbeat.settings",
+    "openclaw.rescue.chatcommands",
+    "openclaw.rescue.operations",
+    "resource",
+    # the first agent turn
+    "openclaw.gateway.httpapi.completions",
+    "openclaw.gateway.httpapi.turns",
+    "openclaw.agents.runtime",
+    "openclaw.agents.turn",
+    "openclaw.agents.run",
+    "openclaw.agents.tools",
+    "openclaw.agents.compaction",
+    "openclaw.agents.maintenance",
+    "openclaw.agents.legacysessions",
+    "openclaw.models.openai",
+    "openclaw.models.anthropic",
+    "openclaw.memory.recall",
+    "openclaw.memory.registry",
+    "openclaw.memory.store",
+    "openclaw.memory.index",
+    "openclaw.memory.daily",
+    "openclaw.memory.sessionnote",
+    "openclaw.skills.snapshot",
+    "openclaw.sandbox.confine",
+    "openclaw.sandbox.view",
+    "openclaw.tools.shell",
+    "openclaw.tools.files",
+    "openclaw.tools.web",
+    "openclaw.tools.browser",
+    "openclaw.tools.memory",
+    "openclaw.tools.rescue",
+    "openclaw.tools.approvals",
+    "openclaw.config.binds",
 )
 
 
@@ -73,6 +117,7 @@ class Supervisor:
     def run(self) -> int:
         self._install_signals()
         self._publish()
+        gc.collect()
         gc.freeze()  # everything imported so far stays on pages the members share
         for member in self.members:
             self._start(member)
