@@ -4,7 +4,7 @@ Python API driven the way a harness drives it (turns through a stand-in model, a
 
 from __future__ import annotations
 
-import asyncio
+import http.client
 import json
 import os
 import signal
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from helpers import PY, Env, RawWs, connect_params, handshake, healthz, make_env, port_band, port_free, wait_for
-from model_standin import ModelStandin
+from model_standin import ModelStandin, Reply
 
 from openclaw.procutil import pid_alive
 
@@ -63,7 +63,7 @@ def test_twenty_members_serve_each_with_its_own_token(fleet: tuple[Env, dict[str
     assert len(set(tokens)) == COUNT
     for m, token in zip(members, tokens, strict=True):
         assert healthz(m["ports"]["base"]), m["name"]
-        ws, hello = handshake(m["ports"]["base"], token)
+        ws, _ = handshake(m["ports"]["base"], token)
         ws.close()
         assert m["url"] == f"ws://127.0.0.1:{m['ports']['base']}" and m["tokenSource"] == "config:gateway.auth.token"
     ws = RawWs(members[1]["ports"]["base"])  # fleet-2 refuses fleet-1's token
@@ -154,7 +154,8 @@ def test_down_leaves_no_process_port_or_lock(tmp_path: Path) -> None:
         lock_dir = Path(m["stateDir"]) / "tmp"
         assert not list(lock_dir.rglob("gateway.state.lock")), m["name"]
     assert not list((env.root / "tmp").rglob("*.sock"))
-    assert env.cli_json("gateways")["instances"] and not any(i["running"] for i in env.cli_json("gateways")["instances"])
+    listed = env.cli_json("gateways")["instances"]
+    assert listed and not any(i["running"] for i in listed)
     status = env.cli_json("fleet", "status", "--prefix", "t")
     assert status["running"] is False and all(m["state"] == "down" for m in status["members"])
     purged = env.cli_json("fleet", "down", "--prefix", "t", "--purge")
@@ -254,3 +255,54 @@ def test_usage_errors_are_one_line(tmp_path: Path) -> None:
     missing = env.cli("fleet", "up", "2", "--from-config", str(tmp_path / "nope.json"))
     assert missing.returncode == 78 and "no such file" in missing.stderr
     assert sys.executable
+
+
+def _turn(port: int, token: str, text: str) -> int:
+    body = json.dumps({"model": "openclaw", "user": "limits", "messages": [{"role": "user", "content": text}]})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", "/v1/chat/completions", body,
+                     {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    except (OSError, http.client.HTTPException):
+        return 0  # the member went away mid-answer
+    finally:
+        conn.close()
+
+
+def test_a_member_over_its_memory_is_restarted_and_reported(tmp_path: Path, model: ModelStandin) -> None:
+    """A provider that streams without end: the member's reply outgrows its memory limit, the member
+    (not the host, not its neighbour) ends, and the supervisor restarts it and says why."""
+    env = make_env(tmp_path)
+    low, _ = port_band()
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({
+        "models": {"providers": {"stand": {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 30}}},
+        "agents": {"defaults": {"model": "stand/m1"}},
+        "gateway": {"http": {"endpoints": {"chatCompletions": {"enabled": True}}}},
+    }))
+    up = env.cli_json("fleet", "up", "2", "--prefix", "m", "--memory", "96M", "--open-files", "256",
+                      "--agent-concurrency", "2", "--from-config", str(base), "--base-port", str(low + 2400),
+                      extra_env={"OPENCLAW_FLEET_CGROUP": "off"})
+    try:
+        assert up["limits"] == {"memory": 96 << 20, "openFiles": 256, "agentConcurrency": 2}
+        assert env.config("m-1")["agents"]["defaults"]["maxConcurrent"] == 2
+        status = fleet_status(env, "m")
+        assert status["limitsBackend"]["backend"] == "rlimit", status
+        first, second = (member(status, n) for n in ("m-1", "m-2"))
+        port, token = first["ports"]["base"], env.token("m-1")
+        assert _turn(port, token, "hello") == 200
+        model.script(Reply(text="x" * (160 << 20), chunk=4 << 20))
+        assert _turn(port, token, "tell me everything") != 200
+        after = wait_for(lambda: (m := member(fleet_status(env, "m"), "m-1"))["overLimit"] == 1
+                         and m["state"] == "serving" and m, timeout=60, interval=0.1, what="m-1 restarted")
+        assert after["restarts"] == 1 and "memory" in after["lastExit"], after
+        assert _turn(port, token, "hello again") == 200
+        neighbour = member(fleet_status(env, "m"), "m-2")
+        assert neighbour["pid"] == second["pid"] and neighbour["restarts"] == 0
+        log = Path(json.loads(next((env.root / "tmp").glob("openclaw-*/fleets/m-*.json")).read_text())["log"])
+        assert "m-1: ran out of memory" in log.read_text()
+    finally:
+        env.cli("fleet", "down", "--prefix", "m")

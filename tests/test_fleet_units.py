@@ -169,5 +169,5 @@ def test_a_base_config_never_shares_a_port_token_or_workspace(tmp_path: Path) ->
     assert all(c["agents"]["defaults"]["timeoutSeconds"] == 77 for c in configs)
     bad = tmp_path / "bad.json"
     bad.write_text('{"gateway": {"bind": "nowhere"}}')
-    with pytest.raises(ConfigError, match="gateway.bind"):
+    with pytest.raises(ConfigError, match=r"gateway\.bind"):
         read_base_config(bad, env.vars)
