@@ -96,7 +96,7 @@ def plan_fleet(
     for name in names:
         paths = member_paths(home, name)
         port = _port_for(paths, env, others, listening, reserved, start_port)
-        start_port = max(start_port or DEFAULT_PORT, port + 1)  # the next plan starts past this one
+        start_port = max(start_port or DEFAULT_PORT, max(footprint_for(port).ports()) + 1)  # the next: past it
         created = _write_member(paths, env, port, model, base_config, overrides)
         _validate(paths, env)
         ensure_workspace(paths.default_workspace)

@@ -106,6 +106,7 @@ class Supervisor:
         self.stopping = False
         self.stop_deadline: float | None = None
         self.reported_ready = False
+        self.began = time.monotonic()
         self.waiting_down: list[Conversation] = []
         self.enforcer = _enforcer(self.record.get("limits") or {})
         self.ready_r, self.ready_w = os.pipe()
@@ -117,10 +118,12 @@ class Supervisor:
     def run(self) -> int:
         self._install_signals()
         self._publish()
+        self.began = time.monotonic()
         gc.collect()
         gc.freeze()  # everything imported so far stays on pages the members share
         for member in self.members:
             self._start(member)
+        _log(f"{len(self.members)} members forked in {time.monotonic() - self.began:.2f} s")
         while not (self.stopping and not self.by_pid):
             self._step()
         self._finish()
@@ -198,6 +201,9 @@ class Supervisor:
         if self.reported_ready or not all(m.settled for m in self.members):
             return
         self.reported_ready = True
+        serving = sum(m.state == "serving" for m in self.members)
+        took = time.monotonic() - self.began
+        _log(f"{serving} of {len(self.members)} members serving {took:.2f} s after the first fork")
         _emit({"event": "ready", "members": [m.status() for m in self.members], "pid": os.getpid()})
         os.dup2(2, 1)  # the launcher has what it waited for; later output goes to the log
 
@@ -368,7 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         print("usage: python -m openclaw.fleet.supervisor RECORD [--lifeline]", file=sys.stderr)
         return 64
+    started = time.monotonic()
     preload()
+    _log(f"gateway stack loaded in {time.monotonic() - started:.2f} s")
     supervisor = Supervisor(Path(args[0]), "--lifeline" in args[1:])
     try:
         return supervisor.run()

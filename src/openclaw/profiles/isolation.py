@@ -44,21 +44,25 @@ def is_workspace_name(name: str) -> bool:
     return name == "workspace" or name.startswith("workspace-")
 
 
-def _real(path: Path | str) -> Path:
-    return Path(os.path.realpath(path))
+def _within(path: str, root: str) -> bool:
+    """`path` is `root` or below it (both real, absolute)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def state_dir_problem(path: Path, state_dirs: Iterable[Path]) -> str | None:
-    """Why `path` may not be served or written, or None. Symlinks are followed."""
-    real = _real(path)
+    """Why `path` may not be served or written, or None. Symlinks are followed.
+
+    String work on real paths: a gateway checks its paths against every state dir on the host at
+    each start, a hundred of them in a fleet."""
+    real = os.path.realpath(path)
     for state in state_dirs:
-        root = _real(state)
-        if real == root or root in real.parents:
-            rest = real.relative_to(root).parts
-            if rest and is_workspace_name(rest[0]):
+        root = os.path.realpath(state)
+        if _within(real, root):
+            first = real[len(root):].lstrip(os.sep).split(os.sep, 1)[0]
+            if first and is_workspace_name(first):
                 continue
             return f"is inside the state dir {state}, which holds an instance's config, credentials and logs"
-        if real in root.parents:
+        if _within(root, real):
             return f"contains the state dir {state}, which holds an instance's config, credentials and logs"
     return None
 
