@@ -73,6 +73,8 @@ def test_twenty_members_serve_each_with_its_own_token(fleet: tuple[Env, dict[str
     assert not res["ok"] and res["error"]["code"] in ("INVALID_REQUEST", "UNAUTHORIZED"), res
     supervisor = up["supervisor"]
     assert pid_alive(supervisor["pid"]) and all(m["pid"] != supervisor["pid"] for m in members)
+    status = Path(f"/proc/{supervisor['pid']}/status").read_text()
+    assert "\nThreads:\t1\n" in status, "the supervisor forks: it must never start a thread"
 
 
 def test_members_are_ordinary_instances(fleet: tuple[Env, dict[str, Any]]) -> None:
