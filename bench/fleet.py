@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from model_standin import ModelStandin
 from run import PY, Bench, healthz, memory, publish, wait_healthy
 
-BASE_PORT = 30000
+BASE_PORT = 20000  # 100 footprints end at 31100, below the kernel's ephemeral ports (32768 up)
 
 
 def _base_config(root: Path, model: ModelStandin) -> Path:

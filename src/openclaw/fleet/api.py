@@ -23,6 +23,7 @@ from openclaw.errors import OpenClawError
 from openclaw.fleet import launch
 from openclaw.fleet.control import request
 from openclaw.fleet.members import check_count, fleet_files
+from openclaw.fsutil import ensure_private_dir
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,20 @@ class Fleet:
         return next(m for m in self.members if m.name == name)
 
     async def up(self) -> list[FleetMember]:
-        _plans, self._record = await asyncio.to_thread(launch.prepare, self.files, self.request, self.env)
+        await asyncio.to_thread(launch.refuse_running, self.files)
+        await asyncio.to_thread(ensure_private_dir, self.files.directory)
         log = await asyncio.to_thread(self.files.log.open, "ab")
-        with log:
+        with log:  # the supervisor loads the gateway stack while the members are made
             self._proc = await asyncio.create_subprocess_exec(
                 *launch.supervisor_command(self.files, lifeline=True), stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=log, env=self.env, start_new_session=True)
-        assert self._proc.stdout is not None
+        assert self._proc.stdout is not None and self._proc.stdin is not None
+        try:
+            _plans, self._record = await asyncio.to_thread(launch.prepare, self.files, self.request, self.env)
+        except BaseException:
+            await self.down()
+            raise
+        self._proc.stdin.write(b"go\n")  # the pipe stays open: it is the lifeline
         try:
             line = await asyncio.wait_for(self._proc.stdout.readline(), self.timeout)
         except TimeoutError:

@@ -63,14 +63,18 @@ def supervisor_alive(files: FleetFiles) -> dict[str, Any] | None:
     return None
 
 
-def prepare(files: FleetFiles, req: FleetRequest, env: Mapping[str, str]) -> tuple[list[MemberPlan], dict[str, Any]]:
-    """Make the members and write the record the supervisor starts from."""
+def refuse_running(files: FleetFiles) -> None:
     running = supervisor_alive(files)
     if running is not None:
         raise OpenClawError(
             f"fleet {files.prefix} is already up (supervisor pid {running['supervisor']['pid']}, "
             f"{len(running.get('members', []))} members); `openclaw fleet down --prefix {files.prefix}` first, "
             "or pick another --prefix")
+
+
+def prepare(files: FleetFiles, req: FleetRequest, env: Mapping[str, str]) -> tuple[list[MemberPlan], dict[str, Any]]:
+    """Make the members and write the record the supervisor starts from."""
+    refuse_running(files)
     base = read_base_config(req.from_config, env) if req.from_config else None
     plans = plan_fleet(files.home, env, files.prefix, req.count, req.model, base, req.overrides or None, req.base_port)
     record = {
@@ -103,12 +107,31 @@ def parse_ready(line: bytes, files: FleetFiles) -> dict[str, Any]:
     return event
 
 
-def start_detached(files: FleetFiles, env: Mapping[str, str], timeout: float = READY_TIMEOUT_S) -> dict[str, Any]:
-    """Start the supervisor in its own session (it outlives this command) and wait for `ready`."""
+def spawn_detached(files: FleetFiles, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """Start the supervisor in its own session (it outlives this command); it loads the gateway
+    stack while the caller makes the members, and waits for `go` (see `go_and_wait`)."""
+    ensure_private_dir(files.directory)
     with open(files.log, "ab") as log:
-        proc = subprocess.Popen(supervisor_command(files, lifeline=False), stdin=subprocess.DEVNULL,
+        return subprocess.Popen(supervisor_command(files, lifeline=False), stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=log, env=dict(env), start_new_session=True)
-    assert proc.stdout is not None
+
+
+def abandon(proc: subprocess.Popen[bytes]) -> None:
+    """The plan failed: the supervisor reads end of input and exits without starting anything."""
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+    proc.wait(timeout=30)
+
+
+def go_and_wait(proc: subprocess.Popen[bytes], files: FleetFiles, timeout: float = READY_TIMEOUT_S) -> dict[str, Any]:
+    """Tell the supervisor the record is written, and wait for its `ready` line."""
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass  # it died loading: its log says why, and the read below ends at once
     try:
         line = _read_line(proc.stdout, timeout)
     finally:

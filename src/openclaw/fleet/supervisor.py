@@ -11,7 +11,8 @@ wrong) are left down, and one over its limit is restarted and reported. SIGTERM 
 in parallel.
 
 Run as `python -m openclaw.fleet.supervisor RECORD [--lifeline]`; the launcher (`openclaw
-fleet up`, `openclaw.fleet.Fleet`) writes RECORD and reads one JSON line from stdout: `ready`.
+fleet up`, `openclaw.fleet.Fleet`) starts it first, makes the members and writes RECORD while the
+stack loads here, then writes `go` on stdin and reads one JSON line from stdout: `ready`.
 """
 
 from __future__ import annotations
@@ -369,14 +370,29 @@ def preload() -> None:
     gc.enable()
 
 
+def wait_for_go() -> bool:
+    """The launcher writes the record while this process loads the stack, then `go` on stdin;
+    end of input first means it gave up (its plan failed): nothing to start."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(0, 1)
+        if not chunk:
+            return False
+        line += chunk
+    return line.strip() == b"go"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
-        print("usage: python -m openclaw.fleet.supervisor RECORD [--lifeline]", file=sys.stderr)
+        print("usage: python -m openclaw.fleet.supervisor RECORD [--lifeline]  (then `go` on stdin)",
+              file=sys.stderr)
         return 64
     started = time.monotonic()
     preload()
     _log(f"gateway stack loaded in {time.monotonic() - started:.2f} s")
+    if not wait_for_go():
+        return 0
     supervisor = Supervisor(Path(args[0]), "--lifeline" in args[1:])
     try:
         return supervisor.run()

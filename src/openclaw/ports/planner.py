@@ -52,14 +52,25 @@ def seed_bases_besides(profile: str | None) -> list[int]:
     return [base for base in (DEFAULT_PORT, DEV_PORT) if base != own]
 
 
+def ephemeral_range() -> tuple[int, int] | None:
+    """The ports the kernel hands to outgoing connections (Linux's `ip_local_port_range`): any of
+    them may be taken by a client socket at any moment, so a planned footprint stays out of it."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+            low, high = (int(part) for part in fh.read().split()[:2])
+    except (OSError, ValueError):
+        return None
+    return (low, high) if 0 < low <= high else None
+
+
 def plan_base(
     others: list[Instance],
     listening: dict[int, int | None] | None,
     start: int = DEFAULT_PORT,
     reserved: list[int] | tuple[int, ...] = (),
 ) -> PlanResult:
-    """The lowest base from `start` whose whole footprint is clear of instances, listeners and the
-    footprints of the `reserved` bases.
+    """The lowest base from `start` whose whole footprint is clear of instances, listeners, the
+    footprints of the `reserved` bases and the kernel's ephemeral port range.
 
     Candidates use derived ports only: a newly planned base moves its ports with it.
     """
@@ -69,9 +80,15 @@ def plan_base(
     for other in others:
         taken |= other.footprint.ports()
     listening_set = set(listening) if listening is not None else None
-    for base in range(start, SEARCH_LIMIT):
+    ephemeral = ephemeral_range()
+    base = start - 1
+    while base + 1 < SEARCH_LIMIT:
+        base += 1
         fp = footprint_for(base)
         ports = fp.ports()
+        if ephemeral and min(ports) <= ephemeral[1] and max(ports) >= ephemeral[0]:
+            base = max(base, ephemeral[1])  # past the whole range at once
+            continue
         if ports & taken:
             continue
         if listening_set is not None and ports & listening_set:
