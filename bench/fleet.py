@@ -146,7 +146,7 @@ def markdown(r: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
-    parser.add_argument("--turns", type=int, default=30)
+    parser.add_argument("--turns", type=int, default=100)
     parser.add_argument("--settle", type=float, default=3.0, help="seconds idle before memory is read")
     parser.add_argument("--no-plain", action="store_true", help="skip the N plain spawns")
     parser.add_argument("--json", action="store_true")

@@ -25,6 +25,17 @@ from openclaw.procutil import pid_alive
 COUNT = 20
 
 
+def standin_config(tmp_path: Path, model: ModelStandin) -> Path:
+    """A config members start from: the stand-in model, OpenAI-compatible HTTP on."""
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({
+        "models": {"providers": {"stand": {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 30}}},
+        "agents": {"defaults": {"model": "stand/m1"}},
+        "gateway": {"http": {"endpoints": {"chatCompletions": {"enabled": True}}}},
+    }))
+    return base
+
+
 def fleet_status(env: Env, prefix: str = "fleet") -> dict[str, Any]:
     return env.cli_json("fleet", "status", "--prefix", prefix)
 
@@ -224,12 +235,7 @@ HARNESS = textwrap.dedent("""
 def test_the_python_api_as_a_harness_uses_it(tmp_path: Path, model: ModelStandin, ending: str) -> None:
     env = make_env(tmp_path)
     low, _ = port_band()
-    base = tmp_path / "base.json"
-    base.write_text(json.dumps({
-        "models": {"providers": {"stand": {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 10}}},
-        "agents": {"defaults": {"model": "stand/m1"}},
-        "gateway": {"http": {"endpoints": {"chatCompletions": {"enabled": True}}}},
-    }))
+    base = standin_config(tmp_path, model)
     script = tmp_path / "harness.py"
     script.write_text(HARNESS)
     offset = 1600 if ending == "exit" else 2000
@@ -279,12 +285,7 @@ def test_a_member_over_its_memory_is_restarted_and_reported(tmp_path: Path, mode
     (not the host, not its neighbour) ends, and the supervisor restarts it and says why."""
     env = make_env(tmp_path)
     low, _ = port_band()
-    base = tmp_path / "base.json"
-    base.write_text(json.dumps({
-        "models": {"providers": {"stand": {"baseUrl": model.openai_url, "apiKey": "k", "timeoutSeconds": 30}}},
-        "agents": {"defaults": {"model": "stand/m1"}},
-        "gateway": {"http": {"endpoints": {"chatCompletions": {"enabled": True}}}},
-    }))
+    base = standin_config(tmp_path, model)
     up = env.cli_json("fleet", "up", "2", "--prefix", "m", "--memory", "96M", "--open-files", "256",
                       "--agent-concurrency", "2", "--from-config", str(base), "--base-port", str(low + 2400),
                       extra_env={"OPENCLAW_FLEET_CGROUP": "off"})

@@ -171,3 +171,13 @@ def test_a_base_config_never_shares_a_port_token_or_workspace(tmp_path: Path) ->
     bad.write_text('{"gateway": {"bind": "nowhere"}}')
     with pytest.raises(ConfigError, match=r"gateway\.bind"):
         read_base_config(bad, env.vars)
+
+
+def test_the_warm_stack_names_modules_that_exist() -> None:
+    """A renamed module would stop every supervisor at its start: caught here first."""
+    import importlib.util
+
+    from openclaw.fleet.preload import PRELOAD
+
+    missing = [name for name in PRELOAD if importlib.util.find_spec(name) is None]
+    assert not missing

@@ -30,70 +30,10 @@ from typing import Any
 
 from openclaw.fleet.control import Conversation, listen, peer_is_us
 from openclaw.fleet.member import Member
+from openclaw.fleet.preload import preload
 from openclaw.fsutil import atomic_write
 
 STOP_GRACE_S = 10.0
-# What a member imports on its way to serving, once serving (channels, cron, hardening) and for its
-# first agent turn, as measured: imported once, here, so every member shares it instead of holding a
-# private copy. A module missing here still loads in the member; it only costs that member memory.
-PRELOAD = (
-    "openclaw.gateway.process.runner",
-    "openclaw.gateway.transport.server",
-    "openclaw.gateway.process.services",
-    "openclaw.gateway.methods.registry",
-    "openclaw.gateway.httpapi.state",
-    "openclaw.gateway.transport.uiconfig",
-    "openclaw.gateway.state.agentresult",
-    "openclaw.gateway.state.chatcommands",
-    "openclaw.config.validate",
-    "openclaw.config.keys",
-    "openclaw.config.redact",
-    "openclaw.config.secret_env",
-    "openclaw.controlui.paths",
-    "openclaw.logtail",
-    "openclaw.browser.http",
-    "openclaw.canvas.host",
-    # once serving
-    "ctypes",
-    "openclaw.channels.manager",
-    "openclaw.chat.builtin",
-    "openclaw.chat.dispatch",
-    "openclaw.cron.store",
-    "openclaw.stores.cron_runs",
-    "openclaw.heartbeat.settings",
-    "openclaw.rescue.chatcommands",
-    "openclaw.rescue.operations",
-    "resource",
-    # the first agent turn
-    "openclaw.gateway.httpapi.completions",
-    "openclaw.gateway.httpapi.turns",
-    "openclaw.agents.runtime",
-    "openclaw.agents.turn",
-    "openclaw.agents.run",
-    "openclaw.agents.tools",
-    "openclaw.agents.compaction",
-    "openclaw.agents.maintenance",
-    "openclaw.agents.legacysessions",
-    "openclaw.models.openai",
-    "openclaw.models.anthropic",
-    "openclaw.memory.recall",
-    "openclaw.memory.registry",
-    "openclaw.memory.store",
-    "openclaw.memory.index",
-    "openclaw.memory.daily",
-    "openclaw.memory.sessionnote",
-    "openclaw.skills.snapshot",
-    "openclaw.sandbox.confine",
-    "openclaw.sandbox.view",
-    "openclaw.tools.shell",
-    "openclaw.tools.files",
-    "openclaw.tools.web",
-    "openclaw.tools.browser",
-    "openclaw.tools.memory",
-    "openclaw.tools.rescue",
-    "openclaw.tools.approvals",
-    "openclaw.config.binds",
-)
 
 
 class Supervisor:
@@ -354,20 +294,6 @@ def _emit(event: dict[str, Any]) -> None:
 def _log(line: str) -> None:
     sys.stderr.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} fleet: {line}\n")
     sys.stderr.flush()
-
-
-def preload() -> None:
-    """Import the stack every member needs, once, with the collector off (faster, and nothing to
-    collect in module bodies)."""
-    import importlib
-
-    from openclaw.gateway.methods import load_methods
-
-    gc.disable()
-    for name in PRELOAD:
-        importlib.import_module(name)
-    load_methods()  # every RPC family registers itself on import: once, here
-    gc.enable()
 
 
 def wait_for_go() -> bool:
