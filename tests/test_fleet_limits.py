@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import gc
 import json
 import os
 import resource
@@ -24,10 +25,11 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from helpers import PY, Env, free_base, handshake, healthz, wait_for
+from websockets.exceptions import ConnectionClosed
 
 from openclaw import memguard
 from openclaw.errors import UsageError
@@ -165,34 +167,134 @@ def test_memguard_sees_memory_errors_behind_others() -> None:
 
 
 # -- real members ---------------------------------------------------------------------------------
-def fork_member(enforcer: Enforcer, name: str, log: Path, body: Callable[[], int],
-                env: dict[str, str] | None = None) -> int:
-    """Fork as the supervisor does: the child applies its limits, runs `body`, and never returns here."""
+# A member is forked by a lean parent process, as the supervisor forks it: one thread, the gateway
+# stack imported. The test process is not one: pytest-xdist's workers run threads, each with a
+# malloc arena whose reserved address space a forked member could grow into unseen by RLIMIT_AS.
+LEAN_PARENT = ("import json, sys; sys.path.insert(0, {tests!r}); import test_fleet_limits as t; "
+               "t.lean_parent(json.loads(sys.argv[1]))")
+
+
+def lean_parent(spec: dict[str, Any]) -> None:
+    """In the lean parent: import what the supervisor imports, fork the member, say its pid, wait for
+    its end, say its raw wait status."""
+    from openclaw.fleet.supervisor import preload
+
+    preload()
+    gc.freeze()
+    enforcer = Enforcer(MemberLimits(**spec["limits"]), spec["env"])
     pid = os.fork()
     if pid == 0:
-        code = 99
-        try:
-            out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            os.dup2(out, 1)
-            os.dup2(out, 2)
-            sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - pytest's capture is not ours
-            sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-            if env is not None:
-                os.environ.clear()
-                os.environ.update({**env, **enforcer.child_env(name)})
-                tempfile.tempdir = None  # the member's TMPDIR, not the test's
-            enforcer.in_child(name)
-            code = body()
-        except BaseException:  # noqa: BLE001 - told in the log, which the test shows
-            traceback.print_exc()
-        finally:
-            sys.stderr.flush()
-            os._exit(code)
-    return pid
+        member(enforcer, spec)
+    print(json.dumps({"pid": pid}), flush=True)
+    print(json.dumps({"status": os.waitpid(pid, 0)[1]}), flush=True)
 
 
-def ended(pid: int) -> int:
-    return os.waitpid(pid, 0)[1]
+def member(enforcer: Enforcer, spec: dict[str, Any]) -> NoReturn:
+    """The forked member: its console to its log, its own environment, its limits, then its body."""
+    code = 99
+    try:
+        out = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        if spec.get("member_env"):
+            os.environ.clear()
+            os.environ.update({**spec["member_env"], **enforcer.child_env(spec["name"])})
+            tempfile.tempdir = None  # the member's TMPDIR (its runtime dir), not the parent's
+        enforcer.in_child(spec["name"])
+        code = BODIES[spec["body"]](spec)
+    except BaseException:  # noqa: BLE001 - told in the log, which the test shows
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def open_until_refused(spec: dict[str, Any]) -> int:
+    opened = []
+    try:
+        while True:
+            opened.append(os.open(os.devnull, os.O_RDONLY))
+    except OSError as exc:
+        highest = max(opened)
+        for fd in opened:
+            os.close(fd)
+        Path(spec["report"]).write_text(json.dumps({"errno": exc.errno, "highest": highest,
+                                                    "limit": resource.getrlimit(resource.RLIMIT_NOFILE)}))
+    return 0
+
+
+def run_a_hungry_tool(spec: dict[str, Any]) -> int:
+    """An agent turn's tool call (through the turn's armed catch-all) to a tool that eats memory."""
+    from openclaw.agents import turn
+    from openclaw.agents.tools import Tool, ToolContext
+    from openclaw.models.types import ToolSpec
+
+    held: list[bytes] = []
+
+    async def hog(_args: dict[str, Any], _ctx: ToolContext) -> str:
+        while True:  # a megabyte at a time, written, as a runaway buffer grows
+            held.append(b"x" * (1 << 20))
+
+    tool = Tool(ToolSpec("hog", "eats memory", {"type": "object"}), hog)
+    context = ToolContext(Path(spec["log"]).parent, "main", "k", True)
+    text, failed = asyncio.run(turn._use(tool, "hog", {}, context))
+    print(f"the member lived on: {text!r} failed={failed}")
+    return 0
+
+
+def serve(spec: dict[str, Any]) -> int:
+    from openclaw.gateway.process.runner import run_gateway
+    from openclaw.gateway.settings import RunOptions
+    from openclaw.profiles.paths import paths_for_state_dir
+
+    paths = paths_for_state_dir(Path(spec["state_dir"]), Path(spec["home"]))
+    return run_gateway(paths, RunOptions(), dict(os.environ))
+
+
+def grow_once_placed(spec: dict[str, Any]) -> int:
+    with open(spec["go"], "rb") as go:  # a FIFO: opens once the test has placed this member
+        go.read(1)
+    held = [b"x" * (1 << 20) for _ in range(4 * (spec["limits"]["memory_bytes"] >> 20))]
+    print(f"the member lived on with {len(held)} MiB")
+    return 0
+
+
+BODIES: dict[str, Callable[[dict[str, Any]], int]] = {
+    "files": open_until_refused, "hog": run_a_hungry_tool, "serve": serve, "grow": grow_once_placed}
+
+
+class Forked:
+    """A member forked by a lean parent: its pid at once, its raw wait status when it has ended."""
+
+    def __init__(self, tmp_path: Path, name: str, body: str, limits: MemberLimits, env: dict[str, str],
+                 **extra: Any) -> None:
+        self.name, self.log = name, tmp_path / f"{name}.log"
+        spec = {"name": name, "body": body, "env": env, "log": str(self.log), **extra,
+                "limits": {"memory_bytes": limits.memory_bytes, "open_files": limits.open_files,
+                           "agent_concurrency": limits.agent_concurrency}}
+        code = LEAN_PARENT.format(tests=str(Path(__file__).parent))
+        self.parent = subprocess.Popen([PY, "-c", code, json.dumps(spec)], stdout=subprocess.PIPE, text=True)
+        assert self.parent.stdout is not None
+        self.pid = int(json.loads(self.parent.stdout.readline())["pid"])
+        self.enforcer = Enforcer(limits, env)  # the supervisor's view of it, for over_limit
+
+    def running(self) -> bool:
+        return self.parent.poll() is None  # the parent leaves as soon as the member has ended
+
+    def status(self) -> int:
+        assert self.parent.stdout is not None
+        line = self.parent.stdout.readline()
+        self.parent.wait(timeout=30)
+        assert line, f"the lean parent died:\n{self.output()}"
+        return int(json.loads(line)["status"])
+
+    def stop(self) -> int:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGTERM)
+        return self.status()
+
+    def output(self) -> str:
+        return self.log.read_text() if self.log.exists() else ""
 
 
 def proc_limit(pid: int, label: str) -> tuple[str, str]:
@@ -205,62 +307,32 @@ def proc_limit(pid: int, label: str) -> tuple[str, str]:
 
 
 def test_open_files_stop_at_the_limit(tmp_path: Path) -> None:
-    enforcer = Enforcer(MemberLimits.parse(None, MIN_OPEN_FILES, None), {})
     report = tmp_path / "report.json"
-
-    def body() -> int:
-        opened = []
-        try:
-            while True:
-                opened.append(os.open(os.devnull, os.O_RDONLY))
-        except OSError as exc:
-            highest = max(opened)
-            for fd in opened:
-                os.close(fd)
-            report.write_text(json.dumps({"errno": exc.errno, "highest": highest,
-                                          "limit": resource.getrlimit(resource.RLIMIT_NOFILE)}))
-        return 0
-
-    status = ended(fork_member(enforcer, "files", tmp_path / "files.log", body))
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (tmp_path / "files.log").read_text()
+    forked = Forked(tmp_path, "files", "files", MemberLimits.parse(None, MIN_OPEN_FILES, None), {},
+                    report=str(report))
+    status = forked.status()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, forked.output()
     seen = json.loads(report.read_text())
     assert seen == {"errno": errno.EMFILE, "highest": MIN_OPEN_FILES - 1, "limit": [MIN_OPEN_FILES, MIN_OPEN_FILES]}
-    assert enforcer.over_limit("files", status) is None
+    assert forked.enforcer.over_limit("files", status) is None
 
 
 def test_a_member_out_of_memory_exits_75_and_is_named(tmp_path: Path) -> None:
     """A tool that eats memory in a member: the agent turn's catch-all meets the MemoryError, and
     memguard ends the member instead of telling the model 'error: hog failed'."""
-    from openclaw.agents import turn
-    from openclaw.agents.tools import Tool, ToolContext
-    from openclaw.models.types import ToolSpec
-
-    enforcer = Enforcer(MemberLimits.parse("64M", None, None), OFF)
-    held: list[bytes] = []
-
-    async def hog(_args: dict[str, Any], _ctx: ToolContext) -> str:
-        while True:  # a megabyte at a time, written, as a runaway buffer grows
-            held.append(b"x" * (1 << 20))
-
-    def body() -> int:
-        tool = Tool(ToolSpec("hog", "eats memory", {"type": "object"}), hog)
-        text, failed = asyncio.run(turn._use(tool, "hog", {}, ToolContext(tmp_path, "main", "k", True)))
-        print(f"the member lived on: {text!r} failed={failed}")
-        return 0
-
-    log = tmp_path / "hog.log"
-    status = ended(fork_member(enforcer, "hog", log, body))
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == OVER_LIMIT_EXIT, log.read_text()
-    line = log.read_text().strip()
+    forked = Forked(tmp_path, "hog", "hog", MemberLimits.parse("64M", None, None), OFF)
+    status = forked.status()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == OVER_LIMIT_EXIT, forked.output()
+    line = forked.output().strip()
     assert line.startswith("fleet member hog (memory limit 64 MiB, rlimit): out of memory; exiting 75"), line
-    assert "(in test_fleet_limits" in line and len(line.splitlines()) == 1
-    assert enforcer.over_limit("hog", status) == "ran out of memory at its limit (64 MiB, rlimit)"
-    assert enforcer.over_limit("hog", 1 << 8) is None  # an ordinary failure is not the limit's
+    assert "(in test_fleet_limits.run_a_hungry_tool" in line and len(line.splitlines()) == 1
+    assert forked.enforcer.over_limit("hog", status) == "ran out of memory at its limit (64 MiB, rlimit)"
+    assert forked.enforcer.over_limit("hog", 1 << 8) is None  # an ordinary failure is not the limit's
 
 
 @pytest.fixture
 def standin() -> Iterator[str]:
-    """The stand-in model in its own process (never a thread of this one: members are forked from it)."""
+    """The stand-in model in its own process."""
     proc = subprocess.Popen([PY, str(STANDIN)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     try:
@@ -289,34 +361,37 @@ def overrides_as_pairs(tree: dict[str, Any], prefix: str = "") -> list[tuple[str
     return pairs
 
 
+def gateway_member(env: Env, tmp_path: Path, name: str, limits: MemberLimits) -> tuple[Forked, int]:
+    """A provisioned profile's gateway, forked and held to `limits` (RLIMIT_AS), healthy: (member, port)."""
+    port = env.config(name)["gateway"]["port"]
+    forked = Forked(tmp_path, name, "serve", limits, OFF, member_env={**env.vars, "OPENCLAW_PROFILE": name},
+                    state_dir=str(env.state_dir(name)), home=str(env.home))
+
+    def up() -> bool:
+        if not forked.running():
+            raise AssertionError(f"the member ended ({forked.status():#x}):\n{forked.output()}")
+        return healthz(port)
+
+    try:
+        wait_for(up, 30, what=f"member {name} healthy")
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(forked.pid, signal.SIGKILL)
+        raise
+    return forked, port
+
+
 def test_a_gateway_member_serves_at_the_smallest_limits(env: Env, tmp_path: Path, standin: str) -> None:
     """The floor: a member held to the least memory (RLIMIT_AS) and open files `parse` accepts starts,
     answers /healthz and agent turns, with its concurrency from the override, and stops cleanly."""
-    from openclaw.gateway.process.runner import run_gateway
-    from openclaw.gateway.settings import RunOptions
-    from openclaw.profiles.paths import paths_for_state_dir
-
     limits = MemberLimits(MIN_MEMORY, MIN_OPEN_FILES, 2)
-    enforcer = Enforcer(limits, OFF)
-    port = free_base()
-    env.provision("floor", port)
+    env.provision("floor", free_base())
     env.use_model(standin, profile="floor")
     env.set_config(*overrides_as_pairs(limits.config_overrides()), profile="floor")
-    paths = paths_for_state_dir(env.state_dir("floor"), env.home)
-    member_env = {**env.vars, "OPENCLAW_PROFILE": "floor"}
-    log = tmp_path / "floor.log"
-    pid = fork_member(enforcer, "floor", log, lambda: run_gateway(paths, RunOptions(), dict(os.environ)), member_env)
-    status: int | None = None
+    forked, port = gateway_member(env, tmp_path, "floor", limits)
     try:
-        def up() -> bool:
-            done, raw = os.waitpid(pid, os.WNOHANG)
-            if done:
-                raise AssertionError(f"the member ended ({raw:#x}):\n{log.read_text()}")
-            return healthz(port)
-
-        wait_for(up, 30, what="the member healthy")
-        assert proc_limit(pid, "Max open files") == (str(MIN_OPEN_FILES), str(MIN_OPEN_FILES))
-        soft, hard = proc_limit(pid, "Max address space")
+        assert proc_limit(forked.pid, "Max open files") == (str(MIN_OPEN_FILES), str(MIN_OPEN_FILES))
+        soft, hard = proc_limit(forked.pid, "Max address space")
         assert soft == hard and int(soft) - MIN_MEMORY < 1 << 30  # the shared stack + 64 MiB
         ws, _ = handshake(port, env.token("floor"), scopes=["operator.write", "operator.read"])
         lanes = ws.request("diagnostics.lanes", {}, req_id="lanes")
@@ -327,12 +402,29 @@ def test_a_gateway_member_serves_at_the_smallest_limits(env: Env, tmp_path: Path
         ws.ws.close()
         assert healthz(port)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        status = ended(pid)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, log.read_text()
-    assert enforcer.over_limit("floor", status) is None
-    assert "out of memory" not in log.read_text()
+        status = forked.stop()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, forked.output()
+    assert forked.enforcer.over_limit("floor", status) is None
+    assert "out of memory" not in forked.output()
+
+
+def test_a_gateway_member_past_its_limit_ends_and_is_named(env: Env, tmp_path: Path) -> None:
+    """A client's 24 MB frame (within the protocol's 25 MB) cannot be read within 32 MiB: the member
+    does not drop the connection and serve on, it exits 75 and the supervisor can say why."""
+    env.provision("small", free_base())
+    forked, port = gateway_member(env, tmp_path, "small", MemberLimits(memory_bytes=32 << 20))  # below the floor
+    try:
+        ws, _ = handshake(port, env.token("small"), scopes=["operator.write", "operator.read"])
+        with contextlib.suppress(OSError, ConnectionClosed):  # the connection goes with the member
+            ws.send({"type": "req", "id": "big", "method": "health", "params": {"pad": "x" * (24 << 20)}})
+            ws.recv(timeout=30)
+        status = forked.status()
+    finally:
+        if forked.running():
+            forked.stop()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == OVER_LIMIT_EXIT, forked.output()
+    assert "fleet member small (memory limit 32 MiB, rlimit): out of memory; exiting 75" in forked.output()
+    assert forked.enforcer.over_limit("small", status) == "ran out of memory at its limit (32 MiB, rlimit)"
 
 
 # -- cgroup v2 ------------------------------------------------------------------------------------
@@ -373,26 +465,24 @@ def cgroup_dir() -> Iterator[Path]:
 
 
 def test_the_kernel_stops_a_member_at_its_cgroup_limit(cgroup_dir: Path, tmp_path: Path) -> None:
-    enforcer = Enforcer(MemberLimits.parse("64M", None, None), {cgroup.CGROUP_ENV: str(cgroup_dir)})
-    if enforcer.backend != "cgroup":
-        pytest.skip(f"the cgroup way is not usable here: {enforcer.reason}")
-    go_r, go_w = os.pipe()
-
-    def body() -> int:
-        os.read(go_r, 1)  # placed: now grow past the limit, every page written
-        held = [b"x" * (1 << 20) for _ in range(256)]
-        print(f"the member lived on with {len(held)} MiB")
-        return 0
-
-    pid = fork_member(enforcer, "big", tmp_path / "big.log", body)
-    enforcer.place("big", pid)
-    assert str(pid) in (cgroup_dir / "openclaw-big" / "cgroup.procs").read_text().split()
+    """The supervisor's side (this process) places the member in its cgroup; the member then grows to
+    four times its limit and the kernel ends it there."""
+    env = {cgroup.CGROUP_ENV: str(cgroup_dir)}
+    probe = Enforcer(MemberLimits.parse("64M", None, None), env)
+    if probe.backend != "cgroup":
+        pytest.skip(f"the cgroup way is not usable here: {probe.reason}")
+    go = tmp_path / "go"
+    os.mkfifo(go)
+    forked = Forked(tmp_path, "big", "grow", MemberLimits.parse("64M", None, None), env, go=str(go))
+    forked.enforcer.place("big", forked.pid)
+    assert str(forked.pid) in (cgroup_dir / "openclaw-big" / "cgroup.procs").read_text().split()
     assert (cgroup_dir / "openclaw-big" / "memory.max").read_text().strip() == str(64 << 20)
-    os.write(go_w, b"!")
-    status = ended(pid)
-    reason = enforcer.over_limit("big", status)
+    with open(go, "wb") as start:
+        start.write(b"!")
+    status = forked.status()
+    reason = forked.enforcer.over_limit("big", status)
     assert reason in ("killed by the kernel at its memory limit (64 MiB, cgroup)",
-                      "ran out of memory at its limit (64 MiB, cgroup)"), (status, (tmp_path / "big.log").read_text())
-    enforcer.release("big")
+                      "ran out of memory at its limit (64 MiB, cgroup)"), (status, forked.output())
+    forked.enforcer.release("big")
     assert not (cgroup_dir / "openclaw-big").exists()
-    enforcer.close()
+    forked.enforcer.close()

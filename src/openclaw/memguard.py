@@ -80,9 +80,9 @@ def _where(exc: BaseException) -> bytes:
             return b""
         while tb.tb_next is not None:
             tb = tb.tb_next
-        code = tb.tb_frame.f_code
-        module = tb.tb_frame.f_globals.get("__name__", "?")
-        return f" (in {module}.{code.co_qualname})".encode()
+        name = tb.tb_frame.f_code.co_qualname
+        module = str(tb.tb_frame.f_globals.get("__name__", "?"))
+        return f" (in {name if name.startswith(module + '.') else f'{module}.{name}'})".encode()
     except BaseException:  # noqa: BLE001 - the line goes out without it
         return b""
 

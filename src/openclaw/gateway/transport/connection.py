@@ -206,6 +206,8 @@ class Connection:
             elif msg.type == WSMsgType.BINARY:
                 self.send(res_err("invalid", RpcError(INVALID_REQUEST, "invalid request frame: binary").shape()))
             else:  # CLOSE, CLOSING, CLOSED, ERROR
+                if msg.type == WSMsgType.ERROR and isinstance(msg.data, BaseException):
+                    memguard.check(msg.data)  # aiohttp hands a failed read (out of memory too) over as a message
                 return
             await asyncio.sleep(0)  # one frame per turn: other clients are served between this one's frames
 
