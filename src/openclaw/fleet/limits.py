@@ -186,7 +186,10 @@ def mapped_bytes() -> int:
 
 def _one_arena() -> None:
     """One malloc arena for every thread (glibc reserves 64 MiB of address space per arena). The
-    environment variable is read at process start, which for a forked member was the supervisor's."""
+    environment variable is read at process start, which for a forked member was the supervisor's.
+    It holds only in a child of a parent that never ran a thread (glibc fixes the arena count at
+    the first thread's first allocation, and a parent thread's arena, inherited, would let the
+    member grow inside address space already counted): the supervisor runs none."""
     try:
         import ctypes
 
