@@ -127,6 +127,7 @@ class CgroupDir:
         self.memory_bytes = memory_bytes
         self.description = f"{where}, memory.max per member"
         self._seen: dict[str, int] = {}  # member -> oom_kill count last seen
+        self._left: set[Path] = set()  # released, not yet removed (its processes were still leaving)
 
     def path(self, name: str) -> Path:
         return self.root / ("openclaw-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in name))
@@ -142,6 +143,7 @@ class CgroupDir:
             _write(directory / "memory.swap.max", "0", optional=True)
             _write(directory / "memory.oom.group", "1", optional=True)
             self._seen[name] = _events(directory).get("oom_kill", 0)
+            self._left.discard(directory)
         _write(directory / "cgroup.procs", str(pid))
 
     def oom_kills(self, name: str) -> int | None:
@@ -159,15 +161,18 @@ class CgroupDir:
         if (directory / "cgroup.kill").exists():  # whatever the member left behind goes with it
             with contextlib.suppress(OSError):
                 (directory / "cgroup.kill").write_text("1")
-        with contextlib.suppress(OSError):  # processes still leaving: close() tries again
+        try:
             directory.rmdir()
+        except OSError:
+            self._left.add(directory)  # processes still leaving: close() tries again
 
     def close(self) -> None:
         for name in list(self._seen):
             self.release(name)
-        for directory in self.root.glob("openclaw-*"):
+        for directory in self._left:  # only ours: another fleet may share the directory
             with contextlib.suppress(OSError):
                 directory.rmdir()
+        self._left.clear()
 
 
 def unit_escape(name: str) -> str:
