@@ -34,7 +34,7 @@ from run import Bench, healthz, memory, publish
 
 from openclaw.fleet import cgroup
 from openclaw.fleet.limits import MIN_MEMORY, Enforcer, MemberLimits, mapped_bytes
-from openclaw.fleet.supervisor import preload
+from openclaw.fleet.preload import preload
 
 MIB = 1 << 20
 

@@ -177,7 +177,7 @@ LEAN_PARENT = ("import json, sys; sys.path.insert(0, {tests!r}); import test_fle
 def lean_parent(spec: dict[str, Any]) -> None:
     """In the lean parent: import what the supervisor imports, fork the member, say its pid, wait for
     its end, say its raw wait status."""
-    from openclaw.fleet.supervisor import preload
+    from openclaw.fleet.preload import preload
 
     preload()
     gc.freeze()
