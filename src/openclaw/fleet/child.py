@@ -96,7 +96,10 @@ def _serve(env: dict[str, str], ready_fd: int) -> int:
 
 
 def _report(exc: BaseException) -> int:
+    from openclaw import memguard
     from openclaw.errors import OpenClawError
+
+    memguard.check(exc)  # out of memory under its limit: exit 75, so the supervisor reports it as such
 
     if isinstance(exc, OpenClawError):
         print(f"[openclaw] {exc}", file=sys.stderr)
