@@ -102,6 +102,27 @@ def test_members_are_ordinary_instances(fleet: tuple[Env, dict[str, Any]]) -> No
     assert os.getpgid(pid) == pid
 
 
+def test_the_rescue_bot_restarts_a_member_in_place(fleet: tuple[Env, dict[str, Any]],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rescue bot's `/restart` on a member: an in-process restart, the supervisor's member lives on."""
+    import asyncio
+    import tempfile
+
+    from openclaw.profiles.paths import paths_for_state_dir
+    from openclaw.rescue.operations import Target, restart
+
+    env, _ = fleet
+    monkeypatch.setenv("HOME", env.vars["HOME"])
+    monkeypatch.setenv("TMPDIR", env.vars["TMPDIR"])
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    before = member(fleet_status(env), "fleet-4")
+    paths = paths_for_state_dir(env.state_dir("fleet-4"), env.home)
+    said = asyncio.run(restart(Target("fleet-4", paths, env.vars)))
+    assert said.startswith("fleet-4 restarted") and "healthy" in said, said
+    after = member(fleet_status(env), "fleet-4")
+    assert after["pid"] == before["pid"] and after["state"] == "serving" and after["restarts"] == before["restarts"]
+
+
 def test_a_killed_member_is_restarted_by_the_supervisor(fleet: tuple[Env, dict[str, Any]]) -> None:
     env, _ = fleet
     before = member(fleet_status(env), "fleet-5")
