@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "openclaw"
 ENTRY_POINTS = (
     "__main__.py",  # `python -m openclaw`
     "cli/",  # the click commands (and `openclaw` itself, cli/main.py), each an entry point
+    "fleet/api.py",  # `openclaw.fleet.Fleet`, the harnesses' entry point
 )
 
 # Reads that must see the real process environment, by (module, function).
@@ -24,6 +25,10 @@ EXCEPTIONS = {
     # must agree on it whatever env it was handed, as `tempfile.gettempdir()` does for TMPDIR
     ("profiles/paths.py", "runtime_dir"),
     ("profiles/paths.py", "_uid"),
+    # `python -m openclaw.fleet.supervisor`, a process entry point of its own
+    ("fleet/supervisor.py", "main"),
+    # a forked member replaces its inherited process environment with its own instance's
+    ("fleet/child.py", "run_member"),
 }
 
 

@@ -15,7 +15,7 @@ import resource
 import signal
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from openclaw.fleet.member import Member
@@ -36,12 +36,14 @@ def member_env(base: dict[str, str], name: str, extra: dict[str, str] | None = N
     return env
 
 
-def run_member(member: Member, ready_fd: int, enforcer: Enforcer | None, keep: Iterable[int] = ()) -> NoReturn:
-    """The forked member's whole life; never returns to the supervisor's code."""
+def run_member(member: Member, base_env: Mapping[str, str], ready_fd: int, enforcer: Enforcer | None,
+               keep: Iterable[int] = ()) -> NoReturn:
+    """The forked member's whole life; never returns to the supervisor's code. Its process
+    environment becomes its own instance's (what the tools it runs inherit)."""
     code = 1
     try:
         _shed_supervisor(member, set(keep))
-        env = member_env(dict(os.environ), member.name, enforcer.child_env(member.name) if enforcer else None)
+        env = member_env(dict(base_env), member.name, enforcer.child_env(member.name) if enforcer else None)
         os.environ.clear()
         os.environ.update(env)
         if enforcer is not None:

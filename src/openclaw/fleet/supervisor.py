@@ -25,6 +25,7 @@ import selectors
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,8 @@ STOP_GRACE_S = 10.0
 
 
 class Supervisor:
-    def __init__(self, record_path: Path, lifeline: bool) -> None:
+    def __init__(self, record_path: Path, lifeline: bool, env: Mapping[str, str]) -> None:
+        self.env = dict(env)  # what every member starts from (each gets its own profile in it)
         self.record_path = record_path
         self.record: dict[str, Any] = json.loads(record_path.read_text())
         self.lifeline = lifeline
@@ -49,7 +51,7 @@ class Supervisor:
         self.reported_ready = False
         self.began = time.monotonic()
         self.waiting_down: list[Conversation] = []
-        self.enforcer = _enforcer(self.record.get("limits") or {})
+        self.enforcer = _enforcer(self.record.get("limits") or {}, self.env)
         self.ready_r, self.ready_w = os.pipe()
         self.ready_buffer = b""
         self.wake_r, self.wake_w = os.pipe()
@@ -93,7 +95,7 @@ class Supervisor:
         if pid == 0:  # the member: never returns
             from openclaw.fleet.child import run_member
 
-            run_member(member, self.ready_w, self.enforcer, keep=(self.ready_w,))
+            run_member(member, self.env, self.ready_w, self.enforcer, keep=(self.ready_w,))
         member.started(pid)
         self.by_pid[pid] = member
         if self.enforcer is not None:
@@ -268,12 +270,12 @@ class Supervisor:
         atomic_write(self.record_path, json.dumps(self.record, indent=2) + "\n")
 
 
-def _enforcer(limits: dict[str, Any]) -> Any:
+def _enforcer(limits: dict[str, Any], env: Mapping[str, str]) -> Any:
     if not any(v is not None for v in limits.values()):
         return None
     from openclaw.fleet.limits import Enforcer, MemberLimits
 
-    return Enforcer(MemberLimits.from_dict(limits), os.environ)
+    return Enforcer(MemberLimits.from_dict(limits), env)
 
 
 def _signal_group(pid: int | None, sig: int) -> None:
@@ -319,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     _log(f"gateway stack loaded in {time.monotonic() - started:.2f} s")
     if not wait_for_go():
         return 0
-    supervisor = Supervisor(Path(args[0]), "--lifeline" in args[1:])
+    supervisor = Supervisor(Path(args[0]), "--lifeline" in args[1:], os.environ)
     try:
         return supervisor.run()
     except OSError as exc:
