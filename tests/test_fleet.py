@@ -197,6 +197,23 @@ def test_down_leaves_no_process_port_or_lock(tmp_path: Path) -> None:
     assert not list(env.home.glob(".openclaw-t-*")) and not list((env.home / ".openclaw").glob("workspace-t-*"))
 
 
+def test_a_supervisor_killed_outright_takes_its_members_with_it(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    low, _ = port_band()
+    up = env.cli_json("fleet", "up", "3", "--prefix", "k", "--base-port", str(low + 900))
+    pids = [m["pid"] for m in up["members"]]
+    ports = [m["ports"]["base"] for m in up["members"]]
+    os.kill(up["supervisor"]["pid"], signal.SIGKILL)
+    wait_for(lambda: not any(pid_alive(p) for p in pids), timeout=30, what="members gone with their supervisor")
+    assert all(port_free(p) for p in ports)
+    assert not any(i["running"] for i in env.cli_json("gateways")["instances"])
+    again = env.cli_json("fleet", "up", "3", "--prefix", "k")  # and the fleet comes back on the same ports
+    try:
+        assert [m["ports"]["base"] for m in again["members"]] == ports
+    finally:
+        env.cli("fleet", "down", "--prefix", "k")
+
+
 def test_a_member_with_a_broken_config_is_refused_or_reported_and_left_down(tmp_path: Path) -> None:
     env = make_env(tmp_path)
     low, _ = port_band()

@@ -59,3 +59,21 @@ def forbid_inspection() -> bool:
         return result == 0
     except (OSError, AttributeError):
         return False
+
+
+def die_with_parent(parent: int, sig: int = 15) -> bool:
+    """Have the kernel send `sig` to this process when its parent (`parent`) dies, so a child can
+    never outlive the process that supervises it; exits at once when that parent is already gone.
+    False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        ok = ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, sig, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() != parent:  # it died between fork and prctl: no signal will come
+        os._exit(0)
+    return bool(ok)

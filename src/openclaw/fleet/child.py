@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from openclaw.fleet.member import Member
+from openclaw.procutil import die_with_parent
 
 if TYPE_CHECKING:
     from openclaw.fleet.limits import Enforcer
@@ -37,12 +38,12 @@ def member_env(base: dict[str, str], name: str, extra: dict[str, str] | None = N
 
 
 def run_member(member: Member, base_env: Mapping[str, str], ready_fd: int, enforcer: Enforcer | None,
-               keep: Iterable[int] = ()) -> NoReturn:
+               supervisor: int, keep: Iterable[int] = ()) -> NoReturn:
     """The forked member's whole life; never returns to the supervisor's code. Its process
     environment becomes its own instance's (what the tools it runs inherit)."""
     code = 1
     try:
-        _shed_supervisor(member, set(keep))
+        _shed_supervisor(member, set(keep), supervisor)
         env = member_env(dict(base_env), member.name, enforcer.child_env(member.name) if enforcer else None)
         os.environ.clear()
         os.environ.update(env)
@@ -58,11 +59,12 @@ def run_member(member: Member, base_env: Mapping[str, str], ready_fd: int, enfor
         os._exit(code)
 
 
-def _shed_supervisor(member: Member, keep: set[int]) -> None:
+def _shed_supervisor(member: Member, keep: set[int], supervisor: int) -> None:
     os.setpgid(0, 0)
     signal.set_wakeup_fd(-1)
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
+    die_with_parent(supervisor)  # a supervisor killed outright takes its members with it (a clean stop)
     logs = member.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True, mode=0o700)
     console = os.open(logs / CONSOLE_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

@@ -91,11 +91,12 @@ class Supervisor:
     # -- members ------------------------------------------------------------------------------
     def _start(self, member: Member) -> None:
         member.next_start = None
+        me = os.getpid()
         pid = os.fork()
         if pid == 0:  # the member: never returns
             from openclaw.fleet.child import run_member
 
-            run_member(member, self.env, self.ready_w, self.enforcer, keep=(self.ready_w,))
+            run_member(member, self.env, self.ready_w, self.enforcer, me, keep=(self.ready_w,))
         member.started(pid)
         self.by_pid[pid] = member
         if self.enforcer is not None:
