@@ -102,25 +102,34 @@ def test_members_are_ordinary_instances(fleet: tuple[Env, dict[str, Any]]) -> No
     assert os.getpgid(pid) == pid
 
 
-def test_the_rescue_bot_restarts_a_member_in_place(fleet: tuple[Env, dict[str, Any]],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """The rescue bot's `/restart` on a member: an in-process restart, the supervisor's member lives on."""
+def test_the_rescue_bot_operates_members_and_they_stay_supervised(fleet: tuple[Env, dict[str, Any]],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rescue bot's `/restart` on a member restarts it in place; `/stop` leaves it down and
+    `/start` has its supervisor start it again (never a second, unsupervised gateway beside it)."""
     import asyncio
     import tempfile
 
     from openclaw.profiles.paths import paths_for_state_dir
-    from openclaw.rescue.operations import Target, restart
+    from openclaw.rescue.operations import Target, restart, start, stop
 
     env, _ = fleet
     monkeypatch.setenv("HOME", env.vars["HOME"])
     monkeypatch.setenv("TMPDIR", env.vars["TMPDIR"])
     monkeypatch.setattr(tempfile, "tempdir", None)
+    target = Target("fleet-4", paths_for_state_dir(env.state_dir("fleet-4"), env.home), env.vars)
     before = member(fleet_status(env), "fleet-4")
-    paths = paths_for_state_dir(env.state_dir("fleet-4"), env.home)
-    said = asyncio.run(restart(Target("fleet-4", paths, env.vars)))
+    said = asyncio.run(restart(target))
     assert said.startswith("fleet-4 restarted") and "healthy" in said, said
     after = member(fleet_status(env), "fleet-4")
     assert after["pid"] == before["pid"] and after["state"] == "serving" and after["restarts"] == before["restarts"]
+    assert asyncio.run(stop(target)).startswith("fleet-4 stopped")
+    wait_for(lambda: member(fleet_status(env), "fleet-4")["state"] == "stopped", timeout=30, interval=0.05,
+             what="fleet-4 left down by its supervisor")
+    said = asyncio.run(start(target))
+    assert said.startswith("fleet-4 started") and "healthy" in said, said
+    again = member(fleet_status(env), "fleet-4")
+    assert again["state"] == "serving" and again["pid"] not in (None, before["pid"]), again
+    assert f"pid {again['pid']}" in said  # the gateway serving is the supervisor's member
 
 
 def test_a_killed_member_is_restarted_by_the_supervisor(fleet: tuple[Env, dict[str, Any]]) -> None:

@@ -15,22 +15,16 @@ import os
 import socket
 import struct
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from openclaw.errors import OpenClawError
+from openclaw.fleetlink import FleetUnreachable, request
 from openclaw.fsutil import ensure_private_dir
 
 MAX_REQUEST = 16 * 1024
-MAX_ANSWER = 4 * 1024 * 1024
 REQUEST_TIMEOUT_S = 5.0
 MAX_CLIENTS = 16
 SUN_PATH_MAX = 100  # sockaddr_un holds 108 bytes; leave room
-
-
-class FleetUnreachable(OpenClawError):
-    """No supervisor answers on the fleet's socket."""
 
 
 def socket_path(preferred: Path) -> Path:
@@ -103,36 +97,4 @@ class Conversation:
             self.conn.close()
 
 
-def request(path: Path, op: str, timeout: float = 10.0, **params: Any) -> dict[str, Any]:
-    """Ask the supervisor at `path`; its answer. FleetUnreachable when none listens there."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        try:
-            sock.connect(str(path))
-        except (FileNotFoundError, ConnectionRefusedError) as exc:
-            raise FleetUnreachable(f"no fleet supervisor listens at {path}") from exc
-        sock.sendall(json.dumps({"op": op, **params}).encode() + b"\n")
-        return _read_answer(sock.recv, path)
-    except TimeoutError as exc:
-        raise FleetUnreachable(f"the fleet supervisor at {path} did not answer within {timeout:g}s") from exc
-    finally:
-        sock.close()
-
-
-def _read_answer(recv: Callable[[int], bytes], path: Path) -> dict[str, Any]:
-    data = b""
-    while b"\n" not in data:
-        chunk = recv(65536)
-        if not chunk:
-            break
-        data += chunk
-        if len(data) > MAX_ANSWER:
-            raise FleetUnreachable(f"the fleet supervisor at {path} sent an answer over {MAX_ANSWER} bytes")
-    try:
-        answer = json.loads(data.split(b"\n", 1)[0])
-    except ValueError as exc:
-        raise FleetUnreachable(f"the fleet supervisor at {path} closed without an answer") from exc
-    if not isinstance(answer, dict):
-        raise FleetUnreachable(f"the fleet supervisor at {path} answered with a non-object")
-    return answer
+__all__ = ["Conversation", "FleetUnreachable", "listen", "peer_is_us", "request", "socket_path"]

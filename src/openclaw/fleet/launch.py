@@ -76,7 +76,8 @@ def prepare(files: FleetFiles, req: FleetRequest, env: Mapping[str, str]) -> tup
     """Make the members and write the record the supervisor starts from."""
     refuse_running(files)
     base = read_base_config(req.from_config, env) if req.from_config else None
-    plans = plan_fleet(files.home, env, files.prefix, req.count, req.model, base, req.overrides or None, req.base_port)
+    plans = plan_fleet(files.home, env, files.prefix, req.count, req.model, base, req.overrides or None, req.base_port,
+                       files.record)
     record = {
         "prefix": files.prefix,
         "home": str(files.home),

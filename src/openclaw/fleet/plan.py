@@ -21,6 +21,7 @@ from openclaw.config.store import format_issues, read_config, update_config
 from openclaw.config.validated import RECORD as VALIDATED_RECORD
 from openclaw.errors import ConfigError
 from openclaw.fleet.members import member_names, member_paths
+from openclaw.fleetlink import write_marker
 from openclaw.fsutil import ensure_private_dir
 from openclaw.ports.footprint import Footprint, footprint_for
 from openclaw.ports.instances import Instance, discover_instances
@@ -85,8 +86,11 @@ def plan_fleet(
     base_config: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
     start_port: int | None = None,
+    record: Path | None = None,
 ) -> list[MemberPlan]:
-    """Make (or keep) members `<prefix>-1..count` and plan their ports; nothing is started."""
+    """Make (or keep) members `<prefix>-1..count` and plan their ports; nothing is started. With
+    `record` (the fleet's), each member's state dir names it, so others on the host (the rescue bot)
+    know the member and reach its supervisor."""
     names = member_names(prefix, count)
     mine = {str(member_paths(home, n).state_dir) for n in names}
     others = [i for i in discover_instances(home, env, neighbours=True) if str(i.state_dir) not in mine]
@@ -99,6 +103,8 @@ def plan_fleet(
         start_port = max(start_port or DEFAULT_PORT, max(footprint_for(port).ports()) + 1)  # the next: past it
         created = _write_member(paths, env, port, model, base_config, overrides)
         _validate(paths, env)
+        if record is not None:
+            write_marker(paths.state_dir, name, record)
         ensure_workspace(paths.default_workspace)
         ensure_private_dir(paths.state_dir / "agents" / "main" / "sessions")
         fp = footprint_for(port)

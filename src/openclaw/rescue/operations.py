@@ -205,6 +205,24 @@ def _require_valid_config(target: Target) -> None:
             f"{target.name}'s config is invalid ({snap.issues[0]}); fix it with /config or /rollback first")
 
 
+def _start_in_fleet(target: Target) -> bool:
+    """A fleet member is started by its running supervisor (it stays supervised); False when the
+    target is no member of a running fleet."""
+    from openclaw.fleetlink import FleetUnreachable, request, supervisor_of
+
+    link = supervisor_of(target.paths.state_dir)
+    if link is None:
+        return False
+    name, sock = link
+    try:
+        answer = request(sock, "restart", timeout=10.0, name=name)
+    except FleetUnreachable:
+        return False
+    if not answer.get("ok"):
+        raise RescueError(f"{target.name}: its fleet supervisor refused the start: {answer.get('error')}")
+    return True
+
+
 def spawn_detached(target: Target) -> None:
     """Start `openclaw gateway` for the target as its own session (double fork: no zombie here)."""
     env = {k: v for k, v in target.env.items() if not k.startswith("OPENCLAW_")}
@@ -246,7 +264,8 @@ async def start(target: Target) -> str:
 
         result = await asyncio.to_thread(lifecycle.start, target.paths, target.env, START_WAIT_S)
         return " ".join(result.messages)
-    await asyncio.to_thread(spawn_detached, target)
+    if not await asyncio.to_thread(_start_in_fleet, target):
+        await asyncio.to_thread(spawn_detached, target)
     rec = await _wait_started(target, since)
     return f"{target.name} started (pid {rec['pid']}) and is healthy on port {rec['port']}"
 
