@@ -181,3 +181,16 @@ def test_the_warm_stack_names_modules_that_exist() -> None:
 
     missing = [name for name in PRELOAD if importlib.util.find_spec(name) is None]
     assert not missing
+
+
+def test_the_socket_dir_must_be_private(tmp_path: Path) -> None:
+    from openclaw.errors import OpenClawError
+    from openclaw.fleet.control import listen
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    with pytest.raises(OpenClawError, match="not a private directory"):
+        listen(tmp_path / "link" / "s.sock")
+    sock = listen(tmp_path / "own" / "s.sock")
+    sock.close()

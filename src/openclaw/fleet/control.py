@@ -13,11 +13,13 @@ import hashlib
 import json
 import os
 import socket
+import stat
 import struct
 import time
 from pathlib import Path
 from typing import Any
 
+from openclaw.errors import OpenClawError
 from openclaw.fleetlink import FleetUnreachable, request
 from openclaw.fsutil import ensure_private_dir
 
@@ -37,6 +39,7 @@ def socket_path(preferred: Path) -> Path:
 
 def listen(path: Path) -> socket.socket:
     ensure_private_dir(path.parent)
+    _refuse_foreign_dir(path.parent)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -48,6 +51,14 @@ def listen(path: Path) -> socket.socket:
     sock.listen(MAX_CLIENTS)
     sock.setblocking(False)
     return sock
+
+
+def _refuse_foreign_dir(directory: Path) -> None:
+    """The socket's directory (in /tmp when the runtime dir's path is too long for a socket) must be
+    this user's own, not a symlink or a directory another user made there first."""
+    info = os.lstat(directory)
+    if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise OpenClawError(f"{directory} is not a private directory of this user; remove it and retry")
 
 
 def peer_is_us(conn: socket.socket) -> bool:
