@@ -223,6 +223,30 @@ def test_a_supervisor_killed_outright_takes_its_members_with_it(tmp_path: Path) 
         env.cli("fleet", "down", "--prefix", "k")
 
 
+def test_a_launcher_that_stops_waiting_leaves_a_working_fleet(tmp_path: Path) -> None:
+    """`fleet up --timeout` gave up (it closed its end before `ready`): the supervisor carries on."""
+    from openclaw.fleet import launch
+    from openclaw.fleet.members import fleet_files
+
+    env = make_env(tmp_path)
+    low, _ = port_band()
+    files = fleet_files("g", env.home)
+    proc = launch.spawn_detached(files, env.vars)
+    try:
+        launch.prepare(files, launch.FleetRequest(2, "g", base_port=low + 1400), env.vars)
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdout.close()  # gone before `ready`
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+        wait_for(lambda: all(m["state"] == "serving" for m in fleet_status(env, "g")["members"]),
+                 timeout=30, interval=0.1, what="members serving without their launcher")
+        assert all(healthz(m["ports"]["base"]) for m in fleet_status(env, "g")["members"])
+    finally:
+        down = env.cli_json("fleet", "down", "--prefix", "g")
+        proc.wait(timeout=30)
+    assert down["wasRunning"] and proc.returncode == 0
+
+
 def test_a_member_with_a_broken_config_is_refused_or_reported_and_left_down(tmp_path: Path) -> None:
     env = make_env(tmp_path)
     low, _ = port_band()

@@ -67,10 +67,30 @@ class Supervisor:
         for member in self.members:
             self._start(member)
         _log(f"{len(self.members)} members forked in {time.monotonic() - self.began:.2f} s")
-        while not (self.stopping and not self.by_pid):
-            self._step()
+        try:
+            while not (self.stopping and not self.by_pid):
+                self._step()
+        except Exception as exc:  # noqa: BLE001 - a supervisor bug stops the fleet cleanly, never orphans it
+            _log(f"supervisor failed: {type(exc).__name__}: {exc}; stopping every member")
+            self._stop_plainly()
+            self._finish()
+            return 1
         self._finish()
         return 0
+
+    def _stop_plainly(self) -> None:
+        """Without the loop: SIGTERM every member, wait for them, SIGKILL what is left."""
+        self.stopping = False  # stop_all signals again, whatever it had done
+        self.stop_all()
+        deadline = time.monotonic() + STOP_GRACE_S
+        while self.by_pid and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.02)
+        for pid in list(self.by_pid):
+            _signal_group(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.by_pid.clear()
 
     def _step(self) -> None:
         now = time.monotonic()
@@ -85,7 +105,6 @@ class Supervisor:
         moments = [m.next_start for m in self.members if m.next_start is not None and not self.stopping]
         if self.stop_deadline is not None:
             moments.append(self.stop_deadline)
-        moments += [c.deadline for c in self.waiting_down]
         return max(0.0, min(moments) - now) if moments else 5.0
 
     # -- members ------------------------------------------------------------------------------
@@ -290,8 +309,10 @@ def _signal_group(pid: int | None, sig: int) -> None:
 
 
 def _emit(event: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(event) + "\n")
-    sys.stdout.flush()
+    """To the launcher; one that gave up waiting (closed its end) changes nothing for the fleet."""
+    with contextlib.suppress(OSError):
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
 
 
 def _log(line: str) -> None:
@@ -323,12 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     if not wait_for_go():
         return 0
     supervisor = Supervisor(Path(args[0]), "--lifeline" in args[1:], os.environ)
-    try:
-        return supervisor.run()
-    except OSError as exc:
-        _log(f"supervisor failed: {exc}")
-        supervisor.stop_all()
-        return 1
+    return supervisor.run()
 
 
 if __name__ == "__main__":
