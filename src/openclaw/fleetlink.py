@@ -30,6 +30,14 @@ def write_marker(state_dir: Path, name: str, record: Path) -> None:
     atomic_write(state_dir / MARKER, json.dumps({"name": name, "record": str(record)}) + "\n")
 
 
+def running_supervisor(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The record's supervisor entry (pid, start marker) while that very process runs, else None."""
+    sup = record.get("supervisor")
+    if isinstance(sup, dict) and isinstance(sup.get("pid"), int) and pid_alive(sup["pid"], sup.get("startMarker")):
+        return sup
+    return None
+
+
 def supervisor_of(state_dir: Path) -> tuple[str, Path] | None:
     """(member name, control socket) when this state dir is a member of a fleet whose supervisor
     runs; None otherwise (not a member, or its fleet is down)."""
@@ -38,10 +46,7 @@ def supervisor_of(state_dir: Path) -> tuple[str, Path] | None:
         record = json.loads(Path(marker["record"]).read_text())
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    sup = record.get("supervisor") if isinstance(record, dict) else None
-    if not isinstance(sup, dict) or not isinstance(sup.get("pid"), int):
-        return None
-    if not pid_alive(sup["pid"], sup.get("startMarker")):
+    if not isinstance(record, dict) or running_supervisor(record) is None:
         return None
     if not any(isinstance(m, dict) and m.get("stateDir") == str(state_dir) for m in record.get("members", [])):
         return None

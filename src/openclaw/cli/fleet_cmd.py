@@ -10,8 +10,10 @@ import click
 
 from openclaw.cli.output import json_option, print_json, short_path, table
 from openclaw.errors import OpenClawError
+from openclaw.fleet.members import DEFAULT_PREFIX
+from openclaw.profiles.env import resolve_home
 
-prefix_option = click.option("--prefix", default="fleet", show_default=True,
+prefix_option = click.option("--prefix", default=DEFAULT_PREFIX, show_default=True,
                              help="The fleet's name; its members are profiles PREFIX-1 .. PREFIX-N.")
 
 
@@ -39,7 +41,7 @@ def up(count: int, prefix: str, model: str | None, from_config: Path | None, bas
     from openclaw.fleet import launch
     from openclaw.fleet.members import check_count, fleet_files
 
-    files = fleet_files(prefix, launch.home_of(os.environ))
+    files = fleet_files(prefix, resolve_home(os.environ))
     limits, overrides = launch.limits_asked(memory, open_files, agent_concurrency)
     req = launch.FleetRequest(check_count(count), files.prefix, model, from_config, base_port, limits, overrides)
     launch.refuse_running(files)
@@ -70,7 +72,7 @@ def status(prefix: str, as_json: bool) -> None:
     from openclaw.fleet import launch
     from openclaw.fleet.members import fleet_files
 
-    report = launch.status(fleet_files(prefix, launch.home_of(os.environ)))
+    report = launch.status(fleet_files(prefix, resolve_home(os.environ)))
     _show(report, as_json)
 
 
@@ -82,7 +84,7 @@ def down(prefix: str, purge: bool, as_json: bool) -> None:
     from openclaw.fleet import launch
     from openclaw.fleet.members import fleet_files
 
-    result = launch.down(fleet_files(prefix, launch.home_of(os.environ)), purge=purge)
+    result = launch.down(fleet_files(prefix, resolve_home(os.environ)), purge=purge)
     if as_json:
         print_json(result)
         return
@@ -103,7 +105,7 @@ def restart(name: str, prefix: str, as_json: bool) -> None:
     from openclaw.fleet.control import request
     from openclaw.fleet.members import fleet_files
 
-    files = fleet_files(prefix, launch.home_of(os.environ))
+    files = fleet_files(prefix, resolve_home(os.environ))
     record = launch.supervisor_alive(files)
     if record is None:
         raise OpenClawError(f"fleet {prefix} is not running; `openclaw fleet up N --prefix {prefix}` starts it")

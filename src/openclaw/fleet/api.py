@@ -22,8 +22,9 @@ from typing import Any
 from openclaw.errors import OpenClawError
 from openclaw.fleet import launch
 from openclaw.fleet.control import request
-from openclaw.fleet.members import check_count, fleet_files
+from openclaw.fleet.members import DEFAULT_PREFIX, check_count, fleet_files
 from openclaw.fsutil import ensure_private_dir
+from openclaw.profiles.env import resolve_home
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,13 @@ class FleetMember:
 class Fleet:
     """N isolated gateways, up on enter and down on exit."""
 
-    def __init__(self, count: int, *, prefix: str = "fleet", model: str | None = None,
+    def __init__(self, count: int, *, prefix: str = DEFAULT_PREFIX, model: str | None = None,
                  from_config: str | Path | None = None, base_port: int | None = None,
                  memory: str | None = None, open_files: int | None = None, agent_concurrency: int | None = None,
                  env: Mapping[str, str] | None = None, timeout: float = launch.READY_TIMEOUT_S,
                  purge_on_exit: bool = False) -> None:
         self.env = dict(os.environ if env is None else env)
-        self.files = fleet_files(prefix, launch.home_of(self.env))
+        self.files = fleet_files(prefix, resolve_home(self.env))
         limits, overrides = launch.limits_asked(memory, open_files, agent_concurrency)
         self.request = launch.FleetRequest(check_count(count), self.files.prefix, model,
                                            Path(from_config) if from_config else None, base_port, limits, overrides)

@@ -21,11 +21,11 @@ from typing import IO, Any
 
 from openclaw.errors import OpenClawError
 from openclaw.fleet.control import FleetUnreachable, request, socket_path
-from openclaw.fleet.members import FleetFiles, member_paths
+from openclaw.fleet.members import DEFAULT_PREFIX, FleetFiles, member_paths
 from openclaw.fleet.plan import MemberPlan, plan_fleet, read_base_config
+from openclaw.fleetlink import running_supervisor
 from openclaw.fsutil import atomic_write, ensure_private_dir
 from openclaw.procutil import pid_alive
-from openclaw.profiles.env import resolve_home
 
 READY_TIMEOUT_S = 120.0
 
@@ -35,7 +35,7 @@ class FleetRequest:
     """What `fleet up` was asked for."""
 
     count: int
-    prefix: str = "fleet"
+    prefix: str = DEFAULT_PREFIX
     model: str | None = None
     from_config: Path | None = None
     base_port: int | None = None
@@ -57,10 +57,7 @@ def limits_asked(memory: str | None, open_files: int | None,
 def supervisor_alive(files: FleetFiles) -> dict[str, Any] | None:
     """The running supervisor's entry from the record, or None."""
     record = files.read_record()
-    sup = (record or {}).get("supervisor")
-    if isinstance(sup, dict) and isinstance(sup.get("pid"), int) and pid_alive(sup["pid"], sup.get("startMarker")):
-        return record
-    return None
+    return record if record is not None and running_supervisor(record) is not None else None
 
 
 def refuse_running(files: FleetFiles) -> None:
@@ -232,6 +229,3 @@ def purge_members(files: FleetFiles, record: dict[str, Any] | None) -> list[str]
         path.unlink(missing_ok=True)
     return names
 
-
-def home_of(env: Mapping[str, str]) -> Path:
-    return resolve_home(env)

@@ -46,18 +46,6 @@ class MemberPlan:
     def port(self) -> int:
         return self.footprint.base
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "profile": self.name,
-            "stateDir": str(self.paths.state_dir),
-            "configPath": str(self.paths.config_path),
-            "url": f"ws://127.0.0.1:{self.port}",
-            "httpUrl": f"http://127.0.0.1:{self.port}",
-            "tokenSource": "config:gateway.auth.token",
-            "ports": self.footprint.as_dict(),
-        }
-
 
 def read_base_config(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
     """`--from-config FILE`: a config every member starts from (validated here, once)."""
@@ -95,19 +83,19 @@ def plan_fleet(
     mine = {str(member_paths(home, n).state_dir) for n in names}
     others = [i for i in discover_instances(home, env, neighbours=True) if str(i.state_dir) not in mine]
     listening = listening_ports()
-    reserved = seed_bases_besides("fleet")
+    reserved = seed_bases_besides(names[0])  # 18789 and 19001 are the default and dev instances'
     out: list[MemberPlan] = []
     for name in names:
         paths = member_paths(home, name)
         port = _port_for(paths, env, others, listening, reserved, start_port)
-        start_port = max(start_port or DEFAULT_PORT, max(footprint_for(port).ports()) + 1)  # the next: past it
+        fp = footprint_for(port)
+        start_port = max(start_port or DEFAULT_PORT, max(fp.ports()) + 1)  # the next plan starts past this one
         created = _write_member(paths, env, port, model, base_config, overrides)
         _validate(paths, env)
         if record is not None:
             write_marker(paths.state_dir, name, record)
         ensure_workspace(paths.default_workspace)
         ensure_private_dir(paths.state_dir / "agents" / "main" / "sessions")
-        fp = footprint_for(port)
         others.append(_planned(paths, fp))
         out.append(MemberPlan(name, paths, fp, created))
     return out
