@@ -174,6 +174,26 @@ def test_the_control_socket_refuses_nonsense(fleet: tuple[Env, dict[str, Any]]) 
             sock.sendall(payload)
             answer = json.loads(sock.makefile().readline())
         assert answer["ok"] is False and answer["error"], answer
+    with socket.socket(socket.AF_UNIX) as slow:  # says nothing: told so at its deadline, then closed
+        slow.settimeout(15)
+        slow.connect(path)
+        slow.sendall(b'{"op": "sta')
+        assert json.loads(slow.makefile().readline()) == {"ok": False, "error": "no whole request within 5s"}
+    silent = [socket.socket(socket.AF_UNIX) for _ in range(20)]  # more than the supervisor hears at once
+    try:
+        for i, sock in enumerate(silent):
+            sock.settimeout(15)
+            try:
+                sock.connect(path)
+            except (BlockingIOError, ConnectionError):  # the backlog is full: refused, as it should be
+                assert i > 0
+        assert fleet_status(env)["running"] is True  # a silent client never blocks the others for long
+        answer = json.loads(silent[0].makefile().readline())  # the oldest is dropped, or told at its deadline
+        assert answer["ok"] is False and answer["error"] in (
+            "no whole request within 5s", "more than 16 connections waiting; dropped"), answer
+    finally:
+        for sock in silent:
+            sock.close()
     assert fleet_status(env)["running"] is True
 
 

@@ -64,6 +64,8 @@ def request(path: Path, op: str, timeout: float = 10.0, **params: Any) -> dict[s
             raise FleetUnreachable(f"no fleet supervisor listens at {path}") from exc
         sock.sendall(json.dumps({"op": op, **params}).encode() + b"\n")
         return _read_answer(sock.recv, path)
+    except ConnectionError as exc:
+        raise FleetUnreachable(f"the fleet supervisor at {path} dropped the connection ({exc})") from exc
     except TimeoutError as exc:
         raise FleetUnreachable(f"the fleet supervisor at {path} did not answer within {timeout:g}s") from exc
     finally:

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from openclaw.fleet.control import Conversation, listen, peer_is_us
+from openclaw.fleet.control import MAX_CLIENTS, REQUEST_TIMEOUT_S, Conversation, listen, peer_is_us
 from openclaw.fleet.member import Member
 from openclaw.fleet.preload import preload
 from openclaw.fsutil import atomic_write
@@ -51,6 +51,7 @@ class Supervisor:
         self.reported_ready = False
         self.began = time.monotonic()
         self.waiting_down: list[Conversation] = []
+        self.reading: list[Conversation] = []  # connections whose request is not in yet (deadline each)
         self.enforcer = _enforcer(self.record.get("limits") or {}, self.env)
         self.ready_r, self.ready_w = os.pipe()
         self.ready_buffer = b""
@@ -98,6 +99,7 @@ class Supervisor:
             handler = event_key.data
             handler(event_key.fileobj)
         self._reap()
+        self._drop_slow_readers(time.monotonic())
         self._due(time.monotonic())
         self._maybe_ready()
 
@@ -105,6 +107,7 @@ class Supervisor:
         moments = [m.next_start for m in self.members if m.next_start is not None and not self.stopping]
         if self.stop_deadline is not None:
             moments.append(self.stop_deadline)
+        moments += [c.deadline for c in self.reading]
         return max(0.0, min(moments) - now) if moments else 5.0
 
     # -- members ------------------------------------------------------------------------------
@@ -217,20 +220,35 @@ class Supervisor:
         if not peer_is_us(conn):
             conn.close()
             return
+        if len(self.reading) >= MAX_CLIENTS:  # the oldest silent one makes room: a flood never locks out status
+            oldest = self.reading[0]
+            self._done_reading(oldest)
+            oldest.answer({"ok": False, "error": f"more than {MAX_CLIENTS} connections waiting; dropped"})
         conn.setblocking(False)
-        self.selector.register(conn, selectors.EVENT_READ, self._on_client_data(Conversation(conn)))
+        conversation = Conversation(conn)
+        self.reading.append(conversation)
+        self.selector.register(conn, selectors.EVENT_READ, self._on_client_data(conversation))
+
+    def _done_reading(self, conversation: Conversation) -> None:
+        self.selector.unregister(conversation.conn)
+        self.reading.remove(conversation)
+
+    def _drop_slow_readers(self, now: float) -> None:
+        for conversation in [c for c in self.reading if now >= c.deadline]:
+            self._done_reading(conversation)
+            conversation.answer({"ok": False, "error": f"no whole request within {REQUEST_TIMEOUT_S:g}s"})
 
     def _on_client_data(self, conversation: Conversation) -> Any:
         def handle(_fileobj: Any) -> None:
             try:
                 req = conversation.feed()
             except (OSError, ValueError) as exc:
-                self.selector.unregister(conversation.conn)
+                self._done_reading(conversation)
                 conversation.answer({"ok": False, "error": f"bad request: {exc}"})
                 return
             if req is None:
                 return
-            self.selector.unregister(conversation.conn)
+            self._done_reading(conversation)
             self._answer(conversation, req)
         return handle
 
