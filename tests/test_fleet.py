@@ -251,7 +251,7 @@ def test_a_launcher_that_stops_waiting_leaves_a_working_fleet(tmp_path: Path) ->
     env = make_env(tmp_path)
     low, _ = port_band()
     files = fleet_files("g", env.home)
-    proc = launch.spawn_detached(files, env.vars)
+    proc = launch.spawn(files, env.vars)
     try:
         launch.prepare(files, launch.FleetRequest(2, "g", base_port=low + 1400), env.vars)
         assert proc.stdin is not None and proc.stdout is not None
@@ -342,6 +342,24 @@ def test_the_python_api_as_a_harness_uses_it(tmp_path: Path, model: ModelStandin
     wait_for(lambda: json.loads(next((env.root / "tmp").glob("openclaw-*/fleets/h-*.json")).read_text())
              ["supervisor"] is None, timeout=30, what="supervisor gone")
     assert record["prefix"] == "h"
+
+
+def test_a_harness_that_runs_out_of_patience_gets_no_fleet_left_running(tmp_path: Path) -> None:
+    import asyncio
+
+    from openclaw.errors import OpenClawError
+    from openclaw.fleet import Fleet
+
+    env = make_env(tmp_path)  # the same HOME and TMPDIR this test process has
+    low, _ = port_band()
+    fleet = Fleet(2, prefix="p", base_port=low + 2800, env=env.vars, timeout=0.001)
+    with pytest.raises(OpenClawError, match="members not all serving after 0.001s; stopped it"):
+        asyncio.run(fleet.up())
+    status = fleet_status(env, "p")
+    assert status["running"] is False and all(m["pid"] is None for m in status["members"])
+    # a stop that reached a member while it was being forked stopped that member, none needed SIGKILL
+    assert "SIGKILL" not in Path(status["log"]).read_text()
+    assert not any(i["running"] for i in env.cli_json("gateways")["instances"])
 
 
 def test_usage_errors_are_one_line(tmp_path: Path) -> None:

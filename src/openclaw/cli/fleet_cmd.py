@@ -44,14 +44,7 @@ def up(count: int, prefix: str, model: str | None, from_config: Path | None, bas
     files = fleet_files(prefix, resolve_home(os.environ))
     limits, overrides = launch.limits_asked(memory, open_files, agent_concurrency)
     req = launch.FleetRequest(check_count(count), files.prefix, model, from_config, base_port, limits, overrides)
-    launch.refuse_running(files)
-    supervisor = launch.spawn_detached(files, os.environ)  # loads the stack while the members are made
-    try:
-        _plans, record = launch.prepare(files, req, os.environ)
-    except BaseException:
-        launch.abandon(supervisor)
-        raise
-    ready = launch.go_and_wait(supervisor, files, timeout)
+    _supervisor, record, ready = launch.up(files, req, os.environ, timeout)
     report: dict[str, Any] = {"ok": True, "prefix": files.prefix,
               "supervisor": {"pid": ready.get("pid"), "socket": record["socket"], "log": record["log"]},
               "limits": limits, "members": launch.merge_report(record, ready)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,6 @@ from openclaw.errors import OpenClawError
 from openclaw.fleet import launch
 from openclaw.fleet.control import request
 from openclaw.fleet.members import DEFAULT_PREFIX, check_count, fleet_files
-from openclaw.fsutil import ensure_private_dir
 from openclaw.profiles.env import resolve_home
 
 
@@ -63,7 +63,7 @@ class Fleet:
         self.timeout = timeout
         self.purge_on_exit = purge_on_exit
         self.members: list[FleetMember] = []
-        self._proc: asyncio.subprocess.Process | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._record: dict[str, Any] = {}
 
     async def __aenter__(self) -> Fleet:
@@ -78,27 +78,8 @@ class Fleet:
         return next(m for m in self.members if m.name == name)
 
     async def up(self) -> list[FleetMember]:
-        await asyncio.to_thread(launch.refuse_running, self.files)
-        await asyncio.to_thread(ensure_private_dir, self.files.directory)
-        log = await asyncio.to_thread(self.files.log.open, "ab")
-        with log:  # the supervisor loads the gateway stack while the members are made
-            self._proc = await asyncio.create_subprocess_exec(
-                *launch.supervisor_command(self.files, lifeline=True), stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE, stderr=log, env=self.env, start_new_session=True)
-        assert self._proc.stdout is not None and self._proc.stdin is not None
-        try:
-            _plans, self._record = await asyncio.to_thread(launch.prepare, self.files, self.request, self.env)
-        except BaseException:
-            await self.down()
-            raise
-        self._proc.stdin.write(b"go\n")  # the pipe stays open: it is the lifeline
-        try:
-            line = await asyncio.wait_for(self._proc.stdout.readline(), self.timeout)
-        except TimeoutError:
-            await self.down()
-            raise OpenClawError(f"fleet {self.files.prefix}: members not all serving after {self.timeout:g}s "
-                                f"(log {self.files.log})") from None
-        ready = launch.parse_ready(line, self.files)
+        self._proc, self._record, ready = await asyncio.to_thread(
+            launch.up, self.files, self.request, self.env, self.timeout, True)
         self.members = await asyncio.to_thread(self._members, ready)
         return self.members
 
@@ -123,13 +104,13 @@ class Fleet:
     async def down(self, purge: bool = False) -> None:
         """Stop every member and the supervisor (idempotent)."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.returncode is None:
+        if proc is not None and proc.poll() is None:
             assert proc.stdin is not None
             proc.stdin.close()  # the lifeline: the supervisor stops all members and exits
             try:
-                await asyncio.wait_for(proc.wait(), 30.0)
-            except TimeoutError:
+                await asyncio.to_thread(proc.wait, 30.0)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                await proc.wait()
+                await asyncio.to_thread(proc.wait)
         if purge:
             await asyncio.to_thread(launch.purge_members, self.files, self._record or None)

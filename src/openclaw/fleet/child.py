@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 FOREIGN_ENV = ("OPENCLAW_STATE_DIR", "OPENCLAW_CONFIG_PATH", "OPENCLAW_GATEWAY_PORT", "OPENCLAW_GATEWAY_TOKEN",
                "OPENCLAW_GATEWAY_PASSWORD", "OPENCLAW_PROFILE", "OPENCLAW_CONFIG_SEED", "OPENCLAW_WORKSPACE_SEED")
 CONSOLE_LOG = "fleet-console.log"
+# The signals the supervisor handles; blocked across each fork (Supervisor._start).
+SUPERVISOR_SIGNALS = frozenset({signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 
 
 def member_env(base: dict[str, str], name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -62,8 +64,9 @@ def run_member(member: Member, base_env: Mapping[str, str], ready_fd: int, enfor
 def _shed_supervisor(member: Member, keep: set[int], supervisor: int) -> None:
     os.setpgid(0, 0)
     signal.set_wakeup_fd(-1)
-    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    for sig in SUPERVISOR_SIGNALS:  # forked with them blocked: none can run the supervisor's handler here
         signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SUPERVISOR_SIGNALS)  # one that came meanwhile acts now
     die_with_parent(supervisor)  # a supervisor killed outright takes its members with it (a clean stop)
     logs = member.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True, mode=0o700)

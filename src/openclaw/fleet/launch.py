@@ -105,35 +105,58 @@ def parse_ready(line: bytes, files: FleetFiles) -> dict[str, Any]:
     return event
 
 
-def spawn_detached(files: FleetFiles, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """Start the supervisor in its own session (it outlives this command); it loads the gateway
-    stack while the caller makes the members, and waits for `go` (see `go_and_wait`)."""
+def up(files: FleetFiles, req: FleetRequest, env: Mapping[str, str], timeout: float = READY_TIMEOUT_S,
+       lifeline: bool = False) -> tuple[subprocess.Popen[bytes], dict[str, Any], dict[str, Any]]:
+    """Start the supervisor, make the members while it loads the stack, let it go and wait for
+    `ready`: (the supervisor's process, the record, the ready event). With `lifeline` its stdin stays
+    open, held by the caller: when it closes, the fleet goes down."""
+    refuse_running(files)
+    proc = spawn(files, env, lifeline)
+    try:
+        _plans, record = prepare(files, req, env)
+    except BaseException:
+        abandon(proc)
+        raise
+    return proc, record, go_and_wait(proc, files, timeout, keep_stdin=lifeline)
+
+
+def spawn(files: FleetFiles, env: Mapping[str, str], lifeline: bool = False) -> subprocess.Popen[bytes]:
+    """Start the supervisor in its own session (without a lifeline it outlives this process); it
+    loads the gateway stack while the caller makes the members, and waits for `go`."""
     ensure_private_dir(files.directory)
     with open(files.log, "ab") as log:
-        return subprocess.Popen(supervisor_command(files, lifeline=False), stdin=subprocess.PIPE,
+        return subprocess.Popen(supervisor_command(files, lifeline), stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=log, env=dict(env), start_new_session=True)
 
 
 def abandon(proc: subprocess.Popen[bytes]) -> None:
-    """The plan failed: the supervisor reads end of input and exits without starting anything."""
+    """Close the supervisor's input and wait for it: before `go` it exits without starting anything,
+    after it (a lifeline) it stops every member first."""
     for stream in (proc.stdin, proc.stdout):
         if stream is not None:
             stream.close()
     proc.wait(timeout=30)
 
 
-def go_and_wait(proc: subprocess.Popen[bytes], files: FleetFiles, timeout: float = READY_TIMEOUT_S) -> dict[str, Any]:
+def go_and_wait(proc: subprocess.Popen[bytes], files: FleetFiles, timeout: float = READY_TIMEOUT_S,
+                keep_stdin: bool = False) -> dict[str, Any]:
     """Tell the supervisor the record is written, and wait for its `ready` line."""
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(b"go\n")
-        proc.stdin.close()
+        proc.stdin.flush()
+        if not keep_stdin:
+            proc.stdin.close()
     except BrokenPipeError:
         pass  # it died loading: its log says why, and the read below ends at once
     try:
         line = _read_line(proc.stdout, timeout)
     finally:
         proc.stdout.close()
+    if line is None and keep_stdin:
+        abandon(proc)  # the caller would hold a lifeline to a fleet it never got: it goes down
+        raise OpenClawError(f"fleet {files.prefix}: members not all serving after {timeout:g}s; stopped it "
+                            f"(log {files.log})")
     if line is None:
         raise OpenClawError(f"fleet {files.prefix}: members not all serving after {timeout:g}s; the fleet stays up "
                             f"(`openclaw fleet status --prefix {files.prefix}`, log {files.log})")

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from openclaw.fleet.child import SUPERVISOR_SIGNALS, run_member
 from openclaw.fleet.control import MAX_CLIENTS, REQUEST_TIMEOUT_S, Conversation, listen, peer_is_us
 from openclaw.fleet.member import Member
 from openclaw.fleet.preload import preload
@@ -114,11 +115,14 @@ class Supervisor:
     def _start(self, member: Member) -> None:
         member.next_start = None
         me = os.getpid()
+        # Signals stay blocked across the fork: until the member has put back the default handlers,
+        # a stop meant for it would otherwise run the supervisor's handler in the member (and stop
+        # its siblings instead of it).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, SUPERVISOR_SIGNALS)
         pid = os.fork()
         if pid == 0:  # the member: never returns
-            from openclaw.fleet.child import run_member
-
             run_member(member, self.env, self.ready_w, self.enforcer, me, keep=(self.ready_w,))
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         member.started(pid)
         self.by_pid[pid] = member
         if self.enforcer is not None:
@@ -279,7 +283,7 @@ class Supervisor:
         os.set_blocking(self.wake_w, False)
         os.set_blocking(self.ready_r, False)
         signal.set_wakeup_fd(self.wake_w)
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for sig in SUPERVISOR_SIGNALS:
             signal.signal(sig, self._on_signal)
         self.selector.register(self.wake_r, selectors.EVENT_READ, self._drain_wake)
         self.selector.register(self.ready_r, selectors.EVENT_READ, self._on_ready_note)
