@@ -353,7 +353,7 @@ def test_a_harness_that_runs_out_of_patience_gets_no_fleet_left_running(tmp_path
     env = make_env(tmp_path)  # the same HOME and TMPDIR this test process has
     low, _ = port_band()
     fleet = Fleet(2, prefix="p", base_port=low + 2800, env=env.vars, timeout=0.001)
-    with pytest.raises(OpenClawError, match="members not all serving after 0.001s; stopped it"):
+    with pytest.raises(OpenClawError, match=r"members not all serving after 0\.001s; stopped it"):
         asyncio.run(fleet.up())
     status = fleet_status(env, "p")
     assert status["running"] is False and all(m["pid"] is None for m in status["members"])
